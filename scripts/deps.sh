@@ -1,0 +1,22 @@
+#!/bin/sh
+# Checks for the Debian packages candlekeep's build, tests and demo need; as root,
+# installs the missing ones with apt-get; otherwise prints the apt-get line and fails.
+set -eu
+PKGS="make gcc clang pkg-config libcurl4-openssl-dev libsqlite3-dev libjansson-dev
+libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev sqlite3 curl zstd
+libclang-rt-14-dev valgrind procps util-linux"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "candlekeep: missing Debian packages:$missing" >&2
+	echo "run as root: apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends $missing >&2

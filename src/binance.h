@@ -1,0 +1,66 @@
+/* binance.h — what candlekeep knows of the Binance USD-M futures REST API: endpoint
+ * URLs, request weights, how a response is classified (retryable or not, rate limit,
+ * ban), and the parsers for /fapi/v1/time, /fapi/v1/exchangeInfo and error bodies.
+ * Pure functions except where noted; no I/O. */
+#ifndef CK_BINANCE_H
+#define CK_BINANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "http.h"
+
+#define BINANCE_LIMIT_MAX 1500
+#define BINANCE_WEIGHT_DEFAULT 2400
+
+/* What a completed request means for the caller. */
+enum bn_class {
+	BN_OK,       /* 2xx with a body to parse */
+	BN_NET,      /* no response: connect/read failure, timeout, truncated body */
+	BN_5XX,      /* server error: retry with back-off */
+	BN_429,      /* rate limited: wait Retry-After, then retry */
+	BN_418,      /* IP banned: stop every request until Retry-After */
+	BN_GEO,      /* 451: restricted location; not retried */
+	BN_WAF,      /* 403: blocked by the WAF; not retried */
+	BN_BADREQ,   /* other 4xx, e.g. -1121 invalid symbol; not retried */
+};
+enum bn_class binance_classify(const struct http_req *r);
+const char *binance_class_name(enum bn_class c);
+
+/* Request weight of GET /fapi/v1/klines with this limit (1-99: 1, 100-499: 2,
+ * 500-1000: 5, above: 10). */
+int binance_kline_weight(int64_t limit);
+
+/* Writes the klines URL; start/end 0 = omitted. Returns 0 or CK_EUSAGE if it doesn't fit. */
+int binance_klines_url(char *buf, size_t size, const char *base, const char *symbol,
+		       const char *interval, int64_t start, int64_t end, int64_t limit);
+
+/* {"serverTime": N} → *ms. */
+int binance_parse_time(const char *body, size_t len, int64_t *ms, struct ck_err *err);
+
+/* {"code": -1121, "msg": "Invalid symbol."} → code and msg (msg may be truncated);
+ * returns -1 when the body is not such an object. */
+int binance_parse_error(const char *body, size_t len, int *code, char *msg, size_t size);
+
+struct binance_symbol {
+	char symbol[24];
+	char status[24];        /* TRADING, SETTLING, BREAK, ... */
+	char contract_type[24]; /* PERPETUAL, CURRENT_QUARTER, ... */
+	char quote_asset[16];
+	int64_t onboard_date;   /* ms */
+};
+struct binance_info {
+	int64_t server_time;
+	int64_t weight_limit;   /* REQUEST_WEIGHT per minute, 0 if absent */
+	struct binance_symbol *symbols; /* malloc'd; binance_info_release */
+	size_t nsymbols;
+};
+int binance_parse_exchange_info(const char *body, size_t len, struct binance_info *out,
+				struct ck_err *err);
+void binance_info_release(struct binance_info *info);
+/* The entry for name, or NULL. */
+const struct binance_symbol *binance_info_find(const struct binance_info *info,
+					       const char *name);
+
+#endif

@@ -1,0 +1,141 @@
+/* cmd_sync.c — `candlekeep sync`: every configured symbol up to the exchange's newest
+ * closed candle, gaps repaired; one run record; exit 0 / 1 / 124 (DESIGN.md). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "kline.h"
+#include "log.h"
+#include "store.h"
+#include "sync.h"
+#include "banned.h"
+
+static const struct cmd_opt sync_opts[] = {
+	{"timeout", "sync", "timeout", NULL},
+	{"concurrency", "sync", "concurrency", NULL},
+	{"lookback", "sync", "lookback", NULL},
+	{"page-limit", "sync", "page_limit", NULL},
+	{"weight-limit", "sync", "weight_limit", NULL},
+	{"history-days", "main", "history_days", NULL},
+	{"no-gap-repair", "sync", "gap_repair", "0"},
+	{NULL, NULL, NULL, NULL},
+};
+
+int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts *o)
+{
+	struct sync_result res;
+	struct ck_err err = {0, ""}, rerr = {0, ""};
+	enum run_status status;
+	int64_t run_id = 0, t0 = now_ms();
+	int rc, exit_code;
+	size_t i;
+
+	log_kv(LOG_INFO, command,
+	       ((const char *[]){"db", ctx->cfg.db, "base_url", ctx->cfg.base_url, "interval",
+				 ctx->cfg.interval, NULL}),
+	       "start");
+	if (store_run_begin(ctx->st, command, t0, &run_id, &err)) {
+		fprintf(stderr, "candlekeep %s: %s\n", command, err.msg);
+		return 1;
+	}
+	rc = sync_run(ctx->st, &ctx->cfg, o, ctx->stop, ctx->deadline_ms, &res, &err);
+
+	if (res.timed_out) {
+		status = RUN_TIMEOUT;
+		exit_code = EXIT_TIMEOUT;
+	} else if (rc || res.counts.symbols_failed || res.stopped) {
+		status = res.counts.symbols_ok ? RUN_PARTIAL : RUN_FAILED;
+		exit_code = 1;
+	} else {
+		status = RUN_OK;
+		exit_code = 0;
+	}
+	for (i = 0; i < res.nsymbols; i++) {
+		struct sync_symbol *s = &res.symbols[i];
+		if (store_run_symbol(ctx->st, run_id, s->symbol, s->status ? s->status : "failed",
+				     s->written, s->revised, s->newest_open,
+				     s->error[0] ? s->error : NULL, &rerr))
+			log_error(command, "%s", rerr.msg);
+	}
+	if (store_run_end(ctx->st, run_id, status, exit_code, now_ms(), &res.counts,
+			  res.error[0] ? res.error : (rc ? err.msg : NULL), &rerr)) {
+		log_error(command, "%s", rerr.msg);
+		if (!exit_code)
+			exit_code = 1;
+	}
+
+	/* The report: every symbol that did not end ok, then one summary line. */
+	for (i = 0; i < res.nsymbols; i++) {
+		struct sync_symbol *s = &res.symbols[i];
+		if (s->status && !strcmp(s->status, "ok"))
+			continue;
+		printf("%-16s %-7s %s\n", s->symbol, s->status ? s->status : "failed", s->error);
+	}
+	{
+		char elapsed[32], newest[32] = "none";
+		int64_t newest_ms = 0;
+		for (i = 0; i < res.nsymbols; i++)
+			if (res.symbols[i].newest_open > newest_ms)
+				newest_ms = res.symbols[i].newest_open;
+		if (newest_ms)
+			kline_time_str(newest_ms, newest, sizeof(newest));
+		snprintf(elapsed, sizeof(elapsed), "%.1f", (double)(now_ms() - t0) / 1000.0);
+		printf("%s %s: %zu symbols (%" PRId64 " ok, %" PRId64 " failed, %" PRId64
+		       " skipped), %" PRId64 " candles written, %" PRId64 " revised, newest %s UTC, %"
+		       PRId64 " requests, %" PRId64 " retries, %s s\n",
+		       command, run_status_name(status), res.nsymbols, res.counts.symbols_ok,
+		       res.counts.symbols_failed, res.counts.symbols_skipped,
+		       res.counts.candles_written, res.counts.candles_revised, newest,
+		       res.counts.requests, res.counts.retries, elapsed);
+		if (rc || res.error[0])
+			fprintf(stderr, "candlekeep %s: %s\n", command, res.error[0] ? res.error : err.msg);
+		{
+			char ec[8], w[24], f[24];
+			snprintf(ec, sizeof(ec), "%d", exit_code);
+			snprintf(w, sizeof(w), "%" PRId64, res.counts.candles_written);
+			snprintf(f, sizeof(f), "%" PRId64, res.counts.symbols_failed);
+			log_kv(exit_code ? LOG_WARN : LOG_INFO, command,
+			       ((const char *[]){"status", run_status_name(status), "exit", ec,
+						 "elapsed_s", elapsed, "written", w, "failed", f,
+						 NULL}),
+			       "end");
+		}
+	}
+	sync_result_release(&res);
+	return exit_code;
+}
+
+static int cmd_sync_run(struct ctx *ctx)
+{
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+	struct sync_opts o;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: candlekeep sync [--timeout DUR] [--concurrency N] [--lookback N]\n"
+			       "       [--page-limit N] [--weight-limit N] [--history-days N] [--no-gap-repair]\n");
+			return 0;
+		}
+		fprintf(stderr, "candlekeep sync: unknown flag (see candlekeep sync --help)\n");
+		return EXIT_USAGE;
+	}
+	if (optind < ctx->argc) {
+		fprintf(stderr, "candlekeep sync: unexpected argument '%s'\n", ctx->argv[optind]);
+		return EXIT_USAGE;
+	}
+	memset(&o, 0, sizeof(o));
+	return cmd_sync_common(ctx, "sync", &o);
+}
+
+const struct cmd cmd_sync = {
+	.name = "sync",
+	.usage = "sync [--timeout DUR] [--concurrency N] [--lookback N] [--no-gap-repair]",
+	.summary = "fetch closed candles since the last stored one, repair gaps",
+	.flags = CMD_NEEDS_DB | CMD_TAKES_LOCK | CMD_DEADLINE,
+	.opts = sync_opts,
+	.run = cmd_sync_run,
+};

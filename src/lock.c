@@ -1,0 +1,112 @@
+/* lock.c — flock-based run lock beside the database. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "banned.h"
+
+struct lock {
+	int fd;
+};
+
+static void lock_path(char *buf, size_t size, const char *db_path)
+{
+	snprintf(buf, size, "%s.lock", db_path);
+}
+
+static void read_holder(int fd, long *pid, long long *since, char *what, size_t wsize)
+{
+	char buf[256] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	*pid = 0;
+	*since = 0;
+	if (what && wsize)
+		what[0] = 0;
+	if (n > 0) {
+		buf[n] = 0;
+		char w[64] = "";
+		if (sscanf(buf, "%ld %lld %63s", pid, since, w) >= 2 && what)
+			snprintf(what, wsize, "%s", w);
+	}
+}
+
+int lock_acquire(struct lock **out, const char *db_path, const char *what,
+		 struct ck_err *err)
+{
+	char path[4096], line[128];
+	struct lock *l;
+	int fd, len;
+
+	*out = NULL;
+	lock_path(path, sizeof(path), db_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return ck_err_set(err, CK_EIO, "open lock file %s: %s (check the directory's permissions)",
+				  path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		long pid;
+		long long since;
+		char holder[64];
+
+		read_holder(fd, &pid, &since, holder, sizeof(holder));
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return ck_err_set(err, CK_ELOCKED,
+					  "%s: another run holds the lock %s (pid %ld, %s, started %llds ago);"
+					  " wait for it to finish",
+					  what, path, pid, holder[0] ? holder : "?",
+					  since ? (long long)time(NULL) - since : 0LL);
+		return ck_err_set(err, CK_EIO, "lock %s: %s", path, strerror(e));
+	}
+	len = snprintf(line, sizeof(line), "%ld %lld %s\n", (long)getpid(),
+		       (long long)time(NULL), what);
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
+		/* The lock itself is held; the content is only for messages. */
+	}
+	if (!(l = malloc(sizeof(*l)))) {
+		close(fd);
+		return ck_err_set(err, CK_ENOMEM, "lock %s: out of memory", path);
+	}
+	l->fd = fd;
+	*out = l;
+	return 0;
+}
+
+void lock_release(struct lock *l)
+{
+	if (!l)
+		return;
+	close(l->fd); /* drops the flock */
+	free(l);
+}
+
+int lock_probe(const char *db_path, long *pid, long long *since, struct ck_err *err)
+{
+	char path[4096];
+	int fd, held;
+
+	*pid = 0;
+	*since = 0;
+	lock_path(path, sizeof(path), db_path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return ck_err_set(err, CK_EIO, "open lock file %s: %s", path, strerror(errno));
+	}
+	held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	if (!held)
+		flock(fd, LOCK_UN);
+	else
+		read_holder(fd, pid, since, NULL, 0);
+	close(fd);
+	return held;
+}

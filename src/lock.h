@@ -1,0 +1,22 @@
+/* lock.h — the run lock: flock(2) on "<db>.lock" beside the database. The kernel drops
+ * it when the holding process dies (kill -9, crash, power loss), so it never goes
+ * stale. The file's content is the holder's pid and start time, for messages only. */
+#ifndef CK_LOCK_H
+#define CK_LOCK_H
+
+#include "err.h"
+
+struct lock;
+
+/* Takes the lock for db_path without waiting. CK_ELOCKED with a message naming the
+ * holder's pid if another process holds it; CK_EIO if the lock file cannot be opened.
+ * *out is released with lock_release (NULL accepted). */
+int lock_acquire(struct lock **out, const char *db_path, const char *what,
+		 struct ck_err *err);
+void lock_release(struct lock *l);
+
+/* 1 if some process holds the lock of db_path, 0 if not (never takes it for long);
+ * *pid and *since (seconds since epoch) filled from the lock file when held. */
+int lock_probe(const char *db_path, long *pid, long long *since, struct ck_err *err);
+
+#endif

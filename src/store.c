@@ -1,0 +1,868 @@
+/* store.c — the SQLite schema and every SQL statement of candlekeep.
+ *
+ * Invariants: candles hold only validated, closed candles, keyed by (symbol, interval,
+ * open_time); a page is written in one transaction; holes hold open-time ranges the
+ * exchange confirmed empty; runs/run_symbols hold one row per command run and per
+ * symbol outcome. The schema version is PRAGMA user_version; migrations only add. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "banned.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int rdonly;
+	sqlite3_stmt *put, *get_one;
+};
+
+static const char *const schema_v1 =
+	"CREATE TABLE IF NOT EXISTS candles ("
+	" symbol TEXT NOT NULL, interval TEXT NOT NULL, open_time INTEGER NOT NULL,"
+	" open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL,"
+	" volume TEXT NOT NULL, close_time INTEGER NOT NULL, quote_volume TEXT NOT NULL,"
+	" trades INTEGER NOT NULL, taker_buy_base TEXT NOT NULL,"
+	" taker_buy_quote TEXT NOT NULL,"
+	" PRIMARY KEY (symbol, interval, open_time)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS holes ("
+	" symbol TEXT NOT NULL, interval TEXT NOT NULL, first_open INTEGER NOT NULL,"
+	" last_open INTEGER NOT NULL, confirmed_at INTEGER NOT NULL,"
+	" PRIMARY KEY (symbol, interval, first_open)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS symbols ("
+	" symbol TEXT NOT NULL, interval TEXT NOT NULL, history_start INTEGER NOT NULL,"
+	" first_open INTEGER NOT NULL, PRIMARY KEY (symbol, interval)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS runs ("
+	" id INTEGER PRIMARY KEY, command TEXT NOT NULL, started INTEGER NOT NULL,"
+	" ended INTEGER, status TEXT NOT NULL, exit_code INTEGER, pid INTEGER,"
+	" candles_written INTEGER DEFAULT 0, candles_revised INTEGER DEFAULT 0,"
+	" requests INTEGER DEFAULT 0, retries INTEGER DEFAULT 0,"
+	" http_429 INTEGER DEFAULT 0, http_418 INTEGER DEFAULT 0,"
+	" http_5xx INTEGER DEFAULT 0, net_errors INTEGER DEFAULT 0,"
+	" symbols_ok INTEGER DEFAULT 0, symbols_failed INTEGER DEFAULT 0,"
+	" symbols_skipped INTEGER DEFAULT 0, weight_used_max INTEGER DEFAULT 0,"
+	" error TEXT);"
+	"CREATE INDEX IF NOT EXISTS runs_by_command ON runs(command, started);"
+	"CREATE TABLE IF NOT EXISTS run_symbols ("
+	" run_id INTEGER NOT NULL REFERENCES runs(id), symbol TEXT NOT NULL,"
+	" status TEXT NOT NULL, candles_written INTEGER NOT NULL,"
+	" candles_revised INTEGER NOT NULL, newest_open INTEGER, error TEXT,"
+	" PRIMARY KEY (run_id, symbol)) WITHOUT ROWID;"
+	/* The older design's table, as a view, so its scripts and queries keep working:
+	 * timestamp is the candle's open time in ms, prices as REAL. */
+	"CREATE VIEW IF NOT EXISTS ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"
+	" CAST(open AS REAL) AS open, CAST(high AS REAL) AS high,"
+	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"
+	" CAST(volume AS REAL) AS volume FROM candles WHERE interval = '4h';";
+
+static int db_fail(struct store *st, struct ck_err *err, const char *what)
+{
+	int rc = sqlite3_extended_errcode(st->db);
+	int code = CK_EDB;
+	const char *hint = "";
+
+	switch (rc & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = CK_ECORRUPT;
+		hint = " (run candlekeep recover)";
+		break;
+	case SQLITE_FULL:
+		code = CK_EFULL;
+		hint = " (free disk space; nothing committed was lost)";
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		hint = " (check the permissions of the database file and its directory)";
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		hint = " (another process holds the database; retry later)";
+		break;
+	case SQLITE_IOERR:
+		code = CK_EIO;
+		break;
+	}
+	return ck_err_set(err, code, "%s %s: %s%s", what, st->path, sqlite3_errmsg(st->db), hint);
+}
+
+static int exec(struct store *st, const char *sql, struct ck_err *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, err, "database");
+	return 0;
+}
+
+static int prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return db_fail(st, err, "prepare on");
+	return 0;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_finalize(st->put);
+	sqlite3_finalize(st->get_one);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+static int migrate(struct store *st, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int version = 0;
+
+	if (prepare(st, &s, "PRAGMA user_version", err))
+		return err->code;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version >= 1)
+		return 0;
+	if (exec(st, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (exec(st, schema_v1, err) || exec(st, "PRAGMA user_version = 1", err)) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return err->code;
+	}
+	return exec(st, "COMMIT", err);
+}
+
+int store_open(struct store **out, const char *path, int flags, struct ck_err *err)
+{
+	struct store *st;
+	int oflags;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
+	}
+	st->rdonly = flags & STORE_RDONLY;
+	if (st->rdonly && access(path, F_OK) != 0) {
+		ck_err_set(err, CK_ENOTFOUND, "open %s: %s (run candlekeep sync first, or pass --db)",
+			   path, strerror(errno));
+		store_close(st);
+		return CK_ENOTFOUND;
+	}
+	oflags = st->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (!st->db) {
+			store_close(st);
+			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
+		}
+		db_fail(st, err, "open");
+		store_close(st);
+		return err->code;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (!st->rdonly) {
+		if (exec(st, "PRAGMA journal_mode=WAL", err) ||
+		    exec(st, "PRAGMA synchronous=FULL", err) ||
+		    exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
+			ck_err_wrap(err, "open");
+			store_close(st);
+			return err->code;
+		}
+	} else {
+		/* A read-only open must still see a usable schema. */
+		sqlite3_stmt *s = NULL;
+		if (prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE name='candles'", err)) {
+			store_close(st);
+			return err->code;
+		}
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			db_fail(st, err, "read schema of");
+			sqlite3_finalize(s);
+			store_close(st);
+			return err->code;
+		}
+		int have = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+		if (!have) {
+			store_close(st);
+			return ck_err_set(err, CK_ENOTFOUND,
+					  "open %s: not a candlekeep database (no candles table)", path);
+		}
+	}
+	*out = st;
+	return 0;
+}
+
+/* ---- candles ---- */
+
+static void bind_kline(sqlite3_stmt *s, int first, const struct kline *k)
+{
+	sqlite3_bind_int64(s, first, k->open_time);
+	sqlite3_bind_text(s, first + 1, k->open, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, first + 2, k->high, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, first + 3, k->low, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, first + 4, k->close, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, first + 5, k->volume, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, first + 6, k->close_time);
+	sqlite3_bind_text(s, first + 7, k->quote_volume, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, first + 8, k->trades);
+	sqlite3_bind_text(s, first + 9, k->taker_buy_base, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, first + 10, k->taker_buy_quote, -1, SQLITE_STATIC);
+}
+
+static void copy_col(char *dst, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	snprintf(dst, KLINE_DEC_MAX + 1, "%s", t ? (const char *)t : "");
+}
+
+static void read_kline(sqlite3_stmt *s, int first, struct kline *k)
+{
+	k->open_time = sqlite3_column_int64(s, first);
+	copy_col(k->open, s, first + 1);
+	copy_col(k->high, s, first + 2);
+	copy_col(k->low, s, first + 3);
+	copy_col(k->close, s, first + 4);
+	copy_col(k->volume, s, first + 5);
+	k->close_time = sqlite3_column_int64(s, first + 6);
+	copy_col(k->quote_volume, s, first + 7);
+	k->trades = sqlite3_column_int64(s, first + 8);
+	copy_col(k->taker_buy_base, s, first + 9);
+	copy_col(k->taker_buy_quote, s, first + 10);
+}
+
+static int kline_same(const struct kline *a, const struct kline *b)
+{
+	return a->open_time == b->open_time && a->close_time == b->close_time &&
+	       a->trades == b->trades && !strcmp(a->open, b->open) &&
+	       !strcmp(a->high, b->high) && !strcmp(a->low, b->low) &&
+	       !strcmp(a->close, b->close) && !strcmp(a->volume, b->volume) &&
+	       !strcmp(a->quote_volume, b->quote_volume) &&
+	       !strcmp(a->taker_buy_base, b->taker_buy_base) &&
+	       !strcmp(a->taker_buy_quote, b->taker_buy_quote);
+}
+
+int store_put_page(struct store *st, const char *symbol, const char *interval,
+		   const struct kline *k, size_t n, struct store_page_result *res,
+		   struct ck_err *err)
+{
+	struct store_page_result r = {0, 0, 0};
+	size_t i;
+
+	if (!st->put &&
+	    prepare(st, &st->put,
+		    "INSERT OR REPLACE INTO candles (symbol, interval, open_time, open, high,"
+		    " low, close, volume, close_time, quote_volume, trades, taker_buy_base,"
+		    " taker_buy_quote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+		    err))
+		return err->code;
+	if (!st->get_one &&
+	    prepare(st, &st->get_one,
+		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
+		    " trades, taker_buy_base, taker_buy_quote FROM candles"
+		    " WHERE symbol = ?1 AND interval = ?2 AND open_time = ?3",
+		    err))
+		return err->code;
+	if (exec(st, "BEGIN IMMEDIATE", err))
+		return ck_err_wrap(err, "store %s page", symbol);
+	for (i = 0; i < n; i++) {
+		struct kline old;
+		int found = 0, rc;
+
+		sqlite3_bind_text(st->get_one, 1, symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st->get_one, 2, interval, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st->get_one, 3, k[i].open_time);
+		rc = sqlite3_step(st->get_one);
+		if (rc == SQLITE_ROW) {
+			read_kline(st->get_one, 0, &old);
+			found = 1;
+		}
+		sqlite3_reset(st->get_one);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			goto fail;
+		if (found && kline_same(&old, &k[i])) {
+			r.same++;
+			continue;
+		}
+		sqlite3_bind_text(st->put, 1, symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st->put, 2, interval, -1, SQLITE_STATIC);
+		bind_kline(st->put, 3, &k[i]);
+		rc = sqlite3_step(st->put);
+		sqlite3_reset(st->put);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		if (found)
+			r.revised++;
+		else
+			r.written++;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (res)
+		*res = r;
+	return 0;
+fail:
+	db_fail(st, err, "write candles to");
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return ck_err_wrap(err, "store %s page", symbol);
+}
+
+int store_span(struct store *st, const char *symbol, const char *interval,
+	       struct store_span *span, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(span, 0, sizeof(*span));
+	if (prepare(st, &s,
+		    "SELECT count(*), min(open_time), max(open_time) FROM candles"
+		    " WHERE symbol = ?1 AND interval = ?2",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		span->count = sqlite3_column_int64(s, 0);
+		span->first_open = sqlite3_column_int64(s, 1);
+		span->last_open = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(st, err, "read");
+	return 0;
+}
+
+int store_count(struct store *st, const char *interval, int64_t *count, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s, "SELECT count(*) FROM candles WHERE interval = ?1", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(st, err, "count candles in");
+	return 0;
+}
+
+/* Gaps: consecutive stored candles further apart than one interval. Confirmed holes
+ * are ranges inside such gaps; a gap is split around them. */
+int store_gaps(struct store *st, const char *symbol, const char *interval,
+	       int64_t interval_ms, int include_confirmed, struct store_gap **out,
+	       size_t *n, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL, *h = NULL;
+	struct store_gap *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (prepare(st, &s,
+		    "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
+		    " SELECT symbol, open_time, LAG(open_time) OVER"
+		    "  (PARTITION BY symbol ORDER BY open_time) AS prev"
+		    " FROM candles WHERE interval = ?2 AND (?1 IS NULL OR symbol = ?1))"
+		    " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
+		    err) ||
+	    prepare(st, &h,
+		    "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
+		    " interval = ?2 AND last_open >= ?3 AND first_open <= ?4 ORDER BY first_open",
+		    err)) {
+		sqlite3_finalize(s);
+		return err->code;
+	}
+	if (symbol)
+		sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, interval_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *sym = (const char *)sqlite3_column_text(s, 0);
+		int64_t a = sqlite3_column_int64(s, 1), b = sqlite3_column_int64(s, 2);
+		int64_t cur = a;
+
+		sqlite3_bind_text(h, 1, sym, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(h, 2, interval, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(h, 3, a);
+		sqlite3_bind_int64(h, 4, b);
+		/* Walk the gap [a, b]; emit missing pieces and (optionally) holes. */
+		for (;;) {
+			int hr = sqlite3_step(h);
+			int64_t piece[2][2];
+			int confirmed[2], np = 0, i;
+
+			if (hr != SQLITE_ROW) {
+				if (hr != SQLITE_DONE) {
+					sqlite3_reset(h);
+					goto fail;
+				}
+				if (cur <= b) {
+					piece[np][0] = cur;
+					piece[np][1] = b;
+					confirmed[np++] = 0;
+				}
+				cur = b + interval_ms;
+			} else {
+				int64_t hf = sqlite3_column_int64(h, 0), hl = sqlite3_column_int64(h, 1);
+				if (hf < cur)
+					hf = cur;
+				if (hl > b)
+					hl = b;
+				if (hf > cur) {
+					piece[np][0] = cur;
+					piece[np][1] = hf - interval_ms;
+					confirmed[np++] = 0;
+				}
+				if (hl >= hf) {
+					piece[np][0] = hf;
+					piece[np][1] = hl;
+					confirmed[np++] = 1;
+					cur = hl + interval_ms;
+				}
+			}
+			for (i = 0; i < np; i++) {
+				if (confirmed[i] && !include_confirmed)
+					continue;
+				if (len == cap) {
+					size_t nc = cap ? cap * 2 : 16;
+					struct store_gap *nv = realloc(v, nc * sizeof(*v));
+					if (!nv) {
+						sqlite3_reset(h);
+						sqlite3_finalize(s);
+						sqlite3_finalize(h);
+						free(v);
+						return ck_err_set(err, CK_ENOMEM, "list gaps: out of memory");
+					}
+					v = nv;
+					cap = nc;
+				}
+				snprintf(v[len].symbol, sizeof(v[len].symbol), "%s", sym);
+				v[len].first = piece[i][0];
+				v[len].last = piece[i][1];
+				v[len].count = (piece[i][1] - piece[i][0]) / interval_ms + 1;
+				v[len].confirmed = confirmed[i];
+				len++;
+			}
+			if (hr != SQLITE_ROW)
+				break;
+		}
+		sqlite3_reset(h);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	sqlite3_finalize(h);
+	*out = v;
+	*n = len;
+	return 0;
+fail:
+	db_fail(st, err, "find gaps in");
+	sqlite3_finalize(s);
+	sqlite3_finalize(h);
+	free(v);
+	return err->code;
+}
+
+int store_put_hole(struct store *st, const char *symbol, const char *interval,
+		   int64_t first, int64_t last, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s,
+		    "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open,"
+		    " confirmed_at) VALUES (?1, ?2, ?3, ?4, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, first);
+	sqlite3_bind_int64(s, 4, last);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "record exchange hole in");
+	return 0;
+}
+
+int store_symbol_get(struct store *st, const char *symbol, const char *interval,
+		     struct store_symbol *out, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (prepare(st, &s,
+		    "SELECT history_start, first_open FROM symbols WHERE symbol = ?1 AND interval = ?2",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->history_start = sqlite3_column_int64(s, 0);
+		out->first_open = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, err, "read symbol state from");
+	return 0;
+}
+
+int store_symbol_put(struct store *st, const char *symbol, const char *interval,
+		     const struct store_symbol *v, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s,
+		    "INSERT OR REPLACE INTO symbols (symbol, interval, history_start, first_open)"
+		    " VALUES (?1, ?2, ?3, ?4)",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, v->history_start);
+	sqlite3_bind_int64(s, 4, v->first_open);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "write symbol state to");
+	return 0;
+}
+
+int store_each_candle(struct store *st, const char *symbol, const char *interval,
+		      int64_t from, int64_t to,
+		      int (*fn)(const struct kline *k, void *arg), void *arg,
+		      struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = 0;
+
+	if (prepare(st, &s,
+		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
+		    " trades, taker_buy_base, taker_buy_quote FROM candles WHERE symbol = ?1"
+		    " AND interval = ?2 AND open_time BETWEEN ?3 AND ?4 ORDER BY open_time",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, from);
+	sqlite3_bind_int64(s, 4, to);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct kline k;
+		read_kline(s, 0, &k);
+		if ((ret = fn(&k, arg)) != 0)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(st, err, "read candles from");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int collect_strings(struct store *st, sqlite3_stmt *s, char ***out, size_t *n,
+			   struct ck_err *err)
+{
+	char **v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		if (len == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			char **nv = realloc(v, nc * sizeof(*v));
+			if (!nv)
+				goto nomem;
+			v = nv;
+			cap = nc;
+		}
+		if (!(v[len] = strdup(t ? t : "")))
+			goto nomem;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_symbols_free(v, len);
+		return db_fail(st, err, "read");
+	}
+	*out = v;
+	*n = len;
+	return 0;
+nomem:
+	store_symbols_free(v, len);
+	return ck_err_set(err, CK_ENOMEM, "list symbols: out of memory");
+}
+
+int store_symbols(struct store *st, const char *interval, char ***out, size_t *n,
+		  struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (prepare(st, &s,
+		    "SELECT DISTINCT symbol FROM candles WHERE interval = ?1 ORDER BY symbol", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
+	rc = collect_strings(st, s, out, n, err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void store_symbols_free(char **list, size_t n)
+{
+	size_t i;
+	for (i = 0; list && i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+int store_state_get(struct store *st, const char *key, char *buf, size_t size,
+		    struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s, "SELECT value FROM state WHERE key = ?1", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return ck_err_set(err, CK_ENOTFOUND, "state %s: not set", key);
+	if (rc != SQLITE_ROW)
+		return db_fail(st, err, "read state from");
+	return 0;
+}
+
+int store_state_set(struct store *st, const char *key, const char *value,
+		    struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s, "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "write state to");
+	return 0;
+}
+
+/* ---- runs ---- */
+
+static const char *const status_names[] = {"running", "ok", "partial", "failed", "timeout"};
+
+const char *run_status_name(enum run_status s)
+{
+	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s]
+									     : "unknown";
+}
+
+static enum run_status run_status_parse(const char *s)
+{
+	size_t i;
+	for (i = 0; s && i < sizeof(status_names) / sizeof(status_names[0]); i++)
+		if (!strcmp(s, status_names[i]))
+			return (enum run_status)i;
+	return RUN_FAILED;
+}
+
+int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
+		    struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s,
+		    "INSERT INTO runs (command, started, status, pid) VALUES (?1, ?2, 'running', ?3)",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, command, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 3, (int64_t)getpid());
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "record run in");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
+		     int64_t written, int64_t revised, int64_t newest_open,
+		     const char *error, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (prepare(st, &s,
+		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
+		    " candles_revised, newest_open, error) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+		    err))
+		return err->code;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, written);
+	sqlite3_bind_int64(s, 5, revised);
+	if (newest_open)
+		sqlite3_bind_int64(s, 6, newest_open);
+	if (error)
+		sqlite3_bind_text(s, 7, error, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "record symbol outcome in");
+	return 0;
+}
+
+int store_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
+		  int64_t now_ms, const struct run_counts *c, const char *error,
+		  struct ck_err *err)
+{
+	static const struct run_counts zero;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!c)
+		c = &zero;
+	if (prepare(st, &s,
+		    "UPDATE runs SET ended = ?2, status = ?3, exit_code = ?4,"
+		    " candles_written = ?5, candles_revised = ?6, requests = ?7, retries = ?8,"
+		    " http_429 = ?9, http_418 = ?10, http_5xx = ?11, net_errors = ?12,"
+		    " symbols_ok = ?13, symbols_failed = ?14, symbols_skipped = ?15,"
+		    " weight_used_max = ?16, error = ?17 WHERE id = ?1",
+		    err))
+		return err->code;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_text(s, 3, run_status_name(status), -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, exit_code);
+	sqlite3_bind_int64(s, 5, c->candles_written);
+	sqlite3_bind_int64(s, 6, c->candles_revised);
+	sqlite3_bind_int64(s, 7, c->requests);
+	sqlite3_bind_int64(s, 8, c->retries);
+	sqlite3_bind_int64(s, 9, c->http_429);
+	sqlite3_bind_int64(s, 10, c->http_418);
+	sqlite3_bind_int64(s, 11, c->http_5xx);
+	sqlite3_bind_int64(s, 12, c->net_errors);
+	sqlite3_bind_int64(s, 13, c->symbols_ok);
+	sqlite3_bind_int64(s, 14, c->symbols_failed);
+	sqlite3_bind_int64(s, 15, c->symbols_skipped);
+	sqlite3_bind_int64(s, 16, c->weight_used_max);
+	if (error)
+		sqlite3_bind_text(s, 17, error, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "finish run record in");
+	return 0;
+}
+
+int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
+	       struct store_run **out, size_t *n, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_run *v;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!max)
+		return 0;
+	if (!(v = calloc(max, sizeof(*v))))
+		return ck_err_set(err, CK_ENOMEM, "list runs: out of memory");
+	if (prepare(st, &s,
+		    "SELECT id, command, started, coalesce(ended, 0), status, coalesce(exit_code, -1),"
+		    " candles_written, candles_revised, requests, retries, http_429, http_418,"
+		    " http_5xx, net_errors, symbols_ok, symbols_failed, symbols_skipped,"
+		    " weight_used_max, coalesce(error, '') FROM runs"
+		    " WHERE (?1 IS NULL OR command = ?1) AND started >= ?2"
+		    " ORDER BY started DESC, id DESC LIMIT ?3",
+		    err)) {
+		free(v);
+		return err->code;
+	}
+	if (command)
+		sqlite3_bind_text(s, 1, command, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, since_ms);
+	sqlite3_bind_int64(s, 3, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_run *r = &v[len++];
+		r->id = sqlite3_column_int64(s, 0);
+		snprintf(r->command, sizeof(r->command), "%s", sqlite3_column_text(s, 1));
+		r->started = sqlite3_column_int64(s, 2);
+		r->ended = sqlite3_column_int64(s, 3);
+		r->status = run_status_parse((const char *)sqlite3_column_text(s, 4));
+		r->exit_code = sqlite3_column_int(s, 5);
+		r->counts.candles_written = sqlite3_column_int64(s, 6);
+		r->counts.candles_revised = sqlite3_column_int64(s, 7);
+		r->counts.requests = sqlite3_column_int64(s, 8);
+		r->counts.retries = sqlite3_column_int64(s, 9);
+		r->counts.http_429 = sqlite3_column_int64(s, 10);
+		r->counts.http_418 = sqlite3_column_int64(s, 11);
+		r->counts.http_5xx = sqlite3_column_int64(s, 12);
+		r->counts.net_errors = sqlite3_column_int64(s, 13);
+		r->counts.symbols_ok = sqlite3_column_int64(s, 14);
+		r->counts.symbols_failed = sqlite3_column_int64(s, 15);
+		r->counts.symbols_skipped = sqlite3_column_int64(s, 16);
+		r->counts.weight_used_max = sqlite3_column_int64(s, 17);
+		snprintf(r->error, sizeof(r->error), "%s", sqlite3_column_text(s, 18));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return db_fail(st, err, "read runs from");
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
+		struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*ok = 0;
+	if (prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)", err))
+		return err->code;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		*ok = t && !strcmp(t, "ok");
+		snprintf(detail, size, "%s", t ? t : "");
+	} else {
+		snprintf(detail, size, "%s", sqlite3_errmsg(st->db));
+	}
+	sqlite3_finalize(s);
+	return 0;
+}

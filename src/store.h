@@ -1,0 +1,148 @@
+/* store.h — the database: candles, confirmed exchange holes, per-symbol state, run
+ * records and small key/value state. The store module (store*.c) owns the schema;
+ * nothing else in candlekeep writes SQL.
+ *
+ * SQLite in WAL mode with synchronous=FULL: a commit survives a crash or power loss,
+ * and a kill at any moment leaves the last committed state. Each fetched page is one
+ * transaction (store_put_page). Only prepared statements. A struct store is used by
+ * one thread at a time; open one per process (readers and the one writer coexist
+ * through WAL). All times are ms since epoch, UTC. */
+#ifndef CK_STORE_H
+#define CK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "kline.h"
+
+struct store;
+
+#define STORE_RDONLY 1  /* open read-only; never creates, never migrates, never writes */
+
+/* Opens (creating with flags == 0 if missing) the database at path, sets WAL, busy
+ * timeout and pragmas, and brings the schema up to date. *out is freed with
+ * store_close. Errors name the path and say what to do (permissions, corruption). */
+int store_open(struct store **out, const char *path, int flags, struct ck_err *err);
+void store_close(struct store *st);
+const char *store_path(const struct store *st);
+
+/* Outcome of writing one page. */
+struct store_page_result {
+	int64_t written;  /* new candles inserted */
+	int64_t revised;  /* existing candles whose values differed and were replaced */
+	int64_t same;     /* existing candles already identical */
+};
+
+/* Upserts n validated candles of symbol/interval in one transaction; an existing
+ * candle is replaced only when a value differs (counted as revised). Either the whole
+ * page is stored or none of it. */
+int store_put_page(struct store *st, const char *symbol, const char *interval,
+		   const struct kline *k, size_t n, struct store_page_result *res,
+		   struct ck_err *err);
+
+/* Per-symbol span of stored candles. count == 0 means none (then first/last are 0). */
+struct store_span {
+	int64_t count;
+	int64_t first_open; /* oldest stored open_time */
+	int64_t last_open;  /* newest stored open_time */
+};
+int store_span(struct store *st, const char *symbol, const char *interval,
+	       struct store_span *span, struct ck_err *err);
+
+/* A run of missing candles: open times first..last inclusive, count candles. */
+struct store_gap {
+	char symbol[24];
+	int64_t first;
+	int64_t last;
+	int64_t count;
+	int confirmed; /* 1 = confirmed exchange hole (not re-fetched), 0 = missing */
+};
+
+/* Gaps inside each symbol's stored range (between its oldest and newest candle), found
+ * with one window-function query; symbol NULL = every symbol of the interval.
+ * include_confirmed = 0 leaves confirmed holes out (what sync must fetch); 1 lists them
+ * too, flagged. *out malloc'd (caller frees), sorted by symbol then time. */
+int store_gaps(struct store *st, const char *symbol, const char *interval,
+	       int64_t interval_ms, int include_confirmed, struct store_gap **out,
+	       size_t *n, struct ck_err *err);
+
+/* Records open times first..last (inclusive) as a confirmed exchange hole. */
+int store_put_hole(struct store *st, const char *symbol, const char *interval,
+		   int64_t first, int64_t last, struct ck_err *err);
+
+/* Per-symbol sync state. */
+struct store_symbol {
+	int64_t history_start; /* wanted oldest open_time; 0 = not set yet */
+	int64_t first_open;    /* the exchange's first candle, once confirmed; 0 = unknown */
+};
+int store_symbol_get(struct store *st, const char *symbol, const char *interval,
+		     struct store_symbol *out, struct ck_err *err); /* zeros if unknown */
+int store_symbol_put(struct store *st, const char *symbol, const char *interval,
+		     const struct store_symbol *s, struct ck_err *err);
+
+/* Calls fn for each stored candle of symbol/interval with from <= open_time <= to, in
+ * time order; fn returning non-zero stops and is returned. */
+int store_each_candle(struct store *st, const char *symbol, const char *interval,
+		      int64_t from, int64_t to,
+		      int (*fn)(const struct kline *k, void *arg), void *arg,
+		      struct ck_err *err);
+
+/* Distinct symbols that have candles of interval; *out malloc'd array of malloc'd
+ * strings, freed with store_symbols_free. */
+int store_symbols(struct store *st, const char *interval, char ***out, size_t *n,
+		  struct ck_err *err);
+void store_symbols_free(char **list, size_t n);
+
+/* Key/value state that must survive runs (e.g. "ban_until" of the exchange). */
+int store_state_get(struct store *st, const char *key, char *buf, size_t size,
+		    struct ck_err *err); /* CK_ENOTFOUND if absent */
+int store_state_set(struct store *st, const char *key, const char *value,
+		    struct ck_err *err);
+
+/* ---- run records: health, metrics and audit derive from these ---- */
+
+enum run_status { RUN_RUNNING, RUN_OK, RUN_PARTIAL, RUN_FAILED, RUN_TIMEOUT };
+const char *run_status_name(enum run_status s);
+
+struct run_counts {
+	int64_t candles_written, candles_revised;
+	int64_t requests, retries, http_429, http_418, http_5xx, net_errors;
+	int64_t symbols_ok, symbols_failed, symbols_skipped;
+	int64_t weight_used_max; /* highest X-MBX-USED-WEIGHT-1M seen */
+};
+
+/* Starts a run record of `command` (status running, pid, start time now_ms); *id out. */
+int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
+		    struct ck_err *err);
+/* Records one symbol's outcome in run id. status: "ok", "failed", "skipped". */
+int store_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
+		     int64_t written, int64_t revised, int64_t newest_open,
+		     const char *error, struct ck_err *err);
+/* Ends run id with its status, exit code, counts and error text (NULL if none). */
+int store_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
+		  int64_t now_ms, const struct run_counts *c, const char *error,
+		  struct ck_err *err);
+
+struct store_run {
+	int64_t id;
+	char command[16];
+	int64_t started, ended; /* ms; ended 0 while running or if killed */
+	enum run_status status;
+	int exit_code;
+	struct run_counts counts;
+	char error[256];
+};
+/* The newest runs of command (NULL = any), newest first, at most max. *out malloc'd. */
+int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
+	       struct store_run **out, size_t *n, struct ck_err *err);
+
+/* Total stored candles of interval (all symbols). */
+int store_count(struct store *st, const char *interval, int64_t *count, struct ck_err *err);
+
+/* PRAGMA quick_check (full = 0) or integrity_check (full = 1); ok set to 1 if healthy,
+ * detail filled with the first problem otherwise. */
+int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
+		struct ck_err *err);
+
+#endif

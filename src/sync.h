@@ -1,0 +1,58 @@
+/* sync.h — the sync engine behind `sync` and `backfill`: plans, per symbol, the ranges
+ * to fetch (history start, gaps, the tail since the newest stored closed candle, an
+ * optional lookback), fetches them as parallel pages inside the exchange's weight
+ * budget with the retry policy, validates and stores each page in its own
+ * transaction, and confirms exchange holes. Blocking; single-threaded (libcurl multi). */
+#ifndef CK_SYNC_H
+#define CK_SYNC_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "store.h"
+
+struct sync_progress {
+	size_t symbols_done, symbols_total;
+	int64_t candles;          /* written so far */
+	int64_t pages_done, pages_total;
+	int64_t elapsed_ms;
+};
+
+struct sync_opts {
+	int64_t since_ms;  /* backfill: wanted history start (ms); 0 = plain sync */
+	void (*progress)(const struct sync_progress *p, void *arg); /* may be NULL */
+	void *progress_arg;
+};
+
+struct sync_symbol {
+	char symbol[24];
+	const char *status;      /* "ok", "failed", "skipped" (static strings) */
+	int64_t written, revised;
+	int64_t newest_open;     /* newest stored open time after the run, 0 if none */
+	int64_t holes;           /* candles newly confirmed as exchange holes */
+	char error[256];
+};
+
+struct sync_result {
+	struct run_counts counts;
+	struct sync_symbol *symbols; /* malloc'd, nsymbols entries */
+	size_t nsymbols;
+	int timed_out;          /* the run's deadline passed */
+	int stopped;            /* a signal asked to stop */
+	int64_t server_time;    /* the exchange's time at the start (ms) */
+	char error[256];        /* a run-wide failure (exchange unreachable, ban, disk) */
+};
+
+/* Runs one sync over cfg's symbols (cfg->symbols; "all" asks exchangeInfo). Returns 0
+ * when the run went through (some symbols may have failed: see res), or a negative
+ * code for a run-wide failure (res->error says why; res is filled as far as it got).
+ * deadline_mono: CLOCK_MONOTONIC ms, 0 = none. stop: checked between steps. */
+int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
+	     volatile sig_atomic_t *stop, int64_t deadline_mono, struct sync_result *res,
+	     struct ck_err *err);
+void sync_result_release(struct sync_result *res);
+
+#endif

@@ -1,0 +1,61 @@
+/* utc.c — UTC time parsing and formatting without the local time zone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "utc.h"
+#include "banned.h"
+
+int utc_parse(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (*end == 0 && end - s >= 10) { /* ms since epoch */
+		*ms = v;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+		return -1;
+	s += n;
+	if (*s == 'T' || *s == ' ') {
+		int m = 0;
+		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
+			return -1;
+		s += 1 + m;
+		if (*s == ':') {
+			if (sscanf(s + 1, "%2d%n", &sec, &m) != 1)
+				return -1;
+			s += 1 + m;
+		}
+		if (*s == 'Z')
+			s++;
+	}
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*ms = (int64_t)timegm(&tm) * 1000;
+	return 0;
+}
+
+const char *utc_iso(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return buf;
+}

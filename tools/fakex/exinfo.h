@@ -1,0 +1,16 @@
+/* exinfo.h — the GET /fapi/v1/exchangeInfo body, shaped like the recorded real one
+ * (../shared/data/binance/exchangeInfo-fapi.json) but listing only the symbols
+ * fakex serves that are listed by `now` and not removed. */
+#ifndef FAKEX_EXINFO_H
+#define FAKEX_EXINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "market.h"
+
+/* Returns the JSON text (caller frees) or NULL when out of memory. Reads symbol
+ * status/removed: call with the state lock held. */
+char *exinfo_build(const struct market *m, int64_t now, int64_t weight_limit, size_t *len);
+
+#endif
