@@ -29,7 +29,9 @@ UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 all: $(B)/candlekeep $(B)/fakex $(UNIT_BIN)
 
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh build
+deps-test:
+	@sh scripts/deps.sh test
 
 $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -52,7 +54,7 @@ asan:
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN)" all
 
 # make test: dependencies, both builds, the whole suite in each; the last line is the total.
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
 	@sh tests/run.sh build build/asan

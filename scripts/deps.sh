@@ -1,10 +1,19 @@
 #!/bin/sh
-# Checks for the Debian packages candlekeep's build, tests and demo need; as root,
-# installs the missing ones with apt-get; otherwise prints the apt-get line and fails.
+# scripts/deps.sh [build|test] — checks for the Debian packages candlekeep's build (and,
+# with "test", its test suite) need; as root, installs the missing ones with apt-get
+# (after apt-get update); otherwise prints the apt-get line and fails.
+#   build: compilers, libraries, the tools the demo uses.
+#   test:  + promtool/amtool (Prometheus rule tests), Chromium (screenshots of the HTML
+#          pages), Node.js/npm (a local S3-compatible server), valgrind.
 set -eu
 PKGS="make gcc clang pkg-config libcurl4-openssl-dev libsqlite3-dev libjansson-dev
-libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev sqlite3 curl zstd
-libclang-rt-14-dev valgrind procps util-linux"
+libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev sqlite3 curl zstd procps
+util-linux ca-certificates"
+if [ "${1:-build}" = test ]; then
+	PKGS="$PKGS libclang-rt-14-dev valgrind prometheus prometheus-alertmanager chromium
+nodejs python3"
+	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

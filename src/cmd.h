@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "utc.h"
 
 struct store;
 struct lock;
@@ -60,9 +61,6 @@ struct cmd {
 	int (*run)(struct ctx *ctx);
 };
 
-/* Milliseconds: wall clock (UTC epoch) and monotonic. */
-int64_t now_ms(void);
-int64_t mono_ms(void);
 
 
 

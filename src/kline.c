@@ -559,9 +559,16 @@ int kline_csv_parse(const char *line, size_t len, struct kline *k, struct ck_err
 	}
 
 	/* Microseconds (the archive since 2025), decided by open_time for the whole
-	 * line. open_time must be a whole millisecond (it identifies the candle);
-	 * close_time is floored: 1735703999999999 us -> 1735703999999 ms. */
+	 * line: at or above 1e15 it is microseconds (below 1e18, so the result reads
+	 * back as ms). open_time must be a whole millisecond (it identifies the
+	 * candle); close_time is floored: 1735703999999999 us -> 1735703999999 ms. */
 	if (k->open_time >= US_THRESHOLD) {
+		/* so that the ms value stays below the threshold and reads back as ms */
+		if (k->open_time >= US_THRESHOLD * 1000)
+			return ck_err_set(err, CK_EVALIDATE,
+					  "CSV column 1 (open_time): %" PRId64 " is too large "
+					  "for milliseconds or microseconds since the epoch",
+					  k->open_time);
 		if (k->open_time % 1000 != 0)
 			return ck_err_set(err, CK_EVALIDATE,
 					  "CSV column 1 (open_time): %" PRId64 " microseconds "

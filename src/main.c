@@ -18,11 +18,13 @@
 
 extern char **environ;
 
-extern const struct cmd cmd_sync, cmd_backfill, cmd_gaps, cmd_export, cmd_import,
-	cmd_config;
+extern const struct cmd cmd_sync, cmd_backfill, cmd_daemon, cmd_health, cmd_backup,
+	cmd_recover, cmd_audit, cmd_gaps, cmd_export, cmd_import, cmd_metrics, cmd_config;
 
+/* In the order `candlekeep --help` lists them. */
 static const struct cmd *const commands[] = {
-	&cmd_sync, &cmd_backfill, &cmd_gaps, &cmd_export, &cmd_import, &cmd_config,
+	&cmd_sync,   &cmd_backfill, &cmd_daemon, &cmd_health, &cmd_backup,  &cmd_recover,
+	&cmd_audit,  &cmd_gaps,     &cmd_export, &cmd_import, &cmd_metrics, &cmd_config,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -44,20 +46,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void usage(FILE *f)

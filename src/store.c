@@ -13,14 +13,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_int.h"
 #include "banned.h"
-
-struct store {
-	sqlite3 *db;
-	char *path;
-	int rdonly;
-	sqlite3_stmt *put, *get_one;
-};
 
 static const char *const schema_v1 =
 	"CREATE TABLE IF NOT EXISTS candles ("
@@ -54,6 +48,23 @@ static const char *const schema_v1 =
 	" status TEXT NOT NULL, candles_written INTEGER NOT NULL,"
 	" candles_revised INTEGER NOT NULL, newest_open INTEGER, error TEXT,"
 	" PRIMARY KEY (run_id, symbol)) WITHOUT ROWID;"
+	/* Backups of every tier, as written and verified (backup.c keeps files and rows in step). */
+	"CREATE TABLE IF NOT EXISTS backups ("
+	" id INTEGER PRIMARY KEY, tier TEXT NOT NULL, location TEXT NOT NULL,"
+	" created INTEGER NOT NULL, size INTEGER NOT NULL DEFAULT 0, sha256 TEXT,"
+	" candles INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, detail TEXT,"
+	" verified_at INTEGER, UNIQUE (tier, location));"
+	/* Things that happened, for metrics, health and audit: corruption detections,
+	 * restore drills, recoveries, integrity checks, alert deliveries. */
+	"CREATE TABLE IF NOT EXISTS events ("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" subject TEXT NOT NULL DEFAULT '', value REAL NOT NULL DEFAULT 0, detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, at);"
+	/* Alert conditions and their delivery state (one row per stable key). */
+	"CREATE TABLE IF NOT EXISTS alerts ("
+	" key TEXT PRIMARY KEY, severity TEXT NOT NULL, state TEXT NOT NULL,"
+	" summary TEXT, first_at INTEGER NOT NULL, last_sent INTEGER NOT NULL DEFAULT 0,"
+	" sends INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0);"
 	/* The older design's table, as a view, so its scripts and queries keep working:
 	 * timestamp is the candle's open time in ms, prices as REAL. */
 	"CREATE VIEW IF NOT EXISTS ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"
@@ -61,7 +72,7 @@ static const char *const schema_v1 =
 	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"
 	" CAST(volume AS REAL) AS volume FROM candles WHERE interval = '4h';";
 
-static int db_fail(struct store *st, struct ck_err *err, const char *what)
+int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(st->db);
 	int code = CK_EDB;
@@ -93,17 +104,17 @@ static int db_fail(struct store *st, struct ck_err *err, const char *what)
 	return ck_err_set(err, code, "%s %s: %s%s", what, st->path, sqlite3_errmsg(st->db), hint);
 }
 
-static int exec(struct store *st, const char *sql, struct ck_err *err)
+int store_exec(struct store *st, const char *sql, struct ck_err *err)
 {
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(st, err, "database");
+		return store_db_fail(st, err, "database");
 	return 0;
 }
 
-static int prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err)
+int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
-		return db_fail(st, err, "prepare on");
+		return store_db_fail(st, err, "prepare on");
 	return 0;
 }
 
@@ -128,20 +139,20 @@ static int migrate(struct store *st, struct ck_err *err)
 	sqlite3_stmt *s = NULL;
 	int version = 0;
 
-	if (prepare(st, &s, "PRAGMA user_version", err))
+	if (store_prepare(st, &s, "PRAGMA user_version", err))
 		return err->code;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if (version >= 1)
 		return 0;
-	if (exec(st, "BEGIN IMMEDIATE", err))
+	if (store_exec(st, "BEGIN IMMEDIATE", err))
 		return err->code;
-	if (exec(st, schema_v1, err) || exec(st, "PRAGMA user_version = 1", err)) {
+	if (store_exec(st, schema_v1, err) || store_exec(st, "PRAGMA user_version = 1", err)) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return err->code;
 	}
-	return exec(st, "COMMIT", err);
+	return store_exec(st, "COMMIT", err);
 }
 
 int store_open(struct store **out, const char *path, int flags, struct ck_err *err)
@@ -168,16 +179,16 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 			store_close(st);
 			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
 		}
-		db_fail(st, err, "open");
+		store_db_fail(st, err, "open");
 		store_close(st);
 		return err->code;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	sqlite3_extended_result_codes(st->db, 1);
 	if (!st->rdonly) {
-		if (exec(st, "PRAGMA journal_mode=WAL", err) ||
-		    exec(st, "PRAGMA synchronous=FULL", err) ||
-		    exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
+		if (store_exec(st, "PRAGMA journal_mode=WAL", err) ||
+		    store_exec(st, "PRAGMA synchronous=FULL", err) ||
+		    store_exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
 			ck_err_wrap(err, "open");
 			store_close(st);
 			return err->code;
@@ -185,12 +196,12 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 	} else {
 		/* A read-only open must still see a usable schema. */
 		sqlite3_stmt *s = NULL;
-		if (prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE name='candles'", err)) {
+		if (store_prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE name='candles'", err)) {
 			store_close(st);
 			return err->code;
 		}
 		if (sqlite3_step(s) != SQLITE_ROW) {
-			db_fail(st, err, "read schema of");
+			store_db_fail(st, err, "read schema of");
 			sqlite3_finalize(s);
 			store_close(st);
 			return err->code;
@@ -264,20 +275,20 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 	size_t i;
 
 	if (!st->put &&
-	    prepare(st, &st->put,
+	    store_prepare(st, &st->put,
 		    "INSERT OR REPLACE INTO candles (symbol, interval, open_time, open, high,"
 		    " low, close, volume, close_time, quote_volume, trades, taker_buy_base,"
 		    " taker_buy_quote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 		    err))
 		return err->code;
 	if (!st->get_one &&
-	    prepare(st, &st->get_one,
+	    store_prepare(st, &st->get_one,
 		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
 		    " trades, taker_buy_base, taker_buy_quote FROM candles"
 		    " WHERE symbol = ?1 AND interval = ?2 AND open_time = ?3",
 		    err))
 		return err->code;
-	if (exec(st, "BEGIN IMMEDIATE", err))
+	if (store_exec(st, "BEGIN IMMEDIATE", err))
 		return ck_err_wrap(err, "store %s page", symbol);
 	for (i = 0; i < n; i++) {
 		struct kline old;
@@ -316,7 +327,7 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 		*res = r;
 	return 0;
 fail:
-	db_fail(st, err, "write candles to");
+	store_db_fail(st, err, "write candles to");
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return ck_err_wrap(err, "store %s page", symbol);
 }
@@ -328,7 +339,7 @@ int store_span(struct store *st, const char *symbol, const char *interval,
 	int rc;
 
 	memset(span, 0, sizeof(*span));
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "SELECT count(*), min(open_time), max(open_time) FROM candles"
 		    " WHERE symbol = ?1 AND interval = ?2",
 		    err))
@@ -343,7 +354,7 @@ int store_span(struct store *st, const char *symbol, const char *interval,
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
-		return db_fail(st, err, "read");
+		return store_db_fail(st, err, "read");
 	return 0;
 }
 
@@ -352,14 +363,14 @@ int store_count(struct store *st, const char *interval, int64_t *count, struct c
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (prepare(st, &s, "SELECT count(*) FROM candles WHERE interval = ?1", err))
+	if (store_prepare(st, &s, "SELECT count(*) FROM candles WHERE interval = ?1", err))
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
-		return db_fail(st, err, "count candles in");
+		return store_db_fail(st, err, "count candles in");
 	return 0;
 }
 
@@ -376,14 +387,14 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 
 	*out = NULL;
 	*n = 0;
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
 		    " SELECT symbol, open_time, LAG(open_time) OVER"
 		    "  (PARTITION BY symbol ORDER BY open_time) AS prev"
 		    " FROM candles WHERE interval = ?2 AND (?1 IS NULL OR symbol = ?1))"
 		    " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
 		    err) ||
-	    prepare(st, &h,
+	    store_prepare(st, &h,
 		    "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
 		    " interval = ?2 AND last_open >= ?3 AND first_open <= ?4 ORDER BY first_open",
 		    err)) {
@@ -474,7 +485,7 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 	*n = len;
 	return 0;
 fail:
-	db_fail(st, err, "find gaps in");
+	store_db_fail(st, err, "find gaps in");
 	sqlite3_finalize(s);
 	sqlite3_finalize(h);
 	free(v);
@@ -487,7 +498,7 @@ int store_put_hole(struct store *st, const char *symbol, const char *interval,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open,"
 		    " confirmed_at) VALUES (?1, ?2, ?3, ?4, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
 		    err))
@@ -499,7 +510,7 @@ int store_put_hole(struct store *st, const char *symbol, const char *interval,
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "record exchange hole in");
+		return store_db_fail(st, err, "record exchange hole in");
 	return 0;
 }
 
@@ -510,7 +521,7 @@ int store_symbol_get(struct store *st, const char *symbol, const char *interval,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "SELECT history_start, first_open FROM symbols WHERE symbol = ?1 AND interval = ?2",
 		    err))
 		return err->code;
@@ -523,7 +534,7 @@ int store_symbol_get(struct store *st, const char *symbol, const char *interval,
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, err, "read symbol state from");
+		return store_db_fail(st, err, "read symbol state from");
 	return 0;
 }
 
@@ -533,7 +544,7 @@ int store_symbol_put(struct store *st, const char *symbol, const char *interval,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO symbols (symbol, interval, history_start, first_open)"
 		    " VALUES (?1, ?2, ?3, ?4)",
 		    err))
@@ -545,7 +556,7 @@ int store_symbol_put(struct store *st, const char *symbol, const char *interval,
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "write symbol state to");
+		return store_db_fail(st, err, "write symbol state to");
 	return 0;
 }
 
@@ -557,7 +568,7 @@ int store_each_candle(struct store *st, const char *symbol, const char *interval
 	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
 
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
 		    " trades, taker_buy_base, taker_buy_quote FROM candles WHERE symbol = ?1"
 		    " AND interval = ?2 AND open_time BETWEEN ?3 AND ?4 ORDER BY open_time",
@@ -574,7 +585,7 @@ int store_each_candle(struct store *st, const char *symbol, const char *interval
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = db_fail(st, err, "read candles from");
+		ret = store_db_fail(st, err, "read candles from");
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -602,7 +613,7 @@ static int collect_strings(struct store *st, sqlite3_stmt *s, char ***out, size_
 	}
 	if (rc != SQLITE_DONE) {
 		store_symbols_free(v, len);
-		return db_fail(st, err, "read");
+		return store_db_fail(st, err, "read");
 	}
 	*out = v;
 	*n = len;
@@ -620,7 +631,7 @@ int store_symbols(struct store *st, const char *interval, char ***out, size_t *n
 
 	*out = NULL;
 	*n = 0;
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "SELECT DISTINCT symbol FROM candles WHERE interval = ?1 ORDER BY symbol", err))
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
@@ -643,7 +654,7 @@ int store_state_get(struct store *st, const char *key, char *buf, size_t size,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (prepare(st, &s, "SELECT value FROM state WHERE key = ?1", err))
+	if (store_prepare(st, &s, "SELECT value FROM state WHERE key = ?1", err))
 		return err->code;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -653,7 +664,7 @@ int store_state_get(struct store *st, const char *key, char *buf, size_t size,
 	if (rc == SQLITE_DONE)
 		return ck_err_set(err, CK_ENOTFOUND, "state %s: not set", key);
 	if (rc != SQLITE_ROW)
-		return db_fail(st, err, "read state from");
+		return store_db_fail(st, err, "read state from");
 	return 0;
 }
 
@@ -663,14 +674,14 @@ int store_state_set(struct store *st, const char *key, const char *value,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (prepare(st, &s, "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)", err))
+	if (store_prepare(st, &s, "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)", err))
 		return err->code;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "write state to");
+		return store_db_fail(st, err, "write state to");
 	return 0;
 }
 
@@ -699,7 +710,7 @@ int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "INSERT INTO runs (command, started, status, pid) VALUES (?1, ?2, 'running', ?3)",
 		    err))
 		return err->code;
@@ -709,7 +720,7 @@ int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "record run in");
+		return store_db_fail(st, err, "record run in");
 	*id = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
@@ -721,7 +732,7 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
 		    " candles_revised, newest_open, error) VALUES (?1,?2,?3,?4,?5,?6,?7)",
 		    err))
@@ -738,7 +749,7 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "record symbol outcome in");
+		return store_db_fail(st, err, "record symbol outcome in");
 	return 0;
 }
 
@@ -752,7 +763,7 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 
 	if (!c)
 		c = &zero;
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "UPDATE runs SET ended = ?2, status = ?3, exit_code = ?4,"
 		    " candles_written = ?5, candles_revised = ?6, requests = ?7, retries = ?8,"
 		    " http_429 = ?9, http_418 = ?10, http_5xx = ?11, net_errors = ?12,"
@@ -781,7 +792,7 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "finish run record in");
+		return store_db_fail(st, err, "finish run record in");
 	return 0;
 }
 
@@ -799,7 +810,7 @@ int store_runs(struct store *st, const char *command, int64_t since_ms, size_t m
 		return 0;
 	if (!(v = calloc(max, sizeof(*v))))
 		return ck_err_set(err, CK_ENOMEM, "list runs: out of memory");
-	if (prepare(st, &s,
+	if (store_prepare(st, &s,
 		    "SELECT id, command, started, coalesce(ended, 0), status, coalesce(exit_code, -1),"
 		    " candles_written, candles_revised, requests, retries, http_429, http_418,"
 		    " http_5xx, net_errors, symbols_ok, symbols_failed, symbols_skipped,"
@@ -839,7 +850,7 @@ int store_runs(struct store *st, const char *command, int64_t since_ms, size_t m
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		free(v);
-		return db_fail(st, err, "read runs from");
+		return store_db_fail(st, err, "read runs from");
 	}
 	*out = v;
 	*n = len;
@@ -853,7 +864,7 @@ int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
 	int rc;
 
 	*ok = 0;
-	if (prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)", err))
+	if (store_prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)", err))
 		return err->code;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {

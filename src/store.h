@@ -145,4 +145,24 @@ int store_count(struct store *st, const char *interval, int64_t *count, struct c
 int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
 		struct ck_err *err);
 
+
+/* ---- events: things that happened (corruption detected, restore drill, recovery,
+ * integrity check, alert delivered/failed), for metrics, health and audit ---- */
+struct store_event {
+	int64_t id;
+	int64_t at;          /* ms */
+	char kind[32];
+	char subject[64];
+	double value;
+	char detail[256];
+};
+int store_event_add(struct store *st, int64_t at_ms, const char *kind, const char *subject,
+		    double value, const char *detail, struct ck_err *err);
+/* The newest events of kind (subject NULL = any) since since_ms, newest first, at most
+ * max; *out malloc'd (caller frees). */
+int store_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,
+		 size_t max, struct store_event **out, size_t *n, struct ck_err *err);
+/* How many events of kind (subject NULL = any) there are. */
+int store_event_count(struct store *st, const char *kind, const char *subject, int64_t *count,
+		      struct ck_err *err);
 #endif

@@ -12,4 +12,8 @@ int utc_parse(const char *s, int64_t *ms);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes); returns buf. */
 const char *utc_iso(int64_t ms, char *buf, size_t size);
 
+/* Milliseconds: wall clock (since the epoch, UTC) and CLOCK_MONOTONIC. */
+int64_t now_ms(void);
+int64_t mono_ms(void);
+
 #endif

@@ -565,6 +565,13 @@ static void test_csv_parse(void **state)
 	assert_int_equal(kline_csv_parse(us_odd, strlen(us_odd), &k, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "column 1 (open_time)"));
 	assert_non_null(strstr(err.msg, "not a whole millisecond"));
+	const char *us_big = "1000000000000000000,1,1,1,1,0,1000000000000000001,0,0,0,0,0";
+	assert_int_equal(kline_csv_parse(us_big, strlen(us_big), &k, &err), CK_EVALIDATE);
+	assert_non_null(strstr(err.msg, "column 1 (open_time): 1000000000000000000 is too large"));
+	const char *us_max = "999999999999999000,1,1,1,1,0,1000000000000000001,0,0,0,0,0";
+	assert_int_equal(kline_csv_parse(us_max, strlen(us_max), &k, &err), 0);
+	assert_int_equal(k.open_time, 999999999999999);
+	assert_int_equal(k.close_time, 1000000000000000);
 	/* just below the threshold stays ms */
 	const char *ms_hi = "999999999999999,1,1,1,1,0,999999999999999,0,0,0,0,0";
 	assert_int_equal(kline_csv_parse(ms_hi, strlen(ms_hi), &k, &err), 0);

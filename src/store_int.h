@@ -1,0 +1,23 @@
+/* store_int.h — private to the store module (store*.c): the handle's members and the
+ * helpers every store file uses. Nothing outside src/store*.c includes this. */
+#ifndef CK_STORE_INT_H
+#define CK_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int rdonly;
+	sqlite3_stmt *put, *get_one; /* cached for store_put_page */
+};
+
+/* Fills err from SQLite's last error on st (code mapped: corrupt → CK_ECORRUPT, full →
+ * CK_EFULL, ...), "<what> <path>: <sqlite message> (<what to do>)"; returns the code. */
+int store_db_fail(struct store *st, struct ck_err *err, const char *what);
+int store_exec(struct store *st, const char *sql, struct ck_err *err);
+int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err);
+
+#endif
