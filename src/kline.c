@@ -201,7 +201,7 @@ int kline_validate(const struct kline *k, const char *symbol, int64_t interval_m
 
 	/* not the candle's fault: the caller passed a bad interval */
 	if (interval_ms <= 0)
-		return ck_err_set(err, CK_EUSAGE, "validate %s candle: interval %" PRId64
+		return ck_err_set(err, CK_EUSAGE, "validate %.40s candle: interval %" PRId64
 				  " ms is not positive (a bug in the caller)",
 				  symbol ? symbol : "?", interval_ms);
 

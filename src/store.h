@@ -146,8 +146,16 @@ int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
 		struct ck_err *err);
 
 
-/* ---- events: things that happened (corruption detected, restore drill, recovery,
- * integrity check, alert delivered/failed), for metrics, health and audit ---- */
+/* ---- events: things that happened, for metrics, health and audit ----
+ * Kinds in use (subject / value / detail):
+ *   corruption_detected  db path / 1 / what the check said
+ *   integrity_check      "quick" or "full" / 1 ok, 0 bad / first problem
+ *   restore_drill        backup location / seconds taken / outcome
+ *   recover              db path / seconds taken / outcome ("healthy", "restored", ...)
+ *   alert_sent           channel ("slack", "pagerduty", "email") / 1 / alert key
+ *   alert_failed         channel / 1 / error
+ *   health               "" / status 0..3 / summary line
+ *   sync_skipped         "" / 1 / why (daemon: a sync was due while one still ran) */
 struct store_event {
 	int64_t id;
 	int64_t at;          /* ms */

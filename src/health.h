@@ -1,0 +1,43 @@
+/* health.h — the health checks (freshness, coverage, integrity, gaps, data-loss guard,
+ * backups, last run / stuck lock, disk), with monitoring-plugins statuses. Never writes
+ * to the database and never takes the run lock. */
+#ifndef CK_HEALTH_H
+#define CK_HEALTH_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "store.h"
+
+enum health_status { HEALTH_OK = 0, HEALTH_WARNING = 1, HEALTH_CRITICAL = 2,
+		     HEALTH_UNKNOWN = 3 };
+
+struct health_check {
+	char name[32];            /* "freshness", "coverage", ... */
+	enum health_status status;
+	char message[512];
+};
+
+struct health_report {
+	enum health_status status; /* the worst of the checks */
+	char summary[512];         /* "CANDLEKEEP OK - 60/60 symbols fresh ... | perfdata" */
+	struct health_check checks[16];
+	size_t nchecks;
+	int64_t at_ms;
+};
+
+/* Runs every check. st may be NULL (database missing or unopenable: the checks that
+ * need it report CRITICAL/UNKNOWN). full = 1 runs integrity_check instead of quick_check.
+ * now_ms is the clock to judge freshness by (tests pass a fake one). */
+int health_run(struct store *st, const struct cfg *c, int full, int64_t now_ms,
+	       struct health_report *r, struct ck_err *err);
+
+/* Text (summary line, then one line per check) and JSON renderings. */
+int health_print_text(const struct health_report *r, FILE *f);
+/* *out malloc'd JSON object; caller frees. */
+int health_to_json(const struct health_report *r, char **out, struct ck_err *err);
+
+#endif
