@@ -166,7 +166,11 @@ int main(int argc, char **argv)
 			return check_stdout();
 		} else if (a[0] == '-' && a[1] == '-') {
 			/* a global --flag VALUE before the command */
-			if (!strchr(a, '=') && find_opt(global_opts, a + 2, strlen(a + 2)))
+			const struct cmd_opt *o = find_opt(global_opts, a + 2, strlen(a + 2));
+			size_t k;
+			for (k = 0; !o && k < NCOMMANDS; k++)
+				o = find_opt(commands[k]->opts, a + 2, strlen(a + 2));
+			if (!strchr(a, '=') && o && !o->value)
 				i++;
 		} else {
 			cmd_at = i;
