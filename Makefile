@@ -11,7 +11,8 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # -Wno-format-truncation: snprintf truncating into a bounded buffer is the intended, safe
 # behaviour for messages; gcc flags every such call.
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral \
+	$(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null >/dev/null 2>&1 && echo -Wno-format-truncation)
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lm -lpthread
@@ -48,10 +49,12 @@ $(B)/tests/test_%: tests/fakex/test_%.c $(LIBOBJ) | $(B)/tests
 $(B)/obj $(B)/fakex-obj $(B)/tests:
 	mkdir -p $@
 
-# The sanitizer build: same sources, ASan+UBSan, into build/asan.
+# The sanitizer build: same sources, ASan+UBSan, into build/asan, compiled with clang so
+# that `make test` builds every file with both gcc (build/) and clang (build/asan/).
 SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_CC ?= clang
 asan:
-	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(SAN)" all
+	@$(MAKE) --no-print-directory B=build/asan CC=$(SAN_CC) CFLAGS="$(SAN)" all
 
 # make test: dependencies, both builds, the whole suite in each; the last line is the total.
 test: deps-test
