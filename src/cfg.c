@@ -113,8 +113,9 @@ static const struct cfg_key cfg_keys[] = {
 	    "Requests in flight at once (within the weight budget)."),
 	DUR("sync", "timeout", timeout_s, "30m", 0, 7 * DAY_S, 0,
 	    "Deadline of one sync run; work done so far is kept (0 = none)."),
-	INT("sync", "page_limit", page_limit, "499", 1, 1500, "candles", 0,
-	    "Candles per klines request (499 costs weight 2, 500..1000 weight 5)."),
+	INT("sync", "page_limit", page_limit, "0", 0, 1500, "candles", 0,
+	    "Candles per klines request; 0 = automatic: 499 (most candles per unit of"
+	    " weight) when the weight budget is the bottleneck, else 1500 (fewest requests)."),
 	INT("sync", "lookback", lookback, "0", 0, 1000, "candles", 0,
 	    "Extra closed candles re-fetched before the last stored one each run."),
 	BOOLK("sync", "gap_repair", gap_repair, "true",
@@ -152,6 +153,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "Lowest level logged: error, warn, info or debug."),
 	PATHK("log", "dir", log_dir, "", 0,
 	      "If set, each run also writes <command>_YYYY-mm-dd_HH-MM-SS.log here."),
+	PATHK("log", "file", log_file, "", 0,
+	      "If set, every log line is also appended to this file."),
 	/* [backup] */
 	PATHK("backup", "hot_dir", backup_hot_dir, "", CFG_DERIVED,
 	      "Hot backups; empty = backups/hot beside the database."),

@@ -27,7 +27,7 @@ struct cfg {
 	/* [sync] */
 	int64_t concurrency;    /* requests in flight, 1..64 */
 	int64_t timeout_s;      /* run deadline, seconds (0 = none) */
-	int64_t page_limit;     /* candles per request, 1..1500 */
+	int64_t page_limit;     /* candles per request, 1..1500; 0 = automatic */
 	int64_t lookback;       /* extra closed candles re-fetched each run */
 	int64_t gap_repair;     /* 1 = find and fill gaps (0 only to imitate the old design) */
 	int64_t weight_limit;   /* per-minute request weight; 0 = from exchangeInfo */
@@ -47,6 +47,7 @@ struct cfg {
 	char *log_format;     /* text | json */
 	char *log_level;      /* error | warn | info | debug */
 	char *log_dir;        /* if set, each run also writes <cmd>_YYYY-mm-dd_HH-MM-SS.log here */
+	char *log_file;       /* if set, every line is also appended here */
 	/* [backup] */
 	char *backup_hot_dir;  /* default: backups/hot beside the database */
 	char *backup_warm_dir; /* default: backups/warm beside the database */

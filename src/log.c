@@ -57,6 +57,14 @@ int log_open_file(const char *dir, const char *prefix, struct ck_err *err)
 	return 0;
 }
 
+int log_open_path(const char *path, struct ck_err *err)
+{
+	log_close_file();
+	if (!(L.file = fopen(path, "a")))
+		return ck_err_set(err, CK_EIO, "open log file %s: %m (check [log] file)", path);
+	return 0;
+}
+
 void log_close_file(void)
 {
 	if (L.file)

@@ -20,6 +20,8 @@ int log_setup(const char *format, const char *level, int quiet, int verbose,
 /* Opens dir/<prefix>_YYYY-mm-dd_HH-MM-SS.log (UTC) as the run log file; every later
  * line is also written there. */
 int log_open_file(const char *dir, const char *prefix, struct ck_err *err);
+/* Opens path (append) as the log file instead. */
+int log_open_path(const char *path, struct ck_err *err);
 void log_close_file(void);
 
 int log_enabled(enum log_level level);

@@ -37,6 +37,7 @@ static const struct cmd_opt global_opts[] = {
 	{"log-format", "log", "format", NULL},
 	{"log-level", "log", "level", NULL},
 	{"log-dir", "log", "dir", NULL},
+	{"log-file", "log", "file", NULL},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -235,8 +236,9 @@ int main(int argc, char **argv)
 		goto usage_fail;
 	if (log_setup(ctx.cfg.log_format, ctx.cfg.log_level, quiet, verbose, &err))
 		goto usage_fail;
-	if (ctx.cfg.log_dir && *ctx.cfg.log_dir && (cmd->flags & CMD_TAKES_LOCK) &&
-	    log_open_file(ctx.cfg.log_dir, cmd->name, &err)) {
+	if ((ctx.cfg.log_file && *ctx.cfg.log_file && log_open_path(ctx.cfg.log_file, &err)) ||
+	    (ctx.cfg.log_dir && *ctx.cfg.log_dir && (cmd->flags & CMD_TAKES_LOCK) &&
+	     log_open_file(ctx.cfg.log_dir, cmd->name, &err))) {
 		fprintf(stderr, "candlekeep: %s\n", err.msg);
 		rc = EXIT_USAGE;
 		goto out;

@@ -1,5 +1,7 @@
 /* store_backup.h — the backups table (part of the store module): one row per backup
- * file of a tier, as written and verified by backup.c. */
+ * file of a tier, as written and verified by backup.c; and the SQLite-level pieces of
+ * a backup (the online-backup snapshot, the verification of a backup file, the health
+ * probe of a database file), so that SQL stays inside src/store*.c. */
 #ifndef CK_STORE_BACKUP_H
 #define CK_STORE_BACKUP_H
 
@@ -17,7 +19,8 @@ struct store_backup {
 	int64_t size;           /* bytes */
 	char sha256[65];        /* hex of the file as stored in the tier */
 	int64_t candles;        /* candle count of the backup */
-	char status[16];        /* "verified", "failed", "deleted" */
+	char status[16];        /* "verified", "failed", "deleted" (and, for files found
+				 * without a row or sidecar, "unverified") */
 	char detail[256];
 	int64_t verified_at;    /* ms, 0 if never */
 };
@@ -29,5 +32,21 @@ int store_backup_set_status(struct store *st, int64_t id, const char *status,
 /* Backups of tier (NULL = all), newest first; *out malloc'd (caller frees). */
 int store_backup_list(struct store *st, const char *tier, struct store_backup **out,
 		      size_t *n, struct ck_err *err);
+
+/* Takes a consistent copy of the database at src_path into dest_path (which must not
+ * exist) with SQLite's online backup API: one read transaction on a private read-only
+ * connection pins the snapshot (WAL: writers go on meanwhile, never blocked), the
+ * pages are copied step_pages at a time, the candle count of the same snapshot goes to
+ * *candles, and the copy is switched to rollback-journal mode so that it is one
+ * self-contained file. The caller fsyncs and renames dest_path. Blocking. */
+int store_backup_snapshot(const char *src_path, const char *dest_path, int step_pages,
+			  int64_t *candles, struct ck_err *err);
+
+/* Verifies a backup (or any candlekeep database file) at path without changing it:
+ * opened read-only, full PRAGMA integrity_check, schema check (candles and runs tables
+ * readable), candle count into *candles. *ok = 1 when healthy; otherwise detail holds
+ * the first problem. Returns non-zero only when the check itself could not run. */
+int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
+			     size_t size, struct ck_err *err);
 
 #endif

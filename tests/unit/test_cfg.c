@@ -110,7 +110,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->history_days, 90);
 	assert_int_equal(c->concurrency, 32);
 	assert_int_equal(c->timeout_s, 1800);
-	assert_int_equal(c->page_limit, 499);
+	assert_int_equal(c->page_limit, 0);
 	assert_int_equal(c->lookback, 0);
 	assert_int_equal(c->gap_repair, 1);
 	assert_int_equal(c->weight_limit, 0);
@@ -215,7 +215,7 @@ static void test_int_errors(void **state)
 	expect_file_error(fx, "[sync]\nconcurrency = \n",
 			  "2: [sync] concurrency = : not a whole number");
 	expect_file_error(fx, "[sync]\npage_limit = 99999999999999999999999\n",
-			  "2: [sync] page_limit = 99999999999999999999999: must be 1..1500");
+			  "2: [sync] page_limit = 99999999999999999999999: must be 0..1500");
 	expect_file_error(fx, "[http]\nretry_net_max = -1\n",
 			  "2: [http] retry_net_max = -1: must be 0..20");
 	assert_int_equal(fx->c.concurrency, 32); /* failed sets change nothing */
@@ -659,7 +659,7 @@ static void test_example_loads(void **state)
 			keys++;
 		}
 	}
-	assert_int_equal(keys, 60);
+	assert_int_equal(keys, 61);
 	out1 = print_cfg(&fx->c);
 	assert_int_equal(cfg_load_string(&fx->c, ex, strlen(ex), "example", &fx->err), 0);
 	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);

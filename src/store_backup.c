@@ -1,0 +1,270 @@
+/* store_backup.c — the backups table and the SQLite side of backups: the online-backup
+ * snapshot and the read-only verification of a backup file (part of the store module;
+ * backup.c owns the files, tiers and retention). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store_backup.h"
+#include "store_int.h"
+#include "banned.h"
+
+int store_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
+		     struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (store_prepare(st, &s,
+			  "INSERT INTO backups (tier, location, created, size, sha256, candles,"
+			  " status, detail, verified_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+			  " ON CONFLICT (tier, location) DO UPDATE SET created = excluded.created,"
+			  " size = excluded.size, sha256 = excluded.sha256, candles = excluded.candles,"
+			  " status = excluded.status, detail = excluded.detail,"
+			  " verified_at = excluded.verified_at RETURNING id",
+			  err))
+		return err->code;
+	sqlite3_bind_text(s, 1, b->tier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, b->location, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, b->created);
+	sqlite3_bind_int64(s, 4, b->size);
+	sqlite3_bind_text(s, 5, b->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, b->candles);
+	sqlite3_bind_text(s, 7, b->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, b->detail, -1, SQLITE_STATIC);
+	if (b->verified_at)
+		sqlite3_bind_int64(s, 9, b->verified_at);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && id)
+		*id = sqlite3_column_int64(s, 0);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(st, err, "record backup in");
+	return 0;
+}
+
+int store_backup_set_status(struct store *st, int64_t id, const char *status,
+			    const char *detail, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (store_prepare(st, &s, "UPDATE backups SET status = ?2, detail = ?3 WHERE id = ?1", err))
+		return err->code;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, detail, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(st, err, "update backup in");
+	return 0;
+}
+
+static void col_text(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+int store_backup_list(struct store *st, const char *tier, struct store_backup **out,
+		      size_t *n, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_backup *v = NULL, *nv;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (store_prepare(st, &s,
+			  "SELECT id, tier, location, created, size, coalesce(sha256, ''), candles,"
+			  " status, coalesce(detail, ''), coalesce(verified_at, 0) FROM backups"
+			  " WHERE ?1 IS NULL OR tier = ?1 ORDER BY created DESC, id DESC",
+			  err))
+		return err->code;
+	if (tier)
+		sqlite3_bind_text(s, 1, tier, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_backup *b;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (cap > 1000000 || !(nv = realloc(v, cap * sizeof(*v)))) {
+				sqlite3_finalize(s);
+				free(v);
+				return ck_err_set(err, CK_ENOMEM, "list backups: out of memory");
+			}
+			v = nv;
+		}
+		b = &v[len++];
+		memset(b, 0, sizeof(*b));
+		b->id = sqlite3_column_int64(s, 0);
+		col_text(b->tier, sizeof(b->tier), s, 1);
+		col_text(b->location, sizeof(b->location), s, 2);
+		b->created = sqlite3_column_int64(s, 3);
+		b->size = sqlite3_column_int64(s, 4);
+		col_text(b->sha256, sizeof(b->sha256), s, 5);
+		b->candles = sqlite3_column_int64(s, 6);
+		col_text(b->status, sizeof(b->status), s, 7);
+		col_text(b->detail, sizeof(b->detail), s, 8);
+		b->verified_at = sqlite3_column_int64(s, 9);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return store_db_fail(st, err, "read backups from");
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* An error about a connection that is not a struct store. */
+static int conn_fail(sqlite3 *db, struct ck_err *err, const char *what, const char *path)
+{
+	int rc = db ? sqlite3_extended_errcode(db) & 0xff : SQLITE_NOMEM;
+	int code = CK_EDB;
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		code = CK_ECORRUPT;
+	else if (rc == SQLITE_FULL)
+		code = CK_EFULL;
+	else if (rc == SQLITE_IOERR)
+		code = CK_EIO;
+	return ck_err_set(err, code, "%s %s: %s", what, path,
+			  db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static int count_candles(sqlite3 *db, int64_t *candles)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM candles", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*candles = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_backup_snapshot(const char *src_path, const char *dest_path, int step_pages,
+			  int64_t *candles, struct ck_err *err)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *bk = NULL;
+	int rc, ret = 0, in_txn = 0;
+
+	*candles = 0;
+	if (step_pages <= 0)
+		step_pages = 1024;
+	if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		ret = conn_fail(src, err, "open for backup", src_path);
+		goto out;
+	}
+	sqlite3_busy_timeout(src, 10000);
+	/* The read transaction pins one snapshot for both the count and the copy. */
+	if (sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = conn_fail(src, err, "begin backup snapshot of", src_path);
+		goto out;
+	}
+	in_txn = 1;
+	if (count_candles(src, candles)) {
+		ret = conn_fail(src, err, "count candles of", src_path);
+		goto out;
+	}
+	if (sqlite3_open_v2(dest_path, &dst,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		ret = conn_fail(dst, err, "create backup", dest_path);
+		goto out;
+	}
+	if (!(bk = sqlite3_backup_init(dst, "main", src, "main"))) {
+		ret = conn_fail(dst, err, "start backup into", dest_path);
+		goto out;
+	}
+	do {
+		rc = sqlite3_backup_step(bk, step_pages);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	rc = sqlite3_backup_finish(bk);
+	bk = NULL;
+	if (rc != SQLITE_OK) {
+		ret = conn_fail(dst, err, "copy pages into backup", dest_path);
+		goto out;
+	}
+	/* One self-contained file: no -wal beside a backup. */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = conn_fail(dst, err, "finish backup", dest_path);
+		goto out;
+	}
+out:
+	if (bk)
+		sqlite3_backup_finish(bk);
+	if (in_txn)
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	if (dst && sqlite3_close(dst) != SQLITE_OK && !ret)
+		ret = ck_err_set(err, CK_EIO, "close backup %s: %s", dest_path, sqlite3_errmsg(dst));
+	sqlite3_close(src);
+	return ret;
+}
+
+int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
+			     size_t size, struct ck_err *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	(void)err;
+	*ok = 0;
+	*candles = 0;
+	snprintf(detail, size, "not checked");
+	/* mode=ro: a verification never writes; the file must exist. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(detail, size, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return 0;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check(1)", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(detail, size, "integrity_check: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		snprintf(detail, size, "integrity_check: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	{
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		if (!t || strcmp(t, "ok")) {
+			snprintf(detail, size, "integrity_check: %s", t ? t : "no answer");
+			goto out;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		snprintf(detail, size, "schema: runs table unreadable: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (count_candles(db, candles)) {
+		snprintf(detail, size, "schema: candles table unreadable: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	*ok = 1;
+	snprintf(detail, size, "ok");
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return 0;
+}
