@@ -14,7 +14,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral \
 	$(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null >/dev/null 2>&1 && echo -Wno-format-truncation)
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -iquote src $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lm -lpthread
 
 B ?= build
@@ -37,13 +37,13 @@ deps-test:
 $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(B)/fakex-obj/%.o: tools/fakex/%.c $(wildcard tools/fakex/*.h) | $(B)/fakex-obj
-	$(CC) $(ALL_CFLAGS) -Itools/fakex -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -iquote tools/fakex -c -o $@ $<
 $(B)/candlekeep: $(OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
 $(B)/fakex: $(FAKEX_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(FAKEX_OBJ) $(LDLIBS)
 $(B)/tests/test_%: tests/unit/test_%.c $(LIBOBJ) $(wildcard tests/unit/*.h) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJ) $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(LIBOBJ) $(LDLIBS) $(CMOCKA_LIBS)
 $(B)/tests/test_%: tests/fakex/test_%.c $(LIBOBJ) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS) $(CMOCKA_LIBS)
 $(B)/obj $(B)/fakex-obj $(B)/tests:
