@@ -14,7 +14,10 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral \
 	$(shell $(CC) -Werror -Wno-format-truncation -E -x c /dev/null >/dev/null 2>&1 && echo -Wno-format-truncation)
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -iquote src $(PKG_CFLAGS)
+# Test hooks (src/fault.c, armed by CANDLEKEEP_FAULT_* variables) are compiled into the
+# build/ trees that the tests use; `make install` builds without them (FAULTS=).
+FAULTS  ?= -DCK_FAULT_INJECTION
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(FAULTS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -iquote src $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lm -lpthread
 
 B ?= build
@@ -34,7 +37,7 @@ deps:
 deps-test:
 	@sh scripts/deps.sh test
 
-$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
+$(B)/obj/%.o: src/%.c $(wildcard src/*.h) Makefile | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(B)/fakex-obj/%.o: tools/fakex/%.c $(wildcard tools/fakex/*.h) | $(B)/fakex-obj
 	$(CC) $(ALL_CFLAGS) -iquote tools/fakex -c -o $@ $<

@@ -1,20 +1,106 @@
-/* cmd_health.c — placeholder until its issue lands; replaced by the real command. */
+/* cmd_health.c — `candlekeep health [--json] [--full] [--now TIME]`: the eight checks,
+ * monitoring-plugins exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, also for bad
+ * usage). Opens the database itself, read-only, so that a missing or unreadable
+ * database is a CRITICAL answer rather than a dispatcher error; never takes the run
+ * lock and never writes. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
+#include "health.h"
+#include "store.h"
+#include "utc.h"
 #include "banned.h"
+
+static const char health_usage[] =
+	"usage: candlekeep health [--json] [--full] [--now TIME]\n"
+	"  --json      the report as a JSON object\n"
+	"  --full      PRAGMA integrity_check and gaps over all history (slower)\n"
+	"  --now TIME  judge freshness and backup ages as of TIME (\"2026-03-19 18:00\" or ms)\n"
+	"exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n";
 
 static int cmd_health_run(struct ctx *ctx)
 {
-	(void)ctx;
-	fprintf(stderr, "candlekeep health: not built yet\n");
-	return 3;
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'}, {"full", no_argument, NULL, 'f'},
+		{"now", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0}};
+	struct health_report r;
+	struct ck_err err = {0, ""}, oerr = {0, ""};
+	struct store *st = NULL;
+	int json = 0, full = 0, c, rc;
+	int64_t now = now_ms();
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'f':
+			full = 1;
+			break;
+		case 'n':
+			if (utc_parse(optarg, &now)) {
+				fprintf(stderr, "candlekeep health: --now %s: not a time (use \"YYYY-MM-DD"
+					" HH:MM\" UTC or ms since the epoch)\n", optarg);
+				return HEALTH_UNKNOWN;
+			}
+			break;
+		case 'h':
+			fputs(health_usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "candlekeep health: unknown flag %s\n%s",
+				ctx->argv[optind - 1], health_usage);
+			return HEALTH_UNKNOWN;
+		}
+	}
+	if (optind < ctx->argc) {
+		fprintf(stderr, "candlekeep health: unexpected argument '%s'\n%s", ctx->argv[optind],
+			health_usage);
+		return HEALTH_UNKNOWN;
+	}
+
+	if (store_open(&st, ctx->cfg.db, STORE_RDONLY, &oerr))
+		st = NULL;
+	rc = health_run(st, &ctx->cfg, full, now, &r, &err);
+	if (rc) {
+		/* Could not check at all. */
+		store_close(st);
+		printf("CANDLEKEEP UNKNOWN - %s\n", err.msg);
+		return HEALTH_UNKNOWN;
+	}
+	if (!st) {
+		snprintf(r.summary, sizeof(r.summary), "CANDLEKEEP CRITICAL - %s", oerr.msg);
+		for (size_t i = 0; i < r.nchecks; i++)
+			if (!strcmp(r.checks[i].name, "integrity"))
+				snprintf(r.checks[i].message, sizeof(r.checks[i].message), "%s", oerr.msg);
+	}
+	store_close(st);
+	if (json) {
+		char *out = NULL;
+		if (health_to_json(&r, &out, &err)) {
+			printf("CANDLEKEEP UNKNOWN - %s\n", err.msg);
+			return HEALTH_UNKNOWN;
+		}
+		printf("%s\n", out);
+		free(out);
+	} else {
+		health_print_text(&r, stdout);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return HEALTH_UNKNOWN;
+	return (int)r.status;
 }
 
 const struct cmd cmd_health = {
 	.name = "health",
-	.usage = "health",
-	.summary = "(not built yet)",
+	.usage = "health [--json] [--full] [--now TIME]",
+	.summary = "the health checks; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 	.flags = 0,
 	.opts = NULL,
 	.run = cmd_health_run,

@@ -1,21 +1,104 @@
-/* cmd_metrics.c — placeholder until its issue lands; replaced by the real command. */
+/* cmd_metrics.c — `candlekeep metrics [--textfile DIR] [--list]`: the Prometheus
+ * exposition derived from the database (opened read-only), to stdout or atomically into
+ * DIR/candlekeep.prom for node_exporter's textfile collector. Exit 0, 1 on an error
+ * (nothing or the previous file is left in place), 2 on bad usage. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "afile.h"
 #include "cmd.h"
+#include "metrics.h"
 #include "banned.h"
+
+#define TEXTFILE_NAME "candlekeep.prom"
+
+static int write_textfile(const char *dir, const char *text, size_t len, struct ck_err *err)
+{
+	struct afile a;
+	char path[4096];
+
+	memset(&a, 0, sizeof(a));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, TEXTFILE_NAME) >= sizeof(path))
+		return ck_err_set(err, CK_EUSAGE, "--textfile %s: path too long", dir);
+	/* 0644: node_exporter usually runs as another user and must read it. */
+	if (afile_open(&a, path, 0644, err))
+		return err->code;
+	if (fwrite(text, 1, len, a.f) != len) {
+		afile_abort(&a);
+		return ck_err_set(err, CK_EIO, "write %s: short write (check free space)", path);
+	}
+	return afile_commit(&a, err);
+}
 
 static int cmd_metrics_run(struct ctx *ctx)
 {
-	(void)ctx;
-	fprintf(stderr, "candlekeep metrics: not built yet\n");
-	return 3;
+	static const struct option longopts[] = {
+		{"textfile", required_argument, NULL, 't'},
+		{"list", no_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct ck_err err = {0, ""};
+	const char *dir = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			dir = optarg;
+			break;
+		case 'l':
+			metrics_print_table(stdout);
+			return 0;
+		case 'h':
+			printf("usage: candlekeep metrics [--textfile DIR] [--list]\n"
+			       "  Prints the Prometheus exposition derived from the database.\n"
+			       "  --textfile DIR  write DIR/" TEXTFILE_NAME " atomically instead (for\n"
+			       "                  node_exporter's textfile collector)\n"
+			       "  --list          print the metric table (name, type, labels, meaning)\n");
+			return 0;
+		default:
+			fprintf(stderr, "candlekeep metrics: unknown flag (see candlekeep metrics --help)\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < ctx->argc) {
+		fprintf(stderr, "candlekeep metrics: unexpected argument '%s'\n", ctx->argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (dir && !*dir) {
+		fprintf(stderr, "candlekeep metrics: --textfile needs a directory\n");
+		return EXIT_USAGE;
+	}
+	if (metrics_render(ctx->st, &ctx->cfg, NULL, &text, &len, &err)) {
+		fprintf(stderr, "candlekeep metrics: %s\n", err.msg);
+		return 1;
+	}
+	if (dir) {
+		if (write_textfile(dir, text, len, &err)) {
+			fprintf(stderr, "candlekeep metrics: %s\n", err.msg);
+			free(text);
+			return 1;
+		}
+	} else if (fwrite(text, 1, len, stdout) != len) {
+		fprintf(stderr, "candlekeep metrics: write to stdout failed\n");
+		free(text);
+		return 1;
+	}
+	free(text);
+	return 0;
 }
 
 const struct cmd cmd_metrics = {
 	.name = "metrics",
-	.usage = "metrics",
-	.summary = "(not built yet)",
-	.flags = 0,
+	.usage = "metrics [--textfile DIR] [--list]",
+	.summary = "Prometheus exposition, to stdout or atomically into a textfile dir",
+	.flags = CMD_READS_DB,
 	.opts = NULL,
 	.run = cmd_metrics_run,
 };

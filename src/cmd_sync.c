@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alert.h"
 #include "cmd.h"
 #include "kline.h"
 #include "log.h"
@@ -61,9 +62,42 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 	}
 	if (store_run_end(ctx->st, run_id, status, exit_code, now_ms(), &res.counts,
 			  res.error[0] ? res.error : (rc ? err.msg : NULL), &rerr)) {
-		log_error(command, "%s", rerr.msg);
+		fprintf(stderr, "candlekeep %s: %s (what was fetched is stored; this run's record"
+				" is not)\n", command, rerr.msg);
 		if (!exit_code)
 			exit_code = 1;
+	}
+
+	/* Built-in alerting: a failed/partial/timeout run raises <command>_failed (critical
+	 * unless partial) naming the failing symbols; an ok run resolves it. Delivery is
+	 * bounded by [alert] timeout_ms per channel, logged and counted, never fatal. */
+	{
+		char key[32], summary[256], detail[2048];
+		size_t dl = 0;
+		snprintf(key, sizeof(key), "%s_failed", command);
+		if (status == RUN_OK) {
+			snprintf(summary, sizeof(summary), "%s ok again: %zu symbols up to date",
+				 command, res.nsymbols);
+			alert_resolve(ctx->st, &ctx->cfg, key, summary, &rerr);
+		} else {
+			struct alert a = {key, status == RUN_PARTIAL ? ALERT_WARNING : ALERT_CRITICAL,
+					  summary, detail};
+			snprintf(summary, sizeof(summary), "%s %s: %" PRId64 " of %zu symbols failed%s",
+				 command, run_status_name(status), res.counts.symbols_failed,
+				 res.nsymbols, status == RUN_TIMEOUT ? " (run deadline passed)" : "");
+			detail[0] = 0;
+			if (res.error[0] || rc)
+				dl += (size_t)snprintf(detail, sizeof(detail), "%s\n",
+						       res.error[0] ? res.error : err.msg);
+			for (i = 0; i < res.nsymbols && dl < sizeof(detail); i++)
+				if (!res.symbols[i].status || strcmp(res.symbols[i].status, "ok"))
+					dl += (size_t)snprintf(detail + dl, sizeof(detail) - dl,
+							       "%s %s: %s\n", res.symbols[i].symbol,
+							       res.symbols[i].status ? res.symbols[i].status
+										     : "failed",
+							       res.symbols[i].error);
+			alert_raise(ctx->st, &ctx->cfg, &a, &rerr);
+		}
 	}
 
 	/* The report: every symbol that did not end ok, then one summary line. */

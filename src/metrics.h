@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cfg.h"
 #include "err.h"
@@ -24,5 +25,9 @@ struct metrics_live {
  * st may be read-only. Never writes to the database. */
 int metrics_render(struct store *st, const struct cfg *c, const struct metrics_live *live,
 		   char **out, size_t *len, struct ck_err *err);
+
+/* Prints the metric table (name, type, labels, meaning) as a Markdown table, for
+ * `candlekeep metrics --list` and the docs. */
+void metrics_print_table(FILE *f);
 
 #endif

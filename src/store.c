@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "fault.h"
 #include "store.h"
 #include "store_int.h"
 #include "banned.h"
@@ -111,6 +112,19 @@ int store_exec(struct store *st, const char *sql, struct ck_err *err)
 	return 0;
 }
 
+int store_step_done(struct store *st, sqlite3_stmt *s, const char *what, struct ck_err *err)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		rc = store_db_fail(st, err, what); /* before finalize resets the message */
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
 int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
@@ -174,7 +188,8 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 		return CK_ENOTFOUND;
 	}
 	oflags = st->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, fault_vfs_name()) !=
+	    SQLITE_OK) {
 		if (!st->db) {
 			store_close(st);
 			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
@@ -496,7 +511,6 @@ int store_put_hole(struct store *st, const char *symbol, const char *interval,
 		   int64_t first, int64_t last, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open,"
@@ -507,11 +521,7 @@ int store_put_hole(struct store *st, const char *symbol, const char *interval,
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, first);
 	sqlite3_bind_int64(s, 4, last);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(st, err, "record exchange hole in");
-	return 0;
+	return store_step_done(st, s, "record exchange hole in", err);
 }
 
 int store_symbol_get(struct store *st, const char *symbol, const char *interval,
@@ -542,7 +552,6 @@ int store_symbol_put(struct store *st, const char *symbol, const char *interval,
 		     const struct store_symbol *v, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO symbols (symbol, interval, history_start, first_open)"
@@ -553,11 +562,7 @@ int store_symbol_put(struct store *st, const char *symbol, const char *interval,
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, v->history_start);
 	sqlite3_bind_int64(s, 4, v->first_open);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(st, err, "write symbol state to");
-	return 0;
+	return store_step_done(st, s, "write symbol state to", err);
 }
 
 int store_each_candle(struct store *st, const char *symbol, const char *interval,
@@ -672,17 +677,12 @@ int store_state_set(struct store *st, const char *key, const char *value,
 		    struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (store_prepare(st, &s, "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)", err))
 		return err->code;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(st, err, "write state to");
-	return 0;
+	return store_step_done(st, s, "write state to", err);
 }
 
 /* ---- runs ---- */
@@ -730,7 +730,6 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 		     const char *error, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
@@ -746,11 +745,7 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 		sqlite3_bind_int64(s, 6, newest_open);
 	if (error)
 		sqlite3_bind_text(s, 7, error, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(st, err, "record symbol outcome in");
-	return 0;
+	return store_step_done(st, s, "record symbol outcome in", err);
 }
 
 int store_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
@@ -759,7 +754,6 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 {
 	static const struct run_counts zero;
 	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (!c)
 		c = &zero;
@@ -789,11 +783,7 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 	sqlite3_bind_int64(s, 16, c->weight_used_max);
 	if (error)
 		sqlite3_bind_text(s, 17, error, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(st, err, "finish run record in");
-	return 0;
+	return store_step_done(st, s, "finish run record in", err);
 }
 
 int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,

@@ -213,20 +213,17 @@ out:
 	return ret;
 }
 
-int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
-			     size_t size, struct ck_err *err)
+static int check_file(const char *path, int oflags, int *ok, int64_t *candles, char *detail,
+		      size_t size)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	(void)err;
 	*ok = 0;
 	*candles = 0;
 	snprintf(detail, size, "not checked");
-	/* mode=ro: a verification never writes; the file must exist. */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(detail, size, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return 0;
@@ -267,4 +264,20 @@ out:
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return 0;
+}
+
+int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
+			     size_t size, struct ck_err *err)
+{
+	(void)err;
+	/* Read-only: a verification never writes; the file must exist. */
+	return check_file(path, SQLITE_OPEN_READONLY, ok, candles, detail, size);
+}
+
+int store_backup_check_db(const char *path, int *ok, int64_t *candles, char *detail,
+			  size_t size, struct ck_err *err)
+{
+	(void)err;
+	/* Read-write without create: a live database's WAL is recovered as any open would. */
+	return check_file(path, SQLITE_OPEN_READWRITE, ok, candles, detail, size);
 }

@@ -49,4 +49,10 @@ int store_backup_snapshot(const char *src_path, const char *dest_path, int step_
 int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
 			     size_t size, struct ck_err *err);
 
+/* store_backup_verify_file for a live database (the one candlekeep uses): opened
+ * read-write without creating, so that a WAL left by a crashed writer is recovered as
+ * any open would do; no other write. For recover's and health's integrity check. */
+int store_backup_check_db(const char *path, int *ok, int64_t *candles, char *detail,
+			  size_t size, struct ck_err *err);
+
 #endif

@@ -11,7 +11,6 @@ int store_event_add(struct store *st, int64_t at_ms, const char *kind, const cha
 		    double value, const char *detail, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (store_prepare(st, &s,
 			  "INSERT INTO events (at, kind, subject, value, detail) VALUES (?1,?2,?3,?4,?5)",
@@ -23,11 +22,7 @@ int store_event_add(struct store *st, int64_t at_ms, const char *kind, const cha
 	sqlite3_bind_double(s, 4, value);
 	if (detail)
 		sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_db_fail(st, err, "record event in");
-	return 0;
+	return store_step_done(st, s, "record event in", err);
 }
 
 int store_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,

@@ -18,6 +18,9 @@ struct store {
  * CK_EFULL, ...), "<what> <path>: <sqlite message> (<what to do>)"; returns the code. */
 int store_db_fail(struct store *st, struct ck_err *err, const char *what);
 int store_exec(struct store *st, const char *sql, struct ck_err *err);
+/* Steps a write statement once, then finalizes it: 0 on SQLITE_DONE, else the
+ * store_db_fail code ("<what> <path>: ..."). */
+int store_step_done(struct store *st, sqlite3_stmt *s, const char *what, struct ck_err *err);
 int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err);
 
 #endif

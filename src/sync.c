@@ -210,11 +210,21 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 		enum bn_class c;
 		int64_t w;
 
-		if (e->ban_until > wall_now())
-			return ck_err_set(err, CK_EBANNED,
-					  "%s: the exchange has banned this IP (HTTP 418) for %" PRId64
-					  " s more; wait, and lower [sync] concurrency or weight_limit",
-					  what, (e->ban_until - wall_now() + 999) / 1000);
+		if (e->ban_until > wall_now()) {
+			int64_t left = e->ban_until - wall_now();
+			if (e->deadline && mono_now() + left > e->deadline)
+				return ck_err_set(err, CK_EBANNED,
+						  "%s: the exchange has banned this IP (HTTP 418) for %" PRId64
+						  " s more, past the run's deadline; no request sent until"
+						  " then (lower [sync] concurrency or weight_limit)",
+						  what, (left + 999) / 1000);
+			log_warn("sync", "%s: banned (HTTP 418) for %" PRId64 " s more; waiting", what,
+				 (left + 999) / 1000);
+			if (wait_ms(e, left))
+				return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT,
+						  "%s: %s while waiting for the ban to end", what,
+						  *e->stop ? "stopped" : "run deadline passed");
+		}
 		if (http_do(e->http, r, err))
 			return err->code;
 		e->res->counts.requests++;

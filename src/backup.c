@@ -1,0 +1,1232 @@
+/* backup.c — the backup tiers (hot, warm, offsite), their verification, retention,
+ * discovery from files and sidecars, and restore. See backup.h for the file layout.
+ *
+ * Invariants: a file named like a backup without a sidecar was never verified; a
+ * sidecar is written (atomically) only after its backup verified; nothing here deletes
+ * a tier's newest verified backup; a restore installs a file only after the bytes it
+ * copied matched the recorded checksum and the copy passed integrity_check. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zstd.h>
+
+#include "afile.h"
+#include "alert.h"
+#include "backup.h"
+#include "log.h"
+#include "s3.h"
+#include "store_backup.h"
+#include "utc.h"
+#include "banned.h"
+
+#define DAY_MS 86400000LL
+#define COPY_BUF (1 << 20)
+
+static const char *const tier_names[] = {"hot", "warm", "offsite"};
+
+const char *backup_outcome_name(enum backup_outcome o)
+{
+	switch (o) {
+	case BACKUP_OK: return "ok";
+	case BACKUP_FAILED: return "failed";
+	case BACKUP_NOT_CONFIGURED: return "not configured";
+	default: return "skipped";
+	}
+}
+
+/* ---- names ---- */
+
+/* The stem of db_path's file name: "candles" for ".../candles.db". */
+static void db_stem(const char *db_path, char *buf, size_t size)
+{
+	const char *b = strrchr(db_path, '/');
+	size_t l;
+	b = b ? b + 1 : db_path;
+	l = strlen(b);
+	if (l > 3 && !strcmp(b + l - 3, ".db"))
+		l -= 3;
+	snprintf(buf, size, "%.*s", (int)l, b);
+}
+
+int backup_name(const char *db_path, int64_t created, char *buf, size_t size)
+{
+	char stem[256];
+	time_t t = (time_t)(created / 1000);
+	struct tm tm;
+	int n;
+
+	db_stem(db_path, stem, sizeof(stem));
+	gmtime_r(&t, &tm);
+	n = snprintf(buf, size, "%s-%04d%02d%02dT%02d%02d%02d.%03dZ.db", stem, tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (int)(created % 1000));
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int backup_parse_name(const char *db_path, const char *name, int64_t *created)
+{
+	char stem[256];
+	struct tm tm;
+	size_t sl;
+	const char *p, *rest;
+	int y, mo, d, h, mi, s, ms, n = 0;
+
+	db_stem(db_path, stem, sizeof(stem));
+	sl = strlen(stem);
+	if (strncmp(name, stem, sl) || name[sl] != '-')
+		return -1;
+	p = name + sl + 1;
+	if (strlen(p) < 23)
+		return -1;
+	for (n = 0; n < 15; n++)
+		if (n != 8 && (p[n] < '0' || p[n] > '9'))
+			return -1;
+	if (p[8] != 'T' || p[15] != '.' || p[19] != 'Z')
+		return -1;
+	if (sscanf(p, "%4d%2d%2dT%2d%2d%2d.%3d", &y, &mo, &d, &h, &mi, &s, &ms) != 7)
+		return -1;
+	rest = p + 20;
+	if (strcmp(rest, ".db") && strcmp(rest, ".db.failed") && strcmp(rest, ".db.zst"))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	*created = (int64_t)timegm(&tm) * 1000 + ms;
+	return 0;
+}
+
+/* ---- files ---- */
+
+static void hex_of(const unsigned char *md, size_t n, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * n] = 0;
+}
+
+static int sha_final(EVP_MD_CTX *m, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (EVP_DigestFinal_ex(m, md, &len) != 1 || len != 32)
+		return -1;
+	hex_of(md, len, hex);
+	return 0;
+}
+
+static EVP_MD_CTX *sha_new(void)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	if (m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int backup_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_err *err)
+{
+	EVP_MD_CTX *m = NULL;
+	unsigned char *buf = NULL;
+	int fd = -1, ret = 0;
+	int64_t total = 0;
+	ssize_t r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return ck_err_set(err, CK_EIO, "checksum %s: %s", path, strerror(errno));
+	if (!(buf = malloc(COPY_BUF)) || !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "checksum %s: out of memory", path);
+		goto out;
+	}
+	while ((r = read(fd, buf, COPY_BUF)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = ck_err_set(err, CK_EIO, "checksum %s: read: %s", path, strerror(errno));
+			goto out;
+		}
+		EVP_DigestUpdate(m, buf, (size_t)r);
+		total += r;
+	}
+	if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "checksum %s: SHA-256 failed", path);
+	if (size)
+		*size = total;
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+static int fsync_path(const char *path, int dir, struct ck_err *err)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return ck_err_set(err, CK_EIO, "fsync %s: %s", path, strerror(errno));
+	if (fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		return ck_err_set(err, e == ENOSPC ? CK_EFULL : CK_EIO, "fsync %s: %s", path,
+				  strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int fsync_dir_of(const char *path, struct ck_err *err)
+{
+	char d[4096];
+	snprintf(d, sizeof(d), "%s", path);
+	return fsync_path(dirname(d), 1, err);
+}
+
+/* mkdir -p dir (0750). */
+static int mkdirs(const char *dir, struct ck_err *err)
+{
+	char p[4096];
+	size_t i, l;
+
+	if ((l = (size_t)snprintf(p, sizeof(p), "%s", dir)) >= sizeof(p))
+		return ck_err_set(err, CK_EUSAGE, "directory name too long: %s", dir);
+	for (i = 1; i <= l; i++) {
+		if (p[i] != '/' && p[i] != 0)
+			continue;
+		p[i] = 0;
+		if (mkdir(p, 0750) != 0 && errno != EEXIST)
+			return ck_err_set(err, CK_EIO, "create directory %s: %s (check the path and"
+					  " permissions in [backup])", p, strerror(errno));
+		p[i] = i == l ? 0 : '/';
+	}
+	return 0;
+}
+
+/* Copies src into a new temp file beside dest_final (returned in tmp), fsync'd, and the
+ * SHA-256 of the bytes read into hex. The caller renames or unlinks tmp. */
+static int copy_to_temp(const char *src, const char *dest_final, char *tmp, size_t tmp_size,
+			char hex[65], int64_t *size, struct ck_err *err)
+{
+	char d[4096], b[1024];
+	EVP_MD_CTX *m = NULL;
+	unsigned char *buf = NULL;
+	int in = -1, out = -1, ret = 0;
+	int64_t total = 0;
+	ssize_t r;
+
+	snprintf(d, sizeof(d), "%s", dest_final);
+	snprintf(b, sizeof(b), "%s", dest_final);
+	snprintf(tmp, tmp_size, "%s/.%s.XXXXXX", dirname(d), basename(b));
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return ck_err_set(err, CK_EIO, "copy %s: %s", src, strerror(errno));
+	if ((out = mkstemp(tmp)) < 0) {
+		ret = ck_err_set(err, CK_EIO, "copy to %s: %s", tmp, strerror(errno));
+		tmp[0] = 0;
+		goto out;
+	}
+	fchmod(out, 0640);
+	if (!(buf = malloc(COPY_BUF)) || !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
+		goto out;
+	}
+	while ((r = read(in, buf, COPY_BUF)) != 0) {
+		ssize_t off = 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src, strerror(errno));
+			goto out;
+		}
+		EVP_DigestUpdate(m, buf, (size_t)r);
+		while (off < r) {
+			ssize_t w = write(out, buf + off, (size_t)(r - off));
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
+						 "copy to %s: write: %s", tmp, strerror(errno));
+				goto out;
+			}
+			off += w;
+		}
+		total += r;
+	}
+	if (fsync(out) != 0) {
+		ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO, "copy to %s: fsync: %s",
+				 tmp, strerror(errno));
+		goto out;
+	}
+	if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
+	if (size)
+		*size = total;
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0 && !ret)
+		ret = ck_err_set(err, CK_EIO, "copy to %s: close: %s", tmp, strerror(errno));
+	if (ret && tmp[0]) {
+		unlink(tmp);
+		tmp[0] = 0;
+	}
+	return ret;
+}
+
+static int write_sidecar(const char *path, const char *hex, struct ck_err *err)
+{
+	struct afile a;
+	char sc[4200], b[1024];
+
+	memset(&a, 0, sizeof(a));
+	snprintf(sc, sizeof(sc), "%s.sha256", path);
+	snprintf(b, sizeof(b), "%s", path);
+	if (afile_open(&a, sc, 0640, err))
+		return err->code;
+	fprintf(a.f, "%s  %s\n", hex, basename(b));
+	if (afile_commit(&a, err)) {
+		afile_abort(&a);
+		return err->code;
+	}
+	return 0;
+}
+
+/* The hex checksum in path's sidecar; -1 if there is none or it is malformed. */
+static int read_sidecar(const char *path, char hex[65])
+{
+	char sc[4200], line[256];
+	FILE *f;
+	int i;
+
+	snprintf(sc, sizeof(sc), "%s.sha256", path);
+	if (!(f = fopen(sc, "r")))
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (i = 0; i < 64; i++) {
+		char ch = line[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			return -1;
+		hex[i] = ch;
+	}
+	hex[64] = 0;
+	return 0;
+}
+
+/* ---- discovery ---- */
+
+struct blist {
+	struct store_backup *v;
+	size_t n, cap;
+};
+
+static struct store_backup *blist_add(struct blist *l)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		struct store_backup *nv;
+		if (ncap > 1000000 || !(nv = realloc(l->v, ncap * sizeof(*nv))))
+			return NULL;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	return &l->v[l->n++];
+}
+
+static int tier_rank(const char *tier)
+{
+	int i;
+	for (i = 0; i < 3; i++)
+		if (!strcmp(tier, tier_names[i]))
+			return i;
+	return 3;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct store_backup *x = a, *y = b;
+	if (x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	return tier_rank(x->tier) - tier_rank(y->tier);
+}
+
+/* Backups of db_path in dir (a local tier), appended to l. A missing dir is empty. */
+static int scan_dir(const char *db_path, const char *dir, const char *tier, struct blist *l,
+		    struct ck_err *err)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (!(d = opendir(dir))) {
+		if (errno == ENOENT)
+			return 0;
+		return ck_err_set(err, CK_EIO, "read backup directory %s: %s", dir, strerror(errno));
+	}
+	while ((e = readdir(d))) {
+		struct store_backup *b;
+		struct stat sb;
+		int64_t created;
+		size_t nl = strlen(e->d_name);
+		int failed;
+
+		if (e->d_name[0] == '.' || backup_parse_name(db_path, e->d_name, &created))
+			continue;
+		if (nl > 4 && !strcmp(e->d_name + nl - 4, ".zst"))
+			continue;
+		failed = nl > 7 && !strcmp(e->d_name + nl - 7, ".failed");
+		if (!(b = blist_add(l))) {
+			closedir(d);
+			return ck_err_set(err, CK_ENOMEM, "read backup directory %s: out of memory", dir);
+		}
+		snprintf(b->tier, sizeof(b->tier), "%s", tier);
+		snprintf(b->location, sizeof(b->location), "%s/%s", dir, e->d_name);
+		b->created = created;
+		if (stat(b->location, &sb) == 0)
+			b->size = (int64_t)sb.st_size;
+		if (failed) {
+			snprintf(b->status, sizeof(b->status), "failed");
+			snprintf(b->detail, sizeof(b->detail), "failed verification when taken");
+		} else if (read_sidecar(b->location, b->sha256) == 0) {
+			snprintf(b->status, sizeof(b->status), "verified");
+		} else {
+			snprintf(b->status, sizeof(b->status), "unverified");
+			snprintf(b->detail, sizeof(b->detail), "no checksum sidecar (interrupted?)");
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static void offsite_location(const struct cfg *c, const char *key, char *buf, size_t size)
+{
+	snprintf(buf, size, "s3://%s/%s", c->s3_bucket, key);
+}
+
+/* Offsite objects of db_path, appended to l (sizes from the listing; checksums are in
+ * the objects' metadata, read when restoring). */
+static int scan_offsite(const struct cfg *c, const char *db_path, struct blist *l,
+			struct ck_err *err)
+{
+	struct s3_object *objs = NULL;
+	size_t n = 0, i, pl = strlen(c->s3_prefix);
+
+	if (s3_list(c, c->s3_prefix, &objs, &n, err))
+		return err->code;
+	for (i = 0; i < n; i++) {
+		struct store_backup *b;
+		int64_t created;
+		const char *name = objs[i].key + (strncmp(objs[i].key, c->s3_prefix, pl) ? 0 : pl);
+		size_t nl = strlen(name);
+		if (strchr(name, '/') || nl < 5 || strcmp(name + nl - 4, ".zst") ||
+		    backup_parse_name(db_path, name, &created))
+			continue;
+		if (!(b = blist_add(l))) {
+			free(objs);
+			return ck_err_set(err, CK_ENOMEM, "list offsite backups: out of memory");
+		}
+		snprintf(b->tier, sizeof(b->tier), "offsite");
+		offsite_location(c, objs[i].key, b->location, sizeof(b->location));
+		b->created = created;
+		b->size = objs[i].size;
+		snprintf(b->status, sizeof(b->status), "verified");
+	}
+	free(objs);
+	return 0;
+}
+
+/* The S3 key of an offsite location "s3://bucket/key". */
+static const char *offsite_key(const struct cfg *c, const char *location)
+{
+	size_t bl = strlen(c->s3_bucket);
+	if (strncmp(location, "s3://", 5) || strncmp(location + 5, c->s3_bucket, bl) ||
+	    location[5 + bl] != '/')
+		return NULL;
+	return location + 5 + bl + 1;
+}
+
+int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out,
+		    size_t *n, struct ck_err *err)
+{
+	struct blist l = {NULL, 0, 0};
+	struct store_backup *rows = NULL;
+	size_t nrows = 0, i, j;
+	struct ck_err e2 = {0, ""};
+
+	*out = NULL;
+	*n = 0;
+	if (scan_dir(c->db, c->backup_hot_dir, "hot", &l, err) ||
+	    scan_dir(c->db, c->backup_warm_dir, "warm", &l, err))
+		goto fail;
+	if (s3_configured(c) && scan_offsite(c, c->db, &l, &e2))
+		log_warn("backup", "offsite tier left out of the list: %s", e2.msg);
+	if (st && store_backup_list(st, NULL, &rows, &nrows, &e2) == 0) {
+		for (i = 0; i < l.n; i++)
+			for (j = 0; j < nrows; j++) {
+				if (strcmp(rows[j].tier, l.v[i].tier) ||
+				    strcmp(rows[j].location, l.v[i].location))
+					continue;
+				l.v[i].id = rows[j].id;
+				l.v[i].candles = rows[j].candles;
+				l.v[i].verified_at = rows[j].verified_at;
+				if (!l.v[i].sha256[0])
+					snprintf(l.v[i].sha256, sizeof(l.v[i].sha256), "%s", rows[j].sha256);
+				if (!strcmp(rows[j].status, "failed") && strcmp(l.v[i].status, "failed")) {
+					snprintf(l.v[i].status, sizeof(l.v[i].status), "failed");
+					snprintf(l.v[i].detail, sizeof(l.v[i].detail), "%s", rows[j].detail);
+				} else if (!l.v[i].detail[0]) {
+					snprintf(l.v[i].detail, sizeof(l.v[i].detail), "%s", rows[j].detail);
+				}
+				break;
+			}
+	}
+	free(rows);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(l.v[0]), newest_first);
+	*out = l.v;
+	*n = l.n;
+	return 0;
+fail:
+	free(l.v);
+	return err->code;
+}
+
+/* ---- retention ---- */
+
+void backup_retention_plan(const struct store_backup *v, size_t n, int64_t now_ms,
+			   int64_t days, int *del)
+{
+	size_t i, keep = n;
+	for (i = 0; i < n; i++) {
+		del[i] = 0;
+		if (keep == n && !strcmp(v[i].status, "verified"))
+			keep = i;
+	}
+	for (i = 0; i < n; i++)
+		if (i != keep && v[i].created < now_ms - days * DAY_MS)
+			del[i] = 1;
+}
+
+static void mark_deleted(struct store *st, const struct store_backup *b)
+{
+	struct store_backup *rows = NULL;
+	size_t n = 0, i;
+	struct ck_err e = {0, ""};
+
+	if (!st || store_backup_list(st, b->tier, &rows, &n, &e))
+		return;
+	for (i = 0; i < n; i++)
+		if (!strcmp(rows[i].location, b->location))
+			store_backup_set_status(st, rows[i].id, "deleted", "removed by retention", &e);
+	free(rows);
+}
+
+/* Applies retention to one tier. */
+static int retention_tier(struct store *st, const struct cfg *c, const char *tier,
+			  int64_t now_ms, struct backup_tier_result *tr, struct ck_err *err)
+{
+	struct blist l = {NULL, 0, 0};
+	int64_t days = !strcmp(tier, "hot") ? c->backup_hot_days
+		       : !strcmp(tier, "warm") ? c->backup_warm_days : c->backup_offsite_days;
+	int *del = NULL, ret = 0;
+	size_t i;
+
+	if (!strcmp(tier, "offsite"))
+		ret = scan_offsite(c, c->db, &l, err);
+	else
+		ret = scan_dir(c->db, !strcmp(tier, "hot") ? c->backup_hot_dir : c->backup_warm_dir,
+			       tier, &l, err);
+	if (ret)
+		goto out;
+	if (!l.n)
+		goto out;
+	qsort(l.v, l.n, sizeof(l.v[0]), newest_first);
+	if (!(del = calloc(l.n, sizeof(*del)))) {
+		ret = ck_err_set(err, CK_ENOMEM, "retention of %s: out of memory", tier);
+		goto out;
+	}
+	backup_retention_plan(l.v, l.n, now_ms, days, del);
+	for (i = 0; i < l.n; i++) {
+		struct ck_err e = {0, ""};
+		if (!del[i]) {
+			tr->retention_kept++;
+			continue;
+		}
+		if (!strcmp(tier, "offsite")) {
+			const char *key = offsite_key(c, l.v[i].location);
+			if (!key || s3_delete(c, key, &e)) {
+				if (!ret)
+					ret = ck_err_set(err, e.code ? e.code : CK_EIO,
+							 "retention of offsite: %s", e.msg);
+				tr->retention_kept++;
+				continue;
+			}
+		} else {
+			char sc[4200];
+			snprintf(sc, sizeof(sc), "%s.sha256", l.v[i].location);
+			if (unlink(sc) != 0 && errno != ENOENT) {
+				if (!ret)
+					ret = ck_err_set(err, CK_EIO, "retention: remove %s: %s", sc,
+							 strerror(errno));
+				tr->retention_kept++;
+				continue;
+			}
+			if (unlink(l.v[i].location) != 0 && errno != ENOENT) {
+				if (!ret)
+					ret = ck_err_set(err, CK_EIO, "retention: remove %s: %s",
+							 l.v[i].location, strerror(errno));
+				tr->retention_kept++;
+				continue;
+			}
+		}
+		tr->retention_deleted++;
+		log_kv(LOG_INFO, "backup",
+		       ((const char *[]){"tier", tier, "location", l.v[i].location, "status",
+					 l.v[i].status, NULL}),
+		       "retention removed a backup older than %" PRId64 " days", days);
+		mark_deleted(st, &l.v[i]);
+	}
+	if (!strcmp(tier, "hot") || !strcmp(tier, "warm"))
+		fsync_path(!strcmp(tier, "hot") ? c->backup_hot_dir : c->backup_warm_dir, 1, err);
+out:
+	if (ret)
+		snprintf(tr->retention_error, sizeof(tr->retention_error), "%s", err->msg);
+	free(del);
+	free(l.v);
+	return ret;
+}
+
+/* ---- the tiers ---- */
+
+static void record(struct store *st, const char *tier, const char *location, int64_t created,
+		   int64_t size, const char *sha, int64_t candles, const char *status,
+		   const char *detail, int64_t verified_at)
+{
+	struct store_backup b;
+	struct ck_err e = {0, ""};
+
+	if (!st)
+		return;
+	memset(&b, 0, sizeof(b));
+	snprintf(b.tier, sizeof(b.tier), "%s", tier);
+	snprintf(b.location, sizeof(b.location), "%s", location);
+	b.created = created;
+	b.size = size;
+	snprintf(b.sha256, sizeof(b.sha256), "%s", sha ? sha : "");
+	b.candles = candles;
+	snprintf(b.status, sizeof(b.status), "%s", status);
+	snprintf(b.detail, sizeof(b.detail), "%s", detail ? detail : "");
+	b.verified_at = verified_at;
+	if (store_backup_put(st, &b, NULL, &e))
+		log_warn("backup", "record %s backup %s: %s", tier, location, e.msg);
+}
+
+static void alert_tier(struct store *st, const struct cfg *c, const char *tier,
+		       const char *why)
+{
+	char key[64], summary[300];
+	struct alert a;
+	struct ck_err e = {0, ""};
+
+	snprintf(key, sizeof(key), "backup_failed:%s", tier);
+	snprintf(summary, sizeof(summary), "candlekeep %s backup failed: %s", tier, why);
+	memset(&a, 0, sizeof(a));
+	a.key = key;
+	a.severity = ALERT_CRITICAL;
+	a.summary = summary;
+	a.detail = NULL;
+	if (alert_raise(st, c, &a, &e))
+		log_warn("backup", "alert %s: %s", key, e.msg);
+}
+
+static void resolve_tier(struct store *st, const struct cfg *c, const char *tier)
+{
+	char key[64], summary[128];
+	struct ck_err e = {0, ""};
+	snprintf(key, sizeof(key), "backup_failed:%s", tier);
+	snprintf(summary, sizeof(summary), "candlekeep %s backup succeeded again", tier);
+	if (alert_resolve(st, c, key, summary, &e))
+		log_warn("backup", "resolve alert %s: %s", key, e.msg);
+}
+
+static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code,
+		     const char *tier, const char *msg)
+{
+	tr->outcome = BACKUP_FAILED;
+	snprintf(tr->error, sizeof(tr->error), "%s", msg);
+	return ck_err_set(err, code ? code : CK_EIO, "%s backup: %s", tier, msg);
+}
+
+static int do_hot(struct store *st, const struct cfg *c, const char *src, const char *name,
+		  struct backup_result *res, struct ck_err *err)
+{
+	struct backup_tier_result *tr = &res->hot;
+	char path[4096], tmp[4200], failed[4200], detail[256];
+	struct ck_err e = {0, ""};
+	int64_t t0 = mono_ms(), src_candles = 0, got = 0;
+	int ok = 0, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", c->backup_hot_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", c->backup_hot_dir, name);
+	snprintf(tr->location, sizeof(tr->location), "%s", path);
+	if (mkdirs(c->backup_hot_dir, &e))
+		return tier_fail(tr, err, e.code, "hot", e.msg);
+	unlink(tmp);
+	if ((rc = store_backup_snapshot(src, tmp, 1024, &src_candles, &e)) ||
+	    (rc = fsync_path(tmp, 0, &e))) {
+		unlink(tmp);
+		return tier_fail(tr, err, rc, "hot", e.msg);
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(detail, sizeof(detail), "rename %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return tier_fail(tr, err, CK_EIO, "hot", detail);
+	}
+	if ((rc = fsync_dir_of(path, &e)))
+		return tier_fail(tr, err, rc, "hot", e.msg);
+	res->candles = src_candles;
+	/* Verify what is on disk: read-only open, integrity, schema, candle count. */
+	if (store_backup_verify_file(path, &ok, &got, detail, sizeof(detail), &e))
+		return tier_fail(tr, err, e.code, "hot", e.msg);
+	if (ok && got != src_candles) {
+		ok = 0;
+		snprintf(detail, sizeof(detail), "candle count %" PRId64 " differs from the source's %"
+			 PRId64 " at backup time", got, src_candles);
+	}
+	if ((rc = backup_sha256_file(path, tr->sha256, &tr->size, &e)))
+		return tier_fail(tr, err, rc, "hot", e.msg);
+	if (!ok) {
+		char msg[400];
+		snprintf(failed, sizeof(failed), "%s.failed", path);
+		if (rename(path, failed) == 0)
+			snprintf(tr->location, sizeof(tr->location), "%s", failed);
+		record(st, "hot", tr->location, res->created, tr->size, tr->sha256, got, "failed",
+		       detail, 0);
+		snprintf(msg, sizeof(msg), "%s failed verification: %s (kept aside as %s)", path,
+			 detail, tr->location);
+		tier_fail(tr, err, CK_ECORRUPT, "hot", msg);
+		alert_tier(st, c, "hot", msg);
+		return CK_ECORRUPT;
+	}
+	if ((rc = write_sidecar(path, tr->sha256, &e)))
+		return tier_fail(tr, err, rc, "hot", e.msg);
+	res->db_size = tr->size;
+	record(st, "hot", path, res->created, tr->size, tr->sha256, got, "verified",
+	       "integrity_check ok, candle count matches the source", now_ms());
+	tr->outcome = BACKUP_OK;
+	tr->duration_ms = mono_ms() - t0;
+	return 0;
+}
+
+static int do_warm(struct store *st, const struct cfg *c, const char *name,
+		   struct backup_result *res, struct ck_err *err)
+{
+	struct backup_tier_result *tr = &res->warm;
+	char path[4096], tmp[4300], detail[300];
+	struct ck_err e = {0, ""};
+	int64_t t0 = mono_ms();
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", c->backup_warm_dir, name);
+	snprintf(tr->location, sizeof(tr->location), "%s", path);
+	if ((rc = mkdirs(c->backup_warm_dir, &e)) ||
+	    (rc = copy_to_temp(res->hot.location, path, tmp, sizeof(tmp), tr->sha256, &tr->size, &e)))
+		goto fail;
+	/* The copy read the hot bytes; re-read the written ones from the warm disk. */
+	if (strcmp(tr->sha256, res->hot.sha256)) {
+		rc = CK_ECORRUPT;
+		snprintf(e.msg, sizeof(e.msg), "%s changed since it was verified (checksum %s, sidecar"
+			 " %s)", res->hot.location, tr->sha256, res->hot.sha256);
+		unlink(tmp);
+		goto fail;
+	}
+	if ((rc = backup_sha256_file(tmp, tr->sha256, NULL, &e))) {
+		unlink(tmp);
+		goto fail;
+	}
+	if (strcmp(tr->sha256, res->hot.sha256)) {
+		rc = CK_ECORRUPT;
+		snprintf(e.msg, sizeof(e.msg), "copy %s does not match its source after writing"
+			 " (checksum %s, want %s)", tmp, tr->sha256, res->hot.sha256);
+		unlink(tmp);
+		goto fail;
+	}
+	if (rename(tmp, path) != 0) {
+		rc = CK_EIO;
+		snprintf(e.msg, sizeof(e.msg), "rename %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto fail;
+	}
+	if ((rc = fsync_dir_of(path, &e)) || (rc = write_sidecar(path, tr->sha256, &e)))
+		goto fail;
+	record(st, "warm", path, res->created, tr->size, tr->sha256, res->candles, "verified",
+	       "checksum re-verified after the copy", now_ms());
+	tr->outcome = BACKUP_OK;
+	tr->duration_ms = mono_ms() - t0;
+	return 0;
+fail:
+	snprintf(detail, sizeof(detail), "%s", e.msg);
+	tier_fail(tr, err, rc, "warm", detail);
+	tr->duration_ms = mono_ms() - t0;
+	record(st, "warm", path, res->created, 0, "", res->candles, "failed", detail, 0);
+	alert_tier(st, c, "warm", detail);
+	return err->code;
+}
+
+/* zstd-compresses src into dst (created), SHA-256 of the output into hex. */
+static int compress_file(const char *src, const char *dst, char hex[65], int64_t *size,
+			 struct ck_err *err)
+{
+	ZSTD_CCtx *z = NULL;
+	EVP_MD_CTX *m = NULL;
+	FILE *in = NULL, *out = NULL;
+	size_t ilen = ZSTD_CStreamInSize(), olen = ZSTD_CStreamOutSize();
+	char *ib = NULL, *ob = NULL;
+	int ret = 0, last = 0;
+	int64_t total = 0;
+
+	if (!(in = fopen(src, "rb")))
+		return ck_err_set(err, CK_EIO, "compress %s: %s", src, strerror(errno));
+	if (!(out = fopen(dst, "wb"))) {
+		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
+		goto out;
+	}
+	if (!(z = ZSTD_createCCtx()) || !(ib = malloc(ilen)) || !(ob = malloc(olen)) ||
+	    !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "compress %s: out of memory", src);
+		goto out;
+	}
+	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, 2); /* ignored without multithread support */
+	while (!last) {
+		size_t r = fread(ib, 1, ilen, in);
+		ZSTD_inBuffer zin = {ib, r, 0};
+		int done = 0;
+		if (ferror(in)) {
+			ret = ck_err_set(err, CK_EIO, "compress %s: read: %s", src, strerror(errno));
+			goto out;
+		}
+		last = r < ilen;
+		while (!done) {
+			ZSTD_outBuffer zout = {ob, olen, 0};
+			size_t rem = ZSTD_compressStream2(z, &zout, &zin, last ? ZSTD_e_end : ZSTD_e_continue);
+			if (ZSTD_isError(rem)) {
+				ret = ck_err_set(err, CK_EIO, "compress %s: %s", src, ZSTD_getErrorName(rem));
+				goto out;
+			}
+			if (zout.pos && fwrite(ob, 1, zout.pos, out) != zout.pos) {
+				ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
+						 "compress into %s: %s", dst, strerror(errno));
+				goto out;
+			}
+			EVP_DigestUpdate(m, ob, zout.pos);
+			total += (int64_t)zout.pos;
+			done = last ? rem == 0 : zin.pos == zin.size;
+		}
+	}
+	if (fflush(out) || fsync(fileno(out))) {
+		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
+		goto out;
+	}
+	sha_final(m, hex);
+	*size = total;
+out:
+	ZSTD_freeCCtx(z);
+	EVP_MD_CTX_free(m);
+	free(ib);
+	free(ob);
+	if (in)
+		fclose(in);
+	if (out && fclose(out) && !ret)
+		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
+	return ret;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int do_offsite(struct store *st, const struct cfg *c, const char *name,
+		      struct backup_result *res, struct ck_err *err)
+{
+	struct backup_tier_result *tr = &res->offsite;
+	char key[2048], tmp[4200], detail[300];
+	struct s3_meta meta[4];
+	struct s3_object head;
+	struct ck_err e = {0, ""};
+	int64_t t0 = mono_ms(), backoff = c->retry_net_base_ms > 0 ? c->retry_net_base_ms : 1000;
+	int max = (int)(c->retry_net_max >= 0 ? c->retry_net_max : 3) + 1, rc = 0;
+
+	if (!s3_configured(c)) {
+		tr->outcome = BACKUP_NOT_CONFIGURED;
+		snprintf(tr->error, sizeof(tr->error), "offsite not configured (set [backup] s3_bucket)");
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%s%s.zst", c->s3_prefix, name);
+	offsite_location(c, key, tr->location, sizeof(tr->location));
+	snprintf(tmp, sizeof(tmp), "%s/.%s.zst.tmp", c->backup_hot_dir, name);
+	if ((rc = compress_file(res->hot.location, tmp, tr->sha256, &tr->size, &e))) {
+		unlink(tmp);
+		goto fail;
+	}
+	memset(meta, 0, sizeof(meta));
+	snprintf(meta[0].name, sizeof(meta[0].name), "sha256");
+	snprintf(meta[0].value, sizeof(meta[0].value), "%s", res->hot.sha256);
+	snprintf(meta[1].name, sizeof(meta[1].name), "zst-sha256");
+	snprintf(meta[1].value, sizeof(meta[1].value), "%s", tr->sha256);
+	snprintf(meta[2].name, sizeof(meta[2].name), "candles");
+	snprintf(meta[2].value, sizeof(meta[2].value), "%" PRId64, res->candles);
+	snprintf(meta[3].name, sizeof(meta[3].name), "created");
+	snprintf(meta[3].value, sizeof(meta[3].value), "%" PRId64, res->created);
+	for (tr->attempts = 1;; tr->attempts++) {
+		char at[16];
+		rc = s3_put_file(c, key, tmp, meta, 4, &e);
+		/* Verify what the server kept: size and checksum metadata. */
+		if (!rc && !(rc = s3_head(c, key, &head, &e))) {
+			const char *sha = s3_meta_get(&head, "zst-sha256");
+			if (head.size != tr->size || !sha || strcmp(sha, tr->sha256)) {
+				rc = CK_ECORRUPT;
+				snprintf(e.msg, sizeof(e.msg), "uploaded object %s has size %" PRId64
+					 " and checksum %s, want %" PRId64 " and %s", key, head.size,
+					 sha ? sha : "(none)", tr->size, tr->sha256);
+			}
+		}
+		if (!rc)
+			break;
+		snprintf(at, sizeof(at), "%d", tr->attempts);
+		log_kv(LOG_WARN, "backup", ((const char *[]){"tier", "offsite", "attempt", at, NULL}),
+		       "upload failed: %s%s", e.msg, tr->attempts < max ? "; retrying" : "");
+		if (tr->attempts >= max || rc == CK_EUSAGE)
+			break;
+		sleep_ms(backoff);
+		backoff *= 2;
+	}
+	unlink(tmp);
+	if (rc)
+		goto fail;
+	record(st, "offsite", tr->location, res->created, tr->size, tr->sha256, res->candles,
+	       "verified", "zstd; uploaded and checked (size, checksum metadata)", now_ms());
+	tr->outcome = BACKUP_OK;
+	tr->duration_ms = mono_ms() - t0;
+	return 0;
+fail:
+	snprintf(detail, sizeof(detail), "%s (after %d attempt%s; local backups kept)", e.msg,
+		 tr->attempts, tr->attempts == 1 ? "" : "s");
+	tier_fail(tr, err, rc, "offsite", detail);
+	tr->duration_ms = mono_ms() - t0;
+	record(st, "offsite", tr->location, res->created, 0, "", res->candles, "failed", detail, 0);
+	alert_tier(st, c, "offsite", detail);
+	return err->code;
+}
+
+int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup_result *res,
+	       struct ck_err *err)
+{
+	char name[512];
+	struct ck_err e = {0, ""};
+	const char *src = st ? store_path(st) : c->db;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->created = now;
+	if (backup_name(c->db, now, name, sizeof(name)))
+		return ck_err_set(err, CK_EUSAGE, "backup: database name too long: %s", c->db);
+	if (do_hot(st, c, src, name, res, &e)) {
+		*err = e;
+		return e.code;
+	}
+	resolve_tier(st, c, "hot");
+	if (do_warm(st, c, name, res, &e) == 0)
+		resolve_tier(st, c, "warm");
+	else if (!ret) {
+		*err = e;
+		ret = e.code;
+	}
+	if (do_offsite(st, c, name, res, &e) == 0) {
+		if (res->offsite.outcome == BACKUP_OK)
+			resolve_tier(st, c, "offsite");
+	} else if (!ret) {
+		*err = e;
+		ret = e.code;
+	}
+	/* Retention after the new backup exists, so it is the newest verified one. */
+	if (retention_tier(st, c, "hot", now, &res->hot, &e))
+		log_warn("backup", "%s", e.msg);
+	if (retention_tier(st, c, "warm", now, &res->warm, &e))
+		log_warn("backup", "%s", e.msg);
+	if (s3_configured(c) && retention_tier(st, c, "offsite", now, &res->offsite, &e))
+		log_warn("backup", "%s", e.msg);
+	return ret;
+}
+
+/* ---- restore ---- */
+
+/* zstd-decompresses src into dst (created), SHA-256 of the output into hex. */
+static int decompress_file(const char *src, const char *dst, char hex[65], struct ck_err *err)
+{
+	ZSTD_DCtx *z = NULL;
+	EVP_MD_CTX *m = NULL;
+	FILE *in = NULL, *out = NULL;
+	size_t ilen = ZSTD_DStreamInSize(), olen = ZSTD_DStreamOutSize(), r, last = 1;
+	char *ib = NULL, *ob = NULL;
+	int ret = 0;
+
+	if (!(in = fopen(src, "rb")))
+		return ck_err_set(err, CK_EIO, "decompress %s: %s", src, strerror(errno));
+	if (!(out = fopen(dst, "wb"))) {
+		ret = ck_err_set(err, CK_EIO, "decompress into %s: %s", dst, strerror(errno));
+		goto out;
+	}
+	if (!(z = ZSTD_createDCtx()) || !(ib = malloc(ilen)) || !(ob = malloc(olen)) ||
+	    !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "decompress %s: out of memory", src);
+		goto out;
+	}
+	while ((r = fread(ib, 1, ilen, in)) > 0) {
+		ZSTD_inBuffer zin = {ib, r, 0};
+		while (zin.pos < zin.size) {
+			ZSTD_outBuffer zout = {ob, olen, 0};
+			last = ZSTD_decompressStream(z, &zout, &zin);
+			if (ZSTD_isError(last)) {
+				ret = ck_err_set(err, CK_ECORRUPT, "decompress %s: %s", src,
+						 ZSTD_getErrorName(last));
+				goto out;
+			}
+			if (zout.pos && fwrite(ob, 1, zout.pos, out) != zout.pos) {
+				ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
+						 "decompress into %s: %s", dst, strerror(errno));
+				goto out;
+			}
+			EVP_DigestUpdate(m, ob, zout.pos);
+		}
+	}
+	if (ferror(in)) {
+		ret = ck_err_set(err, CK_EIO, "decompress %s: read: %s", src, strerror(errno));
+		goto out;
+	}
+	if (last != 0) {
+		ret = ck_err_set(err, CK_ECORRUPT, "decompress %s: truncated zstd stream", src);
+		goto out;
+	}
+	if (fflush(out) || fsync(fileno(out))) {
+		ret = ck_err_set(err, CK_EIO, "decompress into %s: %s", dst, strerror(errno));
+		goto out;
+	}
+	sha_final(m, hex);
+out:
+	ZSTD_freeDCtx(z);
+	EVP_MD_CTX_free(m);
+	free(ib);
+	free(ob);
+	if (in)
+		fclose(in);
+	if (out && fclose(out) && !ret)
+		ret = ck_err_set(err, CK_EIO, "decompress into %s: %s", dst, strerror(errno));
+	return ret;
+}
+
+/* Brings candidate b into tmp (a file beside dest) with its bytes checked against the
+ * recorded checksum. why gets the reason on a mismatch (returns 1), errors < 0. */
+static int fetch_candidate(const struct cfg *c, const struct store_backup *b, const char *dest,
+			   char *tmp, size_t tmp_size, char *why, size_t why_size,
+			   struct ck_err *err)
+{
+	char want[65], got[65], d[4096];
+	int fd;
+
+	if (strcmp(b->tier, "offsite")) {
+		int64_t size = 0;
+		if (read_sidecar(b->location, want)) {
+			snprintf(why, why_size, "no checksum sidecar");
+			return 1;
+		}
+		if (copy_to_temp(b->location, dest, tmp, tmp_size, got, &size, err)) {
+			snprintf(why, why_size, "%s", err->msg);
+			return 1;
+		}
+		if (strcmp(want, got)) {
+			snprintf(why, why_size, "checksum mismatch (file %.12s…, sidecar %.12s…)", got, want);
+			unlink(tmp);
+			tmp[0] = 0;
+			return 1;
+		}
+		return 0;
+	} else {
+		char ztmp[4200];
+		struct s3_object obj;
+		const char *key = offsite_key(c, b->location), *zsha, *sha;
+		int rc;
+
+		snprintf(d, sizeof(d), "%s", dest);
+		snprintf(ztmp, sizeof(ztmp), "%s/.restore-download.XXXXXX", dirname(d));
+		if ((fd = mkstemp(ztmp)) < 0)
+			return ck_err_set(err, CK_EIO, "restore: create %s: %s", ztmp, strerror(errno));
+		close(fd);
+		if (!key || (rc = s3_get_file(c, key, ztmp, &obj, err))) {
+			snprintf(why, why_size, "download failed: %s", key ? err->msg : "bad location");
+			unlink(ztmp);
+			return 1;
+		}
+		zsha = s3_meta_get(&obj, "zst-sha256");
+		sha = s3_meta_get(&obj, "sha256");
+		if (!sha) {
+			snprintf(why, why_size, "object has no sha256 metadata");
+			unlink(ztmp);
+			return 1;
+		}
+		if (zsha) {
+			if (backup_sha256_file(ztmp, got, NULL, err)) {
+				snprintf(why, why_size, "%s", err->msg);
+				unlink(ztmp);
+				return 1;
+			}
+			if (strcmp(got, zsha)) {
+				snprintf(why, why_size, "downloaded object checksum mismatch (%.12s…, metadata"
+					 " %.12s…)", got, zsha);
+				unlink(ztmp);
+				return 1;
+			}
+		}
+		snprintf(d, sizeof(d), "%s", dest);
+		snprintf(tmp, tmp_size, "%s/.restore.XXXXXX", dirname(d));
+		if ((fd = mkstemp(tmp)) < 0) {
+			unlink(ztmp);
+			return ck_err_set(err, CK_EIO, "restore: create %s: %s", tmp, strerror(errno));
+		}
+		close(fd);
+		rc = decompress_file(ztmp, tmp, got, err);
+		unlink(ztmp);
+		if (rc) {
+			snprintf(why, why_size, "%s", err->msg);
+			unlink(tmp);
+			tmp[0] = 0;
+			return 1;
+		}
+		if (strcmp(got, sha)) {
+			snprintf(why, why_size, "checksum mismatch after decompression (%.12s…, metadata"
+				 " %.12s…)", got, sha);
+			unlink(tmp);
+			tmp[0] = 0;
+			return 1;
+		}
+		return 0;
+	}
+}
+
+int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_path,
+		      backup_skip_fn *skip, void *arg, struct store_backup *used,
+		      struct ck_err *err)
+{
+	struct blist l = {NULL, 0, 0};
+	struct ck_err e = {0, ""};
+	char wal[4200];
+	size_t i;
+	int ret = 0;
+
+	(void)st;
+	memset(used, 0, sizeof(*used));
+	snprintf(wal, sizeof(wal), "%s-wal", dest_path);
+	if (access(wal, F_OK) == 0)
+		return ck_err_set(err, CK_EUSAGE, "restore into %s: %s exists and would be applied to"
+				  " the restored file (move it away first)", dest_path, wal);
+	if (scan_dir(c->db, c->backup_hot_dir, "hot", &l, err) ||
+	    scan_dir(c->db, c->backup_warm_dir, "warm", &l, err)) {
+		free(l.v);
+		return err->code;
+	}
+	if (s3_configured(c) && scan_offsite(c, c->db, &l, &e)) {
+		struct store_backup b;
+		memset(&b, 0, sizeof(b));
+		snprintf(b.tier, sizeof(b.tier), "offsite");
+		snprintf(b.location, sizeof(b.location), "s3://%s/%s", c->s3_bucket, c->s3_prefix);
+		if (skip)
+			skip(arg, &b, e.msg);
+		log_warn("backup", "restore: offsite tier unavailable: %s", e.msg);
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(l.v[0]), newest_first);
+	for (i = 0; i < l.n; i++) {
+		struct store_backup *b = &l.v[i];
+		char tmp[4300] = "", why[300] = "", detail[256];
+		int64_t candles = 0;
+		int ok = 0, rc;
+
+		if (strcmp(b->status, "verified")) {
+			snprintf(why, sizeof(why), "%s", b->status[0] == 'f'
+				 ? "failed verification when it was taken" : b->detail);
+		} else if ((rc = fetch_candidate(c, b, dest_path, tmp, sizeof(tmp), why, sizeof(why),
+						 &e)) < 0) {
+			ret = ck_err_set(err, rc, "restore: %s", e.msg);
+			break;
+		} else if (rc == 0) {
+			if (store_backup_verify_file(tmp, &ok, &candles, detail, sizeof(detail), &e) == 0 &&
+			    !ok)
+				snprintf(why, sizeof(why), "%s", detail);
+			else if (!ok)
+				snprintf(why, sizeof(why), "%s", e.msg);
+		}
+		if (!ok) {
+			if (tmp[0])
+				unlink(tmp);
+			if (skip)
+				skip(arg, b, why);
+			log_kv(LOG_WARN, "backup",
+			       ((const char *[]){"tier", b->tier, "location", b->location, NULL}),
+			       "restore skips a backup: %s", why);
+			continue;
+		}
+		if (rename(tmp, dest_path) != 0) {
+			ret = ck_err_set(err, CK_EIO, "restore: rename %s to %s: %s", tmp, dest_path,
+					 strerror(errno));
+			unlink(tmp);
+			break;
+		}
+		if (fsync_dir_of(dest_path, err)) {
+			ret = err->code;
+			break;
+		}
+		*used = *b;
+		used->candles = candles;
+		used->verified_at = now_ms();
+		snprintf(used->detail, sizeof(used->detail), "checksum and integrity_check ok");
+		free(l.v);
+		return 0;
+	}
+	free(l.v);
+	if (ret)
+		return ret;
+	return ck_err_set(err, CK_ENOTFOUND, "restore into %s: no backup verifies (looked in %s,"
+			  " %s%s)", dest_path, c->backup_hot_dir, c->backup_warm_dir,
+			  s3_configured(c) ? " and offsite" : "");
+}
+
+int backup_restore_to(struct store *st, const struct cfg *c, const char *dest_path,
+		      struct store_backup *used, struct ck_err *err)
+{
+	return backup_restore_ex(st, c, dest_path, NULL, NULL, used, err);
+}

@@ -1,0 +1,57 @@
+/* daemon.h — `candlekeep daemon`: the 24/7 scheduler and its HTTP server.
+ *
+ * One scheduler thread (the caller's) runs the jobs sync, backup, health and audit at
+ * the times of their [schedule] cron expressions (UTC), one job at a time, in that
+ * order when several are due. Jobs reuse the commands' code in-process: sync through
+ * cmd_sync_common, backup through backup_run, health through health_run (alerting on
+ * a status change), audit through the audit command. A job whose command takes the
+ * run lock takes the same lock as the CLI, so daemon jobs never overlap cron-driven
+ * runs either; a sync due while the lock is held elsewhere, or while the previous sync
+ * still runs, is skipped and counted (event sync_skipped), never queued.
+ *
+ * Catch-up (like systemd's Persistent=true): at start, a job that never succeeded, or
+ * whose last successful run is older than its latest scheduled time, runs at once. The
+ * last success comes from the database (runs table for sync and audit, backups table
+ * for backup, health events), so cron-driven runs count the same as the daemon's.
+ *
+ * HTTP (libmicrohttpd, its own threads, a read-only database connection): /metrics,
+ * /healthz (200 for OK/WARNING, 503 for CRITICAL/UNKNOWN, JSON body), / (the status
+ * page), /api/status (the scheduler's state as JSON). GET and HEAD only; anything
+ * else is 4xx. Rendered answers are cached for a second (/healthz five) so a burst of
+ * requests costs one rendering.
+ *
+ * Clock: the system clock, UTC. Test hook: with clock_url set the daemon's clock
+ * follows GET <clock_url>/fapi/v1/time (the fake exchange's clock); run records are
+ * still stamped with the system clock, so the offset between the two is kept in the
+ * database (state "daemon.test_clock_offset_ms") to compare old runs with the fake
+ * clock. Never use it in production. */
+#ifndef CK_DAEMON_H
+#define CK_DAEMON_H
+
+#include <signal.h>
+
+#include "cmd.h"
+#include "err.h"
+
+struct daemon_opts {
+	const char *listen;     /* host:port overriding [metrics] listen ("" = no HTTP;
+				 * port 0 = an ephemeral port); NULL = the configuration's */
+	const char *port_file;  /* the bound port is written here (atomically); NULL = none */
+	const char *clock_url;  /* test hook (see above); NULL = the system clock */
+	int no_catch_up;        /* 1 = wait for the next scheduled time of every job */
+	volatile sig_atomic_t *reload; /* set by SIGHUP: reload the configuration */
+};
+
+/* Runs until *ctx->stop is set (SIGINT/SIGTERM): the current job finishes its current
+ * step (a sync its current page) and the function returns 0. ctx must hold an open
+ * read-write store (ctx->st) and the effective configuration; on reload ctx->cfg is
+ * replaced. Returns CK_EUSAGE for a schedule that does not parse, CK_EIO when the HTTP
+ * server cannot listen (err says why). Blocking. */
+int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err);
+
+/* Reads the configuration again as at start (defaults < file < environment < the
+ * command line's configuration flags, which are kept) into *out. Returns 0, or the
+ * error of the first layer that failed (*out then released). */
+int daemon_cfg_reload(const struct ctx *ctx, struct cfg *out, struct ck_err *err);
+
+#endif

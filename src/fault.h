@@ -1,0 +1,18 @@
+/* fault.h — fault injection for tests (SQLite's N-th I/O fault sweeps, curl's torture
+ * mode). Compiled in only with -DCK_FAULT_INJECTION (the Makefile's test builds, not
+ * `make install`), and armed only by environment variables, read once:
+ *   CANDLEKEEP_FAULT_IO=N    the N-th write/sync/truncate of a database file fails
+ *                            (SQLITE_IOERR, or SQLITE_FULL with _FULL=1), and every
+ *                            later one too (a disk that stays broken)
+ *   CANDLEKEEP_FAULT_FULL=1  report the failure as "disk full"
+ *   CANDLEKEEP_FAULT_KILL=N  the process kills itself with SIGKILL at the N-th write,
+ *                            sync or truncate (a crash in the middle of a transaction)
+ * Without the define, fault_vfs_name() returns NULL and nothing else exists. */
+#ifndef CK_FAULT_H
+#define CK_FAULT_H
+
+/* The name of the fault-injecting SQLite VFS to open databases with, registering it on
+ * first use, or NULL when no fault is armed (use the default VFS). */
+const char *fault_vfs_name(void);
+
+#endif

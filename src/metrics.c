@@ -1,0 +1,870 @@
+/* metrics.c — the Prometheus text exposition (format 0.0.4) of candlekeep's state.
+ *
+ * Every family is one row of metric_table below (name, type, labels, help, and the
+ * function that writes its samples), so the HELP/TYPE lines, `candlekeep metrics
+ * --list` and the docs cannot drift from what is exported. Values come from the
+ * database only (run records, candles, gaps, backups, events, alerts) plus the
+ * daemon's live counters, so a cron setup and the daemon agree and counters survive
+ * restarts: a *_total is a count or a sum of rows, never a process variable.
+ *
+ * Families whose absence would make an alert rule misbehave are always written (with
+ * zeros: runs by status, requests by code, alert deliveries per channel, backup tiers);
+ * families that describe something that never happened (no integrity check yet, no
+ * restore drill) are written with HELP/TYPE and no sample. The database is never
+ * written. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cfg.h"
+#include "metrics.h"
+#include "store.h"
+#include "store_alert.h"
+#include "store_backup.h"
+#include "store_metrics.h"
+#include "utc.h"
+#include "banned.h"
+
+#define METRICS_MAX (64u << 20) /* an exposition larger than this is an error */
+
+/* Sync duration histogram buckets, seconds (the old design's deadline was 30 min). */
+static const double duration_buckets[] = {1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600};
+#define NBUCKETS (sizeof(duration_buckets) / sizeof(duration_buckets[0]))
+
+static const char *const run_commands[] = {"sync", "backfill"};
+#define NCOMMANDS (sizeof(run_commands) / sizeof(run_commands[0]))
+static const char *const channels[] = {"slack", "pagerduty", "email"};
+#define NCHANNELS (sizeof(channels) / sizeof(channels[0]))
+
+struct hist {
+	int64_t le[NBUCKETS]; /* cumulative counts */
+	int64_t count;
+	double sum;           /* seconds */
+};
+
+/* Everything read from the database before anything is written. */
+struct mdata {
+	const struct cfg *c;
+	const struct metrics_live *live;
+	int64_t now;
+	struct store_metrics_runs runs[NCOMMANDS];
+	struct hist hist[NCOMMANDS];
+	struct store_metrics_series *series;
+	size_t nseries;
+	struct store_gap *gaps;  /* configured interval, confirmed holes included */
+	size_t ngaps;
+	char **configured;       /* configured symbols (or the last sync run's) */
+	size_t nconfigured;
+	int configured_from_cfg; /* 1: cfg_symbols_list (free with cfg_symbols_free) */
+	int64_t db_size, wal_size;
+	struct store_event integrity[2]; /* newest "quick" and "full" */
+	int has_integrity[2];
+	int64_t corruptions;
+	struct store_event corruption;
+	int has_corruption;
+	struct store_event drill;
+	int has_drill;
+	int64_t sent[NCHANNELS], failed[NCHANNELS];
+	struct store_alert *alerts;
+	size_t nalerts;
+	struct store_backup *backups;
+	size_t nbackups;
+	int64_t ban_until;       /* ms, 0 = none recorded */
+	int64_t sync_skipped;
+};
+
+/* The output buffer, with a ceiling. */
+struct mbuf {
+	char *p;
+	size_t len, cap;
+	int failed; /* out of memory or over the ceiling */
+};
+
+struct mctx {
+	struct mbuf b;
+	const struct mdata *d;
+};
+
+struct metric_def {
+	const char *name;
+	const char *type;   /* "gauge", "counter", "histogram" */
+	const char *labels; /* documentation: label names, comma-separated */
+	const char *help;
+	void (*emit)(struct mctx *m, const struct metric_def *def);
+};
+
+static void buf_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+		if (b->p && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t nc = b->cap ? b->cap : 16384;
+			char *np;
+			while (nc < b->len + (size_t)n + 1)
+				nc *= 2;
+			if (nc > METRICS_MAX || !(np = realloc(b->p, nc))) {
+				b->failed = 1;
+				return;
+			}
+			b->p = np;
+			b->cap = nc;
+		}
+	}
+}
+
+/* Label values escape backslash, double quote and newline (exposition format). */
+static void buf_label_value(struct mbuf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			buf_printf(b, "\\\\");
+		else if (*v == '"')
+			buf_printf(b, "\\\"");
+		else if (*v == '\n')
+			buf_printf(b, "\\n");
+		else
+			buf_printf(b, "%c", *v);
+	}
+}
+
+/* One sample: name[suffix]{k="v",...} value. labels: NULL or k, v, ..., NULL. */
+static void sample(struct mctx *m, const struct metric_def *def, const char *suffix,
+		   const char *const *labels, double v)
+{
+	struct mbuf *b = &m->b;
+	size_t i;
+
+	buf_printf(b, "%s%s", def->name, suffix ? suffix : "");
+	if (labels && labels[0]) {
+		buf_printf(b, "{");
+		for (i = 0; labels[i] && labels[i + 1]; i += 2) {
+			buf_printf(b, "%s%s=\"", i ? "," : "", labels[i]);
+			buf_label_value(b, labels[i + 1]);
+			buf_printf(b, "\"");
+		}
+		buf_printf(b, "}");
+	}
+	if (isinf(v))
+		buf_printf(b, " %s\n", v > 0 ? "+Inf" : "-Inf");
+	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		buf_printf(b, " %.0f\n", v);
+	else
+		buf_printf(b, " %.15g\n", v);
+}
+
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static double ms_to_s(int64_t ms)
+{
+	return (double)ms / 1000.0;
+}
+
+/* ---- the families ---- */
+
+static void emit_generated(struct mctx *m, const struct metric_def *def)
+{
+	sample(m, def, NULL, NULL, ms_to_s(m->d->now));
+}
+
+static void emit_start_time(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->live && m->d->live->started_ms)
+		sample(m, def, NULL, NULL, ms_to_s(m->d->live->started_ms));
+}
+
+static void emit_http_server(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->live)
+		sample(m, def, NULL, NULL, (double)m->d->live->http_requests);
+}
+
+static void emit_last_success(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCOMMANDS; i++)
+		sample(m, def, NULL, L("command", run_commands[i]), ms_to_s(m->d->runs[i].last_ok_end));
+}
+
+static void emit_last_run(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCOMMANDS; i++)
+		if (m->d->runs[i].has_last)
+			sample(m, def, NULL, L("command", run_commands[i]),
+			       ms_to_s(m->d->runs[i].last_ended ? m->d->runs[i].last_ended
+								 : m->d->runs[i].last_started));
+}
+
+static void emit_last_status(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	int s;
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (!m->d->runs[i].has_last)
+			continue;
+		for (s = RUN_OK; s <= RUN_TIMEOUT; s++)
+			sample(m, def, NULL,
+			       L("command", run_commands[i], "status", run_status_name((enum run_status)s)),
+			       m->d->runs[i].last_status == (enum run_status)s);
+	}
+}
+
+static void emit_runs(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	int s;
+	for (i = 0; i < NCOMMANDS; i++)
+		for (s = RUN_OK; s <= RUN_TIMEOUT; s++)
+			sample(m, def, NULL,
+			       L("command", run_commands[i], "status", run_status_name((enum run_status)s)),
+			       (double)m->d->runs[i].by_status[s]);
+}
+
+static void emit_duration(struct mctx *m, const struct metric_def *def)
+{
+	size_t i, k;
+	char le[32];
+	for (i = 0; i < NCOMMANDS; i++) {
+		const struct hist *h = &m->d->hist[i];
+		for (k = 0; k < NBUCKETS; k++) {
+			snprintf(le, sizeof(le), "%g", duration_buckets[k]);
+			sample(m, def, "_bucket", L("command", run_commands[i], "le", le), (double)h->le[k]);
+		}
+		sample(m, def, "_bucket", L("command", run_commands[i], "le", "+Inf"), (double)h->count);
+		sample(m, def, "_sum", L("command", run_commands[i]), h->sum);
+		sample(m, def, "_count", L("command", run_commands[i]), (double)h->count);
+	}
+}
+
+static void emit_last_symbols(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCOMMANDS; i++) {
+		const struct store_metrics_runs *r = &m->d->runs[i];
+		if (!r->has_last)
+			continue;
+		sample(m, def, NULL, L("command", run_commands[i], "outcome", "ok"), (double)r->last.symbols_ok);
+		sample(m, def, NULL, L("command", run_commands[i], "outcome", "failed"),
+		       (double)r->last.symbols_failed);
+		sample(m, def, NULL, L("command", run_commands[i], "outcome", "skipped"),
+		       (double)r->last.symbols_skipped);
+	}
+}
+
+static void emit_skipped(struct mctx *m, const struct metric_def *def)
+{
+	int64_t v = m->d->sync_skipped;
+	if (m->d->live && m->d->live->sync_skipped > v)
+		v = m->d->live->sync_skipped;
+	sample(m, def, NULL, NULL, (double)v);
+}
+
+static void emit_written(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCOMMANDS; i++)
+		sample(m, def, NULL, L("command", run_commands[i]), (double)m->d->runs[i].candles_written);
+}
+
+static void emit_revised(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCOMMANDS; i++)
+		sample(m, def, NULL, L("command", run_commands[i]), (double)m->d->runs[i].candles_revised);
+}
+
+static void emit_requests(struct mctx *m, const struct metric_def *def)
+{
+	int64_t v[5] = {0};
+	static const char *const codes[] = {"other", "429", "418", "5xx", "network_error"};
+	size_t i;
+	for (i = 0; i < NCOMMANDS; i++) {
+		const struct store_metrics_runs *r = &m->d->runs[i];
+		v[0] += r->requests_other;
+		v[1] += r->http_429;
+		v[2] += r->http_418;
+		v[3] += r->http_5xx;
+		v[4] += r->net_errors;
+	}
+	for (i = 0; i < 5; i++)
+		sample(m, def, NULL, L("code", codes[i]), (double)v[i]);
+}
+
+static void emit_retries(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	int64_t v = 0;
+	for (i = 0; i < NCOMMANDS; i++)
+		v += m->d->runs[i].retries;
+	sample(m, def, NULL, NULL, (double)v);
+}
+
+static void emit_weight_used(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCOMMANDS; i++)
+		if (m->d->runs[i].has_last)
+			sample(m, def, NULL, L("command", run_commands[i]),
+			       (double)m->d->runs[i].last.weight_used_max);
+}
+
+static void emit_weight_limit(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->c->weight_limit > 0)
+		sample(m, def, NULL, NULL, (double)m->d->c->weight_limit);
+}
+
+static void emit_ban(struct mctx *m, const struct metric_def *def)
+{
+	sample(m, def, NULL, NULL, ms_to_s(m->d->ban_until));
+}
+
+static void emit_configured(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < m->d->nconfigured; i++)
+		sample(m, def, NULL, L("symbol", m->d->configured[i], "interval", m->d->c->interval), 1);
+}
+
+static void emit_candles(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < m->d->nseries; i++) {
+		const struct store_metrics_series *s = &m->d->series[i];
+		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval), (double)s->count);
+	}
+}
+
+static void emit_newest_open(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < m->d->nseries; i++) {
+		const struct store_metrics_series *s = &m->d->series[i];
+		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval), ms_to_s(s->newest_open));
+	}
+}
+
+static void emit_newest_close(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	/* close_time is the candle's last millisecond; the candle closed 1 ms later. */
+	for (i = 0; i < m->d->nseries; i++) {
+		const struct store_metrics_series *s = &m->d->series[i];
+		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval),
+		       ms_to_s(s->newest_close + 1));
+	}
+}
+
+/* Gap sums per symbol of the configured interval; confirmed = 0 missing, 1 holes. */
+static void emit_gap_sums(struct mctx *m, const struct metric_def *def, int confirmed)
+{
+	const struct mdata *d = m->d;
+	size_t i, j;
+	for (i = 0; i < d->nseries; i++) {
+		const struct store_metrics_series *s = &d->series[i];
+		int64_t sum = 0;
+		if (strcmp(s->interval, d->c->interval))
+			continue;
+		for (j = 0; j < d->ngaps; j++)
+			if (!strcmp(d->gaps[j].symbol, s->symbol) && d->gaps[j].confirmed == confirmed)
+				sum += d->gaps[j].count;
+		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval), (double)sum);
+	}
+}
+
+static void emit_missing(struct mctx *m, const struct metric_def *def)
+{
+	emit_gap_sums(m, def, 0);
+}
+
+static void emit_holes(struct mctx *m, const struct metric_def *def)
+{
+	emit_gap_sums(m, def, 1);
+}
+
+static void emit_stale(struct mctx *m, const struct metric_def *def)
+{
+	sample(m, def, NULL, L("severity", "warning"), (double)m->d->c->stale_warn_s);
+	sample(m, def, NULL, L("severity", "critical"), (double)m->d->c->stale_crit_s);
+}
+
+static void emit_interval(struct mctx *m, const struct metric_def *def)
+{
+	sample(m, def, NULL, L("interval", m->d->c->interval), ms_to_s(m->d->c->interval_ms));
+}
+
+static void emit_db_size(struct mctx *m, const struct metric_def *def)
+{
+	sample(m, def, NULL, L("file", "main"), (double)m->d->db_size);
+	sample(m, def, NULL, L("file", "wal"), (double)m->d->wal_size);
+}
+
+static const char *const integrity_checks[] = {"quick", "full"};
+
+static void emit_integrity(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < 2; i++)
+		if (m->d->has_integrity[i])
+			sample(m, def, NULL, L("check", integrity_checks[i]), m->d->integrity[i].value ? 1 : 0);
+}
+
+static void emit_integrity_time(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < 2; i++)
+		if (m->d->has_integrity[i])
+			sample(m, def, NULL, L("check", integrity_checks[i]), ms_to_s(m->d->integrity[i].at));
+}
+
+static void emit_corruptions(struct mctx *m, const struct metric_def *def)
+{
+	sample(m, def, NULL, NULL, (double)m->d->corruptions);
+}
+
+static void emit_corruption_time(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->has_corruption)
+		sample(m, def, NULL, NULL, ms_to_s(m->d->corruption.at));
+}
+
+/* Tiers reported: hot and warm always, offsite when configured, and any tier that has
+ * rows. Calls fn for each with the newest verified and the newest non-deleted backup. */
+static void each_tier(struct mctx *m, const struct metric_def *def,
+		      void (*fn)(struct mctx *, const struct metric_def *, const char *tier,
+				 const struct store_backup *verified, const struct store_backup *newest,
+				 int64_t nrows))
+{
+	const struct mdata *d = m->d;
+	const char *tiers[8];
+	size_t nt = 0, i, j;
+
+	tiers[nt++] = "hot";
+	tiers[nt++] = "warm";
+	if (d->c->s3_bucket && *d->c->s3_bucket)
+		tiers[nt++] = "offsite";
+	for (i = 0; i < d->nbackups && nt < 8; i++) {
+		for (j = 0; j < nt; j++)
+			if (!strcmp(tiers[j], d->backups[i].tier))
+				break;
+		if (j == nt)
+			tiers[nt++] = d->backups[i].tier;
+	}
+	for (j = 0; j < nt; j++) {
+		const struct store_backup *v = NULL, *n = NULL;
+		int64_t rows = 0;
+		/* store_backup_list is newest first. */
+		for (i = 0; i < d->nbackups; i++) {
+			const struct store_backup *b = &d->backups[i];
+			if (strcmp(b->tier, tiers[j]))
+				continue;
+			rows++;
+			if (!strcmp(b->status, "deleted"))
+				continue;
+			if (!n)
+				n = b;
+			if (!v && !strcmp(b->status, "verified"))
+				v = b;
+		}
+		fn(m, def, tiers[j], v, n, rows);
+	}
+}
+
+static void tier_last_success(struct mctx *m, const struct metric_def *def, const char *tier,
+			      const struct store_backup *v, const struct store_backup *n, int64_t rows)
+{
+	(void)n;
+	(void)rows;
+	sample(m, def, NULL, L("tier", tier), v ? ms_to_s(v->created) : 0);
+}
+
+static void tier_age(struct mctx *m, const struct metric_def *def, const char *tier,
+		     const struct store_backup *v, const struct store_backup *n, int64_t rows)
+{
+	(void)n;
+	(void)rows;
+	if (v)
+		sample(m, def, NULL, L("tier", tier), ms_to_s(m->d->now - v->created));
+}
+
+static void tier_size(struct mctx *m, const struct metric_def *def, const char *tier,
+		      const struct store_backup *v, const struct store_backup *n, int64_t rows)
+{
+	(void)n;
+	(void)rows;
+	if (v)
+		sample(m, def, NULL, L("tier", tier), (double)v->size);
+}
+
+static void tier_verified(struct mctx *m, const struct metric_def *def, const char *tier,
+			  const struct store_backup *v, const struct store_backup *n, int64_t rows)
+{
+	(void)v;
+	(void)rows;
+	if (n)
+		sample(m, def, NULL, L("tier", tier), !strcmp(n->status, "verified"));
+}
+
+static void emit_backup_last(struct mctx *m, const struct metric_def *def)
+{
+	each_tier(m, def, tier_last_success);
+}
+
+static void emit_backup_age(struct mctx *m, const struct metric_def *def)
+{
+	each_tier(m, def, tier_age);
+}
+
+static void emit_backup_size(struct mctx *m, const struct metric_def *def)
+{
+	each_tier(m, def, tier_size);
+}
+
+static void emit_backup_verified(struct mctx *m, const struct metric_def *def)
+{
+	each_tier(m, def, tier_verified);
+}
+
+static void emit_drill(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->has_drill)
+		sample(m, def, NULL, NULL, m->d->drill.value);
+}
+
+static void emit_drill_time(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->has_drill)
+		sample(m, def, NULL, NULL, ms_to_s(m->d->drill.at));
+}
+
+static void emit_alerts_sent(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCHANNELS; i++)
+		sample(m, def, NULL, L("channel", channels[i]), (double)m->d->sent[i]);
+}
+
+static void emit_alerts_failed(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < NCHANNELS; i++)
+		sample(m, def, NULL, L("channel", channels[i]), (double)m->d->failed[i]);
+}
+
+static void emit_alert_firing(struct mctx *m, const struct metric_def *def)
+{
+	size_t i;
+	for (i = 0; i < m->d->nalerts; i++)
+		if (!strcmp(m->d->alerts[i].state, "firing"))
+			sample(m, def, NULL,
+			       L("key", m->d->alerts[i].key, "severity", m->d->alerts[i].severity), 1);
+}
+
+/* The table: one row per family, in exposition order. */
+static const struct metric_def metric_table[] = {
+	{"candlekeep_metrics_generated_timestamp_seconds", "gauge", "",
+	 "When this exposition was rendered (a textfile older than the scrape interval is stale).",
+	 emit_generated},
+	{"candlekeep_process_start_time_seconds", "gauge", "",
+	 "Start time of the daemon serving /metrics (absent for one-shot commands).", emit_start_time},
+	{"candlekeep_http_server_requests_total", "counter", "",
+	 "HTTP requests served by the daemon since it started.", emit_http_server},
+	{"candlekeep_sync_last_success_timestamp_seconds", "gauge", "command",
+	 "End time of the newest run that finished with status ok (0 = never).", emit_last_success},
+	{"candlekeep_sync_last_run_timestamp_seconds", "gauge", "command",
+	 "End time of the newest finished run.", emit_last_run},
+	{"candlekeep_sync_last_run_status", "gauge", "command,status",
+	 "1 for the status of the newest finished run (ok, partial, failed, timeout), 0 for the others.",
+	 emit_last_status},
+	{"candlekeep_sync_runs_total", "counter", "command,status",
+	 "Finished runs by status, counted from the run records.", emit_runs},
+	{"candlekeep_sync_duration_seconds", "histogram", "command",
+	 "Wall-clock duration of finished runs, from the run records.", emit_duration},
+	{"candlekeep_sync_last_run_symbols", "gauge", "command,outcome",
+	 "Symbols by outcome (ok, failed, skipped) in the newest finished run.", emit_last_symbols},
+	{"candlekeep_sync_skipped_total", "counter", "",
+	 "Scheduled syncs the daemon skipped because the previous one still ran.", emit_skipped},
+	{"candlekeep_candles_written_total", "counter", "command",
+	 "New candles stored by runs.", emit_written},
+	{"candlekeep_candles_revised_total", "counter", "command",
+	 "Stored candles replaced because the exchange sent different values.", emit_revised},
+	{"candlekeep_exchange_requests_total", "counter", "code",
+	 "Exchange HTTP requests by outcome: 429 (rate limited), 418 (IP banned), 5xx, "
+	 "network_error (no response) and other (every other response).",
+	 emit_requests},
+	{"candlekeep_exchange_retries_total", "counter", "", "Exchange requests retried.", emit_retries},
+	{"candlekeep_exchange_weight_used", "gauge", "command",
+	 "Highest X-MBX-USED-WEIGHT-1M the exchange reported during the newest finished run.",
+	 emit_weight_used},
+	{"candlekeep_exchange_weight_limit", "gauge", "",
+	 "Configured per-minute request weight budget ([sync] weight_limit; absent = from exchangeInfo).",
+	 emit_weight_limit},
+	{"candlekeep_exchange_ban_until_timestamp_seconds", "gauge", "",
+	 "End of the newest IP ban (HTTP 418) the exchange announced (0 = none recorded).", emit_ban},
+	{"candlekeep_symbol_configured", "gauge", "symbol,interval",
+	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of the "
+	 "newest sync).",
+	 emit_configured},
+	{"candlekeep_candles_stored", "gauge", "symbol,interval",
+	 "Candles stored in the database.", emit_candles},
+	{"candlekeep_candle_newest_open_timestamp_seconds", "gauge", "symbol,interval",
+	 "Open time of the newest stored (closed) candle; staleness is measured from it.",
+	 emit_newest_open},
+	{"candlekeep_candle_newest_close_timestamp_seconds", "gauge", "symbol,interval",
+	 "Time the newest stored candle closed.", emit_newest_close},
+	{"candlekeep_candles_missing", "gauge", "symbol,interval",
+	 "Candles missing inside the stored range (gaps not confirmed empty by the exchange).",
+	 emit_missing},
+	{"candlekeep_candles_exchange_holes", "gauge", "symbol,interval",
+	 "Candles inside the stored range that the exchange confirmed it never produced.",
+	 emit_holes},
+	{"candlekeep_stale_threshold_seconds", "gauge", "severity",
+	 "Age of the newest candle's open time beyond which data is stale ([health] stale_warn, "
+	 "stale_crit; derived from the interval and the sync schedule).",
+	 emit_stale},
+	{"candlekeep_interval_seconds", "gauge", "interval", "Length of the configured candle interval.",
+	 emit_interval},
+	{"candlekeep_database_size_bytes", "gauge", "file",
+	 "Size of the database file (main) and its write-ahead log (wal).", emit_db_size},
+	{"candlekeep_database_integrity_ok", "gauge", "check",
+	 "Result of the newest integrity check (1 ok, 0 damaged) by kind (quick, full).",
+	 emit_integrity},
+	{"candlekeep_database_integrity_check_timestamp_seconds", "gauge", "check",
+	 "Time of the newest integrity check.", emit_integrity_time},
+	{"candlekeep_database_corruption_detections_total", "counter", "",
+	 "Times database corruption was detected.", emit_corruptions},
+	{"candlekeep_database_last_corruption_timestamp_seconds", "gauge", "",
+	 "Time corruption was last detected.", emit_corruption_time},
+	{"candlekeep_backup_last_success_timestamp_seconds", "gauge", "tier",
+	 "Creation time of the newest verified backup of a tier (0 = none).", emit_backup_last},
+	{"candlekeep_backup_age_seconds", "gauge", "tier",
+	 "Age of the newest verified backup when this exposition was rendered.", emit_backup_age},
+	{"candlekeep_backup_size_bytes", "gauge", "tier",
+	 "Size of the newest verified backup of a tier.", emit_backup_size},
+	{"candlekeep_backup_verified", "gauge", "tier",
+	 "1 if the newest backup of a tier passed verification, 0 if it failed.", emit_backup_verified},
+	{"candlekeep_restore_drill_duration_seconds", "gauge", "",
+	 "Duration of the newest restore drill (the measured recovery time).", emit_drill},
+	{"candlekeep_restore_drill_timestamp_seconds", "gauge", "", "Time of the newest restore drill.",
+	 emit_drill_time},
+	{"candlekeep_alerts_sent_total", "counter", "channel",
+	 "Alert deliveries a channel accepted (slack, pagerduty, email).", emit_alerts_sent},
+	{"candlekeep_alert_failures_total", "counter", "channel",
+	 "Alert deliveries that failed after retries.", emit_alerts_failed},
+	{"candlekeep_alert_firing", "gauge", "key,severity",
+	 "1 for each condition candlekeep's own alerting currently reports as firing.",
+	 emit_alert_firing},
+};
+#define NMETRICS (sizeof(metric_table) / sizeof(metric_table[0]))
+
+void metrics_print_table(FILE *f)
+{
+	size_t i;
+	fprintf(f, "| metric | type | labels | meaning |\n|---|---|---|---|\n");
+	for (i = 0; i < NMETRICS; i++)
+		fprintf(f, "| `%s` | %s | %s | %s |\n", metric_table[i].name, metric_table[i].type,
+			metric_table[i].labels, metric_table[i].help);
+}
+
+/* ---- collection ---- */
+
+struct hist_arg {
+	struct hist *h;
+};
+
+static int hist_add(int64_t ms, void *arg)
+{
+	struct hist *h = ((struct hist_arg *)arg)->h;
+	double s = ms_to_s(ms);
+	size_t k;
+	for (k = 0; k < NBUCKETS; k++)
+		if (s <= duration_buckets[k])
+			h->le[k]++;
+	h->count++;
+	h->sum += s;
+	return 0;
+}
+
+static int64_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+static int newest_event(struct store *st, const char *kind, const char *subject,
+			struct store_event *e, int *has, struct ck_err *err)
+{
+	struct store_event *v = NULL;
+	size_t n = 0;
+	*has = 0;
+	if (store_events(st, kind, subject, 0, 1, &v, &n, err))
+		return err->code;
+	if (n) {
+		*e = v[0];
+		*has = 1;
+	}
+	free(v);
+	return 0;
+}
+
+static void mdata_release(struct mdata *d)
+{
+	free(d->series);
+	free(d->gaps);
+	if (d->configured_from_cfg)
+		cfg_symbols_free(d->configured, d->nconfigured);
+	else if (d->configured) {
+		size_t i;
+		for (i = 0; i < d->nconfigured; i++)
+			free(d->configured[i]);
+		free(d->configured);
+	}
+	free(d->alerts);
+	free(d->backups);
+}
+
+static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	struct ck_err e2 = {0, ""};
+	struct store_metrics_outcome *o = NULL;
+	size_t n = 0, i;
+
+	if (cfg_symbols_list(d->c, &d->configured, &d->nconfigured, &e2) == 0) {
+		d->configured_from_cfg = 1;
+		return 0;
+	}
+	if (e2.code != CK_ENOTFOUND)
+		return 0; /* an empty list is reported as no configured symbols */
+	/* symbols = all: the symbols of the newest finished sync. */
+	if (!d->runs[0].has_last)
+		return 0;
+	if (store_metrics_run_symbols(st, d->runs[0].last_id, &o, &n, err))
+		return err->code;
+	if (n && !(d->configured = calloc(n, sizeof(char *)))) {
+		free(o);
+		return ck_err_set(err, CK_ENOMEM, "metrics: out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (!(d->configured[i] = strdup(o[i].symbol))) {
+			d->nconfigured = i;
+			free(o);
+			return ck_err_set(err, CK_ENOMEM, "metrics: out of memory");
+		}
+	}
+	d->nconfigured = n;
+	free(o);
+	return 0;
+}
+
+static int mdata_collect(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	char buf[64], path[4200];
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		struct hist_arg ha = {&d->hist[i]};
+		if (store_metrics_runs(st, run_commands[i], &d->runs[i], err) ||
+		    store_metrics_durations(st, run_commands[i], hist_add, &ha, err))
+			return err->code;
+	}
+	if (store_metrics_series(st, &d->series, &d->nseries, err) ||
+	    store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 1, &d->gaps, &d->ngaps, err) ||
+	    configured_symbols(st, d, err))
+		return err->code;
+
+	d->db_size = file_size(store_path(st));
+	snprintf(path, sizeof(path), "%s-wal", store_path(st));
+	d->wal_size = file_size(path);
+
+	for (i = 0; i < 2; i++)
+		if (newest_event(st, "integrity_check", integrity_checks[i], &d->integrity[i],
+				 &d->has_integrity[i], err))
+			return err->code;
+	if (store_event_count(st, "corruption_detected", NULL, &d->corruptions, err) ||
+	    newest_event(st, "corruption_detected", NULL, &d->corruption, &d->has_corruption, err) ||
+	    newest_event(st, "restore_drill", NULL, &d->drill, &d->has_drill, err) ||
+	    store_event_count(st, "sync_skipped", NULL, &d->sync_skipped, err))
+		return err->code;
+	for (i = 0; i < NCHANNELS; i++)
+		if (store_event_count(st, "alert_sent", channels[i], &d->sent[i], err) ||
+		    store_event_count(st, "alert_failed", channels[i], &d->failed[i], err))
+			return err->code;
+	if (store_alert_list(st, &d->alerts, &d->nalerts, err) ||
+	    store_backup_list(st, NULL, &d->backups, &d->nbackups, err))
+		return err->code;
+
+	{
+		struct ck_err e2 = {0, ""};
+		if (store_state_get(st, "ban_until", buf, sizeof(buf), &e2) == 0) {
+			char *end;
+			long long v;
+			errno = 0;
+			v = strtoll(buf, &end, 10);
+			if (!errno && end != buf && !*end && v > 0)
+				d->ban_until = v;
+		} else if (e2.code != CK_ENOTFOUND) {
+			*err = e2;
+			return err->code;
+		}
+	}
+	return 0;
+}
+
+int metrics_render(struct store *st, const struct cfg *c, const struct metrics_live *live,
+		   char **out, size_t *len, struct ck_err *err)
+{
+	struct mdata d;
+	struct mctx m;
+	size_t i;
+
+	*out = NULL;
+	*len = 0;
+	memset(&d, 0, sizeof(d));
+	memset(&m, 0, sizeof(m));
+	d.c = c;
+	d.live = live;
+	d.now = now_ms();
+	if (mdata_collect(st, &d, err)) {
+		ck_err_wrap(err, "metrics");
+		mdata_release(&d);
+		return err->code;
+	}
+	m.d = &d;
+	for (i = 0; i < NMETRICS; i++) {
+		const struct metric_def *def = &metric_table[i];
+		buf_printf(&m.b, "# HELP %s %s\n# TYPE %s %s\n", def->name, def->help, def->name,
+			   def->type);
+		def->emit(&m, def);
+	}
+	mdata_release(&d);
+	if (m.b.failed || !m.b.p) {
+		free(m.b.p);
+		return ck_err_set(err, CK_ENOMEM, "metrics: the exposition exceeds %u MiB or memory "
+				  "ran out", METRICS_MAX >> 20);
+	}
+	*out = m.b.p;
+	*len = m.b.len;
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* store_health.h — the read-only queries behind `health` and `audit` (part of the store
+ * module: only store*.c contain SQL). Every function here only reads, so it works on a
+ * store opened with STORE_RDONLY, and each is bounded so that the default health check
+ * stays fast on a large database: per-symbol lookups are index seeks, range counts use
+ * the primary key, and the integrity check can be given a time budget. */
+#ifndef CK_STORE_HEALTH_H
+#define CK_STORE_HEALTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+
+/* Newest and oldest stored open_time of symbol/interval by two index seeks (no scan);
+ * both 0 when the symbol has no candles. */
+int store_health_bounds(struct store *st, const char *symbol, const char *interval,
+			int64_t *oldest, int64_t *newest, struct ck_err *err);
+
+/* Candles of symbol/interval with from <= open_time <= to (a primary-key range count). */
+int store_health_count_range(struct store *st, const char *symbol, const char *interval,
+			     int64_t from, int64_t to, int64_t *count, struct ck_err *err);
+
+/* Candles of symbol/interval in from..to that lie inside confirmed exchange holes. */
+int store_health_hole_candles(struct store *st, const char *symbol, const char *interval,
+			      int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
+			      struct ck_err *err);
+
+/* Gaps between stored candles of interval (every symbol) whose open times lie in
+ * from..to (from = 0 and to = INT64_MAX: all history), split around confirmed holes
+ * (flagged confirmed = 1). Only candles inside the window are looked at, so a window
+ * costs a range scan, not a table scan. *out malloc'd (caller frees), by symbol, time. */
+int store_health_gaps(struct store *st, const char *interval, int64_t interval_ms,
+		      int64_t from, int64_t to, struct store_gap **out, size_t *n,
+		      struct ck_err *err);
+
+/* One symbol's outcome in a run (run_symbols). */
+struct store_run_symbol {
+	int64_t run_id;
+	char symbol[24];
+	char status[16];     /* "ok", "failed", "skipped" */
+	int64_t newest_open; /* ms; newest stored open time after the run, 0 if none */
+	char error[256];
+};
+
+/* The symbols of run run_id; *out malloc'd (caller frees). */
+int store_health_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,
+			     size_t *n, struct ck_err *err);
+
+/* Every run_symbols row of sync/backfill runs with id >= min_run_id, by run id then
+ * symbol; *out malloc'd (caller frees). */
+int store_health_all_run_symbols(struct store *st, int64_t min_run_id,
+				 struct store_run_symbol **out, size_t *n, struct ck_err *err);
+
+/* A sync or backfill run with the exchange's time at its start, when known. */
+struct store_sync_run {
+	int64_t id;
+	char command[16];
+	int64_t started, ended; /* ms, local wall clock; ended 0 if never ended */
+	enum run_status status;
+	int64_t server_time;    /* ms, exchange clock (event "sync_server_time"); 0 unknown */
+	char error[256];
+};
+
+/* Every sync/backfill run, oldest first, joined with its "sync_server_time" event;
+ * *out malloc'd (caller frees). */
+int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
+			   struct ck_err *err);
+
+/* quick_check (full = 0) or integrity_check (full = 1), abandoned when budget_ms
+ * (wall time, 0 = no limit) runs out. *finished = 0 when abandoned (then *ok is
+ * meaningless); otherwise *ok = 1 if healthy and detail holds the first problem. */
+int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
+		       char *detail, size_t size, struct ck_err *err);
+
+/* Database file facts: page size and count (bytes = product), pages on the freelist. */
+int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count,
+		       int64_t *freelist, struct ck_err *err);
+
+#endif
