@@ -92,3 +92,35 @@ $(B)/fuzz_%: fuzz/fuzz_%.c $(LIBOBJ)
 
 clean:
 	rm -rf build
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the systemd
+# units (ExecStart pointed at BINDIR), the Prometheus rules and their tests, the
+# Alertmanager and Grafana examples, the crontab example, the example configuration
+# and the operator docs. make uninstall removes what install put there.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/candlekeep
+DOCDIR  ?= $(PREFIX)/share/doc/candlekeep
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS   := $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
+DOCS    := docs/operations.md docs/runbook.md docs/runbook.pt-BR.md docs/candlekeep.example.ini deploy/crontab.example
+install: $(B)/candlekeep
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/alertmanager \
+		$(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/candlekeep $(DESTDIR)$(BINDIR)/candlekeep
+	install -m 0644 docs/candlekeep.1 $(DESTDIR)$(MANDIR)/man1/candlekeep.1
+	for u in $(UNITS); do \
+		sed 's#/usr/local/bin/candlekeep#$(BINDIR)/candlekeep#' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	install -m 0644 deploy/prometheus/*.yml $(DESTDIR)$(DATADIR)/prometheus/
+	install -m 0644 deploy/alertmanager/*.yml $(DESTDIR)$(DATADIR)/alertmanager/
+	install -m 0644 deploy/grafana/*.json $(DESTDIR)$(DATADIR)/grafana/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/candlekeep $(DESTDIR)$(MANDIR)/man1/candlekeep.1
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+.PHONY: uninstall

@@ -905,7 +905,7 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 	snprintf(meta[3].value, sizeof(meta[3].value), "%" PRId64, res->created);
 	for (tr->attempts = 1;; tr->attempts++) {
 		char at[16];
-		rc = s3_put_file(c, key, tmp, meta, 4, &e);
+		rc = s3_put_file(c, key, tmp, tr->sha256, meta, 4, &e);
 		/* Verify what the server kept: size and checksum metadata. */
 		if (!rc && !(rc = s3_head(c, key, &head, &e))) {
 			const char *sha = s3_meta_get(&head, "zst-sha256");
@@ -935,8 +935,8 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 	tr->duration_ms = mono_ms() - t0;
 	return 0;
 fail:
-	snprintf(detail, sizeof(detail), "%s (after %d attempt%s; local backups kept)", e.msg,
-		 tr->attempts, tr->attempts == 1 ? "" : "s");
+	snprintf(detail, sizeof(detail), "after %d attempt%s, local backups kept: %s", tr->attempts,
+		 tr->attempts == 1 ? "" : "s", e.msg);
 	tier_fail(tr, err, rc, "offsite", detail);
 	tr->duration_ms = mono_ms() - t0;
 	record(st, "offsite", tr->location, res->created, 0, "", res->candles, "failed", detail, 0);

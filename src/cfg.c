@@ -204,12 +204,13 @@ static const struct cfg_key cfg_keys[] = {
 	    "host:port of the daemon's /metrics, /healthz and status page; empty = off."),
 	/* [health] */
 	DUR("health", "stale_warn", stale_warn_s, "0", 0, 30 * DAY_S, CFG_DERIVED,
-	    "Newest candle older than this is WARNING; 0 = derived: P = the longest gap "
-	    "between scheduled syncs (at least one interval); once-a-day sync of sub-daily "
-	    "candles: P, else P + interval + 1h (default schedule: 9h, daily: 24h)."),
+	    "Newest candle (counted from its close) older than this is WARNING; 0 = derived:"
+	    " P + lag + 1h, P = the longest gap between scheduled syncs (at least one"
+	    " interval), lag = how long after a close the sync runs (default 5h05m, daily"
+	    " 01:00 sync: 26h)."),
 	DUR("health", "stale_crit", stale_crit_s, "0", 0, 30 * DAY_S, CFG_DERIVED,
-	    "Newest candle older than this is CRITICAL; 0 = derived: once-a-day sync of "
-	    "sub-daily candles: P + 2h, else stale_warn + interval (default 13h, daily 26h)."),
+	    "Newest candle (counted from its close) older than this is CRITICAL; 0 ="
+	    " derived: stale_warn + max(interval, 2h) (default 9h05m, daily 30h)."),
 	INT("health", "disk_warn_pct", disk_warn_pct, "10", 0, 100, "% free", 0,
 	    "WARNING when the database's file system has less free space than this."),
 	INT("health", "disk_crit_pct", disk_crit_pct, "5", 0, 100, "% free", 0,
@@ -1220,12 +1221,15 @@ static int max_gap(uint64_t set, int n)
 
 /* The longest gap, in seconds, between runs of a cron schedule, judged from its minute
  * and hour fields (day fields ignored); -1 if it cannot tell. */
-static int64_t cron_period_s(const char *cron)
+/* From a 5-field cron: *period = the longest gap between runs (s), *lag = the longest
+ * time from a candle's close to the run after it (s; runs at minute m of hour h come
+ * (h*3600 + m*60) mod interval after a close). -1 if the text is not understood. */
+static int cron_period_s(const char *cron, int64_t iv, int64_t *period, int64_t *lag)
 {
 	const char *f[5];
 	size_t fl[5];
 	uint64_t mins, hours;
-	int n = 0, hg;
+	int n = 0, hg, h, m;
 	const char *p = cron;
 
 	while (*p && n < 5) {
@@ -1243,33 +1247,33 @@ static int64_t cron_period_s(const char *cron)
 	    cron_field_set(f[1], fl[1], 0, 23, &hours))
 		return -1;
 	hg = max_gap(hours, 24);
-	if (hg > 1)
-		return (int64_t)hg * HOUR_S;
 	/* runs every hour: the minute field decides */
-	return (int64_t)max_gap(mins, 60) * MIN_S;
+	*period = hg > 1 ? (int64_t)hg * HOUR_S : (int64_t)max_gap(mins, 60) * MIN_S;
+	*lag = 0;
+	for (h = 0; h < 24; h++)
+		for (m = 0; m < 60; m++)
+			if ((hours >> h & 1) && (mins >> m & 1) && iv > 0 &&
+			    ((int64_t)h * HOUR_S + m * MIN_S) % iv > *lag)
+				*lag = ((int64_t)h * HOUR_S + m * MIN_S) % iv;
+	return 0;
 }
 
-/* Staleness thresholds (seconds) when not configured. P = the longest gap between
- * scheduled syncs, at least one interval (the interval when the sync schedule is
- * empty or unusual). A once-a-day (or rarer) sync of sub-daily candles keeps the old
- * design's thresholds: warn P, crit P + 2h. Otherwise warn = P + interval + 1h (one
- * run missed, plus slack) and crit = warn + interval. The default 4h candles with the
- * default 4-hourly schedule give 9h/13h; a daily 01:00 sync gives 24h/26h. */
+/* Staleness thresholds (seconds) when not configured, for the age of the newest stored
+ * candle counted from its close. In sync, that age runs up to P + lag (P = the longest
+ * gap between scheduled syncs, at least one interval; lag = how long after a close the
+ * sync runs). Warn one hour after a sync was missed: P + lag + 1h; critical some hours
+ * later: warn + max(interval, 2h). The default 4h candles with the default schedule
+ * (5 past every 4th hour) give 5h05m/9h05m; a daily 01:00 sync gives 26h/30h. */
 static void stale_derive(const struct cfg *c, int64_t *warn, int64_t *crit)
 {
-	int64_t iv = c->interval_ms / 1000, p = -1;
+	int64_t iv = c->interval_ms / 1000, p = -1, lag = 0;
 
-	if (c->sched_sync && *c->sched_sync)
-		p = cron_period_s(c->sched_sync);
+	if (!c->sched_sync || !*c->sched_sync || cron_period_s(c->sched_sync, iv, &p, &lag))
+		p = -1, lag = 0;
 	if (p < iv)
 		p = iv;
-	if (p >= DAY_S && iv < DAY_S) {
-		*warn = p;
-		*crit = p + 2 * HOUR_S;
-	} else {
-		*warn = p + iv + HOUR_S;
-		*crit = *warn + iv;
-	}
+	*warn = p + lag + HOUR_S;
+	*crit = *warn + (iv > 2 * HOUR_S ? iv : 2 * HOUR_S);
 }
 
 static int derive_dir(char **dst, const char *db, const char *sub, struct ck_err *err)

@@ -1,21 +1,117 @@
-/* cmd_audit.c — placeholder until its issue lands; replaced by the real command. */
+/* cmd_audit.c — `candlekeep audit [--days N] [--json] [--html FILE] [--now TIME]
+ * [--no-drill]`: the SLA report over the last N days (audit.h has the definitions).
+ * Exit 0 when every target is met, 1 when any is breached, 2 on bad usage or when the
+ * audit could not be made. Takes no run lock: it only reads, except the restore drill's
+ * event, and restores into a temp directory, never over the database. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "audit.h"
 #include "cmd.h"
+#include "utc.h"
 #include "banned.h"
+
+static const char audit_usage[] =
+	"usage: candlekeep audit [--days N] [--json] [--html FILE] [--now TIME] [--no-drill]\n"
+	"  --days N     the period: the last N days (default 30)\n"
+	"  --json       the report as JSON on stdout\n"
+	"  --html FILE  also write the report as a self-contained HTML page with a chart\n"
+	"  --now TIME   end of the period (\"2026-03-19 00:00\" UTC or ms; default now)\n"
+	"  --no-drill   skip the restore drill (RTO then counts as not measured)\n"
+	"exit: 0 every SLA target met, 1 a target breached, 2 bad usage or no audit\n";
 
 static int cmd_audit_run(struct ctx *ctx)
 {
-	(void)ctx;
-	fprintf(stderr, "candlekeep audit: not built yet\n");
-	return 3;
+	static const struct option longopts[] = {
+		{"days", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+		{"html", required_argument, NULL, 'H'}, {"now", required_argument, NULL, 'n'},
+		{"no-drill", no_argument, NULL, 'D'},   {"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0}};
+	struct audit_opts o = {30, 0, 1, NULL};
+	struct audit_report r;
+	struct ck_err err = {0, ""};
+	const char *html = NULL;
+	int json = 0, c, rc;
+	char *end;
+
+	o.now_ms = now_ms();
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			errno = 0;
+			o.days = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || o.days < 1 || o.days > 3660) {
+				fprintf(stderr, "candlekeep audit: --days %s: want a whole number of days,"
+					" 1..3660\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'H':
+			html = optarg;
+			break;
+		case 'n':
+			if (utc_parse(optarg, &o.now_ms)) {
+				fprintf(stderr, "candlekeep audit: --now %s: not a time (use \"YYYY-MM-DD"
+					" HH:MM\" UTC or ms since the epoch)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'D':
+			o.drill = 0;
+			break;
+		case 'h':
+			fputs(audit_usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "candlekeep audit: unknown flag %s\n%s", ctx->argv[optind - 1],
+				audit_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < ctx->argc) {
+		fprintf(stderr, "candlekeep audit: unexpected argument '%s'\n%s", ctx->argv[optind],
+			audit_usage);
+		return EXIT_USAGE;
+	}
+	if (audit_run(ctx->st, &ctx->cfg, &o, &r, &err)) {
+		fprintf(stderr, "candlekeep audit: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	rc = r.all_met ? 0 : 1;
+	if (json) {
+		char *out = NULL;
+		if (audit_to_json(&r, &out, &err)) {
+			fprintf(stderr, "candlekeep audit: %s\n", err.msg);
+			audit_report_release(&r);
+			return EXIT_USAGE;
+		}
+		printf("%s\n", out);
+		free(out);
+	} else {
+		audit_print_text(&r, &ctx->cfg, stdout);
+	}
+	if (html && audit_write_html(&r, &ctx->cfg, html, &err)) {
+		fprintf(stderr, "candlekeep audit: %s\n", err.msg);
+		rc = EXIT_USAGE;
+	}
+	audit_report_release(&r);
+	return rc;
 }
 
 const struct cmd cmd_audit = {
 	.name = "audit",
-	.usage = "audit",
-	.summary = "(not built yet)",
-	.flags = 0,
+	.usage = "audit [--days N] [--json] [--html FILE] [--now TIME] [--no-drill]",
+	.summary = "SLA report: coverage, staleness, gaps, backups, a timed restore drill",
+	.flags = CMD_NEEDS_DB,
 	.opts = NULL,
 	.run = cmd_audit_run,
 };

@@ -1,6 +1,7 @@
 /* cmd_export.c — `candlekeep export --symbol S [--since D] [--until D] [--output FILE]`:
  * stored candles as Binance public-archive CSV (12 columns, no header), the exact
  * strings the exchange sent. A file is written atomically. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -84,8 +85,11 @@ static int cmd_export_run(struct ctx *ctx)
 	if (rc) {
 		if (output)
 			afile_abort(&af);
-		fprintf(stderr, "candlekeep export: %s\n",
-			rc == CK_EIO ? "write failed (disk full?)" : err.msg);
+		if (rc == CK_EIO)
+			fprintf(stderr, "candlekeep export: write to %s: %s\n",
+				output ? output : "standard output", strerror(errno));
+		else
+			fprintf(stderr, "candlekeep export: %s\n", err.msg);
 		return 1;
 	}
 	if (output && afile_commit(&af, &err)) {

@@ -37,7 +37,8 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 	       ((const char *[]){"db", ctx->cfg.db, "base_url", ctx->cfg.base_url, "interval",
 				 ctx->cfg.interval, NULL}),
 	       "start");
-	if (store_run_begin(ctx->st, command, t0, &run_id, &err)) {
+	if (store_run_abandon(ctx->st, command, &err) ||
+	    store_run_begin(ctx->st, command, t0, &run_id, &err)) {
 		fprintf(stderr, "candlekeep %s: %s\n", command, err.msg);
 		return 1;
 	}
@@ -66,6 +67,20 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 				" is not)\n", command, rerr.msg);
 		if (!exit_code)
 			exit_code = 1;
+	}
+	/* For health's data-loss guard and the audit's clock: the candle total after the run
+	 * (event candle_count, subject interval), and the exchange's time at its start (event
+	 * sync_server_time, subject run id; the run record holds local times). */
+	{
+		char rid[24];
+		int64_t total = 0;
+		snprintf(rid, sizeof(rid), "%" PRId64, run_id);
+		if ((res.server_time && store_event_add(ctx->st, now_ms(), "sync_server_time", rid,
+							(double)res.server_time, NULL, &rerr)) ||
+		    store_count(ctx->st, ctx->cfg.interval, &total, &rerr) ||
+		    store_event_add(ctx->st, now_ms(), "candle_count", ctx->cfg.interval,
+				    (double)total, rid, &rerr))
+			log_warn(command, "%s", rerr.msg);
 	}
 
 	/* Built-in alerting: a failed/partial/timeout run raises <command>_failed (critical

@@ -4,7 +4,7 @@
  * the times of their [schedule] cron expressions (UTC), one job at a time, in that
  * order when several are due. Jobs reuse the commands' code in-process: sync through
  * cmd_sync_common, backup through backup_run, health through health_run (alerting on
- * a status change), audit through the audit command. A job whose command takes the
+ * a status change), audit through audit_run (30 days, with its restore drill). A job whose command takes the
  * run lock takes the same lock as the CLI, so daemon jobs never overlap cron-driven
  * runs either; a sync due while the lock is held elsewhere, or while the previous sync
  * still runs, is skipped and counted (event sync_skipped), never queued.

@@ -235,6 +235,12 @@ int http_poll(struct http *h, int wait_ms, struct http_req **done, size_t max, s
 	return 0;
 }
 
+void http_kick(struct http *h)
+{
+	int running = 0;
+	curl_multi_perform(h->multi, &running);
+}
+
 size_t http_inflight(const struct http *h)
 {
 	return h->inflight;

@@ -60,6 +60,10 @@ int http_start(struct http *h, struct http_req *req, struct ck_err *err);
 int http_poll(struct http *h, int wait_ms, struct http_req **done, size_t max, size_t *ndone,
 	      struct ck_err *err);
 
+/* Lets libcurl send what was just started without waiting or reporting completions
+ * (they are reported by the next http_poll). */
+void http_kick(struct http *h);
+
 /* Requests in flight. */
 size_t http_inflight(const struct http *h);
 

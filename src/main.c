@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is an error to report, not a death */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	if (cmd->flags & CMD_TAKES_LOCK) {

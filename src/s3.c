@@ -309,10 +309,15 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
 
 /* One signed request. method: "GET", "PUT", "HEAD", "DELETE". url: full URL. upload /
  * out: optional files. Fills status. Returns 0 for a 2xx answer, else an error. */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 static int s3_request(const struct cfg *c, const char *method, const char *url, FILE *upload,
-		      int64_t upload_size, FILE *out, struct curl_slist *hdrs,
-		      struct s3_object *obj, long *status_out, struct ck_err *err)
+		      int64_t upload_size, const char *payload_sha, FILE *out,
+		      struct curl_slist *hdrs, struct s3_object *obj, long *status_out,
+		      struct ck_err *err)
 {
+	struct curl_slist *own = NULL, *t;
+	char ph[128];
 	struct req r;
 	CURL *h;
 	CURLcode cc;
@@ -327,8 +332,16 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 		return ck_err_set(err, CK_EUSAGE, "offsite backup: S3 credentials missing (set [backup]"
 				  " s3_access_key and s3_secret_key, in the environment or as @FILE with"
 				  " mode 0600)");
-	if (!(h = curl_easy_init()))
+	/* S3 requires the payload hash header; libcurl signs it with the other x-amz-*. */
+	snprintf(ph, sizeof(ph), "x-amz-content-sha256: %s", payload_sha ? payload_sha : EMPTY_SHA256);
+	if (!(t = curl_slist_append(hdrs, ph)))
+		return ck_err_set(err, CK_ENOMEM, "S3 %s: out of memory", method);
+	if (!hdrs)
+		hdrs = own = t;
+	if (!(h = curl_easy_init())) {
+		curl_slist_free_all(own);
 		return ck_err_set(err, CK_ENOMEM, "S3 %s: cannot create a curl handle", method);
+	}
 	r.h = h;
 	r.out = out;
 	r.obj = obj;
@@ -386,11 +399,13 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 	}
 	free(r.body);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(own);
 	return ret;
 }
 
 int s3_put_file(const struct cfg *c, const char *key, const char *path,
-		const struct s3_meta *meta, size_t nmeta, struct ck_err *err)
+		const char *payload_sha256, const struct s3_meta *meta, size_t nmeta,
+		struct ck_err *err)
 {
 	char url[4096], line[256];
 	struct curl_slist *hdrs = NULL, *t;
@@ -421,7 +436,8 @@ int s3_put_file(const struct cfg *c, const char *key, const char *path,
 			goto nomem;
 		hdrs = t;
 	}
-	ret = s3_request(c, "PUT", url, f, size, NULL, hdrs, NULL, NULL, err);
+	ret = s3_request(c, "PUT", url, f, size, payload_sha256 ? payload_sha256 : "UNSIGNED-PAYLOAD",
+			 NULL, hdrs, NULL, NULL, err);
 	curl_slist_free_all(hdrs);
 	fclose(f);
 	return ret;
@@ -447,7 +463,7 @@ int s3_get_file(const struct cfg *c, const char *key, const char *path, struct s
 		return err->code;
 	if (!(f = fopen(path, "wb")))
 		return ck_err_set(err, CK_EIO, "S3 download: create %s: %s", path, strerror(errno));
-	ret = s3_request(c, "GET", url, NULL, 0, f, NULL, obj, NULL, err);
+	ret = s3_request(c, "GET", url, NULL, 0, NULL, f, NULL, obj, NULL, err);
 	if (fflush(f) || ferror(f)) {
 		if (!ret)
 			ret = ck_err_set(err, CK_EIO, "S3 download: write %s: %s", path, strerror(errno));
@@ -465,7 +481,7 @@ int s3_head(const struct cfg *c, const char *key, struct s3_object *obj, struct 
 	snprintf(obj->key, sizeof(obj->key), "%s", key);
 	if (s3_url(c, key, url, sizeof(url), err))
 		return err->code;
-	return s3_request(c, "HEAD", url, NULL, 0, NULL, NULL, obj, NULL, err);
+	return s3_request(c, "HEAD", url, NULL, 0, NULL, NULL, NULL, obj, NULL, err);
 }
 
 int s3_delete(const struct cfg *c, const char *key, struct ck_err *err)
@@ -476,7 +492,7 @@ int s3_delete(const struct cfg *c, const char *key, struct ck_err *err)
 
 	if (s3_url(c, key, url, sizeof(url), err))
 		return err->code;
-	ret = s3_request(c, "DELETE", url, NULL, 0, NULL, NULL, NULL, &status, err);
+	ret = s3_request(c, "DELETE", url, NULL, 0, NULL, NULL, NULL, NULL, &status, err);
 	if (ret == CK_ENOTFOUND)
 		return 0;
 	return ret;
@@ -516,7 +532,7 @@ int s3_list(const struct cfg *c, const char *prefix, struct s3_object **out, siz
 			ret = ck_err_set(err, CK_ENOMEM, "S3 list: out of memory");
 			break;
 		}
-		ret = s3_request(c, "GET", url, NULL, 0, mf, NULL, NULL, NULL, err);
+		ret = s3_request(c, "GET", url, NULL, 0, NULL, mf, NULL, NULL, NULL, err);
 		fclose(mf);
 		if (!ret && blen > S3_BODY_MAX)
 			ret = ck_err_set(err, CK_ENOMEM, "S3 list: answer larger than %d bytes", S3_BODY_MAX);

@@ -38,11 +38,13 @@ int s3_configured(const struct cfg *c);
  * buf. Returns CK_ENOMEM if it does not fit. */
 int s3_url(const struct cfg *c, const char *key, char *buf, size_t size, struct ck_err *err);
 
-/* Uploads the file at path as key with storage class and metadata. CK_EHTTP with the
- * S3 error code on a refusal, CK_ENET on a connection failure, CK_EIO on a local read
- * error. */
+/* Uploads the file at path as key with storage class and metadata. payload_sha256: hex
+ * SHA-256 of the file (signed, so the server checks the body), or NULL for
+ * UNSIGNED-PAYLOAD. CK_EHTTP with the S3 error code on a refusal, CK_ENET on a
+ * connection failure, CK_EIO on a local read error. */
 int s3_put_file(const struct cfg *c, const char *key, const char *path,
-		const struct s3_meta *meta, size_t nmeta, struct ck_err *err);
+		const char *payload_sha256, const struct s3_meta *meta, size_t nmeta,
+		struct ck_err *err);
 
 /* Downloads key into the file at path (created or truncated; caller removes it on
  * failure); *obj (may be NULL) gets size and metadata. CK_ENOTFOUND for 404. */

@@ -233,6 +233,24 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 	return 0;
 }
 
+int store_tx_begin(struct store *st, struct ck_err *err)
+{
+	return store_exec(st, "BEGIN IMMEDIATE", err);
+}
+
+int store_tx_commit(struct store *st, struct ck_err *err)
+{
+	struct ck_err tmp;
+
+	if (!err)
+		err = &tmp;
+	if (store_exec(st, "COMMIT", err)) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return err->code;
+	}
+	return 0;
+}
+
 /* ---- candles ---- */
 
 static void bind_kline(sqlite3_stmt *s, int first, const struct kline *k)
@@ -402,12 +420,19 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 
 	*out = NULL;
 	*n = 0;
+	/* Two texts rather than "(?1 IS NULL OR symbol = ?1)", which would scan every
+	 * symbol's candles even when one is asked for. */
 	if (store_prepare(st, &s,
-		    "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
-		    " SELECT symbol, open_time, LAG(open_time) OVER"
-		    "  (PARTITION BY symbol ORDER BY open_time) AS prev"
-		    " FROM candles WHERE interval = ?2 AND (?1 IS NULL OR symbol = ?1))"
-		    " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
+		    symbol ? "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
+			     " SELECT symbol, open_time, LAG(open_time) OVER"
+			     "  (ORDER BY open_time) AS prev"
+			     " FROM candles WHERE symbol = ?1 AND interval = ?2)"
+			     " WHERE open_time - prev > ?3 ORDER BY open_time"
+			   : "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
+			     " SELECT symbol, open_time, LAG(open_time) OVER"
+			     "  (PARTITION BY symbol ORDER BY open_time) AS prev"
+			     " FROM candles WHERE interval = ?2)"
+			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
 		    err) ||
 	    store_prepare(st, &h,
 		    "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
@@ -723,6 +748,20 @@ int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64
 		return store_db_fail(st, err, "record run in");
 	*id = sqlite3_last_insert_rowid(st->db);
 	return 0;
+}
+
+int store_run_abandon(struct store *st, const char *command, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st, &s,
+			  "UPDATE runs SET status = 'failed', exit_code = -1, error = 'the process"
+			  " ended before finishing this record (killed, crashed or out of disk)'"
+			  " WHERE status = 'running' AND command = ?1",
+			  err))
+		return err->code;
+	sqlite3_bind_text(s, 1, command, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "close abandoned runs in", err);
 }
 
 int store_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,

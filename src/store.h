@@ -41,6 +41,11 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 		   const struct kline *k, size_t n, struct store_page_result *res,
 		   struct ck_err *err);
 
+/* A transaction around several small writes (not around store_put_page, which has its
+ * own). store_tx_commit rolls back if the commit fails. */
+int store_tx_begin(struct store *st, struct ck_err *err);
+int store_tx_commit(struct store *st, struct ck_err *err);
+
 /* Per-symbol span of stored candles. count == 0 means none (then first/last are 0). */
 struct store_span {
 	int64_t count;
@@ -115,6 +120,10 @@ struct run_counts {
 /* Starts a run record of `command` (status running, pid, start time now_ms); *id out. */
 int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
 		    struct ck_err *err);
+/* Marks runs of command still "running" as failed: their process died (kill -9, crash,
+ * disk full) before ending the record. Only for a caller holding the run lock, which
+ * proves no such run is alive. */
+int store_run_abandon(struct store *st, const char *command, struct ck_err *err);
 /* Records one symbol's outcome in run id. status: "ok", "failed", "skipped". */
 int store_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
 		     int64_t written, int64_t revised, int64_t newest_open,

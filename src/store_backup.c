@@ -261,6 +261,9 @@ static int check_file(const char *path, int oflags, int *ok, int64_t *candles, c
 	*ok = 1;
 	snprintf(detail, size, "ok");
 out:
+	for (char *p = detail; *p; p++) /* one line: integrity_check answers span lines */
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return 0;

@@ -1,7 +1,10 @@
 /* store_health.c — read-only queries for health and audit (see store_health.h). */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "store_health.h"
@@ -40,6 +43,36 @@ int store_health_bounds(struct store *st, const char *symbol, const char *interv
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
 		return store_db_fail(st, err, "read newest candle from");
+	return 0;
+}
+
+int store_health_bounds_range(struct store *st, const char *symbol, const char *interval,
+			      int64_t from, int64_t to, int64_t *first, int64_t *last,
+			      struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*first = *last = 0;
+	if (store_prepare(st, &s,
+			  "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND interval = ?2"
+			  "   AND open_time BETWEEN ?3 AND ?4),"
+			  " (SELECT max(open_time) FROM candles WHERE symbol = ?1 AND interval = ?2"
+			  "   AND open_time BETWEEN ?3 AND ?4)",
+			  err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, from);
+	sqlite3_bind_int64(s, 4, to);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*first = sqlite3_column_int64(s, 0);
+		*last = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_db_fail(st, err, "read candles from");
 	return 0;
 }
 
@@ -122,9 +155,9 @@ static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *
 	return 0;
 }
 
-int store_health_gaps(struct store *st, const char *interval, int64_t interval_ms,
-		      int64_t from, int64_t to, struct store_gap **out, size_t *n,
-		      struct ck_err *err)
+int store_health_gaps(struct store *st, const char *symbol, const char *interval,
+		      int64_t interval_ms, int64_t from, int64_t to, struct store_gap **out,
+		      size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL, *h = NULL;
 	struct store_gap *v = NULL;
@@ -135,12 +168,18 @@ int store_health_gaps(struct store *st, const char *interval, int64_t interval_m
 	*n = 0;
 	if (interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
+	/* Two texts, so that with a symbol the planner uses the primary key's range. */
 	if (store_prepare(st, &s,
-			  "SELECT symbol, prev + ?2, open_time - ?2 FROM ("
-			  " SELECT symbol, open_time, LAG(open_time) OVER"
-			  "  (PARTITION BY symbol ORDER BY open_time) AS prev"
-			  " FROM candles WHERE interval = ?1 AND open_time BETWEEN ?3 AND ?4)"
-			  " WHERE open_time - prev > ?2 ORDER BY symbol, open_time",
+			  symbol ? "SELECT symbol, prev + ?2, open_time - ?2 FROM ("
+				   " SELECT symbol, open_time, LAG(open_time) OVER"
+				   "  (ORDER BY open_time) AS prev FROM candles WHERE symbol = ?5"
+				   " AND interval = ?1 AND open_time BETWEEN ?3 AND ?4)"
+				   " WHERE open_time - prev > ?2 ORDER BY open_time"
+				 : "SELECT symbol, prev + ?2, open_time - ?2 FROM ("
+				   " SELECT symbol, open_time, LAG(open_time) OVER"
+				   "  (PARTITION BY symbol ORDER BY open_time) AS prev"
+				   " FROM candles WHERE interval = ?1 AND open_time BETWEEN ?3 AND ?4)"
+				   " WHERE open_time - prev > ?2 ORDER BY symbol, open_time",
 			  err) ||
 	    store_prepare(st, &h,
 			  "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
@@ -153,6 +192,8 @@ int store_health_gaps(struct store *st, const char *interval, int64_t interval_m
 	sqlite3_bind_int64(s, 2, interval_ms);
 	sqlite3_bind_int64(s, 3, from);
 	sqlite3_bind_int64(s, 4, to);
+	if (symbol)
+		sqlite3_bind_text(s, 5, symbol, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *sym = col_text(s, 0);
 		int64_t a = sqlite3_column_int64(s, 1), b = sqlite3_column_int64(s, 2), cur = a;
@@ -334,21 +375,76 @@ fail:
 	return err->code;
 }
 
-struct budget {
-	int64_t deadline; /* CLOCK_MONOTONIC ms */
+/* A watchdog thread that calls sqlite3_interrupt when a budget runs out: the progress
+ * handler is not called inside a single long opcode (PRAGMA quick_check, count(*)),
+ * sqlite3_interrupt is honoured there. */
+struct watchdog {
+	sqlite3 *db;
+	int64_t budget_ms;
+	int done;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	int started;
 };
 
-static int budget_progress(void *arg)
+static void *watchdog_main(void *arg)
 {
-	const struct budget *b = arg;
-	return mono_ms() > b->deadline; /* non-zero interrupts the statement */
+	struct watchdog *w = arg;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(w->budget_ms / 1000);
+	until.tv_nsec += (long)(w->budget_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->done)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
+			break;
+	if (!w->done)
+		sqlite3_interrupt(w->db);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void watchdog_start(struct watchdog *w, sqlite3 *db, int64_t budget_ms)
+{
+	memset(w, 0, sizeof(*w));
+	w->db = db;
+	w->budget_ms = budget_ms;
+	if (budget_ms <= 0)
+		return;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	/* Without a thread the statement simply runs unbounded. */
+	w->started = pthread_create(&w->thread, NULL, watchdog_main, w) == 0;
+	if (!w->started) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+	}
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
 }
 
 int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
 		       char *detail, size_t size, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	struct budget b = {mono_ms() + budget_ms};
+	struct watchdog w;
 	int rc;
 
 	*ok = 0;
@@ -357,16 +453,22 @@ int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, i
 		detail[0] = 0;
 	if (store_prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)", err))
 		return err->code;
-	if (budget_ms > 0)
-		sqlite3_progress_handler(st->db, 1000, budget_progress, &b);
+	watchdog_start(&w, st->db, budget_ms);
 	rc = sqlite3_step(s);
-	if (budget_ms > 0)
-		sqlite3_progress_handler(st->db, 0, NULL, NULL);
+	watchdog_stop(&w);
 	if (rc == SQLITE_ROW) {
 		const char *t = col_text(s, 0);
 		*finished = 1;
 		*ok = !strcmp(t, "ok");
+		/* One line: drop the "*** in database main ***" banner, join the rest. */
+		if (!strncmp(t, "*** in database main ***", 24))
+			t += 24;
+		while (*t == '\n' || *t == ' ')
+			t++;
 		snprintf(detail, size, "%s", t);
+		for (char *p = detail; *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
 	} else if ((rc & 0xff) == SQLITE_INTERRUPT) {
 		*finished = 0;
 	} else {
@@ -376,6 +478,31 @@ int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, i
 	}
 	sqlite3_finalize(s);
 	return 0;
+}
+
+int store_health_count(struct store *st, const char *interval, int64_t budget_ms,
+		       int64_t *count, int *finished, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct watchdog w;
+	int rc;
+
+	*count = 0;
+	*finished = 0;
+	if (store_prepare(st, &s, "SELECT count(*) FROM candles WHERE interval = ?1", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
+	watchdog_start(&w, st->db, budget_ms);
+	rc = sqlite3_step(s);
+	watchdog_stop(&w);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int64(s, 0);
+		*finished = 1;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW || (rc & 0xff) == SQLITE_INTERRUPT)
+		return 0;
+	return store_db_fail(st, err, "count candles in");
 }
 
 static int pragma_int(struct store *st, const char *sql, int64_t *v, struct ck_err *err)

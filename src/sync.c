@@ -761,6 +761,41 @@ static void report_progress(struct engine *e, int force)
 	e->o->progress(&p, e->o->progress_arg);
 }
 
+/* Starts queued jobs that are due, while slots and the weight budget allow; lowers
+ * *wake to the time something next becomes possible. */
+static void issue_jobs(struct engine *e, int64_t now, int64_t *wake, struct ck_err *err)
+{
+	struct job **pp = &e->queue;
+	while (*pp && http_inflight(e->http) < (size_t)e->cfg->concurrency) {
+		struct job *j = *pp;
+		if (j->not_before > now) {
+			if (j->not_before < *wake)
+				*wake = j->not_before;
+			pp = &j->next;
+			continue;
+		}
+		if (weight_estimate(e) + j->weight > e->budget) {
+			int64_t next_minute = (wall_now() / 60000 + 1) * 60000;
+			int64_t w = now + (next_minute - wall_now());
+			log_debug("sync", "weight budget reached (%" PRId64 "/%" PRId64
+				  "); waiting for the next minute",
+				  weight_estimate(e), e->budget);
+			if (w < *wake || !http_inflight(e->http))
+				*wake = w;
+			break;
+		}
+		*pp = j->next;
+		if (e->qtail == &j->next)
+			e->qtail = pp;
+		j->next = NULL;
+		if (start_job(e, j, err)) {
+			sym_fail(e, j->sym, "%s", err->msg);
+			job_done(e, j);
+			continue;
+		}
+	}
+}
+
 static int fetch_loop(struct engine *e, struct ck_err *err)
 {
 	struct http_req *done[64];
@@ -797,35 +832,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 			if (now + left < wake)
 				wake = now + left;
 		} else if (now >= e->pause_until) {
-			struct job **pp = &e->queue;
-			while (*pp && http_inflight(e->http) < (size_t)e->cfg->concurrency) {
-				struct job *j = *pp;
-				if (j->not_before > now) {
-					if (j->not_before < wake)
-						wake = j->not_before;
-					pp = &j->next;
-					continue;
-				}
-				if (weight_estimate(e) + j->weight > e->budget) {
-					int64_t next_minute = (wall_now() / 60000 + 1) * 60000;
-					int64_t w = now + (next_minute - wall_now());
-					log_debug("sync", "weight budget reached (%" PRId64 "/%" PRId64
-						  "); waiting for the next minute",
-						  weight_estimate(e), e->budget);
-					if (w < wake || !http_inflight(e->http))
-						wake = w;
-					break;
-				}
-				*pp = j->next;
-				if (e->qtail == &j->next)
-					e->qtail = pp;
-				j->next = NULL;
-				if (start_job(e, j, err)) {
-					sym_fail(e, j->sym, "%s", err->msg);
-					job_done(e, j);
-					continue;
-				}
-			}
+			issue_jobs(e, now, &wake, err);
 		} else if (e->pause_until < wake) {
 			wake = e->pause_until;
 		}
@@ -837,6 +844,19 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 				w = 200;
 			if (http_poll(e->http, (int)w, done, 64, &nd, err))
 				return err->code;
+			/* Refill the freed slots before storing the finished pages (each an
+			 * fsync'd transaction), unless one of them says to slow down. */
+			for (i = 0; i < nd; i++) {
+				enum bn_class c = binance_classify(done[i]);
+				if (c == BN_429 || c == BN_418)
+					break;
+			}
+			if (nd && i == nd && !*e->stop && e->ban_until <= wall_now() &&
+			    mono_now() >= e->pause_until && !e->fatal)
+			{
+				issue_jobs(e, mono_now(), &wake, err);
+				http_kick(e->http); /* send them now, not at the next poll */
+			}
 			for (i = 0; i < nd; i++)
 				handle_done(e, (struct job *)done[i]->user);
 		} else if (e->queue) {
@@ -989,6 +1009,9 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 
 	if ((rc = resolve_symbols(&e, have_info ? &info : NULL, err)) != 0)
 		goto out;
+	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
+	if ((rc = store_tx_begin(st, err)) != 0)
+		goto out;
 	for (i = 0; i < e.nsyms; i++) {
 		struct sym *s = &e.syms[i];
 		const struct binance_symbol *b = have_info ? binance_info_find(&info, s->out->symbol)
@@ -998,11 +1021,14 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 		} else if (b && strcmp(b->status, "TRADING")) {
 			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
 		} else if ((rc = plan_symbol(&e, s, err)) != 0) {
+			store_tx_commit(st, NULL);
 			goto out;
 		}
 		if (s->pending == 0)
 			finish_symbol(&e, s); /* skipped, or nothing to fetch */
 	}
+	if ((rc = store_tx_commit(st, err)) != 0)
+		goto out;
 	if (choose_page(&e)) {
 		rc = ck_err_set(err, CK_ENOMEM, "planning the pages: out of memory");
 		goto out;
@@ -1024,7 +1050,9 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	rc = fetch_loop(&e, err);
 	if (e.queue || e.running) {
 		/* Stopped early: what is still queued or in flight did not finish. */
-		const char *why = res->error[0] ? res->error : "not finished";
+		char why[256];
+		snprintf(why, sizeof(why), "not fetched: %s",
+			 res->error[0] ? res->error : "the run stopped");
 		while (e.running) {
 			struct job *j = e.running;
 			unlink_running(&e, j);

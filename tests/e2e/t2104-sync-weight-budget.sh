@@ -13,7 +13,7 @@ LIMIT=40
 # Keep the interesting part of each run inside one wall-clock minute when we can.
 avoid_minute_end() {
 	local ms=$(( $(date +%s%3N) % 60000 ))
-	if [ "$ms" -gt 53000 ]; then sleep "$(( (60000 - ms) / 1000 + 1 ))"; fi
+	if [ "$ms" -gt 55000 ]; then sleep "$(( (60000 - ms) / 1000 + 1 ))"; fi
 }
 # "t weight status" per /fapi request.
 fapi_log() { grep '"path":"/fapi/' "$T/requests.jsonl" | sed -E 's/^\{"t":([0-9]+),.*"status":([0-9]+),"weight":([0-9]+),.*/\1 \3 \2/'; }
@@ -22,7 +22,7 @@ fakex_start --data "$DATA" --now "$now" --weight-limit $LIMIT
 avoid_minute_end
 # Another client (pretend) already used 20 of the 40 this minute.
 fakex_ctl 'weight?used=20' >/dev/null
-ck_rc --symbols $syms --history-days 30 --page-limit 20 --timeout 3 sync >"$T/out" 2>"$T/err"
+ck_rc --symbols $syms --history-days 30 --page-limit 20 --timeout 2 sync >"$T/out" 2>"$T/err"
 fapi_log >"$T/fapi"
 note "exit $RC; $(wc -l <"$T/fapi") requests; max used $(sort -k2n "$T/fapi" | tail -1)"
 assert_eq "$(awk '$3 == 429 || $3 == 418' "$T/fapi" | wc -l | tr -d ' ')" 0 "429/418 answers"
@@ -50,7 +50,7 @@ rm -f "$DB" "$DB-wal" "$DB-shm"
 : >"$T/requests.jsonl"
 avoid_minute_end
 fakex_ctl 'weight?used=20' >/dev/null
-ck_rc --symbols $syms --history-days 30 --page-limit 20 --weight-limit 100000 --concurrency 1 --timeout 3 sync >"$T/out2" 2>"$T/err2"
+ck_rc --symbols $syms --history-days 30 --page-limit 20 --weight-limit 100000 --concurrency 1 --timeout 2 sync >"$T/out2" 2>"$T/err2"
 fapi_log >"$T/fapi"
 first429=$(awk '$3 == 429 { print $1; exit }' "$T/fapi")
 [ -n "$first429" ] || fail "the server never said 429 (limit not reached?)"

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# bench/backup.sh [BUILD_DIR] — backup time of a ~1 GB database beside `cp` of the same
+# file, and the full recover time (RTO: check, quarantine, restore, re-sync, verify) of
+# that database, measured in the same run. The database is generated with the sqlite3
+# CLI (synthetic 4h candles in candlekeep's schema, created by candlekeep itself).
+# Environment: BENCH_MB (target size, default 1024), BENCH_DIR (scratch, default a
+# temp dir removed at the end).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${1:-$top/build}
+CK="$B/candlekeep"
+FAKEX="$B/fakex"
+MB=${BENCH_MB:-1024}
+dir=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/ck-bench-backup.XXXXXX")}
+fpid=
+cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; [ -z "${BENCH_DIR:-}" ] && rm -rf "$dir"; }
+trap cleanup EXIT
+db="$dir/candles.db"
+secs() { date +%s.%N; }
+elapsed() { echo "$2 - $1" | bc -l | xargs printf '%.2f'; }
+
+# The schema comes from candlekeep: a short sync from fakex creates the database.
+"$FAKEX" --synthetic 1 --port 0 --port-file "$dir/fakex.port" --now 1773943200000 >"$dir/fakex.out" 2>&1 &
+fpid=$!
+for i in $(seq 1 100); do [ -s "$dir/fakex.port" ] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$dir/fakex.port")"
+"$CK" -q --db "$db" --base-url "$url" --symbols SYN000USDT --history-days 2 sync >/dev/null
+# Synthetic candles: ~150 bytes a row on disk; rows = MB * 1024 * 1024 / 150.
+rows=$(( MB * 1024 * 1024 / 150 ))
+echo "bench backup: generating ~${MB} MB ($rows synthetic candles)..." >&2
+sqlite3 "$db" >/dev/null <<SQL
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=OFF;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $rows - 1)
+INSERT OR IGNORE INTO candles SELECT 'BENCH' || (i % 500) || 'USDT', '4h',
+	1500000000000 + (i / 500) * 14400000, '12345.67800000', '12399.99000000',
+	'12300.01000000', '12350.55000000', '1234.56789012', 1500000000000 + (i / 500) * 14400000 + 14399999,
+	'15234567.12345678', 123456, '617.28394506', '7617283.56172839' FROM n;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+size=$(stat -c %s "$db")
+echo "bench backup: database $(( size / 1048576 )) MiB" >&2
+
+t0=$(secs); cp "$db" "$dir/cp.db"; sync "$dir/cp.db"; t1=$(secs)
+cp_s=$(elapsed "$t0" "$t1")
+rm -f "$dir/cp.db"
+t0=$(secs)
+"$CK" -q --db "$db" --symbols SYN000USDT backup >"$dir/backup.out" 2>&1 || { cat "$dir/backup.out"; exit 1; }
+t1=$(secs)
+bk_s=$(elapsed "$t0" "$t1")
+# RTO: damage the database (zeroed header), then the full recover.
+dd if=/dev/zero of="$db" bs=100 count=1 conv=notrunc 2>/dev/null
+t0=$(secs)
+"$CK" -q --db "$db" --base-url "$url" --symbols SYN000USDT recover >"$dir/recover.out" 2>&1 ||
+	{ cat "$dir/recover.out"; exit 1; }
+t1=$(secs)
+rto_s=$(elapsed "$t0" "$t1")
+printf 'backup of a %d MiB database: %s s (cp of the same file + fsync: %s s; backup = online snapshot + integrity_check + count + SHA-256 + warm copy re-verified)\n' \
+	"$(( size / 1048576 ))" "$bk_s" "$cp_s"
+printf 'recover (RTO) of a %d MiB database: %s s (check, quarantine, restore, re-sync, verify)\n' \
+	"$(( size / 1048576 ))" "$rto_s"
+sed 's/^/  /' "$dir/recover.out" | grep -E 'recover: ' || true

@@ -1,0 +1,21 @@
+#!/bin/sh
+# bench/run.sh [BUILD_DIR] — `make bench`: builds the bench helpers (bench/*.c, with the
+# project's warning flags) into BUILD_DIR/bench, then runs bench/sync.sh and
+# bench/import.sh and prints their figures. Not a test: nothing here fails on a number.
+# Environment: BENCH_QUICK=1 shrinks every workload (a smoke run of the scripts).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=$(cd "$top/${1:-build}" && pwd)
+CC=${CC:-cc}
+mkdir -p "$B/bench"
+for src in "$top"/bench/*.c; do
+	name=$(basename "$src" .c)
+	# shellcheck disable=SC2046
+	$CC -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
+		-O2 -g -iquote "$top/src" $(pkg-config --cflags sqlite3) -o "$B/bench/$name" "$src" \
+		$(pkg-config --libs sqlite3)
+done
+[ -x "$B/candlekeep" ] && [ -x "$B/fakex" ] || { echo "bench: build first (make)" >&2; exit 1; }
+echo "candlekeep bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -sr)"
+sh "$top/bench/sync.sh" "$B"
+sh "$top/bench/import.sh" "$B"

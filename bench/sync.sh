@@ -1,0 +1,86 @@
+#!/bin/sh
+# bench/sync.sh BUILD_DIR — sync figures against fakex's synthetic market:
+#  1. steady state: 60 symbols (SYN000USDT..SYN059USDT), two new 4h candles each, 50 ms
+#     latency per request; default concurrency vs --concurrency 1 (median of 3 runs
+#     each, same starting database every time); the ratio.
+#  2. backfill of 2 years of 60 symbols into an empty database: candles/s and peak RSS.
+set -eu
+B=$1
+CK="$B/candlekeep"
+FAKEX="$B/fakex"
+RUNRSS="$B/bench/runrss"
+W=$(mktemp -d "${TMPDIR:-/tmp}/ck-bench.XXXXXX")
+FXPID=
+cleanup() { [ -n "$FXPID" ] && kill "$FXPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT INT TERM
+
+H4=14400000
+DAY=86400000
+NOW=1767225600000     # 2026-01-01 00:00 UTC
+NSYM=60; REPS=3; YEARS=2
+[ -n "${BENCH_QUICK:-}" ] && { NSYM=6; REPS=1; YEARS=1; }
+SYMS=$(i=0; while [ $i -lt $NSYM ]; do printf 'SYN%03dUSDT,' $i; i=$((i + 1)); done | sed 's/,$//')
+
+fakex() {
+	rm -f "$W/port"
+	"$FAKEX" --synthetic "$NSYM" --now "$NOW" --port 0 --port-file "$W/port" "$@" >"$W/fakex.log" 2>&1 &
+	FXPID=$!
+	i=0
+	while [ ! -s "$W/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -s "$W/port" ] || { cat "$W/fakex.log" >&2; echo "bench: fakex did not start" >&2; exit 1; }
+	URL="http://127.0.0.1:$(cat "$W/port")"
+}
+ctl() { curl -fsS -m 5 -X POST "$URL/_ctl/$1" >/dev/null; }
+ck() { "$CK" --db "$1" --base-url "$URL" -q --symbols "$SYMS" "$@"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+secs() { sed -n 's/.*elapsed_s=\([0-9.]*\).*/\1/p' "$1"; }
+
+# ---- 1. steady state ----
+fakex
+"$CK" --db "$W/base.db" --base-url "$URL" -q --symbols "$SYMS" --history-days 30 sync >/dev/null
+ctl "clock?advance=$((2 * H4))"
+ctl "faults?latency_ms=50"
+for mode in default one; do
+	: >"$W/times.$mode"
+	r=0
+	while [ $r -lt $REPS ]; do
+		rm -f "$W/s.db" "$W/s.db-wal" "$W/s.db-shm"
+		sqlite3 "$W/base.db" ".backup '$W/s.db'"
+		if [ $mode = one ]; then extra="--concurrency 1"; else extra=""; fi
+		# shellcheck disable=SC2086
+		"$RUNRSS" "$CK" --db "$W/s.db" --base-url "$URL" -q --symbols "$SYMS" $extra sync \
+			>"$W/out.$mode" 2>"$W/rss.$mode" || { cat "$W/out.$mode" "$W/rss.$mode" >&2; exit 1; }
+		grep -q "sync ok: $NSYM symbols ($NSYM ok" "$W/out.$mode" ||
+			{ cat "$W/out.$mode" >&2; echo "bench: steady-state sync did not complete" >&2; exit 1; }
+		secs "$W/rss.$mode" >>"$W/times.$mode"
+		r=$((r + 1))
+	done
+done
+td=$(median <"$W/times.default"); t1=$(median <"$W/times.one")
+req=$(sed -n 's/.* \([0-9]*\) requests.*/\1/p' "$W/out.default")
+wr=$(sed -n 's/.* \([0-9]*\) candles written.*/\1/p' "$W/out.default")
+echo
+echo "steady-state sync: $NSYM symbols, $wr new candles, $req requests, 50 ms latency per request (median of $REPS)"
+printf '  default concurrency (32)  %8.2f s\n' "$td"
+printf '  --concurrency 1           %8.2f s\n' "$t1"
+awk -v a="$t1" -v b="$td" 'BEGIN { printf "  speed-up                  %8.1fx\n", a / b }'
+kill "$FXPID"; wait "$FXPID" 2>/dev/null || true; FXPID=
+
+# ---- 2. backfill ----
+fakex
+since=$((NOW - YEARS * 365 * DAY))
+"$RUNRSS" "$CK" --db "$W/b.db" --base-url "$URL" -q --symbols "$SYMS" backfill --since "$since" --no-progress \
+	>"$W/bout" 2>"$W/brss" || { cat "$W/bout" "$W/brss" >&2; exit 1; }
+bt=$(secs "$W/brss")
+rss=$(sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p' "$W/brss")
+n=$(sqlite3 "$W/b.db" 'select count(*) from candles')
+breq=$(sed -n 's/.* \([0-9]*\) requests.*/\1/p' "$W/bout")
+size=$(du -k "$W/b.db" | cut -f1)
+echo
+echo "backfill: $NSYM symbols x $YEARS years of 4h candles from fakex (no added latency)"
+printf '  candles                   %8d\n' "$n"
+printf '  requests                  %8d\n' "$breq"
+printf '  time                      %8.2f s\n' "$bt"
+awk -v n="$n" -v t="$bt" 'BEGIN { printf "  rate                      %8.0f candles/s\n", n / t }'
+printf '  peak RSS                  %8.1f MB\n' "$(echo "$rss" | awk '{ print $1 / 1024 }')"
+printf '  database                  %8.1f MB\n' "$(echo "$size" | awk '{ print $1 / 1024 }')"

@@ -1,0 +1,173 @@
+/* test_backup.c — backup names, SHA-256, retention planning (fake clock: the newest
+ * verified backup is never deleted), and a backup + restore round trip on a temp db. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "backup.h"
+#include "cfg.h"
+#include "store.h"
+#include "banned.h"
+
+#define DAY 86400000LL
+
+static void test_names(void **state)
+{
+	char name[256];
+	int64_t t;
+	(void)state;
+	assert_int_equal(backup_name("/var/lib/ck/candles.db", 1773943200123LL, name, sizeof(name)), 0);
+	assert_string_equal(name, "candles-20260319T180000.123Z.db");
+	assert_int_equal(backup_parse_name("/x/candles.db", name, &t), 0);
+	assert_int_equal(t, 1773943200123LL);
+	assert_int_equal(backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.db.failed", &t), 0);
+	assert_int_equal(backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.db.zst", &t), 0);
+	assert_int_equal(backup_parse_name("/x/other.db", name, &t), -1);
+	assert_int_equal(backup_parse_name("/x/candles.db", "candles-2026031XT180000.123Z.db", &t), -1);
+	assert_int_equal(backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.dbx", &t), -1);
+	assert_int_equal(backup_parse_name("/x/candles.db", ".candles-20260319T180000.123Z.db.tmp", &t), -1);
+}
+
+static void test_sha256(void **state)
+{
+	char path[] = "/tmp/ck-test-sha.XXXXXX", hex[65];
+	struct ck_err err = {0, ""};
+	int64_t size = -1;
+	int fd = mkstemp(path);
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	close(fd);
+	assert_int_equal(backup_sha256_file(path, hex, &size, &err), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(size, 3);
+	unlink(path);
+	assert_int_equal(backup_sha256_file(path, hex, NULL, &err), CK_EIO);
+}
+
+static void entry(struct store_backup *b, int64_t created, const char *status)
+{
+	memset(b, 0, sizeof(*b));
+	b->created = created;
+	snprintf(b->status, sizeof(b->status), "%s", status);
+}
+
+static void test_retention_plan(void **state)
+{
+	struct store_backup v[5];
+	int del[5];
+	int64_t now = 100 * DAY;
+	(void)state;
+	/* newest first: a fresh failed one, then verified ones 1..40 days old */
+	entry(&v[0], now - DAY / 2, "failed");
+	entry(&v[1], now - 1 * DAY, "verified");
+	entry(&v[2], now - 10 * DAY, "verified");
+	entry(&v[3], now - 20 * DAY, "failed");
+	entry(&v[4], now - 40 * DAY, "verified");
+	backup_retention_plan(v, 5, now, 14, del);
+	assert_int_equal(del[0], 0);
+	assert_int_equal(del[1], 0);
+	assert_int_equal(del[2], 0);
+	assert_int_equal(del[3], 1);
+	assert_int_equal(del[4], 1);
+	/* Everything old: the newest *verified* one stays, whatever its age; an older
+	 * failed one newer than it goes. */
+	backup_retention_plan(v, 5, now + 365 * DAY, 14, del);
+	assert_int_equal(del[0], 1);
+	assert_int_equal(del[1], 0);
+	assert_int_equal(del[2], 1);
+	assert_int_equal(del[3], 1);
+	assert_int_equal(del[4], 1);
+	/* No verified backup at all: age alone decides. */
+	entry(&v[0], now - 30 * DAY, "unverified");
+	backup_retention_plan(v, 1, now, 14, del);
+	assert_int_equal(del[0], 1);
+	/* A backup from the future (clock skew) is kept. */
+	entry(&v[0], now + DAY, "failed");
+	backup_retention_plan(v, 1, now, 14, del);
+	assert_int_equal(del[0], 0);
+}
+
+static void test_round_trip(void **state)
+{
+	char dir[] = "/tmp/ck-test-bk.XXXXXX", db[512], dest[512], cmd[1200];
+	struct cfg c;
+	struct ck_err err = {0, ""};
+	struct store *st = NULL;
+	struct backup_result res;
+	struct store_backup used, *list = NULL;
+	struct kline k;
+	struct store_page_result pr;
+	size_t n = 0;
+	int64_t now = 1773943200000LL;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/candles.db", dir);
+	snprintf(dest, sizeof(dest), "%s/restored.db", dir);
+	assert_int_equal(cfg_init(&c, &err), 0);
+	assert_int_equal(cfg_set(&c, "main", "db", db, "test", &err), 0);
+	assert_int_equal(cfg_finish(&c, &err), 0);
+	assert_int_equal(store_open(&st, db, 0, &err), 0);
+	memset(&k, 0, sizeof(k));
+	k.open_time = now - 4 * 3600000LL;
+	k.close_time = now - 1;
+	snprintf(k.open, sizeof(k.open), "1.5");
+	snprintf(k.high, sizeof(k.high), "2");
+	snprintf(k.low, sizeof(k.low), "1");
+	snprintf(k.close, sizeof(k.close), "1.5");
+	snprintf(k.volume, sizeof(k.volume), "10");
+	snprintf(k.quote_volume, sizeof(k.quote_volume), "15");
+	snprintf(k.taker_buy_base, sizeof(k.taker_buy_base), "5");
+	snprintf(k.taker_buy_quote, sizeof(k.taker_buy_quote), "7.5");
+	assert_int_equal(store_put_page(st, "BTCUSDT", "4h", &k, 1, &pr, &err), 0);
+
+	assert_int_equal(backup_run(st, &c, now, &res, &err), 0);
+	assert_int_equal(res.hot.outcome, BACKUP_OK);
+	assert_int_equal(res.warm.outcome, BACKUP_OK);
+	assert_int_equal(res.offsite.outcome, BACKUP_NOT_CONFIGURED);
+	assert_int_equal(res.candles, 1);
+	assert_string_equal(res.hot.sha256, res.warm.sha256);
+	assert_int_equal(backup_run(st, &c, now + DAY, &res, &err), 0);
+	assert_int_equal(backup_list_all(&c, st, &list, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(list[0].tier, "hot");
+	assert_int_equal(list[0].created, now + DAY);
+	assert_string_equal(list[0].status, "verified");
+	assert_int_equal(list[0].candles, 1);
+	free(list);
+	store_close(st);
+
+	/* Restore with st NULL (database gone): files and sidecars are the truth. The
+	 * newest hot file is damaged, so its warm copy is used. */
+	snprintf(cmd, sizeof(cmd), "printf xx | dd of=%s bs=1 seek=3000 conv=notrunc 2>/dev/null",
+		 res.hot.location);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(backup_restore_to(NULL, &c, dest, &used, &err), 0);
+	assert_string_equal(used.tier, "warm");
+	assert_int_equal(used.created, now + DAY);
+	assert_int_equal(used.candles, 1);
+	assert_int_equal(store_open(&st, dest, STORE_RDONLY, &err), 0);
+	store_close(st);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	cfg_release(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_retention_plan),
+		cmocka_unit_test(test_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

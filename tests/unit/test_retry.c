@@ -1,0 +1,203 @@
+/* test_retry.c — the retry policy's arithmetic: the defaults of the design it replaces
+ * (network 3x 1/2/4 s, 429 2x after Retry-After or 60 s plus 0-30 s jitter, 5xx 2x
+ * 2/4 s, never for 418/451/403/other 4xx), per-class counting, jitter bounds, the
+ * overflow guard of the doubling, and the xorshift generator's determinism. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "retry.h"
+#include "banned.h"
+
+static void defaults(struct retry_policy *p)
+{
+	struct cfg c;
+	struct ck_err err;
+	assert_int_equal(cfg_init(&c, &err), 0);
+	retry_policy_from_cfg(p, &c);
+	cfg_release(&c);
+}
+
+static void test_defaults_match_old_design(void **state)
+{
+	struct retry_policy p;
+	(void)state;
+	defaults(&p);
+	assert_int_equal(p.net_max, 3);
+	assert_int_equal(p.net_base_ms, 1000);
+	assert_int_equal(p.r429_max, 2);
+	assert_int_equal(p.r429_default_s, 60);
+	assert_int_equal(p.r429_jitter_s, 30);
+	assert_int_equal(p.r5xx_max, 2);
+	assert_int_equal(p.r5xx_base_ms, 2000);
+}
+
+static void test_net_backoff_1_2_4_then_give_up(void **state)
+{
+	struct retry_policy p;
+	struct retry_state s = {0, 0, 0};
+	uint64_t rng = 1;
+	(void)state;
+	defaults(&p);
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), 1000);
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), 2000);
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), 4000);
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), -1);
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), -1);
+	assert_int_equal(s.net, 3);
+	assert_int_equal(s.r5xx, 0);
+	assert_int_equal(s.r429, 0);
+}
+
+static void test_5xx_backoff_2_4_then_give_up(void **state)
+{
+	struct retry_policy p;
+	struct retry_state s = {0, 0, 0};
+	uint64_t rng = 1;
+	(void)state;
+	defaults(&p);
+	/* Retry-After on a 5xx does not change the back-off. */
+	assert_int_equal(retry_next(&p, &s, BN_5XX, 99, &rng), 2000);
+	assert_int_equal(retry_next(&p, &s, BN_5XX, -1, &rng), 4000);
+	assert_int_equal(retry_next(&p, &s, BN_5XX, -1, &rng), -1);
+	assert_int_equal(s.r5xx, 2);
+}
+
+static void test_classes_counted_separately(void **state)
+{
+	struct retry_policy p;
+	struct retry_state s = {0, 0, 0};
+	uint64_t rng = 1;
+	(void)state;
+	defaults(&p);
+	p.r429_jitter_s = 0;
+	/* 2 5xx retries used up do not take network retries away, and vice versa. */
+	assert_true(retry_next(&p, &s, BN_5XX, -1, &rng) > 0);
+	assert_true(retry_next(&p, &s, BN_5XX, -1, &rng) > 0);
+	assert_int_equal(retry_next(&p, &s, BN_5XX, -1, &rng), -1);
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), 1000);
+	assert_int_equal(retry_next(&p, &s, BN_429, 1, &rng), 1000);
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), 2000);
+}
+
+static void test_429_retry_after_and_default(void **state)
+{
+	struct retry_policy p;
+	struct retry_state s = {0, 0, 0};
+	uint64_t rng = 1;
+	(void)state;
+	defaults(&p);
+	p.r429_jitter_s = 0;
+	assert_int_equal(retry_next(&p, &s, BN_429, 7, &rng), 7000);
+	assert_int_equal(retry_next(&p, &s, BN_429, -1, &rng), 60000); /* no Retry-After */
+	assert_int_equal(retry_next(&p, &s, BN_429, 7, &rng), -1);
+	assert_int_equal(s.r429, 2);
+	/* Retry-After: 0 means "now", not "the default". */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(retry_next(&p, &s, BN_429, 0, &rng), 0);
+}
+
+static void test_429_jitter_within_bounds(void **state)
+{
+	struct retry_policy p;
+	uint64_t rng = 12345;
+	int64_t lo = INT64_MAX, hi = 0;
+	int i;
+	(void)state;
+	defaults(&p); /* jitter 0..30 s */
+	for (i = 0; i < 2000; i++) {
+		struct retry_state s = {0, 0, 0};
+		int64_t w = retry_next(&p, &s, BN_429, 5, &rng);
+		assert_true(w >= 5000 && w <= 5000 + 30000);
+		if (w < lo)
+			lo = w;
+		if (w > hi)
+			hi = w;
+	}
+	/* The jitter is spread, not a constant. */
+	assert_true(lo < 5000 + 3000);
+	assert_true(hi > 5000 + 27000);
+}
+
+static void test_never_retried(void **state)
+{
+	static const enum bn_class never[] = {BN_OK, BN_418, BN_GEO, BN_WAF, BN_BADREQ};
+	struct retry_policy p;
+	uint64_t rng = 1;
+	size_t i;
+	(void)state;
+	defaults(&p);
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		struct retry_state s = {0, 0, 0};
+		assert_int_equal(retry_next(&p, &s, never[i], 1, &rng), -1);
+		assert_int_equal(s.net + s.r429 + s.r5xx, 0);
+	}
+}
+
+static void test_zero_max_means_no_retry(void **state)
+{
+	struct retry_policy p;
+	struct retry_state s = {0, 0, 0};
+	uint64_t rng = 1;
+	(void)state;
+	defaults(&p);
+	p.net_max = p.r5xx_max = p.r429_max = 0;
+	assert_int_equal(retry_next(&p, &s, BN_NET, -1, &rng), -1);
+	assert_int_equal(retry_next(&p, &s, BN_5XX, -1, &rng), -1);
+	assert_int_equal(retry_next(&p, &s, BN_429, 1, &rng), -1);
+}
+
+static void test_doubling_does_not_overflow(void **state)
+{
+	struct retry_policy p;
+	struct retry_state s = {0, 0, 0};
+	uint64_t rng = 1;
+	int64_t prev = 0, w;
+	int i;
+	(void)state;
+	defaults(&p);
+	p.net_max = 200;
+	p.net_base_ms = 1000;
+	for (i = 0; i < 200; i++) {
+		w = retry_next(&p, &s, BN_NET, -1, &rng);
+		assert_true(w > 0);
+		assert_true(w >= prev); /* never wraps negative, never shrinks */
+		prev = w;
+	}
+}
+
+static void test_rand_deterministic_and_nonzero(void **state)
+{
+	uint64_t a = 42, b = 42, z = 0;
+	int i;
+	(void)state;
+	for (i = 0; i < 100; i++)
+		assert_true(retry_rand(&a) == retry_rand(&b));
+	/* A zero state (xorshift's fixed point) is replaced, not stuck at zero. */
+	assert_true(retry_rand(&z) != 0);
+	assert_true(z != 0);
+	assert_true(retry_rand(&z) != retry_rand(&z));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_match_old_design),
+		cmocka_unit_test(test_net_backoff_1_2_4_then_give_up),
+		cmocka_unit_test(test_5xx_backoff_2_4_then_give_up),
+		cmocka_unit_test(test_classes_counted_separately),
+		cmocka_unit_test(test_429_retry_after_and_default),
+		cmocka_unit_test(test_429_jitter_within_bounds),
+		cmocka_unit_test(test_never_retried),
+		cmocka_unit_test(test_zero_max_means_no_retry),
+		cmocka_unit_test(test_doubling_does_not_overflow),
+		cmocka_unit_test(test_rand_deterministic_and_nonzero),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
