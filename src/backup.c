@@ -76,7 +76,6 @@ int backup_name(const char *db_path, int64_t created, char *buf, size_t size)
 int backup_parse_name(const char *db_path, const char *name, int64_t *created)
 {
 	char stem[256];
-	struct tm tm;
 	size_t sl;
 	const char *p, *rest;
 	int y, mo, d, h, mi, s, ms, n = 0;
@@ -98,14 +97,7 @@ int backup_parse_name(const char *db_path, const char *name, int64_t *created)
 	rest = p + 20;
 	if (strcmp(rest, ".db") && strcmp(rest, ".db.failed") && strcmp(rest, ".db.zst"))
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	*created = (int64_t)timegm(&tm) * 1000 + ms;
+	*created = utc_from_fields(y, mo, d, h, mi, s) + ms;
 	return 0;
 }
 

@@ -330,19 +330,40 @@ static bool section_known(const char *section)
 	return false;
 }
 
-/* Seconds as the shortest exact text: 0, 90s, 15m, 4h, 2d. */
+/* Seconds as text that parse_duration reads back: "0", whole days as "2d", else hours,
+ * minutes and seconds with the zero parts left out ("90" -> "1m30s", 18300 -> "5h5m",
+ * 108000 -> "30h"). Negative values get a leading '-'. Returns buf. */
 static const char *dur_fmt(int64_t s, char *buf, size_t n)
 {
-	if (s == 0)
+	static const struct { int64_t secs; char unit; } parts[] = {
+		{ HOUR_S, 'h' }, { MIN_S, 'm' }, { 1, 's' },
+	};
+	uint64_t u;
+	size_t len = 0, i;
+
+	if (s == 0) {
 		snprintf(buf, n, "0");
-	else if (s % DAY_S == 0)
-		snprintf(buf, n, "%" PRId64 "d", s / DAY_S);
-	else if (s % HOUR_S == 0)
-		snprintf(buf, n, "%" PRId64 "h", s / HOUR_S);
-	else if (s % MIN_S == 0)
-		snprintf(buf, n, "%" PRId64 "m", s / MIN_S);
-	else
-		snprintf(buf, n, "%" PRId64 "s", s);
+		return buf;
+	}
+	buf[0] = '\0';
+	if (s < 0) {
+		len += (size_t)snprintf(buf, n, "-");
+		u = (uint64_t)0 - (uint64_t)s;
+	} else {
+		u = (uint64_t)s;
+	}
+	if (u % DAY_S == 0) {
+		snprintf(buf + len, len < n ? n - len : 0, "%" PRIu64 "d", u / DAY_S);
+		return buf;
+	}
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		uint64_t q = u / (uint64_t)parts[i].secs;
+
+		u %= (uint64_t)parts[i].secs;
+		if (q && len < n)
+			len += (size_t)snprintf(buf + len, n - len, "%" PRIu64 "%c", q,
+						parts[i].unit);
+	}
 	return buf;
 }
 
@@ -364,33 +385,53 @@ static int parse_int(const char *v, int64_t *out)
 	return 0;
 }
 
-/* "90", "90s", "15m", "4h", "2d" to seconds. Returns 0, -1 (syntax) or -2 (overflow). */
+/* "90", "90s", "15m", "4h", "2d", or parts with falling units such as "5h5m", "1d2h",
+ * "1h30m15s" (each unit at most once, largest first) to seconds. Returns 0, -1 (syntax)
+ * or -2 (overflow). */
 static int parse_duration(const char *v, int64_t *out)
 {
-	char *end;
-	long long x;
-	int64_t mul = 1;
+	static const char units[] = "dhms";
+	static const int64_t secs[] = { DAY_S, HOUR_S, MIN_S, 1 };
+	const char *p = v;
+	int64_t total = 0;
+	size_t next = 0; /* index in units of the smallest unit still allowed */
 
-	if (!isdigit((unsigned char)v[0]))
+	if (!isdigit((unsigned char)*p))
 		return -1;
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (errno == ERANGE)
-		return -2;
-	if (*end) {
-		if (end[1])
+	while (*p) {
+		const char *u;
+		char *end;
+		long long x;
+		int64_t mul;
+		size_t k;
+
+		if (!isdigit((unsigned char)*p))
 			return -1;
-		switch (*end) {
-		case 's': mul = 1; break;
-		case 'm': mul = MIN_S; break;
-		case 'h': mul = HOUR_S; break;
-		case 'd': mul = DAY_S; break;
-		default: return -1;
+		errno = 0;
+		x = strtoll(p, &end, 10);
+		if (errno == ERANGE)
+			return -2;
+		if (!*end) {
+			/* a bare number: seconds, only as the whole text */
+			if (p != v)
+				return -1;
+			mul = 1;
+		} else {
+			if (!(u = strchr(units, *end)))
+				return -1;
+			k = (size_t)(u - units);
+			if (k < next)
+				return -1;
+			next = k + 1;
+			mul = secs[k];
+			end++;
 		}
+		if (x > INT64_MAX / mul || x * mul > INT64_MAX - total)
+			return -2;
+		total += x * mul;
+		p = end;
 	}
-	if (x > INT64_MAX / mul)
-		return -2;
-	*out = x * mul;
+	*out = total;
 	return 0;
 }
 
@@ -758,7 +799,7 @@ static int set_row(struct cfg *c, size_t idx, const char *value, int origin, int
 		rc = parse_duration(v, &x);
 		if (rc == -1) {
 			rc = bad_value(err, source, k, v,
-				       "not a duration (use e.g. 90, 90s, 15m, 4h or 2d)");
+				       "not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
 			goto fail;
 		}
 		if (rc == -2 || x < k->min || x > k->max) {
@@ -1198,38 +1239,19 @@ static int cron_field_set(const char *f, size_t flen, int lo, int hi, uint64_t *
 	return *set ? 0 : -1;
 }
 
-/* Longest cyclic gap between members of set over [0, n): n if one member. */
-static int max_gap(uint64_t set, int n)
-{
-	int first = -1, prev = -1, gap = 0;
-
-	for (int x = 0; x < n; x++) {
-		if (!(set & (UINT64_C(1) << x)))
-			continue;
-		if (first < 0)
-			first = x;
-		else if (x - prev > gap)
-			gap = x - prev;
-		prev = x;
-	}
-	if (first < 0)
-		return -1;
-	if (first + n - prev > gap)
-		gap = first + n - prev;
-	return gap;
-}
-
-/* The longest gap, in seconds, between runs of a cron schedule, judged from its minute
- * and hour fields (day fields ignored); -1 if it cannot tell. */
-/* From a 5-field cron: *period = the longest gap between runs (s), *lag = the longest
- * time from a candle's close to the run after it (s; runs at minute m of hour h come
- * (h*3600 + m*60) mod interval after a close). -1 if the text is not understood. */
-static int cron_period_s(const char *cron, int64_t iv, int64_t *period, int64_t *lag)
+/* The oldest the newest stored candle gets (seconds since its close) while every run
+ * of a 5-field cron sync schedule succeeds (minute and hour fields; day fields
+ * ignored). Before the run at s', the newest candle is the one that closed last before
+ * the previous run s: age = (s' - s) + (s mod interval) (closes fall on multiples of
+ * the interval; at midnight for intervals of a day or more). At least one interval.
+ * -1 if the text is not understood. */
+static int cron_max_age_s(const char *cron, int64_t iv, int64_t *age)
 {
 	const char *f[5];
 	size_t fl[5];
 	uint64_t mins, hours;
-	int n = 0, hg, h, m;
+	int n = 0, h, m, first = -1, prev = -1;
+	int64_t per = iv > 0 && iv < DAY_S ? iv : DAY_S;
 	const char *p = cron;
 
 	while (*p && n < 5) {
@@ -1246,33 +1268,39 @@ static int cron_period_s(const char *cron, int64_t iv, int64_t *period, int64_t 
 	if (n != 5 || cron_field_set(f[0], fl[0], 0, 59, &mins) ||
 	    cron_field_set(f[1], fl[1], 0, 23, &hours))
 		return -1;
-	hg = max_gap(hours, 24);
-	/* runs every hour: the minute field decides */
-	*period = hg > 1 ? (int64_t)hg * HOUR_S : (int64_t)max_gap(mins, 60) * MIN_S;
-	*lag = 0;
+	*age = iv;
 	for (h = 0; h < 24; h++)
-		for (m = 0; m < 60; m++)
-			if ((hours >> h & 1) && (mins >> m & 1) && iv > 0 &&
-			    ((int64_t)h * HOUR_S + m * MIN_S) % iv > *lag)
-				*lag = ((int64_t)h * HOUR_S + m * MIN_S) % iv;
+		for (m = 0; m < 60; m++) {
+			int t = h * 60 + m;
+			if (!(hours >> h & 1) || !(mins >> m & 1))
+				continue;
+			if (prev >= 0 && (int64_t)(t - prev) * MIN_S + (int64_t)prev * MIN_S % per > *age)
+				*age = (int64_t)(t - prev) * MIN_S + (int64_t)prev * MIN_S % per;
+			if (first < 0)
+				first = t;
+			prev = t;
+		}
+	if (first < 0)
+		return -1;
+	/* from the day's last run to the next day's first */
+	if ((int64_t)(first + 1440 - prev) * MIN_S + (int64_t)prev * MIN_S % per > *age)
+		*age = (int64_t)(first + 1440 - prev) * MIN_S + (int64_t)prev * MIN_S % per;
 	return 0;
 }
 
 /* Staleness thresholds (seconds) when not configured, for the age of the newest stored
- * candle counted from its close. In sync, that age runs up to P + lag (P = the longest
- * gap between scheduled syncs, at least one interval; lag = how long after a close the
- * sync runs). Warn one hour after a sync was missed: P + lag + 1h; critical some hours
- * later: warn + max(interval, 2h). The default 4h candles with the default schedule
- * (5 past every 4th hour) give 5h05m/9h05m; a daily 01:00 sync gives 26h/30h. */
+ * candle counted from its close. In sync that age stays under A = cron_max_age_s (one
+ * interval without a schedule). Warn an hour past it (a run was missed): A + 1h;
+ * critical some hours later: warn + max(interval, 2h). 4h candles with the default
+ * schedule (5 past every 4th hour): A = 4h05m, 5h05m/9h05m; a daily 01:00 sync: A =
+ * 25h, 26h/30h; 1h candles synced every 15 minutes: A = 1h, 2h/4h. */
 static void stale_derive(const struct cfg *c, int64_t *warn, int64_t *crit)
 {
-	int64_t iv = c->interval_ms / 1000, p = -1, lag = 0;
+	int64_t iv = c->interval_ms / 1000, age = iv;
 
-	if (!c->sched_sync || !*c->sched_sync || cron_period_s(c->sched_sync, iv, &p, &lag))
-		p = -1, lag = 0;
-	if (p < iv)
-		p = iv;
-	*warn = p + lag + HOUR_S;
+	if (!c->sched_sync || !*c->sched_sync || cron_max_age_s(c->sched_sync, iv, &age))
+		age = iv;
+	*warn = age + HOUR_S;
 	*crit = *warn + (iv > 2 * HOUR_S ? iv : 2 * HOUR_S);
 }
 
@@ -1512,9 +1540,10 @@ void cfg_print_example(FILE *f)
 	      "# Generated from the key table in src/cfg.c (cfg_print_example); do not edit\n"
 	      "# by hand. Uncomment a line to change it. Precedence: built-in defaults <\n"
 	      "# this file (-c FILE) < environment CANDLEKEEP_<SECTION>_<KEY> < flags.\n"
-	      "# Durations: 90 (seconds), 90s, 15m, 4h, 2d. Booleans: true/false, yes/no,\n"
-	      "# on/off, 1/0. Secrets: the value itself (only if this file is mode 0600) or\n"
-	      "# @/path/to/file, a mode-0600 file whose first line is the value.\n"
+	      "# Durations: 90 (seconds), 90s, 15m, 4h, 2d, or parts largest first: 5h5m,\n"
+	      "# 1d2h. Booleans: true/false, yes/no, on/off, 1/0. Secrets: the value itself\n"
+	      "# (only if this file is mode 0600) or @/path/to/file, a mode-0600 file whose\n"
+	      "# first line is the value.\n"
 	      "# `candlekeep config` prints the effective values and where each came from.\n",
 	      f);
 	for (i = 0; i < NKEYS; i++) {

@@ -58,6 +58,8 @@ struct cmd {
 	const char *summary;
 	unsigned flags;
 	const struct cmd_opt *opts; /* terminated by {NULL} */
+	int usage_exit;             /* exit status for bad usage or configuration; 0 = 2
+				     * (health: 3, UNKNOWN, as monitoring plugins expect) */
 	int (*run)(struct ctx *ctx);
 };
 

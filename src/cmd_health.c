@@ -102,6 +102,7 @@ const struct cmd cmd_health = {
 	.usage = "health [--json] [--full] [--now TIME]",
 	.summary = "the health checks; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 	.flags = 0,
+	.usage_exit = 3,
 	.opts = NULL,
 	.run = cmd_health_run,
 };

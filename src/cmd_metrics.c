@@ -10,6 +10,7 @@
 #include "afile.h"
 #include "cmd.h"
 #include "metrics.h"
+#include "store.h"
 #include "banned.h"
 
 #define TEXTFILE_NAME "candlekeep.prom"
@@ -75,7 +76,10 @@ static int cmd_metrics_run(struct ctx *ctx)
 		fprintf(stderr, "candlekeep metrics: --textfile needs a directory\n");
 		return EXIT_USAGE;
 	}
-	if (metrics_render(ctx->st, &ctx->cfg, NULL, &text, &len, &err)) {
+	/* Opened here, read-only, rather than by the dispatcher: --list and --help need no
+	 * database. */
+	if (store_open(&ctx->st, ctx->cfg.db, STORE_RDONLY, &err) ||
+	    metrics_render(ctx->st, &ctx->cfg, NULL, &text, &len, &err)) {
 		fprintf(stderr, "candlekeep metrics: %s\n", err.msg);
 		return 1;
 	}
@@ -98,7 +102,7 @@ const struct cmd cmd_metrics = {
 	.name = "metrics",
 	.usage = "metrics [--textfile DIR] [--list]",
 	.summary = "Prometheus exposition, to stdout or atomically into a textfile dir",
-	.flags = CMD_READS_DB,
+	.flags = 0, /* opens the database itself, read-only (see above) */
 	.opts = NULL,
 	.run = cmd_metrics_run,
 };

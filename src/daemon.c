@@ -38,6 +38,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "sbuf.h"
 #include "sched.h"
 #include "store.h"
 #include "store_backup.h"
@@ -113,73 +114,15 @@ static const char *iso(int64_t ms, char *buf, size_t n)
 	return utc_iso(ms, buf, n);
 }
 
-/* A growing text buffer with a ceiling; oom set once it fails (later writes ignored). */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if (b->p && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = b->cap ? b->cap * 2 : 16384;
-			char *np;
-			while (cap < b->len + (size_t)n + 1)
-				cap *= 2;
-			if (cap > PAGE_MAX || !(np = realloc(b->p, cap))) {
-				b->oom = 1;
-				return;
-			}
-			b->p = np;
-			b->cap = cap;
-		}
-	}
-}
-
-/* Appends s HTML-escaped. */
-static void sb_html(struct sbuf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': sb_printf(b, "&lt;"); break;
-		case '>': sb_printf(b, "&gt;"); break;
-		case '&': sb_printf(b, "&amp;"); break;
-		case '"': sb_printf(b, "&quot;"); break;
-		case '\'': sb_printf(b, "&#39;"); break;
-		default: sb_printf(b, "%c", *s); break;
-		}
-	}
-}
-
 /* Appends a plugin-style summary HTML-escaped without its "| perfdata" tail. */
 static void sb_perf(struct sbuf *b, const char *s)
 {
 	const char *bar = strstr(s, " | ");
 	char tmp[1024];
 	if (!bar)
-		return sb_html(b, s);
+		return sbuf_html(b, s);
 	snprintf(tmp, sizeof(tmp), "%.*s", (int)(bar - s), s);
-	sb_html(b, tmp);
+	sbuf_html(b, tmp);
 }
 
 /* "3h 05m", "2d 4h", "45s" for a duration in ms (negative = "-"). */
@@ -812,7 +755,7 @@ static int render_page(struct daemon *d, struct sbuf *b)
 	if (store_events(d->ro, "health", NULL, 0, 1, &ev, &nev, &err))
 		nev = 0;
 
-	sb_printf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	sbuf_printf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 		  "<meta name=\"viewport\" content=\"width=device-width\">"
 		  "<meta http-equiv=\"refresh\" content=\"30\"><title>candlekeep status</title><style>"
 		  "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}"
@@ -826,44 +769,44 @@ static int render_page(struct daemon *d, struct sbuf *b)
 		  ".pill.ok{background:#1a7f37}.pill.warn{background:#bf8700}.pill.crit{background:#cf222e}"
 		  ".grid{display:flex;flex-wrap:wrap;gap:2em}.mono{font-family:ui-monospace,monospace}"
 		  "</style></head><body>");
-	sb_printf(b, "<h1>candlekeep</h1><div class=\"sub\">");
-	sb_html(b, c->db);
-	sb_printf(b, " &middot; %s candles &middot; now %s UTC%s &middot; up %s</div>",
+	sbuf_printf(b, "<h1>candlekeep</h1><div class=\"sub\">");
+	sbuf_html(b, c->db);
+	sbuf_printf(b, " &middot; %s candles &middot; now %s UTC%s &middot; up %s</div>",
 		  c->interval, iso(now, a, sizeof(a)), d->o->clock_url ? " (test clock)" : "",
 		  dur_text(now_ms() - d->started, t1, sizeof(t1)));
 	if (nev) {
 		int s = (int)ev[0].value;
-		sb_printf(b, "<p>Health <span class=\"pill %s\">%s</span> at %s: ",
+		sbuf_printf(b, "<p>Health <span class=\"pill %s\">%s</span> at %s: ",
 			  status_class((enum health_status)s),
 			  s == 0 ? "OK" : s == 1 ? "WARNING" : s == 2 ? "CRITICAL" : "UNKNOWN",
 			  iso(ev[0].at, a, sizeof(a)));
 		sb_perf(b, ev[0].detail);
-		sb_printf(b, "</p>");
+		sbuf_printf(b, "</p>");
 	} else {
-		sb_printf(b, "<p>Health: no check has run yet (see <a href=\"/healthz\">/healthz</a>)."
+		sbuf_printf(b, "<p>Health: no check has run yet (see <a href=\"/healthz\">/healthz</a>)."
 			  "</p>");
 	}
 
 	/* jobs */
-	sb_printf(b, "<h2>Schedule (UTC)</h2><table><tr><th>job</th><th>cron</th><th>next</th>"
+	sbuf_printf(b, "<h2>Schedule (UTC)</h2><table><tr><th>job</th><th>cron</th><th>next</th>"
 		  "<th>in</th><th>last start</th><th>last</th><th>detail</th><th>runs</th>"
 		  "<th>failed</th><th>skipped</th></tr>");
 	for (int i = 0; i < NJOBS; i++) {
 		struct job *j = &d->jobs[i];
 		const char *cls = !j->last_status ? "" : !strcmp(j->last_status, "ok") ? "ok" :
 							 !strcmp(j->last_status, "failed") ? "crit" : "warn";
-		sb_printf(b, "<tr><td>%s%s</td><td class=\"mono\">", j->name,
+		sbuf_printf(b, "<tr><td>%s%s</td><td class=\"mono\">", j->name,
 			  d->running == i ? " <b>(running)</b>" : "");
-		sb_html(b, j->expr[0] ? j->expr : "(off)");
-		sb_printf(b, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"d\">",
+		sbuf_html(b, j->expr[0] ? j->expr : "(off)");
+		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"d\">",
 			  j->next ? iso(j->next, a, sizeof(a)) : "-",
 			  j->next ? dur_text(j->next - now, t1, sizeof(t1)) : "-",
 			  iso(j->last_start, t2, sizeof(t2)), cls, j->last_status ? j->last_status : "-");
 		sb_perf(b, j->last_detail);
-		sb_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
+		sbuf_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
 			  "</td><td class=\"n\">%" PRId64 "</td></tr>", j->runs, j->failures, j->skipped);
 	}
-	sb_printf(b, "</table>");
+	sbuf_printf(b, "</table>");
 
 	/* symbols */
 	for (size_t i = 0; i < nsyms; i++) {
@@ -872,7 +815,7 @@ static int render_page(struct daemon *d, struct sbuf *b)
 		    now - (sp.last_open + iv) < (warn ? warn : 2 * iv))
 			fresh++;
 	}
-	sb_printf(b, "<div class=\"grid\"><div><h2>Symbols: %d of %zu fresh</h2><table><tr>"
+	sbuf_printf(b, "<div class=\"grid\"><div><h2>Symbols: %d of %zu fresh</h2><table><tr>"
 		  "<th>symbol</th><th>newest candle</th><th>age</th><th>candles</th>"
 		  "<th>missing</th><th>holes</th></tr>", fresh, nsyms);
 	for (size_t i = 0; i < nsyms; i++) {
@@ -892,58 +835,58 @@ static int render_page(struct daemon *d, struct sbuf *b)
 		age = sp.count ? now - (sp.last_open + iv) : -1;
 		cls = !sp.count ? "crit" : (crit && age >= crit) ? "crit" :
 			(warn && age >= warn) ? "warn" : "ok";
-		sb_printf(b, "<tr><td>");
-		sb_html(b, syms[i]);
-		sb_printf(b, "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64
+		sbuf_printf(b, "<tr><td>");
+		sbuf_html(b, syms[i]);
+		sbuf_printf(b, "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64
 			  "</td><td class=\"n %s\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td></tr>",
 			  sp.count ? iso(sp.last_open, a, sizeof(a)) : "none", cls,
 			  sp.count ? dur_text(age, t1, sizeof(t1)) : "no data", sp.count,
 			  missing ? "crit" : "", missing, holes);
 	}
-	sb_printf(b, "</table><p class=\"sub\">age = since the newest stored candle closed; "
+	sbuf_printf(b, "</table><p class=\"sub\">age = since the newest stored candle closed; "
 		  "warning after %s, critical after %s.</p></div><div>",
 		  dur_text(warn, t1, sizeof(t1)), dur_text(crit, t2, sizeof(t2)));
 
 	/* runs */
-	sb_printf(b, "<h2>Last runs</h2><table><tr><th>#</th><th>command</th><th>started</th>"
+	sbuf_printf(b, "<h2>Last runs</h2><table><tr><th>#</th><th>command</th><th>started</th>"
 		  "<th>took</th><th>status</th><th>written</th><th>failed</th><th>error</th></tr>");
 	for (size_t i = 0; i < nruns; i++) {
 		struct store_run *r = &runs[i];
 		const char *st = run_status_name(r->status);
-		sb_printf(b, "<tr><td class=\"n\">%" PRId64 "</td><td>", r->id);
-		sb_html(b, r->command);
-		sb_printf(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%"
+		sbuf_printf(b, "<tr><td class=\"n\">%" PRId64 "</td><td>", r->id);
+		sbuf_html(b, r->command);
+		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%"
 			  PRId64 "</td><td class=\"n\">%" PRId64 "</td><td class=\"d\">",
 			  iso(r->started, a, sizeof(a)),
 			  r->ended ? dur_text(r->ended - r->started, t1, sizeof(t1)) : "-",
 			  r->status == RUN_OK ? "ok" : r->status == RUN_RUNNING ? "" : "crit", st,
 			  r->counts.candles_written, r->counts.symbols_failed);
-		sb_html(b, r->error);
-		sb_printf(b, "</td></tr>");
+		sbuf_html(b, r->error);
+		sbuf_printf(b, "</td></tr>");
 	}
 	if (!nruns)
-		sb_printf(b, "<tr><td colspan=\"8\">no runs yet</td></tr>");
-	sb_printf(b, "</table>");
+		sbuf_printf(b, "<tr><td colspan=\"8\">no runs yet</td></tr>");
+	sbuf_printf(b, "</table>");
 
 	/* backups */
-	sb_printf(b, "<h2>Backups</h2><table><tr><th>tier</th><th>taken</th><th>size</th>"
+	sbuf_printf(b, "<h2>Backups</h2><table><tr><th>tier</th><th>taken</th><th>size</th>"
 		  "<th>candles</th><th>status</th><th>file</th></tr>");
 	for (size_t i = 0; i < nbk && i < 12; i++) {
 		const char *base = strrchr(bk[i].location, '/');
-		sb_printf(b, "<tr><td>");
-		sb_html(b, bk[i].tier);
-		sb_printf(b, "</td><td>%s</td><td class=\"n\">%.1f MB</td><td class=\"n\">%" PRId64
+		sbuf_printf(b, "<tr><td>");
+		sbuf_html(b, bk[i].tier);
+		sbuf_printf(b, "</td><td>%s</td><td class=\"n\">%.1f MB</td><td class=\"n\">%" PRId64
 			  "</td><td class=\"%s\">", iso(bk[i].created, a, sizeof(a)),
 			  (double)bk[i].size / 1e6, bk[i].candles,
 			  !strcmp(bk[i].status, "verified") ? "ok" : "crit");
-		sb_html(b, bk[i].status);
-		sb_printf(b, "</td><td class=\"mono\">");
-		sb_html(b, base ? base + 1 : bk[i].location);
-		sb_printf(b, "</td></tr>");
+		sbuf_html(b, bk[i].status);
+		sbuf_printf(b, "</td><td class=\"mono\">");
+		sbuf_html(b, base ? base + 1 : bk[i].location);
+		sbuf_printf(b, "</td></tr>");
 	}
 	if (!nbk)
-		sb_printf(b, "<tr><td colspan=\"6\">no backups yet</td></tr>");
-	sb_printf(b, "</table></div></div><p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a>"
+		sbuf_printf(b, "<tr><td colspan=\"6\">no backups yet</td></tr>");
+	sbuf_printf(b, "</table></div></div><p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a>"
 		  " &middot; <a href=\"/healthz\">/healthz</a> &middot; <a href=\"/api/status\">"
 		  "/api/status</a>%s</p></body></html>\n",
 		  from_cfg ? "" : " &middot; symbols: those stored ([main] symbols = all)");
@@ -956,7 +899,7 @@ static int render_page(struct daemon *d, struct sbuf *b)
 	free(runs);
 	free(bk);
 	free(ev);
-	return b->oom ? CK_ENOMEM : 0;
+	return b->failed ? CK_ENOMEM : 0;
 }
 
 /* Renders (or reuses) cache k. Caller holds d->mu. */
@@ -992,7 +935,7 @@ static int cache_fill(struct daemon *d, int k)
 			       MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
 		c->type = "application/json";
 	} else {
-		struct sbuf b = {NULL, 0, 0, 0};
+		struct sbuf b = {NULL, 0, 0, PAGE_MAX, 0};
 		if (render_page(d, &b)) {
 			log_error("daemon", "status page: rendering failed (out of memory)");
 			free(b.p);

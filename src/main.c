@@ -130,6 +130,8 @@ static int apply_flags(struct cfg *c, const struct cmd *cmd, int argc, char **ar
 static int check_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return 0; /* the reader went away (| head): not our failure */
 		fprintf(stderr, "candlekeep: write to standard output: %s\n", strerror(errno));
 		return 1;
 	}
@@ -277,7 +279,7 @@ int main(int argc, char **argv)
 
 usage_fail:
 	fprintf(stderr, "candlekeep: %s\n", err.msg);
-	rc = EXIT_USAGE;
+	rc = cmd && cmd->usage_exit ? cmd->usage_exit : EXIT_USAGE;
 out:
 	store_close(ctx.st);
 	lock_release(ctx.lock);

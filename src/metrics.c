@@ -23,6 +23,7 @@
 
 #include "cfg.h"
 #include "metrics.h"
+#include "sbuf.h"
 #include "store.h"
 #include "store_alert.h"
 #include "store_backup.h"
@@ -79,14 +80,8 @@ struct mdata {
 };
 
 /* The output buffer, with a ceiling. */
-struct mbuf {
-	char *p;
-	size_t len, cap;
-	int failed; /* out of memory or over the ceiling */
-};
-
 struct mctx {
-	struct mbuf b;
+	struct sbuf b;
 	const struct mdata *d;
 };
 
@@ -98,54 +93,18 @@ struct metric_def {
 	void (*emit)(struct mctx *m, const struct metric_def *def);
 };
 
-static void buf_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct mbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = 1;
-			return;
-		}
-		if (b->p && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t nc = b->cap ? b->cap : 16384;
-			char *np;
-			while (nc < b->len + (size_t)n + 1)
-				nc *= 2;
-			if (nc > METRICS_MAX || !(np = realloc(b->p, nc))) {
-				b->failed = 1;
-				return;
-			}
-			b->p = np;
-			b->cap = nc;
-		}
-	}
-}
-
 /* Label values escape backslash, double quote and newline (exposition format). */
-static void buf_label_value(struct mbuf *b, const char *v)
+static void buf_label_value(struct sbuf *b, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\')
-			buf_printf(b, "\\\\");
+			sbuf_printf(b, "\\\\");
 		else if (*v == '"')
-			buf_printf(b, "\\\"");
+			sbuf_printf(b, "\\\"");
 		else if (*v == '\n')
-			buf_printf(b, "\\n");
+			sbuf_printf(b, "\\n");
 		else
-			buf_printf(b, "%c", *v);
+			sbuf_printf(b, "%c", *v);
 	}
 }
 
@@ -153,25 +112,25 @@ static void buf_label_value(struct mbuf *b, const char *v)
 static void sample(struct mctx *m, const struct metric_def *def, const char *suffix,
 		   const char *const *labels, double v)
 {
-	struct mbuf *b = &m->b;
+	struct sbuf *b = &m->b;
 	size_t i;
 
-	buf_printf(b, "%s%s", def->name, suffix ? suffix : "");
+	sbuf_printf(b, "%s%s", def->name, suffix ? suffix : "");
 	if (labels && labels[0]) {
-		buf_printf(b, "{");
+		sbuf_printf(b, "{");
 		for (i = 0; labels[i] && labels[i + 1]; i += 2) {
-			buf_printf(b, "%s%s=\"", i ? "," : "", labels[i]);
+			sbuf_printf(b, "%s%s=\"", i ? "," : "", labels[i]);
 			buf_label_value(b, labels[i + 1]);
-			buf_printf(b, "\"");
+			sbuf_printf(b, "\"");
 		}
-		buf_printf(b, "}");
+		sbuf_printf(b, "}");
 	}
 	if (isinf(v))
-		buf_printf(b, " %s\n", v > 0 ? "+Inf" : "-Inf");
+		sbuf_printf(b, " %s\n", v > 0 ? "+Inf" : "-Inf");
 	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
-		buf_printf(b, " %.0f\n", v);
+		sbuf_printf(b, " %.0f\n", v);
 	else
-		buf_printf(b, " %.15g\n", v);
+		sbuf_printf(b, " %.15g\n", v);
 }
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -630,10 +589,11 @@ static const struct metric_def metric_table[] = {
 	{"candlekeep_candles_stored", "gauge", "symbol,interval",
 	 "Candles stored in the database.", emit_candles},
 	{"candlekeep_candle_newest_open_timestamp_seconds", "gauge", "symbol,interval",
-	 "Open time of the newest stored (closed) candle; staleness is measured from it.",
+	 "Open time of the newest stored (closed) candle.",
 	 emit_newest_open},
 	{"candlekeep_candle_newest_close_timestamp_seconds", "gauge", "symbol,interval",
-	 "Time the newest stored candle closed.", emit_newest_close},
+	 "Time the newest stored candle closed; staleness is measured from it.",
+	 emit_newest_close},
 	{"candlekeep_candles_missing", "gauge", "symbol,interval",
 	 "Candles missing inside the stored range (gaps not confirmed empty by the exchange).",
 	 emit_missing},
@@ -641,7 +601,7 @@ static const struct metric_def metric_table[] = {
 	 "Candles inside the stored range that the exchange confirmed it never produced.",
 	 emit_holes},
 	{"candlekeep_stale_threshold_seconds", "gauge", "severity",
-	 "Age of the newest candle's open time beyond which data is stale ([health] stale_warn, "
+	 "Time since the newest candle closed beyond which data is stale ([health] stale_warn, "
 	 "stale_crit; derived from the interval and the sync schedule).",
 	 emit_stale},
 	{"candlekeep_interval_seconds", "gauge", "interval", "Length of the configured candle interval.",
@@ -852,9 +812,10 @@ int metrics_render(struct store *st, const struct cfg *c, const struct metrics_l
 		return err->code;
 	}
 	m.d = &d;
+	m.b.max = METRICS_MAX;
 	for (i = 0; i < NMETRICS; i++) {
 		const struct metric_def *def = &metric_table[i];
-		buf_printf(&m.b, "# HELP %s %s\n# TYPE %s %s\n", def->name, def->help, def->name,
+		sbuf_printf(&m.b, "# HELP %s %s\n# TYPE %s %s\n", def->name, def->help, def->name,
 			   def->type);
 		def->emit(&m, def);
 	}

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "s3.h"
+#include "utc.h"
 #include "banned.h"
 
 #define S3_BODY_MAX (4 << 20) /* ceiling of a response body kept in memory */
@@ -151,18 +152,10 @@ int64_t s3_parse_time(const char *s)
 	const char *dot;
 
 	/* utc_parse-like, but with optional fractional seconds. */
-	struct tm tm;
 	int y, mo, d, h, mi, sec, n = 0;
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	ms = (int64_t)timegm(&tm) * 1000;
+	ms = utc_from_fields(y, mo, d, h, mi, sec);
 	dot = s + n;
 	if (*dot == '.') {
 		int k = 0, frac = 0;

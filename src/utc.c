@@ -9,7 +9,6 @@
 
 int utc_parse(const char *s, int64_t *ms)
 {
-	struct tm tm;
 	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
 	char *end;
 	long long v;
@@ -39,15 +38,22 @@ int utc_parse(const char *s, int64_t *ms)
 	}
 	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*ms = (int64_t)timegm(&tm) * 1000;
+	*ms = utc_from_fields(y, mo, d, h, mi, sec);
 	return 0;
+}
+
+int64_t utc_from_fields(int year, int month, int day, int hour, int min, int sec)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = month - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	return (int64_t)timegm(&tm) * 1000;
 }
 
 const char *utc_iso(int64_t ms, char *buf, size_t size)

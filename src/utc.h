@@ -9,6 +9,9 @@
 /* Returns 0 and *ms, or -1 if s is none of the accepted forms. */
 int utc_parse(const char *s, int64_t *ms);
 
+/* ms since the epoch of a UTC calendar time (fields as people write them: month 1-12). */
+int64_t utc_from_fields(int year, int month, int day, int hour, int min, int sec);
+
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes); returns buf. */
 const char *utc_iso(int64_t ms, char *buf, size_t size);
 

@@ -37,6 +37,9 @@ for s in BTCUSDT ETHUSDT CFGUSDT TONUSDT; do
 	want "candlekeep_candles_stored{symbol=\"$s\",interval=\"4h\"}" "$(sql "select count(*) from candles where symbol='$s'")"
 	want "candlekeep_candle_newest_open_timestamp_seconds{symbol=\"$s\",interval=\"4h\"}" \
 		"$(sql "select max(open_time)/1000 from candles where symbol='$s'")"
+	# the close instant (open + 4h), which the staleness alerts count the age from
+	want "candlekeep_candle_newest_close_timestamp_seconds{symbol=\"$s\",interval=\"4h\"}" \
+		"$(sql "select max(open_time)/1000 + 14400 from candles where symbol='$s'")"
 	want "candlekeep_candles_missing{symbol=\"$s\",interval=\"4h\"}" 0
 	want "candlekeep_symbol_configured{symbol=\"$s\",interval=\"4h\"}" 1
 done
@@ -66,9 +69,10 @@ want 'candlekeep_exchange_requests_total{code="429"}' "$(sql "select sum(http_42
 want 'candlekeep_exchange_retries_total' "$(sql "select sum(retries) from runs")"
 want 'candlekeep_exchange_weight_used{command="sync"}' "$(sql "select weight_used_max from runs order by id desc limit 1")"
 want 'candlekeep_candles_written_total{command="sync"}' "$(sql "select sum(candles_written) from runs")"
-# Thresholds follow the configuration (default 4-hourly schedule: 9h / 13h).
-want 'candlekeep_stale_threshold_seconds{severity="warning"}' 32400
-want 'candlekeep_stale_threshold_seconds{severity="critical"}' 46800
+# Thresholds follow the configuration (default 4-hourly schedule, age from the close:
+# 5h05m / 9h05m).
+want 'candlekeep_stale_threshold_seconds{severity="warning"}' 18300
+want 'candlekeep_stale_threshold_seconds{severity="critical"}' 32700
 # Never-happened families are declared, without samples; the absent()-sensitive ones have zeros.
 assert_file_match "$T/m.prom" '^# TYPE candlekeep_restore_drill_duration_seconds gauge$'
 want candlekeep_restore_drill_duration_seconds ""

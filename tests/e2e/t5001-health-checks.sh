@@ -66,13 +66,18 @@ assert_eq "$(jq -r '[.checks[].name] | join(",")' "$T/h.out")" \
 assert_match "$(jq -r .summary "$T/h.out")" "^CANDLEKEEP OK - 2/2 symbols fresh"
 
 # ---- 1. freshness: the exchange clock moves on, no sync ----
-health_on "$DB" --now $((now + 8 * HOUR))   # newest close 16:00, now 02:00: 10h > 9h
-assert_eq "$RC" 1 "stale 10h: exit"
-expect freshness WARNING "2/2 symbols stale"
+# The age counts from the newest candle's close (16:00); the default schedule's derived
+# thresholds are 5h05m (warning) and 9h05m (critical).
+health_on "$DB" --now $((now + 3 * HOUR))   # now 21:00: 5h00m, not over 5h05m
+assert_eq "$RC" 0 "5h old: exit"
+expect freshness OK "2/2 symbols fresh; oldest [A-Z]+ closed 5h00m ago .*\(warn 5h05m, crit 9h05m\)"
+health_on "$DB" --now $((now + 4 * HOUR))   # now 22:00: 6h > 5h05m
+assert_eq "$RC" 1 "stale 6h: exit"
+expect freshness WARNING "2/2 symbols stale \(newest candle closed more than 5h05m ago: 2, more than 9h05m: 0\): [A-Z]+ 6h00m"
 assert_match "$(head -1 "$T/h.out")" "^CANDLEKEEP WARNING - 0/2 symbols fresh"
-health_on "$DB" --now $((now + 12 * HOUR))  # 14h > 13h
-assert_eq "$RC" 2 "stale 14h: exit"
-expect freshness CRITICAL
+health_on "$DB" --now $((now + 8 * HOUR))   # now 02:00: 10h > 9h05m
+assert_eq "$RC" 2 "stale 10h: exit"
+expect freshness CRITICAL "more than 9h05m: 2"
 
 # ---- 2. coverage ----
 CANDLEKEEP_MAIN_SYMBOLS=BTCUSDT,ETHUSDT,XRPUSDT health_on "$DB" --now "$now"

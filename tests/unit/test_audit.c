@@ -96,7 +96,7 @@ static void test_two_days(void **state)
 	assert_string_equal(target(&r, "availability")->measured, "83.33%");
 	assert_false(target(&r, "rto")->met);
 	assert_string_equal(target(&r, "rto")->measured, "not measured");
-	assert_true(target(&r, "freshness")->met);   /* 8h05m <= 13h */
+	assert_true(target(&r, "freshness")->met);   /* 8h05m <= 9h05m (stale_crit) */
 	assert_false(target(&r, "rpo")->met);        /* 3h51m > 2h */
 	assert_true(target(&r, "completeness")->met);
 	assert_false(r.all_met);

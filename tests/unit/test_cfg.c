@@ -155,8 +155,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->interval_ms, 4 * 3600 * 1000);
 	assert_string_equal(c->backup_hot_dir, "backups/hot");
 	assert_string_equal(c->backup_warm_dir, "backups/warm");
-	assert_int_equal(c->stale_warn_s, 9 * 3600);
-	assert_int_equal(c->stale_crit_s, 13 * 3600);
+	/* 4h candles, syncs 5 past every 4th hour: P 4h + lag 5m + 1h; crit + 4h */
+	assert_int_equal(c->stale_warn_s, 5 * 3600 + 5 * 60);
+	assert_int_equal(c->stale_crit_s, 9 * 3600 + 5 * 60);
 }
 
 static void test_backup_dirs_beside_db(void **state)
@@ -228,7 +229,8 @@ static void test_duration(void **state)
 	struct fixture *fx = *state;
 	static const struct { const char *text; int64_t s; } ok[] = {
 		{ "90", 90 }, { "90s", 90 }, { "15m", 900 }, { "4h", 14400 }, { "2d", 172800 },
-		{ "0", 0 },
+		{ "0", 0 }, { "5h5m", 18300 }, { "5h05m", 18300 }, { "1d2h", 93600 },
+		{ "1h30m15s", 5415 }, { "2d0h", 172800 },
 	};
 	char text[64];
 
@@ -238,15 +240,69 @@ static void test_duration(void **state)
 		assert_int_equal(fx->c.timeout_s, ok[i].s);
 	}
 	expect_file_error(fx, "[sync]\ntimeout = 5x\n",
-			  "2: [sync] timeout = 5x: not a duration (use e.g. 90, 90s, 15m, 4h or 2d)");
+			  "2: [sync] timeout = 5x: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
 	expect_file_error(fx, "[sync]\ntimeout = 4hh\n",
-			  "2: [sync] timeout = 4hh: not a duration (use e.g. 90, 90s, 15m, 4h or 2d)");
+			  "2: [sync] timeout = 4hh: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
 	expect_file_error(fx, "[sync]\ntimeout = -4h\n",
-			  "2: [sync] timeout = -4h: not a duration (use e.g. 90, 90s, 15m, 4h or 2d)");
+			  "2: [sync] timeout = -4h: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
+	/* parts: units largest first, each once, every number with its unit */
+	static const char *const bad[] = { "1m1h", "5h5", "5hm", "1d1d", "h", "5h 5m", "5h-5m",
+					   "1h+5m" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[200];
+		snprintf(text, sizeof(text), "[sync]\ntimeout = %s\n", bad[i]);
+		snprintf(want, sizeof(want), "2: [sync] timeout = %s: not a duration (use e.g. "
+			 "90, 90s, 15m, 4h, 2d or 5h5m)", bad[i]);
+		expect_file_error(fx, text, want);
+	}
 	expect_file_error(fx, "[sync]\ntimeout = 8d\n", "2: [sync] timeout = 8d: must be 0..7d");
+	expect_file_error(fx, "[sync]\ntimeout = 6d24h1s\n",
+			  "2: [sync] timeout = 6d24h1s: must be 0..7d");
+	expect_file_error(fx, "[health]\nstale_warn = 106751991167300d16h\n",
+			  "2: [health] stale_warn = 106751991167300d16h: must be 0..30d");
 	expect_file_error(fx, "[audit]\nrpo = 30s\n", "2: [audit] rpo = 30s: must be 1m..30d");
 	expect_file_error(fx, "[sync]\ntimeout = 999999999999999999d\n",
 			  "2: [sync] timeout = 999999999999999999d: must be 0..7d");
+}
+
+/* What `candlekeep config` prints for a duration reads back as the same seconds:
+ * whole days as "Nd", else hours, minutes, seconds with the zero parts left out. */
+static void test_duration_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct { int64_t s; const char *text; } cases[] = {
+		{ 0, "0" },          { 59, "59s" },       { 90, "1m30s" },   { 900, "15m" },
+		{ 3600, "1h" },      { 3661, "1h1m1s" },  { 18300, "5h5m" }, { 32700, "9h5m" },
+		{ 86400, "1d" },     { 93600, "26h" },    { 108000, "30h" }, { 86401, "24h1s" },
+		{ 604800, "7d" },    { 7200, "2h" },
+	};
+	char text[96], want[64], *out, *line;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* seconds in, the compact text out */
+		snprintf(text, sizeof(text), "[sync]\ntimeout = %lld\n", (long long)cases[i].s);
+		assert_int_equal(load_text(fx, text), 0);
+		out = print_cfg(&fx->c);
+		snprintf(want, sizeof(want), "\ntimeout = %s\n", cases[i].text);
+		line = strstr(out, want);
+		if (!line)
+			fail_msg("%lld s printed as something else than %s", (long long)cases[i].s,
+				 cases[i].text);
+		free(out);
+		/* and that text back in gives the same seconds */
+		snprintf(text, sizeof(text), "[sync]\ntimeout = %s\n", cases[i].text);
+		assert_int_equal(load_text(fx, text), 0);
+		assert_int_equal(fx->c.timeout_s, cases[i].s);
+	}
+	/* the derived thresholds print in that form too, and load back unchanged */
+	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);
+	out = print_cfg(&fx->c);
+	assert_non_null(strstr(out, "\nstale_warn = 5h5m\n"));
+	assert_non_null(strstr(out, "\nstale_crit = 9h5m\n"));
+	free(out);
+	assert_int_equal(load_text(fx, "[health]\nstale_warn = 5h5m\nstale_crit = 9h5m\n"), 0);
+	assert_int_equal(fx->c.stale_warn_s, 18300);
+	assert_int_equal(fx->c.stale_crit_s, 32700);
 }
 
 static void test_bool(void **state)
@@ -569,19 +625,41 @@ static void test_stale_derived(void **state)
 	struct fixture *fx = *state;
 	struct cfg c2;
 
-	/* daily 01:00 sync of 4h candles: the old design's 24h / 26h */
+	/* daily 01:00 sync of 4h candles: just before a run, the newest candle is the one
+	 * that closed at 00:00 the day before: 25h; warn = 25h + 1h = 26h, crit = warn +
+	 * max(4h, 2h) = 30h */
 	assert_int_equal(load_text(fx, "[schedule]\nsync = 0 1 * * *\n"), 0);
 	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);
-	assert_int_equal(fx->c.stale_warn_s, 24 * 3600);
-	assert_int_equal(fx->c.stale_crit_s, 26 * 3600);
+	assert_int_equal(fx->c.stale_warn_s, 26 * 3600);
+	assert_int_equal(fx->c.stale_crit_s, 30 * 3600);
 
-	/* hourly candles synced every 15 minutes: P = 1h -> 3h / 4h */
+	/* hourly candles synced every 15 minutes: before the :00 run the newest candle
+	 * closed an hour ago (the :45 run came 45m after its close, plus 15m): 1h -> warn
+	 * 2h, crit warn + 2h = 4h */
 	assert_int_equal(cfg_init(&c2, &fx->err), 0);
 	assert_int_equal(cfg_set(&c2, "main", "interval", "1h", NULL, &fx->err), 0);
 	assert_int_equal(cfg_set(&c2, "schedule", "sync", "*/15 * * * *", NULL, &fx->err), 0);
 	assert_int_equal(cfg_finish(&c2, &fx->err), 0);
-	assert_int_equal(c2.stale_warn_s, 3 * 3600);
+	assert_int_equal(c2.stale_warn_s, 2 * 3600);
 	assert_int_equal(c2.stale_crit_s, 4 * 3600);
+	cfg_release(&c2);
+
+	/* daily candles synced at 00:30: 24h + 30m = 24h30m -> 25h30m / 49h30m (crit adds
+	 * one interval, longer than 2h) */
+	assert_int_equal(cfg_init(&c2, &fx->err), 0);
+	assert_int_equal(cfg_set(&c2, "main", "interval", "1d", NULL, &fx->err), 0);
+	assert_int_equal(cfg_set(&c2, "schedule", "sync", "30 0 * * *", NULL, &fx->err), 0);
+	assert_int_equal(cfg_finish(&c2, &fx->err), 0);
+	assert_int_equal(c2.stale_warn_s, 25 * 3600 + 30 * 60);
+	assert_int_equal(c2.stale_crit_s, 49 * 3600 + 30 * 60);
+	cfg_release(&c2);
+
+	/* no schedule (cron-driven syncs): one interval -> 5h / 9h */
+	assert_int_equal(cfg_init(&c2, &fx->err), 0);
+	assert_int_equal(cfg_set(&c2, "schedule", "sync", "", NULL, &fx->err), 0);
+	assert_int_equal(cfg_finish(&c2, &fx->err), 0);
+	assert_int_equal(c2.stale_warn_s, 5 * 3600);
+	assert_int_equal(c2.stale_crit_s, 9 * 3600);
 	cfg_release(&c2);
 
 	/* explicit values win; crossing is an error */
@@ -594,6 +672,13 @@ static void test_stale_derived(void **state)
 	assert_int_equal(cfg_finish(&c2, &fx->err), CK_EUSAGE);
 	assert_string_equal(fx->err.msg, "[health] stale_warn = 20h must be less than "
 			    "stale_crit = 10h");
+	cfg_release(&c2);
+	assert_int_equal(cfg_init(&c2, &fx->err), 0);
+	assert_int_equal(cfg_set(&c2, "health", "stale_warn", "5h05m", NULL, &fx->err), 0);
+	assert_int_equal(cfg_set(&c2, "health", "stale_crit", "18300", NULL, &fx->err), 0);
+	assert_int_equal(cfg_finish(&c2, &fx->err), CK_EUSAGE);
+	assert_string_equal(fx->err.msg, "[health] stale_warn = 5h5m must be less than "
+			    "stale_crit = 5h5m");
 	cfg_release(&c2);
 
 	assert_int_equal(cfg_init(&c2, &fx->err), 0);
@@ -721,6 +806,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_int_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duration_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cron, setup, teardown),

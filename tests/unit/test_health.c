@@ -75,26 +75,29 @@ static void test_all_ok(void **state)
 	fx_close(&f);
 }
 
-/* The newest candle closed at now - 1h; stale_warn 9h, stale_crit 13h (derived). */
+/* The newest candle closed at now - 1h; stale_warn 5h05m, stale_crit 9h05m (derived from
+ * the default schedule, 5 past every 4th hour, for 4h candles), age counted from the close.
+ * Each threshold is inclusive: at it the state holds, a second later it changes. */
 static void test_freshness_boundaries(void **state)
 {
 	struct fx f;
 	struct health_report r;
 	struct ck_err e = {0, ""};
-	int64_t now, close;
+	int64_t now, close, warn = 5 * HOUR + 5 * 60000, crit = 9 * HOUR + 5 * 60000;
 	(void)state;
 
 	now = healthy(&f);
 	close = now - HOUR;
-	assert_int_equal(f.c.stale_warn_s, 9 * 3600);
-	assert_int_equal(f.c.stale_crit_s, 13 * 3600);
-	assert_int_equal(health_run(f.st, &f.c, 0, close + 9 * HOUR, &r, &e), 0);
+	assert_int_equal(f.c.stale_warn_s * 1000, warn);
+	assert_int_equal(f.c.stale_crit_s * 1000, crit);
+	assert_int_equal(health_run(f.st, &f.c, 0, close + warn, &r, &e), 0);
 	assert_int_equal(find(&r, "freshness")->status, HEALTH_OK);
-	assert_int_equal(health_run(f.st, &f.c, 0, close + 9 * HOUR + 1000, &r, &e), 0);
+	assert_non_null(strstr(find(&r, "freshness")->message, "(warn 5h05m, crit 9h05m)"));
+	assert_int_equal(health_run(f.st, &f.c, 0, close + warn + 1000, &r, &e), 0);
 	assert_int_equal(find(&r, "freshness")->status, HEALTH_WARNING);
-	assert_int_equal(health_run(f.st, &f.c, 0, close + 13 * HOUR, &r, &e), 0);
+	assert_int_equal(health_run(f.st, &f.c, 0, close + crit, &r, &e), 0);
 	assert_int_equal(find(&r, "freshness")->status, HEALTH_WARNING);
-	assert_int_equal(health_run(f.st, &f.c, 0, close + 13 * HOUR + 1000, &r, &e), 0);
+	assert_int_equal(health_run(f.st, &f.c, 0, close + crit + 1000, &r, &e), 0);
 	assert_int_equal(find(&r, "freshness")->status, HEALTH_CRITICAL);
 	assert_int_equal(r.status, HEALTH_CRITICAL);
 	assert_non_null(strstr(r.summary, "CANDLEKEEP CRITICAL - 0/2 symbols fresh"));

@@ -197,9 +197,10 @@ static void test_empty_database(void **state)
 	assert_sample(fx, "candlekeep_restore_drill_duration_seconds", "");
 	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\"}", "");
 	assert_sample(fx, "candlekeep_symbol_configured{symbol=\"BBBUSDT\",interval=\"4h\"}", "1");
-	/* The default 4-hourly schedule's derived staleness thresholds. */
-	assert_sample(fx, "candlekeep_stale_threshold_seconds{severity=\"warning\"}", "32400");
-	assert_sample(fx, "candlekeep_stale_threshold_seconds{severity=\"critical\"}", "46800");
+	/* The default 4-hourly schedule's derived staleness thresholds, for the age
+	 * counted from the newest close: 5h05m and 9h05m. */
+	assert_sample(fx, "candlekeep_stale_threshold_seconds{severity=\"warning\"}", "18300");
+	assert_sample(fx, "candlekeep_stale_threshold_seconds{severity=\"critical\"}", "32700");
 }
 
 static void test_runs_and_histogram(void **state)
