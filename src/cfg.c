@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "sched.h"
 #include "err.h"
 #include "kline.h"
 #include "banned.h"
@@ -534,28 +535,14 @@ static int check_percent(char *v, char *why, size_t n)
 
 static int check_cron(char *v, char *why, size_t n)
 {
-	const char *p = v;
-	int fields = 0;
+	struct sched_cron c;
+	struct ck_err e;
 
 	if (!*v)
 		return 0; /* not scheduled */
-	while (*p) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		fields++;
-		for (; *p && *p != ' ' && *p != '\t'; p++) {
-			if (!isdigit((unsigned char)*p) && !strchr("*,/-", *p)) {
-				snprintf(why, n, "cron fields may hold only digits and * , - / "
-					 "(minute hour day month weekday, UTC)");
-				return -1;
-			}
-		}
-	}
-	if (fields != 5) {
-		snprintf(why, n, "a cron schedule has 5 fields (minute hour day month "
-			 "weekday, UTC), not %d", fields);
+	/* The daemon's own parser, so what `config` accepts is what the daemon runs. */
+	if (sched_parse(v, &c, &e)) {
+		snprintf(why, n, "%s", e.msg);
 		return -1;
 	}
 	return 0;
@@ -1195,50 +1182,6 @@ int cfg_load_env(struct cfg *c, char *const *envp, struct ck_err *err)
 
 /* ---- derived values ----------------------------------------------------------- */
 
-/* Expands one cron field into a bit set of [lo, hi]. Returns 0, or -1 if the field
- * is not plain numbers, lists, ranges and steps (the scheduler validates fully). */
-static int cron_field_set(const char *f, size_t flen, int lo, int hi, uint64_t *set)
-{
-	char buf[64];
-	char *item, *save = NULL;
-
-	if (flen >= sizeof(buf))
-		return -1;
-	memcpy(buf, f, flen);
-	buf[flen] = '\0';
-	*set = 0;
-	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		int a = lo, b = hi, step = 1;
-		char *slash = strchr(item, '/'), *end;
-		if (slash) {
-			*slash = '\0';
-			step = (int)strtol(slash + 1, &end, 10);
-			if (*end || step < 1)
-				return -1;
-		}
-		if (strcmp(item, "*")) {
-			char *dash = strchr(item, '-');
-			a = (int)strtol(item, &end, 10);
-			if (end == item)
-				return -1;
-			if (dash) {
-				b = (int)strtol(dash + 1, &end, 10);
-				if (end == dash + 1)
-					return -1;
-			} else {
-				b = slash ? hi : a;
-			}
-			if (*end)
-				return -1;
-		}
-		if (a < lo || b > hi || a > b)
-			return -1;
-		for (int x = a; x <= b; x += step)
-			*set |= UINT64_C(1) << x;
-	}
-	return *set ? 0 : -1;
-}
-
 /* The oldest the newest stored candle gets (seconds since its close) while every run
  * of a 5-field cron sync schedule succeeds (minute and hour fields; day fields
  * ignored). Before the run at s', the newest candle is the one that closed last before
@@ -1247,27 +1190,15 @@ static int cron_field_set(const char *f, size_t flen, int lo, int hi, uint64_t *
  * -1 if the text is not understood. */
 static int cron_max_age_s(const char *cron, int64_t iv, int64_t *age)
 {
-	const char *f[5];
-	size_t fl[5];
+	struct sched_cron sc;
 	uint64_t mins, hours;
-	int n = 0, h, m, first = -1, prev = -1;
+	int h, m, first = -1, prev = -1;
 	int64_t per = iv > 0 && iv < DAY_S ? iv : DAY_S;
-	const char *p = cron;
 
-	while (*p && n < 5) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		f[n] = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		fl[n] = (size_t)(p - f[n]);
-		n++;
-	}
-	if (n != 5 || cron_field_set(f[0], fl[0], 0, 59, &mins) ||
-	    cron_field_set(f[1], fl[1], 0, 23, &hours))
+	if (sched_parse(cron, &sc, NULL))
 		return -1;
+	mins = sc.minute;
+	hours = sc.hour;
 	*age = iv;
 	for (h = 0; h < 24; h++)
 		for (m = 0; m < 60; m++) {
