@@ -365,14 +365,18 @@ static void test_cron(void **state)
 	struct fixture *fx = *state;
 
 	expect_file_error(fx, "[schedule]\nsync = 0 1 * *\n",
-			  "2: [schedule] sync = 0 1 * *: a cron schedule has 5 fields (minute "
-			  "hour day month weekday, UTC), not 4");
+			  "2: [schedule] sync = 0 1 * *: cron schedule '0 1 * *': 4 fields, not 5 (5"
+			  " fields: minute hour day-of-month month day-of-week, UTC)");
 	expect_file_error(fx, "[schedule]\nbackup = 0 2 * * * *\n",
-			  "2: [schedule] backup = 0 2 * * * *: a cron schedule has 5 fields "
-			  "(minute hour day month weekday, UTC), not 6");
+			  "2: [schedule] backup = 0 2 * * * *: cron schedule '0 2 * * * *': more than"
+			  " 5 fields (5 fields: minute hour day-of-month month day-of-week, UTC)");
 	expect_file_error(fx, "[schedule]\nhealth = 0 x * * *\n",
-			  "2: [schedule] health = 0 x * * *: cron fields may hold only digits "
-			  "and * , - / (minute hour day month weekday, UTC)");
+			  "2: [schedule] health = 0 x * * *: cron schedule '0 x * * *': hour field"
+			  " 'x': expected a number, *, a range a-b or a step */n");
+	/* values out of range are caught here, not first when the daemon starts */
+	expect_file_error(fx, "[schedule]\nsync = 61 * * * *\n",
+			  "2: [schedule] sync = 61 * * * *: cron schedule '61 * * * *': minute field"
+			  " '61': value out of range 0-59");
 	assert_int_equal(load_text(fx, "[schedule]\nsync = */15 * * * 1-5\nbackup =\n"), 0);
 	assert_string_equal(fx->c.sched_sync, "*/15 * * * 1-5");
 	assert_string_equal(fx->c.sched_backup, "");
