@@ -25,6 +25,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# A command that stops the test through set -e says which one it was.
+trap 'echo "FAIL: line $LINENO: exit $?: $BASH_COMMAND" >&2' ERR
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }

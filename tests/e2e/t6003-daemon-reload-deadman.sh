@@ -66,7 +66,7 @@ RC=0
 CANDLEKEEP_SCHEDULE_SYNC="61 * * * *" ck -c "$T/ck.ini" daemon --listen 127.0.0.1:0 \
 	>/dev/null 2>"$T/bad3" || RC=$?
 assert_eq "$RC" 2 "exit code with a bad schedule"
-assert_file_match "$T/bad3" "schedule\] sync: cron schedule '61 \* \* \* \*': minute field '61': value out of range 0-59"
+assert_file_match "$T/bad3" "cron schedule '61 \\* \\* \\* \\*': minute field '61': value out of range 0-59"
 RC=0
 ck -c "$T/ck.ini" daemon --bogus >/dev/null 2>"$T/bad4" || RC=$?
 assert_eq "$RC" 2 "exit code with an unknown flag"
