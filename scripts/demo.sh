@@ -54,8 +54,10 @@ $CK export --symbol BTCUSDT --since 2026-03-19 2>/dev/null | head -2
 step "run records (health, metrics and audit derive from these)"
 sqlite3 -header -column "$D/candles.db" "SELECT id, command, status, candles_written AS written, requests, retries, symbols_ok AS ok, symbols_failed AS failed FROM runs"
 
-if $CK health >/dev/null 2>&1 || [ $? -le 2 ]; then
-	step "candlekeep health"
-	$CK health || true
-fi
+step "candlekeep backup: online backup to the hot tier, verified, copied to warm (offsite not configured)"
+$CK backup || true
+step "candlekeep health, judged at the fake exchange's time (--now): monitoring-plugins exit codes"
+$CK health --now 2026-03-19T18:10:00Z || true
+step "candlekeep metrics (a few of the Prometheus series)"
+$CK metrics | grep -E '^candlekeep_(sync_last_success_timestamp_seconds|sync_runs_total|candles_stored\{symbol="BTCUSDT"|candles_missing\{symbol="BTCUSDT"|backup_verified)' | head -12 || true
 step "done: the database is $D/candles.db; the fake exchange's request log is $D/requests.jsonl"
