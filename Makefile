@@ -85,7 +85,11 @@ fuzz: deps
 	@$(MAKE) --no-print-directory B=build/fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" fuzz-bins
 	@for f in $(FUZZ_SRC:fuzz/%.c=%); do mkdir -p build/fuzz/corpus/$$f; \
 		d=; [ -f fuzz/$$f.dict ] && d=-dict=fuzz/$$f.dict; \
-		build/fuzz/$$f $$d -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$f fuzz/corpus/$$f 2>&1 | tail -3 || exit 1; done
+		c=; [ -d fuzz/corpus/$$f ] && c=fuzz/corpus/$$f; \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		build/fuzz/$$f $$d -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$f $$c \
+			>build/fuzz/$$f.log 2>&1 || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+		tail -1 build/fuzz/$$f.log; done
 fuzz-bins: $(FUZZ_SRC:fuzz/%.c=$(B)/%)
 $(B)/fuzz_%: fuzz/fuzz_%.c $(LIBOBJ)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBOBJ) $(LDLIBS)
