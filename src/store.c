@@ -720,7 +720,7 @@ const char *run_status_name(enum run_status s)
 									     : "unknown";
 }
 
-static enum run_status run_status_parse(const char *s)
+enum run_status run_status_parse(const char *s)
 {
 	size_t i;
 	for (i = 0; s && i < sizeof(status_names) / sizeof(status_names[0]); i++)

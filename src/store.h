@@ -109,6 +109,8 @@ int store_state_set(struct store *st, const char *key, const char *value,
 
 enum run_status { RUN_RUNNING, RUN_OK, RUN_PARTIAL, RUN_FAILED, RUN_TIMEOUT };
 const char *run_status_name(enum run_status s);
+/* The status named s ("running", "ok", ...); an unknown name reads as RUN_FAILED. */
+enum run_status run_status_parse(const char *s);
 
 struct run_counts {
 	int64_t candles_written, candles_revised;

@@ -308,19 +308,6 @@ int store_health_all_run_symbols(struct store *st, int64_t min_run_id,
 				 min_run_id, out, n, err);
 }
 
-static enum run_status status_parse(const char *s)
-{
-	if (!strcmp(s, "ok"))
-		return RUN_OK;
-	if (!strcmp(s, "partial"))
-		return RUN_PARTIAL;
-	if (!strcmp(s, "failed"))
-		return RUN_FAILED;
-	if (!strcmp(s, "timeout"))
-		return RUN_TIMEOUT;
-	return RUN_RUNNING;
-}
-
 int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
 			   struct ck_err *err)
 {
@@ -357,7 +344,7 @@ int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t
 		snprintf(r->command, sizeof(r->command), "%s", col_text(s, 1));
 		r->started = sqlite3_column_int64(s, 2);
 		r->ended = sqlite3_column_int64(s, 3);
-		r->status = status_parse(col_text(s, 4));
+		r->status = run_status_parse(col_text(s, 4));
 		r->server_time = (int64_t)sqlite3_column_double(s, 5);
 		snprintf(r->error, sizeof(r->error), "%s", col_text(s, 6));
 	}
