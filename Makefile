@@ -29,7 +29,7 @@ FAKEX_OBJ := $(FAKEX_SRC:tools/fakex/%.c=$(B)/fakex-obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c) $(wildcard tests/fakex/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 
-.PHONY: all deps test test-one demo bench fuzz clean install asan
+.PHONY: all deps deps-test test test-one demo bench fuzz fuzz-bins clean install uninstall release asan
 all: $(B)/candlekeep $(B)/fakex $(UNIT_BIN)
 
 deps:
@@ -109,11 +109,14 @@ DOCDIR  ?= $(PREFIX)/share/doc/candlekeep
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 UNITS   := $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 DOCS    := docs/operations.md docs/runbook.md docs/runbook.pt-BR.md docs/candlekeep.example.ini deploy/crontab.example
-install: $(B)/candlekeep
+# The installed binary is built without the test hooks (FAULTS=), into build/release.
+release:
+	@$(MAKE) --no-print-directory B=build/release FAULTS= build/release/candlekeep
+install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/alertmanager \
 		$(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(B)/candlekeep $(DESTDIR)$(BINDIR)/candlekeep
+	install -m 0755 build/release/candlekeep $(DESTDIR)$(BINDIR)/candlekeep
 	install -m 0644 docs/candlekeep.1 $(DESTDIR)$(MANDIR)/man1/candlekeep.1
 	for u in $(UNITS); do \
 		sed 's#/usr/local/bin/candlekeep#$(BINDIR)/candlekeep#' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
