@@ -4,8 +4,8 @@
  * (RTO), and a verdict per target.
  *
  * Clocks: the audit judges by the exchange's clock. A run record holds local wall-clock
- * times; a sync also records the exchange's time at its start (event
- * "sync_server_time"). A run without one (it failed before reaching the exchange) is
+ * times; a sync also records the exchange's time at its start (runs.server_time).
+ * A run without one (it failed before reaching the exchange) is
  * placed by interpolating between the neighbouring runs that have one (on a host with a
  * synchronised clock this equals the local time; the estimate is flagged). Backup times
  * are the backup module's own clock (its --now in tests).

@@ -61,6 +61,7 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 				     s->error[0] ? s->error : NULL, &rerr))
 			log_error(command, "%s", rerr.msg);
 	}
+	res.counts.server_time = res.server_time;
 	if (store_run_end(ctx->st, run_id, status, exit_code, now_ms(), &res.counts,
 			  res.error[0] ? res.error : (rc ? err.msg : NULL), &rerr)) {
 		fprintf(stderr, "candlekeep %s: %s (what was fetched is stored; this run's record"
@@ -68,16 +69,13 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 		if (!exit_code)
 			exit_code = 1;
 	}
-	/* For health's data-loss guard and the audit's clock: the candle total after the run
-	 * (event candle_count, subject interval), and the exchange's time at its start (event
-	 * sync_server_time, subject run id; the run record holds local times). */
+	/* For health's data-loss guard: the candle total after the run (event candle_count,
+	 * subject interval, detail the run id). */
 	{
 		char rid[24];
 		int64_t total = 0;
 		snprintf(rid, sizeof(rid), "%" PRId64, run_id);
-		if ((res.server_time && store_event_add(ctx->st, now_ms(), "sync_server_time", rid,
-							(double)res.server_time, NULL, &rerr)) ||
-		    store_count(ctx->st, ctx->cfg.interval, &total, &rerr) ||
+		if (store_count(ctx->st, ctx->cfg.interval, &total, &rerr) ||
 		    store_event_add(ctx->st, now_ms(), "candle_count", ctx->cfg.interval,
 				    (double)total, rid, &rerr))
 			log_warn(command, "%s", rerr.msg);

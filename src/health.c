@@ -5,7 +5,7 @@
  * (lock_probe only looks). Clocks: freshness and backup ages are judged by the now_ms
  * the caller passes (the exchange's time in tests); run records and the lock file carry
  * the local wall clock, so the last-run check uses now_ms() for the lock and, for a run,
- * the exchange time it recorded (event "sync_server_time") when there is one.
+ * the exchange time it recorded (runs.server_time) when there is one.
  *
  * Speed: the default mode must answer in under a second on a 1 GB database. Freshness
  * and coverage are index seeks per symbol; gaps are looked for in the last

@@ -42,7 +42,7 @@ static const char *const schema_v1 =
 	" http_5xx INTEGER DEFAULT 0, net_errors INTEGER DEFAULT 0,"
 	" symbols_ok INTEGER DEFAULT 0, symbols_failed INTEGER DEFAULT 0,"
 	" symbols_skipped INTEGER DEFAULT 0, weight_used_max INTEGER DEFAULT 0,"
-	" error TEXT);"
+	" error TEXT, server_time INTEGER);"
 	"CREATE INDEX IF NOT EXISTS runs_by_command ON runs(command, started);"
 	"CREATE TABLE IF NOT EXISTS run_symbols ("
 	" run_id INTEGER NOT NULL REFERENCES runs(id), symbol TEXT NOT NULL,"
@@ -801,7 +801,7 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 		    " candles_written = ?5, candles_revised = ?6, requests = ?7, retries = ?8,"
 		    " http_429 = ?9, http_418 = ?10, http_5xx = ?11, net_errors = ?12,"
 		    " symbols_ok = ?13, symbols_failed = ?14, symbols_skipped = ?15,"
-		    " weight_used_max = ?16, error = ?17 WHERE id = ?1",
+		    " weight_used_max = ?16, error = ?17, server_time = ?18 WHERE id = ?1",
 		    err))
 		return err->code;
 	sqlite3_bind_int64(s, 1, id);
@@ -822,6 +822,8 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 	sqlite3_bind_int64(s, 16, c->weight_used_max);
 	if (error)
 		sqlite3_bind_text(s, 17, error, -1, SQLITE_STATIC);
+	if (c->server_time)
+		sqlite3_bind_int64(s, 18, c->server_time);
 	return store_step_done(st, s, "finish run record in", err);
 }
 
@@ -843,7 +845,7 @@ int store_runs(struct store *st, const char *command, int64_t since_ms, size_t m
 		    "SELECT id, command, started, coalesce(ended, 0), status, coalesce(exit_code, -1),"
 		    " candles_written, candles_revised, requests, retries, http_429, http_418,"
 		    " http_5xx, net_errors, symbols_ok, symbols_failed, symbols_skipped,"
-		    " weight_used_max, coalesce(error, '') FROM runs"
+		    " weight_used_max, coalesce(error, ''), coalesce(server_time, 0) FROM runs"
 		    " WHERE (?1 IS NULL OR command = ?1) AND started >= ?2"
 		    " ORDER BY started DESC, id DESC LIMIT ?3",
 		    err)) {
@@ -875,6 +877,7 @@ int store_runs(struct store *st, const char *command, int64_t since_ms, size_t m
 		r->counts.symbols_skipped = sqlite3_column_int64(s, 16);
 		r->counts.weight_used_max = sqlite3_column_int64(s, 17);
 		snprintf(r->error, sizeof(r->error), "%s", sqlite3_column_text(s, 18));
+		r->counts.server_time = sqlite3_column_int64(s, 19);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

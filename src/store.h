@@ -117,6 +117,8 @@ struct run_counts {
 	int64_t requests, retries, http_429, http_418, http_5xx, net_errors;
 	int64_t symbols_ok, symbols_failed, symbols_skipped;
 	int64_t weight_used_max; /* highest X-MBX-USED-WEIGHT-1M seen */
+	int64_t server_time;     /* the exchange's time at the start of the run, ms; 0 if
+				  * the run never reached it (run records hold local times) */
 };
 
 /* Starts a run record of `command` (status running, pid, start time now_ms); *id out. */

@@ -320,10 +320,7 @@ int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t
 	*n = 0;
 	if (store_prepare(st, &s,
 			  "SELECT r.id, r.command, r.started, coalesce(r.ended, 0), r.status,"
-			  " coalesce(e.value, 0), coalesce(r.error, '') FROM runs r"
-			  " LEFT JOIN (SELECT CAST(subject AS INTEGER) AS rid, max(value) AS value"
-			  "  FROM events WHERE kind = 'sync_server_time' GROUP BY subject) e"
-			  " ON e.rid = r.id"
+			  " coalesce(r.server_time, 0), coalesce(r.error, '') FROM runs r"
 			  " WHERE r.command IN ('sync', 'backfill') ORDER BY r.id",
 			  err))
 		return err->code;
@@ -345,7 +342,7 @@ int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t
 		r->started = sqlite3_column_int64(s, 2);
 		r->ended = sqlite3_column_int64(s, 3);
 		r->status = run_status_parse(col_text(s, 4));
-		r->server_time = (int64_t)sqlite3_column_double(s, 5);
+		r->server_time = sqlite3_column_int64(s, 5);
 		snprintf(r->error, sizeof(r->error), "%s", col_text(s, 6));
 	}
 	if (rc != SQLITE_DONE) {

@@ -64,11 +64,11 @@ struct store_sync_run {
 	char command[16];
 	int64_t started, ended; /* ms, local wall clock; ended 0 if never ended */
 	enum run_status status;
-	int64_t server_time;    /* ms, exchange clock (event "sync_server_time"); 0 unknown */
+	int64_t server_time;    /* ms, exchange clock (runs.server_time); 0 unknown */
 	char error[256];
 };
 
-/* Every sync/backfill run, oldest first, joined with its "sync_server_time" event;
+/* Every sync/backfill run, oldest first, with the exchange time it recorded;
  * *out malloc'd (caller frees). */
 int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
 			   struct ck_err *err);

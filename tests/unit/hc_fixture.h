@@ -1,6 +1,6 @@
 /* hc_fixture.h — a small candlekeep database for the health and audit unit tests:
- * configuration, candles of a few symbols, sync run records with the events a sync
- * writes (sync_server_time, candle_count), and backup rows. Header-only (static). */
+ * configuration, candles of a few symbols, sync run records (with the exchange time)
+ * and the events a sync writes (candle_count), and backup rows. Header-only (static). */
 #ifndef CK_TEST_HC_FIXTURE_H
 #define CK_TEST_HC_FIXTURE_H
 
@@ -80,18 +80,14 @@ static inline int64_t fx_run(struct fx *f, int64_t server, enum run_status statu
 	struct ck_err e = {0, ""};
 	struct run_counts rc;
 	int64_t id, now = now_ms();
-	char rid[24];
 	memset(&rc, 0, sizeof(rc));
+	rc.server_time = server;
 	assert_int_equal(store_run_begin(f->st, "sync", now, &id, &e), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(store_run_symbol(f->st, id, syms[i], newest[i] ? "ok" : "failed", 0, 0,
 						  newest[i], newest[i] ? NULL : "boom", &e), 0);
 	assert_int_equal(store_run_end(f->st, id, status, status == RUN_OK ? 0 : 1, now + 5, &rc,
 				       status == RUN_OK ? NULL : (server ? NULL : "exchange unreachable"), &e), 0);
-	snprintf(rid, sizeof(rid), "%" PRId64, id);
-	if (server)
-		assert_int_equal(store_event_add(f->st, now, "sync_server_time", rid, (double)server,
-						 NULL, &e), 0);
 	return id;
 }
 
