@@ -28,9 +28,22 @@ FAKEX_SRC := $(wildcard tools/fakex/*.c)
 FAKEX_OBJ := $(FAKEX_SRC:tools/fakex/%.c=$(B)/fakex-obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c) $(wildcard tests/fakex/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
+# The recorded Binance data (testdata/binance, zstd-compressed, provenance in SOURCES.md),
+# decompressed once into build/testdata for fakex, the tests and the demo.
+TESTDATA_ZST := $(wildcard testdata/binance/*.zst testdata/binance/spot/*.zst)
+TESTDATA := $(TESTDATA_ZST:testdata/%.zst=build/testdata/%)
 
-.PHONY: all deps deps-test test test-one demo bench fuzz fuzz-bins clean install uninstall release asan
-all: $(B)/candlekeep $(B)/fakex $(UNIT_BIN)
+.PHONY: all deps deps-test test test-one demo bench fuzz fuzz-bins clean install uninstall release asan testdata check-paths
+all: $(B)/candlekeep $(B)/fakex $(UNIT_BIN) testdata
+
+testdata: $(TESTDATA)
+build/testdata/%: testdata/%.zst
+	@mkdir -p $(@D)
+	@zstd -dqf -o $@.tmp $< && mv -f $@.tmp $@
+
+# Every tracked file stays inside the repository (no path of a developer's machine).
+check-paths:
+	@sh scripts/check-paths.sh
 
 deps:
 	@sh scripts/deps.sh build

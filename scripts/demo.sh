@@ -6,8 +6,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 B="$top/build"
 D="$B/demo"
-DATA="$top/../shared/data/binance"
-[ -d "$DATA" ] || { echo "demo: the recorded data is not at $DATA" >&2; exit 1; }
+DATA="$top/build/testdata/binance"
+[ -d "$DATA" ] || { echo "demo: the recorded data is not at $DATA (make testdata decompresses it from testdata/binance)" >&2; exit 1; }
 rm -rf "$D"
 mkdir -p "$D"
 NOW=1773856800000 # 2026-03-18 18:00 UTC; the recorded files end a day later

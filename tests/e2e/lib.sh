@@ -7,7 +7,7 @@ set -euo pipefail
 : "${CK_TOP:?run through tests/run.sh or set CK_TOP}"
 CK="$CK_BUILD/candlekeep"
 FAKEX="$CK_BUILD/fakex"
-DATA="$CK_TOP/../shared/data/binance"
+DATA="$CK_TOP/build/testdata/binance" # testdata/binance, decompressed by make
 T=$(mktemp -d "${TMPDIR:-/tmp}/ck-e2e.XXXXXX")
 DB="$T/candles.db"
 FAKEX_PID=

@@ -4,7 +4,7 @@
  * control endpoints and the request log. Bounded waits only.
  *
  * Environment: CK_BUILD (build dir holding fakex), CK_TOP (repo root; data is at
- * $CK_TOP/../shared/data/binance). */
+ * $CK_TOP/build/testdata/binance, decompressed from testdata/binance by make). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -392,7 +392,7 @@ static int group_setup(void **state)
 	(void)state;
 	const char *b = getenv("CK_BUILD"), *t = getenv("CK_TOP");
 	snprintf(g_build, sizeof(g_build), "%s", b ? b : "build");
-	snprintf(g_data, sizeof(g_data), "%s/../shared/data/binance", t ? t : ".");
+	snprintf(g_data, sizeof(g_data), "%s/build/testdata/binance", t ? t : ".");
 	curl_global_init(CURL_GLOBAL_ALL);
 	char now[32];
 	snprintf(now, sizeof(now), "%lld", NOW0);

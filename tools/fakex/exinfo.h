@@ -1,5 +1,5 @@
 /* exinfo.h — the GET /fapi/v1/exchangeInfo body, shaped like the recorded real one
- * (../shared/data/binance/exchangeInfo-fapi.json) but listing only the symbols
+ * (testdata/binance/exchangeInfo-fapi.json.zst) but listing only the symbols
  * fakex serves that are listed by `now` and not removed. */
 #ifndef FAKEX_EXINFO_H
 #define FAKEX_EXINFO_H
