@@ -76,11 +76,11 @@ asan:
 test: deps-test
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
-	@sh tests/run.sh build build/asan
+	@bash tests/run.sh build build/asan
 
 # One build dir only, for quick iteration: make test-one [B=build]
 test-one: all
-	@sh tests/run.sh $(B)
+	@bash tests/run.sh $(B)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -41,7 +41,19 @@ for i in $(seq 1 "$ITER"); do
 	(exec env CANDLEKEEP_HTTP_RETRY_NET_BASE_MS=50 "$CK" --db "$DB" --base-url "$FAKEX_URL" -q \
 		"${args[@]}" "${cmd[@]}" >/dev/null 2>&1) &
 	pid=$!
-	delay=$(( (RANDOM * 32768 + RANDOM) % span ))
+	# Two kills in three land after the run's first stored page (polled, bounded), so that
+	# a loaded machine that starts runs slowly still kills them mid-way; the third lands
+	# anywhere in the run, start-up included.
+	if [ $((i % 3)) != 0 ]; then
+		for _ in $(seq 1 400); do
+			[ "$(sql 'select count(*) from candles' 2>/dev/null || echo 0)" -gt "${c0:-0}" ] && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.025
+		done
+		delay=$(( (RANDOM * 32768 + RANDOM) % (span / 2) ))
+	else
+		delay=$(( (RANDOM * 32768 + RANDOM) % span ))
+	fi
 	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 	if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
 	wait "$pid" 2>/dev/null || true

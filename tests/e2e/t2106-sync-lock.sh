@@ -16,7 +16,6 @@ for i in $(seq 1 100); do
 	sleep 0.05
 done
 [ "$(fakex_requests '/fapi/v1/klines')" -ge 1 ] || fail "the first run did not start"
-t0=$(date +%s%3N)
 # Pointed at a second fakex: the run that does not get the lock must send it nothing.
 main_url=$FAKEX_URL
 "$FAKEX" --port 0 --port-file "$T/fx2.port" --request-log "$T/requests2.jsonl" --data "$DATA" --now "$now" >/dev/null 2>&1 &
@@ -24,9 +23,10 @@ _pids+=($!)
 for i in $(seq 1 100); do [ -s "$T/fx2.port" ] && break; sleep 0.05; done
 FAKEX_URL="http://127.0.0.1:$(cat "$T/fx2.port")"
 ck_rc "${args[@]}" sync >"$T/out2" 2>"$T/err2"
-took=$(( $(date +%s%3N) - t0 ))
 assert_eq "$RC" 75 "second run's exit code"
-[ "$took" -lt 2000 ] || fail "the second run took ${took} ms to give up"
+# It gave up at once: the holder (minutes of 300 ms pages) has not finished (no clock
+# is compared: a loaded machine must not fail this).
+kill -0 "$holder" 2>/dev/null || fail "the holder ended before the second run gave up: it waited for the lock"
 assert_file_match "$T/err2" "pid $holder"
 assert_eq "$(wc -l <"$T/err2" | tr -d ' ')" 1 "one line on stderr"
 assert_eq "$(grep -c fapi "$T/requests2.jsonl" 2>/dev/null || true)" 0 "requests sent by the run that did not get the lock"
