@@ -572,7 +572,9 @@ static void outbox_state(const struct cfg *c, const struct store_alert *a,
 	if (owed(c, a, o, now))
 		snprintf(o->state, sizeof(o->state), "%s", o->attempts ? "retrying" : "pending");
 	else if (!strcmp(o->state, "pending") || !strcmp(o->state, "retrying"))
-		snprintf(o->state, sizeof(o->state), "%s", o->last_sent ? "sent" : "cancelled");
+		/* a trigger never delivered, and the alert resolved: no longer owed */
+		snprintf(o->state, sizeof(o->state), "%s",
+			 strcmp(a->state, "firing") && !o->delivered[0] ? "cancelled" : "sent");
 }
 
 /* Records alert a as firing and makes each configured channel's outbox row say what it
