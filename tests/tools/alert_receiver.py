@@ -112,6 +112,10 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 self.send("250 localhost")
             elif cmd == "AUTH":
                 log({"kind": "smtp_auth", "line": line[:10]})
+                if len(line.split()) < 3:  # no initial response: ask for it
+                    self.send("334 ")
+                    if not self.rfile.readline():
+                        return
                 self.send("235 2.7.0 Authentication successful")
             elif cmd == "MAIL":
                 sender, rcpts = line[10:].strip(), []
