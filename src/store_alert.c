@@ -91,8 +91,11 @@ int store_alert_list(struct store *st, struct store_alert **out, size_t *n, stru
 
 	*out = NULL;
 	*n = 0;
+	/* Without detail: metrics reads this list read-only, possibly from a database an
+	 * older version wrote (schema 1, no detail column) that nothing has migrated yet. */
 	if (store_prepare(st, &s,
-		    "SELECT " ALERT_COLS " FROM alerts ORDER BY state != 'firing', key", err))
+		    "SELECT key, severity, state, coalesce(summary, ''), first_at, last_sent, sends,"
+		    " failures, '' FROM alerts ORDER BY state != 'firing', key", err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (len == cap) {

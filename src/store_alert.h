@@ -46,7 +46,8 @@ int store_alert_get(struct store *st, const char *key, struct store_alert *out,
 		    struct ck_err *err);
 /* Inserts or replaces the row of a->key. */
 int store_alert_put(struct store *st, const struct store_alert *a, struct ck_err *err);
-/* Every row, firing first, then by key; *out malloc'd (caller frees). */
+/* Every row, firing first, then by key, without detail (""); *out malloc'd (caller
+ * frees). Works on a schema-1 database too. */
 int store_alert_list(struct store *st, struct store_alert **out, size_t *n,
 		     struct ck_err *err);
 
