@@ -2,14 +2,19 @@
  * Events API v2, e-mail over SMTP, each through its own libcurl easy transfer.
  *
  * Invariants:
- * - One condition (key) is delivered once when it starts firing, again only when
- *   [alert] repeat has passed since the last accepted delivery (never, with repeat 0)
- *   or when it escalates from warning to critical, and a resolve is sent once when it
- *   clears. The state lives in the alerts table so cron runs and the daemon agree.
- * - A channel gets at most ALERT_ATTEMPTS attempts, all within [alert] timeout_ms
- *   together; channels are tried one after another, so one alert costs at most
- *   (channels x timeout_ms). A failure is logged, recorded as an alert_failed event and
- *   counted in the alert's row; it is returned but never fatal to the caller.
+ * - Per (condition key, channel), from the alerts and alert_outbox rows (see "the
+ *   outbox" below): a trigger once when it starts firing, an update when its severity
+ *   changes (either way), a repeat when [alert] repeat has passed since that channel's
+ *   last accepted delivery (never, with repeat 0), a resolve once when it clears and
+ *   only if that channel accepted the trigger. State is committed before anything is
+ *   sent; what is owed is derived from it, so a crash or a concurrent process never
+ *   loses or doubles a delivery (beyond one resend after a crash between a receiver's
+ *   2xx and our commit).
+ * - One delivery makes at most ALERT_ATTEMPTS attempts, all within [alert] timeout_ms
+ *   together; channels are tried one after another. A delivery that still fails is
+ *   logged, recorded as an alert_failed event, counted, and stays owed with back-off
+ *   ([alert] retry_ms doubling up to retry_max_ms); it is returned but never fatal to
+ *   the caller.
  * - Secrets: the webhook URL, the routing key and the SMTP password go only into
  *   libcurl. Messages and logs name the channel and the cause (HTTP status or libcurl's
  *   generic error text), never a URL or a key. */
