@@ -2,14 +2,19 @@
  * Events API v2, e-mail over SMTP, each through its own libcurl easy transfer.
  *
  * Invariants:
- * - One condition (key) is delivered once when it starts firing, again only when
- *   [alert] repeat has passed since the last accepted delivery (never, with repeat 0)
- *   or when it escalates from warning to critical, and a resolve is sent once when it
- *   clears. The state lives in the alerts table so cron runs and the daemon agree.
- * - A channel gets at most ALERT_ATTEMPTS attempts, all within [alert] timeout_ms
- *   together; channels are tried one after another, so one alert costs at most
- *   (channels x timeout_ms). A failure is logged, recorded as an alert_failed event and
- *   counted in the alert's row; it is returned but never fatal to the caller.
+ * - Per (condition key, channel), from the alerts and alert_outbox rows (see "the
+ *   outbox" below): a trigger once when it starts firing, an update when its severity
+ *   changes (either way), a repeat when [alert] repeat has passed since that channel's
+ *   last accepted delivery (never, with repeat 0), a resolve once when it clears and
+ *   only if that channel accepted the trigger. State is committed before anything is
+ *   sent; what is owed is derived from it, so a crash or a concurrent process never
+ *   loses or doubles a delivery (beyond one resend after a crash between a receiver's
+ *   2xx and our commit).
+ * - One delivery makes at most ALERT_ATTEMPTS attempts, all within [alert] timeout_ms
+ *   together; channels are tried one after another. A delivery that still fails is
+ *   logged, recorded as an alert_failed event, counted, and stays owed with back-off
+ *   ([alert] retry_ms doubling up to retry_max_ms); it is returned but never fatal to
+ *   the caller.
  * - Secrets: the webhook URL, the routing key and the SMTP password go only into
  *   libcurl. Messages and logs name the channel and the cause (HTTP status or libcurl's
  *   generic error text), never a URL or a key. */
@@ -25,6 +30,8 @@
 #include <jansson.h>
 
 #include "alert.h"
+#include "fault.h"
+#include "health.h"
 #include "log.h"
 #include "store.h"
 #include "store_alert.h"
@@ -41,6 +48,8 @@ struct alert_msg {
 	const char *severity;  /* "critical", "warning" */
 	int resolve;           /* 1 = the condition cleared */
 	int repeat;            /* 1 = still firing, sent again after [alert] repeat */
+	int update;            /* 1 = still firing, its severity changed (from `was`) */
+	const char *was;       /* the severity the channel was last told (update) */
 	const char *summary;
 	const char *detail;    /* may be NULL */
 	int64_t first_at;      /* ms, when it started firing */
@@ -168,7 +177,8 @@ static int slack_send(const struct cfg *c, const struct alert_msg *m, char *why,
 			 strcmp(m->severity, "critical") ? ":warning:" : ":rotating_light:",
 			 strcmp(m->severity, "critical") ? "WARNING" : "CRITICAL", m->host, m->summary,
 			 m->detail ? "\n```" : "", m->detail ? m->detail : "", m->detail ? "```" : "",
-			 m->key, m->repeat ? ", still firing since " : "", m->repeat ? since : "");
+			 m->key, m->repeat ? ", still firing since " : m->update ? ", was " : "",
+			 m->repeat ? since : m->update ? m->was : "");
 	if (!(o = json_pack("{s:s}", "text", text)) || !(body = json_dumps(o, JSON_COMPACT))) {
 		json_decref(o);
 		snprintf(why, size, "cannot build the message (out of memory)");
@@ -261,6 +271,35 @@ static void body_append(char *buf, size_t size, size_t *len, const char *text)
 	buf[*len] = 0;
 }
 
+static int smtp_tls_required(const struct cfg *c)
+{
+	return !c->smtp_tls || strcmp(c->smtp_tls, "none");
+}
+
+/* A TLS failure, in words that name the server (host:port only: the URL may carry a
+ * login) and the setting to change. */
+static void smtp_tls_why(const struct cfg *c, CURLcode cc, char *why, size_t size)
+{
+	char server[300] = "the mail server";
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, c->smtp_url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		snprintf(server, sizeof(server), "%s:%s", host, port);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	if (cc == CURLE_USE_SSL_FAILED)
+		snprintf(why, size, "%s offers no STARTTLS: the login and the alert are not sent in "
+			 "clear (use smtps:// or a server with STARTTLS, or set [alert] smtp_tls = "
+			 "none to allow plain SMTP)", server);
+	else
+		snprintf(why, size, "%s: its TLS certificate is not trusted (%s; set [alert] "
+			 "smtp_ca_file to the CA that signed it)", server, curl_easy_strerror(cc));
+}
+
 static int email_send(const struct cfg *c, const struct alert_msg *m, char *why, size_t size)
 {
 	char msg[8192], line[1536], from[256], subject[512], date[64], since[32];
@@ -323,7 +362,8 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 	snprintf(line, sizeof(line),
 		 "%s\n\nalert:    %s\nstatus:   %s\nseverity: %s\nhost:     %s\ndatabase: %s\n"
 		 "since:    %s\n",
-		 m->summary, m->key, m->resolve ? "resolved" : m->repeat ? "still firing" : "firing",
+		 m->summary, m->key, m->resolve ? "resolved" : m->repeat ? "still firing" :
+		 m->update ? "severity changed" : "firing",
 		 m->severity, m->host, c->db ? c->db : "", since);
 	body_append(msg, sizeof(msg), &len, line);
 	if (m->detail && !m->resolve) {
@@ -354,8 +394,13 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 			curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 			curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left);
 			curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
-			/* STARTTLS when the server offers it; smtps:// is TLS from the start. */
-			curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+			/* smtps:// is TLS from the start; on smtp:// STARTTLS is required (the
+			 * login and the alert never go in clear) unless smtp_tls = none, which
+			 * still uses it when offered. */
+			curl_easy_setopt(e, CURLOPT_USE_SSL, (long)(smtp_tls_required(c) ?
+							CURLUSESSL_ALL : CURLUSESSL_TRY));
+			if (set(c->smtp_ca_file))
+				curl_easy_setopt(e, CURLOPT_CAINFO, c->smtp_ca_file);
 			curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
 			curl_easy_setopt(e, CURLOPT_MAIL_RCPT, rcpt);
 			if (set(c->smtp_user)) {
@@ -369,6 +414,10 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 			if (cc == CURLE_OK)
 				break;
 			snprintf(why, size, "%s (attempt %d)", curl_easy_strerror(cc), attempt);
+			if (cc == CURLE_USE_SSL_FAILED || cc == CURLE_PEER_FAILED_VERIFICATION) {
+				smtp_tls_why(c, cc, why, size);
+				break; /* the server will not change its mind within this delivery */
+			}
 			if (cc == CURLE_LOGIN_DENIED || cc == CURLE_SEND_FAIL_REWIND ||
 			    cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
 				break;
@@ -402,6 +451,20 @@ static int any_channel(const struct cfg *c)
 	return 0;
 }
 
+static const struct channel *channel_find(const struct cfg *c, const char *name)
+{
+	size_t i;
+	for (i = 0; i < NCHANNELS; i++)
+		if (!strcmp(channel_table[i].name, name))
+			return channel_table[i].configured(c) ? &channel_table[i] : NULL;
+	return NULL;
+}
+
+int alert_configured(const struct cfg *c)
+{
+	return any_channel(c);
+}
+
 static void msg_init(struct alert_msg *m, const char *key)
 {
 	memset(m, 0, sizeof(*m));
@@ -415,45 +478,41 @@ static void msg_init(struct alert_msg *m, const char *key)
 	snprintf(m->dedup_key, sizeof(m->dedup_key), "candlekeep/%s/%s", m->host, key);
 }
 
-/* Delivers m on every configured channel; records an event per channel. Returns the
- * number of channels that failed; *ok counts the ones that accepted. */
-static int deliver(struct store *st, const struct cfg *c, const struct alert_msg *m, int *ok,
-		   char *first_fail, size_t size)
+static const char *msg_action(const struct alert_msg *m)
 {
-	size_t i;
-	int failed = 0;
+	return m->resolve ? "resolve" : m->update ? "update" : m->repeat ? "repeat" : "trigger";
+}
 
-	*ok = 0;
-	for (i = 0; i < NCHANNELS; i++) {
-		const struct channel *ch = &channel_table[i];
-		char why[256] = "";
-		struct ck_err e2 = {0, ""};
-		const char *what = m->resolve ? "resolve" : m->repeat ? "repeat" : "trigger";
+/* Sends m on channel ch; logs the outcome and records an alert_sent / alert_failed
+ * event (st may be NULL). Returns 0 if the channel accepted it, else -1 with why. */
+static int send_one(struct store *st, const struct cfg *c, const struct channel *ch,
+		    const struct alert_msg *m, char *why, size_t size)
+{
+	struct ck_err e2 = {0, ""};
+	const char *what = msg_action(m);
 
-		if (!ch->configured(c))
-			continue;
-		if (ch->send(c, m, why, sizeof(why)) == 0) {
-			(*ok)++;
-			log_kv(LOG_INFO, "alert",
-			       ((const char *[]){"key", m->key, "channel", ch->name, "action", what, NULL}),
-			       "alert delivered");
-			if (st && store_event_add(st, m->at, "alert_sent", ch->name, 1, m->key, &e2))
-				log_warn("alert", "cannot record the delivery: %s", e2.msg);
-		} else {
-			char detail[256];
-			failed++;
-			log_kv(LOG_ERROR, "alert",
-			       ((const char *[]){"key", m->key, "channel", ch->name, "action", what,
-						 "error", why, NULL}),
-			       "alert delivery failed (check the [alert] settings of this channel)");
-			if (!*first_fail)
-				snprintf(first_fail, size, "%s: %s", ch->name, why);
-			snprintf(detail, sizeof(detail), "%s: %s", m->key, why);
-			if (st && store_event_add(st, m->at, "alert_failed", ch->name, 1, detail, &e2))
-				log_warn("alert", "cannot record the failed delivery: %s", e2.msg);
-		}
+	*why = 0;
+	if (ch->send(c, m, why, size) == 0) {
+		log_kv(LOG_INFO, "alert",
+		       ((const char *[]){"key", m->key, "channel", ch->name, "action", what, NULL}),
+		       "alert delivered");
+		if (st && store_event_add(st, m->at, "alert_sent", ch->name, 1, m->key, &e2))
+			log_warn("alert", "cannot record the delivery: %s", e2.msg);
+		return 0;
 	}
-	return failed;
+	{
+		char detail[256];
+		if (!*why)
+			snprintf(why, size, "failed");
+		log_kv(LOG_ERROR, "alert",
+		       ((const char *[]){"key", m->key, "channel", ch->name, "action", what,
+					 "error", why, NULL}),
+		       "alert delivery failed (check the [alert] settings of this channel)");
+		snprintf(detail, sizeof(detail), "%s: %s", m->key, why);
+		if (st && store_event_add(st, m->at, "alert_failed", ch->name, 1, detail, &e2))
+			log_warn("alert", "cannot record the failed delivery: %s", e2.msg);
+	}
+	return -1;
 }
 
 static const char *severity_name(enum alert_severity s)
@@ -461,58 +520,387 @@ static const char *severity_name(enum alert_severity s)
 	return s == ALERT_CRITICAL ? "critical" : "warning";
 }
 
-int alert_raise(struct store *st, const struct cfg *c, const struct alert *a, struct ck_err *err)
-{
-	struct store_alert row, prev;
-	struct alert_msg m;
-	struct ck_err e2 = {0, ""};
-	char first_fail[300] = "";
-	int have = 0, firing, failed, ok;
+/* ---- the outbox ----
+ * What a channel is owed follows from two rows: the alert's (firing or resolved, its
+ * severity) and the channel's outbox row (the severity of the trigger it accepted in
+ * this episode, when it last accepted one). Deriving it, rather than queueing messages,
+ * makes every race and crash come out right: a resolve is owed only where a trigger
+ * was accepted; a trigger still owed when the alert resolves is simply no longer owed;
+ * a delivery that was claimed by a process that died is owed again once its lease
+ * ends. */
 
-	if (!a || !a->key || !*a->key)
-		return ck_err_set(err, CK_EUSAGE, "alert: no condition key");
-	if (!any_channel(c))
+/* The delivery channel row o is owed for alert a at now: "trigger", "update" (the
+ * severity changed since the channel's trigger), "repeat", "resolve", or NULL. */
+static const char *owed(const struct cfg *c, const struct store_alert *a,
+			const struct store_outbox *o, int64_t now)
+{
+	if (strcmp(a->state, "firing"))
+		return o->delivered[0] ? "resolve" : NULL;
+	if (!o->delivered[0])
+		return "trigger";
+	if (strcmp(o->delivered, a->severity))
+		return "update";
+	if (c->alert_repeat_s > 0 && now - o->last_sent >= c->alert_repeat_s * 1000)
+		return "repeat";
+	return NULL;
+}
+
+/* Pause before attempt attempts+1 of a failed delivery: retry_ms doubling, at most
+ * retry_max_ms. */
+static int64_t backoff_ms(const struct cfg *c, int64_t attempts)
+{
+	int64_t d = c->alert_retry_ms > 0 ? c->alert_retry_ms : 1;
+	int64_t i;
+	for (i = 1; i < attempts && d < c->alert_retry_max_ms; i++)
+		d *= 2;
+	return d < c->alert_retry_max_ms ? d : c->alert_retry_max_ms;
+}
+
+/* How long a claimed delivery belongs to the process that claimed it: one delivery
+ * is bounded by [alert] timeout_ms; the margin covers the database writes around it. */
+static int64_t lease_ms(const struct cfg *c)
+{
+	return 2 * c->alert_timeout_ms + 5000;
+}
+
+static void outbox_init(struct store_outbox *o, const char *key, const char *channel)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->key, sizeof(o->key), "%s", key);
+	snprintf(o->channel, sizeof(o->channel), "%s", channel);
+	snprintf(o->state, sizeof(o->state), "pending");
+}
+
+static void outbox_state(const struct cfg *c, const struct store_alert *a,
+			 struct store_outbox *o, int64_t now)
+{
+	if (owed(c, a, o, now))
+		snprintf(o->state, sizeof(o->state), "%s", o->attempts ? "retrying" : "pending");
+	else if (!strcmp(o->state, "pending") || !strcmp(o->state, "retrying"))
+		/* a trigger never delivered, and the alert resolved: no longer owed */
+		snprintf(o->state, sizeof(o->state), "%s",
+			 strcmp(a->state, "firing") && !o->delivered[0] ? "cancelled" : "sent");
+}
+
+/* Records alert a as firing and makes each configured channel's outbox row say what it
+ * is owed; one transaction. Nothing is sent here. */
+static int queue_raise(struct store *st, const struct cfg *c, const struct alert *a,
+		       int64_t now, struct ck_err *err)
+{
+	struct store_alert *row = calloc(1, sizeof(*row));
+	struct store_outbox o;
+	int firing, changed, rc;
+	size_t i;
+
+	if (!row)
+		return ck_err_set(err, CK_ENOMEM, "alert %s: out of memory", a->key);
+	if ((rc = store_tx_begin(st, err)))
+		goto out;
+	rc = store_alert_get(st, a->key, row, err);
+	if (rc && rc != CK_ENOTFOUND)
+		goto fail;
+	firing = !rc && !strcmp(row->state, "firing");
+	changed = firing && strcmp(row->severity, severity_name(a->severity));
+	if (rc) {
+		memset(row, 0, sizeof(*row));
+		snprintf(row->key, sizeof(row->key), "%s", a->key);
+	}
+	snprintf(row->severity, sizeof(row->severity), "%s", severity_name(a->severity));
+	snprintf(row->state, sizeof(row->state), "firing");
+	snprintf(row->summary, sizeof(row->summary), "%s", a->summary ? a->summary : a->key);
+	snprintf(row->detail, sizeof(row->detail), "%s", a->detail ? a->detail : "");
+	if (!firing)
+		row->first_at = now;
+	if ((rc = store_alert_put(st, row, err)))
+		goto fail;
+	for (i = 0; i < NCHANNELS; i++) {
+		const struct channel *ch = &channel_table[i];
+		if (!ch->configured(c))
+			continue;
+		rc = store_outbox_get(st, a->key, ch->name, &o, err);
+		if (rc == CK_ENOTFOUND)
+			outbox_init(&o, a->key, ch->name);
+		else if (rc)
+			goto fail;
+		if (!firing || changed) {
+			/* a new episode or a new severity goes out at once, not after the
+			 * back-off of an older delivery */
+			o.attempts = 0;
+			o.next_at = 0;
+		}
+		outbox_state(c, row, &o, now);
+		if ((rc = store_outbox_put(st, &o, err)))
+			goto fail;
+	}
+	rc = store_tx_commit(st, err);
+	goto out;
+fail:
+	store_tx_rollback(st);
+out:
+	free(row);
+	return rc;
+}
+
+/* Records key as resolved (if it was firing); channels that accepted its trigger are
+ * now owed a resolve, the others nothing. One transaction; nothing is sent here. */
+static int queue_resolve(struct store *st, const struct cfg *c, const char *key,
+			 const char *summary, int64_t now, struct ck_err *err)
+{
+	struct store_alert *row = calloc(1, sizeof(*row));
+	struct store_outbox o;
+	int rc;
+	size_t i;
+
+	if (!row)
+		return ck_err_set(err, CK_ENOMEM, "alert %s: out of memory", key);
+	if ((rc = store_tx_begin(st, err)))
+		goto out;
+	rc = store_alert_get(st, key, row, err);
+	if (rc == CK_ENOTFOUND || (!rc && strcmp(row->state, "firing"))) {
+		rc = store_tx_commit(st, err); /* nothing was firing */
+		goto out;
+	}
+	if (rc)
+		goto fail;
+	snprintf(row->state, sizeof(row->state), "resolved");
+	if (summary && *summary)
+		snprintf(row->summary, sizeof(row->summary), "%s", summary);
+	if ((rc = store_alert_put(st, row, err)))
+		goto fail;
+	for (i = 0; i < NCHANNELS; i++) {
+		rc = store_outbox_get(st, key, channel_table[i].name, &o, err);
+		if (rc == CK_ENOTFOUND)
+			continue;
+		if (rc)
+			goto fail;
+		o.attempts = 0;
+		o.next_at = 0;
+		outbox_state(c, row, &o, now);
+		if ((rc = store_outbox_put(st, &o, err)))
+			goto fail;
+	}
+	rc = store_tx_commit(st, err);
+	goto out;
+fail:
+	store_tx_rollback(st);
+out:
+	free(row);
+	return rc;
+}
+
+/* A delivery claimed for this process. */
+struct job {
+	struct store_alert a;
+	char channel[16];
+	char action[16];
+	char was[16];          /* the severity the channel had (update) */
+};
+
+/* Claims every due delivery in one transaction: *jobs malloc'd (caller frees).
+ * *next_due: the earliest time a delivery not due now becomes due (0 = none known). */
+static int claim_due(struct store *st, const struct cfg *c, int64_t now, struct job **jobs,
+		     size_t *njobs, int64_t *next_due, struct ck_err *err)
+{
+	struct store_outbox *rows = NULL;
+	struct store_alert *a = calloc(1, sizeof(*a));
+	struct job *v = NULL;
+	size_t n = 0, i, len = 0;
+	int rc;
+
+	*jobs = NULL;
+	*njobs = 0;
+	if (!a)
+		return ck_err_set(err, CK_ENOMEM, "alert outbox: out of memory");
+	if ((rc = store_tx_begin(st, err)))
+		goto out;
+	if ((rc = store_outbox_live(st, &rows, &n, err)))
+		goto fail;
+	if (n && !(v = calloc(n, sizeof(*v)))) {
+		rc = ck_err_set(err, CK_ENOMEM, "alert outbox: out of memory");
+		goto fail;
+	}
+	a->key[0] = 0;
+	for (i = 0; i < n; i++) {
+		struct store_outbox *o = &rows[i];
+		const char *what;
+		int64_t at;
+
+		if (!channel_find(c, o->channel))
+			continue; /* no longer configured: nothing can be sent to it */
+		if (strcmp(a->key, o->key) && (rc = store_alert_get(st, o->key, a, err))) {
+			if (rc != CK_ENOTFOUND)
+				goto fail;
+			a->key[0] = 0;
+			continue;
+		}
+		if (!(what = owed(c, a, o, now))) {
+			if (!strcmp(a->state, "firing") && c->alert_repeat_s > 0 && o->last_sent) {
+				at = o->last_sent + c->alert_repeat_s * 1000;
+				if (!*next_due || at < *next_due)
+					*next_due = at;
+			}
+			continue;
+		}
+		at = o->next_at > o->claimed_until ? o->next_at : o->claimed_until;
+		if (at > now) {
+			if (!*next_due || at < *next_due)
+				*next_due = at;
+			continue;
+		}
+		o->claimed_until = now + lease_ms(c);
+		o->claimed_by = (int64_t)getpid();
+		if ((rc = store_outbox_put(st, o, err)))
+			goto fail;
+		v[len].a = *a;
+		snprintf(v[len].channel, sizeof(v[len].channel), "%s", o->channel);
+		snprintf(v[len].action, sizeof(v[len].action), "%s", what);
+		snprintf(v[len].was, sizeof(v[len].was), "%s", o->delivered);
+		len++;
+	}
+	if ((rc = store_tx_commit(st, err)))
+		goto out;
+	*jobs = v;
+	*njobs = len;
+	v = NULL;
+	goto out;
+fail:
+	store_tx_rollback(st);
+out:
+	free(v);
+	free(rows);
+	free(a);
+	return rc;
+}
+
+/* Records the outcome of job j (ok, or why it failed) in its outbox and alert rows. */
+static int complete(struct store *st, const struct cfg *c, const struct job *j, int ok,
+		    const char *why, struct ck_err *err)
+{
+	struct store_alert *a = calloc(1, sizeof(*a));
+	struct store_outbox o;
+	int64_t now = now_ms();
+	int rc;
+
+	if (!a)
+		return ck_err_set(err, CK_ENOMEM, "alert outbox: out of memory");
+	if ((rc = store_tx_begin(st, err)))
+		goto out;
+	if ((rc = store_alert_get(st, j->a.key, a, err)) ||
+	    (rc = store_outbox_get(st, j->a.key, j->channel, &o, err)))
+		goto fail;
+	if (ok) {
+		snprintf(o.delivered, sizeof(o.delivered), "%s",
+			 strcmp(j->action, "resolve") ? j->a.severity : "");
+		o.last_sent = now;
+		o.attempts = 0;
+		o.next_at = 0;
+		o.sends++;
+		o.error[0] = 0;
+		a->last_sent = now;
+		a->sends++;
+		snprintf(o.state, sizeof(o.state), "sent");
+	} else {
+		o.attempts++;
+		o.next_at = now + backoff_ms(c, o.attempts);
+		o.failures++;
+		snprintf(o.error, sizeof(o.error), "%s", why);
+		a->failures++;
+		snprintf(o.state, sizeof(o.state), "retrying");
+	}
+	o.claimed_until = 0;
+	o.claimed_by = 0;
+	/* the alert may have changed while this was sent: say what is owed now */
+	outbox_state(c, a, &o, now);
+	if ((rc = store_outbox_put(st, &o, err)) || (rc = store_alert_put(st, a, err)))
+		goto fail;
+	rc = store_tx_commit(st, err);
+	goto out;
+fail:
+	store_tx_rollback(st);
+out:
+	free(a);
+	return rc;
+}
+
+int alert_flush(struct store *st, const struct cfg *c, int64_t *next_due, struct ck_err *err)
+{
+	struct job *jobs = NULL;
+	size_t n = 0, i;
+	int64_t due = 0;
+	int failed = 0, rc;
+	char first_fail[300] = "";
+
+	if (next_due)
+		*next_due = 0;
+	if (!st || !any_channel(c))
 		return 0;
+	if ((rc = claim_due(st, c, now_ms(), &jobs, &n, &due, err)))
+		return rc;
+	for (i = 0; i < n; i++) {
+		const struct job *j = &jobs[i];
+		const struct channel *ch = channel_find(c, j->channel);
+		struct ck_err e2 = {0, ""};
+		struct alert_msg m;
+		char why[256] = "";
+		int ok;
+
+		msg_init(&m, j->a.key);
+		m.severity = j->a.severity;
+		m.summary = j->a.summary;
+		m.detail = j->a.detail[0] ? j->a.detail : NULL;
+		m.first_at = j->a.first_at;
+		m.resolve = !strcmp(j->action, "resolve");
+		m.repeat = !strcmp(j->action, "repeat");
+		m.update = !strcmp(j->action, "update");
+		m.was = j->was;
+		ok = ch && send_one(st, c, ch, &m, why, sizeof(why)) == 0;
+		if (!ok) {
+			failed++;
+			if (!*first_fail)
+				snprintf(first_fail, sizeof(first_fail), "%s: %s", j->channel, why);
+		}
+		if (complete(st, c, j, ok, why, &e2))
+			log_warn("alert", "cannot record the outcome of alert %s on %s: %s", j->a.key,
+				 j->channel, e2.msg);
+		if (!ok) {
+			int64_t at = now_ms() + c->alert_retry_ms;
+			if (!due || at < due)
+				due = at;
+		}
+	}
+	free(jobs);
+	if (next_due)
+		*next_due = due;
+	if (failed)
+		return ck_err_set(err, CK_EIO, "alert delivery failed on %d channel(s), first %s "
+				  "(logged; retried from the outbox)", failed, first_fail);
+	return 0;
+}
+
+/* Without a database (it is missing or damaged) there is no outbox: send at once on
+ * every channel, with no memory of earlier deliveries. */
+static int raise_direct(const struct cfg *c, const struct alert *a, struct ck_err *err)
+{
+	struct alert_msg m;
+	char first_fail[300] = "";
+	int failed = 0;
+	size_t i;
+
 	msg_init(&m, a->key);
 	m.severity = severity_name(a->severity);
 	m.summary = a->summary ? a->summary : a->key;
 	m.detail = a->detail;
 	m.first_at = m.at;
-
-	memset(&prev, 0, sizeof(prev));
-	if (st) {
-		if (store_alert_get(st, a->key, &prev, &e2) == 0)
-			have = 1;
-		else if (e2.code != CK_ENOTFOUND)
-			log_warn("alert", "%s (sending without repeat suppression)", e2.msg);
-	}
-	firing = have && !strcmp(prev.state, "firing");
-	if (firing) {
-		int escalated = !strcmp(m.severity, "critical") && strcmp(prev.severity, "critical");
-		m.first_at = prev.first_at;
-		if (prev.last_sent && !escalated &&
-		    (c->alert_repeat_s == 0 || m.at - prev.last_sent < c->alert_repeat_s * 1000)) {
-			log_kv(LOG_DEBUG, "alert", ((const char *[]){"key", a->key, NULL}),
-			       "still firing; repeat not due");
-			return 0;
+	for (i = 0; i < NCHANNELS; i++) {
+		char why[256] = "";
+		if (!channel_table[i].configured(c))
+			continue;
+		if (send_one(NULL, c, &channel_table[i], &m, why, sizeof(why))) {
+			failed++;
+			if (!*first_fail)
+				snprintf(first_fail, sizeof(first_fail), "%s: %s",
+					 channel_table[i].name, why);
 		}
-		m.repeat = prev.last_sent != 0 && !escalated;
-	}
-
-	failed = deliver(st, c, &m, &ok, first_fail, sizeof(first_fail));
-
-	if (st) {
-		memset(&row, 0, sizeof(row));
-		snprintf(row.key, sizeof(row.key), "%s", a->key);
-		snprintf(row.severity, sizeof(row.severity), "%s", m.severity);
-		snprintf(row.state, sizeof(row.state), "firing");
-		snprintf(row.summary, sizeof(row.summary), "%s", m.summary);
-		row.first_at = m.first_at;
-		row.last_sent = ok ? m.at : (firing ? prev.last_sent : 0);
-		row.sends = (have ? prev.sends : 0) + (ok ? 1 : 0);
-		row.failures = (have ? prev.failures : 0) + failed;
-		if (store_alert_put(st, &row, &e2))
-			log_warn("alert", "cannot record alert %s: %s", a->key, e2.msg);
 	}
 	if (failed)
 		return ck_err_set(err, CK_EIO, "alert %s: delivery failed on %d channel(s), first %s "
@@ -520,48 +908,85 @@ int alert_raise(struct store *st, const struct cfg *c, const struct alert *a, st
 	return 0;
 }
 
+int alert_raise(struct store *st, const struct cfg *c, const struct alert *a, struct ck_err *err)
+{
+	int rc;
+
+	if (!a || !a->key || !*a->key)
+		return ck_err_set(err, CK_EUSAGE, "alert: no condition key");
+	if (!any_channel(c))
+		return 0;
+	if (!st)
+		return raise_direct(c, a, err);
+	if ((rc = queue_raise(st, c, a, now_ms(), err)))
+		return rc;
+	fault_point("alert_queued");
+	return alert_flush(st, c, NULL, err);
+}
+
 int alert_resolve(struct store *st, const struct cfg *c, const char *key, const char *summary,
 		  struct ck_err *err)
 {
-	struct store_alert row;
-	struct alert_msg m;
-	struct ck_err e2 = {0, ""};
-	char first_fail[300] = "", text[300];
-	int failed = 0, ok = 0;
+	int rc;
 
 	if (!key || !*key)
 		return ck_err_set(err, CK_EUSAGE, "alert: no condition key");
 	if (!st)
 		return 0;
-	if (store_alert_get(st, key, &row, &e2)) {
-		if (e2.code == CK_ENOTFOUND)
-			return 0;
-		log_warn("alert", "%s (cannot tell whether %s was firing)", e2.msg, key);
+	if ((rc = queue_resolve(st, c, key, summary, now_ms(), err)))
+		return rc;
+	fault_point("alert_queued");
+	return alert_flush(st, c, NULL, err);
+}
+
+int alert_health(struct store *st, const struct cfg *c, const struct health_report *r,
+		 struct ck_err *err)
+{
+	static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+	int64_t now = now_ms();
+	int rc = 0;
+	size_t i;
+
+	if (!any_channel(c))
 		return 0;
+	for (i = 0; i < r->nchecks; i++) {
+		const struct health_check *ck = &r->checks[i];
+		char key[64], summary[256];
+		struct alert a;
+
+		snprintf(key, sizeof(key), "health:%s", ck->name);
+		snprintf(summary, sizeof(summary), "health %s %s: %s", ck->name,
+			 names[ck->status & 3], ck->message);
+		if (!st) {
+			if (ck->status != HEALTH_OK) {
+				a.key = key;
+				a.severity = ck->status == HEALTH_CRITICAL ? ALERT_CRITICAL : ALERT_WARNING;
+				a.summary = summary;
+				a.detail = r->summary;
+				if (raise_direct(c, &a, err))
+					rc = err->code;
+			}
+			continue;
+		}
+		if (ck->status == HEALTH_OK) {
+			rc = queue_resolve(st, c, key, summary, now, err);
+		} else {
+			a.key = key;
+			/* UNKNOWN: the check could not tell; a person should look, not be paged */
+			a.severity = ck->status == HEALTH_CRITICAL ? ALERT_CRITICAL : ALERT_WARNING;
+			a.summary = summary;
+			a.detail = r->summary;
+			rc = queue_raise(st, c, &a, now, err);
+		}
+		if (rc)
+			return rc;
 	}
-	if (strcmp(row.state, "firing"))
-		return 0;
-	if (any_channel(c) && row.last_sent) {
-		msg_init(&m, key);
-		m.resolve = 1;
-		m.severity = row.severity;
-		snprintf(text, sizeof(text), "%s", summary && *summary ? summary : row.summary);
-		m.summary = text;
-		m.first_at = row.first_at;
-		failed = deliver(st, c, &m, &ok, first_fail, sizeof(first_fail));
-	}
-	/* Every channel failed: stay firing, so the next call tries the resolve again. */
-	if (!(failed && !ok))
-		snprintf(row.state, sizeof(row.state), "resolved");
-	if (ok) {
-		row.last_sent = now_ms();
-		row.sends++;
-	}
-	row.failures += failed;
-	if (store_alert_put(st, &row, &e2))
-		log_warn("alert", "cannot record alert %s: %s", key, e2.msg);
-	if (failed)
-		return ck_err_set(err, CK_EIO, "alert %s: resolve failed on %d channel(s), first %s "
-				  "(logged; check the [alert] settings)", key, failed, first_fail);
-	return 0;
+	if (!st)
+		return rc;
+	/* The single overall "health" alert of earlier versions: closed for good. */
+	if ((rc = queue_resolve(st, c, "health", "replaced by one alert per health check", now,
+				err)))
+		return rc;
+	fault_point("alert_queued");
+	return alert_flush(st, c, NULL, err);
 }

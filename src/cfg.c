@@ -200,6 +200,16 @@ static const struct cfg_key cfg_keys[] = {
 	    "Re-send a still-firing alert this often (0 = once)."),
 	INT("alert", "timeout_ms", alert_timeout_ms, "10000", 1, 300000, "ms", 0,
 	    "Timeout of one alert delivery."),
+	STR("alert", "smtp_tls", smtp_tls, "required", CFG_REQUIRED, "required|none", NULL,
+	    "required: mail goes only over TLS (smtps://, or STARTTLS on smtp://), never the"
+	    " login or the alert in clear; none: STARTTLS when offered, else in clear."),
+	PATHK("alert", "smtp_ca_file", smtp_ca_file, "", 0,
+	      "CA certificates (PEM) to verify the mail server with; empty = the system's."),
+	INT("alert", "retry_ms", alert_retry_ms, "30000", 1, 86400000, "ms", 0,
+	    "A failed alert delivery is retried after this long, doubling each time up to"
+	    " retry_max_ms, until it succeeds or the alert resolves."),
+	INT("alert", "retry_max_ms", alert_retry_max_ms, "900000", 1, 86400000, "ms", 0,
+	    "Longest pause between retries of a failed alert delivery."),
 	/* [metrics] */
 	STR("metrics", "listen", metrics_listen, "127.0.0.1:9464", 0, NULL, check_listen,
 	    "host:port of the daemon's /metrics, /healthz and status page; empty = off."),

@@ -62,6 +62,9 @@ struct cfg {
 	char *smtp_password;          /* secret */
 	int64_t alert_repeat_s;
 	int64_t alert_timeout_ms;
+	char *smtp_tls;               /* "required" or "none" */
+	char *smtp_ca_file;           /* "" = the system's CA store */
+	int64_t alert_retry_ms, alert_retry_max_ms; /* outbox back-off: first, longest */
 	/* [metrics] */
 	char *metrics_listen;         /* host:port */
 	/* [health] */

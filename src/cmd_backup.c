@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "backup.h"
 #include "cmd.h"
 #include "log.h"
@@ -162,6 +163,9 @@ static int cmd_backup_run(struct ctx *ctx)
 		fprintf(stderr, "candlekeep backup: %s\n", err.msg);
 	log_kv(rc ? LOG_WARN : LOG_INFO, "backup",
 	       ((const char *[]){"status", rc ? "failed" : "ok", NULL}), "end");
+	/* whatever the alert outbox still owes (retries, repeats), not only this run's */
+	if (alert_flush(st, &ctx->cfg, NULL, &err))
+		log_warn("backup", "%s", err.msg);
 	store_close(st);
 	return rc ? 1 : 0;
 }

@@ -2,12 +2,15 @@
  * monitoring-plugins exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, also for bad
  * usage). Opens the database itself, read-only, so that a missing or unreadable
  * database is a CRITICAL answer rather than a dispatcher error; never takes the run
- * lock and never writes. */
+ * lock. With [alert] channels configured it then raises and resolves one alert per
+ * check through the alert outbox (the only write, and only to the alert tables), so a
+ * health run from cron delivers as the daemon does, and neither repeats the other. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert.h"
 #include "cmd.h"
 #include "health.h"
 #include "store.h"
@@ -21,6 +24,26 @@ static const char health_usage[] =
 	"  --now TIME  judge freshness and backup ages as of TIME (\"2026-03-19 18:00\" or ms)\n"
 	"exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n";
 
+/* The alerts of report r: through the outbox of the database at [main] db when it
+ * opened (have_db), else sent at once (a missing or damaged database must reach a
+ * person too). Never changes the exit status. */
+static void health_alert(struct ctx *ctx, const struct health_report *r, int have_db)
+{
+	struct ck_err err = {0, ""};
+	struct store *st = NULL;
+
+	if (!alert_configured(&ctx->cfg))
+		return;
+	if (have_db && store_open(&st, ctx->cfg.db, 0, &err)) {
+		fprintf(stderr, "candlekeep health: alerts not delivered: %s (run health as the "
+			"user that owns the database)\n", err.msg);
+		return;
+	}
+	if (alert_health(st, &ctx->cfg, r, &err))
+		fprintf(stderr, "candlekeep health: %s\n", err.msg);
+	store_close(st);
+}
+
 static int cmd_health_run(struct ctx *ctx)
 {
 	static const struct option longopts[] = {
@@ -30,7 +53,7 @@ static int cmd_health_run(struct ctx *ctx)
 	struct health_report r;
 	struct ck_err err = {0, ""}, oerr = {0, ""};
 	struct store *st = NULL;
-	int json = 0, full = 0, c, rc;
+	int json = 0, full = 0, have_db, c, rc;
 	int64_t now = now_ms();
 
 	optind = 1;
@@ -80,6 +103,7 @@ static int cmd_health_run(struct ctx *ctx)
 			if (!strcmp(r.checks[i].name, "integrity"))
 				snprintf(r.checks[i].message, sizeof(r.checks[i].message), "%s", oerr.msg);
 	}
+	have_db = st != NULL;
 	store_close(st);
 	if (json) {
 		char *out = NULL;
@@ -93,8 +117,11 @@ static int cmd_health_run(struct ctx *ctx)
 		health_print_text(&r, stdout);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
-		return HEALTH_UNKNOWN;
-	return (int)r.status;
+		rc = HEALTH_UNKNOWN;
+	else
+		rc = (int)r.status;
+	health_alert(ctx, &r, have_db);
+	return rc;
 }
 
 const struct cmd cmd_health = {

@@ -8,7 +8,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "alert.h"
 #include "cmd.h"
 #include "log.h"
 #include "recover.h"
@@ -28,6 +30,20 @@ static void say(void *arg, const char *step, int64_t ms, const char *text)
 	else
 		printf("recover: %-12s %6.2f s  %s\n", step, (double)ms / 1000.0, text);
 	fflush(stdout);
+}
+
+/* Delivers what the alert outbox owes (this run's alerts, earlier retries) from the
+ * database as recover left it. */
+static void recover_alerts(struct ctx *ctx)
+{
+	struct ck_err err = {0, ""};
+	struct store *st = NULL;
+
+	if (!alert_configured(&ctx->cfg) || access(ctx->cfg.db, F_OK) != 0)
+		return;
+	if (store_open(&st, ctx->cfg.db, 0, &err) || alert_flush(st, &ctx->cfg, NULL, &err))
+		log_warn("recover", "alerts: %s", err.msg);
+	store_close(st);
 }
 
 static int cmd_recover_run(struct ctx *ctx)
@@ -56,6 +72,7 @@ static int cmd_recover_run(struct ctx *ctx)
 	}
 	log_kv(LOG_INFO, "recover", ((const char *[]){"db", ctx->cfg.db, NULL}), "start");
 	rc = recover_run(&ctx->cfg, now_ms(), ctx->stop, say, NULL, &res, &err);
+	recover_alerts(ctx);
 	if (rc) {
 		printf("recover FAILED after %.1f s: %s\n", (double)res.total_ms / 1000.0, err.msg);
 		fprintf(stderr, "candlekeep recover: %s\n", err.msg);

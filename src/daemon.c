@@ -50,6 +50,7 @@ extern const struct cmd cmd_audit, cmd_backup;
 
 #define TICK_MS 1000             /* longest sleep between looks at the clock */
 #define TEST_TICK_MS 50          /* the same under the test clock */
+#define ALERT_POLL_MS 60000      /* longest time between looks at the alert outbox */
 #define CACHE_MS 1000            /* /metrics and / are rendered at most once a second */
 #define HEALTHZ_CACHE_MS 5000    /* /healthz at most every five seconds */
 #define PAGE_MAX (8u << 20)      /* ceiling of a rendered page, bytes */
@@ -97,6 +98,7 @@ struct daemon {
 	int64_t started;             /* system ms */
 	struct metrics_live live;
 	int health_prev;             /* last health status, -1 unknown */
+	int64_t alert_next;          /* ms since epoch (wall clock): next look at the outbox */
 	struct store *ro;            /* HTTP's read-only connection */
 	struct MHD_Daemon *mhd;
 	unsigned port;
@@ -447,33 +449,25 @@ static enum job_outcome job_health(struct daemon *d, int64_t now, char *detail, 
 					 names[d->health_prev] : "none",
 					 "to", names[r.status & 3], NULL}),
 		       "health status changed: %s", r.summary);
-		if (r.status == HEALTH_OK) {
-			if (d->health_prev > 0 &&
-			    alert_resolve(ctx->st, &ctx->cfg, "health", r.summary, &err))
-				log_warn("daemon", "health resolve not delivered: %s", err.msg);
-		} else {
-			char det[4096];
-			size_t off = 0;
-			struct alert a;
-			det[0] = '\0';
-			for (size_t i = 0; i < r.nchecks && off < sizeof(det) - 1; i++) {
-				int w = snprintf(det + off, sizeof(det) - off, "%s %s: %s\n",
-						 names[r.checks[i].status & 3], r.checks[i].name,
-						 r.checks[i].message);
-				if (w < 0)
-					break;
-				off += (size_t)w;
-			}
-			a.key = "health";
-			a.severity = r.status == HEALTH_WARNING ? ALERT_WARNING : ALERT_CRITICAL;
-			a.summary = r.summary;
-			a.detail = det;
-			if (alert_raise(ctx->st, &ctx->cfg, &a, &err))
-				log_warn("daemon", "health alert not delivered: %s", err.msg);
-		}
 	}
+	/* One alert per check, raised, repeated and resolved on every run (not only when
+	 * the overall status changes), through the outbox cron runs share. */
+	if (alert_health(ctx->st, &ctx->cfg, &r, &err))
+		log_warn("daemon", "health alerts: %s", err.msg);
 	d->health_prev = (int)r.status;
 	return OUT_OK;
+}
+
+/* Delivers what the alert outbox owes now: retries whose back-off has passed, repeats,
+ * deliveries a process that died left behind. */
+static void alert_tick(struct daemon *d)
+{
+	struct ck_err err = {0, ""};
+	int64_t next = 0, t = now_ms();
+
+	if (alert_flush(d->ctx->st, &d->ctx->cfg, &next, &err))
+		log_warn("daemon", "alerts: %s", err.msg);
+	d->alert_next = next && next < t + ALERT_POLL_MS ? next : t + ALERT_POLL_MS;
 }
 
 /* The monthly SLA audit over the last 30 days, with its timed restore drill. Missed
@@ -1205,6 +1199,8 @@ int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 			pthread_mutex_unlock(&d->mu);
 		}
 		prev = now;
+		if (now_ms() >= d->alert_next)
+			alert_tick(d);
 		for (int i = 0; i < NJOBS; i++) {
 			int64_t n = d->jobs[i].next;
 			if (n && n <= now && due < 0)

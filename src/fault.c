@@ -18,6 +18,11 @@ const char *fault_vfs_name(void)
 	return NULL;
 }
 
+void fault_point(const char *name)
+{
+	(void)name;
+}
+
 #else
 
 static struct {
@@ -210,6 +215,13 @@ const char *fault_vfs_name(void)
 		F.armed = 1;
 	}
 	return F.vfs.zName;
+}
+
+void fault_point(const char *name)
+{
+	const char *v = getenv("CANDLEKEEP_FAULT_POINT");
+	if (v && name && !strcmp(v, name))
+		kill(getpid(), SIGKILL);
 }
 
 #endif

@@ -73,6 +73,23 @@ static const char *const schema_v1 =
 	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"
 	" CAST(volume AS REAL) AS volume FROM candles WHERE interval = '4h';";
 
+/* Version 2: the alert outbox. One row per (alert key, channel): what that channel has
+ * accepted of the alert's current episode (delivered: the severity of the trigger it
+ * got, '' = none, so no resolve is owed), when, and the retry state of the delivery it
+ * is still owed (attempts, next_at back-off, a claim lease so that two processes never
+ * send the same delivery at once). What is owed is derived from this row and the
+ * alerts row (see alert.c); alerts.detail keeps the text a retried delivery repeats. */
+static const char *const schema_v2 =
+	"ALTER TABLE alerts ADD COLUMN detail TEXT;"
+	"CREATE TABLE IF NOT EXISTS alert_outbox ("
+	" key TEXT NOT NULL, channel TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'pending',"
+	" delivered TEXT NOT NULL DEFAULT '', last_sent INTEGER NOT NULL DEFAULT 0,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,"
+	" claimed_until INTEGER NOT NULL DEFAULT 0, claimed_by INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT, sends INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (key, channel)) WITHOUT ROWID;";
+
 int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(st->db);
@@ -148,21 +165,34 @@ void store_close(struct store *st)
 	free(st);
 }
 
-static int migrate(struct store *st, struct ck_err *err)
+static int user_version(struct store *st, int *version, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	int version = 0;
 
+	*version = 0;
 	if (store_prepare(st, &s, "PRAGMA user_version", err))
 		return err->code;
 	if (sqlite3_step(s) == SQLITE_ROW)
-		version = sqlite3_column_int(s, 0);
+		*version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
-	if (version >= 1)
+	return 0;
+}
+
+static int migrate(struct store *st, struct ck_err *err)
+{
+	int version = 0;
+
+	if (user_version(st, &version, err))
+		return err->code;
+	if (version >= 2)
 		return 0;
 	if (store_exec(st, "BEGIN IMMEDIATE", err))
 		return err->code;
-	if (store_exec(st, schema_v1, err) || store_exec(st, "PRAGMA user_version = 1", err)) {
+	/* again inside the write transaction: another process may have migrated meanwhile */
+	if (user_version(st, &version, err) ||
+	    (version < 1 && store_exec(st, schema_v1, err)) ||
+	    (version < 2 && store_exec(st, schema_v2, err)) ||
+	    store_exec(st, "PRAGMA user_version = 2", err)) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return err->code;
 	}
@@ -249,6 +279,12 @@ int store_tx_commit(struct store *st, struct ck_err *err)
 		return err->code;
 	}
 	return 0;
+}
+
+void store_tx_rollback(struct store *st)
+{
+	if (st && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* ---- candles ---- */

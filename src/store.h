@@ -45,6 +45,8 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
  * own). store_tx_commit rolls back if the commit fails. */
 int store_tx_begin(struct store *st, struct ck_err *err);
 int store_tx_commit(struct store *st, struct ck_err *err);
+/* Rolls back the transaction store_tx_begin started (a no-op if none is open). */
+void store_tx_rollback(struct store *st);
 
 /* Per-symbol span of stored candles. count == 0 means none (then first/last are 0). */
 struct store_span {

@@ -42,6 +42,8 @@ export CANDLEKEEP_ALERT_SMTP_URL="smtp://127.0.0.1:$SP"
 export CANDLEKEEP_ALERT_SMTP_FROM="candlekeep@test.invalid"
 export CANDLEKEEP_ALERT_SMTP_TO="ops@test.invalid, oncall@test.invalid"
 export CANDLEKEEP_ALERT_TIMEOUT_MS=5000
+# The receiver's SMTP side offers no STARTTLS: plain SMTP must be allowed explicitly.
+export CANDLEKEEP_ALERT_SMTP_TLS=none
 syms=BTCUSDT,ETHUSDT
 sync() { ck_rc -q --symbols $syms --history-days 10 sync >"$T/out" 2>"$T/err"; }
 
@@ -68,16 +70,19 @@ check 0 'len(slack) == 1 and len(pd) == 1 and len(mail) == 1' \
 	'"Subject: [candlekeep WARNING] " in mail[0]["data"] and "sync partial: 1 of 2 symbols failed" in mail[0]["data"]' \
 	'"X-Candlekeep-Alert: sync_failed" in mail[0]["data"] and "ETHUSDT failed: invalid data" in mail[0]["data"]'
 dedup=$(python3 -c 'import json,sys; print([json.loads(json.loads(l)["body"])["dedup_key"] for l in open(sys.argv[1]) if "/v2/" in l][0])' "$T/rcv.jsonl")
-assert_eq "$(sql "select state||' '||severity||' '||sends||' '||failures from alerts where key='sync_failed'")" "firing warning 1 0"
+# sends counts channel deliveries (one per channel); each channel has its outbox row.
+assert_eq "$(sql "select state||' '||severity||' '||sends||' '||failures from alerts where key='sync_failed'")" "firing warning 3 0"
+assert_eq "$(sql "select group_concat(channel||':'||delivered||':'||state, ' ') from (select * from alert_outbox where key='sync_failed' order by channel)")" \
+	"email:warning:sent pagerduty:warning:sent slack:warning:sent"
 
 # The same condition again, within [alert] repeat (default 4h): nothing is sent.
 sync
 assert_eq "$RC" 1 "second partial sync"
 assert_eq "$(got)" 3 "a repeat within [alert] repeat is suppressed"
 
-# Once [alert] repeat has passed since the last delivery (moved back 5h in the state
-# row, as a later cron run would see it), it is sent again as still firing.
-sql "update alerts set last_sent = last_sent - 5*3600*1000 where key='sync_failed'"
+# Once [alert] repeat has passed since each channel's last delivery (moved back 5h in
+# the outbox rows, as a later cron run would see it), it is sent again as still firing.
+sql "update alert_outbox set last_sent = last_sent - 5*3600*1000 where key='sync_failed'"
 sync
 assert_eq "$(got)" 6 "repeat after [alert] repeat"
 check 3 'len(slack) == 1 and "still firing since" in slack[0]["text"]' \

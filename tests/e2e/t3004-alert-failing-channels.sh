@@ -27,6 +27,10 @@ export CANDLEKEEP_ALERT_SMTP_TO="ops@test.invalid"
 export CANDLEKEEP_ALERT_SMTP_USER="alerts"
 export CANDLEKEEP_ALERT_SMTP_PASSWORD="$smtp_pw"
 export CANDLEKEEP_ALERT_TIMEOUT_MS=2000
+# plain SMTP allowed explicitly (the receiver offers no STARTTLS); failed deliveries are
+# due again after 1 ms, so the next run retries them
+export CANDLEKEEP_ALERT_SMTP_TLS=none
+export CANDLEKEEP_ALERT_RETRY_MS=1
 syms=BTCUSDT,ETHUSDT
 mkdir "$T/logs"
 n=0
@@ -66,7 +70,8 @@ for ch in slack pagerduty email; do
 	assert_file_match "$T/m.prom" "^candlekeep_alert_failures_total\\{channel=\"$ch\"\\} 1$"
 done
 
-# 2. Nothing was delivered, so the next failing run tries again (no suppression).
+# 2. Nothing was delivered, so the next failing run tries again (the outbox retries once
+#    [alert] retry_ms has passed).
 #    This time the receiver hangs: [alert] timeout_ms bounds each channel, so the run
 #    ends long before the outer 60 s timeout with its normal exit code (not 124).
 curl -fsS -m 5 -X POST "http://127.0.0.1:$HP/_ctl?hang=1" >/dev/null

@@ -9,8 +9,11 @@ HTTP: every POST is answered with --http-status (default 200; PagerDuty paths /v
 line {"kind": "http", "path", "content_type", "body"}. SMTP: a minimal server (EHLO,
 MAIL, RCPT, DATA, RSET, NOOP, QUIT); each accepted message is logged as {"kind": "smtp",
 "from", "to", "data"}; --smtp-reply N answers DATA's end with N instead of 250.
-Control: POST /_ctl?http_status=N&smtp_reply=N&hang=0|1 changes behaviour at run time
-(hang=1 holds every later HTTP request without answering until hang=0 or exit).
+Control: POST /_ctl?http_status=N&pd_status=N&smtp_reply=N&hang=0|1 changes behaviour at
+run time (pd_status: the answer to /v2/* alone, 0 = as http_status; hang=1 holds every
+later HTTP request without answering until hang=0 or exit). The SMTP server advertises
+AUTH PLAIN but no STARTTLS: each AUTH command is logged as {"kind": "smtp_auth"}
+(a login sent in clear) and accepted.
 The port file gets "HTTP_PORT SMTP_PORT" once both listen. SIGTERM stops.
 """
 import argparse
@@ -23,7 +26,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-state = {"http_status": 200, "smtp_reply": 250, "hang": False}
+state = {"http_status": 200, "pd_status": 0, "smtp_reply": 250, "hang": False}
 lock = threading.Lock()
 unhang = threading.Event()
 unhang.set()
@@ -59,6 +62,8 @@ class HTTPHandler(BaseHTTPRequestHandler):
             with lock:
                 if "http_status" in q:
                     state["http_status"] = int(q["http_status"][0])
+                if "pd_status" in q:
+                    state["pd_status"] = int(q["pd_status"][0])
                 if "smtp_reply" in q:
                     state["smtp_reply"] = int(q["smtp_reply"][0])
                 if "hang" in q:
@@ -78,6 +83,8 @@ class HTTPHandler(BaseHTTPRequestHandler):
              "content_type": self.headers.get("Content-Type", ""),
              "body": body.decode("utf-8", "replace")})
         status = state["http_status"]
+        if u.path.startswith("/v2/") and state["pd_status"]:
+            status = state["pd_status"]
         if status == 200 and u.path.startswith("/v2/"):
             self.reply(202, b'{"status":"success","message":"Event processed"}')
         else:
@@ -98,8 +105,18 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 return
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             cmd = line[:4].upper()
-            if cmd in ("EHLO", "HELO"):
+            if cmd == "EHLO":
+                self.send("250-localhost")
+                self.send("250 AUTH PLAIN")
+            elif cmd == "HELO":
                 self.send("250 localhost")
+            elif cmd == "AUTH":
+                log({"kind": "smtp_auth", "line": line[:10]})
+                if len(line.split()) < 3:  # no initial response: ask for it
+                    self.send("334 ")
+                    if not self.rfile.readline():
+                        return
+                self.send("235 2.7.0 Authentication successful")
             elif cmd == "MAIL":
                 sender, rcpts = line[10:].strip(), []
                 self.send("250 OK")

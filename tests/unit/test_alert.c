@@ -1,9 +1,13 @@
-/* test_alert.c — alert_raise / alert_resolve against an HTTP receiver on 127.0.0.1 run
- * by this test in a thread: nothing without channels; Slack and PagerDuty payloads; one
- * delivery per condition until [alert] repeat passes; escalation sent at once; resolve
- * once with the same PagerDuty dedup_key; a failing receiver is retried, counted in the
- * alerts row and as an alert_failed event, and its error names neither the webhook URL
- * nor the routing key; without a store every raise is sent. */
+/* test_alert.c — alert_raise / alert_resolve / alert_flush / alert_health against an
+ * HTTP receiver on 127.0.0.1 run by this test in a thread: nothing without channels;
+ * Slack and PagerDuty payloads; one delivery per condition until [alert] repeat passes;
+ * a severity change sent at once (both ways); resolve once with the same PagerDuty
+ * dedup_key; a failing receiver is retried from the outbox after its back-off (not
+ * before), counted and recorded as an alert_failed event, and its error names neither
+ * the webhook URL nor the routing key; each channel has its own state: a channel whose
+ * trigger failed gets no resolve, a failed resolve is retried although another channel
+ * took its resolve; a delivery claimed by a process that died is sent after the lease,
+ * once; one alert per health check; without a store every raise is sent. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,8 +29,10 @@
 #include "alert.h"
 #include "cfg.h"
 #include "err.h"
+#include "health.h"
 #include "store.h"
 #include "store_alert.h"
+#include "utc.h"
 #include "banned.h"
 
 #define SECRET_PATH "/services/T1/B2/s3cr3tW3bh00k"
@@ -41,6 +47,8 @@ struct receiver {
 	int stop;
 	int status;
 	int requests;
+	int pd_requests;       /* requests to /v2/ (PagerDuty) */
+	int pd_status;         /* if not 0: the answer to /v2/ requests instead of status */
 	char path[256];
 	char body[8192];
 };
@@ -89,9 +97,11 @@ static void *receiver_main(void *arg)
 		}
 		{
 			char resp[128];
+			int pd = !strncmp(r->path, "/v2/", 4);
 			int n = snprintf(resp, sizeof(resp),
 					 "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-					 r->status);
+					 pd && r->pd_status ? r->pd_status : r->status);
+			r->pd_requests += pd;
 			if (write(c, resp, (size_t)n) != n) {
 				/* the client gave up; nothing to do */
 			}
@@ -195,6 +205,36 @@ static void use_pagerduty(struct fixture *fx)
 				 &fx->err), 0);
 }
 
+static int pd_requests(struct fixture *fx)
+{
+	int n;
+	pthread_mutex_lock(&fx->rcv.mu);
+	n = fx->rcv.pd_requests;
+	pthread_mutex_unlock(&fx->rcv.mu);
+	return n;
+}
+
+static void set_status(struct fixture *fx, int status, int pd_status)
+{
+	pthread_mutex_lock(&fx->rcv.mu);
+	fx->rcv.status = status;
+	fx->rcv.pd_status = pd_status;
+	pthread_mutex_unlock(&fx->rcv.mu);
+}
+
+/* As if the back-off of every failed delivery of key had passed. */
+static void back_off_passed(struct fixture *fx, const char *key)
+{
+	static const char *const chans[] = {"slack", "pagerduty", "email"};
+	struct store_outbox ob;
+	for (size_t i = 0; i < 3; i++) {
+		if (store_outbox_get(fx->st, key, chans[i], &ob, &fx->err))
+			continue;
+		ob.next_at = 0;
+		assert_int_equal(store_outbox_put(fx->st, &ob, &fx->err), 0);
+	}
+}
+
 static void test_no_channel(void **state)
 {
 	struct fixture *fx = *state;
@@ -214,6 +254,7 @@ static void test_slack_repeat_escalate_resolve(void **state)
 			  "ETHUSDT failed: invalid data"};
 	struct alert c = {"sync_failed", ALERT_CRITICAL, "sync failed: 2 of 2 symbols failed", NULL};
 	struct store_alert row;
+	struct store_outbox ob;
 	json_t *j;
 	const char *text;
 
@@ -248,19 +289,32 @@ static void test_slack_repeat_escalate_resolve(void **state)
 	assert_int_equal(alert_raise(fx->st, &fx->cfg, &c, &fx->err), 0);
 	assert_int_equal(requests(fx), 2);
 
-	/* [alert] repeat has passed: sent again as still firing. */
-	assert_int_equal(store_alert_get(fx->st, "sync_failed", &row, &fx->err), 0);
-	row.last_sent -= fx->cfg.alert_repeat_s * 1000 + 1;
-	assert_int_equal(store_alert_put(fx->st, &row, &fx->err), 0);
+	/* [alert] repeat has passed since the channel's last delivery: sent again as still
+	 * firing. */
+	assert_int_equal(store_outbox_get(fx->st, "sync_failed", "slack", &ob, &fx->err), 0);
+	assert_string_equal(ob.delivered, "critical");
+	ob.last_sent -= fx->cfg.alert_repeat_s * 1000 + 1;
+	assert_int_equal(store_outbox_put(fx->st, &ob, &fx->err), 0);
 	assert_int_equal(alert_raise(fx->st, &fx->cfg, &c, &fx->err), 0);
 	assert_int_equal(requests(fx), 3);
 	j = last_json(fx);
 	assert_non_null(strstr(json_string_value(json_object_get(j, "text")), "still firing since"));
 	json_decref(j);
 
+	/* Back to warning: also sent at once (a drop in severity is news too). */
+	assert_int_equal(alert_raise(fx->st, &fx->cfg, &w, &fx->err), 0);
+	assert_int_equal(requests(fx), 4);
+	j = last_json(fx);
+	text = json_string_value(json_object_get(j, "text"));
+	assert_non_null(strstr(text, "[WARNING]"));
+	assert_non_null(strstr(text, "was critical"));
+	json_decref(j);
+	assert_int_equal(alert_raise(fx->st, &fx->cfg, &w, &fx->err), 0);
+	assert_int_equal(requests(fx), 4);
+
 	/* Resolve once. */
 	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "sync_failed", "sync ok again", &fx->err), 0);
-	assert_int_equal(requests(fx), 4);
+	assert_int_equal(requests(fx), 5);
 	j = last_json(fx);
 	text = json_string_value(json_object_get(j, "text"));
 	assert_non_null(strstr(text, "[RESOLVED]"));
@@ -268,12 +322,12 @@ static void test_slack_repeat_escalate_resolve(void **state)
 	json_decref(j);
 	assert_int_equal(store_alert_get(fx->st, "sync_failed", &row, &fx->err), 0);
 	assert_string_equal(row.state, "resolved");
-	assert_int_equal(row.sends, 4);
+	assert_int_equal(row.sends, 5);
 	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "sync_failed", NULL, &fx->err), 0);
-	assert_int_equal(requests(fx), 4);
+	assert_int_equal(requests(fx), 5);
 	/* A new occurrence after the resolve is a new trigger. */
 	assert_int_equal(alert_raise(fx->st, &fx->cfg, &w, &fx->err), 0);
-	assert_int_equal(requests(fx), 5);
+	assert_int_equal(requests(fx), 6);
 }
 
 static void test_pagerduty_dedup(void **state)
@@ -315,6 +369,7 @@ static void test_failing_channel(void **state)
 	struct fixture *fx = *state;
 	struct alert a = {"backup_failed:hot", ALERT_CRITICAL, "backup failed", NULL};
 	struct store_alert row;
+	struct store_outbox ob;
 	struct ck_err err = {0, ""};
 	int64_t failed = 0;
 
@@ -333,20 +388,40 @@ static void test_failing_channel(void **state)
 	assert_int_equal(store_alert_get(fx->st, "backup_failed:hot", &row, &fx->err), 0);
 	assert_string_equal(row.state, "firing");
 	assert_int_equal(row.failures, 2);
+	assert_null(strstr(err.msg, "s3cr3tW3bh00k"));
 	assert_int_equal(row.last_sent, 0);
 	assert_int_equal(row.sends, 0);
 
-	/* Nothing was delivered: the next raise tries again; a client error is not retried. */
+	/* Nothing was delivered, and both stay owed, but not before their back-off
+	 * ([alert] retry_ms, 30 s by default) has passed: raising again sends nothing. */
+	assert_int_equal(store_outbox_get(fx->st, "backup_failed:hot", "slack", &ob, &fx->err), 0);
+	assert_string_equal(ob.state, "retrying");
+	assert_int_equal(ob.attempts, 1);
+	assert_true(ob.next_at >= now_ms() + 20000);
+	assert_int_equal(alert_raise(fx->st, &fx->cfg, &a, &err), 0);
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, NULL, &err), 0);
+	assert_int_equal(requests(fx), 6);
+
+	/* Once it has passed, the flush retries; a client error is not retried within
+	 * one delivery. */
+	back_off_passed(fx, "backup_failed:hot");
 	fx->rcv.status = 404;
-	assert_int_equal(alert_raise(fx->st, &fx->cfg, &a, &err), CK_EIO);
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, NULL, &err), CK_EIO);
 	assert_int_equal(requests(fx), 8);
+	assert_int_equal(store_outbox_get(fx->st, "backup_failed:hot", "slack", &ob, &fx->err), 0);
+	assert_int_equal(ob.attempts, 2);
+	assert_true(ob.next_at >= now_ms() + 50000); /* doubled */
+	back_off_passed(fx, "backup_failed:hot");
 	fx->rcv.status = 200;
-	assert_int_equal(alert_raise(fx->st, &fx->cfg, &a, &fx->err), 0);
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, NULL, &fx->err), 0);
 	assert_int_equal(requests(fx), 10);
 	assert_int_equal(store_alert_get(fx->st, "backup_failed:hot", &row, &fx->err), 0);
 	assert_int_equal(row.failures, 4);
-	assert_int_equal(row.sends, 1);
+	assert_int_equal(row.sends, 2); /* one per channel */
 	assert_true(row.last_sent > 0);
+	/* Delivered: nothing more. */
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, NULL, &fx->err), 0);
+	assert_int_equal(requests(fx), 10);
 }
 
 static void test_without_store(void **state)
@@ -366,6 +441,183 @@ static void test_without_store(void **state)
 	assert_int_equal(alert_raise(NULL, &fx->cfg, &a, &fx->err), CK_EUSAGE);
 }
 
+/* A channel whose trigger failed is owed nothing once the alert resolves: no RESOLVED
+ * for an alert it never got. */
+static void test_resolve_only_where_triggered(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert a = {"sync_failed", ALERT_CRITICAL, "sync failed", NULL};
+	struct store_outbox ob;
+	struct ck_err err = {0, ""};
+	json_t *j;
+
+	use_slack(fx);
+	use_pagerduty(fx);
+	set_status(fx, 200, 500);
+	assert_int_equal(alert_raise(fx->st, &fx->cfg, &a, &err), CK_EIO);
+	assert_int_equal(pd_requests(fx), 3);
+	assert_int_equal(requests(fx), 4);
+	set_status(fx, 200, 0);
+	back_off_passed(fx, "sync_failed");
+	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "sync_failed", "sync ok again", &fx->err), 0);
+	/* Slack got its resolve; PagerDuty nothing: its trigger is no longer owed either. */
+	assert_int_equal(requests(fx), 5);
+	assert_int_equal(pd_requests(fx), 3);
+	j = last_json(fx);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "text")), "[RESOLVED]"));
+	json_decref(j);
+	assert_int_equal(store_outbox_get(fx->st, "sync_failed", "pagerduty", &ob, &fx->err), 0);
+	assert_string_equal(ob.state, "cancelled");
+	assert_string_equal(ob.delivered, "");
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, NULL, &fx->err), 0);
+	assert_int_equal(requests(fx), 5);
+}
+
+/* A failed PagerDuty resolve is retried until it succeeds, although Slack took its
+ * resolve: the incident does not stay open. */
+static void test_failed_resolve_retried(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert a = {"db_corrupt", ALERT_CRITICAL, "database damaged", NULL};
+	struct store_alert row;
+	struct ck_err err = {0, ""};
+	json_t *j;
+
+	use_slack(fx);
+	use_pagerduty(fx);
+	assert_int_equal(alert_raise(fx->st, &fx->cfg, &a, &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	set_status(fx, 200, 503);
+	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "db_corrupt", NULL, &err), CK_EIO);
+	assert_int_equal(pd_requests(fx), 4); /* trigger + 3 attempts of the resolve */
+	assert_int_equal(requests(fx), 6);
+	assert_int_equal(store_alert_get(fx->st, "db_corrupt", &row, &fx->err), 0);
+	assert_string_equal(row.state, "resolved");
+	set_status(fx, 200, 0);
+	back_off_passed(fx, "db_corrupt");
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, NULL, &fx->err), 0);
+	assert_int_equal(pd_requests(fx), 5);
+	assert_int_equal(requests(fx), 7); /* Slack's resolve is not sent twice */
+	j = last_json(fx);
+	assert_string_equal(json_string_value(json_object_get(j, "event_action")), "resolve");
+	json_decref(j);
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, NULL, &fx->err), 0);
+	assert_int_equal(requests(fx), 7);
+}
+
+/* A delivery claimed by a process that died (its lease still running) is not sent
+ * by another; once the lease has ended it is sent, once. */
+static void test_claim_lease(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert a = {"sync_failed", ALERT_WARNING, "sync partial", NULL};
+	struct store_alert row;
+	struct store_outbox ob;
+	int64_t next = 0;
+
+	use_slack(fx);
+	/* What a process killed between the commit and the send leaves behind. */
+	memset(&row, 0, sizeof(row));
+	snprintf(row.key, sizeof(row.key), "%s", a.key);
+	snprintf(row.severity, sizeof(row.severity), "warning");
+	snprintf(row.state, sizeof(row.state), "firing");
+	snprintf(row.summary, sizeof(row.summary), "%s", a.summary);
+	row.first_at = now_ms();
+	assert_int_equal(store_alert_put(fx->st, &row, &fx->err), 0);
+	memset(&ob, 0, sizeof(ob));
+	snprintf(ob.key, sizeof(ob.key), "%s", a.key);
+	snprintf(ob.channel, sizeof(ob.channel), "slack");
+	snprintf(ob.state, sizeof(ob.state), "pending");
+	ob.claimed_until = now_ms() + 60000;
+	ob.claimed_by = 999999;
+	assert_int_equal(store_outbox_put(fx->st, &ob, &fx->err), 0);
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, &next, &fx->err), 0);
+	assert_int_equal(requests(fx), 0);
+	assert_int_equal(next, ob.claimed_until);
+	/* A raise meanwhile does not jump the claim either. */
+	assert_int_equal(alert_raise(fx->st, &fx->cfg, &a, &fx->err), 0);
+	assert_int_equal(requests(fx), 0);
+	ob.claimed_until = now_ms() - 1;
+	assert_int_equal(store_outbox_put(fx->st, &ob, &fx->err), 0);
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, &next, &fx->err), 0);
+	assert_int_equal(requests(fx), 1);
+	assert_int_equal(alert_flush(fx->st, &fx->cfg, &next, &fx->err), 0);
+	assert_int_equal(requests(fx), 1);
+	assert_int_equal(store_outbox_get(fx->st, a.key, "slack", &ob, &fx->err), 0);
+	assert_int_equal(ob.claimed_until, 0);
+	assert_string_equal(ob.delivered, "warning");
+}
+
+static void report_set(struct health_report *r, enum health_status fresh,
+		       enum health_status backups)
+{
+	memset(r, 0, sizeof(*r));
+	r->nchecks = 2;
+	snprintf(r->checks[0].name, sizeof(r->checks[0].name), "freshness");
+	r->checks[0].status = fresh;
+	snprintf(r->checks[0].message, sizeof(r->checks[0].message), "2 stale symbols");
+	snprintf(r->checks[1].name, sizeof(r->checks[1].name), "backups");
+	r->checks[1].status = backups;
+	snprintf(r->checks[1].message, sizeof(r->checks[1].message), "offsite not configured");
+	r->status = fresh > backups ? fresh : backups;
+	snprintf(r->summary, sizeof(r->summary), "CANDLEKEEP %d", (int)r->status);
+}
+
+/* One alert per health check: a freshness problem while backups is already at WARNING
+ * is sent; each resolves on its own; a check's drop from CRITICAL to WARNING is sent. */
+static void test_health_per_check(void **state)
+{
+	struct fixture *fx = *state;
+	struct health_report r;
+	struct store_alert row;
+	json_t *j;
+	const char *text;
+
+	use_slack(fx);
+	report_set(&r, HEALTH_OK, HEALTH_WARNING);
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 1);
+	j = last_json(fx);
+	text = json_string_value(json_object_get(j, "text"));
+	assert_non_null(strstr(text, "health:backups"));
+	assert_non_null(strstr(text, "offsite not configured"));
+	json_decref(j);
+	/* Same state again: nothing. */
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 1);
+	/* Freshness goes critical while backups stays at warning: sent. */
+	report_set(&r, HEALTH_CRITICAL, HEALTH_WARNING);
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	j = last_json(fx);
+	text = json_string_value(json_object_get(j, "text"));
+	assert_non_null(strstr(text, "[CRITICAL]"));
+	assert_non_null(strstr(text, "health:freshness"));
+	json_decref(j);
+	/* Freshness drops to warning: sent. */
+	report_set(&r, HEALTH_WARNING, HEALTH_WARNING);
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 3);
+	j = last_json(fx);
+	text = json_string_value(json_object_get(j, "text"));
+	assert_non_null(strstr(text, "[WARNING]"));
+	assert_non_null(strstr(text, "health:freshness"));
+	json_decref(j);
+	/* Freshness clears: its resolve only; backups keeps firing. */
+	report_set(&r, HEALTH_OK, HEALTH_WARNING);
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 4);
+	j = last_json(fx);
+	text = json_string_value(json_object_get(j, "text"));
+	assert_non_null(strstr(text, "[RESOLVED]"));
+	assert_non_null(strstr(text, "health:freshness"));
+	json_decref(j);
+	assert_int_equal(store_alert_get(fx->st, "health:backups", &row, &fx->err), 0);
+	assert_string_equal(row.state, "firing");
+	assert_int_equal(store_alert_get(fx->st, "health:freshness", &row, &fx->err), 0);
+	assert_string_equal(row.state, "resolved");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +626,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pagerduty_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failing_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_only_where_triggered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_resolve_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health_per_check, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
