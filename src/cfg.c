@@ -226,6 +226,10 @@ static const struct cfg_key cfg_keys[] = {
 	     "Daemon: when to run the health checks (cron, UTC; empty = never)."),
 	CRON("schedule", "audit", sched_audit, "0 3 1 * *",
 	     "Daemon: when to run the SLA audit (cron, UTC; empty = never)."),
+	CRON("schedule", "integrity_check", sched_integrity, "30 3 * * 0",
+	     "Daemon: when to run the full integrity check of the database (cron, UTC; empty"
+	     " = never); the health job runs the quick check. Both results are recorded for"
+	     " the metrics."),
 	STR("schedule", "deadman_url", deadman_url, "", CFG_SECRET, NULL, check_url,
 	    "Dead-man's-switch URL pinged at start, success and failure of each sync "
 	    "(secret); empty = none."),

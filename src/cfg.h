@@ -69,6 +69,7 @@ struct cfg {
 	int64_t disk_warn_pct, disk_crit_pct;
 	/* [schedule] */
 	char *sched_sync, *sched_backup, *sched_health, *sched_audit; /* 5-field cron, UTC */
+	char *sched_integrity;        /* full PRAGMA integrity_check (cron, UTC) */
 	char *deadman_url;            /* secret: pinged at start/success/failure of a sync */
 	/* [audit] */
 	int64_t sla_rpo_s, sla_rto_s;

@@ -114,7 +114,10 @@ static void render(struct fixture *fx)
 {
 	free(fx->text);
 	fx->text = NULL;
-	assert_int_equal(metrics_render(fx->st, &fx->cfg, NULL, &fx->text, &fx->len, &fx->err), 0);
+	struct ck_err problem = {0, ""};
+	assert_int_equal(metrics_render(fx->st, &fx->cfg, NULL, &fx->text, &fx->len, &problem,
+					&fx->err), 0);
+	assert_int_equal(problem.code, 0);
 	assert_non_null(fx->text);
 	assert_int_equal(strlen(fx->text), fx->len);
 }
@@ -319,6 +322,7 @@ static void test_live_and_table(void **state)
 {
 	struct fixture *fx = *state;
 	struct metrics_live live = {7, 2, T0};
+	struct ck_err problem = {0, ""};
 	char *list = NULL;
 	size_t listlen = 0;
 	FILE *f;
@@ -326,7 +330,8 @@ static void test_live_and_table(void **state)
 
 	assert_int_equal(store_event_add(fx->st, T0, "sync_skipped", "", 1, "still running", &fx->err), 0);
 	free(fx->text);
-	assert_int_equal(metrics_render(fx->st, &fx->cfg, &live, &fx->text, &fx->len, &fx->err), 0);
+	assert_int_equal(metrics_render(fx->st, &fx->cfg, &live, &fx->text, &fx->len, &problem,
+					&fx->err), 0);
 	assert_sample(fx, "candlekeep_http_server_requests_total", "7");
 	assert_sample(fx, "candlekeep_process_start_time_seconds", "1700006400");
 	assert_sample(fx, "candlekeep_sync_skipped_total", "2");
