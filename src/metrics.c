@@ -943,7 +943,7 @@ static void mdata_collect(struct store *st, struct mdata *d, struct ck_err *firs
 			d->corrupt_seen = 1;
 		if (!first->code) {
 			*first = e;
-			ck_err_wrap(first, "metrics: reading %s", part_names[p]);
+			ck_err_wrap(first, "reading %s", part_names[p]);
 		}
 	}
 }
