@@ -463,9 +463,7 @@ static enum job_outcome job_integrity(struct daemon *d, int64_t now, char *detai
 {
 	struct ck_err err = {0, ""};
 	char what[256] = "";
-	int ok = 0;
-
-	int finished = 0;
+	int ok = 0, finished = 0;
 
 	if (store_health_check(d->ctx->st, 1, 0, &ok, &finished, what, sizeof(what), &err)) {
 		if (err.code != CK_ECORRUPT) {

@@ -435,7 +435,6 @@ static void emit_integrity_time(struct mctx *m, const struct metric_def *def)
 
 static void emit_build_info(struct mctx *m, const struct metric_def *def)
 {
-	(void)m;
 	sample(m, def, NULL, L("version", CK_VERSION, "sqlite", sqlite3_libversion()), 1);
 }
 

@@ -143,9 +143,9 @@ wait_note BackupVerificationFailed firing
 ck -q --symbols "$SYMS" backup >/dev/null 2>&1 || fail "good backup"
 wait_note BackupVerificationFailed resolved
 
-# --- 3. HTTP 418: banned for 8 s; resolved when the ban ends --------------------------
+# --- 3. HTTP 418: banned for 5 s; resolved when the ban ends --------------------------
 # (the sync waits the ban out, as it should, and then finishes)
-fakex_ctl "ban?seconds=8" >/dev/null
+fakex_ctl "ban?seconds=5" >/dev/null
 ck_rc -q --symbols "$SYMS" sync >/dev/null 2>&1
 assert_match "$(sql "SELECT max(http_418) FROM runs")" '^[1-9]' "the 418 is recorded"
 wait_note IPBanned firing
