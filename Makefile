@@ -4,7 +4,7 @@
 # cmocka tests (each linked with every src object but main.o), tests/e2e/t*.sh scenarios.
 
 CC      ?= cc
-PKGS    := libcurl sqlite3 jansson inih libmicrohttpd libzstd libcrypto
+PKGS    := libcurl sqlite3 jansson inih libmicrohttpd libzstd libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -17,7 +17,9 @@ CFLAGS  ?= -O2 -g
 # Test hooks (src/fault.c, armed by CANDLEKEEP_FAULT_* variables) are compiled into the
 # build/ trees that the tests use; `make install` builds without them (FAULTS=).
 FAULTS  ?= -DCK_FAULT_INJECTION
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(FAULTS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -iquote src $(PKG_CFLAGS)
+# The version candlekeep_build_info reports.
+VERSION ?= 0.1.0
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DCK_VERSION='"$(VERSION)"' $(FAULTS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -iquote src $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lm -lpthread
 
 B ?= build

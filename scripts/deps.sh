@@ -4,14 +4,15 @@
 # (after apt-get update); otherwise prints the apt-get line and fails.
 #   build: compilers, libraries, the tools the demo uses.
 #   test:  + promtool/amtool (Prometheus rule tests), Chromium (screenshots of the HTML
-#          pages), Node.js/npm (a local S3-compatible server), valgrind.
+#          pages), Node.js/npm (a local S3-compatible server), valgrind, systemd
+#          (systemd-analyze verify of the unit files).
 set -eu
 PKGS="make gcc clang pkg-config libcurl4-openssl-dev libsqlite3-dev libjansson-dev
-libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev libssl-dev sqlite3 curl zstd procps
-util-linux ca-certificates git"
+libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev libssl-dev libsystemd-dev sqlite3 curl
+zstd procps util-linux ca-certificates git"
 if [ "${1:-build}" = test ]; then
 	PKGS="$PKGS libclang-rt-14-dev valgrind prometheus prometheus-alertmanager chromium
-nodejs python3"
+nodejs python3 systemd"
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi
 missing=""

@@ -236,6 +236,10 @@ static const struct cfg_key cfg_keys[] = {
 	     "Daemon: when to run the health checks (cron, UTC; empty = never)."),
 	CRON("schedule", "audit", sched_audit, "0 3 1 * *",
 	     "Daemon: when to run the SLA audit (cron, UTC; empty = never)."),
+	CRON("schedule", "integrity_check", sched_integrity, "30 3 * * 0",
+	     "Daemon: when to run the full integrity check of the database (cron, UTC; empty"
+	     " = never); the health job runs the quick check. Both results are recorded for"
+	     " the metrics."),
 	STR("schedule", "deadman_url", deadman_url, "", CFG_SECRET, NULL, check_url,
 	    "Dead-man's-switch URL pinged at start, success and failure of each sync "
 	    "(secret); empty = none."),
@@ -253,7 +257,7 @@ _Static_assert(NKEYS <= sizeof(((struct cfg *)0)->origin), "origin[] too small")
 _Static_assert(NKEYS <= sizeof(((struct cfg *)0)->origin_line) / sizeof(int),
 	       "origin_line[] too small");
 
-enum { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
+enum { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG, ORIGIN_CREDENTIAL };
 
 /* The recorded data's 43 symbols first, then 17 more liquid USDT perpetuals. */
 static const char default_symbols[] =
@@ -1150,6 +1154,38 @@ int cfg_load_file(struct cfg *c, const char *path, struct ck_err *err)
 
 #define ENV_PREFIX "CANDLEKEEP_"
 
+/* systemd credentials (LoadCredential=): with $CREDENTIALS_DIRECTORY set, a secret key
+ * whose file <section>_<key> (or candlekeep_<section>_<key>) exists there (e.g.
+ * alert_slack_webhook) takes its value from it, as "@file" would. systemd makes the directory readable by the
+ * service's user only, whatever owns the source file (a root-owned 0600 file works
+ * with DynamicUser=). */
+static int cfg_load_credentials(struct cfg *c, const char *dir, struct ck_err *err)
+{
+	char path[CFG_STR_MAX + 2], src[160];
+	size_t j;
+	int rc;
+
+	for (j = 0; j < NKEYS; j++) {
+		const struct cfg_key *k = &cfg_keys[j];
+		if (!(k->flags & CFG_SECRET))
+			continue;
+		/* LoadCredential=NAME:FILE gives NAME; LoadCredential=candlekeep:DIR gives
+		 * candlekeep_<file name> for each file of DIR */
+		if ((size_t)snprintf(path, sizeof(path), "@%s/%s_%s", dir, k->section, k->key) >=
+		    sizeof(path))
+			return ck_err_set(err, CK_EUSAGE, "CREDENTIALS_DIRECTORY: path too long");
+		if (access(path + 1, F_OK) != 0) {
+			snprintf(path, sizeof(path), "@%s/candlekeep_%s_%s", dir, k->section, k->key);
+			if (access(path + 1, F_OK) != 0)
+				continue;
+		}
+		snprintf(src, sizeof(src), "credential %s_%s", k->section, k->key);
+		if ((rc = set_row(c, j, path, ORIGIN_CREDENTIAL, 0, src, err)))
+			return rc;
+	}
+	return 0;
+}
+
 int cfg_load_env(struct cfg *c, char *const *envp, struct ck_err *err)
 {
 	char name[128];
@@ -1158,6 +1194,10 @@ int cfg_load_env(struct cfg *c, char *const *envp, struct ck_err *err)
 
 	if (!envp)
 		return 0;
+	for (i = 0; envp[i]; i++)
+		if (!strncmp(envp[i], "CREDENTIALS_DIRECTORY=", 22) && envp[i][22] &&
+		    (rc = cfg_load_credentials(c, envp[i] + 22, err)))
+			return rc;
 	for (i = 0; envp[i]; i++) {
 		const char *e = envp[i], *eq;
 		bool found = false;
@@ -1458,6 +1498,9 @@ int cfg_print(const struct cfg *c, FILE *f)
 			break;
 		case ORIGIN_FLAG:
 			fprintf(f, "# from: flag\n");
+			break;
+		case ORIGIN_CREDENTIAL:
+			fprintf(f, "# from: credential %s_%s\n", k->section, k->key);
 			break;
 		default:
 			fprintf(f, "# from: default%s\n", (k->flags & CFG_DERIVED) ?

@@ -7,7 +7,10 @@
  * from the table. Values are stored in struct cfg; strings are owned by it and freed
  * by cfg_release. Secrets (type flag CFG_SECRET) are never printed: cfg_print masks
  * them. A secret may also be given as "@/path/to/file": the file must have mode 0600
- * (or stricter) and its first line is the value. */
+ * (or stricter) and its first line is the value. Under systemd, a secret is also read
+ * from $CREDENTIALS_DIRECTORY/<section>_<key> when that file exists (LoadCredential=),
+ * between the file and the environment: defaults < file < credentials < environment <
+ * flags. */
 #ifndef CK_CFG_H
 #define CK_CFG_H
 
@@ -72,6 +75,7 @@ struct cfg {
 	int64_t disk_warn_pct, disk_crit_pct;
 	/* [schedule] */
 	char *sched_sync, *sched_backup, *sched_health, *sched_audit; /* 5-field cron, UTC */
+	char *sched_integrity;        /* full PRAGMA integrity_check (cron, UTC) */
 	char *deadman_url;            /* secret: pinged at start/success/failure of a sync */
 	/* [audit] */
 	int64_t sla_rpo_s, sla_rto_s;
@@ -103,7 +107,8 @@ int cfg_load_string(struct cfg *c, const char *text, size_t len, const char *nam
  * values fail with CK_EUSAGE and "FILE:LINE: [section] key: problem (what to do)". */
 int cfg_load_file(struct cfg *c, const char *path, struct ck_err *err);
 
-/* Applies CANDLEKEEP_<SECTION>_<KEY> variables from envp (NULL-terminated, like
+/* Applies systemd credentials ($CREDENTIALS_DIRECTORY/<section>_<key> files, secrets
+ * only), then CANDLEKEEP_<SECTION>_<KEY> variables from envp (NULL-terminated, like
  * environ). An unknown CANDLEKEEP_* name is an error naming the variable. */
 int cfg_load_env(struct cfg *c, char *const *envp, struct ck_err *err);
 

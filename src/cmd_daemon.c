@@ -22,10 +22,11 @@ static void on_hup(int sig)
 static const char daemon_usage[] =
 	"usage: candlekeep daemon [--listen HOST:PORT] [--port-file FILE] [--no-catch-up]\n"
 	"\n"
-	"Runs sync, backup, health and audit at their [schedule] times (cron, UTC), serves\n"
-	"/metrics, /healthz, /api/status and a status page on [metrics] listen, and pings\n"
-	"[schedule] deadman_url around each sync. SIGHUP reloads the configuration;\n"
-	"SIGTERM or SIGINT stop it (the running sync finishes its current page).\n"
+	"Runs sync, backup, health, audit and integrity_check at their [schedule] times\n"
+	"(cron, UTC), serves /metrics, /healthz, /api/status and a status page on [metrics]\n"
+	"listen, and pings [schedule] deadman_url around each sync. Under systemd\n"
+	"(Type=notify) it sends READY=1, WATCHDOG=1 and STOPPING=1. SIGHUP reloads the\n"
+	"configuration; SIGTERM or SIGINT stop it (the running sync finishes its page).\n"
 	"\n"
 	"  --listen HOST:PORT  serve HTTP here instead of [metrics] listen; port 0 picks a\n"
 	"                      free port; an empty value turns HTTP off\n"
@@ -94,7 +95,7 @@ static int cmd_daemon_run(struct ctx *ctx)
 const struct cmd cmd_daemon = {
 	.name = "daemon",
 	.usage = "daemon [--listen HOST:PORT] [--port-file FILE] [--no-catch-up]",
-	.summary = "the 24/7 scheduler (sync, backup, health, audit), /metrics, /healthz, status page",
+	.summary = "the 24/7 scheduler (sync, backup, health, audit, integrity), /metrics, status page",
 	.flags = CMD_NEEDS_DB,
 	.opts = NULL,
 	.run = cmd_daemon_run,

@@ -1,7 +1,8 @@
 /* cmd_metrics.c — `candlekeep metrics [--textfile DIR] [--list]`: the Prometheus
  * exposition derived from the database (opened read-only), to stdout or atomically into
- * DIR/candlekeep.prom for node_exporter's textfile collector. Exit 0, 1 on an error
- * (nothing or the previous file is left in place), 2 on bad usage. */
+ * DIR/candlekeep.prom for node_exporter's textfile collector. Exit 0 (also when parts of
+ * a damaged database could not be read: the exposition says so), 1 on an error (nothing
+ * or the previous file is left in place), 2 on bad usage. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ static int cmd_metrics_run(struct ctx *ctx)
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	struct ck_err err = {0, ""};
+	struct ck_err err = {0, ""}, problem = {0, ""};
 	const char *dir = NULL;
 	char *text = NULL;
 	size_t len = 0;
@@ -78,11 +79,21 @@ static int cmd_metrics_run(struct ctx *ctx)
 	}
 	/* Opened here, read-only, rather than by the dispatcher: --list and --help need no
 	 * database. */
-	if (store_open(&ctx->st, ctx->cfg.db, STORE_RDONLY, &err) ||
-	    metrics_render(ctx->st, &ctx->cfg, NULL, &text, &len, &err)) {
+	/* A damaged database is what the metrics must report, not a reason to report
+	 * nothing: the parts that cannot be read are left out and said so (exit 0). Any
+	 * other failure to open (no such file, no permission) is exit 1. */
+	if (store_open(&ctx->st, ctx->cfg.db, STORE_RDONLY, &problem) &&
+	    problem.code != CK_ECORRUPT) {
+		fprintf(stderr, "candlekeep metrics: %s\n", problem.msg);
+		return 1;
+	}
+	if (metrics_render(ctx->st, &ctx->cfg, NULL, &text, &len, &problem, &err)) {
 		fprintf(stderr, "candlekeep metrics: %s\n", err.msg);
 		return 1;
 	}
+	if (problem.code)
+		fprintf(stderr, "candlekeep metrics: warning: %s (written without it; see "
+			"candlekeep_metrics_collect_ok)\n", problem.msg);
 	if (dir) {
 		if (write_textfile(dir, text, len, &err)) {
 			fprintf(stderr, "candlekeep metrics: %s\n", err.msg);

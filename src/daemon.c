@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <systemd/sd-daemon.h>
 
 #include "afile.h"
 #include "alert.h"
@@ -32,6 +33,7 @@
 #include "backup.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "fault.h"
 #include "health.h"
 #include "http.h"
 #include "kline.h"
@@ -42,6 +44,7 @@
 #include "sched.h"
 #include "store.h"
 #include "store_backup.h"
+#include "store_health.h"
 #include "sync.h"
 #include "utc.h"
 #include "banned.h"
@@ -58,7 +61,7 @@ extern const struct cmd cmd_audit, cmd_backup;
 #define STATE_OFFSET "daemon.test_clock_offset_ms"
 #define RUNS_SCANNED 200         /* newest run records looked at for the last success */
 
-enum job_id { JOB_SYNC, JOB_BACKUP, JOB_HEALTH, JOB_AUDIT, NJOBS };
+enum job_id { JOB_SYNC, JOB_BACKUP, JOB_HEALTH, JOB_AUDIT, JOB_INTEGRITY, NJOBS };
 enum job_outcome { OUT_OK, OUT_FAILED, OUT_SKIPPED, OUT_STOPPED };
 static const char *const outcome_names[] = {"ok", "failed", "skipped", "stopped"};
 
@@ -105,9 +108,13 @@ struct daemon {
 	struct http *clock_http;
 	int clock_failing;           /* the test clock did not answer last time */
 	struct cache cache[NCACHES];
+	uint64_t watchdog_us;        /* systemd's WatchdogSec (0 = no watchdog) */
+	int64_t watchdog_at;         /* CLOCK_MONOTONIC ms of the last WATCHDOG=1 */
 };
 
 /* ---- small helpers ------------------------------------------------------------- */
+
+static void sleep_ms(int64_t ms);
 
 static const char *iso(int64_t ms, char *buf, size_t n)
 {
@@ -199,15 +206,16 @@ static int64_t clock_tick(struct daemon *d)
 static const char *job_expr_cfg(const struct cfg *c, int id)
 {
 	const char *e = id == JOB_SYNC ? c->sched_sync : id == JOB_BACKUP ? c->sched_backup :
-			id == JOB_HEALTH ? c->sched_health : c->sched_audit;
+			id == JOB_HEALTH ? c->sched_health : id == JOB_AUDIT ? c->sched_audit :
+			c->sched_integrity;
 	return e ? e : "";
 }
 
-/* Parses the four schedules of c into crons[] (empty = not scheduled: has[i] = 0). */
+/* Parses the schedules of c into crons[] (empty = not scheduled: has[i] = 0). */
 static int schedules_parse(const struct cfg *c, struct sched_cron crons[NJOBS], int has[NJOBS],
 			   struct ck_err *err)
 {
-	static const char *const keys[] = {"sync", "backup", "health", "audit"};
+	static const char *const keys[] = {"sync", "backup", "health", "audit", "integrity_check"};
 	for (int i = 0; i < NJOBS; i++) {
 		const char *e = job_expr_cfg(c, i);
 		has[i] = *e != '\0';
@@ -274,6 +282,13 @@ static int64_t job_last_ok(struct daemon *d, int id)
 			log_warn("daemon", "reading the backups table: %s", err.msg);
 		}
 		free(b);
+	}
+	if (id == JOB_INTEGRITY) {
+		struct store_event *ev = NULL;
+		size_t n = 0;
+		if (!store_events(st, "integrity_check", "full", 0, 1, &ev, &n, &err) && n)
+			best = ev[0].at;
+		free(ev);
 	}
 	if (id == JOB_HEALTH) {
 		struct store_event *ev = NULL;
@@ -428,6 +443,44 @@ static enum job_outcome job_backup(struct daemon *d, int64_t now, char *detail, 
 	return rc ? OUT_FAILED : OUT_OK;
 }
 
+/* Records an integrity verdict (event integrity_check, subject check = "quick" or
+ * "full"; and corruption_detected when damaged) for the metrics and health. On a damaged
+ * file the write may fail too; the metrics then see the damage on their own reads. */
+static void integrity_record(struct daemon *d, int64_t now, const char *check, int ok,
+			     const char *detail)
+{
+	struct ck_err err = {0, ""};
+	if (store_event_add(d->ctx->st, now, "integrity_check", check, ok ? 1 : 0, detail, &err))
+		log_error("daemon", "recording the %s integrity check: %s", check, err.msg);
+	if (!ok && store_event_add(d->ctx->st, now, "corruption_detected", d->ctx->cfg.db, 1, detail,
+				   &err))
+		log_error("daemon", "recording the corruption: %s", err.msg);
+	if (!ok)
+		log_kv(LOG_ERROR, "daemon", ((const char *[]){"check", check, NULL}),
+		       "database %s is damaged: %s (run candlekeep recover)", d->ctx->cfg.db, detail);
+}
+
+/* The full PRAGMA integrity_check of the database, on its own schedule. */
+static enum job_outcome job_integrity(struct daemon *d, int64_t now, char *detail, size_t n)
+{
+	struct ck_err err = {0, ""};
+	char what[256] = "";
+	int ok = 0, finished = 0;
+
+	if (store_health_check(d->ctx->st, 1, 0, &ok, &finished, what, sizeof(what), &err)) {
+		if (err.code != CK_ECORRUPT) {
+			snprintf(detail, n, "integrity_check could not run: %s", err.msg);
+			return OUT_FAILED;
+		}
+		snprintf(what, sizeof(what), "%s", err.msg);
+		ok = 0;
+	}
+	integrity_record(d, now, "full", ok, what);
+	snprintf(detail, n, "integrity_check %s%s%s", ok ? "ok" : "found damage: ", ok ? "" : what,
+		 ok ? "" : " (run candlekeep recover)");
+	return ok ? OUT_OK : OUT_FAILED;
+}
+
 static enum job_outcome job_health(struct daemon *d, int64_t now, char *detail, size_t n)
 {
 	struct health_report r;
@@ -441,6 +494,8 @@ static enum job_outcome job_health(struct daemon *d, int64_t now, char *detail, 
 		return OUT_FAILED;
 	}
 	snprintf(detail, n, "%s", r.summary);
+	if (r.integrity_done)
+		integrity_record(d, now, "quick", r.integrity_ok, r.integrity_detail);
 	if (store_event_add(ctx->st, now, "health", "", (double)r.status, r.summary, &err))
 		log_error("daemon", "%s", err.msg);
 	if ((int)r.status != d->health_prev) {
@@ -518,6 +573,8 @@ static void job_run(struct daemon *d, int id, int64_t due, int64_t now)
 	       ((const char *[]){"job", j->name, "due", iso(due, a, sizeof(a)), "catch_up",
 				 j->catch_up ? "1" : "0", NULL}),
 	       "job start");
+	while (fault_hang(j->name) && !*d->ctx->stop)
+		sleep_ms(50); /* test hook: a scheduler stuck in this job */
 	pthread_mutex_lock(&d->mu);
 	d->running = id;
 	j->last_start = now;
@@ -535,6 +592,7 @@ static void job_run(struct daemon *d, int id, int64_t due, int64_t now)
 	case JOB_BACKUP: out = job_backup(d, now, detail, sizeof(detail)); break;
 	case JOB_HEALTH: out = job_health(d, now, detail, sizeof(detail)); break;
 	case JOB_AUDIT: out = job_audit(d, now, detail, sizeof(detail)); break;
+	case JOB_INTEGRITY: out = job_integrity(d, now, detail, sizeof(detail)); break;
 	}
 	end = clock_tick(d);
 	/* A run started late (the clock jumped, an earlier job ran long) covers every
@@ -910,10 +968,13 @@ static int cache_fill(struct daemon *d, int k)
 		return 0;
 	if (k == C_METRICS) {
 		struct metrics_live live = d->live;
-		if (metrics_render(d->ro, &d->ctx->cfg, &live, &body, &len, &err)) {
+		struct ck_err problem = {0, ""};
+		if (metrics_render(d->ro, &d->ctx->cfg, &live, &body, &len, &problem, &err)) {
 			log_error("daemon", "/metrics: %s", err.msg);
 			return -1;
 		}
+		if (problem.code)
+			log_warn("daemon", "/metrics: %s (served without it)", problem.msg);
 		c->type = "text/plain; version=0.0.4; charset=utf-8";
 	} else if (k == C_HEALTHZ) {
 		struct health_report r;
@@ -1116,6 +1177,29 @@ static int http_start_server(struct daemon *d, const char *spec, struct ck_err *
 	return 0;
 }
 
+/* ---- systemd: readiness and the watchdog ------------------------------------------- */
+
+/* Under systemd (Type=notify, NOTIFY_SOCKET set) tells it how the daemon is; elsewhere
+ * sd_notify does nothing. */
+static void notify(const char *state)
+{
+	int rc = sd_notify(0, state);
+	if (rc < 0)
+		log_warn("daemon", "sd_notify %s: %s", state, strerror(-rc));
+}
+
+/* WATCHDOG=1, at most every quarter of WatchdogSec. Called only from the scheduler loop
+ * (each look at the clock, each job start and end), never from another thread: when the
+ * scheduler hangs, the pings stop and systemd restarts the service. */
+static void watchdog_ping(struct daemon *d)
+{
+	int64_t t = mono_ms();
+	if (!d->watchdog_us || t - d->watchdog_at < (int64_t)(d->watchdog_us / 4000))
+		return;
+	d->watchdog_at = t;
+	notify("WATCHDOG=1");
+}
+
 /* ---- the loop ------------------------------------------------------------------- */
 
 static void sleep_ms(int64_t ms)
@@ -1130,7 +1214,8 @@ static void sleep_ms(int64_t ms)
 
 int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 {
-	static const char *const names[NJOBS] = {"sync", "backup", "health", "audit"};
+	static const char *const names[NJOBS] = {"sync", "backup", "health", "audit",
+						 "integrity_check"};
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct sched_cron crons[NJOBS];
 	int has[NJOBS], rc = 0;
@@ -1178,10 +1263,14 @@ int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 	pthread_mutex_unlock(&d->mu);
 
 	prev = now;
+	if (sd_watchdog_enabled(0, &d->watchdog_us) <= 0)
+		d->watchdog_us = 0;
+	notify("READY=1\nSTATUS=scheduling sync, backup, health, audit and integrity_check");
 	while (!*ctx->stop) {
 		int64_t soonest = 0, wait;
 		int due = -1;
 
+		watchdog_ping(d);
 		if (o->reload && *o->reload) {
 			*o->reload = 0;
 			daemon_reload(d, now);
@@ -1210,6 +1299,7 @@ int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 		}
 		if (due >= 0) {
 			job_run(d, due, d->jobs[due].next, now);
+			watchdog_ping(d);
 			continue;
 		}
 		wait = o->clock_url ? TEST_TICK_MS : TICK_MS;
@@ -1218,6 +1308,7 @@ int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 		sleep_ms(wait);
 	}
 	log_info("daemon", "stopping: signal received");
+	notify("STOPPING=1");
 
 out:
 	if (d->mhd) {

@@ -1,10 +1,17 @@
 /* daemon.h — `candlekeep daemon`: the 24/7 scheduler and its HTTP server.
  *
- * One scheduler thread (the caller's) runs the jobs sync, backup, health and audit at
- * the times of their [schedule] cron expressions (UTC), one job at a time, in that
- * order when several are due. Jobs reuse the commands' code in-process: sync through
- * cmd_sync_common, backup through backup_run, health through health_run (alerting on
- * a status change), audit through audit_run (30 days, with its restore drill). A job whose command takes the
+ * One scheduler thread (the caller's) runs the jobs sync, backup, health, audit and
+ * integrity_check at the times of their [schedule] cron expressions (UTC), one job at a
+ * time, in that order when several are due. Jobs reuse the commands' code in-process:
+ * sync through cmd_sync_common, backup through backup_run, health through health_run
+ * (alerting on a status change; its quick check's verdict is recorded as event
+ * integrity_check "quick"), audit through audit_run (30 days, with its restore drill),
+ * integrity_check runs the full PRAGMA integrity_check (event integrity_check "full";
+ * corruption_detected too when damaged).
+ *
+ * systemd (Type=notify): READY=1 once the schedule is planned and HTTP listens,
+ * STOPPING=1 on the way out, and WATCHDOG=1 from the scheduler loop itself (each look at
+ * the clock, at most every quarter of WatchdogSec), so a hung scheduler stops the pings. A job whose command takes the
  * run lock takes the same lock as the CLI, so daemon jobs never overlap cron-driven
  * runs either; a sync due while the lock is held elsewhere, or while the previous sync
  * still runs, is skipped and counted (event sync_skipped), never queued.

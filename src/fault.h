@@ -9,9 +9,14 @@
  *                            sync or truncate (a crash in the middle of a transaction)
  *   CANDLEKEEP_FAULT_POINT=NAME  the process kills itself with SIGKILL when it reaches
  *                            the named point (fault_point(NAME)), e.g. "alert_queued"
+ *   CANDLEKEEP_FAULT_HANG=S  fault_hang(S) says 1: the daemon's scheduler hangs in job S
  * Without the define, fault_vfs_name() returns NULL and nothing else exists. */
 #ifndef CK_FAULT_H
 #define CK_FAULT_H
+
+/* 1 when CANDLEKEEP_FAULT_HANG names site (e.g. the daemon job "health"): the caller
+ * then hangs there, as a scheduler stuck in a job would. Always 0 without the define. */
+int fault_hang(const char *site);
 
 /* The name of the fault-injecting SQLite VFS to open databases with, registering it on
  * first use, or NULL when no fault is armed (use the default VFS). */

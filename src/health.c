@@ -288,7 +288,7 @@ static void check_coverage(struct hctx *h, struct health_check *ck)
 /* 3. Integrity: quick_check (integrity_check with full) within the time budget; a
  * problem found is CRITICAL; a recorded corruption not followed by a good check or a
  * recovery is WARNING. */
-static void check_integrity(struct hctx *h, struct health_check *ck)
+static void check_integrity(struct hctx *h, struct health_check *ck, struct health_report *r)
 {
 	char detail[256] = "", when[32];
 	int ok = 0, finished = 0;
@@ -305,8 +305,17 @@ static void check_integrity(struct hctx *h, struct health_check *ck)
 			budget = 100;
 	}
 	if (store_health_check(h->st, h->full, budget, &ok, &finished, detail, sizeof(detail), &e)) {
+		if (e.code == CK_ECORRUPT) {
+			r->integrity_done = 1;
+			snprintf(r->integrity_detail, sizeof(r->integrity_detail), "%s", e.msg);
+		}
 		check_set(ck, HEALTH_CRITICAL, "%s could not run: %s", what, e.msg);
 		return;
+	}
+	if (finished) {
+		r->integrity_done = 1;
+		r->integrity_ok = ok;
+		snprintf(r->integrity_detail, sizeof(r->integrity_detail), "%s", detail);
 	}
 	if (finished && !ok) {
 		check_set(ck, HEALTH_CRITICAL, "%s of %s found: %s (run candlekeep recover)", what,
@@ -744,7 +753,7 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 		struct health_check *ci = check_add(r, "integrity");
 		check_gaps(&h, check_add(r, "gaps"));
 		check_data_loss(&h, check_add(r, "data_loss"));
-		check_integrity(&h, ci);
+		check_integrity(&h, ci, r);
 		check_backups(&h, check_add(r, "backups"));
 	} else {
 		static const char *const names[] = {"freshness", "coverage", "integrity", "gaps",

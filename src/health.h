@@ -27,6 +27,11 @@ struct health_report {
 	struct health_check checks[16];
 	size_t nchecks;
 	int64_t at_ms;
+	/* The integrity check's own measurement, for the daemon to record (event
+	 * integrity_check): integrity_done = 1 when quick_check (integrity_check with full)
+	 * finished or SQLite said the file is damaged; integrity_ok its verdict. */
+	int integrity_done, integrity_ok;
+	char integrity_detail[256];
 };
 
 /* Runs every check. st may be NULL (database missing or unopenable: the checks that

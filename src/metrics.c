@@ -21,6 +21,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
+#include "binance.h"
 #include "cfg.h"
 #include "metrics.h"
 #include "sbuf.h"
@@ -31,6 +34,9 @@
 #include "utc.h"
 #include "banned.h"
 
+#ifndef CK_VERSION
+#define CK_VERSION "0.1.0" /* the Makefile passes the release's version */
+#endif
 #define METRICS_MAX (64u << 20) /* an exposition larger than this is an error */
 
 /* Sync duration histogram buckets, seconds (the old design's deadline was 30 min). */
@@ -41,6 +47,15 @@ static const char *const run_commands[] = {"sync", "backfill"};
 #define NCOMMANDS (sizeof(run_commands) / sizeof(run_commands[0]))
 static const char *const channels[] = {"slack", "pagerduty", "email"};
 #define NCHANNELS (sizeof(channels) / sizeof(channels[0]))
+
+/* The parts of the database an exposition reads, each collected on its own: a part that
+ * cannot be read (a damaged page, a busy file) leaves its families without samples and
+ * is reported by candlekeep_metrics_collect_ok{part} = 0; the rest is still exported.
+ * PART_NONE families do not read the database. */
+enum part { PART_NONE, PART_OPEN, PART_RUNS, PART_CANDLES, PART_GAPS, PART_EVENTS, PART_ALERTS,
+	    PART_BACKUPS, PART_STATE, NPARTS };
+static const char *const part_names[NPARTS] = {"", "open", "runs", "candles", "gaps", "events",
+					      "alerts", "backups", "state"};
 
 struct hist {
 	int64_t le[NBUCKETS]; /* cumulative counts */
@@ -76,7 +91,11 @@ struct mdata {
 	struct store_backup *backups;
 	size_t nbackups;
 	int64_t ban_until;       /* ms, 0 = none recorded */
+	int64_t weight_limit;    /* exchange's reported limit (state), 0 = not recorded */
 	int64_t sync_skipped;
+	int part_failed[NPARTS]; /* the CK_E* code a part failed with, 0 = read */
+	int corrupt_seen;        /* some part failed because SQLite said the file is damaged */
+	int64_t offsite_failures; /* offsite rows with status failed */
 };
 
 /* The output buffer, with a ceiling. */
@@ -91,6 +110,7 @@ struct metric_def {
 	const char *labels; /* documentation: label names, comma-separated */
 	const char *help;
 	void (*emit)(struct mctx *m, const struct metric_def *def);
+	enum part part;     /* no samples when this part could not be read */
 };
 
 /* Label values escape backslash, double quote and newline (exposition format). */
@@ -289,10 +309,18 @@ static void emit_weight_used(struct mctx *m, const struct metric_def *def)
 			       (double)m->d->runs[i].last.weight_used_max);
 }
 
+/* The budget sync works with: [sync] weight_limit, else the limit the exchange reported
+ * at the newest sync, else the exchange's documented default; always written so that a
+ * rule comparing the used weight with it has something to compare with. */
 static void emit_weight_limit(struct mctx *m, const struct metric_def *def)
 {
-	if (m->d->c->weight_limit > 0)
-		sample(m, def, NULL, NULL, (double)m->d->c->weight_limit);
+	const struct mdata *d = m->d;
+	if (d->c->weight_limit > 0)
+		sample(m, def, NULL, L("source", "config"), (double)d->c->weight_limit);
+	else if (d->weight_limit > 0)
+		sample(m, def, NULL, L("source", "exchange"), (double)d->weight_limit);
+	else
+		sample(m, def, NULL, L("source", "default"), (double)BINANCE_WEIGHT_DEFAULT);
 }
 
 static void emit_ban(struct mctx *m, const struct metric_def *def)
@@ -382,11 +410,16 @@ static void emit_db_size(struct mctx *m, const struct metric_def *def)
 
 static const char *const integrity_checks[] = {"quick", "full"};
 
+/* The newest recorded check of each kind; when this exposition's own reads met a
+ * damaged page (SQLite said SQLITE_CORRUPT or NOTADB) that is proof too: the quick
+ * check reads 0, measured now, whatever the last recorded check said. */
 static void emit_integrity(struct mctx *m, const struct metric_def *def)
 {
 	size_t i;
 	for (i = 0; i < 2; i++)
-		if (m->d->has_integrity[i])
+		if (i == 0 && m->d->corrupt_seen)
+			sample(m, def, NULL, L("check", integrity_checks[i]), 0);
+		else if (m->d->has_integrity[i])
 			sample(m, def, NULL, L("check", integrity_checks[i]), m->d->integrity[i].value ? 1 : 0);
 }
 
@@ -394,8 +427,22 @@ static void emit_integrity_time(struct mctx *m, const struct metric_def *def)
 {
 	size_t i;
 	for (i = 0; i < 2; i++)
-		if (m->d->has_integrity[i])
+		if (i == 0 && m->d->corrupt_seen)
+			sample(m, def, NULL, L("check", integrity_checks[i]), ms_to_s(m->d->now));
+		else if (m->d->has_integrity[i])
 			sample(m, def, NULL, L("check", integrity_checks[i]), ms_to_s(m->d->integrity[i].at));
+}
+
+static void emit_build_info(struct mctx *m, const struct metric_def *def)
+{
+	sample(m, def, NULL, L("version", CK_VERSION, "sqlite", sqlite3_libversion()), 1);
+}
+
+static void emit_collect_ok(struct mctx *m, const struct metric_def *def)
+{
+	int p;
+	for (p = PART_OPEN; p < NPARTS; p++)
+		sample(m, def, NULL, L("part", part_names[p]), !m->d->part_failed[p]);
 }
 
 static void emit_corruptions(struct mctx *m, const struct metric_def *def)
@@ -482,7 +529,9 @@ static void tier_verified(struct mctx *m, const struct metric_def *def, const ch
 {
 	(void)v;
 	(void)rows;
-	if (n)
+	/* an offsite upload that failed never reached verification: see
+	 * candlekeep_backup_upload_ok */
+	if (n && !(!strcmp(tier, "offsite") && !strcmp(n->status, "failed")))
 		sample(m, def, NULL, L("tier", tier), !strcmp(n->status, "verified"));
 }
 
@@ -504,6 +553,34 @@ static void emit_backup_size(struct mctx *m, const struct metric_def *def)
 static void emit_backup_verified(struct mctx *m, const struct metric_def *def)
 {
 	each_tier(m, def, tier_verified);
+}
+
+/* 1 if the newest offsite attempt uploaded and checked its object, 0 if it failed. */
+static void tier_upload(struct mctx *m, const struct metric_def *def, const char *tier,
+			const struct store_backup *v, const struct store_backup *n, int64_t rows)
+{
+	(void)v;
+	(void)rows;
+	if (n && !strcmp(tier, "offsite"))
+		sample(m, def, NULL, L("tier", tier), !strcmp(n->status, "verified"));
+}
+
+static void emit_upload_ok(struct mctx *m, const struct metric_def *def)
+{
+	each_tier(m, def, tier_upload);
+}
+
+static void emit_upload_failures(struct mctx *m, const struct metric_def *def)
+{
+	if ((m->d->c->s3_bucket && *m->d->c->s3_bucket) || m->d->offsite_failures)
+		sample(m, def, NULL, L("tier", "offsite"), (double)m->d->offsite_failures);
+}
+
+/* audit records a drill's outcome as "restored and verified ..." or "failed: ...". */
+static void emit_drill_ok(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->has_drill)
+		sample(m, def, NULL, NULL, strncmp(m->d->drill.detail, "failed", 6) != 0);
 }
 
 static void emit_drill(struct mctx *m, const struct metric_def *def)
@@ -545,97 +622,116 @@ static void emit_alert_firing(struct mctx *m, const struct metric_def *def)
 static const struct metric_def metric_table[] = {
 	{"candlekeep_metrics_generated_timestamp_seconds", "gauge", "",
 	 "When this exposition was rendered (a textfile older than the scrape interval is stale).",
-	 emit_generated},
+	 emit_generated, PART_NONE},
+	{"candlekeep_build_info", "gauge", "version,sqlite",
+	 "Always 1; the labels name the candlekeep version and the SQLite library it runs with.",
+	 emit_build_info, PART_NONE},
+	{"candlekeep_metrics_collect_ok", "gauge", "part",
+	 "1 if this exposition could read that part of the database (open, runs, candles, gaps, "
+	 "events, alerts, backups, state), 0 if not: its families then have no samples.",
+	 emit_collect_ok, PART_NONE},
 	{"candlekeep_process_start_time_seconds", "gauge", "",
-	 "Start time of the daemon serving /metrics (absent for one-shot commands).", emit_start_time},
+	 "Start time of the daemon serving /metrics (absent for one-shot commands).", emit_start_time, PART_NONE},
 	{"candlekeep_http_server_requests_total", "counter", "",
-	 "HTTP requests served by the daemon since it started.", emit_http_server},
+	 "HTTP requests served by the daemon since it started.", emit_http_server, PART_NONE},
 	{"candlekeep_sync_last_success_timestamp_seconds", "gauge", "command",
-	 "End time of the newest run that finished with status ok (0 = never).", emit_last_success},
+	 "End time of the newest run that finished with status ok (0 = never).", emit_last_success, PART_RUNS},
 	{"candlekeep_sync_last_run_timestamp_seconds", "gauge", "command",
-	 "End time of the newest finished run.", emit_last_run},
+	 "End time of the newest finished run.", emit_last_run, PART_RUNS},
 	{"candlekeep_sync_last_run_status", "gauge", "command,status",
 	 "1 for the status of the newest finished run (ok, partial, failed, timeout), 0 for the others.",
-	 emit_last_status},
+	 emit_last_status, PART_RUNS},
 	{"candlekeep_sync_runs_total", "counter", "command,status",
-	 "Finished runs by status, counted from the run records.", emit_runs},
+	 "Finished runs by status, counted from the run records.", emit_runs, PART_RUNS},
 	{"candlekeep_sync_duration_seconds", "histogram", "command",
-	 "Wall-clock duration of finished runs, from the run records.", emit_duration},
+	 "Wall-clock duration of finished runs, from the run records.", emit_duration, PART_RUNS},
 	{"candlekeep_sync_last_run_symbols", "gauge", "command,outcome",
-	 "Symbols by outcome (ok, failed, skipped) in the newest finished run.", emit_last_symbols},
+	 "Symbols by outcome (ok, failed, skipped) in the newest finished run.", emit_last_symbols, PART_RUNS},
 	{"candlekeep_sync_skipped_total", "counter", "",
-	 "Scheduled syncs the daemon skipped because the previous one still ran.", emit_skipped},
+	 "Scheduled syncs the daemon skipped because the previous one still ran.", emit_skipped, PART_EVENTS},
 	{"candlekeep_candles_written_total", "counter", "command",
-	 "New candles stored by runs.", emit_written},
+	 "New candles stored by runs.", emit_written, PART_RUNS},
 	{"candlekeep_candles_revised_total", "counter", "command",
-	 "Stored candles replaced because the exchange sent different values.", emit_revised},
+	 "Stored candles replaced because the exchange sent different values.", emit_revised, PART_RUNS},
 	{"candlekeep_exchange_requests_total", "counter", "code",
 	 "Exchange HTTP requests by outcome: 429 (rate limited), 418 (IP banned), 5xx, "
 	 "network_error (no response) and other (every other response).",
-	 emit_requests},
-	{"candlekeep_exchange_retries_total", "counter", "", "Exchange requests retried.", emit_retries},
+	 emit_requests, PART_RUNS},
+	{"candlekeep_exchange_retries_total", "counter", "", "Exchange requests retried.", emit_retries, PART_RUNS},
 	{"candlekeep_exchange_weight_used", "gauge", "command",
 	 "Highest X-MBX-USED-WEIGHT-1M the exchange reported during the newest finished run.",
-	 emit_weight_used},
+	 emit_weight_used, PART_RUNS},
 	{"candlekeep_exchange_weight_limit", "gauge", "",
-	 "Configured per-minute request weight budget ([sync] weight_limit; absent = from exchangeInfo).",
-	 emit_weight_limit},
+	 "Per-minute request weight limit sync works with; source: config ([sync] weight_limit), "
+	 "exchange (reported by exchangeInfo at the newest sync) or default (2400).",
+	 emit_weight_limit, PART_STATE},
 	{"candlekeep_exchange_ban_until_timestamp_seconds", "gauge", "",
-	 "End of the newest IP ban (HTTP 418) the exchange announced (0 = none recorded).", emit_ban},
+	 "End of the newest IP ban (HTTP 418) the exchange announced (0 = none recorded).", emit_ban, PART_STATE},
 	{"candlekeep_symbol_configured", "gauge", "symbol,interval",
 	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of the "
 	 "newest sync).",
-	 emit_configured},
+	 emit_configured, PART_RUNS},
 	{"candlekeep_candles_stored", "gauge", "symbol,interval",
-	 "Candles stored in the database.", emit_candles},
+	 "Candles stored in the database.", emit_candles, PART_CANDLES},
 	{"candlekeep_candle_newest_open_timestamp_seconds", "gauge", "symbol,interval",
 	 "Open time of the newest stored (closed) candle.",
-	 emit_newest_open},
+	 emit_newest_open, PART_CANDLES},
 	{"candlekeep_candle_newest_close_timestamp_seconds", "gauge", "symbol,interval",
 	 "Time the newest stored candle closed; staleness is measured from it.",
-	 emit_newest_close},
+	 emit_newest_close, PART_CANDLES},
 	{"candlekeep_candles_missing", "gauge", "symbol,interval",
 	 "Candles missing inside the stored range (gaps not confirmed empty by the exchange).",
-	 emit_missing},
+	 emit_missing, PART_GAPS},
 	{"candlekeep_candles_exchange_holes", "gauge", "symbol,interval",
 	 "Candles inside the stored range that the exchange confirmed it never produced.",
-	 emit_holes},
+	 emit_holes, PART_GAPS},
 	{"candlekeep_stale_threshold_seconds", "gauge", "severity",
 	 "Time since the newest candle closed beyond which data is stale ([health] stale_warn, "
 	 "stale_crit; derived from the interval and the sync schedule).",
-	 emit_stale},
+	 emit_stale, PART_NONE},
 	{"candlekeep_interval_seconds", "gauge", "interval", "Length of the configured candle interval.",
-	 emit_interval},
+	 emit_interval, PART_NONE},
 	{"candlekeep_database_size_bytes", "gauge", "file",
-	 "Size of the database file (main) and its write-ahead log (wal).", emit_db_size},
+	 "Size of the database file (main) and its write-ahead log (wal).", emit_db_size, PART_OPEN},
 	{"candlekeep_database_integrity_ok", "gauge", "check",
-	 "Result of the newest integrity check (1 ok, 0 damaged) by kind (quick, full).",
-	 emit_integrity},
+	 "Result of the newest integrity check (1 ok, 0 damaged) by kind: quick (the daemon's health "
+	 "job; also 0 when this exposition's own reads found a damaged page) and full "
+	 "([schedule] integrity_check).",
+	 emit_integrity, PART_NONE},
 	{"candlekeep_database_integrity_check_timestamp_seconds", "gauge", "check",
-	 "Time of the newest integrity check.", emit_integrity_time},
+	 "Time of the newest integrity check.", emit_integrity_time, PART_NONE},
 	{"candlekeep_database_corruption_detections_total", "counter", "",
-	 "Times database corruption was detected.", emit_corruptions},
+	 "Times database corruption was detected.", emit_corruptions, PART_EVENTS},
 	{"candlekeep_database_last_corruption_timestamp_seconds", "gauge", "",
-	 "Time corruption was last detected.", emit_corruption_time},
+	 "Time corruption was last detected.", emit_corruption_time, PART_EVENTS},
 	{"candlekeep_backup_last_success_timestamp_seconds", "gauge", "tier",
-	 "Creation time of the newest verified backup of a tier (0 = none).", emit_backup_last},
+	 "Creation time of the newest verified backup of a tier (0 = none).", emit_backup_last, PART_BACKUPS},
 	{"candlekeep_backup_age_seconds", "gauge", "tier",
-	 "Age of the newest verified backup when this exposition was rendered.", emit_backup_age},
+	 "Age of the newest verified backup when this exposition was rendered.", emit_backup_age, PART_BACKUPS},
 	{"candlekeep_backup_size_bytes", "gauge", "tier",
-	 "Size of the newest verified backup of a tier.", emit_backup_size},
+	 "Size of the newest verified backup of a tier.", emit_backup_size, PART_BACKUPS},
 	{"candlekeep_backup_verified", "gauge", "tier",
-	 "1 if the newest backup of a tier passed verification, 0 if it failed.", emit_backup_verified},
+	 "1 if the newest backup of a tier passed verification, 0 if it failed.", emit_backup_verified, PART_BACKUPS},
+	{"candlekeep_backup_upload_ok", "gauge", "tier",
+	 "1 if the newest offsite upload was stored and checked, 0 if it failed (local backups kept).",
+	 emit_upload_ok, PART_BACKUPS},
+	{"candlekeep_backup_upload_failures_total", "counter", "tier",
+	 "Offsite uploads that failed after their retries (rows kept in the backups table).",
+	 emit_upload_failures, PART_BACKUPS},
+	{"candlekeep_restore_drill_ok", "gauge", "",
+	 "1 if the newest restore drill restored and verified a backup, 0 if it failed.",
+	 emit_drill_ok, PART_EVENTS},
 	{"candlekeep_restore_drill_duration_seconds", "gauge", "",
-	 "Duration of the newest restore drill (the measured recovery time).", emit_drill},
+	 "Duration of the newest restore drill (the measured recovery time).", emit_drill, PART_EVENTS},
 	{"candlekeep_restore_drill_timestamp_seconds", "gauge", "", "Time of the newest restore drill.",
-	 emit_drill_time},
+	 emit_drill_time, PART_EVENTS},
 	{"candlekeep_alerts_sent_total", "counter", "channel",
-	 "Alert deliveries a channel accepted (slack, pagerduty, email).", emit_alerts_sent},
+	 "Alert deliveries a channel accepted (slack, pagerduty, email).", emit_alerts_sent, PART_EVENTS},
 	{"candlekeep_alert_failures_total", "counter", "channel",
-	 "Alert deliveries that failed after retries.", emit_alerts_failed},
+	 "Alert deliveries that failed after retries.", emit_alerts_failed, PART_EVENTS},
 	{"candlekeep_alert_firing", "gauge", "key,severity",
 	 "1 for each condition candlekeep's own alerting currently reports as firing.",
-	 emit_alert_firing},
+	 emit_alert_firing, PART_ALERTS},
 };
 #define NMETRICS (sizeof(metric_table) / sizeof(metric_table[0]))
 
@@ -738,26 +834,31 @@ static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *
 	return 0;
 }
 
-static int mdata_collect(struct store *st, struct mdata *d, struct ck_err *err)
+static int collect_runs(struct store *st, struct mdata *d, struct ck_err *err)
 {
-	char buf[64], path[4200];
 	size_t i;
-
 	for (i = 0; i < NCOMMANDS; i++) {
 		struct hist_arg ha = {&d->hist[i]};
 		if (store_metrics_runs(st, run_commands[i], &d->runs[i], err) ||
 		    store_metrics_durations(st, run_commands[i], hist_add, &ha, err))
 			return err->code;
 	}
-	if (store_metrics_series(st, &d->series, &d->nseries, err) ||
-	    store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 1, &d->gaps, &d->ngaps, err) ||
-	    configured_symbols(st, d, err))
-		return err->code;
+	return configured_symbols(st, d, err);
+}
 
-	d->db_size = file_size(store_path(st));
-	snprintf(path, sizeof(path), "%s-wal", store_path(st));
-	d->wal_size = file_size(path);
+static int collect_candles(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	return store_metrics_series(st, &d->series, &d->nseries, err);
+}
 
+static int collect_gaps(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	return store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 1, &d->gaps, &d->ngaps, err);
+}
+
+static int collect_events(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	size_t i;
 	for (i = 0; i < 2; i++)
 		if (newest_event(st, "integrity_check", integrity_checks[i], &d->integrity[i],
 				 &d->has_integrity[i], err))
@@ -771,29 +872,83 @@ static int mdata_collect(struct store *st, struct mdata *d, struct ck_err *err)
 		if (store_event_count(st, "alert_sent", channels[i], &d->sent[i], err) ||
 		    store_event_count(st, "alert_failed", channels[i], &d->failed[i], err))
 			return err->code;
-	if (store_alert_list(st, &d->alerts, &d->nalerts, err) ||
-	    store_backup_list(st, NULL, &d->backups, &d->nbackups, err))
-		return err->code;
+	return 0;
+}
 
-	{
-		struct ck_err e2 = {0, ""};
-		if (store_state_get(st, "ban_until", buf, sizeof(buf), &e2) == 0) {
-			char *end;
-			long long v;
-			errno = 0;
-			v = strtoll(buf, &end, 10);
-			if (!errno && end != buf && !*end && v > 0)
-				d->ban_until = v;
-		} else if (e2.code != CK_ENOTFOUND) {
-			*err = e2;
-			return err->code;
-		}
+static int collect_alerts(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	return store_alert_list(st, &d->alerts, &d->nalerts, err);
+}
+
+static int collect_backups(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	size_t i;
+	if (store_backup_list(st, NULL, &d->backups, &d->nbackups, err))
+		return err->code;
+	for (i = 0; i < d->nbackups; i++)
+		if (!strcmp(d->backups[i].tier, "offsite") && !strcmp(d->backups[i].status, "failed"))
+			d->offsite_failures++;
+	return 0;
+}
+
+/* A positive integer state value, or 0 when it is not recorded. */
+static int state_int(struct store *st, const char *key, int64_t *out, struct ck_err *err)
+{
+	struct ck_err e2 = {0, ""};
+	char buf[64];
+	*out = 0;
+	if (store_state_get(st, key, buf, sizeof(buf), &e2) == 0) {
+		char *end;
+		long long v;
+		errno = 0;
+		v = strtoll(buf, &end, 10);
+		if (!errno && end != buf && !*end && v > 0)
+			*out = v;
+	} else if (e2.code != CK_ENOTFOUND) {
+		*err = e2;
+		return err->code;
 	}
 	return 0;
 }
 
+static int collect_state(struct store *st, struct mdata *d, struct ck_err *err)
+{
+	return state_int(st, "ban_until", &d->ban_until, err) ||
+	       state_int(st, "exchange.weight_limit", &d->weight_limit, err) ? err->code : 0;
+}
+
+/* Reads every part; a part that fails is recorded (and logged by the caller through
+ * *first), never fatal. */
+static void mdata_collect(struct store *st, struct mdata *d, struct ck_err *first)
+{
+	static int (*const fns[NPARTS])(struct store *, struct mdata *, struct ck_err *) = {
+		[PART_RUNS] = collect_runs, [PART_CANDLES] = collect_candles,
+		[PART_GAPS] = collect_gaps, [PART_EVENTS] = collect_events,
+		[PART_ALERTS] = collect_alerts, [PART_BACKUPS] = collect_backups,
+		[PART_STATE] = collect_state,
+	};
+	char path[4200];
+	int p;
+
+	d->db_size = file_size(store_path(st));
+	snprintf(path, sizeof(path), "%s-wal", store_path(st));
+	d->wal_size = file_size(path);
+	for (p = PART_RUNS; p < NPARTS; p++) {
+		struct ck_err e = {0, ""};
+		if (!fns[p](st, d, &e))
+			continue;
+		d->part_failed[p] = e.code ? e.code : CK_EDB;
+		if (e.code == CK_ECORRUPT)
+			d->corrupt_seen = 1;
+		if (!first->code) {
+			*first = e;
+			ck_err_wrap(first, "reading %s", part_names[p]);
+		}
+	}
+}
+
 int metrics_render(struct store *st, const struct cfg *c, const struct metrics_live *live,
-		   char **out, size_t *len, struct ck_err *err)
+		   char **out, size_t *len, struct ck_err *problem, struct ck_err *err)
 {
 	struct mdata d;
 	struct mctx m;
@@ -806,10 +961,14 @@ int metrics_render(struct store *st, const struct cfg *c, const struct metrics_l
 	d.c = c;
 	d.live = live;
 	d.now = now_ms();
-	if (mdata_collect(st, &d, err)) {
-		ck_err_wrap(err, "metrics");
-		mdata_release(&d);
-		return err->code;
+	if (st) {
+		problem->code = 0;
+		problem->msg[0] = '\0';
+		mdata_collect(st, &d, problem);
+	} else {
+		for (int p = PART_OPEN; p < NPARTS; p++)
+			d.part_failed[p] = problem->code ? problem->code : CK_EDB;
+		d.corrupt_seen = problem->code == CK_ECORRUPT;
 	}
 	m.d = &d;
 	m.b.max = METRICS_MAX;
@@ -817,7 +976,8 @@ int metrics_render(struct store *st, const struct cfg *c, const struct metrics_l
 		const struct metric_def *def = &metric_table[i];
 		sbuf_printf(&m.b, "# HELP %s %s\n# TYPE %s %s\n", def->name, def->help, def->name,
 			   def->type);
-		def->emit(&m, def);
+		if (!d.part_failed[def->part])
+			def->emit(&m, def);
 	}
 	mdata_release(&d);
 	if (m.b.failed || !m.b.p) {

@@ -22,9 +22,16 @@ struct metrics_live {
 };
 
 /* Renders the exposition text into *out (malloc'd, NUL-terminated; caller frees).
- * st may be read-only. Never writes to the database. */
+ * st may be read-only. Never writes to the database. A part of the database that
+ * cannot be read (a damaged page, a busy file) does not fail the rendering: its
+ * families have no samples, candlekeep_metrics_collect_ok{part} says 0, and *problem
+ * holds the first such failure (code 0 when every part was read). When SQLite says a
+ * page is damaged, candlekeep_database_integrity_ok{check="quick"} is 0.
+ * st NULL means the database could not be opened: *problem holds why on input and
+ * every part is reported failed. Returns 0, or CK_ENOMEM (err says why) when the
+ * exposition exceeds its ceiling. */
 int metrics_render(struct store *st, const struct cfg *c, const struct metrics_live *live,
-		   char **out, size_t *len, struct ck_err *err);
+		   char **out, size_t *len, struct ck_err *problem, struct ck_err *err);
 
 /* Prints the metric table (name, type, labels, meaning) as a Markdown table, for
  * `candlekeep metrics --list` and the docs. */

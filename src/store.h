@@ -164,8 +164,10 @@ int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
 /* ---- events: things that happened, for metrics, health and audit ----
  * Kinds in use (subject / value / detail):
  *   corruption_detected  db path / 1 / what the check said
- *   integrity_check      "quick" or "full" / 1 ok, 0 bad / first problem
- *   restore_drill        backup location / seconds taken / outcome
+ *   integrity_check      "quick" (the daemon's health job) or "full" (its
+ *                        integrity_check job) / 1 ok, 0 bad / first problem
+ *   restore_drill        backup location / seconds taken / outcome ("restored and
+ *                        verified ..." or "failed: why"; metrics read the prefix)
  *   recover              db path / seconds taken / outcome ("healthy", "restored", ...)
  *   alert_sent           channel ("slack", "pagerduty", "email") / 1 / alert key
  *   alert_failed         channel / 1 / error

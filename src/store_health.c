@@ -455,10 +455,15 @@ int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, i
 				*p = ' ';
 	} else if ((rc & 0xff) == SQLITE_INTERRUPT) {
 		*finished = 0;
-	} else {
+	} else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
 		/* The check itself could not read the file: that is its answer. */
 		*finished = 1;
 		snprintf(detail, size, "%s", sqlite3_errmsg(st->db));
+	} else {
+		/* busy, locked, I/O: no verdict about the file (damage needs proof) */
+		rc = store_db_fail(st, err, "integrity check of");
+		sqlite3_finalize(s);
+		return rc;
 	}
 	sqlite3_finalize(s);
 	return 0;

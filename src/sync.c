@@ -1003,6 +1003,14 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	e.weight_limit = cfg->weight_limit ? cfg->weight_limit
 					   : (have_info && info.weight_limit ? info.weight_limit
 									     : BINANCE_WEIGHT_DEFAULT);
+	if (have_info && info.weight_limit > 0) {
+		/* for the metrics: the limit the exchange reports, when none is configured */
+		struct ck_err e2 = {0, ""};
+		char v[32];
+		snprintf(v, sizeof(v), "%" PRId64, (int64_t)info.weight_limit);
+		if (store_state_set(e.st, "exchange.weight_limit", v, &e2))
+			log_warn("sync", "%s", e2.msg);
+	}
 	e.budget = e.weight_limit * (100 - cfg->weight_reserve_pct) / 100;
 	if (e.budget < 10)
 		e.budget = 10;

@@ -18,6 +18,17 @@ amtool check-config "$D/alertmanager/alertmanager.yml" >"$T/am.out" 2>&1 ||
 route() { amtool config routes test --config.file="$D/alertmanager/alertmanager.yml" "$@" 2>/dev/null | tr -d ' '; }
 assert_eq "$(route severity=critical alertname=SyncFailed)" "oncall-pager,team-warnings" "critical route"
 assert_eq "$(route severity=warning alertname=GapsDetected)" "team-warnings" "warning route"
+assert_eq "$(route severity=critical alertname=RestoreDrillFailed)" "oncall-pager,team-warnings" "restore drill route"
+assert_eq "$(route severity=warning alertname=BackupUploadFailed)" "team-warnings" "upload failure route"
+amtool config routes test --config.file="$D/alertmanager/alertmanager.yml" \
+	--verify.receivers=oncall-pager,team-warnings severity=critical alertname=DatabaseCorruption \
+	job=candlekeep >/dev/null 2>&1 || fail "amtool routes test: DatabaseCorruption must page"
+# One page per alert name and job, not per symbol; every inhibition is scoped (equal:).
+assert_file_match "$D/alertmanager/alertmanager.yml" '^  group_by: \[alertname, job\]$' "group_by"
+ninhibit=$(sed -n '/^inhibit_rules:/,/^receivers:/p' "$D/alertmanager/alertmanager.yml" | grep -c 'source_matchers:')
+nequal=$(sed -n '/^inhibit_rules:/,/^receivers:/p' "$D/alertmanager/alertmanager.yml" | grep -c 'equal: \[job, instance')
+[ "$ninhibit" -ge 1 ] || fail "no inhibit rules"
+assert_eq "$nequal" "$ninhibit" "inhibit rules with equal: [job, instance, ...]"
 grep -q "team-warnings" "$D/alertmanager/alertmanager.yml" && grep -q "email_configs" "$D/alertmanager/alertmanager.yml" &&
 	grep -q "slack_configs" "$D/alertmanager/alertmanager.yml" || fail "warnings need Slack and e-mail"
 
@@ -26,6 +37,10 @@ fakex_start --data "$DATA" --now "$T_2026_03_19_18"
 ck -q --symbols BTCUSDT --history-days 2 sync >/dev/null 2>&1 || fail "sync failed"
 ck --symbols BTCUSDT metrics >"$T/m.prom" || fail "metrics failed"
 awk '/^# TYPE /{print $3}' "$T/m.prom" | sort -u >"$T/exported"
+# The weight limit is exported although [sync] weight_limit is 0: the exchange's.
+assert_file_match "$T/m.prom" '^candlekeep_exchange_weight_limit\{source="exchange"\} 2400$'
+assert_file_match "$T/m.prom" '^candlekeep_build_info\{version="[^"]+",sqlite="[^"]+"\} 1$'
+
 
 python3 - "$D" "$T/exported" <<'EOF' || fail "rules or dashboard do not match the exported metrics"
 import json, re, sys
@@ -61,7 +76,19 @@ for block in re.split(r"\n\s*- alert: ", text)[1:]:
             bad.append(a + ": unknown metric " + f)
 need = {"SyncFailed", "SyncTimeout", "DataStaleCritical", "DataStaleWarning", "DatabaseCorruption",
         "RateLimitAbuse", "IPBanned", "BackupStale", "BackupVerificationFailed", "MissingSymbols",
-        "GapsDetected", "DiskSpaceLow", "ExporterDown"}
+        "GapsDetected", "DiskSpaceLow", "ExporterDown", "BackupUploadFailed", "RestoreDrillFailed",
+        "MetricsCollectFailed"}
+# Rules that join series are tested with two targets (two job/instance label sets).
+for block in re.split(r"\n\s*- alert: ", text)[1:]:
+    a = block.split("\n", 1)[0].strip()
+    expr = block.split("expr:", 1)[1].split("\n        for:")[0].split("\n        labels:")[0]
+    if re.search(r"\b(and|unless|group_left|group_right|ignoring|on)\b", expr):
+        two = [t for t in re.split(r"\n  - name: ", open(d + "/prometheus/candlekeep-rules.test.yml").read())
+               if t.startswith("two targets") and ("alertname: " + a + "\n") in t]
+        if not two:
+            bad.append(a + ": joins series but has no two-target rule test")
+    if re.search(r"\bon\(\)", expr):
+        bad.append(a + ": on() joins every target's series with one (many-to-many with two targets)")
 bad += ["missing rule " + n for n in sorted(need - names)]
 tests = open(d + "/prometheus/candlekeep-rules.test.yml").read()
 bad += ["rule without a unit test: " + n for n in sorted(names) if "alertname: " + n + "\n" not in tests]

@@ -114,7 +114,10 @@ static void render(struct fixture *fx)
 {
 	free(fx->text);
 	fx->text = NULL;
-	assert_int_equal(metrics_render(fx->st, &fx->cfg, NULL, &fx->text, &fx->len, &fx->err), 0);
+	struct ck_err problem = {0, ""};
+	assert_int_equal(metrics_render(fx->st, &fx->cfg, NULL, &fx->text, &fx->len, &problem,
+					&fx->err), 0);
+	assert_int_equal(problem.code, 0);
 	assert_non_null(fx->text);
 	assert_int_equal(strlen(fx->text), fx->len);
 }
@@ -319,6 +322,7 @@ static void test_live_and_table(void **state)
 {
 	struct fixture *fx = *state;
 	struct metrics_live live = {7, 2, T0};
+	struct ck_err problem = {0, ""};
 	char *list = NULL;
 	size_t listlen = 0;
 	FILE *f;
@@ -326,7 +330,8 @@ static void test_live_and_table(void **state)
 
 	assert_int_equal(store_event_add(fx->st, T0, "sync_skipped", "", 1, "still running", &fx->err), 0);
 	free(fx->text);
-	assert_int_equal(metrics_render(fx->st, &fx->cfg, &live, &fx->text, &fx->len, &fx->err), 0);
+	assert_int_equal(metrics_render(fx->st, &fx->cfg, &live, &fx->text, &fx->len, &problem,
+					&fx->err), 0);
 	assert_sample(fx, "candlekeep_http_server_requests_total", "7");
 	assert_sample(fx, "candlekeep_process_start_time_seconds", "1700006400");
 	assert_sample(fx, "candlekeep_sync_skipped_total", "2");
@@ -347,6 +352,80 @@ static void test_live_and_table(void **state)
 	free(list);
 }
 
+/* The families added for alerting: build info, the parts read, integrity from the jobs'
+ * records, the weight limit from config, exchange or default, the offsite upload and
+ * the restore drill's outcome. */
+static void test_alerting_families(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_backup b;
+	int64_t id;
+
+	render(fx);
+	assert_non_null(strstr(fx->text, "\ncandlekeep_build_info{version=\""));
+	assert_sample(fx, "candlekeep_metrics_collect_ok{part=\"candles\"}", "1");
+	assert_sample(fx, "candlekeep_metrics_collect_ok{part=\"open\"}", "1");
+	assert_sample(fx, "candlekeep_database_integrity_ok{check=\"quick\"}", "");
+	assert_sample(fx, "candlekeep_exchange_weight_limit{source=\"default\"}", "2400");
+	assert_sample(fx, "candlekeep_restore_drill_ok", "");
+	assert_sample(fx, "candlekeep_backup_upload_ok{tier=\"offsite\"}", "");
+
+	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "quick", 1, "ok", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "full", 1, "ok", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0 + 1000, "integrity_check", "full", 0,
+					 "Page 2: btreeInitPage() returns error code 11", &fx->err), 0);
+	assert_int_equal(store_state_set(fx->st, "exchange.weight_limit", "6000", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0, "restore_drill", "hot", 3, "restored and "
+					 "verified (integrity_check ok, 10 candles)", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0 + 1000, "restore_drill", "hot", 1,
+					 "failed: no verified backup", &fx->err), 0);
+	memset(&b, 0, sizeof(b));
+	snprintf(b.tier, sizeof(b.tier), "offsite");
+	snprintf(b.location, sizeof(b.location), "s3://bucket/a.zst");
+	b.created = T0;
+	snprintf(b.status, sizeof(b.status), "verified");
+	assert_int_equal(store_backup_put(fx->st, &b, &id, &fx->err), 0);
+	snprintf(b.location, sizeof(b.location), "s3://bucket/b.zst");
+	b.created = T0 + H4;
+	snprintf(b.status, sizeof(b.status), "failed");
+	assert_int_equal(store_backup_put(fx->st, &b, &id, &fx->err), 0);
+	render(fx);
+	assert_well_formed(fx);
+	assert_sample(fx, "candlekeep_database_integrity_ok{check=\"quick\"}", "1");
+	assert_sample(fx, "candlekeep_database_integrity_ok{check=\"full\"}", "0");
+	assert_sample(fx, "candlekeep_database_integrity_check_timestamp_seconds{check=\"full\"}",
+		      "1700006401");
+	assert_sample(fx, "candlekeep_exchange_weight_limit{source=\"exchange\"}", "6000");
+	assert_sample(fx, "candlekeep_restore_drill_ok", "0");
+	assert_sample(fx, "candlekeep_backup_upload_ok{tier=\"offsite\"}", "0");
+	assert_sample(fx, "candlekeep_backup_upload_failures_total{tier=\"offsite\"}", "1");
+	/* a failed upload is not a failed verification */
+	assert_sample(fx, "candlekeep_backup_verified{tier=\"offsite\"}", "");
+
+	/* the configured limit wins */
+	assert_int_equal(cfg_set(&fx->cfg, "sync", "weight_limit", "1200", "test", &fx->err), 0);
+	render(fx);
+	assert_sample(fx, "candlekeep_exchange_weight_limit{source=\"config\"}", "1200");
+	assert_sample(fx, "candlekeep_exchange_weight_limit{source=\"exchange\"}", "");
+}
+
+/* The database could not be opened because it is damaged: every part is reported
+ * unreadable and the quick integrity check reads 0, with no other sample lost. */
+static void test_unopenable(void **state)
+{
+	struct fixture *fx = *state;
+	struct ck_err problem = {CK_ECORRUPT, "file is not a database"};
+	free(fx->text);
+	fx->text = NULL;
+	assert_int_equal(metrics_render(NULL, &fx->cfg, NULL, &fx->text, &fx->len, &problem,
+					&fx->err), 0);
+	assert_sample(fx, "candlekeep_metrics_collect_ok{part=\"open\"}", "0");
+	assert_sample(fx, "candlekeep_metrics_collect_ok{part=\"runs\"}", "0");
+	assert_sample(fx, "candlekeep_database_integrity_ok{check=\"quick\"}", "0");
+	assert_sample(fx, "candlekeep_sync_runs_total{command=\"sync\",status=\"ok\"}", "");
+	assert_sample(fx, "candlekeep_database_size_bytes{file=\"main\"}", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +433,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runs_and_histogram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_candles_gaps_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_and_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerting_families, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unopenable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
