@@ -25,7 +25,7 @@ run_one() { # build test: runs it, writes its result line to $logdir/*.res
 	bdir=$(cd "$top/$b" && pwd)
 	log="$logdir/$(basename "$b")-$name.log"
 	start=$(date +%s)
-	if CK_BUILD="$bdir" CK_TOP="$top" timeout 600 sh -c '
+	if CK_BUILD="$bdir" CK_TOP="$top" timeout 900 sh -c '
 		case "$1" in *.sh) exec bash "$1" ;; *) exec "$1" ;; esac' _ "$t" </dev/null >"$log" 2>&1; then
 		st=ok
 	else

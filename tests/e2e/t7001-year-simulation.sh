@@ -4,7 +4,7 @@
 # malformed JSON, hangs) is on for every other month; the daemon is killed with -9 every
 # few simulated days (during a sync when one runs) and restarted; a 3-day outage each
 # month (daemon down, the exchange moves on); a page of the database is damaged once a
-# month and `recover` repairs it from the daemon's own backups; the clock jumps back a
+# month and `recover` repairs it from the daemon's own backups (twice a week here); the clock jumps back a
 # day once and forward two days once. At the end: every closed candle of the year is
 # stored exactly as recorded (0 missing, 0 wrong, 0 partial), no exchange hole is
 # confirmed (the recorded futures data has none), integrity_check is ok.
@@ -21,6 +21,7 @@ DPID=
 daemon_start() {
 	rm -f "$T/http.port"
 	CANDLEKEEP_MAIN_HISTORY_DAYS=$HIST CANDLEKEEP_SCHEDULE_AUDIT= \
+	CANDLEKEEP_SCHEDULE_BACKUP="0 2 * * 1,4" CANDLEKEEP_SCHEDULE_HEALTH="0 0 * * *" \
 	CANDLEKEEP_HTTP_RETRY_NET_BASE_MS=20 CANDLEKEEP_HTTP_RETRY_5XX_BASE_MS=20 \
 	CANDLEKEEP_HTTP_RETRY_429_JITTER_S=0 CANDLEKEEP_HTTP_REQUEST_TIMEOUT_MS=2000 \
 		"$CK" --db "$DB" --base-url "$FAKEX_URL" --symbols "$SYMS" daemon \
