@@ -7,6 +7,8 @@
  *   CANDLEKEEP_FAULT_FULL=1  report the failure as "disk full"
  *   CANDLEKEEP_FAULT_KILL=N  the process kills itself with SIGKILL at the N-th write,
  *                            sync or truncate (a crash in the middle of a transaction)
+ *   CANDLEKEEP_FAULT_KILL_AT=NAME  the process kills itself with SIGKILL when it reaches
+ *                            the named point (fault_point(NAME)), e.g. "recover-quarantined"
  * Without the define, fault_vfs_name() returns NULL and nothing else exists. */
 #ifndef CK_FAULT_H
 #define CK_FAULT_H
@@ -14,5 +16,11 @@
 /* The name of the fault-injecting SQLite VFS to open databases with, registering it on
  * first use, or NULL when no fault is armed (use the default VFS). */
 const char *fault_vfs_name(void);
+
+/* A named crash point: with CANDLEKEEP_FAULT_KILL_AT=name the process dies here by
+ * SIGKILL. Points in use: recover-quarantined (the damaged files moved, nothing
+ * restored yet), recover-built (the replacement built beside the database, not yet
+ * installed), recover-installed (installed, the re-sync not yet run). No-op otherwise. */
+void fault_point(const char *name);
 
 #endif
