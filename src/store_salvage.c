@@ -276,7 +276,57 @@ struct salv {
 	struct kline *page;
 	size_t npage;
 	char psym[64], piv[16]; /* the pair the page holds */
+	int skip_pending;        /* an unreadable range began after skip_from */
+	struct pairkey skip_from;
+	char **seen;             /* "SYMBOL/INTERVAL" of every pair a row was read of */
+	size_t nseen, capseen;
+	char lastpair[96];
 };
+
+static void bound_region(struct salv *sv, const char *sym, const char *iv, int64_t t, int head);
+static void note_region(struct salv *sv, const struct pairkey *from);
+
+static void seen_add(struct salv *sv, const char *pair)
+{
+	char **nv;
+	if (sv->nseen == sv->capseen) {
+		size_t nc = sv->capseen ? sv->capseen * 2 : 64;
+		if (nc > 1000000 || !(nv = realloc(sv->seen, nc * sizeof(*nv))))
+			return;
+		sv->seen = nv;
+		sv->capseen = nc;
+	}
+	if ((sv->seen[sv->nseen] = strdup(pair)))
+		sv->nseen++;
+}
+
+/* A row of pair sym/iv at t was read: closes an unreadable range that ended before it
+ * (its candles estimated: between two keys of one pair, one per interval; at the end of
+ * one pair and the start of the next, from the bounds the file records). */
+static void row_seen(struct salv *sv, const char *sym, const char *iv, int64_t t)
+{
+	char pair[96];
+
+	if (sv->skip_pending) {
+		const struct pairkey *f = &sv->skip_from;
+		int same = !strcmp(sym, f->symbol) && !strcmp(iv, f->interval);
+		int64_t ivms = kline_interval_ms(iv);
+		if (same && f->t != INT64_MIN && ivms > 0) {
+			if ((t - f->t) / ivms - 1 > 0)
+				sv->res->lost_est += (t - f->t) / ivms - 1;
+		} else {
+			if (!same && f->symbol[0] && f->t != INT64_MIN && f->t != INT64_MAX)
+				bound_region(sv, f->symbol, f->interval, f->t, 0);
+			bound_region(sv, sym, iv, t, 1);
+		}
+		sv->skip_pending = 0;
+	}
+	snprintf(pair, sizeof(pair), "%s/%s", sym, iv);
+	if (strcmp(pair, sv->lastpair)) {
+		snprintf(sv->lastpair, sizeof(sv->lastpair), "%s", pair);
+		seen_add(sv, pair);
+	}
+}
 
 static int flush_page(struct salv *sv, struct ck_err *err)
 {
@@ -365,6 +415,7 @@ static int scan(struct salv *sv, struct pairkey *k, int inclusive, int *moved, s
 		snprintf(k->interval, sizeof(k->interval), "%s", iv ? iv : "");
 		k->t = sqlite3_column_int64(s, 2);
 		*moved = 1;
+		row_seen(sv, k->symbol, k->interval, k->t);
 		if ((rc = take_row(sv, s, err)) != 0) {
 			sqlite3_reset(s);
 			return rc;
@@ -458,12 +509,55 @@ static int next_candidate(const char *const *pairs, size_t n, const struct pairk
 	return found;
 }
 
-static void note_region(struct salv *sv, const struct pairkey *from, const char *to)
+/* An unreadable range begins after from (the last key read, or a pair's start). */
+static void note_region(struct salv *sv, const struct pairkey *from)
 {
+	if (sv->skip_pending)
+		return;
+	sv->skip_pending = 1;
+	sv->skip_from = *from;
 	if (!sv->res->regions++)
-		snprintf(sv->res->detail, sizeof(sv->res->detail), "first unreadable range: %s %s after"
-			 " open time %" PRId64 ", readable again %s", from->symbol, from->interval,
-			 from->t, to);
+		snprintf(sv->res->detail, sizeof(sv->res->detail), "first unreadable range: %s %s"
+			 " after open time %" PRId64, from->symbol[0] ? from->symbol : "(start)",
+			 from->interval, from->t);
+}
+
+/* A range at the start (head: before t) or the end (tail: after t) of a pair, bounded
+ * by what the damaged file's own records say of that pair: its wanted history start
+ * and the exchange's first candle (symbols), the newest candle its runs stored
+ * (run_symbols). Adds to lost_est, or sets lost_unknown. */
+static void bound_region(struct salv *sv, const char *sym, const char *iv, int64_t t, int head)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t ivms = kline_interval_ms(iv), b = 0;
+	int have = 0;
+
+	if (ivms <= 0)
+		goto unknown;
+	if (sqlite3_prepare_v2(sv->src, head
+			       ? "SELECT max(history_start, first_open) FROM symbols WHERE symbol = ?1"
+				 " AND interval = ?2"
+			       : "SELECT max(newest_open) FROM run_symbols WHERE symbol = ?1 AND ?2 = ?2",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto unknown;
+	sqlite3_bind_text(s, 1, sym, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, iv, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		b = sqlite3_column_int64(s, 0);
+		have = b > 0;
+	}
+	sqlite3_finalize(s);
+	if (!have)
+		goto unknown;
+	if (head && b < t) {
+		b = (b + ivms - 1) / ivms * ivms; /* the first open time at or after it */
+		sv->res->lost_est += (t - b) / ivms;
+	} else if (!head && b > t) {
+		sv->res->lost_est += (b - t) / ivms;
+	}
+	return;
+unknown:
+	sv->res->lost_unknown = 1;
 }
 
 static int salvage_candles(struct salv *sv, const char *const *pairs, size_t npairs,
@@ -481,36 +575,26 @@ static int salvage_candles(struct salv *sv, const char *const *pairs, size_t npa
 		if ((rc = scan(sv, &k, inclusive, &moved, err)) < 0)
 			return rc;
 		if (rc == 1)
-			return flush_page(sv, err);
+			break;
 		/* An unreadable page after k: the same pair further on, the next pair, then
 		 * the candidates we were told of. */
+		note_region(sv, &k);
 		if (k.symbol[0] && skip_in_pair(sv, &k, &t)) {
-			char to[64];
-			int64_t ivms = kline_interval_ms(k.interval);
-			snprintf(to, sizeof(to), "at %" PRId64, t);
-			note_region(sv, &k, to);
-			if (k.t != INT64_MIN && ivms > 0)
-				sv->res->lost_est += (t - k.t) / ivms - 1 > 0 ? (t - k.t) / ivms - 1 : 0;
-			else
-				sv->res->lost_unknown = 1;
 			k.t = t;
 			inclusive = 1;
 			continue;
 		}
-		sv->res->lost_unknown = 1;
 		c = k;
 		c.t = INT64_MAX;
-		if (k.symbol[0] && readable_from(sv, &c) && k.t != INT64_MAX) {
-			note_region(sv, &k, "at the next symbol");
+		if (k.symbol[0] && k.t != INT64_MAX && readable_from(sv, &c)) {
 			k = c;
 			inclusive = 0;
 			continue;
 		}
 		if (!next_candidate(pairs, npairs, &k, &c)) {
-			note_region(sv, &k, "nowhere (the rest of the table is unreadable)");
-			return flush_page(sv, err);
+			sv->res->lost_unknown = 1; /* pairs after k may be lost without a trace */
+			break;
 		}
-		note_region(sv, &k, "at a later symbol");
 		k = c;
 		if (readable_from(sv, &k)) {
 			inclusive = 1;
@@ -524,6 +608,50 @@ static int salvage_candles(struct salv *sv, const char *const *pairs, size_t npa
 		}
 		k.t = INT64_MAX; /* give the pair up; the loop goes on after it */
 		inclusive = 0;
+	}
+	/* An unreadable range up to the end of the table. */
+	if (sv->skip_pending && sv->skip_from.symbol[0] && sv->skip_from.t != INT64_MIN &&
+	    sv->skip_from.t != INT64_MAX)
+		bound_region(sv, sv->skip_from.symbol, sv->skip_from.interval, sv->skip_from.t, 0);
+	sv->skip_pending = 0;
+	return flush_page(sv, err);
+}
+
+/* Pairs the file records (symbols table) or we were told of, of which no row could be
+ * read: all of their candles are lost when the file ever held any. */
+static void unseen_pairs(struct salv *sv, const char *const *pairs, size_t npairs)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i, j;
+
+	if (!sv->res->regions)
+		return; /* everything read: a pair without rows never had any */
+	for (i = 0; i < npairs; i++) {
+		char sym[64], *slash;
+		for (j = 0; j < sv->nseen && strcmp(sv->seen[j], pairs[i]); j++)
+			;
+		if (j < sv->nseen)
+			continue;
+		snprintf(sym, sizeof(sym), "%s", pairs[i]);
+		if (!(slash = strchr(sym, '/')))
+			continue;
+		*slash = 0;
+		/* newest - start + 1 interval: the tail from (start - 1 interval) */
+		if (sqlite3_prepare_v2(sv->src, "SELECT max(history_start, first_open) FROM symbols"
+				       " WHERE symbol = ?1 AND interval = ?2", -1, &s, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(s, 1, sym, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, slash + 1, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0) {
+			int64_t ivms = kline_interval_ms(slash + 1);
+			int64_t start = sqlite3_column_int64(s, 0);
+			if (ivms > 0) {
+				start = (start + ivms - 1) / ivms * ivms;
+				bound_region(sv, sym, slash + 1, start - ivms, 0);
+			}
+		}
+		sqlite3_finalize(s);
+		s = NULL;
 	}
 }
 
@@ -566,8 +694,10 @@ int store_salvage(struct store *dst, const char *src_path, const char *const *pa
 		"SELECT symbol, interval, open_time, open, high, low, close, volume, close_time,"
 		" quote_volume, trades, taker_buy_base, taker_buy_quote FROM candles";
 	struct salv sv;
-	char sql[512];
+	sqlite3_stmt *st = NULL;
+	char sql[512], **known = NULL;
 	const char **sorted = NULL;
+	size_t ncand = 0, nknown = 0;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -599,20 +729,46 @@ int store_salvage(struct store *dst, const char *src_path, const char *const *pa
 			 sqlite3_errmsg(sv.src));
 		goto out;
 	}
+	/* Where to look: the pairs given and those the file's symbols table names. */
+	if (sqlite3_prepare_v2(sv.src, "SELECT symbol || '/' || interval FROM symbols", -1, &st,
+			       NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			seen_add(&sv, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 	if (!(sv.page = malloc(SALVAGE_PAGE * sizeof(*sv.page))) ||
-	    (npairs && !(sorted = malloc(npairs * sizeof(*sorted))))) {
+	    !(sorted = malloc((npairs + sv.nseen + 1) * sizeof(*sorted)))) {
 		ret = ck_err_set(err, CK_ENOMEM, "salvage %s: out of memory", src_path);
 		goto out;
 	}
-	if (npairs) {
-		memcpy(sorted, pairs, npairs * sizeof(*sorted));
-		qsort(sorted, npairs, sizeof(*sorted), cmp_str);
+	ncand = 0;
+	for (size_t i = 0; i < npairs; i++)
+		sorted[ncand++] = pairs[i];
+	for (size_t i = 0; i < sv.nseen; i++)
+		sorted[ncand++] = sv.seen[i];
+	qsort(sorted, ncand, sizeof(*sorted), cmp_str);
+	{
+		size_t w = 0;
+		for (size_t i = 0; i < ncand; i++)
+			if (!w || strcmp(sorted[w - 1], sorted[i]))
+				sorted[w++] = sorted[i];
+		ncand = w;
 	}
+	known = sv.seen; /* kept until the end: sorted points into it */
+	nknown = sv.nseen;
+	sv.seen = NULL;
+	sv.nseen = sv.capseen = 0;
 	count_of(sv.src, "SELECT count(*) FROM candles", &res->counted);
-	if ((ret = salvage_candles(&sv, sorted, npairs, err)) != 0)
+	if ((ret = salvage_candles(&sv, (const char *const *)sorted, ncand, err)) != 0)
 		goto out;
+	unseen_pairs(&sv, (const char *const *)sorted, ncand);
 	salvage_small(&sv);
 out:
+	for (size_t i = 0; i < sv.nseen; i++)
+		free(sv.seen[i]);
+	free(sv.seen);
+	for (size_t i = 0; i < nknown; i++)
+		free(known[i]);
+	free(known);
 	free(sorted);
 	free(sv.page);
 	sqlite3_finalize(sv.scan_gt);
