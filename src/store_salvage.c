@@ -449,8 +449,11 @@ static int skip_in_pair(struct salv *sv, const struct pairkey *k, int64_t *t)
 	if (base == INT64_MIN)
 		lo = base = 0; /* open times are after 1970 */
 	for (i = 0; i < 62; i++) {
-		int64_t d = step << i;
-		if (d <= 0 || base > INT64_MAX - d)
+		int64_t d;
+		if (step > INT64_MAX >> i)
+			break;
+		d = step << i;
+		if (base > INT64_MAX - d)
 			break;
 		p.t = base + d;
 		if (readable_from(sv, &p)) {
