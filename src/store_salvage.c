@@ -270,13 +270,15 @@ struct pairkey {
 
 struct salv {
 	sqlite3 *src;
-	sqlite3_stmt *scan_gt, *scan_ge;
+	sqlite3_stmt *scan_gt, *scan_ge, *scan_lt_desc;
 	struct store *dst;
 	struct store_salvage_result *res;
 	struct kline *page;
 	size_t npage;
 	char psym[64], piv[16]; /* the pair the page holds */
 	int skip_pending;        /* an unreadable range began after skip_from */
+	int64_t back_read;       /* rows of that range read backwards from its far end */
+	struct pairkey fill_floor; /* read backwards down to here already */
 	struct pairkey skip_from;
 	char **seen;             /* "SYMBOL/INTERVAL" of every pair a row was read of */
 	size_t nseen, capseen;
@@ -310,7 +312,7 @@ static void row_seen(struct salv *sv, const char *sym, const char *iv, int64_t t
 	if (sv->skip_pending) {
 		const struct pairkey *f = &sv->skip_from;
 		int same = !strcmp(sym, f->symbol) && !strcmp(iv, f->interval);
-		int64_t ivms = kline_interval_ms(iv);
+		int64_t ivms = kline_interval_ms(iv), before = sv->res->lost_est;
 		if (same && f->t != INT64_MIN && ivms > 0) {
 			if ((t - f->t) / ivms - 1 > 0)
 				sv->res->lost_est += (t - f->t) / ivms - 1;
@@ -319,6 +321,10 @@ static void row_seen(struct salv *sv, const char *sym, const char *iv, int64_t t
 				bound_region(sv, f->symbol, f->interval, f->t, 0);
 			bound_region(sv, sym, iv, t, 1);
 		}
+		/* the rows read backwards were inside the range */
+		sv->res->lost_est -= sv->back_read < sv->res->lost_est - before
+					     ? sv->back_read : sv->res->lost_est - before;
+		sv->back_read = 0;
 		sv->skip_pending = 0;
 	}
 	snprintf(pair, sizeof(pair), "%s/%s", sym, iv);
@@ -435,6 +441,42 @@ static int readable_from(struct salv *sv, const struct pairkey *k)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
+static int key_after(const char *sym, const char *iv, int64_t t, const struct pairkey *k)
+{
+	int c = strcmp(sym, k->symbol);
+	if (!c)
+		c = strcmp(iv, k->interval);
+	return c > 0 || (c == 0 && t > k->t);
+}
+
+/* The far end of an unreadable range may still read backwards (an interior page's own
+ * keys, the rows before a bad page reached from the other side): reads rows below k,
+ * newest first, down to the range's start (skip_from) or the next unreadable page. */
+static int fill_backwards(struct salv *sv, const struct pairkey *k, struct ck_err *err)
+{
+	sqlite3_stmt *s = sv->scan_lt_desc;
+	int rc;
+
+	if (!sv->skip_pending)
+		return 0;
+	bind_key(s, k);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *sym = (const char *)sqlite3_column_text(s, 0);
+		const char *iv = (const char *)sqlite3_column_text(s, 1);
+		if (!sym || !iv || !key_after(sym, iv, sqlite3_column_int64(s, 2), &sv->fill_floor))
+			break;
+		sv->back_read++;
+		if ((rc = take_row(sv, s, err)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	if (key_after(k->symbol, k->interval, k->t, &sv->fill_floor))
+		sv->fill_floor = *k;
+	return 0;
+}
+
 /* After an unreadable page at key k (the last key read, or the start of a pair), finds
  * the first readable open time of the same pair beyond it: probes at growing distances,
  * then narrows down by bisection. Returns 1 and sets *t when found. */
@@ -519,6 +561,8 @@ static void note_region(struct salv *sv, const struct pairkey *from)
 		return;
 	sv->skip_pending = 1;
 	sv->skip_from = *from;
+	sv->fill_floor = *from;
+	sv->back_read = 0;
 	if (!sv->res->regions++)
 		snprintf(sv->res->detail, sizeof(sv->res->detail), "first unreadable range: %s %s"
 			 " after open time %" PRId64, from->symbol[0] ? from->symbol : "(start)",
@@ -575,6 +619,8 @@ static int salvage_candles(struct salv *sv, const char *const *pairs, size_t npa
 		int64_t t;
 		struct pairkey c;
 
+		if (sv->skip_pending && (rc = fill_backwards(sv, &k, err)) != 0)
+			return rc;
 		if ((rc = scan(sv, &k, inclusive, &moved, err)) < 0)
 			return rc;
 		if (rc == 1)
@@ -725,6 +771,13 @@ int store_salvage(struct store *dst, const char *src_path, const char *const *pa
 			 sqlite3_errmsg(sv.src));
 		goto out;
 	}
+	snprintf(sql, sizeof(sql), "%s WHERE (symbol, interval, open_time) < (?1, ?2, ?3)"
+		 " ORDER BY symbol DESC, interval DESC, open_time DESC", cols);
+	if (sqlite3_prepare_v2(sv.src, sql, -1, &sv.scan_lt_desc, NULL) != SQLITE_OK) {
+		snprintf(res->detail, sizeof(res->detail), "read the candles of %s: %s", src_path,
+			 sqlite3_errmsg(sv.src));
+		goto out;
+	}
 	snprintf(sql, sizeof(sql), "%s WHERE (symbol, interval, open_time) >= (?1, ?2, ?3)"
 		 " ORDER BY symbol, interval, open_time", cols);
 	if (sqlite3_prepare_v2(sv.src, sql, -1, &sv.scan_ge, NULL) != SQLITE_OK) {
@@ -776,6 +829,7 @@ out:
 	free(sv.page);
 	sqlite3_finalize(sv.scan_gt);
 	sqlite3_finalize(sv.scan_ge);
+	sqlite3_finalize(sv.scan_lt_desc);
 	sqlite3_close(sv.src);
 	one_line(res->detail);
 	return ret;
