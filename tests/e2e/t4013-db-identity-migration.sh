@@ -4,8 +4,8 @@
 # given as --db is refused by name and left byte for byte (no tables, no WAL, no
 # user_version). A database of the older design (a table ohlcv_h4(symbol, timestamp,
 # open, high, low, close, volume) written by a Python script) is migrated on the first
-# sync: a copy of the original first, its rows into candles (timestamps in ms or s), the
-# table replaced by the view, which then follows every new candle.
+# sync: a copy of the original first, its rows into candles (timestamps in ms, s or
+# ISO-8601 text), the table replaced by the view, which then follows every new candle.
 . "$(dirname "$0")/lib.sh"
 
 APPID=1129006146 # 0x434b4442 ("CKDB")
@@ -41,18 +41,23 @@ done
 note "other applications' files refused by name, untouched"
 
 # 3. The older design: its rows (the first 12 candles, prices as REAL) in a table.
-legacy() { # legacy FILE DIVISOR: ohlcv_h4 with timestamps in ms (1) or s (1000)
+legacy() { # legacy FILE UNIT: ohlcv_h4 with timestamps in ms, s, or ISO-8601 text
+	local ts="open_time"
+	case $2 in
+	s) ts="open_time / 1000" ;;
+	iso) ts="strftime('%Y-%m-%d %H:%M:%S', open_time / 1000, 'unixepoch')" ;;
+	esac
 	sqlite3 "$1" "create table ohlcv_h4 (symbol text not null, timestamp integer not null,
 		open real, high real, low real, close real, volume real, primary key (symbol, timestamp));
 		attach '$T/ref.db' as ref;
-		insert into ohlcv_h4 select symbol, open_time / $2, cast(open as real), cast(high as real),
+		insert into ohlcv_h4 select symbol, $ts, cast(open as real), cast(high as real),
 			cast(low as real), cast(close as real), cast(volume as real)
 			from ref.candles where symbol = 'BTCUSDT' order by open_time limit 12;"
 }
 first=$(sqlite3 "$T/ref.db" "select min(open_time) from candles")
-for unit in ms s; do
+for unit in ms s iso; do
 	L="$T/legacy-$unit.db"
-	legacy "$L" "$([ $unit = ms ] && echo 1 || echo 1000)"
+	legacy "$L" $unit
 	sqlite3 "$L" .dump >"$T/$unit.orig.sql"
 	"$CK" --db "$L" --base-url "$FAKEX_URL" -q --symbols BTCUSDT --history-days 20 sync >"$T/$unit.out" 2>&1 ||
 		{ cat "$T/$unit.out"; fail "$unit: sync of the older design's database"; }
