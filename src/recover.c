@@ -1,5 +1,14 @@
-/* recover.c — check, quarantine, restore, re-sync (recover.h). The damaged files are
- * never deleted: they move to "quarantine/" beside the database with a UTC timestamp. */
+/* recover.c — check, quarantine, restore, salvage, re-sync (recover.h). The damaged
+ * files are never deleted: they move to "quarantine/" beside the database with a UTC
+ * timestamp, never over an existing file (backup retention only matches backup names,
+ * "<stem>-<time>.db", which a quarantined "<name>.<time>" never is). Only recover's own
+ * scratch copy ("<db>.recover-build") and its marker ("<db>.recover") are removed.
+ *
+ * Crash safety: the marker is written (atomically) before the first file moves and
+ * records the step reached; the replacement is built beside the database and installed
+ * by one rename; a recover that finds the marker takes the recovery up from its step,
+ * and store_open refuses to create a database while the marker (or, with the database
+ * missing, a quarantined copy of it) exists. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

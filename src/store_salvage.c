@@ -302,13 +302,21 @@ static void seen_add(struct salv *sv, const char *pair)
 		sv->nseen++;
 }
 
+static void mark_seen(struct salv *sv, const char *sym, const char *iv)
+{
+	char pair[96];
+	snprintf(pair, sizeof(pair), "%s/%s", sym, iv);
+	if (strcmp(pair, sv->lastpair)) {
+		snprintf(sv->lastpair, sizeof(sv->lastpair), "%s", pair);
+		seen_add(sv, pair);
+	}
+}
+
 /* A row of pair sym/iv at t was read: closes an unreadable range that ended before it
  * (its candles estimated: between two keys of one pair, one per interval; at the end of
  * one pair and the start of the next, from the bounds the file records). */
 static void row_seen(struct salv *sv, const char *sym, const char *iv, int64_t t)
 {
-	char pair[96];
-
 	if (sv->skip_pending) {
 		const struct pairkey *f = &sv->skip_from;
 		int same = !strcmp(sym, f->symbol) && !strcmp(iv, f->interval);
@@ -327,11 +335,7 @@ static void row_seen(struct salv *sv, const char *sym, const char *iv, int64_t t
 		sv->back_read = 0;
 		sv->skip_pending = 0;
 	}
-	snprintf(pair, sizeof(pair), "%s/%s", sym, iv);
-	if (strcmp(pair, sv->lastpair)) {
-		snprintf(sv->lastpair, sizeof(sv->lastpair), "%s", pair);
-		seen_add(sv, pair);
-	}
+	mark_seen(sv, sym, iv);
 }
 
 static int flush_page(struct salv *sv, struct ck_err *err)
@@ -466,6 +470,7 @@ static int fill_backwards(struct salv *sv, const struct pairkey *k, struct ck_er
 		if (!sym || !iv || !key_after(sym, iv, sqlite3_column_int64(s, 2), &sv->fill_floor))
 			break;
 		sv->back_read++;
+		mark_seen(sv, sym, iv);
 		if ((rc = take_row(sv, s, err)) != 0) {
 			sqlite3_reset(s);
 			return rc;
