@@ -93,26 +93,41 @@ static int schema_of(struct store *st, int64_t *objects, int64_t *candles, int64
 	return 0;
 }
 
-/* The older design's table must have its columns. */
-static int legacy_columns_ok(struct store *st)
+/* 1 if table has every column of want (n of them, at most 16). */
+static int has_columns(struct store *st, const char *table, const char *const *want, size_t n)
 {
-	static const char *const want[] = {"symbol", "timestamp", "open", "high", "low", "close",
-					   "volume"};
 	sqlite3_stmt *s = NULL;
 	struct ck_err e = {0, ""};
 	unsigned seen = 0;
 	size_t i;
 
-	if (store_prepare(st, &s, "SELECT name FROM pragma_table_info('ohlcv_h4')", &e))
+	if (store_prepare(st, &s, "SELECT name FROM pragma_table_info(?1)", &e))
 		return 0;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *n = (const char *)sqlite3_column_text(s, 0);
-		for (i = 0; n && i < sizeof(want) / sizeof(want[0]); i++)
-			if (!strcasecmp(n, want[i]))
+		const char *c = (const char *)sqlite3_column_text(s, 0);
+		for (i = 0; c && i < n; i++)
+			if (!strcasecmp(c, want[i]))
 				seen |= 1u << i;
 	}
 	sqlite3_finalize(s);
-	return seen == (1u << (sizeof(want) / sizeof(want[0]))) - 1;
+	return seen == (1u << n) - 1;
+}
+
+/* candlekeep's candles table (any version) has these. */
+static int candles_columns_ok(struct store *st)
+{
+	static const char *const want[] = {"symbol", "interval", "open_time", "open", "high",
+					   "low", "close", "volume", "close_time"};
+	return has_columns(st, "candles", want, sizeof(want) / sizeof(want[0]));
+}
+
+/* The older design's table must have its columns. */
+static int legacy_columns_ok(struct store *st)
+{
+	static const char *const want[] = {"symbol", "timestamp", "open", "high", "low", "close",
+					   "volume"};
+	return has_columns(st, "ohlcv_h4", want, sizeof(want) / sizeof(want[0]));
 }
 
 /* A copy of the older design's file before anything changes it (online backup API:
@@ -171,18 +186,25 @@ int store_identity_pre(struct store *st, struct ck_err *err)
 				  (uint32_t)id);
 	if (schema_of(st, &objects, &candles, &legacy, err))
 		return err->code;
-	if (!objects || candles)
-		return 0; /* a new file, or candlekeep's without the id yet */
-	if (legacy && legacy_columns_ok(st)) {
+	if (!objects)
+		return 0; /* a new file */
+	if (candles && candles_columns_ok(st))
+		return 0; /* candlekeep's, without the id yet (set by store_identity_post) */
+	if (!candles && legacy && legacy_columns_ok(st)) {
 		if (st->rdonly)
 			return ck_err_set(err, CK_ENOTFOUND, "open %s: a database of the older design"
 					  " (ohlcv_h4 table): run candlekeep sync once to migrate it",
 					  st->path);
-		return legacy_copy(st, err);
+		/* The copy first; then the schema is created from scratch whatever
+		 * user_version the older script left. */
+		if (legacy_copy(st, err) || store_exec(st, "PRAGMA user_version = 0", err))
+			return err->code;
+		return 0;
 	}
 	return ck_err_set(err, CK_EUSAGE, "open %s: not a candlekeep database: it has %" PRId64
-			  " schema objects but no candles table (another application's database?);"
-			  " nothing was changed (check --db or [main] db)", st->path, objects);
+			  " schema objects but no candles table of candlekeep's (another"
+			  " application's database?); nothing was changed (check --db or [main] db)",
+			  st->path, objects);
 }
 
 /* The shortest plain decimal that reads back as v (no exponent). */

@@ -24,7 +24,9 @@ note "application_id set at creation and on an existing candlekeep database"
 sqlite3 "$T/places.db" "create table moz_places(id integer primary key, url text);
 	insert into moz_places(url) values ('https://example.org/');"
 sqlite3 "$T/fossil.db" "pragma application_id=252006673; create table blob(rid integer primary key, content blob);"
-for f in places.db fossil.db; do
+sqlite3 "$T/shop.db" "create table candles(id integer primary key, scent text, price real);
+	insert into candles(scent, price) values ('vanilla', 9.5);" # a candle shop's
+for f in places.db fossil.db shop.db; do
 	before=$(sha256sum "$T/$f" | cut -c1-64)
 	for cmd in sync "backfill --since 2026-03-01" gaps; do
 		RC=0
@@ -35,7 +37,7 @@ for f in places.db fossil.db; do
 	assert_eq "$(sha256sum "$T/$f" | cut -c1-64)" "$before" "$f changed"
 	assert_eq "$(sqlite3 "$T/$f" 'pragma journal_mode')" delete "$f journal mode"
 	assert_eq "$(sqlite3 "$T/$f" 'pragma user_version')" 0 "$f user_version"
-	assert_eq "$(sqlite3 "$T/$f" "select count(*) from sqlite_master where name='candles'")" 0 "$f got tables"
+	assert_eq "$(sqlite3 "$T/$f" "select count(*) from sqlite_master where name in ('runs', 'ohlcv_h4')")" 0 "$f got tables"
 	[ ! -e "$T/$f-wal" ] || fail "$f got a WAL"
 done
 note "other applications' files refused by name, untouched"
