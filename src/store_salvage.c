@@ -124,6 +124,9 @@ static void check_conn(sqlite3 *db, struct store_probe *out)
 		snprintf(out->detail, sizeof(out->detail), "an empty database (no tables at all)");
 		return;
 	}
+	if (candles && (count_of(db, "SELECT count(*) FROM pragma_table_info('candles') WHERE name IN"
+				  " ('symbol', 'interval', 'open_time', 'close_time')", &n) || n != 4))
+		candles = 0; /* a table of that name, but not candlekeep's */
 	if (candles) {
 		if (count_of(db, "SELECT count(*) FROM candles", &n)) {
 			classify(db, out, "schema: candles table unreadable");
@@ -151,7 +154,8 @@ static void check_conn(sqlite3 *db, struct store_probe *out)
 	}
 	out->state = PROBE_FOREIGN;
 	snprintf(out->detail, sizeof(out->detail), "not a candlekeep database: it has %" PRId64
-		 " schema objects but no candles table (another application's database?)", objects);
+		 " schema objects but no candles table of candlekeep's (another application's"
+		 " database?)", objects);
 }
 
 /* Opens path read-write without creating, checkpoint-free on close; exclusive = hold the

@@ -71,8 +71,10 @@ sqlite3 "$T/places.db" "create table moz_places(id integer primary key, url text
 	insert into moz_places(url) values ('https://example.org/');"
 sqlite3 "$T/fossil.db" "pragma application_id=252006673; create table blob(rid integer primary key, content blob);
 	insert into blob(content) values (x'00112233');"
+sqlite3 "$T/shop.db" "create table candles(id integer primary key, scent text, price real);
+	insert into candles(scent, price) values ('vanilla', 9.5);" # a candle shop's
 printf 'name,value\nalpha,1\n' >"$T/notes.csv"
-for f in places.db fossil.db notes.csv; do
+for f in places.db fossil.db shop.db notes.csv; do
 	before=$(sha256sum "$T/$f" | cut -c1-64)
 	RC=0
 	"$CK" --db "$T/$f" --base-url "$FAKEX_URL" --symbols $SYMS recover >"$T/$f.out" 2>&1 || RC=$?
