@@ -1,12 +1,16 @@
-/* cmd_recover.c — `candlekeep recover`: integrity check; if damaged, quarantine, restore
- * the newest good backup atomically under the run lock, re-sync the gap (or rebuild from
- * the exchange). Prints each step with its duration. Exit 0 when the database is
- * healthy at the end (it may have been so from the start), 1 when it could not be made
- * healthy, 2 usage, 75 another run holds the lock. The database is not opened by the
- * dispatcher: it may be corrupt. */
+/* cmd_recover.c — `candlekeep recover`: integrity check; if damaged (on proof only),
+ * quarantine, restore the newest good backup and salvage the damaged file's readable
+ * candles into it, install it atomically under the run lock, re-sync the gap (or
+ * rebuild from the exchange). Prints each step with its duration. Exit 0 when the
+ * database is healthy at the end and holds at least what the damaged file did; 1 when
+ * it could not be made healthy, holds fewer candles than the damaged file, or nothing
+ * could be restored; 2 usage, or another application's file (refused, untouched); 75
+ * another run holds the lock, or another process holds the database (nothing moved).
+ * The database is not opened by the dispatcher: it may be corrupt. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,20 +52,39 @@ static void recover_alerts(struct ctx *ctx)
 
 static int cmd_recover_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+						 {"wait", required_argument, NULL, 'w'},
+						 {0, 0, 0, 0}};
 	struct recover_result res;
 	struct ck_err err = {0, ""};
+	int64_t wait_ms = 10000;
 	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
 		if (c == 'h') {
-			printf("usage: candlekeep recover [--history-days N]\n"
-			       "  Full integrity check of the database; if damaged: quarantine it (and its\n"
+			printf("usage: candlekeep recover [--history-days N] [--wait SECONDS]\n"
+			       "  Full integrity check of the database; damaged only on proof (SQLite says\n"
+			       "  corrupt while recover holds the file alone). Then: quarantine it (and its\n"
 			       "  -wal/-shm) in quarantine/ beside it, restore the newest backup that\n"
-			       "  verifies (hot, warm, then offsite), re-sync from each symbol's newest\n"
-			       "  candle; with no usable backup, rebuild from the exchange.\n");
+			       "  verifies (hot, warm, then offsite), salvage every candle still readable in\n"
+			       "  the damaged file, re-sync from each symbol's newest candle; with no usable\n"
+			       "  backup, rebuild from the exchange. A database held by another process is\n"
+			       "  waited for (--wait, default 10 s), then reported (exit 75), never moved;\n"
+			       "  another application's file is refused (exit 2). An interrupted recover is\n"
+			       "  finished by the next one.\n");
 			return 0;
+		}
+		if (c == 'w') {
+			char *end = NULL;
+			long long v = strtoll(optarg, &end, 10);
+			if (!end || *end || end == optarg || v < 0 || v > 86400) {
+				fprintf(stderr, "candlekeep recover: --wait %s: not a number of seconds"
+					" (0..86400)\n", optarg);
+				return EXIT_USAGE;
+			}
+			wait_ms = (int64_t)v * 1000;
+			continue;
 		}
 		fprintf(stderr, "candlekeep recover: unknown flag (see candlekeep recover --help)\n");
 		return EXIT_USAGE;
@@ -71,22 +94,24 @@ static int cmd_recover_run(struct ctx *ctx)
 		return EXIT_USAGE;
 	}
 	log_kv(LOG_INFO, "recover", ((const char *[]){"db", ctx->cfg.db, NULL}), "start");
-	rc = recover_run(&ctx->cfg, now_ms(), ctx->stop, say, NULL, &res, &err);
+	rc = recover_run(&ctx->cfg, now_ms(), wait_ms, ctx->stop, say, NULL, &res, &err);
 	recover_alerts(ctx);
 	if (rc) {
 		printf("recover FAILED after %.1f s: %s\n", (double)res.total_ms / 1000.0, err.msg);
 		fprintf(stderr, "candlekeep recover: %s\n", err.msg);
 		log_kv(LOG_ERROR, "recover", ((const char *[]){"status", "failed", NULL}), "end");
-		return 1;
+		return rc == CK_ELOCKED ? EXIT_LOCKED : rc == CK_EUSAGE ? EXIT_USAGE : 1;
 	}
 	if (res.was_healthy)
 		printf("recover ok: database healthy, nothing touched (%.1f s)\n",
 		       (double)res.total_ms / 1000.0);
 	else
-		printf("recover ok: %s; %" PRId64 " candles re-synced%s; %" PRId64
-		       " candles; damaged files kept in %s (%.1f s)\n",
-		       res.restored ? "restored from backup" : "rebuilt from the exchange (no usable backup)",
-		       res.resync_written,
+		printf("recover ok: %s; %" PRId64 " candles salvaged; %" PRId64
+		       " candles re-synced%s; %" PRId64 " candles; damaged files kept in %s (%.1f s)\n",
+		       res.restored ? "restored from backup"
+		       : res.rebuilt ? "rebuilt from the exchange (no usable backup)"
+				     : "finished an interrupted recovery",
+		       res.salvaged, res.resync_written,
 		       res.resync_failed ? " (re-sync INCOMPLETE: run candlekeep sync)" : "",
 		       res.candles_after, res.quarantine_dir, (double)res.total_ms / 1000.0);
 	log_kv(LOG_INFO, "recover",
@@ -96,7 +121,7 @@ static int cmd_recover_run(struct ctx *ctx)
 
 const struct cmd cmd_recover = {
 	.name = "recover",
-	.usage = "recover [--history-days N]",
+	.usage = "recover [--history-days N] [--wait SECONDS]",
 	.summary = "integrity check; if damaged: quarantine, restore the newest good backup, re-sync",
 	.flags = CMD_TAKES_LOCK,
 	.opts = recover_opts,

@@ -22,7 +22,11 @@ int fault_hang(const char *site);
  * first use, or NULL when no fault is armed (use the default VFS). */
 const char *fault_vfs_name(void);
 
-/* A named crash point: SIGKILL here if CANDLEKEEP_FAULT_POINT names it (test builds). */
+/* A named crash point: with CANDLEKEEP_FAULT_POINT=name the process dies here by
+ * SIGKILL (test builds; a no-op otherwise). Points in use: alert_queued (an alert raised
+ * in the database, not yet sent), recover-quarantined (the damaged files moved, nothing
+ * restored yet), recover-built (the replacement built beside the database, not yet
+ * installed), recover-installed (installed, the re-sync not yet run). */
 void fault_point(const char *name);
 
 #endif

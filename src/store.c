@@ -5,6 +5,7 @@
  * exchange confirmed empty; runs/run_symbols hold one row per command run and per
  * symbol outcome. The schema version is PRAGMA user_version; migrations only add. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "fault.h"
+#include "log.h"
 #include "store.h"
 #include "store_int.h"
 #include "banned.h"
@@ -66,12 +68,8 @@ static const char *const schema_v1 =
 	" key TEXT PRIMARY KEY, severity TEXT NOT NULL, state TEXT NOT NULL,"
 	" summary TEXT, first_at INTEGER NOT NULL, last_sent INTEGER NOT NULL DEFAULT 0,"
 	" sends INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0);"
-	/* The older design's table, as a view, so its scripts and queries keep working:
-	 * timestamp is the candle's open time in ms, prices as REAL. */
-	"CREATE VIEW IF NOT EXISTS ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"
-	" CAST(open AS REAL) AS open, CAST(high AS REAL) AS high,"
-	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"
-	" CAST(volume AS REAL) AS volume FROM candles WHERE interval = '4h';";
+	/* The older design's table, as a view (store_int.h). */
+	STORE_VIEW_OHLCV_H4;
 
 /* Version 2: the alert outbox. One row per (alert key, channel): what that channel has
  * accepted of the alert's current episode (delivered: the severity of the trigger it
@@ -217,6 +215,11 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 		store_close(st);
 		return CK_ENOTFOUND;
 	}
+	if (!st->rdonly && access(path, F_OK) != 0 && errno == ENOENT &&
+	    store_guard_create(path, err)) {
+		store_close(st);
+		return err->code;
+	}
 	oflags = st->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, fault_vfs_name()) !=
 	    SQLITE_OK) {
@@ -230,7 +233,12 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	sqlite3_extended_result_codes(st->db, 1);
+	if (store_identity_pre(st, err)) {
+		store_close(st);
+		return err->code;
+	}
 	if (!st->rdonly) {
+		int64_t migrated = -1;
 		if (store_exec(st, "PRAGMA journal_mode=WAL", err) ||
 		    store_exec(st, "PRAGMA synchronous=FULL", err) ||
 		    store_exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
@@ -238,6 +246,14 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 			store_close(st);
 			return err->code;
 		}
+		if (store_identity_post(st, &migrated, err)) {
+			store_close(st);
+			return err->code;
+		}
+		if (migrated >= 0)
+			log_info("store", "%s: migrated the older design's ohlcv_h4 table: %" PRId64
+				 " rows imported into candles (original kept in %s.older-design.bak)",
+				 path, migrated, path);
 	} else {
 		/* A read-only open must still see a usable schema. */
 		sqlite3_stmt *s = NULL;

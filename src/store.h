@@ -20,6 +20,11 @@ struct store;
 
 #define STORE_RDONLY 1  /* open read-only; never creates, never migrates, never writes */
 
+/* PRAGMA application_id of a candlekeep database ("CKDB"): set when the database is
+ * created (or first opened by a version that knows it), checked at every open; a file
+ * with another application's id is refused, never changed. */
+#define STORE_APPLICATION_ID 0x434b4442
+
 /* Opens (creating with flags == 0 if missing) the database at path, sets WAL, busy
  * timeout and pragmas, and brings the schema up to date. *out is freed with
  * store_close. Errors name the path and say what to do (permissions, corruption). */
