@@ -498,6 +498,13 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 				res->candles_after = res->before.candles;
 			} else {
 				snprintf(res->error, sizeof(res->error), "%s", err->msg);
+				/* A file refused or a check that could not run leaves the
+				 * database as it was, unrecovered: a person must look. (A busy
+				 * file is someone else's run, reported by the exit code.) */
+				if (!res->before.busy)
+					raise_alert(c, NULL, "recover_failed", ALERT_CRITICAL,
+						    "candlekeep recover refused or could not check"
+						    " the database", err->msg);
 			}
 			res->total_ms = mono_ms() - t0;
 			return rc;
@@ -637,6 +644,15 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 	raise_alert(c, st, res->error[0] ? "recover_failed" : "db_corrupt", ALERT_CRITICAL,
 		    res->error[0] ? "candlekeep database could not be fully recovered"
 				  : "candlekeep database was damaged and has been recovered", detail);
+	if (!res->error[0]) {
+		/* The damage is over once the replacement is installed and checked: the channels
+		 * that were told get the resolve now (a page that opens and closes, so the
+		 * operator learns it happened), and an earlier failed attempt is resolved too. */
+		struct ck_err ae = {0, ""};
+		if (alert_resolve(st, c, "db_corrupt", "candlekeep database recovered", &ae) ||
+		    alert_resolve(st, c, "recover_failed", "candlekeep database recovered", &ae))
+			log_warn("recover", "alert resolve: %s", ae.msg);
+	}
 	sync_result_release(&sr);
 	store_close(st);
 	/* The replacement is installed and checked: the recovery is over (a shortfall is
