@@ -69,7 +69,9 @@ t0=$(date +%s%3N)
 RC=0; wait $ckpid || RC=$?
 took=$(( $(date +%s%3N) - t0 ))
 assert_eq "$RC" 1 "a 60 s ban beyond a 20 s deadline"
-[ "$took" -lt 5000 ] || fail "the run waited ${took} ms instead of failing at once"
+# Waiting for the ban would take the run to its 20 s deadline (exit 124); failing at
+# once ends it well before that, however loaded the machine.
+[ "$took" -lt 15000 ] || fail "the run waited ${took} ms instead of failing at once"
 assert_file_match "$T/out4" "failed .*418"
 nf=$(grep -c ' failed .*418' "$T/out4")
 assert_eq "$(sql "select count(*) from run_symbols where run_id=(select max(id) from runs) and status='failed' and error like '%418%'")" "$nf"
