@@ -349,7 +349,9 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 	} else {
 		st->used += weight;
 		const struct faults *f = &st->f;
-		if (f->phang > 0 && state_rand(st) < f->phang)
+		if (f->path[0] && !strstr(url, f->path))
+			; /* faults aimed at another endpoint */
+		else if (f->phang > 0 && state_rand(st) < f->phang)
 			fault = F_HANG;
 		else if (f->p418 > 0 && state_rand(st) < f->p418)
 			fault = F_418;
@@ -467,6 +469,7 @@ static json_t *faults_json(const struct state *st)
 static void faults_json_more(const struct state *st, json_t *o)
 {
 	json_object_set_new(o, "retry_after_force", json_string(st->f.retry_after_force));
+	json_object_set_new(o, "path", json_string(st->f.path));
 	json_object_set_new(o, "time_offset_ms", json_integer((json_int_t)st->f.time_offset_ms));
 	json_object_set_new(o, "empty_from", json_integer((json_int_t)st->f.empty_from));
 	json_object_set_new(o, "empty_to", json_integer((json_int_t)st->f.empty_to));
@@ -513,6 +516,11 @@ static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
 		if (strlen(v) >= sizeof(f.retry_after_force) || strspn(v, "0123456789") != strlen(v))
 			return "retry_after_force: expected up to 23 decimal digits (empty: off)";
 		snprintf(f.retry_after_force, sizeof(f.retry_after_force), "%s", v);
+	}
+	if ((v = arg(c, "path"))) {
+		if (strlen(v) >= sizeof(f.path))
+			return "path: at most 31 characters (empty: every path)";
+		snprintf(f.path, sizeof(f.path), "%s", v);
 	}
 	if ((v = arg(c, "time_offset_ms")) && !parse_int(v, &f.time_offset_ms))
 		return "time_offset_ms: expected an integer (ms, may be negative)";

@@ -23,6 +23,8 @@ struct faults {
 	/* Retry-After sent on every 418 and 429 instead of the real one (0: the real one);
 	 * a decimal string, so tests can send values no int64 arithmetic survives. */
 	char retry_after_force[24];
+	char path[32];          /* injected faults hit only /fapi paths containing this
+				 * ("klines", "time", "exchangeInfo"); empty: every path */
 	int64_t time_offset_ms; /* added to /fapi/v1/time only: an exchange clock that is
 				 * off while its candles are not */
 	int64_t empty_from, empty_to; /* klines whose startTime lies in [from, to] (ms)
