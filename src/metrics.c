@@ -77,6 +77,8 @@ struct mdata {
 	size_t nbackups;
 	int64_t ban_until;       /* ms, 0 = none recorded */
 	int64_t sync_skipped;
+	struct store_event skew; /* newest "clock_skew" (value: exchange - local, s) */
+	int has_skew;
 };
 
 /* The output buffer, with a ceiling. */
@@ -298,6 +300,12 @@ static void emit_weight_limit(struct mctx *m, const struct metric_def *def)
 static void emit_ban(struct mctx *m, const struct metric_def *def)
 {
 	sample(m, def, NULL, NULL, ms_to_s(m->d->ban_until));
+}
+
+static void emit_skew(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->has_skew)
+		sample(m, def, NULL, NULL, m->d->skew.value);
 }
 
 static void emit_configured(struct mctx *m, const struct metric_def *def)
@@ -582,6 +590,10 @@ static const struct metric_def metric_table[] = {
 	 emit_weight_limit},
 	{"candlekeep_exchange_ban_until_timestamp_seconds", "gauge", "",
 	 "End of the newest IP ban (HTTP 418) the exchange announced (0 = none recorded).", emit_ban},
+	{"candlekeep_clock_skew_seconds", "gauge", "",
+	 "The exchange's clock minus the local clock at the start of the newest sync (positive: "
+	 "the exchange is ahead).",
+	 emit_skew},
 	{"candlekeep_symbol_configured", "gauge", "symbol,interval",
 	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of the "
 	 "newest sync).",
@@ -775,6 +787,17 @@ static int mdata_collect(struct store *st, struct mdata *d, struct ck_err *err)
 	    store_backup_list(st, NULL, &d->backups, &d->nbackups, err))
 		return err->code;
 
+	{
+		struct store_event *ev = NULL;
+		size_t nev = 0;
+		if (store_events(st, "clock_skew", NULL, 0, 1, &ev, &nev, err))
+			return err->code;
+		if (nev) {
+			d->skew = ev[0];
+			d->has_skew = 1;
+		}
+		free(ev);
+	}
 	{
 		struct ck_err e2 = {0, ""};
 		if (store_state_get(st, "ban_until", buf, sizeof(buf), &e2) == 0) {

@@ -899,6 +899,16 @@ int store_state_set(struct store *st, const char *key, const char *value,
 	return store_step_done(st, s, "write state to", err);
 }
 
+int store_state_del(struct store *st, const char *key, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st, &s, "DELETE FROM state WHERE key = ?1", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "delete state from", err);
+}
+
 /* ---- runs ---- */
 
 static const char *const status_names[] = {"running", "ok", "partial", "failed", "timeout"};

@@ -128,6 +128,7 @@ int store_state_get(struct store *st, const char *key, char *buf, size_t size,
 		    struct ck_err *err); /* CK_ENOTFOUND if absent */
 int store_state_set(struct store *st, const char *key, const char *value,
 		    struct ck_err *err);
+int store_state_del(struct store *st, const char *key, struct ck_err *err); /* absent: 0 */
 
 /* ---- run records: health, metrics and audit derive from these ---- */
 

@@ -96,6 +96,7 @@ struct engine {
 	int64_t ban_until;        /* wall ms: 418 ban */
 	int fatal;                /* run-wide failure: stop starting requests */
 	int refused_wait;         /* a 429's wait was longer than the run will sleep */
+	int recheck;              /* re-verify holes and symbol starts (recheck, since) */
 	int64_t t0;
 	int64_t last_progress;
 };
@@ -236,15 +237,21 @@ static int64_t time_left(const struct engine *e)
 
 /* A 429 asked for a wait the run will not sleep: the request's error, in err. */
 static int refuse_wait(struct engine *e, const char *what, const char *desc, int64_t w,
-		       struct ck_err *err)
+		       int64_t asked_s, struct ck_err *err)
 {
 	e->refused_wait = 1;
-	return ck_err_set(err, CK_EHTTP,
-			  "%s: %s: the exchange asked to wait %" PRId64 " s (Retry-After), more than"
-			  " %s; not waited, not retried (run again later)",
-			  what, desc, w / 1000,
-			  time_left(e) >= 0 && w > time_left(e) ? "the run's time left"
-								 : "[http] retry_429_max_wait");
+	ck_err_set(err, CK_EHTTP,
+		   "%s: %s: the exchange asked to wait %" PRId64 " s (Retry-After), more than"
+		   " %s; not waited, not retried (run again later)",
+		   what, desc, asked_s >= 0 ? asked_s : w / 1000,
+		   time_left(e) >= 0 && w > time_left(e) ? "the run's time left"
+							  : "[http] retry_429_max_wait");
+	/* The wait holds for every request: the run sends nothing more. */
+	e->pause_until = mono_now() + w;
+	e->fatal = 1;
+	if (!e->res->error[0])
+		snprintf(e->res->error, sizeof(e->res->error), "%s", err->msg);
+	return err->code;
 }
 
 /* GET url with retries; on success r holds the body (caller releases). */
@@ -295,7 +302,7 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 		}
 		w = retry_next(&e->rp, &rs, c, r->retry_after_s, &e->rng);
 		if (w >= 0 && c == BN_429 && !retry_wait_fits(&e->rp, w, time_left(e))) {
-			refuse_wait(e, what, desc, w, err);
+			refuse_wait(e, what, desc, w, r->retry_after_s, err);
 			http_req_release(r);
 			return err->code;
 		}
@@ -444,15 +451,107 @@ static int choose_page(struct engine *e)
 	return 0;
 }
 
+/* Where the symbol's history starts on the exchange: the first candle it returns for
+ * startTime=0 (never an empty page, which proves nothing). Kept in the symbol's state;
+ * left unknown when the probe fails or comes back empty. */
+static void probe_start(struct engine *e, struct sym *s)
+{
+	const char *name = s->out->symbol;
+	struct http_req r;
+	struct kline *k = NULL;
+	size_t n = 0;
+	struct ck_err err;
+	char t[32];
+
+	memset(&r, 0, sizeof(r));
+	if (binance_first_kline_url(r.url, sizeof(r.url), e->cfg->base_url, name,
+				    e->cfg->interval))
+		return;
+	if (call_simple(e, &r, "GET /fapi/v1/klines (first candle)", &err)) {
+		log_warn("sync", "%s: listing start unknown: %s", name, err.msg);
+		return;
+	}
+	if (kline_parse_page(r.body, r.len, &k, &n, &err) == 0 && n >= 1 &&
+	    k[0].open_time > 0 && k[0].open_time % e->iv == 0) {
+		s->state.first_open = k[0].open_time;
+		log_kv(LOG_DEBUG, "sync", ((const char *[]){"symbol", name, NULL}),
+		       "the exchange's first candle opens %s UTC",
+		       kline_time_str(k[0].open_time, t, sizeof(t)));
+	} else if (e->recheck) {
+		s->state.first_open = 0;
+	}
+	free(k);
+	http_req_release(&r);
+}
+
+/* The rolling re-verification: every run re-fetches a slice of the last verify_days
+ * (all symbols alike), sized by the exchange time since the previous slice, so the
+ * whole window is re-verified once per verify_every however often sync runs; the
+ * cursor is kept in the state table. Sets e->verify_first/last (none: last < first). */
+static void plan_verify(struct engine *e)
+{
+	int64_t win_first, win_last, ncand, at = 0, cursor = 0, n;
+	char k1[64], k2[64], v[32];
+	struct ck_err err;
+
+	e->verify_first = 1;
+	e->verify_last = 0;
+	if (!e->cfg->verify_days || !e->cfg->gap_repair)
+		return;
+	win_last = e->last_closed - e->iv * (e->cfg->verify_recent > 0 ? e->cfg->verify_recent : 0);
+	win_first = align_up(e->last_closed - e->cfg->verify_days * DAY_MS + e->iv, e->iv);
+	if (win_last < win_first)
+		return;
+	ncand = (win_last - win_first) / e->iv + 1;
+	snprintf(k1, sizeof(k1), "verify_at:%s", e->cfg->interval);
+	snprintf(k2, sizeof(k2), "verify_cursor:%s", e->cfg->interval);
+	if (store_state_get(e->st, k1, v, sizeof(v), NULL) == 0)
+		at = strtoll(v, NULL, 10);
+	if (store_state_get(e->st, k2, v, sizeof(v), NULL) == 0)
+		cursor = strtoll(v, NULL, 10);
+	if (at <= 0 || at > e->server_now) {
+		n = 0; /* first run: start the schedule */
+	} else {
+		int64_t every = e->cfg->verify_every_s * 1000, el = e->server_now - at;
+		n = el >= every ? ncand : (ncand * el + every - 1) / every;
+	}
+	if (at > 0 && at <= e->server_now && n == 0)
+		return; /* too soon for even one candle: keep accumulating */
+	if (cursor < win_first || cursor > win_last)
+		cursor = win_first;
+	if (n > 0) {
+		e->verify_first = cursor;
+		e->verify_last = cursor + (n - 1) * e->iv;
+		if (e->verify_last > win_last)
+			e->verify_last = win_last;
+		cursor = e->verify_last + e->iv;
+		log_kv(LOG_DEBUG, "sync", ((const char *[]){NULL}),
+		       "re-verifying %" PRId64 " older candles per symbol",
+		       (e->verify_last - e->verify_first) / e->iv + 1);
+	}
+	snprintf(v, sizeof(v), "%" PRId64, e->server_now);
+	if (store_state_set(e->st, k1, v, &err) == 0) {
+		snprintf(v, sizeof(v), "%" PRId64, cursor);
+		if (store_state_set(e->st, k2, v, &err) == 0)
+			return;
+	}
+	log_warn("sync", "%s", err.msg);
+}
+
+static int plan_ranges(struct engine *e, struct sym *s, const struct store_span *sp,
+		       int64_t wanted, struct ck_err *err);
+
 static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 {
 	const char *name = s->out->symbol, *iv = e->cfg->interval;
 	struct store_span span;
-	int64_t wanted, tail_from;
+	int64_t wanted, first_before;
+	int rc;
 
 	if (store_symbol_get(e->st, name, iv, &s->state, err) ||
 	    store_span(e->st, name, iv, &span, err))
 		return err->code;
+	first_before = s->state.first_open;
 	wanted = s->state.history_start;
 	if (!wanted)
 		wanted = align_up(e->server_now - e->cfg->history_days * DAY_MS, e->iv);
@@ -466,9 +565,30 @@ static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 		if (store_symbol_put(e->st, name, iv, &s->state, err))
 			return err->code;
 	}
+	if ((rc = plan_ranges(e, s, &span, wanted, err)) != 0)
+		return rc;
+	/* The probe may have learned where the exchange starts. */
+	if (s->state.first_open != first_before &&
+	    store_symbol_put(e->st, name, iv, &s->state, err))
+		return err->code;
+	return 0;
+}
+
+/* The ranges to fetch for one symbol (span: its stored candles). */
+static int plan_ranges(struct engine *e, struct sym *s, const struct store_span *sp,
+		       int64_t wanted, struct ck_err *err)
+{
+	const char *name = s->out->symbol, *iv = e->cfg->interval;
+	struct store_span span = *sp;
+	int64_t tail_from;
+
 	s->out->newest_open = span.count ? span.last_open : 0;
 	if (!span.count) {
 		s->had_lead = 1;
+		if (!s->state.first_open || e->recheck)
+			probe_start(e, s);
+		if (s->state.first_open > wanted)
+			wanted = s->state.first_open;
 		return add_range(e, s, wanted, e->last_closed);
 	}
 	if (!e->cfg->gap_repair) {
@@ -479,6 +599,8 @@ static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 		return add_range(e, s, span.last_open + e->iv, e->last_closed);
 	}
 	/* Before the oldest stored candle, unless the exchange is known to start there. */
+	if (wanted < span.first_open && (!s->state.first_open || e->recheck))
+		probe_start(e, s);
 	if (wanted < span.first_open &&
 	    (!s->state.first_open || s->state.first_open < span.first_open)) {
 		int64_t from = wanted;
@@ -505,14 +627,26 @@ static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 		}
 		free(g);
 	}
-	/* The tail: after the newest stored closed candle, plus the lookback window. */
+	/* The tail: after the newest stored closed candle, plus the newest closed
+	 * candles re-verified every run (verify_recent, or the larger lookback). */
 	tail_from = span.last_open + e->iv;
-	if (e->cfg->lookback > 0 && e->last_closed - (e->cfg->lookback - 1) * e->iv < tail_from)
-		tail_from = e->last_closed - (e->cfg->lookback - 1) * e->iv;
+	{
+		int64_t again = e->cfg->lookback > e->cfg->verify_recent ? e->cfg->lookback
+									   : e->cfg->verify_recent;
+		if (again > 0 && e->last_closed - (again - 1) * e->iv < tail_from)
+			tail_from = e->last_closed - (again - 1) * e->iv;
+	}
 	if (tail_from < wanted)
 		tail_from = wanted;
 	if (add_range(e, s, tail_from, e->last_closed))
 		return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
+	/* This run's slice of the rolling re-verification of older history. */
+	if (e->verify_last >= e->verify_first) {
+		int64_t a = e->verify_first > span.first_open ? e->verify_first : span.first_open;
+		int64_t b = e->verify_last < tail_from - e->iv ? e->verify_last : tail_from - e->iv;
+		if (a <= b && add_range(e, s, a, b))
+			return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
+	}
 	return 0;
 }
 
@@ -875,7 +1009,7 @@ static void handle_done(struct engine *e, struct job *j)
 	w = retry_next(&e->rp, &j->rs, c, r->retry_after_s, &e->rng);
 	if (w >= 0 && c == BN_429 && !retry_wait_fits(&e->rp, w, time_left(e))) {
 		struct ck_err rerr;
-		refuse_wait(e, "GET /fapi/v1/klines", desc, w, &rerr);
+		refuse_wait(e, "GET /fapi/v1/klines", desc, w, r->retry_after_s, &rerr);
 		sym_fail(e, s, "%s", rerr.msg);
 		job_done(e, j);
 		return;
@@ -1172,6 +1306,17 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
 	if ((rc = store_tx_begin(st, err)) != 0)
 		goto out;
+	e.recheck = e.o->recheck || e.o->since_ms;
+	if (e.recheck) {
+		int64_t nh = 0;
+		if ((rc = store_holes_recheck(st, cfg->interval, &nh, err)) != 0) {
+			store_tx_commit(st, NULL);
+			goto out;
+		}
+		log_info("sync", "re-verifying %" PRId64 " confirmed exchange holes and every"
+			 " symbol's listing start", nh);
+	}
+	plan_verify(&e);
 	for (i = 0; i < e.nsyms; i++) {
 		struct sym *s = &e.syms[i];
 		const struct binance_symbol *b = have_info ? binance_info_find(&info, s->out->symbol)
