@@ -543,11 +543,17 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 			     " FROM candles WHERE interval = ?2)"
 			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
 		    err) ||
-	    store_prepare(st, &h,
+	    (sqlite3_prepare_v2(st->db,
 		    "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
 		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
 		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
-		    err)) {
+		    -1, &h, NULL) != SQLITE_OK &&
+	     /* A file a read-only open did not migrate: holes without their evidence. */
+	     store_prepare(st, &h,
+		    "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
+		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+		    " first_open <= ?4 ORDER BY first_open",
+		    err))) {
 		sqlite3_finalize(s);
 		return err->code;
 	}
