@@ -2,7 +2,7 @@
 # Waits the exchange asks for are bounded and overflow-free. A 418 whose Retry-After is
 # 10^12 s (or 9*10^18, near INT64_MAX) is honoured for [sync] max_ban only (3 days by
 # default): the stored ban ends within it, no request is sent while it lasts, and
-# `candlekeep ban` shows it and `ban --clear` lifts it. A 429 asking for a wait longer
+# `candlekeep ban`, health and metrics show it and `ban --clear` lifts it. A 429 asking for a wait longer
 # than [http] retry_429_max_wait or the time left fails the run at once with exit 1,
 # whichever endpoint answered it (time, exchangeInfo, klines), even with --timeout 0.
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +31,10 @@ assert_eq "$(fakex_requests '"path":"/fapi/')" "$n0" "requests sent during the s
 ck_rc ban >"$T/ban"
 assert_eq "$RC" 1 "ban exit while banned"
 assert_file_match "$T/ban" "banned until .* UTC"
+ck_rc health >"$T/health"
+assert_file_match "$T/health" "last_run.*the exchange banned this IP \(HTTP 418\) until"
+ck metrics >"$T/metrics"
+assert_file_match "$T/metrics" "^candlekeep_exchange_ban_until_timestamp_seconds $((until / 1000))"
 ck_rc ban --clear >"$T/ban"
 assert_eq "$RC" 0 "ban --clear exit"
 ck_rc ban >"$T/ban"
