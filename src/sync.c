@@ -484,6 +484,33 @@ static void probe_start(struct engine *e, struct sym *s)
 	http_req_release(&r);
 }
 
+/* Before planning (outside its transaction: these are network calls): learns where
+ * each symbol starts on the exchange when that is not known yet, or is re-verified. */
+static int probe_starts(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsyms && !e->fatal && !*e->stop; i++) {
+		struct sym *s = &e->syms[i];
+		const char *name = s->out->symbol;
+		const struct binance_symbol *b = info ? binance_info_find(info, name) : NULL;
+		int64_t before;
+
+		if (info && (!b || strcmp(b->status, "TRADING")))
+			continue; /* skipped by planning */
+		if (store_symbol_get(e->st, name, e->cfg->interval, &s->state, err))
+			return err->code;
+		if (s->state.first_open && !e->recheck)
+			continue;
+		before = s->state.first_open;
+		probe_start(e, s);
+		if (s->state.first_open != before &&
+		    store_symbol_put(e->st, name, e->cfg->interval, &s->state, err))
+			return err->code;
+	}
+	return 0;
+}
+
 /* The rolling re-verification: every run re-fetches a slice of the last verify_days
  * (all symbols alike), sized by the exchange time since the previous slice, so the
  * whole window is re-verified once per verify_every however often sync runs; the
@@ -545,13 +572,11 @@ static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 {
 	const char *name = s->out->symbol, *iv = e->cfg->interval;
 	struct store_span span;
-	int64_t wanted, first_before;
-	int rc;
+	int64_t wanted;
 
 	if (store_symbol_get(e->st, name, iv, &s->state, err) ||
 	    store_span(e->st, name, iv, &span, err))
 		return err->code;
-	first_before = s->state.first_open;
 	wanted = s->state.history_start;
 	if (!wanted)
 		wanted = align_up(e->server_now - e->cfg->history_days * DAY_MS, e->iv);
@@ -565,13 +590,7 @@ static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 		if (store_symbol_put(e->st, name, iv, &s->state, err))
 			return err->code;
 	}
-	if ((rc = plan_ranges(e, s, &span, wanted, err)) != 0)
-		return rc;
-	/* The probe may have learned where the exchange starts. */
-	if (s->state.first_open != first_before &&
-	    store_symbol_put(e->st, name, iv, &s->state, err))
-		return err->code;
-	return 0;
+	return plan_ranges(e, s, &span, wanted, err);
 }
 
 /* The ranges to fetch for one symbol (span: its stored candles). */
@@ -585,8 +604,6 @@ static int plan_ranges(struct engine *e, struct sym *s, const struct store_span 
 	s->out->newest_open = span.count ? span.last_open : 0;
 	if (!span.count) {
 		s->had_lead = 1;
-		if (!s->state.first_open || e->recheck)
-			probe_start(e, s);
 		if (s->state.first_open > wanted)
 			wanted = s->state.first_open;
 		return add_range(e, s, wanted, e->last_closed);
@@ -599,8 +616,6 @@ static int plan_ranges(struct engine *e, struct sym *s, const struct store_span 
 		return add_range(e, s, span.last_open + e->iv, e->last_closed);
 	}
 	/* Before the oldest stored candle, unless the exchange is known to start there. */
-	if (wanted < span.first_open && (!s->state.first_open || e->recheck))
-		probe_start(e, s);
 	if (wanted < span.first_open &&
 	    (!s->state.first_open || s->state.first_open < span.first_open)) {
 		int64_t from = wanted;
@@ -1303,19 +1318,19 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 
 	if ((rc = resolve_symbols(&e, have_info ? &info : NULL, err)) != 0)
 		goto out;
-	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
-	if ((rc = store_tx_begin(st, err)) != 0)
-		goto out;
 	e.recheck = e.o->recheck || e.o->since_ms;
 	if (e.recheck) {
 		int64_t nh = 0;
-		if ((rc = store_holes_recheck(st, cfg->interval, &nh, err)) != 0) {
-			store_tx_commit(st, NULL);
+		if ((rc = store_holes_recheck(st, cfg->interval, &nh, err)) != 0)
 			goto out;
-		}
 		log_info("sync", "re-verifying %" PRId64 " confirmed exchange holes and every"
 			 " symbol's listing start", nh);
 	}
+	if ((rc = probe_starts(&e, have_info ? &info : NULL, err)) != 0)
+		goto out;
+	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
+	if ((rc = store_tx_begin(st, err)) != 0)
+		goto out;
 	plan_verify(&e);
 	for (i = 0; i < e.nsyms; i++) {
 		struct sym *s = &e.syms[i];
