@@ -1,12 +1,16 @@
 /* sync.c — planning, fetching and storing candles.
  *
- * Invariants: only closed candles are requested (every page ends at or before the
- * newest candle whose close_time < the exchange's time at the start of the run) and
- * only validated pages are stored, one transaction each; a range is confirmed as an
- * exchange hole only when it lies between stored candles and a page covering it was
- * fetched after it closed and came back without it. Requests start only while the
- * estimated used weight plus theirs stays inside the budget, never during a 429 pause
- * or a 418 ban (whose end is kept in the database for the next run). */
+ * Invariants: only closed candles are stored (close_time before both the exchange's
+ * time and the local time + [sync] max_clock_skew at the start of the run) and only
+ * validated pages, one transaction each. Nothing permanent comes from one observation:
+ * a range the exchange answers empty is a suspected hole until a later run, an hour or
+ * more after by both clocks and a day or more after the range closed, finds it empty
+ * again; a symbol's start comes only from the first candle the exchange returns.
+ * Recent candles are re-fetched every run and older ones on a rolling schedule.
+ * Requests start only while the estimated used weight plus theirs stays inside the
+ * budget, never during a 429 pause or a 418 ban (whose end, capped at [sync] max_ban,
+ * is kept in the database for the next run); every wait the exchange asks for is
+ * bounded. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -337,18 +341,23 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 	}
 }
 
+int64_t sync_close_limit(int64_t exchange, int64_t local, int64_t max_skew_ms)
+{
+	int64_t lim = local + max_skew_ms;
+	return exchange < lim ? exchange : lim;
+}
+
 /* The exchange's time against the local clock: which candles are closed (both clocks
  * must agree), the skew kept as an event for metrics, a warning when it is large. */
 static void note_clock(struct engine *e)
 {
-	int64_t max_skew = e->cfg->max_clock_skew_s * 1000, lim;
+	int64_t max_skew = e->cfg->max_clock_skew_s * 1000;
 	char v[64], t[32];
 	struct ck_err err;
 
 	e->local_now = local_now();
 	e->skew = e->server_now - e->local_now;
-	lim = e->local_now + max_skew;
-	e->close_limit = e->server_now < lim ? e->server_now : lim;
+	e->close_limit = sync_close_limit(e->server_now, e->local_now, max_skew);
 	e->last_closed = align_down(e->close_limit - e->iv, e->iv);
 	e->res->clock_skew_ms = e->skew;
 	v[0] = 0;

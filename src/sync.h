@@ -58,6 +58,10 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	     struct ck_err *err);
 void sync_result_release(struct sync_result *res);
 
+/* A candle is closed when its close_time is below this: the earlier of the exchange's
+ * time and the local time plus max_skew_ms (all ms). */
+int64_t sync_close_limit(int64_t exchange, int64_t local, int64_t max_skew_ms);
+
 struct store_hole;
 /* 1 when a suspected hole h (first observed empty at h->first_seen local and
  * h->first_seen_exchange exchange ms) is confirmed by an empty answer now (local,

@@ -220,6 +220,18 @@ static void test_hole_corroboration(void **state)
 	assert_false(sync_hole_confirms(&h, gap_last, iv, t1 + D, t1 - D));
 }
 
+/* Closed only when both clocks agree (within the allowed skew). */
+static void test_close_limit(void **state)
+{
+	const int64_t t = 1773943200000LL, H = 3600000;
+	(void)state;
+	assert_int_equal(sync_close_limit(t, t, 60000), t);              /* agree */
+	assert_int_equal(sync_close_limit(t + 4 * H, t, 60000), t + 60000); /* exchange ahead */
+	assert_int_equal(sync_close_limit(t, t + 4 * H, 60000), t);      /* exchange lags */
+	assert_int_equal(sync_close_limit(t + 30000, t, 60000), t + 30000); /* within skew */
+	assert_int_equal(sync_close_limit(t + 4 * H, t, 0), t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_klines_url),
 		cmocka_unit_test(test_hole_corroboration),
+		cmocka_unit_test(test_close_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
