@@ -724,6 +724,22 @@ int store_hole_put(struct store *st, const char *symbol, const char *interval,
 	return store_step_done(st, s, "record exchange hole in", err);
 }
 
+int store_holes_prune(struct store *st, const char *symbol, const char *interval,
+		      struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st, &s,
+		    "DELETE FROM holes WHERE symbol = ?1 AND interval = ?2 AND confirmed_at = 0"
+		    " AND EXISTS (SELECT 1 FROM candles c WHERE c.symbol = ?1 AND c.interval = ?2"
+		    " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "prune the hole ledger of", err);
+}
+
 int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
 			struct ck_err *err)
 {

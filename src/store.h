@@ -94,6 +94,9 @@ int store_hole_get(struct store *st, const char *symbol, const char *interval,
  * confirmed) row of the symbol that overlaps its range. */
 int store_hole_put(struct store *st, const char *symbol, const char *interval,
 		   const struct store_hole *h, struct ck_err *err);
+/* Forgets suspected holes of symbol that now hold candles (the exchange served them). */
+int store_holes_prune(struct store *st, const char *symbol, const char *interval,
+		      struct ck_err *err);
 /* `gaps --recheck`, `backfill --since`: every confirmed hole of interval becomes
  * suspected again (re-fetched by the next sync, kept as a hole when still empty) and
  * every symbol's start is forgotten (re-probed). *holes: how many were confirmed. */

@@ -791,6 +791,8 @@ static int finish_symbol(struct engine *e, struct sym *s)
 					observe_hole(e, s, g[i].first, g[i].last);
 			free(g);
 		}
+		if (store_holes_prune(e->st, name, iv, &err))
+			log_warn("sync", "%s: %s", name, err.msg);
 	}
 	if (store_span(e->st, name, iv, &span, &err) == 0)
 		s->out->newest_open = span.count ? span.last_open : 0;
