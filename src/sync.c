@@ -461,9 +461,9 @@ static int choose_page(struct engine *e)
 }
 
 /* Where the symbol's history starts on the exchange: the first candle it returns for
- * startTime=0 (never an empty page, which proves nothing). Kept in the symbol's state;
- * left unknown when the probe fails or comes back empty. */
-static void probe_start(struct engine *e, struct sym *s)
+ * startTime=0 (never an empty page, which proves nothing), into s->state; left
+ * unknown when the probe fails (its error code is returned) or comes back empty. */
+static int probe_start(struct engine *e, struct sym *s)
 {
 	const char *name = s->out->symbol;
 	struct http_req r;
@@ -475,10 +475,10 @@ static void probe_start(struct engine *e, struct sym *s)
 	memset(&r, 0, sizeof(r));
 	if (binance_first_kline_url(r.url, sizeof(r.url), e->cfg->base_url, name,
 				    e->cfg->interval))
-		return;
+		return 0;
 	if (call_simple(e, &r, "GET /fapi/v1/klines (first candle)", &err)) {
 		log_warn("sync", "%s: listing start unknown: %s", name, err.msg);
-		return;
+		return err.code;
 	}
 	if (kline_parse_page(r.body, r.len, &k, &n, &err) == 0 && n >= 1 &&
 	    k[0].open_time > 0 && k[0].open_time % e->iv == 0) {
@@ -491,6 +491,7 @@ static void probe_start(struct engine *e, struct sym *s)
 	}
 	free(k);
 	http_req_release(&r);
+	return 0;
 }
 
 /* Before planning (outside its transaction: these are network calls): learns where
@@ -504,6 +505,7 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 		const char *name = s->out->symbol;
 		const struct binance_symbol *b = info ? binance_info_find(info, name) : NULL;
 		int64_t before;
+		int rc;
 
 		if (info && (!b || strcmp(b->status, "TRADING")))
 			continue; /* skipped by planning */
@@ -512,7 +514,10 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 		if (s->state.first_open && !e->recheck)
 			continue;
 		before = s->state.first_open;
-		probe_start(e, s);
+		rc = probe_start(e, s);
+		if (rc == CK_ENET || rc == CK_ETIMEOUT || rc == CK_ESTOPPED || rc == CK_EBANNED ||
+		    e->refused_wait)
+			break; /* the exchange is not answering: the rest are probed next run */
 		if (s->state.first_open != before &&
 		    store_symbol_put(e->st, name, e->cfg->interval, &s->state, err))
 			return err->code;
