@@ -7,6 +7,9 @@
  *   CANDLEKEEP_FAULT_FULL=1  report the failure as "disk full"
  *   CANDLEKEEP_FAULT_KILL=N  the process kills itself with SIGKILL at the N-th write,
  *                            sync or truncate (a crash in the middle of a transaction)
+ *   CANDLEKEEP_FAULT_NOW=MS  sync's local clock reads MS (ms since epoch) for its
+ *                            decisions (closed candles, hole evidence), so tests move it
+ *                            with the fake exchange's clock (src/sync.c local_now)
  * Without the define, fault_vfs_name() returns NULL and nothing else exists. */
 #ifndef CK_FAULT_H
 #define CK_FAULT_H
