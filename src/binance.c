@@ -62,6 +62,14 @@ int binance_klines_url(char *buf, size_t size, const char *base, const char *sym
 	return 0;
 }
 
+int binance_first_kline_url(char *buf, size_t size, const char *base, const char *symbol,
+			    const char *interval)
+{
+	int n = snprintf(buf, size, "%s/fapi/v1/klines?symbol=%s&interval=%s&startTime=0&limit=1",
+			 base, symbol, interval);
+	return n < 0 || (size_t)n >= size ? CK_EUSAGE : 0;
+}
+
 static json_t *load(const char *body, size_t len, const char *what, struct ck_err *err)
 {
 	json_error_t je;

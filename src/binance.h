@@ -36,6 +36,11 @@ int binance_kline_weight(int64_t limit);
 int binance_klines_url(char *buf, size_t size, const char *base, const char *symbol,
 		       const char *interval, int64_t start, int64_t end, int64_t limit);
 
+/* The URL asking for the very first candle the exchange has of symbol/interval
+ * (startTime=0, limit=1): where its listing starts. 0 or CK_EUSAGE. */
+int binance_first_kline_url(char *buf, size_t size, const char *base, const char *symbol,
+			    const char *interval);
+
 /* {"serverTime": N} → *ms. */
 int binance_parse_time(const char *body, size_t len, int64_t *ms, struct ck_err *err);
 

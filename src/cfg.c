@@ -126,6 +126,20 @@ static const struct cfg_key cfg_keys[] = {
 	    "Request weight budget per minute; 0 = the limit exchangeInfo reports."),
 	INT("sync", "weight_reserve_pct", weight_reserve_pct, "10", 0, 90, "%", 0,
 	    "Share of the weight budget left unused as a margin for other clients."),
+	DUR("sync", "max_ban", max_ban_s, "3d", 60, 30 * DAY_S, 0,
+	    "Longest HTTP 418 ban honoured: a longer Retry-After is capped to this (and"
+	    " logged); `candlekeep ban --clear` lifts a stored ban."),
+	DUR("sync", "max_clock_skew", max_clock_skew_s, "60s", 0, DAY_S, 0,
+	    "A candle is closed only when its close time is before both the exchange's time"
+	    " and the local time plus this."),
+	INT("sync", "verify_recent", verify_recent, "2", 0, 1000, "candles", 0,
+	    "Newest closed candles re-fetched and compared each run (differences are"
+	    " stored as counted revisions)."),
+	INT("sync", "verify_days", verify_days, "30", 0, 3650, "days", 0,
+	    "History re-fetched and compared on a rolling schedule (0 = off)."),
+	DUR("sync", "verify_every", verify_every_s, "7d", 3600, 365 * DAY_S, 0,
+	    "Each run re-verifies its share of the last verify_days so that all of them"
+	    " are re-verified once per this period."),
 	/* [http] */
 	INT("http", "connect_timeout_ms", connect_timeout_ms, "10000", 1, 300000, "ms", 0,
 	    "TCP+TLS connect timeout."),
@@ -141,6 +155,9 @@ static const struct cfg_key cfg_keys[] = {
 	    "Wait after a 429 that carries no Retry-After."),
 	INT("http", "retry_429_jitter_s", retry_429_jitter_s, "30", 0, 3600, "s", 0,
 	    "Random 0..N seconds added to each 429 wait."),
+	DUR("http", "retry_429_max_wait", retry_429_max_wait_s, "5m", 1, DAY_S, 0,
+	    "A 429 whose wait (Retry-After) is longer than this, or than the run's time"
+	    " left, fails the symbol at once instead of sleeping."),
 	INT("http", "retry_5xx_max", retry_5xx_max, "2", 0, 20, "retries", 0,
 	    "Retries after HTTP 5xx."),
 	INT("http", "retry_5xx_base_ms", retry_5xx_base_ms, "2000", 0, 600000, "ms", 0,

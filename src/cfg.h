@@ -35,6 +35,11 @@ struct cfg {
 	int64_t gap_repair;     /* 1 = find and fill gaps (0 only to imitate the old design) */
 	int64_t weight_limit;   /* per-minute request weight; 0 = from exchangeInfo */
 	int64_t weight_reserve_pct; /* percent of the budget left unused as a margin */
+	int64_t max_ban_s;          /* longest HTTP 418 ban honoured, s (Retry-After capped) */
+	int64_t max_clock_skew_s;   /* local clock + this bounds which candles are closed, s */
+	int64_t verify_recent;      /* newest closed candles re-fetched and compared each run */
+	int64_t verify_days;        /* history re-verified on the rolling schedule, days */
+	int64_t verify_every_s;     /* that history is re-verified once per this period, s */
 	/* [http] */
 	int64_t connect_timeout_ms;
 	int64_t request_timeout_ms;
@@ -43,6 +48,7 @@ struct cfg {
 	int64_t retry_429_max;
 	int64_t retry_429_default_s; /* when the 429 carries no Retry-After */
 	int64_t retry_429_jitter_s;  /* 0..N seconds added to a 429 wait */
+	int64_t retry_429_max_wait_s; /* a 429 asking to wait longer fails the symbol, s */
 	int64_t retry_5xx_max;
 	int64_t retry_5xx_base_ms;
 	char *user_agent;

@@ -1,5 +1,8 @@
 /* cmd_gaps.c — `candlekeep gaps`: missing candles per symbol, and confirmed exchange
- * holes listed as such. Exit 0 when nothing is missing, 1 when something is. */
+ * holes listed as such with their evidence. Exit 0 when nothing is missing, 1 when
+ * something is. `gaps --recheck` first re-verifies every confirmed hole and every
+ * symbol's listing start with a sync run (taking the run lock, opening read-write);
+ * its exit code is the sync's when that fails. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,21 +11,50 @@
 
 #include "cmd.h"
 #include "kline.h"
+#include "lock.h"
 #include "store.h"
+#include "sync.h"
 #include "banned.h"
+
+/* Re-verifies holes and starts: the database read-write under the run lock, then one
+ * sync run with recheck set. Returns the sync's exit code (or 1, 75). */
+static int recheck(struct ctx *ctx)
+{
+	struct ck_err err = {0, ""};
+	struct sync_opts o;
+	int rc;
+
+	if (lock_acquire(&ctx->lock, ctx->cfg.db, "gaps --recheck", &err)) {
+		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
+		return err.code == CK_ELOCKED ? EXIT_LOCKED : 1;
+	}
+	store_close(ctx->st);
+	ctx->st = NULL;
+	if (store_open(&ctx->st, ctx->cfg.db, 0, &err)) {
+		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
+		return 1;
+	}
+	if (ctx->cfg.timeout_s > 0)
+		ctx->deadline_ms = mono_ms() + ctx->cfg.timeout_s * 1000;
+	memset(&o, 0, sizeof(o));
+	o.recheck = 1;
+	rc = cmd_sync_common(ctx, "sync", &o);
+	return rc;
+}
 
 static int cmd_gaps_run(struct ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"missing-only", no_argument, NULL, 'm'},
+		{"recheck", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct ck_err err = {0, ""};
 	struct store_gap *g = NULL;
 	size_t n = 0, i;
-	int c, json = 0, missing_only = 0;
+	int c, json = 0, missing_only = 0, re = 0, rc = 0;
 	int64_t missing = 0, holes = 0;
 
 	optind = 1;
@@ -31,14 +63,18 @@ static int cmd_gaps_run(struct ctx *ctx)
 			json = 1;
 		else if (c == 'm')
 			missing_only = 1;
+		else if (c == 'r')
+			re = 1;
 		else if (c == 'h') {
-			printf("usage: candlekeep gaps [--json] [--missing-only] [--symbols A,B]\n");
+			printf("usage: candlekeep gaps [--json] [--missing-only] [--recheck]\n");
 			return 0;
 		} else {
 			fprintf(stderr, "candlekeep gaps: unknown flag (see candlekeep gaps --help)\n");
 			return EXIT_USAGE;
 		}
 	}
+	if (re && (rc = recheck(ctx)) != 0 && rc != 1)
+		return rc;
 	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, !missing_only, &g,
 		       &n, &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
@@ -54,16 +90,29 @@ static int cmd_gaps_run(struct ctx *ctx)
 			missing += g[i].count;
 		kline_time_str(g[i].first, a, sizeof(a));
 		kline_time_str(g[i].last, b, sizeof(b));
-		if (json)
+		if (json && g[i].confirmed)
+			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
+			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64 ",\"kind\":\"%s\","
+			       "\"first_seen\":%" PRId64 ",\"second_seen\":%" PRId64 ",\"runs\":%" PRId64
+			       "}",
+			       i ? "," : "", g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
+			       g[i].count, "exchange_hole", g[i].first_seen, g[i].second_seen,
+			       g[i].runs);
+		else if (json)
 			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
 			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64 ",\"kind\":\"%s\"}",
 			       i ? "," : "", g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
-			       g[i].count, g[i].confirmed ? "exchange_hole" : "missing");
-		else
+			       g[i].count, "missing");
+		else if (g[i].confirmed) {
+			char s1[32], s2[32];
+			printf("%-16s %s .. %s UTC  %5" PRId64 " candles  exchange hole (confirmed:"
+			       " empty on %" PRId64 " runs, %s and %s UTC; not re-fetched)\n",
+			       g[i].symbol, a, b, g[i].count, g[i].runs,
+			       kline_time_str(g[i].first_seen, s1, sizeof(s1)),
+			       kline_time_str(g[i].second_seen, s2, sizeof(s2)));
+		} else
 			printf("%-16s %s .. %s UTC  %5" PRId64 " candles  %s\n", g[i].symbol, a, b,
-			       g[i].count,
-			       g[i].confirmed ? "exchange hole (confirmed empty, not re-fetched)"
-					      : "MISSING (the next sync repairs it)");
+			       g[i].count, "MISSING (the next sync repairs it)");
 	}
 	if (json)
 		printf("]\n");
@@ -76,7 +125,7 @@ static int cmd_gaps_run(struct ctx *ctx)
 
 const struct cmd cmd_gaps = {
 	.name = "gaps",
-	.usage = "gaps [--json] [--missing-only]",
+	.usage = "gaps [--json] [--missing-only] [--recheck]",
 	.summary = "list missing candles per symbol (and confirmed exchange holes)",
 	.flags = CMD_READS_DB,
 	.opts = NULL,

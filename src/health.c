@@ -568,6 +568,26 @@ static void check_backups(struct hctx *h, struct health_check *ck)
 /* 7. Last run: a lock held longer than the sync timeout is a stuck run (CRITICAL); the
  * newest run failed (WARNING; FAILED_RUNS_CRIT in a row CRITICAL) or never ended; the
  * newest successful run older than stale_warn/stale_crit. */
+/* An HTTP 418 ban still in force (kept by sync; see `candlekeep ban`): no sync can
+ * fetch until it ends, so last_run is at least WARNING and says until when. */
+static void note_ban(struct hctx *h, struct health_check *ck)
+{
+	char buf[32], t[32];
+	int64_t until;
+	size_t len = strlen(ck->message);
+
+	if (!h->st || store_state_get(h->st, "ban_until", buf, sizeof(buf), NULL))
+		return;
+	until = strtoll(buf, NULL, 10);
+	if (until <= h->local_now)
+		return;
+	if (ck->status == HEALTH_OK)
+		ck->status = HEALTH_WARNING;
+	snprintf(ck->message + len, sizeof(ck->message) - len,
+		 "; the exchange banned this IP (HTTP 418) until %s UTC (candlekeep ban)",
+		 kline_time_str(until, t, sizeof(t)));
+}
+
 static void check_last_run(struct hctx *h, struct health_check *ck)
 {
 	struct store_sync_run *v = NULL;
@@ -640,6 +660,7 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 			  held > 0 ? "; a run is in progress" : "");
 	}
 	free(v);
+	note_ban(h, ck);
 }
 
 /* The directory holding path (a file) or path itself if it is a directory; the

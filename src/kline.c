@@ -187,15 +187,16 @@ int kline_validate(const struct kline *k, const char *symbol, int64_t interval_m
 	static const struct {
 		const char *name;
 		size_t off;
+		int may_be_unknown; /* "" = unknown (a source without the column) */
 	} dec[] = {
-		{ "open", offsetof(struct kline, open) },
-		{ "high", offsetof(struct kline, high) },
-		{ "low", offsetof(struct kline, low) },
-		{ "close", offsetof(struct kline, close) },
-		{ "volume", offsetof(struct kline, volume) },
-		{ "quote_volume", offsetof(struct kline, quote_volume) },
-		{ "taker_buy_base", offsetof(struct kline, taker_buy_base) },
-		{ "taker_buy_quote", offsetof(struct kline, taker_buy_quote) },
+		{ "open", offsetof(struct kline, open), 0 },
+		{ "high", offsetof(struct kline, high), 0 },
+		{ "low", offsetof(struct kline, low), 0 },
+		{ "close", offsetof(struct kline, close), 0 },
+		{ "volume", offsetof(struct kline, volume), 0 },
+		{ "quote_volume", offsetof(struct kline, quote_volume), 0 },
+		{ "taker_buy_base", offsetof(struct kline, taker_buy_base), 1 },
+		{ "taker_buy_quote", offsetof(struct kline, taker_buy_quote), 1 },
 	};
 	char t1[32], t2[32], q[64];
 
@@ -208,6 +209,8 @@ int kline_validate(const struct kline *k, const char *symbol, int64_t interval_m
 	for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
 		const char *v = (const char *)k + dec[i].off;
 		size_t len = strnlen(v, KLINE_DEC_MAX + 1);
+		if (dec[i].may_be_unknown && !*v)
+			continue;
 		if (!dec_plain(v))
 			return candle_fail(err, k, symbol, interval_ms,
 					   "%s \"%s\" is not a plain decimal of 1..%d "
@@ -554,8 +557,8 @@ int kline_csv_parse(const char *line, size_t len, struct kline *k, struct ck_err
 		    (rc = csv_str(col[11], clen[11], 11, ignore, err)))
 			return rc;
 	} else {
-		memcpy(k->taker_buy_base, "0", 2);
-		memcpy(k->taker_buy_quote, "0", 2);
+		/* The 9-column form lacks them: unknown (""), never a made-up "0". */
+		k->taker_buy_base[0] = k->taker_buy_quote[0] = '\0';
 	}
 
 	/* Microseconds (the archive since 2025), decided by open_time for the whole

@@ -24,8 +24,8 @@ struct kline {
 	char volume[KLINE_DEC_MAX + 1];       /* base asset volume */
 	char quote_volume[KLINE_DEC_MAX + 1]; /* quote asset volume */
 	int64_t trades;
-	char taker_buy_base[KLINE_DEC_MAX + 1];
-	char taker_buy_quote[KLINE_DEC_MAX + 1];
+	char taker_buy_base[KLINE_DEC_MAX + 1];  /* "" = unknown (NULL in the database) */
+	char taker_buy_quote[KLINE_DEC_MAX + 1]; /* "" = unknown (NULL in the database) */
 };
 
 /* Interval name ("1m" .. "1w") to milliseconds; 0 for an unknown or unsupported
@@ -46,7 +46,7 @@ int kline_parse_page(const char *body, size_t len, struct kline **out, size_t *n
  * open = high = low = close) and <= open_time + interval_ms - 1; high >= max(open,
  * close); low <= min(open, close); low > 0; volume >= 0; every value a plain decimal
  * (digits with at most one '.', no sign or exponent) of at most KLINE_DEC_MAX chars;
- * trades >= 0. Fails with CK_EVALIDATE and a message naming symbol, the open time
+ * trades >= 0; the taker values may be "" (unknown). Fails with CK_EVALIDATE and a message naming symbol, the open time
  * (UTC and ms) and the rule. */
 int kline_validate(const struct kline *k, const char *symbol, int64_t interval_ms,
 		   int64_t range_start, int64_t range_end, struct ck_err *err);
@@ -63,13 +63,16 @@ int kline_dec_cmp(const char *a, const char *b);
 /* Parses one line of a Binance public-archive CSV (no trailing newline needed):
  * 12 columns (open_time,open,high,low,close,volume,close_time,quote_volume,
  * trades,taker_buy_base,taker_buy_quote,ignore), or the 9-column form without the
- * last three (taker values then set to "0"). Returns 0 and fills *k; 1 if the
+ * last three (the taker values are then unknown: ""; an empty taker column of a
+ * 12-column line is unknown too). Returns 0 and fills *k; 1 if the
  * line is the archive's header line (starts with "open_time"); CK_EVALIDATE with
  * a message naming the column otherwise. Times in microseconds (16 digits, the
  * archive's format since 2025) are converted to ms. Does not call kline_validate. */
 int kline_csv_parse(const char *line, size_t len, struct kline *k, struct ck_err *err);
 
-/* Formats k as one 12-column archive CSV line with "\n" into buf (size bytes).
+/* Formats k as one 12-column archive CSV line with "\n" into buf (size bytes); an
+ * unknown taker value is an empty column (",,"), which kline_csv_parse reads back as
+ * unknown.
  * Returns the length written, or CK_ENOMEM if buf is too small (512 is enough). */
 int kline_csv_format(const struct kline *k, char *buf, size_t size);
 

@@ -19,12 +19,14 @@
 extern char **environ;
 
 extern const struct cmd cmd_sync, cmd_backfill, cmd_daemon, cmd_health, cmd_backup,
-	cmd_recover, cmd_audit, cmd_gaps, cmd_export, cmd_import, cmd_metrics, cmd_config;
+	cmd_recover, cmd_audit, cmd_gaps, cmd_export, cmd_import, cmd_metrics, cmd_config,
+	cmd_ban;
 
 /* In the order `candlekeep --help` lists them. */
 static const struct cmd *const commands[] = {
 	&cmd_sync,   &cmd_backfill, &cmd_daemon, &cmd_health, &cmd_backup,  &cmd_recover,
 	&cmd_audit,  &cmd_gaps,     &cmd_export, &cmd_import, &cmd_metrics, &cmd_config,
+	&cmd_ban,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -96,6 +96,8 @@ struct mdata {
 	int part_failed[NPARTS]; /* the CK_E* code a part failed with, 0 = read */
 	int corrupt_seen;        /* some part failed because SQLite said the file is damaged */
 	int64_t offsite_failures; /* offsite rows with status failed */
+	struct store_event skew; /* newest "clock_skew" (value: exchange - local, s) */
+	int has_skew;
 };
 
 /* The output buffer, with a ceiling. */
@@ -326,6 +328,12 @@ static void emit_weight_limit(struct mctx *m, const struct metric_def *def)
 static void emit_ban(struct mctx *m, const struct metric_def *def)
 {
 	sample(m, def, NULL, NULL, ms_to_s(m->d->ban_until));
+}
+
+static void emit_skew(struct mctx *m, const struct metric_def *def)
+{
+	if (m->d->has_skew)
+		sample(m, def, NULL, NULL, m->d->skew.value);
 }
 
 static void emit_configured(struct mctx *m, const struct metric_def *def)
@@ -667,6 +675,10 @@ static const struct metric_def metric_table[] = {
 	 emit_weight_limit, PART_STATE},
 	{"candlekeep_exchange_ban_until_timestamp_seconds", "gauge", "",
 	 "End of the newest IP ban (HTTP 418) the exchange announced (0 = none recorded).", emit_ban, PART_STATE},
+	{"candlekeep_clock_skew_seconds", "gauge", "",
+	 "The exchange's clock minus the local clock at the start of the newest sync (positive: "
+	 "the exchange is ahead).",
+	 emit_skew, PART_EVENTS},
 	{"candlekeep_symbol_configured", "gauge", "symbol,interval",
 	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of the "
 	 "newest sync).",
@@ -866,6 +878,7 @@ static int collect_events(struct store *st, struct mdata *d, struct ck_err *err)
 	if (store_event_count(st, "corruption_detected", NULL, &d->corruptions, err) ||
 	    newest_event(st, "corruption_detected", NULL, &d->corruption, &d->has_corruption, err) ||
 	    newest_event(st, "restore_drill", NULL, &d->drill, &d->has_drill, err) ||
+	    newest_event(st, "clock_skew", NULL, &d->skew, &d->has_skew, err) ||
 	    store_event_count(st, "sync_skipped", NULL, &d->sync_skipped, err))
 		return err->code;
 	for (i = 0; i < NCHANNELS; i++)

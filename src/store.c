@@ -88,6 +88,40 @@ static const char *const schema_v2 =
 	" error TEXT, sends INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (key, channel)) WITHOUT ROWID;";
 
+/* Trust evidence (added to a version-1 file, detected by its columns so it composes
+ * with other migrations): holes keep how they were observed, and a hole confirmed by
+ * the older single-observation rule becomes a suspect again (its first observation is
+ * kept); a symbol start taken from an empty page is forgotten (re-probed); candles'
+ * quote and taker columns may be NULL (unknown: an import source without them);
+ * revisions keep each value the exchange changed. */
+static const char *const schema_trust =
+	"ALTER TABLE holes ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE holes ADD COLUMN first_seen_exchange INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE holes ADD COLUMN second_seen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE holes ADD COLUMN runs INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE holes SET first_seen = confirmed_at, confirmed_at = 0;"
+	"UPDATE symbols SET first_open = 0;"
+	"CREATE TABLE candles_trust ("
+	" symbol TEXT NOT NULL, interval TEXT NOT NULL, open_time INTEGER NOT NULL,"
+	" open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL,"
+	" volume TEXT NOT NULL, close_time INTEGER NOT NULL, quote_volume TEXT NOT NULL,"
+	" trades INTEGER NOT NULL, taker_buy_base TEXT, taker_buy_quote TEXT,"
+	" PRIMARY KEY (symbol, interval, open_time)) WITHOUT ROWID;"
+	"INSERT INTO candles_trust SELECT symbol, interval, open_time, open, high, low, close,"
+	" volume, close_time, quote_volume, trades, taker_buy_base, taker_buy_quote FROM candles;"
+	"DROP VIEW IF EXISTS ohlcv_h4;"
+	"DROP TABLE candles;"
+	"ALTER TABLE candles_trust RENAME TO candles;"
+	"CREATE VIEW IF NOT EXISTS ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"
+	" CAST(open AS REAL) AS open, CAST(high AS REAL) AS high,"
+	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"
+	" CAST(volume AS REAL) AS volume FROM candles WHERE interval = '4h';"
+	"CREATE TABLE IF NOT EXISTS revisions ("
+	" id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, interval TEXT NOT NULL,"
+	" open_time INTEGER NOT NULL, revised_at INTEGER NOT NULL,"
+	" old TEXT NOT NULL, new TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS revisions_by_time ON revisions(revised_at);";
+
 int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(st->db);
@@ -176,25 +210,52 @@ static int user_version(struct store *st, int *version, struct ck_err *err)
 	return 0;
 }
 
+/* Applies schema_trust once: a holes table without the runs column has not had it. */
+static int migrate_trust(struct store *st, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int have;
+
+	if (store_prepare(st, &s, "SELECT count(*) FROM pragma_table_info('holes')"
+				  " WHERE name = 'runs'", err))
+		return err->code;
+	have = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (have)
+		return 0;
+	if (store_exec(st, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (store_exec(st, schema_trust, err)) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return ck_err_wrap(err, "add the hole evidence and revision tables");
+	}
+	return store_exec(st, "COMMIT", err);
+}
+
+/* Versioned steps (PRAGMA user_version: 1 the first schema, 2 the alert outbox), then
+ * the trust tables, detected by their columns. Each step is one transaction: a failed
+ * one leaves the file as it was. */
 static int migrate(struct store *st, struct ck_err *err)
 {
 	int version = 0;
 
 	if (user_version(st, &version, err))
 		return err->code;
-	if (version >= 2)
-		return 0;
-	if (store_exec(st, "BEGIN IMMEDIATE", err))
-		return err->code;
-	/* again inside the write transaction: another process may have migrated meanwhile */
-	if (user_version(st, &version, err) ||
-	    (version < 1 && store_exec(st, schema_v1, err)) ||
-	    (version < 2 && store_exec(st, schema_v2, err)) ||
-	    store_exec(st, "PRAGMA user_version = 2", err)) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return err->code;
+	if (version < 2) {
+		if (store_exec(st, "BEGIN IMMEDIATE", err))
+			return err->code;
+		/* again inside the write transaction: another process may have migrated meanwhile */
+		if (user_version(st, &version, err) ||
+		    (version < 1 && store_exec(st, schema_v1, err)) ||
+		    (version < 2 && store_exec(st, schema_v2, err)) ||
+		    store_exec(st, "PRAGMA user_version = 2", err)) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return err->code;
+		}
+		if (store_exec(st, "COMMIT", err))
+			return err->code;
 	}
-	return store_exec(st, "COMMIT", err);
+	return migrate_trust(st, err);
 }
 
 int store_open(struct store **out, const char *path, int flags, struct ck_err *err)
@@ -316,8 +377,15 @@ static void bind_kline(sqlite3_stmt *s, int first, const struct kline *k)
 	sqlite3_bind_int64(s, first + 6, k->close_time);
 	sqlite3_bind_text(s, first + 7, k->quote_volume, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, first + 8, k->trades);
-	sqlite3_bind_text(s, first + 9, k->taker_buy_base, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, first + 10, k->taker_buy_quote, -1, SQLITE_STATIC);
+	/* "" is unknown: NULL, never a made-up value. */
+	if (k->taker_buy_base[0])
+		sqlite3_bind_text(s, first + 9, k->taker_buy_base, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, first + 9);
+	if (k->taker_buy_quote[0])
+		sqlite3_bind_text(s, first + 10, k->taker_buy_quote, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, first + 10);
 }
 
 static void copy_col(char *dst, sqlite3_stmt *s, int col)
@@ -352,6 +420,32 @@ static int kline_same(const struct kline *a, const struct kline *b)
 	       !strcmp(a->taker_buy_quote, b->taker_buy_quote);
 }
 
+/* Keeps the values a revision replaced: old and new as archive CSV lines. */
+static int put_revision(struct store *st, const char *symbol, const char *interval,
+			const struct kline *old, const struct kline *nk)
+{
+	sqlite3_stmt *s = NULL;
+	char a[512], b[512];
+	int rc;
+
+	if (kline_csv_format(old, a, sizeof(a)) < 0 || kline_csv_format(nk, b, sizeof(b)) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO revisions (symbol, interval, open_time, revised_at, old,"
+			       " new) VALUES (?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+			       " * 86400000 AS INTEGER), ?4, ?5)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, old->open_time);
+	sqlite3_bind_text(s, 4, a, (int)strcspn(a, "\n"), SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, b, (int)strcspn(b, "\n"), SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_put_page(struct store *st, const char *symbol, const char *interval,
 		   const struct kline *k, size_t n, struct store_page_result *res,
 		   struct ck_err *err)
@@ -361,9 +455,15 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 
 	if (!st->put &&
 	    store_prepare(st, &st->put,
-		    "INSERT OR REPLACE INTO candles (symbol, interval, open_time, open, high,"
+		    "INSERT INTO candles (symbol, interval, open_time, open, high,"
 		    " low, close, volume, close_time, quote_volume, trades, taker_buy_base,"
-		    " taker_buy_quote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+		    " taker_buy_quote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+		    " ON CONFLICT (symbol, interval, open_time) DO UPDATE SET open = excluded.open,"
+		    " high = excluded.high, low = excluded.low, close = excluded.close,"
+		    " volume = excluded.volume, close_time = excluded.close_time,"
+		    " quote_volume = excluded.quote_volume, trades = excluded.trades,"
+		    " taker_buy_base = COALESCE(excluded.taker_buy_base, taker_buy_base),"
+		    " taker_buy_quote = COALESCE(excluded.taker_buy_quote, taker_buy_quote)",
 		    err))
 		return err->code;
 	if (!st->get_one &&
@@ -376,7 +476,7 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 	if (store_exec(st, "BEGIN IMMEDIATE", err))
 		return ck_err_wrap(err, "store %s page", symbol);
 	for (i = 0; i < n; i++) {
-		struct kline old;
+		struct kline old, nk;
 		int found = 0, rc;
 
 		sqlite3_bind_text(st->get_one, 1, symbol, -1, SQLITE_STATIC);
@@ -390,7 +490,14 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 		sqlite3_reset(st->get_one);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			goto fail;
-		if (found && kline_same(&old, &k[i])) {
+		/* A value the source lacks never replaces a known one (the upsert's
+		 * COALESCE does the same in SQL); compare what will be stored. */
+		nk = k[i];
+		if (found && !nk.taker_buy_base[0])
+			memcpy(nk.taker_buy_base, old.taker_buy_base, sizeof(nk.taker_buy_base));
+		if (found && !nk.taker_buy_quote[0])
+			memcpy(nk.taker_buy_quote, old.taker_buy_quote, sizeof(nk.taker_buy_quote));
+		if (found && kline_same(&old, &nk)) {
 			r.same++;
 			continue;
 		}
@@ -401,10 +508,13 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 		sqlite3_reset(st->put);
 		if (rc != SQLITE_DONE)
 			goto fail;
-		if (found)
+		if (found) {
 			r.revised++;
-		else
+			if (put_revision(st, symbol, interval, &old, &nk))
+				goto fail;
+		} else {
 			r.written++;
+		}
 	}
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
@@ -486,10 +596,17 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 			     " FROM candles WHERE interval = ?2)"
 			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
 		    err) ||
-	    store_prepare(st, &h,
-		    "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
-		    " interval = ?2 AND last_open >= ?3 AND first_open <= ?4 ORDER BY first_open",
-		    err)) {
+	    (sqlite3_prepare_v2(st->db,
+		    "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
+		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
+		    -1, &h, NULL) != SQLITE_OK &&
+	     /* A file a read-only open did not migrate: holes without their evidence. */
+	     store_prepare(st, &h,
+		    "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
+		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+		    " first_open <= ?4 ORDER BY first_open",
+		    err))) {
 		sqlite3_finalize(s);
 		return err->code;
 	}
@@ -509,7 +626,7 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 		/* Walk the gap [a, b]; emit missing pieces and (optionally) holes. */
 		for (;;) {
 			int hr = sqlite3_step(h);
-			int64_t piece[2][2];
+			int64_t piece[2][2], seen1 = 0, seen2 = 0, runs = 0;
 			int confirmed[2], np = 0, i;
 
 			if (hr != SQLITE_ROW) {
@@ -525,6 +642,9 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 				cur = b + interval_ms;
 			} else {
 				int64_t hf = sqlite3_column_int64(h, 0), hl = sqlite3_column_int64(h, 1);
+				seen1 = sqlite3_column_int64(h, 2);
+				seen2 = sqlite3_column_int64(h, 3);
+				runs = sqlite3_column_int64(h, 4);
 				if (hf < cur)
 					hf = cur;
 				if (hl > b)
@@ -562,6 +682,9 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 				v[len].last = piece[i][1];
 				v[len].count = (piece[i][1] - piece[i][0]) / interval_ms + 1;
 				v[len].confirmed = confirmed[i];
+				v[len].first_seen = confirmed[i] ? seen1 : 0;
+				v[len].second_seen = confirmed[i] ? seen2 : 0;
+				v[len].runs = confirmed[i] ? runs : 0;
 				len++;
 			}
 			if (hr != SQLITE_ROW)
@@ -584,21 +707,110 @@ fail:
 	return err->code;
 }
 
-int store_put_hole(struct store *st, const char *symbol, const char *interval,
-		   int64_t first, int64_t last, struct ck_err *err)
+int store_hole_get(struct store *st, const char *symbol, const char *interval,
+		   int64_t first, int64_t last, struct store_hole *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
+	int rc;
 
+	memset(out, 0, sizeof(*out));
 	if (store_prepare(st, &s,
-		    "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open,"
-		    " confirmed_at) VALUES (?1, ?2, ?3, ?4, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
+		    "SELECT first_open, last_open, first_seen, first_seen_exchange, second_seen,"
+		    " runs, confirmed_at FROM holes WHERE symbol = ?1 AND interval = ?2 AND"
+		    " first_open = ?3 AND last_open = ?4",
 		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, first);
 	sqlite3_bind_int64(s, 4, last);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->first = sqlite3_column_int64(s, 0);
+		out->last = sqlite3_column_int64(s, 1);
+		out->first_seen = sqlite3_column_int64(s, 2);
+		out->first_seen_exchange = sqlite3_column_int64(s, 3);
+		out->second_seen = sqlite3_column_int64(s, 4);
+		out->runs = sqlite3_column_int64(s, 5);
+		out->confirmed_at = sqlite3_column_int64(s, 6);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return ck_err_set(err, CK_ENOTFOUND, "no hole %s %s %" PRId64 "..%" PRId64, symbol,
+				  interval, first, last);
+	if (rc != SQLITE_ROW)
+		return store_db_fail(st, err, "read hole evidence from");
+	return 0;
+}
+
+int store_hole_put(struct store *st, const char *symbol, const char *interval,
+		   const struct store_hole *h, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st, &s,
+		    "DELETE FROM holes WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3"
+		    " AND first_open <= ?4 AND confirmed_at = 0",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, h->first);
+	sqlite3_bind_int64(s, 4, h->last);
+	if (store_step_done(st, s, "record exchange hole in", err))
+		return err->code;
+	if (store_prepare(st, &s,
+		    "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open, confirmed_at,"
+		    " first_seen, first_seen_exchange, second_seen, runs)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, h->first);
+	sqlite3_bind_int64(s, 4, h->last);
+	sqlite3_bind_int64(s, 5, h->confirmed_at);
+	sqlite3_bind_int64(s, 6, h->first_seen);
+	sqlite3_bind_int64(s, 7, h->first_seen_exchange);
+	sqlite3_bind_int64(s, 8, h->second_seen);
+	sqlite3_bind_int64(s, 9, h->runs);
 	return store_step_done(st, s, "record exchange hole in", err);
+}
+
+int store_holes_prune(struct store *st, const char *symbol, const char *interval,
+		      struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st, &s,
+		    "DELETE FROM holes WHERE symbol = ?1 AND interval = ?2 AND confirmed_at = 0"
+		    " AND EXISTS (SELECT 1 FROM candles c WHERE c.symbol = ?1 AND c.interval = ?2"
+		    " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "prune the hole ledger of", err);
+}
+
+int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
+			struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st, &s,
+		    "UPDATE holes SET confirmed_at = 0, second_seen = 0 WHERE interval = ?1 AND"
+		    " confirmed_at > 0",
+		    err))
+		return err->code;
+	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
+	if (store_step_done(st, s, "mark holes for re-verification in", err))
+		return err->code;
+	*holes = sqlite3_changes(st->db);
+	if (store_prepare(st, &s, "UPDATE symbols SET first_open = 0 WHERE interval = ?1", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "mark symbol starts for re-verification in", err);
 }
 
 int store_symbol_get(struct store *st, const char *symbol, const char *interval,
@@ -760,6 +972,16 @@ int store_state_set(struct store *st, const char *key, const char *value,
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	return store_step_done(st, s, "write state to", err);
+}
+
+int store_state_del(struct store *st, const char *key, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (store_prepare(st, &s, "DELETE FROM state WHERE key = ?1", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return store_step_done(st, s, "delete state from", err);
 }
 
 /* ---- runs ---- */

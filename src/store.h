@@ -69,6 +69,9 @@ struct store_gap {
 	int64_t last;
 	int64_t count;
 	int confirmed; /* 1 = confirmed exchange hole (not re-fetched), 0 = missing */
+	/* How a confirmed hole was confirmed (0 for missing pieces): */
+	int64_t first_seen, second_seen; /* local ms of the first and the confirming empty answer */
+	int64_t runs;                    /* runs that found it empty */
 };
 
 /* Gaps inside each symbol's stored range (between its oldest and newest candle), found
@@ -79,9 +82,33 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 	       int64_t interval_ms, int include_confirmed, struct store_gap **out,
 	       size_t *n, struct ck_err *err);
 
-/* Records open times first..last (inclusive) as a confirmed exchange hole. */
-int store_put_hole(struct store *st, const char *symbol, const char *interval,
-		   int64_t first, int64_t last, struct ck_err *err);
+/* The hole ledger: a range of open times the exchange answered empty, with its
+ * evidence. A row with confirmed_at 0 is only suspected (seen empty once, or marked
+ * for re-verification) and is fetched again by every sync; sync confirms it (rules in
+ * sync.c) and only confirmed rows are holes to store_gaps. */
+struct store_hole {
+	int64_t first, last;         /* open times, inclusive */
+	int64_t first_seen;          /* local ms of the first empty answer */
+	int64_t first_seen_exchange; /* the exchange's ms then */
+	int64_t second_seen;         /* local ms of the confirming empty answer; 0 = none */
+	int64_t runs;                /* runs that found it empty */
+	int64_t confirmed_at;        /* local ms; 0 = suspected only */
+};
+/* The ledger row for exactly first..last; CK_ENOTFOUND if there is none. */
+int store_hole_get(struct store *st, const char *symbol, const char *interval,
+		   int64_t first, int64_t last, struct store_hole *out, struct ck_err *err);
+/* Writes h, replacing the row starting where it starts and every suspected (not
+ * confirmed) row of the symbol that overlaps its range. */
+int store_hole_put(struct store *st, const char *symbol, const char *interval,
+		   const struct store_hole *h, struct ck_err *err);
+/* Forgets suspected holes of symbol that now hold candles (the exchange served them). */
+int store_holes_prune(struct store *st, const char *symbol, const char *interval,
+		      struct ck_err *err);
+/* `gaps --recheck`, `backfill --since`: every confirmed hole of interval becomes
+ * suspected again (re-fetched by the next sync, kept as a hole when still empty) and
+ * every symbol's start is forgotten (re-probed). *holes: how many were confirmed. */
+int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
+			struct ck_err *err);
 
 /* Per-symbol sync state. */
 struct store_symbol {
@@ -111,6 +138,7 @@ int store_state_get(struct store *st, const char *key, char *buf, size_t size,
 		    struct ck_err *err); /* CK_ENOTFOUND if absent */
 int store_state_set(struct store *st, const char *key, const char *value,
 		    struct ck_err *err);
+int store_state_del(struct store *st, const char *key, struct ck_err *err); /* absent: 0 */
 
 /* ---- run records: health, metrics and audit derive from these ---- */
 

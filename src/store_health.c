@@ -113,7 +113,8 @@ int store_health_hole_candles(struct store *st, const char *symbol, const char *
 		return ck_err_set(err, CK_EUSAGE, "count holes: interval must be positive");
 	if (store_prepare(st, &s,
 			  "SELECT max(first_open, ?3), min(last_open, ?4) FROM holes"
-			  " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND first_open <= ?4",
+			  " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
+			  " AND confirmed_at > 0", /* suspected holes are still missing */
 			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -183,7 +184,8 @@ int store_health_gaps(struct store *st, const char *symbol, const char *interval
 			  err) ||
 	    store_prepare(st, &h,
 			  "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
-			  " interval = ?2 AND last_open >= ?3 AND first_open <= ?4 ORDER BY first_open",
+			  " interval = ?2 AND last_open >= ?3 AND first_open <= ?4 AND"
+			  " confirmed_at > 0 ORDER BY first_open",
 			  err)) {
 		sqlite3_finalize(s);
 		return err->code;

@@ -719,16 +719,38 @@ static void salvage_small(struct salv *sv)
 	sqlite3_stmt *s = NULL;
 	struct ck_err e = {0, ""};
 
-	if (sqlite3_prepare_v2(sv->src, "SELECT symbol, interval, first_open, last_open FROM holes",
-			       -1, &s, NULL) == SQLITE_OK) {
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			const char *sym = (const char *)sqlite3_column_text(s, 0);
-			const char *iv = (const char *)sqlite3_column_text(s, 1);
-			if (sym && iv &&
-			    !store_put_hole(sv->dst, sym, iv, sqlite3_column_int64(s, 2),
-					    sqlite3_column_int64(s, 3), &e))
-				sv->res->holes++;
+	/* The hole ledger with its evidence; a file from before the evidence columns has
+	 * holes confirmed by one observation, which come back as suspects only. */
+	int evidence = 1;
+	if (sqlite3_prepare_v2(sv->src, "SELECT symbol, interval, first_open, last_open, confirmed_at,"
+			       " first_seen, first_seen_exchange, second_seen, runs FROM holes",
+			       -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		s = NULL;
+		evidence = 0;
+		if (sqlite3_prepare_v2(sv->src, "SELECT symbol, interval, first_open, last_open FROM holes",
+				       -1, &s, NULL) != SQLITE_OK) {
+			sqlite3_finalize(s);
+			s = NULL;
 		}
+	}
+	while (s && sqlite3_step(s) == SQLITE_ROW) {
+		const char *sym = (const char *)sqlite3_column_text(s, 0);
+		const char *iv = (const char *)sqlite3_column_text(s, 1);
+		struct store_hole h;
+		memset(&h, 0, sizeof(h));
+		h.first = sqlite3_column_int64(s, 2);
+		h.last = sqlite3_column_int64(s, 3);
+		h.runs = 1;
+		if (evidence) {
+			h.confirmed_at = sqlite3_column_int64(s, 4);
+			h.first_seen = sqlite3_column_int64(s, 5);
+			h.first_seen_exchange = sqlite3_column_int64(s, 6);
+			h.second_seen = sqlite3_column_int64(s, 7);
+			h.runs = sqlite3_column_int64(s, 8);
+		}
+		if (sym && iv && !store_hole_put(sv->dst, sym, iv, &h, &e))
+			sv->res->holes++;
 	}
 	sqlite3_finalize(s);
 	s = NULL;

@@ -1,12 +1,16 @@
 /* sync.c — planning, fetching and storing candles.
  *
- * Invariants: only closed candles are requested (every page ends at or before the
- * newest candle whose close_time < the exchange's time at the start of the run) and
- * only validated pages are stored, one transaction each; a range is confirmed as an
- * exchange hole only when it lies between stored candles and a page covering it was
- * fetched after it closed and came back without it. Requests start only while the
- * estimated used weight plus theirs stays inside the budget, never during a 429 pause
- * or a 418 ban (whose end is kept in the database for the next run). */
+ * Invariants: only closed candles are stored (close_time before both the exchange's
+ * time and the local time + [sync] max_clock_skew at the start of the run) and only
+ * validated pages, one transaction each. Nothing permanent comes from one observation:
+ * a range the exchange answers empty is a suspected hole until a later run, an hour or
+ * more after by both clocks and a day or more after the range closed, finds it empty
+ * again; a symbol's start comes only from the first candle the exchange returns.
+ * Recent candles are re-fetched every run and older ones on a rolling schedule.
+ * Requests start only while the estimated used weight plus theirs stays inside the
+ * budget, never during a 429 pause or a 418 ban (whose end, capped at [sync] max_ban,
+ * is kept in the database for the next run); every wait the exchange asks for is
+ * bounded. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,8 +74,13 @@ struct engine {
 	int64_t deadline;         /* mono ms, 0 = none */
 	int64_t iv;               /* interval ms */
 	int64_t server_now;       /* exchange ms at start */
-	int64_t skew;             /* server_now - local wall ms */
+	int64_t local_now;        /* the local clock at start (local_now()) */
+	int64_t skew;             /* server_now - local_now, ms */
+	int64_t close_limit;      /* a candle is closed when close_time < this: the earlier
+				   * of the exchange's time and local time + max_clock_skew */
 	int64_t last_closed;      /* open time of the newest closed candle */
+	int64_t verify_first, verify_last; /* this run's rolling re-verification slice
+					    * (open times); verify_last < verify_first: none */
 	struct sym *syms;
 	size_t nsyms, syms_done;
 	struct job *queue;        /* waiting jobs, in order */
@@ -90,6 +99,8 @@ struct engine {
 	int64_t pause_until;      /* mono ms: 429 pause */
 	int64_t ban_until;        /* wall ms: 418 ban */
 	int fatal;                /* run-wide failure: stop starting requests */
+	int refused_wait;         /* a 429's wait was longer than the run will sleep */
+	int recheck;              /* re-verify holes and symbol starts (recheck, since) */
 	int64_t t0;
 	int64_t last_progress;
 };
@@ -106,6 +117,19 @@ static int64_t wall_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The local clock that decides, with the exchange's, which candles are closed and
+ * when a hole is old enough to confirm. Test builds let CANDLEKEEP_FAULT_NOW=MS fix
+ * it, so tests can move it as they move the fake exchange's clock. */
+static int64_t local_now(void)
+{
+#ifdef CK_FAULT_INJECTION
+	const char *v = getenv("CANDLEKEEP_FAULT_NOW");
+	if (v && *v)
+		return strtoll(v, NULL, 10);
+#endif
+	return wall_now();
 }
 
 static int64_t align_down(int64_t t, int64_t iv)
@@ -187,16 +211,51 @@ static void note_weight(struct engine *e, const struct http_req *r)
 
 static void note_ban(struct engine *e, const struct http_req *r)
 {
-	int64_t secs = r->retry_after_s > 0 ? r->retry_after_s : 120;
+	int64_t now = wall_now(), until = retry_ban_until(&e->rp, now, r->retry_after_s);
 	char v[32];
 	struct ck_err err;
 
-	e->ban_until = wall_now() + secs * 1000;
+	if (until > e->ban_until)
+		e->ban_until = until;
 	snprintf(v, sizeof(v), "%" PRId64, e->ban_until);
 	if (store_state_set(e->st, "ban_until", v, &err))
 		log_warn("sync", "could not keep the ban's end in the database: %s", err.msg);
+	if (r->retry_after_s > e->rp.max_ban_s)
+		log_warn("sync", "HTTP 418 with Retry-After %" PRId64 " s, more than [sync] max_ban"
+			 " (%" PRId64 " s): the ban is honoured for max_ban only",
+			 r->retry_after_s, e->rp.max_ban_s);
 	log_error("sync", "HTTP 418: the exchange banned this IP for %" PRId64
-		  " s; no request is sent before then", secs);
+		  " s; no request is sent before then (candlekeep ban shows it)",
+		  (until - now) / 1000);
+}
+
+/* Time left before the run's deadline, ms; -1 when the run has none. */
+static int64_t time_left(const struct engine *e)
+{
+	int64_t left;
+	if (!e->deadline)
+		return -1;
+	left = e->deadline - mono_now();
+	return left > 0 ? left : 0;
+}
+
+/* A 429 asked for a wait the run will not sleep: the request's error, in err. */
+static int refuse_wait(struct engine *e, const char *what, const char *desc, int64_t w,
+		       int64_t asked_s, struct ck_err *err)
+{
+	e->refused_wait = 1;
+	ck_err_set(err, CK_EHTTP,
+		   "%s: %s: the exchange asked to wait %" PRId64 " s (Retry-After), more than"
+		   " %s; not waited, not retried (run again later)",
+		   what, desc, asked_s >= 0 ? asked_s : w / 1000,
+		   time_left(e) >= 0 && w > time_left(e) ? "the run's time left"
+							  : "[http] retry_429_max_wait");
+	/* The wait holds for every request: the run sends nothing more. */
+	e->pause_until = mono_now() + w;
+	e->fatal = 1;
+	if (!e->res->error[0])
+		snprintf(e->res->error, sizeof(e->res->error), "%s", err->msg);
+	return err->code;
 }
 
 /* GET url with retries; on success r holds the body (caller releases). */
@@ -246,6 +305,11 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 			continue; /* the loop's ban check reports it */
 		}
 		w = retry_next(&e->rp, &rs, c, r->retry_after_s, &e->rng);
+		if (w >= 0 && c == BN_429 && !retry_wait_fits(&e->rp, w, time_left(e))) {
+			refuse_wait(e, what, desc, w, r->retry_after_s, err);
+			http_req_release(r);
+			return err->code;
+		}
 		if (w < 0) {
 			int code = 0;
 			char msg[128] = "";
@@ -275,6 +339,41 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 			return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT,
 					  "%s: %s", what, *e->stop ? "stopped" : "run deadline passed");
 	}
+}
+
+int64_t sync_close_limit(int64_t exchange, int64_t local, int64_t max_skew_ms)
+{
+	int64_t lim = local + max_skew_ms;
+	return exchange < lim ? exchange : lim;
+}
+
+/* The exchange's time against the local clock: which candles are closed (both clocks
+ * must agree), the skew kept as an event for metrics, a warning when it is large. */
+static void note_clock(struct engine *e)
+{
+	int64_t max_skew = e->cfg->max_clock_skew_s * 1000;
+	char v[64], t[32];
+	struct ck_err err;
+
+	e->local_now = local_now();
+	e->skew = e->server_now - e->local_now;
+	e->close_limit = sync_close_limit(e->server_now, e->local_now, max_skew);
+	e->last_closed = align_down(e->close_limit - e->iv, e->iv);
+	e->res->clock_skew_ms = e->skew;
+	v[0] = 0;
+	if (e->skew > max_skew || e->skew < -max_skew) {
+		snprintf(v, sizeof(v), "clock skew %+.1f s exceeds [sync] max_clock_skew %" PRId64 " s",
+			 (double)e->skew / 1000.0, e->cfg->max_clock_skew_s);
+		log_warn("sync", "the exchange's clock is %.1f s %s the local clock (more than"
+			 " [sync] max_clock_skew %" PRId64 " s): candles count as closed only by the"
+			 " earlier clock, up to %s UTC; check NTP on this host",
+			 (double)(e->skew < 0 ? -e->skew : e->skew) / 1000.0,
+			 e->skew > 0 ? "ahead of" : "behind", e->cfg->max_clock_skew_s,
+			 kline_time_str(e->close_limit, t, sizeof(t)));
+	}
+	if (store_event_add(e->st, e->local_now, "clock_skew", "sync", (double)e->skew / 1000.0,
+			    v, &err))
+		log_warn("sync", "%s", err.msg);
 }
 
 /* ---- planning ---- */
@@ -361,11 +460,133 @@ static int choose_page(struct engine *e)
 	return 0;
 }
 
+/* Where the symbol's history starts on the exchange: the first candle it returns for
+ * startTime=0 (never an empty page, which proves nothing), into s->state; left
+ * unknown when the probe fails (its error code is returned) or comes back empty. */
+static int probe_start(struct engine *e, struct sym *s)
+{
+	const char *name = s->out->symbol;
+	struct http_req r;
+	struct kline *k = NULL;
+	size_t n = 0;
+	struct ck_err err;
+	char t[32];
+
+	memset(&r, 0, sizeof(r));
+	if (binance_first_kline_url(r.url, sizeof(r.url), e->cfg->base_url, name,
+				    e->cfg->interval))
+		return 0;
+	if (call_simple(e, &r, "GET /fapi/v1/klines (first candle)", &err)) {
+		log_warn("sync", "%s: listing start unknown: %s", name, err.msg);
+		return err.code;
+	}
+	if (kline_parse_page(r.body, r.len, &k, &n, &err) == 0 && n >= 1 &&
+	    k[0].open_time > 0 && k[0].open_time % e->iv == 0) {
+		s->state.first_open = k[0].open_time;
+		log_kv(LOG_DEBUG, "sync", ((const char *[]){"symbol", name, NULL}),
+		       "the exchange's first candle opens %s UTC",
+		       kline_time_str(k[0].open_time, t, sizeof(t)));
+	} else if (e->recheck) {
+		s->state.first_open = 0;
+	}
+	free(k);
+	http_req_release(&r);
+	return 0;
+}
+
+/* Before planning (outside its transaction: these are network calls): learns where
+ * each symbol starts on the exchange when that is not known yet, or is re-verified. */
+static int probe_starts(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsyms && !e->fatal && !*e->stop; i++) {
+		struct sym *s = &e->syms[i];
+		const char *name = s->out->symbol;
+		const struct binance_symbol *b = info ? binance_info_find(info, name) : NULL;
+		int64_t before;
+		int rc;
+
+		if (info && (!b || strcmp(b->status, "TRADING")))
+			continue; /* skipped by planning */
+		if (store_symbol_get(e->st, name, e->cfg->interval, &s->state, err))
+			return err->code;
+		if (s->state.first_open && !e->recheck)
+			continue;
+		before = s->state.first_open;
+		rc = probe_start(e, s);
+		if (rc == CK_ENET || rc == CK_ETIMEOUT || rc == CK_ESTOPPED || rc == CK_EBANNED ||
+		    e->refused_wait)
+			break; /* the exchange is not answering: the rest are probed next run */
+		if (s->state.first_open != before &&
+		    store_symbol_put(e->st, name, e->cfg->interval, &s->state, err))
+			return err->code;
+	}
+	return 0;
+}
+
+/* The rolling re-verification: every run re-fetches a slice of the last verify_days
+ * (all symbols alike), sized by the exchange time since the previous slice, so the
+ * whole window is re-verified once per verify_every however often sync runs; the
+ * cursor is kept in the state table. Sets e->verify_first/last (none: last < first). */
+static void plan_verify(struct engine *e)
+{
+	int64_t win_first, win_last, ncand, at = 0, cursor = 0, n;
+	char k1[64], k2[64], v[32];
+	struct ck_err err;
+
+	e->verify_first = 1;
+	e->verify_last = 0;
+	if (!e->cfg->verify_days || !e->cfg->gap_repair)
+		return;
+	win_last = e->last_closed - e->iv * (e->cfg->verify_recent > 0 ? e->cfg->verify_recent : 0);
+	win_first = align_up(e->last_closed - e->cfg->verify_days * DAY_MS + e->iv, e->iv);
+	if (win_last < win_first)
+		return;
+	ncand = (win_last - win_first) / e->iv + 1;
+	snprintf(k1, sizeof(k1), "verify_at:%s", e->cfg->interval);
+	snprintf(k2, sizeof(k2), "verify_cursor:%s", e->cfg->interval);
+	if (store_state_get(e->st, k1, v, sizeof(v), NULL) == 0)
+		at = strtoll(v, NULL, 10);
+	if (store_state_get(e->st, k2, v, sizeof(v), NULL) == 0)
+		cursor = strtoll(v, NULL, 10);
+	if (at <= 0 || at > e->server_now) {
+		n = 0; /* first run: start the schedule */
+	} else {
+		int64_t every = e->cfg->verify_every_s * 1000, el = e->server_now - at;
+		n = el >= every ? ncand : (ncand * el + every - 1) / every;
+	}
+	if (at > 0 && at <= e->server_now && n == 0)
+		return; /* too soon for even one candle: keep accumulating */
+	if (cursor < win_first || cursor > win_last)
+		cursor = win_first;
+	if (n > 0) {
+		e->verify_first = cursor;
+		e->verify_last = cursor + (n - 1) * e->iv;
+		if (e->verify_last > win_last)
+			e->verify_last = win_last;
+		cursor = e->verify_last + e->iv;
+		log_kv(LOG_DEBUG, "sync", ((const char *[]){NULL}),
+		       "re-verifying %" PRId64 " older candles per symbol",
+		       (e->verify_last - e->verify_first) / e->iv + 1);
+	}
+	snprintf(v, sizeof(v), "%" PRId64, e->server_now);
+	if (store_state_set(e->st, k1, v, &err) == 0) {
+		snprintf(v, sizeof(v), "%" PRId64, cursor);
+		if (store_state_set(e->st, k2, v, &err) == 0)
+			return;
+	}
+	log_warn("sync", "%s", err.msg);
+}
+
+static int plan_ranges(struct engine *e, struct sym *s, const struct store_span *sp,
+		       int64_t wanted, struct ck_err *err);
+
 static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 {
 	const char *name = s->out->symbol, *iv = e->cfg->interval;
 	struct store_span span;
-	int64_t wanted, tail_from;
+	int64_t wanted;
 
 	if (store_symbol_get(e->st, name, iv, &s->state, err) ||
 	    store_span(e->st, name, iv, &span, err))
@@ -383,9 +604,22 @@ static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 		if (store_symbol_put(e->st, name, iv, &s->state, err))
 			return err->code;
 	}
+	return plan_ranges(e, s, &span, wanted, err);
+}
+
+/* The ranges to fetch for one symbol (span: its stored candles). */
+static int plan_ranges(struct engine *e, struct sym *s, const struct store_span *sp,
+		       int64_t wanted, struct ck_err *err)
+{
+	const char *name = s->out->symbol, *iv = e->cfg->interval;
+	struct store_span span = *sp;
+	int64_t tail_from;
+
 	s->out->newest_open = span.count ? span.last_open : 0;
 	if (!span.count) {
 		s->had_lead = 1;
+		if (s->state.first_open > wanted)
+			wanted = s->state.first_open;
 		return add_range(e, s, wanted, e->last_closed);
 	}
 	if (!e->cfg->gap_repair) {
@@ -422,14 +656,26 @@ static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
 		}
 		free(g);
 	}
-	/* The tail: after the newest stored closed candle, plus the lookback window. */
+	/* The tail: after the newest stored closed candle, plus the newest closed
+	 * candles re-verified every run (verify_recent, or the larger lookback). */
 	tail_from = span.last_open + e->iv;
-	if (e->cfg->lookback > 0 && e->last_closed - (e->cfg->lookback - 1) * e->iv < tail_from)
-		tail_from = e->last_closed - (e->cfg->lookback - 1) * e->iv;
+	{
+		int64_t again = e->cfg->lookback > e->cfg->verify_recent ? e->cfg->lookback
+									   : e->cfg->verify_recent;
+		if (again > 0 && e->last_closed - (again - 1) * e->iv < tail_from)
+			tail_from = e->last_closed - (again - 1) * e->iv;
+	}
 	if (tail_from < wanted)
 		tail_from = wanted;
 	if (add_range(e, s, tail_from, e->last_closed))
 		return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
+	/* This run's slice of the rolling re-verification of older history. */
+	if (e->verify_last >= e->verify_first) {
+		int64_t a = e->verify_first > span.first_open ? e->verify_first : span.first_open;
+		int64_t b = e->verify_last < tail_from - e->iv ? e->verify_last : tail_from - e->iv;
+		if (a <= b && add_range(e, s, a, b))
+			return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
+	}
 	return 0;
 }
 
@@ -451,6 +697,88 @@ static int range_add(struct sym *s, int64_t first, int64_t last)
 	return 0;
 }
 
+/* 1 when the ranges the exchange answered this run cover first..last. */
+static int range_answered(const struct sym *s, int64_t first, int64_t last, int64_t iv)
+{
+	int64_t cur = first;
+	size_t k;
+	int moved = 1;
+
+	while (cur <= last && moved) {
+		moved = 0;
+		for (k = 0; k < s->nok; k++)
+			if (s->ok[k].first <= cur && cur <= s->ok[k].last) {
+				cur = s->ok[k].last + iv;
+				moved = 1;
+			}
+	}
+	return cur > last;
+}
+
+/* One run's empty answer for the gap first..last (stored candles on both sides). A
+ * hole is confirmed only on corroboration: empty again on a later run at least
+ * HOLE_APART_MS after the first observation by both clocks, and both clocks at least
+ * HOLE_AGE_MS past the gap's last candle. Anything less stays missing (re-fetched). */
+#define HOLE_APART_MS (3600 * 1000LL)
+#define HOLE_AGE_MS DAY_MS
+
+int sync_hole_confirms(const struct store_hole *h, int64_t gap_last, int64_t iv,
+		       int64_t local, int64_t exchange)
+{
+	int64_t end = gap_last + iv; /* the gap's last candle closes before this */
+	return h->runs >= 1 && h->first_seen > 0 && local - h->first_seen >= HOLE_APART_MS &&
+	       exchange - h->first_seen_exchange >= HOLE_APART_MS &&
+	       local - end >= HOLE_AGE_MS && exchange - end >= HOLE_AGE_MS;
+}
+
+static void observe_hole(struct engine *e, struct sym *s, int64_t a, int64_t b)
+{
+	const char *name = s->out->symbol, *iv = e->cfg->interval;
+	struct store_hole h;
+	struct ck_err err;
+	char t1[32], t2[32];
+	int rc = store_hole_get(e->st, name, iv, a, b, &h, &err);
+
+	if (rc && rc != CK_ENOTFOUND) {
+		log_warn("sync", "%s: %s", name, err.msg);
+		return;
+	}
+	kline_time_str(a, t1, sizeof(t1));
+	kline_time_str(b, t2, sizeof(t2));
+	if (rc == CK_ENOTFOUND) {
+		memset(&h, 0, sizeof(h));
+		h.first = a;
+		h.last = b;
+		h.first_seen = e->local_now;
+		h.first_seen_exchange = e->server_now;
+		h.runs = 1;
+		if (store_hole_put(e->st, name, iv, &h, &err) == 0)
+			log_kv(LOG_INFO, "sync", ((const char *[]){"symbol", name, NULL}),
+			       "exchange answered no candles %s .. %s UTC: still missing; a hole only"
+			       " if empty again on a run an hour or more later", t1, t2);
+		else
+			log_warn("sync", "%s: %s", name, err.msg);
+		return;
+	}
+	if (h.confirmed_at)
+		return;
+	h.runs++;
+	if (sync_hole_confirms(&h, b, e->iv, e->local_now, e->server_now)) {
+		h.second_seen = e->local_now;
+		h.confirmed_at = e->local_now;
+	}
+	if (store_hole_put(e->st, name, iv, &h, &err)) {
+		log_warn("sync", "%s: %s", name, err.msg);
+		return;
+	}
+	if (h.confirmed_at) {
+		s->out->holes += (b - a) / e->iv + 1;
+		log_kv(LOG_INFO, "sync", ((const char *[]){"symbol", name, NULL}),
+		       "exchange has no candles %s .. %s UTC: empty on %" PRId64 " runs, recorded"
+		       " as a confirmed hole", t1, t2, h.runs);
+	}
+}
+
 static int finish_symbol(struct engine *e, struct sym *s)
 {
 	const char *name = s->out->symbol, *iv = e->cfg->interval;
@@ -458,40 +786,21 @@ static int finish_symbol(struct engine *e, struct sym *s)
 	struct ck_err err;
 
 	e->syms_done++;
-	if (!s->skipped && s->nok && e->cfg->gap_repair) {
-		/* Gaps still open inside ranges the exchange answered: confirmed holes. */
+	if (!s->skipped && !s->failed && s->nok && e->cfg->gap_repair) {
+		/* Gaps the exchange answered empty this run: evidence for the hole ledger. */
 		struct store_gap *g = NULL;
-		size_t n = 0, i, k;
+		size_t n = 0, i;
 		if (store_gaps(e->st, name, iv, e->iv, 0, &g, &n, &err) == 0) {
 			for (i = 0; i < n; i++)
-				for (k = 0; k < s->nok; k++) {
-					int64_t a = g[i].first > s->ok[k].first ? g[i].first : s->ok[k].first;
-					int64_t b = g[i].last < s->ok[k].last ? g[i].last : s->ok[k].last;
-					if (a > b)
-						continue;
-					if (store_put_hole(e->st, name, iv, a, b, &err) == 0) {
-						char t1[32], t2[32];
-						s->out->holes += (b - a) / e->iv + 1;
-						log_kv(LOG_INFO, "sync",
-						       ((const char *[]){"symbol", name, NULL}),
-						       "exchange has no candles %s .. %s UTC: recorded as a"
-						       " confirmed hole",
-						       kline_time_str(a, t1, sizeof(t1)),
-						       kline_time_str(b, t2, sizeof(t2)));
-					}
-				}
+				if (range_answered(s, g[i].first, g[i].last, e->iv))
+					observe_hole(e, s, g[i].first, g[i].last);
 			free(g);
 		}
+		if (store_holes_prune(e->st, name, iv, &err))
+			log_warn("sync", "%s: %s", name, err.msg);
 	}
-	if (store_span(e->st, name, iv, &span, &err) == 0) {
+	if (store_span(e->st, name, iv, &span, &err) == 0)
 		s->out->newest_open = span.count ? span.last_open : 0;
-		/* Everything from the wanted start was answered: the exchange starts here. */
-		if (!s->failed && !s->skipped && s->had_lead && span.count &&
-		    s->state.first_open != span.first_open && span.first_open > s->wanted) {
-			s->state.first_open = span.first_open;
-			store_symbol_put(e->st, name, iv, &s->state, &err);
-		}
-	}
 	if (s->skipped) {
 		s->out->status = "skipped";
 		e->res->counts.symbols_skipped++;
@@ -609,8 +918,8 @@ static void handle_page(struct engine *e, struct job *j)
 		job_done(e, j);
 		return;
 	}
-	/* Never keep a candle that had not closed at the exchange's time. */
-	for (keep = n; keep > 0 && k[keep - 1].close_time >= e->server_now; keep--)
+	/* Never keep a candle that had not closed by both clocks. */
+	for (keep = n; keep > 0 && k[keep - 1].close_time >= e->close_limit; keep--)
 		;
 	if (kline_validate_page(k, keep, name, e->iv, j->first, j->last, &err)) {
 		sym_fail(e, s, "invalid data, page not stored (not retried): %s", err.msg);
@@ -729,6 +1038,13 @@ static void handle_done(struct engine *e, struct job *j)
 		break;
 	}
 	w = retry_next(&e->rp, &j->rs, c, r->retry_after_s, &e->rng);
+	if (w >= 0 && c == BN_429 && !retry_wait_fits(&e->rp, w, time_left(e))) {
+		struct ck_err rerr;
+		refuse_wait(e, "GET /fapi/v1/klines", desc, w, r->retry_after_s, &rerr);
+		sym_fail(e, s, "%s", rerr.msg);
+		job_done(e, j);
+		return;
+	}
 	if (w < 0) {
 		sym_fail(e, s, "%s; gave up after %" PRId64 " retries", desc,
 			 j->rs.net + j->rs.r429 + j->rs.r5xx);
@@ -956,8 +1272,15 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 		return err->code;
 
 	/* A ban from an earlier run still holds: send nothing before it ends. */
-	if (store_state_get(st, "ban_until", buf, sizeof(buf), NULL) == 0)
+	if (store_state_get(st, "ban_until", buf, sizeof(buf), NULL) == 0) {
 		e.ban_until = strtoll(buf, NULL, 10);
+		/* A ban stored before max_ban existed (or with a larger one) is capped too. */
+		if (e.ban_until > wall_now() + e.rp.max_ban_s * 1000) {
+			e.ban_until = wall_now() + e.rp.max_ban_s * 1000;
+			log_warn("sync", "the stored HTTP 418 ban ends after [sync] max_ban; honoured"
+				 " for %" PRId64 " s only", e.rp.max_ban_s);
+		}
+	}
 
 	/* The exchange's time decides which candles are closed, not the local clock. */
 	memset(&r, 0, sizeof(r));
@@ -987,16 +1310,18 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	if (rc)
 		goto fail_all;
 	res->server_time = e.server_now;
-	e.skew = e.server_now - wall_now();
-	e.last_closed = align_down(e.server_now - e.iv, e.iv);
+	note_clock(&e);
 
 	/* exchangeInfo: the weight limit, and which symbols exist and trade. */
 	memset(&r, 0, sizeof(r));
 	snprintf(r.url, sizeof(r.url), "%s/fapi/v1/exchangeInfo", cfg->base_url);
 	if (call_simple(&e, &r, "GET /fapi/v1/exchangeInfo", err) == 0 &&
-	    binance_parse_exchange_info(r.body, r.len, &info, err) == 0)
+	    binance_parse_exchange_info(r.body, r.len, &info, err) == 0) {
 		have_info = 1;
-	else
+	} else if (e.refused_wait) {
+		rc = err->code;
+		goto fail_all;
+	} else
 		log_warn("sync", "%s; going on without it (weight limit %d assumed)", err->msg,
 			 BINANCE_WEIGHT_DEFAULT);
 	http_req_release(&r);
@@ -1017,9 +1342,20 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 
 	if ((rc = resolve_symbols(&e, have_info ? &info : NULL, err)) != 0)
 		goto out;
+	e.recheck = e.o->recheck || e.o->since_ms;
+	if (e.recheck) {
+		int64_t nh = 0;
+		if ((rc = store_holes_recheck(st, cfg->interval, &nh, err)) != 0)
+			goto out;
+		log_info("sync", "re-verifying %" PRId64 " confirmed exchange holes and every"
+			 " symbol's listing start", nh);
+	}
+	if ((rc = probe_starts(&e, have_info ? &info : NULL, err)) != 0)
+		goto out;
 	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
 	if ((rc = store_tx_begin(st, err)) != 0)
 		goto out;
+	plan_verify(&e);
 	for (i = 0; i < e.nsyms; i++) {
 		struct sym *s = &e.syms[i];
 		const struct binance_symbol *b = have_info ? binance_info_find(&info, s->out->symbol)

@@ -23,6 +23,8 @@ struct sync_progress {
 
 struct sync_opts {
 	int64_t since_ms;  /* backfill: wanted history start (ms); 0 = plain sync */
+	int recheck;       /* re-verify confirmed holes and symbol starts (gaps --recheck;
+			    * implied by since_ms) */
 	void (*progress)(const struct sync_progress *p, void *arg); /* may be NULL */
 	void *progress_arg;
 };
@@ -43,6 +45,7 @@ struct sync_result {
 	int timed_out;          /* the run's deadline passed */
 	int stopped;            /* a signal asked to stop */
 	int64_t server_time;    /* the exchange's time at the start (ms) */
+	int64_t clock_skew_ms;  /* server_time - local time at the start */
 	char error[256];        /* a run-wide failure (exchange unreachable, ban, disk) */
 };
 
@@ -54,5 +57,17 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	     volatile sig_atomic_t *stop, int64_t deadline_mono, struct sync_result *res,
 	     struct ck_err *err);
 void sync_result_release(struct sync_result *res);
+
+/* A candle is closed when its close_time is below this: the earlier of the exchange's
+ * time and the local time plus max_skew_ms (all ms). */
+int64_t sync_close_limit(int64_t exchange, int64_t local, int64_t max_skew_ms);
+
+struct store_hole;
+/* 1 when a suspected hole h (first observed empty at h->first_seen local and
+ * h->first_seen_exchange exchange ms) is confirmed by an empty answer now (local,
+ * exchange ms): both clocks an hour or more past the first observation and a day or
+ * more past the gap's last candle (open time gap_last, interval iv ms). */
+int sync_hole_confirms(const struct store_hole *h, int64_t gap_last, int64_t iv,
+		       int64_t local, int64_t exchange);
 
 #endif

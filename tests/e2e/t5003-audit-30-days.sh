@@ -62,7 +62,7 @@ LOST=$((D0 + 10 * DAY + 8 * 3600000))   # BTCUSDT 2026-02-27 08:00
 HOLE=$((D0 + 15 * DAY + 12 * 3600000))  # ETHUSDT 2026-03-04 12:00
 sql "delete from candles where symbol='BTCUSDT' and open_time=$LOST;
      delete from candles where symbol='ETHUSDT' and open_time=$HOLE;
-     insert into holes values ('ETHUSDT', '4h', $HOLE, $HOLE, $END)"
+     insert into holes (symbol, interval, first_open, last_open, confirmed_at) values ('ETHUSDT', '4h', $HOLE, $HOLE, $END)"
 
 # The exchange's data over the period is complete (what "expected" relies on).
 for s in BTCUSDT ETHUSDT; do

@@ -849,6 +849,43 @@ static void test_fault_429_418(void **state)
 	resp_free(&r);
 }
 
+/* The knobs for the trust tests: a /time clock offset, klines answering [] for a
+ * startTime range, faults aimed at one path, and a forced Retry-After header. */
+static void test_trust_knobs(void **state)
+{
+	(void)state;
+	struct resp r;
+	CTL("/_ctl/faults?time_offset_ms=14400000");
+	GET(&r, "/fapi/v1/time");
+	json_t *j = parse(&r);
+	assert_int_equal(json_integer_value(json_object_get(j, "serverTime")), NOW0 + 14400000);
+	json_decref(j);
+	resp_free(&r);
+	CTL("/_ctl/faults?reset=1&empty_from=1773000000000&empty_to=1773100000000");
+	GET(&r, "/fapi/v1/klines?symbol=BTCUSDT&interval=4h&startTime=1773014400000&limit=3");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "[]");
+	resp_free(&r);
+	GET(&r, "/fapi/v1/klines?symbol=BTCUSDT&interval=4h&startTime=1772985600000&limit=3");
+	assert_int_equal(r.status, 200);
+	assert_true(strlen(r.body) > 10);
+	resp_free(&r);
+	CTL("/_ctl/faults?reset=1&path=klines&p429=1&retry_after_force=1000000000000");
+	GET(&r, "/fapi/v1/time");
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	GET(&r, "/fapi/v1/klines?symbol=BTCUSDT&interval=4h&limit=1");
+	assert_int_equal(r.status, 429);
+	assert_int_equal(r.retry_after, 1000000000000L);
+	resp_free(&r);
+	CTL("/_ctl/faults?reset=1&retry_after_force=77");
+	CTL("/_ctl/ban?seconds=5");
+	GET(&r, "/fapi/v1/ping");
+	assert_int_equal(r.status, 418);
+	assert_int_equal(r.retry_after, 77);
+	resp_free(&r);
+}
+
 static void test_fault_hang(void **state)
 {
 	(void)state;
@@ -1093,6 +1130,7 @@ int main(void)
 		cmocka_unit_test_setup(test_synthetic, reset),
 		cmocka_unit_test_setup(test_request_log, reset),
 		cmocka_unit_test_setup(test_bad_startup, reset),
+		cmocka_unit_test_setup(test_trust_knobs, reset),
 		cmocka_unit_test_setup(test_fault_hang, reset), /* last: leaves a hung request */
 	};
 	return cmocka_run_group_tests_name("fakex", tests, group_setup, group_teardown);

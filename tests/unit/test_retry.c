@@ -185,6 +185,60 @@ static void test_rand_deterministic_and_nonzero(void **state)
 	assert_true(retry_rand(&z) != retry_rand(&z));
 }
 
+/* Retry-After of any size: clamped before multiplying, never an overflow (UBSan). */
+static void test_retry_after_bounded(void **state)
+{
+	(void)state;
+	assert_int_equal(retry_after_ms(5, 60, 300), 5000);
+	assert_int_equal(retry_after_ms(-1, 60, 300), 60000);
+	assert_int_equal(retry_after_ms(1000000000000LL, 60, 300), 300000);
+	assert_int_equal(retry_after_ms(INT64_MAX, 60, 300), 300000);
+	assert_int_equal(retry_after_ms(9000000000000000000LL, 60, INT64_MAX),
+			 RETRY_AFTER_CLAMP_S * 1000);
+	assert_int_equal(retry_after_ms(0, 60, 300), 0);
+}
+
+/* A 418 ban lasts Retry-After, at most max_ban (3 days by default), even near INT64_MAX. */
+static void test_ban_capped(void **state)
+{
+	struct retry_policy p;
+	const int64_t now = 1796000000000LL;
+	(void)state;
+	defaults(&p);
+	assert_int_equal(p.max_ban_s, 3 * 86400);
+	assert_int_equal(retry_ban_until(&p, now, 30), now + 30000);
+	assert_int_equal(retry_ban_until(&p, now, -1), now + 120000);
+	assert_int_equal(retry_ban_until(&p, now, 1000000000000LL), now + 3 * 86400000LL);
+	assert_int_equal(retry_ban_until(&p, now, 9000000000000000000LL), now + 3 * 86400000LL);
+	assert_int_equal(retry_ban_until(&p, now, INT64_MAX), now + 3 * 86400000LL);
+}
+
+/* A 429 wait is slept only when it fits the policy's cap and the run's time left. */
+static void test_429_wait_fits(void **state)
+{
+	struct retry_policy p;
+	struct retry_state s = {0, 0, 0};
+	uint64_t rng = 1;
+	int64_t w;
+	(void)state;
+	defaults(&p);
+	p.r429_jitter_s = 0;
+	assert_int_equal(p.r429_max_wait_s, 300);
+	assert_true(retry_wait_fits(&p, 60000, -1));
+	assert_true(retry_wait_fits(&p, 300000, -1));
+	assert_false(retry_wait_fits(&p, 300001, -1));
+	assert_false(retry_wait_fits(&p, 60000, 59999));
+	assert_true(retry_wait_fits(&p, 60000, 60000));
+	/* A huge Retry-After yields a bounded wait that does not fit. */
+	w = retry_next(&p, &s, BN_429, INT64_MAX, &rng);
+	assert_int_equal(w, RETRY_AFTER_CLAMP_S * 1000);
+	assert_false(retry_wait_fits(&p, w, -1));
+	/* Jitter on top of the clamp does not overflow either. */
+	p.r429_jitter_s = 3600;
+	w = retry_next(&p, &s, BN_429, INT64_MAX, &rng);
+	assert_true(w >= RETRY_AFTER_CLAMP_S * 1000 && w <= RETRY_AFTER_CLAMP_S * 1000 + 3600000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +252,9 @@ int main(void)
 		cmocka_unit_test(test_zero_max_means_no_retry),
 		cmocka_unit_test(test_doubling_does_not_overflow),
 		cmocka_unit_test(test_rand_deterministic_and_nonzero),
+		cmocka_unit_test(test_retry_after_bounded),
+		cmocka_unit_test(test_ban_capped),
+		cmocka_unit_test(test_429_wait_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,6 +266,13 @@ static void test_gaps_other_interval_ignored(void **state)
 	free(g);
 }
 
+/* A confirmed ledger row first..last (evidence: seen empty on two runs). */
+static int put_hole(struct fixture *fx, const char *sym, int64_t first, int64_t last)
+{
+	struct store_hole h = {first, last, 1000, 1000, 1000 + 3600000, 2, 1000 + 3600000};
+	return store_hole_put(fx->st, sym, "4h", &h, &fx->err);
+}
+
 static void test_holes_confirmed(void **state)
 {
 	struct fixture *fx = *state;
@@ -277,11 +284,11 @@ static void test_holes_confirmed(void **state)
 	put(fx, "BTCUSDT", btc, sizeof(btc) / sizeof(btc[0]), &pr);
 	/* Gaps: 2..8, 11..19, 21..29. Confirm all of 2..8, the middle of 11..19 (13..15),
 	 * and a hole reaching past the gap's end on 21..29 (25..40). */
-	assert_int_equal(store_put_hole(fx->st, "BTCUSDT", "4h", T0 + 2 * H4, T0 + 8 * H4, &fx->err), 0);
-	assert_int_equal(store_put_hole(fx->st, "BTCUSDT", "4h", T0 + 13 * H4, T0 + 15 * H4, &fx->err), 0);
-	assert_int_equal(store_put_hole(fx->st, "BTCUSDT", "4h", T0 + 25 * H4, T0 + 40 * H4, &fx->err), 0);
+	assert_int_equal(put_hole(fx, "BTCUSDT", T0 + 2 * H4, T0 + 8 * H4), 0);
+	assert_int_equal(put_hole(fx, "BTCUSDT", T0 + 13 * H4, T0 + 15 * H4), 0);
+	assert_int_equal(put_hole(fx, "BTCUSDT", T0 + 25 * H4, T0 + 40 * H4), 0);
 	/* A hole of another symbol changes nothing here. */
-	assert_int_equal(store_put_hole(fx->st, "ETHUSDT", "4h", T0 + 11 * H4, T0 + 19 * H4, &fx->err), 0);
+	assert_int_equal(put_hole(fx, "ETHUSDT", T0 + 11 * H4, T0 + 19 * H4), 0);
 
 	/* What sync must fetch: 11..12, 16..19, 21..24. */
 	assert_int_equal(gaps(fx, "BTCUSDT", 0, &g, &n), 0);
@@ -332,10 +339,10 @@ static void test_hole_recorded_twice(void **state)
 
 	put(fx, "BTCUSDT", btc, 2, &pr);
 	/* Confirming the same hole again (each run that fetches across it) is harmless. */
-	assert_int_equal(store_put_hole(fx->st, "BTCUSDT", "4h", T0 + 1 * H4, T0 + 9 * H4, &fx->err), 0);
-	assert_int_equal(store_put_hole(fx->st, "BTCUSDT", "4h", T0 + 1 * H4, T0 + 9 * H4, &fx->err), 0);
+	assert_int_equal(put_hole(fx, "BTCUSDT", T0 + 1 * H4, T0 + 9 * H4), 0);
+	assert_int_equal(put_hole(fx, "BTCUSDT", T0 + 1 * H4, T0 + 9 * H4), 0);
 	/* Overlapping confirmations do not produce overlapping or repeated entries. */
-	assert_int_equal(store_put_hole(fx->st, "BTCUSDT", "4h", T0 + 3 * H4, T0 + 5 * H4, &fx->err), 0);
+	assert_int_equal(put_hole(fx, "BTCUSDT", T0 + 3 * H4, T0 + 5 * H4), 0);
 	assert_int_equal(gaps(fx, "BTCUSDT", 0, &g, &n), 0);
 	assert_int_equal(n, 0);
 	free(g);

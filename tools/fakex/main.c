@@ -72,7 +72,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-24s %s\n", left, flags[i].help);
 	}
 	fprintf(out, "\nControl (not weighted, not faulted): POST /_ctl/clock?set=MS|advance=MS,\n"
-		     "/_ctl/faults?p5xx=&p429=&p418=&phang=&ptrunc=&pmalformed=&latency_ms=&retry_after=&hang_ms=&ban_seconds=&invalid_symbol=SYM|-&reset=1,\n"
+		     "/_ctl/faults?p5xx=&p429=&p418=&phang=&ptrunc=&pmalformed=&latency_ms=&retry_after=&hang_ms=&ban_seconds=&invalid_symbol=SYM|-&reset=1\n"
+		     "  &path=S (faults only on paths containing S) &retry_after_force=DIGITS (418/429 header) &time_offset_ms=MS (/time only) &empty_from=MS&empty_to=MS (klines starting there answer []),\n"
 		     "/_ctl/weight?used=N[&limit=N], /_ctl/ban?seconds=N (0 lifts),\n"
 		     "/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0], GET /_ctl/state.\n"
 		     "SIGUSR1 advances the clock by 4h; SIGTERM/SIGINT stop.\n");

@@ -136,10 +136,16 @@ static enum MHD_Result reply(struct fakex *fx, struct MHD_Connection *c, struct 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, "X-MBX-USED-WEIGHT-1M", weight);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
-	if (retry_after > 0) {
+	pthread_mutex_lock(&fx->st.lock);
+	if ((status == 418 || status == 429) && fx->st.f.retry_after_force[0])
+		snprintf(retry, sizeof(retry), "%s", fx->st.f.retry_after_force);
+	else if (retry_after > 0)
 		snprintf(retry, sizeof(retry), "%lld", (long long)retry_after);
+	else
+		retry[0] = 0;
+	pthread_mutex_unlock(&fx->st.lock);
+	if (retry[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-	}
 	reqlog_write(fx->log, wall, now, method, r->uri, status, used, fault_names[fault]);
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
@@ -262,6 +268,8 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 	const struct symbol *s = market_find(&fx->market, sym);
 	bool known = s && !s->removed && s->onboard <= now;
 	bool corrupt = symbol_invalid(&fx->st.f, sym);
+	bool empty = q.has_start && fx->st.f.empty_to > 0 && q.start >= fx->st.f.empty_from &&
+		     q.start <= fx->st.f.empty_to;
 	pthread_mutex_unlock(&fx->st.lock);
 	if (!known)
 		return reply_error(fx, c, r, method, 400, -1121, "Invalid symbol.", fault);
@@ -271,7 +279,11 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 
 	struct buf b;
 	buf_init(&b, PAGE_MAX);
-	klines_page(&fx->market, s, iv, &q, now, corrupt, &b);
+	if (empty) {
+		buf_add(&b, "[]", 2);
+	} else {
+		klines_page(&fx->market, s, iv, &q, now, corrupt, &b);
+	}
 	size_t len = 0;
 	char *body = buf_detach(&b, &len);
 	return reply(fx, c, r, method, 200, body, len, fault, 0);
@@ -337,7 +349,9 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 	} else {
 		st->used += weight;
 		const struct faults *f = &st->f;
-		if (f->phang > 0 && state_rand(st) < f->phang)
+		if (f->path[0] && !strstr(url, f->path))
+			; /* faults aimed at another endpoint */
+		else if (f->phang > 0 && state_rand(st) < f->phang)
 			fault = F_HANG;
 		else if (f->p418 > 0 && state_rand(st) < f->p418)
 			fault = F_418;
@@ -419,7 +433,10 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 		pthread_mutex_unlock(&st->lock);
 		break;
 	case EP_TIME:
-		body = json_text(json_pack("{s:I}", "serverTime", (json_int_t)now), &len);
+		pthread_mutex_lock(&st->lock);
+		v = now + st->f.time_offset_ms;
+		pthread_mutex_unlock(&st->lock);
+		body = json_text(json_pack("{s:I}", "serverTime", (json_int_t)v), &len);
 		break;
 	case EP_PING:
 		body = json_text(json_object(), &len);
@@ -445,6 +462,17 @@ static json_t *faults_json(const struct state *st)
 			 (json_int_t)st->f.latency_ms, "retry_after", (json_int_t)st->f.retry_after_s,
 			 "hang_ms", (json_int_t)st->f.hang_ms, "ban_seconds",
 			 (json_int_t)st->ban_seconds, "invalid_symbol", inv);
+}
+
+/* The knobs added after the first set: the header override, the /time offset and the
+ * empty range. */
+static void faults_json_more(const struct state *st, json_t *o)
+{
+	json_object_set_new(o, "retry_after_force", json_string(st->f.retry_after_force));
+	json_object_set_new(o, "path", json_string(st->f.path));
+	json_object_set_new(o, "time_offset_ms", json_integer((json_int_t)st->f.time_offset_ms));
+	json_object_set_new(o, "empty_from", json_integer((json_int_t)st->f.empty_from));
+	json_object_set_new(o, "empty_to", json_integer((json_int_t)st->f.empty_to));
 }
 
 static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
@@ -484,6 +512,22 @@ static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
 		if ((v = arg(c, ints[i].name)) && (!parse_int(v, p) || *p < 0))
 			return "latency_ms, retry_after and hang_ms must be integers >= 0";
 	}
+	if ((v = arg(c, "retry_after_force"))) {
+		if (strlen(v) >= sizeof(f.retry_after_force) || strspn(v, "0123456789") != strlen(v))
+			return "retry_after_force: expected up to 23 decimal digits (empty: off)";
+		snprintf(f.retry_after_force, sizeof(f.retry_after_force), "%s", v);
+	}
+	if ((v = arg(c, "path"))) {
+		if (strlen(v) >= sizeof(f.path))
+			return "path: at most 31 characters (empty: every path)";
+		snprintf(f.path, sizeof(f.path), "%s", v);
+	}
+	if ((v = arg(c, "time_offset_ms")) && !parse_int(v, &f.time_offset_ms))
+		return "time_offset_ms: expected an integer (ms, may be negative)";
+	if ((v = arg(c, "empty_from")) && (!parse_int(v, &f.empty_from) || f.empty_from < 0))
+		return "empty_from: expected ms since epoch";
+	if ((v = arg(c, "empty_to")) && (!parse_int(v, &f.empty_to) || f.empty_to < 0))
+		return "empty_to: expected ms since epoch (0: off)";
 	if ((v = arg(c, "ban_seconds")) && (!parse_int(v, &ban_s) || ban_s < 1))
 		return "ban_seconds must be an integer >= 1";
 	if ((v = arg(c, "invalid_symbol"))) {
@@ -548,6 +592,7 @@ static enum MHD_Result ctl(struct fakex *fx, struct MHD_Connection *c, struct re
 	} else if (!strcmp(name, "faults")) {
 		bad = ctl_faults(st, c);
 		out = faults_json(st);
+		faults_json_more(st, out);
 	} else if (!strcmp(name, "weight")) {
 		if ((v = arg(c, "used")) && !(parse_int(v, &n) && n >= 0))
 			bad = "used: expected an integer >= 0";

@@ -20,6 +20,16 @@ struct faults {
 	int64_t latency_ms;    /* added to every /fapi request */
 	int64_t retry_after_s; /* Retry-After of an injected 429 */
 	int64_t hang_ms;       /* how long a hung request is held */
+	/* Retry-After sent on every 418 and 429 instead of the real one (0: the real one);
+	 * a decimal string, so tests can send values no int64 arithmetic survives. */
+	char retry_after_force[24];
+	char path[32];          /* injected faults hit only /fapi paths containing this
+				 * ("klines", "time", "exchangeInfo"); empty: every path */
+	int64_t time_offset_ms; /* added to /fapi/v1/time only: an exchange clock that is
+				 * off while its candles are not */
+	int64_t empty_from, empty_to; /* klines whose startTime lies in [from, to] (ms)
+				       * answer [] (a short page, a lagging exchange);
+				       * empty_to 0: off */
 	char invalid[INVALID_MAX][SYMBOL_MAX + 1]; /* symbols served with high < low */
 	int ninvalid;
 };
