@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -169,10 +170,152 @@ static int migrate(struct store *st, struct ck_err *err)
 	return store_exec(st, "COMMIT", err);
 }
 
+/* 1 if the read-only handle sees a candlekeep schema, 0 if not; negative (err filled)
+ * if it could not read at all. */
+static int probe_schema(struct store *st, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int have;
+
+	if (store_prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE name='candles'", err))
+		return err->code;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_db_fail(st, err, "read schema of");
+		sqlite3_finalize(s);
+		return err->code;
+	}
+	have = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return have;
+}
+
+/* "file:" URI of path with immutable=1: every byte outside [A-Za-z0-9/._~-] is
+ * %-encoded so that '?', '#' and '%' in a path cannot change the query. */
+static int immutable_uri(char *buf, size_t size, const char *path)
+{
+	size_t n = 0;
+	const unsigned char *p;
+
+	n += (size_t)snprintf(buf, size, "file:");
+	for (p = (const unsigned char *)path; *p && n + 4 < size; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._~-", *p))
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, size - n, "%%%02X", *p);
+	}
+	if (*p || n + sizeof("?immutable=1") > size)
+		return -1;
+	memcpy(buf + n, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
+/* May a read-only open fall back to immutable=1? Only when SQLite cannot set up the
+ * WAL index because this user cannot create "<db>-shm" (the directory is not writable
+ * for it), and neither "<db>-shm" nor a non-empty "<db>-wal" exists. The -shm file
+ * exists while any connection has a WAL database open (SQLite removes it only when the
+ * last one closes after a full checkpoint), so its absence means no writer is at work
+ * and the main file holds every committed transaction. A writer that starts while we
+ * read writes into a new -wal and changes the main file only at a checkpoint, which
+ * candlekeep's writers run only at the end of their run (one writer at a time, the
+ * writer lock); our read is one short transaction. A -wal with content and no -shm
+ * (a writer's crash) holds commits the main file lacks: then no fallback, an error. */
+static int may_open_immutable(const char *path)
+{
+	char side[4096], dir[4096];
+	struct stat sb;
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (access(dir, W_OK) == 0)
+		return 0;
+	snprintf(side, sizeof(side), "%s-shm", path);
+	if (stat(side, &sb) == 0)
+		return 0;
+	snprintf(side, sizeof(side), "%s-wal", path);
+	if (stat(side, &sb) == 0 && sb.st_size > 0)
+		return 0;
+	return 1;
+}
+
+/* Opens st->path read-only (SQLITE_OPEN_READONLY: never creates, never writes) and
+ * checks that it is a candlekeep database; see may_open_immutable for the one case
+ * that reopens it immutable. */
+static int open_readonly(struct store *st, struct ck_err *err)
+{
+	const int oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+	char uri[8192];
+	int have;
+
+	if (access(st->path, F_OK) != 0)
+		return ck_err_set(err, CK_ENOTFOUND,
+				  "open %s: %s (run candlekeep sync first, or pass --db)", st->path,
+				  strerror(errno));
+	if (immutable_uri(uri, sizeof(uri), st->path))
+		return ck_err_set(err, CK_EUSAGE, "open %s: path too long", st->path);
+	/* Through the URI without its query, so a path is never taken for a URI. */
+	*strrchr(uri, '?') = 0;
+	if (sqlite3_open_v2(uri, &st->db, oflags, fault_vfs_name()) != SQLITE_OK) {
+		if (!st->db)
+			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+		return store_db_fail(st, err, "open");
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 10000);
+	have = probe_schema(st, err);
+	if (have < 0 && ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY ||
+			 (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_CANTOPEN) &&
+	    may_open_immutable(st->path)) {
+		sqlite3_close(st->db);
+		st->db = NULL;
+		immutable_uri(uri, sizeof(uri), st->path);
+		if (sqlite3_open_v2(uri, &st->db, oflags, fault_vfs_name()) != SQLITE_OK) {
+			if (!st->db)
+				return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+			return store_db_fail(st, err, "open");
+		}
+		sqlite3_extended_result_codes(st->db, 1);
+		have = probe_schema(st, err);
+	}
+	if (have < 0)
+		return err->code;
+	if (!have)
+		return ck_err_set(err, CK_ENOTFOUND,
+				  "open %s: not a candlekeep database (no candles table)", st->path);
+	return 0;
+}
+
+static int open_readwrite(struct store *st, struct ck_err *err)
+{
+	if (sqlite3_open_v2(st->path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    fault_vfs_name()) != SQLITE_OK) {
+		if (!st->db)
+			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+		return store_db_fail(st, err, "open");
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (store_exec(st, "PRAGMA journal_mode=WAL", err) ||
+	    store_exec(st, "PRAGMA synchronous=FULL", err) ||
+	    store_exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
+		ck_err_wrap(err, "open");
+		return err->code;
+	}
+	return 0;
+}
+
 int store_open(struct store **out, const char *path, int flags, struct ck_err *err)
 {
 	struct store *st;
-	int oflags;
 
 	*out = NULL;
 	st = calloc(1, sizeof(*st));
@@ -181,53 +324,9 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
 	}
 	st->rdonly = flags & STORE_RDONLY;
-	if (st->rdonly && access(path, F_OK) != 0) {
-		ck_err_set(err, CK_ENOTFOUND, "open %s: %s (run candlekeep sync first, or pass --db)",
-			   path, strerror(errno));
-		store_close(st);
-		return CK_ENOTFOUND;
-	}
-	oflags = st->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, fault_vfs_name()) !=
-	    SQLITE_OK) {
-		if (!st->db) {
-			store_close(st);
-			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
-		}
-		store_db_fail(st, err, "open");
+	if (st->rdonly ? open_readonly(st, err) : open_readwrite(st, err)) {
 		store_close(st);
 		return err->code;
-	}
-	sqlite3_busy_timeout(st->db, 10000);
-	sqlite3_extended_result_codes(st->db, 1);
-	if (!st->rdonly) {
-		if (store_exec(st, "PRAGMA journal_mode=WAL", err) ||
-		    store_exec(st, "PRAGMA synchronous=FULL", err) ||
-		    store_exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
-			ck_err_wrap(err, "open");
-			store_close(st);
-			return err->code;
-		}
-	} else {
-		/* A read-only open must still see a usable schema. */
-		sqlite3_stmt *s = NULL;
-		if (store_prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE name='candles'", err)) {
-			store_close(st);
-			return err->code;
-		}
-		if (sqlite3_step(s) != SQLITE_ROW) {
-			store_db_fail(st, err, "read schema of");
-			sqlite3_finalize(s);
-			store_close(st);
-			return err->code;
-		}
-		int have = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-		if (!have) {
-			store_close(st);
-			return ck_err_set(err, CK_ENOTFOUND,
-					  "open %s: not a candlekeep database (no candles table)", path);
-		}
 	}
 	*out = st;
 	return 0;
