@@ -301,7 +301,8 @@ static int write_sidecar(const char *path, const char *hex, struct ck_err *err)
 	return 0;
 }
 
-/* The hex checksum in path's sidecar; -1 if there is none or it is malformed. */
+/* The hex checksum in path's sidecar: 0, or -1 if there is none, -2 if it cannot be
+ * read, -3 if it is not "<64 hex digits>  <name>". */
 static int read_sidecar(const char *path, char hex[65])
 {
 	char sc[4200], line[256];
@@ -310,20 +311,32 @@ static int read_sidecar(const char *path, char hex[65])
 
 	snprintf(sc, sizeof(sc), "%s.sha256", path);
 	if (!(f = fopen(sc, "r")))
-		return -1;
+		return errno == ENOENT ? -1 : -2;
 	if (!fgets(line, sizeof(line), f)) {
 		fclose(f);
-		return -1;
+		return -3;
 	}
 	fclose(f);
 	for (i = 0; i < 64; i++) {
 		char ch = line[i];
 		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-			return -1;
+			return -3;
 		hex[i] = ch;
 	}
+	if (line[64] != ' ' && line[64] != '\n' && line[64] != 0)
+		return -3;
 	hex[64] = 0;
 	return 0;
+}
+
+/* Why read_sidecar's answer rc leaves a backup unverified, for lists and errors. */
+static const char *sidecar_problem(int rc)
+{
+	switch (rc) {
+	case -1: return "no checksum sidecar: the backup was interrupted before it was verified";
+	case -2: return "checksum sidecar unreadable (check its permissions)";
+	default: return "checksum sidecar malformed (not a SHA-256 line): remove it and take a new backup";
+	}
 }
 
 /* ---- discovery ---- */
@@ -381,7 +394,7 @@ static int scan_dir(const char *db_path, const char *dir, const char *tier, stru
 		struct stat sb;
 		int64_t created;
 		size_t nl = strlen(e->d_name);
-		int failed;
+		int failed, src;
 
 		if (e->d_name[0] == '.' || backup_parse_name(db_path, e->d_name, &created))
 			continue;
@@ -400,11 +413,11 @@ static int scan_dir(const char *db_path, const char *dir, const char *tier, stru
 		if (failed) {
 			snprintf(b->status, sizeof(b->status), "failed");
 			snprintf(b->detail, sizeof(b->detail), "failed verification when taken");
-		} else if (read_sidecar(b->location, b->sha256) == 0) {
+		} else if ((src = read_sidecar(b->location, b->sha256)) == 0) {
 			snprintf(b->status, sizeof(b->status), "verified");
 		} else {
 			snprintf(b->status, sizeof(b->status), "unverified");
-			snprintf(b->detail, sizeof(b->detail), "no checksum sidecar (interrupted?)");
+			snprintf(b->detail, sizeof(b->detail), "%s", sidecar_problem(src));
 		}
 	}
 	closedir(d);
@@ -1052,9 +1065,9 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 	int fd;
 
 	if (strcmp(b->tier, "offsite")) {
-		int64_t size = 0;
-		if (read_sidecar(b->location, want)) {
-			snprintf(why, why_size, "no checksum sidecar");
+		int64_t size = 0, src;
+		if ((src = read_sidecar(b->location, want)) != 0) {
+			snprintf(why, why_size, "%s", sidecar_problem((int)src));
 			return 1;
 		}
 		if (copy_to_temp(b->location, dest, tmp, tmp_size, got, &size, err)) {

@@ -324,6 +324,15 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
 	}
 	st->rdonly = flags & STORE_RDONLY;
+	{
+		struct stat sb;
+		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			store_close(st);
+			return ck_err_set(err, CK_EUSAGE,
+					  "open %s: is a directory; --db / [main] db names the database"
+					  " file (e.g. %s/candles.db)", path, path);
+		}
+	}
 	if (st->rdonly ? open_readonly(st, err) : open_readwrite(st, err)) {
 		store_close(st);
 		return err->code;
