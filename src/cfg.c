@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "redact.h"
 #include "sched.h"
 #include "err.h"
 #include "kline.h"
@@ -1411,6 +1412,8 @@ static const char *value_text(const struct cfg *c, const struct cfg_key *k, char
 		const char *s = *cstr_at(c, k);
 		if (k->flags & CFG_SECRET)
 			return s && *s ? "********" : "";
+		if (s && strstr(s, "://")) /* a URL's password is a secret too */
+			return redact_copy(s, buf, n);
 		return s ? s : "";
 	}
 	if (k->type == CFG_BOOL)
@@ -1424,7 +1427,7 @@ static const char *value_text(const struct cfg *c, const struct cfg_key *k, char
 int cfg_print(const struct cfg *c, FILE *f)
 {
 	const char *sec = NULL;
-	char buf[64], env[128];
+	char buf[4096], env[128];
 	size_t i;
 
 	fprintf(f, "# candlekeep effective configuration (secrets shown as ********)\n");

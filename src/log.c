@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "redact.h"
 #include "banned.h"
 
 static struct {
@@ -145,6 +146,9 @@ void log_write(enum log_level level, const char *component, const char *const *f
 	}
 	if (pos >= sizeof(line) - 1)
 		pos = sizeof(line) - 2;
+	line[pos] = 0;
+	if (redact_urls(line, sizeof(line) - 1)) /* never a password of a URL in a log */
+		pos = strlen(line);
 	line[pos++] = '\n';
 	line[pos] = 0;
 	pthread_mutex_lock(&L.mu);

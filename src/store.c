@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "fault.h"
+#include "redact.h"
 #include "store.h"
 #include "store_int.h"
 #include "banned.h"
@@ -877,6 +878,7 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 		     const char *error, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
+	char masked[1024];
 
 	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
@@ -891,7 +893,8 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 	if (newest_open)
 		sqlite3_bind_int64(s, 6, newest_open);
 	if (error)
-		sqlite3_bind_text(s, 7, error, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, redact_copy(error, masked, sizeof(masked)), -1,
+				  SQLITE_TRANSIENT);
 	return store_step_done(st, s, "record symbol outcome in", err);
 }
 
@@ -901,6 +904,7 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 {
 	static const struct run_counts zero;
 	sqlite3_stmt *s = NULL;
+	char masked[1024];
 
 	if (!c)
 		c = &zero;
@@ -928,8 +932,9 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 	sqlite3_bind_int64(s, 14, c->symbols_failed);
 	sqlite3_bind_int64(s, 15, c->symbols_skipped);
 	sqlite3_bind_int64(s, 16, c->weight_used_max);
-	if (error)
-		sqlite3_bind_text(s, 17, error, -1, SQLITE_STATIC);
+	if (error) /* a record is output too: never a URL's password in it */
+		sqlite3_bind_text(s, 17, redact_copy(error, masked, sizeof(masked)), -1,
+				  SQLITE_TRANSIENT);
 	if (c->server_time)
 		sqlite3_bind_int64(s, 18, c->server_time);
 	return store_step_done(st, s, "finish run record in", err);
