@@ -27,7 +27,13 @@ int afile_open(struct afile *a, const char *path, int mode, struct ck_err *err)
 				  "create a temp file beside %s: %s (check the directory exists and is"
 				  " writable)", path, strerror(e));
 	}
-	fchmod(fd, (mode_t)mode);
+	if (fchmod(fd, (mode_t)mode) != 0) { /* explicit, whatever the umask */
+		int e = errno;
+		close(fd);
+		unlink(a->tmp);
+		a->tmp[0] = 0;
+		return ck_err_set(err, CK_EIO, "chmod %s: %s", path, strerror(e));
+	}
 	if (!(a->f = fdopen(fd, "w"))) {
 		close(fd);
 		unlink(a->tmp);

@@ -184,6 +184,14 @@ static int fsync_path(const char *path, int dir, struct ck_err *err)
 	return 0;
 }
 
+/* Sets path's permission bits to mode: explicit, whatever the umask was at creation. */
+static int chmod_path(const char *path, unsigned mode, struct ck_err *err)
+{
+	if (chmod(path, (mode_t)mode) != 0)
+		return ck_err_set(err, CK_EIO, "chmod %s: %s", path, strerror(errno));
+	return 0;
+}
+
 static int fsync_dir_of(const char *path, struct ck_err *err)
 {
 	char d[4096];
@@ -213,8 +221,8 @@ static int mkdirs(const char *dir, struct ck_err *err)
 
 /* Copies src into a new temp file beside dest_final (returned in tmp), fsync'd, and the
  * SHA-256 of the bytes read into hex. The caller renames or unlinks tmp. */
-static int copy_to_temp(const char *src, const char *dest_final, char *tmp, size_t tmp_size,
-			char hex[65], int64_t *size, struct ck_err *err)
+static int copy_to_temp(const char *src, const char *dest_final, unsigned mode, char *tmp,
+			size_t tmp_size, char hex[65], int64_t *size, struct ck_err *err)
 {
 	char d[4096], b[1024];
 	EVP_MD_CTX *m = NULL;
@@ -233,7 +241,10 @@ static int copy_to_temp(const char *src, const char *dest_final, char *tmp, size
 		tmp[0] = 0;
 		goto out;
 	}
-	fchmod(out, 0640);
+	if (fchmod(out, (mode_t)mode) != 0) { /* explicit, whatever the umask */
+		ret = ck_err_set(err, CK_EIO, "chmod %s: %s", tmp, strerror(errno));
+		goto out;
+	}
 	if (!(buf = malloc(COPY_BUF)) || !(m = sha_new())) {
 		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
 		goto out;
@@ -283,7 +294,7 @@ out:
 	return ret;
 }
 
-static int write_sidecar(const char *path, const char *hex, struct ck_err *err)
+static int write_sidecar(const char *path, const char *hex, unsigned mode, struct ck_err *err)
 {
 	struct afile a;
 	char sc[4200], b[1024];
@@ -291,7 +302,7 @@ static int write_sidecar(const char *path, const char *hex, struct ck_err *err)
 	memset(&a, 0, sizeof(a));
 	snprintf(sc, sizeof(sc), "%s.sha256", path);
 	snprintf(b, sizeof(b), "%s", path);
-	if (afile_open(&a, sc, 0640, err))
+	if (afile_open(&a, sc, (int)mode, err))
 		return err->code;
 	fprintf(a.f, "%s  %s\n", hex, basename(b));
 	if (afile_commit(&a, err)) {
@@ -699,7 +710,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	unlink(tmp);
 	if ((rc = store_backup_snapshot(src, tmp, 1024, &src_candles, &e)) ||
-	    (rc = fsync_path(tmp, 0, &e))) {
+	    (rc = chmod_path(tmp, cfg_file_mode(c), &e)) || (rc = fsync_path(tmp, 0, &e))) {
 		unlink(tmp);
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	}
@@ -734,7 +745,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		alert_tier(st, c, "hot", msg);
 		return CK_ECORRUPT;
 	}
-	if ((rc = write_sidecar(path, tr->sha256, &e)))
+	if ((rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	res->db_size = tr->size;
 	record(st, "hot", path, res->created, tr->size, tr->sha256, got, "verified",
@@ -756,7 +767,8 @@ static int do_warm(struct store *st, const struct cfg *c, const char *name,
 	snprintf(path, sizeof(path), "%s/%s", c->backup_warm_dir, name);
 	snprintf(tr->location, sizeof(tr->location), "%s", path);
 	if ((rc = mkdirs(c->backup_warm_dir, &e)) ||
-	    (rc = copy_to_temp(res->hot.location, path, tmp, sizeof(tmp), tr->sha256, &tr->size, &e)))
+	    (rc = copy_to_temp(res->hot.location, path, cfg_file_mode(c), tmp, sizeof(tmp), tr->sha256,
+				  &tr->size, &e)))
 		goto fail;
 	/* The copy read the hot bytes; re-read the written ones from the warm disk. */
 	if (strcmp(tr->sha256, res->hot.sha256)) {
@@ -783,7 +795,7 @@ static int do_warm(struct store *st, const struct cfg *c, const char *name,
 		unlink(tmp);
 		goto fail;
 	}
-	if ((rc = fsync_dir_of(path, &e)) || (rc = write_sidecar(path, tr->sha256, &e)))
+	if ((rc = fsync_dir_of(path, &e)) || (rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
 		goto fail;
 	record(st, "warm", path, res->created, tr->size, tr->sha256, res->candles, "verified",
 	       "checksum re-verified after the copy", now_ms());
@@ -813,7 +825,7 @@ static int compress_file(const char *src, const char *dst, char hex[65], int64_t
 
 	if (!(in = fopen(src, "rb")))
 		return ck_err_set(err, CK_EIO, "compress %s: %s", src, strerror(errno));
-	if (!(out = fopen(dst, "wb"))) {
+	if (!(out = fopen(dst, "wb")) || fchmod(fileno(out), 0600) != 0) {
 		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
 		goto out;
 	}
@@ -1070,7 +1082,7 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 			snprintf(why, why_size, "%s", sidecar_problem((int)src));
 			return 1;
 		}
-		if (copy_to_temp(b->location, dest, tmp, tmp_size, got, &size, err)) {
+		if (copy_to_temp(b->location, dest, cfg_file_mode(c), tmp, tmp_size, got, &size, err)) {
 			snprintf(why, why_size, "%s", err->msg);
 			return 1;
 		}
@@ -1122,6 +1134,14 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 		if ((fd = mkstemp(tmp)) < 0) {
 			unlink(ztmp);
 			return ck_err_set(err, CK_EIO, "restore: create %s: %s", tmp, strerror(errno));
+		}
+		if (fchmod(fd, (mode_t)cfg_file_mode(c)) != 0) {
+			int e = errno;
+			close(fd);
+			unlink(ztmp);
+			unlink(tmp);
+			tmp[0] = 0;
+			return ck_err_set(err, CK_EIO, "restore: chmod %s: %s", tmp, strerror(e));
 		}
 		close(fd);
 		rc = decompress_file(ztmp, tmp, got, err);

@@ -110,6 +110,13 @@ static const struct cfg_key cfg_keys[] = {
 	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w."),
 	INT("main", "history_days", history_days, "90", 1, 3650, "days", 0,
 	    "The first sync of a new symbol starts this many days back."),
+	STR("main", "file_mode", file_mode, "0640", CFG_REQUIRED, "0640|0600", NULL,
+	    "Permissions of the database, backups, sidecars, restored copies, logs and the"
+	    " lock file, whatever the umask: 0640 (group may read, e.g. monitoring) or 0600."),
+	STR("main", "export_file_mode", export_file_mode, "0644", CFG_REQUIRED,
+	    "0644|0640|0600", NULL,
+	    "Permissions of exported CSV files, the audit HTML page and the metrics textfile,"
+	    " whatever the umask."),
 	/* [sync] */
 	INT("sync", "concurrency", concurrency, "32", 1, 64, "requests", 0,
 	    "Requests in flight at once (within the weight budget)."),
@@ -1562,4 +1569,25 @@ void cfg_print_man(FILE *f)
 		roff_text(f, env);
 		fputs("\\fR\n", f);
 	}
+}
+
+static unsigned octal_mode(const char *s, unsigned fallback)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return fallback;
+	v = strtoul(s, &end, 8);
+	return *end || v > 0777 ? fallback : (unsigned)v;
+}
+
+unsigned cfg_file_mode(const struct cfg *c)
+{
+	return octal_mode(c ? c->file_mode : NULL, 0640);
+}
+
+unsigned cfg_export_mode(const struct cfg *c)
+{
+	return octal_mode(c ? c->export_file_mode : NULL, 0644);
 }

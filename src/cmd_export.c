@@ -75,7 +75,7 @@ static int cmd_export_run(struct ctx *ctx)
 		return EXIT_USAGE;
 	}
 	if (output) {
-		if (afile_open(&af, output, 0644, &err)) {
+		if (afile_open(&af, output, (int)cfg_export_mode(&ctx->cfg), &err)) {
 			fprintf(stderr, "candlekeep export: %s\n", err.msg);
 			return 1;
 		}

@@ -362,7 +362,7 @@ static int job_lock(struct daemon *d, const struct cmd *c, struct lock **lk, cha
 	*lk = NULL;
 	if (c && !(c->flags & CMD_TAKES_LOCK))
 		return 0;
-	if (lock_acquire(lk, d->ctx->cfg.db, "daemon", &err)) {
+	if (lock_acquire(lk, d->ctx->cfg.db, "daemon", cfg_file_mode(&d->ctx->cfg), &err)) {
 		snprintf(detail, n, "%s", err.msg);
 		return err.code;
 	}

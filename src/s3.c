@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -456,6 +457,7 @@ int s3_get_file(const struct cfg *c, const char *key, const char *path, struct s
 		return err->code;
 	if (!(f = fopen(path, "wb")))
 		return ck_err_set(err, CK_EIO, "S3 download: create %s: %s", path, strerror(errno));
+	fchmod(fileno(f), 0600); /* a temp copy of the database: private, whatever the umask */
 	ret = s3_request(c, "GET", url, NULL, 0, NULL, f, NULL, obj, NULL, err);
 	if (fflush(f) || ferror(f)) {
 		if (!ret)

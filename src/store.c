@@ -5,6 +5,7 @@
  * exchange confirmed empty; runs/run_symbols hold one row per command run and per
  * symbol outcome. The schema version is PRAGMA user_version; migrations only add. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,8 +295,31 @@ static int open_readonly(struct store *st, struct ck_err *err)
 	return 0;
 }
 
-static int open_readwrite(struct store *st, struct ck_err *err)
+/* A new database file is created here with its mode set explicitly (0640, or 0600
+ * with STORE_PRIVATE), whatever the umask; SQLite gives its -wal and -shm the same mode. */
+static int create_file(const char *path, int flags, struct ck_err *err)
 {
+	mode_t mode = (flags & STORE_PRIVATE) ? 0600 : 0640;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0
+				       : ck_err_set(err, CK_EIO, "create %s: %s (check the directory"
+						    " exists and is writable)", path, strerror(errno));
+	if (fchmod(fd, mode) != 0) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		return ck_err_set(err, CK_EIO, "chmod %s: %s", path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int open_readwrite(struct store *st, int flags, struct ck_err *err)
+{
+	if (access(st->path, F_OK) != 0 && errno == ENOENT && create_file(st->path, flags, err))
+		return err->code;
 	if (sqlite3_open_v2(st->path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    fault_vfs_name()) != SQLITE_OK) {
@@ -334,7 +358,7 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 					  " file (e.g. %s/candles.db)", path, path);
 		}
 	}
-	if (st->rdonly ? open_readonly(st, err) : open_readwrite(st, err)) {
+	if (st->rdonly ? open_readonly(st, err) : open_readwrite(st, flags, err)) {
 		store_close(st);
 		return err->code;
 	}

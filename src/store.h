@@ -19,6 +19,7 @@
 struct store;
 
 #define STORE_RDONLY 1  /* open read-only; never creates, never migrates, never writes */
+#define STORE_PRIVATE 2 /* a database created by this open is 0600, not 0640 */
 
 /* Opens (creating with flags == 0 if missing) the database at path, sets WAL, busy
  * timeout and pragmas, and brings the schema up to date. *out is freed with
