@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -241,6 +242,7 @@ static int copy_to_temp(const char *src, const char *dest_final, unsigned mode, 
 		tmp[0] = 0;
 		goto out;
 	}
+	afile_hold(out);
 	if (fchmod(out, (mode_t)mode) != 0) { /* explicit, whatever the umask */
 		ret = ck_err_set(err, CK_EIO, "chmod %s: %s", tmp, strerror(errno));
 		goto out;
@@ -701,7 +703,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	char path[4096], tmp[4200], failed[4200], detail[256];
 	struct ck_err e = {0, ""};
 	int64_t t0 = mono_ms(), src_candles = 0, got = 0;
-	int ok = 0, rc;
+	int ok = 0, rc, hold = -1;
 
 	snprintf(path, sizeof(path), "%s/%s", c->backup_hot_dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", c->backup_hot_dir, name);
@@ -709,16 +711,28 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	unlink(tmp);
+	/* Created here and held (afile_hold) until renamed, so a sweep can tell it from
+	 * the leftover of a backup that was killed; SQLite writes into the empty file. */
+	if ((hold = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    afile_hold(hold) != 0) {
+		snprintf(detail, sizeof(detail), "create %s: %s", tmp, strerror(errno));
+		if (hold >= 0)
+			close(hold);
+		return tier_fail(tr, err, CK_EIO, "hot", detail);
+	}
 	if ((rc = store_backup_snapshot(src, tmp, 1024, &src_candles, &e)) ||
 	    (rc = chmod_path(tmp, cfg_file_mode(c), &e)) || (rc = fsync_path(tmp, 0, &e))) {
 		unlink(tmp);
+		close(hold);
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	}
 	if (rename(tmp, path) != 0) {
 		snprintf(detail, sizeof(detail), "rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
+		close(hold);
 		return tier_fail(tr, err, CK_EIO, "hot", detail);
 	}
+	close(hold);
 	if ((rc = fsync_dir_of(path, &e)))
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	res->candles = src_candles;
@@ -825,7 +839,8 @@ static int compress_file(const char *src, const char *dst, char hex[65], int64_t
 
 	if (!(in = fopen(src, "rb")))
 		return ck_err_set(err, CK_EIO, "compress %s: %s", src, strerror(errno));
-	if (!(out = fopen(dst, "wb")) || fchmod(fileno(out), 0600) != 0) {
+	if (!(out = fopen(dst, "wb")) || fchmod(fileno(out), 0600) != 0 ||
+	    afile_hold(fileno(out)) != 0) {
 		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
 		goto out;
 	}
@@ -961,20 +976,108 @@ fail:
 	return err->code;
 }
 
+/* ---- temp files and the backup lock ---- */
+
+/* Temp files of backups: hidden names a backup writes (".<name>.tmp", its "-journal",
+ * ".<name>.zst.tmp", ".<name>.XXXXXX" of a copy) and a sidecar's "<x>.sha256.tmp.XXXXXX". */
+static int is_backup_temp(const char *name, void *arg)
+{
+	(void)arg;
+	return (name[0] == '.' && strstr(name, ".db.")) || strstr(name, ".sha256.tmp.") != NULL;
+}
+
+/* Temp files of restores beside the database: ".restore.XXXXXX",
+ * ".restore-download.XXXXXX" and ".<db name>.XXXXXX" (a copy). */
+static int is_restore_temp(const char *name, void *arg)
+{
+	const char *db = arg;
+	size_t dl = strlen(db);
+	return !strncmp(name, ".restore.", 9) || !strncmp(name, ".restore-download.", 18) ||
+	       (name[0] == '.' && !strncmp(name + 1, db, dl) && name[1 + dl] == '.' &&
+		strlen(name + 2 + dl) == 6);
+}
+
+static int backup_temp_sweep_dirs(const struct cfg *c, int remove, int64_t *n, int64_t *bytes,
+				  struct ck_err *err)
+{
+	if (afile_sweep(c->backup_hot_dir, is_backup_temp, NULL, remove, n, bytes, err) ||
+	    (strcmp(c->backup_warm_dir, c->backup_hot_dir) &&
+	     afile_sweep(c->backup_warm_dir, is_backup_temp, NULL, remove, n, bytes, err)))
+		return err->code;
+	return 0;
+}
+
+static int restore_temp_sweep(const char *dest_path, int remove, int64_t *n, int64_t *bytes,
+			      struct ck_err *err)
+{
+	char d[4096], b[4096];
+	snprintf(d, sizeof(d), "%s", dest_path);
+	snprintf(b, sizeof(b), "%s", dest_path);
+	return afile_sweep(dirname(d), is_restore_temp, basename(b), remove, n, bytes, err);
+}
+
+int backup_temp_sweep(const struct cfg *c, int remove, int64_t *n, int64_t *bytes,
+		      struct ck_err *err)
+{
+	if (backup_temp_sweep_dirs(c, remove, n, bytes, err) ||
+	    restore_temp_sweep(c->db, remove, n, bytes, err))
+		return err->code;
+	return 0;
+}
+
+#define BACKUP_LOCK_WAIT_MS 60000
+
+/* flock on the hot backup directory itself for one backup run: a second backup waits
+ * (bounded) instead of racing the first. Returns the fd to close, or -1 with err. */
+static int backup_lock(const struct cfg *c, struct ck_err *err)
+{
+	int64_t until = mono_ms() + BACKUP_LOCK_WAIT_MS;
+	int fd = open(c->backup_hot_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ck_err_set(err, CK_EIO, "open %s: %s", c->backup_hot_dir, strerror(errno)), -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK || mono_ms() > until) {
+			int e = errno;
+			close(fd);
+			ck_err_set(err, CK_ELOCKED, "another backup of %s has been running for over"
+				   " %d s (it holds %s: %s); try again when it ends", c->db,
+				   BACKUP_LOCK_WAIT_MS / 1000, c->backup_hot_dir, strerror(e));
+			return -1;
+		}
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return fd;
+}
+
 int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup_result *res,
 	       struct ck_err *err)
 {
 	char name[512];
 	struct ck_err e = {0, ""};
 	const char *src = st ? store_path(st) : c->db;
-	int ret = 0;
+	int ret = 0, lockfd;
 
 	memset(res, 0, sizeof(*res));
 	res->created = now;
 	if (backup_name(c->db, now, name, sizeof(name)))
 		return ck_err_set(err, CK_EUSAGE, "backup: database name too long: %s", c->db);
+	if (mkdirs(c->backup_hot_dir, &e) || (lockfd = backup_lock(c, &e)) < 0) {
+		*err = e;
+		return e.code;
+	}
+	/* One backup at a time holds the hot dir: temp files in the backup dirs are now
+	 * the leftovers of interrupted runs. */
+	if (backup_temp_sweep_dirs(c, 1, &res->temps_removed, &res->temp_bytes_removed, &e))
+		log_warn("backup", "%s", e.msg);
+	else if (res->temps_removed)
+		log_kv(LOG_WARN, "backup", NULL, "removed %" PRId64 " temp files (%" PRId64
+		       " bytes) left by interrupted backups", res->temps_removed,
+		       res->temp_bytes_removed);
 	if (do_hot(st, c, src, name, res, &e)) {
 		*err = e;
+		close(lockfd);
 		return e.code;
 	}
 	resolve_tier(st, c, "hot");
@@ -998,6 +1101,7 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 		log_warn("backup", "%s", e.msg);
 	if (s3_configured(c) && retention_tier(st, c, "offsite", now, &res->offsite, &e))
 		log_warn("backup", "%s", e.msg);
+	close(lockfd);
 	return ret;
 }
 
@@ -1175,6 +1279,9 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 
 	(void)st;
 	memset(used, 0, sizeof(*used));
+	/* Leftovers of restores that were killed (not this one's: it has not begun). */
+	if (restore_temp_sweep(dest_path, 1, NULL, NULL, &e))
+		log_warn("backup", "%s", e.msg);
 	snprintf(wal, sizeof(wal), "%s-wal", dest_path);
 	if (access(wal, F_OK) == 0)
 		return ck_err_set(err, CK_EUSAGE, "restore into %s: %s exists and would be applied to"
