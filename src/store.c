@@ -265,13 +265,15 @@ static int open_readonly(struct store *st, struct ck_err *err)
 		return ck_err_set(err, CK_EUSAGE, "open %s: path too long", st->path);
 	/* Through the URI without its query, so a path is never taken for a URI. */
 	*strrchr(uri, '?') = 0;
-	if (sqlite3_open_v2(uri, &st->db, oflags, fault_vfs_name()) != SQLITE_OK) {
+	if (sqlite3_open_v2(uri, &st->db, oflags, store_vfs_name()) != SQLITE_OK) {
 		if (!st->db)
 			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
 		return store_db_fail(st, err, "open");
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, 10000);
+	/* Checkpoints are the writer's alone (store_vfs.c). */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	have = probe_schema(st, err);
 	if (have < 0 && ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY ||
 			 (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_CANTOPEN) &&
@@ -279,12 +281,13 @@ static int open_readonly(struct store *st, struct ck_err *err)
 		sqlite3_close(st->db);
 		st->db = NULL;
 		immutable_uri(uri, sizeof(uri), st->path);
-		if (sqlite3_open_v2(uri, &st->db, oflags, fault_vfs_name()) != SQLITE_OK) {
+		if (sqlite3_open_v2(uri, &st->db, oflags, store_vfs_name()) != SQLITE_OK) {
 			if (!st->db)
 				return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
 			return store_db_fail(st, err, "open");
 		}
 		sqlite3_extended_result_codes(st->db, 1);
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		have = probe_schema(st, err);
 	}
 	if (have < 0)
@@ -322,7 +325,7 @@ static int open_readwrite(struct store *st, int flags, struct ck_err *err)
 		return err->code;
 	if (sqlite3_open_v2(st->path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    fault_vfs_name()) != SQLITE_OK) {
+			    store_vfs_name()) != SQLITE_OK) {
 		if (!st->db)
 			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
 		return store_db_fail(st, err, "open");

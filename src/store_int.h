@@ -23,4 +23,9 @@ int store_exec(struct store *st, const char *sql, struct ck_err *err);
 int store_step_done(struct store *st, sqlite3_stmt *s, const char *what, struct ck_err *err);
 int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err);
 
+/* The VFS every connection of the store opens files through (store_vfs.c): it holds
+ * "<db>.write.lock" while a connection writes or checkpoints, so one writer at a time
+ * touches a database, whichever process it is in. */
+const char *store_vfs_name(void);
+
 #endif

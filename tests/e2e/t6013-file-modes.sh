@@ -30,6 +30,7 @@ run_case() { # umask, file_mode, export_file_mode, expected private, expected ex
 	local what="file_mode $fm"
 	expect_mode "$dir/candles.db" "$want" "$what, restored"
 	expect_mode "$dir/candles.db.lock" "$want" "$what"
+	expect_mode "$dir/candles.db.write.lock" "$want" "$what"
 	expect_mode "$dir/all.log" "$want" "$what"
 	[ -s "$dir/all.log" ] || fail "[log] file is empty while [log] dir is set"
 	local runlog
