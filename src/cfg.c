@@ -211,6 +211,14 @@ static const struct cfg_key cfg_keys[] = {
 	/* [metrics] */
 	STR("metrics", "listen", metrics_listen, "127.0.0.1:9464", 0, NULL, check_listen,
 	    "host:port of the daemon's /metrics, /healthz and status page; empty = off."),
+	INT("metrics", "max_connections", http_max_connections, "1000", 16, 100000, "connections",
+	    0, "Open HTTP connections the daemon accepts at most; more are refused at once."),
+	INT("metrics", "max_connections_per_ip", http_max_per_ip, "256", 1, 100000,
+	    "connections", 0,
+	    "Open HTTP connections from one client address at most, so a few slow clients"
+	    " cannot take every slot (/healthz stays reachable for the others)."),
+	INT("metrics", "connection_timeout_s", http_timeout_s, "10", 1, 3600, "s", 0,
+	    "An HTTP connection idle (nothing received or sent) this long is closed."),
 	/* [health] */
 	DUR("health", "stale_warn", stale_warn_s, "0", 0, 30 * DAY_S, CFG_DERIVED,
 	    "Newest candle (counted from its close) older than this is WARNING; 0 = derived:"

@@ -66,6 +66,9 @@ struct cfg {
 	int64_t alert_timeout_ms;
 	/* [metrics] */
 	char *metrics_listen;         /* host:port */
+	int64_t http_max_connections; /* the daemon's HTTP server: open connections at most */
+	int64_t http_max_per_ip;      /* ... from one client address at most */
+	int64_t http_timeout_s;       /* ... idle seconds before a connection is closed */
 	/* [health] */
 	int64_t stale_warn_s, stale_crit_s; /* 0 = derived from interval and schedule */
 	int64_t disk_warn_pct, disk_crit_pct;
