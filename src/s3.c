@@ -154,8 +154,10 @@ int64_t s3_parse_time(const char *s)
 
 	/* utc_parse-like, but with optional fractional seconds. */
 	int y, mo, d, h, mi, sec, n = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-		return -1;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || sec < 0 || sec > 60)
+		return -1; /* also no time before the epoch: ms would be negative */
 	ms = utc_from_fields(y, mo, d, h, mi, sec);
 	dot = s + n;
 	if (*dot == '.') {
