@@ -127,7 +127,8 @@ void http_header_parse(struct http_req *r, const char *p, size_t n)
 		memcpy(v, colon + 1, k);
 		v[k] = 0;
 		time_t t = curl_getdate(v, NULL);
-		if (t > 0)
+		/* before year 3000: a larger year would overflow the ms (found by fuzzing) */
+		if (t > 0 && t < (time_t)32503680000LL)
 			r->date_ms = (int64_t)t * 1000;
 	}
 }
