@@ -20,6 +20,7 @@ for i in $(seq 1 12); do
 	wait "$p" 2>/dev/null || true
 done
 note "killed $killed backups; temp files now: $(temps | wc -l), $(hidden_bytes) bytes"
+mkdir -p "$hot" "$warm"
 # Orphans of a killed restore and export, as they would be left (nobody holds them).
 head -c 100000 /dev/urandom >"$T/.restore.Ab12Cd"
 head -c 100000 /dev/urandom >"$T/.candles.db.Zx9Yw8"
