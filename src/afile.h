@@ -21,4 +21,21 @@ int afile_commit(struct afile *a, struct ck_err *err);
  * that was zeroed. */
 void afile_abort(struct afile *a);
 
+/* ---- temp files left by writers that died ----
+ * Every temp file candlekeep writes is held with flock(LOCK_EX) by its writer until it
+ * is renamed or removed (afile_hold); the kernel drops that lock when the writer dies
+ * (kill -9, crash, power loss). So a temp file whose lock can be taken is an orphan. */
+
+/* Marks fd (an open temp file) as being written. 0, or -1 with errno. */
+int afile_hold(int fd);
+
+/* Which names of a directory are temp files of ours. */
+typedef int afile_temp_fn(const char *name, void *arg);
+
+/* Orphaned temp files in dir (names is_temp accepts whose lock is free; a
+ * "<name>-journal" counts as orphaned with its main file), counted into *n and *bytes
+ * (either may be NULL) and unlinked when remove is set. A missing dir is empty. */
+int afile_sweep(const char *dir, afile_temp_fn *is_temp, void *arg, int remove, int64_t *n,
+		int64_t *bytes, struct ck_err *err);
+
 #endif

@@ -982,7 +982,7 @@ int audit_write_html(const struct audit_report *r, const struct cfg *c, const ch
 	FILE *f;
 	char a[32], b[32];
 
-	if (afile_open(&af, path, 0644, err))
+	if (afile_open(&af, path, (int)cfg_export_mode(c), err))
 		return err->code;
 	f = af.f;
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"

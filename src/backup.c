@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,6 +185,14 @@ static int fsync_path(const char *path, int dir, struct ck_err *err)
 	return 0;
 }
 
+/* Sets path's permission bits to mode: explicit, whatever the umask was at creation. */
+static int chmod_path(const char *path, unsigned mode, struct ck_err *err)
+{
+	if (chmod(path, (mode_t)mode) != 0)
+		return ck_err_set(err, CK_EIO, "chmod %s: %s", path, strerror(errno));
+	return 0;
+}
+
 static int fsync_dir_of(const char *path, struct ck_err *err)
 {
 	char d[4096];
@@ -213,8 +222,8 @@ static int mkdirs(const char *dir, struct ck_err *err)
 
 /* Copies src into a new temp file beside dest_final (returned in tmp), fsync'd, and the
  * SHA-256 of the bytes read into hex. The caller renames or unlinks tmp. */
-static int copy_to_temp(const char *src, const char *dest_final, char *tmp, size_t tmp_size,
-			char hex[65], int64_t *size, struct ck_err *err)
+static int copy_to_temp(const char *src, const char *dest_final, unsigned mode, char *tmp,
+			size_t tmp_size, char hex[65], int64_t *size, struct ck_err *err)
 {
 	char d[4096], b[1024];
 	EVP_MD_CTX *m = NULL;
@@ -233,7 +242,11 @@ static int copy_to_temp(const char *src, const char *dest_final, char *tmp, size
 		tmp[0] = 0;
 		goto out;
 	}
-	fchmod(out, 0640);
+	afile_hold(out);
+	if (fchmod(out, (mode_t)mode) != 0) { /* explicit, whatever the umask */
+		ret = ck_err_set(err, CK_EIO, "chmod %s: %s", tmp, strerror(errno));
+		goto out;
+	}
 	if (!(buf = malloc(COPY_BUF)) || !(m = sha_new())) {
 		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
 		goto out;
@@ -283,7 +296,7 @@ out:
 	return ret;
 }
 
-static int write_sidecar(const char *path, const char *hex, struct ck_err *err)
+static int write_sidecar(const char *path, const char *hex, unsigned mode, struct ck_err *err)
 {
 	struct afile a;
 	char sc[4200], b[1024];
@@ -291,7 +304,7 @@ static int write_sidecar(const char *path, const char *hex, struct ck_err *err)
 	memset(&a, 0, sizeof(a));
 	snprintf(sc, sizeof(sc), "%s.sha256", path);
 	snprintf(b, sizeof(b), "%s", path);
-	if (afile_open(&a, sc, 0640, err))
+	if (afile_open(&a, sc, (int)mode, err))
 		return err->code;
 	fprintf(a.f, "%s  %s\n", hex, basename(b));
 	if (afile_commit(&a, err)) {
@@ -301,7 +314,8 @@ static int write_sidecar(const char *path, const char *hex, struct ck_err *err)
 	return 0;
 }
 
-/* The hex checksum in path's sidecar; -1 if there is none or it is malformed. */
+/* The hex checksum in path's sidecar: 0, or -1 if there is none, -2 if it cannot be
+ * read, -3 if it is not "<64 hex digits>  <name>". */
 static int read_sidecar(const char *path, char hex[65])
 {
 	char sc[4200], line[256];
@@ -310,20 +324,32 @@ static int read_sidecar(const char *path, char hex[65])
 
 	snprintf(sc, sizeof(sc), "%s.sha256", path);
 	if (!(f = fopen(sc, "r")))
-		return -1;
+		return errno == ENOENT ? -1 : -2;
 	if (!fgets(line, sizeof(line), f)) {
 		fclose(f);
-		return -1;
+		return -3;
 	}
 	fclose(f);
 	for (i = 0; i < 64; i++) {
 		char ch = line[i];
 		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-			return -1;
+			return -3;
 		hex[i] = ch;
 	}
+	if (line[64] != ' ' && line[64] != '\n' && line[64] != 0)
+		return -3;
 	hex[64] = 0;
 	return 0;
+}
+
+/* Why read_sidecar's answer rc leaves a backup unverified, for lists and errors. */
+static const char *sidecar_problem(int rc)
+{
+	switch (rc) {
+	case -1: return "no checksum sidecar: the backup was interrupted before it was verified";
+	case -2: return "checksum sidecar unreadable (check its permissions)";
+	default: return "checksum sidecar malformed (not a SHA-256 line): remove it and take a new backup";
+	}
 }
 
 /* ---- discovery ---- */
@@ -381,7 +407,7 @@ static int scan_dir(const char *db_path, const char *dir, const char *tier, stru
 		struct stat sb;
 		int64_t created;
 		size_t nl = strlen(e->d_name);
-		int failed;
+		int failed, src;
 
 		if (e->d_name[0] == '.' || backup_parse_name(db_path, e->d_name, &created))
 			continue;
@@ -400,11 +426,11 @@ static int scan_dir(const char *db_path, const char *dir, const char *tier, stru
 		if (failed) {
 			snprintf(b->status, sizeof(b->status), "failed");
 			snprintf(b->detail, sizeof(b->detail), "failed verification when taken");
-		} else if (read_sidecar(b->location, b->sha256) == 0) {
+		} else if ((src = read_sidecar(b->location, b->sha256)) == 0) {
 			snprintf(b->status, sizeof(b->status), "verified");
 		} else {
 			snprintf(b->status, sizeof(b->status), "unverified");
-			snprintf(b->detail, sizeof(b->detail), "no checksum sidecar (interrupted?)");
+			snprintf(b->detail, sizeof(b->detail), "%s", sidecar_problem(src));
 		}
 	}
 	closedir(d);
@@ -677,7 +703,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	char path[4096], tmp[4200], failed[4200], detail[256];
 	struct ck_err e = {0, ""};
 	int64_t t0 = mono_ms(), src_candles = 0, got = 0;
-	int ok = 0, rc;
+	int ok = 0, rc, hold = -1;
 
 	snprintf(path, sizeof(path), "%s/%s", c->backup_hot_dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", c->backup_hot_dir, name);
@@ -685,16 +711,28 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	unlink(tmp);
+	/* Created here and held (afile_hold) until renamed, so a sweep can tell it from
+	 * the leftover of a backup that was killed; SQLite writes into the empty file. */
+	if ((hold = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    afile_hold(hold) != 0) {
+		snprintf(detail, sizeof(detail), "create %s: %s", tmp, strerror(errno));
+		if (hold >= 0)
+			close(hold);
+		return tier_fail(tr, err, CK_EIO, "hot", detail);
+	}
 	if ((rc = store_backup_snapshot(src, tmp, 1024, &src_candles, &e)) ||
-	    (rc = fsync_path(tmp, 0, &e))) {
+	    (rc = chmod_path(tmp, cfg_file_mode(c), &e)) || (rc = fsync_path(tmp, 0, &e))) {
 		unlink(tmp);
+		close(hold);
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	}
 	if (rename(tmp, path) != 0) {
 		snprintf(detail, sizeof(detail), "rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
+		close(hold);
 		return tier_fail(tr, err, CK_EIO, "hot", detail);
 	}
+	close(hold);
 	if ((rc = fsync_dir_of(path, &e)))
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	res->candles = src_candles;
@@ -721,7 +759,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		alert_tier(st, c, "hot", msg);
 		return CK_ECORRUPT;
 	}
-	if ((rc = write_sidecar(path, tr->sha256, &e)))
+	if ((rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	res->db_size = tr->size;
 	record(st, "hot", path, res->created, tr->size, tr->sha256, got, "verified",
@@ -743,7 +781,8 @@ static int do_warm(struct store *st, const struct cfg *c, const char *name,
 	snprintf(path, sizeof(path), "%s/%s", c->backup_warm_dir, name);
 	snprintf(tr->location, sizeof(tr->location), "%s", path);
 	if ((rc = mkdirs(c->backup_warm_dir, &e)) ||
-	    (rc = copy_to_temp(res->hot.location, path, tmp, sizeof(tmp), tr->sha256, &tr->size, &e)))
+	    (rc = copy_to_temp(res->hot.location, path, cfg_file_mode(c), tmp, sizeof(tmp), tr->sha256,
+				  &tr->size, &e)))
 		goto fail;
 	/* The copy read the hot bytes; re-read the written ones from the warm disk. */
 	if (strcmp(tr->sha256, res->hot.sha256)) {
@@ -770,7 +809,7 @@ static int do_warm(struct store *st, const struct cfg *c, const char *name,
 		unlink(tmp);
 		goto fail;
 	}
-	if ((rc = fsync_dir_of(path, &e)) || (rc = write_sidecar(path, tr->sha256, &e)))
+	if ((rc = fsync_dir_of(path, &e)) || (rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
 		goto fail;
 	record(st, "warm", path, res->created, tr->size, tr->sha256, res->candles, "verified",
 	       "checksum re-verified after the copy", now_ms());
@@ -800,7 +839,8 @@ static int compress_file(const char *src, const char *dst, char hex[65], int64_t
 
 	if (!(in = fopen(src, "rb")))
 		return ck_err_set(err, CK_EIO, "compress %s: %s", src, strerror(errno));
-	if (!(out = fopen(dst, "wb"))) {
+	if (!(out = fopen(dst, "wb")) || fchmod(fileno(out), 0600) != 0 ||
+	    afile_hold(fileno(out)) != 0) {
 		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
 		goto out;
 	}
@@ -936,20 +976,108 @@ fail:
 	return err->code;
 }
 
+/* ---- temp files and the backup lock ---- */
+
+/* Temp files of backups: hidden names a backup writes (".<name>.tmp", its "-journal",
+ * ".<name>.zst.tmp", ".<name>.XXXXXX" of a copy) and a sidecar's "<x>.sha256.tmp.XXXXXX". */
+static int is_backup_temp(const char *name, void *arg)
+{
+	(void)arg;
+	return (name[0] == '.' && strstr(name, ".db.")) || strstr(name, ".sha256.tmp.") != NULL;
+}
+
+/* Temp files of restores beside the database: ".restore.XXXXXX",
+ * ".restore-download.XXXXXX" and ".<db name>.XXXXXX" (a copy). */
+static int is_restore_temp(const char *name, void *arg)
+{
+	const char *db = arg;
+	size_t dl = strlen(db);
+	return !strncmp(name, ".restore.", 9) || !strncmp(name, ".restore-download.", 18) ||
+	       (name[0] == '.' && !strncmp(name + 1, db, dl) && name[1 + dl] == '.' &&
+		strlen(name + 2 + dl) == 6);
+}
+
+static int backup_temp_sweep_dirs(const struct cfg *c, int remove, int64_t *n, int64_t *bytes,
+				  struct ck_err *err)
+{
+	if (afile_sweep(c->backup_hot_dir, is_backup_temp, NULL, remove, n, bytes, err) ||
+	    (strcmp(c->backup_warm_dir, c->backup_hot_dir) &&
+	     afile_sweep(c->backup_warm_dir, is_backup_temp, NULL, remove, n, bytes, err)))
+		return err->code;
+	return 0;
+}
+
+static int restore_temp_sweep(const char *dest_path, int remove, int64_t *n, int64_t *bytes,
+			      struct ck_err *err)
+{
+	char d[4096], b[4096];
+	snprintf(d, sizeof(d), "%s", dest_path);
+	snprintf(b, sizeof(b), "%s", dest_path);
+	return afile_sweep(dirname(d), is_restore_temp, basename(b), remove, n, bytes, err);
+}
+
+int backup_temp_sweep(const struct cfg *c, int remove, int64_t *n, int64_t *bytes,
+		      struct ck_err *err)
+{
+	if (backup_temp_sweep_dirs(c, remove, n, bytes, err) ||
+	    restore_temp_sweep(c->db, remove, n, bytes, err))
+		return err->code;
+	return 0;
+}
+
+#define BACKUP_LOCK_WAIT_MS 60000
+
+/* flock on the hot backup directory itself for one backup run: a second backup waits
+ * (bounded) instead of racing the first. Returns the fd to close, or -1 with err. */
+static int backup_lock(const struct cfg *c, struct ck_err *err)
+{
+	int64_t until = mono_ms() + BACKUP_LOCK_WAIT_MS;
+	int fd = open(c->backup_hot_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ck_err_set(err, CK_EIO, "open %s: %s", c->backup_hot_dir, strerror(errno)), -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK || mono_ms() > until) {
+			int e = errno;
+			close(fd);
+			ck_err_set(err, CK_ELOCKED, "another backup of %s has been running for over"
+				   " %d s (it holds %s: %s); try again when it ends", c->db,
+				   BACKUP_LOCK_WAIT_MS / 1000, c->backup_hot_dir, strerror(e));
+			return -1;
+		}
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return fd;
+}
+
 int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup_result *res,
 	       struct ck_err *err)
 {
 	char name[512];
 	struct ck_err e = {0, ""};
 	const char *src = st ? store_path(st) : c->db;
-	int ret = 0;
+	int ret = 0, lockfd;
 
 	memset(res, 0, sizeof(*res));
 	res->created = now;
 	if (backup_name(c->db, now, name, sizeof(name)))
 		return ck_err_set(err, CK_EUSAGE, "backup: database name too long: %s", c->db);
+	if (mkdirs(c->backup_hot_dir, &e) || (lockfd = backup_lock(c, &e)) < 0) {
+		*err = e;
+		return e.code;
+	}
+	/* One backup at a time holds the hot dir: temp files in the backup dirs are now
+	 * the leftovers of interrupted runs. */
+	if (backup_temp_sweep_dirs(c, 1, &res->temps_removed, &res->temp_bytes_removed, &e))
+		log_warn("backup", "%s", e.msg);
+	else if (res->temps_removed)
+		log_kv(LOG_WARN, "backup", NULL, "removed %" PRId64 " temp files (%" PRId64
+		       " bytes) left by interrupted backups", res->temps_removed,
+		       res->temp_bytes_removed);
 	if (do_hot(st, c, src, name, res, &e)) {
 		*err = e;
+		close(lockfd);
 		return e.code;
 	}
 	resolve_tier(st, c, "hot");
@@ -973,6 +1101,7 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 		log_warn("backup", "%s", e.msg);
 	if (s3_configured(c) && retention_tier(st, c, "offsite", now, &res->offsite, &e))
 		log_warn("backup", "%s", e.msg);
+	close(lockfd);
 	return ret;
 }
 
@@ -1052,12 +1181,12 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 	int fd;
 
 	if (strcmp(b->tier, "offsite")) {
-		int64_t size = 0;
-		if (read_sidecar(b->location, want)) {
-			snprintf(why, why_size, "no checksum sidecar");
+		int64_t size = 0, src;
+		if ((src = read_sidecar(b->location, want)) != 0) {
+			snprintf(why, why_size, "%s", sidecar_problem((int)src));
 			return 1;
 		}
-		if (copy_to_temp(b->location, dest, tmp, tmp_size, got, &size, err)) {
+		if (copy_to_temp(b->location, dest, cfg_file_mode(c), tmp, tmp_size, got, &size, err)) {
 			snprintf(why, why_size, "%s", err->msg);
 			return 1;
 		}
@@ -1110,6 +1239,14 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 			unlink(ztmp);
 			return ck_err_set(err, CK_EIO, "restore: create %s: %s", tmp, strerror(errno));
 		}
+		if (fchmod(fd, (mode_t)cfg_file_mode(c)) != 0) {
+			int e = errno;
+			close(fd);
+			unlink(ztmp);
+			unlink(tmp);
+			tmp[0] = 0;
+			return ck_err_set(err, CK_EIO, "restore: chmod %s: %s", tmp, strerror(e));
+		}
 		close(fd);
 		rc = decompress_file(ztmp, tmp, got, err);
 		unlink(ztmp);
@@ -1142,6 +1279,9 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 
 	(void)st;
 	memset(used, 0, sizeof(*used));
+	/* Leftovers of restores that were killed (not this one's: it has not begun). */
+	if (restore_temp_sweep(dest_path, 1, NULL, NULL, &e))
+		log_warn("backup", "%s", e.msg);
 	snprintf(wal, sizeof(wal), "%s-wal", dest_path);
 	if (access(wal, F_OK) == 0)
 		return ck_err_set(err, CK_EUSAGE, "restore into %s: %s exists and would be applied to"

@@ -48,6 +48,8 @@ struct backup_tier_result {
 
 struct backup_result {
 	int64_t created;        /* ms, the timestamp in the backup's name */
+	int64_t temps_removed;  /* temp files of interrupted runs removed by this run */
+	int64_t temp_bytes_removed;
 	int64_t candles;        /* candles in the snapshot (source and backup agree) */
 	int64_t db_size;        /* bytes of the backup database file */
 	struct backup_tier_result hot, warm, offsite;
@@ -86,6 +88,14 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
  * unreachable offsite tier is logged and left out. *out malloc'd (caller frees). */
 int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out,
 		    size_t *n, struct ck_err *err);
+
+/* Temp files that interrupted backups (hot and warm dirs) and restores (beside the
+ * database) left behind: counted into *n / *bytes, and removed when remove is set.
+ * backup_run removes those of the backup dirs itself (under its backup lock); a
+ * restore removes its own kind. A temp file a live process is writing is never
+ * counted or removed (afile_sweep). */
+int backup_temp_sweep(const struct cfg *c, int remove, int64_t *n, int64_t *bytes,
+		      struct ck_err *err);
 
 /* ---- helpers, public for tests and the health checks ---- */
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "redact.h"
 #include "sched.h"
 #include "err.h"
 #include "kline.h"
@@ -109,6 +110,13 @@ static const struct cfg_key cfg_keys[] = {
 	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w."),
 	INT("main", "history_days", history_days, "90", 1, 3650, "days", 0,
 	    "The first sync of a new symbol starts this many days back."),
+	STR("main", "file_mode", file_mode, "0640", CFG_REQUIRED, "0640|0600", NULL,
+	    "Permissions of the database, backups, sidecars, restored copies, logs and the"
+	    " lock file, whatever the umask: 0640 (group may read, e.g. monitoring) or 0600."),
+	STR("main", "export_file_mode", export_file_mode, "0644", CFG_REQUIRED,
+	    "0644|0640|0600", NULL,
+	    "Permissions of exported CSV files, the audit HTML page and the metrics textfile,"
+	    " whatever the umask."),
 	/* [sync] */
 	INT("sync", "concurrency", concurrency, "32", 1, 64, "requests", 0,
 	    "Requests in flight at once (within the weight budget)."),
@@ -230,6 +238,14 @@ static const struct cfg_key cfg_keys[] = {
 	/* [metrics] */
 	STR("metrics", "listen", metrics_listen, "127.0.0.1:9464", 0, NULL, check_listen,
 	    "host:port of the daemon's /metrics, /healthz and status page; empty = off."),
+	INT("metrics", "max_connections", http_max_connections, "1000", 16, 100000, "connections",
+	    0, "Open HTTP connections the daemon accepts at most; more are refused at once."),
+	INT("metrics", "max_connections_per_ip", http_max_per_ip, "256", 1, 100000,
+	    "connections", 0,
+	    "Open HTTP connections from one client address at most, so a few slow clients"
+	    " cannot take every slot (/healthz stays reachable for the others)."),
+	INT("metrics", "connection_timeout_s", http_timeout_s, "10", 1, 3600, "s", 0,
+	    "An HTTP connection idle (nothing received or sent) this long is closed."),
 	/* [health] */
 	DUR("health", "stale_warn", stale_warn_s, "0", 0, 30 * DAY_S, CFG_DERIVED,
 	    "Newest candle (counted from its close) older than this is WARNING; 0 = derived:"
@@ -1478,6 +1494,8 @@ static const char *value_text(const struct cfg *c, const struct cfg_key *k, char
 		const char *s = *cstr_at(c, k);
 		if (k->flags & CFG_SECRET)
 			return s && *s ? "********" : "";
+		if (s && strstr(s, "://")) /* a URL's password is a secret too */
+			return redact_copy(s, buf, n);
 		return s ? s : "";
 	}
 	if (k->type == CFG_BOOL)
@@ -1491,7 +1509,7 @@ static const char *value_text(const struct cfg *c, const struct cfg_key *k, char
 int cfg_print(const struct cfg *c, FILE *f)
 {
 	const char *sec = NULL;
-	char buf[64], env[128];
+	char buf[4096], env[128];
 	size_t i;
 
 	fprintf(f, "# candlekeep effective configuration (secrets shown as ********)\n");
@@ -1629,4 +1647,25 @@ void cfg_print_man(FILE *f)
 		roff_text(f, env);
 		fputs("\\fR\n", f);
 	}
+}
+
+static unsigned octal_mode(const char *s, unsigned fallback)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return fallback;
+	v = strtoul(s, &end, 8);
+	return *end || v > 0777 ? fallback : (unsigned)v;
+}
+
+unsigned cfg_file_mode(const struct cfg *c)
+{
+	return octal_mode(c ? c->file_mode : NULL, 0640);
+}
+
+unsigned cfg_export_mode(const struct cfg *c)
+{
+	return octal_mode(c ? c->export_file_mode : NULL, 0644);
 }

@@ -27,6 +27,8 @@ struct cfg {
 	char *interval;        /* "4h" */
 	int64_t interval_ms;   /* derived from interval */
 	int64_t history_days;  /* first sync of a new symbol starts this many days back */
+	char *file_mode;        /* "0640" | "0600": database, backups, sidecars, logs, lock */
+	char *export_file_mode; /* "0644" | "0640" | "0600": exports, audit HTML, textfile */
 	/* [sync] */
 	int64_t concurrency;    /* requests in flight, 1..64 */
 	int64_t timeout_s;      /* run deadline, seconds (0 = none) */
@@ -76,6 +78,9 @@ struct cfg {
 	int64_t alert_retry_ms, alert_retry_max_ms; /* outbox back-off: first, longest */
 	/* [metrics] */
 	char *metrics_listen;         /* host:port */
+	int64_t http_max_connections; /* the daemon's HTTP server: open connections at most */
+	int64_t http_max_per_ip;      /* ... from one client address at most */
+	int64_t http_timeout_s;       /* ... idle seconds before a connection is closed */
 	/* [health] */
 	int64_t stale_warn_s, stale_crit_s; /* 0 = derived from interval and schedule */
 	int64_t disk_warn_pct, disk_crit_pct;
@@ -126,6 +131,13 @@ int cfg_set(struct cfg *c, const char *section, const char *key, const char *val
 /* Derives dependent values (interval_ms, default backup dirs beside db) and checks
  * cross-key rules (e.g. stale_warn < stale_crit). Call once after all layers. */
 int cfg_finish(struct cfg *c, struct ck_err *err);
+
+/* The permission bits of files candlekeep writes, set explicitly (never left to the
+ * umask): cfg_file_mode for the database and everything holding its data privately
+ * (backups, sidecars, restored copies, logs, the lock file), cfg_export_mode for files
+ * meant for others to read (exports, the audit page, the metrics textfile). */
+unsigned cfg_file_mode(const struct cfg *c);
+unsigned cfg_export_mode(const struct cfg *c);
 
 /* Prints the effective configuration as INI to f, secrets as "********" (or "(unset)"),
  * each key annotated with where its value came from. */

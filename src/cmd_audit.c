@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "cmd.h"
+#include "store.h"
 #include "utc.h"
 #include "banned.h"
 
@@ -82,6 +83,12 @@ static int cmd_audit_run(struct ctx *ctx)
 			audit_usage);
 		return EXIT_USAGE;
 	}
+	/* Opened here rather than by the dispatcher: without the drill the audit only
+	 * reads, so a monitoring user who cannot write the database's directory can run it. */
+	if (store_open(&ctx->st, ctx->cfg.db, o.drill ? 0 : STORE_RDONLY, &err)) {
+		fprintf(stderr, "candlekeep audit: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
 	if (audit_run(ctx->st, &ctx->cfg, &o, &r, &err)) {
 		fprintf(stderr, "candlekeep audit: %s\n", err.msg);
 		return EXIT_USAGE;
@@ -111,7 +118,7 @@ const struct cmd cmd_audit = {
 	.name = "audit",
 	.usage = "audit [--days N] [--json] [--html FILE] [--now TIME] [--no-drill]",
 	.summary = "SLA report: coverage, staleness, gaps, backups, a timed restore drill",
-	.flags = CMD_NEEDS_DB,
+	.flags = 0, /* opens the database itself: read-only with --no-drill */
 	.opts = NULL,
 	.run = cmd_audit_run,
 };

@@ -75,6 +75,16 @@ static int list(struct ctx *ctx, int64_t now)
 	}
 	if (!s3_configured(&ctx->cfg))
 		printf("# offsite: not configured (set [backup] s3_bucket)\n");
+	{
+		int64_t tn = 0, tb = 0;
+		char tsize[32];
+		if (backup_temp_sweep(&ctx->cfg, 0, &tn, &tb, &err))
+			log_warn("backup", "%s", err.msg);
+		human_size(tb, tsize, sizeof(tsize));
+		if (tn)
+			printf("# temp files: %" PRId64 " (%s) left by interrupted backups or restores;"
+			       " the next backup (or restore) removes them\n", tn, tsize);
+	}
 	printf("%zu backups\n", n);
 	free(v);
 	store_close(st);

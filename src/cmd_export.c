@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "afile.h"
 #include "cmd.h"
+#include "log.h"
 #include "kline.h"
 #include "store.h"
 #include "utc.h"
@@ -28,6 +30,15 @@ static int put_line(const struct kline *k, void *arg)
 		return CK_EIO;
 	o->n++;
 	return 0;
+}
+
+/* afile's temp names for target arg: "<name>.tmp.XXXXXX". */
+static int export_temp(const char *name, void *arg)
+{
+	const char *target = arg;
+	size_t tl = strlen(target);
+	return !strncmp(name, target, tl) && !strncmp(name + tl, ".tmp.", 5) &&
+	       strlen(name + tl + 5) == 6;
 }
 
 static int cmd_export_run(struct ctx *ctx)
@@ -75,7 +86,17 @@ static int cmd_export_run(struct ctx *ctx)
 		return EXIT_USAGE;
 	}
 	if (output) {
-		if (afile_open(&af, output, 0644, &err)) {
+		/* Temp files of earlier exports to this file that were killed. */
+		char d[4096], b[4096];
+		int64_t gone = 0;
+		snprintf(d, sizeof(d), "%s", output);
+		snprintf(b, sizeof(b), "%s", output);
+		if (afile_sweep(dirname(d), export_temp, basename(b), 1, &gone, NULL, &err))
+			log_warn("export", "%s", err.msg);
+		else if (gone)
+			log_warn("export", "removed %" PRId64 " temp files of interrupted exports to %s",
+				 gone, output);
+		if (afile_open(&af, output, (int)cfg_export_mode(&ctx->cfg), &err)) {
 			fprintf(stderr, "candlekeep export: %s\n", err.msg);
 			return 1;
 		}

@@ -24,7 +24,7 @@ static int recheck(struct ctx *ctx)
 	struct sync_opts o;
 	int rc;
 
-	if (lock_acquire(&ctx->lock, ctx->cfg.db, "gaps --recheck", &err)) {
+	if (lock_acquire(&ctx->lock, ctx->cfg.db, "gaps --recheck", cfg_file_mode(&ctx->cfg), &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
 		return err.code == CK_ELOCKED ? EXIT_LOCKED : 1;
 	}

@@ -78,6 +78,11 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 			}
 			while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 				line[--len] = 0;
+			/* A UTF-8 byte order mark (spreadsheets write one) is not part of the data. */
+			if (lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+				memmove(line, line + 3, len - 2);
+				len -= 3;
+			}
 			if (!len)
 				continue;
 			int r = kline_csv_parse(line, len, &page[n], &err);

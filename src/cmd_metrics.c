@@ -16,7 +16,8 @@
 
 #define TEXTFILE_NAME "candlekeep.prom"
 
-static int write_textfile(const char *dir, const char *text, size_t len, struct ck_err *err)
+static int write_textfile(const char *dir, const char *text, size_t len, unsigned mode,
+			  struct ck_err *err)
 {
 	struct afile a;
 	char path[4096];
@@ -24,8 +25,9 @@ static int write_textfile(const char *dir, const char *text, size_t len, struct 
 	memset(&a, 0, sizeof(a));
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, TEXTFILE_NAME) >= sizeof(path))
 		return ck_err_set(err, CK_EUSAGE, "--textfile %s: path too long", dir);
-	/* 0644: node_exporter usually runs as another user and must read it. */
-	if (afile_open(&a, path, 0644, err))
+	/* [main] export_file_mode, 0644 by default: node_exporter usually runs as another
+	 * user and must read it. */
+	if (afile_open(&a, path, (int)mode, err))
 		return err->code;
 	if (fwrite(text, 1, len, a.f) != len) {
 		afile_abort(&a);
@@ -95,7 +97,7 @@ static int cmd_metrics_run(struct ctx *ctx)
 		fprintf(stderr, "candlekeep metrics: warning: %s (written without it; see "
 			"candlekeep_metrics_collect_ok)\n", problem.msg);
 	if (dir) {
-		if (write_textfile(dir, text, len, &err)) {
+		if (write_textfile(dir, text, len, cfg_export_mode(&ctx->cfg), &err)) {
 			fprintf(stderr, "candlekeep metrics: %s\n", err.msg);
 			free(text);
 			return 1;

@@ -50,6 +50,16 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 	} else if (rc || res.counts.symbols_failed || res.stopped) {
 		status = res.counts.symbols_ok ? RUN_PARTIAL : RUN_FAILED;
 		exit_code = 1;
+	} else if (res.nsymbols && res.counts.symbols_skipped == (int64_t)res.nsymbols) {
+		/* Nothing configured exists on the exchange: a typo or a wrong market, not a
+		 * healthy run with nothing to do. */
+		status = RUN_FAILED;
+		exit_code = 1;
+		if (!res.error[0])
+			snprintf(res.error, sizeof(res.error),
+				 "none of the %zu configured symbols is listed on the exchange"
+				 " (check [main] symbols / --symbols and [main] base_url)",
+				 res.nsymbols);
 	} else {
 		status = RUN_OK;
 		exit_code = 0;

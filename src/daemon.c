@@ -379,7 +379,7 @@ static int job_lock(struct daemon *d, const struct cmd *c, struct lock **lk, cha
 	*lk = NULL;
 	if (c && !(c->flags & CMD_TAKES_LOCK))
 		return 0;
-	if (lock_acquire(lk, d->ctx->cfg.db, "daemon", &err)) {
+	if (lock_acquire(lk, d->ctx->cfg.db, "daemon", cfg_file_mode(&d->ctx->cfg), &err)) {
 		snprintf(detail, n, "%s", err.msg);
 		return err.code;
 	}
@@ -1133,7 +1133,7 @@ static int http_start_server(struct daemon *d, const char *spec, struct ck_err *
 	socklen_t sl = 0;
 	sigset_t block, old;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD; /* epoll on Linux */
 
 	if (listen_resolve(spec, &ss, &sl, err))
 		return err->code;
@@ -1147,12 +1147,16 @@ static int http_start_server(struct daemon *d, const char *spec, struct ck_err *
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* Bounded against slow clients (slowloris): a total and a per-address connection
+	 * limit, refused at once when reached, and an idle timeout; epoll in a pool of
+	 * threads, so thousands of idle sockets cost no scanning. */
 	d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+				  MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned)d->ctx->cfg.http_max_connections,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->ctx->cfg.http_max_per_ip,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->ctx->cfg.http_timeout_s,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 				  MHD_OPTION_STRICT_FOR_CLIENT, (int)1,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "redact.h"
 #include "banned.h"
 
 int ck_err_set(struct ck_err *err, int code, const char *fmt, ...)
@@ -14,6 +15,7 @@ int ck_err_set(struct ck_err *err, int code, const char *fmt, ...)
 		err->code = code;
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		redact_urls(err->msg, sizeof(err->msg));
 	}
 	return code;
 }
@@ -30,6 +32,7 @@ int ck_err_wrap(struct ck_err *err, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
 	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	redact_urls(err->msg, sizeof(err->msg));
 	return err->code;
 }
 

@@ -631,10 +631,18 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 		if (v[i].status != RUN_RUNNING)
 			fails++;
 	}
+	if (!ok && last->status == RUN_RUNNING && held <= 0) {
+		check_set(ck, HEALTH_CRITICAL, "no sync has succeeded yet; the last (%s, run %" PRId64
+			  ") never ended: it was killed, crashed, or could not write its record"
+			  " (disk full?); see its log and run candlekeep sync", last->command, last->id);
+		free(v);
+		return;
+	}
 	if (!ok) {
 		check_set(ck, HEALTH_CRITICAL, "no sync has succeeded yet; the last (%s, run %" PRId64
-			  ") ended %s: %s", last->command, last->id, run_status_name(last->status),
-			  last->error);
+			  ") %s%s: %s", last->command, last->id,
+			  last->status == RUN_RUNNING ? "is " : "ended ", run_status_name(last->status),
+			  last->error[0] ? last->error : "no error recorded");
 		free(v);
 		return;
 	}

@@ -106,15 +106,13 @@ static int64_t parse_int(const char *s, size_t len)
 	return v;
 }
 
-static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+void http_header_parse(struct http_req *r, const char *p, size_t n)
 {
-	struct http_req *r = arg;
-	size_t n = size * nmemb;
 	const char *colon = memchr(p, ':', n);
 	size_t nl, vl;
 
 	if (!colon)
-		return n;
+		return;
 	nl = (size_t)(colon - p);
 	vl = n - nl - 1;
 	if (nl == 11 && !strncasecmp(p, "retry-after", 11)) {
@@ -129,9 +127,16 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 		memcpy(v, colon + 1, k);
 		v[k] = 0;
 		time_t t = curl_getdate(v, NULL);
-		if (t > 0)
+		/* before year 3000: a larger year would overflow the ms (found by fuzzing) */
+		if (t > 0 && t < (time_t)32503680000LL)
 			r->date_ms = (int64_t)t * 1000;
 	}
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	size_t n = size * nmemb;
+	http_header_parse(arg, p, n);
 	return n;
 }
 

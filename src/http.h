@@ -49,6 +49,10 @@ struct http_req {
 
 struct http;
 
+/* Picks Retry-After, X-MBX-USED-WEIGHT-1M and Date out of one raw header line (len
+ * bytes, not NUL-terminated) into r. Public for the fuzz target. */
+void http_header_parse(struct http_req *r, const char *line, size_t len);
+
 int http_new(struct http **out, const struct http_opts *o, struct ck_err *err);
 void http_free(struct http *h); /* aborts requests still in flight */
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +38,17 @@ static void read_holder(int fd, long *pid, long long *since, char *what, size_t 
 	}
 }
 
-int lock_acquire(struct lock **out, const char *db_path, const char *what,
+/* The lock file gets the permission bits mode explicitly, whatever the umask; only
+ * its owner can change them (another user's lock file is left as it is). */
+static void set_mode(int fd, unsigned mode)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) == 0 && sb.st_uid == geteuid() && (sb.st_mode & 07777) != mode)
+		fchmod(fd, (mode_t)mode);
+}
+
+int lock_acquire(struct lock **out, const char *db_path, const char *what, unsigned mode,
 		 struct ck_err *err)
 {
 	char path[4096], line[128];
@@ -50,6 +61,7 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what,
 	if (fd < 0)
 		return ck_err_set(err, CK_EIO, "open lock file %s: %s (check the directory's permissions)",
 				  path, strerror(errno));
+	set_mode(fd, mode);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
 		long pid;

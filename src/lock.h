@@ -8,10 +8,11 @@
 
 struct lock;
 
-/* Takes the lock for db_path without waiting. CK_ELOCKED with a message naming the
+/* Takes the lock for db_path without waiting; the lock file gets the permission bits
+ * mode (cfg_file_mode). CK_ELOCKED with a message naming the
  * holder's pid if another process holds it; CK_EIO if the lock file cannot be opened.
  * *out is released with lock_release (NULL accepted). */
-int lock_acquire(struct lock **out, const char *db_path, const char *what,
+int lock_acquire(struct lock **out, const char *db_path, const char *what, unsigned mode,
 		 struct ck_err *err);
 void lock_release(struct lock *l);
 

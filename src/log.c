@@ -1,22 +1,43 @@
 /* log.c — formatting and writing log lines (text or JSON lines) to stderr and an
  * optional per-run file. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "redact.h"
 #include "banned.h"
 
 static struct {
 	int json;
 	enum log_level level;      /* for the file */
 	enum log_level err_level;  /* for stderr */
-	FILE *file;
+	FILE *file;                /* [log] file: every line of every run */
+	FILE *run_file;            /* [log] dir: this run's own file */
 	pthread_mutex_t mu;
-} L = {0, LOG_INFO, LOG_INFO, NULL, PTHREAD_MUTEX_INITIALIZER};
+} L = {0, LOG_INFO, LOG_INFO, NULL, NULL, PTHREAD_MUTEX_INITIALIZER};
+
+/* Opens path for appending with the permission bits mode (set explicitly when this
+ * process owns the file, whatever the umask). */
+static FILE *open_append(const char *path, unsigned mode)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, (mode_t)mode);
+	struct stat sb;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) == 0 && sb.st_uid == geteuid() && (sb.st_mode & 07777) != mode)
+		fchmod(fd, (mode_t)mode);
+	if (!(f = fdopen(fd, "a")))
+		close(fd);
+	return f;
+}
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -41,7 +62,7 @@ int log_setup(const char *format, const char *level, int quiet, int verbose,
 	return 0;
 }
 
-int log_open_file(const char *dir, const char *prefix, struct ck_err *err)
+int log_open_file(const char *dir, const char *prefix, unsigned mode, struct ck_err *err)
 {
 	char path[4096];
 	struct tm tm;
@@ -51,16 +72,18 @@ int log_open_file(const char *dir, const char *prefix, struct ck_err *err)
 	mkdir(dir, 0750);
 	snprintf(path, sizeof(path), "%s/%s_%04d-%02d-%02d_%02d-%02d-%02d.log", dir, prefix,
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	log_close_file();
-	if (!(L.file = fopen(path, "a")))
+	if (L.run_file)
+		fclose(L.run_file);
+	if (!(L.run_file = open_append(path, mode)))
 		return ck_err_set(err, CK_EIO, "open log file %s: %m (check [log] dir)", path);
 	return 0;
 }
 
-int log_open_path(const char *path, struct ck_err *err)
+int log_open_path(const char *path, unsigned mode, struct ck_err *err)
 {
-	log_close_file();
-	if (!(L.file = fopen(path, "a")))
+	if (L.file)
+		fclose(L.file);
+	if (!(L.file = open_append(path, mode)))
 		return ck_err_set(err, CK_EIO, "open log file %s: %m (check [log] file)", path);
 	return 0;
 }
@@ -69,7 +92,9 @@ void log_close_file(void)
 {
 	if (L.file)
 		fclose(L.file);
-	L.file = NULL;
+	if (L.run_file)
+		fclose(L.run_file);
+	L.file = L.run_file = NULL;
 }
 
 int log_enabled(enum log_level level)
@@ -145,6 +170,9 @@ void log_write(enum log_level level, const char *component, const char *const *f
 	}
 	if (pos >= sizeof(line) - 1)
 		pos = sizeof(line) - 2;
+	line[pos] = 0;
+	if (redact_urls(line, sizeof(line) - 1)) /* never a password of a URL in a log */
+		pos = strlen(line);
 	line[pos++] = '\n';
 	line[pos] = 0;
 	pthread_mutex_lock(&L.mu);
@@ -153,6 +181,10 @@ void log_write(enum log_level level, const char *component, const char *const *f
 	if (L.file && level <= L.level) {
 		fputs(line, L.file);
 		fflush(L.file);
+	}
+	if (L.run_file && level <= L.level) {
+		fputs(line, L.run_file);
+		fflush(L.run_file);
 	}
 	pthread_mutex_unlock(&L.mu);
 }

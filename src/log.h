@@ -18,10 +18,11 @@ int log_setup(const char *format, const char *level, int quiet, int verbose,
 	      struct ck_err *err);
 
 /* Opens dir/<prefix>_YYYY-mm-dd_HH-MM-SS.log (UTC) as the run log file; every later
- * line is also written there. */
-int log_open_file(const char *dir, const char *prefix, struct ck_err *err);
-/* Opens path (append) as the log file instead. */
-int log_open_path(const char *path, struct ck_err *err);
+ * line is also written there (and to the log_open_path file, if any: both are kept).
+ * mode: the file's permission bits, set explicitly whatever the umask. */
+int log_open_file(const char *dir, const char *prefix, unsigned mode, struct ck_err *err);
+/* Opens path (append) as the log file that every run shares ([log] file). */
+int log_open_path(const char *path, unsigned mode, struct ck_err *err);
 void log_close_file(void);
 
 int log_enabled(enum log_level level);

@@ -240,9 +240,9 @@ int main(int argc, char **argv)
 		goto usage_fail;
 	if (log_setup(ctx.cfg.log_format, ctx.cfg.log_level, quiet, verbose, &err))
 		goto usage_fail;
-	if ((ctx.cfg.log_file && *ctx.cfg.log_file && log_open_path(ctx.cfg.log_file, &err)) ||
+	if ((ctx.cfg.log_file && *ctx.cfg.log_file && log_open_path(ctx.cfg.log_file, cfg_file_mode(&ctx.cfg), &err)) ||
 	    (ctx.cfg.log_dir && *ctx.cfg.log_dir && (cmd->flags & CMD_TAKES_LOCK) &&
-	     log_open_file(ctx.cfg.log_dir, cmd->name, &err))) {
+	     log_open_file(ctx.cfg.log_dir, cmd->name, cfg_file_mode(&ctx.cfg), &err))) {
 		fprintf(stderr, "candlekeep: %s\n", err.msg);
 		rc = EXIT_USAGE;
 		goto out;
@@ -258,7 +258,7 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	if (cmd->flags & CMD_TAKES_LOCK) {
-		if (lock_acquire(&ctx.lock, ctx.cfg.db, cmd->name, &err)) {
+		if (lock_acquire(&ctx.lock, ctx.cfg.db, cmd->name, cfg_file_mode(&ctx.cfg), &err)) {
 			fprintf(stderr, "candlekeep: %s\n", err.msg);
 			rc = err.code == CK_ELOCKED ? EXIT_LOCKED : 1;
 			goto out;
@@ -266,6 +266,8 @@ int main(int argc, char **argv)
 	}
 	if (cmd->flags & (CMD_NEEDS_DB | CMD_READS_DB)) {
 		int fl = (cmd->flags & CMD_NEEDS_DB) ? 0 : STORE_RDONLY;
+		if (cfg_file_mode(&ctx.cfg) == 0600)
+			fl |= STORE_PRIVATE;
 		if (store_open(&ctx.st, ctx.cfg.db, fl, &err)) {
 			fprintf(stderr, "candlekeep: %s\n", err.msg);
 			rc = 1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -153,8 +154,10 @@ int64_t s3_parse_time(const char *s)
 
 	/* utc_parse-like, but with optional fractional seconds. */
 	int y, mo, d, h, mi, sec, n = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-		return -1;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || sec < 0 || sec > 60)
+		return -1; /* also no time before the epoch: ms would be negative */
 	ms = utc_from_fields(y, mo, d, h, mi, sec);
 	dot = s + n;
 	if (*dot == '.') {
@@ -456,6 +459,7 @@ int s3_get_file(const struct cfg *c, const char *key, const char *path, struct s
 		return err->code;
 	if (!(f = fopen(path, "wb")))
 		return ck_err_set(err, CK_EIO, "S3 download: create %s: %s", path, strerror(errno));
+	fchmod(fileno(f), 0600); /* a temp copy of the database: private, whatever the umask */
 	ret = s3_request(c, "GET", url, NULL, 0, NULL, f, NULL, obj, NULL, err);
 	if (fflush(f) || ferror(f)) {
 		if (!ret)

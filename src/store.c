@@ -6,15 +6,18 @@
  * symbol outcome. The schema version is PRAGMA user_version; migrations only add. */
 #include <errno.h>
 #include <inttypes.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "fault.h"
 #include "log.h"
+#include "redact.h"
 #include "store.h"
 #include "store_int.h"
 #include "banned.h"
@@ -258,10 +261,192 @@ static int migrate(struct store *st, struct ck_err *err)
 	return migrate_trust(st, err);
 }
 
+/* 1 if the read-only handle sees a candlekeep schema, 0 if not; negative (err filled)
+ * if it could not read at all. */
+static int probe_schema(struct store *st, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int have;
+
+	if (store_prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE name='candles'", err))
+		return err->code;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_db_fail(st, err, "read schema of");
+		sqlite3_finalize(s);
+		return err->code;
+	}
+	have = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return have;
+}
+
+/* "file:" URI of path with immutable=1: every byte outside [A-Za-z0-9/._~-] is
+ * %-encoded so that '?', '#' and '%' in a path cannot change the query. */
+static int immutable_uri(char *buf, size_t size, const char *path)
+{
+	size_t n = 0;
+	const unsigned char *p;
+
+	n += (size_t)snprintf(buf, size, "file:");
+	for (p = (const unsigned char *)path; *p && n + 4 < size; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._~-", *p))
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, size - n, "%%%02X", *p);
+	}
+	if (*p || n + sizeof("?immutable=1") > size)
+		return -1;
+	memcpy(buf + n, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
+/* May a read-only open fall back to immutable=1? Only when SQLite cannot set up the
+ * WAL index because this user cannot create "<db>-shm" (the directory is not writable
+ * for it), and neither "<db>-shm" nor a non-empty "<db>-wal" exists. The -shm file
+ * exists while any connection has a WAL database open (SQLite removes it only when the
+ * last one closes after a full checkpoint), so its absence means no writer is at work
+ * and the main file holds every committed transaction. A writer that starts while we
+ * read writes into a new -wal and changes the main file only at a checkpoint, which
+ * candlekeep's writers run only at the end of their run (one writer at a time, the
+ * writer lock); our read is one short transaction. A -wal with content and no -shm
+ * (a writer's crash) holds commits the main file lacks: then no fallback, an error. */
+static int may_open_immutable(const char *path)
+{
+	char side[4096], dir[4096];
+	struct stat sb;
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (access(dir, W_OK) == 0)
+		return 0;
+	snprintf(side, sizeof(side), "%s-shm", path);
+	if (stat(side, &sb) == 0)
+		return 0;
+	snprintf(side, sizeof(side), "%s-wal", path);
+	if (stat(side, &sb) == 0 && sb.st_size > 0)
+		return 0;
+	return 1;
+}
+
+/* Opens st->path read-only (SQLITE_OPEN_READONLY: never creates, never writes) and
+ * checks that it is a candlekeep database; see may_open_immutable for the one case
+ * that reopens it immutable. */
+static int open_readonly(struct store *st, struct ck_err *err)
+{
+	const int oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+	char uri[8192];
+	int have;
+
+	if (access(st->path, F_OK) != 0)
+		return ck_err_set(err, CK_ENOTFOUND,
+				  "open %s: %s (run candlekeep sync first, or pass --db)", st->path,
+				  strerror(errno));
+	if (immutable_uri(uri, sizeof(uri), st->path))
+		return ck_err_set(err, CK_EUSAGE, "open %s: path too long", st->path);
+	/* Through the URI without its query, so a path is never taken for a URI. */
+	*strrchr(uri, '?') = 0;
+	if (sqlite3_open_v2(uri, &st->db, oflags, store_vfs_name()) != SQLITE_OK) {
+		if (!st->db)
+			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+		return store_db_fail(st, err, "open");
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 10000);
+	/* Checkpoints are the writer's alone (store_vfs.c). */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	have = probe_schema(st, err);
+	if (have < 0 && ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY ||
+			 (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_CANTOPEN) &&
+	    may_open_immutable(st->path)) {
+		sqlite3_close(st->db);
+		st->db = NULL;
+		immutable_uri(uri, sizeof(uri), st->path);
+		if (sqlite3_open_v2(uri, &st->db, oflags, store_vfs_name()) != SQLITE_OK) {
+			if (!st->db)
+				return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+			return store_db_fail(st, err, "open");
+		}
+		sqlite3_extended_result_codes(st->db, 1);
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		have = probe_schema(st, err);
+	}
+	if (have < 0)
+		return err->code;
+	if (store_identity_pre(st, err))
+		return err->code;
+	if (!have)
+		return ck_err_set(err, CK_ENOTFOUND,
+				  "open %s: not a candlekeep database (no candles table)", st->path);
+	return 0;
+}
+
+/* A new database file is created here with its mode set explicitly (0640, or 0600
+ * with STORE_PRIVATE), whatever the umask; SQLite gives its -wal and -shm the same mode. */
+static int create_file(const char *path, int flags, struct ck_err *err)
+{
+	mode_t mode = (flags & STORE_PRIVATE) ? 0600 : 0640;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0
+				       : ck_err_set(err, CK_EIO, "create %s: %s (check the directory"
+						    " exists and is writable)", path, strerror(errno));
+	if (fchmod(fd, mode) != 0) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		return ck_err_set(err, CK_EIO, "chmod %s: %s", path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int open_readwrite(struct store *st, int flags, struct ck_err *err)
+{
+	int64_t migrated = -1;
+
+	if (access(st->path, F_OK) != 0 && errno == ENOENT &&
+	    (store_guard_create(st->path, err) || create_file(st->path, flags, err)))
+		return err->code;
+	if (sqlite3_open_v2(st->path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    store_vfs_name()) != SQLITE_OK) {
+		if (!st->db)
+			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+		return store_db_fail(st, err, "open");
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* another application's file is refused before anything writes to it */
+	if (store_identity_pre(st, err))
+		return err->code;
+	if (store_exec(st, "PRAGMA journal_mode=WAL", err) ||
+	    store_exec(st, "PRAGMA synchronous=FULL", err) ||
+	    store_exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
+		ck_err_wrap(err, "open");
+		return err->code;
+	}
+	if (store_identity_post(st, &migrated, err))
+		return err->code;
+	if (migrated >= 0)
+		log_info("store", "%s: migrated the older design's ohlcv_h4 table: %" PRId64
+			 " rows imported into candles (original kept in %s.older-design.bak)",
+			 st->path, migrated, st->path);
+	return 0;
+}
+
 int store_open(struct store **out, const char *path, int flags, struct ck_err *err)
 {
 	struct store *st;
-	int oflags;
 
 	*out = NULL;
 	st = calloc(1, sizeof(*st));
@@ -270,71 +455,18 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
 	}
 	st->rdonly = flags & STORE_RDONLY;
-	if (st->rdonly && access(path, F_OK) != 0) {
-		ck_err_set(err, CK_ENOTFOUND, "open %s: %s (run candlekeep sync first, or pass --db)",
-			   path, strerror(errno));
-		store_close(st);
-		return CK_ENOTFOUND;
-	}
-	if (!st->rdonly && access(path, F_OK) != 0 && errno == ENOENT &&
-	    store_guard_create(path, err)) {
-		store_close(st);
-		return err->code;
-	}
-	oflags = st->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, fault_vfs_name()) !=
-	    SQLITE_OK) {
-		if (!st->db) {
+	{
+		struct stat sb;
+		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 			store_close(st);
-			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
+			return ck_err_set(err, CK_EUSAGE,
+					  "open %s: is a directory; --db / [main] db names the database"
+					  " file (e.g. %s/candles.db)", path, path);
 		}
-		store_db_fail(st, err, "open");
+	}
+	if (st->rdonly ? open_readonly(st, err) : open_readwrite(st, flags, err)) {
 		store_close(st);
 		return err->code;
-	}
-	sqlite3_busy_timeout(st->db, 10000);
-	sqlite3_extended_result_codes(st->db, 1);
-	if (store_identity_pre(st, err)) {
-		store_close(st);
-		return err->code;
-	}
-	if (!st->rdonly) {
-		int64_t migrated = -1;
-		if (store_exec(st, "PRAGMA journal_mode=WAL", err) ||
-		    store_exec(st, "PRAGMA synchronous=FULL", err) ||
-		    store_exec(st, "PRAGMA foreign_keys=ON", err) || migrate(st, err)) {
-			ck_err_wrap(err, "open");
-			store_close(st);
-			return err->code;
-		}
-		if (store_identity_post(st, &migrated, err)) {
-			store_close(st);
-			return err->code;
-		}
-		if (migrated >= 0)
-			log_info("store", "%s: migrated the older design's ohlcv_h4 table: %" PRId64
-				 " rows imported into candles (original kept in %s.older-design.bak)",
-				 path, migrated, path);
-	} else {
-		/* A read-only open must still see a usable schema. */
-		sqlite3_stmt *s = NULL;
-		if (store_prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE name='candles'", err)) {
-			store_close(st);
-			return err->code;
-		}
-		if (sqlite3_step(s) != SQLITE_ROW) {
-			store_db_fail(st, err, "read schema of");
-			sqlite3_finalize(s);
-			store_close(st);
-			return err->code;
-		}
-		int have = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-		if (!have) {
-			store_close(st);
-			return ck_err_set(err, CK_ENOTFOUND,
-					  "open %s: not a candlekeep database (no candles table)", path);
-		}
 	}
 	*out = st;
 	return 0;
@@ -1043,6 +1175,7 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 		     const char *error, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
+	char masked[1024];
 
 	if (store_prepare(st, &s,
 		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
@@ -1057,7 +1190,8 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 	if (newest_open)
 		sqlite3_bind_int64(s, 6, newest_open);
 	if (error)
-		sqlite3_bind_text(s, 7, error, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, redact_copy(error, masked, sizeof(masked)), -1,
+				  SQLITE_TRANSIENT);
 	return store_step_done(st, s, "record symbol outcome in", err);
 }
 
@@ -1067,6 +1201,7 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 {
 	static const struct run_counts zero;
 	sqlite3_stmt *s = NULL;
+	char masked[1024];
 
 	if (!c)
 		c = &zero;
@@ -1094,8 +1229,9 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 	sqlite3_bind_int64(s, 14, c->symbols_failed);
 	sqlite3_bind_int64(s, 15, c->symbols_skipped);
 	sqlite3_bind_int64(s, 16, c->weight_used_max);
-	if (error)
-		sqlite3_bind_text(s, 17, error, -1, SQLITE_STATIC);
+	if (error) /* a record is output too: never a URL's password in it */
+		sqlite3_bind_text(s, 17, redact_copy(error, masked, sizeof(masked)), -1,
+				  SQLITE_TRANSIENT);
 	if (c->server_time)
 		sqlite3_bind_int64(s, 18, c->server_time);
 	return store_step_done(st, s, "finish run record in", err);

@@ -19,6 +19,7 @@
 struct store;
 
 #define STORE_RDONLY 1  /* open read-only; never creates, never migrates, never writes */
+#define STORE_PRIVATE 2 /* a database created by this open is 0600, not 0640 */
 
 /* PRAGMA application_id of a candlekeep database ("CKDB"): set when the database is
  * created (or first opened by a version that knows it), checked at every open; a file

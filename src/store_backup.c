@@ -162,12 +162,14 @@ int store_backup_snapshot(const char *src_path, const char *dest_path, int step_
 	*candles = 0;
 	if (step_pages <= 0)
 		step_pages = 1024;
-	if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    store_vfs_name()) != SQLITE_OK) {
 		ret = conn_fail(src, err, "open for backup", src_path);
 		goto out;
 	}
 	sqlite3_busy_timeout(src, 10000);
+	/* A reader: checkpoints are the writer's alone (store_vfs.c). */
+	sqlite3_db_config(src, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* The read transaction pins one snapshot for both the count and the copy. */
 	if (sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		ret = conn_fail(src, err, "begin backup snapshot of", src_path);

@@ -43,4 +43,9 @@ int store_identity_pre(struct store *st, struct ck_err *err);
  * application_id, in one transaction. */
 int store_identity_post(struct store *st, int64_t *migrated, struct ck_err *err);
 
+/* The VFS every connection of the store opens files through (store_vfs.c): it holds
+ * "<db>.write.lock" while a connection writes or checkpoints, so one writer at a time
+ * touches a database, whichever process it is in. */
+const char *store_vfs_name(void);
+
 #endif

@@ -36,8 +36,15 @@ int utc_parse(const char *s, int64_t *ms)
 		if (*s == 'Z')
 			s++;
 	}
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (*s || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+	    sec > 59)
 		return -1;
+	{
+		static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (d > mdays[mo - 1] + (mo == 2 && leap)) /* 2026-02-30 is no date */
+			return -1;
+	}
 	*ms = utc_from_fields(y, mo, d, h, mi, sec);
 	return 0;
 }

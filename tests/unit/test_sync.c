@@ -61,18 +61,18 @@ static void test_lock_excludes_and_names_pid(void **state)
 	char want[32];
 
 	assert_int_equal(lock_probe(fx->db, &pid, &since, &fx->err), 0);
-	assert_int_equal(lock_acquire(&a, fx->db, "sync", &fx->err), 0);
+	assert_int_equal(lock_acquire(&a, fx->db, "sync", 0640, &fx->err), 0);
 	assert_int_equal(lock_probe(fx->db, &pid, &since, &fx->err), 1);
 	assert_int_equal(pid, (long)getpid());
 	assert_true(since > 1600000000LL);
 	/* A second acquire in the same process is refused too (flock per open file). */
-	assert_int_equal(lock_acquire(&b, fx->db, "sync", &fx->err), CK_ELOCKED);
+	assert_int_equal(lock_acquire(&b, fx->db, "sync", 0640, &fx->err), CK_ELOCKED);
 	assert_null(b);
 	snprintf(want, sizeof(want), "%ld", (long)getpid());
 	assert_non_null(strstr(fx->err.msg, want));
 	lock_release(a);
 	assert_int_equal(lock_probe(fx->db, &pid, &since, &fx->err), 0);
-	assert_int_equal(lock_acquire(&b, fx->db, "sync", &fx->err), 0);
+	assert_int_equal(lock_acquire(&b, fx->db, "sync", 0640, &fx->err), 0);
 	lock_release(b);
 	lock_release(NULL);
 }
@@ -92,7 +92,7 @@ static void test_lock_dies_with_holder(void **state)
 		struct lock *cl = NULL;
 		struct ck_err e;
 		close(p[0]);
-		if (lock_acquire(&cl, fx->db, "sync", &e) != 0)
+		if (lock_acquire(&cl, fx->db, "sync", 0640, &e) != 0)
 			_exit(3);
 		if (write(p[1], "x", 1) != 1)
 			_exit(4);
@@ -102,13 +102,13 @@ static void test_lock_dies_with_holder(void **state)
 	close(p[1]);
 	assert_int_equal(read(p[0], &c, 1), 1);
 	close(p[0]);
-	assert_int_equal(lock_acquire(&l, fx->db, "sync", &fx->err), CK_ELOCKED);
+	assert_int_equal(lock_acquire(&l, fx->db, "sync", 0640, &fx->err), CK_ELOCKED);
 	snprintf(want, sizeof(want), "pid %ld", (long)child);
 	assert_non_null(strstr(fx->err.msg, want));
 	assert_int_equal(kill(child, SIGKILL), 0);
 	assert_int_equal(waitpid(child, &st, 0), child);
 	/* The lock file is still there, but the kernel dropped the lock. */
-	assert_int_equal(lock_acquire(&l, fx->db, "sync", &fx->err), 0);
+	assert_int_equal(lock_acquire(&l, fx->db, "sync", 0640, &fx->err), 0);
 	lock_release(l);
 }
 
@@ -117,7 +117,7 @@ static void test_lock_unwritable_dir(void **state)
 	struct lock *l = NULL;
 	struct ck_err err = {0, ""};
 	(void)state;
-	assert_int_equal(lock_acquire(&l, "/nonexistent-dir-ck/c.db", "sync", &err), CK_EIO);
+	assert_int_equal(lock_acquire(&l, "/nonexistent-dir-ck/c.db", "sync", 0640, &err), CK_EIO);
 	assert_null(l);
 	assert_non_null(strstr(err.msg, "/nonexistent-dir-ck/c.db.lock"));
 }
