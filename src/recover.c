@@ -391,6 +391,16 @@ static int build_and_install(const struct cfg *c, const char *qmain, recover_say
 	snprintf(build, sizeof(build), "%s.recover-build", c->db);
 	snprintf(wal, sizeof(wal), "%s-wal", build);
 	remove_build(build);
+	{
+		/* Leftovers of interrupted restores and backups (nobody holds them) go first. */
+		int64_t n = 0, bytes = 0;
+		struct ck_err se = {0, ""};
+		if (backup_temp_sweep(c, 1, &n, &bytes, &se))
+			log_warn("recover", "temp files: %s", se.msg);
+		else if (n)
+			log_info("recover", "removed %" PRId64 " temp files (%" PRId64 " bytes) left by"
+				 " interrupted restores or backups", n, bytes);
+	}
 	rc = backup_restore_ex(NULL, c, build, on_skip, &sk, &res->used, &e);
 	if (rc == 0) {
 		char when[32];
