@@ -74,6 +74,21 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 	       int64_t interval_ms, int include_confirmed, struct store_gap **out,
 	       size_t *n, struct ck_err *err);
 
+/* A run of consecutive stored candles: open times first..last inclusive, count candles. */
+struct store_range {
+	char symbol[24];
+	int64_t first;
+	int64_t last;
+	int64_t count;
+};
+
+/* The stored candles of each symbol of the interval (symbol NULL = every symbol) as runs
+ * of consecutive open times, found with one window-function query (one scan of the
+ * symbol's candles). *out malloc'd (caller frees), sorted by symbol then time. */
+int store_covered(struct store *st, const char *symbol, const char *interval,
+		  int64_t interval_ms, struct store_range **out, size_t *n,
+		  struct ck_err *err);
+
 /* Records open times first..last (inclusive) as a confirmed exchange hole. */
 int store_put_hole(struct store *st, const char *symbol, const char *interval,
 		   int64_t first, int64_t last, struct ck_err *err);
