@@ -313,19 +313,23 @@ static int seg_cmp(const void *pa, const void *pb)
 }
 
 /* Merges ranges of the same kind whose distance (ms between one's end and the next
- * one's start) is at most dist, into out (room for n); returns how many are left. in
- * is sorted by time; out is by kind, then time. */
+ * one's start) is below dist, and the first `equal` of those exactly dist apart, into
+ * out (room for n); returns how many are left. in is sorted by time within each kind;
+ * out is by kind, then time. */
 static size_t strip_merge(const struct seg *in, size_t n, int64_t iv, int64_t dist,
-			  struct seg *out)
+			  size_t equal, struct seg *out)
 {
 	size_t m = 0;
 	for (int k = 0; k < NSEG_KINDS; k++) {
 		struct seg cur;
 		int have = 0;
 		for (size_t i = 0; i < n; i++) {
+			int64_t d;
 			if (in[i].kind != (enum seg_kind)k)
 				continue;
-			if (have && in[i].first - (cur.last + iv) <= dist) {
+			d = have ? in[i].first - (cur.last + iv) : 0;
+			if (have && (d < dist || (d == dist && equal > 0))) {
+				equal -= d == dist;
 				cur.last = in[i].last;
 				cur.count += in[i].count;
 				cur.ranges += in[i].ranges;
@@ -342,29 +346,72 @@ static size_t strip_merge(const struct seg *in, size_t n, int64_t iv, int64_t di
 	return m;
 }
 
+static int i64_cmp(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+/* Merges segs (n, sorted by time) into out (room for n): ranges less than a pixel apart
+ * (px ms), then the closest pairs of the same kind until at most `max` are left.
+ * Returns how many; -1 when out of memory. */
+static long strip_compact(const struct seg *segs, size_t n, int64_t iv, int64_t px, size_t max,
+			  struct seg *out)
+{
+	struct seg *tmp;
+	int64_t *d;
+	size_t m = strip_merge(segs, n, iv, px + 1, 0, out), nd = 0, need, below = 0;
+
+	if (m <= max)
+		return (long)m;
+	tmp = malloc(m * sizeof(*tmp));
+	d = malloc(m * sizeof(*d));
+	if (!tmp || !d) {
+		free(tmp);
+		free(d);
+		return -1;
+	}
+	memcpy(tmp, out, m * sizeof(*tmp));
+	for (size_t i = 1; i < m; i++)
+		if (tmp[i].kind == tmp[i - 1].kind)
+			d[nd++] = tmp[i].first - (tmp[i - 1].last + iv);
+	/* m - max merges are needed; at most NSEG_KINDS ranges cannot merge. */
+	need = m - max < nd ? m - max : nd;
+	if (need) {
+		int64_t thr;
+		qsort(d, nd, sizeof(*d), i64_cmp);
+		thr = d[need - 1];
+		while (below < nd && d[below] < thr)
+			below++;
+		m = strip_merge(tmp, m, iv, thr, need - below, out);
+	}
+	free(tmp);
+	free(d);
+	return (long)m;
+}
+
 /* Draws one symbol's strip: the segments (sorted by time) over t0..t1 (ms). */
 static void strip_draw(struct sbuf *b, const char *sym, struct seg *segs, size_t n,
 		       int64_t iv, int64_t t0, int64_t t1)
 {
 	struct seg *r = malloc((n ? n : 1) * sizeof(*r));
 	double span = (double)(t1 - t0);
-	int64_t dist = (t1 - t0) / STRIP_W;
-	size_t m;
+	long m = -1;
 	char a[32], z[32];
 
-	if (!r) {
+	if (r)
+		m = strip_compact(segs, n, iv, (t1 - t0) / STRIP_W, STATUS_STRIP_MAX_RECTS, r);
+	if (m < 0) {
+		free(r);
 		b->failed = 1;
 		return;
 	}
-	/* Ranges less than a pixel apart merge; then wider, until the strip is small. */
-	while ((m = strip_merge(segs, n, iv, dist, r)) > STATUS_STRIP_MAX_RECTS && dist < t1 - t0)
-		dist = dist ? dist * 2 : iv;
 	sbuf_printf(b, "<svg class=\"cov\" data-symbol=\"");
 	sbuf_html(b, sym);
 	sbuf_printf(b, "\" data-from=\"%" PRId64 "\" data-to=\"%" PRId64 "\" width=\"%d\" "
 		  "height=\"%d\" viewBox=\"0 0 %d %d\" preserveAspectRatio=\"none\" role=\"img\">",
 		  t0, t1, STRIP_W, STRIP_H, STRIP_W, STRIP_H);
-	for (size_t i = 0; i < m; i++) {
+	for (long i = 0; i < m; i++) {
 		const struct seg *s = &r[i];
 		double x = (double)(s->first - t0) * STRIP_W / span;
 		double w = (double)(s->last + iv - s->first) * STRIP_W / span;
