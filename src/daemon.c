@@ -42,6 +42,7 @@
 #include "metrics.h"
 #include "sbuf.h"
 #include "sched.h"
+#include "status_page.h"
 #include "store.h"
 #include "store_backup.h"
 #include "store_health.h"
@@ -121,34 +122,6 @@ static const char *iso(int64_t ms, char *buf, size_t n)
 	if (ms <= 0)
 		return snprintf(buf, n, "-"), buf;
 	return utc_iso(ms, buf, n);
-}
-
-/* Appends a plugin-style summary HTML-escaped without its "| perfdata" tail. */
-static void sb_perf(struct sbuf *b, const char *s)
-{
-	const char *bar = strstr(s, " | ");
-	char tmp[1024];
-	if (!bar)
-		return sbuf_html(b, s);
-	snprintf(tmp, sizeof(tmp), "%.*s", (int)(bar - s), s);
-	sbuf_html(b, tmp);
-}
-
-/* "3h 05m", "2d 4h", "45s" for a duration in ms (negative = "-"). */
-static const char *dur_text(int64_t ms, char *buf, size_t n)
-{
-	int64_t s = ms / 1000;
-	if (ms < 0)
-		snprintf(buf, n, "-");
-	else if (s < 60)
-		snprintf(buf, n, "%" PRId64 "s", s);
-	else if (s < 3600)
-		snprintf(buf, n, "%" PRId64 "m %02" PRId64 "s", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, n, "%" PRId64 "h %02" PRId64 "m", s / 3600, s / 60 % 60);
-	else
-		snprintf(buf, n, "%" PRId64 "d %" PRId64 "h", s / 86400, s / 3600 % 24);
-	return buf;
 }
 
 /* ---- the clock ------------------------------------------------------------------ */
@@ -773,187 +746,6 @@ static char *render_api(struct daemon *d)
 	return s;
 }
 
-static const char *status_class(enum health_status s)
-{
-	return s == HEALTH_OK ? "ok" : s == HEALTH_WARNING ? "warn" : "crit";
-}
-
-/* The status page. Caller holds d->mu. */
-static int render_page(struct daemon *d, struct sbuf *b)
-{
-	const struct cfg *c = &d->ctx->cfg;
-	struct ck_err err = {0, ""};
-	int64_t now = now_ms() + d->clock_offset, iv = c->interval_ms;
-	char **syms = NULL, a[32], t1[32], t2[32];
-	size_t nsyms = 0, ngaps = 0, nruns = 0, nbk = 0, nev = 0;
-	struct store_gap *gaps = NULL;
-	struct store_run *runs = NULL;
-	struct store_backup *bk = NULL;
-	struct store_event *ev = NULL;
-	int64_t warn = c->stale_warn_s * 1000, crit = c->stale_crit_s * 1000;
-	int from_cfg = 1, fresh = 0;
-
-	if (cfg_symbols_list(c, &syms, &nsyms, &err)) {
-		from_cfg = 0;
-		if (store_symbols(d->ro, c->interval, &syms, &nsyms, &err))
-			nsyms = 0;
-	}
-	if (store_gaps(d->ro, NULL, c->interval, iv, 1, &gaps, &ngaps, &err))
-		ngaps = 0;
-	if (store_runs(d->ro, NULL, 0, 12, &runs, &nruns, &err))
-		nruns = 0;
-	if (store_backup_list(d->ro, NULL, &bk, &nbk, &err))
-		nbk = 0;
-	if (store_events(d->ro, "health", NULL, 0, 1, &ev, &nev, &err))
-		nev = 0;
-
-	sbuf_printf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-		  "<meta name=\"viewport\" content=\"width=device-width\">"
-		  "<meta http-equiv=\"refresh\" content=\"30\"><title>candlekeep status</title><style>"
-		  "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}"
-		  "h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.4em 0 .4em}"
-		  ".sub{color:#666}table{border-collapse:collapse;background:#fff}"
-		  "td,th{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;"
-		  "vertical-align:top;white-space:nowrap}td.d{white-space:normal;max-width:36em}th{background:#f0f0f0;font-weight:600}"
-		  "td.n{text-align:right;font-variant-numeric:tabular-nums}"
-		  ".ok{color:#1a7f37}.warn{color:#9a6700}.crit{color:#cf222e;font-weight:600}"
-		  ".pill{display:inline-block;padding:1px 8px;border-radius:9px;color:#fff}"
-		  ".pill.ok{background:#1a7f37}.pill.warn{background:#bf8700}.pill.crit{background:#cf222e}"
-		  ".grid{display:flex;flex-wrap:wrap;gap:2em}.mono{font-family:ui-monospace,monospace}"
-		  "</style></head><body>");
-	sbuf_printf(b, "<h1>candlekeep</h1><div class=\"sub\">");
-	sbuf_html(b, c->db);
-	sbuf_printf(b, " &middot; %s candles &middot; now %s UTC%s &middot; up %s</div>",
-		  c->interval, iso(now, a, sizeof(a)), d->o->clock_url ? " (test clock)" : "",
-		  dur_text(now_ms() - d->started, t1, sizeof(t1)));
-	if (nev) {
-		int s = (int)ev[0].value;
-		sbuf_printf(b, "<p>Health <span class=\"pill %s\">%s</span> at %s: ",
-			  status_class((enum health_status)s),
-			  s == 0 ? "OK" : s == 1 ? "WARNING" : s == 2 ? "CRITICAL" : "UNKNOWN",
-			  iso(ev[0].at, a, sizeof(a)));
-		sb_perf(b, ev[0].detail);
-		sbuf_printf(b, "</p>");
-	} else {
-		sbuf_printf(b, "<p>Health: no check has run yet (see <a href=\"/healthz\">/healthz</a>)."
-			  "</p>");
-	}
-
-	/* jobs */
-	sbuf_printf(b, "<h2>Schedule (UTC)</h2><table><tr><th>job</th><th>cron</th><th>next</th>"
-		  "<th>in</th><th>last start</th><th>last</th><th>detail</th><th>runs</th>"
-		  "<th>failed</th><th>skipped</th></tr>");
-	for (int i = 0; i < NJOBS; i++) {
-		struct job *j = &d->jobs[i];
-		const char *cls = !j->last_status ? "" : !strcmp(j->last_status, "ok") ? "ok" :
-							 !strcmp(j->last_status, "failed") ? "crit" : "warn";
-		sbuf_printf(b, "<tr><td>%s%s</td><td class=\"mono\">", j->name,
-			  d->running == i ? " <b>(running)</b>" : "");
-		sbuf_html(b, j->expr[0] ? j->expr : "(off)");
-		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"d\">",
-			  j->next ? iso(j->next, a, sizeof(a)) : "-",
-			  j->next ? dur_text(j->next - now, t1, sizeof(t1)) : "-",
-			  iso(j->last_start, t2, sizeof(t2)), cls, j->last_status ? j->last_status : "-");
-		sb_perf(b, j->last_detail);
-		sbuf_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
-			  "</td><td class=\"n\">%" PRId64 "</td></tr>", j->runs, j->failures, j->skipped);
-	}
-	sbuf_printf(b, "</table>");
-
-	/* symbols */
-	for (size_t i = 0; i < nsyms; i++) {
-		struct store_span sp;
-		if (!store_span(d->ro, syms[i], c->interval, &sp, &err) && sp.count &&
-		    now - (sp.last_open + iv) < (warn ? warn : 2 * iv))
-			fresh++;
-	}
-	sbuf_printf(b, "<div class=\"grid\"><div><h2>Symbols: %d of %zu fresh</h2><table><tr>"
-		  "<th>symbol</th><th>newest candle</th><th>age</th><th>candles</th>"
-		  "<th>missing</th><th>holes</th></tr>", fresh, nsyms);
-	for (size_t i = 0; i < nsyms; i++) {
-		struct store_span sp;
-		int64_t missing = 0, holes = 0, age;
-		const char *cls;
-		memset(&sp, 0, sizeof(sp));
-		if (store_span(d->ro, syms[i], c->interval, &sp, &err))
-			sp.count = 0;
-		for (size_t g = 0; g < ngaps; g++)
-			if (!strcmp(gaps[g].symbol, syms[i])) {
-				if (gaps[g].confirmed)
-					holes += gaps[g].count;
-				else
-					missing += gaps[g].count;
-			}
-		age = sp.count ? now - (sp.last_open + iv) : -1;
-		cls = !sp.count ? "crit" : (crit && age >= crit) ? "crit" :
-			(warn && age >= warn) ? "warn" : "ok";
-		sbuf_printf(b, "<tr><td>");
-		sbuf_html(b, syms[i]);
-		sbuf_printf(b, "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64
-			  "</td><td class=\"n %s\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td></tr>",
-			  sp.count ? iso(sp.last_open, a, sizeof(a)) : "none", cls,
-			  sp.count ? dur_text(age, t1, sizeof(t1)) : "no data", sp.count,
-			  missing ? "crit" : "", missing, holes);
-	}
-	sbuf_printf(b, "</table><p class=\"sub\">age = since the newest stored candle closed; "
-		  "warning after %s, critical after %s.</p></div><div>",
-		  dur_text(warn, t1, sizeof(t1)), dur_text(crit, t2, sizeof(t2)));
-
-	/* runs */
-	sbuf_printf(b, "<h2>Last runs</h2><table><tr><th>#</th><th>command</th><th>started</th>"
-		  "<th>took</th><th>status</th><th>written</th><th>failed</th><th>error</th></tr>");
-	for (size_t i = 0; i < nruns; i++) {
-		struct store_run *r = &runs[i];
-		const char *st = run_status_name(r->status);
-		sbuf_printf(b, "<tr><td class=\"n\">%" PRId64 "</td><td>", r->id);
-		sbuf_html(b, r->command);
-		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%"
-			  PRId64 "</td><td class=\"n\">%" PRId64 "</td><td class=\"d\">",
-			  iso(r->started, a, sizeof(a)),
-			  r->ended ? dur_text(r->ended - r->started, t1, sizeof(t1)) : "-",
-			  r->status == RUN_OK ? "ok" : r->status == RUN_RUNNING ? "" : "crit", st,
-			  r->counts.candles_written, r->counts.symbols_failed);
-		sbuf_html(b, r->error);
-		sbuf_printf(b, "</td></tr>");
-	}
-	if (!nruns)
-		sbuf_printf(b, "<tr><td colspan=\"8\">no runs yet</td></tr>");
-	sbuf_printf(b, "</table>");
-
-	/* backups */
-	sbuf_printf(b, "<h2>Backups</h2><table><tr><th>tier</th><th>taken</th><th>size</th>"
-		  "<th>candles</th><th>status</th><th>file</th></tr>");
-	for (size_t i = 0; i < nbk && i < 12; i++) {
-		const char *base = strrchr(bk[i].location, '/');
-		sbuf_printf(b, "<tr><td>");
-		sbuf_html(b, bk[i].tier);
-		sbuf_printf(b, "</td><td>%s</td><td class=\"n\">%.1f MB</td><td class=\"n\">%" PRId64
-			  "</td><td class=\"%s\">", iso(bk[i].created, a, sizeof(a)),
-			  (double)bk[i].size / 1e6, bk[i].candles,
-			  !strcmp(bk[i].status, "verified") ? "ok" : "crit");
-		sbuf_html(b, bk[i].status);
-		sbuf_printf(b, "</td><td class=\"mono\">");
-		sbuf_html(b, base ? base + 1 : bk[i].location);
-		sbuf_printf(b, "</td></tr>");
-	}
-	if (!nbk)
-		sbuf_printf(b, "<tr><td colspan=\"6\">no backups yet</td></tr>");
-	sbuf_printf(b, "</table></div></div><p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a>"
-		  " &middot; <a href=\"/healthz\">/healthz</a> &middot; <a href=\"/api/status\">"
-		  "/api/status</a>%s</p></body></html>\n",
-		  from_cfg ? "" : " &middot; symbols: those stored ([main] symbols = all)");
-
-	if (from_cfg)
-		cfg_symbols_free(syms, nsyms);
-	else
-		store_symbols_free(syms, nsyms);
-	free(gaps);
-	free(runs);
-	free(bk);
-	free(ev);
-	return b->failed ? CK_ENOMEM : 0;
-}
-
 /* Renders (or reuses) cache k. Caller holds d->mu. */
 static int cache_fill(struct daemon *d, int k)
 {
@@ -991,7 +783,16 @@ static int cache_fill(struct daemon *d, int k)
 		c->type = "application/json";
 	} else {
 		struct sbuf b = {NULL, 0, 0, PAGE_MAX, 0};
-		if (render_page(d, &b)) {
+		struct status_job jobs[NJOBS];
+		struct status_view v = {&d->ctx->cfg, d->ro, now_ms() + d->clock_offset,
+					now_ms() - d->started, d->o->clock_url != NULL, jobs, NJOBS};
+		for (int i = 0; i < NJOBS; i++) {
+			const struct job *j = &d->jobs[i];
+			jobs[i] = (struct status_job){j->name, j->expr, j->next, j->last_start,
+						      j->last_status, j->last_detail, j->runs,
+						      j->failures, j->skipped, d->running == i};
+		}
+		if (status_page_render(&v, &b)) {
 			log_error("daemon", "status page: rendering failed (out of memory)");
 			free(b.p);
 			return -1;

@@ -844,6 +844,67 @@ fail:
 	return err->code;
 }
 
+int store_covered(struct store *st, const char *symbol, const char *interval,
+		  int64_t interval_ms, struct store_range **out, size_t *n,
+		  struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_range *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* Consecutive open times share open_time - interval * row_number; as in store_gaps,
+	 * two texts so that one symbol reads only its own candles. */
+	if (store_prepare(st, &s,
+		    symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+			     " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
+			     "  (ORDER BY open_time) AS run"
+			     " FROM candles WHERE symbol = ?1 AND interval = ?2)"
+			     " GROUP BY run ORDER BY 2"
+			   : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+			     " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
+			     "  (PARTITION BY symbol ORDER BY open_time) AS run"
+			     " FROM candles WHERE interval = ?2)"
+			     " GROUP BY symbol, run ORDER BY 1, 2",
+		    err))
+		return err->code;
+	if (symbol)
+		sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, interval_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct store_range *nv = realloc(v, nc * sizeof(*v));
+			if (!nv) {
+				sqlite3_finalize(s);
+				free(v);
+				return ck_err_set(err, CK_ENOMEM, "list stored ranges: out of memory");
+			}
+			v = nv;
+			cap = nc;
+		}
+		snprintf(v[len].symbol, sizeof(v[len].symbol), "%s",
+			 (const char *)sqlite3_column_text(s, 0));
+		v[len].first = sqlite3_column_int64(s, 1);
+		v[len].last = sqlite3_column_int64(s, 2);
+		v[len].count = sqlite3_column_int64(s, 3);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_db_fail(st, err, "list stored ranges in");
+		sqlite3_finalize(s);
+		free(v);
+		return err->code;
+	}
+	sqlite3_finalize(s);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
 int store_hole_get(struct store *st, const char *symbol, const char *interval,
 		   int64_t first, int64_t last, struct store_hole *out, struct ck_err *err)
 {

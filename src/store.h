@@ -111,6 +111,21 @@ int store_holes_prune(struct store *st, const char *symbol, const char *interval
 int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
 			struct ck_err *err);
 
+/* A run of consecutive stored candles: open times first..last inclusive, count candles. */
+struct store_range {
+	char symbol[24];
+	int64_t first;
+	int64_t last;
+	int64_t count;
+};
+
+/* The stored candles of each symbol of the interval (symbol NULL = every symbol) as runs
+ * of consecutive open times, found with one window-function query (one scan of the
+ * symbol's candles). *out malloc'd (caller frees), sorted by symbol then time. */
+int store_covered(struct store *st, const char *symbol, const char *interval,
+		  int64_t interval_ms, struct store_range **out, size_t *n,
+		  struct ck_err *err);
+
 /* Per-symbol sync state. */
 struct store_symbol {
 	int64_t history_start; /* wanted oldest open_time; 0 = not set yet */

@@ -266,6 +266,49 @@ static void test_gaps_other_interval_ignored(void **state)
 	free(g);
 }
 
+/* store_covered: runs of consecutive candles per symbol, by symbol then time; other
+ * intervals are not mixed in; one symbol asked reads only its own. */
+static void test_covered_runs(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_range *r = NULL;
+	size_t n = 0;
+	static const int btc[] = {0, 1, 2, 3, 4, 6, 7, 8, 9, 20, 21, 22};
+	struct store_page_result pr;
+	struct kline k;
+
+	put(fx, "BTCUSDT", btc, sizeof(btc) / sizeof(btc[0]), &pr);
+	put_range(fx, "ETHUSDT", 0, 30);
+	mk(&k, T0 + 5 * H4, "150.0"); /* a 1h candle in BTCUSDT's 4h gap */
+	k.close_time = k.open_time + 3600000 - 1;
+	assert_int_equal(store_put_page(fx->st, "BTCUSDT", "1h", &k, 1, &pr, &fx->err), 0);
+
+	assert_int_equal(store_covered(fx->st, NULL, "4h", H4, &r, &n, &fx->err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(r[0].symbol, "BTCUSDT");
+	assert_int_equal(r[0].first, T0);
+	assert_int_equal(r[0].last, T0 + 4 * H4);
+	assert_int_equal(r[0].count, 5);
+	assert_int_equal(r[1].first, T0 + 6 * H4);
+	assert_int_equal(r[1].last, T0 + 9 * H4);
+	assert_int_equal(r[1].count, 4);
+	assert_int_equal(r[2].first, T0 + 20 * H4);
+	assert_int_equal(r[2].count, 3);
+	assert_string_equal(r[3].symbol, "ETHUSDT");
+	assert_int_equal(r[3].first, T0);
+	assert_int_equal(r[3].last, T0 + 30 * H4);
+	assert_int_equal(r[3].count, 31);
+	free(r);
+
+	assert_int_equal(store_covered(fx->st, "BTCUSDT", "4h", H4, &r, &n, &fx->err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[2].last, T0 + 22 * H4);
+	free(r);
+	assert_int_equal(store_covered(fx->st, "NOPEUSDT", "4h", H4, &r, &n, &fx->err), 0);
+	assert_int_equal(n, 0);
+	free(r);
+}
+
 /* A confirmed ledger row first..last (evidence: seen empty on two runs). */
 static int put_hole(struct fixture *fx, const char *sym, int64_t first, int64_t last)
 {
@@ -489,6 +532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_span, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gaps_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gaps_other_interval_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_covered_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holes_confirmed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hole_recorded_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symbol_state, setup, teardown),
