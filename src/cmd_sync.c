@@ -72,6 +72,17 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 			log_error(command, "%s", rerr.msg);
 	}
 	res.counts.server_time = res.server_time;
+	{
+		/* A run that went well with the clocks far apart says so in its record (the
+		 * candles were closed by the earlier clock; see sync.c). */
+		int64_t skew = res.clock_skew_ms, max = ctx->cfg.max_clock_skew_s * 1000;
+		if (status == RUN_OK && !res.error[0] && !rc && (skew > max || skew < -max))
+			snprintf(res.error, sizeof(res.error),
+				 "warning: the exchange's clock is %+.1f s from the local clock"
+				 " (over [sync] max_clock_skew %" PRId64 " s); candles were closed"
+				 " by the earlier clock; check NTP", (double)skew / 1000.0,
+				 ctx->cfg.max_clock_skew_s);
+	}
 	if (store_run_end(ctx->st, run_id, status, exit_code, now_ms(), &res.counts,
 			  res.error[0] ? res.error : (rc ? err.msg : NULL), &rerr)) {
 		fprintf(stderr, "candlekeep %s: %s (what was fetched is stored; this run's record"

@@ -22,6 +22,10 @@ assert_file_match <(sql "select detail from events where kind='clock_skew' order
 	"clock skew \+14400.0 s exceeds \[sync\] max_clock_skew 60 s"
 ck metrics >"$T/metrics"
 assert_file_match "$T/metrics" "^candlekeep_clock_skew_seconds 14400$"
+# ... and the run record says so, though the run is ok.
+assert_eq "$(sql "select status from runs order by id desc limit 1")" ok "run status with a large skew"
+assert_file_match <(sql "select error from runs order by id desc limit 1") \
+	"^warning: the exchange's clock is \+14400.0 s from the local clock"
 
 # The exchange's clock right again, 4 h later: the candle is stored, final, as recorded.
 fakex_ctl "faults?time_offset_ms=0" >/dev/null
@@ -34,6 +38,7 @@ cut -d, -f1-9 "$T/got" >"$T/got9"
 cmp -s "$T/want" "$T/got9" || { cat "$T/want" "$T/got9"; fail "candle $forming differs from the recorded one"; }
 ck metrics >"$T/metrics"
 assert_file_match "$T/metrics" "^candlekeep_clock_skew_seconds 0$"
+assert_eq "$(sql "select coalesce(error, '') from runs order by id desc limit 1")" "" "no warning with the clocks agreeing"
 
 # The local clock ahead of the exchange (the exchange lags): the exchange's time rules.
 export CANDLEKEEP_FAULT_NOW=$((now + 3 * H4))
