@@ -76,8 +76,8 @@ asan:
 
 # make test: dependencies, both builds, the whole suite in each; the last line is the total.
 test: deps-test
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@$(MAKE) --no-print-directory -j$$(nproc) asan
 	@bash tests/run.sh build build/asan
 
 # One build dir only, for quick iteration: make test-one [B=build]
