@@ -12,11 +12,12 @@ rcv_start
 rcv_channels
 export CANDLEKEEP_ALERT_RETRY_MS=60000
 syms=BTCUSDT,ETHUSDT
+K=sync_failed:invalid   # the alert the helpers below look at
 sync() { ck_rc -q --symbols $syms --history-days 10 sync >"$T/out" 2>"$T/err"; }
-slack() { count "x['path'].startswith('/services/') and 'alert \`sync_failed:invalid\`' in t and '$1' in t"; }
-pd() { count "x['path'] == '/v2/enqueue' and t.endswith('/sync_failed:invalid') and ' $1 ' in t"; }
+slack() { count "x['path'].startswith('/services/') and 'alert \`$K\`' in t and '$1' in t"; }
+pd() { count "x['path'] == '/v2/enqueue' and t.endswith('/$K') and ' $1 ' in t"; }
 # (delivered without the fingerprint of the symbols: the severity the channel took)
-row() { sql "select substr(delivered, 1, instr(delivered || ' ', ' ') - 1)||' '||state||' '||attempts from alert_outbox where key='sync_failed:invalid' and channel='$1'"; }
+row() { sql "select substr(delivered, 1, instr(delivered || ' ', ' ') - 1)||' '||state||' '||attempts from alert_outbox where key='$K' and channel='$1'"; }
 # As if the back-off of every failed delivery had passed.
 backoff_passed() { sql "update alert_outbox set next_at = 0"; }
 
@@ -86,6 +87,7 @@ assert_eq "$(slack '[RESOLVED]')" 1 "Slack's resolve not sent twice"
 #    gets trigger and resolve, PagerDuty no resolve for an alert it never got.
 rcv_ctl pd_status=500
 fakex_ctl 'faults?p5xx=1' >/dev/null   # (the recorded candles end here: fail the exchange)
+K=sync_failed:http
 sync
 assert_eq "$RC" 1 "failed sync"
 assert_eq "$(slack '[CRITICAL]')" 1 "second Slack trigger"
@@ -95,7 +97,7 @@ fakex_ctl 'faults?reset=1' >/dev/null
 backoff_passed
 sync
 assert_eq "$RC" 0
-assert_eq "$(slack '[RESOLVED]')" 2 "Slack resolve"
+assert_eq "$(slack '[RESOLVED]')" 1 "Slack resolve of the second alert"
 assert_eq "$(pd resolve)" "$before" "no PagerDuty resolve for a trigger it never received"
 assert_eq "$(row pagerduty)" " cancelled 0"
 echo ok
