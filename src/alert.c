@@ -10,6 +10,19 @@
  *   sent; what is owed is derived from it, so a crash or a concurrent process never
  *   loses or doubles a delivery (beyond one resend after a crash between a receiver's
  *   2xx and our commit).
+ * - One outage is one page; a second, different problem is another. A key per symbol
+ *   would page once per symbol when the exchange goes down (60 pages for one outage);
+ *   one key per run would hide a second problem behind the first. So callers group
+ *   per-symbol failures by cause (alert_groups: "sync_failed:<class>", classes coarse
+ *   enough that one outage is one class) and the symbols are the alert's members
+ *   (alert_raise_members; health: the stale, missing or gappy symbols of a check). A
+ *   member the channels were not told of is an update of the same alert (PagerDuty
+ *   folds it into the open incident by dedup_key), never a new trigger; members that
+ *   recover change the stored detail and send nothing (a recovering outage does not
+ *   chatter); the alert resolves once when none is left. Members that a run could not
+ *   judge (they failed for a cause that hides others, e.g. the exchange unreachable)
+ *   stay in the alerts they were in, so an outage neither resolves an earlier problem
+ *   nor pages it again when the outage ends.
  * - One delivery makes at most ALERT_ATTEMPTS attempts, all within [alert] timeout_ms
  *   together; channels are tried one after another. A delivery that still fails is
  *   logged, recorded as an alert_failed event, counted, and stays owed with back-off

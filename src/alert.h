@@ -4,8 +4,11 @@
  *
  * Every delivery goes through a durable outbox in the database (tables alerts and
  * alert_outbox), shared by cron runs and the daemon:
- * - One alert per distinct problem (a stable key: "sync_failed", "backup_failed:hot",
- *   "health:freshness", ...), raised, repeated and resolved independently.
+ * - One alert per distinct problem (a stable key: "sync_failed:http", "backup_failed:hot",
+ *   "health:freshness", ...), raised, repeated and resolved independently; per symbol
+ *   group where it matters: a sync's failures one alert per failure class, and an
+ *   alert about symbols lists them as its members (a new one is an update, not a new
+ *   page; see alert.c).
  * - Each (alert, channel) has its own state. A channel is owed a trigger while the
  *   alert fires and it has accepted none, an update when the severity changed since,
  *   a repeat every [alert] repeat, and a resolve only if it accepted a trigger.
@@ -32,7 +35,7 @@
 enum alert_severity { ALERT_WARNING, ALERT_CRITICAL };
 
 struct alert {
-	const char *key;        /* stable condition id, e.g. "sync_failed", "db_corrupt",
+	const char *key;        /* stable condition id, e.g. "sync_failed:http", "db_corrupt",
 				 * "backup_failed:hot"; PagerDuty's dedup_key derives from it */
 	enum alert_severity severity;
 	const char *summary;    /* one line a person reads first */
