@@ -1295,7 +1295,7 @@ static int groups_carry(struct store *st, const char *prefix, const struct alert
 {
 	struct store_alert *rows = NULL, *row = calloc(1, sizeof(*row));
 	struct alert_member *v = NULL;
-	size_t nrows = 0, i, j, len = n, plen = strlen(prefix), klen = 0, kcap = 0;
+	size_t nrows = 0, i, j, len = n, plen = strlen(prefix), klen = 0, kcap = 0, nfiring = 0;
 	char aff[MEMBERS_MAX + 1];
 	int rc;
 
@@ -1308,9 +1308,12 @@ static int groups_carry(struct store *st, const char *prefix, const struct alert
 		goto out;
 	for (i = 0; i < nrows; i++)
 		if (!strncmp(rows[i].key, prefix, plen) && rows[i].key[plen] == ':' &&
-		    !strcmp(rows[i].state, "firing"))
+		    !strcmp(rows[i].state, "firing")) {
 			kcap += strlen(rows[i].key) + 1;
-	if (!(v = calloc(n + n * (nrows ? nrows : 1) + 1, sizeof(*v))) ||
+			nfiring++;
+		}
+	/* each member can be carried into each firing group at most once */
+	if (!(v = calloc(n + n * nfiring + 1, sizeof(*v))) ||
 	    !(*keys = calloc(kcap + 1, 1))) {
 		rc = ck_err_set(err, CK_ENOMEM, "alerts: out of memory");
 		goto out;
@@ -1357,7 +1360,9 @@ int alert_groups(struct store *st, const struct cfg *c, const char *prefix,
 	int64_t now = now_ms();
 	int rc = 0, failed = 0;
 
-	if (!any_channel(c))
+	/* No channel: nothing is raised, but an ok run still clears what was firing (as
+	 * alert_resolve does), so the alerts table does not keep stale problems. */
+	if (!any_channel(c) && (n0 || !st))
 		return 0;
 	if (st && (rc = groups_carry(st, prefix, m0, n0, &m, &n, &keys, err)))
 		return rc;

@@ -150,8 +150,7 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 	 * (critical unless the run was partial), naming the symbols that failed that way;
 	 * a class with no failing symbol any more resolves. Delivery is bounded by [alert]
 	 * timeout_ms per channel, logged and counted, never fatal. */
-	if (alert_configured(&ctx->cfg))
-		sync_alert(ctx, command, status, &res, rc ? err.msg : NULL);
+	sync_alert(ctx, command, status, &res, rc ? err.msg : NULL);
 	/* The report: every symbol that did not end ok, then one summary line. */
 	for (i = 0; i < res.nsymbols; i++) {
 		struct sync_symbol *s = &res.symbols[i];

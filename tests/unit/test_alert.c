@@ -7,7 +7,10 @@
  * the webhook URL nor the routing key; each channel has its own state: a channel whose
  * trigger failed gets no resolve, a failed resolve is retried although another channel
  * took its resolve; a delivery claimed by a process that died is sent after the lease,
- * once; one alert per health check; without a store every raise is sent. */
+ * once; one alert per health check; without a store every raise is sent; alerts with
+ * members (symbols): a new member is an update, a recovered one sends nothing; one
+ * alert per failure class (alert_groups), an outage neither resolves nor re-sends an
+ * earlier class; sync's failure classes; health checks' stale symbols as members. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
