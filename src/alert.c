@@ -10,6 +10,19 @@
  *   sent; what is owed is derived from it, so a crash or a concurrent process never
  *   loses or doubles a delivery (beyond one resend after a crash between a receiver's
  *   2xx and our commit).
+ * - One outage is one page; a second, different problem is another. A key per symbol
+ *   would page once per symbol when the exchange goes down (60 pages for one outage);
+ *   one key per run would hide a second problem behind the first. So callers group
+ *   per-symbol failures by cause (alert_groups: "sync_failed:<class>", classes coarse
+ *   enough that one outage is one class) and the symbols are the alert's members
+ *   (alert_raise_members; health: the stale, missing or gappy symbols of a check). A
+ *   member the channels were not told of is an update of the same alert (PagerDuty
+ *   folds it into the open incident by dedup_key), never a new trigger; members that
+ *   recover change the stored detail and send nothing (a recovering outage does not
+ *   chatter); the alert resolves once when none is left. Members that a run could not
+ *   judge (they failed for a cause that hides others, e.g. the exchange unreachable)
+ *   stay in the alerts they were in, so an outage neither resolves an earlier problem
+ *   nor pages it again when the outage ends.
  * - One delivery makes at most ALERT_ATTEMPTS attempts, all within [alert] timeout_ms
  *   together; channels are tried one after another. A delivery that still fails is
  *   logged, recorded as an alert_failed event, counted, and stays owed with back-off
@@ -48,8 +61,9 @@ struct alert_msg {
 	const char *severity;  /* "critical", "warning" */
 	int resolve;           /* 1 = the condition cleared */
 	int repeat;            /* 1 = still firing, sent again after [alert] repeat */
-	int update;            /* 1 = still firing, its severity changed (from `was`) */
-	const char *was;       /* the severity the channel was last told (update) */
+	int update;            /* 1 = still firing, its severity changed (from `was`) or,
+				* was "", members were added (see "members" below) */
+	const char *was;       /* the severity the channel was last told (update), or "" */
 	const char *summary;
 	const char *detail;    /* may be NULL */
 	int64_t first_at;      /* ms, when it started firing */
@@ -177,7 +191,8 @@ static int slack_send(const struct cfg *c, const struct alert_msg *m, char *why,
 			 strcmp(m->severity, "critical") ? ":warning:" : ":rotating_light:",
 			 strcmp(m->severity, "critical") ? "WARNING" : "CRITICAL", m->host, m->summary,
 			 m->detail ? "\n```" : "", m->detail ? m->detail : "", m->detail ? "```" : "",
-			 m->key, m->repeat ? ", still firing since " : m->update ? ", was " : "",
+			 m->key, m->repeat ? ", still firing since " : !m->update ? ""
+			 : *m->was ? ", was " : ", updated: more affected",
 			 m->repeat ? since : m->update ? m->was : "");
 	if (!(o = json_pack("{s:s}", "text", text)) || !(body = json_dumps(o, JSON_COMPACT))) {
 		json_decref(o);
@@ -363,7 +378,7 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 		 "%s\n\nalert:    %s\nstatus:   %s\nseverity: %s\nhost:     %s\ndatabase: %s\n"
 		 "since:    %s\n",
 		 m->summary, m->key, m->resolve ? "resolved" : m->repeat ? "still firing" :
-		 m->update ? "severity changed" : "firing",
+		 m->update ? (*m->was ? "severity changed" : "updated: more affected") : "firing",
 		 m->severity, m->host, c->db ? c->db : "", since);
 	body_append(msg, sizeof(msg), &len, line);
 	if (m->detail && !m->resolve) {
@@ -520,6 +535,166 @@ static const char *severity_name(enum alert_severity s)
 	return s == ALERT_CRITICAL ? "critical" : "warning";
 }
 
+/* ---- members ----
+ * An alert may be about a set of members (the symbols it affects). They are kept at
+ * the top of its detail, "affected: A B C" and, for members that recovered since the
+ * channels were last told, "recovered: D", so every message and every retry carries
+ * them and no column is needed. The announced set (affected + recovered) is what the
+ * channels were told; its fingerprint follows the severity in each outbox row's
+ * delivered, and a channel is owed an update when it differs. The announced set grows
+ * when a member not in it appears (the update then carries the current set), and
+ * stays when members only leave (they move to "recovered:" silently): a new symbol in
+ * trouble is news, a recovering one is not a reason to message anyone. A list longer
+ * than MEMBERS_MAX is cut at a name and ends in " ..."; changes past the cut are not
+ * seen. */
+
+#define MEMBERS_MAX 900        /* characters of one members line */
+#define MEMBERS_AFFECTED "affected: "
+#define MEMBERS_RECOVERED "recovered: "
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* out = the names of in (separated by spaces or commas), sorted, each once, joined by
+ * one space; cut at a name with " ..." past MEMBERS_MAX. "..." in the input is not a
+ * name. */
+static void names_norm(const char *in, char *out, size_t size)
+{
+	char copy[4 * MEMBERS_MAX];
+	const char *v[512];
+	size_t n = 0, i, len = 0;
+	char *p, *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", in ? in : "");
+	for (p = strtok_r(copy, " ,\n", &save); p && n < sizeof(v) / sizeof(v[0]);
+	     p = strtok_r(NULL, " ,\n", &save))
+		if (strcmp(p, "..."))
+			v[n++] = p;
+	qsort(v, n, sizeof(v[0]), name_cmp);
+	out[0] = 0;
+	for (i = 0; i < n; i++) {
+		size_t k = strlen(v[i]);
+		if (i && !strcmp(v[i], v[i - 1]))
+			continue;
+		if (len + k + 5 > MEMBERS_MAX || len + k + 5 > size) {
+			snprintf(out + len, size - len, "%s...", len ? " " : "");
+			return;
+		}
+		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? " " : "", v[i]);
+	}
+}
+
+/* 1 if name (k characters) is one of the names of set. */
+static int names_has(const char *set, const char *name, size_t k)
+{
+	const char *p = set;
+	while (*p) {
+		size_t m = strcspn(p, " ");
+		if (m == k && !strncmp(p, name, k))
+			return 1;
+		p += m;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+/* out = the names of a that are not in b (both normalised). */
+static void names_minus(const char *a, const char *b, char *out, size_t size)
+{
+	const char *p = a;
+	size_t len = 0;
+	out[0] = 0;
+	while (*p) {
+		size_t m = strcspn(p, " ");
+		if (!names_has(b, p, m) && !(m == 3 && !strncmp(p, "...", 3)) && len + m + 2 < size)
+			len += (size_t)snprintf(out + len, size - len, "%s%.*s", len ? " " : "", (int)m,
+						p);
+		p += m;
+		p += strspn(p, " ");
+	}
+}
+
+/* The members line that starts with label in detail's leading lines, into out. */
+static void detail_line(const char *detail, const char *label, char *out, size_t size)
+{
+	const char *p = detail;
+	out[0] = 0;
+	while (p && (!strncmp(p, MEMBERS_AFFECTED, strlen(MEMBERS_AFFECTED)) ||
+		     !strncmp(p, MEMBERS_RECOVERED, strlen(MEMBERS_RECOVERED)))) {
+		size_t m = strcspn(p, "\n");
+		if (!strncmp(p, label, strlen(label))) {
+			snprintf(out, size, "%.*s", (int)(m - strlen(label)), p + strlen(label));
+			return;
+		}
+		p = p[m] ? p + m + 1 : NULL;
+	}
+}
+
+/* The announced set of an alert's detail (affected + recovered), normalised; "" if
+ * the alert has no members. */
+static void detail_announced(const char *detail, char *out, size_t size)
+{
+	char aff[MEMBERS_MAX + 1], rec[MEMBERS_MAX + 1], both[2 * MEMBERS_MAX + 4];
+	detail_line(detail, MEMBERS_AFFECTED, aff, sizeof(aff));
+	detail_line(detail, MEMBERS_RECOVERED, rec, sizeof(rec));
+	snprintf(both, sizeof(both), "%s %s", aff, rec);
+	names_norm(both, out, size);
+}
+
+/* The fingerprint of an alert's announced set: 8 hex digits (FNV-1a), "" if it has no
+ * members. */
+static void members_fp(const char *detail, char *out, size_t size)
+{
+	char set[MEMBERS_MAX + 1];
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	detail_announced(detail, set, sizeof(set));
+	out[0] = 0;
+	if (!strncmp(detail, MEMBERS_AFFECTED, strlen(MEMBERS_AFFECTED)) || set[0]) {
+		for (p = set; *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+		snprintf(out, size, "%08" PRIx32, h);
+	}
+}
+
+/* The detail stored for a raise with members: the affected line (members, normalised),
+ * a recovered line if the announced set of the alert's current episode (old_detail,
+ * NULL if it is not firing) still holds members that are no longer affected, then
+ * text. */
+static void members_detail(const char *members, const char *old_detail, const char *text,
+			   char *out, size_t size)
+{
+	char now[MEMBERS_MAX + 1], ann[MEMBERS_MAX + 1], rec[MEMBERS_MAX + 1] = "";
+	size_t len;
+
+	names_norm(members, now, sizeof(now));
+	if (old_detail) {
+		detail_announced(old_detail, ann, sizeof(ann));
+		names_minus(now, ann, rec, sizeof(rec));
+		if (!rec[0] && !strstr(now, "...")) /* nothing new: the recovered stay announced */
+			names_minus(ann, now, rec, sizeof(rec));
+		else
+			rec[0] = 0;
+	}
+	len = (size_t)snprintf(out, size, MEMBERS_AFFECTED "%s\n", now);
+	if (rec[0] && len < size)
+		len += (size_t)snprintf(out + len, size - len, MEMBERS_RECOVERED "%s\n", rec);
+	if (text && *text && len < size)
+		snprintf(out + len, size - len, "%s", text);
+}
+
+/* delivered ("<severity>[ <fingerprint>]") split: the severity into sev, returns the
+ * fingerprint ("" if none). */
+static const char *delivered_split(const char *delivered, char *sev, size_t size)
+{
+	size_t k = strcspn(delivered, " ");
+	snprintf(sev, size, "%.*s", (int)k, delivered);
+	return delivered[k] ? delivered + k + 1 : "";
+}
+
 /* ---- the outbox ----
  * What a channel is owed follows from two rows: the alert's (firing or resolved, its
  * severity) and the channel's outbox row (the severity of the trigger it accepted in
@@ -530,15 +705,20 @@ static const char *severity_name(enum alert_severity s)
  * ends. */
 
 /* The delivery channel row o is owed for alert a at now: "trigger", "update" (the
- * severity changed since the channel's trigger), "repeat", "resolve", or NULL. */
+ * severity changed since the channel's trigger, or its announced members did),
+ * "repeat", "resolve", or NULL. */
 static const char *owed(const struct cfg *c, const struct store_alert *a,
 			const struct store_outbox *o, int64_t now)
 {
+	char sev[16], fp[16];
+
 	if (strcmp(a->state, "firing"))
 		return o->delivered[0] ? "resolve" : NULL;
 	if (!o->delivered[0])
 		return "trigger";
-	if (strcmp(o->delivered, a->severity))
+	members_fp(a->detail, fp, sizeof(fp));
+	if (strcmp(delivered_split(o->delivered, sev, sizeof(sev)), fp) ||
+	    strcmp(sev, a->severity))
 		return "update";
 	if (c->alert_repeat_s > 0 && now - o->last_sent >= c->alert_repeat_s * 1000)
 		return "repeat";
@@ -585,10 +765,11 @@ static void outbox_state(const struct cfg *c, const struct store_alert *a,
 /* Records alert a as firing and makes each configured channel's outbox row say what it
  * is owed; one transaction. Nothing is sent here. */
 static int queue_raise(struct store *st, const struct cfg *c, const struct alert *a,
-		       int64_t now, struct ck_err *err)
+		       const char *members, int64_t now, struct ck_err *err)
 {
 	struct store_alert *row = calloc(1, sizeof(*row));
 	struct store_outbox o;
+	char old_fp[16] = "", new_fp[16];
 	int firing, changed, rc;
 	size_t i;
 
@@ -605,10 +786,26 @@ static int queue_raise(struct store *st, const struct cfg *c, const struct alert
 		memset(row, 0, sizeof(*row));
 		snprintf(row->key, sizeof(row->key), "%s", a->key);
 	}
+	if (firing)
+		members_fp(row->detail, old_fp, sizeof(old_fp));
 	snprintf(row->severity, sizeof(row->severity), "%s", severity_name(a->severity));
 	snprintf(row->state, sizeof(row->state), "firing");
 	snprintf(row->summary, sizeof(row->summary), "%s", a->summary ? a->summary : a->key);
-	snprintf(row->detail, sizeof(row->detail), "%s", a->detail ? a->detail : "");
+	if (members) {
+		char *text = calloc(1, sizeof(row->detail));
+		if (!text) {
+			rc = ck_err_set(err, CK_ENOMEM, "alert %s: out of memory", a->key);
+			goto fail;
+		}
+		snprintf(text, sizeof(row->detail), "%s", row->detail);
+		members_detail(members, firing ? text : NULL, a->detail, row->detail,
+			       sizeof(row->detail));
+		free(text);
+	} else {
+		snprintf(row->detail, sizeof(row->detail), "%s", a->detail ? a->detail : "");
+	}
+	members_fp(row->detail, new_fp, sizeof(new_fp));
+	changed = changed || (firing && strcmp(old_fp, new_fp));
 	if (!firing)
 		row->first_at = now;
 	if ((rc = store_alert_put(st, row, err)))
@@ -693,7 +890,8 @@ struct job {
 	struct store_alert a;
 	char channel[16];
 	char action[16];
-	char was[16];          /* the severity the channel had (update) */
+	char was[16];          /* the severity the channel had (update); "" = same severity,
+				* the members grew */
 };
 
 /* Claims every due delivery in one transaction: *jobs malloc'd (caller frees).
@@ -754,7 +952,9 @@ static int claim_due(struct store *st, const struct cfg *c, int64_t now, struct 
 		v[len].a = *a;
 		snprintf(v[len].channel, sizeof(v[len].channel), "%s", o->channel);
 		snprintf(v[len].action, sizeof(v[len].action), "%s", what);
-		snprintf(v[len].was, sizeof(v[len].was), "%s", o->delivered);
+		delivered_split(o->delivered, v[len].was, sizeof(v[len].was));
+		if (!strcmp(v[len].was, a->severity))
+			v[len].was[0] = 0;
 		len++;
 	}
 	if ((rc = store_tx_commit(st, err)))
@@ -789,8 +989,12 @@ static int complete(struct store *st, const struct cfg *c, const struct job *j, 
 	    (rc = store_outbox_get(st, j->a.key, j->channel, &o, err)))
 		goto fail;
 	if (ok) {
-		snprintf(o.delivered, sizeof(o.delivered), "%s",
-			 strcmp(j->action, "resolve") ? j->a.severity : "");
+		char fp[16];
+		members_fp(j->a.detail, fp, sizeof(fp));
+		snprintf(o.delivered, sizeof(o.delivered), "%s%s%s",
+			 strcmp(j->action, "resolve") ? j->a.severity : "",
+			 strcmp(j->action, "resolve") && fp[0] ? " " : "",
+			 strcmp(j->action, "resolve") ? fp : "");
 		o.last_sent = now;
 		o.attempts = 0;
 		o.next_at = 0;
@@ -918,7 +1122,33 @@ int alert_raise(struct store *st, const struct cfg *c, const struct alert *a, st
 		return 0;
 	if (!st)
 		return raise_direct(c, a, err);
-	if ((rc = queue_raise(st, c, a, now_ms(), err)))
+	if ((rc = queue_raise(st, c, a, NULL, now_ms(), err)))
+		return rc;
+	fault_point("alert_queued");
+	return alert_flush(st, c, NULL, err);
+}
+
+int alert_raise_members(struct store *st, const struct cfg *c, const struct alert *a,
+			const char *members, struct ck_err *err)
+{
+	int rc;
+
+	if (!a || !a->key || !*a->key)
+		return ck_err_set(err, CK_EUSAGE, "alert: no condition key");
+	if (!any_channel(c))
+		return 0;
+	if (!st) {
+		char *d = malloc(sizeof(((struct store_alert *)0)->detail));
+		struct alert b = *a;
+		if (!d)
+			return ck_err_set(err, CK_ENOMEM, "alert %s: out of memory", a->key);
+		members_detail(members, NULL, a->detail, d, sizeof(((struct store_alert *)0)->detail));
+		b.detail = d;
+		rc = raise_direct(c, &b, err);
+		free(d);
+		return rc;
+	}
+	if ((rc = queue_raise(st, c, a, members ? members : "", now_ms(), err)))
 		return rc;
 	fault_point("alert_queued");
 	return alert_flush(st, c, NULL, err);
@@ -976,7 +1206,7 @@ int alert_health(struct store *st, const struct cfg *c, const struct health_repo
 			a.severity = ck->status == HEALTH_CRITICAL ? ALERT_CRITICAL : ALERT_WARNING;
 			a.summary = summary;
 			a.detail = r->summary;
-			rc = queue_raise(st, c, &a, now, err);
+			rc = queue_raise(st, c, &a, ck->members[0] ? ck->members : NULL, now, err);
 		}
 		if (rc)
 			return rc;
@@ -989,4 +1219,205 @@ int alert_health(struct store *st, const struct cfg *c, const struct health_repo
 		return rc;
 	fault_point("alert_queued");
 	return alert_flush(st, c, NULL, err);
+}
+
+/* The names of the members of group g, space-separated, into out; returns how many. */
+static size_t group_names(const struct alert_member *m, size_t n, const char *g, char *out,
+			  size_t size)
+{
+	size_t i, k = 0, len = 0;
+	out[0] = 0;
+	for (i = 0; i < n; i++)
+		if (!strcmp(m[i].group, g) && m[i].name && *m[i].name) {
+			if (len + strlen(m[i].name) + 2 < size)
+				len += (size_t)snprintf(out + len, size - len, "%s%s", len ? " " : "",
+							m[i].name);
+			k++;
+		}
+	return k;
+}
+
+/* The note of a member carried into a group it was in (groups_carry). */
+static const char carried_note[] = "not judged this run (see its other alert)";
+
+/* Raises (or, st NULL, sends) the alert "<prefix>:<g>" of group g. A group whose
+ * members were all carried keeps the severity it had: nothing about it was learnt. */
+static int group_raise(struct store *st, const struct cfg *c, const char *prefix,
+		       enum alert_severity sev, const char *what, const char *g,
+		       const struct alert_member *m, size_t n, int64_t now, struct ck_err *err)
+{
+	char key[128], summary[256], names[4 * MEMBERS_MAX], detail[2048];
+	size_t i, k, len = 0;
+	struct alert a;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s:%s", prefix, g);
+	k = group_names(m, n, g, names, sizeof(names));
+	for (i = 0; i < n && (strcmp(m[i].group, g) || m[i].note == carried_note); i++)
+		;
+	if (i == n && st) {
+		struct store_alert *row = calloc(1, sizeof(*row));
+		if (!row)
+			return ck_err_set(err, CK_ENOMEM, "alert %s: out of memory", key);
+		if (store_alert_get(st, key, row, err) == 0)
+			sev = strcmp(row->severity, "critical") ? ALERT_WARNING : ALERT_CRITICAL;
+		free(row);
+	}
+	detail[0] = 0;
+	for (i = 0; i < n && len < sizeof(detail); i++)
+		if (!strcmp(m[i].group, g) && m[i].note && *m[i].note)
+			len += (size_t)snprintf(detail + len, sizeof(detail) - len, "%s%s%s\n",
+						m[i].name ? m[i].name : "", m[i].name ? ": " : "",
+						m[i].note);
+	if (k)
+		snprintf(summary, sizeof(summary), "%s (%s): %zu symbol%s: %s", what, g, k,
+			 k == 1 ? "" : "s", names);
+	else
+		snprintf(summary, sizeof(summary), "%s (%s)", what, g);
+	a.key = key;
+	a.severity = sev;
+	a.summary = summary;
+	a.detail = detail;
+	if (!st)
+		return alert_raise_members(NULL, c, &a, k ? names : NULL, err);
+	rc = queue_raise(st, c, &a, k ? names : NULL, now, err);
+	return rc;
+}
+
+/* The members of m plus, for every firing "<prefix>:<g>" alert, the members it
+ * affects that this run could not judge (unknown: they failed for a reason that masks
+ * g, such as the exchange being unreachable): they stay in g, so an outage neither
+ * resolves an earlier problem nor pages for it again when it is over. *out malloc'd
+ * (caller frees; names and groups point into m and *keys). */
+static int groups_carry(struct store *st, const char *prefix, const struct alert_member *m,
+			size_t n, struct alert_member **out, size_t *nout, char **keys,
+			struct ck_err *err)
+{
+	struct store_alert *rows = NULL, *row = calloc(1, sizeof(*row));
+	struct alert_member *v = NULL;
+	size_t nrows = 0, i, j, len = n, plen = strlen(prefix), klen = 0, kcap = 0, nfiring = 0;
+	char aff[MEMBERS_MAX + 1];
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	*keys = NULL;
+	if (!row)
+		return ck_err_set(err, CK_ENOMEM, "alerts: out of memory");
+	if ((rc = store_alert_list(st, &rows, &nrows, err)))
+		goto out;
+	for (i = 0; i < nrows; i++)
+		if (!strncmp(rows[i].key, prefix, plen) && rows[i].key[plen] == ':' &&
+		    !strcmp(rows[i].state, "firing")) {
+			kcap += strlen(rows[i].key) + 1;
+			nfiring++;
+		}
+	/* each member can be carried into each firing group at most once */
+	if (!(v = calloc(n + n * nfiring + 1, sizeof(*v))) ||
+	    !(*keys = calloc(kcap + 1, 1))) {
+		rc = ck_err_set(err, CK_ENOMEM, "alerts: out of memory");
+		goto out;
+	}
+	if (n)
+		memcpy(v, m, n * sizeof(*m));
+	for (i = 0; i < nrows; i++) {
+		const char *g;
+		if (strncmp(rows[i].key, prefix, plen) || rows[i].key[plen] != ':' ||
+		    strcmp(rows[i].state, "firing"))
+			continue;
+		if ((rc = store_alert_get(st, rows[i].key, row, err)))
+			goto out;
+		detail_line(row->detail, MEMBERS_AFFECTED, aff, sizeof(aff));
+		g = *keys + klen;
+		klen += (size_t)snprintf(*keys + klen, kcap + 1 - klen, "%s", rows[i].key + plen + 1) + 1;
+		for (j = 0; j < n; j++)
+			if (m[j].unknown && m[j].name && strcmp(m[j].group, g) &&
+			    names_has(aff, m[j].name, strlen(m[j].name))) {
+				v[len] = m[j];
+				v[len].group = g;
+				v[len].note = carried_note;
+				len++;
+			}
+	}
+	*out = v;
+	*nout = len;
+	v = NULL;
+out:
+	free(v);
+	free(rows);
+	free(row);
+	return rc;
+}
+
+int alert_groups(struct store *st, const struct cfg *c, const char *prefix,
+		 enum alert_severity sev, const char *what, const struct alert_member *m0,
+		 size_t n0, const char *ok_summary, struct ck_err *err)
+{
+	struct store_alert *rows = NULL;
+	struct alert_member *m = NULL;
+	char *keys = NULL;
+	size_t nrows = 0, i, j, plen = strlen(prefix), n = 0;
+	int64_t now = now_ms();
+	int rc = 0, failed = 0;
+
+	/* No channel: nothing is raised, but an ok run still clears what was firing (as
+	 * alert_resolve does), so the alerts table does not keep stale problems. */
+	if (!any_channel(c) && (n0 || !st))
+		return 0;
+	if (st && (rc = groups_carry(st, prefix, m0, n0, &m, &n, &keys, err)))
+		return rc;
+	if (!st) {
+		m = (struct alert_member *)m0; /* not written: freed only when st */
+		n = n0;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && strcmp(m[j].group, m[i].group); j++)
+			;
+		if (j < i)
+			continue; /* group already raised */
+		if ((rc = group_raise(st, c, prefix, sev, what, m[i].group, m, n, now, err))) {
+			if (st && rc != CK_EIO)
+				goto out;
+			failed = rc; /* without a store: a channel failed; the other groups still go */
+			rc = 0;
+		}
+	}
+	if (!st) {
+		rc = failed;
+		goto out;
+	}
+	/* Every group of this prefix that has no member now has cleared. */
+	if ((rc = store_alert_list(st, &rows, &nrows, err)))
+		goto out;
+	for (i = 0; i < nrows && !rc; i++) {
+		const char *g = rows[i].key + plen + 1;
+		char summary[256];
+		if (strncmp(rows[i].key, prefix, plen) || rows[i].key[plen] != ':' ||
+		    strcmp(rows[i].state, "firing"))
+			continue;
+		for (j = 0; j < n && strcmp(m[j].group, g); j++)
+			;
+		if (j < n)
+			continue;
+		if (n)
+			snprintf(summary, sizeof(summary), "%s (%s): no symbol fails for this reason"
+				 " any more", what, g);
+		else
+			snprintf(summary, sizeof(summary), "%s", ok_summary ? ok_summary : "");
+		rc = queue_resolve(st, c, rows[i].key, summary, now, err);
+	}
+	if (rc)
+		goto out;
+	/* The single "<prefix>" alert of earlier versions: closed for good. */
+	if ((rc = queue_resolve(st, c, prefix, "replaced by one alert per failure class", now,
+				err)))
+		goto out;
+	fault_point("alert_queued");
+	rc = alert_flush(st, c, NULL, err);
+out:
+	free(rows);
+	free(keys);
+	if (st)
+		free(m);
+	return rc;
 }

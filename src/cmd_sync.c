@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alert.h"
@@ -23,6 +24,70 @@ static const struct cmd_opt sync_opts[] = {
 	{"no-gap-repair", "sync", "gap_repair", "0"},
 	{NULL, NULL, NULL, NULL},
 };
+
+/* The failure class of a symbol's error text (or a run-wide error): what one
+ * alert covers. Classes are coarse on purpose: one outage reaches the symbols as
+ * connection errors and 5xx alike, and must page once ("http"). */
+const char *sync_failure_class(const char *why)
+{
+	static const struct {
+		const char *text, *class;
+	} rules[] = {
+		{"HTTP 418", "ban"}, {"banned", "ban"}, {"HTTP 429", "ban"}, {"HTTP 403", "ban"},
+		{"HTTP 451", "ban"}, {"deadline", "timeout"}, {"invalid data", "invalid"},
+		{"stopped by a signal", "stopped"}, {"the run stopped", "stopped"},
+		{"(not retried)", "rejected"}, {"disk", "store"}, {"database", "store"},
+		{"HTTP 5", "http"}, {"bad response body", "http"}, {"gave up after", "http"},
+	};
+	size_t i;
+
+	if (!why)
+		return "other";
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strstr(why, rules[i].text))
+			return rules[i].class;
+	return "other";
+}
+
+static void sync_alert(struct ctx *ctx, const char *command, enum run_status status,
+		       const struct sync_result *res, const char *run_error)
+{
+	struct alert_member *m = calloc(res->nsymbols + 1, sizeof(*m));
+	struct ck_err err = {0, ""};
+	char prefix[32], what[64], ok[128];
+	size_t i, n = 0;
+
+	if (!m) {
+		log_error(command, "alerts: out of memory");
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s_failed", command);
+	snprintf(what, sizeof(what), "%s %s", command, run_status_name(status));
+	snprintf(ok, sizeof(ok), "%s ok again: %zu symbols up to date", command, res->nsymbols);
+	if (status != RUN_OK) {
+		for (i = 0; i < res->nsymbols; i++) {
+			const struct sync_symbol *s = &res->symbols[i];
+			if (s->status && strcmp(s->status, "failed"))
+				continue; /* ok, or skipped (not listed: health reports it) */
+			m[n].name = s->symbol;
+			m[n].note = s->error;
+			m[n].group = sync_failure_class(s->error);
+			/* not fetched: whether its earlier problem persists is not known */
+			m[n].unknown = strcmp(m[n].group, "invalid") && strcmp(m[n].group, "rejected");
+			n++;
+		}
+		if (!n) { /* failed before any symbol: the run-wide error is the problem */
+			const char *why = res->error[0] ? res->error : run_error ? run_error : what;
+			m[n].note = why;
+			m[n].group = sync_failure_class(why);
+			n++;
+		}
+	}
+	if (alert_groups(ctx->st, &ctx->cfg, prefix,
+			 status == RUN_PARTIAL ? ALERT_WARNING : ALERT_CRITICAL, what, m, n, ok, &err))
+		log_warn(command, "alerts: %s", err.msg);
+	free(m);
+}
 
 int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts *o)
 {
@@ -102,38 +167,11 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 			log_warn(command, "%s", rerr.msg);
 	}
 
-	/* Built-in alerting: a failed/partial/timeout run raises <command>_failed (critical
-	 * unless partial) naming the failing symbols; an ok run resolves it. Delivery is
-	 * bounded by [alert] timeout_ms per channel, logged and counted, never fatal. */
-	{
-		char key[32], summary[256], detail[2048];
-		size_t dl = 0;
-		snprintf(key, sizeof(key), "%s_failed", command);
-		if (status == RUN_OK) {
-			snprintf(summary, sizeof(summary), "%s ok again: %zu symbols up to date",
-				 command, res.nsymbols);
-			alert_resolve(ctx->st, &ctx->cfg, key, summary, &rerr);
-		} else {
-			struct alert a = {key, status == RUN_PARTIAL ? ALERT_WARNING : ALERT_CRITICAL,
-					  summary, detail};
-			snprintf(summary, sizeof(summary), "%s %s: %" PRId64 " of %zu symbols failed%s",
-				 command, run_status_name(status), res.counts.symbols_failed,
-				 res.nsymbols, status == RUN_TIMEOUT ? " (run deadline passed)" : "");
-			detail[0] = 0;
-			if (res.error[0] || rc)
-				dl += (size_t)snprintf(detail, sizeof(detail), "%s\n",
-						       res.error[0] ? res.error : err.msg);
-			for (i = 0; i < res.nsymbols && dl < sizeof(detail); i++)
-				if (!res.symbols[i].status || strcmp(res.symbols[i].status, "ok"))
-					dl += (size_t)snprintf(detail + dl, sizeof(detail) - dl,
-							       "%s %s: %s\n", res.symbols[i].symbol,
-							       res.symbols[i].status ? res.symbols[i].status
-										     : "failed",
-							       res.symbols[i].error);
-			alert_raise(ctx->st, &ctx->cfg, &a, &rerr);
-		}
-	}
-
+	/* Built-in alerting: one alert per failure class, "<command>_failed:<class>"
+	 * (critical unless the run was partial), naming the symbols that failed that way;
+	 * a class with no failing symbol any more resolves. Delivery is bounded by [alert]
+	 * timeout_ms per channel, logged and counted, never fatal. */
+	sync_alert(ctx, command, status, &res, rc ? err.msg : NULL);
 	/* The report: every symbol that did not end ok, then one summary line. */
 	for (i = 0; i < res.nsymbols; i++) {
 		struct sync_symbol *s = &res.symbols[i];

@@ -107,6 +107,19 @@ __attribute__((format(printf, 3, 4))) static void check_set(struct health_check 
 	va_end(ap);
 }
 
+/* Adds sym to the check's members (the symbols at fault, which the alert of the check
+ * lists and compares); a full list ends in "...". */
+static void member_add(struct health_check *c, const char *sym)
+{
+	size_t len = strlen(c->members), k = strlen(sym);
+	if (len >= 4 && !strcmp(c->members + len - 3, "..."))
+		return;
+	if (len + k + 6 > sizeof(c->members))
+		snprintf(c->members + len, sizeof(c->members) - len, "%s...", len ? " " : "");
+	else
+		snprintf(c->members + len, sizeof(c->members) - len, "%s%s", len ? " " : "", sym);
+}
+
 /* What the checks share: the configured symbols, and facts gathered on the way for
  * the summary line and performance data. */
 struct hctx {
@@ -211,6 +224,8 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 			nwarn++;
 		else
 			h->fresh++;
+		if (age > warn)
+			member_add(ck, h->syms[i]);
 		if (age > warn && listed < LIST_MAX) {
 			cat(list, sizeof(list), "%s%s %s", listed ? ", " : "", h->syms[i],
 			    dur_str(age, d, sizeof(d)));
@@ -265,6 +280,7 @@ static void check_coverage(struct hctx *h, struct health_check *ck)
 			: !strcmp(ls->status, "failed") ? "sync failed" : "no candles";
 		if (ls && strcmp(ls->status, "skipped"))
 			failed++;
+		member_add(ck, h->syms[i]);
 		if (listed < LIST_MAX) {
 			cat(list, sizeof(list), "%s%s (%s)", listed ? ", " : "", h->syms[i], why);
 			listed++;
@@ -405,6 +421,7 @@ static void check_gaps(struct hctx *h, struct health_check *ck)
 			}
 		if (total) {
 			nsym++;
+			member_add(ck, g[i].symbol);
 			h->gaps_missing += total;
 			if (total >= crit_n)
 				crit = 1;

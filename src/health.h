@@ -19,6 +19,9 @@ struct health_check {
 	char name[32];            /* "freshness", "coverage", ... */
 	enum health_status status;
 	char message[512];
+	char members[1024];       /* the symbols at fault (freshness: stale, coverage:
+				   * missing, gaps: with gaps), space-separated, cut short
+				   * with "..."; "" if none or not per symbol */
 };
 
 struct health_report {

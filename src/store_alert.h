@@ -30,8 +30,10 @@ struct store_outbox {
 	char channel[16];     /* "slack", "pagerduty", "email" */
 	char state[16];       /* for people reading the table: "pending", "retrying", "sent",
 			       * "cancelled" (a trigger never delivered, the alert resolved) */
-	char delivered[16];   /* severity of the trigger this channel accepted in the alert's
-			       * current episode; "" = none, so no resolve is owed to it */
+	char delivered[32];   /* severity of the trigger this channel accepted in the alert's
+			       * current episode, then, for an alert with members, a space and
+			       * the fingerprint of the members it was told ("warning 1a2b3c4d");
+			       * "" = none, so no resolve is owed to it */
 	int64_t last_sent;    /* ms, last delivery this channel accepted; 0 = never */
 	int64_t attempts;     /* failed attempts of the delivery still owed */
 	int64_t next_at;      /* ms, no attempt before this (back-off); 0 = at once */

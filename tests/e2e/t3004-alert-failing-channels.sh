@@ -62,7 +62,7 @@ assert_file_match "$T/e.$n" 'channel=slack .*error="HTTP 500 \(attempt 3\)"'
 assert_file_match "$T/e.$n" "channel=pagerduty .*Couldn't connect"
 assert_eq "$(grep -c '"path": "/services/' "$T/rcv.jsonl")" 3 "Slack attempts (retried on 500)"
 assert_eq "$(sql "select subject from events where kind='alert_failed' order by subject" | tr '\n' ' ')" "email pagerduty slack " "alert_failed events"
-assert_eq "$(sql "select state||' '||sends||' '||failures||' '||last_sent from alerts where key='sync_failed'")" "firing 0 3 0"
+assert_eq "$(sql "select state||' '||sends||' '||failures||' '||last_sent from alerts where key='sync_failed:invalid'")" "firing 0 3 0"
 run --symbols $syms metrics
 assert_eq "$RC" 0 "metrics"
 cp "$T/o.$n" "$T/m.prom"
@@ -82,7 +82,7 @@ assert_eq "$RC" 1 "sync with a hung receiver (124 would mean the outer timeout h
 assert_file_match "$T/e.$n" '"channel":"slack".*"error":"Timeout was reached'
 assert_file_match "$T/e.$n" '"channel":"pagerduty".*"error":"Timeout was reached'
 assert_eq "$(sql "select count(*) from events where kind='alert_failed'")" 6
-assert_eq "$(sql "select failures from alerts where key='sync_failed'")" 6
+assert_eq "$(sql "select failures from alerts where key='sync_failed:invalid'")" 6
 curl -fsS -m 5 -X POST "http://127.0.0.1:$HP/_ctl?hang=0" >/dev/null
 
 # 3. Secrets appear nowhere: outputs, run logs, the printed configuration, the database.

@@ -12,10 +12,12 @@ rcv_start
 rcv_channels
 export CANDLEKEEP_ALERT_RETRY_MS=60000
 syms=BTCUSDT,ETHUSDT
+K=sync_failed:invalid   # the alert the helpers below look at
 sync() { ck_rc -q --symbols $syms --history-days 10 sync >"$T/out" 2>"$T/err"; }
-slack() { count "x['path'].startswith('/services/') and 'alert \`sync_failed\`' in t and '$1' in t"; }
-pd() { count "x['path'] == '/v2/enqueue' and t.endswith('/sync_failed') and ' $1 ' in t"; }
-row() { sql "select delivered||' '||state||' '||attempts from alert_outbox where key='sync_failed' and channel='$1'"; }
+slack() { count "x['path'].startswith('/services/') and 'alert \`$K\`' in t and '$1' in t"; }
+pd() { count "x['path'] == '/v2/enqueue' and t.endswith('/$K') and ' $1 ' in t"; }
+# (delivered without the fingerprint of the symbols: the severity the channel took)
+row() { sql "select substr(delivered, 1, instr(delivered || ' ', ' ') - 1)||' '||state||' '||attempts from alert_outbox where key='$K' and channel='$1'"; }
 # As if the back-off of every failed delivery had passed.
 backoff_passed() { sql "update alert_outbox set next_at = 0"; }
 
@@ -63,7 +65,7 @@ assert_eq "$(row pagerduty)" "warning sent 0" "the daemon delivered the trigger"
 kill -TERM "$DPID"
 wait "$DPID" || fail "daemon exit code after SIGTERM"
 assert_eq "$(slack '[WARNING]')" 1 "Slack not sent the trigger again"
-assert_file_match "$T/daemon.log" "alert delivered key=sync_failed channel=pagerduty action=trigger"
+assert_file_match "$T/daemon.log" "alert delivered key=sync_failed:invalid channel=pagerduty action=trigger"
 
 # 5. Recovery while PagerDuty fails again: Slack takes its resolve, PagerDuty's resolve
 #    stays owed and goes out at the next run after the back-off.
@@ -72,7 +74,7 @@ fakex_ctl 'faults?reset=1' >/dev/null
 sync
 assert_eq "$RC" 0 "recovered sync"
 assert_eq "$(slack '[RESOLVED]')" 1 "Slack resolve"
-assert_eq "$(sql "select state from alerts where key='sync_failed'")" resolved
+assert_eq "$(sql "select state from alerts where key='sync_failed:invalid'")" resolved
 assert_eq "$(row pagerduty)" "warning retrying 1" "PagerDuty still owed its resolve"
 rcv_ctl pd_status=0
 backoff_passed
@@ -85,6 +87,7 @@ assert_eq "$(slack '[RESOLVED]')" 1 "Slack's resolve not sent twice"
 #    gets trigger and resolve, PagerDuty no resolve for an alert it never got.
 rcv_ctl pd_status=500
 fakex_ctl 'faults?p5xx=1' >/dev/null   # (the recorded candles end here: fail the exchange)
+K=sync_failed:http
 sync
 assert_eq "$RC" 1 "failed sync"
 assert_eq "$(slack '[CRITICAL]')" 1 "second Slack trigger"
@@ -94,7 +97,7 @@ fakex_ctl 'faults?reset=1' >/dev/null
 backoff_passed
 sync
 assert_eq "$RC" 0
-assert_eq "$(slack '[RESOLVED]')" 2 "Slack resolve"
+assert_eq "$(slack '[RESOLVED]')" 1 "Slack resolve of the second alert"
 assert_eq "$(pd resolve)" "$before" "no PagerDuty resolve for a trigger it never received"
 assert_eq "$(row pagerduty)" " cancelled 0"
 echo ok

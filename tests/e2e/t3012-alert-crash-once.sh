@@ -39,7 +39,7 @@ fakex_ctl 'faults?p5xx=1' >/dev/null
 RC=0
 CANDLEKEEP_FAULT_POINT=alert_queued ck -q --symbols $syms sync >"$T/s.out" 2>&1 || RC=$?
 assert_eq "$RC" 137 "sync killed by SIGKILL at the fault point"
-assert_eq "$(slack sync_failed)" 0 "nothing sent before the kill"
+assert_eq "$(slack sync_failed:http)" 0 "nothing sent before the kill"
 daemon_start() {
 	CANDLEKEEP_SCHEDULE_SYNC= CANDLEKEEP_SCHEDULE_BACKUP= CANDLEKEEP_SCHEDULE_HEALTH= \
 		CANDLEKEEP_SCHEDULE_AUDIT= "$CK" --db "$DB" --symbols $syms daemon \
@@ -48,10 +48,10 @@ daemon_start() {
 	_pids+=("$DPID")
 }
 daemon_start
-wait_for 1 "x['path'].startswith('/services/') and 'alert \`sync_failed\`' in t" "the daemon's delivery"
-wait_for 1 "x['path'] == '/v2/enqueue' and t.endswith('/sync_failed')" "the daemon's PagerDuty delivery"
+wait_for 1 "x['path'].startswith('/services/') and 'alert \`sync_failed:http\`' in t" "the daemon's delivery"
+wait_for 1 "x['path'] == '/v2/enqueue' and t.endswith('/sync_failed:http')" "the daemon's PagerDuty delivery"
 for i in $(seq 1 100); do
-	[ "$(sql "select count(*) from alert_outbox where key='sync_failed' and state='sent'")" = 2 ] && break
+	[ "$(sql "select count(*) from alert_outbox where key='sync_failed:http' and state='sent'")" = 2 ] && break
 	sleep 0.1
 done
 kill -KILL "$DPID"
@@ -63,6 +63,6 @@ kill -TERM "$DPID"
 wait "$DPID" || fail "daemon exit code after SIGTERM"
 ck_rc -q --symbols $syms sync >/dev/null 2>&1
 assert_eq "$RC" 1 "still failing"
-assert_eq "$(slack sync_failed)" 1 "Slack got sync_failed once"
-assert_eq "$(pd sync_failed)" 1 "PagerDuty got sync_failed once"
+assert_eq "$(slack sync_failed:http)" 1 "Slack got sync_failed once"
+assert_eq "$(pd sync_failed:http)" 1 "PagerDuty got sync_failed once"
 echo ok

@@ -7,7 +7,10 @@
  * the webhook URL nor the routing key; each channel has its own state: a channel whose
  * trigger failed gets no resolve, a failed resolve is retried although another channel
  * took its resolve; a delivery claimed by a process that died is sent after the lease,
- * once; one alert per health check; without a store every raise is sent. */
+ * once; one alert per health check; without a store every raise is sent; alerts with
+ * members (symbols): a new member is an update, a recovered one sends nothing; one
+ * alert per failure class (alert_groups), an outage neither resolves nor re-sends an
+ * earlier class; sync's failure classes; health checks' stale symbols as members. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -28,6 +31,7 @@
 
 #include "alert.h"
 #include "cfg.h"
+#include "cmd.h"
 #include "err.h"
 #include "health.h"
 #include "store.h"
@@ -618,6 +622,253 @@ static void test_health_per_check(void **state)
 	assert_string_equal(row.state, "resolved");
 }
 
+/* The text of the last Slack message (a copy; caller frees). */
+static char *last_text(struct fixture *fx)
+{
+	json_t *j = last_json(fx);
+	const char *t = json_string_value(json_object_get(j, "text"));
+	char *copy;
+	assert_non_null(t);
+	copy = strdup(t);
+	json_decref(j);
+	assert_non_null(copy);
+	return copy;
+}
+
+/* An alert about a set of symbols: one trigger for three; a recovery changes the
+ * detail and sends nothing, as does the recovered symbol failing again; a symbol the
+ * channels were not told of is an update (PagerDuty: a trigger on the same dedup_key,
+ * the open incident), not a new alert. */
+static void test_members_update_not_page(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert a = {"sync_failed:invalid", ALERT_WARNING, "sync partial (invalid)",
+			  "details"};
+	struct store_alert row;
+	struct store_outbox ob;
+	json_t *j;
+
+	use_slack(fx);
+	use_pagerduty(fx);
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT,BNBUSDT",
+					     &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	assert_int_equal(pd_requests(fx), 1);
+	assert_int_equal(store_alert_get(fx->st, a.key, &row, &fx->err), 0);
+	assert_string_equal(row.detail, "affected: BNBUSDT ETHUSDT SOLUSDT\ndetails");
+	/* The same set again: nothing. */
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "BNBUSDT ETHUSDT SOLUSDT",
+					     &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	/* BNBUSDT recovers: the detail says so, nothing is sent. */
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT", &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	assert_int_equal(store_alert_get(fx->st, a.key, &row, &fx->err), 0);
+	assert_string_equal(row.detail, "affected: ETHUSDT SOLUSDT\nrecovered: BNBUSDT\ndetails");
+	/* ... and fails again: the channels were told of it, nothing is sent. */
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT BNBUSDT",
+					     &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	/* A new symbol: one update per channel, naming the current set. */
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT XRPUSDT SOLUSDT",
+					     &fx->err), 0);
+	assert_int_equal(requests(fx), 4);
+	assert_int_equal(pd_requests(fx), 2);
+	j = last_json(fx);
+	if (json_object_get(j, "event_action")) {
+		assert_string_equal(json_string_value(json_object_get(j, "event_action")), "trigger");
+		assert_non_null(strstr(json_string_value(json_object_get(j, "dedup_key")),
+				       "/sync_failed:invalid"));
+	}
+	json_decref(j);
+	assert_int_equal(store_outbox_get(fx->st, a.key, "slack", &ob, &fx->err), 0);
+	assert_int_equal(strlen(ob.delivered), strlen("warning ") + 8);
+	assert_int_equal(strncmp(ob.delivered, "warning ", 8), 0);
+	assert_int_equal(store_alert_get(fx->st, a.key, &row, &fx->err), 0);
+	assert_string_equal(row.detail, "affected: ETHUSDT SOLUSDT XRPUSDT\ndetails");
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT XRPUSDT SOLUSDT",
+					     &fx->err), 0);
+	assert_int_equal(requests(fx), 4);
+	assert_int_equal(alert_resolve(fx->st, &fx->cfg, a.key, "ok", &fx->err), 0);
+	assert_int_equal(requests(fx), 6);
+	/* A severity change is still an update of its own. */
+	a.severity = ALERT_CRITICAL;
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT", &fx->err), 0);
+	assert_int_equal(requests(fx), 8);
+	a.severity = ALERT_WARNING;
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT", &fx->err), 0);
+	assert_int_equal(requests(fx), 10);
+}
+
+/* The Slack wording of a members update. */
+static void test_members_update_text(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert a = {"health:freshness", ALERT_WARNING, "2 stale", NULL};
+	char *text;
+
+	use_slack(fx);
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "BTCUSDT", &fx->err), 0);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "affected: BTCUSDT"));
+	assert_null(strstr(text, "updated"));
+	free(text);
+	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "BTCUSDT ETHUSDT", &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "updated: more affected"));
+	assert_non_null(strstr(text, "affected: BTCUSDT ETHUSDT"));
+	assert_null(strstr(text, "was "));
+	free(text);
+}
+
+static int count_firing(struct fixture *fx, const char *key)
+{
+	struct store_alert row;
+	if (store_alert_get(fx->st, key, &row, &fx->err))
+		return 0;
+	return !strcmp(row.state, "firing");
+}
+
+/* alert_groups: one alert per failure class; a new class is a new alert; an outage
+ * (members that could not be judged) neither resolves nor re-sends an earlier class;
+ * a class with no member resolves, once; the single alert of earlier versions is
+ * resolved. */
+static void test_groups_one_per_class(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert legacy = {"sync_failed", ALERT_WARNING, "sync partial", NULL};
+	struct alert_member three[] = {
+		{"ETHUSDT", "invalid", "invalid data", 0},
+		{"SOLUSDT", "invalid", "invalid data", 0},
+		{"BNBUSDT", "invalid", "invalid data", 0},
+		{"XRPUSDT", "http", "HTTP 503; gave up after 2 retries", 1},
+	};
+	struct alert_member outage[] = {
+		{"ETHUSDT", "http", "HTTP 503", 1}, {"SOLUSDT", "http", "HTTP 503", 1},
+		{"BNBUSDT", "http", "HTTP 503", 1}, {"XRPUSDT", "http", "HTTP 503", 1},
+		{"BTCUSDT", "http", "HTTP 503", 1},
+	};
+	struct store_alert row;
+	char *text;
+
+	use_slack(fx);
+	assert_int_equal(alert_raise(fx->st, &fx->cfg, &legacy, &fx->err), 0);
+	assert_int_equal(requests(fx), 1);
+	/* Three symbols, one reason: one alert; the old single alert resolves. */
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
+				      "sync partial", three, 3, "sync ok", &fx->err), 0);
+	assert_int_equal(requests(fx), 3);
+	assert_true(count_firing(fx, "sync_failed:invalid"));
+	assert_false(count_firing(fx, "sync_failed"));
+	assert_int_equal(store_alert_get(fx->st, "sync_failed:invalid", &row, &fx->err), 0);
+	assert_non_null(strstr(row.summary, "3 symbols: ETHUSDT SOLUSDT BNBUSDT"));
+	assert_non_null(strstr(row.detail, "affected: BNBUSDT ETHUSDT SOLUSDT\n"));
+	assert_non_null(strstr(row.detail, "SOLUSDT: invalid data\n"));
+	/* The same again: nothing. */
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
+				      "sync partial", three, 3, "sync ok", &fx->err), 0);
+	assert_int_equal(requests(fx), 3);
+	/* Another symbol, another reason: one new alert. */
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
+				      "sync partial", three, 4, "sync ok", &fx->err), 0);
+	assert_int_equal(requests(fx), 4);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "sync_failed:http"));
+	free(text);
+	/* The exchange fails for all: the http alert grows and escalates (one update); the
+	 * invalid one keeps firing, unchanged and unsent (its symbols were not judged). */
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_CRITICAL,
+				      "sync failed", outage, 5, "sync ok", &fx->err), 0);
+	assert_int_equal(requests(fx), 5);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "sync_failed:http"));
+	free(text);
+	assert_true(count_firing(fx, "sync_failed:invalid"));
+	assert_int_equal(store_alert_get(fx->st, "sync_failed:invalid", &row, &fx->err), 0);
+	assert_string_equal(row.severity, "warning");
+	/* The exchange is back, the three still invalid: http resolves, once. */
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
+				      "sync partial", three, 3, "sync ok", &fx->err), 0);
+	assert_int_equal(requests(fx), 6);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "[RESOLVED]"));
+	assert_non_null(strstr(text, "sync_failed:http"));
+	free(text);
+	/* One of them recovers: nothing sent. */
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
+				      "sync partial", three + 1, 2, "sync ok", &fx->err), 0);
+	assert_int_equal(requests(fx), 6);
+	/* All ok: the invalid alert resolves, once. */
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
+				      "sync partial", NULL, 0, "sync ok again", &fx->err), 0);
+	assert_int_equal(requests(fx), 7);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "[RESOLVED]"));
+	assert_non_null(strstr(text, "sync ok again"));
+	free(text);
+	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
+				      "sync partial", NULL, 0, "sync ok again", &fx->err), 0);
+	assert_int_equal(requests(fx), 7);
+}
+
+/* The failure classes of sync's error texts. */
+static void test_sync_failure_class(void **state)
+{
+	(void)state;
+	assert_string_equal(sync_failure_class("invalid data, page not stored (not retried): "
+					       "ETHUSDT 4h candle ..."), "invalid");
+	assert_string_equal(sync_failure_class("HTTP 503; gave up after 4 retries"), "http");
+	assert_string_equal(sync_failure_class("Couldn't connect to server; gave up after 4 "
+					       "retries"), "http");
+	assert_string_equal(sync_failure_class("bad response body after 3 retries: x"), "http");
+	assert_string_equal(sync_failure_class("not fetched: the exchange banned this IP (HTTP "
+					       "418) until 2026-03-19 20:00 UTC"), "ban");
+	assert_string_equal(sync_failure_class("HTTP 429; gave up after 2 retries"), "ban");
+	assert_string_equal(sync_failure_class("not fetched: the run's deadline ([sync] timeout "
+					       "60 s) passed"), "timeout");
+	assert_string_equal(sync_failure_class("HTTP 400: -1100 Illegal (not retried)"), "rejected");
+	assert_string_equal(sync_failure_class("not fetched: stopped by a signal"), "stopped");
+	assert_string_equal(sync_failure_class("something new"), "other");
+	assert_string_equal(sync_failure_class(NULL), "other");
+}
+
+/* health:freshness carries its stale symbols: a new one is an update, one becoming
+ * fresh changes nothing sent, all fresh resolves. */
+static void test_health_members(void **state)
+{
+	struct fixture *fx = *state;
+	struct health_report r;
+	struct store_alert row;
+	char *text;
+
+	use_slack(fx);
+	report_set(&r, HEALTH_WARNING, HEALTH_OK);
+	snprintf(r.checks[0].members, sizeof(r.checks[0].members), "BTCUSDT");
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 1);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "affected: BTCUSDT"));
+	free(text);
+	snprintf(r.checks[0].members, sizeof(r.checks[0].members), "BTCUSDT ETHUSDT");
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "updated: more affected"));
+	free(text);
+	snprintf(r.checks[0].members, sizeof(r.checks[0].members), "ETHUSDT");
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 2);
+	assert_int_equal(store_alert_get(fx->st, "health:freshness", &row, &fx->err), 0);
+	assert_int_equal(strncmp(row.detail, "affected: ETHUSDT\nrecovered: BTCUSDT\n", 36), 0);
+	report_set(&r, HEALTH_OK, HEALTH_OK);
+	assert_int_equal(alert_health(fx->st, &fx->cfg, &r, &fx->err), 0);
+	assert_int_equal(requests(fx), 3);
+	text = last_text(fx);
+	assert_non_null(strstr(text, "[RESOLVED]"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +881,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_resolve_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_per_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_members_update_not_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_members_update_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_groups_one_per_class, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_failure_class, NULL, NULL),
+		cmocka_unit_test_setup_teardown(test_health_members, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
