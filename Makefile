@@ -125,13 +125,14 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 UNITS   := $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 DOCS    := docs/operations.md docs/runbook.md docs/runbook.pt-BR.md docs/candlekeep.example.ini deploy/crontab.example
 # The installed binary is built without the test hooks (FAULTS=), into build/release.
+RELEASE_B ?= build/release
 release:
-	@$(MAKE) --no-print-directory B=build/release FAULTS= build/release/candlekeep
+	@$(MAKE) --no-print-directory B=$(RELEASE_B) FAULTS= $(RELEASE_B)/candlekeep
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/alertmanager \
 		$(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DOCDIR)
-	install -m 0755 build/release/candlekeep $(DESTDIR)$(BINDIR)/candlekeep
+	install -m 0755 $(RELEASE_B)/candlekeep $(DESTDIR)$(BINDIR)/candlekeep
 	install -m 0644 docs/candlekeep.1 $(DESTDIR)$(MANDIR)/man1/candlekeep.1
 	for u in $(UNITS); do \
 		sed 's#/usr/local/bin/candlekeep#$(BINDIR)/candlekeep#' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \

@@ -33,7 +33,7 @@ fi
 
 # --- make install / uninstall -------------------------------------------------------------
 R="$T/root"
-make -s -o "$CK" B="$CK_BUILD" PREFIX=/opt/ck DESTDIR="$R" install >"$T/install.log" 2>&1 ||
+make -s -j2 -o "$CK" B="$CK_BUILD" RELEASE_B="$T/release" PREFIX=/opt/ck DESTDIR="$R" install >"$T/install.log" 2>&1 ||
 	{ cat "$T/install.log"; fail "make install"; }
 for f in bin/candlekeep share/man/man1/candlekeep.1 lib/systemd/system/candlekeep.service \
 	lib/systemd/system/candlekeep-sync.timer lib/systemd/system/candlekeep-backup.timer \
