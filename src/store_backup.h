@@ -36,7 +36,8 @@ int store_backup_list(struct store *st, const char *tier, struct store_backup **
 /* Takes a consistent copy of the database at src_path into dest_path (which must not
  * exist) with SQLite's online backup API: one read transaction on a private read-only
  * connection pins the snapshot (WAL: writers go on meanwhile, never blocked), the
- * pages are copied step_pages at a time, the candle count of the same snapshot goes to
+ * pages are copied step_pages at a time (<= 0: all in one step, one pass over the file;
+ * the destination is written without journal or syncs), the candle count of the same snapshot goes to
  * *candles, and the copy is switched to rollback-journal mode so that it is one
  * self-contained file. The caller fsyncs and renames dest_path. Blocking. */
 int store_backup_snapshot(const char *src_path, const char *dest_path, int step_pages,
