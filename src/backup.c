@@ -1314,7 +1314,7 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 }
 
 int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_path,
-		      backup_skip_fn *skip, void *arg, struct store_backup *used,
+		      backup_skip_fn *skip, void *arg, int integrity, struct store_backup *used,
 		      struct ck_err *err)
 {
 	struct blist l = {NULL, 0, 0};
@@ -1362,8 +1362,10 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 			ret = ck_err_set(err, rc, "restore: %s", e.msg);
 			break;
 		} else if (rc == 0) {
-			if (store_backup_verify_file(tmp, &ok, &candles, detail, sizeof(detail), &e) == 0 &&
-			    !ok)
+			if ((integrity ? store_backup_verify_file(tmp, &ok, &candles, detail,
+								  sizeof(detail), &e)
+				       : store_backup_open_check(tmp, &ok, &candles, detail,
+								 sizeof(detail), &e)) == 0 && !ok)
 				snprintf(why, sizeof(why), "%s", detail);
 			else if (!ok)
 				snprintf(why, sizeof(why), "%s", e.msg);
@@ -1391,7 +1393,8 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 		*used = *b;
 		used->candles = candles;
 		used->verified_at = now_ms();
-		snprintf(used->detail, sizeof(used->detail), "checksum and integrity_check ok");
+		snprintf(used->detail, sizeof(used->detail), "%s", integrity
+			 ? "checksum and integrity_check ok" : "checksum ok, schema readable");
 		free(l.v);
 		return 0;
 	}
@@ -1406,5 +1409,5 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 int backup_restore_to(struct store *st, const struct cfg *c, const char *dest_path,
 		      struct store_backup *used, struct ck_err *err)
 {
-	return backup_restore_ex(st, c, dest_path, NULL, NULL, used, err);
+	return backup_restore_ex(st, c, dest_path, NULL, NULL, 1, used, err);
 }

@@ -77,9 +77,14 @@ typedef void backup_skip_fn(void *arg, const struct store_backup *b, const char 
  * gets the backup restored. */
 int backup_restore_to(struct store *st, const struct cfg *c, const char *dest_path,
 		      struct store_backup *used, struct ck_err *err);
-/* The same, reporting every skipped backup and why to skip(arg, ...) (may be NULL). */
+/* The same, reporting every skipped backup and why to skip(arg, ...) (may be NULL).
+ * With integrity 0 the copy is not integrity_check'ed here (for a caller that checks
+ * the result itself, as recover does after its salvage): its bytes are accepted when
+ * they match the checksum in the sidecar or object metadata, which is recorded only
+ * after that backup passed integrity_check when it was taken, and the file opens with
+ * candlekeep's schema. One full check of the restored database instead of two. */
 int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_path,
-		      backup_skip_fn *skip, void *arg, struct store_backup *used,
+		      backup_skip_fn *skip, void *arg, int integrity, struct store_backup *used,
 		      struct ck_err *err);
 
 /* Every backup of every tier (files found in hot_dir and warm_dir, objects under the

@@ -50,6 +50,12 @@ int store_backup_snapshot(const char *src_path, const char *dest_path, int step_
 int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
 			     size_t size, struct ck_err *err);
 
+/* store_backup_verify_file without the integrity_check: opened read-only, schema check,
+ * candle count. For a file whose bytes were just proved (by checksum) to be those of a
+ * backup that passed integrity_check when it was taken. */
+int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail,
+			    size_t size, struct ck_err *err);
+
 /* store_backup_verify_file for a live database (the one candlekeep uses): opened
  * read-write without creating, so that a WAL left by a crashed writer is recovered as
  * any open would do; no other write. For recover's and health's integrity check. */
