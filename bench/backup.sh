@@ -13,7 +13,7 @@ FAKEX="$B/fakex"
 MB=${BENCH_MB:-1024}
 dir=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/ck-bench-backup.XXXXXX")}
 fpid=
-cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; [ -z "${BENCH_DIR:-}" ] && rm -rf "$dir"; }
+cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; [ -z "${BENCH_DIR:-}" ] && rm -rf "$dir"; return 0; }
 trap cleanup EXIT
 db="$dir/candles.db"
 secs() { date +%s.%N; }

@@ -82,7 +82,8 @@ int backup_restore_to(struct store *st, const struct cfg *c, const char *dest_pa
  * the result itself, as recover does after its salvage): its bytes are accepted when
  * they match the checksum in the sidecar or object metadata, which is recorded only
  * after that backup passed integrity_check when it was taken, and the file opens with
- * candlekeep's schema. One full check of the restored database instead of two. */
+ * candlekeep's schema (its candles are not counted: used->candles = -1). One full check
+ * of the restored database instead of two. */
 int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_path,
 		      backup_skip_fn *skip, void *arg, int integrity, struct store_backup *used,
 		      struct ck_err *err);

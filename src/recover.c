@@ -397,9 +397,9 @@ static int build_and_install(const struct cfg *c, const char *qmain, recover_say
 	if (rc == 0) {
 		char when[32];
 		res->restored = 1;
-		say_f(say, arg, "restore", mono_ms() - t, "restored %s backup %s (taken %s, %" PRId64
-		      " candles; checksum ok)", res->used.tier, res->used.location,
-		      utc_iso(res->used.created, when, sizeof(when)), res->used.candles);
+		say_f(say, arg, "restore", mono_ms() - t, "restored %s backup %s (taken %s; checksum"
+		      " ok)", res->used.tier, res->used.location,
+		      utc_iso(res->used.created, when, sizeof(when)));
 	} else if (rc == CK_ENOTFOUND) {
 		res->rebuilt = 1;
 		say_f(say, arg, "restore", mono_ms() - t, "no usable backup (%s); rebuilding from the"

@@ -50,8 +50,8 @@ int store_backup_snapshot(const char *src_path, const char *dest_path, int step_
 int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
 			     size_t size, struct ck_err *err);
 
-/* store_backup_verify_file without the integrity_check: opened read-only, schema check,
- * candle count. For a file whose bytes were just proved (by checksum) to be those of a
+/* store_backup_verify_file without the integrity_check and the candle count (each a
+ * full pass; *candles = -1): opened read-only, schema check. For a file whose bytes were just proved (by checksum) to be those of a
  * backup that passed integrity_check when it was taken. */
 int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail,
 			    size_t size, struct ck_err *err);
