@@ -56,7 +56,8 @@ struct backup_result {
 };
 
 /* One full backup at time now_ms (names and retention use it; tests pass a fake
- * clock): hot snapshot + verification + sidecar, warm copy + checksum re-verified,
+ * clock): hot snapshot + verification + sidecar, warm copy (made while the hot file is
+ * verified, one read of it giving the checksum; installed only if it verified),
  * offsite upload with retries (if configured), retention of every tier, a row per
  * backup via store_backup_* (st may be NULL: files only), alert_raise on a failed tier.
  * Returns 0 when every configured tier succeeded; otherwise the first failure's code

@@ -273,7 +273,7 @@ schema:
 	if (!integrity) { /* the table is readable; its count would be another full pass */
 		*candles = -1;
 		if (sqlite3_prepare_v2(db, "SELECT 1 FROM candles LIMIT 1", -1, &s, NULL) != SQLITE_OK ||
-		    (rc = sqlite3_step(s)) == SQLITE_ERROR || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
+		    ((rc = sqlite3_step(s)) != SQLITE_ROW && rc != SQLITE_DONE)) {
 			snprintf(detail, size, "schema: candles table unreadable: %s", sqlite3_errmsg(db));
 			goto out;
 		}
