@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/backup.sh [BUILD_DIR] — backup time of a ~1 GB database beside `cp` + fsync of the
-# same file (and their ratio), and the full recover time (RTO: check, quarantine, restore, re-sync, verify) of
-# that database, measured in the same run. The database is generated with the sqlite3
+# same file (and their ratio), and the full recover time (RTO: check, quarantine,
+# restore, re-sync, verify) of that database, measured in the same run. The database is generated with the sqlite3
 # CLI (synthetic 4h candles in candlekeep's schema, created by candlekeep itself).
 # Environment: BENCH_MB (target size, default 1024), BENCH_DIR (scratch, default a
 # temp dir removed at the end).
