@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# bench/backup.sh [BUILD_DIR] — backup time of a ~1 GB database beside `cp` of the same
-# file, and the full recover time (RTO: check, quarantine, restore, re-sync, verify) of
-# that database, measured in the same run. The database is generated with the sqlite3
+# bench/backup.sh [BUILD_DIR] — backup time of a ~1 GB database beside `cp` + fsync of the
+# same file (and their ratio), and the full recover time (RTO: check, quarantine,
+# restore, re-sync, verify) of that database, measured in the same run. The database is generated with the sqlite3
 # CLI (synthetic 4h candles in candlekeep's schema, created by candlekeep itself).
 # Environment: BENCH_MB (target size, default 1024), BENCH_DIR (scratch, default a
 # temp dir removed at the end).
@@ -13,7 +13,7 @@ FAKEX="$B/fakex"
 MB=${BENCH_MB:-1024}
 dir=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/ck-bench-backup.XXXXXX")}
 fpid=
-cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; [ -z "${BENCH_DIR:-}" ] && rm -rf "$dir"; }
+cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; [ -z "${BENCH_DIR:-}" ] && rm -rf "$dir"; return 0; }
 trap cleanup EXIT
 db="$dir/candles.db"
 secs() { date +%s.%N; }
@@ -55,12 +55,17 @@ t0=$(secs)
 	{ cat "$dir/recover.out"; exit 1; }
 t1=$(secs)
 rto_s=$(elapsed "$t0" "$t1")
-printf 'backup of a %d MiB database: %s s (cp of the same file + fsync: %s s; backup = online snapshot + integrity_check + count + SHA-256 + warm copy re-verified)\n' \
-	"$(( size / 1048576 ))" "$bk_s" "$cp_s"
-printf 'recover (RTO) of a %d MiB database: %s s (check, quarantine, restore, re-sync, verify)\n' \
-	"$(( size / 1048576 ))" "$rto_s"
+mib=$(( size / 1048576 ))
+ratio=$(echo "if ($cp_s > 0) $bk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')
+printf 'backup of a %d MiB database: %s s (online snapshot in one step + one fsync; warm copy with SHA-256 made while integrity_check + candle count verify the hot file)\n' \
+	"$mib" "$bk_s"
+printf 'cp of the same file + fsync: %s s\n' "$cp_s"
+printf 'recover (RTO) of a %d MiB database: %s s (check, quarantine, restore = copy checked against its SHA-256, salvage, re-sync, one integrity_check)\n' \
+	"$mib" "$rto_s"
 sed 's/^/  /' "$dir/recover.out" | grep -E 'recover: ' || true
 # The two figures the operations targets are stated in: backup within 3x of cp + fsync,
 # recover of 1 GiB within 10 s. Printed, never asserted (not a test).
-printf 'backup/cp ratio: %sx (target <= 3x); recover: %s s (target <= 10 s for 1 GiB)\n' \
-	"$(echo "if ($cp_s > 0) $bk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')" "$rto_s"
+printf 'backup/cp ratio: %sx (target <= 3x: %s)\n' "$ratio" \
+	"$(echo "$ratio <= 3" | bc -l | sed 's/1/met/; s/0/NOT met/')"
+printf 'recover: %s s for %d MiB (target <= 10 s for 1 GiB%s)\n' "$rto_s" "$mib" \
+	"$([ "$mib" -ge 1024 ] && echo "$rto_s <= 10" | bc -l | sed 's/^1$/: met/; s/^0$/: NOT met/')"

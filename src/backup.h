@@ -56,7 +56,8 @@ struct backup_result {
 };
 
 /* One full backup at time now_ms (names and retention use it; tests pass a fake
- * clock): hot snapshot + verification + sidecar, warm copy + checksum re-verified,
+ * clock): hot snapshot + verification + sidecar, warm copy (made while the hot file is
+ * verified, one read of it giving the checksum; installed only if it verified),
  * offsite upload with retries (if configured), retention of every tier, a row per
  * backup via store_backup_* (st may be NULL: files only), alert_raise on a failed tier.
  * Returns 0 when every configured tier succeeded; otherwise the first failure's code
@@ -77,9 +78,15 @@ typedef void backup_skip_fn(void *arg, const struct store_backup *b, const char 
  * gets the backup restored. */
 int backup_restore_to(struct store *st, const struct cfg *c, const char *dest_path,
 		      struct store_backup *used, struct ck_err *err);
-/* The same, reporting every skipped backup and why to skip(arg, ...) (may be NULL). */
+/* The same, reporting every skipped backup and why to skip(arg, ...) (may be NULL).
+ * With integrity 0 the copy is not integrity_check'ed here (for a caller that checks
+ * the result itself, as recover does after its salvage): its bytes are accepted when
+ * they match the checksum in the sidecar or object metadata, which is recorded only
+ * after that backup passed integrity_check when it was taken, and the file opens with
+ * candlekeep's schema (its candles are not counted: used->candles = -1). One full check
+ * of the restored database instead of two. */
 int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_path,
-		      backup_skip_fn *skip, void *arg, struct store_backup *used,
+		      backup_skip_fn *skip, void *arg, int integrity, struct store_backup *used,
 		      struct ck_err *err);
 
 /* Every backup of every tier (files found in hot_dir and warm_dir, objects under the

@@ -401,13 +401,15 @@ static int build_and_install(const struct cfg *c, const char *qmain, recover_say
 			log_info("recover", "removed %" PRId64 " temp files (%" PRId64 " bytes) left by"
 				 " interrupted restores or backups", n, bytes);
 	}
-	rc = backup_restore_ex(NULL, c, build, on_skip, &sk, &res->used, &e);
+	/* The copy is checked against the backup's recorded checksum in the same pass; the
+	 * one integrity_check of the result is step 6's, after the salvage and re-sync. */
+	rc = backup_restore_ex(NULL, c, build, on_skip, &sk, 0, &res->used, &e);
 	if (rc == 0) {
 		char when[32];
 		res->restored = 1;
-		say_f(say, arg, "restore", mono_ms() - t, "restored %s backup %s (taken %s, %" PRId64
-		      " candles; checksum and integrity_check ok)", res->used.tier, res->used.location,
-		      utc_iso(res->used.created, when, sizeof(when)), res->used.candles);
+		say_f(say, arg, "restore", mono_ms() - t, "restored %s backup %s (taken %s; checksum"
+		      " ok)", res->used.tier, res->used.location,
+		      utc_iso(res->used.created, when, sizeof(when)));
 	} else if (rc == CK_ENOTFOUND) {
 		res->rebuilt = 1;
 		say_f(say, arg, "restore", mono_ms() - t, "no usable backup (%s); rebuilding from the"

@@ -36,9 +36,10 @@ int store_backup_list(struct store *st, const char *tier, struct store_backup **
 /* Takes a consistent copy of the database at src_path into dest_path (which must not
  * exist) with SQLite's online backup API: one read transaction on a private read-only
  * connection pins the snapshot (WAL: writers go on meanwhile, never blocked), the
- * pages are copied step_pages at a time, the candle count of the same snapshot goes to
- * *candles, and the copy is switched to rollback-journal mode so that it is one
- * self-contained file. The caller fsyncs and renames dest_path. Blocking. */
+ * pages are copied step_pages at a time (<= 0: all in one step, one pass over the
+ * file), into a destination written without journal or syncs; the candle count of the
+ * same snapshot goes to *candles, and the copy is switched to rollback-journal mode so
+ * that it is one self-contained file. The caller fsyncs and renames dest_path. Blocking. */
 int store_backup_snapshot(const char *src_path, const char *dest_path, int step_pages,
 			  int64_t *candles, struct ck_err *err);
 
@@ -48,6 +49,13 @@ int store_backup_snapshot(const char *src_path, const char *dest_path, int step_
  * the first problem. Returns non-zero only when the check itself could not run. */
 int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
 			     size_t size, struct ck_err *err);
+
+/* store_backup_verify_file without the integrity_check and the candle count (each a
+ * full pass; *candles = -1): opened read-only, schema check. For a file whose bytes
+ * were just proved (by checksum) to be those of a backup that passed integrity_check
+ * when it was taken. */
+int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail,
+			    size_t size, struct ck_err *err);
 
 /* store_backup_verify_file for a live database (the one candlekeep uses): opened
  * read-write without creating, so that a WAL left by a crashed writer is recovered as
