@@ -80,10 +80,11 @@ note "nothing restorable and no exchange: exit 1"
 mv "$T/backups.away" "$T/backups"
 rm -f "$DB" "$DB-wal" "$DB-shm"
 cp "$T/good.db" "$DB"
-ls -la "$T/quarantine" >"$T/q.before"
+qsnap() { (cd "$T/quarantine" && ls -lA --time-style=+%s . && find . -type f -exec sha256sum {} + | sort); }
+qsnap >"$T/q.before"
 qn=$(ls "$T/quarantine" | wc -l)
 fakex_start --data "$DATA" --now "$((T1 + 400 * DAY))"
 ck -q --symbols $SYMS backup --now "$((T1 + 400 * DAY))" >/dev/null 2>&1 || fail "backup with retention"
 assert_eq "$(ls "$T/quarantine" | wc -l)" "$qn" "quarantine after retention"
-ls -la "$T/quarantine" | cmp -s - "$T/q.before" || fail "retention changed the quarantine"
+qsnap | cmp -s - "$T/q.before" || fail "retention changed the quarantine"
 echo ok

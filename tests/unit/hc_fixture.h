@@ -74,12 +74,13 @@ static inline void fx_candles(struct fx *f, const char *sym, int64_t from, int64
 
 /* A sync run at exchange time server (0 = never reached it) that left each symbol's
  * newest candle at newest (0 = failed for it). Returns the run id. */
-static inline int64_t fx_run(struct fx *f, int64_t server, enum run_status status, const char **syms,
-		      const int64_t *newest, size_t n)
+/* A run record started at local time `now` (ms). */
+static inline int64_t fx_run_at(struct fx *f, int64_t now, int64_t server, enum run_status status,
+				const char **syms, const int64_t *newest, size_t n)
 {
 	struct ck_err e = {0, ""};
 	struct run_counts rc;
-	int64_t id, now = now_ms();
+	int64_t id;
 	memset(&rc, 0, sizeof(rc));
 	rc.server_time = server;
 	assert_int_equal(store_run_begin(f->st, "sync", now, &id, &e), 0);
@@ -89,6 +90,13 @@ static inline int64_t fx_run(struct fx *f, int64_t server, enum run_status statu
 	assert_int_equal(store_run_end(f->st, id, status, status == RUN_OK ? 0 : 1, now + 5, &rc,
 				       status == RUN_OK ? NULL : (server ? NULL : "exchange unreachable"), &e), 0);
 	return id;
+}
+
+/* A run record started now, by the local clock. */
+static inline int64_t fx_run(struct fx *f, int64_t server, enum run_status status, const char **syms,
+			     const int64_t *newest, size_t n)
+{
+	return fx_run_at(f, now_ms(), server, status, syms, newest, n);
 }
 
 static inline void fx_backup(struct fx *f, const char *tier, int64_t created, const char *status)
