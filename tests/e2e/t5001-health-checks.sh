@@ -154,10 +154,11 @@ expect last_run WARNING "the newest run failed"
 # a run holding the lock for 2 h (the sync timeout is 30 min): stuck
 printf '%d %d sync\n' $$ $(( $(date +%s) - 7200 )) >"$L.lock"
 # the holder is this subshell turned into sleep (exec keeps the locked descriptor)
-( exec 9<"$L.lock"; flock -n 9 || exit 1; exec sleep 60 ) &
+# (-w, not -n: the probe below takes the lock for an instant and must not make it give up)
+( exec 9<"$L.lock"; flock -w 20 9 || exit 1; exec sleep 60 ) &
 holder=$!
 _pids+=("$holder")
-for i in $(seq 1 100); do
+for i in $(seq 1 400); do
 	flock -n "$L.lock" true 2>/dev/null || break
 	sleep 0.05
 done
