@@ -35,7 +35,7 @@ UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 TESTDATA_ZST := $(wildcard testdata/binance/*.zst testdata/binance/spot/*.zst)
 TESTDATA := $(TESTDATA_ZST:testdata/%.zst=build/testdata/%)
 
-.PHONY: all deps deps-test test test-one demo bench fuzz fuzz-bins clean install uninstall release asan testdata check-paths
+.PHONY: all deps deps-test test test-one demo bench fuzz fuzz-bins clean install uninstall release asan testdata check-paths man
 all: $(B)/candlekeep $(B)/fakex $(UNIT_BIN) testdata
 
 testdata: $(TESTDATA)
@@ -111,6 +111,13 @@ $(B)/fuzz_%: fuzz/fuzz_%.c $(LIBOBJ)
 
 clean:
 	rm -rf build
+
+# make man: regenerates the generated blocks of docs/candlekeep.1 (synopsis, global and
+# per-command options from the command tables, configuration keys from the key table)
+# with scripts/gen-man.sh; the prose around them is kept. t6006 checks it is up to date.
+man: $(B)/candlekeep
+	scripts/gen-man.sh $(B)/candlekeep docs/candlekeep.1 >docs/candlekeep.1.tmp
+	mv docs/candlekeep.1.tmp docs/candlekeep.1
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the systemd
 # units (ExecStart pointed at BINDIR), the Prometheus rules and their tests, the

@@ -16,22 +16,20 @@
 #include "utc.h"
 #include "banned.h"
 
-static const char audit_usage[] =
-	"usage: candlekeep audit [--days N] [--json] [--html FILE] [--now TIME] [--no-drill]\n"
-	"  --days N     the period: the last N days (default 30)\n"
-	"  --json       the report as JSON on stdout\n"
-	"  --html FILE  also write the report as a self-contained HTML page with a chart\n"
-	"  --now TIME   end of the period (\"2026-03-19 00:00\" UTC or ms; default now)\n"
-	"  --no-drill   skip the restore drill (RTO then counts as not measured)\n"
-	"exit: 0 every SLA target met, 1 a target breached, 2 bad usage or no audit\n";
+static const struct cmd_opt audit_opts[] = {
+	{.name = "days", .id = 'd', .arg = "N", .help = "the period: the last N days (default 30)"},
+	{.name = "json", .id = 'j', .help = "the report as JSON on stdout"},
+	{.name = "html", .id = 'H', .arg = "FILE",
+	 .help = "also write the report as a self-contained HTML page with a chart"},
+	{.name = "now", .id = 'n', .arg = "TIME",
+	 .help = "end of the period (\"2026-03-19 00:00\" UTC or ms; default now)"},
+	{.name = "no-drill", .id = 'D',
+	 .help = "skip the restore drill (RTO then counts as not measured); opens read-only"},
+	{NULL},
+};
 
 static int cmd_audit_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"days", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-		{"html", required_argument, NULL, 'H'}, {"now", required_argument, NULL, 'n'},
-		{"no-drill", no_argument, NULL, 'D'},   {"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0}};
 	struct audit_opts o = {30, 0, 1, NULL};
 	struct audit_report r;
 	struct ck_err err = {0, ""};
@@ -42,7 +40,7 @@ static int cmd_audit_run(struct ctx *ctx)
 	o.now_ms = now_ms();
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		switch (c) {
 		case 'd':
 			errno = 0;
@@ -69,18 +67,15 @@ static int cmd_audit_run(struct ctx *ctx)
 		case 'D':
 			o.drill = 0;
 			break;
-		case 'h':
-			fputs(audit_usage, stdout);
-			return 0;
 		default:
-			fprintf(stderr, "candlekeep audit: unknown flag %s\n%s", ctx->argv[optind - 1],
-				audit_usage);
+			fprintf(stderr, "candlekeep audit: unknown flag %s (see candlekeep audit --help)\n",
+				ctx->argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < ctx->argc) {
-		fprintf(stderr, "candlekeep audit: unexpected argument '%s'\n%s", ctx->argv[optind],
-			audit_usage);
+		fprintf(stderr, "candlekeep audit: unexpected argument '%s' (see candlekeep audit"
+			" --help)\n", ctx->argv[optind]);
 		return EXIT_USAGE;
 	}
 	/* Opened here rather than by the dispatcher: without the drill the audit only
@@ -116,9 +111,9 @@ static int cmd_audit_run(struct ctx *ctx)
 
 const struct cmd cmd_audit = {
 	.name = "audit",
-	.usage = "audit [--days N] [--json] [--html FILE] [--now TIME] [--no-drill]",
 	.summary = "SLA report: coverage, staleness, gaps, backups, a timed restore drill",
 	.flags = 0, /* opens the database itself: read-only with --no-drill */
-	.opts = NULL,
+	.notes = "exit: 0 every SLA target met, 1 a target breached, 2 bad usage or no audit",
+	.opts = audit_opts,
 	.run = cmd_audit_run,
 };

@@ -1,7 +1,7 @@
 /* cmd_backfill.c — `candlekeep backfill --since DATE`: history back to DATE (or the
  * symbol's first candle), resumable (a killed run's stored pages stay; the next run
  * fetches only what is still missing), with progress on a terminal. */
-#include <getopt.h>
+#include <getopt.h> /* optarg */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,11 +13,18 @@
 #include "banned.h"
 
 static const struct cmd_opt backfill_opts[] = {
-	{"timeout", "sync", "timeout", NULL},
-	{"concurrency", "sync", "concurrency", NULL},
-	{"page-limit", "sync", "page_limit", NULL},
-	{"weight-limit", "sync", "weight_limit", NULL},
-	{NULL, NULL, NULL, NULL},
+	{.name = "since", .id = 's', .arg = "DATE", .flags = OPT_REQUIRED,
+	 .help = "how far back: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or ms since the epoch (UTC)"},
+	{.name = "timeout", .arg = "DUR", .help = "deadline of the run; the work done is kept, exit 124",
+	 .section = "sync", .key = "timeout"},
+	{.name = "concurrency", .arg = "N", .help = "requests in flight at once",
+	 .section = "sync", .key = "concurrency"},
+	{.name = "page-limit", .arg = "N", .help = "candles per klines request (0 = automatic)",
+	 .section = "sync", .key = "page_limit"},
+	{.name = "weight-limit", .arg = "N", .help = "request weight budget per minute (0 = the exchange's)",
+	 .section = "sync", .key = "weight_limit"},
+	{.name = "no-progress", .id = 'n', .help = "no progress on standard error"},
+	{NULL},
 };
 
 static void progress(const struct sync_progress *p, void *arg)
@@ -52,18 +59,12 @@ static void progress(const struct sync_progress *p, void *arg)
 
 static int cmd_backfill_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"since", required_argument, NULL, 's'},
-		{"no-progress", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
 	struct sync_opts o;
 	int c, tty = isatty(2), show = 1;
 	const char *since = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		switch (c) {
 		case 's':
 			since = optarg;
@@ -71,11 +72,6 @@ static int cmd_backfill_run(struct ctx *ctx)
 		case 'n':
 			show = 0;
 			break;
-		case 'h':
-			printf("usage: candlekeep backfill --since DATE [--timeout DUR] [--concurrency N]"
-			       " [--no-progress]\n"
-			       "DATE: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or ms since epoch (UTC)\n");
-			return 0;
 		default:
 			fprintf(stderr, "candlekeep backfill: unknown flag (see candlekeep backfill --help)\n");
 			return EXIT_USAGE;
@@ -96,7 +92,6 @@ static int cmd_backfill_run(struct ctx *ctx)
 
 const struct cmd cmd_backfill = {
 	.name = "backfill",
-	.usage = "backfill --since DATE [--timeout DUR] [--concurrency N]",
 	.summary = "fetch history back to DATE (resumable, progress on a terminal)",
 	.flags = CMD_NEEDS_DB | CMD_TAKES_LOCK | CMD_DEADLINE,
 	.opts = backfill_opts,

@@ -112,12 +112,15 @@ static void print_tier(const char *name, const struct backup_tier_result *t)
 		       t->retention_kept, t->retention_error[0] ? "; " : "", t->retention_error);
 }
 
+static const struct cmd_opt backup_opts[] = {
+	{.name = "list", .id = 'l', .help = "every backup of every tier with age, size and status"},
+	{.name = "now", .id = 'n', .arg = "TIME",
+	 .help = "the clock for names and retention (drills and tests)"},
+	{NULL},
+};
+
 static int cmd_backup_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"list", no_argument, NULL, 'l'},
-						 {"now", required_argument, NULL, 'n'},
-						 {0, 0, 0, 0}};
 	struct backup_result res;
 	struct store *st = NULL;
 	struct ck_err err = {0, ""};
@@ -125,16 +128,8 @@ static int cmd_backup_run(struct ctx *ctx)
 	int c, do_list = 0, rc;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("usage: candlekeep backup [--list] [--now TIME]\n"
-			       "  Online backup to [backup] hot_dir, verified (integrity_check, candle count,\n"
-			       "  SHA-256 sidecar); copied to warm_dir and re-verified; uploaded offsite (S3,\n"
-			       "  zstd) when s3_bucket is set; retention per tier (never the newest verified).\n"
-			       "  --list      every backup of every tier with age, size and status\n"
-			       "  --now TIME  the clock for names and retention (drills and tests)\n");
-			return 0;
-		} else if (c == 'l') {
+	while ((c = cmd_getopt(ctx)) != -1) {
+		if (c == 'l') {
 			do_list = 1;
 		} else if (c == 'n') {
 			if (utc_parse(optarg, &now)) {
@@ -182,9 +177,11 @@ static int cmd_backup_run(struct ctx *ctx)
 
 const struct cmd cmd_backup = {
 	.name = "backup",
-	.usage = "backup [--list] [--now TIME]",
 	.summary = "verified online backup to hot, warm and offsite (S3) tiers, with retention",
+	.notes = "Online backup to [backup] hot_dir, verified (integrity_check, candle count,\n"
+		 "SHA-256 sidecar); copied to warm_dir and re-verified; uploaded offsite (S3,\n"
+		 "zstd) when s3_bucket is set; retention per tier (never the newest verified).",
 	.flags = 0,
-	.opts = NULL,
+	.opts = backup_opts,
 	.run = cmd_backup_run,
 };

@@ -14,24 +14,22 @@
 #include "utc.h"
 #include "banned.h"
 
+static const struct cmd_opt ban_opts[] = {
+	{.name = "clear", .id = 'c', .help = "forget the ban (when it is known to be lifted); exit 0"},
+	{NULL},
+};
+
 static int cmd_ban_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"clear", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	struct ck_err err = {0, ""};
 	char buf[32], t[32];
 	int c, clear = 0, rc;
 	int64_t until = 0, now = now_ms();
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		if (c == 'c') {
 			clear = 1;
-		} else if (c == 'h') {
-			printf("usage: candlekeep ban [--clear]\n"
-			       "  shows the exchange's HTTP 418 ban kept in the database (exit 1 while\n"
-			       "  in force, 0 if none); --clear forgets it\n");
-			return 0;
 		} else {
 			fprintf(stderr, "candlekeep ban: unknown flag (see candlekeep ban --help)\n");
 			return EXIT_USAGE;
@@ -72,9 +70,9 @@ static int cmd_ban_run(struct ctx *ctx)
 
 const struct cmd cmd_ban = {
 	.name = "ban",
-	.usage = "ban [--clear]",
+	.notes = "exit: 1 while a ban is in force, 0 if none",
 	.summary = "show (or clear) the exchange's HTTP 418 ban kept in the database",
 	.flags = CMD_NEEDS_DB,
-	.opts = NULL,
+	.opts = ban_opts,
 	.run = cmd_ban_run,
 };

@@ -19,32 +19,20 @@ static void on_hup(int sig)
 	reload_flag = 1;
 }
 
-static const char daemon_usage[] =
-	"usage: candlekeep daemon [--listen HOST:PORT] [--port-file FILE] [--no-catch-up]\n"
-	"\n"
-	"Runs sync, backup, health, audit and integrity_check at their [schedule] times\n"
-	"(cron, UTC), serves /metrics, /healthz, /api/status and a status page on [metrics]\n"
-	"listen, and pings [schedule] deadman_url around each sync. Under systemd\n"
-	"(Type=notify) it sends READY=1, WATCHDOG=1 and STOPPING=1. SIGHUP reloads the\n"
-	"configuration; SIGTERM or SIGINT stop it (the running sync finishes its page).\n"
-	"\n"
-	"  --listen HOST:PORT  serve HTTP here instead of [metrics] listen; port 0 picks a\n"
-	"                      free port; an empty value turns HTTP off\n"
-	"  --port-file FILE    write the bound HTTP port to FILE once listening\n"
-	"  --no-catch-up       do not run missed jobs at start; wait for their next time\n"
-	"  --clock-url URL     TEST HOOK: take the time from URL/fapi/v1/time (a fake\n"
-	"                      exchange) instead of the system clock; never in production\n";
+static const struct cmd_opt daemon_opts[] = {
+	{.name = "listen", .id = 'l', .arg = "HOST:PORT",
+	 .help = "serve HTTP here instead of [metrics] listen; port 0 picks a free port; empty: no HTTP"},
+	{.name = "port-file", .id = 'p', .arg = "FILE",
+	 .help = "write the bound HTTP port to FILE (atomically) once listening"},
+	{.name = "no-catch-up", .id = 'n',
+	 .help = "do not run missed jobs at start; wait for their next time"},
+	{.name = "clock-url", .id = 'C', .arg = "URL",
+	 .help = "TEST HOOK: the time of URL/fapi/v1/time (a fake exchange); never in production"},
+	{NULL},
+};
 
 static int cmd_daemon_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"listen", required_argument, NULL, 'l'},
-		{"port-file", required_argument, NULL, 'p'},
-		{"clock-url", required_argument, NULL, 'C'},
-		{"no-catch-up", no_argument, NULL, 'n'},
-		{0, 0, 0, 0},
-	};
 	struct daemon_opts o;
 	struct ck_err err = {0, ""};
 	struct sigaction sa;
@@ -53,11 +41,8 @@ static int cmd_daemon_run(struct ctx *ctx)
 	memset(&o, 0, sizeof(o));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(daemon_usage, stdout);
-			return 0;
 		case 'l': o.listen = optarg; break;
 		case 'p': o.port_file = optarg; break;
 		case 'C': o.clock_url = optarg; break;
@@ -94,9 +79,13 @@ static int cmd_daemon_run(struct ctx *ctx)
 
 const struct cmd cmd_daemon = {
 	.name = "daemon",
-	.usage = "daemon [--listen HOST:PORT] [--port-file FILE] [--no-catch-up]",
 	.summary = "the 24/7 scheduler (sync, backup, health, audit, integrity), /metrics, status page",
+	.notes = "Runs sync, backup, health, audit and integrity_check at their [schedule] times\n"
+		 "(cron, UTC), serves /metrics, /healthz, /api/status and a status page on [metrics]\n"
+		 "listen, and pings [schedule] deadman_url around each sync. Under systemd\n"
+		 "(Type=notify) it sends READY=1, WATCHDOG=1 and STOPPING=1. SIGHUP reloads the\n"
+		 "configuration; SIGTERM or SIGINT stop it (the running sync finishes its page).",
 	.flags = CMD_NEEDS_DB,
-	.opts = NULL,
+	.opts = daemon_opts,
 	.run = cmd_daemon_run,
 };

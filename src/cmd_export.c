@@ -41,13 +41,19 @@ static int export_temp(const char *name, void *arg)
 	       strlen(name + tl + 5) == 6;
 }
 
+static const struct cmd_opt export_opts[] = {
+	{.name = "symbol", .id = 's', .arg = "S", .flags = OPT_REQUIRED,
+	 .help = "the symbol, like BTCUSDT"},
+	{.name = "since", .id = 'a', .arg = "DATE",
+	 .help = "first candle's open time (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or ms; UTC)"},
+	{.name = "until", .id = 'b', .arg = "DATE", .help = "last candle's open time (as --since)"},
+	{.name = "output", .id = 'o', .shortname = 'o', .arg = "FILE",
+	 .help = "write FILE atomically instead of standard output"},
+	{NULL},
+};
+
 static int cmd_export_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"symbol", required_argument, NULL, 's'}, {"since", required_argument, NULL, 'a'},
-		{"until", required_argument, NULL, 'b'},  {"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
-	};
 	const char *symbol = NULL, *output = NULL;
 	int64_t since = 0, until = INT64_MAX;
 	struct ck_err err = {0, ""};
@@ -56,7 +62,7 @@ static int cmd_export_run(struct ctx *ctx)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "ho:", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		switch (c) {
 		case 's':
 			symbol = optarg;
@@ -72,9 +78,6 @@ static int cmd_export_run(struct ctx *ctx)
 		case 'o':
 			output = optarg;
 			break;
-		case 'h':
-			printf("usage: candlekeep export --symbol S [--since DATE] [--until DATE] [--output FILE]\n");
-			return 0;
 		default:
 			fprintf(stderr, "candlekeep export: unknown flag (see candlekeep export --help)\n");
 			return EXIT_USAGE;
@@ -123,9 +126,8 @@ static int cmd_export_run(struct ctx *ctx)
 
 const struct cmd cmd_export = {
 	.name = "export",
-	.usage = "export --symbol S [--since DATE] [--until DATE] [--output FILE]",
 	.summary = "write stored candles as Binance archive CSV",
 	.flags = CMD_READS_DB,
-	.opts = NULL,
+	.opts = export_opts,
 	.run = cmd_export_run,
 };

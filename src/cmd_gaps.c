@@ -42,15 +42,16 @@ static int recheck(struct ctx *ctx)
 	return rc;
 }
 
+static const struct cmd_opt gaps_opts[] = {
+	{.name = "json", .id = 'j', .help = "the list as a JSON array"},
+	{.name = "missing-only", .id = 'm', .help = "leave out confirmed exchange holes"},
+	{.name = "recheck", .id = 'r',
+	 .help = "first re-verify every hole and listing start with a sync run (takes the run lock)"},
+	{NULL},
+};
+
 static int cmd_gaps_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"missing-only", no_argument, NULL, 'm'},
-		{"recheck", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
 	struct ck_err err = {0, ""};
 	struct store_gap *g = NULL;
 	size_t n = 0, i;
@@ -58,17 +59,14 @@ static int cmd_gaps_run(struct ctx *ctx)
 	int64_t missing = 0, holes = 0;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		if (c == 'j')
 			json = 1;
 		else if (c == 'm')
 			missing_only = 1;
 		else if (c == 'r')
 			re = 1;
-		else if (c == 'h') {
-			printf("usage: candlekeep gaps [--json] [--missing-only] [--recheck]\n");
-			return 0;
-		} else {
+		else {
 			fprintf(stderr, "candlekeep gaps: unknown flag (see candlekeep gaps --help)\n");
 			return EXIT_USAGE;
 		}
@@ -125,9 +123,9 @@ static int cmd_gaps_run(struct ctx *ctx)
 
 const struct cmd cmd_gaps = {
 	.name = "gaps",
-	.usage = "gaps [--json] [--missing-only] [--recheck]",
 	.summary = "list missing candles per symbol (and confirmed exchange holes)",
 	.flags = CMD_READS_DB,
-	.opts = NULL,
+	.notes = "exit: 0 nothing missing, 1 something is",
+	.opts = gaps_opts,
 	.run = cmd_gaps_run,
 };

@@ -17,12 +17,13 @@
 #include "utc.h"
 #include "banned.h"
 
-static const char health_usage[] =
-	"usage: candlekeep health [--json] [--full] [--now TIME]\n"
-	"  --json      the report as a JSON object\n"
-	"  --full      PRAGMA integrity_check and gaps over all history (slower)\n"
-	"  --now TIME  judge freshness and backup ages as of TIME (\"2026-03-19 18:00\" or ms)\n"
-	"exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n";
+static const struct cmd_opt health_opts[] = {
+	{.name = "json", .id = 'j', .help = "the report as a JSON object"},
+	{.name = "full", .id = 'f', .help = "PRAGMA integrity_check and gaps over all history (slower)"},
+	{.name = "now", .id = 'n', .arg = "TIME",
+	 .help = "judge freshness and backup ages as of TIME (\"2026-03-19 18:00\" or ms)"},
+	{NULL},
+};
 
 /* The alerts of report r: through the outbox of the database at [main] db when it
  * opened (have_db), else sent at once (a missing or damaged database must reach a
@@ -46,10 +47,6 @@ static void health_alert(struct ctx *ctx, const struct health_report *r, int hav
 
 static int cmd_health_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'}, {"full", no_argument, NULL, 'f'},
-		{"now", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0}};
 	struct health_report r;
 	struct ck_err err = {0, ""}, oerr = {0, ""};
 	struct store *st = NULL;
@@ -58,7 +55,7 @@ static int cmd_health_run(struct ctx *ctx)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -73,18 +70,15 @@ static int cmd_health_run(struct ctx *ctx)
 				return HEALTH_UNKNOWN;
 			}
 			break;
-		case 'h':
-			fputs(health_usage, stdout);
-			return 0;
 		default:
-			fprintf(stderr, "candlekeep health: unknown flag %s\n%s",
-				ctx->argv[optind - 1], health_usage);
+			fprintf(stderr, "candlekeep health: unknown flag %s (see candlekeep health"
+				" --help)\n", ctx->argv[optind - 1]);
 			return HEALTH_UNKNOWN;
 		}
 	}
 	if (optind < ctx->argc) {
-		fprintf(stderr, "candlekeep health: unexpected argument '%s'\n%s", ctx->argv[optind],
-			health_usage);
+		fprintf(stderr, "candlekeep health: unexpected argument '%s' (see candlekeep health"
+			" --help)\n", ctx->argv[optind]);
 		return HEALTH_UNKNOWN;
 	}
 
@@ -126,10 +120,10 @@ static int cmd_health_run(struct ctx *ctx)
 
 const struct cmd cmd_health = {
 	.name = "health",
-	.usage = "health [--json] [--full] [--now TIME]",
 	.summary = "the health checks; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 	.flags = 0,
+	.notes = "exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 	.usage_exit = 3,
-	.opts = NULL,
+	.opts = health_opts,
 	.run = cmd_health_run,
 };

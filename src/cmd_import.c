@@ -131,24 +131,22 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 	return rc;
 }
 
+static const struct cmd_opt import_opts[] = {
+	{.name = "symbol", .id = 's', .arg = "S",
+	 .help = "the files' symbol (default: from each name, SYMBOL-INTERVAL.csv)"},
+	{NULL},
+};
+
 static int cmd_import_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"symbol", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
 	const char *symbol = NULL;
 	int c, i, rc = 0;
 	int64_t written = 0, same = 0;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		if (c == 's') {
 			symbol = optarg;
-		} else if (c == 'h') {
-			printf("usage: candlekeep import [--symbol S] FILE...\n");
-			return 0;
 		} else {
 			fprintf(stderr, "candlekeep import: unknown flag (see candlekeep import --help)\n");
 			return EXIT_USAGE;
@@ -175,9 +173,9 @@ static int cmd_import_run(struct ctx *ctx)
 
 const struct cmd cmd_import = {
 	.name = "import",
-	.usage = "import [--symbol S] FILE...",
+	.operands = "FILE...",
 	.summary = "load Binance archive CSV files (validated, idempotent)",
 	.flags = CMD_NEEDS_DB | CMD_TAKES_LOCK,
-	.opts = NULL,
+	.opts = import_opts,
 	.run = cmd_import_run,
 };

@@ -36,14 +36,15 @@ static int write_textfile(const char *dir, const char *text, size_t len, unsigne
 	return afile_commit(&a, err);
 }
 
+static const struct cmd_opt metrics_opts[] = {
+	{.name = "textfile", .id = 't', .arg = "DIR",
+	 .help = "write DIR/" TEXTFILE_NAME " atomically instead (node_exporter's textfile collector)"},
+	{.name = "list", .id = 'l', .help = "print the metric table (name, type, labels, meaning)"},
+	{NULL},
+};
+
 static int cmd_metrics_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {
-		{"textfile", required_argument, NULL, 't'},
-		{"list", no_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
-	};
 	struct ck_err err = {0, ""}, problem = {0, ""};
 	const char *dir = NULL;
 	char *text = NULL;
@@ -51,20 +52,13 @@ static int cmd_metrics_run(struct ctx *ctx)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
+	while ((c = cmd_getopt(ctx)) != -1) {
 		switch (c) {
 		case 't':
 			dir = optarg;
 			break;
 		case 'l':
 			metrics_print_table(stdout);
-			return 0;
-		case 'h':
-			printf("usage: candlekeep metrics [--textfile DIR] [--list]\n"
-			       "  Prints the Prometheus exposition derived from the database.\n"
-			       "  --textfile DIR  write DIR/" TEXTFILE_NAME " atomically instead (for\n"
-			       "                  node_exporter's textfile collector)\n"
-			       "  --list          print the metric table (name, type, labels, meaning)\n");
 			return 0;
 		default:
 			fprintf(stderr, "candlekeep metrics: unknown flag (see candlekeep metrics --help)\n");
@@ -113,9 +107,8 @@ static int cmd_metrics_run(struct ctx *ctx)
 
 const struct cmd cmd_metrics = {
 	.name = "metrics",
-	.usage = "metrics [--textfile DIR] [--list]",
 	.summary = "Prometheus exposition, to stdout or atomically into a textfile dir",
 	.flags = 0, /* opens the database itself, read-only (see above) */
-	.opts = NULL,
+	.opts = metrics_opts,
 	.run = cmd_metrics_run,
 };

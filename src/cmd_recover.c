@@ -21,9 +21,13 @@
 #include "banned.h"
 
 static const struct cmd_opt recover_opts[] = {
-	{"history-days", "main", "history_days", NULL}, /* for the rebuild without a backup */
-	{"concurrency", "sync", "concurrency", NULL},
-	{NULL, NULL, NULL, NULL},
+	{.name = "history-days", .arg = "N", .section = "main", .key = "history_days",
+	 .help = "days of history for the rebuild from the exchange (no usable backup)"},
+	{.name = "concurrency", .arg = "N", .help = "requests in flight at once (the re-sync)",
+	 .section = "sync", .key = "concurrency"},
+	{.name = "wait", .id = 'w', .arg = "SECONDS",
+	 .help = "how long to wait for a process that holds the database (default 10, max 86400)"},
+	{NULL},
 };
 
 static void say(void *arg, const char *step, int64_t ms, const char *text)
@@ -52,29 +56,13 @@ static void recover_alerts(struct ctx *ctx)
 
 static int cmd_recover_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"wait", required_argument, NULL, 'w'},
-						 {0, 0, 0, 0}};
 	struct recover_result res;
 	struct ck_err err = {0, ""};
 	int64_t wait_ms = 10000;
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("usage: candlekeep recover [--history-days N] [--wait SECONDS]\n"
-			       "  Full integrity check of the database; damaged only on proof (SQLite says\n"
-			       "  corrupt while recover holds the file alone). Then: quarantine it (and its\n"
-			       "  -wal/-shm) in quarantine/ beside it, restore the newest backup that\n"
-			       "  verifies (hot, warm, then offsite), salvage every candle still readable in\n"
-			       "  the damaged file, re-sync from each symbol's newest candle; with no usable\n"
-			       "  backup, rebuild from the exchange. A database held by another process is\n"
-			       "  waited for (--wait, default 10 s), then reported (exit 75), never moved;\n"
-			       "  another application's file is refused (exit 2). An interrupted recover is\n"
-			       "  finished by the next one.\n");
-			return 0;
-		}
+	while ((c = cmd_getopt(ctx)) != -1) {
 		if (c == 'w') {
 			char *end = NULL;
 			long long v = strtoll(optarg, &end, 10);
@@ -121,7 +109,15 @@ static int cmd_recover_run(struct ctx *ctx)
 
 const struct cmd cmd_recover = {
 	.name = "recover",
-	.usage = "recover [--history-days N] [--wait SECONDS]",
+	.notes = "Full integrity check of the database; damaged only on proof (SQLite says\n"
+		 "corrupt while recover holds the file alone). Then: quarantine it (and its\n"
+		 "-wal/-shm) in quarantine/ beside it, restore the newest backup that\n"
+		 "verifies (hot, warm, then offsite), salvage every candle still readable in\n"
+		 "the damaged file, re-sync from each symbol's newest candle; with no usable\n"
+		 "backup, rebuild from the exchange. A database held by another process is\n"
+		 "waited for (--wait), then reported (exit 75), never moved; another\n"
+		 "application's file is refused (exit 2). An interrupted recover is finished\n"
+		 "by the next one.",
 	.summary = "integrity check; if damaged: quarantine, restore the newest good backup, re-sync",
 	.flags = CMD_TAKES_LOCK,
 	.opts = recover_opts,

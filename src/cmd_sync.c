@@ -15,14 +15,21 @@
 #include "banned.h"
 
 static const struct cmd_opt sync_opts[] = {
-	{"timeout", "sync", "timeout", NULL},
-	{"concurrency", "sync", "concurrency", NULL},
-	{"lookback", "sync", "lookback", NULL},
-	{"page-limit", "sync", "page_limit", NULL},
-	{"weight-limit", "sync", "weight_limit", NULL},
-	{"history-days", "main", "history_days", NULL},
-	{"no-gap-repair", "sync", "gap_repair", "0"},
-	{NULL, NULL, NULL, NULL},
+	{.name = "timeout", .arg = "DUR", .help = "deadline of the run; the work done is kept, exit 124",
+	 .section = "sync", .key = "timeout"},
+	{.name = "concurrency", .arg = "N", .help = "requests in flight at once",
+	 .section = "sync", .key = "concurrency"},
+	{.name = "lookback", .arg = "N", .help = "closed candles re-fetched before the last stored one",
+	 .section = "sync", .key = "lookback"},
+	{.name = "page-limit", .arg = "N", .help = "candles per klines request (0 = automatic)",
+	 .section = "sync", .key = "page_limit"},
+	{.name = "weight-limit", .arg = "N", .help = "request weight budget per minute (0 = the exchange's)",
+	 .section = "sync", .key = "weight_limit"},
+	{.name = "history-days", .arg = "N", .help = "days of history for a new symbol",
+	 .section = "main", .key = "history_days"},
+	{.name = "no-gap-repair", .help = "do not find and fill gaps (sets it to false)", .section = "sync",
+	 .key = "gap_repair", .value = "0"},
+	{NULL},
 };
 
 /* The failure class of a symbol's error text (or a run-wide error): what one
@@ -215,17 +222,11 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 
 static int cmd_sync_run(struct ctx *ctx)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	struct sync_opts o;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("usage: candlekeep sync [--timeout DUR] [--concurrency N] [--lookback N]\n"
-			       "       [--page-limit N] [--weight-limit N] [--history-days N] [--no-gap-repair]\n");
-			return 0;
-		}
+	while ((c = cmd_getopt(ctx)) != -1) {
 		fprintf(stderr, "candlekeep sync: unknown flag (see candlekeep sync --help)\n");
 		return EXIT_USAGE;
 	}
@@ -239,7 +240,6 @@ static int cmd_sync_run(struct ctx *ctx)
 
 const struct cmd cmd_sync = {
 	.name = "sync",
-	.usage = "sync [--timeout DUR] [--concurrency N] [--lookback N] [--no-gap-repair]",
 	.summary = "fetch closed candles since the last stored one, repair gaps",
 	.flags = CMD_NEEDS_DB | CMD_TAKES_LOCK | CMD_DEADLINE,
 	.opts = sync_opts,

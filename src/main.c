@@ -1,7 +1,9 @@
-/* main.c — the command table and the dispatcher: global flags, configuration layers
- * (defaults < file < environment < flags), logging, then what each command's flags ask
- * for (database, run lock, deadline), the command itself, and a checked stdout. */
+/* main.c — the command table and the dispatcher: the command line parsed with the flag
+ * tables (cmd_line.c), configuration layers (defaults < file < environment < flags),
+ * logging, then what each command's flags ask for (database, run lock, deadline), the
+ * command itself, and a checked stdout. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,25 +24,46 @@ extern const struct cmd cmd_sync, cmd_backfill, cmd_daemon, cmd_health, cmd_back
 	cmd_recover, cmd_audit, cmd_gaps, cmd_export, cmd_import, cmd_metrics, cmd_config,
 	cmd_ban;
 
+static const struct cmd cmd_help;
+
 /* In the order `candlekeep --help` lists them. */
 static const struct cmd *const commands[] = {
 	&cmd_sync,   &cmd_backfill, &cmd_daemon, &cmd_health, &cmd_backup,  &cmd_recover,
 	&cmd_audit,  &cmd_gaps,     &cmd_export, &cmd_import, &cmd_metrics, &cmd_config,
-	&cmd_ban,
+	&cmd_ban,    &cmd_help,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* Global flags: every one sets a configuration key, except -c, -v, -q. */
+/* Global flags: every one sets a configuration key, except -c, -v, -q and -h, which
+ * cmd_line.c knows by their ids. */
 static const struct cmd_opt global_opts[] = {
-	{"db", "main", "db", NULL},
-	{"base-url", "main", "base_url", NULL},
-	{"symbols", "main", "symbols", NULL},
-	{"interval", "main", "interval", NULL},
-	{"log-format", "log", "format", NULL},
-	{"log-level", "log", "level", NULL},
-	{"log-dir", "log", "dir", NULL},
-	{"log-file", "log", "file", NULL},
-	{NULL, NULL, NULL, NULL},
+	{.name = "config", .id = 'c', .shortname = 'c', .arg = "FILE",
+	 .help = "read the INI configuration file FILE (before the command)"},
+	{.name = "db", .arg = "PATH", .help = "the database", .section = "main", .key = "db"},
+	{.name = "base-url", .arg = "URL", .help = "the exchange REST base URL",
+	 .section = "main", .key = "base_url"},
+	{.name = "symbols", .arg = "A,B,..",
+	 .help = "symbols to keep: a comma list, default (60 liquid USDT perpetuals) or all",
+	 .section = "main", .key = "symbols"},
+	{.name = "interval", .arg = "4h", .help = "candle interval", .section = "main",
+	 .key = "interval"},
+	{.name = "log-format", .arg = "text|json",
+	 .help = "one line of text or one JSON object per log line", .section = "log",
+	 .key = "format"},
+	{.name = "log-level", .arg = "LEVEL", .help = "error, warn, info or debug",
+	 .section = "log", .key = "level"},
+	{.name = "log-dir", .arg = "DIR",
+	 .help = "also write each locking run's log to DIR/<command>_YYYY-mm-dd_HH-MM-SS.log",
+	 .section = "log", .key = "dir"},
+	{.name = "log-file", .arg = "FILE", .help = "also append every log line to FILE",
+	 .section = "log", .key = "file"},
+	{.name = "verbose", .id = 'v', .shortname = 'v',
+	 .help = "debug logging (-v also after the command)"},
+	{.name = "quiet", .id = 'q', .shortname = 'q',
+	 .help = "only warnings and errors on standard error (-q also after the command)"},
+	{.name = "help", .id = 'h', .shortname = 'h',
+	 .help = "list the commands (after a command: its flags)"},
+	{NULL},
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -49,84 +72,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-static void usage(FILE *f)
-{
-	size_t i;
-	fprintf(f, "usage: candlekeep [-c FILE] [--db PATH] [--base-url URL] [--symbols A,B,..]\n"
-		   "                  [--interval 4h] [--log-format text|json] [-v] [-q] COMMAND [flags]\n\n"
-		   "commands:\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(f, "\nRun 'candlekeep COMMAND --help' for a command's flags; 'candlekeep config'"
-		   " prints the effective configuration.\n");
-}
-
-static const struct cmd *find_cmd(const char *name)
-{
-	size_t i;
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(commands[i]->name, name))
-			return commands[i];
-	return NULL;
-}
-
-static const struct cmd_opt *find_opt(const struct cmd_opt *opts, const char *name, size_t len)
-{
-	for (; opts && opts->name; opts++)
-		if (strlen(opts->name) == len && !strncmp(opts->name, name, len))
-			return opts;
-	return NULL;
-}
-
-/* Applies configuration flags (global and the command's) found anywhere in argv, and
- * compacts the rest into out (argv[0] stays). Returns 0 or CK_EUSAGE. */
-static int apply_flags(struct cfg *c, const struct cmd *cmd, int argc, char **argv,
-		       char **out, int *outc, struct ck_err *err)
-{
-	int i, n = 0;
-
-	for (i = 0; i < argc; i++) {
-		const char *a = argv[i], *eq, *val;
-		const struct cmd_opt *o = NULL;
-		char src[64];
-		size_t len;
-
-		if (!strcmp(a, "--")) {
-			while (i < argc)
-				out[n++] = argv[i++];
-			break;
-		}
-		if (strncmp(a, "--", 2) != 0 || i == 0) {
-			out[n++] = argv[i];
-			continue;
-		}
-		eq = strchr(a + 2, '=');
-		len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		o = find_opt(global_opts, a + 2, len);
-		if (!o && cmd)
-			o = find_opt(cmd->opts, a + 2, len);
-		if (!o) {
-			out[n++] = argv[i];
-			continue;
-		}
-		if (o->value) {
-			val = o->value;
-		} else if (eq) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			return ck_err_set(err, CK_EUSAGE, "flag --%s needs a value", o->name);
-		}
-		snprintf(src, sizeof(src), "--%s", o->name);
-		if (cfg_set(c, o->section, o->key, val, src, err))
-			return err->code;
-	}
-	out[n] = NULL;
-	*outc = n;
-	return 0;
 }
 
 static int check_stdout(void)
@@ -140,113 +85,93 @@ static int check_stdout(void)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static const struct cmd_opt help_opts[] = {
+	{.name = "man", .id = 'm',
+	 .help = "print the man page's generated blocks (scripts/gen-man.sh puts them in)"},
+	{NULL},
+};
+
+/* `candlekeep help [COMMAND]`, `candlekeep help --man`. */
+static int cmd_help_run(struct ctx *ctx)
 {
-	struct ctx ctx;
-	struct ck_err err = {0, ""};
 	const struct cmd *cmd = NULL;
-	char **rest = NULL;
-	int i, quiet = 0, verbose = 0, cmd_at = -1, rc = EXIT_USAGE, restc = 0;
-	struct sigaction sa;
+	int c, man = 0;
+	size_t i;
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.stop = &stop_flag;
-	ctx.envp = environ;
-
-	/* Leading global flags: -c FILE, -v, -q, -h; the command is the first non-flag. */
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-			if (++i >= argc) {
-				fprintf(stderr, "candlekeep: -c needs a file name\n");
-				return EXIT_USAGE;
-			}
-			ctx.cfg_file = argv[i];
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			verbose = 1;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			quiet = 1;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help")) {
-			usage(stdout);
-			return check_stdout();
-		} else if (a[0] == '-' && a[1] == '-') {
-			/* a global --flag VALUE before the command */
-			const struct cmd_opt *o = find_opt(global_opts, a + 2, strlen(a + 2));
-			size_t k;
-			for (k = 0; !o && k < NCOMMANDS; k++)
-				o = find_opt(commands[k]->opts, a + 2, strlen(a + 2));
-			if (!strchr(a, '=') && o && !o->value)
-				i++;
-		} else {
-			cmd_at = i;
-			break;
-		}
+	optind = 1;
+	while ((c = cmd_getopt(ctx)) != -1)
+		man = c == 'm';
+	if (man) {
+		cmd_help_man(stdout, global_opts, commands, NCOMMANDS);
+		return 0;
 	}
-	if (cmd_at < 0) {
-		usage(stderr);
+	if (optind >= ctx->argc) {
+		cmd_help_usage(stdout, global_opts, commands, NCOMMANDS);
+		return 0;
+	}
+	for (i = 0; i < NCOMMANDS && !cmd; i++)
+		if (!strcmp(commands[i]->name, ctx->argv[optind]))
+			cmd = commands[i];
+	if (!cmd) {
+		fprintf(stderr, "candlekeep help: unknown command '%s' (run candlekeep --help for the"
+			" list)\n", ctx->argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!(cmd = find_cmd(argv[cmd_at]))) {
-		fprintf(stderr, "candlekeep: unknown command '%s' (run candlekeep --help for the list)\n",
-			argv[cmd_at]);
-		return EXIT_USAGE;
-	}
+	cmd_help_print(stdout, cmd);
+	return 0;
+}
 
-	if (cfg_init(&ctx.cfg, &err) ||
-	    (ctx.cfg_file && cfg_load_file(&ctx.cfg, ctx.cfg_file, &err)) ||
-	    cfg_load_env(&ctx.cfg, environ, &err))
-		goto usage_fail;
-	/* Configuration flags anywhere on the line (global ones and the command's) are
-	 * applied now, after file and environment; what is left is the command's. */
-	if (!(rest = calloc((size_t)argc + 1, sizeof(*rest)))) {
-		fprintf(stderr, "candlekeep: out of memory\n");
-		goto out;
+static const struct cmd cmd_help = {
+	.name = "help",
+	.summary = "the command list, a command's flags, or the man page's generated parts",
+	.operands = "[COMMAND]",
+	.flags = CMD_NO_CONFIG,
+	.opts = help_opts,
+	.run = cmd_help_run,
+};
+
+static int usage_exit(const struct cmd *cmd)
+{
+	return cmd && cmd->usage_exit ? cmd->usage_exit : EXIT_USAGE;
+}
+
+/* The configuration layers: defaults < file < environment < the flags of the command
+ * line (in its order); then logging. Returns 0 or the exit status. */
+static int load_config(struct ctx *ctx, const struct cmd_line *cl)
+{
+	struct ck_err err = {0, ""};
+	size_t i;
+
+	if (cfg_init(&ctx->cfg, &err) ||
+	    (ctx->cfg_file && cfg_load_file(&ctx->cfg, ctx->cfg_file, &err)) ||
+	    cfg_load_env(&ctx->cfg, ctx->envp, &err))
+		goto fail;
+	for (i = 0; i < cl->nset; i++) {
+		char src[64];
+		snprintf(src, sizeof(src), "--%s", cl->set[i].opt->name);
+		if (cfg_set(&ctx->cfg, cl->set[i].opt->section, cl->set[i].opt->key,
+			    cl->set[i].val, src, &err))
+			goto fail;
 	}
-	if (apply_flags(&ctx.cfg, cmd, argc, argv, rest, &restc, &err))
-		goto usage_fail;
-	{
-		int w = 0, seen_cmd = 0;
-		for (i = 0; i < restc; i++) {
-			const char *a = rest[i];
-			if (!seen_cmd && i > 0) {
-				if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-					i++;
-					continue;
-				}
-				if (!strcmp(a, "-v") || !strcmp(a, "--verbose") || !strcmp(a, "-q") ||
-				    !strcmp(a, "--quiet"))
-					continue;
-				if (a[0] == '-') {
-					ck_err_set(&err, CK_EUSAGE, "unknown global flag %s (see candlekeep --help)", a);
-					goto usage_fail;
-				}
-				seen_cmd = 1; /* the command name becomes the command's argv[0] */
-				w = 0;
-			} else if (seen_cmd && (!strcmp(a, "-v") || !strcmp(a, "-q"))) {
-				if (a[1] == 'v')
-					verbose = 1;
-				else
-					quiet = 1;
-				continue;
-			}
-			rest[w++] = rest[i];
-		}
-		rest[w] = NULL;
-		restc = w;
-	}
-	ctx.argc = restc;
-	ctx.argv = rest;
-	if (cfg_finish(&ctx.cfg, &err))
-		goto usage_fail;
-	if (log_setup(ctx.cfg.log_format, ctx.cfg.log_level, quiet, verbose, &err))
-		goto usage_fail;
-	if ((ctx.cfg.log_file && *ctx.cfg.log_file && log_open_path(ctx.cfg.log_file, cfg_file_mode(&ctx.cfg), &err)) ||
-	    (ctx.cfg.log_dir && *ctx.cfg.log_dir && (cmd->flags & CMD_TAKES_LOCK) &&
-	     log_open_file(ctx.cfg.log_dir, cmd->name, cfg_file_mode(&ctx.cfg), &err))) {
+	if (cfg_finish(&ctx->cfg, &err) ||
+	    log_setup(ctx->cfg.log_format, ctx->cfg.log_level, cl->quiet, cl->verbose, &err))
+		goto fail;
+	if ((ctx->cfg.log_file && *ctx->cfg.log_file &&
+	     log_open_path(ctx->cfg.log_file, cfg_file_mode(&ctx->cfg), &err)) ||
+	    (ctx->cfg.log_dir && *ctx->cfg.log_dir && (ctx->cmd->flags & CMD_TAKES_LOCK) &&
+	     log_open_file(ctx->cfg.log_dir, ctx->cmd->name, cfg_file_mode(&ctx->cfg), &err))) {
 		fprintf(stderr, "candlekeep: %s\n", err.msg);
-		rc = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
+	return 0;
+fail:
+	fprintf(stderr, "candlekeep: %s\n", err.msg);
+	return usage_exit(ctx->cmd);
+}
+
+static void setup_process(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -256,39 +181,75 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is an error to report, not a death */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
-	if (cmd->flags & CMD_TAKES_LOCK) {
-		if (lock_acquire(&ctx.lock, ctx.cfg.db, cmd->name, cfg_file_mode(&ctx.cfg), &err)) {
+/* What the command's flags ask for: the run lock, the database, a deadline. Returns 0
+ * or the exit status. */
+static int open_needs(struct ctx *ctx)
+{
+	struct ck_err err = {0, ""};
+	unsigned fl = ctx->cmd->flags;
+
+	if ((fl & CMD_TAKES_LOCK) &&
+	    lock_acquire(&ctx->lock, ctx->cfg.db, ctx->cmd->name, cfg_file_mode(&ctx->cfg), &err)) {
+		fprintf(stderr, "candlekeep: %s\n", err.msg);
+		return err.code == CK_ELOCKED ? EXIT_LOCKED : 1;
+	}
+	if (fl & (CMD_NEEDS_DB | CMD_READS_DB)) {
+		int sfl = (fl & CMD_NEEDS_DB) ? 0 : STORE_RDONLY;
+		if (cfg_file_mode(&ctx->cfg) == 0600)
+			sfl |= STORE_PRIVATE;
+		if (store_open(&ctx->st, ctx->cfg.db, sfl, &err)) {
 			fprintf(stderr, "candlekeep: %s\n", err.msg);
-			rc = err.code == CK_ELOCKED ? EXIT_LOCKED : 1;
-			goto out;
+			return 1;
 		}
 	}
-	if (cmd->flags & (CMD_NEEDS_DB | CMD_READS_DB)) {
-		int fl = (cmd->flags & CMD_NEEDS_DB) ? 0 : STORE_RDONLY;
-		if (cfg_file_mode(&ctx.cfg) == 0600)
-			fl |= STORE_PRIVATE;
-		if (store_open(&ctx.st, ctx.cfg.db, fl, &err)) {
-			fprintf(stderr, "candlekeep: %s\n", err.msg);
-			rc = 1;
-			goto out;
+	if ((fl & CMD_DEADLINE) && ctx->cfg.timeout_s > 0)
+		ctx->deadline_ms = mono_ms() + ctx->cfg.timeout_s * 1000;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx ctx;
+	struct cmd_line cl;
+	struct ck_err err = {0, ""};
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stop = &stop_flag;
+	ctx.envp = environ;
+	if (cmd_line_parse(&cl, global_opts, commands, NCOMMANDS, argc, argv, &err)) {
+		fprintf(stderr, "candlekeep: %s\n", err.msg);
+		rc = usage_exit(cl.cmd);
+	} else if (!cl.cmd && !cl.help) {
+		cmd_help_usage(stderr, global_opts, commands, NCOMMANDS);
+		rc = EXIT_USAGE;
+	} else if (cl.help) {
+		if (cl.cmd)
+			cmd_help_print(stdout, cl.cmd);
+		else
+			cmd_help_usage(stdout, global_opts, commands, NCOMMANDS);
+		rc = check_stdout();
+	} else {
+		ctx.cmd = cl.cmd;
+		ctx.argc = cl.argc;
+		ctx.argv = cl.argv;
+		ctx.cfg_file = cl.cfg_file;
+		rc = (cl.cmd->flags & CMD_NO_CONFIG) ? 0 : load_config(&ctx, &cl);
+		if (!rc) {
+			setup_process();
+			if (!(rc = open_needs(&ctx))) {
+				rc = cl.cmd->run(&ctx);
+				if (check_stdout() && rc == 0)
+					rc = 1;
+			}
 		}
 	}
-	if ((cmd->flags & CMD_DEADLINE) && ctx.cfg.timeout_s > 0)
-		ctx.deadline_ms = mono_ms() + ctx.cfg.timeout_s * 1000;
-	rc = cmd->run(&ctx);
-	if (check_stdout() && rc == 0)
-		rc = 1;
-	goto out;
-
-usage_fail:
-	fprintf(stderr, "candlekeep: %s\n", err.msg);
-	rc = cmd && cmd->usage_exit ? cmd->usage_exit : EXIT_USAGE;
-out:
 	store_close(ctx.st);
 	lock_release(ctx.lock);
 	cfg_release(&ctx.cfg);
-	free(rest);
+	cmd_line_release(&cl);
 	log_close_file();
 	curl_global_cleanup();
 	return rc;
