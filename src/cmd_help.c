@@ -106,7 +106,8 @@ void cmd_help_print(FILE *f, const struct cmd *cmd)
 	fprintf(f, "  %-20s %s\n", "-h, --help", "print this help");
 	if (cmd->notes)
 		fprintf(f, "%s\n", cmd->notes);
-	fprintf(f, "Global flags (candlekeep --help) may come before or after the command.\n");
+	fprintf(f, "Global flags: candlekeep --help (a configuration flag may also follow the"
+		   " command).\n");
 }
 
 void cmd_help_usage(FILE *f, const struct cmd_opt *global, const struct cmd *const *cmds,
