@@ -25,7 +25,7 @@ static const struct cmd_opt audit_opts[] = {
 	 .help = "end of the period (\"2026-03-19 00:00\" UTC or ms; default now)"},
 	{.name = "no-drill", .id = 'D',
 	 .help = "skip the restore drill (RTO then counts as not measured); opens read-only"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_audit_run(struct ctx *ctx)

@@ -24,7 +24,7 @@ static const struct cmd_opt backfill_opts[] = {
 	{.name = "weight-limit", .arg = "N", .help = "request weight budget per minute (0 = the exchange's)",
 	 .section = "sync", .key = "weight_limit"},
 	{.name = "no-progress", .id = 'n', .help = "no progress on standard error"},
-	{NULL},
+	{.name = NULL},
 };
 
 static void progress(const struct sync_progress *p, void *arg)

@@ -116,7 +116,7 @@ static const struct cmd_opt backup_opts[] = {
 	{.name = "list", .id = 'l', .help = "every backup of every tier with age, size and status"},
 	{.name = "now", .id = 'n', .arg = "TIME",
 	 .help = "the clock for names and retention (drills and tests)"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_backup_run(struct ctx *ctx)

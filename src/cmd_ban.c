@@ -16,7 +16,7 @@
 
 static const struct cmd_opt ban_opts[] = {
 	{.name = "clear", .id = 'c', .help = "forget the ban (when it is known to be lifted); exit 0"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_ban_run(struct ctx *ctx)

@@ -9,7 +9,7 @@
 static const struct cmd_opt config_opts[] = {
 	{.name = "man", .id = 'm', .help = "the man page's CONFIGURATION KEYS section"},
 	{.name = "example", .id = 'e', .help = "an example file (docs/candlekeep.example.ini)"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_config_run(struct ctx *ctx)

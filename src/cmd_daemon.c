@@ -28,7 +28,7 @@ static const struct cmd_opt daemon_opts[] = {
 	 .help = "do not run missed jobs at start; wait for their next time"},
 	{.name = "clock-url", .id = 'C', .arg = "URL",
 	 .help = "TEST HOOK: the time of URL/fapi/v1/time (a fake exchange); never in production"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_daemon_run(struct ctx *ctx)

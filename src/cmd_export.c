@@ -49,7 +49,7 @@ static const struct cmd_opt export_opts[] = {
 	{.name = "until", .id = 'b', .arg = "DATE", .help = "last candle's open time (as --since)"},
 	{.name = "output", .id = 'o', .shortname = 'o', .arg = "FILE",
 	 .help = "write FILE atomically instead of standard output"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_export_run(struct ctx *ctx)

@@ -47,7 +47,7 @@ static const struct cmd_opt gaps_opts[] = {
 	{.name = "missing-only", .id = 'm', .help = "leave out confirmed exchange holes"},
 	{.name = "recheck", .id = 'r',
 	 .help = "first re-verify every hole and listing start with a sync run (takes the run lock)"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_gaps_run(struct ctx *ctx)

@@ -22,7 +22,7 @@ static const struct cmd_opt health_opts[] = {
 	{.name = "full", .id = 'f', .help = "PRAGMA integrity_check and gaps over all history (slower)"},
 	{.name = "now", .id = 'n', .arg = "TIME",
 	 .help = "judge freshness and backup ages as of TIME (\"2026-03-19 18:00\" or ms)"},
-	{NULL},
+	{.name = NULL},
 };
 
 /* The alerts of report r: through the outbox of the database at [main] db when it

@@ -134,7 +134,7 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 static const struct cmd_opt import_opts[] = {
 	{.name = "symbol", .id = 's', .arg = "S",
 	 .help = "the files' symbol (default: from each name, SYMBOL-INTERVAL.csv)"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_import_run(struct ctx *ctx)

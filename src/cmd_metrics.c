@@ -40,7 +40,7 @@ static const struct cmd_opt metrics_opts[] = {
 	{.name = "textfile", .id = 't', .arg = "DIR",
 	 .help = "write DIR/" TEXTFILE_NAME " atomically instead (node_exporter's textfile collector)"},
 	{.name = "list", .id = 'l', .help = "print the metric table (name, type, labels, meaning)"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int cmd_metrics_run(struct ctx *ctx)

@@ -27,7 +27,7 @@ static const struct cmd_opt recover_opts[] = {
 	 .section = "sync", .key = "concurrency"},
 	{.name = "wait", .id = 'w', .arg = "SECONDS",
 	 .help = "how long to wait for a process that holds the database (default 10, max 86400)"},
-	{NULL},
+	{.name = NULL},
 };
 
 static void say(void *arg, const char *step, int64_t ms, const char *text)

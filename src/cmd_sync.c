@@ -29,7 +29,7 @@ static const struct cmd_opt sync_opts[] = {
 	 .section = "main", .key = "history_days"},
 	{.name = "no-gap-repair", .help = "do not find and fill gaps (sets it to false)", .section = "sync",
 	 .key = "gap_repair", .value = "0"},
-	{NULL},
+	{.name = NULL},
 };
 
 /* The failure class of a symbol's error text (or a run-wide error): what one

@@ -63,7 +63,7 @@ static const struct cmd_opt global_opts[] = {
 	 .help = "only warnings and errors on standard error (-q also after the command)"},
 	{.name = "help", .id = 'h', .shortname = 'h',
 	 .help = "list the commands (after a command: its flags)"},
-	{NULL},
+	{.name = NULL},
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -88,7 +88,7 @@ static int check_stdout(void)
 static const struct cmd_opt help_opts[] = {
 	{.name = "man", .id = 'm',
 	 .help = "print the man page's generated blocks (scripts/gen-man.sh puts them in)"},
-	{NULL},
+	{.name = NULL},
 };
 
 /* `candlekeep help [COMMAND]`, `candlekeep help --man`. */

@@ -21,7 +21,7 @@ static const struct cmd_opt global[] = {
 	{.name = "verbose", .id = 'v', .shortname = 'v', .help = "v"},
 	{.name = "quiet", .id = 'q', .shortname = 'q', .help = "q"},
 	{.name = "help", .id = 'h', .shortname = 'h', .help = "h"},
-	{NULL},
+	{.name = NULL},
 };
 
 static const struct cmd_opt t_opts[] = {
@@ -29,7 +29,7 @@ static const struct cmd_opt t_opts[] = {
 	{.name = "no-gap-repair", .help = "g", .section = "sync", .key = "gap_repair", .value = "0"},
 	{.name = "json", .id = 'j', .help = "j"},
 	{.name = "output", .id = 'o', .shortname = 'o', .arg = "FILE", .help = "o"},
-	{NULL},
+	{.name = NULL},
 };
 
 static int t_run(struct ctx *ctx)
