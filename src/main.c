@@ -34,6 +34,7 @@ static const struct cmd *const commands[] = {
 static const struct cmd_opt global_opts[] = {
 	{"db", "main", "db", NULL},
 	{"base-url", "main", "base_url", NULL},
+	{"archive-url", "archive", "base_url", NULL},
 	{"symbols", "main", "symbols", NULL},
 	{"interval", "main", "interval", NULL},
 	{"log-format", "log", "format", NULL},
