@@ -673,7 +673,7 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 		goto out;
 	}
 	if (f.nx)
-		log_info("archive", "archive: %" PRId64 " files stored (%" PRId64 " candles), %" PRId64
+		log_info("archive", "%" PRId64 " files stored (%" PRId64 " candles), %" PRId64
 			 " rejected, %" PRId64 " not published", stats->files_ok, stats->candles,
 			 stats->files_failed, stats->files_missing);
 out:
