@@ -7,6 +7,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -176,6 +177,18 @@ int archive_csv_finish(struct archive_csv *c, int64_t listing, struct kline **ou
 
 /* ---- the zip ---- */
 
+/* libarchive's last error without its trailing newline. */
+static const char *ar_msg(struct archive *ar, char *buf, size_t size)
+{
+	const char *m = ar ? archive_error_string(ar) : NULL;
+	size_t n;
+	snprintf(buf, size, "%s", m ? m : "out of memory");
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return buf;
+}
+
 int archive_parse_file(const void *data, size_t len, int is_zip, const char *name,
 		       const char *symbol, int64_t interval_ms, int64_t pstart, int64_t pend,
 		       int64_t listing, struct kline **out, size_t *n, struct ck_err *err)
@@ -184,6 +197,7 @@ int archive_parse_file(const void *data, size_t len, int is_zip, const char *nam
 	struct archive *ar = NULL;
 	struct archive_entry *e;
 	int rc = 0, entries = 0;
+	char why[200];
 
 	if (!c)
 		return ck_err_set(err, CK_ENOMEM, "%s: out of memory", name);
@@ -194,7 +208,7 @@ int archive_parse_file(const void *data, size_t len, int is_zip, const char *nam
 	if (!(ar = archive_read_new()) || archive_read_support_format_zip(ar) != ARCHIVE_OK ||
 	    archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
 		rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name,
-				ar ? archive_error_string(ar) : "out of memory");
+				ar_msg(ar, why, sizeof(why)));
 		goto out;
 	}
 	for (;;) {
@@ -202,7 +216,7 @@ int archive_parse_file(const void *data, size_t len, int is_zip, const char *nam
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
-			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, archive_error_string(ar));
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, ar_msg(ar, why, sizeof(why)));
 			goto out;
 		}
 		if (++entries > 1) {
@@ -215,7 +229,7 @@ int archive_parse_file(const void *data, size_t len, int is_zip, const char *nam
 			if ((rc = archive_csv_feed(c, buf, (size_t)got, err)))
 				goto out;
 		if (got < 0) {
-			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, archive_error_string(ar));
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, ar_msg(ar, why, sizeof(why)));
 			goto out;
 		}
 	}
@@ -583,7 +597,7 @@ static void drop_bodies(struct fill *f)
 }
 
 static int add_rest(struct archive_rest **r, size_t *n, size_t *cap, size_t want, void *tag,
-		    int64_t a, int64_t b)
+		    int64_t a, int64_t b, int check)
 {
 	if (a > b)
 		return 0;
@@ -595,7 +609,7 @@ static int add_rest(struct archive_rest **r, size_t *n, size_t *cap, size_t want
 		*r = nr;
 		*cap = nc;
 	}
-	(*r)[*n] = (struct archive_rest){want, tag, a, b};
+	(*r)[*n] = (struct archive_rest){want, tag, a, b, check};
 	(*n)++;
 	return 0;
 }
@@ -608,23 +622,76 @@ static int cmp_lo(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The wants minus the stored files' [lo, hi]. */
+/* splitmix64: the random sample's positions. */
+static uint64_t mix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The cross-check samples of want i's stored files x[a..b) (sorted by lo). */
+static int add_checks(struct fill *f, size_t i, size_t a, size_t b, struct archive_rest **rest,
+		      size_t *nrest, size_t *cap)
+{
+	int64_t iv = f->o->interval_ms, pend = -1;
+	int64_t total = 0;
+	uint64_t seed = (uint64_t)f->o->now ^ (uint64_t)i * 0x100000001b3ULL;
+	for (size_t j = a; j < b; j++) {
+		const struct xfer *x = f->x[j];
+		if (!x->stored)
+			continue;
+		total += (x->hi - x->lo) / iv + 1;
+		if (pend >= 0 && pend + iv == x->lo) { /* the last of one file, the first of the next */
+			if (add_rest(rest, nrest, cap, i, f->w[i].tag, pend, x->lo, 1))
+				return CK_ENOMEM;
+		} else {
+			if (pend >= 0 && add_rest(rest, nrest, cap, i, f->w[i].tag, pend, pend, 1))
+				return CK_ENOMEM;
+			if (add_rest(rest, nrest, cap, i, f->w[i].tag, x->lo, x->lo, 1))
+				return CK_ENOMEM;
+		}
+		pend = x->hi;
+	}
+	if (pend >= 0 && add_rest(rest, nrest, cap, i, f->w[i].tag, pend, pend, 1))
+		return CK_ENOMEM;
+	for (int r = 0; total > 2 && r < ARCHIVE_CHECK_RANDOM; r++) {
+		int64_t k = (int64_t)(mix(&seed) % (uint64_t)total);
+		for (size_t j = a; j < b; j++) {
+			const struct xfer *x = f->x[j];
+			int64_t nx = x->stored ? (x->hi - x->lo) / iv + 1 : 0;
+			if (k < nx) {
+				int64_t t = x->lo + k * iv;
+				if (add_rest(rest, nrest, cap, i, f->w[i].tag, t, t, 1))
+					return CK_ENOMEM;
+				break;
+			}
+			k -= nx;
+		}
+	}
+	return 0;
+}
+
+/* The wants minus the stored files' [lo, hi], then the cross-check samples. */
 static int subtract(struct fill *f, size_t nw, struct archive_rest **rest, size_t *nrest)
 {
 	size_t cap = 0, j = 0;
 	qsort(f->x, f->nx, sizeof(*f->x), cmp_lo);
 	for (size_t i = 0; i < nw; i++) {
 		int64_t at = f->w[i].first;
+		size_t j0 = j;
 		for (; j < f->nx && f->x[j]->want == i; j++) {
 			const struct xfer *x = f->x[j];
 			if (!x->stored)
 				continue;
-			if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at, x->lo - f->o->interval_ms))
+			if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at, x->lo - f->o->interval_ms, 0))
 				return CK_ENOMEM;
 			if (x->hi + f->o->interval_ms > at)
 				at = x->hi + f->o->interval_ms;
 		}
-		if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at, f->w[i].last))
+		if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at, f->w[i].last, 0) ||
+		    add_checks(f, i, j0, j, rest, nrest, &cap))
 			return CK_ENOMEM;
 	}
 	return 0;
@@ -687,5 +754,137 @@ out:
 	free(f.x);
 	if (f.multi)
 		curl_multi_cleanup(f.multi);
+	return rc;
+}
+
+/* ---- import ---- */
+
+/* Reads a whole file of at most ZIP_MAX bytes. */
+static int read_all(const char *path, unsigned char **out, size_t *len, struct ck_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p = NULL;
+	size_t n = 0, cap = 0, got;
+	if (!f)
+		return ck_err_set(err, errno == ENOENT ? CK_ENOTFOUND : CK_EIO, "open %s: %s", path,
+				  strerror(errno));
+	do {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			unsigned char *np = nc <= ZIP_MAX ? realloc(p, nc) : NULL;
+			if (!np) {
+				free(p);
+				fclose(f);
+				return ck_err_set(err, CK_ENOMEM, "%s: larger than %zu MB", path, ZIP_MAX >> 20);
+			}
+			p = np;
+			cap = nc;
+		}
+		got = fread(p + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	if (ferror(f)) {
+		int e = errno;
+		free(p);
+		fclose(f);
+		return ck_err_set(err, CK_EIO, "read %s: %s", path, strerror(e));
+	}
+	fclose(f);
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+/* SYM-IV-YYYY-MM[-DD].zip|.csv: fills symbol, interval, the period; 0 or -1. */
+static int import_name(const char *path, struct archive_import *res, int *is_zip,
+		       int64_t *pstart, int64_t *pend)
+{
+	const char *base = strrchr(path, '/');
+	char name[128], *dot, *d1, *d2;
+	base = base ? base + 1 : path;
+	snprintf(name, sizeof(name), "%s", base);
+	if (!(dot = strrchr(name, '.')))
+		return -1;
+	if (!strcmp(dot, ".zip"))
+		*is_zip = 1;
+	else if (!strcmp(dot, ".csv"))
+		*is_zip = 0;
+	else
+		return -1;
+	*dot = 0;
+	if (!(d1 = strchr(name, '-')) || !(d2 = strchr(d1 + 1, '-')))
+		return -1;
+	*d1 = *d2 = 0;
+	if (strlen(name) >= sizeof(res->symbol) || strlen(d1 + 1) >= sizeof(res->interval))
+		return -1;
+	snprintf(res->symbol, sizeof(res->symbol), "%s", name);
+	snprintf(res->interval, sizeof(res->interval), "%s", d1 + 1);
+	if (!kline_interval_ms(res->interval) || strspn(res->symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+							 strlen(res->symbol))
+		return -1;
+	return archive_period(d2 + 1, pstart, pend) ? -1 : 0;
+}
+
+int archive_import(struct store *st, const char *path, int64_t now, struct archive_import *res,
+		   struct ck_err *err)
+{
+	unsigned char *data = NULL, *sum = NULL;
+	size_t len = 0, sumlen = 0, n = 0, keep;
+	int64_t pstart, pend, iv;
+	int is_zip = 0, rc;
+	struct kline *k = NULL;
+	struct store_page_result pr;
+	char sumpath[4200], name[128];
+	const char *base = strrchr(path, '/');
+
+	memset(res, 0, sizeof(*res));
+	if (import_name(path, res, &is_zip, &pstart, &pend))
+		return 1;
+	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
+	iv = kline_interval_ms(res->interval);
+	if ((rc = read_all(path, &data, &len, err)))
+		return rc;
+	snprintf(sumpath, sizeof(sumpath), "%s.CHECKSUM", path);
+	rc = is_zip ? read_all(sumpath, &sum, &sumlen, err) : CK_ENOTFOUND;
+	if (rc && rc != CK_ENOTFOUND)
+		goto out;
+	if (!rc) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned mdlen = 0;
+		char hex[65];
+		if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+			rc = ck_err_set(err, CK_ENOMEM, "%s: SHA-256 failed", name);
+			goto out;
+		}
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		if (sumlen < 64 || strncasecmp((const char *)sum, hex, 64)) {
+			rc = ck_err_set(err, CK_EVALIDATE,
+					"%s: checksum: SHA-256 %s, %s says %.64s (a damaged or changed"
+					" file: download both again)", name, hex, sumpath,
+					sumlen >= 64 ? (const char *)sum : "no checksum");
+			goto out;
+		}
+		res->checksum = 1;
+	}
+	rc = archive_parse_file(data, len, is_zip, name, res->symbol, iv, pstart, pend, 0, &k, &n,
+				err);
+	if (rc)
+		goto out;
+	/* Never keep a candle that had not closed by now (a file of today). */
+	for (keep = n; keep > 0 && k[keep - 1].close_time >= now; keep--)
+		res->forming++;
+	if (keep && (rc = store_put_page(st, res->symbol, res->interval, k, keep, &pr, err)))
+		goto out;
+	if (keep) {
+		res->written = pr.written;
+		res->same = pr.same;
+		res->revised = pr.revised;
+	}
+	rc = 0;
+out:
+	free(k);
+	free(data);
+	free(sum);
 	return rc;
 }

@@ -15,7 +15,8 @@
  *     period holds it).
  * A file that fails stores nothing and is reported (log warning naming the file and
  * the reason: checksum, columns, rows, ...); its period is then asked from daily files
- * (a monthly file) or left to REST. What no file gave is returned as ranges for REST.
+ * (a monthly file) or left to REST. What no file gave is returned as ranges for REST,
+ * with samples of what the files gave (struct archive_rest) for REST to cross-check.
  * Each stored file's checksum goes to the catalogue (store_archive.h).
  *
  * A period is asked only when it closed an hour ago by the exchange's clock (the
@@ -52,12 +53,18 @@ struct archive_want {
 	int64_t written, revised; /* out: candles archive_fill stored for this want */
 };
 
-/* A range the archive did not fill (REST's work). */
+/* A range for REST: one the archive did not fill, or (check) a sample of candles it
+ * stored, to be fetched again so that REST's values win where they differ (stored as
+ * counted revisions): the first and last candle of every stored file (the last of one
+ * file and the first of the next in one range) and ARCHIVE_CHECK_RANDOM random ones
+ * per want. */
 struct archive_rest {
 	size_t want;          /* index into the wants */
 	void *tag;
 	int64_t first, last;  /* open times, inclusive */
+	int check;            /* 1: a cross-check sample of archive candles */
 };
+#define ARCHIVE_CHECK_RANDOM 2
 
 struct archive_stats {
 	int64_t files_ok;      /* files verified and stored */
@@ -97,6 +104,21 @@ int archive_csv_feed(struct archive_csv *c, const char *p, size_t len, struct ck
 int archive_csv_finish(struct archive_csv *c, int64_t listing, struct kline **out, size_t *n,
 		       struct ck_err *err);
 void archive_csv_free(struct archive_csv *c);
+
+struct archive_import {
+	char symbol[32], interval[8];
+	int64_t written, same, revised; /* as store_put_page counted them */
+	int64_t forming;                /* rows not closed by now: not stored */
+	int checksum;                   /* 1: a NAME.zip.CHECKSUM beside it matched */
+};
+
+/* `import` of one archive file as downloaded: SYM-IV-YYYY-MM[-DD].zip (or its .csv),
+ * checked as archive_fill checks it (a .CHECKSUM beside a zip must match; the period's
+ * row count; columns, units, validation) and stored only if it all passes. Returns 1
+ * (nothing done) when the name is not an archive period file, 0 when stored, or a
+ * negative code with err naming the file and the reason. */
+int archive_import(struct store *st, const char *path, int64_t now, struct archive_import *res,
+		   struct ck_err *err);
 
 /* The period of a file name's date part: "YYYY-MM" (monthly) or "YYYY-MM-DD" (daily)
  * to [*start, *end) ms. 0 or CK_EVALIDATE. */

@@ -21,9 +21,13 @@ d1=$(fakex_requests '"/data/futures/um/daily/klines/BTCUSDT/4h/BTCUSDT-4h-2026-0
 assert_eq "$d1" 18 "daily zips of BTCUSDT 2026-03-01..18 (the 19th is today)"
 assert_eq "$(fakex_requests '"/data/.*\.zip\.CHECKSUM"')" "$(fakex_requests '"/data/.*\.zip"')" \
 	"one .CHECKSUM per zip"
-# REST: only today's closed candles (and the listing probe and the first pages' time).
+# REST: today's closed candles, the listing probes, and per symbol the cross-check of the
+# 32 files: their first and last candles (33 ranges: the last of one file and the first
+# of the next in one) and 2 random ones, each a request of 1 or 2 candles.
 k=$(fakex_requests '"/fapi/v1/klines"')
-[ "$k" -le 6 ] || fail "REST klines requests: $k (expected only the tail and the start probes)"
+small=$(grep '"/fapi/v1/klines"' "$T/requests.jsonl" | grep -v 'startTime=0&' | grep -cE 'limit=[12](&|")' || true)
+assert_eq "$small" 70 "cross-check requests (2 x (33 + 2))"
+[ "$((k - small))" -le 6 ] || fail "REST klines requests: $k (expected only the tail and the start probes besides the $small checks)"
 first_2025=1735689600000
 for s in BTCUSDT TONUSDT; do
 	want=$(awk -F, -v now="$now" -v f=$first_2025 '$1 >= f && $7 < now' "$DATA/$s-4h.csv" | wc -l | tr -d ' ')
