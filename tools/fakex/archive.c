@@ -9,6 +9,7 @@
 
 #include "archive.h"
 #include "buf.h"
+#include "synth.h"
 #include "banned.h"
 
 #define FILE_MAX ((size_t)256 << 20) /* a month of 1m candles is ~4 MB of CSV */
@@ -105,34 +106,54 @@ static void add_time(struct buf *b, int64_t ms, bool micros)
 	buf_addf(b, "%lld", (long long)(micros ? ms * 1000 : ms));
 }
 
-/* The CSV of the candles in [start, end). Returns the number of rows written. */
-static size_t build_csv(const struct series *s, const struct apath *a,
-			const struct archive_faults *f, struct buf *b)
+/* One CSV row: the 12 archive columns; revise serves close = open (an amended value). */
+static void add_row(struct buf *b, int64_t open, int64_t close_time, const char *const *f,
+		    bool revise, bool micros)
 {
-	size_t lo = series_lower(s, a->start), hi = series_lower(s, a->end), rows = 0;
-	size_t drop = hits(f->droprow, a->name) && hi - lo > 2 ? lo + (hi - lo) / 2 : (size_t)-1;
+	add_time(b, open, micros);
+	for (int c = CF_OPEN; c <= CF_VOLUME; c++) {
+		buf_add(b, ",", 1);
+		buf_adds(b, c == CF_CLOSE && revise ? f[CF_OPEN] : f[c]);
+	}
+	buf_add(b, ",", 1);
+	add_time(b, close_time, micros);
+	for (int c = CF_QVOL; c <= CF_IGNORE; c++) {
+		buf_add(b, ",", 1);
+		buf_adds(b, f[c]);
+	}
+	buf_add(b, "\n", 1);
+}
+
+/* The CSV of the candles in [start, end), recorded or synthetic. Returns the rows written. */
+static size_t build_csv(const struct market *m, const struct symbol *sy, const struct apath *a,
+			int64_t now, const struct archive_faults *f, struct buf *b)
+{
+	const struct series *s = sy->series[a->iv];
+	size_t rows = 0, i = 0, lo, hi;
 	bool revise = hits(f->revise, a->name);
 	if (a->daily)
 		buf_add(b, header, strlen(header));
-	for (size_t i = lo; i < hi; i++) {
-		const struct row *r = &s->rows[i];
+	if (s) {
+		lo = series_lower(s, a->start);
+		hi = series_lower(s, a->end);
+	} else {
+		lo = (size_t)iv_ceil_index(a->iv, a->start > m->synth_start ? a->start : m->synth_start);
+		hi = (size_t)iv_ceil_index(a->iv, a->end);
+		if (hi < lo)
+			hi = lo;
+	}
+	size_t drop = hits(f->droprow, a->name) && hi - lo > 2 ? lo + (hi - lo) / 2 : (size_t)-1;
+	for (i = lo; i < hi && !b->err; i++) {
 		if (i == drop)
 			continue;
-		add_time(b, r->open_time, f->micros);
-		for (int c = CF_OPEN; c <= CF_VOLUME; c++) {
-			buf_add(b, ",", 1);
-			if (c == CF_CLOSE && revise && i == lo)
-				buf_adds(b, r->f[CF_OPEN]); /* a close the exchange later amends */
-			else
-				buf_adds(b, r->f[c]);
+		if (s) {
+			const struct row *r = &s->rows[i];
+			add_row(b, r->open_time, r->close_time, r->f, revise && i == lo, f->micros);
+		} else {
+			struct cand c;
+			synth_candle(m->seed, sy->synth, a->iv, iv_time(a->iv, (int64_t)i), now, &c);
+			add_row(b, c.open_time, c.close_time, c.f, revise && i == lo, f->micros);
 		}
-		buf_add(b, ",", 1);
-		add_time(b, r->close_time, f->micros);
-		for (int c = CF_QVOL; c <= CF_IGNORE; c++) {
-			buf_add(b, ",", 1);
-			buf_adds(b, r->f[c]);
-		}
-		buf_add(b, "\n", 1);
 		rows++;
 	}
 	return rows;
@@ -205,14 +226,14 @@ int archive_serve(const struct market *m, const char *url, int64_t now,
 	if (!parse_path(url, &a))
 		return not_found(out);
 	const struct symbol *s = market_find(m, a.sym);
-	const struct series *se = s ? s->series[a.iv] : NULL;
-	if (!se || now < a.end + HOUR_MS || hits(f->missing, a.name))
+	if (!s || (s->synth < 0 && !s->series[a.iv]) || now < a.end + HOUR_MS ||
+	    hits(f->missing, a.name))
 		return not_found(out);
 
 	struct buf csv, zip;
 	buf_init(&csv, FILE_MAX);
 	buf_init(&zip, FILE_MAX);
-	size_t rows = build_csv(se, &a, f, &csv);
+	size_t rows = build_csv(m, s, &a, now, f, &csv);
 	int rc = -1;
 	if (csv.err)
 		goto out;
