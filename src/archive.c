@@ -290,6 +290,8 @@ struct xfer {
 	EVP_MD_CTX *md;
 	int overflow;
 	int stored;             /* its candles are in the database */
+	char hex[65];           /* its SHA-256, once verified */
+	int64_t rows;
 	int failed;             /* reported; its period goes another way */
 };
 
@@ -302,6 +304,18 @@ struct fill {
 	struct xfer **x;
 	size_t nx, capx, next; /* next: the first not started */
 	int running;
+	struct pend *pend;     /* per want: verified candles not yet stored */
+};
+
+/* Verified files' candles of one want, stored together (one transaction for many
+ * small files instead of one each); their catalogue rows follow in one more. A run
+ * killed before the flush downloads those files again. */
+#define PEND_FLUSH 50000 /* candles */
+struct pend {
+	struct kline *k;
+	size_t n, cap;
+	struct xfer **files;
+	size_t nfiles, capfiles;
 };
 
 static size_t on_sum(char *p, size_t sz, size_t nm, void *cls)
@@ -462,6 +476,53 @@ static void xfer_fail(struct fill *f, struct xfer *x, const char *fmt, ...)
 	       x->daily ? "from REST" : "from daily files, then REST");
 }
 
+/* Stores want i's verified candles, then catalogues their files. */
+static int flush(struct fill *f, size_t i, struct ck_err *err)
+{
+	struct pend *p = &f->pend[i];
+	struct archive_want *w = &f->w[i];
+	struct store_page_result pr;
+	char fname[128];
+
+	if (!p->nfiles)
+		return 0;
+	if (p->n && store_put_page(f->st, w->symbol, f->o->interval, p->k, p->n, &pr, err))
+		return err->code;
+	if (p->n) {
+		f->stats->written += pr.written;
+		f->stats->revised += pr.revised;
+		w->written += pr.written;
+		w->revised += pr.revised;
+	}
+	f->stats->candles += (int64_t)p->n;
+	if (store_tx_begin(f->st, err))
+		return err->code;
+	for (size_t j = 0; j < p->nfiles; j++) {
+		struct xfer *x = p->files[j];
+		snprintf(fname, sizeof(fname), "%s.zip", x->name);
+		if (store_archive_put(f->st, fname, x->hex, x->rows, f->o->now, err)) {
+			store_tx_rollback(f->st);
+			return err->code;
+		}
+		x->stored = 1;
+		f->stats->files_ok++;
+	}
+	if (store_tx_commit(f->st, err))
+		return err->code;
+	p->n = p->nfiles = 0;
+	return 0;
+}
+
+static int flush_all(struct fill *f, size_t n, struct ck_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = flush(f, i, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* The zip arrived and hashed: compare, parse, store. */
 static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 {
@@ -472,7 +533,6 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 	struct kline *k = NULL;
 	size_t n = 0, a, b;
 	struct ck_err perr;
-	struct store_page_result pr;
 
 	f->stats->bytes += (int64_t)x->ziplen;
 	if (!EVP_DigestFinal_ex(x->md, md, &mdlen) || mdlen != 32)
@@ -502,23 +562,36 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 		;
 	for (b = a; b < n && k[b].open_time <= x->hi; b++)
 		;
-	if (b > a && store_put_page(f->st, w->symbol, f->o->interval, k + a, b - a, &pr, err)) {
-		free(k);
-		return err->code;
+	struct pend *p = &f->pend[x->want];
+	if (p->n + (b - a) > p->cap) {
+		size_t nc = p->cap ? p->cap : 4096;
+		while (nc < p->n + (b - a))
+			nc *= 2;
+		struct kline *nk = realloc(p->k, nc * sizeof(*nk));
+		if (!nk) {
+			free(k);
+			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		}
+		p->k = nk;
+		p->cap = nc;
 	}
-	if (b > a) {
-		f->stats->written += pr.written;
-		f->stats->revised += pr.revised;
-		w->written += pr.written;
-		w->revised += pr.revised;
+	if (p->nfiles == p->capfiles) {
+		size_t nc = p->capfiles ? p->capfiles * 2 : 16;
+		struct xfer **nf = realloc(p->files, nc * sizeof(*nf));
+		if (!nf) {
+			free(k);
+			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		}
+		p->files = nf;
+		p->capfiles = nc;
 	}
-	f->stats->candles += (int64_t)(b - a);
-	f->stats->files_ok++;
-	x->stored = 1;
+	memcpy(p->k + p->n, k + a, (b - a) * sizeof(*k));
+	p->n += b - a;
+	p->files[p->nfiles++] = x;
+	memcpy(x->hex, hex, sizeof(hex));
+	x->rows = (int64_t)n;
 	free(k);
-	if (store_archive_put(f->st, fname, hex, (int64_t)n, f->o->now, err))
-		return err->code;
-	return 0;
+	return p->n >= PEND_FLUSH ? flush(f, x->want, err) : 0;
 }
 
 /* One transfer ended: the next step of its file. */
@@ -557,9 +630,8 @@ static int run_multi(struct fill *f, struct ck_err *err)
 				return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
 		if (!f->running)
 			return 0;
-		int still = 0, q = 0;
-		if (curl_multi_perform(f->multi, &still) != CURLM_OK ||
-		    curl_multi_poll(f->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+		int still = 0, q = 0, done = 0;
+		if (curl_multi_perform(f->multi, &still) != CURLM_OK)
 			return ck_err_set(err, CK_ENET, "archive: curl multi failed");
 		CURLMsg *m;
 		while ((m = curl_multi_info_read(f->multi, &q))) {
@@ -571,7 +643,11 @@ static int run_multi(struct fill *f, struct ck_err *err)
 			int rc = xfer_done(f, x, cc, err);
 			if (rc)
 				return rc;
+			done++;
 		}
+		/* Wait for sockets only when nothing ended (ended transfers free slots now). */
+		if (!done && curl_multi_poll(f->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			return ck_err_set(err, CK_ENET, "archive: curl multi failed");
 	}
 }
 
@@ -713,6 +789,10 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 		ck_err_set(err, rc, "archive: out of memory");
 		goto out;
 	}
+	if (f.nx && !(f.pend = calloc(n, sizeof(*f.pend)))) {
+		rc = ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		goto out;
+	}
 	if (f.nx) {
 		log_info("archive", "%zu archive files to fetch from %s", f.nx, o->base_url);
 		if (!(f.multi = curl_multi_init())) {
@@ -720,7 +800,7 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 			goto out;
 		}
 		curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
-		if ((rc = run_multi(&f, err)))
+		if ((rc = run_multi(&f, err)) || (rc = flush_all(&f, n, err)))
 			goto out;
 		drop_bodies(&f);
 		/* A monthly file that failed or is missing: its published days instead. */
@@ -732,7 +812,7 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 			ck_err_set(err, rc, "archive: out of memory");
 			goto out;
 		}
-		if ((rc = run_multi(&f, err)))
+		if ((rc = run_multi(&f, err)) || (rc = flush_all(&f, n, err)))
 			goto out;
 	}
 	if ((rc = subtract(&f, n, rest, nrest))) {
@@ -749,6 +829,11 @@ out:
 		*rest = NULL;
 		*nrest = 0;
 	}
+	for (i = 0; f.pend && i < n; i++) {
+		free(f.pend[i].k);
+		free(f.pend[i].files);
+	}
+	free(f.pend);
 	for (i = 0; i < f.nx; i++)
 		xfer_free(f.x[i]);
 	free(f.x);

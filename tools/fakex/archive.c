@@ -2,6 +2,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,95 @@ static void sha256_hex(const void *p, size_t n, char out[65])
 	out[64] = 0;
 }
 
+/* Files built without a fault, kept (like the real archive's static files) so a file
+ * and its .CHECKSUM are built once; up to CACHE_MAX bytes. The market never changes while
+ * serving and a published period is closed, so a file never changes either. */
+#define CACHE_MAX ((size_t)1 << 30)
+#define CACHE_BUCKETS 4096
+struct cached {
+	char name[128];
+	char *zip;
+	size_t len;
+	char hex[65];
+	struct cached *next;
+};
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cached *cache[CACHE_BUCKETS];
+static size_t cache_bytes;
+
+static unsigned cache_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+/* A copy of the cached zip of name into *zip (malloc'd), or false. */
+static bool cache_get(const char *name, struct buf *zip, char hex[65])
+{
+	bool found = false;
+	pthread_mutex_lock(&cache_lock);
+	for (struct cached *c = cache[cache_hash(name)]; c; c = c->next)
+		if (!strcmp(c->name, name)) {
+			buf_add(zip, c->zip, c->len);
+			memcpy(hex, c->hex, 65);
+			found = !zip->err;
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	return found;
+}
+
+static void cache_put(const char *name, const struct buf *zip, const char hex[65])
+{
+	struct cached *c = calloc(1, sizeof(*c));
+	if (!c || !(c->zip = malloc(zip->len ? zip->len : 1))) {
+		free(c);
+		return;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	memcpy(c->zip, zip->p, zip->len);
+	c->len = zip->len;
+	memcpy(c->hex, hex, 65);
+	pthread_mutex_lock(&cache_lock);
+	unsigned h = cache_hash(name);
+	bool dup = false;
+	for (struct cached *o = cache[h]; o; o = o->next)
+		dup = dup || !strcmp(o->name, name);
+	if (!dup && cache_bytes + c->len <= CACHE_MAX) {
+		c->next = cache[h];
+		cache[h] = c;
+		cache_bytes += c->len;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (c) {
+		free(c->zip);
+		free(c);
+	}
+}
+
+void archive_release(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (int i = 0; i < CACHE_BUCKETS; i++)
+		while (cache[i]) {
+			struct cached *c = cache[i];
+			cache[i] = c->next;
+			free(c->zip);
+			free(c);
+		}
+	cache_bytes = 0;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static bool faulted(const struct archive_faults *f, const char *name)
+{
+	return f->micros || hits(f->damage, name) || hits(f->badsum, name) ||
+	       hits(f->trunc, name) || hits(f->droprow, name) || hits(f->revise, name);
+}
+
 static int not_found(struct archive_reply *out)
 {
 	static const char msg[] =
@@ -231,24 +321,31 @@ int archive_serve(const struct market *m, const char *url, int64_t now,
 		return not_found(out);
 
 	struct buf csv, zip;
+	char hex[65];
+	bool fault = faulted(f, a.name);
 	buf_init(&csv, FILE_MAX);
 	buf_init(&zip, FILE_MAX);
-	size_t rows = build_csv(m, s, &a, now, f, &csv);
 	int rc = -1;
-	if (csv.err)
-		goto out;
-	if (!rows) {
-		rc = not_found(out);
-		goto out;
-	}
-	if (build_zip(a.name, &csv, a.end + HOUR_MS, &zip))
-		goto out;
-	if (hits(f->damage, a.name) && zip.len > 64)
-		for (size_t i = zip.len / 2; i < zip.len / 2 + 16; i++)
-			zip.p[i] ^= 0x5a; /* inside the deflated data: the CRC or inflate fails */
-	if (a.checksum) {
-		char hex[65];
+	if (fault || !cache_get(a.name, &zip, hex)) {
+		buf_release(&zip);
+		buf_init(&zip, FILE_MAX);
+		size_t rows = build_csv(m, s, &a, now, f, &csv);
+		if (csv.err)
+			goto out;
+		if (!rows) {
+			rc = not_found(out);
+			goto out;
+		}
+		if (build_zip(a.name, &csv, a.end + HOUR_MS, &zip))
+			goto out;
+		if (hits(f->damage, a.name) && zip.len > 64)
+			for (size_t i = zip.len / 2; i < zip.len / 2 + 16; i++)
+				zip.p[i] ^= 0x5a; /* inside the deflated data: CRC or inflate fails */
 		sha256_hex(zip.p, zip.len, hex);
+		if (!fault)
+			cache_put(a.name, &zip, hex);
+	}
+	if (a.checksum) {
 		if (hits(f->badsum, a.name))
 			hex[0] = hex[0] == '0' ? '1' : '0';
 		buf_release(&zip);

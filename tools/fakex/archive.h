@@ -49,4 +49,7 @@ bool archive_is_path(const char *url);
 int archive_serve(const struct market *m, const char *url, int64_t now,
 		  const struct archive_faults *faults, struct archive_reply *out);
 
+/* Frees the files kept between requests (at exit). */
+void archive_release(void);
+
 #endif

@@ -273,6 +273,7 @@ int main(int argc, char **argv)
 	state_release(&fx.st);
 	reqlog_close(fx.log);
 	market_release(&fx.market);
+	archive_release();
 	return 0;
 
 fail_server:
@@ -283,6 +284,7 @@ fail_log:
 	reqlog_close(fx.log);
 fail_market:
 	market_release(&fx.market);
+	archive_release();
 	fprintf(stderr, "fakex: %s\n", err);
 	return status;
 }
