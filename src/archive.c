@@ -291,6 +291,7 @@ struct xfer {
 	int overflow;
 	int stored;             /* its candles are in the database */
 	char hex[65];           /* its SHA-256, once verified */
+	char old[65];           /* archive_recheck: the catalogued SHA-256 */
 	int64_t rows;
 	int failed;             /* reported; its period goes another way */
 };
@@ -615,6 +616,14 @@ static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err 
 			  x->overflow ? "too large" : curl_easy_strerror(cc), status);
 		return 0;
 	}
+	if (!zip && x->old[0] && x->sumlen >= 64 && !strncasecmp(x->sum, x->old, 64))
+		return 0; /* archive_recheck: unchanged */
+	if (!zip && x->old[0]) {
+		f->stats->amended++;
+		log_kv(LOG_WARN, "archive", ((const char *[]){"file", x->name, NULL}),
+		       "the archive amended a file read before (its .CHECKSUM changed from %.64s):"
+		       " reading it again", x->old);
+	}
 	if (!zip)
 		return start_xfer(f, x, 1) ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
 					  : 0;
@@ -839,6 +848,75 @@ out:
 	free(f.x);
 	if (f.multi)
 		curl_multi_cleanup(f.multi);
+	return rc;
+}
+
+/* ---- amended files ---- */
+
+int archive_recheck(const struct archive_opts *o, struct store *st, const char *const *symbols,
+		    size_t nsymbols, struct archive_stats *stats, struct ck_err *err)
+{
+	struct archive_want *w = calloc(nsymbols ? nsymbols : 1, sizeof(*w));
+	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
+	int rc = 0;
+	size_t i;
+
+	if (!w || !(f.pend = calloc(nsymbols ? nsymbols : 1, sizeof(*f.pend)))) {
+		free(w);
+		return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+	}
+	for (i = 0; i < nsymbols && !rc; i++) {
+		struct store_archive_file *cat = NULL;
+		size_t ncat = 0, plen = strlen(symbols[i]) + strlen(o->interval) + 2;
+		w[i] = (struct archive_want){.symbol = symbols[i], .first = 0, .last = INT64_MAX};
+		if ((rc = store_archive_list(st, symbols[i], o->interval, &cat, &ncat, err)))
+			break;
+		for (size_t j = 0; j < ncat && !rc; j++) {
+			char date[16];
+			int64_t a, b;
+			size_t l = strlen(cat[j].name);
+			if (l <= plen + 4 || l - plen - 4 >= sizeof(date))
+				continue;
+			memcpy(date, cat[j].name + plen, l - plen - 4);
+			date[l - plen - 4] = 0;
+			if (archive_period(date, &a, &b))
+				continue;
+			if ((rc = add_xfer(&f, i, strlen(date) == 10, a, b)))
+				break;
+			snprintf(f.x[f.nx - 1]->old, sizeof(f.x[f.nx - 1]->old), "%s", cat[j].sha256);
+		}
+		free(cat);
+	}
+	if (rc) {
+		if (rc == CK_ENOMEM)
+			ck_err_set(err, rc, "archive: out of memory");
+		goto out;
+	}
+	if (f.nx) {
+		if (!(f.multi = curl_multi_init())) {
+			rc = ck_err_set(err, CK_ENOMEM, "archive: curl_multi_init failed");
+			goto out;
+		}
+		curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
+		rc = run_multi(&f, err);
+		if (!rc)
+			rc = flush_all(&f, nsymbols, err);
+		if (!rc && stats->amended)
+			log_info("archive", "%" PRId64 " amended archive files read again, %" PRId64
+				 " candles revised", stats->amended, stats->revised);
+	}
+out:
+	for (i = 0; i < nsymbols; i++) {
+		free(f.pend[i].k);
+		free(f.pend[i].files);
+	}
+	free(f.pend);
+	for (i = 0; i < f.nx; i++)
+		xfer_free(f.x[i]);
+	free(f.x);
+	if (f.multi)
+		curl_multi_cleanup(f.multi);
+	free(w);
 	return rc;
 }
 

@@ -73,6 +73,7 @@ struct archive_stats {
 	int64_t candles;       /* candles taken from files */
 	int64_t written, revised; /* as store_put_page counted them */
 	int64_t bytes;         /* zip bytes downloaded */
+	int64_t amended;       /* catalogued files whose .CHECKSUM changed (archive_recheck) */
 };
 
 /* Fills what it can of the n wants from the archive (see above). On return *rest
@@ -82,6 +83,13 @@ struct archive_stats {
 int archive_fill(const struct archive_opts *o, struct store *st, struct archive_want *w,
 		 size_t n, struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
 		 struct ck_err *err);
+
+/* Amended files: for each catalogued file of the symbols (store_archive.h), fetches its
+ * .CHECKSUM; where it changed, fetches the file, checks it as archive_fill does and stores
+ * it (the values that differ become counted revisions), and catalogues the new checksum.
+ * stats->amended counts them. 0, or a negative code as archive_fill. */
+int archive_recheck(const struct archive_opts *o, struct store *st, const char *const *symbols,
+		    size_t nsymbols, struct archive_stats *stats, struct ck_err *err);
 
 /* Checks and parses one archive file's bytes (a zip holding one CSV, or a CSV when
  * is_zip is 0) as described above: symbol and period [pstart, pend) (ms), listing as in

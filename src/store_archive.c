@@ -1,5 +1,6 @@
 /* store_archive.c — see store_archive.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -48,5 +49,50 @@ int store_archive_get(struct store *st, const char *name, char sha256[65], int *
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_fail(st, err, "read the archive catalogue");
+	return 0;
+}
+
+int store_archive_list(struct store *st, const char *symbol, const char *interval,
+		       struct store_archive_file **out, size_t *n, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_archive_file *v = NULL;
+	size_t cap = 0;
+	char prefix[96];
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(prefix, sizeof(prefix), "%s-%s-", symbol, interval);
+	if (store_prepare(st, &s,
+			  "SELECT name, sha256 FROM archive_files WHERE substr(name, 1, length(?1)) = ?1"
+			  " ORDER BY name",
+			  err))
+		return err->code;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct store_archive_file *nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				sqlite3_finalize(s);
+				free(v);
+				return ck_err_set(err, CK_ENOMEM, "archive catalogue: out of memory");
+			}
+			v = nv;
+			cap = nc;
+		}
+		snprintf(v[*n].name, sizeof(v[*n].name), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(v[*n].sha256, sizeof(v[*n].sha256), "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return store_db_fail(st, err, "read the archive catalogue");
+	}
+	*out = v;
 	return 0;
 }

@@ -20,4 +20,14 @@ int store_archive_put(struct store *st, const char *name, const char *sha256, in
 int store_archive_get(struct store *st, const char *name, char sha256[65], int *found,
 		      struct ck_err *err);
 
+/* One catalogued file. */
+struct store_archive_file {
+	char name[128];
+	char sha256[65];
+};
+/* The catalogued files of symbol and interval (names "SYMBOL-INTERVAL-..."), by name.
+ * *out malloc'd (the caller frees; NULL when *n == 0). */
+int store_archive_list(struct store *st, const char *symbol, const char *interval,
+		       struct store_archive_file **out, size_t *n, struct ck_err *err);
+
 #endif

@@ -490,7 +490,22 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 	size_t nold = e->nplan, nw = 0, nr = 0, i, k;
 	int rc = 0;
 
-	if (!e->cfg->archive_enabled || !nold)
+	if (!e->cfg->archive_enabled)
+		return 0;
+	if (e->o->since_ms) { /* backfill: files the archive amended since they were read */
+		const char **names = calloc(e->nsyms ? e->nsyms : 1, sizeof(*names));
+		if (!names)
+			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		for (i = 0; i < e->nsyms; i++)
+			names[i] = e->syms[i].out->symbol;
+		rc = archive_recheck(&ao, e->st, names, e->nsyms, &as, err);
+		free(names);
+		if (rc)
+			return rc;
+		e->res->counts.candles_revised += as.revised;
+		memset(&as, 0, sizeof(as));
+	}
+	if (!nold)
 		return 0;
 	if (!(w = calloc(nold, sizeof(*w))))
 		return ck_err_set(err, CK_ENOMEM, "archive: out of memory");

@@ -2,7 +2,8 @@
 # The archive is not the authority: a file whose first candle disagrees with REST (an
 # archive file the exchange later amends) is cross-checked on its first and last candles,
 # REST's values win and are stored as a counted revision. `import` takes the archive's
-# zip files (with their .CHECKSUM beside them) and their CSVs, with the same checks.
+# zip files (with their .CHECKSUM beside them) and their CSVs, with the same checks. A
+# later backfill notices an amended file (a changed .CHECKSUM) and reads it again.
 . "$(dirname "$0")/lib.sh"
 export CANDLEKEEP_ARCHIVE_ENABLED=true
 
@@ -18,6 +19,20 @@ assert_eq "$(sql "select close from candles where symbol='BTCUSDT' and open_time
 assert_eq "$(sql "select count(*) from revisions where symbol='BTCUSDT' and open_time=$feb")" 1 "a counted revision"
 assert_file_match "$T/out" "backfill ok: .* 1 revised"
 assert_file_match "$T/err" "1 stored candles differed from the exchange and were revised"
+
+# The exchange amends the file (now it agrees with REST): the next backfill sees the
+# changed .CHECKSUM, reads the file again and catalogues the new checksum; the values
+# already equal REST's, so nothing more is revised.
+old=$(sql "select sha256 from archive_files where name='BTCUSDT-4h-2025-02.zip'")
+fakex_ctl 'faults?reset=1' >/dev/null
+new=$(curl -fsS "$FAKEX_URL/data/futures/um/monthly/klines/BTCUSDT/4h/BTCUSDT-4h-2025-02.zip.CHECKSUM" | cut -c1-64)
+[ "$old" != "$new" ] || fail "the amended file has the same checksum"
+ck --archive-url "$FAKEX_URL" --symbols BTCUSDT backfill --since 2025-01-01 >"$T/out2" 2>"$T/err2" ||
+	{ cat "$T/err2"; fail "backfill after the amendment"; }
+assert_file_match "$T/err2" "the archive amended a file read before \(its .CHECKSUM changed from $old\): reading it again.* file=BTCUSDT-4h-2025-02"
+assert_eq "$(grep -c 'amended a file read before' "$T/err2")" 1 "amended files"
+assert_eq "$(sql "select sha256 from archive_files where name='BTCUSDT-4h-2025-02.zip'")" "$new" "catalogued checksum"
+assert_eq "$(sql "select count(*) from revisions where symbol='BTCUSDT'")" 1 "revisions after the amendment"
 
 # import: zips as downloaded, with and without their .CHECKSUM, and a CSV from one.
 A="$FAKEX_URL/data/futures/um/monthly/klines"
