@@ -630,10 +630,30 @@ static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err 
 	return xfer_finish(f, x, err);
 }
 
-static int run_multi(struct fill *f, struct ck_err *err)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int flush_all(struct fill *f, size_t n, struct ck_err *err);
+
+/* Runs the transfers; what was verified is stored at least every FLUSH_MS, so that a
+ * killed run keeps the files it finished (progress survives; they are not fetched
+ * again). */
+#define FLUSH_MS 1000
+static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 {
 	int conc = f->o->concurrency > 0 ? f->o->concurrency : 1;
+	int64_t flushed = mono_ms();
 	for (;;) {
+		if (mono_ms() - flushed >= FLUSH_MS) {
+			int rc = flush_all(f, nw, err);
+			if (rc)
+				return rc;
+			flushed = mono_ms();
+		}
 		while (f->running < conc && f->next < f->nx)
 			if (start_xfer(f, f->x[f->next++], 0))
 				return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
@@ -809,7 +829,7 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 			goto out;
 		}
 		curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
-		if ((rc = run_multi(&f, err)) || (rc = flush_all(&f, n, err)))
+		if ((rc = run_multi(&f, n, err)) || (rc = flush_all(&f, n, err)))
 			goto out;
 		drop_bodies(&f);
 		/* A monthly file that failed or is missing: its published days instead. */
@@ -821,7 +841,7 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 			ck_err_set(err, rc, "archive: out of memory");
 			goto out;
 		}
-		if ((rc = run_multi(&f, err)) || (rc = flush_all(&f, n, err)))
+		if ((rc = run_multi(&f, n, err)) || (rc = flush_all(&f, n, err)))
 			goto out;
 	}
 	if ((rc = subtract(&f, n, rest, nrest))) {
@@ -898,7 +918,7 @@ int archive_recheck(const struct archive_opts *o, struct store *st, const char *
 			goto out;
 		}
 		curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
-		rc = run_multi(&f, err);
+		rc = run_multi(&f, nsymbols, err);
 		if (!rc)
 			rc = flush_all(&f, nsymbols, err);
 		if (!rc && stats->amended)

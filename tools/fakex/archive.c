@@ -277,6 +277,12 @@ static void cache_put(const char *name, const struct buf *zip, const char hex[65
 	}
 }
 
+bool archive_hangs(const struct archive_faults *f, const char *url)
+{
+	struct apath a;
+	return f->hang[0] && parse_path(url, &a) && !a.checksum && hits(f->hang, a.name);
+}
+
 void archive_release(void)
 {
 	pthread_mutex_lock(&cache_lock);

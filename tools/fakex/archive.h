@@ -31,6 +31,7 @@ struct archive_faults {
 	char revise[ARCHIVE_MATCH_MAX];  /* the file's first candle has another close
 					  * (an amended file: another checksum, and REST
 					  * disagrees with it) */
+	char hang[ARCHIVE_MATCH_MAX];    /* the zip is never answered (held --hang-ms) */
 	bool micros;                     /* times in microseconds (spot since 2025) */
 };
 
@@ -49,6 +50,8 @@ bool archive_is_path(const char *url);
 int archive_serve(const struct market *m, const char *url, int64_t now,
 		  const struct archive_faults *faults, struct archive_reply *out);
 
+/* True if url is a zip the hang fault holds. */
+bool archive_hangs(const struct archive_faults *f, const char *url);
 /* Frees the files kept between requests (at exit). */
 void archive_release(void);
 

@@ -497,9 +497,16 @@ static enum MHD_Result archive(struct fakex *fx, struct MHD_Connection *c, struc
 {
 	struct archive_faults f;
 	pthread_mutex_lock(&fx->st.lock);
-	int64_t now = state_now(&fx->st);
+	int64_t now = state_now(&fx->st), hang_ms = fx->st.f.hang_ms;
 	f = fx->st.f.archive;
+	if (archive_hangs(&f, url))
+		fx->st.hangs++;
 	pthread_mutex_unlock(&fx->st.lock);
+	if (archive_hangs(&f, url)) {
+		reqlog_write(fx->log, wall_ms(), now, method, r->uri, 0, 0, "archive_hang");
+		state_wait(&fx->st, hang_ms);
+		return MHD_NO;
+	}
 	struct archive_reply ar;
 	if (strcmp(method, "GET") || archive_serve(&fx->market, url, now, &f, &ar))
 		return reply_error(fx, c, r, method, strcmp(method, "GET") ? 405 : 500, -1,
@@ -535,15 +542,15 @@ static void faults_json_more(const struct state *st, json_t *o)
 	json_object_set_new(o, "empty_from", json_integer((json_int_t)st->f.empty_from));
 	json_object_set_new(o, "empty_to", json_integer((json_int_t)st->f.empty_to));
 	const struct archive_faults *af = &st->f.archive;
-	json_object_set_new(o, "archive", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage",
+	json_object_set_new(o, "archive", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage",
 						    af->damage, "badsum", af->badsum, "missing",
 						    af->missing, "trunc", af->trunc, "droprow",
-						    af->droprow, "revise", af->revise, "micros",
-						    af->micros));
+						    af->droprow, "revise", af->revise, "hang", af->hang,
+						    "micros", af->micros));
 }
 
 /* archive_damage= archive_badsum= archive_missing= archive_trunc= archive_droprow=
- * archive_revise= (a substring of the file names hit; empty: off), archive_micros=0|1. */
+ * archive_revise= archive_hang= (a substring of the file names hit; empty: off), archive_micros=0|1. */
 static const char *ctl_archive_faults(struct archive_faults *af, struct MHD_Connection *c)
 {
 	static const struct {
@@ -556,6 +563,7 @@ static const char *ctl_archive_faults(struct archive_faults *af, struct MHD_Conn
 		{"archive_trunc", offsetof(struct archive_faults, trunc)},
 		{"archive_droprow", offsetof(struct archive_faults, droprow)},
 		{"archive_revise", offsetof(struct archive_faults, revise)},
+		{"archive_hang", offsetof(struct archive_faults, hang)},
 	};
 	const char *v;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
