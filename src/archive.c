@@ -648,6 +648,17 @@ static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 	int conc = f->o->concurrency > 0 ? f->o->concurrency : 1;
 	int64_t flushed = mono_ms();
 	for (;;) {
+		if ((f->o->stop && *f->o->stop) ||
+		    (f->o->deadline_mono && mono_ms() >= f->o->deadline_mono)) {
+			for (size_t i = 0; i < f->nx; i++)
+				if (f->x[i]->state == X_SUM || f->x[i]->state == X_ZIP) {
+					curl_multi_remove_handle(f->multi, f->x[i]->h);
+					f->x[i]->state = X_DONE;
+				}
+			f->running = 0;
+			f->next = f->nx;
+			return 0;
+		}
 		if (mono_ms() - flushed >= FLUSH_MS) {
 			int rc = flush_all(f, nw, err);
 			if (rc)

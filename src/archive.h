@@ -25,6 +25,7 @@
 #ifndef CK_ARCHIVE_H
 #define CK_ARCHIVE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,10 @@ struct archive_opts {
 	int concurrency;        /* transfers in flight, >= 1 */
 	const char *user_agent; /* may be NULL */
 	int64_t timeout_ms;     /* per transfer; 0: none */
+	volatile sig_atomic_t *stop; /* may be NULL; when set, no new transfer starts and
+				      * the running ones are dropped (what was verified is
+				      * stored; the rest is returned for REST) */
+	int64_t deadline_mono;  /* CLOCK_MONOTONIC ms, 0 = none: the same as stop after it */
 };
 
 /* A range a caller wants filled: open times [first, last] of symbol; listing is the

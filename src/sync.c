@@ -481,7 +481,8 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 		.base_url = e->cfg->archive_base_url, .market = "futures/um",
 		.interval = e->cfg->interval, .interval_ms = e->iv, .now = e->server_now,
 		.concurrency = (int)e->cfg->concurrency, .user_agent = e->cfg->user_agent,
-		.timeout_ms = e->cfg->request_timeout_ms,
+		.timeout_ms = e->cfg->request_timeout_ms, .stop = e->stop,
+		.deadline_mono = e->deadline,
 	};
 	struct archive_want *w = NULL;
 	struct archive_rest *r = NULL;
