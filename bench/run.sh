@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run.sh [BUILD_DIR] — `make bench`: builds the bench helpers (bench/*.c, with the
 # project's warning flags) into BUILD_DIR/bench, then runs bench/sync.sh,
-# bench/import.sh and bench/backup.sh and prints their figures. Not a test: nothing here fails on a number.
+# bench/import.sh, bench/archive.sh and bench/backup.sh and prints their figures. Not a test: nothing here fails on a number.
 # Environment: BENCH_QUICK=1 shrinks every workload (a smoke run of the scripts).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +19,7 @@ done
 echo "candlekeep bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -sr)"
 sh "$top/bench/sync.sh" "$B"
 sh "$top/bench/import.sh" "$B"
+sh "$top/bench/archive.sh" "$B"
 # Backup of a 1 GB database beside cp, and the full recover time (RTO); BENCH_MB sizes it.
 if [ -n "${BENCH_QUICK:-}" ]; then BENCH_MB=${BENCH_MB:-64}; export BENCH_MB; fi
 bash "$top/bench/backup.sh" "$B"

@@ -26,7 +26,7 @@ while [ ! -s "$D/fakex.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); d
 [ -s "$D/fakex.port" ] || { cat "$D/fakex.log" >&2; echo "demo: fakex did not start" >&2; exit 1; }
 URL="http://127.0.0.1:$(cat "$D/fakex.port")"
 SYMS=$(cd "$DATA" && ls *-4h.csv | sed 's/-4h.csv//' | paste -sd, -)
-CK="$B/candlekeep --db $D/candles.db --base-url $URL --symbols $SYMS"
+CK="$B/candlekeep --db $D/candles.db --base-url $URL --archive-url $URL --symbols $SYMS"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "fake exchange with the recorded Binance futures candles at $URL (clock: 2026-03-18 18:00 UTC)"

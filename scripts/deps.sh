@@ -8,7 +8,8 @@
 #          (systemd-analyze verify of the unit files).
 set -eu
 PKGS="make gcc clang pkg-config libcurl4-openssl-dev libsqlite3-dev libjansson-dev
-libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev libssl-dev libsystemd-dev sqlite3 curl
+libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev libssl-dev libsystemd-dev libarchive-dev
+sqlite3 curl
 zstd procps util-linux ca-certificates git"
 if [ "${1:-build}" = test ]; then
 	PKGS="$PKGS libclang-rt-14-dev valgrind prometheus prometheus-alertmanager chromium

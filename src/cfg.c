@@ -148,6 +148,13 @@ static const struct cfg_key cfg_keys[] = {
 	DUR("sync", "verify_every", verify_every_s, "7d", 3600, 365 * DAY_S, 0,
 	    "Each run re-verifies its share of the last verify_days so that all of them"
 	    " are re-verified once per this period."),
+	/* [archive] */
+	BOOLK("archive", "enabled", archive_enabled, "true",
+	      "Backfill history older than a day from the exchange's public archive (monthly"
+	      " and daily zip files, each checked against its .CHECKSUM); REST only for the"
+	      " rest."),
+	STR("archive", "base_url", archive_base_url, "https://data.binance.vision", CFG_REQUIRED,
+	    NULL, check_url, "Public archive base URL (a trailing / is removed)."),
 	/* [http] */
 	INT("http", "connect_timeout_ms", connect_timeout_ms, "10000", 1, 300000, "ms", 0,
 	    "TCP+TLS connect timeout."),

@@ -42,6 +42,9 @@ struct cfg {
 	int64_t verify_recent;      /* newest closed candles re-fetched and compared each run */
 	int64_t verify_days;        /* history re-verified on the rolling schedule, days */
 	int64_t verify_every_s;     /* that history is re-verified once per this period, s */
+	/* [archive] */
+	int64_t archive_enabled;    /* 1 = history older than a day from the public archive */
+	char *archive_base_url;     /* e.g. https://data.binance.vision, no trailing slash */
 	/* [http] */
 	int64_t connect_timeout_ms;
 	int64_t request_timeout_ms;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "cmd.h"
 #include "kline.h"
 #include "store.h"
@@ -43,7 +44,21 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 	int64_t lineno = 0, iv_ms, now = now_ms(), written = 0, same = 0, revised = 0, skipped = 0;
 	FILE *f;
 	int rc = 0;
+	struct archive_import ai;
 
+	/* A file as the archive publishes it (SYM-IV-YYYY-MM[-DD].zip or .csv): verified whole. */
+	if (!symbol_flag && (rc = archive_import(ctx->st, path, now, &ai, &err)) != 1) {
+		if (rc)
+			fprintf(stderr, "candlekeep import: %s: %s (nothing of it was stored)\n", path,
+				err.msg);
+		printf("%s: %s %s: %" PRId64 " written, %" PRId64 " unchanged, %" PRId64 " revised, %" PRId64
+		       " still forming (skipped)%s%s\n", path, ai.symbol, ai.interval, ai.written, ai.same,
+		       ai.revised, ai.forming, ai.checksum ? ", checksum ok" : "", rc ? ", FAILED" : "");
+		*total_written += ai.written;
+		*total_same += ai.same;
+		return rc ? 1 : 0;
+	}
+	rc = 0;
 	if (name_parts(path, sym, sizeof(sym), iv, sizeof(iv))) {
 		if (!symbol_flag) {
 			fprintf(stderr, "candlekeep import: %s: cannot tell the symbol and interval from the"

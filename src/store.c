@@ -19,6 +19,7 @@
 #include "log.h"
 #include "redact.h"
 #include "store.h"
+#include "store_archive.h"
 #include "store_int.h"
 #include "banned.h"
 
@@ -240,7 +241,8 @@ static int migrate_trust(struct store *st, struct ck_err *err)
 	return store_exec(st, "COMMIT", err);
 }
 
-/* Versioned steps (PRAGMA user_version: 1 the first schema, 2 the alert outbox), then
+/* Versioned steps (PRAGMA user_version: 1 the first schema, 2 the alert outbox, 3 the
+ * archive catalogue), then
  * the trust tables, detected by their columns. Each step is one transaction: a failed
  * one leaves the file as it was. */
 static int migrate(struct store *st, struct ck_err *err)
@@ -249,14 +251,15 @@ static int migrate(struct store *st, struct ck_err *err)
 
 	if (user_version(st, &version, err))
 		return err->code;
-	if (version < 2) {
+	if (version < 3) {
 		if (store_exec(st, "BEGIN IMMEDIATE", err))
 			return err->code;
 		/* again inside the write transaction: another process may have migrated meanwhile */
 		if (user_version(st, &version, err) ||
 		    (version < 1 && store_exec(st, schema_v1, err)) ||
 		    (version < 2 && store_exec(st, schema_v2, err)) ||
-		    store_exec(st, "PRAGMA user_version = 2", err)) {
+		    (version < 3 && store_exec(st, store_archive_schema_v3, err)) ||
+		    store_exec(st, "PRAGMA user_version = 3", err)) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return err->code;
 		}

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "binance.h"
 #include "http.h"
 #include "kline.h"
@@ -458,6 +459,102 @@ static int choose_page(struct engine *e)
 			return CK_ENOMEM;
 	}
 	return 0;
+}
+
+static int finish_symbol(struct engine *e, struct sym *s);
+
+/* 1 if none of [first, last] is among the stored runs r[0..n). */
+static int range_unstored(const struct store_range *r, size_t n, int64_t first, int64_t last)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].first <= last && r[i].last >= first)
+			return 0;
+	return 1;
+}
+
+/* Missing history older than a day from the exchange's public archive (archive.h):
+ * each planned range with no stored candle is offered to the archive, and the plan
+ * keeps what no archive file gave (and every range that re-verifies stored candles). */
+static int plan_archive(struct engine *e, struct ck_err *err)
+{
+	struct archive_opts ao = {
+		.base_url = e->cfg->archive_base_url, .market = "futures/um",
+		.interval = e->cfg->interval, .interval_ms = e->iv, .now = e->server_now,
+		.concurrency = (int)e->cfg->concurrency, .user_agent = e->cfg->user_agent,
+		.timeout_ms = e->cfg->request_timeout_ms, .stop = e->stop,
+		.deadline_mono = e->deadline,
+	};
+	struct archive_want *w = NULL;
+	struct archive_rest *r = NULL;
+	struct archive_stats as = {0};
+	struct planned *old = e->plan;
+	size_t nold = e->nplan, nw = 0, nr = 0, i, k;
+	int rc = 0;
+
+	if (!e->cfg->archive_enabled)
+		return 0;
+	if (e->o->since_ms) { /* backfill: files the archive amended since they were read */
+		const char **names = calloc(e->nsyms ? e->nsyms : 1, sizeof(*names));
+		if (!names)
+			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		for (i = 0; i < e->nsyms; i++)
+			names[i] = e->syms[i].out->symbol;
+		rc = archive_recheck(&ao, e->st, names, e->nsyms, &as, err);
+		free(names);
+		if (rc)
+			return rc;
+		e->res->counts.candles_revised += as.revised;
+		memset(&as, 0, sizeof(as));
+	}
+	if (!nold)
+		return 0;
+	if (!(w = calloc(nold, sizeof(*w))))
+		return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+	for (i = 0; i < nold && !rc; i++) {
+		struct store_range *runs = NULL;
+		size_t nruns = 0;
+		struct sym *s = old[i].sym;
+		if ((rc = store_covered(e->st, s->out->symbol, e->cfg->interval, e->iv, &runs,
+					&nruns, err)))
+			break;
+		if (range_unstored(runs, nruns, old[i].first, old[i].last))
+			w[nw++] = (struct archive_want){s->out->symbol, old[i].first, old[i].last,
+							s->state.first_open, &old[i], 0, 0};
+		free(runs);
+	}
+	if (!rc && nw)
+		rc = archive_fill(&ao, e->st, w, nw, &r, &nr, &as, err);
+	if (rc || !nw)
+		goto out;
+	/* The new plan: the ranges not offered, then what the archive left. */
+	e->plan = NULL;
+	e->nplan = e->capplan = 0;
+	for (i = 0; i < nold; i++)
+		old[i].sym->pending--;
+	for (i = 0, k = 0; i < nold && !rc; i++) {
+		struct sym *s = old[i].sym;
+		if (k < nw && w[k].tag == &old[i]) {
+			s->out->written += w[k].written;
+			s->out->revised += w[k].revised;
+			k++;
+			continue;
+		}
+		rc = add_range(e, s, old[i].first, old[i].last);
+	}
+	for (i = 0; i < nr && !rc; i++)
+		rc = add_range(e, ((struct planned *)r[i].tag)->sym, r[i].first, r[i].last);
+	e->res->counts.candles_written += as.written;
+	e->res->counts.candles_revised += as.revised;
+	for (i = 0; i < e->nsyms; i++) /* a symbol the archive filled entirely */
+		if (e->syms[i].pending == 0 && !e->syms[i].out->status)
+			finish_symbol(e, &e->syms[i]);
+	free(old);
+	if (rc)
+		rc = ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+out:
+	free(w);
+	free(r);
+	return rc;
 }
 
 /* Where the symbol's history starts on the exchange: the first candle it returns for
@@ -1372,6 +1469,8 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 			finish_symbol(&e, s); /* skipped, or nothing to fetch */
 	}
 	if ((rc = store_tx_commit(st, err)) != 0)
+		goto out;
+	if ((rc = plan_archive(&e, err)) != 0)
 		goto out;
 	if (choose_page(&e)) {
 		rc = ck_err_set(err, CK_ENOMEM, "planning the pages: out of memory");

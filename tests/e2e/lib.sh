@@ -60,6 +60,10 @@ fakex_ctl() { curl -fsS -m 5 -X POST "$FAKEX_URL/_ctl/$1"; }
 # Requests fakex received whose path matches $1 (a grep -E pattern on the JSON line).
 fakex_requests() { grep -E "$1" "$T/requests.jsonl" 2>/dev/null | wc -l | tr -d ' '; }
 
+# The public archive (issue 17) only where a test asks for it (CANDLEKEEP_ARCHIVE_ENABLED=true
+# and --archive-url "$FAKEX_URL"): the scenarios written before it count REST requests.
+export CANDLEKEEP_ARCHIVE_ENABLED=${CANDLEKEEP_ARCHIVE_ENABLED:-false}
+
 # ck ARGS...: candlekeep against this test's database and fakex, quick retries.
 ck() {
 	CANDLEKEEP_HTTP_RETRY_NET_BASE_MS=${CANDLEKEEP_HTTP_RETRY_NET_BASE_MS:-50} \

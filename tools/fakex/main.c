@@ -73,6 +73,7 @@ static void usage(FILE *out)
 	}
 	fprintf(out, "\nControl (not weighted, not faulted): POST /_ctl/clock?set=MS|advance=MS,\n"
 		     "/_ctl/faults?p5xx=&p429=&p418=&phang=&ptrunc=&pmalformed=&latency_ms=&retry_after=&hang_ms=&ban_seconds=&invalid_symbol=SYM|-&reset=1\n"
+		     "  &archive_damage=&archive_badsum=&archive_missing=&archive_trunc=&archive_droprow=&archive_revise=&archive_hang= (a part of the archive file names hit) &archive_micros=0|1,\n"
 		     "  &path=S (faults only on paths containing S) &retry_after_force=DIGITS (418/429 header) &time_offset_ms=MS (/time only) &empty_from=MS&empty_to=MS (klines starting there answer []),\n"
 		     "/_ctl/weight?used=N[&limit=N], /_ctl/ban?seconds=N (0 lifts),\n"
 		     "/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0], GET /_ctl/state.\n"
@@ -272,6 +273,7 @@ int main(int argc, char **argv)
 	state_release(&fx.st);
 	reqlog_close(fx.log);
 	market_release(&fx.market);
+	archive_release();
 	return 0;
 
 fail_server:
@@ -282,6 +284,7 @@ fail_log:
 	reqlog_close(fx.log);
 fail_market:
 	market_release(&fx.market);
+	archive_release();
 	fprintf(stderr, "fakex: %s\n", err);
 	return status;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "banned.h"
+#include "archive.h"
 #include "buf.h"
 #include "exinfo.h"
 #include "klines.h"
@@ -23,6 +24,7 @@
 struct req {
 	char *uri;
 	bool started;
+	const char *ctype; /* Content-Type of the reply; NULL: application/json */
 };
 
 enum fault { F_NONE, F_HANG, F_418, F_429, F_5XX, F_TRUNC, F_MALFORMED };
@@ -133,7 +135,8 @@ static enum MHD_Result reply(struct fakex *fx, struct MHD_Connection *c, struct 
 	char date[64], weight[32], retry[32];
 	http_date(now, date, sizeof(date));
 	snprintf(weight, sizeof(weight), "%lld", (long long)used);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				r->ctype ? r->ctype : "application/json");
 	MHD_add_response_header(resp, "X-MBX-USED-WEIGHT-1M", weight);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
 	pthread_mutex_lock(&fx->st.lock);
@@ -289,6 +292,150 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 	return reply(fx, c, r, method, 200, body, len, fault, 0);
 }
 
+/* What the gate decided for one /fapi request. */
+struct admission {
+	int kind;          /* 0 admitted, 1 banned, 2 ban starts, 3 budget 429 */
+	enum fault fault;  /* an injected fault of an admitted request */
+	int status5;       /* the 5xx of F_5XX */
+	int64_t retry;     /* Retry-After, s */
+	int64_t now, used, latency, hang_ms;
+	char msg[256];
+};
+
+static const char *client_ip(struct MHD_Connection *c, char *buf, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+		      buf, (socklen_t)n))
+		return buf;
+	return "127.0.0.1";
+}
+
+static void ban_msg(struct admission *a, const char *ip, int64_t until)
+{
+	snprintf(a->msg, sizeof(a->msg),
+		 "Way too many requests; IP(%s) banned until %lld. Please use WebSocket Streams for live updates to avoid bans.",
+		 ip, (long long)until);
+}
+
+static void budget_msg(struct admission *a, const char *ip, int64_t limit)
+{
+	snprintf(a->msg, sizeof(a->msg),
+		 "Too many requests; current limit of IP(%s) request weight per minute is %lld. Please use WebSocket Streams for live updates to avoid polling the API.",
+		 ip, (long long)limit);
+}
+
+/* With the state lock held: draws the injected fault of an admitted request. */
+static void draw_fault(struct state *st, const char *url, struct admission *a, const char *ip,
+		       int64_t wall)
+{
+	const struct faults *f = &st->f;
+	if (f->path[0] && !strstr(url, f->path))
+		return; /* faults aimed at another endpoint */
+	if (f->phang > 0 && state_rand(st) < f->phang)
+		a->fault = F_HANG;
+	else if (f->p418 > 0 && state_rand(st) < f->p418)
+		a->fault = F_418;
+	else if (f->p429 > 0 && state_rand(st) < f->p429)
+		a->fault = F_429;
+	else if (f->p5xx > 0 && state_rand(st) < f->p5xx)
+		a->fault = F_5XX;
+	else if (f->ptrunc > 0 && state_rand(st) < f->ptrunc)
+		a->fault = F_TRUNC;
+	else if (f->pmalformed > 0 && state_rand(st) < f->pmalformed)
+		a->fault = F_MALFORMED;
+	if (a->fault == F_5XX) {
+		static const int codes[] = {500, 502, 503, 504};
+		a->status5 = codes[(int)(state_rand(st) * 4) & 3];
+	} else if (a->fault == F_418) {
+		st->ban_until = wall + st->ban_seconds * 1000;
+		a->retry = st->ban_seconds;
+		ban_msg(a, ip, st->ban_until);
+	} else if (a->fault == F_429) {
+		a->retry = f->retry_after_s;
+		budget_msg(a, ip, st->weight_limit);
+	} else if (a->fault == F_HANG) {
+		st->hangs++;
+	}
+}
+
+/* The gate every /fapi request passes: ban, throttle, weight budget, then faults. */
+static void admit(struct fakex *fx, struct MHD_Connection *c, const char *url, int64_t weight,
+		  struct admission *a)
+{
+	char ipbuf[INET6_ADDRSTRLEN];
+	const char *ip = client_ip(c, ipbuf, sizeof(ipbuf));
+	struct state *st = &fx->st;
+	int64_t wall = wall_ms();
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_lock(&st->lock);
+	state_roll(st, wall);
+	a->now = state_now(st);
+	a->latency = st->f.latency_ms;
+	a->hang_ms = st->f.hang_ms;
+	if (st->ban_until > wall) {
+		a->kind = 1;
+		a->retry = (st->ban_until - wall + 999) / 1000;
+		ban_msg(a, ip, st->ban_until);
+	} else if (st->throttle_until > wall) {
+		a->kind = 2;
+		st->ban_until = wall + st->ban_seconds * 1000;
+		st->throttle_until = 0;
+		a->retry = st->ban_seconds;
+		ban_msg(a, ip, st->ban_until);
+	} else if (st->used + weight > st->weight_limit) {
+		a->kind = 3;
+		st->throttle_until = (st->minute + 1) * 60000;
+		a->retry = (st->throttle_until - wall + 999) / 1000;
+		if (a->retry < 1)
+			a->retry = 1;
+		budget_msg(a, ip, st->weight_limit);
+	} else {
+		st->used += weight;
+		draw_fault(st, url, a, ip, wall);
+	}
+	a->used = st->used;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The reply of an injected fault (not F_TRUNC/F_MALFORMED, which shape a normal reply). */
+static enum MHD_Result reply_fault(struct fakex *fx, struct MHD_Connection *c, struct req *r,
+				   const char *method, const struct admission *a)
+{
+	size_t len;
+	char *body;
+	switch (a->fault) {
+	case F_HANG:
+		reqlog_write(fx->log, wall_ms(), a->now, method, r->uri, 0, a->used, "hang");
+		state_wait(&fx->st, a->hang_ms);
+		return MHD_NO;
+	case F_418:
+	case F_429:
+		body = error_body(-1003, a->msg, &len);
+		return reply(fx, c, r, method, a->fault == F_418 ? 418 : 429, body, len, a->fault,
+			     a->retry);
+	default:
+		break;
+	}
+	switch (a->status5) {
+	case 503:
+		return reply_error(fx, c, r, method, 503, -1008,
+				   "Server is currently overloaded with other requests. Please try again in a few minutes.",
+				   a->fault);
+	case 500:
+		return reply_error(fx, c, r, method, 500, -1001,
+				   "Internal error; unable to process your request. Please try again.",
+				   a->fault);
+	default:
+		return reply_error(fx, c, r, method, a->status5, -1007,
+				   "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+				   a->fault);
+	}
+}
+
 static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct req *r,
 			    const char *url, const char *method)
 {
@@ -302,139 +449,32 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 		const char *lim = arg(c, "limit");
 		weight = klines_weight(lim && parse_int(lim, &v) && v >= 1 && v <= 1500 ? v : 500);
 	}
-
-	int64_t wall = wall_ms(), now, latency, hang_ms, retry = 0;
-	enum fault fault = F_NONE;
-	int status5 = 0;
-	const char *ip = "127.0.0.1";
-	char ipbuf[INET6_ADDRSTRLEN], msg[256];
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET &&
-	    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-		      ipbuf, sizeof(ipbuf)))
-		ip = ipbuf;
-
+	struct admission a;
+	admit(fx, c, url, weight, &a);
 	struct state *st = &fx->st;
-	pthread_mutex_lock(&st->lock);
-	state_roll(st, wall);
-	now = state_now(st);
-	latency = st->f.latency_ms;
-	hang_ms = st->f.hang_ms;
-	int64_t limit = st->weight_limit, ban_s = st->ban_seconds;
-	int kind = 0; /* 1 banned, 2 ban starts, 3 budget 429 */
-	if (st->ban_until > wall) {
-		kind = 1;
-		retry = (st->ban_until - wall + 999) / 1000;
-		snprintf(msg, sizeof(msg),
-			 "Way too many requests; IP(%s) banned until %lld. Please use WebSocket Streams for live updates to avoid bans.",
-			 ip, (long long)st->ban_until);
-	} else if (st->throttle_until > wall) {
-		kind = 2;
-		st->ban_until = wall + ban_s * 1000;
-		st->throttle_until = 0;
-		retry = ban_s;
-		snprintf(msg, sizeof(msg),
-			 "Way too many requests; IP(%s) banned until %lld. Please use WebSocket Streams for live updates to avoid bans.",
-			 ip, (long long)st->ban_until);
-	} else if (st->used + weight > limit) {
-		kind = 3;
-		st->throttle_until = (st->minute + 1) * 60000;
-		retry = (st->throttle_until - wall + 999) / 1000;
-		if (retry < 1)
-			retry = 1;
-		snprintf(msg, sizeof(msg),
-			 "Too many requests; current limit of IP(%s) request weight per minute is %lld. Please use WebSocket Streams for live updates to avoid polling the API.",
-			 ip, (long long)limit);
-	} else {
-		st->used += weight;
-		const struct faults *f = &st->f;
-		if (f->path[0] && !strstr(url, f->path))
-			; /* faults aimed at another endpoint */
-		else if (f->phang > 0 && state_rand(st) < f->phang)
-			fault = F_HANG;
-		else if (f->p418 > 0 && state_rand(st) < f->p418)
-			fault = F_418;
-		else if (f->p429 > 0 && state_rand(st) < f->p429)
-			fault = F_429;
-		else if (f->p5xx > 0 && state_rand(st) < f->p5xx)
-			fault = F_5XX;
-		else if (f->ptrunc > 0 && state_rand(st) < f->ptrunc)
-			fault = F_TRUNC;
-		else if (f->pmalformed > 0 && state_rand(st) < f->pmalformed)
-			fault = F_MALFORMED;
-		if (fault == F_5XX) {
-			static const int codes[] = {500, 502, 503, 504};
-			status5 = codes[(int)(state_rand(st) * 4) & 3];
-		} else if (fault == F_418) {
-			st->ban_until = wall + ban_s * 1000;
-			retry = ban_s;
-			snprintf(msg, sizeof(msg),
-				 "Way too many requests; IP(%s) banned until %lld. Please use WebSocket Streams for live updates to avoid bans.",
-				 ip, (long long)st->ban_until);
-		} else if (fault == F_429) {
-			retry = f->retry_after_s;
-			snprintf(msg, sizeof(msg),
-				 "Too many requests; current limit of IP(%s) request weight per minute is %lld. Please use WebSocket Streams for live updates to avoid polling the API.",
-				 ip, (long long)limit);
-		} else if (fault == F_HANG) {
-			st->hangs++;
-		}
-	}
-	int64_t used = st->used;
-	pthread_mutex_unlock(&st->lock);
-
-	if (latency > 0 && state_wait(st, latency))
+	if (a.latency > 0 && state_wait(st, a.latency))
 		return MHD_NO;
-	if (kind) {
+	if (a.kind) {
 		size_t len;
-		char *body = error_body(-1003, msg, &len);
-		return reply(fx, c, r, method, kind == 3 ? 429 : 418, body, len,
-			     F_NONE, retry);
+		char *body = error_body(-1003, a.msg, &len);
+		return reply(fx, c, r, method, a.kind == 3 ? 429 : 418, body, len, F_NONE, a.retry);
 	}
-	switch (fault) {
-	case F_HANG:
-		reqlog_write(fx->log, wall, now, method, r->uri, 0, used, "hang");
-		state_wait(st, hang_ms);
-		return MHD_NO;
-	case F_418:
-	case F_429: {
-		size_t len;
-		char *body = error_body(-1003, msg, &len);
-		return reply(fx, c, r, method, fault == F_418 ? 418 : 429, body, len, fault, retry);
-	}
-	case F_5XX:
-		switch (status5) {
-		case 503:
-			return reply_error(fx, c, r, method, 503, -1008,
-					   "Server is currently overloaded with other requests. Please try again in a few minutes.",
-					   fault);
-		case 500:
-			return reply_error(fx, c, r, method, 500, -1001,
-					   "Internal error; unable to process your request. Please try again.",
-					   fault);
-		default:
-			return reply_error(fx, c, r, method, status5, -1007,
-					   "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
-					   fault);
-		}
-	default:
-		break;
-	}
+	if (a.fault != F_NONE && a.fault != F_TRUNC && a.fault != F_MALFORMED)
+		return reply_fault(fx, c, r, method, &a);
 
 	size_t len = 0;
-	char *body = NULL;
+	char *body = NULL, msg[256];
 	switch (ep) {
 	case EP_KLINES:
-		return klines(fx, c, r, method, fault, now);
+		return klines(fx, c, r, method, a.fault, a.now);
 	case EP_EXINFO:
 		pthread_mutex_lock(&st->lock);
-		body = exinfo_build(&fx->market, now, limit, &len);
+		body = exinfo_build(&fx->market, a.now, st->weight_limit, &len);
 		pthread_mutex_unlock(&st->lock);
 		break;
 	case EP_TIME:
 		pthread_mutex_lock(&st->lock);
-		v = now + st->f.time_offset_ms;
+		v = a.now + st->f.time_offset_ms;
 		pthread_mutex_unlock(&st->lock);
 		body = json_text(json_pack("{s:I}", "serverTime", (json_int_t)v), &len);
 		break;
@@ -444,9 +484,37 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 	case EP_NONE:
 		snprintf(msg, sizeof(msg), "Path %s, Method %s is invalid", url, method);
 		body = error_body(-5000, msg, &len);
-		return reply(fx, c, r, method, 404, body, len, fault, 0);
+		return reply(fx, c, r, method, 404, body, len, a.fault, 0);
 	}
-	return reply(fx, c, r, method, 200, body, len, fault, 0);
+	return reply(fx, c, r, method, 200, body, len, a.fault, 0);
+}
+
+/* --- /data/ (the public archive) -------------------------------------------------- */
+
+/* Archive files: no weight, no /fapi faults; their own faults (archive.h). */
+static enum MHD_Result archive(struct fakex *fx, struct MHD_Connection *c, struct req *r,
+			       const char *url, const char *method)
+{
+	struct archive_faults f;
+	pthread_mutex_lock(&fx->st.lock);
+	int64_t now = state_now(&fx->st), hang_ms = fx->st.f.hang_ms;
+	f = fx->st.f.archive;
+	if (archive_hangs(&f, url))
+		fx->st.hangs++;
+	pthread_mutex_unlock(&fx->st.lock);
+	if (archive_hangs(&f, url)) {
+		reqlog_write(fx->log, wall_ms(), now, method, r->uri, 0, 0, "archive_hang");
+		state_wait(&fx->st, hang_ms);
+		return MHD_NO;
+	}
+	struct archive_reply ar;
+	if (strcmp(method, "GET") || archive_serve(&fx->market, url, now, &f, &ar))
+		return reply_error(fx, c, r, method, strcmp(method, "GET") ? 405 : 500, -1,
+				   "archive: GET only", F_NONE);
+	r->ctype = ar.status != 200 ? "application/xml"
+		   : strstr(url, ".CHECKSUM") ? "text/plain" : "application/zip";
+	return reply(fx, c, r, method, ar.status, ar.body, ar.len,
+		     ar.truncate ? F_TRUNC : F_NONE, 0);
 }
 
 /* --- /_ctl/ ---------------------------------------------------------------------- */
@@ -473,6 +541,41 @@ static void faults_json_more(const struct state *st, json_t *o)
 	json_object_set_new(o, "time_offset_ms", json_integer((json_int_t)st->f.time_offset_ms));
 	json_object_set_new(o, "empty_from", json_integer((json_int_t)st->f.empty_from));
 	json_object_set_new(o, "empty_to", json_integer((json_int_t)st->f.empty_to));
+	const struct archive_faults *af = &st->f.archive;
+	json_object_set_new(o, "archive", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage",
+						    af->damage, "badsum", af->badsum, "missing",
+						    af->missing, "trunc", af->trunc, "droprow",
+						    af->droprow, "revise", af->revise, "hang", af->hang,
+						    "micros", af->micros));
+}
+
+/* archive_damage= archive_badsum= archive_missing= archive_trunc= archive_droprow=
+ * archive_revise= archive_hang= (a substring of the file names hit; empty: off), archive_micros=0|1. */
+static const char *ctl_archive_faults(struct archive_faults *af, struct MHD_Connection *c)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} subs[] = {
+		{"archive_damage", offsetof(struct archive_faults, damage)},
+		{"archive_badsum", offsetof(struct archive_faults, badsum)},
+		{"archive_missing", offsetof(struct archive_faults, missing)},
+		{"archive_trunc", offsetof(struct archive_faults, trunc)},
+		{"archive_droprow", offsetof(struct archive_faults, droprow)},
+		{"archive_revise", offsetof(struct archive_faults, revise)},
+		{"archive_hang", offsetof(struct archive_faults, hang)},
+	};
+	const char *v;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (!(v = arg(c, subs[i].name)))
+			continue;
+		if (strlen(v) >= ARCHIVE_MATCH_MAX)
+			return "archive_*: a file name part of at most 47 characters (empty: off)";
+		snprintf((char *)af + subs[i].off, ARCHIVE_MATCH_MAX, "%s", v);
+	}
+	if ((v = arg(c, "archive_micros")))
+		af->micros = !strcmp(v, "1");
+	return NULL;
 }
 
 static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
@@ -528,6 +631,8 @@ static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
 		return "empty_from: expected ms since epoch";
 	if ((v = arg(c, "empty_to")) && (!parse_int(v, &f.empty_to) || f.empty_to < 0))
 		return "empty_to: expected ms since epoch (0: off)";
+	if ((v = ctl_archive_faults(&f.archive, c)))
+		return v;
 	if ((v = arg(c, "ban_seconds")) && (!parse_int(v, &ban_s) || ban_s < 1))
 		return "ban_seconds must be an integer >= 1";
 	if ((v = arg(c, "invalid_symbol"))) {
@@ -697,6 +802,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (!strncmp(url, "/_ctl/", 6))
 		return ctl(fx, c, r, url, method);
+	if (archive_is_path(url))
+		return archive(fx, c, r, url, method);
 	return fapi(fx, c, r, url, method);
 }
 

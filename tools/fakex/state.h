@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archive.h"
 #include "market.h"
 
 #define INVALID_MAX 16
@@ -32,6 +33,7 @@ struct faults {
 				       * empty_to 0: off */
 	char invalid[INVALID_MAX][SYMBOL_MAX + 1]; /* symbols served with high < low */
 	int ninvalid;
+	struct archive_faults archive; /* the public archive's files (archive.h) */
 };
 
 struct state {

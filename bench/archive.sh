@@ -1,0 +1,64 @@
+#!/bin/sh
+# bench/archive.sh BUILD_DIR — backfill from the public archive beside the REST backfill,
+# same fakex (synthetic market, loopback), same run: candles/s of each and the ratio.
+#  1. 60 symbols x 2 years of 4h;  2. 5 symbols x 1 year of 1m.
+# REST runs with fakex's weight limit raised (--weight-limit) so that both measure
+# transfer and storage, not the exchange's weight budget (which makes REST slower still).
+# The archive run includes its REST tail and cross-check samples, and is measured after
+# a warm-up run (fakex builds each file once). REST pays fakex's candle generation on
+# every page (synthetic candles are computed per request), which the real exchange does not. Not a test: nothing
+# here fails on a number. BENCH_QUICK=1: 6 symbols x 6 months of 4h, 1 symbol x 1 month of 1m;
+# BENCH_N4/BENCH_DAYS4/BENCH_N1/BENCH_DAYS1 set the sizes.
+set -eu
+B=$1
+CK="$B/candlekeep"
+FAKEX="$B/fakex"
+W=$(mktemp -d "${TMPDIR:-/tmp}/ck-bench-archive.XXXXXX")
+FXPID=
+cleanup() { [ -n "$FXPID" ] && kill "$FXPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT INT TERM
+
+NOW=1767225600000   # 2026-01-01 00:00 UTC
+START=1704067200000 # 2024-01-01: the synthetic market starts here
+N4=60; DAYS4=730; N1=5; DAYS1=365
+[ -n "${BENCH_QUICK:-}" ] && { N4=6; DAYS4=182; N1=1; DAYS1=31; }
+N4=${BENCH_N4:-$N4}; DAYS4=${BENCH_DAYS4:-$DAYS4}; N1=${BENCH_N1:-$N1}; DAYS1=${BENCH_DAYS1:-$DAYS1}
+syms() { i=0; while [ "$i" -lt "$1" ]; do printf 'SYN%03dUSDT,' "$i"; i=$((i + 1)); done | sed 's/,$//'; }
+
+"$FAKEX" --synthetic "$(( N4 > N1 ? N4 : N1 ))" --synthetic-start "$START" --now "$NOW" --weight-limit 100000000 \
+	--port 0 --port-file "$W/port" >"$W/fakex.log" 2>&1 &
+FXPID=$!
+i=0
+while [ ! -s "$W/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+[ -s "$W/port" ] || { cat "$W/fakex.log" >&2; echo "bench: fakex did not start" >&2; exit 1; }
+URL="http://127.0.0.1:$(cat "$W/port")"
+since() { date -u -d "@$(( (NOW / 1000) - $1 * 86400 ))" +%Y-%m-%d; }
+
+# run NAME ENABLED INTERVAL SYMBOLS DAYS: prints candles, seconds, candles/s.
+run() {
+	db="$W/$1.db"
+	rm -f "$db" "$db-wal" "$db-shm"
+	t0=$(date +%s.%N)
+	CANDLEKEEP_ARCHIVE_ENABLED=$2 "$CK" -q --db "$db" --base-url "$URL" --archive-url "$URL" \
+		--interval "$3" --symbols "$4" backfill --since "$(since "$5")" >"$W/$1.out" 2>&1 ||
+		{ cat "$W/$1.out" >&2; echo "bench: $1 failed" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	n=$(sqlite3 "$db" "select count(*) from candles")
+	echo "$n $t0 $t1" | awk '{ s = $3 - $2; printf "%d %.2f %.0f\n", $1, s, $1 / s }'
+}
+
+report() { # WHAT ARCHIVE_LINE REST_LINE
+	set -- "$1" $2 $3
+	echo "$1: archive $2 candles in $3 s = $4 candles/s; REST $5 candles in $6 s = $7 candles/s;" \
+		"archive/REST $(echo "$4 $7" | awk '{ printf "%.1f", $1 / $2 }')x"
+}
+# A first archive run builds fakex's files (kept from then on, as the real archive's
+# static files are); the measured runs start from an empty database each.
+run warm4 true 4h "$(syms "$N4")" "$DAYS4" >/dev/null
+run warm1 true 1m "$(syms "$N1")" "$DAYS1" >/dev/null
+a=$(run a4 true 4h "$(syms "$N4")" "$DAYS4")
+r=$(run r4 false 4h "$(syms "$N4")" "$DAYS4")
+report "archive 4h, $N4 symbols x $DAYS4 days" "$a" "$r"
+a=$(run a1 true 1m "$(syms "$N1")" "$DAYS1")
+r=$(run r1 false 1m "$(syms "$N1")" "$DAYS1")
+report "archive 1m, $N1 symbols x $DAYS1 days" "$a" "$r"

@@ -1,0 +1,1084 @@
+/* archive.c — see archive.h.
+ *
+ * Layout: the CSV checker (archive_csv_*), the zip reader (archive_parse_file), the
+ * transfers (one struct xfer per file: its .CHECKSUM first, then the zip, hashed as it
+ * arrives), and archive_fill, which plans files from the wants, runs them on one
+ * curl multi handle and subtracts what was stored from the wants. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "archive.h"
+#include "log.h"
+#include "store_archive.h"
+#include "banned.h"
+
+#define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
+#define LINE_MAX_LEN 1024            /* an archive CSV line is ~150 bytes */
+#define ZIP_MAX ((size_t)256 << 20)  /* a month of 1m candles is a few MB zipped */
+#define SUM_MAX 1024
+#define ROWS_MAX 10000000            /* a month of 1s candles is 2.7M */
+
+/* ---- the CSV checker ---- */
+
+struct archive_csv {
+	char name[128], symbol[32];
+	int64_t iv, pstart, pend;
+	char line[LINE_MAX_LEN + 1];
+	size_t llen;
+	size_t lineno;
+	int ncol;        /* columns of the first data row */
+	int tdigits;     /* digits of the first data row's open_time (13 ms, 16 us) */
+	struct kline *k;
+	size_t n, cap;
+};
+
+struct archive_csv *archive_csv_new(const char *name, const char *symbol, int64_t interval_ms,
+				    int64_t pstart, int64_t pend)
+{
+	struct archive_csv *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->symbol, sizeof(c->symbol), "%s", symbol);
+	c->iv = interval_ms;
+	c->pstart = pstart;
+	c->pend = pend;
+	return c;
+}
+
+void archive_csv_free(struct archive_csv *c)
+{
+	if (!c)
+		return;
+	free(c->k);
+	free(c);
+}
+
+static int count_cols(const char *p, size_t len)
+{
+	int n = 1;
+	for (size_t i = 0; i < len; i++)
+		n += p[i] == ',';
+	return n;
+}
+
+static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_err *err)
+{
+	struct kline k;
+	int rc;
+
+	c->lineno++;
+	while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+		len--;
+	if (!len)
+		return 0;
+	rc = kline_csv_parse(p, len, &k, err);
+	if (rc == 1) {
+		if (c->n || c->lineno != 1)
+			return ck_err_set(err, CK_EVALIDATE, "%s: columns: a header row at line %zu",
+					  c->name, c->lineno);
+		return 0;
+	}
+	if (rc)
+		return ck_err_set(err, CK_EVALIDATE, "%s: columns: line %zu: %s", c->name,
+				  c->lineno, err->msg);
+	int ncol = count_cols(p, len);
+	int td = (int)strspn(p, "0123456789");
+	if (!c->n) {
+		c->ncol = ncol;
+		c->tdigits = td;
+	} else if (ncol != c->ncol) {
+		return ck_err_set(err, CK_EVALIDATE,
+				  "%s: columns: line %zu has %d columns, the file's first row %d",
+				  c->name, c->lineno, ncol, c->ncol);
+	} else if ((td >= 16) != (c->tdigits >= 16)) {
+		return ck_err_set(err, CK_EVALIDATE,
+				  "%s: timestamps: line %zu mixes microseconds and milliseconds",
+				  c->name, c->lineno);
+	}
+	if (kline_validate(&k, c->symbol, c->iv, c->pstart, c->pend - 1, err))
+		return ck_err_set(err, CK_EVALIDATE, "%s: line %zu: %s", c->name, c->lineno,
+				  err->msg);
+	if (c->n && k.open_time <= c->k[c->n - 1].open_time)
+		return ck_err_set(err, CK_EVALIDATE, "%s: rows: line %zu is out of order or repeated",
+				  c->name, c->lineno);
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 256;
+		struct kline *nk;
+		if (nc > ROWS_MAX || !(nk = realloc(c->k, nc * sizeof(*nk))))
+			return ck_err_set(err, CK_ENOMEM, "%s: too many rows", c->name);
+		c->k = nk;
+		c->cap = nc;
+	}
+	c->k[c->n++] = k;
+	return 0;
+}
+
+int archive_csv_feed(struct archive_csv *c, const char *p, size_t len, struct ck_err *err)
+{
+	while (len) {
+		const char *nl = memchr(p, '\n', len);
+		size_t take = nl ? (size_t)(nl - p) : len;
+		if (c->llen + take > LINE_MAX_LEN)
+			return ck_err_set(err, CK_EVALIDATE, "%s: columns: line %zu is longer than %d bytes",
+					  c->name, c->lineno + 1, LINE_MAX_LEN);
+		memcpy(c->line + c->llen, p, take);
+		c->llen += take;
+		p += take;
+		len -= take;
+		if (nl) {
+			p++;
+			len--;
+			int rc = csv_line(c, c->line, c->llen, err);
+			c->llen = 0;
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int archive_csv_finish(struct archive_csv *c, int64_t listing, struct kline **out, size_t *n,
+		       struct ck_err *err)
+{
+	if (c->llen) {
+		int rc = csv_line(c, c->line, c->llen, err);
+		c->llen = 0;
+		if (rc)
+			return rc;
+	}
+	int64_t from = c->pstart;
+	if (listing > from)
+		from = listing;
+	int64_t want = from < c->pend ? (c->pend - from + c->iv - 1) / c->iv : 0;
+	/* A symbol listed inside the period with its listing unknown: the file starts it. */
+	if (!listing && c->n && c->k[0].open_time > c->pstart)
+		want = (c->pend - c->k[0].open_time + c->iv - 1) / c->iv;
+	if ((int64_t)c->n != want)
+		return ck_err_set(err, CK_EVALIDATE, "%s: rows: %zu rows, the period has %" PRId64,
+				  c->name, c->n, want);
+	*out = c->k;
+	*n = c->n;
+	c->k = NULL;
+	c->n = c->cap = 0;
+	return 0;
+}
+
+/* ---- the zip ---- */
+
+/* libarchive's last error without its trailing newline. */
+static const char *ar_msg(struct archive *ar, char *buf, size_t size)
+{
+	const char *m = ar ? archive_error_string(ar) : NULL;
+	size_t n;
+	snprintf(buf, size, "%s", m ? m : "out of memory");
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return buf;
+}
+
+int archive_parse_file(const void *data, size_t len, int is_zip, const char *name,
+		       const char *symbol, int64_t interval_ms, int64_t pstart, int64_t pend,
+		       int64_t listing, struct kline **out, size_t *n, struct ck_err *err)
+{
+	struct archive_csv *c = archive_csv_new(name, symbol, interval_ms, pstart, pend);
+	struct archive *ar = NULL;
+	struct archive_entry *e;
+	int rc = 0, entries = 0;
+	char why[200];
+
+	if (!c)
+		return ck_err_set(err, CK_ENOMEM, "%s: out of memory", name);
+	if (!is_zip) {
+		rc = archive_csv_feed(c, data, len, err);
+		goto finish;
+	}
+	if (!(ar = archive_read_new()) || archive_read_support_format_zip(ar) != ARCHIVE_OK ||
+	    archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
+		rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name,
+				ar_msg(ar, why, sizeof(why)));
+		goto out;
+	}
+	for (;;) {
+		int r = archive_read_next_header(ar, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, ar_msg(ar, why, sizeof(why)));
+			goto out;
+		}
+		if (++entries > 1) {
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: more than one file inside", name);
+			goto out;
+		}
+		char buf[65536];
+		la_ssize_t got;
+		while ((got = archive_read_data(ar, buf, sizeof(buf))) > 0)
+			if ((rc = archive_csv_feed(c, buf, (size_t)got, err)))
+				goto out;
+		if (got < 0) {
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, ar_msg(ar, why, sizeof(why)));
+			goto out;
+		}
+	}
+	if (!entries) {
+		rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: no file inside", name);
+		goto out;
+	}
+finish:
+	if (!rc)
+		rc = archive_csv_finish(c, listing, out, n, err);
+out:
+	if (ar)
+		archive_read_free(ar);
+	archive_csv_free(c);
+	return rc;
+}
+
+int archive_period(const char *date, int64_t *start, int64_t *end)
+{
+	int y, mo, d = 1, used = 0;
+	size_t len = strlen(date);
+	int daily = len == 10;
+	if (daily ? sscanf(date, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3
+		  : (len != 7 || sscanf(date, "%4d-%2d%n", &y, &mo, &used) != 2))
+		return CK_EVALIDATE;
+	if ((size_t)used != len || y < 2000 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return CK_EVALIDATE;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
+	time_t t = timegm(&tm);
+	if (tm.tm_mday != d)
+		return CK_EVALIDATE;
+	if (daily)
+		tm.tm_mday++;
+	else
+		tm.tm_mon++;
+	*start = (int64_t)t * 1000;
+	*end = (int64_t)timegm(&tm) * 1000;
+	return 0;
+}
+
+/* ---- transfers ---- */
+
+enum xstate { X_WAIT, X_SUM, X_ZIP, X_DONE };
+
+struct xfer {
+	size_t want;
+	int daily;
+	int64_t pstart, pend;   /* the period */
+	int64_t lo, hi;         /* the open times of the want inside it */
+	char name[96];          /* SYM-IV-PERIOD */
+	char url[512];
+	enum xstate state;
+	CURL *h;
+	char sum[SUM_MAX + 1];
+	size_t sumlen;
+	unsigned char *zip;
+	size_t ziplen, zipcap;
+	EVP_MD_CTX *md;
+	int overflow;
+	int stored;             /* its candles are in the database */
+	char hex[65];           /* its SHA-256, once verified */
+	char old[65];           /* archive_recheck: the catalogued SHA-256 */
+	int64_t rows;
+	int failed;             /* reported; its period goes another way */
+};
+
+struct fill {
+	const struct archive_opts *o;
+	struct store *st;
+	struct archive_want *w;
+	struct archive_stats *stats;
+	CURLM *multi;
+	struct xfer **x;
+	size_t nx, capx, next; /* next: the first not started */
+	int running;
+	struct pend *pend;     /* per want: verified candles not yet stored */
+};
+
+/* Verified files' candles of one want, stored together (one transaction for many
+ * small files instead of one each); their catalogue rows follow in one more. A run
+ * killed before the flush downloads those files again. */
+#define PEND_FLUSH 50000 /* candles */
+struct pend {
+	struct kline *k;
+	size_t n, cap;
+	struct xfer **files;
+	size_t nfiles, capfiles;
+};
+
+static size_t on_sum(char *p, size_t sz, size_t nm, void *cls)
+{
+	struct xfer *x = cls;
+	size_t n = sz * nm;
+	if (x->sumlen + n > SUM_MAX) {
+		x->overflow = 1;
+		return 0;
+	}
+	memcpy(x->sum + x->sumlen, p, n);
+	x->sumlen += n;
+	x->sum[x->sumlen] = 0;
+	return n;
+}
+
+static size_t on_zip(char *p, size_t sz, size_t nm, void *cls)
+{
+	struct xfer *x = cls;
+	size_t n = sz * nm;
+	if (x->ziplen + n > ZIP_MAX) {
+		x->overflow = 1;
+		return 0;
+	}
+	if (x->ziplen + n > x->zipcap) {
+		size_t nc = x->zipcap ? x->zipcap * 2 : 65536;
+		while (nc < x->ziplen + n)
+			nc *= 2;
+		unsigned char *np = realloc(x->zip, nc);
+		if (!np) {
+			x->overflow = 1;
+			return 0;
+		}
+		x->zip = np;
+		x->zipcap = nc;
+	}
+	memcpy(x->zip + x->ziplen, p, n);
+	x->ziplen += n;
+	EVP_DigestUpdate(x->md, p, n); /* hashed as it arrives */
+	return n;
+}
+
+static int add_xfer(struct fill *f, size_t want, int daily, int64_t pstart, int64_t pend)
+{
+	const struct archive_want *w = &f->w[want];
+	struct xfer *x;
+	char date[16];
+	time_t t = (time_t)(pstart / 1000);
+	struct tm tm;
+
+	if (f->nx == f->capx) {
+		size_t nc = f->capx ? f->capx * 2 : 64;
+		struct xfer **nx = realloc(f->x, nc * sizeof(*nx));
+		if (!nx)
+			return CK_ENOMEM;
+		f->x = nx;
+		f->capx = nc;
+	}
+	if (!(x = calloc(1, sizeof(*x))))
+		return CK_ENOMEM;
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), daily ? "%Y-%m-%d" : "%Y-%m", &tm);
+	x->want = want;
+	x->daily = daily;
+	x->pstart = pstart;
+	x->pend = pend;
+	x->lo = w->first > pstart ? w->first : pstart;
+	x->hi = w->last < pend - f->o->interval_ms ? w->last : pend - f->o->interval_ms;
+	snprintf(x->name, sizeof(x->name), "%s-%s-%s", w->symbol, f->o->interval, date);
+	snprintf(x->url, sizeof(x->url), "%s/data/%s/%s/klines/%s/%s/%s.zip", f->o->base_url,
+		 f->o->market, daily ? "daily" : "monthly", w->symbol, f->o->interval, x->name);
+	f->x[f->nx++] = x;
+	return 0;
+}
+
+/* The day files of [from, to) (day-aligned ms) that are published. */
+static int add_days(struct fill *f, size_t want, int64_t from, int64_t to)
+{
+	const struct archive_want *w = &f->w[want];
+	for (int64_t d = from; d < to; d += DAY_MS) {
+		if (d + DAY_MS + HOUR_MS > f->o->now || d > w->last || d + DAY_MS <= w->first)
+			continue;
+		int rc = add_xfer(f, want, 1, d, d + DAY_MS);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int64_t month_start(int64_t ms, int add)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	struct tm m = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon + add, .tm_mday = 1};
+	return (int64_t)timegm(&m) * 1000;
+}
+
+/* Monthly files for complete published months inside the want's reach, days else. */
+static int plan_want(struct fill *f, size_t i)
+{
+	const struct archive_want *w = &f->w[i];
+	int rc = 0;
+	if (w->first > w->last || w->first + DAY_MS + HOUR_MS > f->o->now)
+		return 0;
+	for (int64_t m = month_start(w->first, 0); !rc && m <= w->last; m = month_start(m, 1)) {
+		int64_t end = month_start(m, 1);
+		if (end + HOUR_MS <= f->o->now)
+			rc = add_xfer(f, i, 0, m, end);
+		else
+			rc = add_days(f, i, m, end);
+	}
+	return rc;
+}
+
+static int start_xfer(struct fill *f, struct xfer *x, int zip)
+{
+	char url[sizeof(x->url) + 16];
+	if (!x->h && !(x->h = curl_easy_init()))
+		return CK_ENOMEM;
+	curl_easy_reset(x->h);
+	snprintf(url, sizeof(url), "%s%s", x->url, zip ? "" : ".CHECKSUM");
+	curl_easy_setopt(x->h, CURLOPT_URL, url);
+	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, zip ? on_zip : on_sum);
+	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (f->o->user_agent)
+		curl_easy_setopt(x->h, CURLOPT_USERAGENT, f->o->user_agent);
+	if (f->o->timeout_ms > 0)
+		curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)f->o->timeout_ms);
+	if (zip) {
+		if (!(x->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(x->md, EVP_sha256(), NULL))
+			return CK_ENOMEM;
+	}
+	x->state = zip ? X_ZIP : X_SUM;
+	if (curl_multi_add_handle(f->multi, x->h) != CURLM_OK)
+		return CK_ENOMEM;
+	f->running++;
+	return 0;
+}
+
+static void xfer_fail(struct fill *f, struct xfer *x, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void xfer_fail(struct fill *f, struct xfer *x, const char *fmt, ...)
+{
+	char why[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	x->failed = 1;
+	f->stats->files_failed++;
+	log_kv(LOG_WARN, "archive", ((const char *[]){"file", x->name, NULL}),
+	       "archive file rejected, nothing of it stored: %s; its period is fetched %s", why,
+	       x->daily ? "from REST" : "from daily files, then REST");
+}
+
+/* Stores want i's verified candles, then catalogues their files. */
+static int flush(struct fill *f, size_t i, struct ck_err *err)
+{
+	struct pend *p = &f->pend[i];
+	struct archive_want *w = &f->w[i];
+	struct store_page_result pr;
+	char fname[128];
+
+	if (!p->nfiles)
+		return 0;
+	if (p->n && store_put_page(f->st, w->symbol, f->o->interval, p->k, p->n, &pr, err))
+		return err->code;
+	if (p->n) {
+		f->stats->written += pr.written;
+		f->stats->revised += pr.revised;
+		w->written += pr.written;
+		w->revised += pr.revised;
+	}
+	f->stats->candles += (int64_t)p->n;
+	if (store_tx_begin(f->st, err))
+		return err->code;
+	for (size_t j = 0; j < p->nfiles; j++) {
+		struct xfer *x = p->files[j];
+		snprintf(fname, sizeof(fname), "%s.zip", x->name);
+		if (store_archive_put(f->st, fname, x->hex, x->rows, f->o->now, err)) {
+			store_tx_rollback(f->st);
+			return err->code;
+		}
+		x->stored = 1;
+		f->stats->files_ok++;
+	}
+	if (store_tx_commit(f->st, err))
+		return err->code;
+	p->n = p->nfiles = 0;
+	return 0;
+}
+
+static int flush_all(struct fill *f, size_t n, struct ck_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = flush(f, i, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The zip arrived and hashed: compare, parse, store. */
+static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
+{
+	struct archive_want *w = &f->w[x->want];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	char hex[65], fname[128];
+	struct kline *k = NULL;
+	size_t n = 0, a, b;
+	struct ck_err perr;
+
+	f->stats->bytes += (int64_t)x->ziplen;
+	if (!EVP_DigestFinal_ex(x->md, md, &mdlen) || mdlen != 32)
+		return ck_err_set(err, CK_ENOMEM, "%s: SHA-256 failed", x->name);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(fname, sizeof(fname), "%s.zip", x->name);
+	/* "<64 hex>  <name>" */
+	if (x->sumlen < 64 || strspn(x->sum, "0123456789abcdefABCDEF") != 64) {
+		xfer_fail(f, x, "checksum: the .CHECKSUM file is not \"<sha256>  %s\"", fname);
+		return 0;
+	}
+	if (strncasecmp(x->sum, hex, 64)) {
+		xfer_fail(f, x, "checksum: SHA-256 %.64s of the %zu bytes received, the .CHECKSUM says %.64s",
+			  hex, x->ziplen, x->sum);
+		return 0;
+	}
+	if (archive_parse_file(x->zip, x->ziplen, 1, fname, w->symbol, f->o->interval_ms,
+			       x->pstart, x->pend, w->listing, &k, &n, &perr)) {
+		if (perr.code == CK_ENOMEM)
+			return ck_err_set(err, CK_ENOMEM, "%s", perr.msg);
+		xfer_fail(f, x, "%s", perr.msg + (strncmp(perr.msg, fname, strlen(fname)) ? 0
+							: strlen(fname) + 2));
+		return 0;
+	}
+	for (a = 0; a < n && k[a].open_time < x->lo; a++)
+		;
+	for (b = a; b < n && k[b].open_time <= x->hi; b++)
+		;
+	struct pend *p = &f->pend[x->want];
+	if (p->n + (b - a) > p->cap) {
+		size_t nc = p->cap ? p->cap : 4096;
+		while (nc < p->n + (b - a))
+			nc *= 2;
+		struct kline *nk = realloc(p->k, nc * sizeof(*nk));
+		if (!nk) {
+			free(k);
+			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		}
+		p->k = nk;
+		p->cap = nc;
+	}
+	if (p->nfiles == p->capfiles) {
+		size_t nc = p->capfiles ? p->capfiles * 2 : 16;
+		struct xfer **nf = realloc(p->files, nc * sizeof(*nf));
+		if (!nf) {
+			free(k);
+			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		}
+		p->files = nf;
+		p->capfiles = nc;
+	}
+	memcpy(p->k + p->n, k + a, (b - a) * sizeof(*k));
+	p->n += b - a;
+	p->files[p->nfiles++] = x;
+	memcpy(x->hex, hex, sizeof(hex));
+	x->rows = (int64_t)n;
+	free(k);
+	return p->n >= PEND_FLUSH ? flush(f, x->want, err) : 0;
+}
+
+/* One transfer ended: the next step of its file. */
+static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
+{
+	long status = 0;
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(f->multi, x->h);
+	f->running--;
+	int zip = x->state == X_ZIP;
+	x->state = X_DONE;
+	if (status == 404 || status == 403) { /* not published (S3 answers 403 or 404) */
+		f->stats->files_missing++;
+		x->failed = 1;
+		log_kv(LOG_INFO, "archive", ((const char *[]){"file", x->name, NULL}),
+		       "archive file not published (HTTP %ld)", status);
+		return 0;
+	}
+	if (cc != CURLE_OK || status != 200 || x->overflow) {
+		xfer_fail(f, x, "transfer: %s%s (HTTP %ld)", zip ? "" : ".CHECKSUM: ",
+			  x->overflow ? "too large" : curl_easy_strerror(cc), status);
+		return 0;
+	}
+	if (!zip && x->old[0] && x->sumlen >= 64 && !strncasecmp(x->sum, x->old, 64))
+		return 0; /* archive_recheck: unchanged */
+	if (!zip && x->old[0]) {
+		f->stats->amended++;
+		log_kv(LOG_WARN, "archive", ((const char *[]){"file", x->name, NULL}),
+		       "the archive amended a file read before (its .CHECKSUM changed from %.64s):"
+		       " reading it again", x->old);
+	}
+	if (!zip)
+		return start_xfer(f, x, 1) ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
+					  : 0;
+	return xfer_finish(f, x, err);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int flush_all(struct fill *f, size_t n, struct ck_err *err);
+
+/* Runs the transfers; what was verified is stored at least every FLUSH_MS, so that a
+ * killed run keeps the files it finished (progress survives; they are not fetched
+ * again). */
+#define FLUSH_MS 1000
+static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
+{
+	int conc = f->o->concurrency > 0 ? f->o->concurrency : 1;
+	int64_t flushed = mono_ms();
+	for (;;) {
+		if ((f->o->stop && *f->o->stop) ||
+		    (f->o->deadline_mono && mono_ms() >= f->o->deadline_mono)) {
+			for (size_t i = 0; i < f->nx; i++)
+				if (f->x[i]->state == X_SUM || f->x[i]->state == X_ZIP) {
+					curl_multi_remove_handle(f->multi, f->x[i]->h);
+					f->x[i]->state = X_DONE;
+				}
+			f->running = 0;
+			f->next = f->nx;
+			return 0;
+		}
+		if (mono_ms() - flushed >= FLUSH_MS) {
+			int rc = flush_all(f, nw, err);
+			if (rc)
+				return rc;
+			flushed = mono_ms();
+		}
+		while (f->running < conc && f->next < f->nx)
+			if (start_xfer(f, f->x[f->next++], 0))
+				return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		if (!f->running)
+			return 0;
+		int still = 0, q = 0, done = 0;
+		if (curl_multi_perform(f->multi, &still) != CURLM_OK)
+			return ck_err_set(err, CK_ENET, "archive: curl multi failed");
+		CURLMsg *m;
+		while ((m = curl_multi_info_read(f->multi, &q))) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			struct xfer *x = NULL;
+			CURLcode cc = m->data.result;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			int rc = xfer_done(f, x, cc, err);
+			if (rc)
+				return rc;
+			done++;
+		}
+		/* Wait for sockets only when nothing ended (ended transfers free slots now). */
+		if (!done && curl_multi_poll(f->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			return ck_err_set(err, CK_ENET, "archive: curl multi failed");
+	}
+}
+
+static void xfer_free(struct xfer *x)
+{
+	if (!x)
+		return;
+	if (x->h)
+		curl_easy_cleanup(x->h);
+	EVP_MD_CTX_free(x->md);
+	free(x->zip);
+	free(x);
+}
+
+/* Frees the bodies of finished transfers (a 1m month is megabytes). */
+static void drop_bodies(struct fill *f)
+{
+	for (size_t i = 0; i < f->nx; i++) {
+		free(f->x[i]->zip);
+		f->x[i]->zip = NULL;
+		f->x[i]->ziplen = f->x[i]->zipcap = 0;
+	}
+}
+
+static int add_rest(struct archive_rest **r, size_t *n, size_t *cap, size_t want, void *tag,
+		    int64_t a, int64_t b, int check)
+{
+	if (a > b)
+		return 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct archive_rest *nr = realloc(*r, nc * sizeof(*nr));
+		if (!nr)
+			return CK_ENOMEM;
+		*r = nr;
+		*cap = nc;
+	}
+	(*r)[*n] = (struct archive_rest){want, tag, a, b, check};
+	(*n)++;
+	return 0;
+}
+
+static int cmp_lo(const void *a, const void *b)
+{
+	const struct xfer *x = *(struct xfer *const *)a, *y = *(struct xfer *const *)b;
+	if (x->want != y->want)
+		return x->want < y->want ? -1 : 1;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* splitmix64: the random sample's positions. */
+static uint64_t mix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The cross-check samples of want i's stored files x[a..b) (sorted by lo). */
+static int add_checks(struct fill *f, size_t i, size_t a, size_t b, struct archive_rest **rest,
+		      size_t *nrest, size_t *cap)
+{
+	int64_t iv = f->o->interval_ms, pend = -1;
+	int64_t total = 0;
+	uint64_t seed = (uint64_t)f->o->now ^ (uint64_t)i * 0x100000001b3ULL;
+	for (size_t j = a; j < b; j++) {
+		const struct xfer *x = f->x[j];
+		if (!x->stored)
+			continue;
+		total += (x->hi - x->lo) / iv + 1;
+		if (pend >= 0 && pend + iv == x->lo) { /* the last of one file, the first of the next */
+			if (add_rest(rest, nrest, cap, i, f->w[i].tag, pend, x->lo, 1))
+				return CK_ENOMEM;
+		} else {
+			if (pend >= 0 && add_rest(rest, nrest, cap, i, f->w[i].tag, pend, pend, 1))
+				return CK_ENOMEM;
+			if (add_rest(rest, nrest, cap, i, f->w[i].tag, x->lo, x->lo, 1))
+				return CK_ENOMEM;
+		}
+		pend = x->hi;
+	}
+	if (pend >= 0 && add_rest(rest, nrest, cap, i, f->w[i].tag, pend, pend, 1))
+		return CK_ENOMEM;
+	for (int r = 0; total > 2 && r < ARCHIVE_CHECK_RANDOM; r++) {
+		int64_t k = (int64_t)(mix(&seed) % (uint64_t)total);
+		for (size_t j = a; j < b; j++) {
+			const struct xfer *x = f->x[j];
+			int64_t nx = x->stored ? (x->hi - x->lo) / iv + 1 : 0;
+			if (k < nx) {
+				int64_t t = x->lo + k * iv;
+				if (add_rest(rest, nrest, cap, i, f->w[i].tag, t, t, 1))
+					return CK_ENOMEM;
+				break;
+			}
+			k -= nx;
+		}
+	}
+	return 0;
+}
+
+/* The wants minus the stored files' [lo, hi], then the cross-check samples. */
+static int subtract(struct fill *f, size_t nw, struct archive_rest **rest, size_t *nrest)
+{
+	size_t cap = 0, j = 0;
+	qsort(f->x, f->nx, sizeof(*f->x), cmp_lo);
+	for (size_t i = 0; i < nw; i++) {
+		int64_t at = f->w[i].first;
+		size_t j0 = j;
+		for (; j < f->nx && f->x[j]->want == i; j++) {
+			const struct xfer *x = f->x[j];
+			if (!x->stored)
+				continue;
+			if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at, x->lo - f->o->interval_ms, 0))
+				return CK_ENOMEM;
+			if (x->hi + f->o->interval_ms > at)
+				at = x->hi + f->o->interval_ms;
+		}
+		if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at, f->w[i].last, 0) ||
+		    add_checks(f, i, j0, j, rest, nrest, &cap))
+			return CK_ENOMEM;
+	}
+	return 0;
+}
+
+int archive_fill(const struct archive_opts *o, struct store *st, struct archive_want *w,
+		 size_t n, struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
+		 struct ck_err *err)
+{
+	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
+	int rc = 0;
+	size_t i, first_daily;
+
+	*rest = NULL;
+	*nrest = 0;
+	for (i = 0; i < n && !rc; i++)
+		rc = plan_want(&f, i);
+	if (rc) {
+		ck_err_set(err, rc, "archive: out of memory");
+		goto out;
+	}
+	if (f.nx && !(f.pend = calloc(n, sizeof(*f.pend)))) {
+		rc = ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+		goto out;
+	}
+	if (f.nx) {
+		log_info("archive", "%zu archive files to fetch from %s", f.nx, o->base_url);
+		if (!(f.multi = curl_multi_init())) {
+			rc = ck_err_set(err, CK_ENOMEM, "archive: curl_multi_init failed");
+			goto out;
+		}
+		curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
+		if ((rc = run_multi(&f, n, err)) || (rc = flush_all(&f, n, err)))
+			goto out;
+		drop_bodies(&f);
+		/* A monthly file that failed or is missing: its published days instead. */
+		first_daily = f.nx;
+		for (i = 0; i < first_daily && !rc; i++)
+			if (!f.x[i]->daily && f.x[i]->failed)
+				rc = add_days(&f, f.x[i]->want, f.x[i]->pstart, f.x[i]->pend);
+		if (rc) {
+			ck_err_set(err, rc, "archive: out of memory");
+			goto out;
+		}
+		if ((rc = run_multi(&f, n, err)) || (rc = flush_all(&f, n, err)))
+			goto out;
+	}
+	if ((rc = subtract(&f, n, rest, nrest))) {
+		ck_err_set(err, rc, "archive: out of memory");
+		goto out;
+	}
+	if (f.nx)
+		log_info("archive", "%" PRId64 " files stored (%" PRId64 " candles), %" PRId64
+			 " rejected, %" PRId64 " not published", stats->files_ok, stats->candles,
+			 stats->files_failed, stats->files_missing);
+out:
+	if (rc) {
+		free(*rest);
+		*rest = NULL;
+		*nrest = 0;
+	}
+	for (i = 0; f.pend && i < n; i++) {
+		free(f.pend[i].k);
+		free(f.pend[i].files);
+	}
+	free(f.pend);
+	for (i = 0; i < f.nx; i++)
+		xfer_free(f.x[i]);
+	free(f.x);
+	if (f.multi)
+		curl_multi_cleanup(f.multi);
+	return rc;
+}
+
+/* ---- amended files ---- */
+
+int archive_recheck(const struct archive_opts *o, struct store *st, const char *const *symbols,
+		    size_t nsymbols, struct archive_stats *stats, struct ck_err *err)
+{
+	struct archive_want *w = calloc(nsymbols ? nsymbols : 1, sizeof(*w));
+	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
+	int rc = 0;
+	size_t i;
+
+	if (!w || !(f.pend = calloc(nsymbols ? nsymbols : 1, sizeof(*f.pend)))) {
+		free(w);
+		return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+	}
+	for (i = 0; i < nsymbols && !rc; i++) {
+		struct store_archive_file *cat = NULL;
+		size_t ncat = 0, plen = strlen(symbols[i]) + strlen(o->interval) + 2;
+		w[i] = (struct archive_want){.symbol = symbols[i], .first = 0, .last = INT64_MAX};
+		if ((rc = store_archive_list(st, symbols[i], o->interval, &cat, &ncat, err)))
+			break;
+		for (size_t j = 0; j < ncat && !rc; j++) {
+			char date[16];
+			int64_t a, b;
+			size_t l = strlen(cat[j].name);
+			if (l <= plen + 4 || l - plen - 4 >= sizeof(date))
+				continue;
+			memcpy(date, cat[j].name + plen, l - plen - 4);
+			date[l - plen - 4] = 0;
+			if (archive_period(date, &a, &b))
+				continue;
+			if ((rc = add_xfer(&f, i, strlen(date) == 10, a, b)))
+				break;
+			snprintf(f.x[f.nx - 1]->old, sizeof(f.x[f.nx - 1]->old), "%s", cat[j].sha256);
+		}
+		free(cat);
+	}
+	if (rc) {
+		if (rc == CK_ENOMEM)
+			ck_err_set(err, rc, "archive: out of memory");
+		goto out;
+	}
+	if (f.nx) {
+		if (!(f.multi = curl_multi_init())) {
+			rc = ck_err_set(err, CK_ENOMEM, "archive: curl_multi_init failed");
+			goto out;
+		}
+		curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->concurrency);
+		rc = run_multi(&f, nsymbols, err);
+		if (!rc)
+			rc = flush_all(&f, nsymbols, err);
+		if (!rc && stats->amended)
+			log_info("archive", "%" PRId64 " amended archive files read again, %" PRId64
+				 " candles revised", stats->amended, stats->revised);
+	}
+out:
+	for (i = 0; i < nsymbols; i++) {
+		free(f.pend[i].k);
+		free(f.pend[i].files);
+	}
+	free(f.pend);
+	for (i = 0; i < f.nx; i++)
+		xfer_free(f.x[i]);
+	free(f.x);
+	if (f.multi)
+		curl_multi_cleanup(f.multi);
+	free(w);
+	return rc;
+}
+
+/* ---- import ---- */
+
+/* Reads a whole file of at most ZIP_MAX bytes. */
+static int read_all(const char *path, unsigned char **out, size_t *len, struct ck_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p = NULL;
+	size_t n = 0, cap = 0, got;
+	if (!f)
+		return ck_err_set(err, errno == ENOENT ? CK_ENOTFOUND : CK_EIO, "open %s: %s", path,
+				  strerror(errno));
+	do {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			unsigned char *np = nc <= ZIP_MAX ? realloc(p, nc) : NULL;
+			if (!np) {
+				free(p);
+				fclose(f);
+				return ck_err_set(err, CK_ENOMEM, "%s: larger than %zu MB", path, ZIP_MAX >> 20);
+			}
+			p = np;
+			cap = nc;
+		}
+		got = fread(p + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	if (ferror(f)) {
+		int e = errno;
+		free(p);
+		fclose(f);
+		return ck_err_set(err, CK_EIO, "read %s: %s", path, strerror(e));
+	}
+	fclose(f);
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+/* SYM-IV-YYYY-MM[-DD].zip|.csv: fills symbol, interval, the period; 0 or -1. */
+static int import_name(const char *path, struct archive_import *res, int *is_zip,
+		       int64_t *pstart, int64_t *pend)
+{
+	const char *base = strrchr(path, '/');
+	char name[128], *dot, *d1, *d2;
+	base = base ? base + 1 : path;
+	snprintf(name, sizeof(name), "%s", base);
+	if (!(dot = strrchr(name, '.')))
+		return -1;
+	if (!strcmp(dot, ".zip"))
+		*is_zip = 1;
+	else if (!strcmp(dot, ".csv"))
+		*is_zip = 0;
+	else
+		return -1;
+	*dot = 0;
+	if (!(d1 = strchr(name, '-')) || !(d2 = strchr(d1 + 1, '-')))
+		return -1;
+	*d1 = *d2 = 0;
+	if (strlen(name) >= sizeof(res->symbol) || strlen(d1 + 1) >= sizeof(res->interval))
+		return -1;
+	snprintf(res->symbol, sizeof(res->symbol), "%s", name);
+	snprintf(res->interval, sizeof(res->interval), "%s", d1 + 1);
+	if (!kline_interval_ms(res->interval) || strspn(res->symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+							 strlen(res->symbol))
+		return -1;
+	return archive_period(d2 + 1, pstart, pend) ? -1 : 0;
+}
+
+int archive_import(struct store *st, const char *path, int64_t now, struct archive_import *res,
+		   struct ck_err *err)
+{
+	unsigned char *data = NULL, *sum = NULL;
+	size_t len = 0, sumlen = 0, n = 0, keep;
+	int64_t pstart, pend, iv;
+	int is_zip = 0, rc;
+	struct kline *k = NULL;
+	struct store_page_result pr;
+	char sumpath[4200], name[128];
+	const char *base = strrchr(path, '/');
+
+	memset(res, 0, sizeof(*res));
+	if (import_name(path, res, &is_zip, &pstart, &pend))
+		return 1;
+	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
+	iv = kline_interval_ms(res->interval);
+	if ((rc = read_all(path, &data, &len, err)))
+		return rc;
+	snprintf(sumpath, sizeof(sumpath), "%s.CHECKSUM", path);
+	rc = is_zip ? read_all(sumpath, &sum, &sumlen, err) : CK_ENOTFOUND;
+	if (rc && rc != CK_ENOTFOUND)
+		goto out;
+	if (!rc) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned mdlen = 0;
+		char hex[65];
+		if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+			rc = ck_err_set(err, CK_ENOMEM, "%s: SHA-256 failed", name);
+			goto out;
+		}
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		if (sumlen < 64 || strncasecmp((const char *)sum, hex, 64)) {
+			rc = ck_err_set(err, CK_EVALIDATE,
+					"%s: checksum: SHA-256 %s, %s says %.64s (a damaged or changed"
+					" file: download both again)", name, hex, sumpath,
+					sumlen >= 64 ? (const char *)sum : "no checksum");
+			goto out;
+		}
+		res->checksum = 1;
+	}
+	rc = archive_parse_file(data, len, is_zip, name, res->symbol, iv, pstart, pend, 0, &k, &n,
+				err);
+	if (rc)
+		goto out;
+	/* Never keep a candle that had not closed by now (a file of today). */
+	for (keep = n; keep > 0 && k[keep - 1].close_time >= now; keep--)
+		res->forming++;
+	if (keep && (rc = store_put_page(st, res->symbol, res->interval, k, keep, &pr, err)))
+		goto out;
+	if (keep) {
+		res->written = pr.written;
+		res->same = pr.same;
+		res->revised = pr.revised;
+	}
+	rc = 0;
+out:
+	free(k);
+	free(data);
+	free(sum);
+	return rc;
+}

@@ -1,0 +1,98 @@
+/* store_archive.c — see store_archive.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store_archive.h"
+#include "store_int.h"
+#include "banned.h"
+
+const char *const store_archive_schema_v3 =
+	"CREATE TABLE IF NOT EXISTS archive_files ("
+	" name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, rows INTEGER NOT NULL,"
+	" read_at INTEGER NOT NULL) WITHOUT ROWID;";
+
+int store_archive_put(struct store *st, const char *name, const char *sha256, int64_t rows,
+		      int64_t at_ms, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	if (store_prepare(st, &s,
+			  "INSERT OR REPLACE INTO archive_files (name, sha256, rows, read_at)"
+			  " VALUES (?1, ?2, ?3, ?4)",
+			  err))
+		return err->code;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, rows);
+	sqlite3_bind_int64(s, 4, at_ms);
+	return store_step_done(st, s, "catalogue an archive file", err);
+}
+
+int store_archive_get(struct store *st, const char *name, char sha256[65], int *found,
+		      struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+	*found = 0;
+	sha256[0] = 0;
+	if (store_prepare(st, &s, "SELECT sha256 FROM archive_files WHERE name = ?1", err))
+		return err->code;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		snprintf(sha256, 65, "%s", t ? (const char *)t : "");
+		*found = 1;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_fail(st, err, "read the archive catalogue");
+	return 0;
+}
+
+int store_archive_list(struct store *st, const char *symbol, const char *interval,
+		       struct store_archive_file **out, size_t *n, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_archive_file *v = NULL;
+	size_t cap = 0;
+	char prefix[96];
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(prefix, sizeof(prefix), "%s-%s-", symbol, interval);
+	if (store_prepare(st, &s,
+			  "SELECT name, sha256 FROM archive_files WHERE substr(name, 1, length(?1)) = ?1"
+			  " ORDER BY name",
+			  err))
+		return err->code;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct store_archive_file *nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				sqlite3_finalize(s);
+				free(v);
+				return ck_err_set(err, CK_ENOMEM, "archive catalogue: out of memory");
+			}
+			v = nv;
+			cap = nc;
+		}
+		snprintf(v[*n].name, sizeof(v[*n].name), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(v[*n].sha256, sizeof(v[*n].sha256), "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return store_db_fail(st, err, "read the archive catalogue");
+	}
+	*out = v;
+	return 0;
+}
