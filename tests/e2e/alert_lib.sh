@@ -7,7 +7,7 @@ rcv_start() {
 	python3 "$CK_TOP/tests/tools/alert_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.jsonl" \
 		"$@" >"$T/rcv.out" 2>&1 &
 	_pids+=($!)
-	WAIT_SHOW="$T/rcv.out" wait_for 10 "the receiver's port file" test -s "$T/rcv.port"
+	WAIT_SHOW="$T/rcv.out" wait_for 30 "the receiver's port file" test -s "$T/rcv.port"
 	read -r HP SP <"$T/rcv.port"
 }
 
@@ -48,5 +48,5 @@ PY
 # wait_received N PYTHON_EXPR WHAT: bounded wait (30 s) until count EXPR reaches N.
 wait_received() {
 	local n=$1 expr=$2
-	WAIT_SHOW="$T/rcv.jsonl" wait_for 30 "${3:-receiver}: $n of [$expr]" '[ "$(count "$expr")" -ge "$n" ]'
+	WAIT_SHOW="$T/rcv.jsonl" wait_for 60 "${3:-receiver}: $n of [$expr]" '[ "$(count "$expr")" -ge "$n" ]'
 }

@@ -38,6 +38,8 @@ note() { echo "# $*"; }
 # seconds, by the wall clock, with one last try) the test fails naming DESCRIPTION
 # and shows the last lines of the files in $WAIT_SHOW (say WAIT_SHOW="$T/daemon.log"
 # wait_for ...). A COMMAND that calls fail (the awaited process died) ends it at once.
+# Bounds are generous (30 s and up): on a loaded machine (2 CPUs shared by several
+# suites) starting a Python helper alone has taken over 6 s.
 wait_for() {
 	local _wf_timeout=$1 _wf_what=$2 _wf_end _wf_f
 	shift 2
@@ -74,7 +76,7 @@ fakex_start() {
 	"$FAKEX" --port 0 --port-file "$T/fakex.port" --request-log "$T/requests.jsonl" "$@" \
 		>"$T/fakex.out" 2>&1 &
 	FAKEX_PID=$!
-	wait_for 5 "fakex's port file" _fakex_up
+	wait_for 30 "fakex's port file" _fakex_up
 	FAKEX_URL="http://127.0.0.1:$(cat "$T/fakex.port")"
 }
 _fakex_up() {

@@ -16,7 +16,7 @@ fapi_log() { grep '"path":"/fapi/' "$T/requests.jsonl" | sed -E 's/^\{"t":([0-9]
 # Waits (bounded) until fakex has logged at least $1 klines requests.
 wait_klines() {
 	local n=$1
-	wait_for 4 "$n klines requests" '[ "$(fakex_requests /fapi/v1/klines)" -ge "$n" ]'
+	wait_for 30 "$n klines requests" '[ "$(fakex_requests /fapi/v1/klines)" -ge "$n" ]'
 }
 
 # 1. A 2 s ban in the middle of a run that has time to wait for it.

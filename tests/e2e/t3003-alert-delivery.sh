@@ -10,7 +10,7 @@ rcv_start() {
 	python3 "$CK_TOP/tests/tools/alert_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.jsonl" "$@" \
 		>"$T/rcv.out" 2>&1 &
 	_pids+=($!)
-	WAIT_SHOW="$T/rcv.out" wait_for 10 "the receiver's port file" test -s "$T/rcv.port"
+	WAIT_SHOW="$T/rcv.out" wait_for 30 "the receiver's port file" test -s "$T/rcv.port"
 	read -r HP SP <"$T/rcv.port"
 }
 # Payloads received so far (lines of the receiver log).

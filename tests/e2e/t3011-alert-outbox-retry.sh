@@ -60,7 +60,7 @@ DPID=$!
 _pids+=("$DPID")
 wait_received 12 "x['path'] == '/v2/enqueue'" "the daemon's retries"
 rcv_ctl pd_status=0
-wait_for 30 "the daemon to deliver the trigger (PagerDuty outbox row 'warning sent 0')" \
+wait_for 60 "the daemon to deliver the trigger (PagerDuty outbox row 'warning sent 0')" \
 	'[ "$(row pagerduty)" = "warning sent 0" ]'
 kill -TERM "$DPID"
 wait "$DPID" || fail "daemon exit code after SIGTERM"

@@ -50,13 +50,13 @@ daemon_start() {
 daemon_start
 wait_received 1 "x['path'].startswith('/services/') and 'alert \`sync_failed:http\`' in t" "the daemon's delivery"
 wait_received 1 "x['path'] == '/v2/enqueue' and t.endswith('/sync_failed:http')" "the daemon's PagerDuty delivery"
-wait_for 10 "both outbox rows of sync_failed:http sent" \
+wait_for 30 "both outbox rows of sync_failed:http sent" \
 	'[ "$(sql "select count(*) from alert_outbox where key='"'sync_failed:http'"' and state='"'sent'"'")" = 2 ]'
 kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null || true
 daemon_start
 # The restarted daemon's first look at the outbox is done once it logs its start.
-wait_for 10 "the restarted daemon's start in its log" '[ "$(grep -c '"'"'"start"\|: start'"'"' "$T/daemon.log")" -ge 2 ]'
+wait_for 30 "the restarted daemon's start in its log" '[ "$(grep -c '"'"'"start"\|: start'"'"' "$T/daemon.log")" -ge 2 ]'
 kill -TERM "$DPID"
 wait "$DPID" || fail "daemon exit code after SIGTERM"
 ck_rc -q --symbols $syms sync >/dev/null 2>&1

@@ -14,7 +14,7 @@ pd() { count "x['path'] == '/v2/enqueue' and t.endswith('/$1') and ' ${2:-trigge
 health_jobs() { grep -c 'job end.*job=health' "$T/daemon.log" || true; }
 wait_health_job() {   # wait_health_job N: until the daemon ended its N-th health job
 	local n=$1
-	WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's health job $n to end" '[ "$(health_jobs)" -ge "$n" ]'
+	WAIT_SHOW="$T/daemon.log" wait_for 60 "the daemon's health job $n to end" '[ "$(health_jobs)" -ge "$n" ]'
 }
 
 fakex_start --data "$DATA" --now "$T_2026_03_19_18"
@@ -58,7 +58,7 @@ assert_eq "$(slack health:backups)" 1 "nor health:backups again"
 #    back): it resolves freshness and last_run; cron health then sends nothing.
 jobs=$(health_jobs)
 fakex_ctl "clock?set=$((T_2026_03_19_18 + 3600000))" >/dev/null
-wait_log_n() { WAIT_SHOW="$T/daemon.log" wait_for 30 "'$1' in the daemon's log" grep -qs -- "$1" "$T/daemon.log"; }
+wait_log_n() { WAIT_SHOW="$T/daemon.log" wait_for 60 "'$1' in the daemon's log" grep -qs -- "$1" "$T/daemon.log"; }
 wait_log_n "the clock went back"
 t2=$((T_2026_03_19_18 + 2 * 3600000 + 60000))
 fakex_ctl "clock?set=$t2" >/dev/null

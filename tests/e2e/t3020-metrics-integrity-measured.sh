@@ -19,9 +19,9 @@ daemon_start() {
 		--port-file "$T/http.port" >"$T/$1.out" 2>"$T/$1.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	WAIT_SHOW="$T/$1.log" wait_for 10 "the daemon's port file" test -s "$T/http.port"
+	WAIT_SHOW="$T/$1.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
 	U="http://127.0.0.1:$(cat "$T/http.port")"
-	WAIT_SHOW="$T/$1.log" wait_for 10 "the daemon's first health and integrity_check runs" \
+	WAIT_SHOW="$T/$1.log" wait_for 30 "the daemon's first health and integrity_check runs" \
 		'[ "$(curl -fsS "$U/api/status" | jq '"'"'[.jobs[] | select(.name == "health" or .name == "integrity_check") | .runs] | min'"'"')" -ge 1 ] 2>/dev/null'
 }
 daemon_stop() { kill -TERM "$DPID"; wait "$DPID" || fail "daemon exit $?"; }

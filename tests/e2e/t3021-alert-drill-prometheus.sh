@@ -34,7 +34,7 @@ ck -q --symbols "$SYMS" backup >/dev/null 2>&1 || fail "first backup"
 python3 "$CK_TOP/tests/tools/alert_receiver.py" --port-file "$T/recv.port" --log "$T/hooks.jsonl" \
 	>"$T/recv.out" 2>&1 &
 _pids+=($!)
-wait_for 5 "the webhook catcher's port file" test -s "$T/recv.port"
+wait_for 30 "the webhook catcher's port file" test -s "$T/recv.port"
 P_HOOK=$(cut -d' ' -f1 "$T/recv.port")
 
 {
@@ -64,7 +64,7 @@ daemon_start() {
 		--listen "127.0.0.1:$P_CK" >>"$T/daemon.out" 2>>"$T/daemon.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	WAIT_SHOW="$T/daemon.log" wait_for 10 "the daemon to serve /metrics" \
+	WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon to serve /metrics" \
 		'curl -fsS -o /dev/null "http://127.0.0.1:$P_CK/metrics" 2>/dev/null'
 }
 daemon_stop() { kill -TERM "$DPID"; wait "$DPID" || fail "daemon exit $?"; }
@@ -110,7 +110,7 @@ PY
 # wait_note ALERT STATUS: bounded wait (30 s) for the first such notification.
 wait_note() {
 	local alert=$1 status=$2
-	WAIT_SHOW="$T/hooks.jsonl" wait_for 30 "a $status notification for $alert" \
+	WAIT_SHOW="$T/hooks.jsonl" wait_for 60 "a $status notification for $alert" \
 		'[ "$(notes "$alert" "$status")" -ge 1 ]'
 }
 

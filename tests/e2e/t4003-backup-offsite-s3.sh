@@ -10,7 +10,7 @@ node "$S3JS" --self-test >/dev/null || fail "the test server's SigV4 check fails
 
 node "$S3JS" --port-file "$T/s3.port" --fail-puts 1 --log "$T/s3.log" &
 _pids+=($!)
-wait_for 5 "the S3 test server's port file" test -s "$T/s3.port"
+wait_for 30 "the S3 test server's port file" test -s "$T/s3.port"
 export CANDLEKEEP_BACKUP_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/s3.port")"
 export CANDLEKEEP_BACKUP_S3_BUCKET=ck-offsite CANDLEKEEP_BACKUP_S3_PREFIX=prod/
 export CANDLEKEEP_BACKUP_S3_ACCESS_KEY=AKIDCANDLEKEEPTEST

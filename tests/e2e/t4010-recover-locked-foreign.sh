@@ -27,7 +27,7 @@ open(sys.argv[2], "w").write("held")
 time.sleep(600)' "$1" "$T/held" "$2" &
 	holder=$!
 	_pids+=($holder)
-	wait_for 5 "the lock holder to start" test -s "$T/held"
+	wait_for 30 "the lock holder to start" test -s "$T/held"
 }
 
 # 1. Healthy but locked by another process: waited for, then exit 75, nothing moved.

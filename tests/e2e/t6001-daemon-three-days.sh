@@ -22,14 +22,14 @@ daemon_start() {
 		>>"$T/daemon.out" 2>>"$T/daemon.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	wait_for 10 "the daemon's port file" '[ -s "$T/http.port" ] ||
+	wait_for 30 "the daemon's port file" '[ -s "$T/http.port" ] ||
 		{ kill -0 "$DPID" 2>/dev/null || { cat "$T/daemon.log" >&2; fail "daemon exited"; }; false; }'
 	HP=$(cat "$T/http.port")
 }
 # daemon_stop: SIGTERM, then a bounded wait (10 s) for exit; the exit code is in $DRC.
 daemon_stop() {
 	kill -TERM "$DPID"
-	wait_for 10 "the daemon to exit after SIGTERM" '! kill -0 "$DPID" 2>/dev/null'
+	wait_for 30 "the daemon to exit after SIGTERM" '! kill -0 "$DPID" 2>/dev/null'
 	DRC=0
 	wait "$DPID" || DRC=$?
 }
@@ -37,13 +37,13 @@ api() { curl -fsS -m 5 "http://127.0.0.1:$HP/api/status"; }
 # Waits until the scheduler has looked at the clock at or after $1 and is idle.
 wait_seen() {
 	local at=$1
-	wait_for 20 "the daemon to see clock $at and be idle" \
+	wait_for 60 "the daemon to see clock $at and be idle" \
 		'[ "$(api | jq -r ".now >= $at and .running == null")" = true ]'
 }
 ok_syncs() { sql "select count(*) from runs where command='sync' and status='ok'"; }
 wait_syncs() {
 	local n=$1
-	WAIT_SHOW="$T/daemon.log" wait_for 20 "$n successful syncs" '[ "$(ok_syncs)" -ge "$n" ]'
+	WAIT_SHOW="$T/daemon.log" wait_for 60 "$n successful syncs" '[ "$(ok_syncs)" -ge "$n" ]'
 }
 iso() { date -u -d "@$(( $1 / 1000 ))" +%Y-%m-%dT%H:%M:%SZ; }
 # Every symbol holds exactly the recorded closed candles from the history start to $1.
@@ -115,7 +115,7 @@ fakex_ctl "faults?latency_ms=1500" >/dev/null
 due=$(( now - now % (4 * 3600000) + 4 * 3600000 + 5 * MIN ))
 before=$(fakex_requests '"path":"/fapi/v1/klines"')
 fakex_ctl "clock?set=$due" >/dev/null
-wait_for 10 "the due sync's first klines request" '[ "$(fakex_requests '"'"'"path":"/fapi/v1/klines"'"'"')" -gt "$before" ]'
+wait_for 30 "the due sync's first klines request" '[ "$(fakex_requests '"'"'"path":"/fapi/v1/klines"'"'"')" -gt "$before" ]'
 [ "$(api | jq -r .running)" = sync ] || fail "no sync running at $(iso "$due")"
 daemon_stop
 assert_eq "$DRC" 0 "exit code after SIGTERM mid-sync"

@@ -52,7 +52,7 @@ sqlite3 "$DB" "PRAGMA journal_mode=WAL" >/dev/null
 ( printf 'BEGIN; DELETE FROM candles WHERE symbol=%s; COMMIT;\n' "'ETHUSDT'"
   echo "$BASHPID" >"$T/writer.pid"; exec sleep 30 ) | sqlite3 "$DB" >/dev/null 2>&1 &
 writer=$!
-wait_for 10 "the writer's -shm and its delete of ETHUSDT" \
+wait_for 30 "the writer's -shm and its delete of ETHUSDT" \
 	'[ -e "$DB-shm" ] && [ "$(sqlite3 "$DB" "select count(*) from candles where symbol='"'ETHUSDT'"'")" = 0 ]'
 chmod 644 "$DB-shm" "$DB-wal"
 ro export --symbol ETHUSDT

@@ -41,7 +41,7 @@ env -u CANDLEKEEP_ALERT_SLACK_WEBHOOK -u CANDLEKEEP_ALERT_PAGERDUTY_ROUTING_KEY 
 	--listen 127.0.0.1:0 --port-file "$T/http.port" --clock-url "$FAKEX_URL" \
 	>"$T/daemon.out" 2>"$T/daemon.log" &
 _pids+=($!)
-WAIT_SHOW="$T/daemon.log" wait_for 10 "the daemon's port file" test -s "$T/http.port"
+WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
 U="http://127.0.0.1:$(cat "$T/http.port")"
 curl -fsS -o "$T/page.html" "$U/"
 [ "$(stat -c %s "$T/page.html")" -lt 200000 ] || fail "page of 3 symbols is $(stat -c %s "$T/page.html") bytes"
@@ -130,7 +130,7 @@ assert_file_match "$T/dom.html" "<title>exchange hole 2026-03-17T00:00:00Z .. 20
 
 # Resolved, the alert leaves the section.
 sql "update alerts set state='resolved'"
-wait_for 5 "the page without the resolved alert" \
+wait_for 30 "the page without the resolved alert" \
 	'curl -fsS -o "$T/page2.html" "$U/" && grep -q '"'"'id="no-alerts"'"'"' "$T/page2.html"'
 assert_file_match "$T/page2.html" 'No active alerts' "no active alerts once resolved"
 echo ok

@@ -29,20 +29,20 @@ daemon_start() {
 		>>"$T/daemon.out" 2>>"$T/daemon.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	wait_for 20 "the daemon's port file" '[ -s "$T/http.port" ] ||
+	wait_for 60 "the daemon's port file" '[ -s "$T/http.port" ] ||
 		{ kill -0 "$DPID" 2>/dev/null || { tail -20 "$T/daemon.log" >&2; fail "daemon exited"; }; false; }'
 	HP=$(cat "$T/http.port")
 }
 daemon_stop() { # SIGTERM, bounded wait; exit code in $DRC
 	kill -TERM "$DPID"
-	wait_for 20 "the daemon to exit after SIGTERM" '! kill -0 "$DPID" 2>/dev/null'
+	wait_for 60 "the daemon to exit after SIGTERM" '! kill -0 "$DPID" 2>/dev/null'
 	DRC=0; wait "$DPID" || DRC=$?
 }
 daemon_kill9() { kill -9 "$DPID" 2>/dev/null || true; wait "$DPID" 2>/dev/null || true; }
 api() { curl -fsS -m 5 "http://127.0.0.1:$HP/api/status"; }
 wait_seen() { # the scheduler has seen clock $1 and is idle
 	local at=$1
-	WAIT_SHOW="$T/daemon.log" wait_for 60 "the daemon to see clock $at and be idle" \
+	WAIT_SHOW="$T/daemon.log" wait_for 120 "the daemon to see clock $at and be idle" \
 		'[ "$(api 2>/dev/null | jq -r ".now >= $at and .running == null")" = true ]'
 }
 iso() { date -u -d "@$(( $1 / 1000 ))" +%Y-%m-%dT%H:%MZ; }
