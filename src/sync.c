@@ -26,6 +26,7 @@
 #include "log.h"
 #include "retry.h"
 #include "sync.h"
+#include "sync_plan.h"
 #include "banned.h"
 
 #define DAY_MS 86400000LL
@@ -37,10 +38,8 @@ struct range {
 struct sym {
 	struct sync_symbol *out;
 	struct store_symbol state;
-	int64_t wanted;          /* wanted oldest open time */
 	int failed, skipped;
 	int pending;             /* jobs not finished */
-	int had_lead;            /* the plan fetched before the oldest stored candle */
 	struct range *ok;        /* ranges fetched and answered (for hole confirmation) */
 	size_t nok, capok;
 };
@@ -56,11 +55,6 @@ struct job {
 	struct http_req req;
 	struct job *next;          /* in the queue */
 	struct job *rnext, *rprev; /* in the running list while in flight */
-};
-
-struct planned {
-	struct sym *sym;
-	int64_t first, last;
 };
 
 struct engine {
@@ -79,17 +73,15 @@ struct engine {
 	int64_t skew;             /* server_now - local_now, ms */
 	int64_t close_limit;      /* a candle is closed when close_time < this: the earlier
 				   * of the exchange's time and local time + max_clock_skew */
-	int64_t last_closed;      /* open time of the newest closed candle */
-	int64_t verify_first, verify_last; /* this run's rolling re-verification slice
-					    * (open times); verify_last < verify_first: none */
+	struct plan_clock pc;     /* the planner's clocks: interval, exchange time, newest
+				   * closed candle, since, the re-verification slice */
 	struct sym *syms;
 	size_t nsyms, syms_done;
 	struct job *queue;        /* waiting jobs, in order */
 	struct job **qtail;
 	struct job *running;      /* jobs in flight */
 	size_t njobs_total, njobs_done;
-	struct planned *plan;     /* ranges to fetch, before they are cut into pages */
-	size_t nplan, capplan;
+	struct sync_plan plan;    /* windows to fetch, before they are cut into pages */
 	int64_t page;             /* candles per request (page_limit, or chosen when 0) */
 	/* weight budget */
 	int64_t weight_limit, budget;
@@ -131,18 +123,6 @@ static int64_t local_now(void)
 		return strtoll(v, NULL, 10);
 #endif
 	return wall_now();
-}
-
-static int64_t align_down(int64_t t, int64_t iv)
-{
-	int64_t r = t % iv;
-	return r < 0 ? t - r - iv : t - r;
-}
-
-static int64_t align_up(int64_t t, int64_t iv)
-{
-	int64_t d = align_down(t, iv);
-	return d == t ? t : d + iv;
 }
 
 static void sym_fail(struct engine *e, struct sym *s, const char *fmt, ...)
@@ -359,7 +339,7 @@ static void note_clock(struct engine *e)
 	e->local_now = local_now();
 	e->skew = e->server_now - e->local_now;
 	e->close_limit = sync_close_limit(e->server_now, e->local_now, max_skew);
-	e->last_closed = align_down(e->close_limit - e->iv, e->iv);
+	e->pc.last_closed = sync_plan_last_closed(e->close_limit, e->iv);
 	e->res->clock_skew_ms = e->skew;
 	v[0] = 0;
 	if (e->skew > max_skew || e->skew < -max_skew) {
@@ -382,15 +362,10 @@ static void note_clock(struct engine *e)
 /* Cuts [first, last] into pages of at most e->page candles and queues them. */
 static int add_job(struct engine *e, struct sym *s, int64_t first, int64_t last)
 {
-	int64_t page = e->page;
-
 	while (first <= last) {
-		int64_t n = (last - first) / e->iv + 1, end;
+		int64_t end, n = sync_plan_page(first, last, e->iv, e->page, &end);
 		struct job *j;
 
-		if (n > page)
-			n = page;
-		end = first + (n - 1) * e->iv;
 		if (!(j = calloc(1, sizeof(*j))))
 			return CK_ENOMEM;
 		j->sym = s;
@@ -407,55 +382,16 @@ static int add_job(struct engine *e, struct sym *s, int64_t first, int64_t last)
 	return 0;
 }
 
-/* Notes a range to fetch; pages are cut once every symbol is planned (choose_page). */
-static int add_range(struct engine *e, struct sym *s, int64_t first, int64_t last)
-{
-	if (first > last)
-		return 0;
-	if (e->nplan == e->capplan) {
-		size_t nc = e->capplan ? e->capplan * 2 : 64;
-		struct planned *np = realloc(e->plan, nc * sizeof(*np));
-		if (!np)
-			return CK_ENOMEM;
-		e->plan = np;
-		e->capplan = nc;
-	}
-	e->plan[e->nplan].sym = s;
-	e->plan[e->nplan].first = first;
-	e->plan[e->nplan].last = last;
-	e->nplan++;
-	s->pending++; /* released when its pages are queued */
-	return 0;
-}
-
-/* Total request weight of the plan cut into pages of `page` candles. */
-static int64_t plan_weight(const struct engine *e, int64_t page)
-{
-	int64_t w = 0;
-	size_t i;
-	for (i = 0; i < e->nplan; i++) {
-		int64_t n = (e->plan[i].last - e->plan[i].first) / e->iv + 1;
-		w += (n / page) * binance_kline_weight(page);
-		if (n % page)
-			w += binance_kline_weight(n % page);
-	}
-	return w;
-}
-
-/* page_limit 0 (automatic): the fewest requests (1500 a page) while the whole plan fits
- * in one minute's weight budget; otherwise the most candles per unit of weight (499 a
- * page: weight 2, against 5 for 500..1000 and 10 above). Then queues the pages. */
+/* Chooses the page size (sync_plan_page_size), then queues the plan's pages. */
 static int choose_page(struct engine *e)
 {
 	size_t i;
 
-	e->page = e->cfg->page_limit;
-	if (!e->page)
-		e->page = plan_weight(e, BINANCE_LIMIT_MAX) <= e->budget ? BINANCE_LIMIT_MAX : 499;
-	for (i = 0; i < e->nplan; i++) {
-		struct sym *s = e->plan[i].sym;
+	e->page = sync_plan_page_size(&e->plan, e->iv, e->cfg->page_limit, e->budget);
+	for (i = 0; i < e->plan.n; i++) {
+		struct sym *s = &e->syms[e->plan.w[i].sym];
 		s->pending--;
-		if (add_job(e, s, e->plan[i].first, e->plan[i].last))
+		if (add_job(e, s, e->plan.w[i].first, e->plan.w[i].last))
 			return CK_ENOMEM;
 	}
 	return 0;
@@ -475,6 +411,24 @@ static int range_unstored(const struct store_range *r, size_t n, int64_t first, 
 /* Missing history older than a day from the exchange's public archive (archive.h):
  * each planned range with no stored candle is offered to the archive, and the plan
  * keeps what no archive file gave (and every range that re-verifies stored candles). */
+/* Appends window w's symbol and reason with first..last to the plan (the symbol has one
+ * more window pending). */
+static int plan_keep(struct engine *e, const struct plan_window *w, int64_t first, int64_t last)
+{
+	struct sync_plan *p = &e->plan;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct plan_window *nw = realloc(p->w, cap * sizeof(*nw));
+		if (!nw)
+			return CK_ENOMEM;
+		p->w = nw;
+		p->cap = cap;
+	}
+	p->w[p->n++] = (struct plan_window){w->sym, first, last, w->reason};
+	e->syms[w->sym].pending++;
+	return 0;
+}
+
 static int plan_archive(struct engine *e, struct ck_err *err)
 {
 	struct archive_opts ao = {
@@ -487,8 +441,8 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 	struct archive_want *w = NULL;
 	struct archive_rest *r = NULL;
 	struct archive_stats as = {0};
-	struct planned *old = e->plan;
-	size_t nold = e->nplan, nw = 0, nr = 0, i, k;
+	struct sync_plan old = e->plan;
+	size_t nold = old.n, nw = 0, nr = 0, i, k;
 	int rc = 0;
 
 	if (!e->cfg->archive_enabled)
@@ -513,13 +467,14 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 	for (i = 0; i < nold && !rc; i++) {
 		struct store_range *runs = NULL;
 		size_t nruns = 0;
-		struct sym *s = old[i].sym;
+		struct sym *s = &e->syms[old.w[i].sym];
 		if ((rc = store_covered(e->st, s->out->symbol, e->cfg->interval, e->iv, &runs,
 					&nruns, err)))
 			break;
-		if (range_unstored(runs, nruns, old[i].first, old[i].last))
-			w[nw++] = (struct archive_want){s->out->symbol, old[i].first, old[i].last,
-							s->state.first_open, &old[i], 0, 0};
+		if (range_unstored(runs, nruns, old.w[i].first, old.w[i].last))
+			w[nw++] = (struct archive_want){s->out->symbol, old.w[i].first,
+							old.w[i].last, s->state.first_open,
+							&old.w[i], 0, 0};
 		free(runs);
 	}
 	if (!rc && nw)
@@ -527,28 +482,27 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 	if (rc || !nw)
 		goto out;
 	/* The new plan: the ranges not offered, then what the archive left. */
-	e->plan = NULL;
-	e->nplan = e->capplan = 0;
+	memset(&e->plan, 0, sizeof(e->plan));
 	for (i = 0; i < nold; i++)
-		old[i].sym->pending--;
+		e->syms[old.w[i].sym].pending--;
 	for (i = 0, k = 0; i < nold && !rc; i++) {
-		struct sym *s = old[i].sym;
-		if (k < nw && w[k].tag == &old[i]) {
+		struct sym *s = &e->syms[old.w[i].sym];
+		if (k < nw && w[k].tag == &old.w[i]) {
 			s->out->written += w[k].written;
 			s->out->revised += w[k].revised;
 			k++;
 			continue;
 		}
-		rc = add_range(e, s, old[i].first, old[i].last);
+		rc = plan_keep(e, &old.w[i], old.w[i].first, old.w[i].last);
 	}
 	for (i = 0; i < nr && !rc; i++)
-		rc = add_range(e, ((struct planned *)r[i].tag)->sym, r[i].first, r[i].last);
+		rc = plan_keep(e, r[i].tag, r[i].first, r[i].last);
 	e->res->counts.candles_written += as.written;
 	e->res->counts.candles_revised += as.revised;
 	for (i = 0; i < e->nsyms; i++) /* a symbol the archive filled entirely */
 		if (e->syms[i].pending == 0 && !e->syms[i].out->status)
 			finish_symbol(e, &e->syms[i]);
-	free(old);
+	sync_plan_release(&old);
 	if (rc)
 		rc = ck_err_set(err, CK_ENOMEM, "archive: out of memory");
 out:
@@ -622,158 +576,18 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 	return 0;
 }
 
-/* The rolling re-verification: every run re-fetches a slice of the last verify_days
- * (all symbols alike), sized by the exchange time since the previous slice, so the
- * whole window is re-verified once per verify_every however often sync runs; the
- * cursor is kept in the state table. Sets e->verify_first/last (none: last < first). */
-static void plan_verify(struct engine *e)
+/* Plans symbol i (sync_plan.h); each window holds the symbol open until its pages
+ * are queued. */
+static int plan_symbol(struct engine *e, size_t i, struct ck_err *err)
 {
-	int64_t win_first, win_last, ncand, at = 0, cursor = 0, n;
-	char k1[64], k2[64], v[32];
-	struct ck_err err;
+	struct sym *s = &e->syms[i];
+	struct plan_symbol_info pi;
+	int rc = sync_plan_symbol(e->st, e->cfg, &e->pc, s->out->symbol, i, &s->state, &e->plan,
+				  &pi, err);
 
-	e->verify_first = 1;
-	e->verify_last = 0;
-	if (!e->cfg->verify_days || !e->cfg->gap_repair)
-		return;
-	win_last = e->last_closed - e->iv * (e->cfg->verify_recent > 0 ? e->cfg->verify_recent : 0);
-	win_first = align_up(e->last_closed - e->cfg->verify_days * DAY_MS + e->iv, e->iv);
-	if (win_last < win_first)
-		return;
-	ncand = (win_last - win_first) / e->iv + 1;
-	snprintf(k1, sizeof(k1), "verify_at:%s", e->cfg->interval);
-	snprintf(k2, sizeof(k2), "verify_cursor:%s", e->cfg->interval);
-	if (store_state_get(e->st, k1, v, sizeof(v), NULL) == 0)
-		at = strtoll(v, NULL, 10);
-	if (store_state_get(e->st, k2, v, sizeof(v), NULL) == 0)
-		cursor = strtoll(v, NULL, 10);
-	if (at <= 0 || at > e->server_now) {
-		n = 0; /* first run: start the schedule */
-	} else {
-		int64_t every = e->cfg->verify_every_s * 1000, el = e->server_now - at;
-		n = el >= every ? ncand : (ncand * el + every - 1) / every;
-	}
-	if (at > 0 && at <= e->server_now && n == 0)
-		return; /* too soon for even one candle: keep accumulating */
-	if (cursor < win_first || cursor > win_last)
-		cursor = win_first;
-	if (n > 0) {
-		e->verify_first = cursor;
-		e->verify_last = cursor + (n - 1) * e->iv;
-		if (e->verify_last > win_last)
-			e->verify_last = win_last;
-		cursor = e->verify_last + e->iv;
-		log_kv(LOG_DEBUG, "sync", ((const char *[]){NULL}),
-		       "re-verifying %" PRId64 " older candles per symbol",
-		       (e->verify_last - e->verify_first) / e->iv + 1);
-	}
-	snprintf(v, sizeof(v), "%" PRId64, e->server_now);
-	if (store_state_set(e->st, k1, v, &err) == 0) {
-		snprintf(v, sizeof(v), "%" PRId64, cursor);
-		if (store_state_set(e->st, k2, v, &err) == 0)
-			return;
-	}
-	log_warn("sync", "%s", err.msg);
-}
-
-static int plan_ranges(struct engine *e, struct sym *s, const struct store_span *sp,
-		       int64_t wanted, struct ck_err *err);
-
-static int plan_symbol(struct engine *e, struct sym *s, struct ck_err *err)
-{
-	const char *name = s->out->symbol, *iv = e->cfg->interval;
-	struct store_span span;
-	int64_t wanted;
-
-	if (store_symbol_get(e->st, name, iv, &s->state, err) ||
-	    store_span(e->st, name, iv, &span, err))
-		return err->code;
-	wanted = s->state.history_start;
-	if (!wanted)
-		wanted = align_up(e->server_now - e->cfg->history_days * DAY_MS, e->iv);
-	if (e->o->since_ms && align_up(e->o->since_ms, e->iv) < wanted)
-		wanted = align_up(e->o->since_ms, e->iv);
-	if (span.count && span.first_open < wanted)
-		wanted = span.first_open;
-	s->wanted = wanted;
-	if (wanted != s->state.history_start) {
-		s->state.history_start = wanted;
-		if (store_symbol_put(e->st, name, iv, &s->state, err))
-			return err->code;
-	}
-	return plan_ranges(e, s, &span, wanted, err);
-}
-
-/* The ranges to fetch for one symbol (span: its stored candles). */
-static int plan_ranges(struct engine *e, struct sym *s, const struct store_span *sp,
-		       int64_t wanted, struct ck_err *err)
-{
-	const char *name = s->out->symbol, *iv = e->cfg->interval;
-	struct store_span span = *sp;
-	int64_t tail_from;
-
-	s->out->newest_open = span.count ? span.last_open : 0;
-	if (!span.count) {
-		s->had_lead = 1;
-		if (s->state.first_open > wanted)
-			wanted = s->state.first_open;
-		return add_range(e, s, wanted, e->last_closed);
-	}
-	if (!e->cfg->gap_repair) {
-		/* The older design: only the last `lookback` closed candles, nothing else. */
-		if (e->cfg->lookback > 0)
-			return add_range(e, s, e->last_closed - (e->cfg->lookback - 1) * e->iv,
-				       e->last_closed);
-		return add_range(e, s, span.last_open + e->iv, e->last_closed);
-	}
-	/* Before the oldest stored candle, unless the exchange is known to start there. */
-	if (wanted < span.first_open &&
-	    (!s->state.first_open || s->state.first_open < span.first_open)) {
-		int64_t from = wanted;
-		if (s->state.first_open > from)
-			from = s->state.first_open;
-		s->had_lead = 1;
-		if (add_range(e, s, from, span.first_open - e->iv))
-			return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
-	}
-	/* Gaps between stored candles, except confirmed exchange holes. */
-	{
-		struct store_gap *g = NULL;
-		size_t n = 0, i;
-		if (store_gaps(e->st, name, iv, e->iv, 0, &g, &n, err))
-			return err->code;
-		for (i = 0; i < n; i++) {
-			log_kv(LOG_INFO, "sync",
-			       ((const char *[]){"symbol", name, NULL}),
-			       "repairing a gap of %" PRId64 " candles", g[i].count);
-			if (add_range(e, s, g[i].first, g[i].last)) {
-				free(g);
-				return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
-			}
-		}
-		free(g);
-	}
-	/* The tail: after the newest stored closed candle, plus the newest closed
-	 * candles re-verified every run (verify_recent, or the larger lookback). */
-	tail_from = span.last_open + e->iv;
-	{
-		int64_t again = e->cfg->lookback > e->cfg->verify_recent ? e->cfg->lookback
-									   : e->cfg->verify_recent;
-		if (again > 0 && e->last_closed - (again - 1) * e->iv < tail_from)
-			tail_from = e->last_closed - (again - 1) * e->iv;
-	}
-	if (tail_from < wanted)
-		tail_from = wanted;
-	if (add_range(e, s, tail_from, e->last_closed))
-		return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
-	/* This run's slice of the rolling re-verification of older history. */
-	if (e->verify_last >= e->verify_first) {
-		int64_t a = e->verify_first > span.first_open ? e->verify_first : span.first_open;
-		int64_t b = e->verify_last < tail_from - e->iv ? e->verify_last : tail_from - e->iv;
-		if (a <= b && add_range(e, s, a, b))
-			return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
-	}
-	return 0;
+	s->out->newest_open = pi.newest_open;
+	s->pending += (int)pi.nwindows;
+	return rc;
 }
 
 /* ---- finishing a symbol ---- */
@@ -1334,215 +1148,280 @@ static int resolve_symbols(struct engine *e, const struct binance_info *info,
 	return 0;
 }
 
-int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
-	     volatile sig_atomic_t *stop, int64_t deadline_mono, struct sync_result *res,
-	     struct ck_err *err)
+/* Sets up the engine (nothing that needs freeing but e->http). */
+static int engine_init(struct engine *e, struct store *st, const struct cfg *cfg,
+		       const struct sync_opts *o, volatile sig_atomic_t *stop,
+		       int64_t deadline_mono, struct sync_result *res, struct ck_err *err)
 {
 	static const struct sync_opts no_opts;
-	struct engine e;
 	struct http_opts ho;
-	struct binance_info info;
-	struct http_req r;
-	char buf[64];
-	int rc = 0, have_info = 0;
-	size_t i;
 
 	memset(res, 0, sizeof(*res));
-	memset(&e, 0, sizeof(e));
-	memset(&info, 0, sizeof(info));
-	e.st = st;
-	e.cfg = cfg;
-	e.o = o ? o : &no_opts;
-	e.res = res;
-	e.stop = stop;
-	e.deadline = deadline_mono;
-	e.iv = cfg->interval_ms;
-	e.qtail = &e.queue;
-	e.rng = (uint64_t)wall_now() ^ ((uint64_t)getpid() << 32);
-	e.t0 = mono_now();
-	retry_policy_from_cfg(&e.rp, cfg);
+	memset(e, 0, sizeof(*e));
+	e->st = st;
+	e->cfg = cfg;
+	e->o = o ? o : &no_opts;
+	e->res = res;
+	e->stop = stop;
+	e->deadline = deadline_mono;
+	e->iv = cfg->interval_ms;
+	e->qtail = &e->queue;
+	e->rng = (uint64_t)wall_now() ^ ((uint64_t)getpid() << 32);
+	e->t0 = mono_now();
+	retry_policy_from_cfg(&e->rp, cfg);
 	ho.connect_timeout_ms = cfg->connect_timeout_ms;
 	ho.request_timeout_ms = cfg->request_timeout_ms;
 	ho.user_agent = cfg->user_agent;
 	ho.max_host_connections = 0;
-	if (http_new(&e.http, &ho, err))
+	if (http_new(&e->http, &ho, err))
 		return err->code;
+	return 0;
+}
 
-	/* A ban from an earlier run still holds: send nothing before it ends. */
-	if (store_state_get(st, "ban_until", buf, sizeof(buf), NULL) == 0) {
-		e.ban_until = strtoll(buf, NULL, 10);
+/* A ban from an earlier run still holds: send nothing before it ends (or fail when it
+ * ends after the run's deadline). */
+static int honour_ban(struct engine *e, struct ck_err *err)
+{
+	char buf[64];
+	int rc;
+
+	if (store_state_get(e->st, "ban_until", buf, sizeof(buf), NULL) == 0) {
+		e->ban_until = strtoll(buf, NULL, 10);
 		/* A ban stored before max_ban existed (or with a larger one) is capped too. */
-		if (e.ban_until > wall_now() + e.rp.max_ban_s * 1000) {
-			e.ban_until = wall_now() + e.rp.max_ban_s * 1000;
+		if (e->ban_until > wall_now() + e->rp.max_ban_s * 1000) {
+			e->ban_until = wall_now() + e->rp.max_ban_s * 1000;
 			log_warn("sync", "the stored HTTP 418 ban ends after [sync] max_ban; honoured"
-				 " for %" PRId64 " s only", e.rp.max_ban_s);
+				 " for %" PRId64 " s only", e->rp.max_ban_s);
 		}
 	}
-
-	/* The exchange's time decides which candles are closed, not the local clock. */
-	memset(&r, 0, sizeof(r));
-	snprintf(r.url, sizeof(r.url), "%s/fapi/v1/time", cfg->base_url);
-	if (e.ban_until > wall_now() && e.deadline &&
-	    mono_now() + (e.ban_until - wall_now()) > e.deadline) {
+	if (e->ban_until > wall_now() && e->deadline &&
+	    mono_now() + (e->ban_until - wall_now()) > e->deadline) {
 		char t[32];
-		rc = ck_err_set(err, CK_EBANNED,
-				"the exchange banned this IP (HTTP 418) until %s UTC, after this"
-				" run's deadline; no request sent",
-				kline_time_str(e.ban_until, t, sizeof(t)));
-		goto fail_all;
+		return ck_err_set(err, CK_EBANNED,
+				  "the exchange banned this IP (HTTP 418) until %s UTC, after this"
+				  " run's deadline; no request sent",
+				  kline_time_str(e->ban_until, t, sizeof(t)));
 	}
-	if (e.ban_until > wall_now()) {
+	if (e->ban_until > wall_now()) {
 		log_warn("sync", "an HTTP 418 ban is in force for %" PRId64 " s more; waiting",
-			 (e.ban_until - wall_now()) / 1000);
-		if ((rc = wait_ms(&e, e.ban_until - wall_now())) != 0) {
-			ck_err_set(err, rc, "waiting for the exchange's ban to end: %s",
-				   rc == CK_ESTOPPED ? "stopped" : "run deadline passed");
-			goto fail_all;
-		}
+			 (e->ban_until - wall_now()) / 1000);
+		if ((rc = wait_ms(e, e->ban_until - wall_now())) != 0)
+			return ck_err_set(err, rc, "waiting for the exchange's ban to end: %s",
+					  rc == CK_ESTOPPED ? "stopped" : "run deadline passed");
 	}
-	if ((rc = call_simple(&e, &r, "GET /fapi/v1/time", err)) != 0)
-		goto fail_all;
-	rc = binance_parse_time(r.body, r.len, &e.server_now, err);
+	return 0;
+}
+
+/* The exchange's time decides which candles are closed, not the local clock. */
+static int fetch_server_time(struct engine *e, struct ck_err *err)
+{
+	struct http_req r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.url, sizeof(r.url), "%s/fapi/v1/time", e->cfg->base_url);
+	if ((rc = call_simple(e, &r, "GET /fapi/v1/time", err)) != 0)
+		return rc;
+	rc = binance_parse_time(r.body, r.len, &e->server_now, err);
 	http_req_release(&r);
 	if (rc)
-		goto fail_all;
-	res->server_time = e.server_now;
-	note_clock(&e);
+		return rc;
+	e->res->server_time = e->server_now;
+	note_clock(e);
+	return 0;
+}
 
-	/* exchangeInfo: the weight limit, and which symbols exist and trade. */
+/* exchangeInfo: the weight limit and budget, and which symbols exist and trade. Sets
+ * *have_info; fails only when the exchange asked for a wait longer than the run's. */
+static int fetch_exchange_info(struct engine *e, struct binance_info *info, int *have_info,
+			       struct ck_err *err)
+{
+	const struct cfg *cfg = e->cfg;
+	struct http_req r;
+
+	*have_info = 0;
 	memset(&r, 0, sizeof(r));
 	snprintf(r.url, sizeof(r.url), "%s/fapi/v1/exchangeInfo", cfg->base_url);
-	if (call_simple(&e, &r, "GET /fapi/v1/exchangeInfo", err) == 0 &&
-	    binance_parse_exchange_info(r.body, r.len, &info, err) == 0) {
-		have_info = 1;
-	} else if (e.refused_wait) {
-		rc = err->code;
-		goto fail_all;
+	if (call_simple(e, &r, "GET /fapi/v1/exchangeInfo", err) == 0 &&
+	    binance_parse_exchange_info(r.body, r.len, info, err) == 0) {
+		*have_info = 1;
+	} else if (e->refused_wait) {
+		return err->code;
 	} else
 		log_warn("sync", "%s; going on without it (weight limit %d assumed)", err->msg,
 			 BINANCE_WEIGHT_DEFAULT);
 	http_req_release(&r);
-	e.weight_limit = cfg->weight_limit ? cfg->weight_limit
-					   : (have_info && info.weight_limit ? info.weight_limit
-									     : BINANCE_WEIGHT_DEFAULT);
-	if (have_info && info.weight_limit > 0) {
+	e->weight_limit = cfg->weight_limit ? cfg->weight_limit
+					    : (*have_info && info->weight_limit ? info->weight_limit
+										: BINANCE_WEIGHT_DEFAULT);
+	if (*have_info && info->weight_limit > 0) {
 		/* for the metrics: the limit the exchange reports, when none is configured */
 		struct ck_err e2 = {0, ""};
 		char v[32];
-		snprintf(v, sizeof(v), "%" PRId64, (int64_t)info.weight_limit);
-		if (store_state_set(e.st, "exchange.weight_limit", v, &e2))
+		snprintf(v, sizeof(v), "%" PRId64, (int64_t)info->weight_limit);
+		if (store_state_set(e->st, "exchange.weight_limit", v, &e2))
 			log_warn("sync", "%s", e2.msg);
 	}
-	e.budget = e.weight_limit * (100 - cfg->weight_reserve_pct) / 100;
-	if (e.budget < 10)
-		e.budget = 10;
+	e->budget = e->weight_limit * (100 - cfg->weight_reserve_pct) / 100;
+	if (e->budget < 10)
+		e->budget = 10;
+	return 0;
+}
 
-	if ((rc = resolve_symbols(&e, have_info ? &info : NULL, err)) != 0)
-		goto out;
-	e.recheck = e.o->recheck || e.o->since_ms;
-	if (e.recheck) {
+/* Resolves the symbols, probes listing starts, and plans every symbol (one transaction
+ * for the state it writes); symbols skipped or with nothing to fetch finish here. */
+static int plan_run(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = resolve_symbols(e, info, err)) != 0)
+		return rc;
+	e->recheck = e->o->recheck || e->o->since_ms;
+	if (e->recheck) {
 		int64_t nh = 0;
-		if ((rc = store_holes_recheck(st, cfg->interval, &nh, err)) != 0)
-			goto out;
+		if ((rc = store_holes_recheck(e->st, e->cfg->interval, &nh, err)) != 0)
+			return rc;
 		log_info("sync", "re-verifying %" PRId64 " confirmed exchange holes and every"
 			 " symbol's listing start", nh);
 	}
-	if ((rc = probe_starts(&e, have_info ? &info : NULL, err)) != 0)
-		goto out;
+	if ((rc = probe_starts(e, info, err)) != 0)
+		return rc;
 	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
-	if ((rc = store_tx_begin(st, err)) != 0)
-		goto out;
-	plan_verify(&e);
-	for (i = 0; i < e.nsyms; i++) {
-		struct sym *s = &e.syms[i];
-		const struct binance_symbol *b = have_info ? binance_info_find(&info, s->out->symbol)
-							   : NULL;
-		if (have_info && !b) {
+	if ((rc = store_tx_begin(e->st, err)) != 0)
+		return rc;
+	e->pc.iv = e->iv;
+	e->pc.server_now = e->server_now;
+	e->pc.since_ms = e->o->since_ms;
+	sync_plan_verify(e->st, e->cfg, &e->pc);
+	for (i = 0; i < e->nsyms; i++) {
+		struct sym *s = &e->syms[i];
+		const struct binance_symbol *b = info ? binance_info_find(info, s->out->symbol)
+						      : NULL;
+		if (info && !b) {
 			sym_skip(s, "not listed on the exchange (delisted, renamed or not yet listed)");
 		} else if (b && strcmp(b->status, "TRADING")) {
 			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
-		} else if ((rc = plan_symbol(&e, s, err)) != 0) {
-			store_tx_commit(st, NULL);
-			goto out;
+		} else if ((rc = plan_symbol(e, i, err)) != 0) {
+			store_tx_commit(e->st, NULL);
+			return rc;
 		}
 		if (s->pending == 0)
-			finish_symbol(&e, s); /* skipped, or nothing to fetch */
+			finish_symbol(e, s); /* skipped, or nothing to fetch */
 	}
-	if ((rc = store_tx_commit(st, err)) != 0)
-		goto out;
-	if ((rc = plan_archive(&e, err)) != 0)
-		goto out;
-	if (choose_page(&e)) {
-		rc = ck_err_set(err, CK_ENOMEM, "planning the pages: out of memory");
-		goto out;
-	}
+	return store_tx_commit(e->st, err);
+}
+
+/* Cuts the plan into pages and fetches them; when the run stops early, what is still
+ * queued or in flight fails its symbols. */
+static int fetch_run(struct engine *e, struct ck_err *err)
+{
+	char buf[64];
+	size_t i;
+	int rc;
+
+	/* What the public archive holds of the plan is taken from it first; the rest
+	 * stays in the plan for REST. */
+	if ((rc = plan_archive(e, err)) != 0)
+		return rc;
+	if (choose_page(e))
+		return ck_err_set(err, CK_ENOMEM, "planning the pages: out of memory");
 	{
 		char n1[24], n2[24], n3[24];
-		snprintf(n1, sizeof(n1), "%zu", e.nsyms);
-		snprintf(n2, sizeof(n2), "%zu", e.njobs_total);
+		snprintf(n1, sizeof(n1), "%zu", e->nsyms);
+		snprintf(n2, sizeof(n2), "%zu", e->njobs_total);
 		char n4[24];
-		snprintf(n3, sizeof(n3), "%" PRId64, e.budget);
-		snprintf(n4, sizeof(n4), "%" PRId64, e.page);
+		snprintf(n3, sizeof(n3), "%" PRId64, e->budget);
+		snprintf(n4, sizeof(n4), "%" PRId64, e->page);
 		log_kv(LOG_INFO, "sync",
 		       ((const char *[]){"symbols", n1, "pages", n2, "page_size", n4,
 					 "weight_budget", n3,
-					 "server_time", kline_time_str(e.server_now, buf, sizeof(buf)),
+					 "server_time", kline_time_str(e->server_now, buf, sizeof(buf)),
 					 NULL}),
 		       "fetching");
 	}
-	rc = fetch_loop(&e, err);
-	if (e.queue || e.running) {
+	rc = fetch_loop(e, err);
+	if (e->queue || e->running) {
 		/* Stopped early: what is still queued or in flight did not finish. */
 		char why[256];
 		snprintf(why, sizeof(why), "not fetched: %s",
-			 res->error[0] ? res->error : "the run stopped");
-		while (e.running) {
-			struct job *j = e.running;
-			unlink_running(&e, j);
-			http_abort(e.http, &j->req);
-			sym_fail(&e, j->sym, "%s", why);
-			job_done(&e, j);
+			 e->res->error[0] ? e->res->error : "the run stopped");
+		while (e->running) {
+			struct job *j = e->running;
+			unlink_running(e, j);
+			http_abort(e->http, &j->req);
+			sym_fail(e, j->sym, "%s", why);
+			job_done(e, j);
 		}
-		drain_queue(&e, why);
-		for (i = 0; i < e.nsyms; i++)
-			if (e.syms[i].pending > 0) {
-				sym_fail(&e, &e.syms[i], "%s", why);
-				e.syms[i].pending = 0;
-				finish_symbol(&e, &e.syms[i]);
+		drain_queue(e, why);
+		for (i = 0; i < e->nsyms; i++)
+			if (e->syms[i].pending > 0) {
+				sym_fail(e, &e->syms[i], "%s", why);
+				e->syms[i].pending = 0;
+				finish_symbol(e, &e->syms[i]);
 			}
 	}
-	report_progress(&e, 1);
-	goto out;
+	report_progress(e, 1);
+	return rc;
+}
 
-fail_all:
-	snprintf(res->error, sizeof(res->error), "%s", err->msg);
-	if (resolve_symbols(&e, NULL, err) == 0) {
-		for (i = 0; i < e.nsyms; i++) {
-			sym_fail(&e, &e.syms[i], "%s", res->error);
-			finish_symbol(&e, &e.syms[i]);
+/* A run-wide failure before planning: every configured symbol fails with it. */
+static int fail_all(struct engine *e, int rc, struct ck_err *err)
+{
+	size_t i;
+
+	snprintf(e->res->error, sizeof(e->res->error), "%s", err->msg);
+	if (resolve_symbols(e, NULL, err) == 0) {
+		for (i = 0; i < e->nsyms; i++) {
+			sym_fail(e, &e->syms[i], "%s", e->res->error);
+			finish_symbol(e, &e->syms[i]);
 		}
 	}
-	ck_err_set(err, rc ? rc : CK_ENET, "%s", res->error);
-	rc = rc ? rc : CK_ENET;
-out:
-	while (e.running) {
-		struct job *j = e.running;
-		unlink_running(&e, j);
-		http_abort(e.http, &j->req);
+	ck_err_set(err, rc ? rc : CK_ENET, "%s", e->res->error);
+	return rc ? rc : CK_ENET;
+}
+
+static void engine_release(struct engine *e)
+{
+	size_t i;
+
+	while (e->running) {
+		struct job *j = e->running;
+		unlink_running(e, j);
+		http_abort(e->http, &j->req);
 		http_req_release(&j->req);
 		free(j);
 	}
-	while (e.queue) {
-		struct job *j = e.queue;
-		e.queue = j->next;
+	while (e->queue) {
+		struct job *j = e->queue;
+		e->queue = j->next;
 		free(j);
 	}
-	if (e.http)
-		http_free(e.http);
-	for (i = 0; i < e.nsyms; i++)
-		free(e.syms[i].ok);
-	free(e.syms);
-	free(e.plan);
+	if (e->http)
+		http_free(e->http);
+	for (i = 0; i < e->nsyms; i++)
+		free(e->syms[i].ok);
+	free(e->syms);
+	sync_plan_release(&e->plan);
+}
+
+int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
+	     volatile sig_atomic_t *stop, int64_t deadline_mono, struct sync_result *res,
+	     struct ck_err *err)
+{
+	struct engine e;
+	struct binance_info info;
+	int rc, have_info = 0;
+
+	memset(&info, 0, sizeof(info));
+	if ((rc = engine_init(&e, st, cfg, o, stop, deadline_mono, res, err)) != 0)
+		return rc;
+	if ((rc = honour_ban(&e, err)) != 0 || (rc = fetch_server_time(&e, err)) != 0 ||
+	    (rc = fetch_exchange_info(&e, &info, &have_info, err)) != 0)
+		rc = fail_all(&e, rc, err);
+	else if ((rc = plan_run(&e, have_info ? &info : NULL, err)) == 0)
+		rc = fetch_run(&e, err);
+	engine_release(&e);
 	binance_info_release(&info);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* sync.h — the sync engine behind `sync` and `backfill`: plans, per symbol, the ranges
  * to fetch (history start, gaps, the tail since the newest stored closed candle, an
- * optional lookback), fetches them as parallel pages inside the exchange's weight
+ * optional lookback; the planner is sync_plan.h), fetches them as parallel pages inside the exchange's weight
  * budget with the retry policy, validates and stores each page in its own
  * transaction, and confirms exchange holes. Blocking; single-threaded (libcurl multi). */
 #ifndef CK_SYNC_H

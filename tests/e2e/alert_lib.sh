@@ -7,9 +7,7 @@ rcv_start() {
 	python3 "$CK_TOP/tests/tools/alert_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.jsonl" \
 		"$@" >"$T/rcv.out" 2>&1 &
 	_pids+=($!)
-	local i
-	for i in $(seq 1 200); do [ -s "$T/rcv.port" ] && break; sleep 0.05; done
-	[ -s "$T/rcv.port" ] || { cat "$T/rcv.out" >&2; fail "receiver did not start in 10 s"; }
+	WAIT_SHOW="$T/rcv.out" wait_for 30 "the receiver's port file" test -s "$T/rcv.port"
 	read -r HP SP <"$T/rcv.port"
 }
 
@@ -47,12 +45,8 @@ print(n)
 PY
 }
 
-# wait_for N PYTHON_EXPR WHAT: bounded wait (30 s) until count EXPR reaches N.
-wait_for() {
-	local i
-	for i in $(seq 1 300); do
-		[ "$(count "$2")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "${3:-receiver}: expected $1 of [$2], got $(count "$2")"
+# wait_received N PYTHON_EXPR WHAT: bounded wait (30 s) until count EXPR reaches N.
+wait_received() {
+	local n=$1 expr=$2
+	WAIT_SHOW="$T/rcv.jsonl" wait_for 60 "${3:-receiver}: $n of [$expr]" '[ "$(count "$expr")" -ge "$n" ]'
 }

@@ -31,20 +31,58 @@ trap 'echo "FAIL: line $LINENO: exit $?: $BASH_COMMAND" >&2' ERR
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
+# wait_for TIMEOUT_S DESCRIPTION COMMAND [ARGS...]: runs COMMAND every 0.05 s until it
+# succeeds; a single argument is evaluated as a shell condition (single-quote it: it
+# may use $(...), [ ], &&, the test's functions and variables, but not the caller's
+# $1..$9, which are wait_for's own inside it). After TIMEOUT_S seconds (whole
+# seconds, by the wall clock, with one last try) the test fails naming DESCRIPTION
+# and shows the last lines of the files in $WAIT_SHOW (say WAIT_SHOW="$T/daemon.log"
+# wait_for ...). A COMMAND that calls fail (the awaited process died) ends it at once.
+# Bounds are generous (30 s and up): on a loaded machine (2 CPUs shared by several
+# suites) starting a Python helper alone has taken over 6 s.
+wait_for() {
+	local _wf_timeout=$1 _wf_what=$2 _wf_end _wf_f
+	shift 2
+	_wf_end=$(( SECONDS + _wf_timeout ))
+	while :; do
+		if [ $# -eq 1 ]; then eval "$1" && return 0; else "$@" && return 0; fi
+		[ "$SECONDS" -le "$_wf_end" ] || break
+		sleep 0.05
+	done
+	for _wf_f in ${WAIT_SHOW:-}; do
+		echo "# last lines of $_wf_f:" >&2
+		tail -n 20 "$_wf_f" 2>/dev/null | sed 's/^/  | /' >&2 || true
+	done
+	fail "timed out after ${_wf_timeout} s waiting for $_wf_what"
+}
+
+# expected_rows FILE NOW [FROM [COLUMNS]]: the oracle of what a sync must store — the
+# rows of a recorded data file (CSV, Binance's column order) whose candle closed before
+# NOW (close_time, column 7, < NOW ms) and opened at or after FROM (ms, default 0), cut
+# to their first COLUMNS columns (default 9: open_time .. trades; 0 = all 12).
+expected_rows() {
+	local file=$1 now=$2 from=${3:-0} cols=${4:-9}
+	[ -s "$file" ] || fail "expected_rows: no data file $file (make testdata)"
+	if [ "$cols" = 0 ]; then
+		awk -F, -v now="$now" -v from="$from" '$7 < now && $1 >= from' "$file"
+	else
+		awk -F, -v now="$now" -v from="$from" '$7 < now && $1 >= from' "$file" | cut -d, -f1-"$cols"
+	fi
+}
+
 # fakex_start [fakex flags...]: starts fakex, waits (bounded) for its port.
 fakex_start() {
 	rm -f "$T/fakex.port"
 	"$FAKEX" --port 0 --port-file "$T/fakex.port" --request-log "$T/requests.jsonl" "$@" \
 		>"$T/fakex.out" 2>&1 &
 	FAKEX_PID=$!
-	local i
-	for i in $(seq 1 100); do
-		[ -s "$T/fakex.port" ] && break
-		kill -0 "$FAKEX_PID" 2>/dev/null || { cat "$T/fakex.out" >&2; fail "fakex exited"; }
-		sleep 0.05
-	done
-	[ -s "$T/fakex.port" ] || fail "fakex did not start in 5 s"
+	wait_for 30 "fakex's port file" _fakex_up
 	FAKEX_URL="http://127.0.0.1:$(cat "$T/fakex.port")"
+}
+_fakex_up() {
+	[ -s "$T/fakex.port" ] && return 0
+	kill -0 "$FAKEX_PID" 2>/dev/null || { cat "$T/fakex.out" >&2; fail "fakex exited"; }
+	return 1
 }
 
 fakex_stop() {

@@ -11,9 +11,7 @@ assert_file_match "$T/out" "sync ok: 4 symbols \(4 ok, 0 failed, 0 skipped\)"
 
 for s in BTCUSDT ETHUSDT CFGUSDT TONUSDT; do
 	# Expected: CSV rows whose candle closed before now and opened within 30 days.
-	awk -F, -v now="$now" -v from=$((now - 30 * DAY)) \
-		'$7 < now && $1 >= from { print $1","$2","$3","$4","$5","$6","$7","$8","$9 }' \
-		"$DATA/$s-4h.csv" >"$T/want"
+	expected_rows "$DATA/$s-4h.csv" "$now" $((now - 30 * DAY)) >"$T/want"
 	ck export --symbol "$s" 2>/dev/null | cut -d, -f1-9 >"$T/got"
 	[ -s "$T/want" ] || fail "$s: no expected rows"
 	cmp -s "$T/want" "$T/got" || { diff "$T/want" "$T/got" | head; fail "$s: stored candles differ from the recorded data"; }
@@ -23,7 +21,7 @@ for s in BTCUSDT ETHUSDT CFGUSDT TONUSDT; do
 done
 # Every stored candle of CFGUSDT (listed 2026-03-16 12:00) is there: 21 rows minus the
 # forming one and the one closing after 18:00.
-assert_eq "$(sql "select count(*) from candles where symbol='CFGUSDT'")" "$(awk -F, -v now="$now" '$7 < now' "$DATA/CFGUSDT-4h.csv" | wc -l)"
+assert_eq "$(sql "select count(*) from candles where symbol='CFGUSDT'")" "$(expected_rows "$DATA/CFGUSDT-4h.csv" "$now" | wc -l)"
 
 # A second sync at the same time writes nothing and asks only for what it needs.
 ck -q --symbols BTCUSDT,ETHUSDT,CFGUSDT,TONUSDT --history-days 30 sync >"$T/out2" 2>&1

@@ -10,7 +10,7 @@ t0=$((T_2026_03_01 + 4 * DAY + 3600000))   # 2026-03-05 01:00 UTC, the old cron 
 fakex_start --data "$DATA" --now "$t0"
 
 # Expected rows of a symbol: closed before $1 and opened at or after $2.
-expect() { awk -F, -v now="$1" -v from="$2" '$7 < now && $1 >= from { print $1","$2","$3","$4","$5","$6","$7","$8","$9 }' "$DATA/$3-4h.csv"; }
+expect() { expected_rows "$DATA/$3-4h.csv" "$1" "$2"; }
 check_complete() { # db now from label
 	local s
 	for s in BTCUSDT SOLUSDT; do

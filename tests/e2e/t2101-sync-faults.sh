@@ -13,9 +13,7 @@ export CANDLEKEEP_HTTP_REQUEST_TIMEOUT_MS=1000   # a hung request costs 1 s, not
 
 # Expected rows of a symbol: closed at now, opened within the history window.
 want() {
-	awk -F, -v now="$now" -v from=$((now - 200 * DAY)) \
-		'$7 < now && $1 >= from { print $1","$2","$3","$4","$5","$6","$7","$8","$9 }' \
-		"$DATA/$1-4h.csv"
+	expected_rows "$DATA/$1-4h.csv" "$now" $((now - 200 * DAY))
 }
 # Every stored row of $1 is a row of the recorded data, byte for byte.
 check_subset() {

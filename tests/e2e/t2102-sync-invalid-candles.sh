@@ -22,9 +22,7 @@ n=$(grep -c 'klines","query":"symbol=ETHUSDT' "$T/requests.jsonl")
 assert_eq "$(grep -o 'symbol=ETHUSDT[^"]*' "$T/requests.jsonl" | sort | uniq -d | wc -l | tr -d ' ')" 0 "an ETHUSDT page was requested twice"
 # The others are exact.
 for s in BTCUSDT SOLUSDT; do
-	awk -F, -v now="$now" -v from=$((now - 20 * DAY)) \
-		'$7 < now && $1 >= from { print $1","$2","$3","$4","$5","$6","$7","$8","$9 }' \
-		"$DATA/$s-4h.csv" >"$T/want"
+	expected_rows "$DATA/$s-4h.csv" "$now" $((now - 20 * DAY)) >"$T/want"
 	ck export --symbol "$s" 2>/dev/null | cut -d, -f1-9 >"$T/got"
 	cmp -s "$T/want" "$T/got" || fail "$s differs from the recorded data"
 done

@@ -15,12 +15,8 @@ fapi_log() { grep '"path":"/fapi/' "$T/requests.jsonl" | sed -E 's/^\{"t":([0-9]
 
 # Waits (bounded) until fakex has logged at least $1 klines requests.
 wait_klines() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(fakex_requests '/fapi/v1/klines')" -ge "$1" ] && return 0
-		sleep 0.02
-	done
-	fail "fewer than $1 klines requests after 4 s"
+	local n=$1
+	wait_for 30 "$n klines requests" '[ "$(fakex_requests /fapi/v1/klines)" -ge "$n" ]'
 }
 
 # 1. A 2 s ban in the middle of a run that has time to wait for it.

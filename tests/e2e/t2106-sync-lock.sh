@@ -11,16 +11,12 @@ args=(--symbols BTCUSDT,ETHUSDT --history-days 30 --page-limit 20 --concurrency 
 (exec env CANDLEKEEP_HTTP_RETRY_NET_BASE_MS=50 "$CK" --db "$DB" --base-url "$FAKEX_URL" -q "${args[@]}" sync >"$T/out1" 2>&1) &
 holder=$!
 # Bounded wait until the holder has started fetching (so it holds the lock).
-for i in $(seq 1 100); do
-	[ "$(fakex_requests '/fapi/v1/klines')" -ge 1 ] && break
-	sleep 0.05
-done
-[ "$(fakex_requests '/fapi/v1/klines')" -ge 1 ] || fail "the first run did not start"
+wait_for 30 "the first run's first klines request" '[ "$(fakex_requests /fapi/v1/klines)" -ge 1 ]'
 # Pointed at a second fakex: the run that does not get the lock must send it nothing.
 main_url=$FAKEX_URL
 "$FAKEX" --port 0 --port-file "$T/fx2.port" --request-log "$T/requests2.jsonl" --data "$DATA" --now "$now" >/dev/null 2>&1 &
 _pids+=($!)
-for i in $(seq 1 100); do [ -s "$T/fx2.port" ] && break; sleep 0.05; done
+wait_for 30 "the second fakex's port file" test -s "$T/fx2.port"
 FAKEX_URL="http://127.0.0.1:$(cat "$T/fx2.port")"
 ck_rc "${args[@]}" sync >"$T/out2" 2>"$T/err2"
 assert_eq "$RC" 75 "second run's exit code"

@@ -32,8 +32,7 @@ fakex_ctl 'faults?latency_ms=0' >/dev/null
 ck_rc -q --symbols $syms --history-days 120 sync >"$T/out2" 2>&1
 assert_eq "$RC" 0 "run after the timeout"
 for s in ${syms//,/ }; do
-	awk -F, -v now="$now" -v from=$((now - 120 * DAY)) \
-		'$7 < now && $1 >= from { print $1","$2","$3","$4","$5","$6","$7","$8","$9 }' "$DATA/$s-4h.csv" >"$T/want"
+	expected_rows "$DATA/$s-4h.csv" "$now" $((now - 120 * DAY)) >"$T/want"
 	ck export --symbol "$s" 2>/dev/null | cut -d, -f1-9 | cmp -s "$T/want" - || fail "$s incomplete after the next run"
 done
 echo ok

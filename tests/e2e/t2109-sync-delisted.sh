@@ -32,6 +32,6 @@ assert_eq "$RC" 0
 assert_file_match "$T/out" "\(4 ok, 0 failed, 0 skipped\)"
 for s in ${syms//,/ }; do
 	assert_eq "$(sql "select max(open_time) from candles where symbol='$s'")" \
-		"$(awk -F, -v now=$((now + 2 * H4)) '$7 < now { t = $1 } END { print t }' "$DATA/$s-4h.csv")" "$s newest after relisting"
+		"$(expected_rows "$DATA/$s-4h.csv" $((now + 2 * H4)) 0 1 | tail -1)" "$s newest after relisting"
 done
 echo ok

@@ -11,8 +11,8 @@ fakex_start --data "$DATA" --now "$now"
 ck -q --symbols BTCUSDT,ETHUSDT --history-days 10 sync >/dev/null 2>&1 || fail "first sync"
 ck export --symbol BTCUSDT >"$T/before" 2>/dev/null
 target=$(( now - now % H4 - 2 * H4 ))   # the second newest closed candle
-sql "update candles set close='1.00', high='99999999.00' where symbol='BTCUSDT' and open_time=$target"
-assert_eq "$(sql "select changes()")" "0" 2>/dev/null || true
+assert_eq "$(sql "update candles set close='1.00', high='99999999.00' where symbol='BTCUSDT' and open_time=$target;
+	select changes()")" 1 "the candle altered by hand (stored, and changed)"
 CANDLEKEEP_SYNC_VERIFY_RECENT=0 CANDLEKEEP_SYNC_VERIFY_DAYS=0 \
 	ck -q --symbols BTCUSDT,ETHUSDT sync >"$T/out" 2>&1 || fail "sync without lookback"
 assert_eq "$(sql "select close from candles where symbol='BTCUSDT' and open_time=$target")" "1.00" "plain sync rewrote a stored candle"

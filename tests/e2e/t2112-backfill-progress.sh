@@ -20,7 +20,7 @@ assert_file_match "$T/out" "backfill ok: 3 symbols"
 for s in BTCUSDT TONUSDT CFGUSDT; do
 	first=$(head -1 "$DATA/$s-4h.csv" | cut -d, -f1)
 	assert_eq "$(sql "select min(open_time) from candles where symbol='$s'")" "$first" "$s oldest candle"
-	assert_eq "$(sql "select count(*) from candles where symbol='$s'")" "$(awk -F, -v now="$now" '$7 < now' "$DATA/$s-4h.csv" | wc -l | tr -d ' ')" "$s count"
+	assert_eq "$(sql "select count(*) from candles where symbol='$s'")" "$(expected_rows "$DATA/$s-4h.csv" "$now" | wc -l | tr -d ' ')" "$s count"
 done
 ck gaps >"$T/gaps" 2>&1 || { cat "$T/gaps"; fail "gaps after backfill"; }
 

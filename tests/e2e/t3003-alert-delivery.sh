@@ -10,9 +10,7 @@ rcv_start() {
 	python3 "$CK_TOP/tests/tools/alert_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.jsonl" "$@" \
 		>"$T/rcv.out" 2>&1 &
 	_pids+=($!)
-	local i
-	for i in $(seq 1 200); do [ -s "$T/rcv.port" ] && break; sleep 0.05; done
-	[ -s "$T/rcv.port" ] || { cat "$T/rcv.out" >&2; fail "receiver did not start in 10 s"; }
+	WAIT_SHOW="$T/rcv.out" wait_for 30 "the receiver's port file" test -s "$T/rcv.port"
 	read -r HP SP <"$T/rcv.port"
 }
 # Payloads received so far (lines of the receiver log).

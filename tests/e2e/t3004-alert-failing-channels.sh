@@ -10,8 +10,7 @@
 python3 "$CK_TOP/tests/tools/alert_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.jsonl" \
 	--http-status 500 --smtp-reply 554 >"$T/rcv.out" 2>&1 &
 _pids+=($!)
-for i in $(seq 1 200); do [ -s "$T/rcv.port" ] && break; sleep 0.05; done
-[ -s "$T/rcv.port" ] || { cat "$T/rcv.out" >&2; fail "receiver did not start in 10 s"; }
+WAIT_SHOW="$T/rcv.out" wait_for 30 "the receiver's port file" test -s "$T/rcv.port"
 read -r HP SP <"$T/rcv.port"
 # A port nobody listens on: bound, then closed again.
 refused=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

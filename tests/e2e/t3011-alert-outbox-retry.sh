@@ -58,10 +58,10 @@ CANDLEKEEP_ALERT_RETRY_MS=200 CANDLEKEEP_ALERT_RETRY_MAX_MS=400 CANDLEKEEP_SCHED
 	"$CK" --db "$DB" --symbols $syms daemon --listen 127.0.0.1:0 >"$T/daemon.out" 2>"$T/daemon.log" &
 DPID=$!
 _pids+=("$DPID")
-wait_for 12 "x['path'] == '/v2/enqueue'" "the daemon's retries"
+wait_received 12 "x['path'] == '/v2/enqueue'" "the daemon's retries"
 rcv_ctl pd_status=0
-for i in $(seq 1 300); do [ "$(row pagerduty)" = "warning sent 0" ] && break; sleep 0.1; done
-assert_eq "$(row pagerduty)" "warning sent 0" "the daemon delivered the trigger"
+wait_for 60 "the daemon to deliver the trigger (PagerDuty outbox row 'warning sent 0')" \
+	'[ "$(row pagerduty)" = "warning sent 0" ]'
 kill -TERM "$DPID"
 wait "$DPID" || fail "daemon exit code after SIGTERM"
 assert_eq "$(slack '[WARNING]')" 1 "Slack not sent the trigger again"

@@ -48,17 +48,15 @@ daemon_start() {
 	_pids+=("$DPID")
 }
 daemon_start
-wait_for 1 "x['path'].startswith('/services/') and 'alert \`sync_failed:http\`' in t" "the daemon's delivery"
-wait_for 1 "x['path'] == '/v2/enqueue' and t.endswith('/sync_failed:http')" "the daemon's PagerDuty delivery"
-for i in $(seq 1 100); do
-	[ "$(sql "select count(*) from alert_outbox where key='sync_failed:http' and state='sent'")" = 2 ] && break
-	sleep 0.1
-done
+wait_received 1 "x['path'].startswith('/services/') and 'alert \`sync_failed:http\`' in t" "the daemon's delivery"
+wait_received 1 "x['path'] == '/v2/enqueue' and t.endswith('/sync_failed:http')" "the daemon's PagerDuty delivery"
+wait_for 30 "both outbox rows of sync_failed:http sent" \
+	'[ "$(sql "select count(*) from alert_outbox where key='"'sync_failed:http'"' and state='"'sent'"'")" = 2 ]'
 kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null || true
 daemon_start
 # The restarted daemon's first look at the outbox is done once it logs its start.
-for i in $(seq 1 100); do [ "$(grep -c '"start"\|: start' "$T/daemon.log")" -ge 2 ] && break; sleep 0.1; done
+wait_for 30 "the restarted daemon's start in its log" '[ "$(grep -c '"'"'"start"\|: start'"'"' "$T/daemon.log")" -ge 2 ]'
 kill -TERM "$DPID"
 wait "$DPID" || fail "daemon exit code after SIGTERM"
 ck_rc -q --symbols $syms sync >/dev/null 2>&1

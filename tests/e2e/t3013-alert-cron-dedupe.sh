@@ -13,10 +13,8 @@ slack() { count "x['path'].startswith('/services/') and 'alert \`$1\`' in t and 
 pd() { count "x['path'] == '/v2/enqueue' and t.endswith('/$1') and ' ${2:-trigger} ' in t"; }
 health_jobs() { grep -c 'job end.*job=health' "$T/daemon.log" || true; }
 wait_health_job() {   # wait_health_job N: until the daemon ended its N-th health job
-	local i
-	for i in $(seq 1 300); do [ "$(health_jobs)" -ge "$1" ] && return 0; sleep 0.1; done
-	tail -20 "$T/daemon.log" >&2
-	fail "the daemon's health job $1 did not end"
+	local n=$1
+	WAIT_SHOW="$T/daemon.log" wait_for 60 "the daemon's health job $n to end" '[ "$(health_jobs)" -ge "$n" ]'
 }
 
 fakex_start --data "$DATA" --now "$T_2026_03_19_18"
@@ -34,7 +32,7 @@ _pids+=("$DPID")
 # 1. The daemon's first health job (a catch-up at start) raises health:backups (no
 #    offsite tier) and delivers it.
 wait_health_job 1
-wait_for 1 "x['path'].startswith('/services/') and 'health:backups' in t" "the daemon's delivery"
+wait_received 1 "x['path'].startswith('/services/') and 'health:backups' in t" "the daemon's delivery"
 assert_eq "$(pd health:backups)" 1 "PagerDuty got it from the daemon"
 n=$(got)
 # cron health on the same state: nothing new.
@@ -60,12 +58,12 @@ assert_eq "$(slack health:backups)" 1 "nor health:backups again"
 #    back): it resolves freshness and last_run; cron health then sends nothing.
 jobs=$(health_jobs)
 fakex_ctl "clock?set=$((T_2026_03_19_18 + 3600000))" >/dev/null
-wait_log_n() { for i in $(seq 1 300); do [ "$(grep -c "$1" "$T/daemon.log")" -ge 1 ] && return 0; sleep 0.1; done; fail "'$1' not logged"; }
+wait_log_n() { WAIT_SHOW="$T/daemon.log" wait_for 60 "'$1' in the daemon's log" grep -qs -- "$1" "$T/daemon.log"; }
 wait_log_n "the clock went back"
 t2=$((T_2026_03_19_18 + 2 * 3600000 + 60000))
 fakex_ctl "clock?set=$t2" >/dev/null
 wait_health_job $((jobs + 1))
-wait_for 1 "x['path'] == '/v2/enqueue' and t.endswith('/health:last_run') and ' resolve ' in t" "the daemon's resolves"
+wait_received 1 "x['path'] == '/v2/enqueue' and t.endswith('/health:last_run') and ' resolve ' in t" "the daemon's resolves"
 assert_eq "$(slack health:freshness '[RESOLVED]')" 1 "the daemon resolved freshness"
 assert_eq "$(pd health:freshness resolve)" 1
 n=$(got)

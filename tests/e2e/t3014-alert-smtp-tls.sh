@@ -38,8 +38,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 /usr/bin/python3 "$CK_TOP/tests/tools/smtp_tls_server.py" --port-file "$T/tls.port" \
 	--log "$T/tls.jsonl" --cert "$T/cert.pem" --key "$T/key.pem" >"$T/tls.out" 2>&1 &
 _pids+=($!)
-for i in $(seq 1 200); do [ -s "$T/tls.port" ] && break; sleep 0.05; done
-[ -s "$T/tls.port" ] || { cat "$T/tls.out" >&2; fail "TLS SMTP server did not start in 10 s"; }
+WAIT_SHOW="$T/tls.out" wait_for 30 "the TLS SMTP server's port file" test -s "$T/tls.port"
 TP=$(cat "$T/tls.port")
 export CANDLEKEEP_ALERT_SMTP_URL="smtp://127.0.0.1:$TP"
 # Not trusted (not in the system's CA store): refused, with the setting to use.

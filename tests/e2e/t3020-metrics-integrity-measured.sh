@@ -19,15 +19,10 @@ daemon_start() {
 		--port-file "$T/http.port" >"$T/$1.out" 2>"$T/$1.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	for i in $(seq 1 200); do [ -s "$T/http.port" ] && break; sleep 0.05; done
-	[ -s "$T/http.port" ] || { cat "$T/$1.log"; fail "daemon did not listen"; }
+	WAIT_SHOW="$T/$1.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
 	U="http://127.0.0.1:$(cat "$T/http.port")"
-	for i in $(seq 1 200); do
-		[ "$(curl -fsS "$U/api/status" | jq '[.jobs[] | select(.name == "health" or .name == "integrity_check") | .runs] | min')" -ge 1 ] 2>/dev/null && break
-		sleep 0.05
-	done
-	[ "$(curl -fsS "$U/api/status" | jq '[.jobs[] | select(.name == "integrity_check") | .runs] | min')" -ge 1 ] ||
-		{ cat "$T/$1.log"; fail "the integrity_check job did not run"; }
+	WAIT_SHOW="$T/$1.log" wait_for 30 "the daemon's first health and integrity_check runs" \
+		'[ "$(curl -fsS "$U/api/status" | jq '"'"'[.jobs[] | select(.name == "health" or .name == "integrity_check") | .runs] | min'"'"')" -ge 1 ] 2>/dev/null'
 }
 daemon_stop() { kill -TERM "$DPID"; wait "$DPID" || fail "daemon exit $?"; }
 metric() { grep -E "^$2 " "$1" | awk '{print $2}'; }

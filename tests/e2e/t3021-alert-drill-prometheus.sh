@@ -34,8 +34,7 @@ ck -q --symbols "$SYMS" backup >/dev/null 2>&1 || fail "first backup"
 python3 "$CK_TOP/tests/tools/alert_receiver.py" --port-file "$T/recv.port" --log "$T/hooks.jsonl" \
 	>"$T/recv.out" 2>&1 &
 _pids+=($!)
-for i in $(seq 1 100); do [ -s "$T/recv.port" ] && break; sleep 0.05; done
-[ -s "$T/recv.port" ] || fail "webhook catcher did not start"
+wait_for 30 "the webhook catcher's port file" test -s "$T/recv.port"
 P_HOOK=$(cut -d' ' -f1 "$T/recv.port")
 
 {
@@ -65,12 +64,8 @@ daemon_start() {
 		--listen "127.0.0.1:$P_CK" >>"$T/daemon.out" 2>>"$T/daemon.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	for i in $(seq 1 200); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$P_CK/metrics" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$T/daemon.log"
-	fail "daemon did not serve /metrics"
+	WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon to serve /metrics" \
+		'curl -fsS -o /dev/null "http://127.0.0.1:$P_CK/metrics" 2>/dev/null'
 }
 daemon_stop() { kill -TERM "$DPID"; wait "$DPID" || fail "daemon exit $?"; }
 daemon_start
@@ -114,12 +109,9 @@ PY
 }
 # wait_note ALERT STATUS: bounded wait (30 s) for the first such notification.
 wait_note() {
-	for i in $(seq 1 300); do
-		[ "$(notes "$1" "$2")" -ge 1 ] && return 0
-		sleep 0.1
-	done
-	note "notifications so far:"; cat "$T/hooks.jsonl" 2>/dev/null | head -c 3000 >&2 || true
-	fail "no $2 notification for $1 within 30 s"
+	local alert=$1 status=$2
+	WAIT_SHOW="$T/hooks.jsonl" wait_for 60 "a $status notification for $alert" \
+		'[ "$(notes "$alert" "$status")" -ge 1 ]'
 }
 
 # --- 1. stale data; fixed by a sync once the exchange is current ---------------------

@@ -74,8 +74,7 @@ open(sys.argv[2], "w").write("pinned")
 time.sleep(600)' "$DB" "$T/pinned" &
 holder=$!
 _pids+=($holder)
-for i in $(seq 1 100); do [ -s "$T/pinned" ] && break; sleep 0.05; done
-[ -s "$T/pinned" ] || fail "holder did not start"
+wait_for 30 "the WAL holder to start" test -s "$T/pinned"
 ck -q --symbols $SYMS --history-days 30 sync >/dev/null 2>&1 || fail "sync into the WAL"
 [ -s "$DB-wal" ] || fail "no WAL to delete"
 kill -9 $holder; wait $holder 2>/dev/null || true

@@ -10,8 +10,7 @@ node "$S3JS" --self-test >/dev/null || fail "the test server's SigV4 check fails
 
 node "$S3JS" --port-file "$T/s3.port" --fail-puts 1 --log "$T/s3.log" &
 _pids+=($!)
-for i in $(seq 1 100); do [ -s "$T/s3.port" ] && break; sleep 0.05; done
-[ -s "$T/s3.port" ] || fail "S3 test server did not start"
+wait_for 30 "the S3 test server's port file" test -s "$T/s3.port"
 export CANDLEKEEP_BACKUP_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/s3.port")"
 export CANDLEKEEP_BACKUP_S3_BUCKET=ck-offsite CANDLEKEEP_BACKUP_S3_PREFIX=prod/
 export CANDLEKEEP_BACKUP_S3_ACCESS_KEY=AKIDCANDLEKEEPTEST

@@ -27,8 +27,7 @@ open(sys.argv[2], "w").write("held")
 time.sleep(600)' "$1" "$T/held" "$2" &
 	holder=$!
 	_pids+=($holder)
-	for i in $(seq 1 100); do [ -s "$T/held" ] && break; sleep 0.05; done
-	[ -s "$T/held" ] || fail "holder did not start"
+	wait_for 30 "the lock holder to start" test -s "$T/held"
 }
 
 # 1. Healthy but locked by another process: waited for, then exit 75, nothing moved.

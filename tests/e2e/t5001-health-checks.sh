@@ -158,11 +158,7 @@ printf '%d %d sync\n' $$ $(( $(date +%s) - 7200 )) >"$L.lock"
 ( exec 9<"$L.lock"; flock -w 20 9 || exit 1; exec sleep 60 ) &
 holder=$!
 _pids+=("$holder")
-for i in $(seq 1 400); do
-	flock -n "$L.lock" true 2>/dev/null || break
-	sleep 0.05
-done
-flock -n "$L.lock" true 2>/dev/null && fail "the lock holder did not take the lock"
+wait_for 60 "the lock holder to take $L.lock" '! flock -n "$L.lock" true 2>/dev/null'
 health_on "$L" --now "$now"
 expect last_run CRITICAL "run stuck: pid $$ has held the lock .* for 2h00m"
 kill "$holder" 2>/dev/null || true

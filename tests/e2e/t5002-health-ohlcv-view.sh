@@ -15,8 +15,7 @@ ck -q --symbols "$(echo $syms | tr ' ' ,)" --history-days $days sync >"$T/out" 2
 # What the exchange had: closed candles (close_time < now) opened since the history start.
 from=$(( (now - days * DAY + H4 - 1) / H4 * H4 ))
 for s in $syms; do
-	awk -F, -v now="$now" -v from="$from" -v s="$s" \
-		'$7 < now && $1 >= from { print s","$1","$5 }' "$DATA/$s-4h.csv"
+	expected_rows "$DATA/$s-4h.csv" "$now" "$from" 5 | awk -F, -v s="$s" '{ print s","$1","$5 }'
 done >"$T/want.csv"
 
 # SELECT MAX(timestamp) FROM ohlcv_h4 — the newest stored open time

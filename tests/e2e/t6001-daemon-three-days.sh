@@ -22,57 +22,35 @@ daemon_start() {
 		>>"$T/daemon.out" 2>>"$T/daemon.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	local i
-	for i in $(seq 1 200); do
-		[ -s "$T/http.port" ] && break
-		kill -0 "$DPID" 2>/dev/null || { cat "$T/daemon.log" >&2; fail "daemon exited"; }
-		sleep 0.05
-	done
-	[ -s "$T/http.port" ] || fail "daemon did not listen in 10 s"
+	wait_for 30 "the daemon's port file" '[ -s "$T/http.port" ] ||
+		{ kill -0 "$DPID" 2>/dev/null || { cat "$T/daemon.log" >&2; fail "daemon exited"; }; false; }'
 	HP=$(cat "$T/http.port")
 }
 # daemon_stop: SIGTERM, then a bounded wait (10 s) for exit; the exit code is in $DRC.
 daemon_stop() {
-	local i
 	kill -TERM "$DPID"
-	for i in $(seq 1 200); do
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$DPID" 2>/dev/null && fail "daemon still running 10 s after SIGTERM"
+	wait_for 30 "the daemon to exit after SIGTERM" '! kill -0 "$DPID" 2>/dev/null'
 	DRC=0
 	wait "$DPID" || DRC=$?
 }
 api() { curl -fsS -m 5 "http://127.0.0.1:$HP/api/status"; }
 # Waits until the scheduler has looked at the clock at or after $1 and is idle.
 wait_seen() {
-	local i j
-	for i in $(seq 1 400); do
-		j=$(api) || true
-		if [ -n "$j" ] && [ "$(jq -r ".now >= $1 and .running == null" <<<"$j")" = true ]; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "the daemon did not see clock $1 within 20 s: $j"
+	local at=$1
+	wait_for 60 "the daemon to see clock $at and be idle" \
+		'[ "$(api | jq -r ".now >= $at and .running == null")" = true ]'
 }
 ok_syncs() { sql "select count(*) from runs where command='sync' and status='ok'"; }
 wait_syncs() {
-	local i
-	for i in $(seq 1 400); do
-		[ "$(ok_syncs)" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	tail -20 "$T/daemon.log" >&2
-	fail "expected $1 successful syncs, have $(ok_syncs)"
+	local n=$1
+	WAIT_SHOW="$T/daemon.log" wait_for 60 "$n successful syncs" '[ "$(ok_syncs)" -ge "$n" ]'
 }
 iso() { date -u -d "@$(( $1 / 1000 ))" +%Y-%m-%dT%H:%M:%SZ; }
 # Every symbol holds exactly the recorded closed candles from the history start to $1.
 check_complete() {
 	local now=$1 from=$(( START - 5 * DAY )) s
 	for s in ${SYMS//,/ }; do
-		awk -F, -v now="$now" -v from="$from" '$7 < now && $1 >= from { print $1","$2","$3","$4","$5","$6","$7 }' \
-			"$DATA/$s-4h.csv" >"$T/want"
+		expected_rows "$DATA/$s-4h.csv" "$now" "$from" 7 >"$T/want"
 		sql "select open_time||','||open||','||high||','||low||','||close||','||volume||','||close_time from candles where symbol='$s' order by open_time" >"$T/got"
 		cmp -s "$T/want" "$T/got" || { diff "$T/want" "$T/got" | head; fail "$s incomplete at $(iso "$now")"; }
 	done
@@ -137,10 +115,7 @@ fakex_ctl "faults?latency_ms=1500" >/dev/null
 due=$(( now - now % (4 * 3600000) + 4 * 3600000 + 5 * MIN ))
 before=$(fakex_requests '"path":"/fapi/v1/klines"')
 fakex_ctl "clock?set=$due" >/dev/null
-for i in $(seq 1 200); do
-	[ "$(fakex_requests '"path":"/fapi/v1/klines"')" -gt "$before" ] && break
-	sleep 0.05
-done
+wait_for 30 "the due sync's first klines request" '[ "$(fakex_requests '"'"'"path":"/fapi/v1/klines"'"'"')" -gt "$before" ]'
 [ "$(api | jq -r .running)" = sync ] || fail "no sync running at $(iso "$due")"
 daemon_stop
 assert_eq "$DRC" 0 "exit code after SIGTERM mid-sync"

@@ -16,13 +16,10 @@ CANDLEKEEP_MAIN_HISTORY_DAYS=5 CANDLEKEEP_SCHEDULE_AUDIT= \
 	>"$T/daemon.out" 2>"$T/daemon.log" &
 DPID=$!
 _pids+=("$DPID")
-for i in $(seq 1 200); do [ -s "$T/http.port" ] && break; sleep 0.05; done
-[ -s "$T/http.port" ] || { cat "$T/daemon.log"; fail "daemon did not listen"; }
+WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
 U="http://127.0.0.1:$(cat "$T/http.port")"
-for i in $(seq 1 200); do
-	[ "$(curl -fsS "$U/api/status" | jq -r '.jobs[2].runs')" -ge 1 ] 2>/dev/null && break
-	sleep 0.05
-done
+wait_for 30 "the daemon's first health job" \
+	'[ "$(curl -fsS "$U/api/status" | jq -r '"'"'.jobs[2].runs'"'"')" -ge 1 ] 2>/dev/null'
 
 # --- the endpoints ----------------------------------------------------------------------
 code=$(curl -s -o "$T/metrics" -w '%{http_code} %{content_type}' "$U/metrics")
@@ -110,10 +107,8 @@ fakex_ctl "clock?set=$due" >/dev/null
 wait "$CURLPID" || true
 [ "$(grep -c '^200$' "$T/codes")" = 200 ] || { head -5 "$T/curl.err"; tail -5 "$T/daemon.log"; }
 assert_eq "$(grep -c '^200$' "$T/codes")" 200 "answers 200 of 200 concurrent requests ($(sort "$T/codes" | uniq -c | tr '\n' ' '))"
-for i in $(seq 1 400); do
-	[ "$(sql "select count(*) from runs where command='sync' and status='ok'")" -gt "$before" ] && break
-	sleep 0.05
-done
+wait_for 60 "the due sync to end ok" \
+	'[ "$(sql "select count(*) from runs where command='"'sync'"' and status='"'ok'"'")" -gt "$before" ]'
 assert_file_match "$T/daemon.log" "job start job=sync due=2026-03-12T00:05:00Z catch_up=0"
 [ "$(curl -fsS "$U/api/status" | jq .http_requests)" -ge 200 ] || fail "requests not counted"
 kill -0 "$DPID" || fail "daemon died under load"
@@ -138,17 +133,12 @@ fi
 flock "$DB.lock" sleep 60 &
 HOLDER=$!
 _pids+=("$HOLDER")
-for i in $(seq 1 100); do flock -n "$DB.lock" true || break; sleep 0.05; done
-flock -n "$DB.lock" true && fail "could not take the run lock for the test"
+wait_for 30 "the test's holder to take the run lock" '! flock -n "$DB.lock" true'
 fakex_ctl "clock?set=$(( due + 2 * DAY ))" >/dev/null
-for i in $(seq 1 400); do
-	code=$(curl -s -o "$T/hz" -w '%{http_code}' "$U/healthz")
-	[ "$code" = 503 ] && break
-	sleep 0.05
-done
-assert_eq "$code" 503 "/healthz when stale: $(cat "$T/hz")"
+wait_for 60 "/healthz to answer 503 when stale" \
+	'[ "$(curl -s -o "$T/hz" -w "%{http_code}" "$U/healthz")" = 503 ]'
 assert_eq "$(jq -r .status "$T/hz")" CRITICAL
-for i in $(seq 1 200); do grep -q "sync skipped" "$T/daemon.log" && break; sleep 0.05; done
+wait_for 30 "'sync skipped' in the daemon's log" grep -q "sync skipped" "$T/daemon.log"
 assert_file_match "$T/daemon.log" "sync skipped: due 2026-03-12T04:05:00Z"
 assert_eq "$(sql "select count(*) from events where kind='sync_skipped'")" 1 "sync_skipped event"
 assert_match "$(curl -fsS "$U/api/status" | jq -c '[.sync_skipped, .jobs[0].skipped]')" '^\[1,1\]$'

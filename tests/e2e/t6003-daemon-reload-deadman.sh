@@ -31,8 +31,7 @@ os.rename(port_file + ".tmp", port_file)
 s.serve_forever()
 EOF
 _pids+=($!)
-for i in $(seq 1 100); do [ -s "$T/hc.port" ] && break; sleep 0.05; done
-[ -s "$T/hc.port" ] || fail "receiver did not start"
+wait_for 30 "the dead man's receiver's port file" test -s "$T/hc.port"
 SECRET=f3a1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d
 HC="http://127.0.0.1:$(cat "$T/hc.port")/ping/$SECRET"
 
@@ -53,9 +52,8 @@ CANDLEKEEP_SCHEDULE_SYNC= "$CK" -c "$T/ck.ini" --db "$T/other.db" daemon --liste
 	--port-file "$T/p1" >/dev/null 2>"$T/bad1" &
 BGOOD=$!
 _pids+=("$BGOOD")
-for i in $(seq 1 100); do [ -s "$T/p1" ] && break; sleep 0.05; done
+WAIT_SHOW="$T/bad1" wait_for 30 "the first daemon's port file" test -s "$T/p1"
 PORT_USED=$(cat "$T/p1")
-[ -n "$PORT_USED" ] || { cat "$T/bad1"; fail "first daemon did not listen"; }
 RC=0
 CANDLEKEEP_SCHEDULE_DEADMAN_URL= ck -c "$T/ck.ini" daemon --listen "127.0.0.1:$PORT_USED" \
 	--clock-url "$FAKEX_URL" >/dev/null 2>"$T/bad2" || RC=$?
@@ -79,13 +77,11 @@ CANDLEKEEP_HTTP_RETRY_NET_BASE_MS=50 CANDLEKEEP_HTTP_RETRY_5XX_BASE_MS=50 \
 	>"$T/daemon.out" 2>"$T/daemon.log" &
 DPID=$!
 _pids+=("$DPID")
-for i in $(seq 1 200); do [ -s "$T/http.port" ] && break; sleep 0.05; done
+WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
 U="http://127.0.0.1:$(cat "$T/http.port")"
 api() { curl -fsS -m 5 "$U/api/status"; }
 wait_log() {
-	for i in $(seq 1 400); do grep -q -- "$1" "$2" 2>/dev/null && return 0; sleep 0.05; done
-	cat "$2" >&2; tail -20 "$T/daemon.log" >&2
-	fail "'$1' did not appear in $2"
+	WAIT_SHOW="$2 $T/daemon.log" wait_for 60 "'$1' in $2" grep -qs -- "$1" "$2"
 }
 wait_log "^/ping/$SECRET\$" "$T/hc.log"
 assert_eq "$(cat "$T/hc.log")" "/ping/$SECRET/start
@@ -110,10 +106,8 @@ j=$(api)
 assert_eq "$(jq -r '.jobs[0].schedule' <<<"$j")" "30 */2 * * *" "schedule after reload"
 assert_eq "$(jq -r '.jobs[0].next' <<<"$j")" "$(( START + 4 * 60 * MIN + 30 * MIN ))" "next sync after reload"
 fakex_ctl "clock?set=$(( START + 4 * 60 * MIN + 30 * MIN ))" >/dev/null
-for i in $(seq 1 400); do
-	[ "$(sql "select count(*) from runs where command='sync' and status='ok'")" -ge 2 ] && break
-	sleep 0.05
-done
+wait_for 60 "a second successful sync" \
+	'[ "$(sql "select count(*) from runs where command='"'sync'"' and status='"'ok'"'")" -ge 2 ]'
 assert_file_match "$T/daemon.log" "job start job=sync due=2026-03-12T04:30:00Z"
 assert_eq "$(sql "select count(distinct symbol) from run_symbols where run_id=(select max(id) from runs)")" 2 \
 	"the reloaded configuration kept --symbols"
@@ -126,7 +120,7 @@ assert_file_match "$T/daemon.log" "minute field '99'"
 assert_eq "$(api | jq -r '.jobs[0].schedule')" "30 */2 * * *" "schedule after a bad reload"
 printf 'history_days = x\n' >>"$T/ck.ini"
 kill -HUP "$DPID"
-for i in $(seq 1 400); do [ "$(grep -c 'reload failed' "$T/daemon.log")" -ge 2 ] && break; sleep 0.05; done
+wait_for 60 "the second 'reload failed'" '[ "$(grep -c "reload failed" "$T/daemon.log")" -ge 2 ]'
 assert_eq "$(grep -c 'reload failed' "$T/daemon.log")" 2 "second bad reload reported"
 kill -0 "$DPID" || fail "daemon died on a bad reload"
 

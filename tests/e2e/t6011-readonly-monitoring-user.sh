@@ -52,8 +52,8 @@ sqlite3 "$DB" "PRAGMA journal_mode=WAL" >/dev/null
 ( printf 'BEGIN; DELETE FROM candles WHERE symbol=%s; COMMIT;\n' "'ETHUSDT'"
   echo "$BASHPID" >"$T/writer.pid"; exec sleep 30 ) | sqlite3 "$DB" >/dev/null 2>&1 &
 writer=$!
-for i in $(seq 1 100); do [ -e "$DB-shm" ] && [ "$(sqlite3 "$DB" "select count(*) from candles where symbol='ETHUSDT'")" = 0 ] && break; sleep 0.1; done
-[ -e "$DB-shm" ] || fail "the writer's -shm did not appear"
+wait_for 30 "the writer's -shm and its delete of ETHUSDT" \
+	'[ -e "$DB-shm" ] && [ "$(sqlite3 "$DB" "select count(*) from candles where symbol='"'ETHUSDT'"'")" = 0 ]'
 chmod 644 "$DB-shm" "$DB-wal"
 ro export --symbol ETHUSDT
 assert_eq "$RC" 0 "export beside a writer: $(cat "$T/err")"

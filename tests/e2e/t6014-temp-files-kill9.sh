@@ -33,7 +33,7 @@ mkdir -p "$warm"; head -c 100000 /dev/urandom >"$warm/.candles-20260102T000000.0
 head -c 5000 /dev/urandom >"$hot/.candles-20260101T000000.000Z.db.tmp"
 ( exec 9<"$hot/.candles-20260101T000000.000Z.db.tmp"; flock 9; exec sleep 60 ) &
 holder=$!
-for i in $(seq 1 50); do flock -n "$hot/.candles-20260101T000000.000Z.db.tmp" true 2>/dev/null || break; sleep 0.1; done
+wait_for 30 "the live writer to lock its temp file" '! flock -n "$hot/.candles-20260101T000000.000Z.db.tmp" true 2>/dev/null'
 
 temps >"$T/temps.before"
 n_before=$(grep -v 20260101T000000 "$T/temps.before" | grep -v out.csv.tmp | wc -l)

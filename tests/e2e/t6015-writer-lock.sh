@@ -12,8 +12,7 @@ ck -q --symbols BTCUSDT --history-days 30 sync >/dev/null 2>&1 || fail "sync"
 # --- a writer waits while another process holds the writer lock ---
 ( exec 9>>"$DB.write.lock"; flock 9; exec sleep 60 ) &
 holder=$!
-for i in $(seq 1 50); do flock -n "$DB.write.lock" true 2>/dev/null || break; sleep 0.1; done
-flock -n "$DB.write.lock" true 2>/dev/null && fail "the test's holder did not get the lock"
+wait_for 30 "the test's holder to take the writer lock" '! flock -n "$DB.write.lock" true 2>/dev/null'
 head -5 "$DATA/ETHUSDT-4h.csv" >"$T/ETHUSDT-4h.csv"
 ck import "$T/ETHUSDT-4h.csv" >"$T/import.out" 2>&1 &
 imp=$!

@@ -10,7 +10,7 @@ CANDLEKEEP_MAIN_HISTORY_DAYS=5 CANDLEKEEP_SCHEDULE_AUDIT= \
 	--listen 127.0.0.1:0 --port-file "$T/http.port" --clock-url "$FAKEX_URL" \
 	>"$T/daemon.out" 2>"$T/daemon.log" &
 _pids+=($!)
-for i in $(seq 1 200); do [ -s "$T/http.port" ] && break; sleep 0.05; done
+wait_for 30 "the daemon's port file" test -s "$T/http.port"
 [ -s "$T/http.port" ] || { cat "$T/daemon.log"; fail "daemon did not listen"; }
 port=$(cat "$T/http.port")
 curl -s -o /dev/null -m 10 "http://127.0.0.1:$port/healthz" || fail "/healthz before the attack"

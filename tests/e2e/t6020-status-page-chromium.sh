@@ -29,7 +29,7 @@ sql "insert into holes (symbol, interval, first_open, last_open, confirmed_at)
 # is delivered to both channels of the receiver.
 ck_rc --symbols $SYMS health --now $((NOW + 10 * 3600000)) >"$T/h.out" 2>"$T/h.err"
 assert_eq "$RC" 2 "health exit (CRITICAL)"
-wait_for 1 "t.endswith('/health:freshness') and ' trigger ' in t" "PagerDuty trigger of health:freshness"
+wait_received 1 "t.endswith('/health:freshness') and ' trigger ' in t" "PagerDuty trigger of health:freshness"
 assert_eq "$(sql "select severity || ' ' || state from alerts where key='health:freshness'")" \
 	"critical firing" "the alert row"
 
@@ -41,8 +41,7 @@ env -u CANDLEKEEP_ALERT_SLACK_WEBHOOK -u CANDLEKEEP_ALERT_PAGERDUTY_ROUTING_KEY 
 	--listen 127.0.0.1:0 --port-file "$T/http.port" --clock-url "$FAKEX_URL" \
 	>"$T/daemon.out" 2>"$T/daemon.log" &
 _pids+=($!)
-for i in $(seq 1 200); do [ -s "$T/http.port" ] && break; sleep 0.05; done
-[ -s "$T/http.port" ] || { cat "$T/daemon.log"; fail "daemon did not listen"; }
+WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
 U="http://127.0.0.1:$(cat "$T/http.port")"
 curl -fsS -o "$T/page.html" "$U/"
 [ "$(stat -c %s "$T/page.html")" -lt 200000 ] || fail "page of 3 symbols is $(stat -c %s "$T/page.html") bytes"
@@ -131,10 +130,7 @@ assert_file_match "$T/dom.html" "<title>exchange hole 2026-03-17T00:00:00Z .. 20
 
 # Resolved, the alert leaves the section.
 sql "update alerts set state='resolved'"
-for i in $(seq 1 100); do
-	curl -fsS -o "$T/page2.html" "$U/"
-	grep -q 'id="no-alerts"' "$T/page2.html" && break
-	sleep 0.05
-done
+wait_for 30 "the page without the resolved alert" \
+	'curl -fsS -o "$T/page2.html" "$U/" && grep -q '"'"'id="no-alerts"'"'"' "$T/page2.html"'
 assert_file_match "$T/page2.html" 'No active alerts' "no active alerts once resolved"
 echo ok

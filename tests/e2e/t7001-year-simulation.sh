@@ -29,33 +29,21 @@ daemon_start() {
 		>>"$T/daemon.out" 2>>"$T/daemon.log" &
 	DPID=$!
 	_pids+=("$DPID")
-	local i
-	for i in $(seq 1 400); do
-		[ -s "$T/http.port" ] && break
-		kill -0 "$DPID" 2>/dev/null || { tail -20 "$T/daemon.log" >&2; fail "daemon exited"; }
-		sleep 0.05
-	done
-	[ -s "$T/http.port" ] || fail "daemon did not listen in 20 s"
+	wait_for 60 "the daemon's port file" '[ -s "$T/http.port" ] ||
+		{ kill -0 "$DPID" 2>/dev/null || { tail -20 "$T/daemon.log" >&2; fail "daemon exited"; }; false; }'
 	HP=$(cat "$T/http.port")
 }
 daemon_stop() { # SIGTERM, bounded wait; exit code in $DRC
-	local i
 	kill -TERM "$DPID"
-	for i in $(seq 1 400); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.05; done
-	kill -0 "$DPID" 2>/dev/null && fail "daemon still running 20 s after SIGTERM"
+	wait_for 60 "the daemon to exit after SIGTERM" '! kill -0 "$DPID" 2>/dev/null'
 	DRC=0; wait "$DPID" || DRC=$?
 }
 daemon_kill9() { kill -9 "$DPID" 2>/dev/null || true; wait "$DPID" 2>/dev/null || true; }
 api() { curl -fsS -m 5 "http://127.0.0.1:$HP/api/status"; }
 wait_seen() { # the scheduler has seen clock $1 and is idle
-	local i j=
-	for i in $(seq 1 1200); do
-		j=$(api 2>/dev/null) || true
-		[ -n "$j" ] && [ "$(jq -r ".now >= $1 and .running == null" <<<"$j")" = true ] && return 0
-		sleep 0.05
-	done
-	tail -20 "$T/daemon.log" >&2
-	fail "the daemon did not see clock $1 within 60 s: $j"
+	local at=$1
+	WAIT_SHOW="$T/daemon.log" wait_for 120 "the daemon to see clock $at and be idle" \
+		'[ "$(api 2>/dev/null | jq -r ".now >= $at and .running == null")" = true ]'
 }
 iso() { date -u -d "@$(( $1 / 1000 ))" +%Y-%m-%dT%H:%MZ; }
 setclock() { fakex_ctl "clock?set=$1" >/dev/null; NOW=$1; }
@@ -134,8 +122,7 @@ ck -q --symbols "$SYMS" --history-days $HIST sync >/dev/null 2>&1 || true
 from=$(( START - HIST * DAY ))
 wrong=0 missing=0
 for s in ${SYMS//,/ }; do
-	awk -F, -v now="$END" -v from="$from" '$7 < now && $1 >= from { print $1","$2","$3","$4","$5","$6","$7","$8","$9 }' \
-		"$DATA/$s-4h.csv" >"$T/want.$s"
+	expected_rows "$DATA/$s-4h.csv" "$END" "$from" >"$T/want.$s"
 	sql "select open_time||','||open||','||high||','||low||','||close||','||volume||','||close_time||','||quote_volume||','||trades
 		from candles where symbol='$s' and open_time >= $from order by open_time" >"$T/got.$s"
 	missing=$(( missing + $(comm -23 "$T/want.$s" "$T/got.$s" | wc -l) ))

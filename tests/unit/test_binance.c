@@ -1,0 +1,93 @@
+/* test_binance.c — the exchange's arithmetic and answers (binance.c): the kline weight
+ * table and page-size arithmetic, the classification of answers into retry classes,
+ * and the klines URL. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "binance.h"
+#include "http.h"
+#include "banned.h"
+
+static void test_kline_weight(void **state)
+{
+	(void)state;
+	/* Binance USD-M: limit 1-99: 1, 100-499: 2, 500-1000: 5, above: 10. */
+	assert_int_equal(binance_kline_weight(1), 1);
+	assert_int_equal(binance_kline_weight(99), 1);
+	assert_int_equal(binance_kline_weight(100), 2);
+	assert_int_equal(binance_kline_weight(499), 2);
+	assert_int_equal(binance_kline_weight(500), 5);
+	assert_int_equal(binance_kline_weight(1000), 5);
+	assert_int_equal(binance_kline_weight(1001), 10);
+	assert_int_equal(binance_kline_weight(1500), 10);
+}
+
+static void test_499_is_the_best_page(void **state)
+{
+	/* Candles per unit of weight: the default page of 499 beats every other size. */
+	double best = 0;
+	int64_t best_limit = 0, l;
+	(void)state;
+	for (l = 1; l <= 1500; l++) {
+		double per = (double)l / binance_kline_weight(l);
+		if (per > best) {
+			best = per;
+			best_limit = l;
+		}
+	}
+	assert_int_equal(best_limit, 499);
+}
+
+static void test_classify(void **state)
+{
+	static const struct {
+		int curl;
+		long status;
+		enum bn_class want;
+	} cases[] = {
+		{28, 0, BN_NET},  {7, 0, BN_NET},    {18, 200, BN_NET}, /* partial body */
+		{0, 0, BN_NET},   {0, 200, BN_OK},   {0, 204, BN_OK},   {0, 429, BN_429},
+		{0, 418, BN_418}, {0, 451, BN_GEO},  {0, 403, BN_WAF},  {0, 500, BN_5XX},
+		{0, 502, BN_5XX}, {0, 503, BN_5XX},  {0, 504, BN_5XX},  {0, 400, BN_BADREQ},
+		{0, 404, BN_BADREQ},
+	};
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct http_req r;
+		memset(&r, 0, sizeof(r));
+		r.curl_code = cases[i].curl;
+		r.status = cases[i].status;
+		assert_int_equal(binance_classify(&r), cases[i].want);
+	}
+	assert_string_equal(binance_class_name(BN_418), "418");
+}
+
+static void test_klines_url(void **state)
+{
+	char buf[256], tiny[40];
+	(void)state;
+	assert_int_equal(binance_klines_url(buf, sizeof(buf), "http://127.0.0.1:9", "BTCUSDT", "4h",
+					    1700006400000LL, 1700020800000LL, 2), 0);
+	assert_string_equal(buf, "http://127.0.0.1:9/fapi/v1/klines?symbol=BTCUSDT&interval=4h"
+				 "&startTime=1700006400000&endTime=1700020800000&limit=2");
+	/* Too long for the buffer: an error, never a truncated URL. */
+	assert_true(binance_klines_url(tiny, sizeof(tiny), "http://127.0.0.1:9", "BTCUSDT", "4h",
+				       1700006400000LL, 1700020800000LL, 2) != 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kline_weight),
+		cmocka_unit_test(test_499_is_the_best_page),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_klines_url),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
