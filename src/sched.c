@@ -366,3 +366,34 @@ int64_t sched_count(const struct sched_cron *c, int64_t from_ms, int64_t to_ms, 
 	}
 	return n;
 }
+
+#define SCHED_MIN_S 60
+#define SCHED_DAY_S 86400
+
+int sched_max_age_s(const struct sched_cron *c, int64_t iv, int64_t *age)
+{
+	uint64_t mins, hours;
+	int h, m, first = -1, prev = -1;
+	int64_t per = iv > 0 && iv < SCHED_DAY_S ? iv : SCHED_DAY_S;
+
+	mins = c->minute;
+	hours = c->hour;
+	*age = iv;
+	for (h = 0; h < 24; h++)
+		for (m = 0; m < 60; m++) {
+			int t = h * 60 + m;
+			if (!(hours >> h & 1) || !(mins >> m & 1))
+				continue;
+			if (prev >= 0 && (int64_t)(t - prev) * SCHED_MIN_S + (int64_t)prev * SCHED_MIN_S % per > *age)
+				*age = (int64_t)(t - prev) * SCHED_MIN_S + (int64_t)prev * SCHED_MIN_S % per;
+			if (first < 0)
+				first = t;
+			prev = t;
+		}
+	if (first < 0)
+		return -1;
+	/* from the day's last run to the next day's first */
+	if ((int64_t)(first + 1440 - prev) * SCHED_MIN_S + (int64_t)prev * SCHED_MIN_S % per > *age)
+		*age = (int64_t)(first + 1440 - prev) * SCHED_MIN_S + (int64_t)prev * SCHED_MIN_S % per;
+	return 0;
+}
