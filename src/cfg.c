@@ -379,7 +379,7 @@ static bool section_known(const char *section)
 	return false;
 }
 
-/* Seconds as text that parse_duration reads back ("90" -> "1m30s", whole days "2d"). */
+/* Seconds as text that dur_parse_s reads back ("90" -> "1m30s", whole days "2d"). */
 static const char *dur_fmt(int64_t s, char *buf, size_t n)
 {
 	return dur_format(s * 1000, DUR_CONFIG, buf, n);
@@ -400,56 +400,6 @@ static int parse_int(const char *v, int64_t *out)
 	if (errno == ERANGE)
 		return -2;
 	*out = x;
-	return 0;
-}
-
-/* "90", "90s", "15m", "4h", "2d", or parts with falling units such as "5h5m", "1d2h",
- * "1h30m15s" (each unit at most once, largest first) to seconds. Returns 0, -1 (syntax)
- * or -2 (overflow). */
-static int parse_duration(const char *v, int64_t *out)
-{
-	static const char units[] = "dhms";
-	static const int64_t secs[] = { DAY_S, HOUR_S, MIN_S, 1 };
-	const char *p = v;
-	int64_t total = 0;
-	size_t next = 0; /* index in units of the smallest unit still allowed */
-
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	while (*p) {
-		const char *u;
-		char *end;
-		long long x;
-		int64_t mul;
-		size_t k;
-
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		errno = 0;
-		x = strtoll(p, &end, 10);
-		if (errno == ERANGE)
-			return -2;
-		if (!*end) {
-			/* a bare number: seconds, only as the whole text */
-			if (p != v)
-				return -1;
-			mul = 1;
-		} else {
-			if (!(u = strchr(units, *end)))
-				return -1;
-			k = (size_t)(u - units);
-			if (k < next)
-				return -1;
-			next = k + 1;
-			mul = secs[k];
-			end++;
-		}
-		if (x > INT64_MAX / mul || x * mul > INT64_MAX - total)
-			return -2;
-		total += x * mul;
-		p = end;
-	}
-	*out = total;
 	return 0;
 }
 
@@ -800,7 +750,7 @@ static int set_row(struct cfg *c, size_t idx, const char *value, int origin, int
 		*int_at(c, k) = x;
 		break;
 	case CFG_DURATION:
-		rc = parse_duration(v, &x);
+		rc = dur_parse_s(v, &x);
 		if (rc == -1) {
 			rc = bad_value(err, source, k, v,
 				       "not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");

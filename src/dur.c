@@ -1,8 +1,12 @@
-/* dur.c — the duration formatter (see dur.h). A style is a row: which units a value
+/* dur.c — the duration formatter and parser (see dur.h). A style is a row: which units a value
  * shows from which size on, how the parts after the first are padded and separated,
  * and what a negative value reads as. */
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "dur.h"
 #include "banned.h"
@@ -97,4 +101,51 @@ const char *dur_format(int64_t ms, enum dur_style style, char *buf, size_t n)
 					i ? f->sep : "", q, unit_c[u]);
 	}
 	return buf;
+}
+
+int dur_parse_s(const char *v, int64_t *out)
+{
+	static const char units[] = "dhms";
+	static const int64_t secs[] = { 86400, 3600, 60, 1 };
+	const char *p = v;
+	int64_t total = 0;
+	size_t next = 0; /* index in units of the smallest unit still allowed */
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (*p) {
+		const char *u;
+		char *end;
+		long long x;
+		int64_t mul;
+		size_t k;
+
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		errno = 0;
+		x = strtoll(p, &end, 10);
+		if (errno == ERANGE)
+			return -2;
+		if (!*end) {
+			/* a bare number: seconds, only as the whole text */
+			if (p != v)
+				return -1;
+			mul = 1;
+		} else {
+			if (!(u = strchr(units, *end)))
+				return -1;
+			k = (size_t)(u - units);
+			if (k < next)
+				return -1;
+			next = k + 1;
+			mul = secs[k];
+			end++;
+		}
+		if (x > INT64_MAX / mul || x * mul > INT64_MAX - total)
+			return -2;
+		total += x * mul;
+		p = end;
+	}
+	*out = total;
+	return 0;
 }

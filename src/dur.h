@@ -1,4 +1,5 @@
-/* dur.h — durations as text: the one formatter every output uses. Each kind of output
+/* dur.h — durations as text: the one formatter every output uses, and the parser of
+ * durations people write (config values, flags). Each kind of output
  * keeps the form its readers (and tests) know, as a row of one table in dur.c, so the
  * arithmetic (units, truncation, padding, negative values) exists once. */
 #ifndef CK_DUR_H
@@ -20,5 +21,10 @@ enum dur_style {
 /* ms (truncated to whole seconds) as text in the given style into buf (size n; 32
  * bytes hold every value). Returns buf. No overflow for any input. */
 const char *dur_format(int64_t ms, enum dur_style style, char *buf, size_t n);
+
+/* Parses a duration as the config and flags take it: a bare number of seconds ("90"),
+ * or numbers with units d, h, m, s in that order, each at most once ("1d12h", "5m30s").
+ * Returns 0 and *s (seconds), -1 if v is not such a text, -2 if it overflows. */
+int dur_parse_s(const char *v, int64_t *s);
 
 #endif
