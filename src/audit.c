@@ -569,14 +569,16 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
 		missing += r->sym[i].missing;
 		holes += r->sym[i].holes;
 	}
-	snprintf(tgt, sizeof(tgt), "<= %s", dur_format(c->sla_rpo_s * 1000, DUR_CLOCK, a, sizeof(a)));
+	snprintf(tgt, sizeof(tgt), "<= %s",
+		 dur_format(c->sla_rpo_s * 1000, DUR_CLOCK, a, sizeof(a)));
 	snprintf(det, sizeof(det), "p99 staleness (closed candles not yet stored) of the worst"
 		 " symbol%s%s; worst %s", wl ? ", " : "", wl ? wl->symbol : "",
 		 dur_format(wl ? wl->lag_worst_ms : 0, DUR_CLOCK, b, sizeof(b)));
 	target_set(r, "rpo", wl && wl->samples && wl->lag_p99_ms <= c->sla_rpo_s * 1000, tgt,
 		   det, "%s", dur_format(wl ? wl->lag_p99_ms : 0, DUR_CLOCK, a, sizeof(a)));
 
-	snprintf(tgt, sizeof(tgt), "<= %s", dur_format(c->sla_rto_s * 1000, DUR_CLOCK, a, sizeof(a)));
+	snprintf(tgt, sizeof(tgt), "<= %s",
+		 dur_format(c->sla_rto_s * 1000, DUR_CLOCK, a, sizeof(a)));
 	if (r->drill_done)
 		snprintf(det, sizeof(det), "restore drill of %s: %s",
 			 r->drill_location[0] ? r->drill_location : "(none)", r->drill_detail);
@@ -592,7 +594,8 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
 		snprintf(r->target[r->ntarget - 1].measured, sizeof(r->target[0].measured),
 			 "failed");
 
-	snprintf(tgt, sizeof(tgt), "<= %s", dur_format(c->stale_crit_s * 1000, DUR_CLOCK, a, sizeof(a)));
+	snprintf(tgt, sizeof(tgt), "<= %s",
+		 dur_format(c->stale_crit_s * 1000, DUR_CLOCK, a, sizeof(a)));
 	snprintf(det, sizeof(det), "worst age of the newest stored candle%s%s ([health]"
 		 " stale_crit)", wa ? ", " : "", wa ? wa->symbol : "");
 	target_set(r, "freshness", wa && wa->samples && wa->age_worst_ms <= c->stale_crit_s * 1000,

@@ -375,7 +375,8 @@ int audit_write_html(const struct audit_report *r, const struct cfg *c, const ch
 			"<td class=\"n\">%s</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
 			"</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td><td>",
 			s->symbol, dur_format(s->lag_worst_ms, DUR_CLOCK, a, sizeof(a)),
-			dur_format(s->lag_p99_ms, DUR_CLOCK, b, sizeof(b)), dur_format(s->age_worst_ms, DUR_CLOCK, w, sizeof(w)),
+			dur_format(s->lag_p99_ms, DUR_CLOCK, b, sizeof(b)),
+			dur_format(s->age_worst_ms, DUR_CLOCK, w, sizeof(w)),
 			s->expected, s->stored, s->holes, s->missing);
 		for (size_t g = 0; g < s->ngaps && g < 10; g++)
 			fprintf(f, "%s%s (%" PRId64 ")", g ? "<br>" : "",

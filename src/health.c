@@ -654,7 +654,8 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 	kline_time_str(ok->server_time ? ok->server_time : ok->started, t, sizeof(t));
 	if (last->status == RUN_RUNNING && held <= 0 && last->ended == 0) {
 		check_set(ck, HEALTH_WARNING, "run %" PRId64 " (%s) never ended (killed or crashed);"
-			  " last success %s ago", last->id, last->command, dur_format(age, DUR_COARSE, d, sizeof(d)));
+			  " last success %s ago", last->id, last->command,
+			  dur_format(age, DUR_COARSE, d, sizeof(d)));
 	} else if (fails >= FAILED_RUNS_CRIT || age > crit) {
 		check_set(ck, HEALTH_CRITICAL, "%zu runs in a row failed; last success %s ago (%s"
 			  " UTC); newest: %s", fails, dur_format(age, DUR_COARSE, d, sizeof(d)), t,
@@ -810,7 +811,8 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 		snprintf(r->summary, sizeof(r->summary), "CANDLEKEEP %s - %zu/%zu symbols fresh",
 			 status_name(r->status), h.fresh, h.nsyms);
 		if (h.checked)
-			cat(r->summary, sizeof(r->summary), ", oldest %s", dur_format(h.stale_max_ms, DUR_COARSE, d, sizeof(d)));
+			cat(r->summary, sizeof(r->summary), ", oldest %s",
+			    dur_format(h.stale_max_ms, DUR_COARSE, d, sizeof(d)));
 		if (worst_ck && r->status != HEALTH_OK)
 			cat(r->summary, sizeof(r->summary), "; %s %s", worst_ck->name,
 			    status_name(worst_ck->status));

@@ -129,12 +129,14 @@ static void alert_channels(struct sbuf *b, const char *key, const struct store_o
 		sbuf_printf(b, ": ");
 		sbuf_html(b, o->state);
 		if (o->last_sent)
-			sbuf_printf(b, ", last sent %s ago", dur_format(now - o->last_sent, DUR_SPACED, a, sizeof(a)));
+			sbuf_printf(b, ", last sent %s ago",
+				    dur_format(now - o->last_sent, DUR_SPACED, a, sizeof(a)));
 		if (o->attempts) {
 			sbuf_printf(b, ", %" PRId64 " failed attempt%s", o->attempts,
 				  o->attempts == 1 ? "" : "s");
 			if (o->next_at > now)
-				sbuf_printf(b, ", next in %s", dur_format(o->next_at - now, DUR_SPACED, a, sizeof(a)));
+				sbuf_printf(b, ", next in %s",
+					    dur_format(o->next_at - now, DUR_SPACED, a, sizeof(a)));
 			if (o->error[0]) {
 				sbuf_printf(b, ": ");
 				sbuf_html(b, o->error);
@@ -273,7 +275,8 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 	}
 	sbuf_printf(b, "</table><p class=\"sub\">age = since the newest stored candle closed; "
 		  "warning after %s, critical after %s.</p>",
-		  dur_format(warn, DUR_SPACED, t1, sizeof(t1)), dur_format(crit, DUR_SPACED, t2, sizeof(t2)));
+		  dur_format(warn, DUR_SPACED, t1, sizeof(t1)),
+		  dur_format(crit, DUR_SPACED, t2, sizeof(t2)));
 }
 
 /* ---- symbols: coverage strips --------------------------------------------------- */
