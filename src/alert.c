@@ -386,7 +386,6 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 		body_append(msg, sizeof(msg), &len, "\n");
 	}
 
-	left = c->alert_timeout_ms;
 	if (!(e = curl_easy_init())) {
 		curl_slist_free_all(rcpt);
 		snprintf(why, size, "cannot create a libcurl handle (out of memory)");
