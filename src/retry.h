@@ -35,7 +35,18 @@ struct retry_backoff {
 int64_t retry_backoff_wait(const struct retry_backoff *b, int64_t n, int64_t server_ms,
 			   uint64_t *rng);
 
-/* One request's tries under a struct retry_backoff. */
+/* One request's tries under a struct retry_backoff. A retry loop reads:
+ *	struct retry_try t;
+ *	retry_try_begin(&t, mono_ms(), seed);
+ *	for (;;) {
+ *		rc = try_once(..., retry_try_left(&b, &t, mono_ms()));   (its timeout)
+ *		if (rc == 0 || !retryable(rc) ||
+ *		    (w = retry_try_next(&b, &t, retry_after_ms_or_minus_1, mono_ms())) < 0)
+ *			break;
+ *		ck_sleep_ms(w, stop);
+ *	}
+ * (alert.c's deliveries; an S3 upload sets server_cap_ms to the longest Retry-After it
+ * trusts and total_ms to its budget). */
 struct retry_try {
 	int64_t retries;  /* retries granted so far */
 	int64_t start_ms; /* mono ms the first try began */
