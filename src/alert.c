@@ -46,6 +46,7 @@
 #include "fault.h"
 #include "health.h"
 #include "log.h"
+#include "retry.h"
 #include "store.h"
 #include "store_alert.h"
 #include "utc.h"
@@ -97,15 +98,13 @@ static size_t sink_write(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static void pause_ms(int64_t ms)
+/* One delivery's retries: ALERT_ATTEMPTS tries, ALERT_BACKOFF_MS doubling between them,
+ * all within [alert] timeout_ms. */
+static struct retry_backoff delivery_backoff(const struct cfg *c)
 {
-	struct timespec ts;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+	struct retry_backoff b = {ALERT_ATTEMPTS - 1, ALERT_BACKOFF_MS, 2, 0, 0, 0,
+				  c->alert_timeout_ms};
+	return b;
 }
 
 /* POSTs body (JSON) to url with retries on network errors, 429 and 5xx, all attempts
@@ -114,11 +113,13 @@ static void pause_ms(int64_t ms)
 static int post_json(const struct cfg *c, const char *url, const char *body, char *why,
 		     size_t size)
 {
-	int64_t deadline = mono_ms() + c->alert_timeout_ms, backoff = ALERT_BACKOFF_MS;
+	struct retry_backoff rb = delivery_backoff(c);
+	struct retry_try t;
 	int attempt;
 
-	for (attempt = 1; attempt <= ALERT_ATTEMPTS; attempt++) {
-		int64_t left = deadline - mono_ms();
+	retry_try_begin(&t, mono_ms(), 0);
+	for (attempt = 1;; attempt++) {
+		int64_t left = retry_try_left(&rb, &t, mono_ms()), w;
 		struct curl_slist *hdr = NULL;
 		struct sink sk = {0};
 		long status = 0;
@@ -159,11 +160,9 @@ static int post_json(const struct cfg *c, const char *url, const char *body, cha
 			snprintf(why, size, "HTTP %ld (attempt %d)", status, attempt);
 		if (cc == CURLE_OK && status != 429 && status < 500)
 			break; /* the receiver rejected the request itself: retrying will not help */
-		if (attempt < ALERT_ATTEMPTS) {
-			left = deadline - mono_ms();
-			pause_ms(backoff < left ? backoff : left);
-			backoff *= 2;
-		}
+		if ((w = retry_try_next(&rb, &t, -1, mono_ms())) < 0)
+			break; /* tries spent, or the next would start past the timeout */
+		ck_sleep_ms(w, NULL);
 	}
 	return -1;
 }
@@ -387,18 +386,20 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 		body_append(msg, sizeof(msg), &len, "\n");
 	}
 
-	left = c->alert_timeout_ms;
 	if (!(e = curl_easy_init())) {
 		curl_slist_free_all(rcpt);
 		snprintf(why, size, "cannot create a libcurl handle (out of memory)");
 		return -1;
 	}
 	{
-		int64_t deadline = mono_ms() + left, backoff = ALERT_BACKOFF_MS;
+		struct retry_backoff rb = delivery_backoff(c);
+		struct retry_try rt;
 		int attempt;
 		cc = CURLE_OPERATION_TIMEDOUT;
-		for (attempt = 1; attempt <= ALERT_ATTEMPTS; attempt++) {
-			left = deadline - mono_ms();
+		retry_try_begin(&rt, mono_ms(), 0);
+		for (attempt = 1;; attempt++) {
+			int64_t w;
+			left = retry_try_left(&rb, &rt, mono_ms());
 			if (left <= 0)
 				break;
 			rd.p = msg;
@@ -436,11 +437,9 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 			if (cc == CURLE_LOGIN_DENIED || cc == CURLE_SEND_FAIL_REWIND ||
 			    cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
 				break;
-			if (attempt < ALERT_ATTEMPTS) {
-				left = deadline - mono_ms();
-				pause_ms(backoff < left ? backoff : left);
-				backoff *= 2;
-			}
+			if ((w = retry_try_next(&rb, &rt, -1, mono_ms())) < 0)
+				break;
+			ck_sleep_ms(w, NULL);
 		}
 		if (cc != CURLE_OK && !*why)
 			snprintf(why, size, "timed out");
@@ -729,11 +728,9 @@ static const char *owed(const struct cfg *c, const struct store_alert *a,
  * retry_max_ms. */
 static int64_t backoff_ms(const struct cfg *c, int64_t attempts)
 {
-	int64_t d = c->alert_retry_ms > 0 ? c->alert_retry_ms : 1;
-	int64_t i;
-	for (i = 1; i < attempts && d < c->alert_retry_max_ms; i++)
-		d *= 2;
-	return d < c->alert_retry_max_ms ? d : c->alert_retry_max_ms;
+	struct retry_backoff b = {0, c->alert_retry_ms > 0 ? c->alert_retry_ms : 1, 2,
+				  c->alert_retry_max_ms, 0, 0, 0};
+	return retry_backoff_wait(&b, attempts - 1, -1, NULL);
 }
 
 /* How long a claimed delivery belongs to the process that claimed it: one delivery

@@ -1087,8 +1087,7 @@ static int backup_lock(const struct cfg *c, struct ck_err *err)
 				   BACKUP_LOCK_WAIT_MS / 1000, c->backup_hot_dir, strerror(e));
 			return -1;
 		}
-		struct timespec ts = {0, 100 * 1000000L};
-		nanosleep(&ts, NULL);
+		ck_sleep_ms(100, NULL);
 	}
 	return fd;
 }

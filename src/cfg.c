@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "redact.h"
 #include "sched.h"
+#include "dur.h"
 #include "err.h"
 #include "kline.h"
 #include "banned.h"
@@ -385,41 +386,10 @@ static bool section_known(const char *section)
 	return false;
 }
 
-/* Seconds as text that parse_duration reads back: "0", whole days as "2d", else hours,
- * minutes and seconds with the zero parts left out ("90" -> "1m30s", 18300 -> "5h5m",
- * 108000 -> "30h"). Negative values get a leading '-'. Returns buf. */
+/* Seconds as text that dur_parse_s reads back ("90" -> "1m30s", whole days "2d"). */
 static const char *dur_fmt(int64_t s, char *buf, size_t n)
 {
-	static const struct { int64_t secs; char unit; } parts[] = {
-		{ HOUR_S, 'h' }, { MIN_S, 'm' }, { 1, 's' },
-	};
-	uint64_t u;
-	size_t len = 0, i;
-
-	if (s == 0) {
-		snprintf(buf, n, "0");
-		return buf;
-	}
-	buf[0] = '\0';
-	if (s < 0) {
-		len += (size_t)snprintf(buf, n, "-");
-		u = (uint64_t)0 - (uint64_t)s;
-	} else {
-		u = (uint64_t)s;
-	}
-	if (u % DAY_S == 0) {
-		snprintf(buf + len, len < n ? n - len : 0, "%" PRIu64 "d", u / DAY_S);
-		return buf;
-	}
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		uint64_t q = u / (uint64_t)parts[i].secs;
-
-		u %= (uint64_t)parts[i].secs;
-		if (q && len < n)
-			len += (size_t)snprintf(buf + len, n - len, "%" PRIu64 "%c", q,
-						parts[i].unit);
-	}
-	return buf;
+	return dur_format(s * 1000, DUR_CONFIG, buf, n);
 }
 
 /* A decimal integer with nothing around it. Returns 0 or -1 (ERANGE: -2). */
@@ -437,56 +407,6 @@ static int parse_int(const char *v, int64_t *out)
 	if (errno == ERANGE)
 		return -2;
 	*out = x;
-	return 0;
-}
-
-/* "90", "90s", "15m", "4h", "2d", or parts with falling units such as "5h5m", "1d2h",
- * "1h30m15s" (each unit at most once, largest first) to seconds. Returns 0, -1 (syntax)
- * or -2 (overflow). */
-static int parse_duration(const char *v, int64_t *out)
-{
-	static const char units[] = "dhms";
-	static const int64_t secs[] = { DAY_S, HOUR_S, MIN_S, 1 };
-	const char *p = v;
-	int64_t total = 0;
-	size_t next = 0; /* index in units of the smallest unit still allowed */
-
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	while (*p) {
-		const char *u;
-		char *end;
-		long long x;
-		int64_t mul;
-		size_t k;
-
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		errno = 0;
-		x = strtoll(p, &end, 10);
-		if (errno == ERANGE)
-			return -2;
-		if (!*end) {
-			/* a bare number: seconds, only as the whole text */
-			if (p != v)
-				return -1;
-			mul = 1;
-		} else {
-			if (!(u = strchr(units, *end)))
-				return -1;
-			k = (size_t)(u - units);
-			if (k < next)
-				return -1;
-			next = k + 1;
-			mul = secs[k];
-			end++;
-		}
-		if (x > INT64_MAX / mul || x * mul > INT64_MAX - total)
-			return -2;
-		total += x * mul;
-		p = end;
-	}
-	*out = total;
 	return 0;
 }
 
@@ -837,7 +757,7 @@ static int set_row(struct cfg *c, size_t idx, const char *value, int origin, int
 		*int_at(c, k) = x;
 		break;
 	case CFG_DURATION:
-		rc = parse_duration(v, &x);
+		rc = dur_parse_s(v, &x);
 		if (rc == -1) {
 			rc = bad_value(err, source, k, v,
 				       "not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
@@ -1272,45 +1192,8 @@ int cfg_load_env(struct cfg *c, char *const *envp, struct ck_err *err)
 
 /* ---- derived values ----------------------------------------------------------- */
 
-/* The oldest the newest stored candle gets (seconds since its close) while every run
- * of a 5-field cron sync schedule succeeds (minute and hour fields; day fields
- * ignored). Before the run at s', the newest candle is the one that closed last before
- * the previous run s: age = (s' - s) + (s mod interval) (closes fall on multiples of
- * the interval; at midnight for intervals of a day or more). At least one interval.
- * -1 if the text is not understood. */
-static int cron_max_age_s(const char *cron, int64_t iv, int64_t *age)
-{
-	struct sched_cron sc;
-	uint64_t mins, hours;
-	int h, m, first = -1, prev = -1;
-	int64_t per = iv > 0 && iv < DAY_S ? iv : DAY_S;
-
-	if (sched_parse(cron, &sc, NULL))
-		return -1;
-	mins = sc.minute;
-	hours = sc.hour;
-	*age = iv;
-	for (h = 0; h < 24; h++)
-		for (m = 0; m < 60; m++) {
-			int t = h * 60 + m;
-			if (!(hours >> h & 1) || !(mins >> m & 1))
-				continue;
-			if (prev >= 0 && (int64_t)(t - prev) * MIN_S + (int64_t)prev * MIN_S % per > *age)
-				*age = (int64_t)(t - prev) * MIN_S + (int64_t)prev * MIN_S % per;
-			if (first < 0)
-				first = t;
-			prev = t;
-		}
-	if (first < 0)
-		return -1;
-	/* from the day's last run to the next day's first */
-	if ((int64_t)(first + 1440 - prev) * MIN_S + (int64_t)prev * MIN_S % per > *age)
-		*age = (int64_t)(first + 1440 - prev) * MIN_S + (int64_t)prev * MIN_S % per;
-	return 0;
-}
-
 /* Staleness thresholds (seconds) when not configured, for the age of the newest stored
- * candle counted from its close. In sync that age stays under A = cron_max_age_s (one
+ * candle counted from its close. In sync that age stays under A = sched_max_age_s (one
  * interval without a schedule). Warn an hour past it (a run was missed): A + 1h;
  * critical some hours later: warn + max(interval, 2h). 4h candles with the default
  * schedule (5 past every 4th hour): A = 4h05m, 5h05m/9h05m; a daily 01:00 sync: A =
@@ -1318,8 +1201,10 @@ static int cron_max_age_s(const char *cron, int64_t iv, int64_t *age)
 static void stale_derive(const struct cfg *c, int64_t *warn, int64_t *crit)
 {
 	int64_t iv = c->interval_ms / 1000, age = iv;
+	struct sched_cron sc;
 
-	if (!c->sched_sync || !*c->sched_sync || cron_max_age_s(c->sched_sync, iv, &age))
+	if (!c->sched_sync || !*c->sched_sync || sched_parse(c->sched_sync, &sc, NULL) ||
+	    sched_max_age_s(&sc, iv, &age))
 		age = iv;
 	*warn = age + HOUR_S;
 	*crit = *warn + (iv > 2 * HOUR_S ? iv : 2 * HOUR_S);

@@ -14,6 +14,7 @@
 #include "alert.h"
 #include "backup.h"
 #include "cmd.h"
+#include "dur.h"
 #include "log.h"
 #include "s3.h"
 #include "store.h"
@@ -31,18 +32,6 @@ static void human_size(int64_t b, char *buf, size_t size)
 		snprintf(buf, size, "%" PRId64 " B", b);
 }
 
-static void human_age(int64_t ms, char *buf, size_t size)
-{
-	int64_t s = ms / 1000;
-	if (s < 0)
-		snprintf(buf, size, "future");
-	else if (s < 3600)
-		snprintf(buf, size, "%" PRId64 "m", s / 60);
-	else if (s < 86400 * 2)
-		snprintf(buf, size, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, size, "%" PRId64 "d%02" PRId64 "h", s / 86400, s % 86400 / 3600);
-}
 
 static int list(struct ctx *ctx, int64_t now)
 {
@@ -62,7 +51,7 @@ static int list(struct ctx *ctx, int64_t now)
 	       "created (UTC)", "location");
 	for (i = 0; i < n; i++) {
 		char age[32], size[32], when[32], cnd[24];
-		human_age(now - v[i].created, age, sizeof(age));
+		dur_format(now - v[i].created, DUR_AGE, age, sizeof(age));
 		human_size(v[i].size, size, sizeof(size));
 		utc_iso(v[i].created, when, sizeof(when));
 		if (v[i].candles)

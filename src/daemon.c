@@ -115,7 +115,6 @@ struct daemon {
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-static void sleep_ms(int64_t ms);
 
 static const char *iso(int64_t ms, char *buf, size_t n)
 {
@@ -547,7 +546,7 @@ static void job_run(struct daemon *d, int id, int64_t due, int64_t now)
 				 j->catch_up ? "1" : "0", NULL}),
 	       "job start");
 	while (fault_hang(j->name) && !*d->ctx->stop)
-		sleep_ms(50); /* test hook: a scheduler stuck in this job */
+		ck_sleep_ms(50, NULL); /* test hook: a scheduler stuck in this job */
 	pthread_mutex_lock(&d->mu);
 	d->running = id;
 	j->last_start = now;
@@ -1007,16 +1006,6 @@ static void watchdog_ping(struct daemon *d)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL); /* a signal ends it early, as wanted */
-}
-
 int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 {
 	static const char *const names[NJOBS] = {"sync", "backup", "health", "audit",
@@ -1110,7 +1099,7 @@ int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 		wait = o->clock_url ? TEST_TICK_MS : TICK_MS;
 		if (soonest && soonest - now < wait)
 			wait = soonest - now;
-		sleep_ms(wait);
+		ck_sleep_ms(wait, ctx->stop); /* a signal ends it early, as wanted */
 	}
 	log_info("daemon", "stopping: signal received");
 	notify("STOPPING=1");

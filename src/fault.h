@@ -12,7 +12,7 @@
  *   CANDLEKEEP_FAULT_HANG=S  fault_hang(S) says 1: the daemon's scheduler hangs in job S
  *   CANDLEKEEP_FAULT_NOW=MS  sync's local clock reads MS (ms since epoch) for its
  *                            decisions (closed candles, hole evidence), so tests move it
- *                            with the fake exchange's clock (src/sync.c local_now)
+ *                            with the fake exchange's clock (src/utc.c now_local_ms)
  * Without the define, fault_vfs_name() returns NULL and nothing else exists. */
 #ifndef CK_FAULT_H
 #define CK_FAULT_H

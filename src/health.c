@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "dur.h"
 #include "health.h"
 #include "kline.h"
 #include "lock.h"
@@ -57,22 +58,6 @@ static enum health_status worst(enum health_status a, enum health_status b)
 	return severity(b) > severity(a) ? b : a;
 }
 
-/* "2d3h", "5h05m", "42m", "17s" */
-static const char *dur_str(int64_t ms, char *buf, size_t size)
-{
-	int64_t s = ms / 1000;
-	if (s < 0)
-		s = 0;
-	if (s >= 86400)
-		snprintf(buf, size, "%" PRId64 "d%" PRId64 "h", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(buf, size, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(buf, size, "%" PRId64 "m", s / 60);
-	else
-		snprintf(buf, size, "%" PRId64 "s", s);
-	return buf;
-}
 
 /* Appends printf text to a fixed buffer, truncating (messages are bounded). */
 __attribute__((format(printf, 3, 4))) static void cat(char *buf, size_t size, const char *fmt, ...)
@@ -228,13 +213,13 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 			member_add(ck, h->syms[i]);
 		if (age > warn && listed < LIST_MAX) {
 			cat(list, sizeof(list), "%s%s %s", listed ? ", " : "", h->syms[i],
-			    dur_str(age, d, sizeof(d)));
+			    dur_format(age, DUR_COARSE, d, sizeof(d)));
 			listed++;
 		}
 	}
 	h->stale_max_ms = oldest_age > 0 ? oldest_age : 0;
-	dur_str(warn, a, sizeof(a));
-	dur_str(crit, b, sizeof(b));
+	dur_format(warn, DUR_COARSE, a, sizeof(a));
+	dur_format(crit, DUR_COARSE, b, sizeof(b));
 	if (!h->checked) {
 		check_set(ck, HEALTH_CRITICAL, "no candles of any configured symbol (%zu configured);"
 			  " run candlekeep sync", h->nsyms);
@@ -249,7 +234,7 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 	}
 	check_set(ck, HEALTH_OK, "%zu/%zu symbols fresh; oldest %s closed %s ago at %s UTC"
 		  " (warn %s, crit %s)%s", h->fresh, h->checked, oldest_sym,
-		  dur_str(oldest_age, d, sizeof(d)),
+		  dur_format(oldest_age, DUR_COARSE, d, sizeof(d)),
 		  kline_time_str(h->now - oldest_age, t, sizeof(t)), a, b,
 		  skipped ? "; delisted symbols not judged" : "");
 }
@@ -574,7 +559,7 @@ static void check_backups(struct hctx *h, struct health_check *ck)
 			ts = age > BACKUP_MAX_AGE_MS + DAY_MS ? HEALTH_CRITICAL
 			   : age > BACKUP_MAX_AGE_MS ? HEALTH_WARNING : HEALTH_OK;
 			cat(msg, sizeof(msg), "%s%s %s old%s", msg[0] ? "; " : "", tiers[t],
-			    dur_str(age, d, sizeof(d)), ts ? " (over 26h)" : "");
+			    dur_format(age, DUR_COARSE, d, sizeof(d)), ts ? " (over 26h)" : "");
 		}
 		s = worst(s, ts);
 		free(b);
@@ -621,8 +606,8 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 	if (held > 0 && since && h->local_now - since * 1000 > limit_ms) {
 		check_set(ck, HEALTH_CRITICAL, "run stuck: pid %ld has held the lock %s.lock for %s"
 			  " (longer than the %s %s; kill it if it does not progress)", pid, c->db,
-			  dur_str(h->local_now - since * 1000, d, sizeof(d)),
-			  dur_str(limit_ms, d2, sizeof(d2)),
+			  dur_format(h->local_now - since * 1000, DUR_COARSE, d, sizeof(d)),
+			  dur_format(limit_ms, DUR_COARSE, d2, sizeof(d2)),
 			  c->timeout_s ? "[sync] timeout" : "[health] stale_crit");
 		return;
 	}
@@ -669,19 +654,20 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 	kline_time_str(ok->server_time ? ok->server_time : ok->started, t, sizeof(t));
 	if (last->status == RUN_RUNNING && held <= 0 && last->ended == 0) {
 		check_set(ck, HEALTH_WARNING, "run %" PRId64 " (%s) never ended (killed or crashed);"
-			  " last success %s ago", last->id, last->command, dur_str(age, d, sizeof(d)));
+			  " last success %s ago", last->id, last->command,
+			  dur_format(age, DUR_COARSE, d, sizeof(d)));
 	} else if (fails >= FAILED_RUNS_CRIT || age > crit) {
 		check_set(ck, HEALTH_CRITICAL, "%zu runs in a row failed; last success %s ago (%s"
-			  " UTC); newest: %s", fails, dur_str(age, d, sizeof(d)), t,
+			  " UTC); newest: %s", fails, dur_format(age, DUR_COARSE, d, sizeof(d)), t,
 			  last->error[0] ? last->error : run_status_name(last->status));
 	} else if (fails || age > warn) {
 		check_set(ck, HEALTH_WARNING, "%s; last success %s ago (%s UTC)%s%s",
 			  fails ? "the newest run failed" : "no successful run lately",
-			  dur_str(age, d, sizeof(d)), t, fails ? ": " : "",
+			  dur_format(age, DUR_COARSE, d, sizeof(d)), t, fails ? ": " : "",
 			  fails ? (last->error[0] ? last->error : run_status_name(last->status)) : "");
 	} else {
 		check_set(ck, HEALTH_OK, "run %" PRId64 " (%s) ok %s ago (%s UTC)%s", ok->id,
-			  ok->command, dur_str(age, d, sizeof(d)), t,
+			  ok->command, dur_format(age, DUR_COARSE, d, sizeof(d)), t,
 			  held > 0 ? "; a run is in progress" : "");
 	}
 	free(v);
@@ -825,7 +811,8 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 		snprintf(r->summary, sizeof(r->summary), "CANDLEKEEP %s - %zu/%zu symbols fresh",
 			 status_name(r->status), h.fresh, h.nsyms);
 		if (h.checked)
-			cat(r->summary, sizeof(r->summary), ", oldest %s", dur_str(h.stale_max_ms, d, sizeof(d)));
+			cat(r->summary, sizeof(r->summary), ", oldest %s",
+			    dur_format(h.stale_max_ms, DUR_COARSE, d, sizeof(d)));
 		if (worst_ck && r->status != HEALTH_OK)
 			cat(r->summary, sizeof(r->summary), "; %s %s", worst_ck->name,
 			    status_name(worst_ck->status));

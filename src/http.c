@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "utc.h"
 #include "banned.h"
 
 struct http {
@@ -17,13 +18,6 @@ struct http {
 	size_t inflight;
 	struct http_req *head; /* requests in flight */
 };
-
-static int64_t mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int http_new(struct http **out, const struct http_opts *o, struct ck_err *err)
 {
@@ -187,7 +181,7 @@ int http_start(struct http *h, struct http_req *r, struct ck_err *err)
 		r->hdr_list = curl_slist_append(r->hdr_list, *hd);
 	if (r->hdr_list)
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)r->hdr_list);
-	r->started_ms = mono();
+	r->started_ms = mono_ms();
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		r->easy = NULL;
@@ -232,7 +226,7 @@ int http_poll(struct http *h, int wait_ms, struct http_req **done, size_t max, s
 		if (r->too_big)
 			snprintf(r->curl_msg, sizeof(r->curl_msg),
 				 "response body larger than %u bytes", HTTP_BODY_MAX);
-		r->elapsed_ms = mono() - r->started_ms;
+		r->elapsed_ms = mono_ms() - r->started_ms;
 		req_cleanup(h, r);
 		h->inflight--;
 		done[(*ndone)++] = r;

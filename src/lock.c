@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "utc.h"
 #include "banned.h"
 
 struct lock {
@@ -75,11 +76,11 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 					  "%s: another run holds the lock %s (pid %ld, %s, started %llds ago);"
 					  " wait for it to finish",
 					  what, path, pid, holder[0] ? holder : "?",
-					  since ? (long long)time(NULL) - since : 0LL);
+					  since ? (long long)(now_ms() / 1000) - since : 0LL);
 		return ck_err_set(err, CK_EIO, "lock %s: %s", path, strerror(e));
 	}
 	len = snprintf(line, sizeof(line), "%ld %lld %s\n", (long)getpid(),
-		       (long long)time(NULL), what);
+		       (long long)(now_ms() / 1000), what);
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
 		/* The lock itself is held; the content is only for messages. */
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utc.h"
 #include "redact.h"
 #include "banned.h"
 
@@ -66,7 +67,7 @@ int log_open_file(const char *dir, const char *prefix, unsigned mode, struct ck_
 {
 	char path[4096];
 	struct tm tm;
-	time_t now = time(NULL);
+	time_t now = (time_t)(now_ms() / 1000);
 
 	gmtime_r(&now, &tm);
 	mkdir(dir, 0750);
@@ -127,7 +128,8 @@ void log_write(enum log_level level, const char *component, const char *const *f
 	       const char *fmt, ...)
 {
 	char msg[2048], line[4096], ts[40];
-	struct timespec now;
+	int64_t now;
+	time_t sec;
 	struct tm tm;
 	size_t pos = 0;
 	va_list ap;
@@ -136,11 +138,12 @@ void log_write(enum log_level level, const char *component, const char *const *f
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	now = now_ms();
+	sec = (time_t)(now / 1000);
+	gmtime_r(&sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 now.tv_nsec / 1000000);
+		 (long)(now % 1000));
 	if (L.json) {
 		pos += (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":",
 					ts, level_names[level]);

@@ -1,7 +1,13 @@
-/* retry.h — the retry policy: which failures are retried, how often, and how long to
- * wait. Defaults come from the design candlekeep replaces (network 3x 1s/2s/4s, 429 2x
- * after Retry-After or 60 s plus 0-30 s jitter, 5xx 2x 2s/4s, other 4xx and invalid
- * data never). Pure: the caller owns the clock and the random state. */
+/* retry.h — the one retry policy: how often a failed request is tried again and how
+ * long to wait between tries. A struct retry_backoff says it for one kind of failure
+ * (exponential backoff, a cap, jitter, a number of retries, a total time budget, and
+ * how far a delay the server asks for, such as Retry-After, is trusted); every retry
+ * loop (the exchange client, alert delivery, S3 uploads) asks retry_try_next or
+ * retry_next instead of counting on its own.
+ * The exchange's classes (retry_next) keep the defaults of the design candlekeep
+ * replaces (network 3x 1s/2s/4s, 429 2x after Retry-After or 60 s plus 0-30 s jitter,
+ * 5xx 2x 2s/4s, other 4xx and invalid data never). Pure: the caller owns the clock
+ * (passes mono_ms()) and the random state. */
 #ifndef CK_RETRY_H
 #define CK_RETRY_H
 
@@ -9,6 +15,55 @@
 
 #include "binance.h"
 #include "cfg.h"
+
+struct retry_backoff {
+	int64_t retries;       /* tries after the first one, at most (0: none) */
+	int64_t base_ms;       /* the wait before the first retry */
+	int64_t factor;        /* each later wait is the previous one times this (1: constant) */
+	int64_t max_ms;        /* a computed wait is at most this; 0: no cap */
+	int64_t jitter_ms;     /* a uniform 0..jitter_ms is added to every wait */
+	int64_t server_cap_ms; /* a delay the server asks for replaces the computed wait, but
+				* never above this; 0: the server's delay is ignored */
+	int64_t total_ms;      /* every try and wait ends within this many ms of the first
+				* try's start; 0: no bound */
+};
+
+/* The wait in ms before retry n (0 = the first retry) of b: server_ms (the server's
+ * delay in ms, -1 none; taken when b->server_cap_ms > 0, capped there), else
+ * base_ms * factor^n capped at max_ms (growth stops past 2^40 ms), plus the jitter drawn from
+ * *rng. Never negative; no overflow for any input. */
+int64_t retry_backoff_wait(const struct retry_backoff *b, int64_t n, int64_t server_ms,
+			   uint64_t *rng);
+
+/* One request's tries under a struct retry_backoff. A retry loop reads:
+ *	struct retry_try t;
+ *	retry_try_begin(&t, mono_ms(), seed);
+ *	for (;;) {
+ *		rc = try_once(..., retry_try_left(&b, &t, mono_ms()));   (its timeout)
+ *		if (rc == 0 || !retryable(rc) ||
+ *		    (w = retry_try_next(&b, &t, retry_after_ms_or_minus_1, mono_ms())) < 0)
+ *			break;
+ *		ck_sleep_ms(w, stop);
+ *	}
+ * (alert.c's deliveries; an S3 upload sets server_cap_ms to the longest Retry-After it
+ * trusts and total_ms to its budget). */
+struct retry_try {
+	int64_t retries;  /* retries granted so far */
+	int64_t start_ms; /* mono ms the first try began */
+	uint64_t rng;     /* jitter state */
+};
+
+/* Starts counting at now (mono ms); seed: any value (0 is replaced). */
+void retry_try_begin(struct retry_try *t, int64_t now, uint64_t seed);
+
+/* ms left of b's total budget at now (0 when spent); INT64_MAX without a budget. */
+int64_t retry_try_left(const struct retry_backoff *b, const struct retry_try *t, int64_t now);
+
+/* After a failed try, at now: the wait in ms before the next try, counting it, or -1
+ * when there is to be none: the retries are spent, or the wait would not end before
+ * the budget does. server_ms as in retry_backoff_wait. */
+int64_t retry_try_next(const struct retry_backoff *b, struct retry_try *t, int64_t server_ms,
+		       int64_t now);
 
 struct retry_policy {
 	int64_t net_max, net_base_ms;

@@ -366,3 +366,34 @@ int64_t sched_count(const struct sched_cron *c, int64_t from_ms, int64_t to_ms, 
 	}
 	return n;
 }
+
+/* The age (s) of the newest candle just before a run at minute `to` of the day when the
+ * previous run was at minute `from` (to may be past 1440: the next day): the time
+ * between the runs plus how long before `from` the last candle closed. */
+static int64_t age_between(int from, int to, int64_t per_s)
+{
+	return (int64_t)(to - from) * 60 + (int64_t)from * 60 % per_s;
+}
+
+int sched_max_age_s(const struct sched_cron *c, int64_t iv, int64_t *age)
+{
+	int first = -1, prev = -1;
+	int64_t per = iv > 0 && iv < DAY_MIN * 60 ? iv : DAY_MIN * 60;
+
+	*age = iv;
+	for (int t = 0; t < DAY_MIN; t++) {
+		if (!(c->hour >> (t / 60) & 1) || !(c->minute >> (t % 60) & 1))
+			continue;
+		if (prev >= 0 && age_between(prev, t, per) > *age)
+			*age = age_between(prev, t, per);
+		if (first < 0)
+			first = t;
+		prev = t;
+	}
+	if (first < 0)
+		return -1;
+	/* from the day's last run to the next day's first */
+	if (age_between(prev, first + DAY_MIN, per) > *age)
+		*age = age_between(prev, first + DAY_MIN, per);
+	return 0;
+}

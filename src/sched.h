@@ -46,4 +46,12 @@ int sched_matches(const struct sched_cron *c, int64_t t_ms);
 /* How many times the schedule fires in (from_ms, to_ms], counting at most max. */
 int64_t sched_count(const struct sched_cron *c, int64_t from_ms, int64_t to_ms, int64_t max);
 
+/* The oldest (seconds since its close) the newest stored candle of interval iv seconds
+ * gets while every run of the sync schedule c succeeds (minute and hour fields; day
+ * fields ignored): before the run at s', the newest candle is the one that closed last
+ * before the previous run s, so age = (s' - s) + (s mod interval) (closes fall on
+ * multiples of the interval; at midnight for intervals of a day or more). At least one
+ * interval. Returns 0 and *age, or -1 if the schedule fires at no minute. */
+int sched_max_age_s(const struct sched_cron *c, int64_t iv, int64_t *age);
+
 #endif

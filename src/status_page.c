@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dur.h"
 #include "health.h"
 #include "sbuf.h"
 #include "status_page.h"
@@ -42,22 +43,6 @@ static void sb_perf(struct sbuf *b, const char *s)
 	sbuf_html(b, tmp);
 }
 
-/* "3h 05m", "2d 4h", "45s" for a duration in ms (negative = "-"). */
-static const char *dur_text(int64_t ms, char *buf, size_t n)
-{
-	int64_t s = ms / 1000;
-	if (ms < 0)
-		snprintf(buf, n, "-");
-	else if (s < 60)
-		snprintf(buf, n, "%" PRId64 "s", s);
-	else if (s < 3600)
-		snprintf(buf, n, "%" PRId64 "m %02" PRId64 "s", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, n, "%" PRId64 "h %02" PRId64 "m", s / 3600, s / 60 % 60);
-	else
-		snprintf(buf, n, "%" PRId64 "d %" PRId64 "h", s / 86400, s / 3600 % 24);
-	return buf;
-}
 
 static const char *status_class(enum health_status s)
 {
@@ -96,7 +81,7 @@ static void page_head(const struct status_view *v, struct sbuf *b)
 	sbuf_html(b, c->db);
 	sbuf_printf(b, " &middot; %s candles &middot; now %s UTC%s &middot; up %s</div>",
 		  c->interval, iso(v->now, a, sizeof(a)), v->test_clock ? " (test clock)" : "",
-		  dur_text(v->uptime_ms, t1, sizeof(t1)));
+		  dur_format(v->uptime_ms, DUR_SPACED, t1, sizeof(t1)));
 }
 
 static void page_health(const struct status_view *v, struct sbuf *b)
@@ -144,12 +129,14 @@ static void alert_channels(struct sbuf *b, const char *key, const struct store_o
 		sbuf_printf(b, ": ");
 		sbuf_html(b, o->state);
 		if (o->last_sent)
-			sbuf_printf(b, ", last sent %s ago", dur_text(now - o->last_sent, a, sizeof(a)));
+			sbuf_printf(b, ", last sent %s ago",
+				    dur_format(now - o->last_sent, DUR_SPACED, a, sizeof(a)));
 		if (o->attempts) {
 			sbuf_printf(b, ", %" PRId64 " failed attempt%s", o->attempts,
 				  o->attempts == 1 ? "" : "s");
 			if (o->next_at > now)
-				sbuf_printf(b, ", next in %s", dur_text(o->next_at - now, a, sizeof(a)));
+				sbuf_printf(b, ", next in %s",
+					    dur_format(o->next_at - now, DUR_SPACED, a, sizeof(a)));
 			if (o->error[0]) {
 				sbuf_printf(b, ": ");
 				sbuf_html(b, o->error);
@@ -201,7 +188,7 @@ static void page_alerts(const struct status_view *v, struct sbuf *b)
 		sbuf_html(b, x->severity);
 		sbuf_printf(b, "</span></td><td>%s</td><td>%s</td><td class=\"d\">",
 			  iso(x->first_at, a, sizeof(a)),
-			  x->first_at ? dur_text(wall - x->first_at, t1, sizeof(t1)) : "-");
+			  x->first_at ? dur_format(wall - x->first_at, DUR_SPACED, t1, sizeof(t1)) : "-");
 		sbuf_html(b, x->summary);
 		sbuf_printf(b, "</td><td class=\"d\">");
 		alert_channels(b, x->key, ob, nob, wall);
@@ -231,7 +218,7 @@ static void page_schedule(const struct status_view *v, struct sbuf *b)
 		sbuf_html(b, j->expr[0] ? j->expr : "(off)");
 		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"d\">",
 			  j->next ? iso(j->next, a, sizeof(a)) : "-",
-			  j->next ? dur_text(j->next - v->now, t1, sizeof(t1)) : "-",
+			  j->next ? dur_format(j->next - v->now, DUR_SPACED, t1, sizeof(t1)) : "-",
 			  iso(j->last_start, t2, sizeof(t2)), cls, j->last_status ? j->last_status : "-");
 		sb_perf(b, j->last_detail);
 		sbuf_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
@@ -283,12 +270,13 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 		sbuf_printf(b, "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64
 			  "</td><td class=\"n %s\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td></tr>",
 			  sp.count ? iso(sp.last_open, a, sizeof(a)) : "none", cls,
-			  sp.count ? dur_text(age, t1, sizeof(t1)) : "no data", sp.count,
+			  sp.count ? dur_format(age, DUR_SPACED, t1, sizeof(t1)) : "no data", sp.count,
 			  missing ? "crit" : "", missing, holes);
 	}
 	sbuf_printf(b, "</table><p class=\"sub\">age = since the newest stored candle closed; "
 		  "warning after %s, critical after %s.</p>",
-		  dur_text(warn, t1, sizeof(t1)), dur_text(crit, t2, sizeof(t2)));
+		  dur_format(warn, DUR_SPACED, t1, sizeof(t1)),
+		  dur_format(crit, DUR_SPACED, t2, sizeof(t2)));
 }
 
 /* ---- symbols: coverage strips --------------------------------------------------- */
@@ -563,7 +551,7 @@ static void page_runs(const struct status_view *v, struct sbuf *b)
 		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%"
 			  PRId64 "</td><td class=\"n\">%" PRId64 "</td><td class=\"d\">",
 			  iso(r->started, a, sizeof(a)),
-			  r->ended ? dur_text(r->ended - r->started, t1, sizeof(t1)) : "-",
+			  r->ended ? dur_format(r->ended - r->started, DUR_SPACED, t1, sizeof(t1)) : "-",
 			  r->status == RUN_OK ? "ok" : r->status == RUN_RUNNING ? "" : "crit", st,
 			  r->counts.candles_written, r->counts.symbols_failed);
 		sbuf_html(b, r->error);

@@ -27,6 +27,7 @@
 #include "retry.h"
 #include "sync.h"
 #include "sync_plan.h"
+#include "utc.h"
 #include "banned.h"
 
 #define DAY_MS 86400000LL
@@ -69,7 +70,7 @@ struct engine {
 	int64_t deadline;         /* mono ms, 0 = none */
 	int64_t iv;               /* interval ms */
 	int64_t server_now;       /* exchange ms at start */
-	int64_t local_now;        /* the local clock at start (local_now()) */
+	int64_t local_now;        /* the local clock at start (now_local_ms()) */
 	int64_t skew;             /* server_now - local_now, ms */
 	int64_t close_limit;      /* a candle is closed when close_time < this: the earlier
 				   * of the exchange's time and local time + max_clock_skew */
@@ -97,33 +98,6 @@ struct engine {
 	int64_t t0;
 	int64_t last_progress;
 };
-
-static int64_t mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The local clock that decides, with the exchange's, which candles are closed and
- * when a hole is old enough to confirm. Test builds let CANDLEKEEP_FAULT_NOW=MS fix
- * it, so tests can move it as they move the fake exchange's clock. */
-static int64_t local_now(void)
-{
-#ifdef CK_FAULT_INJECTION
-	const char *v = getenv("CANDLEKEEP_FAULT_NOW");
-	if (v && *v)
-		return strtoll(v, NULL, 10);
-#endif
-	return wall_now();
-}
 
 static void sym_fail(struct engine *e, struct sym *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -155,9 +129,9 @@ static void sym_skip(struct sym *s, const char *fmt, ...)
 
 static int wait_ms(struct engine *e, int64_t ms)
 {
-	int64_t end = mono_now() + ms;
+	int64_t end = mono_ms() + ms;
 	for (;;) {
-		int64_t now = mono_now(), step;
+		int64_t now = mono_ms(), step;
 		if (*e->stop)
 			return CK_ESTOPPED;
 		if (e->deadline && now >= e->deadline)
@@ -169,14 +143,13 @@ static int wait_ms(struct engine *e, int64_t ms)
 			step = 200;
 		if (e->deadline && now + step > e->deadline)
 			step = e->deadline - now;
-		struct timespec ts = {(time_t)(step / 1000), (long)(step % 1000) * 1000000};
-		nanosleep(&ts, NULL);
+		ck_sleep_ms(step, e->stop);
 	}
 }
 
 static void note_weight(struct engine *e, const struct http_req *r)
 {
-	int64_t minute = wall_now() / 60000;
+	int64_t minute = now_ms() / 60000;
 	if (minute != e->minute) {
 		e->minute = minute;
 		e->reported = 0;
@@ -192,7 +165,7 @@ static void note_weight(struct engine *e, const struct http_req *r)
 
 static void note_ban(struct engine *e, const struct http_req *r)
 {
-	int64_t now = wall_now(), until = retry_ban_until(&e->rp, now, r->retry_after_s);
+	int64_t now = now_ms(), until = retry_ban_until(&e->rp, now, r->retry_after_s);
 	char v[32];
 	struct ck_err err;
 
@@ -216,7 +189,7 @@ static int64_t time_left(const struct engine *e)
 	int64_t left;
 	if (!e->deadline)
 		return -1;
-	left = e->deadline - mono_now();
+	left = e->deadline - mono_ms();
 	return left > 0 ? left : 0;
 }
 
@@ -232,7 +205,7 @@ static int refuse_wait(struct engine *e, const char *what, const char *desc, int
 		   time_left(e) >= 0 && w > time_left(e) ? "the run's time left"
 							  : "[http] retry_429_max_wait");
 	/* The wait holds for every request: the run sends nothing more. */
-	e->pause_until = mono_now() + w;
+	e->pause_until = mono_ms() + w;
 	e->fatal = 1;
 	if (!e->res->error[0])
 		snprintf(e->res->error, sizeof(e->res->error), "%s", err->msg);
@@ -250,9 +223,9 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 		enum bn_class c;
 		int64_t w;
 
-		if (e->ban_until > wall_now()) {
-			int64_t left = e->ban_until - wall_now();
-			if (e->deadline && mono_now() + left > e->deadline)
+		if (e->ban_until > now_ms()) {
+			int64_t left = e->ban_until - now_ms();
+			if (e->deadline && mono_ms() + left > e->deadline)
 				return ck_err_set(err, CK_EBANNED,
 						  "%s: the exchange has banned this IP (HTTP 418) for %" PRId64
 						  " s more, past the run's deadline; no request sent until"
@@ -315,7 +288,7 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 		log_warn("sync", "%s: %s; retry in %" PRId64 " ms", what, desc, w);
 		http_req_release(r);
 		if (c == BN_429)
-			e->pause_until = mono_now() + w;
+			e->pause_until = mono_ms() + w;
 		if (wait_ms(e, w))
 			return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT,
 					  "%s: %s", what, *e->stop ? "stopped" : "run deadline passed");
@@ -336,7 +309,7 @@ static void note_clock(struct engine *e)
 	char v[64], t[32];
 	struct ck_err err;
 
-	e->local_now = local_now();
+	e->local_now = now_local_ms();
 	e->skew = e->server_now - e->local_now;
 	e->close_limit = sync_close_limit(e->server_now, e->local_now, max_skew);
 	e->pc.last_closed = sync_plan_last_closed(e->close_limit, e->iv);
@@ -762,7 +735,7 @@ static void drain_queue(struct engine *e, const char *why)
 
 static int64_t weight_estimate(struct engine *e)
 {
-	int64_t minute = wall_now() / 60000, est;
+	int64_t minute = now_ms() / 60000, est;
 	if (minute != e->minute) {
 		e->minute = minute;
 		e->reported = 0;
@@ -794,7 +767,7 @@ static int start_job(struct engine *e, struct job *j, struct ck_err *err)
 
 static void requeue(struct engine *e, struct job *j, int64_t wait)
 {
-	j->not_before = mono_now() + wait;
+	j->not_before = mono_ms() + wait;
 	j->inflight = 0;
 	/* To the front, so a symbol's retried page does not wait behind everything. */
 	j->next = e->queue;
@@ -965,8 +938,8 @@ static void handle_done(struct engine *e, struct job *j)
 	e->res->counts.retries++;
 	log_kv(LOG_WARN, "sync", ((const char *[]){"symbol", s->out->symbol, NULL}),
 	       "%s; retry in %" PRId64 " ms", desc, w);
-	if (c == BN_429 && mono_now() + w > e->pause_until)
-		e->pause_until = mono_now() + w;
+	if (c == BN_429 && mono_ms() + w > e->pause_until)
+		e->pause_until = mono_ms() + w;
 	http_req_release(r);
 	requeue(e, j, w);
 }
@@ -974,7 +947,7 @@ static void handle_done(struct engine *e, struct job *j)
 static void report_progress(struct engine *e, int force)
 {
 	struct sync_progress p;
-	int64_t now = mono_now();
+	int64_t now = mono_ms();
 
 	if (!e->o->progress || (!force && now - e->last_progress < 500))
 		return;
@@ -1002,8 +975,8 @@ static void issue_jobs(struct engine *e, int64_t now, int64_t *wake, struct ck_e
 			continue;
 		}
 		if (weight_estimate(e) + j->weight > e->budget) {
-			int64_t next_minute = (wall_now() / 60000 + 1) * 60000;
-			int64_t w = now + (next_minute - wall_now());
+			int64_t next_minute = (now_ms() / 60000 + 1) * 60000;
+			int64_t w = now + (next_minute - now_ms());
 			log_debug("sync", "weight budget reached (%" PRId64 "/%" PRId64
 				  "); waiting for the next minute",
 				  weight_estimate(e), e->budget);
@@ -1028,7 +1001,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 	struct http_req *done[64];
 
 	while (e->queue || http_inflight(e->http)) {
-		int64_t now = mono_now(), wake = now + 200;
+		int64_t now = mono_ms(), wake = now + 200;
 		size_t nd = 0, i;
 
 		if (*e->stop) {
@@ -1045,8 +1018,8 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 		}
 		if (e->fatal)
 			break;
-		if (e->ban_until > wall_now()) {
-			int64_t left = e->ban_until - wall_now();
+		if (e->ban_until > now_ms()) {
+			int64_t left = e->ban_until - now_ms();
 			if (e->deadline && now + left > e->deadline) {
 				char t[32];
 				snprintf(e->res->error, sizeof(e->res->error),
@@ -1064,7 +1037,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 			wake = e->pause_until;
 		}
 		if (http_inflight(e->http)) {
-			int64_t w = wake - mono_now();
+			int64_t w = wake - mono_ms();
 			if (w < 1)
 				w = 1;
 			if (w > 200)
@@ -1078,21 +1051,20 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 				if (c == BN_429 || c == BN_418)
 					break;
 			}
-			if (nd && i == nd && !*e->stop && e->ban_until <= wall_now() &&
-			    mono_now() >= e->pause_until && !e->fatal)
+			if (nd && i == nd && !*e->stop && e->ban_until <= now_ms() &&
+			    mono_ms() >= e->pause_until && !e->fatal)
 			{
-				issue_jobs(e, mono_now(), &wake, err);
+				issue_jobs(e, mono_ms(), &wake, err);
 				http_kick(e->http); /* send them now, not at the next poll */
 			}
 			for (i = 0; i < nd; i++)
 				handle_done(e, (struct job *)done[i]->user);
 		} else if (e->queue) {
-			int64_t w = wake - mono_now();
+			int64_t w = wake - mono_ms();
 			if (w > 0) {
 				if (w > 200)
 					w = 200;
-				struct timespec ts = {0, (long)w * 1000000};
-				nanosleep(&ts, NULL);
+				ck_sleep_ms(w, e->stop);
 			}
 		}
 		report_progress(e, 0);
@@ -1166,8 +1138,8 @@ static int engine_init(struct engine *e, struct store *st, const struct cfg *cfg
 	e->deadline = deadline_mono;
 	e->iv = cfg->interval_ms;
 	e->qtail = &e->queue;
-	e->rng = (uint64_t)wall_now() ^ ((uint64_t)getpid() << 32);
-	e->t0 = mono_now();
+	e->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+	e->t0 = mono_ms();
 	retry_policy_from_cfg(&e->rp, cfg);
 	ho.connect_timeout_ms = cfg->connect_timeout_ms;
 	ho.request_timeout_ms = cfg->request_timeout_ms;
@@ -1188,24 +1160,24 @@ static int honour_ban(struct engine *e, struct ck_err *err)
 	if (store_state_get(e->st, "ban_until", buf, sizeof(buf), NULL) == 0) {
 		e->ban_until = strtoll(buf, NULL, 10);
 		/* A ban stored before max_ban existed (or with a larger one) is capped too. */
-		if (e->ban_until > wall_now() + e->rp.max_ban_s * 1000) {
-			e->ban_until = wall_now() + e->rp.max_ban_s * 1000;
+		if (e->ban_until > now_ms() + e->rp.max_ban_s * 1000) {
+			e->ban_until = now_ms() + e->rp.max_ban_s * 1000;
 			log_warn("sync", "the stored HTTP 418 ban ends after [sync] max_ban; honoured"
 				 " for %" PRId64 " s only", e->rp.max_ban_s);
 		}
 	}
-	if (e->ban_until > wall_now() && e->deadline &&
-	    mono_now() + (e->ban_until - wall_now()) > e->deadline) {
+	if (e->ban_until > now_ms() && e->deadline &&
+	    mono_ms() + (e->ban_until - now_ms()) > e->deadline) {
 		char t[32];
 		return ck_err_set(err, CK_EBANNED,
 				  "the exchange banned this IP (HTTP 418) until %s UTC, after this"
 				  " run's deadline; no request sent",
 				  kline_time_str(e->ban_until, t, sizeof(t)));
 	}
-	if (e->ban_until > wall_now()) {
+	if (e->ban_until > now_ms()) {
 		log_warn("sync", "an HTTP 418 ban is in force for %" PRId64 " s more; waiting",
-			 (e->ban_until - wall_now()) / 1000);
-		if ((rc = wait_ms(e, e->ban_until - wall_now())) != 0)
+			 (e->ban_until - now_ms()) / 1000);
+		if ((rc = wait_ms(e, e->ban_until - now_ms())) != 0)
 			return ck_err_set(err, rc, "waiting for the exchange's ban to end: %s",
 					  rc == CK_ESTOPPED ? "stopped" : "run deadline passed");
 	}

@@ -1,9 +1,12 @@
-/* utc.c — UTC time parsing and formatting without the local time zone. */
+/* utc.c — UTC time parsing and formatting without the local time zone; the clock and
+ * the sleep (see utc.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "err.h"
 #include "utc.h"
 #include "banned.h"
 
@@ -73,16 +76,64 @@ const char *utc_iso(int64_t ms, char *buf, size_t size)
 	return buf;
 }
 
-int64_t now_ms(void)
+const char *utc_date(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0)); /* floor: before the epoch too */
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		snprintf(buf, size, "(time out of range)");
+	else
+		snprintf(buf, size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	return buf;
+}
+
+static int64_t clock_read(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t now_ms(void)
+{
+	return clock_read(CLOCK_REALTIME);
 }
 
 int64_t mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_read(CLOCK_MONOTONIC);
+}
+
+int64_t now_local_ms(void)
+{
+#ifdef CK_FAULT_INJECTION
+	const char *v = getenv("CANDLEKEEP_FAULT_NOW");
+	if (v && *v)
+		return strtoll(v, NULL, 10);
+#endif
+	return now_ms();
+}
+
+#define SLEEP_SLICE_MS 200 /* how often a sleep with a stop flag looks at it */
+
+int ck_sleep_ms(int64_t ms, const volatile sig_atomic_t *stop)
+{
+	int64_t end = mono_ms() + (ms > 0 ? ms : 0);
+
+	for (;;) {
+		int64_t left = end - mono_ms();
+		struct timespec ts;
+
+		if (stop && *stop)
+			return CK_ESTOPPED;
+		if (left <= 0)
+			return 0;
+		if (stop && left > SLEEP_SLICE_MS)
+			left = SLEEP_SLICE_MS;
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		if (nanosleep(&ts, NULL) != 0 && errno == EINTR && stop)
+			return *stop ? CK_ESTOPPED : 0;
+	}
 }

@@ -1,7 +1,10 @@
 /* test_retry.c — the retry policy's arithmetic: the defaults of the design it replaces
  * (network 3x 1/2/4 s, 429 2x after Retry-After or 60 s plus 0-30 s jitter, 5xx 2x
  * 2/4 s, never for 418/451/403/other 4xx), per-class counting, jitter bounds, the
- * overflow guard of the doubling, and the xorshift generator's determinism. */
+ * overflow guard of the doubling, and the xorshift generator's determinism; the
+ * generic backoff every retry loop uses (struct retry_backoff): a server's delay
+ * honoured only up to its cap, the total time budget, the retry count, the cap and
+ * the jitter's bounds. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -239,6 +242,103 @@ static void test_429_wait_fits(void **state)
 	assert_true(w >= RETRY_AFTER_CLAMP_S * 1000 && w <= RETRY_AFTER_CLAMP_S * 1000 + 3600000);
 }
 
+/* A Retry-After far beyond the cap is waited only up to the cap; below it, as asked;
+ * without one, the computed backoff. */
+static void test_backoff_server_delay_capped(void **state)
+{
+	struct retry_backoff b = {5, 1000, 2, 0, 0, 30000, 0};
+	uint64_t rng = 1;
+	(void)state;
+	assert_int_equal(retry_backoff_wait(&b, 0, 7000, &rng), 7000);
+	assert_int_equal(retry_backoff_wait(&b, 0, 3600 * 1000, &rng), 30000);
+	assert_int_equal(retry_backoff_wait(&b, 0, INT64_MAX, &rng), 30000);
+	assert_int_equal(retry_backoff_wait(&b, 2, -1, &rng), 4000);
+	/* server_cap_ms 0: the server's delay is not trusted at all */
+	b.server_cap_ms = 0;
+	assert_int_equal(retry_backoff_wait(&b, 1, 3600 * 1000, &rng), 2000);
+}
+
+/* The computed wait doubles up to max_ms and never overflows. */
+static void test_backoff_cap_and_overflow(void **state)
+{
+	struct retry_backoff b = {100, 1000, 2, 10000, 0, 0, 0};
+	uint64_t rng = 1;
+	(void)state;
+	assert_int_equal(retry_backoff_wait(&b, 0, -1, &rng), 1000);
+	assert_int_equal(retry_backoff_wait(&b, 3, -1, &rng), 8000);
+	assert_int_equal(retry_backoff_wait(&b, 4, -1, &rng), 10000);
+	assert_int_equal(retry_backoff_wait(&b, 1000, -1, &rng), 10000);
+	b.max_ms = 0;
+	b.factor = INT64_MAX;
+	assert_true(retry_backoff_wait(&b, 1000, -1, &rng) > 0);
+	b.factor = 1;
+	assert_int_equal(retry_backoff_wait(&b, 1000, -1, &rng), 1000);
+}
+
+/* Jitter adds 0..jitter_ms, both ends reachable in many draws, never outside. */
+static void test_backoff_jitter_bounds(void **state)
+{
+	struct retry_backoff b = {3, 500, 2, 0, 100, 0, 0};
+	uint64_t rng = 42;
+	int lo = 0, hi = 0;
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		int64_t w = retry_backoff_wait(&b, 1, -1, &rng);
+		assert_true(w >= 1000 && w <= 1100);
+		lo |= w == 1000;
+		hi |= w == 1100;
+	}
+	assert_true(lo && hi);
+}
+
+/* retry_try_next grants the retries, then -1; a wait that would not end within the
+ * total budget is refused, so tries and waits together stay inside it. */
+static void test_try_retries_and_total_budget(void **state)
+{
+	struct retry_backoff b = {2, 250, 2, 0, 0, 0, 0};
+	struct retry_try t;
+	int64_t now = 1000000, w, waited = 0;
+	(void)state;
+
+	retry_try_begin(&t, now, 0);
+	assert_int_equal(retry_try_left(&b, &t, now), INT64_MAX);
+	assert_int_equal(retry_try_next(&b, &t, -1, now), 250);
+	assert_int_equal(retry_try_next(&b, &t, -1, now), 500);
+	assert_int_equal(retry_try_next(&b, &t, -1, now), -1);
+
+	/* budget 1 s, tries of 100 ms each: 100 + 250 + 100 + 500 + 100 = 1050 > 1000, so
+	 * the third wait (1 s) is refused; the second (500 ms, 550 left) is not */
+	b.retries = 10;
+	b.total_ms = 1000;
+	retry_try_begin(&t, now, 0);
+	now += 100;
+	assert_int_equal(w = retry_try_next(&b, &t, -1, now), 250);
+	now += w + 100;
+	assert_int_equal(retry_try_left(&b, &t, now), 550);
+	assert_int_equal(w = retry_try_next(&b, &t, -1, now), 500);
+	now += w + 100;
+	assert_int_equal(retry_try_left(&b, &t, now), 0);
+	assert_int_equal(retry_try_next(&b, &t, -1, now), -1);
+	/* a wait equal to what is left is refused too: it would end at the budget's end */
+	retry_try_begin(&t, 0, 0);
+	b.base_ms = 1000;
+	assert_int_equal(retry_try_next(&b, &t, -1, 0), -1);
+	b.base_ms = 250;
+
+	/* with jitter and a server delay, the sum of all waits stays under the budget */
+	b = (struct retry_backoff){50, 10, 2, 400, 50, 300, 5000};
+	retry_try_begin(&t, 0, 7);
+	now = 0;
+	while ((w = retry_try_next(&b, &t, waited % 2 ? 10000 : -1, now)) >= 0) {
+		assert_true(w < retry_try_left(&b, &t, now));
+		waited += w;
+		now += w + 20; /* each try takes 20 ms */
+	}
+	assert_true(now <= 5000 + 20);
+	assert_true(waited < 5000);
+	assert_int_equal(retry_try_left(&b, &t, 6000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +355,10 @@ int main(void)
 		cmocka_unit_test(test_retry_after_bounded),
 		cmocka_unit_test(test_ban_capped),
 		cmocka_unit_test(test_429_wait_fits),
+		cmocka_unit_test(test_backoff_server_delay_capped),
+		cmocka_unit_test(test_backoff_cap_and_overflow),
+		cmocka_unit_test(test_backoff_jitter_bounds),
+		cmocka_unit_test(test_try_retries_and_total_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
