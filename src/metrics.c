@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
 
 #include "binance.h"
 #include "cfg.h"
@@ -443,7 +442,7 @@ static void emit_integrity_time(struct mctx *m, const struct metric_def *def)
 
 static void emit_build_info(struct mctx *m, const struct metric_def *def)
 {
-	sample(m, def, NULL, L("version", CK_VERSION, "sqlite", sqlite3_libversion()), 1);
+	sample(m, def, NULL, L("version", CK_VERSION, "sqlite", store_backend_version(NULL)), 1);
 }
 
 static void emit_collect_ok(struct mctx *m, const struct metric_def *def)
@@ -865,7 +864,8 @@ static int collect_candles(struct store *st, struct mdata *d, struct ck_err *err
 
 static int collect_gaps(struct store *st, struct mdata *d, struct ck_err *err)
 {
-	return store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 1, &d->gaps, &d->ngaps, err);
+	return store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 0, INT64_MAX, 1, &d->gaps,
+			  &d->ngaps, err);
 }
 
 static int collect_events(struct store *st, struct mdata *d, struct ck_err *err)

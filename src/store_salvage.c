@@ -767,7 +767,7 @@ static void salvage_small(struct salv *sv)
 	sqlite3_finalize(s);
 }
 
-int store_salvage(struct store *dst, const char *src_path, const char *const *pairs,
+int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs,
 		  size_t npairs, struct store_salvage_result *res, struct ck_err *err)
 {
 	static const char cols[] =
@@ -864,21 +864,4 @@ out:
 	sqlite3_close(sv.src);
 	one_line(res->detail);
 	return ret;
-}
-
-int store_count_all(struct store *st, int64_t *count, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*count = 0;
-	if (store_prepare(st, &s, "SELECT count(*) FROM candles", err))
-		return err->code;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(st, err, "count candles in");
-	return 0;
 }
