@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 	}
 	ctx.argc = restc;
 	ctx.argv = rest;
-	if (cfg_finish(&ctx.cfg, &err))
+	if (cfg_finish(&ctx.cfg, &err) || (ctx.cfg.db && store_backend_check(ctx.cfg.db, &err)))
 		goto usage_fail;
 	if (log_setup(ctx.cfg.log_format, ctx.cfg.log_level, quiet, verbose, &err))
 		goto usage_fail;

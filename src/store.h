@@ -48,6 +48,10 @@ struct store;
  * store_close. Errors name the path and say what to do (permissions, corruption). */
 int store_open(struct store **out, const char *path, int flags, struct ck_err *err);
 void store_close(struct store *st);
+/* 0 if this build has a backend for path (a file path: SQLite); CK_EUSAGE naming what
+ * to do otherwise (a postgresql:// URL), so that a command can refuse it as a usage
+ * error before it takes a lock or opens anything. store_open checks the same. */
+int store_backend_check(const char *path, struct ck_err *err);
 const char *store_path(const struct store *st);
 
 /* Outcome of writing one page. */

@@ -32,16 +32,33 @@ static int store_unsupported(struct store *st, const char *what, struct ck_err *
 #define DISPATCH(op, ...)                                                                \
 	(st->ops->op ? st->ops->op(st, __VA_ARGS__) : store_unsupported(st, #op, err))
 
+/* The backends[] row of path (the last row matches every path). */
+static size_t backend_of(const char *path)
+{
+	size_t i;
+
+	for (i = 0; strncmp(path, backends[i].prefix, strlen(backends[i].prefix)); i++)
+		;
+	return i;
+}
+
+int store_backend_check(const char *path, struct ck_err *err)
+{
+	size_t i = backend_of(path);
+
+	if (!backends[i].ops)
+		return ck_err_set(err, CK_EUSAGE, "open %s: %s", path, backends[i].why);
+	return 0;
+}
+
 int store_open(struct store **out, const char *path, int flags, struct ck_err *err)
 {
 	struct store *st;
-	size_t i;
+	size_t i = backend_of(path);
 
 	*out = NULL;
-	for (i = 0; strncmp(path, backends[i].prefix, strlen(backends[i].prefix)); i++)
-		;
-	if (!backends[i].ops)
-		return ck_err_set(err, CK_EUSAGE, "open %s: %s", path, backends[i].why);
+	if (store_backend_check(path, err))
+		return err->code;
 	st = calloc(1, sizeof(*st));
 	if (!st || !(st->path = strdup(path))) {
 		free(st);
