@@ -29,6 +29,7 @@
 #include "store.h"
 #include "store_alert.h"
 #include "store_backup.h"
+#include "store_health.h"
 #include "store_metrics.h"
 #include "utc.h"
 #include "banned.h"
@@ -815,7 +816,7 @@ static void mdata_release(struct mdata *d)
 static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *err)
 {
 	struct ck_err e2 = {0, ""};
-	struct store_metrics_outcome *o = NULL;
+	struct store_run_symbol *o = NULL;
 	size_t n = 0, i;
 
 	if (cfg_symbols_list(d->c, &d->configured, &d->nconfigured, &e2) == 0) {
@@ -827,7 +828,7 @@ static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *
 	/* symbols = all: the symbols of the newest finished sync. */
 	if (!d->runs[0].has_last)
 		return 0;
-	if (store_metrics_run_symbols(st, d->runs[0].last_id, &o, &n, err))
+	if (store_health_run_symbols(st, d->runs[0].last_id, &o, &n, err))
 		return err->code;
 	if (n && !(d->configured = calloc(n, sizeof(char *)))) {
 		free(o);

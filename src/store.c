@@ -1394,7 +1394,6 @@ const struct store_ops store_sqlite_ops = {
 	.metrics_runs = sq_metrics_runs,
 	.metrics_durations = sq_metrics_durations,
 	.metrics_series = sq_metrics_series,
-	.metrics_run_symbols = sq_metrics_run_symbols,
 	.check = sq_check,
 	.pages = sq_pages,
 	.salvage = sq_salvage,

@@ -144,9 +144,6 @@ struct store_ops {
 				 int (*fn)(int64_t ms, void *arg), void *arg, struct ck_err *err);
 	int (*metrics_series)(struct store *st, struct store_metrics_series **out, size_t *n,
 			      struct ck_err *err);
-	int (*metrics_run_symbols)(struct store *st, int64_t run_id,
-				   struct store_metrics_outcome **out, size_t *n,
-				   struct ck_err *err);
 
 	/* the integrity check */
 	int (*check)(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,

@@ -145,8 +145,6 @@ int sq_metrics_durations(struct store *st, const char *command, int (*fn)(int64_
 		void *arg), void *arg, struct ck_err *err);
 int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
 		struct ck_err *err);
-int sq_metrics_run_symbols(struct store *st, int64_t run_id,
-		struct store_metrics_outcome **out, size_t *n, struct ck_err *err);
 int sq_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
 		char *detail, size_t size, struct ck_err *err);
 int sq_pages(struct store *st, int64_t *page_size, int64_t *page_count, int64_t *freelist,

@@ -161,37 +161,3 @@ int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_
 	*n = len;
 	return 0;
 }
-
-int sq_metrics_run_symbols(struct store *st, int64_t run_id,
-			      struct store_metrics_outcome **out, size_t *n, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	struct store_metrics_outcome *v = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (store_prepare(st, &s,
-		    "SELECT symbol, status FROM run_symbols WHERE run_id = ?1 ORDER BY symbol", err))
-		return err->code;
-	sqlite3_bind_int64(s, 1, run_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (store_grow(&v, &cap, len, sizeof(*v), "read run symbols", err)) {
-			sqlite3_finalize(s);
-			free(v);
-			return err->code;
-		}
-		snprintf(v[len].symbol, sizeof(v[len].symbol), "%s", sqlite3_column_text(s, 0));
-		snprintf(v[len].status, sizeof(v[len].status), "%s", sqlite3_column_text(s, 1));
-		len++;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return store_db_fail(st, err, "read run symbols from");
-	}
-	*out = v;
-	*n = len;
-	return 0;
-}

@@ -359,12 +359,6 @@ int store_metrics_series(struct store *st, struct store_metrics_series **out, si
 	return DISPATCH(metrics_series, out, n, err);
 }
 
-int store_metrics_run_symbols(struct store *st, int64_t run_id,
-		struct store_metrics_outcome **out, size_t *n, struct ck_err *err)
-{
-	return DISPATCH(metrics_run_symbols, run_id, out, n, err);
-}
-
 int store_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
 		char *detail, size_t size, struct ck_err *err)
 {

@@ -112,7 +112,7 @@ static void test_sqlite_sets_every_op(void **state)
 		OP(events), OP(event_count), OP(alert_get), OP(alert_put), OP(alert_list),
 		OP(outbox_get), OP(outbox_put), OP(outbox_live), OP(backup_put),
 		OP(backup_set_status), OP(backup_list), OP(metrics_runs), OP(metrics_durations),
-		OP(metrics_series), OP(metrics_run_symbols), OP(check),
+		OP(metrics_series), OP(check),
 		/* optional (facts and salvage of a SQLite file), set by this backend */
 		OP(pages), OP(salvage),
 	};
