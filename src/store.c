@@ -589,8 +589,8 @@ static int put_revision(struct store *st, const char *symbol, const char *interv
 }
 
 int sq_put_page(struct store *st, const char *symbol, const char *interval,
-		   const struct kline *k, size_t n, struct store_page_result *res,
-		   struct ck_err *err)
+		const struct kline *k, size_t n, struct store_page_result *res,
+		struct ck_err *err)
 {
 	struct store_page_result r = {0, 0, 0};
 	size_t i;
@@ -835,8 +835,8 @@ fail:
 }
 
 int sq_covered(struct store *st, const char *symbol, const char *interval,
-		  int64_t interval_ms, struct store_range **out, size_t *n,
-		  struct ck_err *err)
+	       int64_t interval_ms, struct store_range **out, size_t *n,
+	       struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_range *v = NULL;
@@ -890,7 +890,7 @@ int sq_covered(struct store *st, const char *symbol, const char *interval,
 }
 
 int sq_hole_get(struct store *st, const char *symbol, const char *interval,
-		   int64_t first, int64_t last, struct store_hole *out, struct ck_err *err)
+		int64_t first, int64_t last, struct store_hole *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -926,7 +926,7 @@ int sq_hole_get(struct store *st, const char *symbol, const char *interval,
 }
 
 int sq_hole_put(struct store *st, const char *symbol, const char *interval,
-		   const struct store_hole *h, struct ck_err *err)
+		const struct store_hole *h, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -960,7 +960,7 @@ int sq_hole_put(struct store *st, const char *symbol, const char *interval,
 }
 
 int sq_holes_prune(struct store *st, const char *symbol, const char *interval,
-		      struct ck_err *err)
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -976,7 +976,7 @@ int sq_holes_prune(struct store *st, const char *symbol, const char *interval,
 }
 
 int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes,
-			struct ck_err *err)
+		     struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -996,7 +996,7 @@ int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes,
 }
 
 int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
-		     struct store_symbol *out, struct ck_err *err)
+		  struct store_symbol *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1020,7 +1020,7 @@ int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
 }
 
 int sq_symbol_put(struct store *st, const char *symbol, const char *interval,
-		     const struct store_symbol *v, struct ck_err *err)
+		  const struct store_symbol *v, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1037,9 +1037,9 @@ int sq_symbol_put(struct store *st, const char *symbol, const char *interval,
 }
 
 int sq_each_candle(struct store *st, const char *symbol, const char *interval,
-		      int64_t from, int64_t to,
-		      int (*fn)(const struct kline *k, void *arg), void *arg,
-		      struct ck_err *err)
+		   int64_t from, int64_t to,
+		   int (*fn)(const struct kline *k, void *arg), void *arg,
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
@@ -1096,7 +1096,7 @@ fail:
 }
 
 int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n,
-		  struct ck_err *err)
+	       struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1121,7 +1121,7 @@ void store_symbols_free(char **list, size_t n)
 }
 
 int sq_state_get(struct store *st, const char *key, char *buf, size_t size,
-		    struct ck_err *err)
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1141,7 +1141,7 @@ int sq_state_get(struct store *st, const char *key, char *buf, size_t size,
 }
 
 int sq_state_set(struct store *st, const char *key, const char *value,
-		    struct ck_err *err)
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1182,7 +1182,7 @@ enum run_status run_status_parse(const char *s)
 }
 
 int sq_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		    struct ck_err *err)
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1217,8 +1217,8 @@ int sq_run_abandon(struct store *st, const char *command, struct ck_err *err)
 }
 
 int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
-		     int64_t written, int64_t revised, int64_t newest_open,
-		     const char *error, struct ck_err *err)
+		  int64_t written, int64_t revised, int64_t newest_open,
+		  const char *error, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	char masked[1024];
@@ -1242,8 +1242,8 @@ int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *
 }
 
 int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
-		  int64_t now_ms, const struct run_counts *c, const char *error,
-		  struct ck_err *err)
+	       int64_t now_ms, const struct run_counts *c, const char *error,
+	       struct ck_err *err)
 {
 	static const struct run_counts zero;
 	sqlite3_stmt *s = NULL;
@@ -1284,7 +1284,7 @@ int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_co
 }
 
 int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
-	       struct store_run **out, size_t *n, struct ck_err *err)
+	    struct store_run **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_run *v;

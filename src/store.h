@@ -82,8 +82,8 @@ struct store_span {
 	int64_t last_open;  /* newest stored open_time, 0 if none */
 };
 /* The span of symbol/interval's candles with from <= open_time <= to (0, INT64_MAX:
- * all history). first and last are two index seeks; count = 1 also counts the
- * candles (a primary-key range count, a pass over them), count = 0 leaves it -1. */
+ * all history). count = 0: first and last only, two index seeks (count is -1);
+ * count = 1: the candles counted too, one pass over the range's primary keys. */
 int store_span(struct store *st, const char *symbol, const char *interval, int64_t from,
 	       int64_t to, int count, struct store_span *span, struct ck_err *err);
 

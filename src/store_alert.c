@@ -40,7 +40,7 @@ static void row_read(sqlite3_stmt *s, struct store_alert *a)
 }
 
 int sq_alert_get(struct store *st, const char *key, struct store_alert *out,
-		    struct ck_err *err)
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -137,7 +137,7 @@ static void outbox_read(sqlite3_stmt *s, struct store_outbox *o)
 }
 
 int sq_outbox_get(struct store *st, const char *key, const char *channel,
-		     struct store_outbox *out, struct ck_err *err)
+		  struct store_outbox *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -187,7 +187,7 @@ int sq_outbox_put(struct store *st, const struct store_outbox *o, struct ck_err 
 }
 
 int sq_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
-		      struct ck_err *err)
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_outbox *v = NULL;

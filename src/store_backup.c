@@ -12,7 +12,7 @@
 #include "banned.h"
 
 int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
-		     struct ck_err *err)
+		  struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -48,7 +48,7 @@ int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
 }
 
 int sq_backup_set_status(struct store *st, int64_t id, const char *status,
-			    const char *detail, struct ck_err *err)
+			 const char *detail, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -72,7 +72,7 @@ static void col_text(char *dst, size_t size, sqlite3_stmt *s, int col)
 }
 
 int sq_backup_list(struct store *st, const char *tier, struct store_backup **out,
-		      size_t *n, struct ck_err *err)
+		   size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_backup *v = NULL;

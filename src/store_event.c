@@ -8,7 +8,7 @@
 #include "banned.h"
 
 int sq_event_add(struct store *st, int64_t at_ms, const char *kind, const char *subject,
-		    double value, const char *detail, struct ck_err *err)
+		 double value, const char *detail, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -26,7 +26,7 @@ int sq_event_add(struct store *st, int64_t at_ms, const char *kind, const char *
 }
 
 int sq_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,
-		 size_t max, struct store_event **out, size_t *n, struct ck_err *err)
+	      size_t max, struct store_event **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_event *v;
@@ -72,7 +72,7 @@ int sq_events(struct store *st, const char *kind, const char *subject, int64_t s
 }
 
 int sq_event_count(struct store *st, const char *kind, const char *subject, int64_t *count,
-		      struct ck_err *err)
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;

@@ -19,8 +19,8 @@ static const char *col_text(sqlite3_stmt *s, int i)
 }
 
 int sq_hole_candles(struct store *st, const char *symbol, const char *interval,
-			      int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
-			      struct ck_err *err)
+		    int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
+		    struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -89,7 +89,7 @@ fail:
 }
 
 int sq_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,
-			     size_t *n, struct ck_err *err)
+		   size_t *n, struct ck_err *err)
 {
 	return run_symbols_query(st,
 				 "SELECT run_id, symbol, status, coalesce(newest_open, 0),"
@@ -98,7 +98,7 @@ int sq_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **o
 }
 
 int sq_all_run_symbols(struct store *st, int64_t min_run_id,
-				 struct store_run_symbol **out, size_t *n, struct ck_err *err)
+		       struct store_run_symbol **out, size_t *n, struct ck_err *err)
 {
 	return run_symbols_query(st,
 				 "SELECT s.run_id, s.symbol, s.status, coalesce(s.newest_open, 0),"
@@ -109,7 +109,7 @@ int sq_all_run_symbols(struct store *st, int64_t min_run_id,
 }
 
 int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
-			   struct ck_err *err)
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_sync_run *v = NULL;
@@ -312,7 +312,7 @@ static int pragma_int(struct store *st, const char *sql, int64_t *v, struct ck_e
 }
 
 int sq_pages(struct store *st, int64_t *page_size, int64_t *page_count,
-		       int64_t *freelist, struct ck_err *err)
+	     int64_t *freelist, struct ck_err *err)
 {
 	if (pragma_int(st, "PRAGMA page_size", page_size, err) ||
 	    pragma_int(st, "PRAGMA page_count", page_count, err) ||

@@ -23,7 +23,7 @@ static int status_index(const char *s)
 }
 
 int sq_metrics_runs(struct store *st, const char *command, struct store_metrics_runs *out,
-		       struct ck_err *err)
+		    struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -100,7 +100,7 @@ int sq_metrics_runs(struct store *st, const char *command, struct store_metrics_
 }
 
 int sq_metrics_durations(struct store *st, const char *command,
-			    int (*fn)(int64_t ms, void *arg), void *arg, struct ck_err *err)
+			 int (*fn)(int64_t ms, void *arg), void *arg, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, stop = 0;
@@ -123,7 +123,7 @@ int sq_metrics_durations(struct store *st, const char *command,
 }
 
 int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
-			 struct ck_err *err)
+		      struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_metrics_series *v = NULL;

@@ -115,42 +115,42 @@ void store_tx_rollback(struct store *st)
 }
 
 int store_put_page(struct store *st, const char *symbol, const char *interval,
-		const struct kline *k, size_t n, struct store_page_result *res,
-		struct ck_err *err)
+		   const struct kline *k, size_t n, struct store_page_result *res,
+		   struct ck_err *err)
 {
 	return DISPATCH(put_page, symbol, interval, k, n, res, err);
 }
 
 int store_span(struct store *st, const char *symbol, const char *interval, int64_t from,
-		int64_t to, int count, struct store_span *span, struct ck_err *err)
+	       int64_t to, int count, struct store_span *span, struct ck_err *err)
 {
 	return DISPATCH(span, symbol, interval, from, to, count, span, err);
 }
 
 int store_gaps(struct store *st, const char *symbol, const char *interval,
-		int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
-		struct store_gap **out, size_t *n, struct ck_err *err)
+	       int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
+	       struct store_gap **out, size_t *n, struct ck_err *err)
 {
 	return DISPATCH(gaps, symbol, interval, interval_ms, from, to, include_confirmed,
 			out, n, err);
 }
 
 int store_covered(struct store *st, const char *symbol, const char *interval,
-		int64_t interval_ms, struct store_range **out, size_t *n,
-		struct ck_err *err)
+		  int64_t interval_ms, struct store_range **out, size_t *n,
+		  struct ck_err *err)
 {
 	return DISPATCH(covered, symbol, interval, interval_ms, out, n, err);
 }
 
 int store_each_candle(struct store *st, const char *symbol, const char *interval,
-		int64_t from, int64_t to, int (*fn)(const struct kline *k, void *arg),
-		void *arg, struct ck_err *err)
+		      int64_t from, int64_t to, int (*fn)(const struct kline *k, void *arg),
+		      void *arg, struct ck_err *err)
 {
 	return DISPATCH(each_candle, symbol, interval, from, to, fn, arg, err);
 }
 
 int store_symbols(struct store *st, const char *interval, char ***out, size_t *n,
-		struct ck_err *err)
+		  struct ck_err *err)
 {
 	return DISPATCH(symbols, interval, out, n, err);
 }
@@ -162,56 +162,56 @@ int store_count(struct store *st, const char *interval, int64_t budget_ms, int64
 }
 
 int store_health_hole_candles(struct store *st, const char *symbol, const char *interval,
-		int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
-		struct ck_err *err)
+			      int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
+			      struct ck_err *err)
 {
 	return DISPATCH(hole_candles, symbol, interval, interval_ms, from, to, count, err);
 }
 
 int store_hole_get(struct store *st, const char *symbol, const char *interval, int64_t first,
-		int64_t last, struct store_hole *out, struct ck_err *err)
+		   int64_t last, struct store_hole *out, struct ck_err *err)
 {
 	return DISPATCH(hole_get, symbol, interval, first, last, out, err);
 }
 
 int store_hole_put(struct store *st, const char *symbol, const char *interval,
-		const struct store_hole *h, struct ck_err *err)
+		   const struct store_hole *h, struct ck_err *err)
 {
 	return DISPATCH(hole_put, symbol, interval, h, err);
 }
 
 int store_holes_prune(struct store *st, const char *symbol, const char *interval,
-		struct ck_err *err)
+		      struct ck_err *err)
 {
 	return DISPATCH(holes_prune, symbol, interval, err);
 }
 
 int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
-		struct ck_err *err)
+			struct ck_err *err)
 {
 	return DISPATCH(holes_recheck, interval, holes, err);
 }
 
 int store_symbol_get(struct store *st, const char *symbol, const char *interval,
-		struct store_symbol *out, struct ck_err *err)
+		     struct store_symbol *out, struct ck_err *err)
 {
 	return DISPATCH(symbol_get, symbol, interval, out, err);
 }
 
 int store_symbol_put(struct store *st, const char *symbol, const char *interval,
-		const struct store_symbol *s, struct ck_err *err)
+		     const struct store_symbol *s, struct ck_err *err)
 {
 	return DISPATCH(symbol_put, symbol, interval, s, err);
 }
 
 int store_state_get(struct store *st, const char *key, char *buf, size_t size,
-		struct ck_err *err)
+		    struct ck_err *err)
 {
 	return DISPATCH(state_get, key, buf, size, err);
 }
 
 int store_state_set(struct store *st, const char *key, const char *value,
-		struct ck_err *err)
+		    struct ck_err *err)
 {
 	return DISPATCH(state_set, key, value, err);
 }
@@ -222,7 +222,7 @@ int store_state_del(struct store *st, const char *key, struct ck_err *err)
 }
 
 int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		struct ck_err *err)
+		    struct ck_err *err)
 {
 	return DISPATCH(run_begin, command, now_ms, id, err);
 }
@@ -233,64 +233,64 @@ int store_run_abandon(struct store *st, const char *command, struct ck_err *err)
 }
 
 int store_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
-		int64_t written, int64_t revised, int64_t newest_open, const char *error,
-		struct ck_err *err)
+		     int64_t written, int64_t revised, int64_t newest_open, const char *error,
+		     struct ck_err *err)
 {
 	return DISPATCH(run_symbol, id, symbol, status, written, revised, newest_open, error,
 			err);
 }
 
 int store_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
-		int64_t now_ms, const struct run_counts *c, const char *error,
-		struct ck_err *err)
+		  int64_t now_ms, const struct run_counts *c, const char *error,
+		  struct ck_err *err)
 {
 	return DISPATCH(run_end, id, status, exit_code, now_ms, c, error, err);
 }
 
 int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
-		struct store_run **out, size_t *n, struct ck_err *err)
+	       struct store_run **out, size_t *n, struct ck_err *err)
 {
 	return DISPATCH(runs, command, since_ms, max, out, n, err);
 }
 
 int store_health_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,
-		size_t *n, struct ck_err *err)
+			     size_t *n, struct ck_err *err)
 {
 	return DISPATCH(run_symbols, run_id, out, n, err);
 }
 
 int store_health_all_run_symbols(struct store *st, int64_t min_run_id,
-		struct store_run_symbol **out, size_t *n, struct ck_err *err)
+				 struct store_run_symbol **out, size_t *n, struct ck_err *err)
 {
 	return DISPATCH(all_run_symbols, min_run_id, out, n, err);
 }
 
 int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
-		struct ck_err *err)
+			   struct ck_err *err)
 {
 	return DISPATCH(sync_runs, out, n, err);
 }
 
 int store_event_add(struct store *st, int64_t at_ms, const char *kind, const char *subject,
-		double value, const char *detail, struct ck_err *err)
+		    double value, const char *detail, struct ck_err *err)
 {
 	return DISPATCH(event_add, at_ms, kind, subject, value, detail, err);
 }
 
 int store_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,
-		size_t max, struct store_event **out, size_t *n, struct ck_err *err)
+		 size_t max, struct store_event **out, size_t *n, struct ck_err *err)
 {
 	return DISPATCH(events, kind, subject, since_ms, max, out, n, err);
 }
 
 int store_event_count(struct store *st, const char *kind, const char *subject,
-		int64_t *count, struct ck_err *err)
+		      int64_t *count, struct ck_err *err)
 {
 	return DISPATCH(event_count, kind, subject, count, err);
 }
 
 int store_alert_get(struct store *st, const char *key, struct store_alert *out,
-		struct ck_err *err)
+		    struct ck_err *err)
 {
 	return DISPATCH(alert_get, key, out, err);
 }
@@ -301,13 +301,13 @@ int store_alert_put(struct store *st, const struct store_alert *a, struct ck_err
 }
 
 int store_alert_list(struct store *st, struct store_alert **out, size_t *n,
-		struct ck_err *err)
+		     struct ck_err *err)
 {
 	return DISPATCH(alert_list, out, n, err);
 }
 
 int store_outbox_get(struct store *st, const char *key, const char *channel,
-		struct store_outbox *out, struct ck_err *err)
+		     struct store_outbox *out, struct ck_err *err)
 {
 	return DISPATCH(outbox_get, key, channel, out, err);
 }
@@ -318,43 +318,43 @@ int store_outbox_put(struct store *st, const struct store_outbox *o, struct ck_e
 }
 
 int store_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
-		struct ck_err *err)
+		      struct ck_err *err)
 {
 	return DISPATCH(outbox_live, out, n, err);
 }
 
 int store_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
-		struct ck_err *err)
+		     struct ck_err *err)
 {
 	return DISPATCH(backup_put, b, id, err);
 }
 
 int store_backup_set_status(struct store *st, int64_t id, const char *status,
-		const char *detail, struct ck_err *err)
+			    const char *detail, struct ck_err *err)
 {
 	return DISPATCH(backup_set_status, id, status, detail, err);
 }
 
 int store_backup_list(struct store *st, const char *tier, struct store_backup **out,
-		size_t *n, struct ck_err *err)
+		      size_t *n, struct ck_err *err)
 {
 	return DISPATCH(backup_list, tier, out, n, err);
 }
 
 int store_metrics_runs(struct store *st, const char *command, struct store_metrics_runs *out,
-		struct ck_err *err)
+		       struct ck_err *err)
 {
 	return DISPATCH(metrics_runs, command, out, err);
 }
 
 int store_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms,
-		void *arg), void *arg, struct ck_err *err)
+			    void *arg), void *arg, struct ck_err *err)
 {
 	return DISPATCH(metrics_durations, command, fn, arg, err);
 }
 
 int store_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
-		struct ck_err *err)
+			 struct ck_err *err)
 {
 	return DISPATCH(metrics_series, out, n, err);
 }
@@ -366,13 +366,13 @@ int store_check(struct store *st, int full, int64_t budget_ms, int *ok, int *fin
 }
 
 int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count,
-		int64_t *freelist, struct ck_err *err)
+		       int64_t *freelist, struct ck_err *err)
 {
 	return DISPATCH(pages, page_size, page_count, freelist, err);
 }
 
 int store_salvage(struct store *st, const char *src_path, const char *const *pairs,
-		size_t npairs, struct store_salvage_result *res, struct ck_err *err)
+		  size_t npairs, struct store_salvage_result *res, struct ck_err *err)
 {
 	return DISPATCH(salvage, src_path, pairs, npairs, res, err);
 }

@@ -799,7 +799,7 @@ static void salvage_small(struct salv *sv)
 }
 
 int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs,
-		  size_t npairs, struct store_salvage_result *res, struct ck_err *err)
+	       size_t npairs, struct store_salvage_result *res, struct ck_err *err)
 {
 	static const char cols[] =
 		"SELECT symbol, interval, open_time, open, high, low, close, volume, close_time,"
