@@ -219,6 +219,7 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 			int64_t from, int64_t cutoff, struct ck_err *err)
 {
 	int64_t iv = c->interval_ms, lo = (from + iv - 1) / iv * iv, hi, first, last;
+	struct store_span sp;
 	struct store_symbol sy;
 	struct store_gap *g = NULL;
 	size_t n = 0;
@@ -232,10 +233,12 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 	if (hi < lo)
 		return 0;
 	s->expected = (hi - lo) / iv + 1;
-	if (store_health_count_range(st, s->symbol, c->interval, lo, hi, &s->stored, err) ||
-	    store_health_hole_candles(st, s->symbol, c->interval, iv, lo, hi, &s->holes, err) ||
-	    store_health_bounds_range(st, s->symbol, c->interval, lo, hi, &first, &last, err))
+	if (store_span(st, s->symbol, c->interval, lo, hi, 1, &sp, err) ||
+	    store_health_hole_candles(st, s->symbol, c->interval, iv, lo, hi, &s->holes, err))
 		return err->code;
+	s->stored = sp.count;
+	first = sp.first_open;
+	last = sp.last_open;
 	s->missing = s->expected - s->stored - s->holes;
 	if (s->missing < 0)
 		s->missing = 0;
@@ -245,7 +248,7 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 		return gap_add(s, lo, hi, iv, err);
 	if (first > lo && gap_add(s, lo, first - iv, iv, err))
 		return err->code;
-	if (store_health_gaps(st, s->symbol, c->interval, iv, lo, hi, &g, &n, err))
+	if (store_gaps(st, s->symbol, c->interval, iv, lo, hi, 1, &g, &n, err))
 		return err->code;
 	for (size_t i = 0; i < n; i++)
 		if (!g[i].confirmed && gap_add(s, g[i].first, g[i].last, iv, err)) {
@@ -348,8 +351,8 @@ static void drill(struct store *st, const struct cfg *c, const struct audit_opts
 	    store_open(&rs, path, STORE_RDONLY, &err) == 0) {
 		char detail[256] = "";
 		int fin = 0;
-		if (store_health_check(rs, 1, 0, &ok, &fin, detail, sizeof(detail), &err) == 0 && ok &&
-		    store_count(rs, c->interval, &count, &err) == 0) {
+		if (store_check(rs, 1, 0, &ok, &fin, detail, sizeof(detail), &err) == 0 && ok &&
+		    store_count(rs, c->interval, 0, &count, NULL, &err) == 0) {
 			r->drill_ok = 1;
 		} else if (!err.msg[0]) {
 			snprintf(err.msg, sizeof(err.msg), "restored copy fails integrity_check: %s", detail);

@@ -73,7 +73,7 @@ static int cmd_gaps_run(struct ctx *ctx)
 	}
 	if (re && (rc = recheck(ctx)) != 0 && rc != 1)
 		return rc;
-	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, !missing_only, &g,
+	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, 0, INT64_MAX, !missing_only, &g,
 		       &n, &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
 		return 1;

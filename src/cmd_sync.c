@@ -168,7 +168,7 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 		char rid[24];
 		int64_t total = 0;
 		snprintf(rid, sizeof(rid), "%" PRId64, run_id);
-		if (store_count(ctx->st, ctx->cfg.interval, &total, &rerr) ||
+		if (store_count(ctx->st, ctx->cfg.interval, 0, &total, NULL, &rerr) ||
 		    store_event_add(ctx->st, now_ms(), "candle_count", ctx->cfg.interval,
 				    (double)total, rid, &rerr))
 			log_warn(command, "%s", rerr.msg);

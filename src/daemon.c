@@ -439,7 +439,7 @@ static enum job_outcome job_integrity(struct daemon *d, int64_t now, char *detai
 	char what[256] = "";
 	int ok = 0, finished = 0;
 
-	if (store_health_check(d->ctx->st, 1, 0, &ok, &finished, what, sizeof(what), &err)) {
+	if (store_check(d->ctx->st, 1, 0, &ok, &finished, what, sizeof(what), &err)) {
 		if (err.code != CK_ECORRUPT) {
 			snprintf(detail, n, "integrity_check could not run: %s", err.msg);
 			return OUT_FAILED;

@@ -179,13 +179,15 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 	struct ck_err e = {0, ""};
 
 	for (size_t i = 0; i < h->nsyms; i++) {
-		int64_t lo, hi, age;
+		int64_t hi, age;
 		const struct store_run_symbol *ls = last_find(h, h->syms[i]);
+		struct store_span sp;
 
-		if (store_health_bounds(h->st, h->syms[i], c->interval, &lo, &hi, &e)) {
+		if (store_span(h->st, h->syms[i], c->interval, 0, INT64_MAX, 0, &sp, &e)) {
 			check_set(ck, HEALTH_UNKNOWN, "cannot read %s: %s", h->syms[i], e.msg);
 			return;
 		}
+		hi = sp.last_open;
 		if (!hi)
 			continue; /* missing: the coverage check's business */
 		h->present++;
@@ -249,14 +251,14 @@ static void check_coverage(struct hctx *h, struct health_check *ck)
 	struct ck_err e = {0, ""};
 
 	for (size_t i = 0; i < h->nsyms; i++) {
-		int64_t lo, hi;
 		const struct store_run_symbol *ls;
+		struct store_span sp;
 
-		if (store_health_bounds(h->st, h->syms[i], h->c->interval, &lo, &hi, &e)) {
+		if (store_span(h->st, h->syms[i], h->c->interval, 0, INT64_MAX, 0, &sp, &e)) {
 			check_set(ck, HEALTH_UNKNOWN, "cannot read %s: %s", h->syms[i], e.msg);
 			return;
 		}
-		if (hi)
+		if (sp.last_open)
 			continue;
 		missing++;
 		ls = last_find(h, h->syms[i]);
@@ -305,7 +307,7 @@ static void check_integrity(struct hctx *h, struct health_check *ck, struct heal
 		if (budget < 100)
 			budget = 100;
 	}
-	if (store_health_check(h->st, h->full, budget, &ok, &finished, detail, sizeof(detail), &e)) {
+	if (store_check(h->st, h->full, budget, &ok, &finished, detail, sizeof(detail), &e)) {
 		if (e.code == CK_ECORRUPT) {
 			r->integrity_done = 1;
 			snprintf(r->integrity_detail, sizeof(r->integrity_detail), "%s", e.msg);
@@ -371,8 +373,8 @@ static void check_gaps(struct hctx *h, struct health_check *ck)
 	for (size_t i = 0; i < (h->full ? 1 : h->nsyms); i++) {
 		struct store_gap *one = NULL, *p;
 		size_t none = 0;
-		if (store_health_gaps(h->st, h->full ? NULL : h->syms[i], h->c->interval,
-				      h->c->interval_ms, from, INT64_MAX, &one, &none, &e)) {
+		if (store_gaps(h->st, h->full ? NULL : h->syms[i], h->c->interval,
+			       h->c->interval_ms, from, INT64_MAX, 1, &one, &none, &e)) {
 			free(g);
 			check_set(ck, HEALTH_UNKNOWN, "cannot look for gaps: %s", e.msg);
 			return;
@@ -457,7 +459,7 @@ static void check_data_loss(struct hctx *h, struct health_check *ck)
 		if (budget < 100)
 			budget = 100;
 	}
-	if (store_health_count(h->st, h->c->interval, budget, &h->candles, &finished, &e)) {
+	if (store_count(h->st, h->c->interval, budget, &h->candles, &finished, &e)) {
 		check_set(ck, HEALTH_UNKNOWN, "cannot count candles: %s", e.msg);
 		return;
 	}
@@ -468,10 +470,13 @@ static void check_data_loss(struct hctx *h, struct health_check *ck)
 		size_t lost = 0;
 		h->candles = -1;
 		for (size_t i = 0; i < h->nlast; i++) {
-			int64_t lo, hi;
+			struct store_span sp;
+			int64_t hi;
 			if (!h->last[i].newest_open ||
-			    store_health_bounds(h->st, h->last[i].symbol, h->c->interval, &lo, &hi, &e))
+			    store_span(h->st, h->last[i].symbol, h->c->interval, 0, INT64_MAX, 0, &sp,
+				       &e))
 				continue;
+			hi = sp.last_open;
 			if (hi < h->last[i].newest_open) {
 				if (lost < LIST_MAX)
 					cat(list, sizeof(list), "%s%s newest %s", lost ? ", " : "",

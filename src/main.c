@@ -157,6 +157,7 @@ static int load_config(struct ctx *ctx, const struct cmd_line *cl)
 			goto fail;
 	}
 	if (cfg_finish(&ctx->cfg, &err) ||
+	    (ctx->cfg.db && store_backend_check(ctx->cfg.db, &err)) ||
 	    log_setup(ctx->cfg.log_format, ctx->cfg.log_level, cl->quiet, cl->verbose, &err))
 		goto fail;
 	if ((ctx->cfg.log_file && *ctx->cfg.log_file &&

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
 
 #include "binance.h"
 #include "cfg.h"
@@ -30,6 +29,7 @@
 #include "store.h"
 #include "store_alert.h"
 #include "store_backup.h"
+#include "store_health.h"
 #include "store_metrics.h"
 #include "utc.h"
 #include "banned.h"
@@ -443,7 +443,7 @@ static void emit_integrity_time(struct mctx *m, const struct metric_def *def)
 
 static void emit_build_info(struct mctx *m, const struct metric_def *def)
 {
-	sample(m, def, NULL, L("version", CK_VERSION, "sqlite", sqlite3_libversion()), 1);
+	sample(m, def, NULL, L("version", CK_VERSION, "sqlite", store_backend_version(NULL)), 1);
 }
 
 static void emit_collect_ok(struct mctx *m, const struct metric_def *def)
@@ -816,7 +816,7 @@ static void mdata_release(struct mdata *d)
 static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *err)
 {
 	struct ck_err e2 = {0, ""};
-	struct store_metrics_outcome *o = NULL;
+	struct store_run_symbol *o = NULL;
 	size_t n = 0, i;
 
 	if (cfg_symbols_list(d->c, &d->configured, &d->nconfigured, &e2) == 0) {
@@ -828,7 +828,7 @@ static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *
 	/* symbols = all: the symbols of the newest finished sync. */
 	if (!d->runs[0].has_last)
 		return 0;
-	if (store_metrics_run_symbols(st, d->runs[0].last_id, &o, &n, err))
+	if (store_health_run_symbols(st, d->runs[0].last_id, &o, &n, err))
 		return err->code;
 	if (n && !(d->configured = calloc(n, sizeof(char *)))) {
 		free(o);
@@ -865,7 +865,8 @@ static int collect_candles(struct store *st, struct mdata *d, struct ck_err *err
 
 static int collect_gaps(struct store *st, struct mdata *d, struct ck_err *err)
 {
-	return store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 1, &d->gaps, &d->ngaps, err);
+	return store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 0, INT64_MAX, 1, &d->gaps,
+			  &d->ngaps, err);
 }
 
 static int collect_events(struct store *st, struct mdata *d, struct ck_err *err)

@@ -598,12 +598,12 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 
 	/* 6. verify the result, and compare it with what the damaged file held */
 	t = mono_ms();
-	if (store_check(st, 1, &ok, detail, sizeof(detail), &e)) {
+	if (store_check(st, 1, 0, &ok, NULL, detail, sizeof(detail), &e)) {
 		ok = 0;
 		snprintf(detail, sizeof(detail), "%s", e.msg);
 	}
 	res->healthy_after = ok;
-	store_count_all(st, &res->candles_after, &e);
+	store_count(st, NULL, 0, &res->candles_after, NULL, &e);
 	if (res->damaged_candles > res->candles_after)
 		res->shortfall = res->damaged_candles - res->candles_after;
 	nothing = !res->restored && !installed && res->salvaged == 0 &&

@@ -241,7 +241,7 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 
 	for (size_t i = 0; i < nsyms; i++) {
 		struct store_span sp;
-		if (!store_span(v->st, syms[i], c->interval, &sp, &err) && sp.count &&
+		if (!store_span(v->st, syms[i], c->interval, 0, INT64_MAX, 1, &sp, &err) && sp.count &&
 		    now - (sp.last_open + iv) < (warn ? warn : 2 * iv))
 			fresh++;
 	}
@@ -253,7 +253,7 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 		int64_t missing = 0, holes = 0, age;
 		const char *cls;
 		memset(&sp, 0, sizeof(sp));
-		if (store_span(v->st, syms[i], c->interval, &sp, &err))
+		if (store_span(v->st, syms[i], c->interval, 0, INT64_MAX, 1, &sp, &err))
 			sp.count = 0;
 		for (size_t g = 0; g < ngaps; g++)
 			if (!strcmp(gaps[g].symbol, syms[i])) {
@@ -459,7 +459,7 @@ static void coverage_row(const struct status_view *v, struct sbuf *b, const char
 	sbuf_html(b, sym);
 	sbuf_printf(b, "\"><td>");
 	sbuf_html(b, sym);
-	if (store_span(v->st, sym, c->interval, &sp, &err) || !sp.count || iv <= 0) {
+	if (store_span(v->st, sym, c->interval, 0, INT64_MAX, 1, &sp, &err) || !sp.count || iv <= 0) {
 		sbuf_printf(b, "</td><td colspan=\"3\" class=\"crit\">no data</td></tr>");
 		return;
 	}
@@ -609,7 +609,7 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 		if (store_symbols(v->st, c->interval, &syms, &nsyms, &err))
 			nsyms = 0;
 	}
-	if (store_gaps(v->st, NULL, c->interval, c->interval_ms, 1, &gaps, &ngaps, &err))
+	if (store_gaps(v->st, NULL, c->interval, c->interval_ms, 0, INT64_MAX, 1, &gaps, &ngaps, &err))
 		ngaps = 0;
 
 	page_head(v, b);

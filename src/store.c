@@ -123,7 +123,7 @@ static const char *const schema_trust =
 
 int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 {
-	int rc = sqlite3_extended_errcode(st->db);
+	int rc = sqlite3_extended_errcode(sq(st)->db);
 	int code = CK_EDB;
 	const char *hint = "";
 
@@ -150,12 +150,12 @@ int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 		code = CK_EIO;
 		break;
 	}
-	return ck_err_set(err, code, "%s %s: %s%s", what, st->path, sqlite3_errmsg(st->db), hint);
+	return ck_err_set(err, code, "%s %s: %s%s", what, st->path, sqlite3_errmsg(sq(st)->db), hint);
 }
 
 int store_exec(struct store *st, const char *sql, struct ck_err *err)
 {
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(sq(st)->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_db_fail(st, err, "database");
 	return 0;
 }
@@ -175,25 +175,45 @@ int store_step_done(struct store *st, sqlite3_stmt *s, const char *what, struct 
 
 int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err)
 {
-	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sq(st)->db, sql, -1, s, NULL) != SQLITE_OK)
 		return store_db_fail(st, err, "prepare on");
 	return 0;
 }
 
-const char *store_path(const struct store *st)
+void sq_close(struct store *st)
 {
-	return st->path;
+	struct store_sqlite *q = sq(st);
+
+	if (!q)
+		return;
+	sqlite3_finalize(q->put);
+	sqlite3_finalize(q->get_one);
+	sqlite3_close(q->db);
+	free(q);
+	st->impl = NULL;
 }
 
-void store_close(struct store *st)
+const char *sq_version(void)
 {
-	if (!st)
-		return;
-	sqlite3_finalize(st->put);
-	sqlite3_finalize(st->get_one);
-	sqlite3_close(st->db);
-	free(st->path);
-	free(st);
+	return sqlite3_libversion();
+}
+
+int store_grow(void *v, size_t *cap, size_t len, size_t size, const char *what,
+	       struct ck_err *err)
+{
+	void *old, *p;
+	size_t nc;
+
+	if (len < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 16;
+	memcpy(&old, v, sizeof(old)); /* v points to the caller's array pointer */
+	if (nc > STORE_ROWS_MAX || !(p = realloc(old, nc * size)))
+		return ck_err_set(err, CK_ENOMEM, "%s: out of memory or over %d rows", what,
+				  STORE_ROWS_MAX);
+	memcpy(v, &p, sizeof(p));
+	*cap = nc;
+	return 0;
 }
 
 static int user_version(struct store *st, int *version, struct ck_err *err)
@@ -235,7 +255,7 @@ static int migrate_trust(struct store *st, struct ck_err *err)
 	if ((view && store_exec(st, "DROP VIEW ohlcv_h4", err)) ||
 	    store_exec(st, schema_trust, err) ||
 	    (view && store_exec(st, STORE_VIEW_OHLCV_H4, err))) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
 		return ck_err_wrap(err, "add the hole evidence and revision tables");
 	}
 	return store_exec(st, "COMMIT", err);
@@ -260,7 +280,7 @@ static int migrate(struct store *st, struct ck_err *err)
 		    (version < 2 && store_exec(st, schema_v2, err)) ||
 		    (version < 3 && store_exec(st, store_archive_schema_v3, err)) ||
 		    store_exec(st, "PRAGMA user_version = 3", err)) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
 			return err->code;
 		}
 		if (store_exec(st, "COMMIT", err))
@@ -362,29 +382,29 @@ static int open_readonly(struct store *st, struct ck_err *err)
 		return ck_err_set(err, CK_EUSAGE, "open %s: path too long", st->path);
 	/* Through the URI without its query, so a path is never taken for a URI. */
 	*strrchr(uri, '?') = 0;
-	if (sqlite3_open_v2(uri, &st->db, oflags, store_vfs_name()) != SQLITE_OK) {
-		if (!st->db)
+	if (sqlite3_open_v2(uri, &sq(st)->db, oflags, store_vfs_name()) != SQLITE_OK) {
+		if (!sq(st)->db)
 			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
 		return store_db_fail(st, err, "open");
 	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(sq(st)->db, 1);
+	sqlite3_busy_timeout(sq(st)->db, 10000);
 	/* Checkpoints are the writer's alone (store_vfs.c). */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_db_config(sq(st)->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	have = probe_schema(st, err);
-	if (have < 0 && ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY ||
-			 (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_CANTOPEN) &&
+	if (have < 0 && ((sqlite3_extended_errcode(sq(st)->db) & 0xff) == SQLITE_READONLY ||
+			 (sqlite3_extended_errcode(sq(st)->db) & 0xff) == SQLITE_CANTOPEN) &&
 	    may_open_immutable(st->path)) {
-		sqlite3_close(st->db);
-		st->db = NULL;
+		sqlite3_close(sq(st)->db);
+		sq(st)->db = NULL;
 		immutable_uri(uri, sizeof(uri), st->path);
-		if (sqlite3_open_v2(uri, &st->db, oflags, store_vfs_name()) != SQLITE_OK) {
-			if (!st->db)
+		if (sqlite3_open_v2(uri, &sq(st)->db, oflags, store_vfs_name()) != SQLITE_OK) {
+			if (!sq(st)->db)
 				return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
 			return store_db_fail(st, err, "open");
 		}
-		sqlite3_extended_result_codes(st->db, 1);
-		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		sqlite3_extended_result_codes(sq(st)->db, 1);
+		sqlite3_db_config(sq(st)->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		have = probe_schema(st, err);
 	}
 	if (have < 0)
@@ -425,15 +445,15 @@ static int open_readwrite(struct store *st, int flags, struct ck_err *err)
 	if (access(st->path, F_OK) != 0 && errno == ENOENT &&
 	    (store_guard_create(st->path, err) || create_file(st->path, flags, err)))
 		return err->code;
-	if (sqlite3_open_v2(st->path, &st->db,
+	if (sqlite3_open_v2(st->path, &sq(st)->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    store_vfs_name()) != SQLITE_OK) {
-		if (!st->db)
+		if (!sq(st)->db)
 			return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
 		return store_db_fail(st, err, "open");
 	}
-	sqlite3_busy_timeout(st->db, 10000);
-	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(sq(st)->db, 10000);
+	sqlite3_extended_result_codes(sq(st)->db, 1);
 	/* another application's file is refused before anything writes to it */
 	if (store_identity_pre(st, err))
 		return err->code;
@@ -452,56 +472,41 @@ static int open_readwrite(struct store *st, int flags, struct ck_err *err)
 	return 0;
 }
 
-int store_open(struct store **out, const char *path, int flags, struct ck_err *err)
+int sq_open(struct store *st, int flags, struct ck_err *err)
 {
-	struct store *st;
+	struct stat sb;
 
-	*out = NULL;
-	st = calloc(1, sizeof(*st));
-	if (!st || !(st->path = strdup(path))) {
-		free(st);
-		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", path);
-	}
-	st->rdonly = flags & STORE_RDONLY;
-	{
-		struct stat sb;
-		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			store_close(st);
-			return ck_err_set(err, CK_EUSAGE,
-					  "open %s: is a directory; --db / [main] db names the database"
-					  " file (e.g. %s/candles.db)", path, path);
-		}
-	}
-	if (st->rdonly ? open_readonly(st, err) : open_readwrite(st, flags, err)) {
-		store_close(st);
-		return err->code;
-	}
-	*out = st;
-	return 0;
+	if (!(st->impl = calloc(1, sizeof(struct store_sqlite))))
+		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+	if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return ck_err_set(err, CK_EUSAGE,
+				  "open %s: is a directory; --db / [main] db names the database"
+				  " file (e.g. %s/candles.db)", st->path, st->path);
+	return st->rdonly ? open_readonly(st, err) : open_readwrite(st, flags, err);
 }
 
-int store_tx_begin(struct store *st, struct ck_err *err)
+int sq_tx_begin(struct store *st, struct ck_err *err)
 {
 	return store_exec(st, "BEGIN IMMEDIATE", err);
 }
 
-int store_tx_commit(struct store *st, struct ck_err *err)
+int sq_tx_commit(struct store *st, struct ck_err *err)
 {
 	struct ck_err tmp;
 
 	if (!err)
 		err = &tmp;
 	if (store_exec(st, "COMMIT", err)) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
 		return err->code;
 	}
 	return 0;
 }
 
-void store_tx_rollback(struct store *st)
+void sq_tx_rollback(struct store *st)
 {
-	if (st && !sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st && !sqlite3_get_autocommit(sq(st)->db))
+		sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* ---- candles ---- */
@@ -570,7 +575,7 @@ static int put_revision(struct store *st, const char *symbol, const char *interv
 
 	if (kline_csv_format(old, a, sizeof(a)) < 0 || kline_csv_format(nk, b, sizeof(b)) < 0)
 		return -1;
-	if (sqlite3_prepare_v2(st->db,
+	if (sqlite3_prepare_v2(sq(st)->db,
 			       "INSERT INTO revisions (symbol, interval, open_time, revised_at, old,"
 			       " new) VALUES (?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
 			       " * 86400000 AS INTEGER), ?4, ?5)",
@@ -586,15 +591,15 @@ static int put_revision(struct store *st, const char *symbol, const char *interv
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_put_page(struct store *st, const char *symbol, const char *interval,
-		   const struct kline *k, size_t n, struct store_page_result *res,
-		   struct ck_err *err)
+int sq_put_page(struct store *st, const char *symbol, const char *interval,
+		const struct kline *k, size_t n, struct store_page_result *res,
+		struct ck_err *err)
 {
 	struct store_page_result r = {0, 0, 0};
 	size_t i;
 
-	if (!st->put &&
-	    store_prepare(st, &st->put,
+	if (!sq(st)->put &&
+	    store_prepare(st, &sq(st)->put,
 		    "INSERT INTO candles (symbol, interval, open_time, open, high,"
 		    " low, close, volume, close_time, quote_volume, trades, taker_buy_base,"
 		    " taker_buy_quote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
@@ -606,8 +611,8 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 		    " taker_buy_quote = COALESCE(excluded.taker_buy_quote, taker_buy_quote)",
 		    err))
 		return err->code;
-	if (!st->get_one &&
-	    store_prepare(st, &st->get_one,
+	if (!sq(st)->get_one &&
+	    store_prepare(st, &sq(st)->get_one,
 		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
 		    " trades, taker_buy_base, taker_buy_quote FROM candles"
 		    " WHERE symbol = ?1 AND interval = ?2 AND open_time = ?3",
@@ -619,15 +624,15 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 		struct kline old, nk;
 		int found = 0, rc;
 
-		sqlite3_bind_text(st->get_one, 1, symbol, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st->get_one, 2, interval, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st->get_one, 3, k[i].open_time);
-		rc = sqlite3_step(st->get_one);
+		sqlite3_bind_text(sq(st)->get_one, 1, symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(sq(st)->get_one, 2, interval, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(sq(st)->get_one, 3, k[i].open_time);
+		rc = sqlite3_step(sq(st)->get_one);
 		if (rc == SQLITE_ROW) {
-			read_kline(st->get_one, 0, &old);
+			read_kline(sq(st)->get_one, 0, &old);
 			found = 1;
 		}
-		sqlite3_reset(st->get_one);
+		sqlite3_reset(sq(st)->get_one);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			goto fail;
 		/* A value the source lacks never replaces a known one (the upsert's
@@ -641,11 +646,11 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 			r.same++;
 			continue;
 		}
-		sqlite3_bind_text(st->put, 1, symbol, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st->put, 2, interval, -1, SQLITE_STATIC);
-		bind_kline(st->put, 3, &k[i]);
-		rc = sqlite3_step(st->put);
-		sqlite3_reset(st->put);
+		sqlite3_bind_text(sq(st)->put, 1, symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(sq(st)->put, 2, interval, -1, SQLITE_STATIC);
+		bind_kline(sq(st)->put, 3, &k[i]);
+		rc = sqlite3_step(sq(st)->put);
+		sqlite3_reset(sq(st)->put);
 		if (rc != SQLITE_DONE)
 			goto fail;
 		if (found) {
@@ -656,87 +661,106 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 			r.written++;
 		}
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(sq(st)->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (res)
 		*res = r;
 	return 0;
 fail:
 	store_db_fail(st, err, "write candles to");
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
 	return ck_err_wrap(err, "store %s page", symbol);
 }
 
-int store_span(struct store *st, const char *symbol, const char *interval,
-	       struct store_span *span, struct ck_err *err)
+int sq_span(struct store *st, const char *symbol, const char *interval, int64_t from,
+	    int64_t to, int count, struct store_span *span, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	memset(span, 0, sizeof(*span));
+	/* With a count: one pass over the range's keys. Without: two separate min()/max()
+	 * statements, each a single index seek. */
 	if (store_prepare(st, &s,
-		    "SELECT count(*), min(open_time), max(open_time) FROM candles"
-		    " WHERE symbol = ?1 AND interval = ?2",
+		    count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
+			    " WHERE symbol = ?1 AND interval = ?2 AND open_time BETWEEN ?3 AND ?4"
+			  : "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND"
+			    "  interval = ?2 AND open_time BETWEEN ?3 AND ?4),"
+			    " (SELECT max(open_time) FROM candles WHERE symbol = ?1 AND"
+			    "  interval = ?2 AND open_time BETWEEN ?3 AND ?4), -1",
 		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, from);
+	sqlite3_bind_int64(s, 4, to);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		span->count = sqlite3_column_int64(s, 0);
-		span->first_open = sqlite3_column_int64(s, 1);
-		span->last_open = sqlite3_column_int64(s, 2);
+		span->first_open = sqlite3_column_int64(s, 0);
+		span->last_open = sqlite3_column_int64(s, 1);
+		span->count = sqlite3_column_int64(s, 2);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
-		return store_db_fail(st, err, "read");
+		return store_db_fail(st, err, "read candles from");
 	return 0;
 }
 
-int store_count(struct store *st, const char *interval, int64_t *count, struct ck_err *err)
+/* One piece of a gap: open times first..last, a confirmed hole (with its evidence) or
+ * missing candles. */
+static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *sym,
+		    int64_t first, int64_t last, int64_t iv, const struct store_hole *hole,
+		    struct ck_err *err)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
+	struct store_gap *g;
 
-	if (store_prepare(st, &s, "SELECT count(*) FROM candles WHERE interval = ?1", err))
+	if (store_grow(v, cap, *len, sizeof(**v), "list gaps", err))
 		return err->code;
-	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(st, err, "count candles in");
+	g = &(*v)[(*len)++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->symbol, sizeof(g->symbol), "%s", sym);
+	g->first = first;
+	g->last = last;
+	g->count = (last - first) / iv + 1;
+	if (hole) {
+		g->confirmed = 1;
+		g->first_seen = hole->first_seen;
+		g->second_seen = hole->second_seen;
+		g->runs = hole->runs;
+	}
 	return 0;
 }
 
 /* Gaps: consecutive stored candles further apart than one interval. Confirmed holes
  * are ranges inside such gaps; a gap is split around them. */
-int store_gaps(struct store *st, const char *symbol, const char *interval,
-	       int64_t interval_ms, int include_confirmed, struct store_gap **out,
-	       size_t *n, struct ck_err *err)
+int sq_gaps(struct store *st, const char *symbol, const char *interval,
+	    int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
+	    struct store_gap **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL, *h = NULL;
 	struct store_gap *v = NULL;
 	size_t len = 0, cap = 0;
-	int rc;
+	int rc, hr = SQLITE_DONE;
 
 	*out = NULL;
 	*n = 0;
+	if (interval_ms <= 0)
+		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
 	/* Two texts rather than "(?1 IS NULL OR symbol = ?1)", which would scan every
 	 * symbol's candles even when one is asked for. */
 	if (store_prepare(st, &s,
 		    symbol ? "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
 			     " SELECT symbol, open_time, LAG(open_time) OVER"
-			     "  (ORDER BY open_time) AS prev"
-			     " FROM candles WHERE symbol = ?1 AND interval = ?2)"
+			     "  (ORDER BY open_time) AS prev FROM candles WHERE symbol = ?1"
+			     " AND interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
 			     " WHERE open_time - prev > ?3 ORDER BY open_time"
 			   : "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
 			     " SELECT symbol, open_time, LAG(open_time) OVER"
 			     "  (PARTITION BY symbol ORDER BY open_time) AS prev"
-			     " FROM candles WHERE interval = ?2)"
+			     " FROM candles WHERE interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
 			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
 		    err) ||
-	    (sqlite3_prepare_v2(st->db,
+	    (sqlite3_prepare_v2(sq(st)->db,
 		    "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
 		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
 		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
@@ -754,102 +778,68 @@ int store_gaps(struct store *st, const char *symbol, const char *interval,
 		sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, interval_ms);
+	sqlite3_bind_int64(s, 4, from);
+	sqlite3_bind_int64(s, 5, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *sym = (const char *)sqlite3_column_text(s, 0);
-		int64_t a = sqlite3_column_int64(s, 1), b = sqlite3_column_int64(s, 2);
-		int64_t cur = a;
+		int64_t a = sqlite3_column_int64(s, 1), b = sqlite3_column_int64(s, 2), cur = a;
 
+		sqlite3_reset(h);
 		sqlite3_bind_text(h, 1, sym, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(h, 2, interval, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(h, 3, a);
 		sqlite3_bind_int64(h, 4, b);
-		/* Walk the gap [a, b]; emit missing pieces and (optionally) holes. */
-		for (;;) {
-			int hr = sqlite3_step(h);
-			int64_t piece[2][2], seen1 = 0, seen2 = 0, runs = 0;
-			int confirmed[2], np = 0, i;
-
-			if (hr != SQLITE_ROW) {
-				if (hr != SQLITE_DONE) {
-					sqlite3_reset(h);
+		/* Walk the gap [a, b]: missing pieces and confirmed holes, in order. */
+		while ((hr = sqlite3_step(h)) == SQLITE_ROW) {
+			struct store_hole hole = {
+				.first = sqlite3_column_int64(h, 0),
+				.last = sqlite3_column_int64(h, 1),
+				.first_seen = sqlite3_column_int64(h, 2),
+				.second_seen = sqlite3_column_int64(h, 3),
+				.runs = sqlite3_column_int64(h, 4),
+			};
+			if (hole.first < cur)
+				hole.first = cur;
+			if (hole.last > b)
+				hole.last = b;
+			if (hole.first > cur && gap_push(&v, &len, &cap, sym, cur,
+							 hole.first - interval_ms, interval_ms,
+							 NULL, err))
+				goto fail;
+			if (hole.last >= hole.first) {
+				if (include_confirmed &&
+				    gap_push(&v, &len, &cap, sym, hole.first, hole.last,
+					     interval_ms, &hole, err))
 					goto fail;
-				}
-				if (cur <= b) {
-					piece[np][0] = cur;
-					piece[np][1] = b;
-					confirmed[np++] = 0;
-				}
-				cur = b + interval_ms;
-			} else {
-				int64_t hf = sqlite3_column_int64(h, 0), hl = sqlite3_column_int64(h, 1);
-				seen1 = sqlite3_column_int64(h, 2);
-				seen2 = sqlite3_column_int64(h, 3);
-				runs = sqlite3_column_int64(h, 4);
-				if (hf < cur)
-					hf = cur;
-				if (hl > b)
-					hl = b;
-				if (hf > cur) {
-					piece[np][0] = cur;
-					piece[np][1] = hf - interval_ms;
-					confirmed[np++] = 0;
-				}
-				if (hl >= hf) {
-					piece[np][0] = hf;
-					piece[np][1] = hl;
-					confirmed[np++] = 1;
-					cur = hl + interval_ms;
-				}
+				cur = hole.last + interval_ms;
 			}
-			for (i = 0; i < np; i++) {
-				if (confirmed[i] && !include_confirmed)
-					continue;
-				if (len == cap) {
-					size_t nc = cap ? cap * 2 : 16;
-					struct store_gap *nv = realloc(v, nc * sizeof(*v));
-					if (!nv) {
-						sqlite3_reset(h);
-						sqlite3_finalize(s);
-						sqlite3_finalize(h);
-						free(v);
-						return ck_err_set(err, CK_ENOMEM, "list gaps: out of memory");
-					}
-					v = nv;
-					cap = nc;
-				}
-				snprintf(v[len].symbol, sizeof(v[len].symbol), "%s", sym);
-				v[len].first = piece[i][0];
-				v[len].last = piece[i][1];
-				v[len].count = (piece[i][1] - piece[i][0]) / interval_ms + 1;
-				v[len].confirmed = confirmed[i];
-				v[len].first_seen = confirmed[i] ? seen1 : 0;
-				v[len].second_seen = confirmed[i] ? seen2 : 0;
-				v[len].runs = confirmed[i] ? runs : 0;
-				len++;
-			}
-			if (hr != SQLITE_ROW)
-				break;
 		}
-		sqlite3_reset(h);
+		if (hr != SQLITE_DONE) {
+			store_db_fail(st, err, "find gaps in");
+			goto fail;
+		}
+		if (cur <= b && gap_push(&v, &len, &cap, sym, cur, b, interval_ms, NULL, err))
+			goto fail;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		store_db_fail(st, err, "find gaps in");
 		goto fail;
+	}
 	sqlite3_finalize(s);
 	sqlite3_finalize(h);
 	*out = v;
 	*n = len;
 	return 0;
 fail:
-	store_db_fail(st, err, "find gaps in");
 	sqlite3_finalize(s);
 	sqlite3_finalize(h);
 	free(v);
 	return err->code;
 }
 
-int store_covered(struct store *st, const char *symbol, const char *interval,
-		  int64_t interval_ms, struct store_range **out, size_t *n,
-		  struct ck_err *err)
+int sq_covered(struct store *st, const char *symbol, const char *interval,
+	       int64_t interval_ms, struct store_range **out, size_t *n,
+	       struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_range *v = NULL;
@@ -878,16 +868,10 @@ int store_covered(struct store *st, const char *symbol, const char *interval,
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, interval_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_range *nv = realloc(v, nc * sizeof(*v));
-			if (!nv) {
-				sqlite3_finalize(s);
-				free(v);
-				return ck_err_set(err, CK_ENOMEM, "list stored ranges: out of memory");
-			}
-			v = nv;
-			cap = nc;
+		if (store_grow(&v, &cap, len, sizeof(*v), "list stored ranges", err)) {
+			sqlite3_finalize(s);
+			free(v);
+			return err->code;
 		}
 		snprintf(v[len].symbol, sizeof(v[len].symbol), "%s",
 			 (const char *)sqlite3_column_text(s, 0));
@@ -908,8 +892,8 @@ int store_covered(struct store *st, const char *symbol, const char *interval,
 	return 0;
 }
 
-int store_hole_get(struct store *st, const char *symbol, const char *interval,
-		   int64_t first, int64_t last, struct store_hole *out, struct ck_err *err)
+int sq_hole_get(struct store *st, const char *symbol, const char *interval,
+		int64_t first, int64_t last, struct store_hole *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -944,8 +928,8 @@ int store_hole_get(struct store *st, const char *symbol, const char *interval,
 	return 0;
 }
 
-int store_hole_put(struct store *st, const char *symbol, const char *interval,
-		   const struct store_hole *h, struct ck_err *err)
+int sq_hole_put(struct store *st, const char *symbol, const char *interval,
+		const struct store_hole *h, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -978,8 +962,8 @@ int store_hole_put(struct store *st, const char *symbol, const char *interval,
 	return store_step_done(st, s, "record exchange hole in", err);
 }
 
-int store_holes_prune(struct store *st, const char *symbol, const char *interval,
-		      struct ck_err *err)
+int sq_holes_prune(struct store *st, const char *symbol, const char *interval,
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -994,8 +978,8 @@ int store_holes_prune(struct store *st, const char *symbol, const char *interval
 	return store_step_done(st, s, "prune the hole ledger of", err);
 }
 
-int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
-			struct ck_err *err)
+int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes,
+		     struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1007,15 +991,15 @@ int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 	if (store_step_done(st, s, "mark holes for re-verification in", err))
 		return err->code;
-	*holes = sqlite3_changes(st->db);
+	*holes = sqlite3_changes(sq(st)->db);
 	if (store_prepare(st, &s, "UPDATE symbols SET first_open = 0 WHERE interval = ?1", err))
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 	return store_step_done(st, s, "mark symbol starts for re-verification in", err);
 }
 
-int store_symbol_get(struct store *st, const char *symbol, const char *interval,
-		     struct store_symbol *out, struct ck_err *err)
+int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
+		  struct store_symbol *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1038,8 +1022,8 @@ int store_symbol_get(struct store *st, const char *symbol, const char *interval,
 	return 0;
 }
 
-int store_symbol_put(struct store *st, const char *symbol, const char *interval,
-		     const struct store_symbol *v, struct ck_err *err)
+int sq_symbol_put(struct store *st, const char *symbol, const char *interval,
+		  const struct store_symbol *v, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1055,10 +1039,10 @@ int store_symbol_put(struct store *st, const char *symbol, const char *interval,
 	return store_step_done(st, s, "write symbol state to", err);
 }
 
-int store_each_candle(struct store *st, const char *symbol, const char *interval,
-		      int64_t from, int64_t to,
-		      int (*fn)(const struct kline *k, void *arg), void *arg,
-		      struct ck_err *err)
+int sq_each_candle(struct store *st, const char *symbol, const char *interval,
+		   int64_t from, int64_t to,
+		   int (*fn)(const struct kline *k, void *arg), void *arg,
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
@@ -1094,32 +1078,28 @@ static int collect_strings(struct store *st, sqlite3_stmt *s, char ***out, size_
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(s, 0);
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			char **nv = realloc(v, nc * sizeof(*v));
-			if (!nv)
-				goto nomem;
-			v = nv;
-			cap = nc;
+		if (store_grow(&v, &cap, len, sizeof(*v), "list symbols", err))
+			goto fail;
+		if (!(v[len] = strdup(t ? t : ""))) {
+			ck_err_set(err, CK_ENOMEM, "list symbols: out of memory");
+			goto fail;
 		}
-		if (!(v[len] = strdup(t ? t : "")))
-			goto nomem;
 		len++;
 	}
 	if (rc != SQLITE_DONE) {
-		store_symbols_free(v, len);
-		return store_db_fail(st, err, "read");
+		store_db_fail(st, err, "read");
+		goto fail;
 	}
 	*out = v;
 	*n = len;
 	return 0;
-nomem:
+fail:
 	store_symbols_free(v, len);
-	return ck_err_set(err, CK_ENOMEM, "list symbols: out of memory");
+	return err->code;
 }
 
-int store_symbols(struct store *st, const char *interval, char ***out, size_t *n,
-		  struct ck_err *err)
+int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n,
+	       struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1143,8 +1123,8 @@ void store_symbols_free(char **list, size_t n)
 	free(list);
 }
 
-int store_state_get(struct store *st, const char *key, char *buf, size_t size,
-		    struct ck_err *err)
+int sq_state_get(struct store *st, const char *key, char *buf, size_t size,
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1163,8 +1143,8 @@ int store_state_get(struct store *st, const char *key, char *buf, size_t size,
 	return 0;
 }
 
-int store_state_set(struct store *st, const char *key, const char *value,
-		    struct ck_err *err)
+int sq_state_set(struct store *st, const char *key, const char *value,
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1175,7 +1155,7 @@ int store_state_set(struct store *st, const char *key, const char *value,
 	return store_step_done(st, s, "write state to", err);
 }
 
-int store_state_del(struct store *st, const char *key, struct ck_err *err)
+int sq_state_del(struct store *st, const char *key, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1204,8 +1184,8 @@ enum run_status run_status_parse(const char *s)
 	return RUN_FAILED;
 }
 
-int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		    struct ck_err *err)
+int sq_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1221,11 +1201,11 @@ int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return store_db_fail(st, err, "record run in");
-	*id = sqlite3_last_insert_rowid(st->db);
+	*id = sqlite3_last_insert_rowid(sq(st)->db);
 	return 0;
 }
 
-int store_run_abandon(struct store *st, const char *command, struct ck_err *err)
+int sq_run_abandon(struct store *st, const char *command, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1239,9 +1219,9 @@ int store_run_abandon(struct store *st, const char *command, struct ck_err *err)
 	return store_step_done(st, s, "close abandoned runs in", err);
 }
 
-int store_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
-		     int64_t written, int64_t revised, int64_t newest_open,
-		     const char *error, struct ck_err *err)
+int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
+		  int64_t written, int64_t revised, int64_t newest_open,
+		  const char *error, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	char masked[1024];
@@ -1264,9 +1244,9 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 	return store_step_done(st, s, "record symbol outcome in", err);
 }
 
-int store_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
-		  int64_t now_ms, const struct run_counts *c, const char *error,
-		  struct ck_err *err)
+int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
+	       int64_t now_ms, const struct run_counts *c, const char *error,
+	       struct ck_err *err)
 {
 	static const struct run_counts zero;
 	sqlite3_stmt *s = NULL;
@@ -1306,8 +1286,8 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 	return store_step_done(st, s, "finish run record in", err);
 }
 
-int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
-	       struct store_run **out, size_t *n, struct ck_err *err)
+int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
+	    struct store_run **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_run *v;
@@ -1368,23 +1348,59 @@ int store_runs(struct store *st, const char *command, int64_t since_ms, size_t m
 	return 0;
 }
 
-int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
-		struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*ok = 0;
-	if (store_prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)", err))
-		return err->code;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
-		*ok = t && !strcmp(t, "ok");
-		snprintf(detail, size, "%s", t ? t : "");
-	} else {
-		snprintf(detail, size, "%s", sqlite3_errmsg(st->db));
-	}
-	sqlite3_finalize(s);
-	return 0;
-}
+/* The SQLite backend (store.h says how to add another). */
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.version = sq_version,
+	.open = sq_open,
+	.close = sq_close,
+	.tx_begin = sq_tx_begin,
+	.tx_commit = sq_tx_commit,
+	.tx_rollback = sq_tx_rollback,
+	.put_page = sq_put_page,
+	.span = sq_span,
+	.gaps = sq_gaps,
+	.covered = sq_covered,
+	.each_candle = sq_each_candle,
+	.symbols = sq_symbols,
+	.count = sq_count,
+	.hole_candles = sq_hole_candles,
+	.hole_get = sq_hole_get,
+	.hole_put = sq_hole_put,
+	.holes_prune = sq_holes_prune,
+	.holes_recheck = sq_holes_recheck,
+	.symbol_get = sq_symbol_get,
+	.symbol_put = sq_symbol_put,
+	.state_get = sq_state_get,
+	.state_set = sq_state_set,
+	.state_del = sq_state_del,
+	.run_begin = sq_run_begin,
+	.run_abandon = sq_run_abandon,
+	.run_symbol = sq_run_symbol,
+	.run_end = sq_run_end,
+	.runs = sq_runs,
+	.run_symbols = sq_run_symbols,
+	.all_run_symbols = sq_all_run_symbols,
+	.sync_runs = sq_sync_runs,
+	.event_add = sq_event_add,
+	.events = sq_events,
+	.event_count = sq_event_count,
+	.alert_get = sq_alert_get,
+	.alert_put = sq_alert_put,
+	.alert_list = sq_alert_list,
+	.outbox_get = sq_outbox_get,
+	.outbox_put = sq_outbox_put,
+	.outbox_live = sq_outbox_live,
+	.archive_put = sq_archive_put,
+	.archive_get = sq_archive_get,
+	.archive_list = sq_archive_list,
+	.backup_put = sq_backup_put,
+	.backup_set_status = sq_backup_set_status,
+	.backup_list = sq_backup_list,
+	.metrics_runs = sq_metrics_runs,
+	.metrics_durations = sq_metrics_durations,
+	.metrics_series = sq_metrics_series,
+	.check = sq_check,
+	.pages = sq_pages,
+	.salvage = sq_salvage,
+};

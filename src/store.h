@@ -2,6 +2,23 @@
  * records and small key/value state. The store module (store*.c) owns the schema;
  * nothing else in candlekeep writes SQL.
  *
+ * A storage interface: a struct store is opaque, and every function here and in the
+ * other store_*.h headers dispatches to the operations (struct store_ops,
+ * store_backend.h) of the backend store_open chose by the form of the path: a file
+ * path is SQLite (store.c and the other store_*.c files); "postgresql://" and
+ * "postgres://" are refused with a usage error until that backend exists.
+ *
+ * How to add a backend (e.g. PostgreSQL):
+ *  1. Write src/store_<name>.c with a `const struct store_ops store_<name>_ops`: every
+ *     member set except the optional ones (pages, salvage: facts of a SQLite file),
+ *     each answering exactly what its dispatcher's comment says, with the same errors
+ *     (CK_ENOTFOUND, CK_ECORRUPT, ...) and the same ordering of lists.
+ *  2. open creates or migrates the schema (the tables of store.c, same columns and
+ *     keys) and keeps its connection in st->impl; close frees it.
+ *  3. Declare it in store_backend.h and put its prefix in backends[] in store_ops.c.
+ *  4. Add it to the checks of tests/unit/test_store_ops.c (every op set) and run the
+ *     store, health, metrics and audit unit tests against it.
+ *
  * SQLite in WAL mode with synchronous=FULL: a commit survives a crash or power loss,
  * and a kill at any moment leaves the last committed state. Each fetched page is one
  * transaction (store_put_page). Only prepared statements. A struct store is used by
@@ -31,6 +48,10 @@ struct store;
  * store_close. Errors name the path and say what to do (permissions, corruption). */
 int store_open(struct store **out, const char *path, int flags, struct ck_err *err);
 void store_close(struct store *st);
+/* 0 if this build has a backend for path (a file path: SQLite); CK_EUSAGE naming what
+ * to do otherwise (a postgresql:// URL), so that a command can refuse it as a usage
+ * error before it takes a lock or opens anything. store_open checks the same. */
+int store_backend_check(const char *path, struct ck_err *err);
 const char *store_path(const struct store *st);
 
 /* Outcome of writing one page. */
@@ -54,14 +75,17 @@ int store_tx_commit(struct store *st, struct ck_err *err);
 /* Rolls back the transaction store_tx_begin started (a no-op if none is open). */
 void store_tx_rollback(struct store *st);
 
-/* Per-symbol span of stored candles. count == 0 means none (then first/last are 0). */
+/* Per-symbol span of stored candles. */
 struct store_span {
-	int64_t count;
-	int64_t first_open; /* oldest stored open_time */
-	int64_t last_open;  /* newest stored open_time */
+	int64_t count;      /* candles; -1 when not asked for (count = 0 below) */
+	int64_t first_open; /* oldest stored open_time, 0 if none */
+	int64_t last_open;  /* newest stored open_time, 0 if none */
 };
-int store_span(struct store *st, const char *symbol, const char *interval,
-	       struct store_span *span, struct ck_err *err);
+/* The span of symbol/interval's candles with from <= open_time <= to (0, INT64_MAX:
+ * all history). count = 0: first and last only, two index seeks (count is -1);
+ * count = 1: the candles counted too, one pass over the range's primary keys. */
+int store_span(struct store *st, const char *symbol, const char *interval, int64_t from,
+	       int64_t to, int count, struct store_span *span, struct ck_err *err);
 
 /* A run of missing candles: open times first..last inclusive, count candles. */
 struct store_gap {
@@ -75,13 +99,16 @@ struct store_gap {
 	int64_t runs;                    /* runs that found it empty */
 };
 
-/* Gaps inside each symbol's stored range (between its oldest and newest candle), found
- * with one window-function query; symbol NULL = every symbol of the interval.
+/* Gaps between the stored candles of each symbol (symbol NULL = every symbol of the
+ * interval, a table scan; with a symbol, a primary-key range) whose open times lie in
+ * from..to (0, INT64_MAX: all history, i.e. between its oldest and newest candle),
+ * found with one window-function query and split around confirmed holes.
  * include_confirmed = 0 leaves confirmed holes out (what sync must fetch); 1 lists them
- * too, flagged. *out malloc'd (caller frees), sorted by symbol then time. */
+ * too, flagged, with their evidence. *out malloc'd (caller frees), sorted by symbol
+ * then time. */
 int store_gaps(struct store *st, const char *symbol, const char *interval,
-	       int64_t interval_ms, int include_confirmed, struct store_gap **out,
-	       size_t *n, struct ck_err *err);
+	       int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
+	       struct store_gap **out, size_t *n, struct ck_err *err);
 
 /* The hole ledger: a range of open times the exchange answered empty, with its
  * evidence. A row with confirmed_at 0 is only suspected (seen empty once, or marked
@@ -201,14 +228,24 @@ struct store_run {
 int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 	       struct store_run **out, size_t *n, struct ck_err *err);
 
-/* Total stored candles of interval (all symbols). */
-int store_count(struct store *st, const char *interval, int64_t *count, struct ck_err *err);
+/* Stored candles of interval (NULL: every interval), a full scan, abandoned when
+ * budget_ms (wall time, 0 = no limit) runs out: then *finished = 0 and *count is
+ * meaningless. finished may be NULL (with no budget the count always finishes). */
+int store_count(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
+		int *finished, struct ck_err *err);
 
-/* PRAGMA quick_check (full = 0) or integrity_check (full = 1); ok set to 1 if healthy,
- * detail filled with the first problem otherwise. */
-int store_check(struct store *st, int full, int *ok, char *detail, size_t size,
-		struct ck_err *err);
+/* PRAGMA quick_check (full = 0) or integrity_check (full = 1), abandoned when budget_ms
+ * (wall time, 0 = no limit) runs out: then *finished = 0 and *ok is meaningless.
+ * Otherwise *finished = 1, *ok = 1 if healthy, and detail holds the first problem on
+ * one line. A busy or locked database is an error (no verdict), not a problem found.
+ * finished may be NULL. */
+int store_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
+		char *detail, size_t size, struct ck_err *err);
 
+/* The backend of st (NULL: the default one, for plain file paths): its name ("sqlite")
+ * and the version of the library or server behind it. */
+const char *store_backend_name(const struct store *st);
+const char *store_backend_version(const struct store *st);
 
 /* ---- events: things that happened, for metrics, health and audit ----
  * Kinds in use (subject / value / detail):

@@ -39,8 +39,8 @@ static void row_read(sqlite3_stmt *s, struct store_alert *a)
 	text_col(s, 8, a->detail, sizeof(a->detail));
 }
 
-int store_alert_get(struct store *st, const char *key, struct store_alert *out,
-		    struct ck_err *err)
+int sq_alert_get(struct store *st, const char *key, struct store_alert *out,
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -62,7 +62,7 @@ int store_alert_get(struct store *st, const char *key, struct store_alert *out,
 	return 0;
 }
 
-int store_alert_put(struct store *st, const struct store_alert *a, struct ck_err *err)
+int sq_alert_put(struct store *st, const struct store_alert *a, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -82,7 +82,7 @@ int store_alert_put(struct store *st, const struct store_alert *a, struct ck_err
 	return store_step_done(st, s, "write alert state to", err);
 }
 
-int store_alert_list(struct store *st, struct store_alert **out, size_t *n, struct ck_err *err)
+int sq_alert_list(struct store *st, struct store_alert **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_alert *v = NULL;
@@ -98,16 +98,10 @@ int store_alert_list(struct store *st, struct store_alert **out, size_t *n, stru
 		    " failures, '' FROM alerts ORDER BY state != 'firing', key", err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_alert *nv = realloc(v, nc * sizeof(*v));
-			if (!nv) {
-				sqlite3_finalize(s);
-				free(v);
-				return ck_err_set(err, CK_ENOMEM, "list alerts: out of memory");
-			}
-			v = nv;
-			cap = nc;
+		if (store_grow(&v, &cap, len, sizeof(*v), "list alerts", err)) {
+			sqlite3_finalize(s);
+			free(v);
+			return err->code;
 		}
 		row_read(s, &v[len++]);
 	}
@@ -142,8 +136,8 @@ static void outbox_read(sqlite3_stmt *s, struct store_outbox *o)
 	text_col(s, 11, o->error, sizeof(o->error));
 }
 
-int store_outbox_get(struct store *st, const char *key, const char *channel,
-		     struct store_outbox *out, struct ck_err *err)
+int sq_outbox_get(struct store *st, const char *key, const char *channel,
+		  struct store_outbox *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -167,7 +161,7 @@ int store_outbox_get(struct store *st, const char *key, const char *channel,
 	return 0;
 }
 
-int store_outbox_put(struct store *st, const struct store_outbox *o, struct ck_err *err)
+int sq_outbox_put(struct store *st, const struct store_outbox *o, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -192,8 +186,8 @@ int store_outbox_put(struct store *st, const struct store_outbox *o, struct ck_e
 	return store_step_done(st, s, "write the alert outbox of", err);
 }
 
-int store_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
-		      struct ck_err *err)
+int sq_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_outbox *v = NULL;
@@ -207,16 +201,10 @@ int store_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
 			  " ORDER BY key, channel", err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_outbox *nv = realloc(v, nc * sizeof(*v));
-			if (!nv) {
-				sqlite3_finalize(s);
-				free(v);
-				return ck_err_set(err, CK_ENOMEM, "read the alert outbox: out of memory");
-			}
-			v = nv;
-			cap = nc;
+		if (store_grow(&v, &cap, len, sizeof(*v), "read the alert outbox", err)) {
+			sqlite3_finalize(s);
+			free(v);
+			return err->code;
 		}
 		outbox_read(s, &v[len++]);
 	}

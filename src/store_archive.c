@@ -1,4 +1,5 @@
-/* store_archive.c — see store_archive.h. */
+/* store_archive.c — the SQLite backend's archive catalogue (see store_archive.h; reached
+ * through the dispatchers in store_ops.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@ const char *const store_archive_schema_v3 =
 	" name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, rows INTEGER NOT NULL,"
 	" read_at INTEGER NOT NULL) WITHOUT ROWID;";
 
-int store_archive_put(struct store *st, const char *name, const char *sha256, int64_t rows,
+int sq_archive_put(struct store *st, const char *name, const char *sha256, int64_t rows,
 		      int64_t at_ms, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -30,7 +31,7 @@ int store_archive_put(struct store *st, const char *name, const char *sha256, in
 	return store_step_done(st, s, "catalogue an archive file", err);
 }
 
-int store_archive_get(struct store *st, const char *name, char sha256[65], int *found,
+int sq_archive_get(struct store *st, const char *name, char sha256[65], int *found,
 		      struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -52,7 +53,7 @@ int store_archive_get(struct store *st, const char *name, char sha256[65], int *
 	return 0;
 }
 
-int store_archive_list(struct store *st, const char *symbol, const char *interval,
+int sq_archive_list(struct store *st, const char *symbol, const char *interval,
 		       struct store_archive_file **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;

@@ -11,8 +11,8 @@
 #include "store_int.h"
 #include "banned.h"
 
-int store_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
-		     struct ck_err *err)
+int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
+		  struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -47,8 +47,8 @@ int store_backup_put(struct store *st, const struct store_backup *b, int64_t *id
 	return 0;
 }
 
-int store_backup_set_status(struct store *st, int64_t id, const char *status,
-			    const char *detail, struct ck_err *err)
+int sq_backup_set_status(struct store *st, int64_t id, const char *status,
+			 const char *detail, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -71,11 +71,11 @@ static void col_text(char *dst, size_t size, sqlite3_stmt *s, int col)
 	snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
-int store_backup_list(struct store *st, const char *tier, struct store_backup **out,
-		      size_t *n, struct ck_err *err)
+int sq_backup_list(struct store *st, const char *tier, struct store_backup **out,
+		   size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_backup *v = NULL, *nv;
+	struct store_backup *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
 
@@ -91,14 +91,10 @@ int store_backup_list(struct store *st, const char *tier, struct store_backup **
 		sqlite3_bind_text(s, 1, tier, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_backup *b;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (cap > 1000000 || !(nv = realloc(v, cap * sizeof(*v)))) {
-				sqlite3_finalize(s);
-				free(v);
-				return ck_err_set(err, CK_ENOMEM, "list backups: out of memory");
-			}
-			v = nv;
+		if (store_grow(&v, &cap, len, sizeof(*v), "list backups", err)) {
+			sqlite3_finalize(s);
+			free(v);
+			return err->code;
 		}
 		b = &v[len++];
 		memset(b, 0, sizeof(*b));

@@ -7,8 +7,8 @@
 #include "store_int.h"
 #include "banned.h"
 
-int store_event_add(struct store *st, int64_t at_ms, const char *kind, const char *subject,
-		    double value, const char *detail, struct ck_err *err)
+int sq_event_add(struct store *st, int64_t at_ms, const char *kind, const char *subject,
+		 double value, const char *detail, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -25,8 +25,8 @@ int store_event_add(struct store *st, int64_t at_ms, const char *kind, const cha
 	return store_step_done(st, s, "record event in", err);
 }
 
-int store_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,
-		 size_t max, struct store_event **out, size_t *n, struct ck_err *err)
+int sq_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,
+	      size_t max, struct store_event **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_event *v;
@@ -71,8 +71,8 @@ int store_events(struct store *st, const char *kind, const char *subject, int64_
 	return 0;
 }
 
-int store_event_count(struct store *st, const char *kind, const char *subject, int64_t *count,
-		      struct ck_err *err)
+int sq_event_count(struct store *st, const char *kind, const char *subject, int64_t *count,
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;

@@ -12,98 +12,15 @@
 #include "utc.h"
 #include "banned.h"
 
-#define ROWS_MAX 10000000 /* ceiling on rows loaded into memory by one call */
-
 static const char *col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	return t ? (const char *)t : "";
 }
 
-int store_health_bounds(struct store *st, const char *symbol, const char *interval,
-			int64_t *oldest, int64_t *newest, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*oldest = *newest = 0;
-	/* Two separate min()/max() statements: each is a single index seek. */
-	if (store_prepare(st, &s,
-			  "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND interval = ?2),"
-			  " (SELECT max(open_time) FROM candles WHERE symbol = ?1 AND interval = ?2)",
-			  err))
-		return err->code;
-	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*oldest = sqlite3_column_int64(s, 0);
-		*newest = sqlite3_column_int64(s, 1);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(st, err, "read newest candle from");
-	return 0;
-}
-
-int store_health_bounds_range(struct store *st, const char *symbol, const char *interval,
-			      int64_t from, int64_t to, int64_t *first, int64_t *last,
-			      struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*first = *last = 0;
-	if (store_prepare(st, &s,
-			  "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND interval = ?2"
-			  "   AND open_time BETWEEN ?3 AND ?4),"
-			  " (SELECT max(open_time) FROM candles WHERE symbol = ?1 AND interval = ?2"
-			  "   AND open_time BETWEEN ?3 AND ?4)",
-			  err))
-		return err->code;
-	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, from);
-	sqlite3_bind_int64(s, 4, to);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*first = sqlite3_column_int64(s, 0);
-		*last = sqlite3_column_int64(s, 1);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(st, err, "read candles from");
-	return 0;
-}
-
-int store_health_count_range(struct store *st, const char *symbol, const char *interval,
-			     int64_t from, int64_t to, int64_t *count, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*count = 0;
-	if (store_prepare(st, &s,
-			  "SELECT count(*) FROM candles WHERE symbol = ?1 AND interval = ?2"
-			  " AND open_time BETWEEN ?3 AND ?4",
-			  err))
-		return err->code;
-	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, from);
-	sqlite3_bind_int64(s, 4, to);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(st, err, "count candles in");
-	return 0;
-}
-
-int store_health_hole_candles(struct store *st, const char *symbol, const char *interval,
-			      int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
-			      struct ck_err *err)
+int sq_hole_candles(struct store *st, const char *symbol, const char *interval,
+		    int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
+		    struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -134,117 +51,6 @@ int store_health_hole_candles(struct store *st, const char *symbol, const char *
 	return 0;
 }
 
-static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *sym,
-		    int64_t a, int64_t b, int64_t iv, int confirmed, struct ck_err *err)
-{
-	if (*len == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct store_gap *p;
-		if (nc > ROWS_MAX || !(p = realloc(*v, nc * sizeof(**v))))
-			return ck_err_set(err, CK_ENOMEM, "list gaps: out of memory or over %d gaps",
-					  ROWS_MAX);
-		*v = p;
-		*cap = nc;
-	}
-	struct store_gap *g = &(*v)[(*len)++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->symbol, sizeof(g->symbol), "%s", sym);
-	g->first = a;
-	g->last = b;
-	g->count = (b - a) / iv + 1;
-	g->confirmed = confirmed;
-	return 0;
-}
-
-int store_health_gaps(struct store *st, const char *symbol, const char *interval,
-		      int64_t interval_ms, int64_t from, int64_t to, struct store_gap **out,
-		      size_t *n, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL, *h = NULL;
-	struct store_gap *v = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (interval_ms <= 0)
-		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
-	/* Two texts, so that with a symbol the planner uses the primary key's range. */
-	if (store_prepare(st, &s,
-			  symbol ? "SELECT symbol, prev + ?2, open_time - ?2 FROM ("
-				   " SELECT symbol, open_time, LAG(open_time) OVER"
-				   "  (ORDER BY open_time) AS prev FROM candles WHERE symbol = ?5"
-				   " AND interval = ?1 AND open_time BETWEEN ?3 AND ?4)"
-				   " WHERE open_time - prev > ?2 ORDER BY open_time"
-				 : "SELECT symbol, prev + ?2, open_time - ?2 FROM ("
-				   " SELECT symbol, open_time, LAG(open_time) OVER"
-				   "  (PARTITION BY symbol ORDER BY open_time) AS prev"
-				   " FROM candles WHERE interval = ?1 AND open_time BETWEEN ?3 AND ?4)"
-				   " WHERE open_time - prev > ?2 ORDER BY symbol, open_time",
-			  err) ||
-	    store_prepare(st, &h,
-			  "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
-			  " interval = ?2 AND last_open >= ?3 AND first_open <= ?4 AND"
-			  " confirmed_at > 0 ORDER BY first_open",
-			  err)) {
-		sqlite3_finalize(s);
-		return err->code;
-	}
-	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, interval_ms);
-	sqlite3_bind_int64(s, 3, from);
-	sqlite3_bind_int64(s, 4, to);
-	if (symbol)
-		sqlite3_bind_text(s, 5, symbol, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *sym = col_text(s, 0);
-		int64_t a = sqlite3_column_int64(s, 1), b = sqlite3_column_int64(s, 2), cur = a;
-		int hr;
-
-		sqlite3_reset(h);
-		sqlite3_bind_text(h, 1, sym, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(h, 2, interval, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(h, 3, a);
-		sqlite3_bind_int64(h, 4, b);
-		/* Walk the gap [a, b]: missing pieces and confirmed holes, in order. */
-		while ((hr = sqlite3_step(h)) == SQLITE_ROW) {
-			int64_t hf = sqlite3_column_int64(h, 0), hl = sqlite3_column_int64(h, 1);
-			if (hf < cur)
-				hf = cur;
-			if (hl > b)
-				hl = b;
-			if (hf > cur && gap_push(&v, &len, &cap, sym, cur, hf - interval_ms,
-						 interval_ms, 0, err))
-				goto fail;
-			if (hl >= hf) {
-				if (gap_push(&v, &len, &cap, sym, hf, hl, interval_ms, 1, err))
-					goto fail;
-				cur = hl + interval_ms;
-			}
-		}
-		if (hr != SQLITE_DONE) {
-			store_db_fail(st, err, "read holes from");
-			goto fail;
-		}
-		if (cur <= b && gap_push(&v, &len, &cap, sym, cur, b, interval_ms, 0, err))
-			goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		store_db_fail(st, err, "find gaps in");
-		goto fail;
-	}
-	sqlite3_finalize(s);
-	sqlite3_finalize(h);
-	*out = v;
-	*n = len;
-	return 0;
-fail:
-	sqlite3_finalize(s);
-	sqlite3_finalize(h);
-	free(v);
-	return err->code;
-}
-
 static int run_symbols_query(struct store *st, const char *sql, int64_t arg,
 			     struct store_run_symbol **out, size_t *n, struct ck_err *err)
 {
@@ -259,16 +65,8 @@ static int run_symbols_query(struct store *st, const char *sql, int64_t arg,
 		return err->code;
 	sqlite3_bind_int64(s, 1, arg);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct store_run_symbol *p;
-			if (nc > ROWS_MAX || !(p = realloc(v, nc * sizeof(*v)))) {
-				ck_err_set(err, CK_ENOMEM, "read run symbols: out of memory");
-				goto fail;
-			}
-			v = p;
-			cap = nc;
-		}
+		if (store_grow(&v, &cap, len, sizeof(*v), "read run symbols", err))
+			goto fail;
 		struct store_run_symbol *r = &v[len++];
 		r->run_id = sqlite3_column_int64(s, 0);
 		snprintf(r->symbol, sizeof(r->symbol), "%s", col_text(s, 1));
@@ -290,8 +88,8 @@ fail:
 	return err->code;
 }
 
-int store_health_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,
-			     size_t *n, struct ck_err *err)
+int sq_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,
+		   size_t *n, struct ck_err *err)
 {
 	return run_symbols_query(st,
 				 "SELECT run_id, symbol, status, coalesce(newest_open, 0),"
@@ -299,8 +97,8 @@ int store_health_run_symbols(struct store *st, int64_t run_id, struct store_run_
 				 run_id, out, n, err);
 }
 
-int store_health_all_run_symbols(struct store *st, int64_t min_run_id,
-				 struct store_run_symbol **out, size_t *n, struct ck_err *err)
+int sq_all_run_symbols(struct store *st, int64_t min_run_id,
+		       struct store_run_symbol **out, size_t *n, struct ck_err *err)
 {
 	return run_symbols_query(st,
 				 "SELECT s.run_id, s.symbol, s.status, coalesce(s.newest_open, 0),"
@@ -310,8 +108,8 @@ int store_health_all_run_symbols(struct store *st, int64_t min_run_id,
 				 min_run_id, out, n, err);
 }
 
-int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
-			   struct ck_err *err)
+int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
+		 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_sync_run *v = NULL;
@@ -327,16 +125,8 @@ int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t
 			  err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct store_sync_run *p;
-			if (nc > ROWS_MAX || !(p = realloc(v, nc * sizeof(*v)))) {
-				ck_err_set(err, CK_ENOMEM, "read runs: out of memory");
-				goto fail;
-			}
-			v = p;
-			cap = nc;
-		}
+		if (store_grow(&v, &cap, len, sizeof(*v), "read runs", err))
+			goto fail;
 		struct store_sync_run *r = &v[len++];
 		memset(r, 0, sizeof(*r));
 		r->id = sqlite3_column_int64(s, 0);
@@ -426,20 +216,22 @@ static void watchdog_stop(struct watchdog *w)
 	pthread_mutex_destroy(&w->mu);
 }
 
-int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
-		       char *detail, size_t size, struct ck_err *err)
+int sq_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
+	     char *detail, size_t size, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct watchdog w;
-	int rc;
+	int rc, fin = 0;
 
+	if (!finished)
+		finished = &fin;
 	*ok = 0;
 	*finished = 0;
 	if (size)
 		detail[0] = 0;
 	if (store_prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)", err))
 		return err->code;
-	watchdog_start(&w, st->db, budget_ms);
+	watchdog_start(&w, sq(st)->db, budget_ms);
 	rc = sqlite3_step(s);
 	watchdog_stop(&w);
 	if (rc == SQLITE_ROW) {
@@ -460,7 +252,7 @@ int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, i
 	} else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
 		/* The check itself could not read the file: that is its answer. */
 		*finished = 1;
-		snprintf(detail, size, "%s", sqlite3_errmsg(st->db));
+		snprintf(detail, size, "%s", sqlite3_errmsg(sq(st)->db));
 	} else {
 		/* busy, locked, I/O: no verdict about the file (damage needs proof) */
 		rc = store_db_fail(st, err, "integrity check of");
@@ -471,19 +263,25 @@ int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, i
 	return 0;
 }
 
-int store_health_count(struct store *st, const char *interval, int64_t budget_ms,
-		       int64_t *count, int *finished, struct ck_err *err)
+int sq_count(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
+	     int *finished, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct watchdog w;
-	int rc;
+	int rc, fin = 0;
 
+	if (!finished)
+		finished = &fin;
 	*count = 0;
 	*finished = 0;
-	if (store_prepare(st, &s, "SELECT count(*) FROM candles WHERE interval = ?1", err))
+	if (store_prepare(st, &s,
+			  interval ? "SELECT count(*) FROM candles WHERE interval = ?1"
+				   : "SELECT count(*) FROM candles",
+			  err))
 		return err->code;
-	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
-	watchdog_start(&w, st->db, budget_ms);
+	if (interval)
+		sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
+	watchdog_start(&w, sq(st)->db, budget_ms);
 	rc = sqlite3_step(s);
 	watchdog_stop(&w);
 	if (rc == SQLITE_ROW) {
@@ -513,8 +311,8 @@ static int pragma_int(struct store *st, const char *sql, int64_t *v, struct ck_e
 	return 0;
 }
 
-int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count,
-		       int64_t *freelist, struct ck_err *err)
+int sq_pages(struct store *st, int64_t *page_size, int64_t *page_count,
+	     int64_t *freelist, struct ck_err *err)
 {
 	if (pragma_int(st, "PRAGMA page_size", page_size, err) ||
 	    pragma_int(st, "PRAGMA page_count", page_count, err) ||

@@ -1,8 +1,8 @@
 /* store_health.h — the read-only queries behind `health` and `audit` (part of the store
  * module: only store*.c contain SQL). Every function here only reads, so it works on a
  * store opened with STORE_RDONLY, and each is bounded so that the default health check
- * stays fast on a large database: per-symbol lookups are index seeks, range counts use
- * the primary key, and the integrity check can be given a time budget. */
+ * stays fast on a large database. The span, gaps, count and integrity check health and
+ * audit use are the store's one answer to each (store.h). */
 #ifndef CK_STORE_HEALTH_H
 #define CK_STORE_HEALTH_H
 
@@ -12,33 +12,10 @@
 #include "err.h"
 #include "store.h"
 
-/* Newest and oldest stored open_time of symbol/interval by two index seeks (no scan);
- * both 0 when the symbol has no candles. */
-int store_health_bounds(struct store *st, const char *symbol, const char *interval,
-			int64_t *oldest, int64_t *newest, struct ck_err *err);
-
-/* Oldest and newest stored open_time of symbol/interval within from..to (index seeks);
- * both 0 when there is none. */
-int store_health_bounds_range(struct store *st, const char *symbol, const char *interval,
-			      int64_t from, int64_t to, int64_t *first, int64_t *last,
-			      struct ck_err *err);
-
-/* Candles of symbol/interval with from <= open_time <= to (a primary-key range count). */
-int store_health_count_range(struct store *st, const char *symbol, const char *interval,
-			     int64_t from, int64_t to, int64_t *count, struct ck_err *err);
-
 /* Candles of symbol/interval in from..to that lie inside confirmed exchange holes. */
 int store_health_hole_candles(struct store *st, const char *symbol, const char *interval,
 			      int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
 			      struct ck_err *err);
-
-/* Gaps between stored candles of symbol/interval (symbol NULL: every symbol, a table
- * scan) whose open times lie in from..to (0, INT64_MAX: all history), split around
- * confirmed holes (flagged confirmed = 1). With a symbol only the candles inside the
- * window are read (a primary-key range). *out malloc'd (caller frees), by symbol, time. */
-int store_health_gaps(struct store *st, const char *symbol, const char *interval,
-		      int64_t interval_ms, int64_t from, int64_t to, struct store_gap **out,
-		      size_t *n, struct ck_err *err);
 
 /* One symbol's outcome in a run (run_symbols). */
 struct store_run_symbol {
@@ -73,18 +50,8 @@ struct store_sync_run {
 int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
 			   struct ck_err *err);
 
-/* quick_check (full = 0) or integrity_check (full = 1), abandoned when budget_ms
- * (wall time, 0 = no limit) runs out. *finished = 0 when abandoned (then *ok is
- * meaningless); otherwise *ok = 1 if healthy and detail holds the first problem. */
-int store_health_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
-		       char *detail, size_t size, struct ck_err *err);
-
-/* Candles of interval (a full scan), abandoned when budget_ms (0 = no limit) runs out:
- * then *finished = 0 and *count is meaningless. */
-int store_health_count(struct store *st, const char *interval, int64_t budget_ms,
-		       int64_t *count, int *finished, struct ck_err *err);
-
-/* Database file facts: page size and count (bytes = product), pages on the freelist. */
+/* Database file facts: page size and count (bytes = product), pages on the freelist.
+ * Optional (a file backend's): others fail with CK_EUSAGE "not supported". */
 int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count,
 		       int64_t *freelist, struct ck_err *err);
 

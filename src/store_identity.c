@@ -151,7 +151,7 @@ static int legacy_copy(struct store *st, struct ck_err *err)
 		unlink(path);
 		return rc;
 	}
-	if (!(bk = sqlite3_backup_init(dst, "main", st->db, "main"))) {
+	if (!(bk = sqlite3_backup_init(dst, "main", sq(st)->db, "main"))) {
 		rc = ck_err_set(err, CK_EIO, "migrate %s: copy to %s: %s", st->path, path,
 				sqlite3_errmsg(dst));
 		sqlite3_close(dst);
@@ -387,6 +387,6 @@ int store_identity_post(struct store *st, int64_t *migrated, struct ck_err *err)
 		goto fail;
 	return 0;
 fail:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
 	return err->code;
 }

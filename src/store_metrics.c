@@ -22,8 +22,8 @@ static int status_index(const char *s)
 	return -1;
 }
 
-int store_metrics_runs(struct store *st, const char *command, struct store_metrics_runs *out,
-		       struct ck_err *err)
+int sq_metrics_runs(struct store *st, const char *command, struct store_metrics_runs *out,
+		    struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -99,8 +99,8 @@ int store_metrics_runs(struct store *st, const char *command, struct store_metri
 	return 0;
 }
 
-int store_metrics_durations(struct store *st, const char *command,
-			    int (*fn)(int64_t ms, void *arg), void *arg, struct ck_err *err)
+int sq_metrics_durations(struct store *st, const char *command,
+			 int (*fn)(int64_t ms, void *arg), void *arg, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, stop = 0;
@@ -122,8 +122,8 @@ int store_metrics_durations(struct store *st, const char *command,
 	return 0;
 }
 
-int store_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
-			 struct ck_err *err)
+int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
+		      struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_metrics_series *v = NULL;
@@ -140,16 +140,10 @@ int store_metrics_series(struct store *st, struct store_metrics_series **out, si
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_metrics_series *e;
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct store_metrics_series *nv = realloc(v, nc * sizeof(*v));
-			if (!nv) {
-				sqlite3_finalize(s);
-				free(v);
-				return ck_err_set(err, CK_ENOMEM, "count candles: out of memory");
-			}
-			v = nv;
-			cap = nc;
+		if (store_grow(&v, &cap, len, sizeof(*v), "count candles", err)) {
+			sqlite3_finalize(s);
+			free(v);
+			return err->code;
 		}
 		e = &v[len++];
 		snprintf(e->symbol, sizeof(e->symbol), "%s", sqlite3_column_text(s, 0));
@@ -162,46 +156,6 @@ int store_metrics_series(struct store *st, struct store_metrics_series **out, si
 	if (rc != SQLITE_DONE) {
 		free(v);
 		return store_db_fail(st, err, "count candles in");
-	}
-	*out = v;
-	*n = len;
-	return 0;
-}
-
-int store_metrics_run_symbols(struct store *st, int64_t run_id,
-			      struct store_metrics_outcome **out, size_t *n, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	struct store_metrics_outcome *v = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (store_prepare(st, &s,
-		    "SELECT symbol, status FROM run_symbols WHERE run_id = ?1 ORDER BY symbol", err))
-		return err->code;
-	sqlite3_bind_int64(s, 1, run_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct store_metrics_outcome *nv = realloc(v, nc * sizeof(*v));
-			if (!nv) {
-				sqlite3_finalize(s);
-				free(v);
-				return ck_err_set(err, CK_ENOMEM, "read run symbols: out of memory");
-			}
-			v = nv;
-			cap = nc;
-		}
-		snprintf(v[len].symbol, sizeof(v[len].symbol), "%s", sqlite3_column_text(s, 0));
-		snprintf(v[len].status, sizeof(v[len].status), "%s", sqlite3_column_text(s, 1));
-		len++;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return store_db_fail(st, err, "read run symbols from");
 	}
 	*out = v;
 	*n = len;

@@ -47,13 +47,4 @@ struct store_metrics_series {
 int store_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
 			 struct ck_err *err);
 
-/* The symbols and outcomes ("ok", "failed", "skipped") of run id; *out malloc'd array
- * of n entries (caller frees). */
-struct store_metrics_outcome {
-	char symbol[24];
-	char status[16];
-};
-int store_metrics_run_symbols(struct store *st, int64_t run_id,
-			      struct store_metrics_outcome **out, size_t *n, struct ck_err *err);
-
 #endif

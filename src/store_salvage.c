@@ -412,30 +412,60 @@ static void bind_key(sqlite3_stmt *s, const struct pairkey *k)
 	sqlite3_bind_int64(s, 3, k->t);
 }
 
+/* Steps s from k over the rows the file lets it read: each row goes to visit, which
+ * stops the walk by returning non-zero, then to take_row. Returns the last step's code
+ * (SQLITE_DONE at the end of the table, SQLITE_ROW when visit stopped, an error code at
+ * an unreadable page), or a negative code when writing failed. */
+static int walk(struct salv *sv, sqlite3_stmt *s, const struct pairkey *k,
+		int (*visit)(struct salv *sv, sqlite3_stmt *s, void *arg), void *arg,
+		struct ck_err *err)
+{
+	int rc, wr;
+
+	bind_key(s, k);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (visit(sv, s, arg))
+			break;
+		if ((wr = take_row(sv, s, err)) != 0) {
+			sqlite3_reset(s);
+			return wr;
+		}
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+struct scan_pos {
+	struct pairkey *k; /* the last key read */
+	int *moved;
+};
+
+static int scan_visit(struct salv *sv, sqlite3_stmt *s, void *arg)
+{
+	struct scan_pos *p = arg;
+	const char *sym = (const char *)sqlite3_column_text(s, 0);
+	const char *iv = (const char *)sqlite3_column_text(s, 1);
+
+	snprintf(p->k->symbol, sizeof(p->k->symbol), "%s", sym ? sym : "");
+	snprintf(p->k->interval, sizeof(p->k->interval), "%s", iv ? iv : "");
+	p->k->t = sqlite3_column_int64(s, 2);
+	*p->moved = 1;
+	row_seen(sv, p->k->symbol, p->k->interval, p->k->t);
+	return 0;
+}
+
 /* Scans from k (inclusive or not) as far as the file lets it. Returns 1 at the end of
  * the table, 0 when an unreadable page stopped it (k then holds the last key read, and
  * *moved whether any row was read), or a negative code when writing failed. */
 static int scan(struct salv *sv, struct pairkey *k, int inclusive, int *moved, struct ck_err *err)
 {
-	sqlite3_stmt *s = inclusive ? sv->scan_ge : sv->scan_gt;
+	struct scan_pos p = {k, moved};
 	int rc;
 
 	*moved = 0;
-	bind_key(s, k);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *sym = (const char *)sqlite3_column_text(s, 0);
-		const char *iv = (const char *)sqlite3_column_text(s, 1);
-		snprintf(k->symbol, sizeof(k->symbol), "%s", sym ? sym : "");
-		snprintf(k->interval, sizeof(k->interval), "%s", iv ? iv : "");
-		k->t = sqlite3_column_int64(s, 2);
-		*moved = 1;
-		row_seen(sv, k->symbol, k->interval, k->t);
-		if ((rc = take_row(sv, s, err)) != 0) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
+	rc = walk(sv, inclusive ? sv->scan_ge : sv->scan_gt, k, scan_visit, &p, err);
+	if (rc < 0)
+		return rc;
 	return rc == SQLITE_DONE ? 1 : 0;
 }
 
@@ -457,30 +487,31 @@ static int key_after(const char *sym, const char *iv, int64_t t, const struct pa
 	return c > 0 || (c == 0 && t > k->t);
 }
 
+/* fill_backwards: stops at the range's start (fill_floor). */
+static int back_visit(struct salv *sv, sqlite3_stmt *s, void *arg)
+{
+	const char *sym = (const char *)sqlite3_column_text(s, 0);
+	const char *iv = (const char *)sqlite3_column_text(s, 1);
+
+	(void)arg;
+	if (!sym || !iv || !key_after(sym, iv, sqlite3_column_int64(s, 2), &sv->fill_floor))
+		return 1;
+	sv->back_read++;
+	mark_seen(sv, sym, iv);
+	return 0;
+}
+
 /* The far end of an unreadable range may still read backwards (an interior page's own
  * keys, the rows before a bad page reached from the other side): reads rows below k,
  * newest first, down to the range's start (skip_from) or the next unreadable page. */
 static int fill_backwards(struct salv *sv, const struct pairkey *k, struct ck_err *err)
 {
-	sqlite3_stmt *s = sv->scan_lt_desc;
 	int rc;
 
 	if (!sv->skip_pending)
 		return 0;
-	bind_key(s, k);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *sym = (const char *)sqlite3_column_text(s, 0);
-		const char *iv = (const char *)sqlite3_column_text(s, 1);
-		if (!sym || !iv || !key_after(sym, iv, sqlite3_column_int64(s, 2), &sv->fill_floor))
-			break;
-		sv->back_read++;
-		mark_seen(sv, sym, iv);
-		if ((rc = take_row(sv, s, err)) != 0) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
+	if ((rc = walk(sv, sv->scan_lt_desc, k, back_visit, NULL, err)) < 0)
+		return rc;
 	if (key_after(k->symbol, k->interval, k->t, &sv->fill_floor))
 		sv->fill_floor = *k;
 	return 0;
@@ -767,8 +798,8 @@ static void salvage_small(struct salv *sv)
 	sqlite3_finalize(s);
 }
 
-int store_salvage(struct store *dst, const char *src_path, const char *const *pairs,
-		  size_t npairs, struct store_salvage_result *res, struct ck_err *err)
+int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs,
+	       size_t npairs, struct store_salvage_result *res, struct ck_err *err)
 {
 	static const char cols[] =
 		"SELECT symbol, interval, open_time, open, high, low, close, volume, close_time,"
@@ -779,6 +810,18 @@ int store_salvage(struct store *dst, const char *src_path, const char *const *pa
 	const char **sorted = NULL;
 	size_t ncand = 0, nknown = 0;
 	int ret = 0;
+	/* forwards from a key (exclusive, inclusive) and backwards below one */
+	const struct {
+		const char *where;
+		sqlite3_stmt **s;
+	} scans[] = {
+		{"WHERE (symbol, interval, open_time) > (?1, ?2, ?3)"
+		 " ORDER BY symbol, interval, open_time", &sv.scan_gt},
+		{"WHERE (symbol, interval, open_time) < (?1, ?2, ?3)"
+		 " ORDER BY symbol DESC, interval DESC, open_time DESC", &sv.scan_lt_desc},
+		{"WHERE (symbol, interval, open_time) >= (?1, ?2, ?3)"
+		 " ORDER BY symbol, interval, open_time", &sv.scan_ge},
+	};
 
 	memset(res, 0, sizeof(*res));
 	memset(&sv, 0, sizeof(sv));
@@ -795,26 +838,13 @@ int store_salvage(struct store *dst, const char *src_path, const char *const *pa
 	sqlite3_busy_timeout(sv.src, 10000);
 	sqlite3_db_config(sv.src, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_exec(sv.src, "PRAGMA query_only=1", NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "%s WHERE (symbol, interval, open_time) > (?1, ?2, ?3)"
-		 " ORDER BY symbol, interval, open_time", cols);
-	if (sqlite3_prepare_v2(sv.src, sql, -1, &sv.scan_gt, NULL) != SQLITE_OK) {
-		snprintf(res->detail, sizeof(res->detail), "read the candles of %s: %s", src_path,
-			 sqlite3_errmsg(sv.src));
-		goto out;
-	}
-	snprintf(sql, sizeof(sql), "%s WHERE (symbol, interval, open_time) < (?1, ?2, ?3)"
-		 " ORDER BY symbol DESC, interval DESC, open_time DESC", cols);
-	if (sqlite3_prepare_v2(sv.src, sql, -1, &sv.scan_lt_desc, NULL) != SQLITE_OK) {
-		snprintf(res->detail, sizeof(res->detail), "read the candles of %s: %s", src_path,
-			 sqlite3_errmsg(sv.src));
-		goto out;
-	}
-	snprintf(sql, sizeof(sql), "%s WHERE (symbol, interval, open_time) >= (?1, ?2, ?3)"
-		 " ORDER BY symbol, interval, open_time", cols);
-	if (sqlite3_prepare_v2(sv.src, sql, -1, &sv.scan_ge, NULL) != SQLITE_OK) {
-		snprintf(res->detail, sizeof(res->detail), "read the candles of %s: %s", src_path,
-			 sqlite3_errmsg(sv.src));
-		goto out;
+	for (size_t i = 0; i < sizeof(scans) / sizeof(scans[0]); i++) {
+		snprintf(sql, sizeof(sql), "%s %s", cols, scans[i].where);
+		if (sqlite3_prepare_v2(sv.src, sql, -1, scans[i].s, NULL) != SQLITE_OK) {
+			snprintf(res->detail, sizeof(res->detail), "read the candles of %s: %s",
+				 src_path, sqlite3_errmsg(sv.src));
+			goto out;
+		}
 	}
 	/* Where to look: the pairs given and those the file's symbols table names. */
 	if (sqlite3_prepare_v2(sv.src, "SELECT symbol || '/' || interval FROM symbols", -1, &st,
@@ -864,21 +894,4 @@ out:
 	sqlite3_close(sv.src);
 	one_line(res->detail);
 	return ret;
-}
-
-int store_count_all(struct store *st, int64_t *count, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*count = 0;
-	if (store_prepare(st, &s, "SELECT count(*) FROM candles", err))
-		return err->code;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(st, err, "count candles in");
-	return 0;
 }

@@ -62,11 +62,9 @@ struct store_salvage_result {
  * confirmed holes and per-symbol states that can be read are copied too. pairs
  * ("SYMBOL/INTERVAL", n of them) are where to look when the key order itself is
  * unreadable. The damaged file is opened without checkpointing and only read. Returns
- * non-zero only when writing into dst fails. Blocking. */
+ * non-zero only when writing into dst fails. Blocking. Optional: a backend without it
+ * fails with CK_EUSAGE "not supported". */
 int store_salvage(struct store *dst, const char *src_path, const char *const *pairs,
 		  size_t npairs, struct store_salvage_result *res, struct ck_err *err);
-
-/* Candles stored in st, every symbol and interval. */
-int store_count_all(struct store *st, int64_t *count, struct ck_err *err);
 
 #endif

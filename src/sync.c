@@ -674,7 +674,7 @@ static int finish_symbol(struct engine *e, struct sym *s)
 		/* Gaps the exchange answered empty this run: evidence for the hole ledger. */
 		struct store_gap *g = NULL;
 		size_t n = 0, i;
-		if (store_gaps(e->st, name, iv, e->iv, 0, &g, &n, &err) == 0) {
+		if (store_gaps(e->st, name, iv, e->iv, 0, INT64_MAX, 0, &g, &n, &err) == 0) {
 			for (i = 0; i < n; i++)
 				if (range_answered(s, g[i].first, g[i].last, e->iv))
 					observe_hole(e, s, g[i].first, g[i].last);
@@ -683,7 +683,7 @@ static int finish_symbol(struct engine *e, struct sym *s)
 		if (store_holes_prune(e->st, name, iv, &err))
 			log_warn("sync", "%s: %s", name, err.msg);
 	}
-	if (store_span(e->st, name, iv, &span, &err) == 0)
+	if (store_span(e->st, name, iv, 0, INT64_MAX, 1, &span, &err) == 0)
 		s->out->newest_open = span.count ? span.last_open : 0;
 	if (s->skipped) {
 		s->out->status = "skipped";

@@ -146,7 +146,7 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 	{
 		struct store_gap *g = NULL;
 		size_t n = 0, i;
-		if (store_gaps(st, name, cfg->interval, iv, 0, &g, &n, err))
+		if (store_gaps(st, name, cfg->interval, iv, 0, INT64_MAX, 0, &g, &n, err))
 			return err->code;
 		for (i = 0; i < n; i++) {
 			log_kv(LOG_INFO, "sync",
@@ -191,7 +191,8 @@ int sync_plan_symbol(struct store *st, const struct cfg *cfg, const struct plan_
 	int64_t wanted;
 
 	memset(info, 0, sizeof(*info));
-	if (store_symbol_get(st, name, iv, state, err) || store_span(st, name, iv, &span, err))
+	if (store_symbol_get(st, name, iv, state, err) ||
+	    store_span(st, name, iv, 0, INT64_MAX, 1, &span, err))
 		return err->code;
 	wanted = state->history_start;
 	if (!wanted)

@@ -94,7 +94,7 @@ static void put_range(struct fixture *fx, const char *sym, int from, int to)
 
 static int gaps(struct fixture *fx, const char *sym, int confirmed, struct store_gap **g, size_t *n)
 {
-	return store_gaps(fx->st, sym, "4h", H4, confirmed, g, n, &fx->err);
+	return store_gaps(fx->st, sym, "4h", H4, 0, INT64_MAX, confirmed, g, n, &fx->err);
 }
 
 static void test_upsert_counts(void **state)
@@ -128,7 +128,7 @@ static void test_upsert_counts(void **state)
 	k[1].trades = 43;
 	assert_int_equal(store_put_page(fx->st, "BTCUSDT", "4h", k, 2, &pr, &fx->err), 0);
 	assert_int_equal(pr.revised, 2);
-	assert_int_equal(store_count(fx->st, "4h", &count, &fx->err), 0);
+	assert_int_equal(store_count(fx->st, "4h", 0, &count, NULL, &fx->err), 0);
 	assert_int_equal(count, 4);
 }
 
@@ -175,7 +175,7 @@ static void test_page_is_atomic(void **state)
 	 * half a page behind. */
 	k[1].open_time = T0;
 	r = store_put_page(fx->st, "BTCUSDT", "4h", k, 2, &pr, &fx->err);
-	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", &sp, &fx->err), 0);
+	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", 0, INT64_MAX, 1, &sp, &fx->err), 0);
 	if (r == 0)
 		assert_int_equal(sp.count, 1);
 	else
@@ -187,18 +187,18 @@ static void test_span(void **state)
 	struct fixture *fx = *state;
 	struct store_span sp;
 
-	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", &sp, &fx->err), 0);
+	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", 0, INT64_MAX, 1, &sp, &fx->err), 0);
 	assert_int_equal(sp.count, 0);
 	assert_int_equal(sp.first_open, 0);
 	assert_int_equal(sp.last_open, 0);
 	put_range(fx, "BTCUSDT", 3, 9);
 	put_range(fx, "ETHUSDT", 0, 20);
-	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", &sp, &fx->err), 0);
+	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", 0, INT64_MAX, 1, &sp, &fx->err), 0);
 	assert_int_equal(sp.count, 7);
 	assert_int_equal(sp.first_open, T0 + 3 * H4);
 	assert_int_equal(sp.last_open, T0 + 9 * H4);
 	/* Another interval is another series. */
-	assert_int_equal(store_span(fx->st, "BTCUSDT", "1h", &sp, &fx->err), 0);
+	assert_int_equal(store_span(fx->st, "BTCUSDT", "1h", 0, INT64_MAX, 1, &sp, &fx->err), 0);
 	assert_int_equal(sp.count, 0);
 }
 
@@ -500,7 +500,7 @@ static void test_symbols_and_check(void **state)
 	assert_string_equal(list[0], "BTCUSDT");
 	assert_string_equal(list[1], "ETHUSDT");
 	store_symbols_free(list, n);
-	assert_int_equal(store_check(fx->st, 1, &ok, detail, sizeof(detail), &fx->err), 0);
+	assert_int_equal(store_check(fx->st, 1, 0, &ok, NULL, detail, sizeof(detail), &fx->err), 0);
 	assert_int_equal(ok, 1);
 }
 
@@ -513,7 +513,7 @@ static void test_readonly_open(void **state)
 
 	put_range(fx, "BTCUSDT", 0, 2);
 	assert_int_equal(store_open(&ro, fx->path, STORE_RDONLY, &fx->err), 0);
-	assert_int_equal(store_span(ro, "BTCUSDT", "4h", &sp, &fx->err), 0);
+	assert_int_equal(store_span(ro, "BTCUSDT", "4h", 0, INT64_MAX, 1, &sp, &fx->err), 0);
 	assert_int_equal(sp.count, 3);
 	store_close(ro);
 	/* Read-only never creates a database. */
