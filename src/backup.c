@@ -601,106 +601,142 @@ static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code
 	return ck_err_set(err, code ? code : CK_EIO, "%s backup: %s", tier, msg);
 }
 
-/* The warm copy, made while the hot file is verified: one read of the hot file feeds
- * both the SHA-256 (the hot file's checksum) and the warm temp file. */
+/* The work beside the hot file's verification: the hot temp file's fsync, then the warm
+ * copy, whose one read of the hot file feeds both the SHA-256 (the hot file's checksum)
+ * and the warm temp file. The copy is I/O and SHA-256, integrity_check is CPU; both read
+ * the hot file from the page cache. */
 struct warm_copy {
-	const char *src;        /* the hot file */
+	const char *src;        /* the hot temp file */
 	char dest[4096];        /* the warm file's final name */
 	unsigned mode;
-	char tmp[4300];         /* the written temp file, "" if none */
+	int hot_rc;             /* the hot temp file's fsync: 0 or an error in hot_err */
+	struct ck_err hot_err;
+	char tmp[4300];         /* the written warm temp file, "" if none */
 	char sha256[65];        /* of the bytes read and written */
 	int64_t size;
-	int rc;
+	int rc;                 /* the warm copy: 0 or an error in err */
 	struct ck_err err;
 };
 
 static void *warm_copy_main(void *arg)
 {
 	struct warm_copy *w = arg;
-	w->rc = copy_to_temp(w->src, w->dest, w->mode, w->tmp, sizeof(w->tmp), w->sha256,
-			     &w->size, &w->err);
+	if ((w->hot_rc = fsync_path(w->src, 0, &w->hot_err))) {
+		w->rc = ck_err_set(&w->err, w->hot_rc, "%s", w->hot_err.msg);
+		return NULL;
+	}
+	if (w->rc == 0) /* else the warm directory could not be made */
+		w->rc = copy_to_temp(w->src, w->dest, w->mode, w->tmp, sizeof(w->tmp), w->sha256,
+				     &w->size, &w->err);
 	return NULL;
+}
+
+/* The online snapshot of src into tmp (created and held by this process until it is
+ * renamed, so a sweep can tell it from the leftover of a killed backup). Returns the
+ * holding fd, or -1 with tmp removed and err set. */
+static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp,
+			int64_t *candles, struct ck_err *err)
+{
+	int hold, rc;
+
+	unlink(tmp);
+	if ((hold = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    afile_hold(hold) != 0) {
+		ck_err_set(err, CK_EIO, "create %s: %s", tmp, strerror(errno));
+		if (hold >= 0) {
+			close(hold);
+			unlink(tmp);
+		}
+		return -1;
+	}
+	/* SQLite writes into the empty file: one backup step, no journal, no syncs. */
+	if ((rc = store_backup_snapshot(src, tmp, -1, candles, err)) ||
+	    (rc = chmod_path(tmp, cfg_file_mode(c), err))) {
+		unlink(tmp);
+		close(hold);
+		return -1;
+	}
+	return hold;
+}
+
+/* Verifies the hot temp file while warm_copy_main fsyncs it and copies it: one
+ * integrity_check, schema and candle count of the bytes on disk. 0 with *ok and *got,
+ * or an error code (the check could not run). */
+static int hot_verify(const struct cfg *c, const char *tmp, const char *name,
+		      struct warm_copy *wc, int *ok, int64_t *got, char *detail, size_t dsize,
+		      struct ck_err *err)
+{
+	pthread_t th;
+	int started = 0, rc;
+
+	wc->src = tmp;
+	wc->mode = cfg_file_mode(c);
+	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
+	wc->rc = mkdirs(c->backup_warm_dir, &wc->err);
+	if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
+		started = 1;
+	rc = store_backup_verify_file(tmp, ok, got, detail, dsize, err);
+	if (started)
+		pthread_join(th, NULL);
+	else
+		warm_copy_main(wc); /* no thread: in turn */
+	return rc;
 }
 
 static int do_hot(struct store *st, const struct cfg *c, const char *src, const char *name,
 		  struct backup_result *res, struct warm_copy *wc, struct ck_err *err)
 {
-	pthread_t th;
-	int started = 0;
 	struct backup_tier_result *tr = &res->hot;
-	char path[4096], tmp[4200], failed[4200], detail[256];
+	char path[4096], tmp[4200], failed[4200], detail[256], msg[400];
 	struct ck_err e = {0, ""};
 	int64_t t0 = mono_ms(), src_candles = 0, got = 0;
-	int ok = 0, rc, hold = -1;
+	int ok = 0, rc, hold;
 
 	snprintf(path, sizeof(path), "%s/%s", c->backup_hot_dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", c->backup_hot_dir, name);
 	snprintf(tr->location, sizeof(tr->location), "%s", path);
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
-	unlink(tmp);
-	/* Created here and held (afile_hold) until renamed, so a sweep can tell it from
-	 * the leftover of a backup that was killed; SQLite writes into the empty file. */
-	if ((hold = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
-	    afile_hold(hold) != 0) {
-		snprintf(detail, sizeof(detail), "create %s: %s", tmp, strerror(errno));
-		if (hold >= 0)
-			close(hold);
-		return tier_fail(tr, err, CK_EIO, "hot", detail);
-	}
-	if ((rc = store_backup_snapshot(src, tmp, -1, &src_candles, &e)) ||
-	    (rc = chmod_path(tmp, cfg_file_mode(c), &e)) || (rc = fsync_path(tmp, 0, &e))) {
-		unlink(tmp);
-		close(hold);
-		return tier_fail(tr, err, rc, "hot", e.msg);
-	}
-	if (rename(tmp, path) != 0) {
-		snprintf(detail, sizeof(detail), "rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		close(hold);
-		return tier_fail(tr, err, CK_EIO, "hot", detail);
-	}
-	close(hold);
-	if ((rc = fsync_dir_of(path, &e)))
-		return tier_fail(tr, err, rc, "hot", e.msg);
+	if ((hold = hot_snapshot(c, src, tmp, &src_candles, &e)) < 0)
+		return tier_fail(tr, err, e.code, "hot", e.msg);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot snapshot written in %" PRId64 " ms", mono_ms() - t0);
 	res->candles = src_candles;
-	/* The warm copy (and with it the checksum) runs beside the verification: the copy
-	 * is I/O, integrity_check is CPU; both read the hot file from the page cache. The
-	 * warm temp file is only installed if the hot file verifies (do_warm). */
-	wc->src = path;
-	wc->mode = cfg_file_mode(c);
-	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
-	if ((wc->rc = mkdirs(c->backup_warm_dir, &wc->err)) == 0) {
-		if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
-			started = 1;
-		else
-			wc->rc = ck_err_set(&wc->err, CK_ENOMEM, "copy %s: cannot start a thread", path);
-	}
-	/* Verify what is on disk: read-only open, integrity, schema, candle count. */
-	rc = store_backup_verify_file(path, &ok, &got, detail, sizeof(detail), &e);
-	if (started)
-		pthread_join(th, NULL);
+	/* The temp file is verified before it gets its name; its fsync and the warm copy
+	 * run meanwhile. The warm temp file is installed only if this one verifies. */
+	rc = hot_verify(c, tmp, name, wc, &ok, &got, detail, sizeof(detail), &e);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot verified and warm copied at %" PRId64 " ms",
 	       mono_ms() - t0);
-	if (rc)
-		return tier_fail(tr, err, e.code, "hot", e.msg);
+	if (!rc && wc->hot_rc)
+		e = wc->hot_err, rc = wc->hot_rc;
+	if (!rc && wc->rc == 0) {
+		snprintf(tr->sha256, sizeof(tr->sha256), "%s", wc->sha256);
+		tr->size = wc->size;
+	} else if (!rc) {
+		rc = backup_sha256_file(tmp, tr->sha256, &tr->size, &e);
+	}
+	if (rc) {
+		unlink(tmp);
+		close(hold);
+		return tier_fail(tr, err, rc, "hot", e.msg);
+	}
 	if (ok && got != src_candles) {
 		ok = 0;
 		snprintf(detail, sizeof(detail), "candle count %" PRId64 " differs from the source's %"
 			 PRId64 " at backup time", got, src_candles);
 	}
-	if (wc->rc == 0) {
-		snprintf(tr->sha256, sizeof(tr->sha256), "%s", wc->sha256);
-		tr->size = wc->size;
-	} else if ((rc = backup_sha256_file(path, tr->sha256, &tr->size, &e))) {
-		return tier_fail(tr, err, rc, "hot", e.msg);
+	/* A failed copy is kept aside under <name>.failed, never under the backup's name. */
+	snprintf(failed, sizeof(failed), "%s.failed", path);
+	if (rename(tmp, ok ? path : failed) != 0) {
+		snprintf(msg, sizeof(msg), "rename %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		close(hold);
+		return tier_fail(tr, err, CK_EIO, "hot", msg);
 	}
+	close(hold);
+	if ((rc = fsync_dir_of(path, &e)))
+		return tier_fail(tr, err, rc, "hot", e.msg);
 	if (!ok) {
-		char msg[400];
-		snprintf(failed, sizeof(failed), "%s.failed", path);
-		if (rename(path, failed) == 0)
-			snprintf(tr->location, sizeof(tr->location), "%s", failed);
+		snprintf(tr->location, sizeof(tr->location), "%s", failed);
 		record(st, "hot", tr->location, res->created, tr->size, tr->sha256, got, "failed",
 		       detail, 0);
 		snprintf(msg, sizeof(msg), "%s failed verification: %s (kept aside as %s)", path,
