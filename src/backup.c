@@ -1,5 +1,6 @@
 /* backup.c — the backup tiers (hot, warm, offsite), their verification, retention,
- * discovery from files and sidecars, and restore. See backup.h for the file layout.
+ * discovery from files and sidecars, and restore. See backup.h for the file layout; the
+ * bytes (SHA-256, hashed copies, zstd) are codec.c's.
  *
  * Invariants: a file named like a backup without a sidecar was never verified; a
  * sidecar is written (atomically) only after its backup verified; nothing here deletes
@@ -19,20 +20,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <zstd.h>
-
 #include "afile.h"
 #include "alert.h"
 #include "backup.h"
+#include "codec.h"
 #include "log.h"
+#include "retry.h"
 #include "s3.h"
 #include "store_backup.h"
 #include "utc.h"
 #include "banned.h"
 
 #define DAY_MS 86400000LL
-#define COPY_BUF (1 << 20)
 
 static const char *const tier_names[] = {"hot", "warm", "offsite"};
 
@@ -105,70 +104,9 @@ int backup_parse_name(const char *db_path, const char *name, int64_t *created)
 
 /* ---- files ---- */
 
-static void hex_of(const unsigned char *md, size_t n, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[2 * n] = 0;
-}
-
-static int sha_final(EVP_MD_CTX *m, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	if (EVP_DigestFinal_ex(m, md, &len) != 1 || len != 32)
-		return -1;
-	hex_of(md, len, hex);
-	return 0;
-}
-
-static EVP_MD_CTX *sha_new(void)
-{
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	if (m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(m);
-		return NULL;
-	}
-	return m;
-}
-
 int backup_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_err *err)
 {
-	EVP_MD_CTX *m = NULL;
-	unsigned char *buf = NULL;
-	int fd = -1, ret = 0;
-	int64_t total = 0;
-	ssize_t r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return ck_err_set(err, CK_EIO, "checksum %s: %s", path, strerror(errno));
-	if (!(buf = malloc(COPY_BUF)) || !(m = sha_new())) {
-		ret = ck_err_set(err, CK_ENOMEM, "checksum %s: out of memory", path);
-		goto out;
-	}
-	while ((r = read(fd, buf, COPY_BUF)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = ck_err_set(err, CK_EIO, "checksum %s: read: %s", path, strerror(errno));
-			goto out;
-		}
-		EVP_DigestUpdate(m, buf, (size_t)r);
-		total += r;
-	}
-	if (sha_final(m, hex))
-		ret = ck_err_set(err, CK_EIO, "checksum %s: SHA-256 failed", path);
-	if (size)
-		*size = total;
-out:
-	EVP_MD_CTX_free(m);
-	free(buf);
-	close(fd);
-	return ret;
+	return codec_sha256_file(path, hex, size, err);
 }
 
 static int fsync_path(const char *path, int dir, struct ck_err *err)
@@ -227,11 +165,7 @@ static int copy_to_temp(const char *src, const char *dest_final, unsigned mode, 
 			size_t tmp_size, char hex[65], int64_t *size, struct ck_err *err)
 {
 	char d[4096], b[1024];
-	EVP_MD_CTX *m = NULL;
-	unsigned char *buf = NULL;
 	int in = -1, out = -1, ret = 0;
-	int64_t total = 0;
-	ssize_t r;
 
 	snprintf(d, sizeof(d), "%s", dest_final);
 	snprintf(b, sizeof(b), "%s", dest_final);
@@ -248,44 +182,14 @@ static int copy_to_temp(const char *src, const char *dest_final, unsigned mode, 
 		ret = ck_err_set(err, CK_EIO, "chmod %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (!(buf = malloc(COPY_BUF)) || !(m = sha_new())) {
-		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
+	if ((ret = codec_copy(in, src, out, tmp, hex, size, err)))
 		goto out;
-	}
-	while ((r = read(in, buf, COPY_BUF)) != 0) {
-		ssize_t off = 0;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src, strerror(errno));
-			goto out;
-		}
-		EVP_DigestUpdate(m, buf, (size_t)r);
-		while (off < r) {
-			ssize_t w = write(out, buf + off, (size_t)(r - off));
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
-						 "copy to %s: write: %s", tmp, strerror(errno));
-				goto out;
-			}
-			off += w;
-		}
-		total += r;
-	}
 	if (fsync(out) != 0) {
 		ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO, "copy to %s: fsync: %s",
 				 tmp, strerror(errno));
 		goto out;
 	}
-	if (sha_final(m, hex))
-		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
-	if (size)
-		*size = total;
 out:
-	EVP_MD_CTX_free(m);
-	free(buf);
 	if (in >= 0)
 		close(in);
 	if (out >= 0 && close(out) != 0 && !ret)
@@ -697,106 +601,142 @@ static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code
 	return ck_err_set(err, code ? code : CK_EIO, "%s backup: %s", tier, msg);
 }
 
-/* The warm copy, made while the hot file is verified: one read of the hot file feeds
- * both the SHA-256 (the hot file's checksum) and the warm temp file. */
+/* The work beside the hot file's verification: the hot temp file's fsync, then the warm
+ * copy, whose one read of the hot file feeds both the SHA-256 (the hot file's checksum)
+ * and the warm temp file. The copy is I/O and SHA-256, integrity_check is CPU; both read
+ * the hot file from the page cache. */
 struct warm_copy {
-	const char *src;        /* the hot file */
+	const char *src;        /* the hot temp file */
 	char dest[4096];        /* the warm file's final name */
 	unsigned mode;
-	char tmp[4300];         /* the written temp file, "" if none */
+	int hot_rc;             /* the hot temp file's fsync: 0 or an error in hot_err */
+	struct ck_err hot_err;
+	char tmp[4300];         /* the written warm temp file, "" if none */
 	char sha256[65];        /* of the bytes read and written */
 	int64_t size;
-	int rc;
+	int rc;                 /* the warm copy: 0 or an error in err */
 	struct ck_err err;
 };
 
 static void *warm_copy_main(void *arg)
 {
 	struct warm_copy *w = arg;
-	w->rc = copy_to_temp(w->src, w->dest, w->mode, w->tmp, sizeof(w->tmp), w->sha256,
-			     &w->size, &w->err);
+	if ((w->hot_rc = fsync_path(w->src, 0, &w->hot_err))) {
+		w->rc = ck_err_set(&w->err, w->hot_rc, "%s", w->hot_err.msg);
+		return NULL;
+	}
+	if (w->rc == 0) /* else the warm directory could not be made */
+		w->rc = copy_to_temp(w->src, w->dest, w->mode, w->tmp, sizeof(w->tmp), w->sha256,
+				     &w->size, &w->err);
 	return NULL;
+}
+
+/* The online snapshot of src into tmp (created and held by this process until it is
+ * renamed, so a sweep can tell it from the leftover of a killed backup). Returns the
+ * holding fd, or -1 with tmp removed and err set. */
+static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp,
+			int64_t *candles, struct ck_err *err)
+{
+	int hold, rc;
+
+	unlink(tmp);
+	if ((hold = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    afile_hold(hold) != 0) {
+		ck_err_set(err, CK_EIO, "create %s: %s", tmp, strerror(errno));
+		if (hold >= 0) {
+			close(hold);
+			unlink(tmp);
+		}
+		return -1;
+	}
+	/* SQLite writes into the empty file: one backup step, no journal, no syncs. */
+	if ((rc = store_backup_snapshot(src, tmp, -1, candles, err)) ||
+	    (rc = chmod_path(tmp, cfg_file_mode(c), err))) {
+		unlink(tmp);
+		close(hold);
+		return -1;
+	}
+	return hold;
+}
+
+/* Verifies the hot temp file while warm_copy_main fsyncs it and copies it: one
+ * integrity_check, schema and candle count of the bytes on disk. 0 with *ok and *got,
+ * or an error code (the check could not run). */
+static int hot_verify(const struct cfg *c, const char *tmp, const char *name,
+		      struct warm_copy *wc, int *ok, int64_t *got, char *detail, size_t dsize,
+		      struct ck_err *err)
+{
+	pthread_t th;
+	int started = 0, rc;
+
+	wc->src = tmp;
+	wc->mode = cfg_file_mode(c);
+	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
+	wc->rc = mkdirs(c->backup_warm_dir, &wc->err);
+	if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
+		started = 1;
+	rc = store_backup_verify_file(tmp, ok, got, detail, dsize, err);
+	if (started)
+		pthread_join(th, NULL);
+	else
+		warm_copy_main(wc); /* no thread: in turn */
+	return rc;
 }
 
 static int do_hot(struct store *st, const struct cfg *c, const char *src, const char *name,
 		  struct backup_result *res, struct warm_copy *wc, struct ck_err *err)
 {
-	pthread_t th;
-	int started = 0;
 	struct backup_tier_result *tr = &res->hot;
-	char path[4096], tmp[4200], failed[4200], detail[256];
+	char path[4096], tmp[4200], failed[4200], detail[256], msg[400];
 	struct ck_err e = {0, ""};
 	int64_t t0 = mono_ms(), src_candles = 0, got = 0;
-	int ok = 0, rc, hold = -1;
+	int ok = 0, rc, hold;
 
 	snprintf(path, sizeof(path), "%s/%s", c->backup_hot_dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", c->backup_hot_dir, name);
 	snprintf(tr->location, sizeof(tr->location), "%s", path);
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
-	unlink(tmp);
-	/* Created here and held (afile_hold) until renamed, so a sweep can tell it from
-	 * the leftover of a backup that was killed; SQLite writes into the empty file. */
-	if ((hold = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
-	    afile_hold(hold) != 0) {
-		snprintf(detail, sizeof(detail), "create %s: %s", tmp, strerror(errno));
-		if (hold >= 0)
-			close(hold);
-		return tier_fail(tr, err, CK_EIO, "hot", detail);
-	}
-	if ((rc = store_backup_snapshot(src, tmp, -1, &src_candles, &e)) ||
-	    (rc = chmod_path(tmp, cfg_file_mode(c), &e)) || (rc = fsync_path(tmp, 0, &e))) {
-		unlink(tmp);
-		close(hold);
-		return tier_fail(tr, err, rc, "hot", e.msg);
-	}
-	if (rename(tmp, path) != 0) {
-		snprintf(detail, sizeof(detail), "rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		close(hold);
-		return tier_fail(tr, err, CK_EIO, "hot", detail);
-	}
-	close(hold);
-	if ((rc = fsync_dir_of(path, &e)))
-		return tier_fail(tr, err, rc, "hot", e.msg);
+	if ((hold = hot_snapshot(c, src, tmp, &src_candles, &e)) < 0)
+		return tier_fail(tr, err, e.code, "hot", e.msg);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot snapshot written in %" PRId64 " ms", mono_ms() - t0);
 	res->candles = src_candles;
-	/* The warm copy (and with it the checksum) runs beside the verification: the copy
-	 * is I/O, integrity_check is CPU; both read the hot file from the page cache. The
-	 * warm temp file is only installed if the hot file verifies (do_warm). */
-	wc->src = path;
-	wc->mode = cfg_file_mode(c);
-	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
-	if ((wc->rc = mkdirs(c->backup_warm_dir, &wc->err)) == 0) {
-		if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
-			started = 1;
-		else
-			wc->rc = ck_err_set(&wc->err, CK_ENOMEM, "copy %s: cannot start a thread", path);
-	}
-	/* Verify what is on disk: read-only open, integrity, schema, candle count. */
-	rc = store_backup_verify_file(path, &ok, &got, detail, sizeof(detail), &e);
-	if (started)
-		pthread_join(th, NULL);
+	/* The temp file is verified before it gets its name; its fsync and the warm copy
+	 * run meanwhile. The warm temp file is installed only if this one verifies. */
+	rc = hot_verify(c, tmp, name, wc, &ok, &got, detail, sizeof(detail), &e);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot verified and warm copied at %" PRId64 " ms",
 	       mono_ms() - t0);
-	if (rc)
-		return tier_fail(tr, err, e.code, "hot", e.msg);
+	if (!rc && wc->hot_rc)
+		e = wc->hot_err, rc = wc->hot_rc;
+	if (!rc && wc->rc == 0) {
+		snprintf(tr->sha256, sizeof(tr->sha256), "%s", wc->sha256);
+		tr->size = wc->size;
+	} else if (!rc) {
+		rc = backup_sha256_file(tmp, tr->sha256, &tr->size, &e);
+	}
+	if (rc) {
+		unlink(tmp);
+		close(hold);
+		return tier_fail(tr, err, rc, "hot", e.msg);
+	}
 	if (ok && got != src_candles) {
 		ok = 0;
 		snprintf(detail, sizeof(detail), "candle count %" PRId64 " differs from the source's %"
 			 PRId64 " at backup time", got, src_candles);
 	}
-	if (wc->rc == 0) {
-		snprintf(tr->sha256, sizeof(tr->sha256), "%s", wc->sha256);
-		tr->size = wc->size;
-	} else if ((rc = backup_sha256_file(path, tr->sha256, &tr->size, &e))) {
-		return tier_fail(tr, err, rc, "hot", e.msg);
+	/* A failed copy is kept aside under <name>.failed, never under the backup's name. */
+	snprintf(failed, sizeof(failed), "%s.failed", path);
+	if (rename(tmp, ok ? path : failed) != 0) {
+		snprintf(msg, sizeof(msg), "rename %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		close(hold);
+		return tier_fail(tr, err, CK_EIO, "hot", msg);
 	}
+	close(hold);
+	if ((rc = fsync_dir_of(path, &e)))
+		return tier_fail(tr, err, rc, "hot", e.msg);
 	if (!ok) {
-		char msg[400];
-		snprintf(failed, sizeof(failed), "%s.failed", path);
-		if (rename(path, failed) == 0)
-			snprintf(tr->location, sizeof(tr->location), "%s", failed);
+		snprintf(tr->location, sizeof(tr->location), "%s", failed);
 		record(st, "hot", tr->location, res->created, tr->size, tr->sha256, got, "failed",
 		       detail, 0);
 		snprintf(msg, sizeof(msg), "%s failed verification: %s (kept aside as %s)", path,
@@ -867,82 +807,30 @@ fail:
 	return err->code;
 }
 
-/* zstd-compresses src into dst (created), SHA-256 of the output into hex. */
+/* zstd-compresses src into dst (created 0600 and held while written, fsync'd), the
+ * SHA-256 of the compressed bytes into hex, in the same pass. */
 static int compress_file(const char *src, const char *dst, char hex[65], int64_t *size,
 			 struct ck_err *err)
 {
-	ZSTD_CCtx *z = NULL;
-	EVP_MD_CTX *m = NULL;
-	FILE *in = NULL, *out = NULL;
-	size_t ilen = ZSTD_CStreamInSize(), olen = ZSTD_CStreamOutSize();
-	char *ib = NULL, *ob = NULL;
-	int ret = 0, last = 0;
-	int64_t total = 0;
+	int in, out, ret;
 
-	if (!(in = fopen(src, "rb")))
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return ck_err_set(err, CK_EIO, "compress %s: %s", src, strerror(errno));
-	if (!(out = fopen(dst, "wb")) || fchmod(fileno(out), 0600) != 0 ||
-	    afile_hold(fileno(out)) != 0) {
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	    fchmod(out, 0600) != 0 || afile_hold(out) != 0) {
 		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
 		goto out;
 	}
-	if (!(z = ZSTD_createCCtx()) || !(ib = malloc(ilen)) || !(ob = malloc(olen)) ||
-	    !(m = sha_new())) {
-		ret = ck_err_set(err, CK_ENOMEM, "compress %s: out of memory", src);
+	if ((ret = codec_compress(in, src, out, dst, hex, size, err)))
 		goto out;
-	}
-	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
-	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
-	ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, 2); /* ignored without multithread support */
-	while (!last) {
-		size_t r = fread(ib, 1, ilen, in);
-		ZSTD_inBuffer zin = {ib, r, 0};
-		int done = 0;
-		if (ferror(in)) {
-			ret = ck_err_set(err, CK_EIO, "compress %s: read: %s", src, strerror(errno));
-			goto out;
-		}
-		last = r < ilen;
-		while (!done) {
-			ZSTD_outBuffer zout = {ob, olen, 0};
-			size_t rem = ZSTD_compressStream2(z, &zout, &zin, last ? ZSTD_e_end : ZSTD_e_continue);
-			if (ZSTD_isError(rem)) {
-				ret = ck_err_set(err, CK_EIO, "compress %s: %s", src, ZSTD_getErrorName(rem));
-				goto out;
-			}
-			if (zout.pos && fwrite(ob, 1, zout.pos, out) != zout.pos) {
-				ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
-						 "compress into %s: %s", dst, strerror(errno));
-				goto out;
-			}
-			EVP_DigestUpdate(m, ob, zout.pos);
-			total += (int64_t)zout.pos;
-			done = last ? rem == 0 : zin.pos == zin.size;
-		}
-	}
-	if (fflush(out) || fsync(fileno(out))) {
-		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
-		goto out;
-	}
-	sha_final(m, hex);
-	*size = total;
+	if (fsync(out) != 0)
+		ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO, "compress into %s: %s",
+				 dst, strerror(errno));
 out:
-	ZSTD_freeCCtx(z);
-	EVP_MD_CTX_free(m);
-	free(ib);
-	free(ob);
-	if (in)
-		fclose(in);
-	if (out && fclose(out) && !ret)
+	close(in);
+	if (out >= 0 && close(out) != 0 && !ret)
 		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
 	return ret;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 static int do_offsite(struct store *st, const struct cfg *c, const char *name,
@@ -953,8 +841,11 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 	struct s3_meta meta[4];
 	struct s3_object head;
 	struct ck_err e = {0, ""};
-	int64_t t0 = mono_ms(), backoff = c->retry_net_base_ms > 0 ? c->retry_net_base_ms : 1000;
-	int max = (int)(c->retry_net_max >= 0 ? c->retry_net_max : 3) + 1, rc = 0;
+	struct retry_policy rp;
+	struct retry_state rs = {0, 0, 0};
+	uint64_t rng = (uint64_t)now_ms() | 1;
+	int64_t t0 = mono_ms(), wait = 0;
+	int rc = 0;
 
 	if (!s3_configured(c)) {
 		tr->outcome = BACKUP_NOT_CONFIGURED;
@@ -977,6 +868,7 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 	snprintf(meta[2].value, sizeof(meta[2].value), "%" PRId64, res->candles);
 	snprintf(meta[3].name, sizeof(meta[3].name), "created");
 	snprintf(meta[3].value, sizeof(meta[3].value), "%" PRId64, res->created);
+	retry_policy_from_cfg(&rp, c);
 	for (tr->attempts = 1;; tr->attempts++) {
 		char at[16];
 		rc = s3_put_file(c, key, tmp, tr->sha256, meta, 4, &e);
@@ -992,13 +884,16 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 		}
 		if (!rc)
 			break;
+		/* The shared retry policy: every failed upload counts as a network failure
+		 * (its tries and back-off are [http] retry_net_max and retry_net_base_ms); a usage error
+		 * (bad key or configuration) is never retried. */
+		wait = rc == CK_EUSAGE ? -1 : retry_next(&rp, &rs, BN_NET, -1, &rng);
 		snprintf(at, sizeof(at), "%d", tr->attempts);
 		log_kv(LOG_WARN, "backup", ((const char *[]){"tier", "offsite", "attempt", at, NULL}),
-		       "upload failed: %s%s", e.msg, tr->attempts < max ? "; retrying" : "");
-		if (tr->attempts >= max || rc == CK_EUSAGE)
+		       "upload failed: %s%s", e.msg, wait >= 0 ? "; retrying" : "");
+		if (wait < 0)
 			break;
-		sleep_ms(backoff);
-		backoff *= 2;
+		ck_sleep_ms(wait, NULL);
 	}
 	unlink(tmp);
 	if (rc)
@@ -1152,66 +1047,26 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 
 /* ---- restore ---- */
 
-/* zstd-decompresses src into dst (created), SHA-256 of the output into hex. */
+/* zstd-decompresses src into dst (existing, truncated; fsync'd), the SHA-256 of the
+ * output into hex, in the same pass. */
 static int decompress_file(const char *src, const char *dst, char hex[65], struct ck_err *err)
 {
-	ZSTD_DCtx *z = NULL;
-	EVP_MD_CTX *m = NULL;
-	FILE *in = NULL, *out = NULL;
-	size_t ilen = ZSTD_DStreamInSize(), olen = ZSTD_DStreamOutSize(), r, last = 1;
-	char *ib = NULL, *ob = NULL;
-	int ret = 0;
+	int in, out, ret;
 
-	if (!(in = fopen(src, "rb")))
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return ck_err_set(err, CK_EIO, "decompress %s: %s", src, strerror(errno));
-	if (!(out = fopen(dst, "wb"))) {
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
 		ret = ck_err_set(err, CK_EIO, "decompress into %s: %s", dst, strerror(errno));
 		goto out;
 	}
-	if (!(z = ZSTD_createDCtx()) || !(ib = malloc(ilen)) || !(ob = malloc(olen)) ||
-	    !(m = sha_new())) {
-		ret = ck_err_set(err, CK_ENOMEM, "decompress %s: out of memory", src);
+	if ((ret = codec_decompress(in, src, out, dst, hex, err)))
 		goto out;
-	}
-	while ((r = fread(ib, 1, ilen, in)) > 0) {
-		ZSTD_inBuffer zin = {ib, r, 0};
-		while (zin.pos < zin.size) {
-			ZSTD_outBuffer zout = {ob, olen, 0};
-			last = ZSTD_decompressStream(z, &zout, &zin);
-			if (ZSTD_isError(last)) {
-				ret = ck_err_set(err, CK_ECORRUPT, "decompress %s: %s", src,
-						 ZSTD_getErrorName(last));
-				goto out;
-			}
-			if (zout.pos && fwrite(ob, 1, zout.pos, out) != zout.pos) {
-				ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
-						 "decompress into %s: %s", dst, strerror(errno));
-				goto out;
-			}
-			EVP_DigestUpdate(m, ob, zout.pos);
-		}
-	}
-	if (ferror(in)) {
-		ret = ck_err_set(err, CK_EIO, "decompress %s: read: %s", src, strerror(errno));
-		goto out;
-	}
-	if (last != 0) {
-		ret = ck_err_set(err, CK_ECORRUPT, "decompress %s: truncated zstd stream", src);
-		goto out;
-	}
-	if (fflush(out) || fsync(fileno(out))) {
-		ret = ck_err_set(err, CK_EIO, "decompress into %s: %s", dst, strerror(errno));
-		goto out;
-	}
-	sha_final(m, hex);
+	if (fsync(out) != 0)
+		ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO, "decompress into %s: %s",
+				 dst, strerror(errno));
 out:
-	ZSTD_freeDCtx(z);
-	EVP_MD_CTX_free(m);
-	free(ib);
-	free(ob);
-	if (in)
-		fclose(in);
-	if (out && fclose(out) && !ret)
+	close(in);
+	if (out >= 0 && close(out) != 0 && !ret)
 		ret = ck_err_set(err, CK_EIO, "decompress into %s: %s", dst, strerror(errno));
 	return ret;
 }

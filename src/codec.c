@@ -1,0 +1,291 @@
+/* codec.c — SHA-256 hashing, hashed copies and zstd streams for the backups (codec.h).
+ * Buffers are large (CODEC_BUF) so a 1 GiB file is a few hundred system calls, and each
+ * pass hashes the bytes it moves, so no file is read twice for its checksum. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zstd.h>
+
+#include "codec.h"
+#include "banned.h"
+
+#define CODEC_BUF (4 << 20)
+
+static void hex_of(const unsigned char *md, size_t n, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * n] = 0;
+}
+
+static EVP_MD_CTX *sha_new(void)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	if (m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int sha_final(EVP_MD_CTX *m, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (EVP_DigestFinal_ex(m, md, &len) != 1 || len != 32)
+		return -1;
+	hex_of(md, len, hex);
+	return 0;
+}
+
+/* read(2) that retries EINTR: bytes read, 0 at the end, -1 with errno. */
+static ssize_t read_some(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+	while ((r = read(fd, buf, n)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* Reads until buf is full or the end: bytes read, or -1 with errno. */
+static ssize_t read_full(int fd, unsigned char *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read_some(fd, buf + got, n - got);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* Writes all n bytes: 0, or -1 with errno. */
+static int write_full(int fd, const unsigned char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_fail(struct ck_err *err, const char *what, const char *dst, int e)
+{
+	return ck_err_set(err, e == ENOSPC ? CK_EFULL : CK_EIO, "%s %s: write: %s", what, dst,
+			  strerror(e));
+}
+
+int codec_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_err *err)
+{
+	EVP_MD_CTX *m = NULL;
+	unsigned char *buf = NULL;
+	int fd, ret = 0;
+	int64_t total = 0;
+	ssize_t r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return ck_err_set(err, CK_EIO, "checksum %s: %s", path, strerror(errno));
+	if (!(buf = malloc(CODEC_BUF)) || !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "checksum %s: out of memory", path);
+		goto out;
+	}
+	while ((r = read_some(fd, buf, CODEC_BUF)) > 0) {
+		EVP_DigestUpdate(m, buf, (size_t)r);
+		total += r;
+	}
+	if (r < 0)
+		ret = ck_err_set(err, CK_EIO, "checksum %s: read: %s", path, strerror(errno));
+	else if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "checksum %s: SHA-256 failed", path);
+	else if (size)
+		*size = total;
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+/* One buffer's write, run beside the hashing of the same (read-only) bytes. */
+struct copy_write {
+	int fd;
+	const unsigned char *buf;
+	size_t n;
+	int err; /* errno of a failed write, else 0 */
+};
+
+static void *copy_write_main(void *arg)
+{
+	struct copy_write *w = arg;
+	w->err = write_full(w->fd, w->buf, w->n) ? errno : 0;
+	return NULL;
+}
+
+int codec_copy(int in, const char *src, int out, const char *dst, char hex[65],
+	       int64_t *size, struct ck_err *err)
+{
+	EVP_MD_CTX *m = NULL;
+	unsigned char *buf = NULL;
+	int ret = 0;
+	int64_t total = 0;
+	ssize_t r;
+
+	if (!(buf = malloc(CODEC_BUF)) || !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
+		goto out;
+	}
+	while ((r = read_full(in, buf, CODEC_BUF)) > 0) {
+		struct copy_write w = {out, buf, (size_t)r, 0};
+		pthread_t th;
+		/* The write and the hash of one buffer overlap; without a thread, in turn. */
+		if (pthread_create(&th, NULL, copy_write_main, &w) == 0) {
+			EVP_DigestUpdate(m, buf, (size_t)r);
+			pthread_join(th, NULL);
+		} else {
+			EVP_DigestUpdate(m, buf, (size_t)r);
+			copy_write_main(&w);
+		}
+		if (w.err) {
+			ret = write_fail(err, "copy to", dst, w.err);
+			goto out;
+		}
+		total += r;
+	}
+	if (r < 0)
+		ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src, strerror(errno));
+	else if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
+	else if (size)
+		*size = total;
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	return ret;
+}
+
+/* Compresses one input buffer (the last one with ZSTD_e_end), writing and hashing the
+ * output; 0 or an error code. */
+static int compress_chunk(ZSTD_CCtx *z, ZSTD_inBuffer *zin, int last, unsigned char *ob,
+			  size_t olen, int out, const char *dst, EVP_MD_CTX *m, int64_t *total,
+			  struct ck_err *err)
+{
+	for (;;) {
+		ZSTD_outBuffer zout = {ob, olen, 0};
+		size_t rem = ZSTD_compressStream2(z, &zout, zin, last ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(rem))
+			return ck_err_set(err, CK_EIO, "compress into %s: %s", dst,
+					  ZSTD_getErrorName(rem));
+		if (zout.pos && write_full(out, ob, zout.pos))
+			return write_fail(err, "compress into", dst, errno);
+		EVP_DigestUpdate(m, ob, zout.pos);
+		*total += (int64_t)zout.pos;
+		if (last ? rem == 0 : zin->pos == zin->size)
+			return 0;
+	}
+}
+
+int codec_compress(int in, const char *src, int out, const char *dst, char hex[65],
+		   int64_t *size, struct ck_err *err)
+{
+	ZSTD_CCtx *z = NULL;
+	EVP_MD_CTX *m = NULL;
+	size_t ilen = CODEC_BUF, olen = ZSTD_CStreamOutSize();
+	unsigned char *ib = NULL, *ob = NULL;
+	int ret = 0, last = 0;
+	int64_t total = 0;
+
+	if (!(z = ZSTD_createCCtx()) || !(ib = malloc(ilen)) || !(ob = malloc(olen)) ||
+	    !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "compress %s: out of memory", src);
+		goto out;
+	}
+	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, 2); /* ignored without multithread support */
+	while (!last) {
+		ssize_t r = read_full(in, ib, ilen);
+		ZSTD_inBuffer zin = {ib, r > 0 ? (size_t)r : 0, 0};
+		if (r < 0) {
+			ret = ck_err_set(err, CK_EIO, "compress %s: read: %s", src, strerror(errno));
+			goto out;
+		}
+		last = (size_t)r < ilen;
+		if ((ret = compress_chunk(z, &zin, last, ob, olen, out, dst, m, &total, err)))
+			goto out;
+	}
+	if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "compress %s: SHA-256 failed", src);
+	else
+		*size = total;
+out:
+	ZSTD_freeCCtx(z);
+	EVP_MD_CTX_free(m);
+	free(ib);
+	free(ob);
+	return ret;
+}
+
+int codec_decompress(int in, const char *src, int out, const char *dst, char hex[65],
+		     struct ck_err *err)
+{
+	ZSTD_DCtx *z = NULL;
+	EVP_MD_CTX *m = NULL;
+	size_t ilen = ZSTD_DStreamInSize(), olen = ZSTD_DStreamOutSize(), last = 1;
+	unsigned char *ib = NULL, *ob = NULL;
+	ssize_t r;
+	int ret = 0;
+
+	if (!(z = ZSTD_createDCtx()) || !(ib = malloc(ilen)) || !(ob = malloc(olen)) ||
+	    !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "decompress %s: out of memory", src);
+		goto out;
+	}
+	while ((r = read_some(in, ib, ilen)) > 0) {
+		ZSTD_inBuffer zin = {ib, (size_t)r, 0};
+		while (zin.pos < zin.size) {
+			ZSTD_outBuffer zout = {ob, olen, 0};
+			last = ZSTD_decompressStream(z, &zout, &zin);
+			if (ZSTD_isError(last)) {
+				ret = ck_err_set(err, CK_ECORRUPT, "decompress %s: %s", src,
+						 ZSTD_getErrorName(last));
+				goto out;
+			}
+			if (zout.pos && write_full(out, ob, zout.pos)) {
+				ret = write_fail(err, "decompress into", dst, errno);
+				goto out;
+			}
+			EVP_DigestUpdate(m, ob, zout.pos);
+		}
+	}
+	if (r < 0)
+		ret = ck_err_set(err, CK_EIO, "decompress %s: read: %s", src, strerror(errno));
+	else if (last != 0)
+		ret = ck_err_set(err, CK_ECORRUPT, "decompress %s: truncated zstd stream", src);
+	else if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "decompress %s: SHA-256 failed", src);
+out:
+	ZSTD_freeDCtx(z);
+	EVP_MD_CTX_free(m);
+	free(ib);
+	free(ob);
+	return ret;
+}

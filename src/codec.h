@@ -1,0 +1,36 @@
+/* codec.h — the byte-level work of backups, apart from their tiers and files: SHA-256 of
+ * files, copies that hash the bytes they move in the same pass, and zstd streams that
+ * hash what they produce. Every function works on descriptors the caller opened (and
+ * closes); names are for messages only. Nothing here fsyncs, renames or names files:
+ * that is backup.c's. */
+#ifndef CK_CODEC_H
+#define CK_CODEC_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+/* SHA-256 of the file at path as 64 lower-case hex digits; *size (may be NULL) gets its
+ * length. CK_EIO if it cannot be read. */
+int codec_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_err *err);
+
+/* Copies fd in (named src) to fd out (named dst) from their current offsets to the end
+ * of in, and the SHA-256 of the bytes copied into hex, in one pass: each buffer is
+ * hashed while the previous one is written. *size (may be NULL) gets the byte count.
+ * CK_EIO / CK_EFULL (ENOSPC) on a read or write error; out is not fsync'd. */
+int codec_copy(int in, const char *src, int out, const char *dst, char hex[65],
+	       int64_t *size, struct ck_err *err);
+
+/* zstd-compresses fd in (named src) into fd out (named dst), level 3 with the frame
+ * checksum; the SHA-256 of the compressed bytes into hex and their count into *size, in
+ * the same pass. out is not fsync'd. */
+int codec_compress(int in, const char *src, int out, const char *dst, char hex[65],
+		   int64_t *size, struct ck_err *err);
+
+/* zstd-decompresses fd in (named src) into fd out (named dst); the SHA-256 of the
+ * decompressed bytes into hex, in the same pass. CK_ECORRUPT for a damaged or truncated
+ * stream. out is not fsync'd. */
+int codec_decompress(int in, const char *src, int out, const char *dst, char hex[65],
+		     struct ck_err *err);
+
+#endif
