@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "health.h"
 #include "sbuf.h"
 #include "status_page.h"
@@ -106,7 +107,7 @@ static void page_health(const struct status_view *v, struct sbuf *b)
 	size_t nev = 0;
 	char a[32];
 
-	if (store_events(v->st, "health", NULL, 0, 1, &ev, &nev, &err))
+	if (store_events(v->st, event_kind_name(EV_HEALTH), NULL, 0, 1, &ev, &nev, &err))
 		nev = 0;
 	if (nev) {
 		int s = (int)ev[0].value;
@@ -247,7 +248,7 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 {
 	const struct cfg *c = v->cfg;
 	struct ck_err err = {0, ""};
-	int64_t now = v->now, iv = c->interval_ms;
+	int64_t now = v->now;
 	int64_t warn = c->stale_warn_s * 1000, crit = c->stale_crit_s * 1000;
 	char a[32], t1[32], t2[32];
 	int fresh = 0;
@@ -255,7 +256,7 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 	for (size_t i = 0; i < nsyms; i++) {
 		struct store_span sp;
 		if (!store_span(v->st, syms[i], c->interval, &sp, &err) && sp.count &&
-		    now - (sp.last_open + iv) < (warn ? warn : 2 * iv))
+		    health_freshness(c, now, sp.last_open, NULL) == HEALTH_OK)
 			fresh++;
 	}
 	sbuf_printf(b, "<h2>Symbols: %d of %zu fresh</h2><table><tr>"
@@ -275,9 +276,7 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 				else
 					missing += gaps[g].count;
 			}
-		age = sp.count ? now - (sp.last_open + iv) : -1;
-		cls = !sp.count ? "crit" : (crit && age >= crit) ? "crit" :
-			(warn && age >= warn) ? "warn" : "ok";
+		cls = status_class(health_freshness(c, now, sp.count ? sp.last_open : 0, &age));
 		sbuf_printf(b, "<tr><td>");
 		sbuf_html(b, syms[i]);
 		sbuf_printf(b, "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64
