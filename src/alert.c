@@ -43,6 +43,7 @@
 #include <jansson.h>
 
 #include "alert.h"
+#include "event.h"
 #include "fault.h"
 #include "health.h"
 #include "log.h"
@@ -510,7 +511,8 @@ static int send_one(struct store *st, const struct cfg *c, const struct channel 
 		log_kv(LOG_INFO, "alert",
 		       ((const char *[]){"key", m->key, "channel", ch->name, "action", what, NULL}),
 		       "alert delivered");
-		if (st && store_event_add(st, m->at, "alert_sent", ch->name, 1, m->key, &e2))
+		if (st && store_event_add(st, m->at, event_kind_name(EV_ALERT_SENT), ch->name, 1,
+					  m->key, &e2))
 			log_warn("alert", "cannot record the delivery: %s", e2.msg);
 		return 0;
 	}
@@ -523,7 +525,8 @@ static int send_one(struct store *st, const struct cfg *c, const struct channel 
 					 "error", why, NULL}),
 		       "alert delivery failed (check the [alert] settings of this channel)");
 		snprintf(detail, sizeof(detail), "%s: %s", m->key, why);
-		if (st && store_event_add(st, m->at, "alert_failed", ch->name, 1, detail, &e2))
+		if (st && store_event_add(st, m->at, event_kind_name(EV_ALERT_FAILED), ch->name, 1,
+					  detail, &e2))
 			log_warn("alert", "cannot record the failed delivery: %s", e2.msg);
 	}
 	return -1;

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "backup.h"
 #include "dur.h"
+#include "event.h"
 #include "kline.h"
 #include "sched.h"
 #include "store_backup.h"
@@ -373,7 +374,8 @@ static void drill(struct store *st, const struct cfg *c, const struct audit_opts
 	snprintf(side, sizeof(side), "%s-shm", path);
 	unlink(side);
 	rmdir(dir);
-	if (store_event_add(st, now_ms(), "restore_drill", used.location[0] ? used.location : "",
+	if (store_event_add(st, now_ms(), event_kind_name(EV_RESTORE_DRILL),
+			    used.location[0] ? used.location : "",
 			    r->drill_seconds, r->drill_detail, &err))
 		snprintf(r->drill_detail + strlen(r->drill_detail),
 			 sizeof(r->drill_detail) - strlen(r->drill_detail),

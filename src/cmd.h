@@ -124,11 +124,8 @@ void cmd_help_usage(FILE *f, const struct cmd_opt *global, const struct cmd *con
 void cmd_help_man(FILE *f, const struct cmd_opt *global, const struct cmd *const *cmds,
 		  size_t ncmds);
 
-/* cmd_sync.c: the run of sync and backfill (run record, summary, exit code), shared. */
+/* cmd_sync.c: a sync or backfill run (run.c's bookkeeping) and its report, shared by
+ * sync, backfill and gaps --recheck. Returns the exit code. */
 struct sync_opts;
 int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts *o);
-/* The failure class of a sync error text (a symbol's or the run's): "http", "ban",
- * "invalid", "timeout", "rejected", "store", "stopped" or "other" (static string). The
- * alerts of a sync run are one per class ("sync_failed:<class>"). */
-const char *sync_failure_class(const char *why);
 #endif

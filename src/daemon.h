@@ -2,9 +2,10 @@
  *
  * One scheduler thread (the caller's) runs the jobs sync, backup, health, audit and
  * integrity_check at the times of their [schedule] cron expressions (UTC), one job at a
- * time, in that order when several are due. Jobs reuse the commands' code in-process:
- * sync through cmd_sync_common, backup through backup_run, health through health_run
- * (alerting on a status change; its quick check's verdict is recorded as event
+ * time, in that order when several are due. Jobs call the modules the commands call,
+ * never a command, and report to the log: sync through run_sync (run.c: the run record,
+ * the candle_count event, the alerts), backup through backup_run, health through
+ * health_run (alerting on a status change; its quick check's verdict is recorded as event
  * integrity_check "quick"), audit through audit_run (30 days, with its restore drill),
  * integrity_check runs the full PRAGMA integrity_check (event integrity_check "full";
  * corruption_detected too when damaged).
@@ -20,6 +21,9 @@
  * whose last successful run is older than its latest scheduled time, runs at once. The
  * last success comes from the database (runs table for sync and audit, backups table
  * for backup, health events), so cron-driven runs count the same as the daemon's.
+ *
+ * Files: daemon.c the scheduler, daemon_jobs.c the jobs, httpd.c the HTTP server,
+ * status_page.c the page; daemon_int.h what they share.
  *
  * HTTP (libmicrohttpd, its own threads, a read-only database connection): /metrics,
  * /healthz (200 for OK/WARNING, 503 for CRITICAL/UNKNOWN, JSON body), / (the status

@@ -22,6 +22,7 @@
 #include <sys/statvfs.h>
 
 #include "dur.h"
+#include "event.h"
 #include "health.h"
 #include "kline.h"
 #include "lock.h"
@@ -167,6 +168,20 @@ static int symbols_load(struct hctx *h, struct ck_err *err)
 	return rc;
 }
 
+enum health_status health_freshness(const struct cfg *c, int64_t now_ms, int64_t newest_open,
+				    int64_t *age_ms)
+{
+	int64_t age = newest_open ? now_ms - (newest_open + c->interval_ms) : -1;
+
+	if (newest_open && age < 0)
+		age = 0;
+	if (age_ms)
+		*age_ms = age;
+	if (!newest_open || age > c->stale_crit_s * 1000)
+		return HEALTH_CRITICAL;
+	return age > c->stale_warn_s * 1000 ? HEALTH_WARNING : HEALTH_OK;
+}
+
 /* 1. Freshness: the newest candle's close (open + interval) vs now, per symbol. */
 static void check_freshness(struct hctx *h, struct health_check *ck)
 {
@@ -180,6 +195,7 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 
 	for (size_t i = 0; i < h->nsyms; i++) {
 		int64_t hi, age;
+		enum health_status st;
 		const struct store_run_symbol *ls = last_find(h, h->syms[i]);
 		struct store_span sp;
 
@@ -198,16 +214,14 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 		h->checked++;
 		if (hi + c->interval_ms > h->newest_close)
 			h->newest_close = hi + c->interval_ms;
-		age = h->now - (hi + c->interval_ms);
-		if (age < 0)
-			age = 0;
+		st = health_freshness(c, h->now, hi, &age);
 		if (age > oldest_age) {
 			oldest_age = age;
 			oldest_sym = h->syms[i];
 		}
-		if (age > crit)
+		if (st == HEALTH_CRITICAL)
 			ncrit++;
-		else if (age > warn)
+		else if (st == HEALTH_WARNING)
 			nwarn++;
 		else
 			h->fresh++;
@@ -298,7 +312,9 @@ static void check_integrity(struct hctx *h, struct health_check *ck, struct heal
 	int64_t budget = 0, psize = 0, pcount = 0, freel = 0;
 	struct ck_err e = {0, ""};
 	const char *what = h->full ? "integrity_check" : "quick_check";
-	static const char *const kinds[] = {"integrity_check", "corruption_detected", "recover"};
+	static const enum event_kind kinds[] = {EV_INTEGRITY_CHECK, EV_CORRUPTION_DETECTED,
+						EV_RECOVER};
+	enum event_kind nk = EV_NKINDS;
 	struct store_event newest = {0};
 
 	store_health_pages(h->st, &psize, &pcount, &freel, &e);
@@ -329,13 +345,16 @@ static void check_integrity(struct hctx *h, struct health_check *ck, struct heal
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		struct store_event *ev = NULL;
 		size_t n = 0;
-		if (store_events(h->st, kinds[k], NULL, 0, 1, &ev, &n, &e) == 0 && n &&
+		if (store_events(h->st, event_kind_name(kinds[k]), NULL, 0, 1, &ev, &n,
+				 &e) == 0 && n &&
 		    ev[0].at > newest.at)
 			newest = ev[0];
 		free(ev);
 	}
-	if (newest.at && (!strcmp(newest.kind, "corruption_detected") ||
-			  (!strcmp(newest.kind, "integrity_check") && newest.value == 0))) {
+	if (newest.at)
+		event_kind_parse(newest.kind, &nk);
+	if (newest.at && (nk == EV_CORRUPTION_DETECTED ||
+			  (nk == EV_INTEGRITY_CHECK && newest.value == 0))) {
 		check_set(ck, HEALTH_WARNING, "%s %s; but %s at %s UTC recorded: %s (run candlekeep"
 			  " health --full, or candlekeep recover)", what,
 			  finished ? "ok" : "not finished", newest.kind,
@@ -494,7 +513,8 @@ static void check_data_loss(struct hctx *h, struct health_check *ck)
 				  " ms (--full counts)", budget);
 		return;
 	}
-	if (store_events(h->st, "candle_count", h->c->interval, 0, 1, &ev, &n, &e)) {
+	if (store_events(h->st, event_kind_name(EV_CANDLE_COUNT), h->c->interval, 0, 1, &ev, &n,
+			 &e)) {
 		check_set(ck, HEALTH_UNKNOWN, "cannot read the recorded candle count: %s", e.msg);
 		return;
 	}
@@ -510,7 +530,8 @@ static void check_data_loss(struct hctx *h, struct health_check *ck)
 		check_set(ck, HEALTH_OK, "%" PRId64 " candles, at least the %" PRId64
 			  " recorded at the last sync (%s UTC)", h->candles, base, t);
 	} else {
-		store_events(h->st, "recover", NULL, ev[0].at, 1, &rec, &nrec, &e);
+		store_events(h->st, event_kind_name(EV_RECOVER), NULL, ev[0].at, 1, &rec, &nrec,
+			     &e);
 		if (nrec)
 			check_set(ck, HEALTH_WARNING, "%" PRId64 " candles, %" PRId64 " fewer than the %"
 				  PRId64 " recorded at the last sync (%s UTC); restored from a backup"

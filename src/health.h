@@ -37,6 +37,14 @@ struct health_report {
 	char integrity_detail[256];
 };
 
+/* The freshness of one symbol whose newest stored candle opened at newest_open (ms;
+ * 0 = no candle) judged at now_ms: *age_ms is the time since that candle closed (open +
+ * interval; never negative; -1 without a candle). OK up to [health] stale_warn, WARNING
+ * above it, CRITICAL above stale_crit or without a candle. The freshness check and the
+ * status page both judge by it. age_ms may be NULL. */
+enum health_status health_freshness(const struct cfg *c, int64_t now_ms, int64_t newest_open,
+				    int64_t *age_ms);
+
 /* Runs every check. st may be NULL (database missing or unopenable: the checks that
  * need it report CRITICAL/UNKNOWN). full = 1 runs integrity_check instead of quick_check.
  * now_ms is the clock to judge freshness by (tests pass a fake one). */

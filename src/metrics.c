@@ -24,6 +24,7 @@
 
 #include "binance.h"
 #include "cfg.h"
+#include "event.h"
 #include "metrics.h"
 #include "sbuf.h"
 #include "store.h"
@@ -873,18 +874,23 @@ static int collect_events(struct store *st, struct mdata *d, struct ck_err *err)
 {
 	size_t i;
 	for (i = 0; i < 2; i++)
-		if (newest_event(st, "integrity_check", integrity_checks[i], &d->integrity[i],
-				 &d->has_integrity[i], err))
+		if (newest_event(st, event_kind_name(EV_INTEGRITY_CHECK), integrity_checks[i],
+				 &d->integrity[i], &d->has_integrity[i], err))
 			return err->code;
-	if (store_event_count(st, "corruption_detected", NULL, &d->corruptions, err) ||
-	    newest_event(st, "corruption_detected", NULL, &d->corruption, &d->has_corruption, err) ||
-	    newest_event(st, "restore_drill", NULL, &d->drill, &d->has_drill, err) ||
-	    newest_event(st, "clock_skew", NULL, &d->skew, &d->has_skew, err) ||
-	    store_event_count(st, "sync_skipped", NULL, &d->sync_skipped, err))
+	if (store_event_count(st, event_kind_name(EV_CORRUPTION_DETECTED), NULL, &d->corruptions,
+			      err) ||
+	    newest_event(st, event_kind_name(EV_CORRUPTION_DETECTED), NULL, &d->corruption,
+			 &d->has_corruption, err) ||
+	    newest_event(st, event_kind_name(EV_RESTORE_DRILL), NULL, &d->drill, &d->has_drill,
+			 err) ||
+	    newest_event(st, event_kind_name(EV_CLOCK_SKEW), NULL, &d->skew, &d->has_skew, err) ||
+	    store_event_count(st, event_kind_name(EV_SYNC_SKIPPED), NULL, &d->sync_skipped, err))
 		return err->code;
 	for (i = 0; i < NCHANNELS; i++)
-		if (store_event_count(st, "alert_sent", channels[i], &d->sent[i], err) ||
-		    store_event_count(st, "alert_failed", channels[i], &d->failed[i], err))
+		if (store_event_count(st, event_kind_name(EV_ALERT_SENT), channels[i], &d->sent[i],
+				      err) ||
+		    store_event_count(st, event_kind_name(EV_ALERT_FAILED), channels[i],
+				      &d->failed[i], err))
 			return err->code;
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "afile.h"
 #include "alert.h"
 #include "backup.h"
+#include "event.h"
 #include "fault.h"
 #include "log.h"
 #include "recover.h"
@@ -613,7 +614,8 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 	t = mono_ms();
 	if (store_run_begin(st, "recover", now, &run_id, &e))
 		log_warn("recover", "%s", e.msg);
-	if (store_event_add(st, now, "corruption_detected", c->db, 1, res->before.detail, &e))
+	if (store_event_add(st, now, event_kind_name(EV_CORRUPTION_DETECTED), c->db, 1,
+			    res->before.detail, &e))
 		log_warn("recover", "%s", e.msg);
 	memset(&so, 0, sizeof(so));
 	rc = sync_run(st, c, &so, stop, 0, &sr, &e);
@@ -676,7 +678,8 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 			 " nothing readable in the damaged file, and the exchange did not answer (%s);"
 			 " the database is empty: run candlekeep sync when the exchange is reachable",
 			 sr.error[0] ? sr.error : e.msg[0] ? e.msg : "re-sync failed");
-	if (store_event_add(st, now_ms(), "recover", c->db, (double)res->total_ms / 1000.0,
+	if (store_event_add(st, now_ms(), event_kind_name(EV_RECOVER), c->db,
+			    (double)res->total_ms / 1000.0,
 			    res->error[0] ? res->error : summary, &e))
 		log_warn("recover", "%s", e.msg);
 	if (run_id) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dur.h"
+#include "event.h"
 #include "health.h"
 #include "sbuf.h"
 #include "status_page.h"
@@ -91,7 +92,7 @@ static void page_health(const struct status_view *v, struct sbuf *b)
 	size_t nev = 0;
 	char a[32];
 
-	if (store_events(v->st, "health", NULL, 0, 1, &ev, &nev, &err))
+	if (store_events(v->st, event_kind_name(EV_HEALTH), NULL, 0, 1, &ev, &nev, &err))
 		nev = 0;
 	if (nev) {
 		int s = (int)ev[0].value;
@@ -234,15 +235,15 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 {
 	const struct cfg *c = v->cfg;
 	struct ck_err err = {0, ""};
-	int64_t now = v->now, iv = c->interval_ms;
+	int64_t now = v->now;
 	int64_t warn = c->stale_warn_s * 1000, crit = c->stale_crit_s * 1000;
 	char a[32], t1[32], t2[32];
 	int fresh = 0;
 
 	for (size_t i = 0; i < nsyms; i++) {
 		struct store_span sp;
-		if (!store_span(v->st, syms[i], c->interval, 0, INT64_MAX, 1, &sp, &err) && sp.count &&
-		    now - (sp.last_open + iv) < (warn ? warn : 2 * iv))
+		if (!store_span(v->st, syms[i], c->interval, 0, INT64_MAX, 1, &sp, &err) &&
+		    sp.count && health_freshness(c, now, sp.last_open, NULL) == HEALTH_OK)
 			fresh++;
 	}
 	sbuf_printf(b, "<h2>Symbols: %d of %zu fresh</h2><table><tr>"
@@ -262,9 +263,7 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 				else
 					missing += gaps[g].count;
 			}
-		age = sp.count ? now - (sp.last_open + iv) : -1;
-		cls = !sp.count ? "crit" : (crit && age >= crit) ? "crit" :
-			(warn && age >= warn) ? "warn" : "ok";
+		cls = status_class(health_freshness(c, now, sp.count ? sp.last_open : 0, &age));
 		sbuf_printf(b, "<tr><td>");
 		sbuf_html(b, syms[i]);
 		sbuf_printf(b, "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64

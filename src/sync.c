@@ -21,6 +21,7 @@
 
 #include "archive.h"
 #include "binance.h"
+#include "event.h"
 #include "http.h"
 #include "kline.h"
 #include "log.h"
@@ -325,7 +326,8 @@ static void note_clock(struct engine *e)
 			 e->skew > 0 ? "ahead of" : "behind", e->cfg->max_clock_skew_s,
 			 kline_time_str(e->close_limit, t, sizeof(t)));
 	}
-	if (store_event_add(e->st, e->local_now, "clock_skew", "sync", (double)e->skew / 1000.0,
+	if (store_event_add(e->st, e->local_now, event_kind_name(EV_CLOCK_SKEW), "sync",
+			    (double)e->skew / 1000.0,
 			    v, &err))
 		log_warn("sync", "%s", err.msg);
 }

@@ -31,9 +31,9 @@
 
 #include "alert.h"
 #include "cfg.h"
-#include "cmd.h"
 #include "err.h"
 #include "health.h"
+#include "run.h"
 #include "store.h"
 #include "store_alert.h"
 #include "utc.h"

@@ -101,6 +101,20 @@ static void test_freshness_boundaries(void **state)
 	assert_int_equal(find(&r, "freshness")->status, HEALTH_CRITICAL);
 	assert_int_equal(r.status, HEALTH_CRITICAL);
 	assert_non_null(strstr(r.summary, "CANDLEKEEP CRITICAL - 0/2 symbols fresh"));
+	/* the same judgement per symbol, as the status page asks for it */
+	{
+		int64_t open = close - H4, age = 0;
+		assert_int_equal(health_freshness(&f.c, close + warn, open, &age), HEALTH_OK);
+		assert_int_equal(age, warn);
+		assert_int_equal(health_freshness(&f.c, close + warn + 1, open, NULL), HEALTH_WARNING);
+		assert_int_equal(health_freshness(&f.c, close + crit, open, NULL), HEALTH_WARNING);
+		assert_int_equal(health_freshness(&f.c, close + crit + 1, open, &age), HEALTH_CRITICAL);
+		assert_int_equal(age, crit + 1);
+		assert_int_equal(health_freshness(&f.c, close - 1000, open, &age), HEALTH_OK);
+		assert_int_equal(age, 0); /* a clock behind the candle's close: not negative */
+		assert_int_equal(health_freshness(&f.c, close, 0, &age), HEALTH_CRITICAL);
+		assert_int_equal(age, -1); /* no candle at all */
+	}
 	fx_close(&f);
 }
 
