@@ -47,15 +47,20 @@ int main(int argc, char **argv)
 		perror(argv[2]);
 		return 1;
 	}
-	if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
-	    exec(db, "PRAGMA journal_mode=WAL") || exec(db, "PRAGMA synchronous=FULL") ||
-	    exec(db, "CREATE TABLE IF NOT EXISTS candles (symbol TEXT NOT NULL, interval TEXT NOT NULL,"
-		     " open_time INTEGER NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL,"
-		     " close TEXT NOT NULL, volume TEXT NOT NULL, close_time INTEGER NOT NULL,"
-		     " quote_volume TEXT NOT NULL, trades INTEGER NOT NULL, taker_buy_base TEXT NOT NULL,"
-		     " taker_buy_quote TEXT NOT NULL, PRIMARY KEY (symbol, interval, open_time)) WITHOUT ROWID") ||
-	    sqlite3_prepare_v2(db, "INSERT INTO candles VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-			       -1, &ins, NULL) != SQLITE_OK) {
+	if (sqlite3_open(argv[1], &db) != SQLITE_OK || exec(db, "PRAGMA journal_mode=WAL") ||
+	    exec(db, "PRAGMA synchronous=FULL") ||
+	    exec(db,
+		 "CREATE TABLE IF NOT EXISTS candles (symbol TEXT NOT NULL, interval TEXT NOT NULL,"
+		 " open_time INTEGER NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT "
+		 "NOT NULL,"
+		 " close TEXT NOT NULL, volume TEXT NOT NULL, close_time INTEGER NOT NULL,"
+		 " quote_volume TEXT NOT NULL, trades INTEGER NOT NULL, taker_buy_base TEXT NOT "
+		 "NULL,"
+		 " taker_buy_quote TEXT NOT NULL, PRIMARY KEY (symbol, interval, open_time)) "
+		 "WITHOUT ROWID") ||
+	    sqlite3_prepare_v2(
+		    db, "INSERT INTO candles VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+		    -1, &ins, NULL) != SQLITE_OK) {
 		fprintf(stderr, "rawinsert: %s\n", sqlite3_errmsg(db));
 		return 1;
 	}

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    D0, D0 + 6 * H4, 0, &k, &n, &err);
 	if (rc) {
 		if ((rc != CK_EVALIDATE && rc != CK_ENOMEM) || k ||
-		    !memchr(err.msg, '\0', sizeof(err.msg)) || !strstr(err.msg, "FUZZUSDT-4h-2025-01-01"))
+		    !memchr(err.msg, '\0', sizeof(err.msg)) ||
+		    !strstr(err.msg, "FUZZUSDT-4h-2025-01-01"))
 			abort();
 	} else {
 		if (!n || n > 6 || k[n - 1].open_time != D0 + 5 * H4)
@@ -45,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (zip)
 		return 0;
 	/* The same bytes fed in two pieces. */
-	struct archive_csv *c = archive_csv_new("FUZZUSDT-4h-2025-01-01.zip", "FUZZUSDT", H4, D0,
-						D0 + 6 * H4);
+	struct archive_csv *c =
+		archive_csv_new("FUZZUSDT-4h-2025-01-01.zip", "FUZZUSDT", H4, D0, D0 + 6 * H4);
 	if (!c)
 		return 0;
 	size_t cut = size ? data[0] % (size + 1) : 0;

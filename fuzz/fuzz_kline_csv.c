@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kline k, back;
 	struct ck_err err;
 	char buf[512];
-	static const int64_t iv[] = { 60000, 14400000, 604800000 };
+	static const int64_t iv[] = {60000, 14400000, 604800000};
 
 	memset(&err, 0, sizeof(err));
 	int rc = kline_csv_parse((const char *)data, size, &k, &err);
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (valid == 0) {
 		if (kline_validate(&back, "FUZZUSDT", interval, INT64_MIN, INT64_MAX, &err))
 			abort();
-		const char *v[] = { k.open, k.high, k.low, k.close, k.volume, k.quote_volume };
+		const char *v[] = {k.open, k.high, k.low, k.close, k.volume, k.quote_volume};
 		for (size_t i = 0; i < 6; i++) {
 			if (kline_dec_cmp(v[i], v[i]) != 0)
 				abort();

@@ -26,11 +26,14 @@ int afile_open(struct afile *a, const char *path, int mode, struct ck_err *err)
 	if (fd < 0) {
 		int e = errno;
 		a->tmp[0] = 0;
-		return ck_err_set(err, e == ENOSPC ? CK_EFULL : CK_EIO,
-				  "create a temp file beside %s: %s (check the directory exists and is"
-				  " writable)", path, strerror(e));
+		return ck_err_set(
+			err, e == ENOSPC ? CK_EFULL : CK_EIO,
+			"create a temp file beside %s: %s (check the directory exists and is"
+			" writable)",
+			path, strerror(e));
 	}
-	if (afile_hold(fd) != 0 || fchmod(fd, (mode_t)mode) != 0) { /* explicit, whatever the umask */
+	if (afile_hold(fd) != 0 ||
+	    fchmod(fd, (mode_t)mode) != 0) { /* explicit, whatever the umask */
 		int e = errno;
 		close(fd);
 		unlink(a->tmp);
@@ -127,7 +130,8 @@ int afile_sweep(const char *dir, afile_temp_fn *is_temp, void *arg, int remove, 
 			continue;
 		if (nl > 8 && !strcmp(e->d_name + nl - 8, "-journal")) {
 			/* SQLite's journal of a temp database: orphaned with its main file. */
-			snprintf(main_path, sizeof(main_path), "%.*s", (int)(strlen(path) - 8), path);
+			snprintf(main_path, sizeof(main_path), "%.*s", (int)(strlen(path) - 8),
+				 path);
 			probe = main_path;
 		}
 		if (!orphaned(probe))
@@ -135,7 +139,8 @@ int afile_sweep(const char *dir, afile_temp_fn *is_temp, void *arg, int remove, 
 		if (remove && unlink(path) != 0 && errno != ENOENT) {
 			int en = errno;
 			closedir(d);
-			return ck_err_set(err, CK_EIO, "remove temp file %s: %s", path, strerror(en));
+			return ck_err_set(err, CK_EIO, "remove temp file %s: %s", path,
+					  strerror(en));
 		}
 		if (n)
 			(*n)++;

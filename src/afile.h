@@ -9,9 +9,9 @@
 #include "err.h"
 
 struct afile {
-	FILE *f;           /* write here */
-	char path[4096];   /* the target */
-	char tmp[4096];    /* the temp file */
+	FILE *f;         /* write here */
+	char path[4096]; /* the target */
+	char tmp[4096];  /* the temp file */
 };
 
 int afile_open(struct afile *a, const char *path, int mode, struct ck_err *err);

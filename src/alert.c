@@ -54,28 +54,28 @@
 #include "banned.h"
 
 #define ALERT_ATTEMPTS 3
-#define ALERT_BACKOFF_MS 250   /* first pause between attempts; doubles */
-#define ALERT_BODY_MAX 65536   /* response bytes kept (the rest is discarded) */
+#define ALERT_BACKOFF_MS 250 /* first pause between attempts; doubles */
+#define ALERT_BODY_MAX 65536 /* response bytes kept (the rest is discarded) */
 
 /* What one delivery says. */
 struct alert_msg {
 	const char *key;
-	const char *severity;  /* "critical", "warning" */
-	int resolve;           /* 1 = the condition cleared */
-	int repeat;            /* 1 = still firing, sent again after [alert] repeat */
-	int update;            /* 1 = still firing, its severity changed (from `was`) or,
-				* was "", members were added (see "members" below) */
-	const char *was;       /* the severity the channel was last told (update), or "" */
+	const char *severity; /* "critical", "warning" */
+	int resolve;          /* 1 = the condition cleared */
+	int repeat;           /* 1 = still firing, sent again after [alert] repeat */
+	int update;           /* 1 = still firing, its severity changed (from `was`) or,
+			       * was "", members were added (see "members" below) */
+	const char *was;      /* the severity the channel was last told (update), or "" */
 	const char *summary;
-	const char *detail;    /* may be NULL */
-	int64_t first_at;      /* ms, when it started firing */
-	int64_t at;            /* ms, now */
+	const char *detail; /* may be NULL */
+	int64_t first_at;   /* ms, when it started firing */
+	int64_t at;         /* ms, now */
 	char host[128];
 	char dedup_key[256];
 };
 
 struct channel {
-	const char *name;      /* as in events and metrics: slack, pagerduty, email */
+	const char *name; /* as in events and metrics: slack, pagerduty, email */
 	int (*configured)(const struct cfg *c);
 	int (*send)(const struct cfg *c, const struct alert_msg *m, char *why, size_t size);
 };
@@ -111,8 +111,7 @@ static struct retry_backoff delivery_backoff(const struct cfg *c)
 /* POSTs body (JSON) to url with retries on network errors, 429 and 5xx, all attempts
  * within c->alert_timeout_ms. Returns 0 on a 2xx; otherwise -1 with why filled (status
  * or libcurl's generic error text; never the URL). */
-static int post_json(const struct cfg *c, const char *url, const char *body, char *why,
-		     size_t size)
+static int post_json(const struct cfg *c, const char *url, const char *body, char *why, size_t size)
 {
 	struct retry_backoff rb = delivery_backoff(c);
 	struct retry_try t;
@@ -145,7 +144,8 @@ static int post_json(const struct cfg *c, const char *url, const char *body, cha
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-		curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent ? c->user_agent : "candlekeep");
+		curl_easy_setopt(e, CURLOPT_USERAGENT,
+				 c->user_agent ? c->user_agent : "candlekeep");
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, &sk);
 		cc = curl_easy_perform(e);
@@ -160,7 +160,8 @@ static int post_json(const struct cfg *c, const char *url, const char *body, cha
 		else
 			snprintf(why, size, "HTTP %ld (attempt %d)", status, attempt);
 		if (cc == CURLE_OK && status != 429 && status < 500)
-			break; /* the receiver rejected the request itself: retrying will not help */
+			break; /* the receiver rejected the request itself: retrying will not help
+				*/
 		if ((w = retry_try_next(&rb, &t, -1, mono_ms())) < 0)
 			break; /* tries spent, or the next would start past the timeout */
 		ck_sleep_ms(w, NULL);
@@ -184,16 +185,23 @@ static int slack_send(const struct cfg *c, const struct alert_msg *m, char *why,
 
 	utc_iso(m->first_at, since, sizeof(since));
 	if (m->resolve)
-		snprintf(text, sizeof(text), ":white_check_mark: *[RESOLVED]* candlekeep on %s: %s\n"
-			 "alert `%s` (firing since %s)", m->host, m->summary, m->key, since);
+		snprintf(text, sizeof(text),
+			 ":white_check_mark: *[RESOLVED]* candlekeep on %s: %s\n"
+			 "alert `%s` (firing since %s)",
+			 m->host, m->summary, m->key, since);
 	else
 		snprintf(text, sizeof(text), "%s *[%s]* candlekeep on %s: %s%s%s%s\nalert `%s`%s%s",
 			 strcmp(m->severity, "critical") ? ":warning:" : ":rotating_light:",
-			 strcmp(m->severity, "critical") ? "WARNING" : "CRITICAL", m->host, m->summary,
-			 m->detail ? "\n```" : "", m->detail ? m->detail : "", m->detail ? "```" : "",
-			 m->key, m->repeat ? ", still firing since " : !m->update ? ""
-			 : *m->was ? ", was " : ", updated: more affected",
-			 m->repeat ? since : m->update ? m->was : "");
+			 strcmp(m->severity, "critical") ? "WARNING" : "CRITICAL", m->host,
+			 m->summary, m->detail ? "\n```" : "", m->detail ? m->detail : "",
+			 m->detail ? "```" : "", m->key,
+			 m->repeat    ? ", still firing since "
+			 : !m->update ? ""
+			 : *m->was    ? ", was "
+				      : ", updated: more affected",
+			 m->repeat   ? since
+			 : m->update ? m->was
+				     : "");
 	if (!(o = json_pack("{s:s}", "text", text)) || !(body = json_dumps(o, JSON_COMPACT))) {
 		json_decref(o);
 		snprintf(why, size, "cannot build the message (out of memory)");
@@ -225,13 +233,13 @@ static int pagerduty_send(const struct cfg *c, const struct alert_msg *m, char *
 	} else {
 		utc_iso(m->at, ts, sizeof(ts));
 		snprintf(summary, sizeof(summary), "candlekeep on %s: %s", m->host, m->summary);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}}",
-			      "routing_key", c->pagerduty_routing_key, "event_action", "trigger",
-			      "dedup_key", m->dedup_key, "client", "candlekeep",
-			      "payload", "summary", summary, "source", m->host, "severity", m->severity,
-			      "timestamp", ts, "component", "candlekeep", "group", m->key,
-			      "custom_details", "key", m->key, "detail", m->detail ? m->detail : "",
-			      "database", c->db ? c->db : "");
+		o = json_pack(
+			"{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}}",
+			"routing_key", c->pagerduty_routing_key, "event_action", "trigger",
+			"dedup_key", m->dedup_key, "client", "candlekeep", "payload", "summary",
+			summary, "source", m->host, "severity", m->severity, "timestamp", ts,
+			"component", "candlekeep", "group", m->key, "custom_details", "key", m->key,
+			"detail", m->detail ? m->detail : "", "database", c->db ? c->db : "");
 	}
 	if (!o || !(body = json_dumps(o, JSON_COMPACT))) {
 		json_decref(o);
@@ -307,12 +315,16 @@ static void smtp_tls_why(const struct cfg *c, CURLcode cc, char *why, size_t siz
 	curl_free(port);
 	curl_url_cleanup(u);
 	if (cc == CURLE_USE_SSL_FAILED)
-		snprintf(why, size, "%s offers no STARTTLS: the login and the alert are not sent in "
+		snprintf(why, size,
+			 "%s offers no STARTTLS: the login and the alert are not sent in "
 			 "clear (use smtps:// or a server with STARTTLS, or set [alert] smtp_tls = "
-			 "none to allow plain SMTP)", server);
+			 "none to allow plain SMTP)",
+			 server);
 	else
-		snprintf(why, size, "%s: its TLS certificate is not trusted (%s; set [alert] "
-			 "smtp_ca_file to the CA that signed it)", server, curl_easy_strerror(cc));
+		snprintf(why, size,
+			 "%s: its TLS certificate is not trusted (%s; set [alert] "
+			 "smtp_ca_file to the CA that signed it)",
+			 server, curl_easy_strerror(cc));
 }
 
 static int email_send(const struct cfg *c, const struct alert_msg *m, char *why, size_t size)
@@ -362,23 +374,30 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 	utc_iso(m->first_at, since, sizeof(since));
 	header_clean(line, sizeof(line), m->summary);
 	snprintf(subject, sizeof(subject), "[candlekeep %s] %s: %s",
-		 m->resolve ? "RESOLVED" : strcmp(m->severity, "critical") ? "WARNING" : "CRITICAL",
+		 m->resolve                        ? "RESOLVED"
+		 : strcmp(m->severity, "critical") ? "WARNING"
+						   : "CRITICAL",
 		 m->host, line);
 	{
 		char to[1024];
 		header_clean(to, sizeof(to), c->smtp_to);
 		snprintf(line, sizeof(line),
-			 "Date: %s\nFrom: %s\nTo: %s\nSubject: %s\nMessage-ID: <%s.%" PRId64 ".%ld@%s>\n"
+			 "Date: %s\nFrom: %s\nTo: %s\nSubject: %s\nMessage-ID: <%s.%" PRId64
+			 ".%ld@%s>\n"
 			 "X-Candlekeep-Alert: %s\nMIME-Version: 1.0\n"
-			 "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n",
+			 "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: "
+			 "8bit\n\n",
 			 date, from, to, subject, m->key, m->at, (long)getpid(), m->host, m->key);
 	}
 	body_append(msg, sizeof(msg), &len, line);
 	snprintf(line, sizeof(line),
 		 "%s\n\nalert:    %s\nstatus:   %s\nseverity: %s\nhost:     %s\ndatabase: %s\n"
 		 "since:    %s\n",
-		 m->summary, m->key, m->resolve ? "resolved" : m->repeat ? "still firing" :
-		 m->update ? (*m->was ? "severity changed" : "updated: more affected") : "firing",
+		 m->summary, m->key,
+		 m->resolve  ? "resolved"
+		 : m->repeat ? "still firing"
+		 : m->update ? (*m->was ? "severity changed" : "updated: more affected")
+			     : "firing",
 		 m->severity, m->host, c->db ? c->db : "", since);
 	body_append(msg, sizeof(msg), &len, line);
 	if (m->detail && !m->resolve) {
@@ -414,15 +433,17 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 			/* smtps:// is TLS from the start; on smtp:// STARTTLS is required (the
 			 * login and the alert never go in clear) unless smtp_tls = none, which
 			 * still uses it when offered. */
-			curl_easy_setopt(e, CURLOPT_USE_SSL, (long)(smtp_tls_required(c) ?
-							CURLUSESSL_ALL : CURLUSESSL_TRY));
+			curl_easy_setopt(
+				e, CURLOPT_USE_SSL,
+				(long)(smtp_tls_required(c) ? CURLUSESSL_ALL : CURLUSESSL_TRY));
 			if (set(c->smtp_ca_file))
 				curl_easy_setopt(e, CURLOPT_CAINFO, c->smtp_ca_file);
 			curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
 			curl_easy_setopt(e, CURLOPT_MAIL_RCPT, rcpt);
 			if (set(c->smtp_user)) {
 				curl_easy_setopt(e, CURLOPT_USERNAME, c->smtp_user);
-				curl_easy_setopt(e, CURLOPT_PASSWORD, c->smtp_password ? c->smtp_password : "");
+				curl_easy_setopt(e, CURLOPT_PASSWORD,
+						 c->smtp_password ? c->smtp_password : "");
 			}
 			curl_easy_setopt(e, CURLOPT_READFUNCTION, read_msg);
 			curl_easy_setopt(e, CURLOPT_READDATA, &rd);
@@ -433,7 +454,8 @@ static int email_send(const struct cfg *c, const struct alert_msg *m, char *why,
 			snprintf(why, size, "%s (attempt %d)", curl_easy_strerror(cc), attempt);
 			if (cc == CURLE_USE_SSL_FAILED || cc == CURLE_PEER_FAILED_VERIFICATION) {
 				smtp_tls_why(c, cc, why, size);
-				break; /* the server will not change its mind within this delivery */
+				break; /* the server will not change its mind within this delivery
+					*/
 			}
 			if (cc == CURLE_LOGIN_DENIED || cc == CURLE_SEND_FAIL_REWIND ||
 			    cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
@@ -550,7 +572,7 @@ static const char *severity_name(enum alert_severity s)
  * than MEMBERS_MAX is cut at a name and ends in " ..."; changes past the cut are not
  * seen. */
 
-#define MEMBERS_MAX 900        /* characters of one members line */
+#define MEMBERS_MAX 900 /* characters of one members line */
 #define MEMBERS_AFFECTED "affected: "
 #define MEMBERS_RECOVERED "recovered: "
 
@@ -611,8 +633,8 @@ static void names_minus(const char *a, const char *b, char *out, size_t size)
 	while (*p) {
 		size_t m = strcspn(p, " ");
 		if (!names_has(b, p, m) && !(m == 3 && !strncmp(p, "...", 3)) && len + m + 2 < size)
-			len += (size_t)snprintf(out + len, size - len, "%s%.*s", len ? " " : "", (int)m,
-						p);
+			len += (size_t)snprintf(out + len, size - len, "%s%.*s", len ? " " : "",
+						(int)m, p);
 		p += m;
 		p += strspn(p, " ");
 	}
@@ -666,8 +688,8 @@ static void members_fp(const char *detail, char *out, size_t size)
  * a recovered line if the announced set of the alert's current episode (old_detail,
  * NULL if it is not firing) still holds members that are no longer affected, then
  * text. */
-static void members_detail(const char *members, const char *old_detail, const char *text,
-			   char *out, size_t size)
+static void members_detail(const char *members, const char *old_detail, const char *text, char *out,
+			   size_t size)
 {
 	char now[MEMBERS_MAX + 1], ann[MEMBERS_MAX + 1], rec[MEMBERS_MAX + 1] = "";
 	size_t len;
@@ -719,8 +741,7 @@ static const char *owed(const struct cfg *c, const struct store_alert *a,
 	if (!o->delivered[0])
 		return "trigger";
 	members_fp(a->detail, fp, sizeof(fp));
-	if (strcmp(delivered_split(o->delivered, sev, sizeof(sev)), fp) ||
-	    strcmp(sev, a->severity))
+	if (strcmp(delivered_split(o->delivered, sev, sizeof(sev)), fp) || strcmp(sev, a->severity))
 		return "update";
 	if (c->alert_repeat_s > 0 && now - o->last_sent >= c->alert_repeat_s * 1000)
 		return "repeat";
@@ -731,8 +752,9 @@ static const char *owed(const struct cfg *c, const struct store_alert *a,
  * retry_max_ms. */
 static int64_t backoff_ms(const struct cfg *c, int64_t attempts)
 {
-	struct retry_backoff b = {0, c->alert_retry_ms > 0 ? c->alert_retry_ms : 1, 2,
-				  c->alert_retry_max_ms, 0, 0, 0};
+	struct retry_backoff b = {
+		0, c->alert_retry_ms > 0 ? c->alert_retry_ms : 1, 2, c->alert_retry_max_ms, 0, 0,
+		0};
 	return retry_backoff_wait(&b, attempts - 1, -1, NULL);
 }
 
@@ -751,8 +773,8 @@ static void outbox_init(struct store_outbox *o, const char *key, const char *cha
 	snprintf(o->state, sizeof(o->state), "pending");
 }
 
-static void outbox_state(const struct cfg *c, const struct store_alert *a,
-			 struct store_outbox *o, int64_t now)
+static void outbox_state(const struct cfg *c, const struct store_alert *a, struct store_outbox *o,
+			 int64_t now)
 {
 	if (owed(c, a, o, now))
 		snprintf(o->state, sizeof(o->state), "%s", o->attempts ? "retrying" : "pending");
@@ -890,8 +912,8 @@ struct job {
 	struct store_alert a;
 	char channel[16];
 	char action[16];
-	char was[16];          /* the severity the channel had (update); "" = same severity,
-				* the members grew */
+	char was[16]; /* the severity the channel had (update); "" = same severity,
+		       * the members grew */
 };
 
 /* Claims every due delivery in one transaction: *jobs malloc'd (caller frees).
@@ -1064,8 +1086,8 @@ int alert_flush(struct store *st, const struct cfg *c, int64_t *next_due, struct
 				snprintf(first_fail, sizeof(first_fail), "%s: %s", j->channel, why);
 		}
 		if (complete(st, c, j, ok, why, &e2))
-			log_warn("alert", "cannot record the outcome of alert %s on %s: %s", j->a.key,
-				 j->channel, e2.msg);
+			log_warn("alert", "cannot record the outcome of alert %s on %s: %s",
+				 j->a.key, j->channel, e2.msg);
 		if (!ok) {
 			int64_t at = now_ms() + c->alert_retry_ms;
 			if (!due || at < due)
@@ -1076,8 +1098,10 @@ int alert_flush(struct store *st, const struct cfg *c, int64_t *next_due, struct
 	if (next_due)
 		*next_due = due;
 	if (failed)
-		return ck_err_set(err, CK_EIO, "alert delivery failed on %d channel(s), first %s "
-				  "(logged; retried from the outbox)", failed, first_fail);
+		return ck_err_set(err, CK_EIO,
+				  "alert delivery failed on %d channel(s), first %s "
+				  "(logged; retried from the outbox)",
+				  failed, first_fail);
 	return 0;
 }
 
@@ -1107,8 +1131,10 @@ static int raise_direct(const struct cfg *c, const struct alert *a, struct ck_er
 		}
 	}
 	if (failed)
-		return ck_err_set(err, CK_EIO, "alert %s: delivery failed on %d channel(s), first %s "
-				  "(logged; check the [alert] settings)", a->key, failed, first_fail);
+		return ck_err_set(err, CK_EIO,
+				  "alert %s: delivery failed on %d channel(s), first %s "
+				  "(logged; check the [alert] settings)",
+				  a->key, failed, first_fail);
 	return 0;
 }
 
@@ -1142,7 +1168,8 @@ int alert_raise_members(struct store *st, const struct cfg *c, const struct aler
 		struct alert b = *a;
 		if (!d)
 			return ck_err_set(err, CK_ENOMEM, "alert %s: out of memory", a->key);
-		members_detail(members, NULL, a->detail, d, sizeof(((struct store_alert *)0)->detail));
+		members_detail(members, NULL, a->detail, d,
+			       sizeof(((struct store_alert *)0)->detail));
 		b.detail = d;
 		rc = raise_direct(c, &b, err);
 		free(d);
@@ -1190,7 +1217,8 @@ int alert_health(struct store *st, const struct cfg *c, const struct health_repo
 		if (!st) {
 			if (ck->status != HEALTH_OK) {
 				a.key = key;
-				a.severity = ck->status == HEALTH_CRITICAL ? ALERT_CRITICAL : ALERT_WARNING;
+				a.severity = ck->status == HEALTH_CRITICAL ? ALERT_CRITICAL
+									   : ALERT_WARNING;
 				a.summary = summary;
 				a.detail = r->summary;
 				if (raise_direct(c, &a, err))
@@ -1230,8 +1258,8 @@ static size_t group_names(const struct alert_member *m, size_t n, const char *g,
 	for (i = 0; i < n; i++)
 		if (!strcmp(m[i].group, g) && m[i].name && *m[i].name) {
 			if (len + strlen(m[i].name) + 2 < size)
-				len += (size_t)snprintf(out + len, size - len, "%s%s", len ? " " : "",
-							m[i].name);
+				len += (size_t)snprintf(out + len, size - len, "%s%s",
+							len ? " " : "", m[i].name);
 			k++;
 		}
 	return k;
@@ -1313,8 +1341,7 @@ static int groups_carry(struct store *st, const char *prefix, const struct alert
 			nfiring++;
 		}
 	/* each member can be carried into each firing group at most once */
-	if (!(v = calloc(n + n * nfiring + 1, sizeof(*v))) ||
-	    !(*keys = calloc(kcap + 1, 1))) {
+	if (!(v = calloc(n + n * nfiring + 1, sizeof(*v))) || !(*keys = calloc(kcap + 1, 1))) {
 		rc = ck_err_set(err, CK_ENOMEM, "alerts: out of memory");
 		goto out;
 	}
@@ -1329,7 +1356,9 @@ static int groups_carry(struct store *st, const char *prefix, const struct alert
 			goto out;
 		detail_line(row->detail, MEMBERS_AFFECTED, aff, sizeof(aff));
 		g = *keys + klen;
-		klen += (size_t)snprintf(*keys + klen, kcap + 1 - klen, "%s", rows[i].key + plen + 1) + 1;
+		klen += (size_t)snprintf(*keys + klen, kcap + 1 - klen, "%s",
+					 rows[i].key + plen + 1) +
+			1;
 		for (j = 0; j < n; j++)
 			if (m[j].unknown && m[j].name && strcmp(m[j].group, g) &&
 			    names_has(aff, m[j].name, strlen(m[j].name))) {
@@ -1349,9 +1378,9 @@ out:
 	return rc;
 }
 
-int alert_groups(struct store *st, const struct cfg *c, const char *prefix,
-		 enum alert_severity sev, const char *what, const struct alert_member *m0,
-		 size_t n0, const char *ok_summary, struct ck_err *err)
+int alert_groups(struct store *st, const struct cfg *c, const char *prefix, enum alert_severity sev,
+		 const char *what, const struct alert_member *m0, size_t n0, const char *ok_summary,
+		 struct ck_err *err)
 {
 	struct store_alert *rows = NULL;
 	struct alert_member *m = NULL;
@@ -1378,7 +1407,8 @@ int alert_groups(struct store *st, const struct cfg *c, const char *prefix,
 		if ((rc = group_raise(st, c, prefix, sev, what, m[i].group, m, n, now, err))) {
 			if (st && rc != CK_EIO)
 				goto out;
-			failed = rc; /* without a store: a channel failed; the other groups still go */
+			failed = rc; /* without a store: a channel failed; the other groups still go
+				      */
 			rc = 0;
 		}
 	}
@@ -1400,8 +1430,10 @@ int alert_groups(struct store *st, const struct cfg *c, const char *prefix,
 		if (j < n)
 			continue;
 		if (n)
-			snprintf(summary, sizeof(summary), "%s (%s): no symbol fails for this reason"
-				 " any more", what, g);
+			snprintf(summary, sizeof(summary),
+				 "%s (%s): no symbol fails for this reason"
+				 " any more",
+				 what, g);
 		else
 			snprintf(summary, sizeof(summary), "%s", ok_summary ? ok_summary : "");
 		rc = queue_resolve(st, c, rows[i].key, summary, now, err);

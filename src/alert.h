@@ -35,11 +35,11 @@
 enum alert_severity { ALERT_WARNING, ALERT_CRITICAL };
 
 struct alert {
-	const char *key;        /* stable condition id, e.g. "sync_failed:http", "db_corrupt",
-				 * "backup_failed:hot"; PagerDuty's dedup_key derives from it */
+	const char *key; /* stable condition id, e.g. "sync_failed:http", "db_corrupt",
+			  * "backup_failed:hot"; PagerDuty's dedup_key derives from it */
 	enum alert_severity severity;
-	const char *summary;    /* one line a person reads first */
-	const char *detail;     /* more text, may be NULL */
+	const char *summary; /* one line a person reads first */
+	const char *detail;  /* more text, may be NULL */
 };
 
 /* 1 if some channel is configured. */
@@ -51,8 +51,7 @@ int alert_configured(const struct cfg *c);
  * due); CK_EIO if a channel failed (logged, counted, retried later); another negative
  * code if the outbox could not be written. No channel configured: returns 0 and does
  * nothing. */
-int alert_raise(struct store *st, const struct cfg *c, const struct alert *a,
-		struct ck_err *err);
+int alert_raise(struct store *st, const struct cfg *c, const struct alert *a, struct ck_err *err);
 
 /* As alert_raise, for an alert about a set of members (symbols): members names them,
  * separated by spaces or commas. They head the alert's detail ("affected: ...", and
@@ -71,9 +70,9 @@ struct alert_member {
 	const char *name;
 	const char *group;
 	const char *note;
-	int unknown;            /* 1: this run could not judge the member (it failed for a
-				 * reason that hides others, e.g. the exchange unreachable):
-				 * it stays in the firing groups it was in */
+	int unknown; /* 1: this run could not judge the member (it failed for a
+		      * reason that hides others, e.g. the exchange unreachable):
+		      * it stays in the firing groups it was in */
 };
 
 /* One alert per group: raises "<prefix>:<group>" for every group of m[0..n) (summary
@@ -83,21 +82,20 @@ struct alert_member {
  * (with ok_summary when n is 0) and the single "<prefix>" alert of earlier versions,
  * then delivers what is owed. st NULL: the groups are sent at once. Returns as
  * alert_raise. */
-int alert_groups(struct store *st, const struct cfg *c, const char *prefix,
-		 enum alert_severity sev, const char *what, const struct alert_member *m,
-		 size_t n, const char *ok_summary, struct ck_err *err);
+int alert_groups(struct store *st, const struct cfg *c, const char *prefix, enum alert_severity sev,
+		 const char *what, const struct alert_member *m, size_t n, const char *ok_summary,
+		 struct ck_err *err);
 
 /* Clears condition key and delivers what is owed: a resolve (PagerDuty resolve, a
  * Slack/e-mail "resolved" message) to each channel that accepted its trigger; a
  * trigger still owed is dropped. Nothing if it was not firing. */
-int alert_resolve(struct store *st, const struct cfg *c, const char *key,
-		  const char *summary, struct ck_err *err);
+int alert_resolve(struct store *st, const struct cfg *c, const char *key, const char *summary,
+		  struct ck_err *err);
 
 /* Delivers every outbox entry due now (retries whose back-off has passed, repeats,
  * entries left by a process that died). *next_due (may be NULL): when the next one
  * becomes due, ms since epoch, 0 = nothing known. Returns as alert_raise. */
-int alert_flush(struct store *st, const struct cfg *c, int64_t *next_due,
-		struct ck_err *err);
+int alert_flush(struct store *st, const struct cfg *c, int64_t *next_due, struct ck_err *err);
 
 /* One alert per health check, key "health:<check>": a check that is not OK raises its
  * alert (CRITICAL as critical, WARNING and UNKNOWN as warning), with the check's

@@ -24,10 +24,10 @@
 
 #define HOUR_MS 3600000LL
 #define DAY_MS 86400000LL
-#define LINE_MAX_LEN 1024            /* an archive CSV line is ~150 bytes */
-#define ZIP_MAX ((size_t)256 << 20)  /* a month of 1m candles is a few MB zipped */
+#define LINE_MAX_LEN 1024           /* an archive CSV line is ~150 bytes */
+#define ZIP_MAX ((size_t)256 << 20) /* a month of 1m candles is a few MB zipped */
 #define SUM_MAX 1024
-#define ROWS_MAX 10000000            /* a month of 1s candles is 2.7M */
+#define ROWS_MAX 10000000 /* a month of 1s candles is 2.7M */
 
 /* ---- the CSV checker ---- */
 
@@ -37,8 +37,8 @@ struct archive_csv {
 	char line[LINE_MAX_LEN + 1];
 	size_t llen;
 	size_t lineno;
-	int ncol;        /* columns of the first data row */
-	int tdigits;     /* digits of the first data row's open_time (13 ms, 16 us) */
+	int ncol;    /* columns of the first data row */
+	int tdigits; /* digits of the first data row's open_time (13 ms, 16 us) */
 	struct kline *k;
 	size_t n, cap;
 };
@@ -86,8 +86,9 @@ static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_
 	rc = kline_csv_parse(p, len, &k, err);
 	if (rc == 1) {
 		if (c->n || c->lineno != 1)
-			return ck_err_set(err, CK_EVALIDATE, "%s: columns: a header row at line %zu",
-					  c->name, c->lineno);
+			return ck_err_set(err, CK_EVALIDATE,
+					  "%s: columns: a header row at line %zu", c->name,
+					  c->lineno);
 		return 0;
 	}
 	if (rc)
@@ -111,8 +112,9 @@ static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_
 		return ck_err_set(err, CK_EVALIDATE, "%s: line %zu: %s", c->name, c->lineno,
 				  err->msg);
 	if (c->n && k.open_time <= c->k[c->n - 1].open_time)
-		return ck_err_set(err, CK_EVALIDATE, "%s: rows: line %zu is out of order or repeated",
-				  c->name, c->lineno);
+		return ck_err_set(err, CK_EVALIDATE,
+				  "%s: rows: line %zu is out of order or repeated", c->name,
+				  c->lineno);
 	if (c->n == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 256;
 		struct kline *nk;
@@ -131,8 +133,9 @@ int archive_csv_feed(struct archive_csv *c, const char *p, size_t len, struct ck
 		const char *nl = memchr(p, '\n', len);
 		size_t take = nl ? (size_t)(nl - p) : len;
 		if (c->llen + take > LINE_MAX_LEN)
-			return ck_err_set(err, CK_EVALIDATE, "%s: columns: line %zu is longer than %d bytes",
-					  c->name, c->lineno + 1, LINE_MAX_LEN);
+			return ck_err_set(err, CK_EVALIDATE,
+					  "%s: columns: line %zu is longer than %d bytes", c->name,
+					  c->lineno + 1, LINE_MAX_LEN);
 		memcpy(c->line + c->llen, p, take);
 		c->llen += take;
 		p += take;
@@ -216,11 +219,13 @@ int archive_parse_file(const void *data, size_t len, int is_zip, const char *nam
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
-			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, ar_msg(ar, why, sizeof(why)));
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name,
+					ar_msg(ar, why, sizeof(why)));
 			goto out;
 		}
 		if (++entries > 1) {
-			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: more than one file inside", name);
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: more than one file inside",
+					name);
 			goto out;
 		}
 		char buf[65536];
@@ -229,7 +234,8 @@ int archive_parse_file(const void *data, size_t len, int is_zip, const char *nam
 			if ((rc = archive_csv_feed(c, buf, (size_t)got, err)))
 				goto out;
 		if (got < 0) {
-			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name, ar_msg(ar, why, sizeof(why)));
+			rc = ck_err_set(err, CK_EVALIDATE, "%s: zip: %s", name,
+					ar_msg(ar, why, sizeof(why)));
 			goto out;
 		}
 	}
@@ -277,9 +283,9 @@ enum xstate { X_WAIT, X_SUM, X_ZIP, X_DONE };
 struct xfer {
 	size_t want;
 	int daily;
-	int64_t pstart, pend;   /* the period */
-	int64_t lo, hi;         /* the open times of the want inside it */
-	char name[96];          /* SYM-IV-PERIOD */
+	int64_t pstart, pend; /* the period */
+	int64_t lo, hi;       /* the open times of the want inside it */
+	char name[96];        /* SYM-IV-PERIOD */
 	char url[512];
 	enum xstate state;
 	CURL *h;
@@ -289,11 +295,11 @@ struct xfer {
 	size_t ziplen, zipcap;
 	EVP_MD_CTX *md;
 	int overflow;
-	int stored;             /* its candles are in the database */
-	char hex[65];           /* its SHA-256, once verified */
-	char old[65];           /* archive_recheck: the catalogued SHA-256 */
+	int stored;   /* its candles are in the database */
+	char hex[65]; /* its SHA-256, once verified */
+	char old[65]; /* archive_recheck: the catalogued SHA-256 */
 	int64_t rows;
-	int failed;             /* reported; its period goes another way */
+	int failed; /* reported; its period goes another way */
 };
 
 struct fill {
@@ -305,7 +311,7 @@ struct fill {
 	struct xfer **x;
 	size_t nx, capx, next; /* next: the first not started */
 	int running;
-	struct pend *pend;     /* per want: verified candles not yet stored */
+	struct pend *pend; /* per want: verified candles not yet stored */
 };
 
 /* Verified files' candles of one want, stored together (one transaction for many
@@ -547,16 +553,19 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 		return 0;
 	}
 	if (strncasecmp(x->sum, hex, 64)) {
-		xfer_fail(f, x, "checksum: SHA-256 %.64s of the %zu bytes received, the .CHECKSUM says %.64s",
+		xfer_fail(f, x,
+			  "checksum: SHA-256 %.64s of the %zu bytes received, the .CHECKSUM says "
+			  "%.64s",
 			  hex, x->ziplen, x->sum);
 		return 0;
 	}
-	if (archive_parse_file(x->zip, x->ziplen, 1, fname, w->symbol, f->o->interval_ms,
-			       x->pstart, x->pend, w->listing, &k, &n, &perr)) {
+	if (archive_parse_file(x->zip, x->ziplen, 1, fname, w->symbol, f->o->interval_ms, x->pstart,
+			       x->pend, w->listing, &k, &n, &perr)) {
 		if (perr.code == CK_ENOMEM)
 			return ck_err_set(err, CK_ENOMEM, "%s", perr.msg);
-		xfer_fail(f, x, "%s", perr.msg + (strncmp(perr.msg, fname, strlen(fname)) ? 0
-							: strlen(fname) + 2));
+		xfer_fail(f, x, "%s",
+			  perr.msg + (strncmp(perr.msg, fname, strlen(fname)) ? 0
+									      : strlen(fname) + 2));
 		return 0;
 	}
 	for (a = 0; a < n && k[a].open_time < x->lo; a++)
@@ -622,11 +631,12 @@ static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err 
 		f->stats->amended++;
 		log_kv(LOG_WARN, "archive", ((const char *[]){"file", x->name, NULL}),
 		       "the archive amended a file read before (its .CHECKSUM changed from %.64s):"
-		       " reading it again", x->old);
+		       " reading it again",
+		       x->old);
 	}
 	if (!zip)
 		return start_xfer(f, x, 1) ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
-					  : 0;
+					   : 0;
 	return xfer_finish(f, x, err);
 }
 
@@ -759,7 +769,8 @@ static int add_checks(struct fill *f, size_t i, size_t a, size_t b, struct archi
 		if (!x->stored)
 			continue;
 		total += (x->hi - x->lo) / iv + 1;
-		if (pend >= 0 && pend + iv == x->lo) { /* the last of one file, the first of the next */
+		if (pend >= 0 &&
+		    pend + iv == x->lo) { /* the last of one file, the first of the next */
 			if (add_rest(rest, nrest, cap, i, f->w[i].tag, pend, x->lo, 1))
 				return CK_ENOMEM;
 		} else {
@@ -801,7 +812,8 @@ static int subtract(struct fill *f, size_t nw, struct archive_rest **rest, size_
 			const struct xfer *x = f->x[j];
 			if (!x->stored)
 				continue;
-			if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at, x->lo - f->o->interval_ms, 0))
+			if (add_rest(rest, nrest, &cap, i, f->w[i].tag, at,
+				     x->lo - f->o->interval_ms, 0))
 				return CK_ENOMEM;
 			if (x->hi + f->o->interval_ms > at)
 				at = x->hi + f->o->interval_ms;
@@ -813,8 +825,8 @@ static int subtract(struct fill *f, size_t nw, struct archive_rest **rest, size_
 	return 0;
 }
 
-int archive_fill(const struct archive_opts *o, struct store *st, struct archive_want *w,
-		 size_t n, struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
+int archive_fill(const struct archive_opts *o, struct store *st, struct archive_want *w, size_t n,
+		 struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
 		 struct ck_err *err)
 {
 	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
@@ -860,9 +872,11 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 		goto out;
 	}
 	if (f.nx)
-		log_info("archive", "%" PRId64 " files stored (%" PRId64 " candles), %" PRId64
-			 " rejected, %" PRId64 " not published", stats->files_ok, stats->candles,
-			 stats->files_failed, stats->files_missing);
+		log_info("archive",
+			 "%" PRId64 " files stored (%" PRId64 " candles), %" PRId64
+			 " rejected, %" PRId64 " not published",
+			 stats->files_ok, stats->candles, stats->files_failed,
+			 stats->files_missing);
 out:
 	if (rc) {
 		free(*rest);
@@ -914,7 +928,8 @@ int archive_recheck(const struct archive_opts *o, struct store *st, const char *
 				continue;
 			if ((rc = add_xfer(&f, i, strlen(date) == 10, a, b)))
 				break;
-			snprintf(f.x[f.nx - 1]->old, sizeof(f.x[f.nx - 1]->old), "%s", cat[j].sha256);
+			snprintf(f.x[f.nx - 1]->old, sizeof(f.x[f.nx - 1]->old), "%s",
+				 cat[j].sha256);
 		}
 		free(cat);
 	}
@@ -933,8 +948,10 @@ int archive_recheck(const struct archive_opts *o, struct store *st, const char *
 		if (!rc)
 			rc = flush_all(&f, nsymbols, err);
 		if (!rc && stats->amended)
-			log_info("archive", "%" PRId64 " amended archive files read again, %" PRId64
-				 " candles revised", stats->amended, stats->revised);
+			log_info("archive",
+				 "%" PRId64 " amended archive files read again, %" PRId64
+				 " candles revised",
+				 stats->amended, stats->revised);
 	}
 out:
 	for (i = 0; i < nsymbols; i++) {
@@ -969,7 +986,8 @@ static int read_all(const char *path, unsigned char **out, size_t *len, struct c
 			if (!np) {
 				free(p);
 				fclose(f);
-				return ck_err_set(err, CK_ENOMEM, "%s: larger than %zu MB", path, ZIP_MAX >> 20);
+				return ck_err_set(err, CK_ENOMEM, "%s: larger than %zu MB", path,
+						  ZIP_MAX >> 20);
 			}
 			p = np;
 			cap = nc;
@@ -990,8 +1008,8 @@ static int read_all(const char *path, unsigned char **out, size_t *len, struct c
 }
 
 /* SYM-IV-YYYY-MM[-DD].zip|.csv: fills symbol, interval, the period; 0 or -1. */
-static int import_name(const char *path, struct archive_import *res, int *is_zip,
-		       int64_t *pstart, int64_t *pend)
+static int import_name(const char *path, struct archive_import *res, int *is_zip, int64_t *pstart,
+		       int64_t *pend)
 {
 	const char *base = strrchr(path, '/');
 	char name[128], *dot, *d1, *d2;
@@ -1013,8 +1031,8 @@ static int import_name(const char *path, struct archive_import *res, int *is_zip
 		return -1;
 	snprintf(res->symbol, sizeof(res->symbol), "%s", name);
 	snprintf(res->interval, sizeof(res->interval), "%s", d1 + 1);
-	if (!kline_interval_ms(res->interval) || strspn(res->symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
-							 strlen(res->symbol))
+	if (!kline_interval_ms(res->interval) ||
+	    strspn(res->symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(res->symbol))
 		return -1;
 	return archive_period(d2 + 1, pstart, pend) ? -1 : 0;
 }
@@ -1053,10 +1071,12 @@ int archive_import(struct store *st, const char *path, int64_t now, struct archi
 		for (unsigned i = 0; i < 32; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
 		if (sumlen < 64 || strncasecmp((const char *)sum, hex, 64)) {
-			rc = ck_err_set(err, CK_EVALIDATE,
-					"%s: checksum: SHA-256 %s, %s says %.64s (a damaged or changed"
-					" file: download both again)", name, hex, sumpath,
-					sumlen >= 64 ? (const char *)sum : "no checksum");
+			rc = ck_err_set(
+				err, CK_EVALIDATE,
+				"%s: checksum: SHA-256 %s, %s says %.64s (a damaged or changed"
+				" file: download both again)",
+				name, hex, sumpath,
+				sumlen >= 64 ? (const char *)sum : "no checksum");
 			goto out;
 		}
 		res->checksum = 1;

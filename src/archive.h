@@ -34,18 +34,18 @@
 #include "store.h"
 
 struct archive_opts {
-	const char *base_url;   /* e.g. https://data.binance.vision, no trailing slash */
-	const char *market;     /* path part: "futures/um" */
-	const char *interval;   /* "4h" */
+	const char *base_url; /* e.g. https://data.binance.vision, no trailing slash */
+	const char *market;   /* path part: "futures/um" */
+	const char *interval; /* "4h" */
 	int64_t interval_ms;
-	int64_t now;            /* the exchange's time, ms */
-	int concurrency;        /* transfers in flight, >= 1 */
-	const char *user_agent; /* may be NULL */
-	int64_t timeout_ms;     /* per transfer; 0: none */
+	int64_t now;                 /* the exchange's time, ms */
+	int concurrency;             /* transfers in flight, >= 1 */
+	const char *user_agent;      /* may be NULL */
+	int64_t timeout_ms;          /* per transfer; 0: none */
 	volatile sig_atomic_t *stop; /* may be NULL; when set, no new transfer starts and
 				      * the running ones are dropped (what was verified is
 				      * stored; the rest is returned for REST) */
-	int64_t deadline_mono;  /* CLOCK_MONOTONIC ms, 0 = none: the same as stop after it */
+	int64_t deadline_mono;       /* CLOCK_MONOTONIC ms, 0 = none: the same as stop after it */
 };
 
 /* A range a caller wants filled: open times [first, last] of symbol; listing is the
@@ -54,7 +54,7 @@ struct archive_want {
 	const char *symbol;
 	int64_t first, last;
 	int64_t listing;
-	void *tag; /* the caller's, copied to the rest */
+	void *tag;                /* the caller's, copied to the rest */
 	int64_t written, revised; /* out: candles archive_fill stored for this want */
 };
 
@@ -64,29 +64,29 @@ struct archive_want {
  * file and the first of the next in one range) and ARCHIVE_CHECK_RANDOM random ones
  * per want. */
 struct archive_rest {
-	size_t want;          /* index into the wants */
+	size_t want; /* index into the wants */
 	void *tag;
-	int64_t first, last;  /* open times, inclusive */
-	int check;            /* 1: a cross-check sample of archive candles */
+	int64_t first, last; /* open times, inclusive */
+	int check;           /* 1: a cross-check sample of archive candles */
 };
 #define ARCHIVE_CHECK_RANDOM 2
 
 struct archive_stats {
-	int64_t files_ok;      /* files verified and stored */
-	int64_t files_failed;  /* files that failed a check (reported) */
-	int64_t files_missing; /* 404: not published */
-	int64_t candles;       /* candles taken from files */
+	int64_t files_ok;         /* files verified and stored */
+	int64_t files_failed;     /* files that failed a check (reported) */
+	int64_t files_missing;    /* 404: not published */
+	int64_t candles;          /* candles taken from files */
 	int64_t written, revised; /* as store_put_page counted them */
-	int64_t bytes;         /* zip bytes downloaded */
-	int64_t amended;       /* catalogued files whose .CHECKSUM changed (archive_recheck) */
+	int64_t bytes;            /* zip bytes downloaded */
+	int64_t amended;          /* catalogued files whose .CHECKSUM changed (archive_recheck) */
 };
 
 /* Fills what it can of the n wants from the archive (see above). On return *rest
  * (malloc'd, the caller frees; NULL when *nrest == 0) holds what is left, in the
  * order of the wants. Returns 0 (files that failed are not an error), or a negative
  * code for a failure of the run itself (out of memory, the database). */
-int archive_fill(const struct archive_opts *o, struct store *st, struct archive_want *w,
-		 size_t n, struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
+int archive_fill(const struct archive_opts *o, struct store *st, struct archive_want *w, size_t n,
+		 struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
 		 struct ck_err *err);
 
 /* Amended files: for each catalogued file of the symbols (store_archive.h), fetches its

@@ -64,7 +64,7 @@ int64_t audit_percentile(int64_t *v, size_t n, double p)
 
 struct xrun {
 	const struct store_sync_run *r;
-	int64_t at, end;  /* ms, exchange clock */
+	int64_t at, end; /* ms, exchange clock */
 	int estimated;
 };
 
@@ -87,8 +87,9 @@ static void runs_place(const struct store_sync_run *v, size_t n, struct xrun *x)
 			/* interpolate between the neighbours' local and exchange times */
 			double f = (double)(v[i].started - v[prev].started) /
 				   (double)(v[next].started - v[prev].started);
-			x[i].at = v[prev].server_time +
-				  (int64_t)(f * (double)(v[next].server_time - v[prev].server_time));
+			x[i].at =
+				v[prev].server_time +
+				(int64_t)(f * (double)(v[next].server_time - v[prev].server_time));
 		} else if (prev != SIZE_MAX) {
 			x[i].at = v[i].started + (v[prev].server_time - v[prev].started);
 		} else if (next < n) {
@@ -216,8 +217,8 @@ static int gap_add(struct audit_symbol *s, int64_t a, int64_t b, int64_t iv, str
 	return 0;
 }
 
-static int completeness(struct store *st, const struct cfg *c, struct audit_symbol *s,
-			int64_t from, int64_t cutoff, struct ck_err *err)
+static int completeness(struct store *st, const struct cfg *c, struct audit_symbol *s, int64_t from,
+			int64_t cutoff, struct ck_err *err)
 {
 	int64_t iv = c->interval_ms, lo = (from + iv - 1) / iv * iv, hi, first, last;
 	struct store_span sp;
@@ -308,14 +309,16 @@ static int backups(struct store *st, const struct cfg *c, struct audit_report *r
 		a->compliant = 1;
 		if (ever_verified && !kept_verified) {
 			a->compliant = 0;
-			snprintf(a->note, sizeof(a->note), "no verified backup kept (retention must"
+			snprintf(a->note, sizeof(a->note),
+				 "no verified backup kept (retention must"
 				 " keep the newest verified one)");
 		} else if (a->oldest_kept_ms && a->oldest_kept_ms != a->newest_verified_ms &&
 			   r->to - a->oldest_kept_ms > (a->retention_days + 1) * DAY_MS) {
 			char d[32];
 			a->compliant = 0;
-			snprintf(a->note, sizeof(a->note), "keeps a backup from %s, older than %" PRId64
-				 " days", utc_date(a->oldest_kept_ms, d, sizeof(d)), a->retention_days);
+			snprintf(a->note, sizeof(a->note),
+				 "keeps a backup from %s, older than %" PRId64 " days",
+				 utc_date(a->oldest_kept_ms, d, sizeof(d)), a->retention_days);
 		} else if (!a->configured) {
 			snprintf(a->note, sizeof(a->note), "not configured ([backup] s3_bucket)");
 		} else if (!n) {
@@ -341,8 +344,10 @@ static void drill(struct store *st, const struct cfg *c, const struct audit_opts
 	r->drill_done = 1;
 	snprintf(dir, sizeof(dir), "%s/candlekeep-drill.XXXXXX", base && *base ? base : "/tmp");
 	if (!mkdtemp(dir)) {
-		snprintf(r->drill_detail, sizeof(r->drill_detail), "cannot create a temp dir in %s:"
-			 " %s", base && *base ? base : "/tmp", strerror(errno));
+		snprintf(r->drill_detail, sizeof(r->drill_detail),
+			 "cannot create a temp dir in %s:"
+			 " %s",
+			 base && *base ? base : "/tmp", strerror(errno));
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/restore.db", dir);
@@ -356,15 +361,18 @@ static void drill(struct store *st, const struct cfg *c, const struct audit_opts
 		    store_count(rs, c->interval, 0, &count, NULL, &err) == 0) {
 			r->drill_ok = 1;
 		} else if (!err.msg[0]) {
-			snprintf(err.msg, sizeof(err.msg), "restored copy fails integrity_check: %s", detail);
+			snprintf(err.msg, sizeof(err.msg),
+				 "restored copy fails integrity_check: %s", detail);
 		}
 	}
 	store_close(rs);
 	r->drill_seconds = (double)(mono_ms() - t0) / 1000.0;
 	snprintf(r->drill_location, sizeof(r->drill_location), "%s", used.location);
 	if (r->drill_ok)
-		snprintf(r->drill_detail, sizeof(r->drill_detail), "restored and verified"
-			 " (integrity_check ok, %" PRId64 " candles)", count);
+		snprintf(r->drill_detail, sizeof(r->drill_detail),
+			 "restored and verified"
+			 " (integrity_check ok, %" PRId64 " candles)",
+			 count);
 	else
 		snprintf(r->drill_detail, sizeof(r->drill_detail), "failed: %s", err.msg);
 	/* clean up the restored copy */
@@ -375,11 +383,11 @@ static void drill(struct store *st, const struct cfg *c, const struct audit_opts
 	unlink(side);
 	rmdir(dir);
 	if (store_event_add(st, now_ms(), event_kind_name(EV_RESTORE_DRILL),
-			    used.location[0] ? used.location : "",
-			    r->drill_seconds, r->drill_detail, &err))
+			    used.location[0] ? used.location : "", r->drill_seconds,
+			    r->drill_detail, &err))
 		snprintf(r->drill_detail + strlen(r->drill_detail),
-			 sizeof(r->drill_detail) - strlen(r->drill_detail),
-			 " (not recorded: %s)", err.msg);
+			 sizeof(r->drill_detail) - strlen(r->drill_detail), " (not recorded: %s)",
+			 err.msg);
 }
 
 /* ---- the report -------------------------------------------------------------------- */
@@ -455,8 +463,9 @@ static int bad_add(struct audit_report *r, const struct store_sync_run *run, con
 	p->at = x->at;
 	p->estimated = x->estimated;
 	p->status = run->status;
-	snprintf(p->error, sizeof(p->error), "%s", run->status == RUN_RUNNING &&
-		 !run->ended ? "never ended (killed or crashed)" : run->error);
+	snprintf(p->error, sizeof(p->error), "%s",
+		 run->status == RUN_RUNNING && !run->ended ? "never ended (killed or crashed)"
+							   : run->error);
 	return 0;
 }
 
@@ -503,8 +512,8 @@ static void partial_errors(struct audit_report *r, const struct store_run_symbol
 			size_t len = strlen(b->error);
 			if (rs[k].run_id != b->id || strcmp(rs[k].status, "failed"))
 				continue;
-			snprintf(b->error + len, sizeof(b->error) - len, "%s%s: %s", len ? "; " : "",
-				 rs[k].symbol, rs[k].error);
+			snprintf(b->error + len, sizeof(b->error) - len, "%s%s: %s",
+				 len ? "; " : "", rs[k].symbol, rs[k].error);
 		}
 	}
 }
@@ -521,8 +530,8 @@ static void availability(struct audit_report *r, const struct cfg *c, int64_t *o
 	int64_t s, next;
 	size_t j = 0;
 
-	snprintf(r->schedule, sizeof(r->schedule), "%s", use_cron ? c->sched_sync
-		 : "every interval");
+	snprintf(r->schedule, sizeof(r->schedule), "%s",
+		 use_cron ? c->sched_sync : "every interval");
 	qsort(ok_at, (size_t)nok, sizeof(*ok_at), cmp_i64);
 	if (use_cron) {
 		if (sched_next(&cron, r->from - 1, &s))
@@ -562,8 +571,10 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
 	int64_t missing = 0, holes = 0;
 
 	snprintf(tgt, sizeof(tgt), ">= %s%%", c->sla_availability);
-	snprintf(det, sizeof(det), "%" PRId64 "/%" PRId64 " scheduled syncs (%s) followed by a"
-		 " successful sync before the next", r->slots_met, r->slots, r->schedule);
+	snprintf(det, sizeof(det),
+		 "%" PRId64 "/%" PRId64 " scheduled syncs (%s) followed by a"
+		 " successful sync before the next",
+		 r->slots_met, r->slots, r->schedule);
 	target_set(r, "availability", r->slots && have >= want, tgt, det, "%.2f%%", have);
 
 	for (size_t i = 0; i < r->nsym; i++) {
@@ -576,11 +587,13 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
 	}
 	snprintf(tgt, sizeof(tgt), "<= %s",
 		 dur_format(c->sla_rpo_s * 1000, DUR_CLOCK, a, sizeof(a)));
-	snprintf(det, sizeof(det), "p99 staleness (closed candles not yet stored) of the worst"
-		 " symbol%s%s; worst %s", wl ? ", " : "", wl ? wl->symbol : "",
+	snprintf(det, sizeof(det),
+		 "p99 staleness (closed candles not yet stored) of the worst"
+		 " symbol%s%s; worst %s",
+		 wl ? ", " : "", wl ? wl->symbol : "",
 		 dur_format(wl ? wl->lag_worst_ms : 0, DUR_CLOCK, b, sizeof(b)));
-	target_set(r, "rpo", wl && wl->samples && wl->lag_p99_ms <= c->sla_rpo_s * 1000, tgt,
-		   det, "%s", dur_format(wl ? wl->lag_p99_ms : 0, DUR_CLOCK, a, sizeof(a)));
+	target_set(r, "rpo", wl && wl->samples && wl->lag_p99_ms <= c->sla_rpo_s * 1000, tgt, det,
+		   "%s", dur_format(wl ? wl->lag_p99_ms : 0, DUR_CLOCK, a, sizeof(a)));
 
 	snprintf(tgt, sizeof(tgt), "<= %s",
 		 dur_format(c->sla_rto_s * 1000, DUR_CLOCK, a, sizeof(a)));
@@ -589,9 +602,9 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
 			 r->drill_location[0] ? r->drill_location : "(none)", r->drill_detail);
 	else
 		snprintf(det, sizeof(det), "no restore drill run (--no-drill)");
-	target_set(r, "rto", r->drill_done && r->drill_ok &&
-		   r->drill_seconds <= (double)c->sla_rto_s, tgt, det, "%.1f s",
-		   r->drill_seconds);
+	target_set(r, "rto",
+		   r->drill_done && r->drill_ok && r->drill_seconds <= (double)c->sla_rto_s, tgt,
+		   det, "%.1f s", r->drill_seconds);
 	if (!r->drill_done)
 		snprintf(r->target[r->ntarget - 1].measured, sizeof(r->target[0].measured),
 			 "not measured");
@@ -601,13 +614,17 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
 
 	snprintf(tgt, sizeof(tgt), "<= %s",
 		 dur_format(c->stale_crit_s * 1000, DUR_CLOCK, a, sizeof(a)));
-	snprintf(det, sizeof(det), "worst age of the newest stored candle%s%s ([health]"
-		 " stale_crit)", wa ? ", " : "", wa ? wa->symbol : "");
+	snprintf(det, sizeof(det),
+		 "worst age of the newest stored candle%s%s ([health]"
+		 " stale_crit)",
+		 wa ? ", " : "", wa ? wa->symbol : "");
 	target_set(r, "freshness", wa && wa->samples && wa->age_worst_ms <= c->stale_crit_s * 1000,
 		   tgt, det, "%s", dur_format(wa ? wa->age_worst_ms : 0, DUR_CLOCK, a, sizeof(a)));
 
-	snprintf(det, sizeof(det), "candles missing in the period (%" PRId64 " in confirmed"
-		 " exchange holes not counted)", holes);
+	snprintf(det, sizeof(det),
+		 "candles missing in the period (%" PRId64 " in confirmed"
+		 " exchange holes not counted)",
+		 holes);
 	target_set(r, "completeness", missing == 0, "0 missing", det, "%" PRId64 " missing",
 		   missing);
 	/* no state known in the period: say so rather than "0s" */
@@ -675,8 +692,8 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 			goto out;
 	}
 	for (int64_t d = 0; d < r->days; d++)
-		r->day[d].fresh_pct = known_n[d] ? 100.0 * (double)fresh_n[d] / (double)known_n[d]
-						 : -1.0;
+		r->day[d].fresh_pct =
+			known_n[d] ? 100.0 * (double)fresh_n[d] / (double)known_n[d] : -1.0;
 
 	if ((rc = backups(st, c, r, err)) != 0)
 		goto out;

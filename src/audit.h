@@ -42,24 +42,24 @@ struct audit_opts {
 struct audit_run_item {
 	int64_t id;
 	char command[16];
-	int64_t at;         /* ms, exchange clock, start of the run */
-	int estimated;      /* at estimated from the local clock */
+	int64_t at;    /* ms, exchange clock, start of the run */
+	int estimated; /* at estimated from the local clock */
 	enum run_status status;
 	char error[256];
 };
 
 struct audit_day {
-	int64_t start;          /* ms, start of the 24 h bucket */
+	int64_t start;            /* ms, start of the 24 h bucket */
 	int64_t slots, slots_met; /* scheduled syncs in the day, and those met */
 	int64_t runs_ok, runs_bad;
-	int64_t lag_worst_ms;   /* worst lag of any symbol during the day */
-	double fresh_pct;       /* minutes x symbols with age <= stale_warn, percent; -1 unknown */
-	int backups[3];         /* a verified backup was taken that day: hot, warm, offsite */
+	int64_t lag_worst_ms; /* worst lag of any symbol during the day */
+	double fresh_pct;     /* minutes x symbols with age <= stale_warn, percent; -1 unknown */
+	int backups[3];       /* a verified backup was taken that day: hot, warm, offsite */
 };
 
 struct audit_symbol {
 	char symbol[24];
-	int64_t samples;        /* minutes with a known state */
+	int64_t samples; /* minutes with a known state */
 	int64_t lag_worst_ms, lag_p99_ms, age_worst_ms;
 	int64_t expected, stored, holes, missing;
 	struct store_gap *gaps; /* missing pieces in the period (malloc'd) */
@@ -79,7 +79,7 @@ struct audit_tier {
 };
 
 struct audit_target {
-	char name[16];          /* "availability", "rpo", "rto", "freshness", "completeness" */
+	char name[16]; /* "availability", "rpo", "rto", "freshness", "completeness" */
 	int met;
 	char measured[96];
 	char target[64];
@@ -87,15 +87,15 @@ struct audit_target {
 };
 
 struct audit_report {
-	int64_t from, to, days;         /* ms, exchange clock; [from, to) */
-	int64_t days_synced;            /* days with at least one successful sync */
+	int64_t from, to, days; /* ms, exchange clock; [from, to) */
+	int64_t days_synced;    /* days with at least one successful sync */
 	int64_t slots, slots_met;
-	char schedule[64];              /* what the slots came from */
-	struct audit_day *day;          /* days entries (malloc'd) */
-	struct audit_run_item *bad;     /* runs that failed, timed out or were partial */
+	char schedule[64];          /* what the slots came from */
+	struct audit_day *day;      /* days entries (malloc'd) */
+	struct audit_run_item *bad; /* runs that failed, timed out or were partial */
 	size_t nbad;
 	int64_t runs_total, runs_ok;
-	struct audit_symbol *sym;       /* malloc'd */
+	struct audit_symbol *sym; /* malloc'd */
 	size_t nsym;
 	struct audit_tier tier[3];
 	/* restore drill */

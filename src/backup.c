@@ -38,10 +38,14 @@ static const char *const tier_names[] = {"hot", "warm", "offsite"};
 const char *backup_outcome_name(enum backup_outcome o)
 {
 	switch (o) {
-	case BACKUP_OK: return "ok";
-	case BACKUP_FAILED: return "failed";
-	case BACKUP_NOT_CONFIGURED: return "not configured";
-	default: return "skipped";
+	case BACKUP_OK:
+		return "ok";
+	case BACKUP_FAILED:
+		return "failed";
+	case BACKUP_NOT_CONFIGURED:
+		return "not configured";
+	default:
+		return "skipped";
 	}
 }
 
@@ -152,8 +156,10 @@ static int mkdirs(const char *dir, struct ck_err *err)
 			continue;
 		p[i] = 0;
 		if (mkdir(p, 0750) != 0 && errno != EEXIST)
-			return ck_err_set(err, CK_EIO, "create directory %s: %s (check the path and"
-					  " permissions in [backup])", p, strerror(errno));
+			return ck_err_set(err, CK_EIO,
+					  "create directory %s: %s (check the path and"
+					  " permissions in [backup])",
+					  p, strerror(errno));
 		p[i] = i == l ? 0 : '/';
 	}
 	return 0;
@@ -251,9 +257,13 @@ static int read_sidecar(const char *path, char hex[65])
 static const char *sidecar_problem(int rc)
 {
 	switch (rc) {
-	case -1: return "no checksum sidecar: the backup was interrupted before it was verified";
-	case -2: return "checksum sidecar unreadable (check its permissions)";
-	default: return "checksum sidecar malformed (not a SHA-256 line): remove it and take a new backup";
+	case -1:
+		return "no checksum sidecar: the backup was interrupted before it was verified";
+	case -2:
+		return "checksum sidecar unreadable (check its permissions)";
+	default:
+		return "checksum sidecar malformed (not a SHA-256 line): remove it and take a new "
+		       "backup";
 	}
 }
 
@@ -305,7 +315,8 @@ static int scan_dir(const char *db_path, const char *dir, const char *tier, stru
 	if (!(d = opendir(dir))) {
 		if (errno == ENOENT)
 			return 0;
-		return ck_err_set(err, CK_EIO, "read backup directory %s: %s", dir, strerror(errno));
+		return ck_err_set(err, CK_EIO, "read backup directory %s: %s", dir,
+				  strerror(errno));
 	}
 	while ((e = readdir(d))) {
 		struct store_backup *b;
@@ -321,7 +332,8 @@ static int scan_dir(const char *db_path, const char *dir, const char *tier, stru
 		failed = nl > 7 && !strcmp(e->d_name + nl - 7, ".failed");
 		if (!(b = blist_add(l))) {
 			closedir(d);
-			return ck_err_set(err, CK_ENOMEM, "read backup directory %s: out of memory", dir);
+			return ck_err_set(err, CK_ENOMEM, "read backup directory %s: out of memory",
+					  dir);
 		}
 		snprintf(b->tier, sizeof(b->tier), "%s", tier);
 		snprintf(b->location, sizeof(b->location), "%s/%s", dir, e->d_name);
@@ -389,8 +401,8 @@ static const char *offsite_key(const struct cfg *c, const char *location)
 	return location + 5 + bl + 1;
 }
 
-int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out,
-		    size_t *n, struct ck_err *err)
+int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out, size_t *n,
+		    struct ck_err *err)
 {
 	struct blist l = {NULL, 0, 0};
 	struct store_backup *rows = NULL;
@@ -414,12 +426,16 @@ int backup_list_all(const struct cfg *c, struct store *st, struct store_backup *
 				l.v[i].candles = rows[j].candles;
 				l.v[i].verified_at = rows[j].verified_at;
 				if (!l.v[i].sha256[0])
-					snprintf(l.v[i].sha256, sizeof(l.v[i].sha256), "%s", rows[j].sha256);
-				if (!strcmp(rows[j].status, "failed") && strcmp(l.v[i].status, "failed")) {
+					snprintf(l.v[i].sha256, sizeof(l.v[i].sha256), "%s",
+						 rows[j].sha256);
+				if (!strcmp(rows[j].status, "failed") &&
+				    strcmp(l.v[i].status, "failed")) {
 					snprintf(l.v[i].status, sizeof(l.v[i].status), "failed");
-					snprintf(l.v[i].detail, sizeof(l.v[i].detail), "%s", rows[j].detail);
+					snprintf(l.v[i].detail, sizeof(l.v[i].detail), "%s",
+						 rows[j].detail);
 				} else if (!l.v[i].detail[0]) {
-					snprintf(l.v[i].detail, sizeof(l.v[i].detail), "%s", rows[j].detail);
+					snprintf(l.v[i].detail, sizeof(l.v[i].detail), "%s",
+						 rows[j].detail);
 				}
 				break;
 			}
@@ -437,8 +453,8 @@ fail:
 
 /* ---- retention ---- */
 
-void backup_retention_plan(const struct store_backup *v, size_t n, int64_t now_ms,
-			   int64_t days, int *del)
+void backup_retention_plan(const struct store_backup *v, size_t n, int64_t now_ms, int64_t days,
+			   int *del)
 {
 	size_t i, keep = n;
 	for (i = 0; i < n; i++) {
@@ -461,17 +477,19 @@ static void mark_deleted(struct store *st, const struct store_backup *b)
 		return;
 	for (i = 0; i < n; i++)
 		if (!strcmp(rows[i].location, b->location))
-			store_backup_set_status(st, rows[i].id, "deleted", "removed by retention", &e);
+			store_backup_set_status(st, rows[i].id, "deleted", "removed by retention",
+						&e);
 	free(rows);
 }
 
 /* Applies retention to one tier. */
-static int retention_tier(struct store *st, const struct cfg *c, const char *tier,
-			  int64_t now_ms, struct backup_tier_result *tr, struct ck_err *err)
+static int retention_tier(struct store *st, const struct cfg *c, const char *tier, int64_t now_ms,
+			  struct backup_tier_result *tr, struct ck_err *err)
 {
 	struct blist l = {NULL, 0, 0};
-	int64_t days = !strcmp(tier, "hot") ? c->backup_hot_days
-		       : !strcmp(tier, "warm") ? c->backup_warm_days : c->backup_offsite_days;
+	int64_t days = !strcmp(tier, "hot")    ? c->backup_hot_days
+		       : !strcmp(tier, "warm") ? c->backup_warm_days
+					       : c->backup_offsite_days;
 	int *del = NULL, ret = 0;
 	size_t i;
 
@@ -510,8 +528,8 @@ static int retention_tier(struct store *st, const struct cfg *c, const char *tie
 			snprintf(sc, sizeof(sc), "%s.sha256", l.v[i].location);
 			if (unlink(sc) != 0 && errno != ENOENT) {
 				if (!ret)
-					ret = ck_err_set(err, CK_EIO, "retention: remove %s: %s", sc,
-							 strerror(errno));
+					ret = ck_err_set(err, CK_EIO, "retention: remove %s: %s",
+							 sc, strerror(errno));
 				tr->retention_kept++;
 				continue;
 			}
@@ -565,8 +583,7 @@ static void record(struct store *st, const char *tier, const char *location, int
 		log_warn("backup", "record %s backup %s: %s", tier, location, e.msg);
 }
 
-static void alert_tier(struct store *st, const struct cfg *c, const char *tier,
-		       const char *why)
+static void alert_tier(struct store *st, const struct cfg *c, const char *tier, const char *why)
 {
 	char key[64], summary[300];
 	struct alert a;
@@ -593,8 +610,8 @@ static void resolve_tier(struct store *st, const struct cfg *c, const char *tier
 		log_warn("backup", "resolve alert %s: %s", key, e.msg);
 }
 
-static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code,
-		     const char *tier, const char *msg)
+static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code, const char *tier,
+		     const char *msg)
 {
 	tr->outcome = BACKUP_FAILED;
 	snprintf(tr->error, sizeof(tr->error), "%s", msg);
@@ -606,15 +623,15 @@ static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code
  * and the warm temp file. The copy is I/O and SHA-256, integrity_check is CPU; both read
  * the hot file from the page cache. */
 struct warm_copy {
-	const char *src;        /* the hot temp file */
-	char dest[4096];        /* the warm file's final name */
+	const char *src; /* the hot temp file */
+	char dest[4096]; /* the warm file's final name */
 	unsigned mode;
-	int hot_rc;             /* the hot temp file's fsync: 0 or an error in hot_err */
+	int hot_rc; /* the hot temp file's fsync: 0 or an error in hot_err */
 	struct ck_err hot_err;
-	char tmp[4300];         /* the written warm temp file, "" if none */
-	char sha256[65];        /* of the bytes read and written */
+	char tmp[4300];  /* the written warm temp file, "" if none */
+	char sha256[65]; /* of the bytes read and written */
 	int64_t size;
-	int rc;                 /* the warm copy: 0 or an error in err */
+	int rc; /* the warm copy: 0 or an error in err */
 	struct ck_err err;
 };
 
@@ -634,8 +651,8 @@ static void *warm_copy_main(void *arg)
 /* The online snapshot of src into tmp (created and held by this process until it is
  * renamed, so a sweep can tell it from the leftover of a killed backup). Returns the
  * holding fd, or -1 with tmp removed and err set. */
-static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp,
-			int64_t *candles, struct ck_err *err)
+static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, int64_t *candles,
+			struct ck_err *err)
 {
 	int hold, rc;
 
@@ -662,9 +679,8 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp,
 /* Verifies the hot temp file while warm_copy_main fsyncs it and copies it: one
  * integrity_check, schema and candle count of the bytes on disk. 0 with *ok and *got,
  * or an error code (the check could not run). */
-static int hot_verify(const struct cfg *c, const char *tmp, const char *name,
-		      struct warm_copy *wc, int *ok, int64_t *got, char *detail, size_t dsize,
-		      struct ck_err *err)
+static int hot_verify(const struct cfg *c, const char *tmp, const char *name, struct warm_copy *wc,
+		      int *ok, int64_t *got, char *detail, size_t dsize, struct ck_err *err)
 {
 	pthread_t th;
 	int started = 0, rc;
@@ -721,8 +737,10 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	}
 	if (ok && got != src_candles) {
 		ok = 0;
-		snprintf(detail, sizeof(detail), "candle count %" PRId64 " differs from the source's %"
-			 PRId64 " at backup time", got, src_candles);
+		snprintf(detail, sizeof(detail),
+			 "candle count %" PRId64 " differs from the source's %" PRId64
+			 " at backup time",
+			 got, src_candles);
 	}
 	/* A failed copy is kept aside under <name>.failed, never under the backup's name. */
 	snprintf(failed, sizeof(failed), "%s.failed", path);
@@ -779,8 +797,10 @@ static int do_warm(struct store *st, const struct cfg *c, struct warm_copy *wc,
 	tr->size = wc->size;
 	if (strcmp(tr->sha256, res->hot.sha256)) {
 		rc = CK_ECORRUPT;
-		snprintf(e.msg, sizeof(e.msg), "copy %s does not match its source (checksum %s, want"
-			 " %s)", tmp, tr->sha256, res->hot.sha256);
+		snprintf(e.msg, sizeof(e.msg),
+			 "copy %s does not match its source (checksum %s, want"
+			 " %s)",
+			 tmp, tr->sha256, res->hot.sha256);
 		unlink(tmp);
 		goto fail;
 	}
@@ -790,7 +810,8 @@ static int do_warm(struct store *st, const struct cfg *c, struct warm_copy *wc,
 		unlink(tmp);
 		goto fail;
 	}
-	if ((rc = fsync_dir_of(path, &e)) || (rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
+	if ((rc = fsync_dir_of(path, &e)) ||
+	    (rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
 		goto fail;
 	record(st, "warm", path, res->created, tr->size, tr->sha256, res->candles, "verified",
 	       "copy of the verified hot backup, checksum computed over the bytes written",
@@ -849,7 +870,8 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 
 	if (!s3_configured(c)) {
 		tr->outcome = BACKUP_NOT_CONFIGURED;
-		snprintf(tr->error, sizeof(tr->error), "offsite not configured (set [backup] s3_bucket)");
+		snprintf(tr->error, sizeof(tr->error),
+			 "offsite not configured (set [backup] s3_bucket)");
 		return 0;
 	}
 	snprintf(key, sizeof(key), "%s%s.zst", c->s3_prefix, name);
@@ -877,19 +899,22 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 			const char *sha = s3_meta_get(&head, "zst-sha256");
 			if (head.size != tr->size || !sha || strcmp(sha, tr->sha256)) {
 				rc = CK_ECORRUPT;
-				snprintf(e.msg, sizeof(e.msg), "uploaded object %s has size %" PRId64
-					 " and checksum %s, want %" PRId64 " and %s", key, head.size,
-					 sha ? sha : "(none)", tr->size, tr->sha256);
+				snprintf(e.msg, sizeof(e.msg),
+					 "uploaded object %s has size %" PRId64
+					 " and checksum %s, want %" PRId64 " and %s",
+					 key, head.size, sha ? sha : "(none)", tr->size,
+					 tr->sha256);
 			}
 		}
 		if (!rc)
 			break;
 		/* The shared retry policy: every failed upload counts as a network failure
-		 * (its tries and back-off are [http] retry_net_max and retry_net_base_ms); a usage error
-		 * (bad key or configuration) is never retried. */
+		 * (its tries and back-off are [http] retry_net_max and retry_net_base_ms); a usage
+		 * error (bad key or configuration) is never retried. */
 		wait = rc == CK_EUSAGE ? -1 : retry_next(&rp, &rs, BN_NET, -1, &rng);
 		snprintf(at, sizeof(at), "%d", tr->attempts);
-		log_kv(LOG_WARN, "backup", ((const char *[]){"tier", "offsite", "attempt", at, NULL}),
+		log_kv(LOG_WARN, "backup",
+		       ((const char *[]){"tier", "offsite", "attempt", at, NULL}),
 		       "upload failed: %s%s", e.msg, wait >= 0 ? "; retrying" : "");
 		if (wait < 0)
 			break;
@@ -972,14 +997,17 @@ static int backup_lock(const struct cfg *c, struct ck_err *err)
 	int fd = open(c->backup_hot_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		return ck_err_set(err, CK_EIO, "open %s: %s", c->backup_hot_dir, strerror(errno)), -1;
+		return ck_err_set(err, CK_EIO, "open %s: %s", c->backup_hot_dir, strerror(errno)),
+		       -1;
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK || mono_ms() > until) {
 			int e = errno;
 			close(fd);
-			ck_err_set(err, CK_ELOCKED, "another backup of %s has been running for over"
-				   " %d s (it holds %s: %s); try again when it ends", c->db,
-				   BACKUP_LOCK_WAIT_MS / 1000, c->backup_hot_dir, strerror(e));
+			ck_err_set(err, CK_ELOCKED,
+				   "another backup of %s has been running for over"
+				   " %d s (it holds %s: %s); try again when it ends",
+				   c->db, BACKUP_LOCK_WAIT_MS / 1000, c->backup_hot_dir,
+				   strerror(e));
 			return -1;
 		}
 		ck_sleep_ms(100, NULL);
@@ -1009,9 +1037,10 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 	if (backup_temp_sweep_dirs(c, 1, &res->temps_removed, &res->temp_bytes_removed, &e))
 		log_warn("backup", "%s", e.msg);
 	else if (res->temps_removed)
-		log_kv(LOG_WARN, "backup", NULL, "removed %" PRId64 " temp files (%" PRId64
-		       " bytes) left by interrupted backups", res->temps_removed,
-		       res->temp_bytes_removed);
+		log_kv(LOG_WARN, "backup", NULL,
+		       "removed %" PRId64 " temp files (%" PRId64
+		       " bytes) left by interrupted backups",
+		       res->temps_removed, res->temp_bytes_removed);
 	memset(&wc, 0, sizeof(wc));
 	if (do_hot(st, c, src, name, res, &wc, &e)) {
 		if (wc.tmp[0])
@@ -1086,12 +1115,14 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 			snprintf(why, why_size, "%s", sidecar_problem((int)src));
 			return 1;
 		}
-		if (copy_to_temp(b->location, dest, cfg_file_mode(c), tmp, tmp_size, got, &size, err)) {
+		if (copy_to_temp(b->location, dest, cfg_file_mode(c), tmp, tmp_size, got, &size,
+				 err)) {
 			snprintf(why, why_size, "%s", err->msg);
 			return 1;
 		}
 		if (strcmp(want, got)) {
-			snprintf(why, why_size, "checksum mismatch (file %.12s…, sidecar %.12s…)", got, want);
+			snprintf(why, why_size, "checksum mismatch (file %.12s…, sidecar %.12s…)",
+				 got, want);
 			unlink(tmp);
 			tmp[0] = 0;
 			return 1;
@@ -1106,10 +1137,12 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 		snprintf(d, sizeof(d), "%s", dest);
 		snprintf(ztmp, sizeof(ztmp), "%s/.restore-download.XXXXXX", dirname(d));
 		if ((fd = mkstemp(ztmp)) < 0)
-			return ck_err_set(err, CK_EIO, "restore: create %s: %s", ztmp, strerror(errno));
+			return ck_err_set(err, CK_EIO, "restore: create %s: %s", ztmp,
+					  strerror(errno));
 		close(fd);
 		if (!key || (rc = s3_get_file(c, key, ztmp, &obj, err))) {
-			snprintf(why, why_size, "download failed: %s", key ? err->msg : "bad location");
+			snprintf(why, why_size, "download failed: %s",
+				 key ? err->msg : "bad location");
 			unlink(ztmp);
 			return 1;
 		}
@@ -1127,8 +1160,10 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 				return 1;
 			}
 			if (strcmp(got, zsha)) {
-				snprintf(why, why_size, "downloaded object checksum mismatch (%.12s…, metadata"
-					 " %.12s…)", got, zsha);
+				snprintf(why, why_size,
+					 "downloaded object checksum mismatch (%.12s…, metadata"
+					 " %.12s…)",
+					 got, zsha);
 				unlink(ztmp);
 				return 1;
 			}
@@ -1137,7 +1172,8 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 		snprintf(tmp, tmp_size, "%s/.restore.XXXXXX", dirname(d));
 		if ((fd = mkstemp(tmp)) < 0) {
 			unlink(ztmp);
-			return ck_err_set(err, CK_EIO, "restore: create %s: %s", tmp, strerror(errno));
+			return ck_err_set(err, CK_EIO, "restore: create %s: %s", tmp,
+					  strerror(errno));
 		}
 		if (fchmod(fd, (mode_t)cfg_file_mode(c)) != 0) {
 			int e = errno;
@@ -1157,8 +1193,10 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 			return 1;
 		}
 		if (strcmp(got, sha)) {
-			snprintf(why, why_size, "checksum mismatch after decompression (%.12s…, metadata"
-				 " %.12s…)", got, sha);
+			snprintf(why, why_size,
+				 "checksum mismatch after decompression (%.12s…, metadata"
+				 " %.12s…)",
+				 got, sha);
 			unlink(tmp);
 			tmp[0] = 0;
 			return 1;
@@ -1184,8 +1222,10 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 		log_warn("backup", "%s", e.msg);
 	snprintf(wal, sizeof(wal), "%s-wal", dest_path);
 	if (access(wal, F_OK) == 0)
-		return ck_err_set(err, CK_EUSAGE, "restore into %s: %s exists and would be applied to"
-				  " the restored file (move it away first)", dest_path, wal);
+		return ck_err_set(err, CK_EUSAGE,
+				  "restore into %s: %s exists and would be applied to"
+				  " the restored file (move it away first)",
+				  dest_path, wal);
 	if (scan_dir(c->db, c->backup_hot_dir, "hot", &l, err) ||
 	    scan_dir(c->db, c->backup_warm_dir, "warm", &l, err)) {
 		free(l.v);
@@ -1209,17 +1249,19 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 		int ok = 0, rc;
 
 		if (strcmp(b->status, "verified")) {
-			snprintf(why, sizeof(why), "%s", b->status[0] == 'f'
-				 ? "failed verification when it was taken" : b->detail);
-		} else if ((rc = fetch_candidate(c, b, dest_path, tmp, sizeof(tmp), why, sizeof(why),
-						 &e)) < 0) {
+			snprintf(why, sizeof(why), "%s",
+				 b->status[0] == 'f' ? "failed verification when it was taken"
+						     : b->detail);
+		} else if ((rc = fetch_candidate(c, b, dest_path, tmp, sizeof(tmp), why,
+						 sizeof(why), &e)) < 0) {
 			ret = ck_err_set(err, rc, "restore: %s", e.msg);
 			break;
 		} else if (rc == 0) {
 			if ((integrity ? store_backup_verify_file(tmp, &ok, &candles, detail,
 								  sizeof(detail), &e)
 				       : store_backup_open_check(tmp, &ok, &candles, detail,
-								 sizeof(detail), &e)) == 0 && !ok)
+								 sizeof(detail), &e)) == 0 &&
+			    !ok)
 				snprintf(why, sizeof(why), "%s", detail);
 			else if (!ok)
 				snprintf(why, sizeof(why), "%s", e.msg);
@@ -1235,8 +1277,8 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 			continue;
 		}
 		if (rename(tmp, dest_path) != 0) {
-			ret = ck_err_set(err, CK_EIO, "restore: rename %s to %s: %s", tmp, dest_path,
-					 strerror(errno));
+			ret = ck_err_set(err, CK_EIO, "restore: rename %s to %s: %s", tmp,
+					 dest_path, strerror(errno));
 			unlink(tmp);
 			break;
 		}
@@ -1247,16 +1289,19 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 		*used = *b;
 		used->candles = candles;
 		used->verified_at = now_ms();
-		snprintf(used->detail, sizeof(used->detail), "%s", integrity
-			 ? "checksum and integrity_check ok" : "checksum ok, schema readable");
+		snprintf(used->detail, sizeof(used->detail), "%s",
+			 integrity ? "checksum and integrity_check ok"
+				   : "checksum ok, schema readable");
 		free(l.v);
 		return 0;
 	}
 	free(l.v);
 	if (ret)
 		return ret;
-	return ck_err_set(err, CK_ENOTFOUND, "restore into %s: no backup verifies (looked in %s,"
-			  " %s%s)", dest_path, c->backup_hot_dir, c->backup_warm_dir,
+	return ck_err_set(err, CK_ENOTFOUND,
+			  "restore into %s: no backup verifies (looked in %s,"
+			  " %s%s)",
+			  dest_path, c->backup_hot_dir, c->backup_warm_dir,
 			  s3_configured(c) ? " and offsite" : "");
 }
 

@@ -26,32 +26,32 @@
 #include "store_backup.h"
 
 enum backup_outcome {
-	BACKUP_SKIPPED = 0,        /* not attempted (an earlier tier failed) */
+	BACKUP_SKIPPED = 0, /* not attempted (an earlier tier failed) */
 	BACKUP_OK,
 	BACKUP_FAILED,
-	BACKUP_NOT_CONFIGURED,     /* offsite without [backup] s3_bucket */
+	BACKUP_NOT_CONFIGURED, /* offsite without [backup] s3_bucket */
 };
 const char *backup_outcome_name(enum backup_outcome o);
 
 struct backup_tier_result {
 	enum backup_outcome outcome;
-	char location[1024];    /* file path or s3://bucket/key */
-	int64_t size;           /* bytes as stored in the tier */
-	int64_t duration_ms;    /* wall time of this tier's work */
-	char sha256[65];        /* of the stored bytes */
-	int attempts;           /* upload attempts (offsite) */
-	char error[256];        /* why it failed, "" if not */
-	int retention_deleted;  /* backups removed by retention in this tier */
-	int retention_kept;     /* backups left in this tier */
+	char location[1024];   /* file path or s3://bucket/key */
+	int64_t size;          /* bytes as stored in the tier */
+	int64_t duration_ms;   /* wall time of this tier's work */
+	char sha256[65];       /* of the stored bytes */
+	int attempts;          /* upload attempts (offsite) */
+	char error[256];       /* why it failed, "" if not */
+	int retention_deleted; /* backups removed by retention in this tier */
+	int retention_kept;    /* backups left in this tier */
 	char retention_error[256];
 };
 
 struct backup_result {
-	int64_t created;        /* ms, the timestamp in the backup's name */
-	int64_t temps_removed;  /* temp files of interrupted runs removed by this run */
+	int64_t created;       /* ms, the timestamp in the backup's name */
+	int64_t temps_removed; /* temp files of interrupted runs removed by this run */
 	int64_t temp_bytes_removed;
-	int64_t candles;        /* candles in the snapshot (source and backup agree) */
-	int64_t db_size;        /* bytes of the backup database file */
+	int64_t candles; /* candles in the snapshot (source and backup agree) */
+	int64_t db_size; /* bytes of the backup database file */
 	struct backup_tier_result hot, warm, offsite;
 };
 
@@ -93,8 +93,8 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
  * offsite prefix if configured), newest first; rows of st (may be NULL) add candle
  * counts and details. status: "verified", "failed", "unverified" (no sidecar). An
  * unreachable offsite tier is logged and left out. *out malloc'd (caller frees). */
-int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out,
-		    size_t *n, struct ck_err *err);
+int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out, size_t *n,
+		    struct ck_err *err);
 
 /* Temp files that interrupted backups (hot and warm dirs) and restores (beside the
  * database) left behind: counted into *n / *bytes, and removed when remove is set.
@@ -119,7 +119,7 @@ int backup_parse_name(const char *db_path, const char *name, int64_t *created);
 /* Retention of one tier: v (n entries, newest first) — marks del[i] = 1 for those older
  * than days at now_ms, except the newest entry whose status is "verified", which is
  * never deleted whatever its age. Entries newer than now are never deleted. */
-void backup_retention_plan(const struct store_backup *v, size_t n, int64_t now_ms,
-			   int64_t days, int *del);
+void backup_retention_plan(const struct store_backup *v, size_t n, int64_t now_ms, int64_t days,
+			   int *del);
 
 #endif

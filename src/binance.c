@@ -88,7 +88,8 @@ int binance_parse_time(const char *body, size_t len, int64_t *ms, struct ck_err 
 	t = json_object_get(j, "serverTime");
 	if (!json_is_integer(t) || json_integer_value(t) <= 0) {
 		json_decref(j);
-		return ck_err_set(err, CK_EVALIDATE, "/fapi/v1/time: no serverTime in the response");
+		return ck_err_set(err, CK_EVALIDATE,
+				  "/fapi/v1/time: no serverTime in the response");
 	}
 	*ms = json_integer_value(t);
 	json_decref(j);
@@ -140,8 +141,10 @@ int binance_parse_exchange_info(const char *body, size_t len, struct binance_inf
 	v = json_object_get(j, "serverTime");
 	out->server_time = json_is_integer(v) ? json_integer_value(v) : 0;
 	rl = json_object_get(j, "rateLimits");
-	json_array_foreach(rl, i, v) {
-		json_t *t = json_object_get(v, "rateLimitType"), *iv = json_object_get(v, "interval"),
+	json_array_foreach(rl, i, v)
+	{
+		json_t *t = json_object_get(v, "rateLimitType"),
+		       *iv = json_object_get(v, "interval"),
 		       *num = json_object_get(v, "intervalNum"), *lim = json_object_get(v, "limit");
 		if (json_is_string(t) && !strcmp(json_string_value(t), "REQUEST_WEIGHT") &&
 		    json_is_string(iv) && !strcmp(json_string_value(iv), "MINUTE") &&
@@ -153,7 +156,8 @@ int binance_parse_exchange_info(const char *body, size_t len, struct binance_inf
 		json_decref(j);
 		return ck_err_set(err, CK_ENOMEM, "/fapi/v1/exchangeInfo: out of memory");
 	}
-	json_array_foreach(syms, i, v) {
+	json_array_foreach(syms, i, v)
+	{
 		struct binance_symbol *s = &out->symbols[out->nsymbols];
 		json_t *od = json_object_get(v, "onboardDate");
 		copy_str(s->symbol, sizeof(s->symbol), v, "symbol");
@@ -178,8 +182,7 @@ void binance_info_release(struct binance_info *info)
 	info->nsymbols = 0;
 }
 
-const struct binance_symbol *binance_info_find(const struct binance_info *info,
-					       const char *name)
+const struct binance_symbol *binance_info_find(const struct binance_info *info, const char *name)
 {
 	size_t i;
 	for (i = 0; info && i < info->nsymbols; i++)

@@ -16,14 +16,14 @@
 
 /* What a completed request means for the caller. */
 enum bn_class {
-	BN_OK,       /* 2xx with a body to parse */
-	BN_NET,      /* no response: connect/read failure, timeout, truncated body */
-	BN_5XX,      /* server error: retry with back-off */
-	BN_429,      /* rate limited: wait Retry-After, then retry */
-	BN_418,      /* IP banned: stop every request until Retry-After */
-	BN_GEO,      /* 451: restricted location; not retried */
-	BN_WAF,      /* 403: blocked by the WAF; not retried */
-	BN_BADREQ,   /* other 4xx, e.g. -1121 invalid symbol; not retried */
+	BN_OK,     /* 2xx with a body to parse */
+	BN_NET,    /* no response: connect/read failure, timeout, truncated body */
+	BN_5XX,    /* server error: retry with back-off */
+	BN_429,    /* rate limited: wait Retry-After, then retry */
+	BN_418,    /* IP banned: stop every request until Retry-After */
+	BN_GEO,    /* 451: restricted location; not retried */
+	BN_WAF,    /* 403: blocked by the WAF; not retried */
+	BN_BADREQ, /* other 4xx, e.g. -1121 invalid symbol; not retried */
 };
 enum bn_class binance_classify(const struct http_req *r);
 const char *binance_class_name(enum bn_class c);
@@ -53,11 +53,11 @@ struct binance_symbol {
 	char status[24];        /* TRADING, SETTLING, BREAK, ... */
 	char contract_type[24]; /* PERPETUAL, CURRENT_QUARTER, ... */
 	char quote_asset[16];
-	int64_t onboard_date;   /* ms */
+	int64_t onboard_date; /* ms */
 };
 struct binance_info {
 	int64_t server_time;
-	int64_t weight_limit;   /* REQUEST_WEIGHT per minute, 0 if absent */
+	int64_t weight_limit;           /* REQUEST_WEIGHT per minute, 0 if absent */
 	struct binance_symbol *symbols; /* malloc'd; binance_info_release */
 	size_t nsymbols;
 };
@@ -65,7 +65,6 @@ int binance_parse_exchange_info(const char *body, size_t len, struct binance_inf
 				struct ck_err *err);
 void binance_info_release(struct binance_info *info);
 /* The entry for name, or NULL. */
-const struct binance_symbol *binance_info_find(const struct binance_info *info,
-					       const char *name);
+const struct binance_symbol *binance_info_find(const struct binance_info *info, const char *name);
 
 #endif

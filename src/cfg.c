@@ -42,11 +42,11 @@ enum {
 	CFG_DERIVED = 1 << 2,  /* empty/0 default is filled in by cfg_finish */
 };
 
-#define CFG_STR_MAX 4096        /* ceiling of one string value, bytes */
-#define CFG_LIST_MAX 65536      /* ceiling of the symbols list, bytes */
-#define CFG_SYMBOLS_MAX 2000    /* ceiling of names in the symbols list */
-#define CFG_FILE_MAX (1 << 20)  /* ceiling of a config file, bytes */
-#define CFG_VALUE_SHOWN 48      /* characters of a bad value quoted in a message */
+#define CFG_STR_MAX 4096       /* ceiling of one string value, bytes */
+#define CFG_LIST_MAX 65536     /* ceiling of the symbols list, bytes */
+#define CFG_SYMBOLS_MAX 2000   /* ceiling of names in the symbols list */
+#define CFG_FILE_MAX (1 << 20) /* ceiling of a config file, bytes */
+#define CFG_VALUE_SHOWN 48     /* characters of a bad value quoted in a message */
 #define CFG_SEE "see candlekeep config --help / docs/candlekeep.example.ini"
 
 #define MIN_S 60
@@ -70,23 +70,35 @@ struct cfg_key {
 };
 
 /* Compile-time check that a row's type matches its member's C type. */
-#define IS_STR(m) _Generic(((struct cfg *)0)->m, char *: 1, default: -1)
-#define IS_INT(m) _Generic(((struct cfg *)0)->m, int64_t: 1, default: -1)
+#define IS_STR(m) _Generic(((struct cfg *)0)->m, char * : 1, default : -1)
+#define IS_INT(m) _Generic(((struct cfg *)0)->m, int64_t : 1, default : -1)
 #define OFF_S(m) (offsetof(struct cfg, m) + 0 * sizeof(char[IS_STR(m)]))
 #define OFF_I(m) (offsetof(struct cfg, m) + 0 * sizeof(char[IS_INT(m)]))
 
-#define STR(sec, k, m, def, flags, choices, check, help) \
-	{ sec, k, CFG_STR, OFF_S(m), def, 0, 0, NULL, flags, choices, check, help }
-#define PATHK(sec, k, m, def, flags, help) \
-	{ sec, k, CFG_PATH, OFF_S(m), def, 0, 0, NULL, flags, NULL, NULL, help }
-#define CRON(sec, k, m, def, help) \
-	{ sec, k, CFG_CRON, OFF_S(m), def, 0, 0, NULL, 0, NULL, check_cron, help }
-#define INT(sec, k, m, def, lo, hi, unit, flags, help) \
-	{ sec, k, CFG_INT, OFF_I(m), def, lo, hi, unit, flags, NULL, NULL, help }
-#define DUR(sec, k, m, def, lo, hi, flags, help) \
-	{ sec, k, CFG_DURATION, OFF_I(m), def, lo, hi, NULL, flags, NULL, NULL, help }
-#define BOOLK(sec, k, m, def, help) \
-	{ sec, k, CFG_BOOL, OFF_I(m), def, 0, 1, NULL, 0, NULL, NULL, help }
+#define STR(sec, k, m, def, flags, choices, check, help)                                           \
+	{                                                                                          \
+		sec, k, CFG_STR, OFF_S(m), def, 0, 0, NULL, flags, choices, check, help            \
+	}
+#define PATHK(sec, k, m, def, flags, help)                                                         \
+	{                                                                                          \
+		sec, k, CFG_PATH, OFF_S(m), def, 0, 0, NULL, flags, NULL, NULL, help               \
+	}
+#define CRON(sec, k, m, def, help)                                                                 \
+	{                                                                                          \
+		sec, k, CFG_CRON, OFF_S(m), def, 0, 0, NULL, 0, NULL, check_cron, help             \
+	}
+#define INT(sec, k, m, def, lo, hi, unit, flags, help)                                             \
+	{                                                                                          \
+		sec, k, CFG_INT, OFF_I(m), def, lo, hi, unit, flags, NULL, NULL, help              \
+	}
+#define DUR(sec, k, m, def, lo, hi, flags, help)                                                   \
+	{                                                                                          \
+		sec, k, CFG_DURATION, OFF_I(m), def, lo, hi, NULL, flags, NULL, NULL, help         \
+	}
+#define BOOLK(sec, k, m, def, help)                                                                \
+	{                                                                                          \
+		sec, k, CFG_BOOL, OFF_I(m), def, 0, 1, NULL, 0, NULL, NULL, help                   \
+	}
 
 static int check_interval(char *v, char *why, size_t n);
 static int check_url(char *v, char *why, size_t n);
@@ -100,13 +112,13 @@ static const struct cfg_key cfg_keys[] = {
 	/* [main] */
 	PATHK("main", "db", db, "candles.db", CFG_REQUIRED,
 	      "Path of the SQLite database (created on first use)."),
-	STR("main", "base_url", base_url, "https://fapi.binance.com", CFG_REQUIRED, NULL,
-	    check_url, "Exchange REST base URL (a trailing / is removed)."),
-	{ "main", "symbols", CFG_LIST, OFF_S(symbols), "default", 0, 0, NULL, CFG_REQUIRED,
-	  NULL, check_symbols,
-	  "\"default\" (the built-in 60 liquid USDT perpetuals), \"all\" (every TRADING "
-	  "perpetual in exchangeInfo) or a comma list of names like BTCUSDT,ETHUSDT "
-	  "(upper case; in a file a long list may continue on indented lines)." },
+	STR("main", "base_url", base_url, "https://fapi.binance.com", CFG_REQUIRED, NULL, check_url,
+	    "Exchange REST base URL (a trailing / is removed)."),
+	{"main", "symbols", CFG_LIST, OFF_S(symbols), "default", 0, 0, NULL, CFG_REQUIRED, NULL,
+	 check_symbols,
+	 "\"default\" (the built-in 60 liquid USDT perpetuals), \"all\" (every TRADING "
+	 "perpetual in exchangeInfo) or a comma list of names like BTCUSDT,ETHUSDT "
+	 "(upper case; in a file a long list may continue on indented lines)."},
 	STR("main", "interval", interval, "4h", CFG_REQUIRED, NULL, check_interval,
 	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w."),
 	INT("main", "history_days", history_days, "90", 1, 3650, "days", 0,
@@ -114,8 +126,8 @@ static const struct cfg_key cfg_keys[] = {
 	STR("main", "file_mode", file_mode, "0640", CFG_REQUIRED, "0640|0600", NULL,
 	    "Permissions of the database, backups, sidecars, restored copies, logs and the"
 	    " lock file, whatever the umask: 0640 (group may read, e.g. monitoring) or 0600."),
-	STR("main", "export_file_mode", export_file_mode, "0644", CFG_REQUIRED,
-	    "0644|0640|0600", NULL,
+	STR("main", "export_file_mode", export_file_mode, "0644", CFG_REQUIRED, "0644|0640|0600",
+	    NULL,
 	    "Permissions of exported CSV files, the audit HTML page and the metrics textfile,"
 	    " whatever the umask."),
 	/* [sync] */
@@ -208,8 +220,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "Object key prefix inside the bucket."),
 	STR("backup", "s3_region", s3_region, "us-east-1", CFG_REQUIRED, NULL, NULL,
 	    "S3 region (SigV4 signing)."),
-	STR("backup", "s3_storage_class", s3_storage_class, "STANDARD_IA", CFG_REQUIRED,
-	    NULL, NULL, "S3 storage class of uploaded copies."),
+	STR("backup", "s3_storage_class", s3_storage_class, "STANDARD_IA", CFG_REQUIRED, NULL, NULL,
+	    "S3 storage class of uploaded copies."),
 	STR("backup", "s3_access_key", s3_access_key, "", CFG_SECRET, NULL, NULL,
 	    "S3 access key id (secret)."),
 	STR("backup", "s3_secret_key", s3_secret_key, "", CFG_SECRET, NULL, NULL,
@@ -217,8 +229,8 @@ static const struct cfg_key cfg_keys[] = {
 	/* [alert] */
 	STR("alert", "slack_webhook", slack_webhook, "", CFG_SECRET, NULL, check_url,
 	    "Slack incoming-webhook URL (secret); empty = no Slack alerts."),
-	STR("alert", "pagerduty_routing_key", pagerduty_routing_key, "", CFG_SECRET, NULL,
-	    NULL, "PagerDuty Events v2 routing key (secret); empty = no PagerDuty."),
+	STR("alert", "pagerduty_routing_key", pagerduty_routing_key, "", CFG_SECRET, NULL, NULL,
+	    "PagerDuty Events v2 routing key (secret); empty = no PagerDuty."),
 	STR("alert", "pagerduty_url", pagerduty_url, "https://events.pagerduty.com/v2/enqueue",
 	    CFG_REQUIRED, NULL, check_url, "PagerDuty Events API v2 endpoint."),
 	STR("alert", "smtp_url", smtp_url, "", 0, NULL, check_smtp_url,
@@ -248,8 +260,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "host:port of the daemon's /metrics, /healthz and status page; empty = off."),
 	INT("metrics", "max_connections", http_max_connections, "1000", 16, 100000, "connections",
 	    0, "Open HTTP connections the daemon accepts at most; more are refused at once."),
-	INT("metrics", "max_connections_per_ip", http_max_per_ip, "256", 1, 100000,
-	    "connections", 0,
+	INT("metrics", "max_connections_per_ip", http_max_per_ip, "256", 1, 100000, "connections",
+	    0,
 	    "Open HTTP connections from one client address at most, so a few slow clients"
 	    " cannot take every slot (/healthz stays reachable for the others)."),
 	INT("metrics", "connection_timeout_s", http_timeout_s, "10", 1, 3600, "s", 0,
@@ -289,8 +301,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "Recovery point objective: most data (time) a restore may lose."),
 	DUR("audit", "rto", sla_rto_s, "30m", MIN_S, 7 * DAY_S, 0,
 	    "Recovery time objective: longest a restore drill may take."),
-	STR("audit", "availability", sla_availability, "99.5", CFG_REQUIRED, NULL,
-	    check_percent, "Availability objective, percent of syncs on time."),
+	STR("audit", "availability", sla_availability, "99.5", CFG_REQUIRED, NULL, check_percent,
+	    "Availability objective, percent of syncs on time."),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -412,8 +424,8 @@ static int parse_int(const char *v, int64_t *out)
 
 static int parse_bool(const char *v, int64_t *out)
 {
-	static const char *const yes[] = { "1", "true", "yes", "on" };
-	static const char *const no[] = { "0", "false", "no", "off" };
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
 	size_t i;
 
 	for (i = 0; i < 4; i++) {
@@ -574,8 +586,10 @@ static int check_symbols(char *v, char *why, size_t n)
 				snprintf(why, n, "symbol %.*s must be upper case (%s)", (int)len,
 					 start, tok);
 			else
-				snprintf(why, n, "symbol %.*s is not a valid name (A-Z and 0-9, "
-					 "at most 20)", (int)len, start);
+				snprintf(why, n,
+					 "symbol %.*s is not a valid name (A-Z and 0-9, "
+					 "at most 20)",
+					 (int)len, start);
 			return -1;
 		}
 		/* duplicate of a name already written? */
@@ -631,14 +645,15 @@ static int secret_read(const char *path, const char *what, char **out, struct ck
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return ck_err_set(err, CK_EUSAGE, "%s: secret file %s is not a regular file",
-				  what, path);
+		return ck_err_set(err, CK_EUSAGE, "%s: secret file %s is not a regular file", what,
+				  path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return ck_err_set(err, CK_EUSAGE, "%s: secret file %s is readable by others "
-				  "(mode %04o): chmod 600 %s", what, path,
-				  (unsigned)(st.st_mode & 07777), path);
+		return ck_err_set(err, CK_EUSAGE,
+				  "%s: secret file %s is readable by others "
+				  "(mode %04o): chmod 600 %s",
+				  what, path, (unsigned)(st.st_mode & 07777), path);
 	}
 	while (len < sizeof(buf) - 1) {
 		got = read(fd, buf + len, sizeof(buf) - 1 - len);
@@ -660,8 +675,10 @@ static int secret_read(const char *path, const char *what, char **out, struct ck
 	nl = memchr(buf, '\n', len);
 	if (!nl && len == sizeof(buf) - 1) {
 		explicit_bzero(buf, sizeof(buf));
-		return ck_err_set(err, CK_EUSAGE, "%s: secret file %s: first line longer than "
-				  "%d bytes", what, path, CFG_STR_MAX);
+		return ck_err_set(err, CK_EUSAGE,
+				  "%s: secret file %s: first line longer than "
+				  "%d bytes",
+				  what, path, CFG_STR_MAX);
 	}
 	if (nl)
 		*nl = '\0';
@@ -670,8 +687,10 @@ static int secret_read(const char *path, const char *what, char **out, struct ck
 		buf[--len] = '\0';
 	if (!len) {
 		explicit_bzero(buf, sizeof(buf));
-		return ck_err_set(err, CK_EUSAGE, "%s: secret file %s is empty (its first line "
-				  "is the value)", what, path);
+		return ck_err_set(err, CK_EUSAGE,
+				  "%s: secret file %s is empty (its first line "
+				  "is the value)",
+				  what, path);
 	}
 	*out = strdup(buf);
 	explicit_bzero(buf, sizeof(buf));
@@ -723,8 +742,10 @@ static int set_row(struct cfg *c, size_t idx, const char *value, int origin, int
 		snprintf(what, sizeof(what), "%s%s[%s] %s", source ? source : "",
 			 source ? ": " : "", k->section, k->key);
 		if (!path[0])
-			return ck_err_set(err, CK_EUSAGE, "%s: \"@\" needs a file name "
-					  "(@/path/to/secret-file)", what);
+			return ck_err_set(err, CK_EUSAGE,
+					  "%s: \"@\" needs a file name "
+					  "(@/path/to/secret-file)",
+					  what);
 		rc = secret_read(path, what, &v, err);
 		if (rc)
 			return rc;
@@ -736,8 +757,7 @@ static int set_row(struct cfg *c, size_t idx, const char *value, int origin, int
 	}
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
-			rc = bad_value(err, source, k, "",
-				       "must not contain control characters");
+			rc = bad_value(err, source, k, "", "must not contain control characters");
 			goto fail;
 		}
 	}
@@ -765,8 +785,8 @@ static int set_row(struct cfg *c, size_t idx, const char *value, int origin, int
 		}
 		if (rc == -2 || x < k->min || x > k->max) {
 			char lo[24], hi[24];
-			snprintf(why, sizeof(why), "must be %s..%s", dur_fmt(k->min, lo, sizeof(lo)),
-				 dur_fmt(k->max, hi, sizeof(hi)));
+			snprintf(why, sizeof(why), "must be %s..%s",
+				 dur_fmt(k->min, lo, sizeof(lo)), dur_fmt(k->max, hi, sizeof(hi)));
 			rc = bad_value(err, source, k, v, why);
 			goto fail;
 		}
@@ -873,17 +893,17 @@ int cfg_set(struct cfg *c, const char *section, const char *key, const char *val
  * continuation lines. */
 struct ini_load {
 	struct cfg *c;
-	const char *name;       /* file name for messages */
+	const char *name; /* file name for messages */
 	struct ck_err *err;
-	int rc;                 /* first error, 0 if none */
+	int rc; /* first error, 0 if none */
 	const char *text;
 	size_t len, pos;
-	int lineno;             /* lines handed to inih so far */
-	bool indented;          /* the current line starts with white space */
-	bool section_seen;      /* a [section] line since the last key */
-	bool inline_secrets_ok; /* the file is not readable by group/other */
+	int lineno;                 /* lines handed to inih so far */
+	bool indented;              /* the current line starts with white space */
+	bool section_seen;          /* a [section] line since the last key */
+	bool inline_secrets_ok;     /* the file is not readable by group/other */
 	const struct cfg_key *prev; /* the last key set, for continuation lines */
-	size_t pending_idx;     /* a LIST value being collected */
+	size_t pending_idx;         /* a LIST value being collected */
 	char *pending;
 	size_t pending_len;
 	int pending_line;
@@ -902,14 +922,15 @@ static char *ini_reader_cb(char *str, int num, void *stream)
 	n = nl ? (size_t)(nl - p) + 1 : L->len - L->pos;
 	L->lineno++;
 	if (n > (size_t)num - 1) {
-		L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: line longer than %d characters "
+		L->rc = ck_err_set(L->err, CK_EUSAGE,
+				   "%s:%d: line longer than %d characters "
 				   "(a long symbols list may continue on indented lines)",
 				   L->name, L->lineno, num - 3);
 		return NULL;
 	}
 	if (memchr(p, '\0', n)) {
-		L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: NUL byte (not a text file?)",
-				   L->name, L->lineno);
+		L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: NUL byte (not a text file?)", L->name,
+				   L->lineno);
 		return NULL;
 	}
 	memcpy(str, p, n);
@@ -934,15 +955,13 @@ static int ini_flush_pending(struct ini_load *L)
 	if (!L->pending)
 		return 0;
 	snprintf(src, sizeof(src), "%s:%d", L->name, L->pending_line);
-	rc = set_row(L->c, L->pending_idx, L->pending, ORIGIN_FILE, L->pending_line, src,
-		     L->err);
+	rc = set_row(L->c, L->pending_idx, L->pending, ORIGIN_FILE, L->pending_line, src, L->err);
 	free(L->pending);
 	L->pending = NULL;
 	return rc;
 }
 
-static int ini_handler_cb(void *user, const char *section, const char *name,
-			  const char *value)
+static int ini_handler_cb(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_load *L = user;
 	const struct cfg_key *k;
@@ -957,9 +976,11 @@ static int ini_handler_cb(void *user, const char *section, const char *name,
 		if (L->pending && L->prev == &cfg_keys[L->pending_idx]) {
 			vl = strlen(value);
 			if (L->pending_len + 1 + vl > CFG_LIST_MAX) {
-				L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: [%s] %s: longer than "
-						   "%d bytes", L->name, L->lineno,
-						   L->prev->section, L->prev->key, CFG_LIST_MAX);
+				L->rc = ck_err_set(L->err, CK_EUSAGE,
+						   "%s:%d: [%s] %s: longer than "
+						   "%d bytes",
+						   L->name, L->lineno, L->prev->section,
+						   L->prev->key, CFG_LIST_MAX);
 				return 1;
 			}
 			char *np = realloc(L->pending, L->pending_len + 1 + vl + 1);
@@ -973,7 +994,8 @@ static int ini_handler_cb(void *user, const char *section, const char *name,
 			L->pending_len += 1 + vl;
 			return 1;
 		}
-		L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: indented line continues [%s] "
+		L->rc = ck_err_set(L->err, CK_EUSAGE,
+				   "%s:%d: indented line continues [%s] "
 				   "%s; only symbols may span lines (remove the indentation)",
 				   L->name, L->lineno, L->prev->section, L->prev->key);
 		return 1;
@@ -983,8 +1005,10 @@ static int ini_handler_cb(void *user, const char *section, const char *name,
 	k = key_find(section, name, &idx);
 	if (!k) {
 		if (!*section)
-			L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: key %s before any [section] "
-					   "(%s)", L->name, L->lineno, name, CFG_SEE);
+			L->rc = ck_err_set(L->err, CK_EUSAGE,
+					   "%s:%d: key %s before any [section] "
+					   "(%s)",
+					   L->name, L->lineno, name, CFG_SEE);
 		else if (!section_known(section))
 			L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: unknown section [%s] (%s)",
 					   L->name, L->lineno, section, CFG_SEE);
@@ -995,10 +1019,11 @@ static int ini_handler_cb(void *user, const char *section, const char *name,
 	}
 	L->prev = k;
 	if ((k->flags & CFG_SECRET) && *value && *value != '@' && !L->inline_secrets_ok) {
-		L->rc = ck_err_set(L->err, CK_EUSAGE, "%s:%d: [%s] %s: a secret in a file that "
+		L->rc = ck_err_set(L->err, CK_EUSAGE,
+				   "%s:%d: [%s] %s: a secret in a file that "
 				   "group or others may read (chmod 600 %s, or use %s = "
-				   "@/path/to/secret-file)", L->name, L->lineno, k->section,
-				   k->key, L->name, k->key);
+				   "@/path/to/secret-file)",
+				   L->name, L->lineno, k->section, k->key, L->name, k->key);
 		return 1;
 	}
 	if (k->type == CFG_LIST) {
@@ -1040,8 +1065,10 @@ static int ini_load_text(struct cfg *c, const char *text, size_t len, const char
 	if (L.rc && line <= 0)
 		return L.rc;
 	if (line > 0)
-		return ck_err_set(err, CK_EUSAGE, "%s:%d: not a `key = value` line or a "
-				  "[section] header", name, line);
+		return ck_err_set(err, CK_EUSAGE,
+				  "%s:%d: not a `key = value` line or a "
+				  "[section] header",
+				  name, line);
 	if (line < 0)
 		return ck_err_set(err, CK_ENOMEM, "%s: out of memory parsing", name);
 	fname = strdup(name);
@@ -1101,8 +1128,10 @@ int cfg_load_file(struct cfg *c, const char *path, struct ck_err *err)
 	fclose(f);
 	if (len > CFG_FILE_MAX) {
 		free(buf);
-		return ck_err_set(err, CK_EUSAGE, "%s: larger than %d bytes (is it a config "
-				  "file?)", path, CFG_FILE_MAX);
+		return ck_err_set(err, CK_EUSAGE,
+				  "%s: larger than %d bytes (is it a config "
+				  "file?)",
+				  path, CFG_FILE_MAX);
 	}
 	rc = ini_load_text(c, buf, len, path, private_file, err);
 	explicit_bzero(buf, len);
@@ -1116,8 +1145,8 @@ int cfg_load_file(struct cfg *c, const char *path, struct ck_err *err)
 
 /* systemd credentials (LoadCredential=): with $CREDENTIALS_DIRECTORY set, a secret key
  * whose file <section>_<key> (or candlekeep_<section>_<key>) exists there (e.g.
- * alert_slack_webhook) takes its value from it, as "@file" would. systemd makes the directory readable by the
- * service's user only, whatever owns the source file (a root-owned 0600 file works
+ * alert_slack_webhook) takes its value from it, as "@file" would. systemd makes the directory
+ * readable by the service's user only, whatever owns the source file (a root-owned 0600 file works
  * with DynamicUser=). */
 static int cfg_load_credentials(struct cfg *c, const char *dir, struct ck_err *err)
 {
@@ -1135,7 +1164,8 @@ static int cfg_load_credentials(struct cfg *c, const char *dir, struct ck_err *e
 		    sizeof(path))
 			return ck_err_set(err, CK_EUSAGE, "CREDENTIALS_DIRECTORY: path too long");
 		if (access(path + 1, F_OK) != 0) {
-			snprintf(path, sizeof(path), "@%s/candlekeep_%s_%s", dir, k->section, k->key);
+			snprintf(path, sizeof(path), "@%s/candlekeep_%s_%s", dir, k->section,
+				 k->key);
 			if (access(path + 1, F_OK) != 0)
 				continue;
 		}
@@ -1173,16 +1203,18 @@ int cfg_load_env(struct cfg *c, char *const *envp, struct ck_err *err)
 			continue;
 		for (j = 0; j < NKEYS; j++) {
 			env_name(&cfg_keys[j], name, sizeof(name));
-			if (strlen(name) == (size_t)(eq - e) && !strncmp(name, e, (size_t)(eq - e))) {
+			if (strlen(name) == (size_t)(eq - e) &&
+			    !strncmp(name, e, (size_t)(eq - e))) {
 				found = true;
 				break;
 			}
 		}
 		if (!found)
-			return ck_err_set(err, CK_EUSAGE, "environment variable %.*s: unknown "
+			return ck_err_set(err, CK_EUSAGE,
+					  "environment variable %.*s: unknown "
 					  "key (%s; CANDLEKEEP_FAULT* and CANDLEKEEP_TEST* are "
-					  "reserved for tests)", (int)(eq - e > 64 ? 64 : eq - e), e,
-					  CFG_SEE);
+					  "reserved for tests)",
+					  (int)(eq - e > 64 ? 64 : eq - e), e, CFG_SEE);
 		rc = set_row(c, j, eq + 1, ORIGIN_ENV, 0, name, err);
 		if (rc)
 			return rc;
@@ -1251,18 +1283,24 @@ int cfg_finish(struct cfg *c, struct ck_err *err)
 	if (!c->stale_warn_s)
 		c->stale_warn_s = warn;
 	if (!c->stale_crit_s)
-		c->stale_crit_s = crit > c->stale_warn_s ? crit : c->stale_warn_s + c->interval_ms / 1000;
+		c->stale_crit_s =
+			crit > c->stale_warn_s ? crit : c->stale_warn_s + c->interval_ms / 1000;
 	if (c->stale_warn_s >= c->stale_crit_s)
-		return ck_err_set(err, CK_EUSAGE, "[health] stale_warn = %s must be less than "
-				  "stale_crit = %s", dur_fmt(c->stale_warn_s, a, sizeof(a)),
+		return ck_err_set(err, CK_EUSAGE,
+				  "[health] stale_warn = %s must be less than "
+				  "stale_crit = %s",
+				  dur_fmt(c->stale_warn_s, a, sizeof(a)),
 				  dur_fmt(c->stale_crit_s, b, sizeof(b)));
 	if (c->disk_warn_pct < c->disk_crit_pct)
-		return ck_err_set(err, CK_EUSAGE, "[health] disk_warn_pct = %" PRId64 " must be "
+		return ck_err_set(err, CK_EUSAGE,
+				  "[health] disk_warn_pct = %" PRId64 " must be "
 				  "at least disk_crit_pct = %" PRId64 " (both are free space)",
 				  c->disk_warn_pct, c->disk_crit_pct);
 	if (!strcmp(c->backup_hot_dir, c->backup_warm_dir))
-		return ck_err_set(err, CK_EUSAGE, "[backup] hot_dir and warm_dir are both %s "
-				  "(warm copies belong on another disk)", c->backup_hot_dir);
+		return ck_err_set(err, CK_EUSAGE,
+				  "[backup] hot_dir and warm_dir are both %s "
+				  "(warm copies belong on another disk)",
+				  c->backup_hot_dir);
 	return 0;
 }
 
@@ -1289,7 +1327,8 @@ int cfg_symbols_list(const struct cfg *c, char ***out, size_t *n, struct ck_err 
 	*out = NULL;
 	*n = 0;
 	if (!strcmp(s, "all"))
-		return ck_err_set(err, CK_ENOTFOUND, "symbols = all: the list comes from the "
+		return ck_err_set(err, CK_ENOTFOUND,
+				  "symbols = all: the list comes from the "
 				  "exchange's exchangeInfo");
 	if (!strcmp(s, "default"))
 		s = default_symbols;
@@ -1319,13 +1358,20 @@ int cfg_symbols_list(const struct cfg *c, char ***out, size_t *n, struct ck_err 
 static const char *type_name(const struct cfg_key *k)
 {
 	switch (k->type) {
-	case CFG_STR: return k->choices ? k->choices : "string";
-	case CFG_INT: return "integer";
-	case CFG_DURATION: return "duration";
-	case CFG_BOOL: return "boolean";
-	case CFG_PATH: return "path";
-	case CFG_CRON: return "cron";
-	case CFG_LIST: return "list";
+	case CFG_STR:
+		return k->choices ? k->choices : "string";
+	case CFG_INT:
+		return "integer";
+	case CFG_DURATION:
+		return "duration";
+	case CFG_BOOL:
+		return "boolean";
+	case CFG_PATH:
+		return "path";
+	case CFG_CRON:
+		return "cron";
+	case CFG_LIST:
+		return "list";
 	}
 	return "?";
 }
@@ -1342,8 +1388,9 @@ static void type_desc(const struct cfg_key *k, char *buf, size_t n)
 		snprintf(buf, n, "duration %s..%s", dur_fmt(k->min, lo, sizeof(lo)),
 			 dur_fmt(k->max, hi, sizeof(hi)));
 	else
-		snprintf(buf, n, "%s%s", type_name(k), (k->flags & CFG_SECRET) ?
-			 ", secret: value or @/path/to/file (mode 0600)" : "");
+		snprintf(buf, n, "%s%s", type_name(k),
+			 (k->flags & CFG_SECRET) ? ", secret: value or @/path/to/file (mode 0600)"
+						 : "");
 }
 
 /* Writes text word-wrapped to width, each line starting with prefix. */
@@ -1379,8 +1426,7 @@ static void wrap(FILE *f, const char *prefix, const char *text, size_t width)
 }
 
 /* The printable value of row k (secrets masked). */
-static const char *value_text(const struct cfg *c, const struct cfg_key *k, char *buf,
-			      size_t n)
+static const char *value_text(const struct cfg *c, const struct cfg_key *k, char *buf, size_t n)
 {
 	if (is_string_type(k->type)) {
 		const char *s = *cstr_at(c, k);
@@ -1430,8 +1476,8 @@ int cfg_print(const struct cfg *c, FILE *f)
 			fprintf(f, "# from: credential %s_%s\n", k->section, k->key);
 			break;
 		default:
-			fprintf(f, "# from: default%s\n", (k->flags & CFG_DERIVED) ?
-				" (derived when empty or 0)" : "");
+			fprintf(f, "# from: default%s\n",
+				(k->flags & CFG_DERIVED) ? " (derived when empty or 0)" : "");
 			break;
 		}
 		fprintf(f, "%s = %s\n", k->key, value_text(c, k, buf, sizeof(buf)));

@@ -21,21 +21,21 @@
 
 struct cfg {
 	/* [main] */
-	char *db;              /* path of the SQLite database */
-	char *base_url;        /* exchange REST base, no trailing slash */
-	char *symbols;         /* "all", "default" or a comma list, validated ^[A-Z0-9]{1,20}$ */
-	char *interval;        /* "4h" */
-	int64_t interval_ms;   /* derived from interval */
-	int64_t history_days;  /* first sync of a new symbol starts this many days back */
+	char *db;               /* path of the SQLite database */
+	char *base_url;         /* exchange REST base, no trailing slash */
+	char *symbols;          /* "all", "default" or a comma list, validated ^[A-Z0-9]{1,20}$ */
+	char *interval;         /* "4h" */
+	int64_t interval_ms;    /* derived from interval */
+	int64_t history_days;   /* first sync of a new symbol starts this many days back */
 	char *file_mode;        /* "0640" | "0600": database, backups, sidecars, logs, lock */
 	char *export_file_mode; /* "0644" | "0640" | "0600": exports, audit HTML, textfile */
 	/* [sync] */
-	int64_t concurrency;    /* requests in flight, 1..64 */
-	int64_t timeout_s;      /* run deadline, seconds (0 = none) */
-	int64_t page_limit;     /* candles per request, 1..1500; 0 = automatic */
-	int64_t lookback;       /* extra closed candles re-fetched each run */
-	int64_t gap_repair;     /* 1 = find and fill gaps (0 only to imitate the old design) */
-	int64_t weight_limit;   /* per-minute request weight; 0 = from exchangeInfo */
+	int64_t concurrency;        /* requests in flight, 1..64 */
+	int64_t timeout_s;          /* run deadline, seconds (0 = none) */
+	int64_t page_limit;         /* candles per request, 1..1500; 0 = automatic */
+	int64_t lookback;           /* extra closed candles re-fetched each run */
+	int64_t gap_repair;         /* 1 = find and fill gaps (0 only to imitate the old design) */
+	int64_t weight_limit;       /* per-minute request weight; 0 = from exchangeInfo */
 	int64_t weight_reserve_pct; /* percent of the budget left unused as a margin */
 	int64_t max_ban_s;          /* longest HTTP 418 ban honoured, s (Retry-After capped) */
 	int64_t max_clock_skew_s;   /* local clock + this bounds which candles are closed, s */
@@ -43,25 +43,25 @@ struct cfg {
 	int64_t verify_days;        /* history re-verified on the rolling schedule, days */
 	int64_t verify_every_s;     /* that history is re-verified once per this period, s */
 	/* [archive] */
-	int64_t archive_enabled;    /* 1 = history older than a day from the public archive */
-	char *archive_base_url;     /* e.g. https://data.binance.vision, no trailing slash */
+	int64_t archive_enabled; /* 1 = history older than a day from the public archive */
+	char *archive_base_url;  /* e.g. https://data.binance.vision, no trailing slash */
 	/* [http] */
 	int64_t connect_timeout_ms;
 	int64_t request_timeout_ms;
-	int64_t retry_net_max;      /* retries after a timeout or connection failure */
-	int64_t retry_net_base_ms;  /* first back-off; doubles each retry */
+	int64_t retry_net_max;     /* retries after a timeout or connection failure */
+	int64_t retry_net_base_ms; /* first back-off; doubles each retry */
 	int64_t retry_429_max;
-	int64_t retry_429_default_s; /* when the 429 carries no Retry-After */
-	int64_t retry_429_jitter_s;  /* 0..N seconds added to a 429 wait */
+	int64_t retry_429_default_s;  /* when the 429 carries no Retry-After */
+	int64_t retry_429_jitter_s;   /* 0..N seconds added to a 429 wait */
 	int64_t retry_429_max_wait_s; /* a 429 asking to wait longer fails the symbol, s */
 	int64_t retry_5xx_max;
 	int64_t retry_5xx_base_ms;
 	char *user_agent;
 	/* [log] */
-	char *log_format;     /* text | json */
-	char *log_level;      /* error | warn | info | debug */
-	char *log_dir;        /* if set, each run also writes <cmd>_YYYY-mm-dd_HH-MM-SS.log here */
-	char *log_file;       /* if set, every line is also appended here */
+	char *log_format; /* text | json */
+	char *log_level;  /* error | warn | info | debug */
+	char *log_dir;    /* if set, each run also writes <cmd>_YYYY-mm-dd_HH-MM-SS.log here */
+	char *log_file;   /* if set, every line is also appended here */
 	/* [backup] */
 	char *backup_hot_dir;  /* default: backups/hot beside the database */
 	char *backup_warm_dir; /* default: backups/warm beside the database */
@@ -69,15 +69,15 @@ struct cfg {
 	char *s3_endpoint, *s3_bucket, *s3_prefix, *s3_region, *s3_storage_class;
 	char *s3_access_key, *s3_secret_key; /* secrets */
 	/* [alert] */
-	char *slack_webhook;          /* secret */
-	char *pagerduty_routing_key;  /* secret */
-	char *pagerduty_url;          /* Events API v2 endpoint */
+	char *slack_webhook;         /* secret */
+	char *pagerduty_routing_key; /* secret */
+	char *pagerduty_url;         /* Events API v2 endpoint */
 	char *smtp_url, *smtp_from, *smtp_to, *smtp_user;
-	char *smtp_password;          /* secret */
+	char *smtp_password; /* secret */
 	int64_t alert_repeat_s;
 	int64_t alert_timeout_ms;
-	char *smtp_tls;               /* "required" or "none" */
-	char *smtp_ca_file;           /* "" = the system's CA store */
+	char *smtp_tls;                             /* "required" or "none" */
+	char *smtp_ca_file;                         /* "" = the system's CA store */
 	int64_t alert_retry_ms, alert_retry_max_ms; /* outbox back-off: first, longest */
 	/* [metrics] */
 	char *metrics_listen;         /* host:port */
@@ -89,11 +89,11 @@ struct cfg {
 	int64_t disk_warn_pct, disk_crit_pct;
 	/* [schedule] */
 	char *sched_sync, *sched_backup, *sched_health, *sched_audit; /* 5-field cron, UTC */
-	char *sched_integrity;        /* full PRAGMA integrity_check (cron, UTC) */
-	char *deadman_url;            /* secret: pinged at start/success/failure of a sync */
+	char *sched_integrity; /* full PRAGMA integrity_check (cron, UTC) */
+	char *deadman_url;     /* secret: pinged at start/success/failure of a sync */
 	/* [audit] */
 	int64_t sla_rpo_s, sla_rto_s;
-	char *sla_availability;       /* percent, e.g. "99.5" */
+	char *sla_availability; /* percent, e.g. "99.5" */
 
 	/* Where each table row's value came from: 0 default, 1 file, 2 environment, 3 flag.
 	 * Indexed by the row's position in cfg.c's table. */

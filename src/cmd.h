@@ -18,11 +18,11 @@ struct store;
 struct lock;
 
 enum {
-	CMD_NEEDS_DB = 1 << 0,    /* open (create, migrate) the database read-write */
-	CMD_READS_DB = 1 << 1,    /* open the database read-only (must exist) */
-	CMD_TAKES_LOCK = 1 << 2,  /* hold the run lock; exit 75 if another run has it */
-	CMD_DEADLINE = 1 << 3,    /* set ctx->deadline_ms from [sync] timeout */
-	CMD_NO_CONFIG = 1 << 4,   /* runs before the configuration is read (help) */
+	CMD_NEEDS_DB = 1 << 0,   /* open (create, migrate) the database read-write */
+	CMD_READS_DB = 1 << 1,   /* open the database read-only (must exist) */
+	CMD_TAKES_LOCK = 1 << 2, /* hold the run lock; exit 75 if another run has it */
+	CMD_DEADLINE = 1 << 3,   /* set ctx->deadline_ms from [sync] timeout */
+	CMD_NO_CONFIG = 1 << 4,  /* runs before the configuration is read (help) */
 };
 
 /* Exit codes shared by the commands (DESIGN.md). */
@@ -60,22 +60,22 @@ enum {
 
 struct ctx {
 	struct cfg cfg;
-	struct store *st;        /* with CMD_NEEDS_DB / CMD_READS_DB */
-	struct lock *lock;       /* with CMD_TAKES_LOCK */
-	int argc;                /* the command's own arguments, argv[0] = command name: its */
-	char **argv;             /* own flags (exact names), then "--" and the operands if any */
-	int64_t deadline_ms;     /* CLOCK_MONOTONIC ms; 0 = none */
+	struct store *st;    /* with CMD_NEEDS_DB / CMD_READS_DB */
+	struct lock *lock;   /* with CMD_TAKES_LOCK */
+	int argc;            /* the command's own arguments, argv[0] = command name: its */
+	char **argv;         /* own flags (exact names), then "--" and the operands if any */
+	int64_t deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none */
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
-	const char *cfg_file;    /* -c FILE, or NULL */
+	const char *cfg_file;        /* -c FILE, or NULL */
 	char **envp;
-	const struct cmd *cmd;   /* the command being run */
+	const struct cmd *cmd; /* the command being run */
 };
 
 struct cmd {
 	const char *name;
-	const char *summary;        /* one line: the command list and the man page */
-	const char *operands;       /* the synopsis after the flags ("FILE..."), or NULL */
-	const char *notes;          /* lines --help prints after the flags, or NULL */
+	const char *summary;  /* one line: the command list and the man page */
+	const char *operands; /* the synopsis after the flags ("FILE..."), or NULL */
+	const char *notes;    /* lines --help prints after the flags, or NULL */
 	unsigned flags;
 	const struct cmd_opt *opts; /* terminated by {NULL}; NULL = no flags */
 	int usage_exit;             /* exit status for bad usage or configuration; 0 = 2
@@ -90,12 +90,12 @@ struct cmd_set {
 };
 
 struct cmd_line {
-	const struct cmd *cmd;   /* NULL: none named */
-	const char *cfg_file;    /* -c FILE */
+	const struct cmd *cmd; /* NULL: none named */
+	const char *cfg_file;  /* -c FILE */
 	int verbose, quiet, help;
-	struct cmd_set *set;     /* configuration flags, in command-line order */
+	struct cmd_set *set; /* configuration flags, in command-line order */
 	size_t nset;
-	int argc;                /* the command's: as ctx->argc / ctx->argv */
+	int argc; /* the command's: as ctx->argc / ctx->argv */
 	char **argv;
 };
 
@@ -105,9 +105,8 @@ struct cmd_line {
  * configuration flag of the command is accepted too. Fills cl (strings borrowed from
  * argv; release with cmd_line_release) and returns 0, or CK_EUSAGE with err naming the
  * flag (cl->cmd is set if the command was found). */
-int cmd_line_parse(struct cmd_line *cl, const struct cmd_opt *global,
-		   const struct cmd *const *cmds, size_t ncmds, int argc, char **argv,
-		   struct ck_err *err);
+int cmd_line_parse(struct cmd_line *cl, const struct cmd_opt *global, const struct cmd *const *cmds,
+		   size_t ncmds, int argc, char **argv, struct ck_err *err);
 void cmd_line_release(struct cmd_line *cl);
 
 /* In run(): the next of the command's own flags (its .id; optarg holds its value), or

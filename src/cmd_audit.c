@@ -19,11 +19,16 @@
 static const struct cmd_opt audit_opts[] = {
 	{.name = "days", .id = 'd', .arg = "N", .help = "the period: the last N days (default 30)"},
 	{.name = "json", .id = 'j', .help = "the report as JSON on stdout"},
-	{.name = "html", .id = 'H', .arg = "FILE",
+	{.name = "html",
+	 .id = 'H',
+	 .arg = "FILE",
 	 .help = "also write the report as a self-contained HTML page with a chart"},
-	{.name = "now", .id = 'n', .arg = "TIME",
+	{.name = "now",
+	 .id = 'n',
+	 .arg = "TIME",
 	 .help = "end of the period (\"2026-03-19 00:00\" UTC or ms; default now)"},
-	{.name = "no-drill", .id = 'D',
+	{.name = "no-drill",
+	 .id = 'D',
 	 .help = "skip the restore drill (RTO then counts as not measured); opens read-only"},
 	{.name = NULL},
 };
@@ -46,8 +51,10 @@ static int cmd_audit_run(struct ctx *ctx)
 			errno = 0;
 			o.days = strtoll(optarg, &end, 10);
 			if (errno || end == optarg || *end || o.days < 1 || o.days > 3660) {
-				fprintf(stderr, "candlekeep audit: --days %s: want a whole number of days,"
-					" 1..3660\n", optarg);
+				fprintf(stderr,
+					"candlekeep audit: --days %s: want a whole number of days,"
+					" 1..3660\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -59,8 +66,10 @@ static int cmd_audit_run(struct ctx *ctx)
 			break;
 		case 'n':
 			if (utc_parse(optarg, &o.now_ms)) {
-				fprintf(stderr, "candlekeep audit: --now %s: not a time (use \"YYYY-MM-DD"
-					" HH:MM\" UTC or ms since the epoch)\n", optarg);
+				fprintf(stderr,
+					"candlekeep audit: --now %s: not a time (use \"YYYY-MM-DD"
+					" HH:MM\" UTC or ms since the epoch)\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -68,14 +77,17 @@ static int cmd_audit_run(struct ctx *ctx)
 			o.drill = 0;
 			break;
 		default:
-			fprintf(stderr, "candlekeep audit: unknown flag %s (see candlekeep audit --help)\n",
+			fprintf(stderr,
+				"candlekeep audit: unknown flag %s (see candlekeep audit --help)\n",
 				ctx->argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < ctx->argc) {
-		fprintf(stderr, "candlekeep audit: unexpected argument '%s' (see candlekeep audit"
-			" --help)\n", ctx->argv[optind]);
+		fprintf(stderr,
+			"candlekeep audit: unexpected argument '%s' (see candlekeep audit"
+			" --help)\n",
+			ctx->argv[optind]);
 		return EXIT_USAGE;
 	}
 	/* Opened here rather than by the dispatcher: without the drill the audit only

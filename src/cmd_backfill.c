@@ -13,16 +13,31 @@
 #include "banned.h"
 
 static const struct cmd_opt backfill_opts[] = {
-	{.name = "since", .id = 's', .arg = "DATE", .flags = OPT_REQUIRED,
+	{.name = "since",
+	 .id = 's',
+	 .arg = "DATE",
+	 .flags = OPT_REQUIRED,
 	 .help = "how far back: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or ms since the epoch (UTC)"},
-	{.name = "timeout", .arg = "DUR", .help = "deadline of the run; the work done is kept, exit 124",
-	 .section = "sync", .key = "timeout"},
-	{.name = "concurrency", .arg = "N", .help = "requests in flight at once",
-	 .section = "sync", .key = "concurrency"},
-	{.name = "page-limit", .arg = "N", .help = "candles per klines request (0 = automatic)",
-	 .section = "sync", .key = "page_limit"},
-	{.name = "weight-limit", .arg = "N", .help = "request weight budget per minute (0 = the exchange's)",
-	 .section = "sync", .key = "weight_limit"},
+	{.name = "timeout",
+	 .arg = "DUR",
+	 .help = "deadline of the run; the work done is kept, exit 124",
+	 .section = "sync",
+	 .key = "timeout"},
+	{.name = "concurrency",
+	 .arg = "N",
+	 .help = "requests in flight at once",
+	 .section = "sync",
+	 .key = "concurrency"},
+	{.name = "page-limit",
+	 .arg = "N",
+	 .help = "candles per klines request (0 = automatic)",
+	 .section = "sync",
+	 .key = "page_limit"},
+	{.name = "weight-limit",
+	 .arg = "N",
+	 .help = "request weight budget per minute (0 = the exchange's)",
+	 .section = "sync",
+	 .key = "weight_limit"},
 	{.name = "no-progress", .id = 'n', .help = "no progress on standard error"},
 	{.name = NULL},
 };
@@ -50,10 +65,11 @@ static void progress(const struct sync_progress *p, void *arg)
 		if (p->elapsed_ms - last < 5000 && p->symbols_done != p->symbols_total)
 			return;
 		last = p->elapsed_ms;
-		fprintf(stderr, "backfill: %zu/%zu symbols, %" PRId64 "/%" PRId64 " pages, %" PRId64
+		fprintf(stderr,
+			"backfill: %zu/%zu symbols, %" PRId64 "/%" PRId64 " pages, %" PRId64
 			" candles, %.0f candles/s, ETA %.0f s\n",
-			p->symbols_done, p->symbols_total, p->pages_done, p->pages_total, p->candles,
-			rate, eta);
+			p->symbols_done, p->symbols_total, p->pages_done, p->pages_total,
+			p->candles, rate, eta);
 	}
 }
 
@@ -73,13 +89,15 @@ static int cmd_backfill_run(struct ctx *ctx)
 			show = 0;
 			break;
 		default:
-			fprintf(stderr, "candlekeep backfill: unknown flag (see candlekeep backfill --help)\n");
+			fprintf(stderr, "candlekeep backfill: unknown flag (see candlekeep "
+					"backfill --help)\n");
 			return EXIT_USAGE;
 		}
 	}
 	memset(&o, 0, sizeof(o));
 	if (!since || utc_parse(since, &o.since_ms) || o.since_ms <= 0) {
-		fprintf(stderr, "candlekeep backfill: --since %s: need a date like 2020-01-01 (UTC)\n",
+		fprintf(stderr,
+			"candlekeep backfill: --since %s: need a date like 2020-01-01 (UTC)\n",
 			since ? since : "(missing)");
 		return EXIT_USAGE;
 	}

@@ -32,7 +32,6 @@ static void human_size(int64_t b, char *buf, size_t size)
 		snprintf(buf, size, "%" PRId64 " B", b);
 }
 
-
 static int list(struct ctx *ctx, int64_t now)
 {
 	struct store *st = NULL;
@@ -58,8 +57,9 @@ static int list(struct ctx *ctx, int64_t now)
 			snprintf(cnd, sizeof(cnd), "%" PRId64, v[i].candles);
 		else
 			snprintf(cnd, sizeof(cnd), "-");
-		printf("%-8s %-10s %-9s %-10s %-10s %-20s %s%s%s\n", v[i].tier, v[i].status, age, size,
-		       cnd, when, v[i].location, v[i].detail[0] && strcmp(v[i].status, "verified") ? "  # " : "",
+		printf("%-8s %-10s %-9s %-10s %-10s %-20s %s%s%s\n", v[i].tier, v[i].status, age,
+		       size, cnd, when, v[i].location,
+		       v[i].detail[0] && strcmp(v[i].status, "verified") ? "  # " : "",
 		       v[i].detail[0] && strcmp(v[i].status, "verified") ? v[i].detail : "");
 	}
 	if (!s3_configured(&ctx->cfg))
@@ -71,8 +71,10 @@ static int list(struct ctx *ctx, int64_t now)
 			log_warn("backup", "%s", err.msg);
 		human_size(tb, tsize, sizeof(tsize));
 		if (tn)
-			printf("# temp files: %" PRId64 " (%s) left by interrupted backups or restores;"
-			       " the next backup (or restore) removes them\n", tn, tsize);
+			printf("# temp files: %" PRId64
+			       " (%s) left by interrupted backups or restores;"
+			       " the next backup (or restore) removes them\n",
+			       tn, tsize);
 	}
 	printf("%zu backups\n", n);
 	free(v);
@@ -103,7 +105,9 @@ static void print_tier(const char *name, const struct backup_tier_result *t)
 
 static const struct cmd_opt backup_opts[] = {
 	{.name = "list", .id = 'l', .help = "every backup of every tier with age, size and status"},
-	{.name = "now", .id = 'n', .arg = "TIME",
+	{.name = "now",
+	 .id = 'n',
+	 .arg = "TIME",
 	 .help = "the clock for names and retention (drills and tests)"},
 	{.name = NULL},
 };
@@ -122,12 +126,16 @@ static int cmd_backup_run(struct ctx *ctx)
 			do_list = 1;
 		} else if (c == 'n') {
 			if (utc_parse(optarg, &now)) {
-				fprintf(stderr, "candlekeep backup: --now %s: not a time (use 2026-03-19T18:00:00Z"
-					" or ms since the epoch)\n", optarg);
+				fprintf(stderr,
+					"candlekeep backup: --now %s: not a time (use "
+					"2026-03-19T18:00:00Z"
+					" or ms since the epoch)\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "candlekeep backup: unknown flag (see candlekeep backup --help)\n");
+			fprintf(stderr,
+				"candlekeep backup: unknown flag (see candlekeep backup --help)\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -138,8 +146,10 @@ static int cmd_backup_run(struct ctx *ctx)
 	if (do_list)
 		return list(ctx, now);
 	if (access(ctx->cfg.db, F_OK) != 0) {
-		fprintf(stderr, "candlekeep backup: %s does not exist (nothing to back up; pass --db or"
-			" run candlekeep sync first)\n", ctx->cfg.db);
+		fprintf(stderr,
+			"candlekeep backup: %s does not exist (nothing to back up; pass --db or"
+			" run candlekeep sync first)\n",
+			ctx->cfg.db);
 		return 1;
 	}
 	if (store_open(&st, ctx->cfg.db, 0, &err)) {

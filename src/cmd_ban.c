@@ -15,7 +15,9 @@
 #include "banned.h"
 
 static const struct cmd_opt ban_opts[] = {
-	{.name = "clear", .id = 'c', .help = "forget the ban (when it is known to be lifted); exit 0"},
+	{.name = "clear",
+	 .id = 'c',
+	 .help = "forget the ban (when it is known to be lifted); exit 0"},
 	{.name = NULL},
 };
 
@@ -31,7 +33,8 @@ static int cmd_ban_run(struct ctx *ctx)
 		if (c == 'c') {
 			clear = 1;
 		} else {
-			fprintf(stderr, "candlekeep ban: unknown flag (see candlekeep ban --help)\n");
+			fprintf(stderr,
+				"candlekeep ban: unknown flag (see candlekeep ban --help)\n");
 			return EXIT_USAGE;
 		}
 	}

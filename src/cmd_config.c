@@ -28,8 +28,10 @@ static int cmd_config_run(struct ctx *ctx)
 		return 0;
 	}
 	if (ctx->argc > 1) {
-		fprintf(stderr, "candlekeep config: unexpected argument '%s' (see candlekeep config"
-			" --help)\n", ctx->argv[optind < ctx->argc ? optind : 1]);
+		fprintf(stderr,
+			"candlekeep config: unexpected argument '%s' (see candlekeep config"
+			" --help)\n",
+			ctx->argv[optind < ctx->argc ? optind : 1]);
 		return EXIT_USAGE;
 	}
 	return cfg_print(&ctx->cfg, stdout) ? 1 : 0;

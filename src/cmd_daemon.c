@@ -20,13 +20,21 @@ static void on_hup(int sig)
 }
 
 static const struct cmd_opt daemon_opts[] = {
-	{.name = "listen", .id = 'l', .arg = "HOST:PORT",
-	 .help = "serve HTTP here instead of [metrics] listen; port 0 picks a free port; empty: no HTTP"},
-	{.name = "port-file", .id = 'p', .arg = "FILE",
+	{.name = "listen",
+	 .id = 'l',
+	 .arg = "HOST:PORT",
+	 .help = "serve HTTP here instead of [metrics] listen; port 0 picks a free port; empty: no "
+		 "HTTP"},
+	{.name = "port-file",
+	 .id = 'p',
+	 .arg = "FILE",
 	 .help = "write the bound HTTP port to FILE (atomically) once listening"},
-	{.name = "no-catch-up", .id = 'n',
+	{.name = "no-catch-up",
+	 .id = 'n',
 	 .help = "do not run missed jobs at start; wait for their next time"},
-	{.name = "clock-url", .id = 'C', .arg = "URL",
+	{.name = "clock-url",
+	 .id = 'C',
+	 .arg = "URL",
 	 .help = "TEST HOOK: the time of URL/fapi/v1/time (a fake exchange); never in production"},
 	{.name = NULL},
 };
@@ -43,13 +51,23 @@ static int cmd_daemon_run(struct ctx *ctx)
 	opterr = 0;
 	while ((c = cmd_getopt(ctx)) != -1) {
 		switch (c) {
-		case 'l': o.listen = optarg; break;
-		case 'p': o.port_file = optarg; break;
-		case 'C': o.clock_url = optarg; break;
-		case 'n': o.no_catch_up = 1; break;
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 'p':
+			o.port_file = optarg;
+			break;
+		case 'C':
+			o.clock_url = optarg;
+			break;
+		case 'n':
+			o.no_catch_up = 1;
+			break;
 		default:
-			fprintf(stderr, "candlekeep daemon: unknown flag or missing value '%s' (see "
-				"candlekeep daemon --help)\n", ctx->argv[optind - 1]);
+			fprintf(stderr,
+				"candlekeep daemon: unknown flag or missing value '%s' (see "
+				"candlekeep daemon --help)\n",
+				ctx->argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -57,7 +75,8 @@ static int cmd_daemon_run(struct ctx *ctx)
 		fprintf(stderr, "candlekeep daemon: unexpected argument '%s'\n", ctx->argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (o.clock_url && strncmp(o.clock_url, "http://", 7) && strncmp(o.clock_url, "https://", 8)) {
+	if (o.clock_url && strncmp(o.clock_url, "http://", 7) &&
+	    strncmp(o.clock_url, "https://", 8)) {
 		fprintf(stderr, "candlekeep daemon: --clock-url must be an http(s) URL\n");
 		return EXIT_USAGE;
 	}
@@ -79,9 +98,11 @@ static int cmd_daemon_run(struct ctx *ctx)
 
 const struct cmd cmd_daemon = {
 	.name = "daemon",
-	.summary = "the 24/7 scheduler (sync, backup, health, audit, integrity), /metrics, status page",
+	.summary = "the 24/7 scheduler (sync, backup, health, audit, integrity), /metrics, status "
+		   "page",
 	.notes = "Runs sync, backup, health, audit and integrity_check at their [schedule] times\n"
-		 "(cron, UTC), serves /metrics, /healthz, /api/status and a status page on [metrics]\n"
+		 "(cron, UTC), serves /metrics, /healthz, /api/status and a status page on "
+		 "[metrics]\n"
 		 "listen, and pings [schedule] deadman_url around each sync. Under systemd\n"
 		 "(Type=notify) it sends READY=1, WATCHDOG=1 and STOPPING=1. SIGHUP reloads the\n"
 		 "configuration; SIGTERM or SIGINT stop it (the running sync finishes its page).",

@@ -42,12 +42,20 @@ static int export_temp(const char *name, void *arg)
 }
 
 static const struct cmd_opt export_opts[] = {
-	{.name = "symbol", .id = 's', .arg = "S", .flags = OPT_REQUIRED,
+	{.name = "symbol",
+	 .id = 's',
+	 .arg = "S",
+	 .flags = OPT_REQUIRED,
 	 .help = "the symbol, like BTCUSDT"},
-	{.name = "since", .id = 'a', .arg = "DATE",
+	{.name = "since",
+	 .id = 'a',
+	 .arg = "DATE",
 	 .help = "first candle's open time (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or ms; UTC)"},
 	{.name = "until", .id = 'b', .arg = "DATE", .help = "last candle's open time (as --since)"},
-	{.name = "output", .id = 'o', .shortname = 'o', .arg = "FILE",
+	{.name = "output",
+	 .id = 'o',
+	 .shortname = 'o',
+	 .arg = "FILE",
 	 .help = "write FILE atomically instead of standard output"},
 	{.name = NULL},
 };
@@ -70,7 +78,9 @@ static int cmd_export_run(struct ctx *ctx)
 		case 'a':
 		case 'b':
 			if (utc_parse(optarg, c == 'a' ? &since : &until)) {
-				fprintf(stderr, "candlekeep export: --%s %s: need a date like 2024-03-01 (UTC)\n",
+				fprintf(stderr,
+					"candlekeep export: --%s %s: need a date like 2024-03-01 "
+					"(UTC)\n",
 					c == 'a' ? "since" : "until", optarg);
 				return EXIT_USAGE;
 			}
@@ -79,7 +89,8 @@ static int cmd_export_run(struct ctx *ctx)
 			output = optarg;
 			break;
 		default:
-			fprintf(stderr, "candlekeep export: unknown flag (see candlekeep export --help)\n");
+			fprintf(stderr,
+				"candlekeep export: unknown flag (see candlekeep export --help)\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -97,7 +108,8 @@ static int cmd_export_run(struct ctx *ctx)
 		if (afile_sweep(dirname(d), export_temp, basename(b), 1, &gone, NULL, &err))
 			log_warn("export", "%s", err.msg);
 		else if (gone)
-			log_warn("export", "removed %" PRId64 " temp files of interrupted exports to %s",
+			log_warn("export",
+				 "removed %" PRId64 " temp files of interrupted exports to %s",
 				 gone, output);
 		if (afile_open(&af, output, (int)cfg_export_mode(&ctx->cfg), &err)) {
 			fprintf(stderr, "candlekeep export: %s\n", err.msg);
@@ -105,7 +117,8 @@ static int cmd_export_run(struct ctx *ctx)
 		}
 		o.f = af.f;
 	}
-	rc = store_each_candle(ctx->st, symbol, ctx->cfg.interval, since, until, put_line, &o, &err);
+	rc = store_each_candle(ctx->st, symbol, ctx->cfg.interval, since, until, put_line, &o,
+			       &err);
 	if (rc) {
 		if (output)
 			afile_abort(&af);

@@ -24,7 +24,8 @@ static int recheck(struct ctx *ctx)
 	struct sync_opts o;
 	int rc;
 
-	if (lock_acquire(&ctx->lock, ctx->cfg.db, "gaps --recheck", cfg_file_mode(&ctx->cfg), &err)) {
+	if (lock_acquire(&ctx->lock, ctx->cfg.db, "gaps --recheck", cfg_file_mode(&ctx->cfg),
+			 &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
 		return err.code == CK_ELOCKED ? EXIT_LOCKED : 1;
 	}
@@ -45,8 +46,10 @@ static int recheck(struct ctx *ctx)
 static const struct cmd_opt gaps_opts[] = {
 	{.name = "json", .id = 'j', .help = "the list as a JSON array"},
 	{.name = "missing-only", .id = 'm', .help = "leave out confirmed exchange holes"},
-	{.name = "recheck", .id = 'r',
-	 .help = "first re-verify every hole and listing start with a sync run (takes the run lock)"},
+	{.name = "recheck",
+	 .id = 'r',
+	 .help = "first re-verify every hole and listing start with a sync run (takes the run "
+		 "lock)"},
 	{.name = NULL},
 };
 
@@ -67,14 +70,15 @@ static int cmd_gaps_run(struct ctx *ctx)
 		else if (c == 'r')
 			re = 1;
 		else {
-			fprintf(stderr, "candlekeep gaps: unknown flag (see candlekeep gaps --help)\n");
+			fprintf(stderr,
+				"candlekeep gaps: unknown flag (see candlekeep gaps --help)\n");
 			return EXIT_USAGE;
 		}
 	}
 	if (re && (rc = recheck(ctx)) != 0 && rc != 1)
 		return rc;
-	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, 0, INT64_MAX, !missing_only, &g,
-		       &n, &err)) {
+	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, 0, INT64_MAX,
+		       !missing_only, &g, &n, &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
 		return 1;
 	}
@@ -91,14 +95,15 @@ static int cmd_gaps_run(struct ctx *ctx)
 		if (json && g[i].confirmed)
 			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
 			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64 ",\"kind\":\"%s\","
-			       "\"first_seen\":%" PRId64 ",\"second_seen\":%" PRId64 ",\"runs\":%" PRId64
-			       "}",
+			       "\"first_seen\":%" PRId64 ",\"second_seen\":%" PRId64
+			       ",\"runs\":%" PRId64 "}",
 			       i ? "," : "", g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
 			       g[i].count, "exchange_hole", g[i].first_seen, g[i].second_seen,
 			       g[i].runs);
 		else if (json)
 			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
-			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64 ",\"kind\":\"%s\"}",
+			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64
+			       ",\"kind\":\"%s\"}",
 			       i ? "," : "", g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
 			       g[i].count, "missing");
 		else if (g[i].confirmed) {

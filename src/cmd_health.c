@@ -19,8 +19,12 @@
 
 static const struct cmd_opt health_opts[] = {
 	{.name = "json", .id = 'j', .help = "the report as a JSON object"},
-	{.name = "full", .id = 'f', .help = "PRAGMA integrity_check and gaps over all history (slower)"},
-	{.name = "now", .id = 'n', .arg = "TIME",
+	{.name = "full",
+	 .id = 'f',
+	 .help = "PRAGMA integrity_check and gaps over all history (slower)"},
+	{.name = "now",
+	 .id = 'n',
+	 .arg = "TIME",
 	 .help = "judge freshness and backup ages as of TIME (\"2026-03-19 18:00\" or ms)"},
 	{.name = NULL},
 };
@@ -36,8 +40,10 @@ static void health_alert(struct ctx *ctx, const struct health_report *r, int hav
 	if (!alert_configured(&ctx->cfg))
 		return;
 	if (have_db && store_open(&st, ctx->cfg.db, 0, &err)) {
-		fprintf(stderr, "candlekeep health: alerts not delivered: %s (run health as the "
-			"user that owns the database)\n", err.msg);
+		fprintf(stderr,
+			"candlekeep health: alerts not delivered: %s (run health as the "
+			"user that owns the database)\n",
+			err.msg);
 		return;
 	}
 	if (alert_health(st, &ctx->cfg, r, &err))
@@ -65,20 +71,26 @@ static int cmd_health_run(struct ctx *ctx)
 			break;
 		case 'n':
 			if (utc_parse(optarg, &now)) {
-				fprintf(stderr, "candlekeep health: --now %s: not a time (use \"YYYY-MM-DD"
-					" HH:MM\" UTC or ms since the epoch)\n", optarg);
+				fprintf(stderr,
+					"candlekeep health: --now %s: not a time (use \"YYYY-MM-DD"
+					" HH:MM\" UTC or ms since the epoch)\n",
+					optarg);
 				return HEALTH_UNKNOWN;
 			}
 			break;
 		default:
-			fprintf(stderr, "candlekeep health: unknown flag %s (see candlekeep health"
-				" --help)\n", ctx->argv[optind - 1]);
+			fprintf(stderr,
+				"candlekeep health: unknown flag %s (see candlekeep health"
+				" --help)\n",
+				ctx->argv[optind - 1]);
 			return HEALTH_UNKNOWN;
 		}
 	}
 	if (optind < ctx->argc) {
-		fprintf(stderr, "candlekeep health: unexpected argument '%s' (see candlekeep health"
-			" --help)\n", ctx->argv[optind]);
+		fprintf(stderr,
+			"candlekeep health: unexpected argument '%s' (see candlekeep health"
+			" --help)\n",
+			ctx->argv[optind]);
 		return HEALTH_UNKNOWN;
 	}
 
@@ -95,7 +107,8 @@ static int cmd_health_run(struct ctx *ctx)
 		snprintf(r.summary, sizeof(r.summary), "CANDLEKEEP CRITICAL - %s", oerr.msg);
 		for (size_t i = 0; i < r.nchecks; i++)
 			if (!strcmp(r.checks[i].name, "integrity"))
-				snprintf(r.checks[i].message, sizeof(r.checks[i].message), "%s", oerr.msg);
+				snprintf(r.checks[i].message, sizeof(r.checks[i].message), "%s",
+					 oerr.msg);
 	}
 	have_db = st != NULL;
 	store_close(st);

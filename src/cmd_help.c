@@ -36,8 +36,8 @@ static void synopsis(FILE *f, const struct cmd_opt *opts, const char *lead, size
 			if (req != (pass == 0))
 				continue;
 			if (o->shortname) /* -c FILE, -v: the short form */
-				snprintf(spec, sizeof(spec), "-%c%s%s", o->shortname, o->arg ? " " : "",
-					 o->arg ? o->arg : "");
+				snprintf(spec, sizeof(spec), "-%c%s%s", o->shortname,
+					 o->arg ? " " : "", o->arg ? o->arg : "");
 			else
 				opt_spec(o, 0, spec, sizeof(spec));
 			snprintf(word, sizeof(word), req ? "%s" : "[%s]", spec);

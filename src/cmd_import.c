@@ -49,11 +49,12 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 	/* A file as the archive publishes it (SYM-IV-YYYY-MM[-DD].zip or .csv): verified whole. */
 	if (!symbol_flag && (rc = archive_import(ctx->st, path, now, &ai, &err)) != 1) {
 		if (rc)
-			fprintf(stderr, "candlekeep import: %s: %s (nothing of it was stored)\n", path,
-				err.msg);
-		printf("%s: %s %s: %" PRId64 " written, %" PRId64 " unchanged, %" PRId64 " revised, %" PRId64
-		       " still forming (skipped)%s%s\n", path, ai.symbol, ai.interval, ai.written, ai.same,
-		       ai.revised, ai.forming, ai.checksum ? ", checksum ok" : "", rc ? ", FAILED" : "");
+			fprintf(stderr, "candlekeep import: %s: %s (nothing of it was stored)\n",
+				path, err.msg);
+		printf("%s: %s %s: %" PRId64 " written, %" PRId64 " unchanged, %" PRId64
+		       " revised, %" PRId64 " still forming (skipped)%s%s\n",
+		       path, ai.symbol, ai.interval, ai.written, ai.same, ai.revised, ai.forming,
+		       ai.checksum ? ", checksum ok" : "", rc ? ", FAILED" : "");
 		*total_written += ai.written;
 		*total_same += ai.same;
 		return rc ? 1 : 0;
@@ -61,8 +62,11 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 	rc = 0;
 	if (name_parts(path, sym, sizeof(sym), iv, sizeof(iv))) {
 		if (!symbol_flag) {
-			fprintf(stderr, "candlekeep import: %s: cannot tell the symbol and interval from the"
-					" name (expected SYMBOL-INTERVAL.csv, e.g. BTCUSDT-4h.csv); pass --symbol\n",
+			fprintf(stderr,
+				"candlekeep import: %s: cannot tell the symbol and interval from "
+				"the"
+				" name (expected SYMBOL-INTERVAL.csv, e.g. BTCUSDT-4h.csv); pass "
+				"--symbol\n",
 				path);
 			return 2;
 		}
@@ -86,14 +90,18 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 			size_t len = strlen(line);
 			lineno++;
 			if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-				fprintf(stderr, "candlekeep import: %s:%" PRId64 ": line longer than %zu bytes;"
-						" not a Binance archive CSV\n", path, lineno, sizeof(line) - 2);
+				fprintf(stderr,
+					"candlekeep import: %s:%" PRId64
+					": line longer than %zu bytes;"
+					" not a Binance archive CSV\n",
+					path, lineno, sizeof(line) - 2);
 				rc = 1;
 				break;
 			}
 			while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 				line[--len] = 0;
-			/* A UTF-8 byte order mark (spreadsheets write one) is not part of the data. */
+			/* A UTF-8 byte order mark (spreadsheets write one) is not part of the data.
+			 */
 			if (lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
 				memmove(line, line + 3, len - 2);
 				len -= 3;
@@ -104,8 +112,10 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 			if (r == 1)
 				continue; /* header */
 			if (r < 0 || kline_validate(&page[n], sym, iv_ms, 0, INT64_MAX, &err)) {
-				fprintf(stderr, "candlekeep import: %s:%" PRId64 ": %s (nothing from this page"
-						" was stored; fix or remove the line and import again)\n",
+				fprintf(stderr,
+					"candlekeep import: %s:%" PRId64
+					": %s (nothing from this page"
+					" was stored; fix or remove the line and import again)\n",
 					path, lineno, err.msg);
 				rc = 1;
 				break;
@@ -119,8 +129,8 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 		if (n && (n == IMPORT_PAGE || eof)) {
 			if (kline_validate_page(page, n, sym, iv_ms, 0, INT64_MAX, &err) ||
 			    store_put_page(ctx->st, sym, iv, page, n, &pr, &err)) {
-				fprintf(stderr, "candlekeep import: %s near line %" PRId64 ": %s\n", path,
-					lineno, err.msg);
+				fprintf(stderr, "candlekeep import: %s near line %" PRId64 ": %s\n",
+					path, lineno, err.msg);
 				rc = 1;
 				break;
 			}
@@ -138,8 +148,8 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 	}
 	fclose(f);
 	free(page);
-	printf("%s: %s %s: %" PRId64 " written, %" PRId64 " unchanged, %" PRId64 " revised, %" PRId64
-	       " still forming (skipped)%s\n",
+	printf("%s: %s %s: %" PRId64 " written, %" PRId64 " unchanged, %" PRId64
+	       " revised, %" PRId64 " still forming (skipped)%s\n",
 	       path, sym, iv, written, same, revised, skipped, rc ? ", FAILED" : "");
 	*total_written += written;
 	*total_same += same;
@@ -147,7 +157,9 @@ static int import_file(struct ctx *ctx, const char *path, const char *symbol_fla
 }
 
 static const struct cmd_opt import_opts[] = {
-	{.name = "symbol", .id = 's', .arg = "S",
+	{.name = "symbol",
+	 .id = 's',
+	 .arg = "S",
 	 .help = "the files' symbol (default: from each name, SYMBOL-INTERVAL.csv)"},
 	{.name = NULL},
 };
@@ -163,7 +175,8 @@ static int cmd_import_run(struct ctx *ctx)
 		if (c == 's') {
 			symbol = optarg;
 		} else {
-			fprintf(stderr, "candlekeep import: unknown flag (see candlekeep import --help)\n");
+			fprintf(stderr,
+				"candlekeep import: unknown flag (see candlekeep import --help)\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -172,7 +185,8 @@ static int cmd_import_run(struct ctx *ctx)
 		return EXIT_USAGE;
 	}
 	if (symbol && !cfg_symbol_valid(symbol)) {
-		fprintf(stderr, "candlekeep import: --symbol %s: not a valid symbol (A-Z, 0-9)\n", symbol);
+		fprintf(stderr, "candlekeep import: --symbol %s: not a valid symbol (A-Z, 0-9)\n",
+			symbol);
 		return EXIT_USAGE;
 	}
 	for (i = optind; i < ctx->argc; i++) {

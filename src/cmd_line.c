@@ -14,8 +14,7 @@
 
 /* The row of opts named by arg ("--name", "--name=value" or, with shortname, "-x",
  * "-xVALUE"), or NULL. *eq is set to the inline value ("=value" or "VALUE") or NULL. */
-static const struct cmd_opt *opt_find(const struct cmd_opt *opts, const char *arg,
-				      const char **inl)
+static const struct cmd_opt *opt_find(const struct cmd_opt *opts, const char *arg, const char **inl)
 {
 	*inl = NULL;
 	if (!opts)
@@ -117,7 +116,8 @@ static int parse_leading(struct cmd_line *cl, const struct cmd_opt *global, int 
 		if (!o && cl->cmd && (o = opt_find(cl->cmd->opts, argv[i], &inl)) && !o->key)
 			o = NULL;
 		if (!o || (!o->key && !o->id))
-			return ck_err_set(err, CK_EUSAGE, "unknown global flag %s (see candlekeep --help)",
+			return ck_err_set(err, CK_EUSAGE,
+					  "unknown global flag %s (see candlekeep --help)",
 					  argv[i]);
 		if (!(val = opt_value(o, inl, at, argv, &i, err)))
 			return err->code;
@@ -164,8 +164,9 @@ static int parse_trailing(struct cmd_line *cl, const struct cmd_opt *global, int
 		    !(o->id == 'h' || ((o->id == 'v' || o->id == 'q') && a[1] != '-')))
 			o = NULL; /* -c, --verbose and --quiet only before the command */
 		if (!o)
-			return ck_err_set(err, CK_EUSAGE, "unknown flag %s for %s (see candlekeep %s --help)",
-					  a, cmd->name, cmd->name);
+			return ck_err_set(err, CK_EUSAGE,
+					  "unknown flag %s for %s (see candlekeep %s --help)", a,
+					  cmd->name, cmd->name);
 		if (!(val = opt_value(o, inl, argc, argv, &i, err)))
 			return err->code;
 		if (o->key)
@@ -188,9 +189,8 @@ static int parse_trailing(struct cmd_line *cl, const struct cmd_opt *global, int
 	return 0;
 }
 
-int cmd_line_parse(struct cmd_line *cl, const struct cmd_opt *global,
-		   const struct cmd *const *cmds, size_t ncmds, int argc, char **argv,
-		   struct ck_err *err)
+int cmd_line_parse(struct cmd_line *cl, const struct cmd_opt *global, const struct cmd *const *cmds,
+		   size_t ncmds, int argc, char **argv, struct ck_err *err)
 {
 	char **operands = NULL;
 	int at, rc;
@@ -199,7 +199,8 @@ int cmd_line_parse(struct cmd_line *cl, const struct cmd_opt *global,
 	at = find_cmd_at(global, cmds, ncmds, argc, argv);
 	if (at > 0 && !(cl->cmd = find_cmd(cmds, ncmds, argv[at])))
 		return ck_err_set(err, CK_EUSAGE,
-				  "unknown command '%s' (run candlekeep --help for the list)", argv[at]);
+				  "unknown command '%s' (run candlekeep --help for the list)",
+				  argv[at]);
 	if (!(cl->set = calloc((size_t)argc + 1, sizeof(*cl->set))) ||
 	    !(cl->argv = calloc((size_t)argc + 2, sizeof(*cl->argv))) ||
 	    !(operands = calloc((size_t)argc + 1, sizeof(*operands))))

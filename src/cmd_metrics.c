@@ -37,8 +37,11 @@ static int write_textfile(const char *dir, const char *text, size_t len, unsigne
 }
 
 static const struct cmd_opt metrics_opts[] = {
-	{.name = "textfile", .id = 't', .arg = "DIR",
-	 .help = "write DIR/" TEXTFILE_NAME " atomically instead (node_exporter's textfile collector)"},
+	{.name = "textfile",
+	 .id = 't',
+	 .arg = "DIR",
+	 .help = "write DIR/" TEXTFILE_NAME
+		 " atomically instead (node_exporter's textfile collector)"},
 	{.name = "list", .id = 'l', .help = "print the metric table (name, type, labels, meaning)"},
 	{.name = NULL},
 };
@@ -61,12 +64,14 @@ static int cmd_metrics_run(struct ctx *ctx)
 			metrics_print_table(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "candlekeep metrics: unknown flag (see candlekeep metrics --help)\n");
+			fprintf(stderr, "candlekeep metrics: unknown flag (see candlekeep metrics "
+					"--help)\n");
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < ctx->argc) {
-		fprintf(stderr, "candlekeep metrics: unexpected argument '%s'\n", ctx->argv[optind]);
+		fprintf(stderr, "candlekeep metrics: unexpected argument '%s'\n",
+			ctx->argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (dir && !*dir) {
@@ -88,8 +93,10 @@ static int cmd_metrics_run(struct ctx *ctx)
 		return 1;
 	}
 	if (problem.code)
-		fprintf(stderr, "candlekeep metrics: warning: %s (written without it; see "
-			"candlekeep_metrics_collect_ok)\n", problem.msg);
+		fprintf(stderr,
+			"candlekeep metrics: warning: %s (written without it; see "
+			"candlekeep_metrics_collect_ok)\n",
+			problem.msg);
 	if (dir) {
 		if (write_textfile(dir, text, len, cfg_export_mode(&ctx->cfg), &err)) {
 			fprintf(stderr, "candlekeep metrics: %s\n", err.msg);

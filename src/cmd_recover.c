@@ -21,11 +21,19 @@
 #include "banned.h"
 
 static const struct cmd_opt recover_opts[] = {
-	{.name = "history-days", .arg = "N", .section = "main", .key = "history_days",
+	{.name = "history-days",
+	 .arg = "N",
+	 .section = "main",
+	 .key = "history_days",
 	 .help = "days of history for the rebuild from the exchange (no usable backup)"},
-	{.name = "concurrency", .arg = "N", .help = "requests in flight at once (the re-sync)",
-	 .section = "sync", .key = "concurrency"},
-	{.name = "wait", .id = 'w', .arg = "SECONDS",
+	{.name = "concurrency",
+	 .arg = "N",
+	 .help = "requests in flight at once (the re-sync)",
+	 .section = "sync",
+	 .key = "concurrency"},
+	{.name = "wait",
+	 .id = 'w',
+	 .arg = "SECONDS",
 	 .help = "how long to wait for a process that holds the database (default 10, max 86400)"},
 	{.name = NULL},
 };
@@ -67,18 +75,22 @@ static int cmd_recover_run(struct ctx *ctx)
 			char *end = NULL;
 			long long v = strtoll(optarg, &end, 10);
 			if (!end || *end || end == optarg || v < 0 || v > 86400) {
-				fprintf(stderr, "candlekeep recover: --wait %s: not a number of seconds"
-					" (0..86400)\n", optarg);
+				fprintf(stderr,
+					"candlekeep recover: --wait %s: not a number of seconds"
+					" (0..86400)\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			wait_ms = (int64_t)v * 1000;
 			continue;
 		}
-		fprintf(stderr, "candlekeep recover: unknown flag (see candlekeep recover --help)\n");
+		fprintf(stderr,
+			"candlekeep recover: unknown flag (see candlekeep recover --help)\n");
 		return EXIT_USAGE;
 	}
 	if (optind < ctx->argc) {
-		fprintf(stderr, "candlekeep recover: unexpected argument '%s'\n", ctx->argv[optind]);
+		fprintf(stderr, "candlekeep recover: unexpected argument '%s'\n",
+			ctx->argv[optind]);
 		return EXIT_USAGE;
 	}
 	log_kv(LOG_INFO, "recover", ((const char *[]){"db", ctx->cfg.db, NULL}), "start");
@@ -95,15 +107,17 @@ static int cmd_recover_run(struct ctx *ctx)
 		       (double)res.total_ms / 1000.0);
 	else
 		printf("recover ok: %s; %" PRId64 " candles salvaged; %" PRId64
-		       " candles re-synced%s; %" PRId64 " candles; damaged files kept in %s (%.1f s)\n",
-		       res.restored ? "restored from backup"
+		       " candles re-synced%s; %" PRId64
+		       " candles; damaged files kept in %s (%.1f s)\n",
+		       res.restored  ? "restored from backup"
 		       : res.rebuilt ? "rebuilt from the exchange (no usable backup)"
 				     : "finished an interrupted recovery",
 		       res.salvaged, res.resync_written,
 		       res.resync_failed ? " (re-sync INCOMPLETE: run candlekeep sync)" : "",
 		       res.candles_after, res.quarantine_dir, (double)res.total_ms / 1000.0);
 	log_kv(LOG_INFO, "recover",
-	       ((const char *[]){"status", res.was_healthy ? "healthy" : "recovered", NULL}), "end");
+	       ((const char *[]){"status", res.was_healthy ? "healthy" : "recovered", NULL}),
+	       "end");
 	return 0;
 }
 
@@ -118,7 +132,8 @@ const struct cmd cmd_recover = {
 		 "waited for (--wait), then reported (exit 75), never moved; another\n"
 		 "application's file is refused (exit 2). An interrupted recover is finished\n"
 		 "by the next one.",
-	.summary = "integrity check; if damaged: quarantine, restore the newest good backup, re-sync",
+	.summary =
+		"integrity check; if damaged: quarantine, restore the newest good backup, re-sync",
 	.flags = CMD_TAKES_LOCK,
 	.opts = recover_opts,
 	.run = cmd_recover_run,

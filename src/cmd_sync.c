@@ -13,26 +13,48 @@
 #include "banned.h"
 
 static const struct cmd_opt sync_opts[] = {
-	{.name = "timeout", .arg = "DUR", .help = "deadline of the run; the work done is kept, exit 124",
-	 .section = "sync", .key = "timeout"},
-	{.name = "concurrency", .arg = "N", .help = "requests in flight at once",
-	 .section = "sync", .key = "concurrency"},
-	{.name = "lookback", .arg = "N", .help = "closed candles re-fetched before the last stored one",
-	 .section = "sync", .key = "lookback"},
-	{.name = "page-limit", .arg = "N", .help = "candles per klines request (0 = automatic)",
-	 .section = "sync", .key = "page_limit"},
-	{.name = "weight-limit", .arg = "N", .help = "request weight budget per minute (0 = the exchange's)",
-	 .section = "sync", .key = "weight_limit"},
-	{.name = "history-days", .arg = "N", .help = "days of history for a new symbol",
-	 .section = "main", .key = "history_days"},
-	{.name = "no-gap-repair", .help = "do not find and fill gaps (sets it to false)", .section = "sync",
-	 .key = "gap_repair", .value = "0"},
+	{.name = "timeout",
+	 .arg = "DUR",
+	 .help = "deadline of the run; the work done is kept, exit 124",
+	 .section = "sync",
+	 .key = "timeout"},
+	{.name = "concurrency",
+	 .arg = "N",
+	 .help = "requests in flight at once",
+	 .section = "sync",
+	 .key = "concurrency"},
+	{.name = "lookback",
+	 .arg = "N",
+	 .help = "closed candles re-fetched before the last stored one",
+	 .section = "sync",
+	 .key = "lookback"},
+	{.name = "page-limit",
+	 .arg = "N",
+	 .help = "candles per klines request (0 = automatic)",
+	 .section = "sync",
+	 .key = "page_limit"},
+	{.name = "weight-limit",
+	 .arg = "N",
+	 .help = "request weight budget per minute (0 = the exchange's)",
+	 .section = "sync",
+	 .key = "weight_limit"},
+	{.name = "history-days",
+	 .arg = "N",
+	 .help = "days of history for a new symbol",
+	 .section = "main",
+	 .key = "history_days"},
+	{.name = "no-gap-repair",
+	 .help = "do not find and fill gaps (sets it to false)",
+	 .section = "sync",
+	 .key = "gap_repair",
+	 .value = "0"},
 	{.name = NULL},
 };
 
 /* run.c records exit codes without knowing the command layer: the numbers must agree. */
 _Static_assert((int)RUN_EXIT_OK == (int)EXIT_OK && (int)RUN_EXIT_FAILED == (int)EXIT_PARTIAL &&
-	       (int)RUN_EXIT_TIMEOUT == (int)EXIT_TIMEOUT, "run.h and cmd.h agree on exit codes");
+		       (int)RUN_EXIT_TIMEOUT == (int)EXIT_TIMEOUT,
+	       "run.h and cmd.h agree on exit codes");
 
 /* The command line's report of a run: every symbol that did not end ok, then one
  * summary line on stdout; the run-wide error on stderr. */
@@ -47,12 +69,12 @@ static void sync_report(const struct run_sync *r)
 		printf("%-16s %-7s %s\n", s->symbol, s->status ? s->status : "failed", s->error);
 	}
 	printf("%s %s: %zu symbols (%" PRId64 " ok, %" PRId64 " failed, %" PRId64
-	       " skipped), %" PRId64 " candles written, %" PRId64 " revised, newest %s UTC, %"
-	       PRId64 " requests, %" PRId64 " retries, %s s\n",
+	       " skipped), %" PRId64 " candles written, %" PRId64
+	       " revised, newest %s UTC, %" PRId64 " requests, %" PRId64 " retries, %s s\n",
 	       r->command, run_status_name(r->status), res->nsymbols, res->counts.symbols_ok,
-	       res->counts.symbols_failed, res->counts.symbols_skipped,
-	       res->counts.candles_written, res->counts.candles_revised, r->newest,
-	       res->counts.requests, res->counts.retries, r->elapsed);
+	       res->counts.symbols_failed, res->counts.symbols_skipped, res->counts.candles_written,
+	       res->counts.candles_revised, r->newest, res->counts.requests, res->counts.retries,
+	       r->elapsed);
 	if (r->error[0])
 		fprintf(stderr, "candlekeep %s: %s\n", r->command, r->error);
 }
@@ -68,8 +90,10 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 		return 1;
 	}
 	if (r.record_error[0])
-		fprintf(stderr, "candlekeep %s: %s (what was fetched is stored; this run's record"
-				" is not)\n", command, r.record_error);
+		fprintf(stderr,
+			"candlekeep %s: %s (what was fetched is stored; this run's record"
+			" is not)\n",
+			command, r.record_error);
 	sync_report(&r);
 	run_sync_log_end(&r);
 	exit_code = r.exit_code;

@@ -140,8 +140,8 @@ static void *copy_write_main(void *arg)
 	return NULL;
 }
 
-int codec_copy(int in, const char *src, int out, const char *dst, char hex[65],
-	       int64_t *size, struct ck_err *err)
+int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
+	       struct ck_err *err)
 {
 	EVP_MD_CTX *m = NULL;
 	unsigned char *buf = NULL;
@@ -190,7 +190,8 @@ static int compress_chunk(ZSTD_CCtx *z, ZSTD_inBuffer *zin, int last, unsigned c
 {
 	for (;;) {
 		ZSTD_outBuffer zout = {ob, olen, 0};
-		size_t rem = ZSTD_compressStream2(z, &zout, zin, last ? ZSTD_e_end : ZSTD_e_continue);
+		size_t rem =
+			ZSTD_compressStream2(z, &zout, zin, last ? ZSTD_e_end : ZSTD_e_continue);
 		if (ZSTD_isError(rem))
 			return ck_err_set(err, CK_EIO, "compress into %s: %s", dst,
 					  ZSTD_getErrorName(rem));
@@ -203,8 +204,8 @@ static int compress_chunk(ZSTD_CCtx *z, ZSTD_inBuffer *zin, int last, unsigned c
 	}
 }
 
-int codec_compress(int in, const char *src, int out, const char *dst, char hex[65],
-		   int64_t *size, struct ck_err *err)
+int codec_compress(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
+		   struct ck_err *err)
 {
 	ZSTD_CCtx *z = NULL;
 	EVP_MD_CTX *m = NULL;
@@ -225,7 +226,8 @@ int codec_compress(int in, const char *src, int out, const char *dst, char hex[6
 		ssize_t r = read_full(in, ib, ilen);
 		ZSTD_inBuffer zin = {ib, r > 0 ? (size_t)r : 0, 0};
 		if (r < 0) {
-			ret = ck_err_set(err, CK_EIO, "compress %s: read: %s", src, strerror(errno));
+			ret = ck_err_set(err, CK_EIO, "compress %s: read: %s", src,
+					 strerror(errno));
 			goto out;
 		}
 		last = (size_t)r < ilen;

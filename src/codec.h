@@ -18,14 +18,14 @@ int codec_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_e
  * of in, and the SHA-256 of the bytes copied into hex, in one pass: each buffer is
  * hashed while the previous one is written. *size (may be NULL) gets the byte count.
  * CK_EIO / CK_EFULL (ENOSPC) on a read or write error; out is not fsync'd. */
-int codec_copy(int in, const char *src, int out, const char *dst, char hex[65],
-	       int64_t *size, struct ck_err *err);
+int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
+	       struct ck_err *err);
 
 /* zstd-compresses fd in (named src) into fd out (named dst), level 3 with the frame
  * checksum; the SHA-256 of the compressed bytes into hex and their count into *size, in
  * the same pass. out is not fsync'd. */
-int codec_compress(int in, const char *src, int out, const char *dst, char hex[65],
-		   int64_t *size, struct ck_err *err);
+int codec_compress(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
+		   struct ck_err *err);
 
 /* zstd-decompresses fd in (named src) into fd out (named dst); the SHA-256 of the
  * decompressed bytes into hex, in the same pass. CK_ECORRUPT for a damaged or truncated

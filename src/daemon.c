@@ -86,9 +86,11 @@ int64_t daemon_clock_tick(struct daemon *d)
 
 static const char *job_expr_cfg(const struct cfg *c, int id)
 {
-	const char *e = id == JOB_SYNC ? c->sched_sync : id == JOB_BACKUP ? c->sched_backup :
-			id == JOB_HEALTH ? c->sched_health : id == JOB_AUDIT ? c->sched_audit :
-			c->sched_integrity;
+	const char *e = id == JOB_SYNC     ? c->sched_sync
+			: id == JOB_BACKUP ? c->sched_backup
+			: id == JOB_HEALTH ? c->sched_health
+			: id == JOB_AUDIT  ? c->sched_audit
+					   : c->sched_integrity;
 	return e ? e : "";
 }
 
@@ -149,7 +151,8 @@ static int64_t job_last_ok(struct daemon *d, int id)
 		struct store_event *ev = NULL;
 		size_t n = 0;
 		if (!store_events(st, event_kind_name(EV_RESTORE_DRILL), NULL, 0, 1, &ev, &n,
-				  &err) && n)
+				  &err) &&
+		    n)
 			best = ev[0].at;
 		free(ev);
 	}
@@ -169,7 +172,8 @@ static int64_t job_last_ok(struct daemon *d, int id)
 		struct store_event *ev = NULL;
 		size_t n = 0;
 		if (!store_events(st, event_kind_name(EV_INTEGRITY_CHECK), "full", 0, 1, &ev, &n,
-				  &err) && n)
+				  &err) &&
+		    n)
 			best = ev[0].at;
 		free(ev);
 	}
@@ -204,8 +208,9 @@ static void schedule_initial(struct daemon *d, int64_t now)
 			j->next = now;
 			j->catch_up = 1;
 			log_kv(LOG_INFO, "daemon",
-			       ((const char *[]){"job", j->name, "last_ok", daemon_iso(j->last_ok, a, sizeof(a)),
-						 "missed", daemon_iso(next, b, sizeof(b)), NULL}),
+			       ((const char *[]){"job", j->name, "last_ok",
+						 daemon_iso(j->last_ok, a, sizeof(a)), "missed",
+						 daemon_iso(next, b, sizeof(b)), NULL}),
 			       "catch-up: %s runs now", j->name);
 			continue;
 		}
@@ -272,25 +277,30 @@ static void daemon_reload(struct daemon *d, int64_t now)
 	struct sched_cron crons[NJOBS];
 	int has[NJOBS];
 
-	log_info("daemon", "SIGHUP: reloading the configuration%s%s",
-		 ctx->cfg_file ? " from " : "", ctx->cfg_file ? ctx->cfg_file : "");
+	log_info("daemon", "SIGHUP: reloading the configuration%s%s", ctx->cfg_file ? " from " : "",
+		 ctx->cfg_file ? ctx->cfg_file : "");
 	if (daemon_cfg_reload(ctx, &nc, &err)) {
-		log_error("daemon", "reload failed, the running configuration is kept: %s", err.msg);
+		log_error("daemon", "reload failed, the running configuration is kept: %s",
+			  err.msg);
 		return;
 	}
 	if (schedules_parse(&nc, crons, has, &err)) {
-		log_error("daemon", "reload failed, the running configuration is kept: %s", err.msg);
+		log_error("daemon", "reload failed, the running configuration is kept: %s",
+			  err.msg);
 		cfg_release(&nc);
 		return;
 	}
 	if (strcmp(nc.db, ctx->cfg.db)) {
-		log_error("daemon", "reload failed, the running configuration is kept: [main] db "
-			  "changed (%s); restart the daemon to use another database", nc.db);
+		log_error("daemon",
+			  "reload failed, the running configuration is kept: [main] db "
+			  "changed (%s); restart the daemon to use another database",
+			  nc.db);
 		cfg_release(&nc);
 		return;
 	}
 	if (!d->o->listen && strcmp(nc.metrics_listen, ctx->cfg.metrics_listen))
-		log_warn("daemon", "[metrics] listen changed to %s: takes effect at the next restart",
+		log_warn("daemon",
+			 "[metrics] listen changed to %s: takes effect at the next restart",
 			 nc.metrics_listen);
 	pthread_mutex_lock(&d->mu);
 	{
@@ -338,7 +348,6 @@ static void watchdog_ping(struct daemon *d)
 	notify("WATCHDOG=1");
 }
 /* ---- the loop ------------------------------------------------------------------- */
-
 
 /* The clock went back (set by hand, a VM restored): plans every job again from now. */
 static void schedule_rewind(struct daemon *d, int64_t prev, int64_t now)
@@ -400,8 +409,8 @@ static void log_start(struct daemon *d, int64_t now)
 	char a[32];
 
 	log_kv(LOG_INFO, "daemon",
-	       ((const char *[]){"db", d->ctx->cfg.db, "now", daemon_iso(now, a, sizeof(a)),
-				 "sync", d->jobs[JOB_SYNC].expr, "backup", d->jobs[JOB_BACKUP].expr,
+	       ((const char *[]){"db", d->ctx->cfg.db, "now", daemon_iso(now, a, sizeof(a)), "sync",
+				 d->jobs[JOB_SYNC].expr, "backup", d->jobs[JOB_BACKUP].expr,
 				 "health", d->jobs[JOB_HEALTH].expr, "audit",
 				 d->jobs[JOB_AUDIT].expr, NULL}),
 	       "start");
@@ -430,15 +439,18 @@ int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
 		goto out;
 	for (int i = 0; i < NJOBS; i++) {
 		d->jobs[i].name = names[i];
-		snprintf(d->jobs[i].expr, sizeof(d->jobs[i].expr), "%s", job_expr_cfg(&ctx->cfg, i));
+		snprintf(d->jobs[i].expr, sizeof(d->jobs[i].expr), "%s",
+			 job_expr_cfg(&ctx->cfg, i));
 		d->jobs[i].cron = crons[i];
 	}
 	if (o->clock_url) {
 		struct http_opts ho = {2000, 2000, "candlekeep-daemon-test-clock", 0};
 		if ((rc = http_new(&d->clock_http, &ho, err)))
 			goto out;
-		log_warn("daemon", "TEST CLOCK: following %s/fapi/v1/time instead of the system "
-			 "clock (a test hook; never in production)", o->clock_url);
+		log_warn("daemon",
+			 "TEST CLOCK: following %s/fapi/v1/time instead of the system "
+			 "clock (a test hook; never in production)",
+			 o->clock_url);
 	}
 	now = daemon_clock_tick(d);
 	spec = o->listen ? o->listen : ctx->cfg.metrics_listen;

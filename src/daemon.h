@@ -12,9 +12,9 @@
  *
  * systemd (Type=notify): READY=1 once the schedule is planned and HTTP listens,
  * STOPPING=1 on the way out, and WATCHDOG=1 from the scheduler loop itself (each look at
- * the clock, at most every quarter of WatchdogSec), so a hung scheduler stops the pings. A job whose command takes the
- * run lock takes the same lock as the CLI, so daemon jobs never overlap cron-driven
- * runs either; a sync due while the lock is held elsewhere, or while the previous sync
+ * the clock, at most every quarter of WatchdogSec), so a hung scheduler stops the pings. A job
+ * whose command takes the run lock takes the same lock as the CLI, so daemon jobs never overlap
+ * cron-driven runs either; a sync due while the lock is held elsewhere, or while the previous sync
  * still runs, is skipped and counted (event sync_skipped), never queued.
  *
  * Catch-up (like systemd's Persistent=true): at start, a job that never succeeded, or
@@ -45,11 +45,11 @@
 #include "err.h"
 
 struct daemon_opts {
-	const char *listen;     /* host:port overriding [metrics] listen ("" = no HTTP;
-				 * port 0 = an ephemeral port); NULL = the configuration's */
-	const char *port_file;  /* the bound port is written here (atomically); NULL = none */
-	const char *clock_url;  /* test hook (see above); NULL = the system clock */
-	int no_catch_up;        /* 1 = wait for the next scheduled time of every job */
+	const char *listen;    /* host:port overriding [metrics] listen ("" = no HTTP;
+				* port 0 = an ephemeral port); NULL = the configuration's */
+	const char *port_file; /* the bound port is written here (atomically); NULL = none */
+	const char *clock_url; /* test hook (see above); NULL = the system clock */
+	int no_catch_up;       /* 1 = wait for the next scheduled time of every job */
 	volatile sig_atomic_t *reload; /* set by SIGHUP: reload the configuration */
 };
 

@@ -34,20 +34,20 @@ struct store;
 #define PAGE_MAX (8u << 20)      /* ceiling of a rendered page, bytes */
 #define DEADMAN_TIMEOUT_MS 10000 /* one dead-man's-switch ping */
 #define STATE_OFFSET "daemon.test_clock_offset_ms"
-#define RUNS_SCANNED 200         /* newest run records looked at for the last success */
+#define RUNS_SCANNED 200 /* newest run records looked at for the last success */
 
 enum job_id { JOB_SYNC, JOB_BACKUP, JOB_HEALTH, JOB_AUDIT, JOB_INTEGRITY, NJOBS };
 enum job_outcome { OUT_OK, OUT_FAILED, OUT_SKIPPED, OUT_STOPPED };
 
 struct job {
 	const char *name;
-	char expr[SCHED_EXPR_MAX];   /* "" = not scheduled */
+	char expr[SCHED_EXPR_MAX]; /* "" = not scheduled */
 	struct sched_cron cron;
-	int64_t next;                /* next due time (daemon clock), 0 = never */
-	int catch_up;                /* next was set by catch-up at start */
-	int64_t last_ok;             /* last successful start (daemon clock), 0 = unknown */
+	int64_t next;                 /* next due time (daemon clock), 0 = never */
+	int catch_up;                 /* next was set by catch-up at start */
+	int64_t last_ok;              /* last successful start (daemon clock), 0 = unknown */
 	int64_t last_start, last_end; /* of the last attempt by this process */
-	const char *last_status;     /* outcome_names[...] or NULL */
+	const char *last_status;      /* outcome_names[...] or NULL */
 	char last_detail[200];
 	int64_t runs, failures, skipped;
 };
@@ -57,7 +57,7 @@ struct cache {
 	char *body;
 	size_t len;
 	unsigned code;
-	int64_t at;                  /* CLOCK_MONOTONIC ms of the rendering, 0 = none */
+	int64_t at; /* CLOCK_MONOTONIC ms of the rendering, 0 = none */
 	const char *type;
 };
 
@@ -68,24 +68,23 @@ struct daemon {
 	const struct daemon_opts *o;
 	pthread_mutex_t mu;
 	struct job jobs[NJOBS];
-	int running;                 /* the job running now, -1 if none */
-	int64_t clock_offset;        /* test clock: fake - system, ms (0 without the hook) */
-	int64_t tick_clock;          /* daemon clock at the scheduler's last look */
-	int64_t ticks;               /* looks at the clock so far */
-	int64_t started;             /* system ms */
+	int running;          /* the job running now, -1 if none */
+	int64_t clock_offset; /* test clock: fake - system, ms (0 without the hook) */
+	int64_t tick_clock;   /* daemon clock at the scheduler's last look */
+	int64_t ticks;        /* looks at the clock so far */
+	int64_t started;      /* system ms */
 	struct metrics_live live;
-	int health_prev;             /* last health status, -1 unknown */
-	int64_t alert_next;          /* ms since epoch (wall clock): next look at the outbox */
-	struct store *ro;            /* HTTP's read-only connection */
+	int health_prev;    /* last health status, -1 unknown */
+	int64_t alert_next; /* ms since epoch (wall clock): next look at the outbox */
+	struct store *ro;   /* HTTP's read-only connection */
 	struct MHD_Daemon *mhd;
 	unsigned port;
 	struct http *clock_http;
-	int clock_failing;           /* the test clock did not answer last time */
+	int clock_failing; /* the test clock did not answer last time */
 	struct cache cache[NCACHES];
-	uint64_t watchdog_us;        /* systemd's WatchdogSec (0 = no watchdog) */
-	int64_t watchdog_at;         /* CLOCK_MONOTONIC ms of the last WATCHDOG=1 */
+	uint64_t watchdog_us; /* systemd's WatchdogSec (0 = no watchdog) */
+	int64_t watchdog_at;  /* CLOCK_MONOTONIC ms of the last WATCHDOG=1 */
 };
-
 
 /* ---- daemon.c: the clock and the scheduler's helpers ---------------------------- */
 

@@ -52,11 +52,14 @@ static void deadman_ping(struct daemon *d, const char *suffix, const char *what)
 	}
 	snprintf(req.url, sizeof(req.url), "%.*s%s", (int)len, base, suffix);
 	if (http_new(&h, &ho, &err) || http_do(h, &req, &err)) {
-		log_warn("daemon", "dead-man's-switch ping %s not sent (%s)", what, ck_err_name(err.code));
+		log_warn("daemon", "dead-man's-switch ping %s not sent (%s)", what,
+			 ck_err_name(err.code));
 	} else if (req.curl_code || req.status < 200 || req.status > 299) {
 		/* curl's message may name the host: give the codes only */
-		log_warn("daemon", "dead-man's-switch ping %s failed: curl code %d, HTTP %ld "
-			 "(check [schedule] deadman_url)", what, req.curl_code, req.status);
+		log_warn("daemon",
+			 "dead-man's-switch ping %s failed: curl code %d, HTTP %ld "
+			 "(check [schedule] deadman_url)",
+			 what, req.curl_code, req.status);
 	} else {
 		log_info("daemon", "dead-man's-switch ping %s sent", what);
 	}
@@ -90,8 +93,8 @@ static enum job_outcome sync_skip(struct daemon *d, int64_t due, const char *det
 	pthread_mutex_lock(&d->mu);
 	d->live.sync_skipped++;
 	pthread_mutex_unlock(&d->mu);
-	if (store_event_add(d->ctx->st, daemon_now(d), event_kind_name(EV_SYNC_SKIPPED), "", 1,
-			    why, &err))
+	if (store_event_add(d->ctx->st, daemon_now(d), event_kind_name(EV_SYNC_SKIPPED), "", 1, why,
+			    &err))
 		log_error("daemon", "%s", err.msg);
 	log_warn("daemon", "sync skipped: %s", why);
 	return OUT_SKIPPED;
@@ -117,8 +120,10 @@ static int sync_once(struct daemon *d)
 	for (size_t i = 0; i < r.res.nsymbols; i++) {
 		const struct sync_symbol *s = &r.res.symbols[i];
 		if (!s->status || strcmp(s->status, "ok"))
-			log_kv(LOG_WARN, "sync", ((const char *[]){"symbol", s->symbol, "status",
-				s->status ? s->status : "failed", NULL}), "%s", s->error);
+			log_kv(LOG_WARN, "sync",
+			       ((const char *[]){"symbol", s->symbol, "status",
+						 s->status ? s->status : "failed", NULL}),
+			       "%s", s->error);
 	}
 	if (r.error[0])
 		log_warn("sync", "%s", r.error);
@@ -149,8 +154,10 @@ static enum job_outcome job_sync(struct daemon *d, int64_t due, char *detail, si
 		return OUT_STOPPED;
 	}
 	deadman_ping(d, rc ? "/fail" : "", rc ? "failure" : "success");
-	snprintf(detail, n, "exit %d%s", rc, rc == RUN_EXIT_FAILED ? " (some symbols failed)" :
-		 rc == RUN_EXIT_TIMEOUT ? " ([sync] timeout passed)" : "");
+	snprintf(detail, n, "exit %d%s", rc,
+		 rc == RUN_EXIT_FAILED    ? " (some symbols failed)"
+		 : rc == RUN_EXIT_TIMEOUT ? " ([sync] timeout passed)"
+					  : "");
 	return rc ? OUT_FAILED : OUT_OK;
 }
 
@@ -162,9 +169,9 @@ static enum job_outcome job_backup(struct daemon *d, int64_t now, char *detail, 
 
 	memset(&res, 0, sizeof(res));
 	rc = backup_run(d->ctx->st, &d->ctx->cfg, now, &res, &err);
-	snprintf(detail, n, "hot %s, warm %s, offsite %s%s%s",
-		 backup_outcome_name(res.hot.outcome), backup_outcome_name(res.warm.outcome),
-		 backup_outcome_name(res.offsite.outcome), rc ? ": " : "", rc ? err.msg : "");
+	snprintf(detail, n, "hot %s, warm %s, offsite %s%s%s", backup_outcome_name(res.hot.outcome),
+		 backup_outcome_name(res.warm.outcome), backup_outcome_name(res.offsite.outcome),
+		 rc ? ": " : "", rc ? err.msg : "");
 	return rc ? OUT_FAILED : OUT_OK;
 }
 
@@ -183,7 +190,8 @@ static void integrity_record(struct daemon *d, int64_t now, const char *check, i
 		log_error("daemon", "recording the corruption: %s", err.msg);
 	if (!ok)
 		log_kv(LOG_ERROR, "daemon", ((const char *[]){"check", check, NULL}),
-		       "database %s is damaged: %s (run candlekeep recover)", d->ctx->cfg.db, detail);
+		       "database %s is damaged: %s (run candlekeep recover)", d->ctx->cfg.db,
+		       detail);
 }
 
 /* The full PRAGMA integrity_check of the database, on its own schedule. */
@@ -227,8 +235,10 @@ static enum job_outcome job_health(struct daemon *d, int64_t now, char *detail, 
 		log_error("daemon", "%s", err.msg);
 	if ((int)r.status != d->health_prev) {
 		log_kv(r.status == HEALTH_OK ? LOG_INFO : LOG_WARN, "daemon",
-		       ((const char *[]){"from", d->health_prev >= 0 && d->health_prev <= 3 ?
-					 names[d->health_prev] : "none",
+		       ((const char *[]){"from",
+					 d->health_prev >= 0 && d->health_prev <= 3
+						 ? names[d->health_prev]
+						 : "none",
 					 "to", names[r.status & 3], NULL}),
 		       "health status changed: %s", r.summary);
 	}
@@ -311,11 +321,21 @@ void daemon_job_run(struct daemon *d, int id, int64_t due, int64_t now)
 			log_warn("daemon", "%s", err.msg);
 	}
 	switch (id) {
-	case JOB_SYNC: out = job_sync(d, due, detail, sizeof(detail)); break;
-	case JOB_BACKUP: out = job_backup(d, now, detail, sizeof(detail)); break;
-	case JOB_HEALTH: out = job_health(d, now, detail, sizeof(detail)); break;
-	case JOB_AUDIT: out = job_audit(d, now, detail, sizeof(detail)); break;
-	case JOB_INTEGRITY: out = job_integrity(d, now, detail, sizeof(detail)); break;
+	case JOB_SYNC:
+		out = job_sync(d, due, detail, sizeof(detail));
+		break;
+	case JOB_BACKUP:
+		out = job_backup(d, now, detail, sizeof(detail));
+		break;
+	case JOB_HEALTH:
+		out = job_health(d, now, detail, sizeof(detail));
+		break;
+	case JOB_AUDIT:
+		out = job_audit(d, now, detail, sizeof(detail));
+		break;
+	case JOB_INTEGRITY:
+		out = job_integrity(d, now, detail, sizeof(detail));
+		break;
 	}
 	end = daemon_clock_tick(d);
 	/* A run started late (the clock jumped, an earlier job ran long) covers every
@@ -348,8 +368,10 @@ void daemon_job_run(struct daemon *d, int id, int64_t due, int64_t now)
 	if (id == JOB_SYNC && missed > 0) {
 		struct ck_err err = {0, ""};
 		char why[200];
-		snprintf(why, sizeof(why), "%" PRId64 " scheduled time(s) passed while the sync due "
-			 "%s still ran", missed, daemon_iso(due, a, sizeof(a)));
+		snprintf(why, sizeof(why),
+			 "%" PRId64 " scheduled time(s) passed while the sync due "
+			 "%s still ran",
+			 missed, daemon_iso(due, a, sizeof(a)));
 		if (store_event_add(d->ctx->st, end, event_kind_name(EV_SYNC_SKIPPED), "",
 				    (double)missed, why, &err))
 			log_error("daemon", "%s", err.msg);
@@ -357,6 +379,7 @@ void daemon_job_run(struct daemon *d, int id, int64_t due, int64_t now)
 	}
 	log_kv(out == OUT_OK || out == OUT_STOPPED ? LOG_INFO : LOG_WARN, "daemon",
 	       ((const char *[]){"job", j->name, "status", outcome_names[out], "due",
-				 daemon_iso(due, a, sizeof(a)), "next", daemon_iso(j->next, b, sizeof(b)), NULL}),
+				 daemon_iso(due, a, sizeof(a)), "next",
+				 daemon_iso(j->next, b, sizeof(b)), NULL}),
 	       "job end: %s", detail);
 }

@@ -32,13 +32,25 @@ struct dur_form {
 
 static const struct dur_form forms[] = {
 	[DUR_CLOCK] = {{{86400, U_DAY, 3}, {3600, U_HOUR, 2}, {60, U_MIN, 2}, {0, U_SEC, 1}},
-		       1, "", NULL, -1000},
+		       1,
+		       "",
+		       NULL,
+		       -1000},
 	[DUR_COARSE] = {{{86400, U_DAY, 2}, {3600, U_HOUR, 2}, {60, U_MIN, 1}, {0, U_SEC, 1}},
-			0, "", NULL, -1000},
+			0,
+			"",
+			NULL,
+			-1000},
 	[DUR_SPACED] = {{{86400, U_DAY, 2}, {3600, U_HOUR, 2}, {60, U_MIN, 2}, {0, U_SEC, 1}},
-			0, " ", "-", -1},
+			0,
+			" ",
+			"-",
+			-1},
 	[DUR_AGE] = {{{2 * 86400, U_DAY, 2}, {3600, U_HOUR, 2}, {0, U_MIN, 1}, {0, U_MIN, 1}},
-		     1, "", "future", -1000},
+		     1,
+		     "",
+		     "future",
+		     -1000},
 };
 
 /* The config form: every non-zero part, unpadded, or whole days alone. */
@@ -97,7 +109,8 @@ const char *dur_format(int64_t ms, enum dur_style style, char *buf, size_t n)
 		uint64_t q = i ? s % unit_s[u - 1] / unit_s[u] : s / unit_s[u];
 		int pad = i && (u != U_HOUR || f->pad_hours);
 
-		len += (size_t)snprintf(buf + len, n - len, pad ? "%s%02" PRIu64 "%c" : "%s%" PRIu64 "%c",
+		len += (size_t)snprintf(buf + len, n - len,
+					pad ? "%s%02" PRIu64 "%c" : "%s%" PRIu64 "%c",
 					i ? f->sep : "", q, unit_c[u]);
 	}
 	return buf;
@@ -106,7 +119,7 @@ const char *dur_format(int64_t ms, enum dur_style style, char *buf, size_t n)
 int dur_parse_s(const char *v, int64_t *out)
 {
 	static const char units[] = "dhms";
-	static const int64_t secs[] = { 86400, 3600, 60, 1 };
+	static const int64_t secs[] = {86400, 3600, 60, 1};
 	const char *p = v;
 	int64_t total = 0;
 	size_t next = 0; /* index in units of the smallest unit still allowed */

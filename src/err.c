@@ -39,9 +39,9 @@ int ck_err_wrap(struct ck_err *err, const char *fmt, ...)
 const char *ck_err_name(int code)
 {
 	static const char *const names[] = {
-		"OK", "EIO", "ECORRUPT", "EHTTP", "EBANNED", "EVALIDATE", "ETIMEOUT",
-		"ENOMEM", "ELOCKED", "EUSAGE", "ENOTFOUND", "ERATELIMIT", "ENET", "EDB",
-		"EFULL", "ESTOPPED",
+		"OK",       "EIO",    "ECORRUPT", "EHTTP",    "EBANNED",   "EVALIDATE",
+		"ETIMEOUT", "ENOMEM", "ELOCKED",  "EUSAGE",   "ENOTFOUND", "ERATELIMIT",
+		"ENET",     "EDB",    "EFULL",    "ESTOPPED",
 	};
 	if (code > 0 || -code >= (int)(sizeof(names) / sizeof(names[0])))
 		return "EUNKNOWN";

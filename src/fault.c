@@ -46,8 +46,8 @@ static struct {
 } F;
 
 struct ffile {
-	sqlite3_file base;     /* our methods */
-	sqlite3_file *real;    /* the wrapped file, allocated after this struct */
+	sqlite3_file base;  /* our methods */
+	sqlite3_file *real; /* the wrapped file, allocated after this struct */
 };
 
 static int tick(void)
@@ -133,9 +133,9 @@ static int f_shmunmap(sqlite3_file *f, int del)
 }
 
 static const sqlite3_io_methods methods = {
-	2, f_close, f_read, f_write, f_truncate, f_sync, f_size, f_lock, f_unlock, f_check,
-	f_control, f_sector, f_devchar, f_shmmap, f_shmlock, f_shmbarrier, f_shmunmap,
-	NULL, NULL,
+	2,         f_close,      f_read,     f_write,   f_truncate, f_sync,    f_size,
+	f_lock,    f_unlock,     f_check,    f_control, f_sector,   f_devchar, f_shmmap,
+	f_shmlock, f_shmbarrier, f_shmunmap, NULL,      NULL,
 };
 
 static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)

@@ -33,11 +33,11 @@
 
 #define HOUR_MS INT64_C(3600000)
 #define DAY_MS (24 * HOUR_MS)
-#define HEALTH_BUDGET_MS 800                /* default mode: whole run, wall time */
-#define HEALTH_GAP_WINDOW (30 * DAY_MS)     /* default mode looks for gaps this far back */
-#define BACKUP_MAX_AGE_MS (26 * HOUR_MS)    /* newest verified backup per tier */
-#define FAILED_RUNS_CRIT 3                  /* this many failed runs in a row: CRITICAL */
-#define LIST_MAX 8                          /* names listed in one message */
+#define HEALTH_BUDGET_MS 800             /* default mode: whole run, wall time */
+#define HEALTH_GAP_WINDOW (30 * DAY_MS)  /* default mode looks for gaps this far back */
+#define BACKUP_MAX_AGE_MS (26 * HOUR_MS) /* newest verified backup per tier */
+#define FAILED_RUNS_CRIT 3               /* this many failed runs in a row: CRITICAL */
+#define LIST_MAX 8                       /* names listed in one message */
 
 static const char *const status_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
@@ -58,7 +58,6 @@ static enum health_status worst(enum health_status a, enum health_status b)
 {
 	return severity(b) > severity(a) ? b : a;
 }
-
 
 /* Appends printf text to a fixed buffer, truncating (messages are bounded). */
 __attribute__((format(printf, 3, 4))) static void cat(char *buf, size_t size, const char *fmt, ...)
@@ -82,9 +81,8 @@ static struct health_check *check_add(struct health_report *r, const char *name)
 	return c;
 }
 
-__attribute__((format(printf, 3, 4))) static void check_set(struct health_check *c,
-							     enum health_status s,
-							     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+check_set(struct health_check *c, enum health_status s, const char *fmt, ...)
 {
 	va_list ap;
 	c->status = s;
@@ -112,12 +110,12 @@ struct hctx {
 	struct store *st;
 	const struct cfg *c;
 	int full;
-	int64_t now;            /* ms, the clock for freshness and backups */
-	int64_t local_now;      /* ms, local wall clock */
-	int64_t deadline;       /* CLOCK_MONOTONIC ms for the default mode's budget */
-	char **syms;            /* configured symbols (owned) */
+	int64_t now;       /* ms, the clock for freshness and backups */
+	int64_t local_now; /* ms, local wall clock */
+	int64_t deadline;  /* CLOCK_MONOTONIC ms for the default mode's budget */
+	char **syms;       /* configured symbols (owned) */
 	size_t nsyms;
-	struct store_run_symbol *last;  /* the newest sync run's symbols (owned) */
+	struct store_run_symbol *last; /* the newest sync run's symbols (owned) */
 	size_t nlast;
 	int64_t last_run_id;
 	/* for the summary */
@@ -237,19 +235,24 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 	dur_format(warn, DUR_COARSE, a, sizeof(a));
 	dur_format(crit, DUR_COARSE, b, sizeof(b));
 	if (!h->checked) {
-		check_set(ck, HEALTH_CRITICAL, "no candles of any configured symbol (%zu configured);"
-			  " run candlekeep sync", h->nsyms);
+		check_set(ck, HEALTH_CRITICAL,
+			  "no candles of any configured symbol (%zu configured);"
+			  " run candlekeep sync",
+			  h->nsyms);
 		return;
 	}
 	if (ncrit || nwarn) {
 		check_set(ck, ncrit ? HEALTH_CRITICAL : HEALTH_WARNING,
 			  "%zu/%zu symbols stale (newest candle closed more than %s ago: %zu, more"
-			  " than %s: %zu): %s%s", ncrit + nwarn, h->checked, a, nwarn + ncrit, b,
-			  ncrit, list, ncrit + nwarn > listed ? ", ..." : "");
+			  " than %s: %zu): %s%s",
+			  ncrit + nwarn, h->checked, a, nwarn + ncrit, b, ncrit, list,
+			  ncrit + nwarn > listed ? ", ..." : "");
 		return;
 	}
-	check_set(ck, HEALTH_OK, "%zu/%zu symbols fresh; oldest %s closed %s ago at %s UTC"
-		  " (warn %s, crit %s)%s", h->fresh, h->checked, oldest_sym,
+	check_set(ck, HEALTH_OK,
+		  "%zu/%zu symbols fresh; oldest %s closed %s ago at %s UTC"
+		  " (warn %s, crit %s)%s",
+		  h->fresh, h->checked, oldest_sym,
 		  dur_format(oldest_age, DUR_COARSE, d, sizeof(d)),
 		  kline_time_str(h->now - oldest_age, t, sizeof(t)), a, b,
 		  skipped ? "; delisted symbols not judged" : "");
@@ -276,9 +279,10 @@ static void check_coverage(struct hctx *h, struct health_check *ck)
 			continue;
 		missing++;
 		ls = last_find(h, h->syms[i]);
-		const char *why = !ls ? "not synced yet"
-			: !strcmp(ls->status, "skipped") ? "not listed on the exchange"
-			: !strcmp(ls->status, "failed") ? "sync failed" : "no candles";
+		const char *why = !ls                              ? "not synced yet"
+				  : !strcmp(ls->status, "skipped") ? "not listed on the exchange"
+				  : !strcmp(ls->status, "failed")  ? "sync failed"
+								   : "no candles";
 		if (ls && strcmp(ls->status, "skipped"))
 			failed++;
 		member_add(ck, h->syms[i]);
@@ -289,8 +293,10 @@ static void check_coverage(struct hctx *h, struct health_check *ck)
 	}
 	h->missing = missing;
 	if (!h->nsyms) {
-		check_set(ck, HEALTH_CRITICAL, "no symbols configured and no sync run to take"
-			  " them from ([main] symbols = %s)", h->c->symbols);
+		check_set(ck, HEALTH_CRITICAL,
+			  "no symbols configured and no sync run to take"
+			  " them from ([main] symbols = %s)",
+			  h->c->symbols);
 		return;
 	}
 	if (!missing) {
@@ -345,27 +351,28 @@ static void check_integrity(struct hctx *h, struct health_check *ck, struct heal
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		struct store_event *ev = NULL;
 		size_t n = 0;
-		if (store_events(h->st, event_kind_name(kinds[k]), NULL, 0, 1, &ev, &n,
-				 &e) == 0 && n &&
-		    ev[0].at > newest.at)
+		if (store_events(h->st, event_kind_name(kinds[k]), NULL, 0, 1, &ev, &n, &e) == 0 &&
+		    n && ev[0].at > newest.at)
 			newest = ev[0];
 		free(ev);
 	}
 	if (newest.at)
 		event_kind_parse(newest.kind, &nk);
-	if (newest.at && (nk == EV_CORRUPTION_DETECTED ||
-			  (nk == EV_INTEGRITY_CHECK && newest.value == 0))) {
-		check_set(ck, HEALTH_WARNING, "%s %s; but %s at %s UTC recorded: %s (run candlekeep"
-			  " health --full, or candlekeep recover)", what,
-			  finished ? "ok" : "not finished", newest.kind,
+	if (newest.at &&
+	    (nk == EV_CORRUPTION_DETECTED || (nk == EV_INTEGRITY_CHECK && newest.value == 0))) {
+		check_set(ck, HEALTH_WARNING,
+			  "%s %s; but %s at %s UTC recorded: %s (run candlekeep"
+			  " health --full, or candlekeep recover)",
+			  what, finished ? "ok" : "not finished", newest.kind,
 			  kline_time_str(newest.at, when, sizeof(when)), newest.detail);
 		return;
 	}
 	if (!finished) {
-		check_set(ck, HEALTH_OK, "%s not finished within %" PRId64 " ms on a %.0f MB"
+		check_set(ck, HEALTH_OK,
+			  "%s not finished within %" PRId64 " ms on a %.0f MB"
 			  " database (header and schema readable%s%s); run candlekeep health --full"
-			  " for the complete check", what, budget,
-			  (double)(psize * pcount) / 1e6,
+			  " for the complete check",
+			  what, budget, (double)(psize * pcount) / 1e6,
 			  newest.at ? "; last recorded check ok at " : "",
 			  newest.at ? kline_time_str(newest.at, when, sizeof(when)) : "");
 		return;
@@ -434,7 +441,8 @@ static void check_gaps(struct hctx *h, struct health_check *ck)
 			if (listed < LIST_MAX) {
 				for (size_t k = i; k < j; k++)
 					if (!g[k].confirmed) {
-						cat(list, sizeof(list), "%s%s %" PRId64 " missing from %s%s",
+						cat(list, sizeof(list),
+						    "%s%s %" PRId64 " missing from %s%s",
 						    listed ? ", " : "", g[k].symbol, total,
 						    kline_time_str(g[k].first, t, sizeof(t)),
 						    pieces > 1 ? " (and later)" : "");
@@ -456,8 +464,8 @@ static void check_gaps(struct hctx *h, struct health_check *ck)
 		return;
 	}
 	check_set(ck, crit ? HEALTH_CRITICAL : HEALTH_WARNING,
-		  "%" PRId64 " candles missing in %zu symbols %s: %s%s", h->gaps_missing, nsym, scope,
-		  list, nsym > listed ? ", ..." : "");
+		  "%" PRId64 " candles missing in %zu symbols %s: %s%s", h->gaps_missing, nsym,
+		  scope, list, nsym > listed ? ", ..." : "");
 }
 
 /* 5. Data-loss guard: today's candle count against the count recorded at the end of
@@ -492,8 +500,8 @@ static void check_data_loss(struct hctx *h, struct health_check *ck)
 			struct store_span sp;
 			int64_t hi;
 			if (!h->last[i].newest_open ||
-			    store_span(h->st, h->last[i].symbol, h->c->interval, 0, INT64_MAX, 0, &sp,
-				       &e))
+			    store_span(h->st, h->last[i].symbol, h->c->interval, 0, INT64_MAX, 0,
+				       &sp, &e))
 				continue;
 			hi = sp.last_open;
 			if (hi < h->last[i].newest_open) {
@@ -505,12 +513,16 @@ static void check_data_loss(struct hctx *h, struct health_check *ck)
 			}
 		}
 		if (lost)
-			check_set(ck, HEALTH_CRITICAL, "%zu symbols lost candles the last sync stored:"
-				  " %s (candlekeep sync refetches them)", lost, list);
+			check_set(ck, HEALTH_CRITICAL,
+				  "%zu symbols lost candles the last sync stored:"
+				  " %s (candlekeep sync refetches them)",
+				  lost, list);
 		else
-			check_set(ck, HEALTH_OK, "every symbol still holds the newest candle the last"
+			check_set(ck, HEALTH_OK,
+				  "every symbol still holds the newest candle the last"
 				  " sync stored; the full count did not finish within %" PRId64
-				  " ms (--full counts)", budget);
+				  " ms (--full counts)",
+				  budget);
 		return;
 	}
 	if (store_events(h->st, event_kind_name(EV_CANDLE_COUNT), h->c->interval, 0, 1, &ev, &n,
@@ -519,27 +531,33 @@ static void check_data_loss(struct hctx *h, struct health_check *ck)
 		return;
 	}
 	if (!n) {
-		check_set(ck, HEALTH_OK, "%" PRId64 " candles; no count recorded by a sync yet to"
-			  " compare with", h->candles);
+		check_set(ck, HEALTH_OK,
+			  "%" PRId64 " candles; no count recorded by a sync yet to"
+			  " compare with",
+			  h->candles);
 		free(ev);
 		return;
 	}
 	int64_t base = (int64_t)ev[0].value;
 	kline_time_str(ev[0].at, t, sizeof(t));
 	if (h->candles >= base) {
-		check_set(ck, HEALTH_OK, "%" PRId64 " candles, at least the %" PRId64
-			  " recorded at the last sync (%s UTC)", h->candles, base, t);
+		check_set(ck, HEALTH_OK,
+			  "%" PRId64 " candles, at least the %" PRId64
+			  " recorded at the last sync (%s UTC)",
+			  h->candles, base, t);
 	} else {
 		store_events(h->st, event_kind_name(EV_RECOVER), NULL, ev[0].at, 1, &rec, &nrec,
 			     &e);
 		if (nrec)
-			check_set(ck, HEALTH_WARNING, "%" PRId64 " candles, %" PRId64 " fewer than the %"
-				  PRId64 " recorded at the last sync (%s UTC); restored from a backup"
-				  " since: the next sync refills them", h->candles, base - h->candles,
-				  base, t);
+			check_set(ck, HEALTH_WARNING,
+				  "%" PRId64 " candles, %" PRId64 " fewer than the %" PRId64
+				  " recorded at the last sync (%s UTC); restored from a backup"
+				  " since: the next sync refills them",
+				  h->candles, base - h->candles, base, t);
 		else
-			check_set(ck, HEALTH_CRITICAL, "%" PRId64 " candles, %" PRId64 " fewer than the %"
-				  PRId64 " recorded at the last sync (%s UTC): candles were deleted"
+			check_set(ck, HEALTH_CRITICAL,
+				  "%" PRId64 " candles, %" PRId64 " fewer than the %" PRId64
+				  " recorded at the last sync (%s UTC): candles were deleted"
 				  " (find out what removed them; candlekeep sync refetches them)",
 				  h->candles, base - h->candles, base, t);
 	}
@@ -583,7 +601,8 @@ static void check_backups(struct hctx *h, struct health_check *ck)
 		} else {
 			int64_t age = h->now - b[i].created;
 			ts = age > BACKUP_MAX_AGE_MS + DAY_MS ? HEALTH_CRITICAL
-			   : age > BACKUP_MAX_AGE_MS ? HEALTH_WARNING : HEALTH_OK;
+			     : age > BACKUP_MAX_AGE_MS        ? HEALTH_WARNING
+							      : HEALTH_OK;
 			cat(msg, sizeof(msg), "%s%s %s old%s", msg[0] ? "; " : "", tiers[t],
 			    dur_format(age, DUR_COARSE, d, sizeof(d)), ts ? " (over 26h)" : "");
 		}
@@ -630,8 +649,10 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 
 	held = lock_probe(c->db, &pid, &since, &e);
 	if (held > 0 && since && h->local_now - since * 1000 > limit_ms) {
-		check_set(ck, HEALTH_CRITICAL, "run stuck: pid %ld has held the lock %s.lock for %s"
-			  " (longer than the %s %s; kill it if it does not progress)", pid, c->db,
+		check_set(ck, HEALTH_CRITICAL,
+			  "run stuck: pid %ld has held the lock %s.lock for %s"
+			  " (longer than the %s %s; kill it if it does not progress)",
+			  pid, c->db,
 			  dur_format(h->local_now - since * 1000, DUR_COARSE, d, sizeof(d)),
 			  dur_format(limit_ms, DUR_COARSE, d2, sizeof(d2)),
 			  c->timeout_s ? "[sync] timeout" : "[health] stale_crit");
@@ -660,16 +681,19 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 			fails++;
 	}
 	if (!ok && last->status == RUN_RUNNING && held <= 0) {
-		check_set(ck, HEALTH_CRITICAL, "no sync has succeeded yet; the last (%s, run %" PRId64
+		check_set(ck, HEALTH_CRITICAL,
+			  "no sync has succeeded yet; the last (%s, run %" PRId64
 			  ") never ended: it was killed, crashed, or could not write its record"
-			  " (disk full?); see its log and run candlekeep sync", last->command, last->id);
+			  " (disk full?); see its log and run candlekeep sync",
+			  last->command, last->id);
 		free(v);
 		return;
 	}
 	if (!ok) {
-		check_set(ck, HEALTH_CRITICAL, "no sync has succeeded yet; the last (%s, run %" PRId64
-			  ") %s%s: %s", last->command, last->id,
-			  last->status == RUN_RUNNING ? "is " : "ended ", run_status_name(last->status),
+		check_set(ck, HEALTH_CRITICAL,
+			  "no sync has succeeded yet; the last (%s, run %" PRId64 ") %s%s: %s",
+			  last->command, last->id, last->status == RUN_RUNNING ? "is " : "ended ",
+			  run_status_name(last->status),
 			  last->error[0] ? last->error : "no error recorded");
 		free(v);
 		return;
@@ -679,18 +703,22 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 	int64_t warn = c->stale_warn_s * 1000, crit = c->stale_crit_s * 1000;
 	kline_time_str(ok->server_time ? ok->server_time : ok->started, t, sizeof(t));
 	if (last->status == RUN_RUNNING && held <= 0 && last->ended == 0) {
-		check_set(ck, HEALTH_WARNING, "run %" PRId64 " (%s) never ended (killed or crashed);"
-			  " last success %s ago", last->id, last->command,
-			  dur_format(age, DUR_COARSE, d, sizeof(d)));
+		check_set(ck, HEALTH_WARNING,
+			  "run %" PRId64 " (%s) never ended (killed or crashed);"
+			  " last success %s ago",
+			  last->id, last->command, dur_format(age, DUR_COARSE, d, sizeof(d)));
 	} else if (fails >= FAILED_RUNS_CRIT || age > crit) {
-		check_set(ck, HEALTH_CRITICAL, "%zu runs in a row failed; last success %s ago (%s"
-			  " UTC); newest: %s", fails, dur_format(age, DUR_COARSE, d, sizeof(d)), t,
+		check_set(ck, HEALTH_CRITICAL,
+			  "%zu runs in a row failed; last success %s ago (%s"
+			  " UTC); newest: %s",
+			  fails, dur_format(age, DUR_COARSE, d, sizeof(d)), t,
 			  last->error[0] ? last->error : run_status_name(last->status));
 	} else if (fails || age > warn) {
 		check_set(ck, HEALTH_WARNING, "%s; last success %s ago (%s UTC)%s%s",
 			  fails ? "the newest run failed" : "no successful run lately",
 			  dur_format(age, DUR_COARSE, d, sizeof(d)), t, fails ? ": " : "",
-			  fails ? (last->error[0] ? last->error : run_status_name(last->status)) : "");
+			  fails ? (last->error[0] ? last->error : run_status_name(last->status))
+				: "");
 	} else {
 		check_set(ck, HEALTH_OK, "run %" PRId64 " (%s) ok %s ago (%s UTC)%s", ok->id,
 			  ok->command, dur_format(age, DUR_COARSE, d, sizeof(d)), t,
@@ -742,7 +770,8 @@ static void check_disk(struct hctx *h, struct health_check *ck)
 			char *slash = strrchr(paths[0], '/');
 			if (slash) {
 				char tmp[4096];
-				snprintf(tmp, sizeof(tmp), "%.*s", (int)(slash - paths[0]), paths[0]);
+				snprintf(tmp, sizeof(tmp), "%.*s", (int)(slash - paths[0]),
+					 paths[0]);
 				existing_dir(slash == paths[0] ? "/" : tmp, dir, sizeof(dir));
 			} else {
 				snprintf(dir, sizeof(dir), ".");
@@ -763,8 +792,9 @@ static void check_disk(struct hctx *h, struct health_check *ck)
 		fsids[nfs++] = v.f_fsid;
 		double pct = v.f_blocks ? 100.0 * (double)v.f_bavail / (double)v.f_blocks : 0.0;
 		double gb = (double)v.f_bavail * (double)v.f_frsize / 1e9;
-		enum health_status fs = pct < (double)h->c->disk_crit_pct ? HEALTH_CRITICAL
-				      : pct < (double)h->c->disk_warn_pct ? HEALTH_WARNING : HEALTH_OK;
+		enum health_status fs = pct < (double)h->c->disk_crit_pct   ? HEALTH_CRITICAL
+					: pct < (double)h->c->disk_warn_pct ? HEALTH_WARNING
+									    : HEALTH_OK;
 		if (pct < low)
 			low = pct;
 		s = worst(s, fs);
@@ -814,8 +844,8 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 		check_integrity(&h, ci, r);
 		check_backups(&h, check_add(r, "backups"));
 	} else {
-		static const char *const names[] = {"freshness", "coverage", "integrity", "gaps",
-						    "data_loss", "backups"};
+		static const char *const names[] = {"freshness", "coverage",  "integrity",
+						    "gaps",      "data_loss", "backups"};
 		for (size_t i = 0; i < 6; i++)
 			no_db(r, names[i]);
 	}
@@ -831,8 +861,9 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 	}
 	/* The summary: status, the headline, the worst problem, then perfdata. */
 	if (!st) {
-		snprintf(r->summary, sizeof(r->summary), "CANDLEKEEP %s - database %s not available",
-			 status_name(r->status), c->db);
+		snprintf(r->summary, sizeof(r->summary),
+			 "CANDLEKEEP %s - database %s not available", status_name(r->status),
+			 c->db);
 	} else {
 		snprintf(r->summary, sizeof(r->summary), "CANDLEKEEP %s - %zu/%zu symbols fresh",
 			 status_name(r->status), h.fresh, h.nsyms);
@@ -844,13 +875,15 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 			    status_name(worst_ck->status));
 	}
 	/* perfdata: 'label'=value[UOM];[warn];[crit];[min];[max] */
-	cat(r->summary, sizeof(r->summary), " | fresh=%zu;;;0;%zu missing=%zu stale_max=%" PRId64
-	    "s;%" PRId64 ";%" PRId64 ";0 gaps=%" PRId64 " candles=%" PRId64, h.fresh, h.nsyms,
-	    h.missing, h.stale_max_ms / 1000, c->stale_warn_s, c->stale_crit_s, h.gaps_missing,
-	    h.candles > 0 ? h.candles : 0);
+	cat(r->summary, sizeof(r->summary),
+	    " | fresh=%zu;;;0;%zu missing=%zu stale_max=%" PRId64 "s;%" PRId64 ";%" PRId64
+	    ";0 gaps=%" PRId64 " candles=%" PRId64,
+	    h.fresh, h.nsyms, h.missing, h.stale_max_ms / 1000, c->stale_warn_s, c->stale_crit_s,
+	    h.gaps_missing, h.candles > 0 ? h.candles : 0);
 	if (h.have_disk)
-		cat(r->summary, sizeof(r->summary), " disk_free=%.1f%%;%" PRId64 ";%" PRId64 ";0;100",
-		    h.disk_free_pct, c->disk_warn_pct, c->disk_crit_pct);
+		cat(r->summary, sizeof(r->summary),
+		    " disk_free=%.1f%%;%" PRId64 ";%" PRId64 ";0;100", h.disk_free_pct,
+		    c->disk_warn_pct, c->disk_crit_pct);
 out:
 	if (h.syms)
 		cfg_symbols_free(h.syms, h.nsyms);

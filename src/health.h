@@ -12,16 +12,15 @@
 #include "err.h"
 #include "store.h"
 
-enum health_status { HEALTH_OK = 0, HEALTH_WARNING = 1, HEALTH_CRITICAL = 2,
-		     HEALTH_UNKNOWN = 3 };
+enum health_status { HEALTH_OK = 0, HEALTH_WARNING = 1, HEALTH_CRITICAL = 2, HEALTH_UNKNOWN = 3 };
 
 struct health_check {
-	char name[32];            /* "freshness", "coverage", ... */
+	char name[32]; /* "freshness", "coverage", ... */
 	enum health_status status;
 	char message[512];
-	char members[1024];       /* the symbols at fault (freshness: stale, coverage:
-				   * missing, gaps: with gaps), space-separated, cut short
-				   * with "..."; "" if none or not per symbol */
+	char members[1024]; /* the symbols at fault (freshness: stale, coverage:
+			     * missing, gaps: with gaps), space-separated, cut short
+			     * with "..."; "" if none or not per symbol */
 };
 
 struct health_report {

@@ -30,14 +30,14 @@ struct http_req {
 	size_t post_len;
 	const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
 	/* results, valid after completion */
-	int curl_code;           /* CURLcode; 0 when a response arrived */
+	int curl_code; /* CURLcode; 0 when a response arrived */
 	char curl_msg[256];
-	long status;             /* HTTP status, 0 if none */
-	char *body;              /* NUL-terminated; freed by http_req_release */
+	long status; /* HTTP status, 0 if none */
+	char *body;  /* NUL-terminated; freed by http_req_release */
 	size_t len;
-	int64_t retry_after_s;   /* -1 if absent */
-	int64_t used_weight;     /* X-MBX-USED-WEIGHT-1M, -1 if absent */
-	int64_t date_ms;         /* Date header, 0 if absent */
+	int64_t retry_after_s; /* -1 if absent */
+	int64_t used_weight;   /* X-MBX-USED-WEIGHT-1M, -1 if absent */
+	int64_t date_ms;       /* Date header, 0 if absent */
 	int64_t elapsed_ms;
 	/* private */
 	void *easy;

@@ -41,18 +41,21 @@ static char *render_api(struct daemon *d)
 	json_object_set_new(o, "ticks", json_integer(d->ticks));
 	json_object_set_new(o, "clock", json_string(d->o->clock_url ? "test" : "system"));
 	json_object_set_new(o, "started", json_integer(d->started));
-	json_object_set_new(o, "running", d->running >= 0 ? json_string(d->jobs[d->running].name)
-							  : json_null());
+	json_object_set_new(o, "running",
+			    d->running >= 0 ? json_string(d->jobs[d->running].name) : json_null());
 	json_object_set_new(o, "sync_skipped", json_integer(d->live.sync_skipped));
 	json_object_set_new(o, "http_requests", json_integer(d->live.http_requests));
 	for (int i = 0; i < NJOBS; i++) {
 		struct job *j = &d->jobs[i];
-		json_array_append_new(jobs, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s?,s:s,s:I,s:I,s:I}",
-			"name", j->name, "schedule", j->expr, "next", (json_int_t)j->next,
-			"last_ok", (json_int_t)j->last_ok, "last_start", (json_int_t)j->last_start,
-			"last_end", (json_int_t)j->last_end, "last_status", j->last_status,
-			"last_detail", j->last_detail, "runs", (json_int_t)j->runs,
-			"failures", (json_int_t)j->failures, "skipped", (json_int_t)j->skipped));
+		json_array_append_new(
+			jobs,
+			json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s?,s:s,s:I,s:I,s:I}", "name", j->name,
+				  "schedule", j->expr, "next", (json_int_t)j->next, "last_ok",
+				  (json_int_t)j->last_ok, "last_start", (json_int_t)j->last_start,
+				  "last_end", (json_int_t)j->last_end, "last_status",
+				  j->last_status, "last_detail", j->last_detail, "runs",
+				  (json_int_t)j->runs, "failures", (json_int_t)j->failures,
+				  "skipped", (json_int_t)j->skipped));
 	}
 	json_object_set_new(o, "jobs", jobs);
 	s = json_dumps(o, JSON_COMPACT);
@@ -92,19 +95,26 @@ static int cache_fill(struct daemon *d, int k)
 			return -1;
 		}
 		len = strlen(body);
-		code = (r.status == HEALTH_OK || r.status == HEALTH_WARNING) ?
-			       MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
+		code = (r.status == HEALTH_OK || r.status == HEALTH_WARNING)
+			       ? MHD_HTTP_OK
+			       : MHD_HTTP_SERVICE_UNAVAILABLE;
 		c->type = "application/json";
 	} else {
 		struct sbuf b = {NULL, 0, 0, PAGE_MAX, 0};
 		struct status_job jobs[NJOBS];
-		struct status_view v = {&d->ctx->cfg, d->ro, now_ms() + d->clock_offset,
-					now_ms() - d->started, d->o->clock_url != NULL, jobs, NJOBS};
+		struct status_view v = {&d->ctx->cfg,
+					d->ro,
+					now_ms() + d->clock_offset,
+					now_ms() - d->started,
+					d->o->clock_url != NULL,
+					jobs,
+					NJOBS};
 		for (int i = 0; i < NJOBS; i++) {
 			const struct job *j = &d->jobs[i];
-			jobs[i] = (struct status_job){j->name, j->expr, j->next, j->last_start,
-						      j->last_status, j->last_detail, j->runs,
-						      j->failures, j->skipped, d->running == i};
+			jobs[i] = (struct status_job){
+				j->name,        j->expr,        j->next, j->last_start,
+				j->last_status, j->last_detail, j->runs, j->failures,
+				j->skipped,     d->running == i};
 		}
 		if (status_page_render(&v, &b)) {
 			log_error("daemon", "status page: rendering failed (out of memory)");
@@ -127,8 +137,8 @@ static int cache_fill(struct daemon *d, int k)
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const char *type,
 			     const char *body, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -152,8 +162,8 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned code, co
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	struct daemon *d = cls;
 	enum MHD_Result ret;
@@ -217,8 +227,10 @@ static int listen_resolve(const char *spec, struct sockaddr_storage *ss, socklen
 	int rc;
 
 	if (!colon || colon == spec || strlen(colon + 1) >= sizeof(port) || !colon[1])
-		return ck_err_set(err, CK_EUSAGE, "listen address '%s': must be host:port, e.g. "
-				  "127.0.0.1:9464", spec);
+		return ck_err_set(err, CK_EUSAGE,
+				  "listen address '%s': must be host:port, e.g. "
+				  "127.0.0.1:9464",
+				  spec);
 	hl = (size_t)(colon - spec);
 	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
 		spec++;
@@ -234,7 +246,8 @@ static int listen_resolve(const char *spec, struct sockaddr_storage *ss, socklen
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) || !res)
-		return ck_err_set(err, CK_EUSAGE, "listen address '%s': %s", spec, gai_strerror(rc));
+		return ck_err_set(err, CK_EUSAGE, "listen address '%s': %s", spec,
+				  gai_strerror(rc));
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*sl = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -264,21 +277,20 @@ int httpd_start(struct daemon *d, const char *spec, struct ck_err *err)
 	/* Bounded against slow clients (slowloris): a total and a per-address connection
 	 * limit, refused at once when reached, and an idle timeout; epoll in a pool of
 	 * threads, so thousands of idle sockets cost no scanning. */
-	d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-				  MHD_OPTION_CONNECTION_LIMIT,
-				  (unsigned)d->ctx->cfg.http_max_connections,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->ctx->cfg.http_max_per_ip,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->ctx->cfg.http_timeout_s,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-				  MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-				  MHD_OPTION_END);
+	d->mhd = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)d->ctx->cfg.http_max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)d->ctx->cfg.http_max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)d->ctx->cfg.http_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)65536, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!d->mhd)
-		return ck_err_set(err, CK_EIO, "HTTP server on %s: cannot listen (address in use "
-				  "or not local? set [metrics] listen or --listen)", spec);
+		return ck_err_set(err, CK_EIO,
+				  "HTTP server on %s: cannot listen (address in use "
+				  "or not local? set [metrics] listen or --listen)",
+				  spec);
 	info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	d->port = info ? info->port : 0;
 	log_kv(LOG_INFO, "daemon", ((const char *[]){"listen", spec, NULL}),

@@ -25,19 +25,18 @@
 #include "kline.h"
 #include "banned.h"
 
-#define MS_MIN  INT64_C(60000)
+#define MS_MIN INT64_C(60000)
 #define MS_HOUR (60 * MS_MIN)
-#define MS_DAY  (24 * MS_HOUR)
+#define MS_DAY (24 * MS_HOUR)
 
 static const struct interval {
 	const char *name;
 	int64_t ms;
 } intervals[] = {
-	{ "1m", MS_MIN },       { "3m", 3 * MS_MIN },   { "5m", 5 * MS_MIN },
-	{ "15m", 15 * MS_MIN }, { "30m", 30 * MS_MIN }, { "1h", MS_HOUR },
-	{ "2h", 2 * MS_HOUR },  { "4h", 4 * MS_HOUR },  { "6h", 6 * MS_HOUR },
-	{ "8h", 8 * MS_HOUR },  { "12h", 12 * MS_HOUR }, { "1d", MS_DAY },
-	{ "3d", 3 * MS_DAY },   { "1w", 7 * MS_DAY },
+	{"1m", MS_MIN},       {"3m", 3 * MS_MIN},  {"5m", 5 * MS_MIN},    {"15m", 15 * MS_MIN},
+	{"30m", 30 * MS_MIN}, {"1h", MS_HOUR},     {"2h", 2 * MS_HOUR},   {"4h", 4 * MS_HOUR},
+	{"6h", 6 * MS_HOUR},  {"8h", 8 * MS_HOUR}, {"12h", 12 * MS_HOUR}, {"1d", MS_DAY},
+	{"3d", 3 * MS_DAY},   {"1w", 7 * MS_DAY},
 };
 
 #define WEEK_OFFSET_MS (4 * MS_DAY) /* 1970-01-05 was the first Monday */
@@ -155,8 +154,8 @@ static const char *quote_val(const char *s, size_t len, char *buf, size_t size)
 
 /* "BTCUSDT 4h candle 2024-03-01 00:00 UTC (1709251200000): " + the rule. */
 __attribute__((format(printf, 5, 6))) static int
-candle_fail(struct ck_err *err, const struct kline *k, const char *symbol,
-	    int64_t interval_ms, const char *fmt, ...)
+candle_fail(struct ck_err *err, const struct kline *k, const char *symbol, int64_t interval_ms,
+	    const char *fmt, ...)
 {
 	char when[32], ivbuf[32], rule[200], sym[40];
 	va_list ap;
@@ -189,20 +188,21 @@ int kline_validate(const struct kline *k, const char *symbol, int64_t interval_m
 		size_t off;
 		int may_be_unknown; /* "" = unknown (a source without the column) */
 	} dec[] = {
-		{ "open", offsetof(struct kline, open), 0 },
-		{ "high", offsetof(struct kline, high), 0 },
-		{ "low", offsetof(struct kline, low), 0 },
-		{ "close", offsetof(struct kline, close), 0 },
-		{ "volume", offsetof(struct kline, volume), 0 },
-		{ "quote_volume", offsetof(struct kline, quote_volume), 0 },
-		{ "taker_buy_base", offsetof(struct kline, taker_buy_base), 1 },
-		{ "taker_buy_quote", offsetof(struct kline, taker_buy_quote), 1 },
+		{"open", offsetof(struct kline, open), 0},
+		{"high", offsetof(struct kline, high), 0},
+		{"low", offsetof(struct kline, low), 0},
+		{"close", offsetof(struct kline, close), 0},
+		{"volume", offsetof(struct kline, volume), 0},
+		{"quote_volume", offsetof(struct kline, quote_volume), 0},
+		{"taker_buy_base", offsetof(struct kline, taker_buy_base), 1},
+		{"taker_buy_quote", offsetof(struct kline, taker_buy_quote), 1},
 	};
 	char t1[32], t2[32], q[64];
 
 	/* not the candle's fault: the caller passed a bad interval */
 	if (interval_ms <= 0)
-		return ck_err_set(err, CK_EUSAGE, "validate %.40s candle: interval %" PRId64
+		return ck_err_set(err, CK_EUSAGE,
+				  "validate %.40s candle: interval %" PRId64
 				  " ms is not positive (a bug in the caller)",
 				  symbol ? symbol : "?", interval_ms);
 
@@ -228,17 +228,16 @@ int kline_validate(const struct kline *k, const char *symbol, int64_t interval_m
 				   kline_time_str(range_start, t1, sizeof(t1)),
 				   kline_time_str(range_end, t2, sizeof(t2)));
 
-	bool placeholder = kline_dec_cmp(k->volume, "0") == 0 &&
-			   kline_dec_cmp(k->open, k->high) == 0 &&
-			   kline_dec_cmp(k->low, k->high) == 0 &&
-			   kline_dec_cmp(k->close, k->high) == 0;
-	if (k->close_time < k->open_time ||
-	    (k->close_time == k->open_time && !placeholder))
+	bool placeholder =
+		kline_dec_cmp(k->volume, "0") == 0 && kline_dec_cmp(k->open, k->high) == 0 &&
+		kline_dec_cmp(k->low, k->high) == 0 && kline_dec_cmp(k->close, k->high) == 0;
+	if (k->close_time < k->open_time || (k->close_time == k->open_time && !placeholder))
 		return candle_fail(err, k, symbol, interval_ms,
 				   "close_time %" PRId64 " is %s open_time%s", k->close_time,
 				   placeholder ? "before" : "not after",
-				   placeholder ? "" : " (only a zero-volume flat placeholder "
-						      "may close at its open_time)");
+				   placeholder ? ""
+					       : " (only a zero-volume flat placeholder "
+						 "may close at its open_time)");
 	/* open_time + interval_ms - 1 overflows only when every close_time fits */
 	if (k->open_time <= INT64_MAX - (interval_ms - 1) &&
 	    k->close_time > k->open_time + (interval_ms - 1))
@@ -256,31 +255,29 @@ int kline_validate(const struct kline *k, const char *symbol, int64_t interval_m
 		return candle_fail(err, k, symbol, interval_ms,
 				   "low %s is above min(open, close) %s", k->low, mn);
 	if (kline_dec_cmp(k->low, "0") == 0)
-		return candle_fail(err, k, symbol, interval_ms, "low %s is not above 0",
-				   k->low);
+		return candle_fail(err, k, symbol, interval_ms, "low %s is not above 0", k->low);
 	/* volume >= 0 holds for every plain decimal: it has no sign */
 	if (k->trades < 0)
-		return candle_fail(err, k, symbol, interval_ms,
-				   "trades %" PRId64 " is negative", k->trades);
+		return candle_fail(err, k, symbol, interval_ms, "trades %" PRId64 " is negative",
+				   k->trades);
 	return 0;
 }
 
-int kline_validate_page(const struct kline *k, size_t n, const char *symbol,
-			int64_t interval_ms, int64_t range_start, int64_t range_end,
-			struct ck_err *err)
+int kline_validate_page(const struct kline *k, size_t n, const char *symbol, int64_t interval_ms,
+			int64_t range_start, int64_t range_end, struct ck_err *err)
 {
 	char when[32];
 
 	for (size_t i = 0; i < n; i++) {
-		int rc = kline_validate(&k[i], symbol, interval_ms, range_start, range_end,
-					err);
+		int rc = kline_validate(&k[i], symbol, interval_ms, range_start, range_end, err);
 		if (rc)
 			return rc;
 		if (i > 0 && k[i].open_time <= k[i - 1].open_time)
 			return candle_fail(err, &k[i], symbol, interval_ms,
 					   "page element %zu: open_time is not after the previous "
 					   "candle's %s UTC (%" PRId64 "): %s",
-					   i, kline_time_str(k[i - 1].open_time, when, sizeof(when)),
+					   i,
+					   kline_time_str(k[i - 1].open_time, when, sizeof(when)),
 					   k[i - 1].open_time,
 					   k[i].open_time == k[i - 1].open_time ? "duplicate"
 										: "out of order");
@@ -291,28 +288,34 @@ int kline_validate_page(const struct kline *k, size_t n, const char *symbol,
 /* ---- the REST JSON page ---- */
 
 static const char *const field_names[12] = {
-	"open_time", "open",  "high",   "low",    "close",          "volume",
-	"close_time", "quote_volume", "trades", "taker_buy_base", "taker_buy_quote",
-	"ignore",
+	"open_time",       "open",       "high",         "low",    "close",
+	"volume",          "close_time", "quote_volume", "trades", "taker_buy_base",
+	"taker_buy_quote", "ignore",
 };
 
 static const char *json_kind(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real number";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
 	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
 	}
 	return "something else";
 }
 
-static int page_int(const json_t *row, size_t idx, size_t f, int64_t *out,
-		    struct ck_err *err)
+static int page_int(const json_t *row, size_t idx, size_t f, int64_t *out, struct ck_err *err)
 {
 	const json_t *v = json_array_get(row, f);
 
@@ -325,8 +328,7 @@ static int page_int(const json_t *row, size_t idx, size_t f, int64_t *out,
 	return 0;
 }
 
-static int page_str(const json_t *row, size_t idx, size_t f, char *out,
-		    struct ck_err *err)
+static int page_str(const json_t *row, size_t idx, size_t f, char *out, struct ck_err *err)
 {
 	const json_t *v = json_array_get(row, f);
 	char q[64];
@@ -359,12 +361,12 @@ static int page_error_object(const json_t *root, struct ck_err *err)
 	char q[64];
 
 	if (json_is_integer(code) && json_is_string(msg))
-		return ck_err_set(err, CK_EVALIDATE,
-				  "klines page: the exchange answered error %" JSON_INTEGER_FORMAT
-				  " \"%s\" instead of candles (check the symbol and interval)",
-				  json_integer_value(code),
-				  quote_val(json_string_value(msg), json_string_length(msg), q,
-					    sizeof(q)));
+		return ck_err_set(
+			err, CK_EVALIDATE,
+			"klines page: the exchange answered error %" JSON_INTEGER_FORMAT
+			" \"%s\" instead of candles (check the symbol and interval)",
+			json_integer_value(code),
+			quote_val(json_string_value(msg), json_string_length(msg), q, sizeof(q)));
 	return ck_err_set(err, CK_EVALIDATE,
 			  "klines page: expected a JSON array of candles, got an object "
 			  "without an exchange error code and msg");
@@ -423,8 +425,8 @@ int kline_parse_page(const char *body, size_t len, struct kline **out, size_t *n
 		}
 		if (json_array_size(row) != 12) {
 			rc = ck_err_set(err, CK_EVALIDATE,
-					"klines page element %zu: expected 12 fields, got %zu",
-					i, json_array_size(row));
+					"klines page element %zu: expected 12 fields, got %zu", i,
+					json_array_size(row));
 			goto fail;
 		}
 		if ((rc = page_int(row, i, 0, &c->open_time, err)) ||
@@ -454,14 +456,13 @@ fail:
 /* ---- the archive CSV line ---- */
 
 static const char *const csv_names[12] = {
-	"open_time", "open",         "high",   "low",            "close",
-	"volume",    "close_time",   "quote_volume", "trades", "taker_buy_base",
+	"open_time",       "open",       "high",         "low",    "close",
+	"volume",          "close_time", "quote_volume", "trades", "taker_buy_base",
 	"taker_buy_quote", "ignore",
 };
 
 /* A non-negative integer of 1..19 digits (no sign, no spaces). */
-static int csv_int(const char *s, size_t len, size_t col, int64_t *out,
-		   struct ck_err *err)
+static int csv_int(const char *s, size_t len, size_t col, int64_t *out, struct ck_err *err)
 {
 	char tmp[24], q[64], *end;
 	long long v;
@@ -586,11 +587,10 @@ int kline_csv_parse(const char *line, size_t len, struct kline *k, struct ck_err
 int kline_csv_format(const struct kline *k, char *buf, size_t size)
 {
 	int n = snprintf(buf, size,
-			 "%" PRId64 ",%.32s,%.32s,%.32s,%.32s,%.32s,%" PRId64
-			 ",%.32s,%" PRId64 ",%.32s,%.32s,0\n",
-			 k->open_time, k->open, k->high, k->low, k->close, k->volume,
-			 k->close_time, k->quote_volume, k->trades, k->taker_buy_base,
-			 k->taker_buy_quote);
+			 "%" PRId64 ",%.32s,%.32s,%.32s,%.32s,%.32s,%" PRId64 ",%.32s,%" PRId64
+			 ",%.32s,%.32s,0\n",
+			 k->open_time, k->open, k->high, k->low, k->close, k->volume, k->close_time,
+			 k->quote_volume, k->trades, k->taker_buy_base, k->taker_buy_quote);
 	if (n < 0 || (size_t)n >= size)
 		return CK_ENOMEM;
 	return n;

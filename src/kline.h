@@ -46,15 +46,14 @@ int kline_parse_page(const char *body, size_t len, struct kline **out, size_t *n
  * open = high = low = close) and <= open_time + interval_ms - 1; high >= max(open,
  * close); low <= min(open, close); low > 0; volume >= 0; every value a plain decimal
  * (digits with at most one '.', no sign or exponent) of at most KLINE_DEC_MAX chars;
- * trades >= 0; the taker values may be "" (unknown). Fails with CK_EVALIDATE and a message naming symbol, the open time
- * (UTC and ms) and the rule. */
+ * trades >= 0; the taker values may be "" (unknown). Fails with CK_EVALIDATE and a message naming
+ * symbol, the open time (UTC and ms) and the rule. */
 int kline_validate(const struct kline *k, const char *symbol, int64_t interval_ms,
 		   int64_t range_start, int64_t range_end, struct ck_err *err);
 
 /* kline_validate on each candle, plus strictly increasing open_time (no duplicates). */
-int kline_validate_page(const struct kline *k, size_t n, const char *symbol,
-			int64_t interval_ms, int64_t range_start, int64_t range_end,
-			struct ck_err *err);
+int kline_validate_page(const struct kline *k, size_t n, const char *symbol, int64_t interval_ms,
+			int64_t range_start, int64_t range_end, struct ck_err *err);
 
 /* Compares two plain decimal strings exactly (no floating point): <0, 0, >0.
  * "1.50" == "1.5", "007" == "7". Both must be plain decimals. */

@@ -60,8 +60,9 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 	lock_path(path, sizeof(path), db_path);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return ck_err_set(err, CK_EIO, "open lock file %s: %s (check the directory's permissions)",
-				  path, strerror(errno));
+		return ck_err_set(err, CK_EIO,
+				  "open lock file %s: %s (check the directory's permissions)", path,
+				  strerror(errno));
 	set_mode(fd, mode);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
@@ -73,7 +74,8 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 		close(fd);
 		if (e == EWOULDBLOCK)
 			return ck_err_set(err, CK_ELOCKED,
-					  "%s: another run holds the lock %s (pid %ld, %s, started %llds ago);"
+					  "%s: another run holds the lock %s (pid %ld, %s, started "
+					  "%llds ago);"
 					  " wait for it to finish",
 					  what, path, pid, holder[0] ? holder : "?",
 					  since ? (long long)(now_ms() / 1000) - since : 0LL);

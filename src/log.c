@@ -16,10 +16,10 @@
 
 static struct {
 	int json;
-	enum log_level level;      /* for the file */
-	enum log_level err_level;  /* for stderr */
-	FILE *file;                /* [log] file: every line of every run */
-	FILE *run_file;            /* [log] dir: this run's own file */
+	enum log_level level;     /* for the file */
+	enum log_level err_level; /* for stderr */
+	FILE *file;               /* [log] file: every line of every run */
+	FILE *run_file;           /* [log] dir: this run's own file */
 	pthread_mutex_t mu;
 } L = {0, LOG_INFO, LOG_INFO, NULL, NULL, PTHREAD_MUTEX_INITIALIZER};
 
@@ -42,8 +42,7 @@ static FILE *open_append(const char *path, unsigned mode)
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-int log_setup(const char *format, const char *level, int quiet, int verbose,
-	      struct ck_err *err)
+int log_setup(const char *format, const char *level, int quiet, int verbose, struct ck_err *err)
 {
 	int i, lv = -1;
 
@@ -142,11 +141,11 @@ void log_write(enum log_level level, const char *component, const char *const *f
 	sec = (time_t)(now / 1000);
 	gmtime_r(&sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (long)(now % 1000));
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(now % 1000));
 	if (L.json) {
-		pos += (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":",
-					ts, level_names[level]);
+		pos += (size_t)snprintf(line, sizeof(line),
+					"{\"ts\":\"%s\",\"level\":\"%s\",\"component\":", ts,
+					level_names[level]);
 		json_str(line, sizeof(line) - 2, &pos, component);
 		pos += (size_t)snprintf(line + pos, sizeof(line) - pos, ",\"msg\":");
 		json_str(line, sizeof(line) - 2, &pos, msg);
@@ -162,8 +161,8 @@ void log_write(enum log_level level, const char *component, const char *const *f
 			line[pos++] = '}';
 		}
 	} else {
-		pos += (size_t)snprintf(line, sizeof(line), "%s %-5s %s: %s", ts, level_names[level],
-					component, msg);
+		pos += (size_t)snprintf(line, sizeof(line), "%s %-5s %s: %s", ts,
+					level_names[level], component, msg);
 		for (i = 0; fields && fields[i] && fields[i + 1] && pos < sizeof(line); i += 2) {
 			const char *v = fields[i + 1];
 			int quote = !*v || strpbrk(v, " \t=\"") != NULL;

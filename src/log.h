@@ -14,8 +14,7 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* format: "text" or "json"; level: "error".."debug". quiet drops below WARN on stderr;
  * verbose raises to DEBUG. Returns CK_EUSAGE for unknown names. */
-int log_setup(const char *format, const char *level, int quiet, int verbose,
-	      struct ck_err *err);
+int log_setup(const char *format, const char *level, int quiet, int verbose, struct ck_err *err);
 
 /* Opens dir/<prefix>_YYYY-mm-dd_HH-MM-SS.log (UTC) as the run log file; every later
  * line is also written there (and to the log_open_path file, if any: both are kept).
@@ -32,10 +31,10 @@ int log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *component, const char *const *fields,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-#define LOGF(level, comp, fields, ...)                                 \
-	do {                                                           \
-		if (log_enabled(level))                                \
-			log_write(level, comp, fields, __VA_ARGS__);   \
+#define LOGF(level, comp, fields, ...)                                                             \
+	do {                                                                                       \
+		if (log_enabled(level))                                                            \
+			log_write(level, comp, fields, __VA_ARGS__);                               \
 	} while (0)
 #define log_error(comp, ...) LOGF(LOG_ERROR, comp, NULL, __VA_ARGS__)
 #define log_warn(comp, ...) LOGF(LOG_WARN, comp, NULL, __VA_ARGS__)

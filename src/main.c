@@ -20,51 +20,78 @@
 
 extern char **environ;
 
-extern const struct cmd cmd_sync, cmd_backfill, cmd_daemon, cmd_health, cmd_backup,
-	cmd_recover, cmd_audit, cmd_gaps, cmd_export, cmd_import, cmd_metrics, cmd_config,
-	cmd_ban;
+extern const struct cmd cmd_sync, cmd_backfill, cmd_daemon, cmd_health, cmd_backup, cmd_recover,
+	cmd_audit, cmd_gaps, cmd_export, cmd_import, cmd_metrics, cmd_config, cmd_ban;
 
 static const struct cmd cmd_help;
 
 /* In the order `candlekeep --help` lists them. */
 static const struct cmd *const commands[] = {
-	&cmd_sync,   &cmd_backfill, &cmd_daemon, &cmd_health, &cmd_backup,  &cmd_recover,
-	&cmd_audit,  &cmd_gaps,     &cmd_export, &cmd_import, &cmd_metrics, &cmd_config,
-	&cmd_ban,    &cmd_help,
+	&cmd_sync, &cmd_backfill, &cmd_daemon, &cmd_health,  &cmd_backup, &cmd_recover, &cmd_audit,
+	&cmd_gaps, &cmd_export,   &cmd_import, &cmd_metrics, &cmd_config, &cmd_ban,     &cmd_help,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /* Global flags: every one sets a configuration key, except -c, -v, -q and -h, which
  * cmd_line.c knows by their ids. */
 static const struct cmd_opt global_opts[] = {
-	{.name = "config", .id = 'c', .shortname = 'c', .arg = "FILE",
+	{.name = "config",
+	 .id = 'c',
+	 .shortname = 'c',
+	 .arg = "FILE",
 	 .help = "read the INI configuration file FILE (before the command)"},
 	{.name = "db", .arg = "PATH", .help = "the database", .section = "main", .key = "db"},
-	{.name = "base-url", .arg = "URL", .help = "the exchange REST base URL",
-	 .section = "main", .key = "base_url"},
-	{.name = "archive-url", .arg = "URL",
+	{.name = "base-url",
+	 .arg = "URL",
+	 .help = "the exchange REST base URL",
+	 .section = "main",
+	 .key = "base_url"},
+	{.name = "archive-url",
+	 .arg = "URL",
 	 .help = "the exchange's public archive base URL (monthly and daily kline zips)",
-	 .section = "archive", .key = "base_url"},
-	{.name = "symbols", .arg = "A,B,..",
+	 .section = "archive",
+	 .key = "base_url"},
+	{.name = "symbols",
+	 .arg = "A,B,..",
 	 .help = "symbols to keep: a comma list, default (60 liquid USDT perpetuals) or all",
-	 .section = "main", .key = "symbols"},
-	{.name = "interval", .arg = "4h", .help = "candle interval", .section = "main",
+	 .section = "main",
+	 .key = "symbols"},
+	{.name = "interval",
+	 .arg = "4h",
+	 .help = "candle interval",
+	 .section = "main",
 	 .key = "interval"},
-	{.name = "log-format", .arg = "text|json",
-	 .help = "one line of text or one JSON object per log line", .section = "log",
+	{.name = "log-format",
+	 .arg = "text|json",
+	 .help = "one line of text or one JSON object per log line",
+	 .section = "log",
 	 .key = "format"},
-	{.name = "log-level", .arg = "LEVEL", .help = "error, warn, info or debug",
-	 .section = "log", .key = "level"},
-	{.name = "log-dir", .arg = "DIR",
+	{.name = "log-level",
+	 .arg = "LEVEL",
+	 .help = "error, warn, info or debug",
+	 .section = "log",
+	 .key = "level"},
+	{.name = "log-dir",
+	 .arg = "DIR",
 	 .help = "also write each locking run's log to DIR/<command>_YYYY-mm-dd_HH-MM-SS.log",
-	 .section = "log", .key = "dir"},
-	{.name = "log-file", .arg = "FILE", .help = "also append every log line to FILE",
-	 .section = "log", .key = "file"},
-	{.name = "verbose", .id = 'v', .shortname = 'v',
+	 .section = "log",
+	 .key = "dir"},
+	{.name = "log-file",
+	 .arg = "FILE",
+	 .help = "also append every log line to FILE",
+	 .section = "log",
+	 .key = "file"},
+	{.name = "verbose",
+	 .id = 'v',
+	 .shortname = 'v',
 	 .help = "debug logging (-v also after the command)"},
-	{.name = "quiet", .id = 'q', .shortname = 'q',
+	{.name = "quiet",
+	 .id = 'q',
+	 .shortname = 'q',
 	 .help = "only warnings and errors on standard error (-q also after the command)"},
-	{.name = "help", .id = 'h', .shortname = 'h',
+	{.name = "help",
+	 .id = 'h',
+	 .shortname = 'h',
 	 .help = "list the commands (after a command: its flags)"},
 	{.name = NULL},
 };
@@ -89,7 +116,8 @@ static int check_stdout(void)
 }
 
 static const struct cmd_opt help_opts[] = {
-	{.name = "man", .id = 'm',
+	{.name = "man",
+	 .id = 'm',
 	 .help = "print the man page's generated blocks (scripts/gen-man.sh puts them in)"},
 	{.name = NULL},
 };
@@ -116,8 +144,10 @@ static int cmd_help_run(struct ctx *ctx)
 		if (!strcmp(commands[i]->name, ctx->argv[optind]))
 			cmd = commands[i];
 	if (!cmd) {
-		fprintf(stderr, "candlekeep help: unknown command '%s' (run candlekeep --help for the"
-			" list)\n", ctx->argv[optind]);
+		fprintf(stderr,
+			"candlekeep help: unknown command '%s' (run candlekeep --help for the"
+			" list)\n",
+			ctx->argv[optind]);
 		return EXIT_USAGE;
 	}
 	cmd_help_print(stdout, cmd);
@@ -152,8 +182,8 @@ static int load_config(struct ctx *ctx, const struct cmd_line *cl)
 	for (i = 0; i < cl->nset; i++) {
 		char src[64];
 		snprintf(src, sizeof(src), "--%s", cl->set[i].opt->name);
-		if (cfg_set(&ctx->cfg, cl->set[i].opt->section, cl->set[i].opt->key,
-			    cl->set[i].val, src, &err))
+		if (cfg_set(&ctx->cfg, cl->set[i].opt->section, cl->set[i].opt->key, cl->set[i].val,
+			    src, &err))
 			goto fail;
 	}
 	if (cfg_finish(&ctx->cfg, &err) ||

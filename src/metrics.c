@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-
 #include "binance.h"
 #include "cfg.h"
 #include "event.h"
@@ -53,15 +52,25 @@ static const char *const channels[] = {"slack", "pagerduty", "email"};
  * cannot be read (a damaged page, a busy file) leaves its families without samples and
  * is reported by candlekeep_metrics_collect_ok{part} = 0; the rest is still exported.
  * PART_NONE families do not read the database. */
-enum part { PART_NONE, PART_OPEN, PART_RUNS, PART_CANDLES, PART_GAPS, PART_EVENTS, PART_ALERTS,
-	    PART_BACKUPS, PART_STATE, NPARTS };
-static const char *const part_names[NPARTS] = {"", "open", "runs", "candles", "gaps", "events",
-					      "alerts", "backups", "state"};
+enum part {
+	PART_NONE,
+	PART_OPEN,
+	PART_RUNS,
+	PART_CANDLES,
+	PART_GAPS,
+	PART_EVENTS,
+	PART_ALERTS,
+	PART_BACKUPS,
+	PART_STATE,
+	NPARTS
+};
+static const char *const part_names[NPARTS] = {"",       "open",   "runs",    "candles", "gaps",
+					       "events", "alerts", "backups", "state"};
 
 struct hist {
 	int64_t le[NBUCKETS]; /* cumulative counts */
 	int64_t count;
-	double sum;           /* seconds */
+	double sum; /* seconds */
 };
 
 /* Everything read from the database before anything is written. */
@@ -73,9 +82,9 @@ struct mdata {
 	struct hist hist[NCOMMANDS];
 	struct store_metrics_series *series;
 	size_t nseries;
-	struct store_gap *gaps;  /* configured interval, confirmed holes included */
+	struct store_gap *gaps; /* configured interval, confirmed holes included */
 	size_t ngaps;
-	char **configured;       /* configured symbols (or the last sync run's) */
+	char **configured; /* configured symbols (or the last sync run's) */
 	size_t nconfigured;
 	int configured_from_cfg; /* 1: cfg_symbols_list (free with cfg_symbols_free) */
 	int64_t db_size, wal_size;
@@ -91,13 +100,13 @@ struct mdata {
 	size_t nalerts;
 	struct store_backup *backups;
 	size_t nbackups;
-	int64_t ban_until;       /* ms, 0 = none recorded */
-	int64_t weight_limit;    /* exchange's reported limit (state), 0 = not recorded */
+	int64_t ban_until;    /* ms, 0 = none recorded */
+	int64_t weight_limit; /* exchange's reported limit (state), 0 = not recorded */
 	int64_t sync_skipped;
-	int part_failed[NPARTS]; /* the CK_E* code a part failed with, 0 = read */
-	int corrupt_seen;        /* some part failed because SQLite said the file is damaged */
+	int part_failed[NPARTS];  /* the CK_E* code a part failed with, 0 = read */
+	int corrupt_seen;         /* some part failed because SQLite said the file is damaged */
 	int64_t offsite_failures; /* offsite rows with status failed */
-	struct store_event skew; /* newest "clock_skew" (value: exchange - local, s) */
+	struct store_event skew;  /* newest "clock_skew" (value: exchange - local, s) */
 	int has_skew;
 };
 
@@ -113,7 +122,7 @@ struct metric_def {
 	const char *labels; /* documentation: label names, comma-separated */
 	const char *help;
 	void (*emit)(struct mctx *m, const struct metric_def *def);
-	enum part part;     /* no samples when this part could not be read */
+	enum part part; /* no samples when this part could not be read */
 };
 
 /* Label values escape backslash, double quote and newline (exposition format). */
@@ -186,7 +195,8 @@ static void emit_last_success(struct mctx *m, const struct metric_def *def)
 {
 	size_t i;
 	for (i = 0; i < NCOMMANDS; i++)
-		sample(m, def, NULL, L("command", run_commands[i]), ms_to_s(m->d->runs[i].last_ok_end));
+		sample(m, def, NULL, L("command", run_commands[i]),
+		       ms_to_s(m->d->runs[i].last_ok_end));
 }
 
 static void emit_last_run(struct mctx *m, const struct metric_def *def)
@@ -196,7 +206,7 @@ static void emit_last_run(struct mctx *m, const struct metric_def *def)
 		if (m->d->runs[i].has_last)
 			sample(m, def, NULL, L("command", run_commands[i]),
 			       ms_to_s(m->d->runs[i].last_ended ? m->d->runs[i].last_ended
-								 : m->d->runs[i].last_started));
+								: m->d->runs[i].last_started));
 }
 
 static void emit_last_status(struct mctx *m, const struct metric_def *def)
@@ -208,7 +218,8 @@ static void emit_last_status(struct mctx *m, const struct metric_def *def)
 			continue;
 		for (s = RUN_OK; s <= RUN_TIMEOUT; s++)
 			sample(m, def, NULL,
-			       L("command", run_commands[i], "status", run_status_name((enum run_status)s)),
+			       L("command", run_commands[i], "status",
+				 run_status_name((enum run_status)s)),
 			       m->d->runs[i].last_status == (enum run_status)s);
 	}
 }
@@ -220,7 +231,8 @@ static void emit_runs(struct mctx *m, const struct metric_def *def)
 	for (i = 0; i < NCOMMANDS; i++)
 		for (s = RUN_OK; s <= RUN_TIMEOUT; s++)
 			sample(m, def, NULL,
-			       L("command", run_commands[i], "status", run_status_name((enum run_status)s)),
+			       L("command", run_commands[i], "status",
+				 run_status_name((enum run_status)s)),
 			       (double)m->d->runs[i].by_status[s]);
 }
 
@@ -232,9 +244,11 @@ static void emit_duration(struct mctx *m, const struct metric_def *def)
 		const struct hist *h = &m->d->hist[i];
 		for (k = 0; k < NBUCKETS; k++) {
 			snprintf(le, sizeof(le), "%g", duration_buckets[k]);
-			sample(m, def, "_bucket", L("command", run_commands[i], "le", le), (double)h->le[k]);
+			sample(m, def, "_bucket", L("command", run_commands[i], "le", le),
+			       (double)h->le[k]);
 		}
-		sample(m, def, "_bucket", L("command", run_commands[i], "le", "+Inf"), (double)h->count);
+		sample(m, def, "_bucket", L("command", run_commands[i], "le", "+Inf"),
+		       (double)h->count);
 		sample(m, def, "_sum", L("command", run_commands[i]), h->sum);
 		sample(m, def, "_count", L("command", run_commands[i]), (double)h->count);
 	}
@@ -247,7 +261,8 @@ static void emit_last_symbols(struct mctx *m, const struct metric_def *def)
 		const struct store_metrics_runs *r = &m->d->runs[i];
 		if (!r->has_last)
 			continue;
-		sample(m, def, NULL, L("command", run_commands[i], "outcome", "ok"), (double)r->last.symbols_ok);
+		sample(m, def, NULL, L("command", run_commands[i], "outcome", "ok"),
+		       (double)r->last.symbols_ok);
 		sample(m, def, NULL, L("command", run_commands[i], "outcome", "failed"),
 		       (double)r->last.symbols_failed);
 		sample(m, def, NULL, L("command", run_commands[i], "outcome", "skipped"),
@@ -267,14 +282,16 @@ static void emit_written(struct mctx *m, const struct metric_def *def)
 {
 	size_t i;
 	for (i = 0; i < NCOMMANDS; i++)
-		sample(m, def, NULL, L("command", run_commands[i]), (double)m->d->runs[i].candles_written);
+		sample(m, def, NULL, L("command", run_commands[i]),
+		       (double)m->d->runs[i].candles_written);
 }
 
 static void emit_revised(struct mctx *m, const struct metric_def *def)
 {
 	size_t i;
 	for (i = 0; i < NCOMMANDS; i++)
-		sample(m, def, NULL, L("command", run_commands[i]), (double)m->d->runs[i].candles_revised);
+		sample(m, def, NULL, L("command", run_commands[i]),
+		       (double)m->d->runs[i].candles_revised);
 }
 
 static void emit_requests(struct mctx *m, const struct metric_def *def)
@@ -341,7 +358,8 @@ static void emit_configured(struct mctx *m, const struct metric_def *def)
 {
 	size_t i;
 	for (i = 0; i < m->d->nconfigured; i++)
-		sample(m, def, NULL, L("symbol", m->d->configured[i], "interval", m->d->c->interval), 1);
+		sample(m, def, NULL,
+		       L("symbol", m->d->configured[i], "interval", m->d->c->interval), 1);
 }
 
 static void emit_candles(struct mctx *m, const struct metric_def *def)
@@ -349,7 +367,8 @@ static void emit_candles(struct mctx *m, const struct metric_def *def)
 	size_t i;
 	for (i = 0; i < m->d->nseries; i++) {
 		const struct store_metrics_series *s = &m->d->series[i];
-		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval), (double)s->count);
+		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval),
+		       (double)s->count);
 	}
 }
 
@@ -358,7 +377,8 @@ static void emit_newest_open(struct mctx *m, const struct metric_def *def)
 	size_t i;
 	for (i = 0; i < m->d->nseries; i++) {
 		const struct store_metrics_series *s = &m->d->series[i];
-		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval), ms_to_s(s->newest_open));
+		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval),
+		       ms_to_s(s->newest_open));
 	}
 }
 
@@ -384,7 +404,8 @@ static void emit_gap_sums(struct mctx *m, const struct metric_def *def, int conf
 		if (strcmp(s->interval, d->c->interval))
 			continue;
 		for (j = 0; j < d->ngaps; j++)
-			if (!strcmp(d->gaps[j].symbol, s->symbol) && d->gaps[j].confirmed == confirmed)
+			if (!strcmp(d->gaps[j].symbol, s->symbol) &&
+			    d->gaps[j].confirmed == confirmed)
 				sum += d->gaps[j].count;
 		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval), (double)sum);
 	}
@@ -429,7 +450,8 @@ static void emit_integrity(struct mctx *m, const struct metric_def *def)
 		if (i == 0 && m->d->corrupt_seen)
 			sample(m, def, NULL, L("check", integrity_checks[i]), 0);
 		else if (m->d->has_integrity[i])
-			sample(m, def, NULL, L("check", integrity_checks[i]), m->d->integrity[i].value ? 1 : 0);
+			sample(m, def, NULL, L("check", integrity_checks[i]),
+			       m->d->integrity[i].value ? 1 : 0);
 }
 
 static void emit_integrity_time(struct mctx *m, const struct metric_def *def)
@@ -439,7 +461,8 @@ static void emit_integrity_time(struct mctx *m, const struct metric_def *def)
 		if (i == 0 && m->d->corrupt_seen)
 			sample(m, def, NULL, L("check", integrity_checks[i]), ms_to_s(m->d->now));
 		else if (m->d->has_integrity[i])
-			sample(m, def, NULL, L("check", integrity_checks[i]), ms_to_s(m->d->integrity[i].at));
+			sample(m, def, NULL, L("check", integrity_checks[i]),
+			       ms_to_s(m->d->integrity[i].at));
 }
 
 static void emit_build_info(struct mctx *m, const struct metric_def *def)
@@ -469,8 +492,8 @@ static void emit_corruption_time(struct mctx *m, const struct metric_def *def)
  * rows. Calls fn for each with the newest verified and the newest non-deleted backup. */
 static void each_tier(struct mctx *m, const struct metric_def *def,
 		      void (*fn)(struct mctx *, const struct metric_def *, const char *tier,
-				 const struct store_backup *verified, const struct store_backup *newest,
-				 int64_t nrows))
+				 const struct store_backup *verified,
+				 const struct store_backup *newest, int64_t nrows))
 {
 	const struct mdata *d = m->d;
 	const char *tiers[8];
@@ -508,7 +531,8 @@ static void each_tier(struct mctx *m, const struct metric_def *def,
 }
 
 static void tier_last_success(struct mctx *m, const struct metric_def *def, const char *tier,
-			      const struct store_backup *v, const struct store_backup *n, int64_t rows)
+			      const struct store_backup *v, const struct store_backup *n,
+			      int64_t rows)
 {
 	(void)n;
 	(void)rows;
@@ -624,7 +648,8 @@ static void emit_alert_firing(struct mctx *m, const struct metric_def *def)
 	for (i = 0; i < m->d->nalerts; i++)
 		if (!strcmp(m->d->alerts[i].state, "firing"))
 			sample(m, def, NULL,
-			       L("key", m->d->alerts[i].key, "severity", m->d->alerts[i].severity), 1);
+			       L("key", m->d->alerts[i].key, "severity", m->d->alerts[i].severity),
+			       1);
 }
 
 /* The table: one row per family, in exposition order. */
@@ -640,33 +665,40 @@ static const struct metric_def metric_table[] = {
 	 "events, alerts, backups, state), 0 if not: its families then have no samples.",
 	 emit_collect_ok, PART_NONE},
 	{"candlekeep_process_start_time_seconds", "gauge", "",
-	 "Start time of the daemon serving /metrics (absent for one-shot commands).", emit_start_time, PART_NONE},
+	 "Start time of the daemon serving /metrics (absent for one-shot commands).",
+	 emit_start_time, PART_NONE},
 	{"candlekeep_http_server_requests_total", "counter", "",
 	 "HTTP requests served by the daemon since it started.", emit_http_server, PART_NONE},
 	{"candlekeep_sync_last_success_timestamp_seconds", "gauge", "command",
-	 "End time of the newest run that finished with status ok (0 = never).", emit_last_success, PART_RUNS},
+	 "End time of the newest run that finished with status ok (0 = never).", emit_last_success,
+	 PART_RUNS},
 	{"candlekeep_sync_last_run_timestamp_seconds", "gauge", "command",
 	 "End time of the newest finished run.", emit_last_run, PART_RUNS},
 	{"candlekeep_sync_last_run_status", "gauge", "command,status",
-	 "1 for the status of the newest finished run (ok, partial, failed, timeout), 0 for the others.",
+	 "1 for the status of the newest finished run (ok, partial, failed, timeout), 0 for the "
+	 "others.",
 	 emit_last_status, PART_RUNS},
 	{"candlekeep_sync_runs_total", "counter", "command,status",
 	 "Finished runs by status, counted from the run records.", emit_runs, PART_RUNS},
 	{"candlekeep_sync_duration_seconds", "histogram", "command",
 	 "Wall-clock duration of finished runs, from the run records.", emit_duration, PART_RUNS},
 	{"candlekeep_sync_last_run_symbols", "gauge", "command,outcome",
-	 "Symbols by outcome (ok, failed, skipped) in the newest finished run.", emit_last_symbols, PART_RUNS},
+	 "Symbols by outcome (ok, failed, skipped) in the newest finished run.", emit_last_symbols,
+	 PART_RUNS},
 	{"candlekeep_sync_skipped_total", "counter", "",
-	 "Scheduled syncs the daemon skipped because the previous one still ran.", emit_skipped, PART_EVENTS},
-	{"candlekeep_candles_written_total", "counter", "command",
-	 "New candles stored by runs.", emit_written, PART_RUNS},
+	 "Scheduled syncs the daemon skipped because the previous one still ran.", emit_skipped,
+	 PART_EVENTS},
+	{"candlekeep_candles_written_total", "counter", "command", "New candles stored by runs.",
+	 emit_written, PART_RUNS},
 	{"candlekeep_candles_revised_total", "counter", "command",
-	 "Stored candles replaced because the exchange sent different values.", emit_revised, PART_RUNS},
+	 "Stored candles replaced because the exchange sent different values.", emit_revised,
+	 PART_RUNS},
 	{"candlekeep_exchange_requests_total", "counter", "code",
 	 "Exchange HTTP requests by outcome: 429 (rate limited), 418 (IP banned), 5xx, "
 	 "network_error (no response) and other (every other response).",
 	 emit_requests, PART_RUNS},
-	{"candlekeep_exchange_retries_total", "counter", "", "Exchange requests retried.", emit_retries, PART_RUNS},
+	{"candlekeep_exchange_retries_total", "counter", "", "Exchange requests retried.",
+	 emit_retries, PART_RUNS},
 	{"candlekeep_exchange_weight_used", "gauge", "command",
 	 "Highest X-MBX-USED-WEIGHT-1M the exchange reported during the newest finished run.",
 	 emit_weight_used, PART_RUNS},
@@ -675,23 +707,24 @@ static const struct metric_def metric_table[] = {
 	 "exchange (reported by exchangeInfo at the newest sync) or default (2400).",
 	 emit_weight_limit, PART_STATE},
 	{"candlekeep_exchange_ban_until_timestamp_seconds", "gauge", "",
-	 "End of the newest IP ban (HTTP 418) the exchange announced (0 = none recorded).", emit_ban, PART_STATE},
+	 "End of the newest IP ban (HTTP 418) the exchange announced (0 = none recorded).",
+	 emit_ban, PART_STATE},
 	{"candlekeep_clock_skew_seconds", "gauge", "",
 	 "The exchange's clock minus the local clock at the start of the newest sync (positive: "
 	 "the exchange is ahead).",
 	 emit_skew, PART_EVENTS},
 	{"candlekeep_symbol_configured", "gauge", "symbol,interval",
-	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of the "
+	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of "
+	 "the "
 	 "newest sync).",
 	 emit_configured, PART_RUNS},
-	{"candlekeep_candles_stored", "gauge", "symbol,interval",
-	 "Candles stored in the database.", emit_candles, PART_CANDLES},
+	{"candlekeep_candles_stored", "gauge", "symbol,interval", "Candles stored in the database.",
+	 emit_candles, PART_CANDLES},
 	{"candlekeep_candle_newest_open_timestamp_seconds", "gauge", "symbol,interval",
-	 "Open time of the newest stored (closed) candle.",
-	 emit_newest_open, PART_CANDLES},
+	 "Open time of the newest stored (closed) candle.", emit_newest_open, PART_CANDLES},
 	{"candlekeep_candle_newest_close_timestamp_seconds", "gauge", "symbol,interval",
-	 "Time the newest stored candle closed; staleness is measured from it.",
-	 emit_newest_close, PART_CANDLES},
+	 "Time the newest stored candle closed; staleness is measured from it.", emit_newest_close,
+	 PART_CANDLES},
 	{"candlekeep_candles_missing", "gauge", "symbol,interval",
 	 "Candles missing inside the stored range (gaps not confirmed empty by the exchange).",
 	 emit_missing, PART_GAPS},
@@ -702,12 +735,14 @@ static const struct metric_def metric_table[] = {
 	 "Time since the newest candle closed beyond which data is stale ([health] stale_warn, "
 	 "stale_crit; derived from the interval and the sync schedule).",
 	 emit_stale, PART_NONE},
-	{"candlekeep_interval_seconds", "gauge", "interval", "Length of the configured candle interval.",
-	 emit_interval, PART_NONE},
+	{"candlekeep_interval_seconds", "gauge", "interval",
+	 "Length of the configured candle interval.", emit_interval, PART_NONE},
 	{"candlekeep_database_size_bytes", "gauge", "file",
-	 "Size of the database file (main) and its write-ahead log (wal).", emit_db_size, PART_OPEN},
+	 "Size of the database file (main) and its write-ahead log (wal).", emit_db_size,
+	 PART_OPEN},
 	{"candlekeep_database_integrity_ok", "gauge", "check",
-	 "Result of the newest integrity check (1 ok, 0 damaged) by kind: quick (the daemon's health "
+	 "Result of the newest integrity check (1 ok, 0 damaged) by kind: quick (the daemon's "
+	 "health "
 	 "job; also 0 when this exposition's own reads found a damaged page) and full "
 	 "([schedule] integrity_check).",
 	 emit_integrity, PART_NONE},
@@ -718,15 +753,19 @@ static const struct metric_def metric_table[] = {
 	{"candlekeep_database_last_corruption_timestamp_seconds", "gauge", "",
 	 "Time corruption was last detected.", emit_corruption_time, PART_EVENTS},
 	{"candlekeep_backup_last_success_timestamp_seconds", "gauge", "tier",
-	 "Creation time of the newest verified backup of a tier (0 = none).", emit_backup_last, PART_BACKUPS},
+	 "Creation time of the newest verified backup of a tier (0 = none).", emit_backup_last,
+	 PART_BACKUPS},
 	{"candlekeep_backup_age_seconds", "gauge", "tier",
-	 "Age of the newest verified backup when this exposition was rendered.", emit_backup_age, PART_BACKUPS},
+	 "Age of the newest verified backup when this exposition was rendered.", emit_backup_age,
+	 PART_BACKUPS},
 	{"candlekeep_backup_size_bytes", "gauge", "tier",
 	 "Size of the newest verified backup of a tier.", emit_backup_size, PART_BACKUPS},
 	{"candlekeep_backup_verified", "gauge", "tier",
-	 "1 if the newest backup of a tier passed verification, 0 if it failed.", emit_backup_verified, PART_BACKUPS},
+	 "1 if the newest backup of a tier passed verification, 0 if it failed.",
+	 emit_backup_verified, PART_BACKUPS},
 	{"candlekeep_backup_upload_ok", "gauge", "tier",
-	 "1 if the newest offsite upload was stored and checked, 0 if it failed (local backups kept).",
+	 "1 if the newest offsite upload was stored and checked, 0 if it failed (local backups "
+	 "kept).",
 	 emit_upload_ok, PART_BACKUPS},
 	{"candlekeep_backup_upload_failures_total", "counter", "tier",
 	 "Offsite uploads that failed after their retries (rows kept in the backups table).",
@@ -735,11 +774,13 @@ static const struct metric_def metric_table[] = {
 	 "1 if the newest restore drill restored and verified a backup, 0 if it failed.",
 	 emit_drill_ok, PART_EVENTS},
 	{"candlekeep_restore_drill_duration_seconds", "gauge", "",
-	 "Duration of the newest restore drill (the measured recovery time).", emit_drill, PART_EVENTS},
-	{"candlekeep_restore_drill_timestamp_seconds", "gauge", "", "Time of the newest restore drill.",
-	 emit_drill_time, PART_EVENTS},
+	 "Duration of the newest restore drill (the measured recovery time).", emit_drill,
+	 PART_EVENTS},
+	{"candlekeep_restore_drill_timestamp_seconds", "gauge", "",
+	 "Time of the newest restore drill.", emit_drill_time, PART_EVENTS},
 	{"candlekeep_alerts_sent_total", "counter", "channel",
-	 "Alert deliveries a channel accepted (slack, pagerduty, email).", emit_alerts_sent, PART_EVENTS},
+	 "Alert deliveries a channel accepted (slack, pagerduty, email).", emit_alerts_sent,
+	 PART_EVENTS},
 	{"candlekeep_alert_failures_total", "counter", "channel",
 	 "Alert deliveries that failed after retries.", emit_alerts_failed, PART_EVENTS},
 	{"candlekeep_alert_firing", "gauge", "key,severity",
@@ -906,7 +947,8 @@ static int collect_backups(struct store *st, struct mdata *d, struct ck_err *err
 	if (store_backup_list(st, NULL, &d->backups, &d->nbackups, err))
 		return err->code;
 	for (i = 0; i < d->nbackups; i++)
-		if (!strcmp(d->backups[i].tier, "offsite") && !strcmp(d->backups[i].status, "failed"))
+		if (!strcmp(d->backups[i].tier, "offsite") &&
+		    !strcmp(d->backups[i].status, "failed"))
 			d->offsite_failures++;
 	return 0;
 }
@@ -934,7 +976,9 @@ static int state_int(struct store *st, const char *key, int64_t *out, struct ck_
 static int collect_state(struct store *st, struct mdata *d, struct ck_err *err)
 {
 	return state_int(st, "ban_until", &d->ban_until, err) ||
-	       state_int(st, "exchange.weight_limit", &d->weight_limit, err) ? err->code : 0;
+			       state_int(st, "exchange.weight_limit", &d->weight_limit, err)
+		       ? err->code
+		       : 0;
 }
 
 /* Reads every part; a part that fails is recorded (and logged by the caller through
@@ -942,8 +986,8 @@ static int collect_state(struct store *st, struct mdata *d, struct ck_err *err)
 static void mdata_collect(struct store *st, struct mdata *d, struct ck_err *first)
 {
 	static int (*const fns[NPARTS])(struct store *, struct mdata *, struct ck_err *) = {
-		[PART_RUNS] = collect_runs, [PART_CANDLES] = collect_candles,
-		[PART_GAPS] = collect_gaps, [PART_EVENTS] = collect_events,
+		[PART_RUNS] = collect_runs,     [PART_CANDLES] = collect_candles,
+		[PART_GAPS] = collect_gaps,     [PART_EVENTS] = collect_events,
 		[PART_ALERTS] = collect_alerts, [PART_BACKUPS] = collect_backups,
 		[PART_STATE] = collect_state,
 	};
@@ -995,15 +1039,17 @@ int metrics_render(struct store *st, const struct cfg *c, const struct metrics_l
 	for (i = 0; i < NMETRICS; i++) {
 		const struct metric_def *def = &metric_table[i];
 		sbuf_printf(&m.b, "# HELP %s %s\n# TYPE %s %s\n", def->name, def->help, def->name,
-			   def->type);
+			    def->type);
 		if (!d.part_failed[def->part])
 			def->emit(&m, def);
 	}
 	mdata_release(&d);
 	if (m.b.failed || !m.b.p) {
 		free(m.b.p);
-		return ck_err_set(err, CK_ENOMEM, "metrics: the exposition exceeds %u MiB or memory "
-				  "ran out", METRICS_MAX >> 20);
+		return ck_err_set(err, CK_ENOMEM,
+				  "metrics: the exposition exceeds %u MiB or memory "
+				  "ran out",
+				  METRICS_MAX >> 20);
 	}
 	*out = m.b.p;
 	*len = m.b.len;

@@ -16,9 +16,9 @@
 
 /* Counters only the running daemon knows (NULL when there is no daemon). */
 struct metrics_live {
-	int64_t http_requests;      /* served by the daemon's HTTP server */
-	int64_t sync_skipped;       /* scheduled syncs skipped because one still ran */
-	int64_t started_ms;         /* process start */
+	int64_t http_requests; /* served by the daemon's HTTP server */
+	int64_t sync_skipped;  /* scheduled syncs skipped because one still ran */
+	int64_t started_ms;    /* process start */
 };
 
 /* Renders the exposition text into *out (malloc'd, NUL-terminated; caller frees).

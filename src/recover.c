@@ -68,16 +68,19 @@ int recover_check_db(const char *db_path, int64_t wait_ms, struct recover_check 
 	snprintf(shm, sizeof(shm), "%s-shm", db_path);
 	if (access(db_path, F_OK) != 0 && errno == ENOENT) {
 		out->damaged = 1;
-		snprintf(out->detail, sizeof(out->detail), "database file missing: %s", strerror(errno));
+		snprintf(out->detail, sizeof(out->detail), "database file missing: %s",
+			 strerror(errno));
 		return 0;
 	}
 	out->exists = 1;
 	/* Before any open: an open would rebuild the index from the (missing) WAL. */
 	if (access(wal, F_OK) != 0 && shm_frames(shm, &mx, &backfill) == 0 && mx > backfill) {
 		out->wal_lost = out->damaged = 1;
-		snprintf(out->detail, sizeof(out->detail), "write-ahead log %s is missing but %s names %u"
+		snprintf(out->detail, sizeof(out->detail),
+			 "write-ahead log %s is missing but %s names %u"
 			 " committed frames not yet in the database (%u checkpointed): committed"
-			 " transactions were lost", wal, shm, mx, backfill);
+			 " transactions were lost",
+			 wal, shm, mx, backfill);
 		return 0;
 	}
 	store_probe_file(db_path, wait_ms, &p);
@@ -106,10 +109,10 @@ int recover_check_db(const char *db_path, int64_t wait_ms, struct recover_check 
 	return 0;
 }
 
-static void say_f(recover_say_fn *say, void *arg, const char *step, int64_t ms,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void say_f(recover_say_fn *say, void *arg, const char *step, int64_t ms,
-		  const char *fmt, ...)
+static void say_f(recover_say_fn *say, void *arg, const char *step, int64_t ms, const char *fmt,
+		  ...) __attribute__((format(printf, 5, 6)));
+static void say_f(recover_say_fn *say, void *arg, const char *step, int64_t ms, const char *fmt,
+		  ...)
 {
 	char text[1024];
 	va_list ap;
@@ -181,8 +184,8 @@ static int quarantine(const char *db, const char *stamp, char *qdir, size_t qsiz
 	snprintf(b, sizeof(b), "%s", db);
 	quarantine_dir(db, qdir, qsize);
 	if (mkdir(qdir, 0750) != 0 && errno != EEXIST)
-		return ck_err_set(err, CK_EIO, "quarantine: create %s: %s (check permissions)", qdir,
-				  strerror(errno));
+		return ck_err_set(err, CK_EIO, "quarantine: create %s: %s (check permissions)",
+				  qdir, strerror(errno));
 	moved[0] = 0;
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		int n = 0;
@@ -191,14 +194,16 @@ static int quarantine(const char *db, const char *stamp, char *qdir, size_t qsiz
 			continue;
 		for (;;) {
 			if (n)
-				snprintf(to, sizeof(to), "%s/%s.%s%s.%d", qdir, basename(b), stamp, sfx[i], n);
+				snprintf(to, sizeof(to), "%s/%s.%s%s.%d", qdir, basename(b), stamp,
+					 sfx[i], n);
 			else
-				snprintf(to, sizeof(to), "%s/%s.%s%s", qdir, basename(b), stamp, sfx[i]);
+				snprintf(to, sizeof(to), "%s/%s.%s%s", qdir, basename(b), stamp,
+					 sfx[i]);
 			if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
 				break;
 			if (errno != EEXIST || ++n > 100)
-				return ck_err_set(err, CK_EIO, "quarantine: move %s to %s: %s", from, to,
-						  strerror(errno));
+				return ck_err_set(err, CK_EIO, "quarantine: move %s to %s: %s",
+						  from, to, strerror(errno));
 		}
 		used += (size_t)snprintf(moved + used, used < msize ? msize - used : 0, "%s%s",
 					 used ? ", " : "", to);
@@ -241,7 +246,8 @@ static int marker_write(const char *db, const struct marker *m, struct ck_err *e
 	memset(&a, 0, sizeof(a));
 	if (afile_open(&a, path, 0640, err))
 		return err->code;
-	fprintf(a.f, "# candlekeep recover in progress: run candlekeep recover to finish it\n"
+	fprintf(a.f,
+		"# candlekeep recover in progress: run candlekeep recover to finish it\n"
 		"stamp=%s\nphase=%s\nstarted=%" PRId64 "\ndetail=%s\n",
 		m->stamp, m->phase, m->started, m->detail);
 	return afile_commit(&a, err);
@@ -273,8 +279,10 @@ static int marker_read(const char *db, struct marker *m, struct ck_err *err)
 	}
 	fclose(f);
 	if (!m->stamp[0] || strchr(m->stamp, '/') || !m->phase[0])
-		return ck_err_set(err, CK_ECORRUPT, "%s is unreadable (no stamp or phase): look in"
-				  " quarantine/ beside the database, then remove it", path);
+		return ck_err_set(err, CK_ECORRUPT,
+				  "%s is unreadable (no stamp or phase): look in"
+				  " quarantine/ beside the database, then remove it",
+				  path);
 	return 0;
 }
 
@@ -355,7 +363,8 @@ static int salvage_into(const struct cfg *c, struct store *st, const char *qmain
 	int rc;
 
 	if (access(qmain, F_OK) != 0) {
-		say_f(say, arg, "salvage", 0, "nothing to salvage (no damaged file was quarantined)");
+		say_f(say, arg, "salvage", 0,
+		      "nothing to salvage (no damaged file was quarantined)");
 		return 0;
 	}
 	pairs = salvage_pairs(c, &npairs);
@@ -373,15 +382,15 @@ static int salvage_into(const struct cfg *c, struct store *st, const char *qmain
 	say_f(say, arg, "salvage", mono_ms() - t,
 	      "%" PRId64 " candles read from the damaged file (%" PRId64 " new, %" PRId64
 	      " newer than the backup, %" PRId64 " invalid); %" PRId64 " unreadable ranges%s%s%s",
-	      sr.read, sr.written, sr.revised, sr.invalid, sr.regions,
-	      sr.detail[0] ? " (" : "", sr.detail, sr.detail[0] ? ")" : "");
+	      sr.read, sr.written, sr.revised, sr.invalid, sr.regions, sr.detail[0] ? " (" : "",
+	      sr.detail, sr.detail[0] ? ")" : "");
 	return 0;
 }
 
 /* Builds the replacement beside the database (newest good backup, else an empty
  * database), salvages into it and installs it by rename. */
-static int build_and_install(const struct cfg *c, const char *qmain, recover_say_fn *say,
-			     void *arg, struct recover_result *res, struct ck_err *err)
+static int build_and_install(const struct cfg *c, const char *qmain, recover_say_fn *say, void *arg,
+			     struct recover_result *res, struct ck_err *err)
 {
 	struct skip_ctx sk = {say, arg};
 	struct store *st = NULL;
@@ -400,8 +409,10 @@ static int build_and_install(const struct cfg *c, const char *qmain, recover_say
 		if (backup_temp_sweep(c, 1, &n, &bytes, &se))
 			log_warn("recover", "temp files: %s", se.msg);
 		else if (n)
-			log_info("recover", "removed %" PRId64 " temp files (%" PRId64 " bytes) left by"
-				 " interrupted restores or backups", n, bytes);
+			log_info("recover",
+				 "removed %" PRId64 " temp files (%" PRId64 " bytes) left by"
+				 " interrupted restores or backups",
+				 n, bytes);
 	}
 	/* The copy is checked against the backup's recorded checksum in the same pass; the
 	 * one integrity_check of the result is step 6's, after the salvage and re-sync. */
@@ -409,13 +420,17 @@ static int build_and_install(const struct cfg *c, const char *qmain, recover_say
 	if (rc == 0) {
 		char when[32];
 		res->restored = 1;
-		say_f(say, arg, "restore", mono_ms() - t, "restored %s backup %s (taken %s; checksum"
-		      " ok)", res->used.tier, res->used.location,
+		say_f(say, arg, "restore", mono_ms() - t,
+		      "restored %s backup %s (taken %s; checksum"
+		      " ok)",
+		      res->used.tier, res->used.location,
 		      utc_iso(res->used.created, when, sizeof(when)));
 	} else if (rc == CK_ENOTFOUND) {
 		res->rebuilt = 1;
-		say_f(say, arg, "restore", mono_ms() - t, "no usable backup (%s); rebuilding from the"
-		      " exchange with [main] history_days = %" PRId64, e.msg, c->history_days);
+		say_f(say, arg, "restore", mono_ms() - t,
+		      "no usable backup (%s); rebuilding from the"
+		      " exchange with [main] history_days = %" PRId64,
+		      e.msg, c->history_days);
 	} else {
 		*err = e;
 		return e.code;
@@ -427,8 +442,10 @@ static int build_and_install(const struct cfg *c, const char *qmain, recover_say
 	if (rc)
 		return rc;
 	if (access(wal, F_OK) == 0)
-		return ck_err_set(err, CK_EIO, "recover: %s was not checkpointed into %s; nothing was"
-				  " installed (run candlekeep recover again)", wal, build);
+		return ck_err_set(err, CK_EIO,
+				  "recover: %s was not checkpointed into %s; nothing was"
+				  " installed (run candlekeep recover again)",
+				  wal, build);
 	fault_point("recover-built");
 	if (rename(build, c->db) != 0)
 		return ck_err_set(err, CK_EIO, "recover: install %s as %s: %s", build, c->db,
@@ -460,8 +477,8 @@ static void *count_main(void *arg)
 
 /* Step 6's one integrity_check of the result, with its candle count counted meanwhile
  * (on st afterwards if no thread or read-only connection could be had). */
-static void verify_result(const struct cfg *c, struct store *st, int *ok, char *detail,
-			  size_t size, int64_t *candles)
+static void verify_result(const struct cfg *c, struct store *st, int *ok, char *detail, size_t size,
+			  int64_t *candles)
 {
 	struct count_job j = {c->db, 0, -1};
 	struct ck_err e = {0, ""};
@@ -490,27 +507,34 @@ static int check_step(const struct cfg *c, int64_t wait_ms, recover_say_fn *say,
 
 	recover_check_db(c->db, wait_ms, b, err);
 	if (b->ok) {
-		say_f(say, arg, "check", mono_ms() - t, "healthy: integrity_check ok, schema and runs"
-		      " table open, %" PRId64 " candles; nothing to do", b->candles);
+		say_f(say, arg, "check", mono_ms() - t,
+		      "healthy: integrity_check ok, schema and runs"
+		      " table open, %" PRId64 " candles; nothing to do",
+		      b->candles);
 		return 0;
 	}
 	if (b->busy) {
 		say_f(say, arg, "check", mono_ms() - t, "BUSY: %s", b->detail);
-		return ck_err_set(err, CK_ELOCKED, "recover %s: another process holds the database"
-				  " (%s); damage is never concluded from a busy file and nothing was"
-				  " moved: stop the other process and run candlekeep recover again",
-				  c->db, b->detail);
+		return ck_err_set(
+			err, CK_ELOCKED,
+			"recover %s: another process holds the database"
+			" (%s); damage is never concluded from a busy file and nothing was"
+			" moved: stop the other process and run candlekeep recover again",
+			c->db, b->detail);
 	}
 	if (b->foreign) {
 		say_f(say, arg, "check", mono_ms() - t, "REFUSED: %s", b->detail);
-		return ck_err_set(err, CK_EUSAGE, "recover %s: refused, nothing moved: %s (check"
-				  " --db or [main] db)", c->db, b->detail);
+		return ck_err_set(err, CK_EUSAGE,
+				  "recover %s: refused, nothing moved: %s (check"
+				  " --db or [main] db)",
+				  c->db, b->detail);
 	}
 	if (!b->damaged) {
 		say_f(say, arg, "check", mono_ms() - t, "FAILED: %s", b->detail);
-		return ck_err_set(err, CK_EIO, "recover %s: the check could not run: %s; nothing was"
-				  " moved (fix the cause and run candlekeep recover again)", c->db,
-				  b->detail);
+		return ck_err_set(err, CK_EIO,
+				  "recover %s: the check could not run: %s; nothing was"
+				  " moved (fix the cause and run candlekeep recover again)",
+				  c->db, b->detail);
 	}
 	say_f(say, arg, "check", mono_ms() - t, "DAMAGED: %s", b->detail);
 	return 1;
@@ -543,7 +567,8 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 		res->resumed = 1;
 		res->before.damaged = 1;
 		snprintf(res->before.detail, sizeof(res->before.detail), "%s", m.detail);
-		say_f(say, arg, "resume", 0, "an interrupted recover (started %s, stopped in its %s"
+		say_f(say, arg, "resume", 0,
+		      "an interrupted recover (started %s, stopped in its %s"
 		      " step; the check had found: %s) is taken up again",
 		      utc_iso(m.started, when, sizeof(when)), m.phase, m.detail);
 	} else {
@@ -560,7 +585,8 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 				if (!res->before.busy)
 					raise_alert(c, NULL, "recover_failed", ALERT_CRITICAL,
 						    "candlekeep recover refused or could not check"
-						    " the database", err->msg);
+						    " the database",
+						    err->msg);
 			}
 			res->total_ms = mono_ms() - t0;
 			return rc;
@@ -581,8 +607,8 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 	quarantined_main(c->db, m.stamp, qmain, sizeof(qmain));
 	if (!strcmp(m.phase, "quarantine")) {
 		t = mono_ms();
-		if (quarantine(c->db, m.stamp, res->quarantine_dir, sizeof(res->quarantine_dir), moved,
-			       sizeof(moved), err))
+		if (quarantine(c->db, m.stamp, res->quarantine_dir, sizeof(res->quarantine_dir),
+			       moved, sizeof(moved), err))
 			goto fail_early;
 		say_f(say, arg, "quarantine", mono_ms() - t, "moved %s",
 		      moved[0] ? moved : "nothing (no files)");
@@ -627,15 +653,17 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 		      sr.error[0] ? sr.error : e.msg);
 	else
 		say_f(say, arg, res->rebuilt ? "rebuild" : "resync", mono_ms() - t,
-		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64 " candles written",
+		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
+		      " candles written",
 		      sr.nsymbols, sr.counts.symbols_ok, sr.counts.symbols_failed,
 		      sr.counts.candles_written);
 	{
 		size_t i;
 		for (i = 0; i < sr.nsymbols; i++) {
 			struct sync_symbol *s = &sr.symbols[i];
-			if (run_id && store_run_symbol(st, run_id, s->symbol, s->status ? s->status : "failed",
-						       s->written, s->revised, s->newest_open,
+			if (run_id && store_run_symbol(st, run_id, s->symbol,
+						       s->status ? s->status : "failed", s->written,
+						       s->revised, s->newest_open,
 						       s->error[0] ? s->error : NULL, &e))
 				log_warn("recover", "%s", e.msg);
 		}
@@ -655,49 +683,64 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 	res->total_ms = mono_ms() - t0;
 
 	if (res->restored)
-		snprintf(summary, sizeof(summary), "restored %s backup %s, salvaged %" PRId64
-			 " candles, re-synced %" PRId64 " candles", res->used.tier, res->used.location,
-			 res->salvaged, res->resync_written);
+		snprintf(summary, sizeof(summary),
+			 "restored %s backup %s, salvaged %" PRId64 " candles, re-synced %" PRId64
+			 " candles",
+			 res->used.tier, res->used.location, res->salvaged, res->resync_written);
 	else if (installed)
-		snprintf(summary, sizeof(summary), "finished an interrupted recovery, re-synced %"
-			 PRId64 " candles", res->resync_written);
-	else
-		snprintf(summary, sizeof(summary), "no usable backup: salvaged %" PRId64 " candles,"
-			 " rebuilt from the exchange (%" PRId64 " candles)", res->salvaged,
+		snprintf(summary, sizeof(summary),
+			 "finished an interrupted recovery, re-synced %" PRId64 " candles",
 			 res->resync_written);
+	else
+		snprintf(summary, sizeof(summary),
+			 "no usable backup: salvaged %" PRId64 " candles,"
+			 " rebuilt from the exchange (%" PRId64 " candles)",
+			 res->salvaged, res->resync_written);
 	if (!ok)
-		snprintf(res->error, sizeof(res->error), "still damaged after recovery: %.200s", detail);
+		snprintf(res->error, sizeof(res->error), "still damaged after recovery: %.200s",
+			 detail);
 	else if (res->shortfall)
-		snprintf(res->error, sizeof(res->error), "the recovered database holds %" PRId64
-			 " candles, %" PRId64 " fewer than the damaged file held (%" PRId64 "); the"
+		snprintf(res->error, sizeof(res->error),
+			 "the recovered database holds %" PRId64 " candles, %" PRId64
+			 " fewer than the damaged file held (%" PRId64 "); the"
 			 " damaged file stays in %s (run candlekeep sync when the exchange is"
-			 " reachable, then candlekeep gaps)", res->candles_after, res->shortfall,
-			 res->damaged_candles, res->quarantine_dir);
+			 " reachable, then candlekeep gaps)",
+			 res->candles_after, res->shortfall, res->damaged_candles,
+			 res->quarantine_dir);
 	else if (nothing)
-		snprintf(res->error, sizeof(res->error), "nothing could be restored: no usable backup,"
-			 " nothing readable in the damaged file, and the exchange did not answer (%s);"
-			 " the database is empty: run candlekeep sync when the exchange is reachable",
-			 sr.error[0] ? sr.error : e.msg[0] ? e.msg : "re-sync failed");
+		snprintf(res->error, sizeof(res->error),
+			 "nothing could be restored: no usable backup,"
+			 " nothing readable in the damaged file, and the exchange did not answer "
+			 "(%s);"
+			 " the database is empty: run candlekeep sync when the exchange is "
+			 "reachable",
+			 sr.error[0] ? sr.error
+			 : e.msg[0]  ? e.msg
+				     : "re-sync failed");
 	if (store_event_add(st, now_ms(), event_kind_name(EV_RECOVER), c->db,
-			    (double)res->total_ms / 1000.0,
-			    res->error[0] ? res->error : summary, &e))
+			    (double)res->total_ms / 1000.0, res->error[0] ? res->error : summary,
+			    &e))
 		log_warn("recover", "%s", e.msg);
 	if (run_id) {
 		struct run_counts counts = sr.counts;
-		enum run_status status = res->error[0] ? RUN_FAILED
-					 : (rc || sr.counts.symbols_failed) ? RUN_PARTIAL : RUN_OK;
+		enum run_status status = res->error[0]                      ? RUN_FAILED
+					 : (rc || sr.counts.symbols_failed) ? RUN_PARTIAL
+									    : RUN_OK;
 		if (store_run_end(st, run_id, status, res->error[0] ? 1 : 0, now_ms(), &counts,
-				  res->error[0] ? res->error
-				  : (rc || sr.counts.symbols_failed ? "re-sync incomplete" : NULL),
+				  res->error[0]
+					  ? res->error
+					  : (rc || sr.counts.symbols_failed ? "re-sync incomplete"
+									    : NULL),
 				  &e))
 			log_warn("recover", "%s", e.msg);
 	}
-	snprintf(detail, sizeof(detail), "%s was damaged (%s); quarantined in %s; %s%s%s",
-		 c->db, res->before.detail, res->quarantine_dir, summary,
-		 res->error[0] ? "; " : "", res->error);
+	snprintf(detail, sizeof(detail), "%s was damaged (%s); quarantined in %s; %s%s%s", c->db,
+		 res->before.detail, res->quarantine_dir, summary, res->error[0] ? "; " : "",
+		 res->error);
 	raise_alert(c, st, res->error[0] ? "recover_failed" : "db_corrupt", ALERT_CRITICAL,
 		    res->error[0] ? "candlekeep database could not be fully recovered"
-				  : "candlekeep database was damaged and has been recovered", detail);
+				  : "candlekeep database was damaged and has been recovered",
+		    detail);
 	if (!res->error[0]) {
 		/* The damage is over once the replacement is installed and checked: the channels
 		 * that were told get the resolve now (a page that opens and closes, so the
@@ -724,6 +767,8 @@ fail_early:
 	raise_alert(c, NULL, "recover_failed", ALERT_CRITICAL,
 		    "candlekeep recover could not restore the database", err->msg);
 	res->total_ms = mono_ms() - t0;
-	return ck_err_wrap(err, "recover (run candlekeep recover again once fixed; the damaged files"
-			   " are in %s)", res->quarantine_dir);
+	return ck_err_wrap(err,
+			   "recover (run candlekeep recover again once fixed; the damaged files"
+			   " are in %s)",
+			   res->quarantine_dir);
 }

@@ -14,14 +14,14 @@
 
 /* The health of the database file at db_path. */
 struct recover_check {
-	int exists;          /* the main file is there */
-	int ok;              /* healthy: opens, integrity_check ok, schema and runs readable */
-	int wal_lost;        /* -shm says committed WAL frames exist, but -wal is gone */
-	int damaged;         /* proof of damage (or missing): recover may quarantine/restore */
-	int busy;            /* another process holds the file: nothing can be concluded */
-	int foreign;         /* another application's file: never touched */
-	int64_t candles;     /* when ok */
-	char detail[320];    /* "ok" or the first problem */
+	int exists;       /* the main file is there */
+	int ok;           /* healthy: opens, integrity_check ok, schema and runs readable */
+	int wal_lost;     /* -shm says committed WAL frames exist, but -wal is gone */
+	int damaged;      /* proof of damage (or missing): recover may quarantine/restore */
+	int busy;         /* another process holds the file: nothing can be concluded */
+	int foreign;      /* another application's file: never touched */
+	int64_t candles;  /* when ok */
+	char detail[320]; /* "ok" or the first problem */
 };
 
 /* Checks db_path without changing committed data: a lost -wal (the -shm index names
@@ -43,21 +43,21 @@ int recover_marker_exists(const char *db_path);
 typedef void recover_say_fn(void *arg, const char *step, int64_t ms, const char *text);
 
 struct recover_result {
-	int was_healthy;        /* nothing was done */
-	int resumed;            /* an interrupted recover was taken up again */
-	int restored;           /* a backup was installed */
-	int rebuilt;            /* no usable backup: rebuilt from the exchange */
-	int healthy_after;      /* the final integrity check passed */
+	int was_healthy;   /* nothing was done */
+	int resumed;       /* an interrupted recover was taken up again */
+	int restored;      /* a backup was installed */
+	int rebuilt;       /* no usable backup: rebuilt from the exchange */
+	int healthy_after; /* the final integrity check passed */
 	struct recover_check before;
-	struct store_backup used;      /* the backup restored (restored = 1) */
-	char quarantine_dir[4096];     /* where the damaged files went */
-	int64_t resync_written;        /* candles written by the re-sync */
-	int64_t resync_failed;         /* symbols the re-sync could not complete */
-	int64_t candles_after;  /* every interval */
-	int64_t salvaged;       /* candles read from the damaged file */
-	int64_t damaged_candles; /* what the damaged file held (counted, or estimated from
-				  * the readable keys); -1 when unknown */
-	int64_t shortfall;      /* damaged_candles - candles_after when positive */
+	struct store_backup used;  /* the backup restored (restored = 1) */
+	char quarantine_dir[4096]; /* where the damaged files went */
+	int64_t resync_written;    /* candles written by the re-sync */
+	int64_t resync_failed;     /* symbols the re-sync could not complete */
+	int64_t candles_after;     /* every interval */
+	int64_t salvaged;          /* candles read from the damaged file */
+	int64_t damaged_candles;   /* what the damaged file held (counted, or estimated from
+				    * the readable keys); -1 when unknown */
+	int64_t shortfall;         /* damaged_candles - candles_after when positive */
 	int64_t total_ms;
 	char error[256];
 };

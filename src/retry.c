@@ -149,6 +149,8 @@ int64_t retry_next(const struct retry_policy *p, struct retry_state *s, enum bn_
 	}
 	if (*n >= b.retries)
 		return -1;
-	return retry_backoff_wait(&b, (*n)++, retry_after_s >= 0 ?
-				  retry_after_ms(retry_after_s, 0, RETRY_AFTER_CLAMP_S) : -1, rng);
+	return retry_backoff_wait(
+		&b, (*n)++,
+		retry_after_s >= 0 ? retry_after_ms(retry_after_s, 0, RETRY_AFTER_CLAMP_S) : -1,
+		rng);
 }

@@ -70,7 +70,7 @@ struct retry_policy {
 	int64_t r429_max, r429_default_s, r429_jitter_s;
 	int64_t r429_max_wait_s; /* a longer 429 wait is not waited: the request fails */
 	int64_t r5xx_max, r5xx_base_ms;
-	int64_t max_ban_s;       /* an HTTP 418's Retry-After is capped to this */
+	int64_t max_ban_s; /* an HTTP 418's Retry-After is capped to this */
 };
 
 /* Any wait an exchange asks for is clamped to this before it is multiplied, so no

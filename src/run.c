@@ -19,11 +19,21 @@ const char *sync_failure_class(const char *why)
 	static const struct {
 		const char *text, *class;
 	} rules[] = {
-		{"HTTP 418", "ban"}, {"banned", "ban"}, {"HTTP 429", "ban"}, {"HTTP 403", "ban"},
-		{"HTTP 451", "ban"}, {"deadline", "timeout"}, {"invalid data", "invalid"},
-		{"stopped by a signal", "stopped"}, {"the run stopped", "stopped"},
-		{"(not retried)", "rejected"}, {"disk", "store"}, {"database", "store"},
-		{"HTTP 5", "http"}, {"bad response body", "http"}, {"gave up after", "http"},
+		{"HTTP 418", "ban"},
+		{"banned", "ban"},
+		{"HTTP 429", "ban"},
+		{"HTTP 403", "ban"},
+		{"HTTP 451", "ban"},
+		{"deadline", "timeout"},
+		{"invalid data", "invalid"},
+		{"stopped by a signal", "stopped"},
+		{"the run stopped", "stopped"},
+		{"(not retried)", "rejected"},
+		{"disk", "store"},
+		{"database", "store"},
+		{"HTTP 5", "http"},
+		{"bad response body", "http"},
+		{"gave up after", "http"},
 	};
 	size_t i;
 
@@ -63,8 +73,8 @@ static void run_alert(struct store *st, const struct cfg *cfg, const struct run_
 			m[n].note = s->error;
 			m[n].group = sync_failure_class(s->error);
 			/* not fetched: whether its earlier problem persists is not known */
-			m[n].unknown = strcmp(m[n].group, "invalid") &&
-				       strcmp(m[n].group, "rejected");
+			m[n].unknown =
+				strcmp(m[n].group, "invalid") && strcmp(m[n].group, "rejected");
 			n++;
 		}
 		if (!n) { /* failed before any symbol: the run-wide error is the problem */
@@ -117,8 +127,8 @@ static void run_skew_warning(struct run_sync *r, const struct cfg *cfg, int rc)
 		snprintf(r->res.error, sizeof(r->res.error),
 			 "warning: the exchange's clock is %+.1f s from the local clock"
 			 " (over [sync] max_clock_skew %" PRId64 " s); candles were closed"
-			 " by the earlier clock; check NTP", (double)skew / 1000.0,
-			 cfg->max_clock_skew_s);
+			 " by the earlier clock; check NTP",
+			 (double)skew / 1000.0, cfg->max_clock_skew_s);
 }
 
 /* The run record's symbol rows and its end; record_error says why it failed. */
@@ -179,7 +189,9 @@ int run_sync(struct store *st, const struct cfg *cfg, const char *command,
 	run_judge(r, rc);
 	run_skew_warning(r, cfg, rc);
 	snprintf(r->error, sizeof(r->error), "%s",
-		 r->res.error[0] ? r->res.error : rc ? serr.msg : "");
+		 r->res.error[0] ? r->res.error
+		 : rc            ? serr.msg
+				 : "");
 	run_record(st, r);
 	run_candle_count(st, cfg, r);
 	run_alert(st, cfg, r);

@@ -27,16 +27,16 @@
 enum { RUN_EXIT_OK = 0, RUN_EXIT_FAILED = 1, RUN_EXIT_TIMEOUT = 124 };
 
 struct run_sync {
-	const char *command;        /* "sync" or "backfill" (borrowed) */
-	struct sync_result res;     /* the engine's result, per symbol */
+	const char *command;    /* "sync" or "backfill" (borrowed) */
+	struct sync_result res; /* the engine's result, per symbol */
 	enum run_status status;
-	int exit_code;              /* RUN_EXIT_*: as recorded, or 1 when the record failed */
+	int exit_code; /* RUN_EXIT_*: as recorded, or 1 when the record failed */
 	int64_t run_id;
-	int64_t started_ms;         /* wall clock, ms since epoch */
-	char error[256];            /* the run-wide error or warning to report; "" = none */
-	char record_error[256];     /* why the run record could not be finished; "" = it was */
-	char elapsed[32];           /* seconds the run took, "%.1f" */
-	char newest[32];            /* newest stored open time of any symbol, or "none" */
+	int64_t started_ms;     /* wall clock, ms since epoch */
+	char error[256];        /* the run-wide error or warning to report; "" = none */
+	char record_error[256]; /* why the run record could not be finished; "" = it was */
+	char elapsed[32];       /* seconds the run took, "%.1f" */
+	char newest[32];        /* newest stored open time of any symbol, or "none" */
 };
 
 /* Runs one sync (o as for sync_run; command names the run in records, logs and alert

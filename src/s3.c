@@ -54,7 +54,8 @@ static int base_url(const struct cfg *c, char *buf, size_t size, struct ck_err *
 	int n;
 
 	if (!s3_configured(c))
-		return ck_err_set(err, CK_EUSAGE, "offsite backup: no S3 bucket configured"
+		return ck_err_set(err, CK_EUSAGE,
+				  "offsite backup: no S3 bucket configured"
 				  " (set [backup] s3_bucket)");
 	if (s3_encode(c->s3_bucket, 0, bucket, sizeof(bucket)))
 		return ck_err_set(err, CK_EUSAGE, "[backup] s3_bucket is too long");
@@ -127,7 +128,8 @@ static void xml_unescape(char *s)
 	static const struct {
 		const char *ent;
 		char ch;
-	} ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+	} ents[] = {
+		{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
 	char *r = s, *w = s;
 	size_t i;
 
@@ -172,8 +174,8 @@ int64_t s3_parse_time(const char *s)
 	return ms;
 }
 
-int s3_parse_list(const char *xml, struct s3_object **v, size_t *len, size_t *cap,
-		  int *truncated, char *token, size_t token_size, struct ck_err *err)
+int s3_parse_list(const char *xml, struct s3_object **v, size_t *len, size_t *cap, int *truncated,
+		  char *token, size_t token_size, struct ck_err *err)
 {
 	const char *p = xml, *c;
 	char buf[64];
@@ -191,7 +193,8 @@ int s3_parse_list(const char *xml, struct s3_object **v, size_t *len, size_t *ca
 			size_t ncap = *cap ? *cap * 2 : 32;
 			struct s3_object *nv;
 			if (ncap > 100000 || !(nv = realloc(*v, ncap * sizeof(**v))))
-				return ck_err_set(err, CK_ENOMEM, "S3 list: too many objects (ceiling 100000)");
+				return ck_err_set(err, CK_ENOMEM,
+						  "S3 list: too many objects (ceiling 100000)");
 			*v = nv;
 			*cap = ncap;
 		}
@@ -231,8 +234,8 @@ void s3_parse_error(const char *xml, char *buf, size_t size)
 
 struct req {
 	CURL *h;
-	FILE *out;          /* download target (2xx bodies) */
-	char *body;         /* other bodies, capped at S3_BODY_MAX */
+	FILE *out;  /* download target (2xx bodies) */
+	char *body; /* other bodies, capped at S3_BODY_MAX */
 	size_t body_len;
 	int overflow;
 	struct s3_object *obj;
@@ -290,7 +293,8 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
 				v++;
 			if (nl < sizeof(m->name) && (size_t)(p + l - v) < sizeof(m->value)) {
 				for (k = 0; k < nl; k++)
-					m->name[k] = (char)tolower((unsigned char)p[sizeof(pre) - 1 + k]);
+					m->name[k] = (char)tolower(
+						(unsigned char)p[sizeof(pre) - 1 + k]);
 				m->name[nl] = 0;
 				memcpy(m->value, v, (size_t)(p + l - v));
 				m->value[p + l - v] = 0;
@@ -325,11 +329,14 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 	if (status_out)
 		*status_out = 0;
 	if (!c->s3_access_key || !*c->s3_access_key || !c->s3_secret_key || !*c->s3_secret_key)
-		return ck_err_set(err, CK_EUSAGE, "offsite backup: S3 credentials missing (set [backup]"
-				  " s3_access_key and s3_secret_key, in the environment or as @FILE with"
-				  " mode 0600)");
+		return ck_err_set(
+			err, CK_EUSAGE,
+			"offsite backup: S3 credentials missing (set [backup]"
+			" s3_access_key and s3_secret_key, in the environment or as @FILE with"
+			" mode 0600)");
 	/* S3 requires the payload hash header; libcurl signs it with the other x-amz-*. */
-	snprintf(ph, sizeof(ph), "x-amz-content-sha256: %s", payload_sha ? payload_sha : EMPTY_SHA256);
+	snprintf(ph, sizeof(ph), "x-amz-content-sha256: %s",
+		 payload_sha ? payload_sha : EMPTY_SHA256);
 	if (!(t = curl_slist_append(hdrs, ph)))
 		return ck_err_set(err, CK_ENOMEM, "S3 %s: out of memory", method);
 	if (!hdrs)
@@ -358,7 +365,9 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 		/* Big transfers: no total timeout, but a stalled connection is given up. */
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-				 (long)(c->request_timeout_ms / 1000 > 0 ? c->request_timeout_ms / 1000 : 1));
+				 (long)(c->request_timeout_ms / 1000 > 0
+						? c->request_timeout_ms / 1000
+						: 1));
 	} else {
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->request_timeout_ms);
 	}
@@ -381,8 +390,10 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 		ret = ck_err_set(err, CK_EIO, "S3 %s %s: write download: %s", method, url,
 				 strerror(r.write_err));
 	} else if (cc != CURLE_OK && !(status >= 300)) {
-		ret = ck_err_set(err, CK_ENET, "S3 %s %s: %s (check [backup] s3_endpoint and the"
-				 " network)", method, url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		ret = ck_err_set(err, CK_ENET,
+				 "S3 %s %s: %s (check [backup] s3_endpoint and the"
+				 " network)",
+				 method, url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
 	} else if (status < 200 || status >= 300) {
 		char why[300];
 		if (r.body)
@@ -391,7 +402,8 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 			snprintf(why, sizeof(why), "no error body");
 		ret = ck_err_set(err, status == 404 ? CK_ENOTFOUND : CK_EHTTP,
 				 "S3 %s %s: HTTP %ld %s%s", method, url, status, why,
-				 status == 403 ? " (check the S3 credentials, region and clock)" : "");
+				 status == 403 ? " (check the S3 credentials, region and clock)"
+					       : "");
 	}
 	free(r.body);
 	curl_easy_cleanup(h);
@@ -399,9 +411,8 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 	return ret;
 }
 
-int s3_put_file(const struct cfg *c, const char *key, const char *path,
-		const char *payload_sha256, const struct s3_meta *meta, size_t nmeta,
-		struct ck_err *err)
+int s3_put_file(const struct cfg *c, const char *key, const char *path, const char *payload_sha256,
+		const struct s3_meta *meta, size_t nmeta, struct ck_err *err)
 {
 	char url[4096], line[256];
 	struct curl_slist *hdrs = NULL, *t;
@@ -432,8 +443,9 @@ int s3_put_file(const struct cfg *c, const char *key, const char *path,
 			goto nomem;
 		hdrs = t;
 	}
-	ret = s3_request(c, "PUT", url, f, size, payload_sha256 ? payload_sha256 : "UNSIGNED-PAYLOAD",
-			 NULL, hdrs, NULL, NULL, err);
+	ret = s3_request(c, "PUT", url, f, size,
+			 payload_sha256 ? payload_sha256 : "UNSIGNED-PAYLOAD", NULL, hdrs, NULL,
+			 NULL, err);
 	curl_slist_free_all(hdrs);
 	fclose(f);
 	return ret;
@@ -463,7 +475,8 @@ int s3_get_file(const struct cfg *c, const char *key, const char *path, struct s
 	ret = s3_request(c, "GET", url, NULL, 0, NULL, f, NULL, obj, NULL, err);
 	if (fflush(f) || ferror(f)) {
 		if (!ret)
-			ret = ck_err_set(err, CK_EIO, "S3 download: write %s: %s", path, strerror(errno));
+			ret = ck_err_set(err, CK_EIO, "S3 download: write %s: %s", path,
+					 strerror(errno));
 	}
 	if (fclose(f) && !ret)
 		ret = ck_err_set(err, CK_EIO, "S3 download: close %s: %s", path, strerror(errno));
@@ -521,8 +534,8 @@ int s3_list(const struct cfg *c, const char *prefix, struct s3_object **out, siz
 		}
 		/* Query parameters in SigV4 canonical (sorted, encoded) order. */
 		if (token[0])
-			snprintf(url, sizeof(url), "%s?continuation-token=%s&list-type=2&prefix=%s", base,
-				 etoken, eprefix);
+			snprintf(url, sizeof(url), "%s?continuation-token=%s&list-type=2&prefix=%s",
+				 base, etoken, eprefix);
 		else
 			snprintf(url, sizeof(url), "%s?list-type=2&prefix=%s", base, eprefix);
 		if (!(mf = open_memstream(&body, &blen))) {
@@ -532,7 +545,8 @@ int s3_list(const struct cfg *c, const char *prefix, struct s3_object **out, siz
 		ret = s3_request(c, "GET", url, NULL, 0, NULL, mf, NULL, NULL, NULL, err);
 		fclose(mf);
 		if (!ret && blen > S3_BODY_MAX)
-			ret = ck_err_set(err, CK_ENOMEM, "S3 list: answer larger than %d bytes", S3_BODY_MAX);
+			ret = ck_err_set(err, CK_ENOMEM, "S3 list: answer larger than %d bytes",
+					 S3_BODY_MAX);
 		if (!ret)
 			ret = s3_parse_list(body ? body : "", &v, &len, &cap, &truncated, token,
 					    sizeof(token), err);

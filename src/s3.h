@@ -24,9 +24,9 @@ struct s3_meta {
 };
 
 struct s3_object {
-	char key[1024];         /* full key, prefix included */
-	int64_t size;           /* bytes */
-	int64_t modified;       /* ms, from LastModified (0 if unparsable) */
+	char key[1024];                   /* full key, prefix included */
+	int64_t size;                     /* bytes */
+	int64_t modified;                 /* ms, from LastModified (0 if unparsable) */
 	struct s3_meta meta[S3_META_MAX]; /* filled by s3_head/s3_get_file only */
 	size_t nmeta;
 };
@@ -42,9 +42,8 @@ int s3_url(const struct cfg *c, const char *key, char *buf, size_t size, struct 
  * SHA-256 of the file (signed, so the server checks the body), or NULL for
  * UNSIGNED-PAYLOAD. CK_EHTTP with the S3 error code on a refusal, CK_ENET on a
  * connection failure, CK_EIO on a local read error. */
-int s3_put_file(const struct cfg *c, const char *key, const char *path,
-		const char *payload_sha256, const struct s3_meta *meta, size_t nmeta,
-		struct ck_err *err);
+int s3_put_file(const struct cfg *c, const char *key, const char *path, const char *payload_sha256,
+		const struct s3_meta *meta, size_t nmeta, struct ck_err *err);
 
 /* Downloads key into the file at path (created or truncated; caller removes it on
  * failure); *obj (may be NULL) gets size and metadata. CK_ENOTFOUND for 404. */
@@ -67,8 +66,8 @@ int s3_delete(const struct cfg *c, const char *key, struct ck_err *err);
 int s3_encode(const char *s, int keep_slash, char *buf, size_t size);
 /* Parses a ListObjectsV2 XML body: appends the <Contents> entries to *v (len/cap),
  * sets *truncated and the continuation token (empty if none). */
-int s3_parse_list(const char *xml, struct s3_object **v, size_t *len, size_t *cap,
-		  int *truncated, char *token, size_t token_size, struct ck_err *err);
+int s3_parse_list(const char *xml, struct s3_object **v, size_t *len, size_t *cap, int *truncated,
+		  char *token, size_t token_size, struct ck_err *err);
 /* The <Code> and <Message> of an S3 error body, "Code: Message", into buf. */
 void s3_parse_error(const char *xml, char *buf, size_t size);
 /* "2024-03-01T12:00:00.000Z" → ms; -1 if malformed. */

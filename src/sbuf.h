@@ -7,11 +7,11 @@
 #include <stddef.h>
 
 struct sbuf {
-	char *p;        /* NUL-terminated text, NULL until the first append; owned */
-	size_t len;     /* bytes of text */
-	size_t cap;     /* bytes allocated */
-	size_t max;     /* ceiling in bytes; 0 = 8 MiB */
-	int failed;     /* out of memory or over the ceiling */
+	char *p;    /* NUL-terminated text, NULL until the first append; owned */
+	size_t len; /* bytes of text */
+	size_t cap; /* bytes allocated */
+	size_t max; /* ceiling in bytes; 0 = 8 MiB */
+	int failed; /* out of memory or over the ceiling */
 };
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

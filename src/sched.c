@@ -24,24 +24,21 @@ struct field_def {
 	const char *const *names; /* names[i] stands for lo + i, or NULL */
 };
 
-static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun",
-					  "jul", "aug", "sep", "oct", "nov", "dec", NULL};
-static const char *const wday_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat",
-					 NULL};
+static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+					  "aug", "sep", "oct", "nov", "dec", NULL};
+static const char *const wday_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 
 static const struct field_def fields[5] = {
-	{"minute", 0, 59, NULL},
-	{"hour", 0, 23, NULL},
-	{"day of month", 1, 31, NULL},
-	{"month", 1, 12, month_names},
+	{"minute", 0, 59, NULL},           {"hour", 0, 23, NULL},
+	{"day of month", 1, 31, NULL},     {"month", 1, 12, month_names},
 	{"day of week", 0, 7, wday_names},
 };
 
 static const struct {
 	const char *name, *expr;
 } shorthands[] = {
-	{"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-	{"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+	{"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+	{"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
 	{"@hourly", "0 * * * *"},
 };
 
@@ -88,14 +85,15 @@ static int weekday(int64_t days)
 
 /* ---- parsing -------------------------------------------------------------------- */
 
-static int perr(struct ck_err *err, const char *expr, int fi, const char *item,
-		const char *what)
+static int perr(struct ck_err *err, const char *expr, int fi, const char *item, const char *what)
 {
 	if (fi < 0)
-		return ck_err_set(err, CK_EUSAGE, "cron schedule '%.80s': %s (5 fields: minute "
-				  "hour day-of-month month day-of-week, UTC)", expr, what);
-	return ck_err_set(err, CK_EUSAGE, "cron schedule '%.80s': %s field '%.40s': %s",
-			  expr, fields[fi].name, item, what);
+		return ck_err_set(err, CK_EUSAGE,
+				  "cron schedule '%.80s': %s (5 fields: minute "
+				  "hour day-of-month month day-of-week, UTC)",
+				  expr, what);
+	return ck_err_set(err, CK_EUSAGE, "cron schedule '%.80s': %s field '%.40s': %s", expr,
+			  fields[fi].name, item, what);
 }
 
 /* One value: a number or (month, weekday) a three-letter name. Advances *p. */
@@ -158,14 +156,16 @@ static int parse_field(const char *expr, const char *txt, size_t len, int fi, ui
 			has_range = 1;
 		} else {
 			if (parse_value(&p, fd, &a))
-				return perr(err, expr, fi, item, fd->names ?
-					    "expected a number or a three-letter name" :
-					    "expected a number, *, a range a-b or a step */n");
+				return perr(err, expr, fi, item,
+					    fd->names ? "expected a number or a three-letter name"
+						      : "expected a number, *, a range a-b or a "
+							"step */n");
 			b = a;
 			if (*p == '-') {
 				p++;
 				if (parse_value(&p, fd, &b))
-					return perr(err, expr, fi, item, "a range needs an end: a-b");
+					return perr(err, expr, fi, item,
+						    "a range needs an end: a-b");
 				has_range = 1;
 			}
 		}
@@ -175,7 +175,8 @@ static int parse_field(const char *expr, const char *txt, size_t len, int fi, ui
 			while (isdigit((unsigned char)*p) && p - q < 4)
 				s = s * 10 + (*p++ - '0');
 			if (p == q || isdigit((unsigned char)*p))
-				return perr(err, expr, fi, item, "a step needs a number: */n or a-b/n");
+				return perr(err, expr, fi, item,
+					    "a step needs a number: */n or a-b/n");
 			if (s < 1)
 				return perr(err, expr, fi, item, "a step of 0 never advances");
 			step = (int)s;
@@ -212,8 +213,10 @@ int sched_parse(const char *expr, struct sched_cron *c, struct ck_err *err)
 	if (!expr)
 		return perr(err, "", -1, NULL, "no schedule given");
 	if (strlen(expr) >= SCHED_EXPR_MAX)
-		return ck_err_set(err, CK_EUSAGE, "cron schedule '%.40s...': longer than %d "
-				  "characters", expr, SCHED_EXPR_MAX - 1);
+		return ck_err_set(err, CK_EUSAGE,
+				  "cron schedule '%.40s...': longer than %d "
+				  "characters",
+				  expr, SCHED_EXPR_MAX - 1);
 	while (*expr == ' ' || *expr == '\t')
 		expr++;
 	if (*expr == '@') {
@@ -224,7 +227,8 @@ int sched_parse(const char *expr, struct sched_cron *c, struct ck_err *err)
 			if (strlen(shorthands[i].name) == len &&
 			    !strncasecmp(expr, shorthands[i].name, len) && !*p)
 				return sched_parse(shorthands[i].expr, c, err);
-		return perr(err, expr, -1, NULL, "unknown shorthand (known: @yearly @annually "
+		return perr(err, expr, -1, NULL,
+			    "unknown shorthand (known: @yearly @annually "
 			    "@monthly @weekly @daily @midnight @hourly)");
 	}
 	for (p = expr; *p;) {
@@ -267,7 +271,8 @@ int sched_parse(const char *expr, struct sched_cron *c, struct ck_err *err)
 				ok = (c->mday >> d) & 1;
 		}
 		if (!ok)
-			return perr(err, expr, -1, NULL, "the days of month chosen never occur in "
+			return perr(err, expr, -1, NULL,
+				    "the days of month chosen never occur in "
 				    "the months chosen, so it would never run");
 	}
 	return 0;
@@ -291,8 +296,8 @@ int sched_matches(const struct sched_cron *c, int64_t t_ms)
 	int mod = (int)(mins - days * DAY_MIN), m, d;
 
 	civil_from_days(days, &y, &m, &d);
-	return ((c->month >> m) & 1) && day_matches(c, days, d) &&
-	       ((c->hour >> (mod / 60)) & 1) && ((c->minute >> (mod % 60)) & 1);
+	return ((c->month >> m) & 1) && day_matches(c, days, d) && ((c->hour >> (mod / 60)) & 1) &&
+	       ((c->minute >> (mod % 60)) & 1);
 }
 
 int sched_next(const struct sched_cron *c, int64_t after_ms, int64_t *next_ms)

@@ -19,16 +19,16 @@
 #include "err.h"
 
 struct sched_cron {
-	uint64_t minute;        /* bit m: minute m, 0..59 */
-	uint32_t hour;          /* bit h: hour h, 0..23 */
-	uint32_t mday;          /* bit d: day of month d, 1..31 */
-	uint32_t month;         /* bit m: month m, 1..12 */
-	uint32_t wday;          /* bit w: weekday w, 0..6, Sunday = 0 */
-	int mday_star;          /* the day-of-month field started with '*' */
-	int wday_star;          /* the day-of-week field started with '*' */
+	uint64_t minute; /* bit m: minute m, 0..59 */
+	uint32_t hour;   /* bit h: hour h, 0..23 */
+	uint32_t mday;   /* bit d: day of month d, 1..31 */
+	uint32_t month;  /* bit m: month m, 1..12 */
+	uint32_t wday;   /* bit w: weekday w, 0..6, Sunday = 0 */
+	int mday_star;   /* the day-of-month field started with '*' */
+	int wday_star;   /* the day-of-week field started with '*' */
 };
 
-#define SCHED_EXPR_MAX 256     /* longest expression accepted, bytes */
+#define SCHED_EXPR_MAX 256 /* longest expression accepted, bytes */
 
 /* Parses expr into *c. Returns 0, or CK_EUSAGE with a message naming the expression,
  * the field and what is wrong in it (err may be NULL). An empty expression is an error

@@ -20,9 +20,9 @@
 #include "utc.h"
 #include "banned.h"
 
-#define STRIP_W 600              /* width of a coverage strip, px (its viewBox units) */
+#define STRIP_W 600 /* width of a coverage strip, px (its viewBox units) */
 #define STRIP_H 14
-#define STRIP_MIN_W 2.0          /* a missing range is drawn at least this wide, px */
+#define STRIP_MIN_W 2.0 /* a missing range is drawn at least this wide, px */
 
 /* ---- formatting ----------------------------------------------------------------- */
 
@@ -44,7 +44,6 @@ static void sb_perf(struct sbuf *b, const char *s)
 	sbuf_html(b, tmp);
 }
 
-
 static const char *status_class(enum health_status s)
 {
 	return s == HEALTH_OK ? "ok" : s == HEALTH_WARNING ? "warn" : "crit";
@@ -58,31 +57,36 @@ static void page_head(const struct status_view *v, struct sbuf *b)
 	char a[32], t1[32];
 
 	sbuf_printf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-		  "<meta name=\"viewport\" content=\"width=device-width\">"
-		  "<meta http-equiv=\"refresh\" content=\"30\"><title>candlekeep status</title><style>"
-		  "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}"
-		  "h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.4em 0 .4em}"
-		  ".sub{color:#666}table{border-collapse:collapse;background:#fff}"
-		  "td,th{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;"
-		  "vertical-align:top;white-space:nowrap}td.d{white-space:normal;max-width:36em}th{background:#f0f0f0;font-weight:600}"
-		  "td.n{text-align:right;font-variant-numeric:tabular-nums}"
-		  ".ok{color:#1a7f37}.warn{color:#9a6700}.crit{color:#cf222e;font-weight:600}"
-		  ".pill{display:inline-block;padding:1px 8px;border-radius:9px;color:#fff}"
-		  ".pill.ok{background:#1a7f37}.pill.warn{background:#bf8700}.pill.crit{background:#cf222e}"
-		  ".grid{display:flex;flex-wrap:wrap;gap:2em}.mono{font-family:ui-monospace,monospace}"
-		  "svg.cov{display:block;background:#eaeef2}td.cov{vertical-align:middle}"
-		  "rect.stored,i.stored{fill:#2da44e;background:#2da44e}"
-		  "rect.missing,i.missing{fill:#cf222e;background:#cf222e}"
-		  "rect.hole,i.hole{fill:#8250df;background:#8250df}"
-		  "rect.behind,i.behind{fill:#d4a72c;background:#d4a72c}"
-		  "i.key{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;"
-		  "vertical-align:-1px}"
-		  "</style></head><body>");
+		       "<meta name=\"viewport\" content=\"width=device-width\">"
+		       "<meta http-equiv=\"refresh\" content=\"30\"><title>candlekeep "
+		       "status</title><style>"
+		       "body{font:14px/1.4 "
+		       "system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}"
+		       "h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.1em;margin:1.4em 0 .4em}"
+		       ".sub{color:#666}table{border-collapse:collapse;background:#fff}"
+		       "td,th{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;"
+		       "vertical-align:top;white-space:nowrap}td.d{white-space:normal;max-width:"
+		       "36em}th{background:#f0f0f0;font-weight:600}"
+		       "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+		       ".ok{color:#1a7f37}.warn{color:#9a6700}.crit{color:#cf222e;font-weight:600}"
+		       ".pill{display:inline-block;padding:1px 8px;border-radius:9px;color:#fff}"
+		       ".pill.ok{background:#1a7f37}.pill.warn{background:#bf8700}.pill.crit{"
+		       "background:#cf222e}"
+		       ".grid{display:flex;flex-wrap:wrap;gap:2em}.mono{font-family:ui-monospace,"
+		       "monospace}"
+		       "svg.cov{display:block;background:#eaeef2}td.cov{vertical-align:middle}"
+		       "rect.stored,i.stored{fill:#2da44e;background:#2da44e}"
+		       "rect.missing,i.missing{fill:#cf222e;background:#cf222e}"
+		       "rect.hole,i.hole{fill:#8250df;background:#8250df}"
+		       "rect.behind,i.behind{fill:#d4a72c;background:#d4a72c}"
+		       "i.key{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 1em;"
+		       "vertical-align:-1px}"
+		       "</style></head><body>");
 	sbuf_printf(b, "<h1>candlekeep</h1><div class=\"sub\">");
 	sbuf_html(b, c->db);
 	sbuf_printf(b, " &middot; %s candles &middot; now %s UTC%s &middot; up %s</div>",
-		  c->interval, iso(v->now, a, sizeof(a)), v->test_clock ? " (test clock)" : "",
-		  dur_format(v->uptime_ms, DUR_SPACED, t1, sizeof(t1)));
+		    c->interval, iso(v->now, a, sizeof(a)), v->test_clock ? " (test clock)" : "",
+		    dur_format(v->uptime_ms, DUR_SPACED, t1, sizeof(t1)));
 }
 
 static void page_health(const struct status_view *v, struct sbuf *b)
@@ -97,14 +101,19 @@ static void page_health(const struct status_view *v, struct sbuf *b)
 	if (nev) {
 		int s = (int)ev[0].value;
 		sbuf_printf(b, "<p>Health <span class=\"pill %s\">%s</span> at %s: ",
-			  status_class((enum health_status)s),
-			  s == 0 ? "OK" : s == 1 ? "WARNING" : s == 2 ? "CRITICAL" : "UNKNOWN",
-			  iso(ev[0].at, a, sizeof(a)));
+			    status_class((enum health_status)s),
+			    s == 0   ? "OK"
+			    : s == 1 ? "WARNING"
+			    : s == 2 ? "CRITICAL"
+				     : "UNKNOWN",
+			    iso(ev[0].at, a, sizeof(a)));
 		sb_perf(b, ev[0].detail);
 		sbuf_printf(b, "</p>");
 	} else {
-		sbuf_printf(b, "<p>Health: no check has run yet (see <a href=\"/healthz\">/healthz</a>)."
-			  "</p>");
+		sbuf_printf(
+			b,
+			"<p>Health: no check has run yet (see <a href=\"/healthz\">/healthz</a>)."
+			"</p>");
 	}
 	free(ev);
 }
@@ -123,7 +132,9 @@ static void alert_channels(struct sbuf *b, const char *key, const struct store_o
 		if (strcmp(o->key, key))
 			continue;
 		sbuf_printf(b, "%s<span class=\"%s\" data-channel=\"", any ? "<br>" : "",
-			  !strcmp(o->state, "sent") ? "ok" : o->attempts ? "crit" : "warn");
+			    !strcmp(o->state, "sent") ? "ok"
+			    : o->attempts             ? "crit"
+						      : "warn");
 		sbuf_html(b, o->channel);
 		sbuf_printf(b, "\">");
 		sbuf_html(b, o->channel);
@@ -134,7 +145,7 @@ static void alert_channels(struct sbuf *b, const char *key, const struct store_o
 				    dur_format(now - o->last_sent, DUR_SPACED, a, sizeof(a)));
 		if (o->attempts) {
 			sbuf_printf(b, ", %" PRId64 " failed attempt%s", o->attempts,
-				  o->attempts == 1 ? "" : "s");
+				    o->attempts == 1 ? "" : "s");
 			if (o->next_at > now)
 				sbuf_printf(b, ", next in %s",
 					    dur_format(o->next_at - now, DUR_SPACED, a, sizeof(a)));
@@ -174,8 +185,9 @@ static void page_alerts(const struct status_view *v, struct sbuf *b)
 		sbuf_printf(b, "<p class=\"ok\" id=\"no-alerts\">No active alerts.</p>");
 		goto done;
 	}
-	sbuf_printf(b, "<table id=\"active-alerts\"><tr><th>alert</th><th>severity</th><th>since</th>"
-		  "<th>for</th><th>summary</th><th>delivery</th></tr>");
+	sbuf_printf(b,
+		    "<table id=\"active-alerts\"><tr><th>alert</th><th>severity</th><th>since</th>"
+		    "<th>for</th><th>summary</th><th>delivery</th></tr>");
 	for (size_t i = 0; i < nal; i++) {
 		const struct store_alert *x = &al[i];
 		if (strcmp(x->state, "firing"))
@@ -185,11 +197,12 @@ static void page_alerts(const struct status_view *v, struct sbuf *b)
 		sbuf_printf(b, "\"><td class=\"mono\">");
 		sbuf_html(b, x->key);
 		sbuf_printf(b, "</td><td><span class=\"pill %s\">",
-			  !strcmp(x->severity, "critical") ? "crit" : "warn");
+			    !strcmp(x->severity, "critical") ? "crit" : "warn");
 		sbuf_html(b, x->severity);
 		sbuf_printf(b, "</span></td><td>%s</td><td>%s</td><td class=\"d\">",
-			  iso(x->first_at, a, sizeof(a)),
-			  x->first_at ? dur_format(wall - x->first_at, DUR_SPACED, t1, sizeof(t1)) : "-");
+			    iso(x->first_at, a, sizeof(a)),
+			    x->first_at ? dur_format(wall - x->first_at, DUR_SPACED, t1, sizeof(t1))
+					: "-");
 		sbuf_html(b, x->summary);
 		sbuf_printf(b, "</td><td class=\"d\">");
 		alert_channels(b, x->key, ob, nob, wall);
@@ -208,30 +221,38 @@ static void page_schedule(const struct status_view *v, struct sbuf *b)
 	char a[32], t1[32], t2[32];
 
 	sbuf_printf(b, "<h2>Schedule (UTC)</h2><table><tr><th>job</th><th>cron</th><th>next</th>"
-		  "<th>in</th><th>last start</th><th>last</th><th>detail</th><th>runs</th>"
-		  "<th>failed</th><th>skipped</th></tr>");
+		       "<th>in</th><th>last start</th><th>last</th><th>detail</th><th>runs</th>"
+		       "<th>failed</th><th>skipped</th></tr>");
 	for (size_t i = 0; i < v->njobs; i++) {
 		const struct status_job *j = &v->jobs[i];
-		const char *cls = !j->last_status ? "" : !strcmp(j->last_status, "ok") ? "ok" :
-							 !strcmp(j->last_status, "failed") ? "crit" : "warn";
+		const char *cls = !j->last_status                     ? ""
+				  : !strcmp(j->last_status, "ok")     ? "ok"
+				  : !strcmp(j->last_status, "failed") ? "crit"
+								      : "warn";
 		sbuf_printf(b, "<tr><td>%s%s</td><td class=\"mono\">", j->name,
-			  j->running ? " <b>(running)</b>" : "");
+			    j->running ? " <b>(running)</b>" : "");
 		sbuf_html(b, j->expr[0] ? j->expr : "(off)");
-		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"d\">",
-			  j->next ? iso(j->next, a, sizeof(a)) : "-",
-			  j->next ? dur_format(j->next - v->now, DUR_SPACED, t1, sizeof(t1)) : "-",
-			  iso(j->last_start, t2, sizeof(t2)), cls, j->last_status ? j->last_status : "-");
+		sbuf_printf(b,
+			    "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td "
+			    "class=\"d\">",
+			    j->next ? iso(j->next, a, sizeof(a)) : "-",
+			    j->next ? dur_format(j->next - v->now, DUR_SPACED, t1, sizeof(t1))
+				    : "-",
+			    iso(j->last_start, t2, sizeof(t2)), cls,
+			    j->last_status ? j->last_status : "-");
 		sb_perf(b, j->last_detail);
-		sbuf_printf(b, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
-			  "</td><td class=\"n\">%" PRId64 "</td></tr>", j->runs, j->failures, j->skipped);
+		sbuf_printf(b,
+			    "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
+			    "</td><td class=\"n\">%" PRId64 "</td></tr>",
+			    j->runs, j->failures, j->skipped);
 	}
 	sbuf_printf(b, "</table>");
 }
 
 /* ---- symbols: freshness --------------------------------------------------------- */
 
-static void page_symbols(const struct status_view *v, struct sbuf *b, char **syms,
-			 size_t nsyms, const struct store_gap *gaps, size_t ngaps)
+static void page_symbols(const struct status_view *v, struct sbuf *b, char **syms, size_t nsyms,
+			 const struct store_gap *gaps, size_t ngaps)
 {
 	const struct cfg *c = v->cfg;
 	struct ck_err err = {0, ""};
@@ -246,9 +267,11 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 		    sp.count && health_freshness(c, now, sp.last_open, NULL) == HEALTH_OK)
 			fresh++;
 	}
-	sbuf_printf(b, "<h2>Symbols: %d of %zu fresh</h2><table><tr>"
-		  "<th>symbol</th><th>newest candle</th><th>age</th><th>candles</th>"
-		  "<th>missing</th><th>holes</th></tr>", fresh, nsyms);
+	sbuf_printf(b,
+		    "<h2>Symbols: %d of %zu fresh</h2><table><tr>"
+		    "<th>symbol</th><th>newest candle</th><th>age</th><th>candles</th>"
+		    "<th>missing</th><th>holes</th></tr>",
+		    fresh, nsyms);
 	for (size_t i = 0; i < nsyms; i++) {
 		struct store_span sp;
 		int64_t missing = 0, holes = 0, age;
@@ -266,16 +289,19 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 		cls = status_class(health_freshness(c, now, sp.count ? sp.last_open : 0, &age));
 		sbuf_printf(b, "<tr><td>");
 		sbuf_html(b, syms[i]);
-		sbuf_printf(b, "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64
-			  "</td><td class=\"n %s\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td></tr>",
-			  sp.count ? iso(sp.last_open, a, sizeof(a)) : "none", cls,
-			  sp.count ? dur_format(age, DUR_SPACED, t1, sizeof(t1)) : "no data", sp.count,
-			  missing ? "crit" : "", missing, holes);
+		sbuf_printf(b,
+			    "</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%" PRId64
+			    "</td><td class=\"n %s\">%" PRId64 "</td><td class=\"n\">%" PRId64
+			    "</td></tr>",
+			    sp.count ? iso(sp.last_open, a, sizeof(a)) : "none", cls,
+			    sp.count ? dur_format(age, DUR_SPACED, t1, sizeof(t1)) : "no data",
+			    sp.count, missing ? "crit" : "", missing, holes);
 	}
-	sbuf_printf(b, "</table><p class=\"sub\">age = since the newest stored candle closed; "
-		  "warning after %s, critical after %s.</p>",
-		  dur_format(warn, DUR_SPACED, t1, sizeof(t1)),
-		  dur_format(crit, DUR_SPACED, t2, sizeof(t2)));
+	sbuf_printf(b,
+		    "</table><p class=\"sub\">age = since the newest stored candle closed; "
+		    "warning after %s, critical after %s.</p>",
+		    dur_format(warn, DUR_SPACED, t1, sizeof(t1)),
+		    dur_format(crit, DUR_SPACED, t2, sizeof(t2)));
 }
 
 /* ---- symbols: coverage strips --------------------------------------------------- */
@@ -303,8 +329,8 @@ static int seg_cmp(const void *pa, const void *pb)
  * one's start) is below dist, and the first `equal` of those exactly dist apart, into
  * out (room for n); returns how many are left. in is sorted by time within each kind;
  * out is by kind, then time. */
-static size_t strip_merge(const struct seg *in, size_t n, int64_t iv, int64_t dist,
-			  size_t equal, struct seg *out)
+static size_t strip_merge(const struct seg *in, size_t n, int64_t iv, int64_t dist, size_t equal,
+			  struct seg *out)
 {
 	size_t m = 0;
 	for (int k = 0; k < NSEG_KINDS; k++) {
@@ -378,8 +404,8 @@ static long strip_compact(const struct seg *segs, size_t n, int64_t iv, int64_t 
 }
 
 /* Draws one symbol's strip: the segments (sorted by time) over t0..t1 (ms). */
-static void strip_draw(struct sbuf *b, const char *sym, struct seg *segs, size_t n,
-		       int64_t iv, int64_t t0, int64_t t1)
+static void strip_draw(struct sbuf *b, const char *sym, struct seg *segs, size_t n, int64_t iv,
+		       int64_t t0, int64_t t1)
 {
 	struct seg *r = malloc((n ? n : 1) * sizeof(*r));
 	double span = (double)(t1 - t0);
@@ -395,9 +421,11 @@ static void strip_draw(struct sbuf *b, const char *sym, struct seg *segs, size_t
 	}
 	sbuf_printf(b, "<svg class=\"cov\" data-symbol=\"");
 	sbuf_html(b, sym);
-	sbuf_printf(b, "\" data-from=\"%" PRId64 "\" data-to=\"%" PRId64 "\" width=\"%d\" "
-		  "height=\"%d\" viewBox=\"0 0 %d %d\" preserveAspectRatio=\"none\" role=\"img\">",
-		  t0, t1, STRIP_W, STRIP_H, STRIP_W, STRIP_H);
+	sbuf_printf(
+		b,
+		"\" data-from=\"%" PRId64 "\" data-to=\"%" PRId64 "\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" preserveAspectRatio=\"none\" role=\"img\">",
+		t0, t1, STRIP_W, STRIP_H, STRIP_W, STRIP_H);
 	for (long i = 0; i < m; i++) {
 		const struct seg *s = &r[i];
 		double x = (double)(s->first - t0) * STRIP_W / span;
@@ -407,12 +435,14 @@ static void strip_draw(struct sbuf *b, const char *sym, struct seg *segs, size_t
 			if (x > STRIP_W - w)
 				x = STRIP_W - w;
 		}
-		sbuf_printf(b, "<rect class=\"%s\" x=\"%.1f\" width=\"%.1f\" height=\"%d\" "
-			  "data-from=\"%" PRId64 "\" data-to=\"%" PRId64 "\" data-count=\"%" PRId64
-			  "\"><title>%s %s .. %s: %" PRId64 " candle%s", seg_class[s->kind], x, w,
-			  STRIP_H, s->first, s->last, s->count, seg_label[s->kind],
-			  iso(s->first, a, sizeof(a)), iso(s->last, z, sizeof(z)), s->count,
-			  s->count == 1 ? "" : "s");
+		sbuf_printf(b,
+			    "<rect class=\"%s\" x=\"%.1f\" width=\"%.1f\" height=\"%d\" "
+			    "data-from=\"%" PRId64 "\" data-to=\"%" PRId64
+			    "\" data-count=\"%" PRId64 "\"><title>%s %s .. %s: %" PRId64
+			    " candle%s",
+			    seg_class[s->kind], x, w, STRIP_H, s->first, s->last, s->count,
+			    seg_label[s->kind], iso(s->first, a, sizeof(a)),
+			    iso(s->last, z, sizeof(z)), s->count, s->count == 1 ? "" : "s");
 		if (s->ranges > 1)
 			sbuf_printf(b, " in %" PRId64 " ranges", s->ranges);
 		sbuf_printf(b, "</title></rect>");
@@ -458,7 +488,8 @@ static void coverage_row(const struct status_view *v, struct sbuf *b, const char
 	sbuf_html(b, sym);
 	sbuf_printf(b, "\"><td>");
 	sbuf_html(b, sym);
-	if (store_span(v->st, sym, c->interval, 0, INT64_MAX, 1, &sp, &err) || !sp.count || iv <= 0) {
+	if (store_span(v->st, sym, c->interval, 0, INT64_MAX, 1, &sp, &err) || !sp.count ||
+	    iv <= 0) {
 		sbuf_printf(b, "</td><td colspan=\"3\" class=\"crit\">no data</td></tr>");
 		return;
 	}
@@ -499,8 +530,8 @@ static void coverage_row(const struct status_view *v, struct sbuf *b, const char
 	free(segs);
 }
 
-static void page_coverage(const struct status_view *v, struct sbuf *b, char **syms,
-			  size_t nsyms, const struct store_gap *gaps, size_t ngaps)
+static void page_coverage(const struct status_view *v, struct sbuf *b, char **syms, size_t nsyms,
+			  const struct store_gap *gaps, size_t ngaps)
 {
 	const struct cfg *c = v->cfg;
 	struct ck_err err = {0, ""};
@@ -515,12 +546,12 @@ static void page_coverage(const struct status_view *v, struct sbuf *b, char **sy
 		return;
 	}
 	sbuf_printf(b, "<p class=\"sub\">Each symbol from its oldest candle (or its wanted history"
-		  " start) to now:");
+		       " start) to now:");
 	for (int k = 0; k < NSEG_KINDS; k++)
 		sbuf_printf(b, "<i class=\"key %s\"></i>%s", seg_class[k], seg_label[k]);
 	sbuf_printf(b, ". Hover a range for its times and candle count.</p>"
-		  "<table id=\"coverage\"><tr><th>symbol</th><th>from</th><th>coverage</th>"
-		  "<th>to</th></tr>");
+		       "<table id=\"coverage\"><tr><th>symbol</th><th>from</th><th>coverage</th>"
+		       "<th>to</th></tr>");
 	for (size_t i = 0; i < nsyms; i++)
 		coverage_row(v, b, syms[i], cov, ncov, gaps, ngaps);
 	if (!nsyms)
@@ -540,19 +571,26 @@ static void page_runs(const struct status_view *v, struct sbuf *b)
 
 	if (store_runs(v->st, NULL, 0, 12, &runs, &nruns, &err))
 		nruns = 0;
-	sbuf_printf(b, "<h2>Last runs</h2><table><tr><th>#</th><th>command</th><th>started</th>"
-		  "<th>took</th><th>status</th><th>written</th><th>failed</th><th>error</th></tr>");
+	sbuf_printf(
+		b,
+		"<h2>Last runs</h2><table><tr><th>#</th><th>command</th><th>started</th>"
+		"<th>took</th><th>status</th><th>written</th><th>failed</th><th>error</th></tr>");
 	for (size_t i = 0; i < nruns; i++) {
 		struct store_run *r = &runs[i];
 		const char *st = run_status_name(r->status);
 		sbuf_printf(b, "<tr><td class=\"n\">%" PRId64 "</td><td>", r->id);
 		sbuf_html(b, r->command);
-		sbuf_printf(b, "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td class=\"n\">%"
-			  PRId64 "</td><td class=\"n\">%" PRId64 "</td><td class=\"d\">",
-			  iso(r->started, a, sizeof(a)),
-			  r->ended ? dur_format(r->ended - r->started, DUR_SPACED, t1, sizeof(t1)) : "-",
-			  r->status == RUN_OK ? "ok" : r->status == RUN_RUNNING ? "" : "crit", st,
-			  r->counts.candles_written, r->counts.symbols_failed);
+		sbuf_printf(b,
+			    "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td "
+			    "class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
+			    "</td><td class=\"d\">",
+			    iso(r->started, a, sizeof(a)),
+			    r->ended ? dur_format(r->ended - r->started, DUR_SPACED, t1, sizeof(t1))
+				     : "-",
+			    r->status == RUN_OK        ? "ok"
+			    : r->status == RUN_RUNNING ? ""
+						       : "crit",
+			    st, r->counts.candles_written, r->counts.symbols_failed);
 		sbuf_html(b, r->error);
 		sbuf_printf(b, "</td></tr>");
 	}
@@ -572,15 +610,16 @@ static void page_backups(const struct status_view *v, struct sbuf *b)
 	if (store_backup_list(v->st, NULL, &bk, &nbk, &err))
 		nbk = 0;
 	sbuf_printf(b, "<h2>Backups</h2><table><tr><th>tier</th><th>taken</th><th>size</th>"
-		  "<th>candles</th><th>status</th><th>file</th></tr>");
+		       "<th>candles</th><th>status</th><th>file</th></tr>");
 	for (size_t i = 0; i < nbk && i < 12; i++) {
 		const char *base = strrchr(bk[i].location, '/');
 		sbuf_printf(b, "<tr><td>");
 		sbuf_html(b, bk[i].tier);
-		sbuf_printf(b, "</td><td>%s</td><td class=\"n\">%.1f MB</td><td class=\"n\">%" PRId64
-			  "</td><td class=\"%s\">", iso(bk[i].created, a, sizeof(a)),
-			  (double)bk[i].size / 1e6, bk[i].candles,
-			  !strcmp(bk[i].status, "verified") ? "ok" : "crit");
+		sbuf_printf(b,
+			    "</td><td>%s</td><td class=\"n\">%.1f MB</td><td class=\"n\">%" PRId64
+			    "</td><td class=\"%s\">",
+			    iso(bk[i].created, a, sizeof(a)), (double)bk[i].size / 1e6,
+			    bk[i].candles, !strcmp(bk[i].status, "verified") ? "ok" : "crit");
 		sbuf_html(b, bk[i].status);
 		sbuf_printf(b, "</td><td class=\"mono\">");
 		sbuf_html(b, base ? base + 1 : bk[i].location);
@@ -608,7 +647,8 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 		if (store_symbols(v->st, c->interval, &syms, &nsyms, &err))
 			nsyms = 0;
 	}
-	if (store_gaps(v->st, NULL, c->interval, c->interval_ms, 0, INT64_MAX, 1, &gaps, &ngaps, &err))
+	if (store_gaps(v->st, NULL, c->interval, c->interval_ms, 0, INT64_MAX, 1, &gaps, &ngaps,
+		       &err))
 		ngaps = 0;
 
 	page_head(v, b);
@@ -622,10 +662,11 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 	page_backups(v, b);
 	sbuf_printf(b, "</div></div>");
 	page_coverage(v, b, syms, nsyms, gaps, ngaps);
-	sbuf_printf(b, "<p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a>"
-		  " &middot; <a href=\"/healthz\">/healthz</a> &middot; <a href=\"/api/status\">"
-		  "/api/status</a>%s</p></body></html>\n",
-		  from_cfg ? "" : " &middot; symbols: those stored ([main] symbols = all)");
+	sbuf_printf(b,
+		    "<p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a>"
+		    " &middot; <a href=\"/healthz\">/healthz</a> &middot; <a href=\"/api/status\">"
+		    "/api/status</a>%s</p></body></html>\n",
+		    from_cfg ? "" : " &middot; symbols: those stored ([main] symbols = all)");
 
 	if (from_cfg)
 		cfg_symbols_free(syms, nsyms);

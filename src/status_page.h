@@ -16,22 +16,22 @@
 /* One scheduled job as the scheduler last published it. Strings are borrowed. */
 struct status_job {
 	const char *name;
-	const char *expr;            /* cron expression; "" = not scheduled */
-	int64_t next;                /* ms, next due time (daemon clock); 0 = never */
-	int64_t last_start;          /* ms, start of the last attempt; 0 = none */
-	const char *last_status;     /* "ok", "failed", "skipped", "stopped" or NULL */
-	const char *last_detail;     /* "" if none */
+	const char *expr;        /* cron expression; "" = not scheduled */
+	int64_t next;            /* ms, next due time (daemon clock); 0 = never */
+	int64_t last_start;      /* ms, start of the last attempt; 0 = none */
+	const char *last_status; /* "ok", "failed", "skipped", "stopped" or NULL */
+	const char *last_detail; /* "" if none */
 	int64_t runs, failures, skipped;
-	int running;                 /* 1 = running now */
+	int running; /* 1 = running now */
 };
 
 /* What the page shows besides the store's contents. Everything is borrowed. */
 struct status_view {
 	const struct cfg *cfg;
-	struct store *st;            /* read-only use */
-	int64_t now;                 /* ms since epoch, the daemon clock */
+	struct store *st; /* read-only use */
+	int64_t now;      /* ms since epoch, the daemon clock */
 	int64_t uptime_ms;
-	int test_clock;              /* 1 = the daemon follows the test clock */
+	int test_clock; /* 1 = the daemon follows the test clock */
 	const struct status_job *jobs;
 	size_t njobs;
 };

@@ -55,7 +55,8 @@ static const char *const schema_v1 =
 	" status TEXT NOT NULL, candles_written INTEGER NOT NULL,"
 	" candles_revised INTEGER NOT NULL, newest_open INTEGER, error TEXT,"
 	" PRIMARY KEY (run_id, symbol)) WITHOUT ROWID;"
-	/* Backups of every tier, as written and verified (backup.c keeps files and rows in step). */
+	/* Backups of every tier, as written and verified (backup.c keeps files and rows in step).
+	 */
 	"CREATE TABLE IF NOT EXISTS backups ("
 	" id INTEGER PRIMARY KEY, tier TEXT NOT NULL, location TEXT NOT NULL,"
 	" created INTEGER NOT NULL, size INTEGER NOT NULL DEFAULT 0, sha256 TEXT,"
@@ -150,7 +151,8 @@ int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 		code = CK_EIO;
 		break;
 	}
-	return ck_err_set(err, code, "%s %s: %s%s", what, st->path, sqlite3_errmsg(sq(st)->db), hint);
+	return ck_err_set(err, code, "%s %s: %s%s", what, st->path, sqlite3_errmsg(sq(st)->db),
+			  hint);
 }
 
 int store_exec(struct store *st, const char *sql, struct ck_err *err)
@@ -198,8 +200,7 @@ const char *sq_version(void)
 	return sqlite3_libversion();
 }
 
-int store_grow(void *v, size_t *cap, size_t len, size_t size, const char *what,
-	       struct ck_err *err)
+int store_grow(void *v, size_t *cap, size_t len, size_t size, const char *what, struct ck_err *err)
 {
 	void *old, *p;
 	size_t nc;
@@ -235,8 +236,10 @@ static int migrate_trust(struct store *st, struct ck_err *err)
 	sqlite3_stmt *s = NULL;
 	int have, view;
 
-	if (store_prepare(st, &s, "SELECT count(*) FROM pragma_table_info('holes')"
-				  " WHERE name = 'runs'", err))
+	if (store_prepare(st, &s,
+			  "SELECT count(*) FROM pragma_table_info('holes')"
+			  " WHERE name = 'runs'",
+			  err))
 		return err->code;
 	have = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
 	sqlite3_finalize(s);
@@ -245,8 +248,10 @@ static int migrate_trust(struct store *st, struct ck_err *err)
 	/* ohlcv_h4 is candlekeep's view over candles, rebuilt around the table; in a file of
 	 * the older design it is still that design's table here, left for
 	 * store_identity_post to import and replace. */
-	if (store_prepare(st, &s, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"
-				  " AND name = 'ohlcv_h4'", err))
+	if (store_prepare(st, &s,
+			  "SELECT count(*) FROM sqlite_master WHERE type = 'view'"
+			  " AND name = 'ohlcv_h4'",
+			  err))
 		return err->code;
 	view = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
 	sqlite3_finalize(s);
@@ -274,7 +279,8 @@ static int migrate(struct store *st, struct ck_err *err)
 	if (version < 3) {
 		if (store_exec(st, "BEGIN IMMEDIATE", err))
 			return err->code;
-		/* again inside the write transaction: another process may have migrated meanwhile */
+		/* again inside the write transaction: another process may have migrated meanwhile
+		 */
 		if (user_version(st, &version, err) ||
 		    (version < 1 && store_exec(st, schema_v1, err)) ||
 		    (version < 2 && store_exec(st, schema_v2, err)) ||
@@ -317,8 +323,8 @@ static int immutable_uri(char *buf, size_t size, const char *path)
 
 	n += (size_t)snprintf(buf, size, "file:");
 	for (p = (const unsigned char *)path; *p && n + 4 < size; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    strchr("/._~-", *p))
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._~-", *p))
 			buf[n++] = (char)*p;
 		else
 			n += (size_t)snprintf(buf + n, size - n, "%%%02X", *p);
@@ -392,15 +398,17 @@ static int open_readonly(struct store *st, struct ck_err *err)
 	/* Checkpoints are the writer's alone (store_vfs.c). */
 	sqlite3_db_config(sq(st)->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	have = probe_schema(st, err);
-	if (have < 0 && ((sqlite3_extended_errcode(sq(st)->db) & 0xff) == SQLITE_READONLY ||
-			 (sqlite3_extended_errcode(sq(st)->db) & 0xff) == SQLITE_CANTOPEN) &&
+	if (have < 0 &&
+	    ((sqlite3_extended_errcode(sq(st)->db) & 0xff) == SQLITE_READONLY ||
+	     (sqlite3_extended_errcode(sq(st)->db) & 0xff) == SQLITE_CANTOPEN) &&
 	    may_open_immutable(st->path)) {
 		sqlite3_close(sq(st)->db);
 		sq(st)->db = NULL;
 		immutable_uri(uri, sizeof(uri), st->path);
 		if (sqlite3_open_v2(uri, &sq(st)->db, oflags, store_vfs_name()) != SQLITE_OK) {
 			if (!sq(st)->db)
-				return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", st->path);
+				return ck_err_set(err, CK_ENOMEM, "open %s: out of memory",
+						  st->path);
 			return store_db_fail(st, err, "open");
 		}
 		sqlite3_extended_result_codes(sq(st)->db, 1);
@@ -413,7 +421,8 @@ static int open_readonly(struct store *st, struct ck_err *err)
 		return err->code;
 	if (!have)
 		return ck_err_set(err, CK_ENOTFOUND,
-				  "open %s: not a candlekeep database (no candles table)", st->path);
+				  "open %s: not a candlekeep database (no candles table)",
+				  st->path);
 	return 0;
 }
 
@@ -426,8 +435,10 @@ static int create_file(const char *path, int flags, struct ck_err *err)
 
 	if (fd < 0)
 		return errno == EEXIST ? 0
-				       : ck_err_set(err, CK_EIO, "create %s: %s (check the directory"
-						    " exists and is writable)", path, strerror(errno));
+				       : ck_err_set(err, CK_EIO,
+						    "create %s: %s (check the directory"
+						    " exists and is writable)",
+						    path, strerror(errno));
 	if (fchmod(fd, mode) != 0) {
 		int e = errno;
 		close(fd);
@@ -466,7 +477,8 @@ static int open_readwrite(struct store *st, int flags, struct ck_err *err)
 	if (store_identity_post(st, &migrated, err))
 		return err->code;
 	if (migrated >= 0)
-		log_info("store", "%s: migrated the older design's ohlcv_h4 table: %" PRId64
+		log_info("store",
+			 "%s: migrated the older design's ohlcv_h4 table: %" PRId64
 			 " rows imported into candles (original kept in %s.older-design.bak)",
 			 st->path, migrated, st->path);
 	return 0;
@@ -481,7 +493,8 @@ int sq_open(struct store *st, int flags, struct ck_err *err)
 	if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return ck_err_set(err, CK_EUSAGE,
 				  "open %s: is a directory; --db / [main] db names the database"
-				  " file (e.g. %s/candles.db)", st->path, st->path);
+				  " file (e.g. %s/candles.db)",
+				  st->path, st->path);
 	return st->rdonly ? open_readonly(st, err) : open_readwrite(st, flags, err);
 }
 
@@ -557,10 +570,9 @@ static void read_kline(sqlite3_stmt *s, int first, struct kline *k)
 static int kline_same(const struct kline *a, const struct kline *b)
 {
 	return a->open_time == b->open_time && a->close_time == b->close_time &&
-	       a->trades == b->trades && !strcmp(a->open, b->open) &&
-	       !strcmp(a->high, b->high) && !strcmp(a->low, b->low) &&
-	       !strcmp(a->close, b->close) && !strcmp(a->volume, b->volume) &&
-	       !strcmp(a->quote_volume, b->quote_volume) &&
+	       a->trades == b->trades && !strcmp(a->open, b->open) && !strcmp(a->high, b->high) &&
+	       !strcmp(a->low, b->low) && !strcmp(a->close, b->close) &&
+	       !strcmp(a->volume, b->volume) && !strcmp(a->quote_volume, b->quote_volume) &&
 	       !strcmp(a->taker_buy_base, b->taker_buy_base) &&
 	       !strcmp(a->taker_buy_quote, b->taker_buy_quote);
 }
@@ -575,11 +587,12 @@ static int put_revision(struct store *st, const char *symbol, const char *interv
 
 	if (kline_csv_format(old, a, sizeof(a)) < 0 || kline_csv_format(nk, b, sizeof(b)) < 0)
 		return -1;
-	if (sqlite3_prepare_v2(sq(st)->db,
-			       "INSERT INTO revisions (symbol, interval, open_time, revised_at, old,"
-			       " new) VALUES (?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
-			       " * 86400000 AS INTEGER), ?4, ?5)",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    sq(st)->db,
+		    "INSERT INTO revisions (symbol, interval, open_time, revised_at, old,"
+		    " new) VALUES (?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+		    " * 86400000 AS INTEGER), ?4, ?5)",
+		    -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -591,15 +604,15 @@ static int put_revision(struct store *st, const char *symbol, const char *interv
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int sq_put_page(struct store *st, const char *symbol, const char *interval,
-		const struct kline *k, size_t n, struct store_page_result *res,
-		struct ck_err *err)
+int sq_put_page(struct store *st, const char *symbol, const char *interval, const struct kline *k,
+		size_t n, struct store_page_result *res, struct ck_err *err)
 {
 	struct store_page_result r = {0, 0, 0};
 	size_t i;
 
 	if (!sq(st)->put &&
-	    store_prepare(st, &sq(st)->put,
+	    store_prepare(
+		    st, &sq(st)->put,
 		    "INSERT INTO candles (symbol, interval, open_time, open, high,"
 		    " low, close, volume, close_time, quote_volume, trades, taker_buy_base,"
 		    " taker_buy_quote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
@@ -612,7 +625,8 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval,
 		    err))
 		return err->code;
 	if (!sq(st)->get_one &&
-	    store_prepare(st, &sq(st)->get_one,
+	    store_prepare(
+		    st, &sq(st)->get_one,
 		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
 		    " trades, taker_buy_base, taker_buy_quote FROM candles"
 		    " WHERE symbol = ?1 AND interval = ?2 AND open_time = ?3",
@@ -672,8 +686,8 @@ fail:
 	return ck_err_wrap(err, "store %s page", symbol);
 }
 
-int sq_span(struct store *st, const char *symbol, const char *interval, int64_t from,
-	    int64_t to, int count, struct store_span *span, struct ck_err *err)
+int sq_span(struct store *st, const char *symbol, const char *interval, int64_t from, int64_t to,
+	    int count, struct store_span *span, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -681,7 +695,8 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 	memset(span, 0, sizeof(*span));
 	/* With a count: one pass over the range's keys. Without: two separate min()/max()
 	 * statements, each a single index seek. */
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
 			    " WHERE symbol = ?1 AND interval = ?2 AND open_time BETWEEN ?3 AND ?4"
 			  : "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND"
@@ -708,9 +723,8 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 
 /* One piece of a gap: open times first..last, a confirmed hole (with its evidence) or
  * missing candles. */
-static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *sym,
-		    int64_t first, int64_t last, int64_t iv, const struct store_hole *hole,
-		    struct ck_err *err)
+static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *sym, int64_t first,
+		    int64_t last, int64_t iv, const struct store_hole *hole, struct ck_err *err)
 {
 	struct store_gap *g;
 
@@ -733,9 +747,9 @@ static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *
 
 /* Gaps: consecutive stored candles further apart than one interval. Confirmed holes
  * are ranges inside such gaps; a gap is split around them. */
-int sq_gaps(struct store *st, const char *symbol, const char *interval,
-	    int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
-	    struct store_gap **out, size_t *n, struct ck_err *err)
+int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+	    int64_t from, int64_t to, int include_confirmed, struct store_gap **out, size_t *n,
+	    struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL, *h = NULL;
 	struct store_gap *v = NULL;
@@ -748,7 +762,8 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval,
 		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
 	/* Two texts rather than "(?1 IS NULL OR symbol = ?1)", which would scan every
 	 * symbol's candles even when one is asked for. */
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    symbol ? "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
 			     " SELECT symbol, open_time, LAG(open_time) OVER"
 			     "  (ORDER BY open_time) AS prev FROM candles WHERE symbol = ?1"
@@ -760,17 +775,18 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval,
 			     " FROM candles WHERE interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
 			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
 		    err) ||
-	    (sqlite3_prepare_v2(sq(st)->db,
-		    "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
-		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
-		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
-		    -1, &h, NULL) != SQLITE_OK &&
+	    (sqlite3_prepare_v2(
+		     sq(st)->db,
+		     "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
+		     " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+		     " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
+		     -1, &h, NULL) != SQLITE_OK &&
 	     /* A file a read-only open did not migrate: holes without their evidence. */
 	     store_prepare(st, &h,
-		    "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
-		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
-		    " first_open <= ?4 ORDER BY first_open",
-		    err))) {
+			   "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
+			   " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+			   " first_open <= ?4 ORDER BY first_open",
+			   err))) {
 		sqlite3_finalize(s);
 		return err->code;
 	}
@@ -802,9 +818,9 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval,
 				hole.first = cur;
 			if (hole.last > b)
 				hole.last = b;
-			if (hole.first > cur && gap_push(&v, &len, &cap, sym, cur,
-							 hole.first - interval_ms, interval_ms,
-							 NULL, err))
+			if (hole.first > cur &&
+			    gap_push(&v, &len, &cap, sym, cur, hole.first - interval_ms,
+				     interval_ms, NULL, err))
 				goto fail;
 			if (hole.last >= hole.first) {
 				if (include_confirmed &&
@@ -837,9 +853,8 @@ fail:
 	return err->code;
 }
 
-int sq_covered(struct store *st, const char *symbol, const char *interval,
-	       int64_t interval_ms, struct store_range **out, size_t *n,
-	       struct ck_err *err)
+int sq_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+	       struct store_range **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_range *v = NULL;
@@ -851,17 +866,17 @@ int sq_covered(struct store *st, const char *symbol, const char *interval,
 	/* Consecutive open times share open_time - interval * row_number; as in store_gaps,
 	 * two texts so that one symbol reads only its own candles. */
 	if (store_prepare(st, &s,
-		    symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
-			     " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
-			     "  (ORDER BY open_time) AS run"
-			     " FROM candles WHERE symbol = ?1 AND interval = ?2)"
-			     " GROUP BY run ORDER BY 2"
-			   : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
-			     " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
-			     "  (PARTITION BY symbol ORDER BY open_time) AS run"
-			     " FROM candles WHERE interval = ?2)"
-			     " GROUP BY symbol, run ORDER BY 1, 2",
-		    err))
+			  symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+				   " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
+				   "  (ORDER BY open_time) AS run"
+				   " FROM candles WHERE symbol = ?1 AND interval = ?2)"
+				   " GROUP BY run ORDER BY 2"
+				 : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+				   " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
+				   "  (PARTITION BY symbol ORDER BY open_time) AS run"
+				   " FROM candles WHERE interval = ?2)"
+				   " GROUP BY symbol, run ORDER BY 1, 2",
+			  err))
 		return err->code;
 	if (symbol)
 		sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -892,14 +907,15 @@ int sq_covered(struct store *st, const char *symbol, const char *interval,
 	return 0;
 }
 
-int sq_hole_get(struct store *st, const char *symbol, const char *interval,
-		int64_t first, int64_t last, struct store_hole *out, struct ck_err *err)
+int sq_hole_get(struct store *st, const char *symbol, const char *interval, int64_t first,
+		int64_t last, struct store_hole *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "SELECT first_open, last_open, first_seen, first_seen_exchange, second_seen,"
 		    " runs, confirmed_at FROM holes WHERE symbol = ?1 AND interval = ?2 AND"
 		    " first_open = ?3 AND last_open = ?4",
@@ -933,7 +949,8 @@ int sq_hole_put(struct store *st, const char *symbol, const char *interval,
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "DELETE FROM holes WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3"
 		    " AND first_open <= ?4 AND confirmed_at = 0",
 		    err))
@@ -945,10 +962,11 @@ int sq_hole_put(struct store *st, const char *symbol, const char *interval,
 	if (store_step_done(st, s, "record exchange hole in", err))
 		return err->code;
 	if (store_prepare(st, &s,
-		    "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open, confirmed_at,"
-		    " first_seen, first_seen_exchange, second_seen, runs)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		    err))
+			  "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open, "
+			  "confirmed_at,"
+			  " first_seen, first_seen_exchange, second_seen, runs)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -962,12 +980,12 @@ int sq_hole_put(struct store *st, const char *symbol, const char *interval,
 	return store_step_done(st, s, "record exchange hole in", err);
 }
 
-int sq_holes_prune(struct store *st, const char *symbol, const char *interval,
-		   struct ck_err *err)
+int sq_holes_prune(struct store *st, const char *symbol, const char *interval, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "DELETE FROM holes WHERE symbol = ?1 AND interval = ?2 AND confirmed_at = 0"
 		    " AND EXISTS (SELECT 1 FROM candles c WHERE c.symbol = ?1 AND c.interval = ?2"
 		    " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
@@ -978,12 +996,12 @@ int sq_holes_prune(struct store *st, const char *symbol, const char *interval,
 	return store_step_done(st, s, "prune the hole ledger of", err);
 }
 
-int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes,
-		     struct ck_err *err)
+int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "UPDATE holes SET confirmed_at = 0, second_seen = 0 WHERE interval = ?1 AND"
 		    " confirmed_at > 0",
 		    err))
@@ -1006,8 +1024,9 @@ int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
 
 	memset(out, 0, sizeof(*out));
 	if (store_prepare(st, &s,
-		    "SELECT history_start, first_open FROM symbols WHERE symbol = ?1 AND interval = ?2",
-		    err))
+			  "SELECT history_start, first_open FROM symbols WHERE symbol = ?1 AND "
+			  "interval = ?2",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -1027,7 +1046,8 @@ int sq_symbol_put(struct store *st, const char *symbol, const char *interval,
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "INSERT OR REPLACE INTO symbols (symbol, interval, history_start, first_open)"
 		    " VALUES (?1, ?2, ?3, ?4)",
 		    err))
@@ -1039,15 +1059,15 @@ int sq_symbol_put(struct store *st, const char *symbol, const char *interval,
 	return store_step_done(st, s, "write symbol state to", err);
 }
 
-int sq_each_candle(struct store *st, const char *symbol, const char *interval,
-		   int64_t from, int64_t to,
-		   int (*fn)(const struct kline *k, void *arg), void *arg,
+int sq_each_candle(struct store *st, const char *symbol, const char *interval, int64_t from,
+		   int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
 		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, ret = 0;
 
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
 		    " trades, taker_buy_base, taker_buy_quote FROM candles WHERE symbol = ?1"
 		    " AND interval = ?2 AND open_time BETWEEN ?3 AND ?4 ORDER BY open_time",
@@ -1098,8 +1118,7 @@ fail:
 	return err->code;
 }
 
-int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n,
-	       struct ck_err *err)
+int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1107,7 +1126,8 @@ int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n,
 	*out = NULL;
 	*n = 0;
 	if (store_prepare(st, &s,
-		    "SELECT DISTINCT symbol FROM candles WHERE interval = ?1 ORDER BY symbol", err))
+			  "SELECT DISTINCT symbol FROM candles WHERE interval = ?1 ORDER BY symbol",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 	rc = collect_strings(st, s, out, n, err);
@@ -1123,8 +1143,7 @@ void store_symbols_free(char **list, size_t n)
 	free(list);
 }
 
-int sq_state_get(struct store *st, const char *key, char *buf, size_t size,
-		 struct ck_err *err)
+int sq_state_get(struct store *st, const char *key, char *buf, size_t size, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1143,8 +1162,7 @@ int sq_state_get(struct store *st, const char *key, char *buf, size_t size,
 	return 0;
 }
 
-int sq_state_set(struct store *st, const char *key, const char *value,
-		 struct ck_err *err)
+int sq_state_set(struct store *st, const char *key, const char *value, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1172,7 +1190,7 @@ static const char *const status_names[] = {"running", "ok", "partial", "failed",
 const char *run_status_name(enum run_status s)
 {
 	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s]
-									     : "unknown";
+									    : "unknown";
 }
 
 enum run_status run_status_parse(const char *s)
@@ -1191,8 +1209,9 @@ int sq_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t 
 	int rc;
 
 	if (store_prepare(st, &s,
-		    "INSERT INTO runs (command, started, status, pid) VALUES (?1, ?2, 'running', ?3)",
-		    err))
+			  "INSERT INTO runs (command, started, status, pid) VALUES (?1, ?2, "
+			  "'running', ?3)",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, command, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now_ms);
@@ -1220,13 +1239,14 @@ int sq_run_abandon(struct store *st, const char *command, struct ck_err *err)
 }
 
 int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
-		  int64_t written, int64_t revised, int64_t newest_open,
-		  const char *error, struct ck_err *err)
+		  int64_t written, int64_t revised, int64_t newest_open, const char *error,
+		  struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	char masked[1024];
 
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
 		    " candles_revised, newest_open, error) VALUES (?1,?2,?3,?4,?5,?6,?7)",
 		    err))
@@ -1244,9 +1264,8 @@ int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *
 	return store_step_done(st, s, "record symbol outcome in", err);
 }
 
-int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
-	       int64_t now_ms, const struct run_counts *c, const char *error,
-	       struct ck_err *err)
+int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_code, int64_t now_ms,
+	       const struct run_counts *c, const char *error, struct ck_err *err)
 {
 	static const struct run_counts zero;
 	sqlite3_stmt *s = NULL;
@@ -1254,7 +1273,8 @@ int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_co
 
 	if (!c)
 		c = &zero;
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "UPDATE runs SET ended = ?2, status = ?3, exit_code = ?4,"
 		    " candles_written = ?5, candles_revised = ?6, requests = ?7, retries = ?8,"
 		    " http_429 = ?9, http_418 = ?10, http_5xx = ?11, net_errors = ?12,"
@@ -1300,8 +1320,10 @@ int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 		return 0;
 	if (!(v = calloc(max, sizeof(*v))))
 		return ck_err_set(err, CK_ENOMEM, "list runs: out of memory");
-	if (store_prepare(st, &s,
-		    "SELECT id, command, started, coalesce(ended, 0), status, coalesce(exit_code, -1),"
+	if (store_prepare(
+		    st, &s,
+		    "SELECT id, command, started, coalesce(ended, 0), status, coalesce(exit_code, "
+		    "-1),"
 		    " candles_written, candles_revised, requests, retries, http_429, http_418,"
 		    " http_5xx, net_errors, symbols_ok, symbols_failed, symbols_skipped,"
 		    " weight_used_max, coalesce(error, ''), coalesce(server_time, 0) FROM runs"

@@ -56,9 +56,9 @@ const char *store_path(const struct store *st);
 
 /* Outcome of writing one page. */
 struct store_page_result {
-	int64_t written;  /* new candles inserted */
-	int64_t revised;  /* existing candles whose values differed and were replaced */
-	int64_t same;     /* existing candles already identical */
+	int64_t written; /* new candles inserted */
+	int64_t revised; /* existing candles whose values differed and were replaced */
+	int64_t same;    /* existing candles already identical */
 };
 
 /* Upserts n validated candles of symbol/interval in one transaction; an existing
@@ -84,8 +84,8 @@ struct store_span {
 /* The span of symbol/interval's candles with from <= open_time <= to (0, INT64_MAX:
  * all history). count = 0: first and last only, two index seeks (count is -1);
  * count = 1: the candles counted too, one pass over the range's primary keys. */
-int store_span(struct store *st, const char *symbol, const char *interval, int64_t from,
-	       int64_t to, int count, struct store_span *span, struct ck_err *err);
+int store_span(struct store *st, const char *symbol, const char *interval, int64_t from, int64_t to,
+	       int count, struct store_span *span, struct ck_err *err);
 
 /* A run of missing candles: open times first..last inclusive, count candles. */
 struct store_gap {
@@ -106,9 +106,9 @@ struct store_gap {
  * include_confirmed = 0 leaves confirmed holes out (what sync must fetch); 1 lists them
  * too, flagged, with their evidence. *out malloc'd (caller frees), sorted by symbol
  * then time. */
-int store_gaps(struct store *st, const char *symbol, const char *interval,
-	       int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
-	       struct store_gap **out, size_t *n, struct ck_err *err);
+int store_gaps(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+	       int64_t from, int64_t to, int include_confirmed, struct store_gap **out, size_t *n,
+	       struct ck_err *err);
 
 /* The hole ledger: a range of open times the exchange answered empty, with its
  * evidence. A row with confirmed_at 0 is only suspected (seen empty once, or marked
@@ -123,8 +123,8 @@ struct store_hole {
 	int64_t confirmed_at;        /* local ms; 0 = suspected only */
 };
 /* The ledger row for exactly first..last; CK_ENOTFOUND if there is none. */
-int store_hole_get(struct store *st, const char *symbol, const char *interval,
-		   int64_t first, int64_t last, struct store_hole *out, struct ck_err *err);
+int store_hole_get(struct store *st, const char *symbol, const char *interval, int64_t first,
+		   int64_t last, struct store_hole *out, struct ck_err *err);
 /* Writes h, replacing the row starting where it starts and every suspected (not
  * confirmed) row of the symbol that overlaps its range. */
 int store_hole_put(struct store *st, const char *symbol, const char *interval,
@@ -135,8 +135,7 @@ int store_holes_prune(struct store *st, const char *symbol, const char *interval
 /* `gaps --recheck`, `backfill --since`: every confirmed hole of interval becomes
  * suspected again (re-fetched by the next sync, kept as a hole when still empty) and
  * every symbol's start is forgotten (re-probed). *holes: how many were confirmed. */
-int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
-			struct ck_err *err);
+int store_holes_recheck(struct store *st, const char *interval, int64_t *holes, struct ck_err *err);
 
 /* A run of consecutive stored candles: open times first..last inclusive, count candles. */
 struct store_range {
@@ -149,9 +148,8 @@ struct store_range {
 /* The stored candles of each symbol of the interval (symbol NULL = every symbol) as runs
  * of consecutive open times, found with one window-function query (one scan of the
  * symbol's candles). *out malloc'd (caller frees), sorted by symbol then time. */
-int store_covered(struct store *st, const char *symbol, const char *interval,
-		  int64_t interval_ms, struct store_range **out, size_t *n,
-		  struct ck_err *err);
+int store_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+		  struct store_range **out, size_t *n, struct ck_err *err);
 
 /* Per-symbol sync state. */
 struct store_symbol {
@@ -165,9 +163,8 @@ int store_symbol_put(struct store *st, const char *symbol, const char *interval,
 
 /* Calls fn for each stored candle of symbol/interval with from <= open_time <= to, in
  * time order; fn returning non-zero stops and is returned. */
-int store_each_candle(struct store *st, const char *symbol, const char *interval,
-		      int64_t from, int64_t to,
-		      int (*fn)(const struct kline *k, void *arg), void *arg,
+int store_each_candle(struct store *st, const char *symbol, const char *interval, int64_t from,
+		      int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
 		      struct ck_err *err);
 
 /* Distinct symbols that have candles of interval; *out malloc'd array of malloc'd
@@ -179,8 +176,7 @@ void store_symbols_free(char **list, size_t n);
 /* Key/value state that must survive runs (e.g. "ban_until" of the exchange). */
 int store_state_get(struct store *st, const char *key, char *buf, size_t size,
 		    struct ck_err *err); /* CK_ENOTFOUND if absent */
-int store_state_set(struct store *st, const char *key, const char *value,
-		    struct ck_err *err);
+int store_state_set(struct store *st, const char *key, const char *value, struct ck_err *err);
 int store_state_del(struct store *st, const char *key, struct ck_err *err); /* absent: 0 */
 
 /* ---- run records: health, metrics and audit derive from these ---- */
@@ -208,8 +204,8 @@ int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64
 int store_run_abandon(struct store *st, const char *command, struct ck_err *err);
 /* Records one symbol's outcome in run id. status: "ok", "failed", "skipped". */
 int store_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
-		     int64_t written, int64_t revised, int64_t newest_open,
-		     const char *error, struct ck_err *err);
+		     int64_t written, int64_t revised, int64_t newest_open, const char *error,
+		     struct ck_err *err);
 /* Ends run id with its status, exit code, counts and error text (NULL if none). */
 int store_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
 		  int64_t now_ms, const struct run_counts *c, const char *error,
@@ -239,8 +235,8 @@ int store_count(struct store *st, const char *interval, int64_t budget_ms, int64
  * Otherwise *finished = 1, *ok = 1 if healthy, and detail holds the first problem on
  * one line. A busy or locked database is an error (no verdict), not a problem found.
  * finished may be NULL. */
-int store_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
-		char *detail, size_t size, struct ck_err *err);
+int store_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished, char *detail,
+		size_t size, struct ck_err *err);
 
 /* The backend of st (NULL: the default one, for plain file paths): its name ("sqlite")
  * and the version of the library or server behind it. */
@@ -261,7 +257,7 @@ const char *store_backend_version(const struct store *st);
  *   sync_skipped         "" / 1 / why (daemon: a sync was due while one still ran) */
 struct store_event {
 	int64_t id;
-	int64_t at;          /* ms */
+	int64_t at; /* ms */
 	char kind[32];
 	char subject[64];
 	double value;

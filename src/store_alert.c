@@ -10,13 +10,17 @@
 #include "store_int.h"
 #include "banned.h"
 
-#define ALERT_COLS "key, severity, state, coalesce(summary, ''), first_at, last_sent, sends, " \
+#define ALERT_COLS                                                                                 \
+	"key, severity, state, coalesce(summary, ''), first_at, last_sent, sends, "                \
 	"failures, coalesce(detail, '')"
-#define ALERT_COLS_PLAIN "key, severity, state, summary, first_at, last_sent, sends, failures, " \
+#define ALERT_COLS_PLAIN                                                                           \
+	"key, severity, state, summary, first_at, last_sent, sends, failures, "                    \
 	"detail"
-#define OUTBOX_COLS "key, channel, state, delivered, last_sent, attempts, next_at, " \
+#define OUTBOX_COLS                                                                                \
+	"key, channel, state, delivered, last_sent, attempts, next_at, "                           \
 	"claimed_until, claimed_by, sends, failures, coalesce(error, '')"
-#define OUTBOX_COLS_PLAIN "key, channel, state, delivered, last_sent, attempts, next_at, " \
+#define OUTBOX_COLS_PLAIN                                                                          \
+	"key, channel, state, delivered, last_sent, attempts, next_at, "                           \
 	"claimed_until, claimed_by, sends, failures, error"
 
 static void text_col(sqlite3_stmt *s, int i, char *dst, size_t size)
@@ -39,8 +43,7 @@ static void row_read(sqlite3_stmt *s, struct store_alert *a)
 	text_col(s, 8, a->detail, sizeof(a->detail));
 }
 
-int sq_alert_get(struct store *st, const char *key, struct store_alert *out,
-		 struct ck_err *err)
+int sq_alert_get(struct store *st, const char *key, struct store_alert *out, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -67,8 +70,9 @@ int sq_alert_put(struct store *st, const struct store_alert *a, struct ck_err *e
 	sqlite3_stmt *s = NULL;
 
 	if (store_prepare(st, &s,
-		    "INSERT OR REPLACE INTO alerts (" ALERT_COLS_PLAIN ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-		    err))
+			  "INSERT OR REPLACE INTO alerts (" ALERT_COLS_PLAIN
+			  ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, a->key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, a->severity, -1, SQLITE_STATIC);
@@ -94,8 +98,10 @@ int sq_alert_list(struct store *st, struct store_alert **out, size_t *n, struct 
 	/* Without detail: metrics reads this list read-only, possibly from a database an
 	 * older version wrote (schema 1, no detail column) that nothing has migrated yet. */
 	if (store_prepare(st, &s,
-		    "SELECT key, severity, state, coalesce(summary, ''), first_at, last_sent, sends,"
-		    " failures, '' FROM alerts ORDER BY state != 'firing', key", err))
+			  "SELECT key, severity, state, coalesce(summary, ''), first_at, "
+			  "last_sent, sends,"
+			  " failures, '' FROM alerts ORDER BY state != 'firing', key",
+			  err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (store_grow(&v, &cap, len, sizeof(*v), "list alerts", err)) {
@@ -136,14 +142,16 @@ static void outbox_read(sqlite3_stmt *s, struct store_outbox *o)
 	text_col(s, 11, o->error, sizeof(o->error));
 }
 
-int sq_outbox_get(struct store *st, const char *key, const char *channel,
-		  struct store_outbox *out, struct ck_err *err)
+int sq_outbox_get(struct store *st, const char *key, const char *channel, struct store_outbox *out,
+		  struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (store_prepare(st, &s, "SELECT " OUTBOX_COLS " FROM alert_outbox WHERE key = ?1 AND "
-			  "channel = ?2", err))
+	if (store_prepare(st, &s,
+			  "SELECT " OUTBOX_COLS " FROM alert_outbox WHERE key = ?1 AND "
+			  "channel = ?2",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
@@ -157,7 +165,8 @@ int sq_outbox_get(struct store *st, const char *key, const char *channel,
 	}
 	sqlite3_finalize(s);
 	if (rc == SQLITE_DONE)
-		return ck_err_set(err, CK_ENOTFOUND, "alert %s: nothing queued for %s", key, channel);
+		return ck_err_set(err, CK_ENOTFOUND, "alert %s: nothing queued for %s", key,
+				  channel);
 	return 0;
 }
 
@@ -165,8 +174,10 @@ int sq_outbox_put(struct store *st, const struct store_outbox *o, struct ck_err 
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(st, &s, "INSERT OR REPLACE INTO alert_outbox (" OUTBOX_COLS_PLAIN ") "
-			  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", err))
+	if (store_prepare(st, &s,
+			  "INSERT OR REPLACE INTO alert_outbox (" OUTBOX_COLS_PLAIN ") "
+			  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, o->key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, o->channel, -1, SQLITE_STATIC);
@@ -186,8 +197,7 @@ int sq_outbox_put(struct store *st, const struct store_outbox *o, struct ck_err 
 	return store_step_done(st, s, "write the alert outbox of", err);
 }
 
-int sq_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
-		   struct ck_err *err)
+int sq_outbox_live(struct store *st, struct store_outbox **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_outbox *v = NULL;
@@ -196,9 +206,11 @@ int sq_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
 
 	*out = NULL;
 	*n = 0;
-	if (store_prepare(st, &s, "SELECT " OUTBOX_COLS " FROM alert_outbox WHERE delivered != ''"
+	if (store_prepare(st, &s,
+			  "SELECT " OUTBOX_COLS " FROM alert_outbox WHERE delivered != ''"
 			  " OR key IN (SELECT key FROM alerts WHERE state = 'firing')"
-			  " ORDER BY key, channel", err))
+			  " ORDER BY key, channel",
+			  err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (store_grow(&v, &cap, len, sizeof(*v), "read the alert outbox", err)) {

@@ -16,7 +16,7 @@ const char *const store_archive_schema_v3 =
 	" read_at INTEGER NOT NULL) WITHOUT ROWID;";
 
 int sq_archive_put(struct store *st, const char *name, const char *sha256, int64_t rows,
-		      int64_t at_ms, struct ck_err *err)
+		   int64_t at_ms, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	if (store_prepare(st, &s,
@@ -32,7 +32,7 @@ int sq_archive_put(struct store *st, const char *name, const char *sha256, int64
 }
 
 int sq_archive_get(struct store *st, const char *name, char sha256[65], int *found,
-		      struct ck_err *err)
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -54,7 +54,7 @@ int sq_archive_get(struct store *st, const char *name, char sha256[65], int *fou
 }
 
 int sq_archive_list(struct store *st, const char *symbol, const char *interval,
-		       struct store_archive_file **out, size_t *n, struct ck_err *err)
+		    struct store_archive_file **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_archive_file *v = NULL;
@@ -65,10 +65,11 @@ int sq_archive_list(struct store *st, const char *symbol, const char *interval,
 	*out = NULL;
 	*n = 0;
 	snprintf(prefix, sizeof(prefix), "%s-%s-", symbol, interval);
-	if (store_prepare(st, &s,
-			  "SELECT name, sha256 FROM archive_files WHERE substr(name, 1, length(?1)) = ?1"
-			  " ORDER BY name",
-			  err))
+	if (store_prepare(
+		    st, &s,
+		    "SELECT name, sha256 FROM archive_files WHERE substr(name, 1, length(?1)) = ?1"
+		    " ORDER BY name",
+		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -78,12 +79,14 @@ int sq_archive_list(struct store *st, const char *symbol, const char *interval,
 			if (!nv) {
 				sqlite3_finalize(s);
 				free(v);
-				return ck_err_set(err, CK_ENOMEM, "archive catalogue: out of memory");
+				return ck_err_set(err, CK_ENOMEM,
+						  "archive catalogue: out of memory");
 			}
 			v = nv;
 			cap = nc;
 		}
-		snprintf(v[*n].name, sizeof(v[*n].name), "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(v[*n].name, sizeof(v[*n].name), "%s",
+			 (const char *)sqlite3_column_text(s, 0));
 		snprintf(v[*n].sha256, sizeof(v[*n].sha256), "%s",
 			 (const char *)sqlite3_column_text(s, 1));
 		(*n)++;

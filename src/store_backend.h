@@ -22,9 +22,9 @@
 /* The handle every caller holds (opaque to them). */
 struct store {
 	const struct store_ops *ops;
-	char *path;  /* as given to store_open: a file path, or a URL */
-	int rdonly;  /* STORE_RDONLY was asked for */
-	void *impl;  /* the backend's own state, set by ops->open, freed by ops->close */
+	char *path; /* as given to store_open: a file path, or a URL */
+	int rdonly; /* STORE_RDONLY was asked for */
+	void *impl; /* the backend's own state, set by ops->open, freed by ops->close */
 };
 
 /* One function per question or operation; each has the meaning (and the ownership
@@ -53,15 +53,15 @@ struct store_ops {
 			struct ck_err *err);
 	int (*span)(struct store *st, const char *symbol, const char *interval, int64_t from,
 		    int64_t to, int count, struct store_span *span, struct ck_err *err);
-	int (*gaps)(struct store *st, const char *symbol, const char *interval,
-		    int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
-		    struct store_gap **out, size_t *n, struct ck_err *err);
+	int (*gaps)(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+		    int64_t from, int64_t to, int include_confirmed, struct store_gap **out,
+		    size_t *n, struct ck_err *err);
 	int (*covered)(struct store *st, const char *symbol, const char *interval,
 		       int64_t interval_ms, struct store_range **out, size_t *n,
 		       struct ck_err *err);
-	int (*each_candle)(struct store *st, const char *symbol, const char *interval,
-			   int64_t from, int64_t to, int (*fn)(const struct kline *k, void *arg),
-			   void *arg, struct ck_err *err);
+	int (*each_candle)(struct store *st, const char *symbol, const char *interval, int64_t from,
+			   int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
+			   struct ck_err *err);
 	int (*symbols)(struct store *st, const char *interval, char ***out, size_t *n,
 		       struct ck_err *err);
 	int (*count)(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
@@ -87,8 +87,7 @@ struct store_ops {
 			  const struct store_symbol *s, struct ck_err *err);
 	int (*state_get)(struct store *st, const char *key, char *buf, size_t size,
 			 struct ck_err *err);
-	int (*state_set)(struct store *st, const char *key, const char *value,
-			 struct ck_err *err);
+	int (*state_set)(struct store *st, const char *key, const char *value, struct ck_err *err);
 	int (*state_del)(struct store *st, const char *key, struct ck_err *err);
 
 	/* run records */
@@ -105,8 +104,8 @@ struct store_ops {
 		    struct store_run **out, size_t *n, struct ck_err *err);
 	int (*run_symbols)(struct store *st, int64_t run_id, struct store_run_symbol **out,
 			   size_t *n, struct ck_err *err);
-	int (*all_run_symbols)(struct store *st, int64_t min_run_id,
-			       struct store_run_symbol **out, size_t *n, struct ck_err *err);
+	int (*all_run_symbols)(struct store *st, int64_t min_run_id, struct store_run_symbol **out,
+			       size_t *n, struct ck_err *err);
 	int (*sync_runs)(struct store *st, struct store_sync_run **out, size_t *n,
 			 struct ck_err *err);
 
@@ -115,8 +114,8 @@ struct store_ops {
 			 double value, const char *detail, struct ck_err *err);
 	int (*events)(struct store *st, const char *kind, const char *subject, int64_t since_ms,
 		      size_t max, struct store_event **out, size_t *n, struct ck_err *err);
-	int (*event_count)(struct store *st, const char *kind, const char *subject,
-			   int64_t *count, struct ck_err *err);
+	int (*event_count)(struct store *st, const char *kind, const char *subject, int64_t *count,
+			   struct ck_err *err);
 
 	/* alerts and their outbox */
 	int (*alert_get)(struct store *st, const char *key, struct store_alert *out,
@@ -143,8 +142,8 @@ struct store_ops {
 			  struct ck_err *err);
 	int (*backup_set_status)(struct store *st, int64_t id, const char *status,
 				 const char *detail, struct ck_err *err);
-	int (*backup_list)(struct store *st, const char *tier, struct store_backup **out,
-			   size_t *n, struct ck_err *err);
+	int (*backup_list)(struct store *st, const char *tier, struct store_backup **out, size_t *n,
+			   struct ck_err *err);
 
 	/* metrics aggregates */
 	int (*metrics_runs)(struct store *st, const char *command, struct store_metrics_runs *out,
@@ -159,8 +158,8 @@ struct store_ops {
 		     char *detail, size_t size, struct ck_err *err);
 
 	/* optional: facts of a database file */
-	int (*pages)(struct store *st, int64_t *page_size, int64_t *page_count,
-		     int64_t *freelist, struct ck_err *err);
+	int (*pages)(struct store *st, int64_t *page_size, int64_t *page_count, int64_t *freelist,
+		     struct ck_err *err);
 	/* optional: copy what a damaged SQLite file still holds into st (recover) */
 	int (*salvage)(struct store *dst, const char *src_path, const char *const *pairs,
 		       size_t npairs, struct store_salvage_result *res, struct ck_err *err);

@@ -11,20 +11,20 @@
 #include "store_int.h"
 #include "banned.h"
 
-int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
-		  struct ck_err *err)
+int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (store_prepare(st, &s,
-			  "INSERT INTO backups (tier, location, created, size, sha256, candles,"
-			  " status, detail, verified_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-			  " ON CONFLICT (tier, location) DO UPDATE SET created = excluded.created,"
-			  " size = excluded.size, sha256 = excluded.sha256, candles = excluded.candles,"
-			  " status = excluded.status, detail = excluded.detail,"
-			  " verified_at = excluded.verified_at RETURNING id",
-			  err))
+	if (store_prepare(
+		    st, &s,
+		    "INSERT INTO backups (tier, location, created, size, sha256, candles,"
+		    " status, detail, verified_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+		    " ON CONFLICT (tier, location) DO UPDATE SET created = excluded.created,"
+		    " size = excluded.size, sha256 = excluded.sha256, candles = excluded.candles,"
+		    " status = excluded.status, detail = excluded.detail,"
+		    " verified_at = excluded.verified_at RETURNING id",
+		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, b->tier, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, b->location, -1, SQLITE_STATIC);
@@ -47,8 +47,8 @@ int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
 	return 0;
 }
 
-int sq_backup_set_status(struct store *st, int64_t id, const char *status,
-			 const char *detail, struct ck_err *err)
+int sq_backup_set_status(struct store *st, int64_t id, const char *status, const char *detail,
+			 struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -71,8 +71,8 @@ static void col_text(char *dst, size_t size, sqlite3_stmt *s, int col)
 	snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
-int sq_backup_list(struct store *st, const char *tier, struct store_backup **out,
-		   size_t *n, struct ck_err *err)
+int sq_backup_list(struct store *st, const char *tier, struct store_backup **out, size_t *n,
+		   struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_backup *v = NULL;
@@ -217,7 +217,8 @@ out:
 	if (in_txn)
 		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
 	if (dst && sqlite3_close(dst) != SQLITE_OK && !ret)
-		ret = ck_err_set(err, CK_EIO, "close backup %s: %s", dest_path, sqlite3_errmsg(dst));
+		ret = ck_err_set(err, CK_EIO, "close backup %s: %s", dest_path,
+				 sqlite3_errmsg(dst));
 	sqlite3_close(src);
 	return ret;
 }
@@ -233,7 +234,8 @@ static int check_file(const char *path, int oflags, int integrity, int *ok, int6
 	*candles = 0;
 	snprintf(detail, size, "not checked");
 	if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(detail, size, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
+		snprintf(detail, size, "cannot open: %s",
+			 db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return 0;
 	}
@@ -268,9 +270,11 @@ schema:
 	s = NULL;
 	if (!integrity) { /* the table is readable; its count would be another full pass */
 		*candles = -1;
-		if (sqlite3_prepare_v2(db, "SELECT 1 FROM candles LIMIT 1", -1, &s, NULL) != SQLITE_OK ||
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM candles LIMIT 1", -1, &s, NULL) !=
+			    SQLITE_OK ||
 		    ((rc = sqlite3_step(s)) != SQLITE_ROW && rc != SQLITE_DONE)) {
-			snprintf(detail, size, "schema: candles table unreadable: %s", sqlite3_errmsg(db));
+			snprintf(detail, size, "schema: candles table unreadable: %s",
+				 sqlite3_errmsg(db));
 			goto out;
 		}
 	} else if (count_candles(db, candles)) {
@@ -288,23 +292,23 @@ out:
 	return 0;
 }
 
-int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
-			     size_t size, struct ck_err *err)
+int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			     struct ck_err *err)
 {
 	(void)err;
 	/* Read-only: a verification never writes; the file must exist. */
 	return check_file(path, SQLITE_OPEN_READONLY, 1, ok, candles, detail, size);
 }
 
-int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail,
-			    size_t size, struct ck_err *err)
+int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			    struct ck_err *err)
 {
 	(void)err;
 	return check_file(path, SQLITE_OPEN_READONLY, 0, ok, candles, detail, size);
 }
 
-int store_backup_check_db(const char *path, int *ok, int64_t *candles, char *detail,
-			  size_t size, struct ck_err *err)
+int store_backup_check_db(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			  struct ck_err *err)
 {
 	(void)err;
 	/* Read-write without create: a live database's WAL is recovered as any open would. */

@@ -13,25 +13,25 @@
 
 struct store_backup {
 	int64_t id;
-	char tier[16];          /* "hot", "warm", "offsite" */
-	char location[1024];    /* file path, or s3://bucket/key */
-	int64_t created;        /* ms, when the backup was taken */
-	int64_t size;           /* bytes */
-	char sha256[65];        /* hex of the file as stored in the tier */
-	int64_t candles;        /* candle count of the backup */
-	char status[16];        /* "verified", "failed", "deleted" (and, for files found
-				 * without a row or sidecar, "unverified") */
+	char tier[16];       /* "hot", "warm", "offsite" */
+	char location[1024]; /* file path, or s3://bucket/key */
+	int64_t created;     /* ms, when the backup was taken */
+	int64_t size;        /* bytes */
+	char sha256[65];     /* hex of the file as stored in the tier */
+	int64_t candles;     /* candle count of the backup */
+	char status[16];     /* "verified", "failed", "deleted" (and, for files found
+			      * without a row or sidecar, "unverified") */
 	char detail[256];
-	int64_t verified_at;    /* ms, 0 if never */
+	int64_t verified_at; /* ms, 0 if never */
 };
 
 int store_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
 		     struct ck_err *err); /* insert or replace by (tier, location) */
-int store_backup_set_status(struct store *st, int64_t id, const char *status,
-			    const char *detail, struct ck_err *err);
+int store_backup_set_status(struct store *st, int64_t id, const char *status, const char *detail,
+			    struct ck_err *err);
 /* Backups of tier (NULL = all), newest first; *out malloc'd (caller frees). */
-int store_backup_list(struct store *st, const char *tier, struct store_backup **out,
-		      size_t *n, struct ck_err *err);
+int store_backup_list(struct store *st, const char *tier, struct store_backup **out, size_t *n,
+		      struct ck_err *err);
 
 /* Takes a consistent copy of the database at src_path into dest_path (which must not
  * exist) with SQLite's online backup API: one read transaction on a private read-only
@@ -47,20 +47,20 @@ int store_backup_snapshot(const char *src_path, const char *dest_path, int step_
  * opened read-only, full PRAGMA integrity_check, schema check (candles and runs tables
  * readable), candle count into *candles. *ok = 1 when healthy; otherwise detail holds
  * the first problem. Returns non-zero only when the check itself could not run. */
-int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail,
-			     size_t size, struct ck_err *err);
+int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			     struct ck_err *err);
 
 /* store_backup_verify_file without the integrity_check and the candle count (each a
  * full pass; *candles = -1): opened read-only, schema check. For a file whose bytes
  * were just proved (by checksum) to be those of a backup that passed integrity_check
  * when it was taken. */
-int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail,
-			    size_t size, struct ck_err *err);
+int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			    struct ck_err *err);
 
 /* store_backup_verify_file for a live database (the one candlekeep uses): opened
  * read-write without creating, so that a WAL left by a crashed writer is recovered as
  * any open would do; no other write. For recover's and health's integrity check. */
-int store_backup_check_db(const char *path, int *ok, int64_t *candles, char *detail,
-			  size_t size, struct ck_err *err);
+int store_backup_check_db(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			  struct ck_err *err);
 
 #endif

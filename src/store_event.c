@@ -12,9 +12,10 @@ int sq_event_add(struct store *st, int64_t at_ms, const char *kind, const char *
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(st, &s,
-			  "INSERT INTO events (at, kind, subject, value, detail) VALUES (?1,?2,?3,?4,?5)",
-			  err))
+	if (store_prepare(
+		    st, &s,
+		    "INSERT INTO events (at, kind, subject, value, detail) VALUES (?1,?2,?3,?4,?5)",
+		    err))
 		return err->code;
 	sqlite3_bind_int64(s, 1, at_ms);
 	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
@@ -25,8 +26,8 @@ int sq_event_add(struct store *st, int64_t at_ms, const char *kind, const char *
 	return store_step_done(st, s, "record event in", err);
 }
 
-int sq_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,
-	      size_t max, struct store_event **out, size_t *n, struct ck_err *err)
+int sq_events(struct store *st, const char *kind, const char *subject, int64_t since_ms, size_t max,
+	      struct store_event **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_event *v;
@@ -77,9 +78,10 @@ int sq_event_count(struct store *st, const char *kind, const char *subject, int6
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (store_prepare(st, &s,
-			  "SELECT count(*) FROM events WHERE kind = ?1 AND (?2 IS NULL OR subject = ?2)",
-			  err))
+	if (store_prepare(
+		    st, &s,
+		    "SELECT count(*) FROM events WHERE kind = ?1 AND (?2 IS NULL OR subject = ?2)",
+		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	if (subject)

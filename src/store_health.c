@@ -18,9 +18,8 @@ static const char *col_text(sqlite3_stmt *s, int i)
 	return t ? (const char *)t : "";
 }
 
-int sq_hole_candles(struct store *st, const char *symbol, const char *interval,
-		    int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
-		    struct ck_err *err)
+int sq_hole_candles(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+		    int64_t from, int64_t to, int64_t *count, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -28,11 +27,12 @@ int sq_hole_candles(struct store *st, const char *symbol, const char *interval,
 	*count = 0;
 	if (interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "count holes: interval must be positive");
-	if (store_prepare(st, &s,
-			  "SELECT max(first_open, ?3), min(last_open, ?4) FROM holes"
-			  " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
-			  " AND confirmed_at > 0", /* suspected holes are still missing */
-			  err))
+	if (store_prepare(
+		    st, &s,
+		    "SELECT max(first_open, ?3), min(last_open, ?4) FROM holes"
+		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
+		    " AND confirmed_at > 0", /* suspected holes are still missing */
+		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -88,28 +88,29 @@ fail:
 	return err->code;
 }
 
-int sq_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,
-		   size_t *n, struct ck_err *err)
+int sq_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out, size_t *n,
+		   struct ck_err *err)
 {
-	return run_symbols_query(st,
-				 "SELECT run_id, symbol, status, coalesce(newest_open, 0),"
-				 " coalesce(error, '') FROM run_symbols WHERE run_id = ?1 ORDER BY symbol",
-				 run_id, out, n, err);
+	return run_symbols_query(
+		st,
+		"SELECT run_id, symbol, status, coalesce(newest_open, 0),"
+		" coalesce(error, '') FROM run_symbols WHERE run_id = ?1 ORDER BY symbol",
+		run_id, out, n, err);
 }
 
-int sq_all_run_symbols(struct store *st, int64_t min_run_id,
-		       struct store_run_symbol **out, size_t *n, struct ck_err *err)
+int sq_all_run_symbols(struct store *st, int64_t min_run_id, struct store_run_symbol **out,
+		       size_t *n, struct ck_err *err)
 {
-	return run_symbols_query(st,
-				 "SELECT s.run_id, s.symbol, s.status, coalesce(s.newest_open, 0),"
-				 " coalesce(s.error, '') FROM run_symbols s JOIN runs r ON r.id = s.run_id"
-				 " WHERE s.run_id >= ?1 AND r.command IN ('sync', 'backfill')"
-				 " ORDER BY s.run_id, s.symbol",
-				 min_run_id, out, n, err);
+	return run_symbols_query(
+		st,
+		"SELECT s.run_id, s.symbol, s.status, coalesce(s.newest_open, 0),"
+		" coalesce(s.error, '') FROM run_symbols s JOIN runs r ON r.id = s.run_id"
+		" WHERE s.run_id >= ?1 AND r.command IN ('sync', 'backfill')"
+		" ORDER BY s.run_id, s.symbol",
+		min_run_id, out, n, err);
 }
 
-int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
-		 struct ck_err *err)
+int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_sync_run *v = NULL;
@@ -216,8 +217,8 @@ static void watchdog_stop(struct watchdog *w)
 	pthread_mutex_destroy(&w->mu);
 }
 
-int sq_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
-	     char *detail, size_t size, struct ck_err *err)
+int sq_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished, char *detail,
+	     size_t size, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct watchdog w;
@@ -229,7 +230,8 @@ int sq_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finish
 	*finished = 0;
 	if (size)
 		detail[0] = 0;
-	if (store_prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)", err))
+	if (store_prepare(st, &s, full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)",
+			  err))
 		return err->code;
 	watchdog_start(&w, sq(st)->db, budget_ms);
 	rc = sqlite3_step(s);
@@ -311,8 +313,8 @@ static int pragma_int(struct store *st, const char *sql, int64_t *v, struct ck_e
 	return 0;
 }
 
-int sq_pages(struct store *st, int64_t *page_size, int64_t *page_count,
-	     int64_t *freelist, struct ck_err *err)
+int sq_pages(struct store *st, int64_t *page_size, int64_t *page_count, int64_t *freelist,
+	     struct ck_err *err)
 {
 	if (pragma_int(st, "PRAGMA page_size", page_size, err) ||
 	    pragma_int(st, "PRAGMA page_count", page_count, err) ||

@@ -41,7 +41,7 @@ struct store_sync_run {
 	char command[16];
 	int64_t started, ended; /* ms, local wall clock; ended 0 if never ended */
 	enum run_status status;
-	int64_t server_time;    /* ms, exchange clock (runs.server_time); 0 unknown */
+	int64_t server_time; /* ms, exchange clock (runs.server_time); 0 unknown */
 	char error[256];
 };
 
@@ -52,7 +52,7 @@ int store_health_sync_runs(struct store *st, struct store_sync_run **out, size_t
 
 /* Database file facts: page size and count (bytes = product), pages on the freelist.
  * Optional (a file backend's): others fail with CK_EUSAGE "not supported". */
-int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count,
-		       int64_t *freelist, struct ck_err *err);
+int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count, int64_t *freelist,
+		       struct ck_err *err);
 
 #endif

@@ -44,9 +44,11 @@ int store_guard_create(const char *path, struct ck_err *err)
 
 	snprintf(marker, sizeof(marker), "%s.recover", path);
 	if (access(marker, F_OK) == 0)
-		return ck_err_set(err, CK_ECORRUPT, "open %s: a recover of this database was"
+		return ck_err_set(err, CK_ECORRUPT,
+				  "open %s: a recover of this database was"
 				  " interrupted (%s exists); no new database is created here: run"
-				  " candlekeep recover to finish it", path, marker);
+				  " candlekeep recover to finish it",
+				  path, marker);
 	snprintf(d, sizeof(d), "%s", path);
 	snprintf(b, sizeof(b), "%s", path);
 	snprintf(q, sizeof(q), "%s/quarantine", dirname(d));
@@ -58,10 +60,13 @@ int store_guard_create(const char *path, struct ck_err *err)
 		found = !strncmp(e->d_name, b, bl) && e->d_name[bl] == '.';
 	closedir(dir);
 	if (found)
-		return ck_err_set(err, CK_ECORRUPT, "open %s: the database is missing but %s holds a"
-				  " damaged copy of it; no new, empty database is created in its"
-				  " place: run candlekeep recover (it restores the newest backup and"
-				  " salvages the damaged copy)", path, q);
+		return ck_err_set(
+			err, CK_ECORRUPT,
+			"open %s: the database is missing but %s holds a"
+			" damaged copy of it; no new, empty database is created in its"
+			" place: run candlekeep recover (it restores the newest backup and"
+			" salvages the damaged copy)",
+			path, q);
 	return 0;
 }
 
@@ -85,9 +90,11 @@ static int schema_of(struct store *st, int64_t *objects, int64_t *candles, int64
 		     struct ck_err *err)
 {
 	if (int_of(st, "SELECT count(*) FROM sqlite_master", objects, err) ||
-	    int_of(st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'candles'",
+	    int_of(st,
+		   "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'candles'",
 		   candles, err) ||
-	    int_of(st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ohlcv_h4'",
+	    int_of(st,
+		   "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ohlcv_h4'",
 		   legacy, err))
 		return err->code;
 	return 0;
@@ -117,16 +124,16 @@ static int has_columns(struct store *st, const char *table, const char *const *w
 /* candlekeep's candles table (any version) has these. */
 static int candles_columns_ok(struct store *st)
 {
-	static const char *const want[] = {"symbol", "interval", "open_time", "open", "high",
-					   "low", "close", "volume", "close_time"};
+	static const char *const want[] = {"symbol", "interval", "open_time", "open",      "high",
+					   "low",    "close",    "volume",    "close_time"};
 	return has_columns(st, "candles", want, sizeof(want) / sizeof(want[0]));
 }
 
 /* The older design's table must have its columns. */
 static int legacy_columns_ok(struct store *st)
 {
-	static const char *const want[] = {"symbol", "timestamp", "open", "high", "low", "close",
-					   "volume"};
+	static const char *const want[] = {"symbol", "timestamp", "open",  "high",
+					   "low",    "close",     "volume"};
 	return has_columns(st, "ohlcv_h4", want, sizeof(want) / sizeof(want[0]));
 }
 
@@ -163,8 +170,8 @@ static int legacy_copy(struct store *st, struct ck_err *err)
 		;
 	rc = sqlite3_backup_finish(bk);
 	if (rc != SQLITE_OK || sqlite3_close(dst) != SQLITE_OK) {
-		rc = ck_err_set(err, CK_EIO, "migrate %s: copy to %s: %s (free disk space?)", st->path,
-				path, sqlite3_errstr(rc));
+		rc = ck_err_set(err, CK_EIO, "migrate %s: copy to %s: %s (free disk space?)",
+				st->path, path, sqlite3_errstr(rc));
 		unlink(path);
 		return rc;
 	}
@@ -180,10 +187,11 @@ int store_identity_pre(struct store *st, struct ck_err *err)
 	if (id == STORE_APPLICATION_ID)
 		return 0;
 	if (id != 0)
-		return ck_err_set(err, CK_EUSAGE, "open %s: not a candlekeep database: its"
+		return ck_err_set(err, CK_EUSAGE,
+				  "open %s: not a candlekeep database: its"
 				  " application_id 0x%08" PRIx32 " belongs to another application;"
-				  " nothing was changed (check --db or [main] db)", st->path,
-				  (uint32_t)id);
+				  " nothing was changed (check --db or [main] db)",
+				  st->path, (uint32_t)id);
 	if (schema_of(st, &objects, &candles, &legacy, err))
 		return err->code;
 	if (!objects)
@@ -192,19 +200,23 @@ int store_identity_pre(struct store *st, struct ck_err *err)
 		return 0; /* candlekeep's, without the id yet (set by store_identity_post) */
 	if (!candles && legacy && legacy_columns_ok(st)) {
 		if (st->rdonly)
-			return ck_err_set(err, CK_ENOTFOUND, "open %s: a database of the older design"
-					  " (ohlcv_h4 table): run candlekeep sync once to migrate it",
-					  st->path);
+			return ck_err_set(
+				err, CK_ENOTFOUND,
+				"open %s: a database of the older design"
+				" (ohlcv_h4 table): run candlekeep sync once to migrate it",
+				st->path);
 		/* The copy first; then the schema is created from scratch whatever
 		 * user_version the older script left. */
 		if (legacy_copy(st, err) || store_exec(st, "PRAGMA user_version = 0", err))
 			return err->code;
 		return 0;
 	}
-	return ck_err_set(err, CK_EUSAGE, "open %s: not a candlekeep database: it has %" PRId64
-			  " schema objects but no candles table of candlekeep's (another"
-			  " application's database?); nothing was changed (check --db or [main] db)",
-			  st->path, objects);
+	return ck_err_set(
+		err, CK_EUSAGE,
+		"open %s: not a candlekeep database: it has %" PRId64
+		" schema objects but no candles table of candlekeep's (another"
+		" application's database?); nothing was changed (check --db or [main] db)",
+		st->path, objects);
 }
 
 /* The shortest plain decimal that reads back as v (no exponent). */
@@ -257,7 +269,8 @@ static int nullable(struct store *st, const char *col)
 	struct ck_err e = {0, ""};
 	int ok = 0;
 
-	if (store_prepare(st, &s, "SELECT \"notnull\" FROM pragma_table_info('candles') WHERE name = ?1",
+	if (store_prepare(st, &s,
+			  "SELECT \"notnull\" FROM pragma_table_info('candles') WHERE name = ?1",
 			  &e))
 		return 0;
 	sqlite3_bind_text(s, 1, col, -1, SQLITE_STATIC);
@@ -278,17 +291,19 @@ static int legacy_import(struct store *st, int64_t *rows, struct ck_err *err)
 	int rc;
 
 	*rows = 0;
-	if (store_prepare(st, &r,
-			  "SELECT symbol, timestamp, typeof(timestamp),"
-			  " CAST(strftime('%s', timestamp) AS INTEGER), open, high, low, close, volume"
-			  " FROM ohlcv_h4 ORDER BY rowid",
-			  err) ||
-	    store_prepare(st, &w,
-			  "INSERT INTO candles (symbol, interval, open_time, open, high, low, close,"
-			  " volume, close_time, quote_volume, trades, taker_buy_base, taker_buy_quote)"
-			  " VALUES (?1, '4h', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-			  " ON CONFLICT DO NOTHING",
-			  err)) {
+	if (store_prepare(
+		    st, &r,
+		    "SELECT symbol, timestamp, typeof(timestamp),"
+		    " CAST(strftime('%s', timestamp) AS INTEGER), open, high, low, close, volume"
+		    " FROM ohlcv_h4 ORDER BY rowid",
+		    err) ||
+	    store_prepare(
+		    st, &w,
+		    "INSERT INTO candles (symbol, interval, open_time, open, high, low, close,"
+		    " volume, close_time, quote_volume, trades, taker_buy_base, taker_buy_quote)"
+		    " VALUES (?1, '4h', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		    " ON CONFLICT DO NOTHING",
+		    err)) {
 		sqlite3_finalize(r);
 		return err->code;
 	}
@@ -342,12 +357,15 @@ static int legacy_import(struct store *st, int64_t *rows, struct ck_err *err)
 		}
 		(*rows)++;
 		continue;
-bad:
-		ck_err_set(err, CK_EVALIDATE, "migrate %s: ohlcv_h4 row %" PRId64 " (symbol %s,"
+	bad:
+		ck_err_set(err, CK_EVALIDATE,
+			   "migrate %s: ohlcv_h4 row %" PRId64 " (symbol %s,"
 			   " timestamp %s) is not a 4h candle with decimal prices; nothing was"
 			   " changed (the copy %s.older-design.bak is the original): fix or delete"
-			   " the row and run again", st->path, *rows + 1, sym ? sym : "NULL",
-			   sqlite3_column_text(r, 1) ? (const char *)sqlite3_column_text(r, 1) : "NULL",
+			   " the row and run again",
+			   st->path, *rows + 1, sym ? sym : "NULL",
+			   sqlite3_column_text(r, 1) ? (const char *)sqlite3_column_text(r, 1)
+						     : "NULL",
 			   st->path);
 		goto fail;
 	}

@@ -21,11 +21,11 @@ static inline struct store_sqlite *sq(const struct store *st)
 }
 
 /* Grows the array whose pointer is at v (the address of a T *: *cap elements of size
- * bytes, len of them in use) so that one more fits: doubles from 16, refuses past STORE_ROWS_MAX elements (CK_ENOMEM,
+ * bytes, len of them in use) so that one more fits: doubles from 16, refuses past STORE_ROWS_MAX
+ * elements (CK_ENOMEM,
  * "<what>: out of memory or over ... rows"). For every list a query loads. */
 #define STORE_ROWS_MAX 10000000
-int store_grow(void *v, size_t *cap, size_t len, size_t size, const char *what,
-	       struct ck_err *err);
+int store_grow(void *v, size_t *cap, size_t len, size_t size, const char *what, struct ck_err *err);
 
 /* Fills err from SQLite's last error on st (code mapped: corrupt → CK_ECORRUPT, full →
  * CK_EFULL, ...), "<what> <path>: <sqlite message> (<what to do>)"; returns the code. */
@@ -38,10 +38,10 @@ int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck
 
 /* The older design's table, as a view over the 4h candles, so its scripts and queries
  * keep working: timestamp is the candle's open time in ms, prices as REAL. */
-#define STORE_VIEW_OHLCV_H4                                                              \
-	"CREATE VIEW IF NOT EXISTS ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"   \
-	" CAST(open AS REAL) AS open, CAST(high AS REAL) AS high,"                      \
-	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"                      \
+#define STORE_VIEW_OHLCV_H4                                                                        \
+	"CREATE VIEW IF NOT EXISTS ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"             \
+	" CAST(open AS REAL) AS open, CAST(high AS REAL) AS high,"                                 \
+	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"                                 \
 	" CAST(volume AS REAL) AS volume FROM candles WHERE interval = '4h';"
 
 /* store_identity.c, for store_open. Refuses to create a database at path while a
@@ -68,94 +68,86 @@ void sq_close(struct store *st);
 int sq_tx_begin(struct store *st, struct ck_err *err);
 int sq_tx_commit(struct store *st, struct ck_err *err);
 void sq_tx_rollback(struct store *st);
-int sq_put_page(struct store *st, const char *symbol, const char *interval,
-		const struct kline *k, size_t n, struct store_page_result *res, struct ck_err *err);
-int sq_span(struct store *st, const char *symbol, const char *interval, int64_t from,
-		int64_t to, int count, struct store_span *span, struct ck_err *err);
+int sq_put_page(struct store *st, const char *symbol, const char *interval, const struct kline *k,
+		size_t n, struct store_page_result *res, struct ck_err *err);
+int sq_span(struct store *st, const char *symbol, const char *interval, int64_t from, int64_t to,
+	    int count, struct store_span *span, struct ck_err *err);
 int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
-		int64_t from, int64_t to, int include_confirmed, struct store_gap **out, size_t *n,
-		struct ck_err *err);
-int sq_covered(struct store *st, const char *symbol, const char *interval,
-		int64_t interval_ms, struct store_range **out, size_t *n, struct ck_err *err);
+	    int64_t from, int64_t to, int include_confirmed, struct store_gap **out, size_t *n,
+	    struct ck_err *err);
+int sq_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+	       struct store_range **out, size_t *n, struct ck_err *err);
 int sq_each_candle(struct store *st, const char *symbol, const char *interval, int64_t from,
-		int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg, struct ck_err *err);
-int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n,
-		struct ck_err *err);
+		   int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
+		   struct ck_err *err);
+int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n, struct ck_err *err);
 int sq_count(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
-		int *finished, struct ck_err *err);
-int sq_hole_candles(struct store *st, const char *symbol, const char *interval,
-		int64_t interval_ms, int64_t from, int64_t to, int64_t *count, struct ck_err *err);
+	     int *finished, struct ck_err *err);
+int sq_hole_candles(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+		    int64_t from, int64_t to, int64_t *count, struct ck_err *err);
 int sq_hole_get(struct store *st, const char *symbol, const char *interval, int64_t first,
 		int64_t last, struct store_hole *out, struct ck_err *err);
 int sq_hole_put(struct store *st, const char *symbol, const char *interval,
 		const struct store_hole *h, struct ck_err *err);
-int sq_holes_prune(struct store *st, const char *symbol, const char *interval,
-		struct ck_err *err);
-int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes,
-		struct ck_err *err);
+int sq_holes_prune(struct store *st, const char *symbol, const char *interval, struct ck_err *err);
+int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes, struct ck_err *err);
 int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
-		struct store_symbol *out, struct ck_err *err);
+		  struct store_symbol *out, struct ck_err *err);
 int sq_symbol_put(struct store *st, const char *symbol, const char *interval,
-		const struct store_symbol *s, struct ck_err *err);
-int sq_state_get(struct store *st, const char *key, char *buf, size_t size,
-		struct ck_err *err);
+		  const struct store_symbol *s, struct ck_err *err);
+int sq_state_get(struct store *st, const char *key, char *buf, size_t size, struct ck_err *err);
 int sq_state_set(struct store *st, const char *key, const char *value, struct ck_err *err);
 int sq_state_del(struct store *st, const char *key, struct ck_err *err);
 int sq_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		struct ck_err *err);
+		 struct ck_err *err);
 int sq_run_abandon(struct store *st, const char *command, struct ck_err *err);
 int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *status,
-		int64_t written, int64_t revised, int64_t newest_open, const char *error,
-		struct ck_err *err);
-int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
-		int64_t now_ms, const struct run_counts *c, const char *error, struct ck_err *err);
+		  int64_t written, int64_t revised, int64_t newest_open, const char *error,
+		  struct ck_err *err);
+int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_code, int64_t now_ms,
+	       const struct run_counts *c, const char *error, struct ck_err *err);
 int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
-		struct store_run **out, size_t *n, struct ck_err *err);
-int sq_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,
-		size_t *n, struct ck_err *err);
+	    struct store_run **out, size_t *n, struct ck_err *err);
+int sq_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out, size_t *n,
+		   struct ck_err *err);
 int sq_all_run_symbols(struct store *st, int64_t min_run_id, struct store_run_symbol **out,
-		size_t *n, struct ck_err *err);
-int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n,
-		struct ck_err *err);
+		       size_t *n, struct ck_err *err);
+int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n, struct ck_err *err);
 int sq_event_add(struct store *st, int64_t at_ms, const char *kind, const char *subject,
-		double value, const char *detail, struct ck_err *err);
-int sq_events(struct store *st, const char *kind, const char *subject, int64_t since_ms,
-		size_t max, struct store_event **out, size_t *n, struct ck_err *err);
+		 double value, const char *detail, struct ck_err *err);
+int sq_events(struct store *st, const char *kind, const char *subject, int64_t since_ms, size_t max,
+	      struct store_event **out, size_t *n, struct ck_err *err);
 int sq_event_count(struct store *st, const char *kind, const char *subject, int64_t *count,
-		struct ck_err *err);
-int sq_alert_get(struct store *st, const char *key, struct store_alert *out,
-		struct ck_err *err);
+		   struct ck_err *err);
+int sq_alert_get(struct store *st, const char *key, struct store_alert *out, struct ck_err *err);
 int sq_alert_put(struct store *st, const struct store_alert *a, struct ck_err *err);
-int sq_alert_list(struct store *st, struct store_alert **out, size_t *n,
-		struct ck_err *err);
-int sq_outbox_get(struct store *st, const char *key, const char *channel,
-		struct store_outbox *out, struct ck_err *err);
+int sq_alert_list(struct store *st, struct store_alert **out, size_t *n, struct ck_err *err);
+int sq_outbox_get(struct store *st, const char *key, const char *channel, struct store_outbox *out,
+		  struct ck_err *err);
 int sq_outbox_put(struct store *st, const struct store_outbox *o, struct ck_err *err);
-int sq_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
-		struct ck_err *err);
+int sq_outbox_live(struct store *st, struct store_outbox **out, size_t *n, struct ck_err *err);
 int sq_archive_put(struct store *st, const char *name, const char *sha256, int64_t rows,
 		   int64_t at_ms, struct ck_err *err);
 int sq_archive_get(struct store *st, const char *name, char sha256[65], int *found,
 		   struct ck_err *err);
 int sq_archive_list(struct store *st, const char *symbol, const char *interval,
 		    struct store_archive_file **out, size_t *n, struct ck_err *err);
-int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
-		struct ck_err *err);
-int sq_backup_set_status(struct store *st, int64_t id, const char *status,
-		const char *detail, struct ck_err *err);
+int sq_backup_put(struct store *st, const struct store_backup *b, int64_t *id, struct ck_err *err);
+int sq_backup_set_status(struct store *st, int64_t id, const char *status, const char *detail,
+			 struct ck_err *err);
 int sq_backup_list(struct store *st, const char *tier, struct store_backup **out, size_t *n,
-		struct ck_err *err);
+		   struct ck_err *err);
 int sq_metrics_runs(struct store *st, const char *command, struct store_metrics_runs *out,
-		struct ck_err *err);
-int sq_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms,
-		void *arg), void *arg, struct ck_err *err);
+		    struct ck_err *err);
+int sq_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms, void *arg),
+			 void *arg, struct ck_err *err);
 int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
-		struct ck_err *err);
-int sq_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
-		char *detail, size_t size, struct ck_err *err);
+		      struct ck_err *err);
+int sq_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished, char *detail,
+	     size_t size, struct ck_err *err);
 int sq_pages(struct store *st, int64_t *page_size, int64_t *page_count, int64_t *freelist,
-		struct ck_err *err);
-int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs,
-		size_t npairs, struct store_salvage_result *res, struct ck_err *err);
+	     struct ck_err *err);
+int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs, size_t npairs,
+	       struct store_salvage_result *res, struct ck_err *err);
 
 #endif

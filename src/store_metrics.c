@@ -30,7 +30,8 @@ int sq_metrics_runs(struct store *st, const char *command, struct store_metrics_
 
 	memset(out, 0, sizeof(*out));
 	/* Totals by status. requests_other is clamped per row so it never decreases. */
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "SELECT status, count(*), total(requests), total(retries), total(http_429),"
 		    " total(http_418), total(http_5xx), total(net_errors),"
 		    " total(max(requests - http_429 - http_418 - http_5xx - net_errors, 0)),"
@@ -62,7 +63,8 @@ int sq_metrics_runs(struct store *st, const char *command, struct store_metrics_
 		return store_db_fail(st, err, "sum runs in");
 
 	/* The newest finished run. */
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "SELECT id, started, coalesce(ended, 0), status, requests, retries, http_429,"
 		    " http_418, http_5xx, net_errors, symbols_ok, symbols_failed, symbols_skipped,"
 		    " weight_used_max, candles_written, candles_revised"
@@ -99,13 +101,14 @@ int sq_metrics_runs(struct store *st, const char *command, struct store_metrics_
 	return 0;
 }
 
-int sq_metrics_durations(struct store *st, const char *command,
-			 int (*fn)(int64_t ms, void *arg), void *arg, struct ck_err *err)
+int sq_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms, void *arg),
+			 void *arg, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, stop = 0;
 
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "SELECT ended - started FROM runs WHERE command = ?1 AND status != 'running'"
 		    " AND ended IS NOT NULL AND ended >= started",
 		    err))
@@ -133,7 +136,8 @@ int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_
 	*out = NULL;
 	*n = 0;
 	/* SQLite takes the bare column close_time from the row holding max(open_time). */
-	if (store_prepare(st, &s,
+	if (store_prepare(
+		    st, &s,
 		    "SELECT symbol, interval, count(*), max(open_time), close_time FROM candles"
 		    " GROUP BY symbol, interval ORDER BY symbol, interval",
 		    err))

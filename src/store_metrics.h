@@ -16,14 +16,14 @@ struct store_metrics_runs {
 					     * (RUN_RUNNING counts rows still running or
 					     * left behind by a killed process) */
 	int64_t requests, retries, http_429, http_418, http_5xx, net_errors;
-	int64_t requests_other;   /* requests not counted as 429/418/5xx/network error */
+	int64_t requests_other; /* requests not counted as 429/418/5xx/network error */
 	int64_t candles_written, candles_revised;
-	int64_t last_ok_end;      /* ended of the newest run with status ok; 0 = none */
-	int has_last;             /* 1 if there is a finished run (fields below valid) */
+	int64_t last_ok_end; /* ended of the newest run with status ok; 0 = none */
+	int has_last;        /* 1 if there is a finished run (fields below valid) */
 	int64_t last_id;
 	int64_t last_started, last_ended;
 	enum run_status last_status;
-	struct run_counts last;   /* the newest finished run's counts */
+	struct run_counts last; /* the newest finished run's counts */
 };
 
 /* Fills *out for command (e.g. "sync"). A database without runs gives zeros. */
@@ -32,8 +32,8 @@ int store_metrics_runs(struct store *st, const char *command, struct store_metri
 
 /* Calls fn with the duration (ms, ended - started) of every finished run of command, in
  * no particular order; fn returning non-zero stops and is returned. */
-int store_metrics_durations(struct store *st, const char *command,
-			    int (*fn)(int64_t ms, void *arg), void *arg, struct ck_err *err);
+int store_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms, void *arg),
+			    void *arg, struct ck_err *err);
 
 /* Per (symbol, interval): candles stored and the newest candle's open and close time. */
 struct store_metrics_series {

@@ -23,13 +23,13 @@ static const struct {
 
 static int store_unsupported(struct store *st, const char *what, struct ck_err *err)
 {
-	return ck_err_set(err, CK_EUSAGE, "%s %s: not supported by the %s backend", what,
-			  st->path, st->ops->name);
+	return ck_err_set(err, CK_EUSAGE, "%s %s: not supported by the %s backend", what, st->path,
+			  st->ops->name);
 }
 
 /* Calls the operation op of st's backend with st and the arguments, or fails with a
  * clear error when the backend lacks that (optional) operation. */
-#define DISPATCH(op, ...)                                                                \
+#define DISPATCH(op, ...)                                                                          \
 	(st->ops->op ? st->ops->op(st, __VA_ARGS__) : store_unsupported(st, #op, err))
 
 /* The backends[] row of path (the last row matches every path). */
@@ -121,30 +121,29 @@ int store_put_page(struct store *st, const char *symbol, const char *interval,
 	return DISPATCH(put_page, symbol, interval, k, n, res, err);
 }
 
-int store_span(struct store *st, const char *symbol, const char *interval, int64_t from,
-	       int64_t to, int count, struct store_span *span, struct ck_err *err)
+int store_span(struct store *st, const char *symbol, const char *interval, int64_t from, int64_t to,
+	       int count, struct store_span *span, struct ck_err *err)
 {
 	return DISPATCH(span, symbol, interval, from, to, count, span, err);
 }
 
-int store_gaps(struct store *st, const char *symbol, const char *interval,
-	       int64_t interval_ms, int64_t from, int64_t to, int include_confirmed,
-	       struct store_gap **out, size_t *n, struct ck_err *err)
+int store_gaps(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+	       int64_t from, int64_t to, int include_confirmed, struct store_gap **out, size_t *n,
+	       struct ck_err *err)
 {
-	return DISPATCH(gaps, symbol, interval, interval_ms, from, to, include_confirmed,
-			out, n, err);
+	return DISPATCH(gaps, symbol, interval, interval_ms, from, to, include_confirmed, out, n,
+			err);
 }
 
-int store_covered(struct store *st, const char *symbol, const char *interval,
-		  int64_t interval_ms, struct store_range **out, size_t *n,
-		  struct ck_err *err)
+int store_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+		  struct store_range **out, size_t *n, struct ck_err *err)
 {
 	return DISPATCH(covered, symbol, interval, interval_ms, out, n, err);
 }
 
-int store_each_candle(struct store *st, const char *symbol, const char *interval,
-		      int64_t from, int64_t to, int (*fn)(const struct kline *k, void *arg),
-		      void *arg, struct ck_err *err)
+int store_each_candle(struct store *st, const char *symbol, const char *interval, int64_t from,
+		      int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
+		      struct ck_err *err)
 {
 	return DISPATCH(each_candle, symbol, interval, from, to, fn, arg, err);
 }
@@ -186,8 +185,7 @@ int store_holes_prune(struct store *st, const char *symbol, const char *interval
 	return DISPATCH(holes_prune, symbol, interval, err);
 }
 
-int store_holes_recheck(struct store *st, const char *interval, int64_t *holes,
-			struct ck_err *err)
+int store_holes_recheck(struct store *st, const char *interval, int64_t *holes, struct ck_err *err)
 {
 	return DISPATCH(holes_recheck, interval, holes, err);
 }
@@ -204,14 +202,12 @@ int store_symbol_put(struct store *st, const char *symbol, const char *interval,
 	return DISPATCH(symbol_put, symbol, interval, s, err);
 }
 
-int store_state_get(struct store *st, const char *key, char *buf, size_t size,
-		    struct ck_err *err)
+int store_state_get(struct store *st, const char *key, char *buf, size_t size, struct ck_err *err)
 {
 	return DISPATCH(state_get, key, buf, size, err);
 }
 
-int store_state_set(struct store *st, const char *key, const char *value,
-		    struct ck_err *err)
+int store_state_set(struct store *st, const char *key, const char *value, struct ck_err *err)
 {
 	return DISPATCH(state_set, key, value, err);
 }
@@ -236,13 +232,11 @@ int store_run_symbol(struct store *st, int64_t id, const char *symbol, const cha
 		     int64_t written, int64_t revised, int64_t newest_open, const char *error,
 		     struct ck_err *err)
 {
-	return DISPATCH(run_symbol, id, symbol, status, written, revised, newest_open, error,
-			err);
+	return DISPATCH(run_symbol, id, symbol, status, written, revised, newest_open, error, err);
 }
 
 int store_run_end(struct store *st, int64_t id, enum run_status status, int exit_code,
-		  int64_t now_ms, const struct run_counts *c, const char *error,
-		  struct ck_err *err)
+		  int64_t now_ms, const struct run_counts *c, const char *error, struct ck_err *err)
 {
 	return DISPATCH(run_end, id, status, exit_code, now_ms, c, error, err);
 }
@@ -283,14 +277,13 @@ int store_events(struct store *st, const char *kind, const char *subject, int64_
 	return DISPATCH(events, kind, subject, since_ms, max, out, n, err);
 }
 
-int store_event_count(struct store *st, const char *kind, const char *subject,
-		      int64_t *count, struct ck_err *err)
+int store_event_count(struct store *st, const char *kind, const char *subject, int64_t *count,
+		      struct ck_err *err)
 {
 	return DISPATCH(event_count, kind, subject, count, err);
 }
 
-int store_alert_get(struct store *st, const char *key, struct store_alert *out,
-		    struct ck_err *err)
+int store_alert_get(struct store *st, const char *key, struct store_alert *out, struct ck_err *err)
 {
 	return DISPATCH(alert_get, key, out, err);
 }
@@ -300,8 +293,7 @@ int store_alert_put(struct store *st, const struct store_alert *a, struct ck_err
 	return DISPATCH(alert_put, a, err);
 }
 
-int store_alert_list(struct store *st, struct store_alert **out, size_t *n,
-		     struct ck_err *err)
+int store_alert_list(struct store *st, struct store_alert **out, size_t *n, struct ck_err *err)
 {
 	return DISPATCH(alert_list, out, n, err);
 }
@@ -317,8 +309,7 @@ int store_outbox_put(struct store *st, const struct store_outbox *o, struct ck_e
 	return DISPATCH(outbox_put, o, err);
 }
 
-int store_outbox_live(struct store *st, struct store_outbox **out, size_t *n,
-		      struct ck_err *err)
+int store_outbox_live(struct store *st, struct store_outbox **out, size_t *n, struct ck_err *err)
 {
 	return DISPATCH(outbox_live, out, n, err);
 }
@@ -347,14 +338,14 @@ int store_backup_put(struct store *st, const struct store_backup *b, int64_t *id
 	return DISPATCH(backup_put, b, id, err);
 }
 
-int store_backup_set_status(struct store *st, int64_t id, const char *status,
-			    const char *detail, struct ck_err *err)
+int store_backup_set_status(struct store *st, int64_t id, const char *status, const char *detail,
+			    struct ck_err *err)
 {
 	return DISPATCH(backup_set_status, id, status, detail, err);
 }
 
-int store_backup_list(struct store *st, const char *tier, struct store_backup **out,
-		      size_t *n, struct ck_err *err)
+int store_backup_list(struct store *st, const char *tier, struct store_backup **out, size_t *n,
+		      struct ck_err *err)
 {
 	return DISPATCH(backup_list, tier, out, n, err);
 }
@@ -365,8 +356,8 @@ int store_metrics_runs(struct store *st, const char *command, struct store_metri
 	return DISPATCH(metrics_runs, command, out, err);
 }
 
-int store_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms,
-			    void *arg), void *arg, struct ck_err *err)
+int store_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms, void *arg),
+			    void *arg, struct ck_err *err)
 {
 	return DISPATCH(metrics_durations, command, fn, arg, err);
 }
@@ -377,20 +368,20 @@ int store_metrics_series(struct store *st, struct store_metrics_series **out, si
 	return DISPATCH(metrics_series, out, n, err);
 }
 
-int store_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
-		char *detail, size_t size, struct ck_err *err)
+int store_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished, char *detail,
+		size_t size, struct ck_err *err)
 {
 	return DISPATCH(check, full, budget_ms, ok, finished, detail, size, err);
 }
 
-int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count,
-		       int64_t *freelist, struct ck_err *err)
+int store_health_pages(struct store *st, int64_t *page_size, int64_t *page_count, int64_t *freelist,
+		       struct ck_err *err)
 {
 	return DISPATCH(pages, page_size, page_count, freelist, err);
 }
 
-int store_salvage(struct store *st, const char *src_path, const char *const *pairs,
-		  size_t npairs, struct store_salvage_result *res, struct ck_err *err)
+int store_salvage(struct store *st, const char *src_path, const char *const *pairs, size_t npairs,
+		  struct store_salvage_result *res, struct ck_err *err)
 {
 	return DISPATCH(salvage, src_path, pairs, npairs, res, err);
 }

@@ -103,19 +103,24 @@ static void check_conn(sqlite3 *db, struct store_probe *out)
 		const char *t = (const char *)sqlite3_column_text(s, 0);
 		if (!t || strcmp(t, "ok")) {
 			out->state = PROBE_DAMAGED;
-			snprintf(out->detail, sizeof(out->detail), "integrity_check: %s", t ? t : "no answer");
+			snprintf(out->detail, sizeof(out->detail), "integrity_check: %s",
+				 t ? t : "no answer");
 			sqlite3_finalize(s);
 			return;
 		}
 	}
 	sqlite3_finalize(s);
 	if (count_of(db, "SELECT count(*) FROM sqlite_master", &objects) ||
-	    count_of(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'candles'",
+	    count_of(db,
+		     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'candles'",
 		     &candles) ||
-	    count_of(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'",
+	    count_of(db,
+		     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'",
 		     &runs) ||
-	    count_of(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ohlcv_h4'",
-		     &legacy)) {
+	    count_of(
+		    db,
+		    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ohlcv_h4'",
+		    &legacy)) {
 		classify(db, out, "schema");
 		return;
 	}
@@ -124,8 +129,11 @@ static void check_conn(sqlite3 *db, struct store_probe *out)
 		snprintf(out->detail, sizeof(out->detail), "an empty database (no tables at all)");
 		return;
 	}
-	if (candles && (count_of(db, "SELECT count(*) FROM pragma_table_info('candles') WHERE name IN"
-				  " ('symbol', 'interval', 'open_time', 'close_time')", &n) || n != 4))
+	if (candles && (count_of(db,
+				 "SELECT count(*) FROM pragma_table_info('candles') WHERE name IN"
+				 " ('symbol', 'interval', 'open_time', 'close_time')",
+				 &n) ||
+			n != 4))
 		candles = 0; /* a table of that name, but not candlekeep's */
 	if (candles) {
 		if (count_of(db, "SELECT count(*) FROM candles", &n)) {
@@ -148,14 +156,17 @@ static void check_conn(sqlite3 *db, struct store_probe *out)
 		}
 		out->state = PROBE_OK;
 		out->candles = n;
-		snprintf(out->detail, sizeof(out->detail), "ok (a database of the older design: its"
+		snprintf(out->detail, sizeof(out->detail),
+			 "ok (a database of the older design: its"
 			 " ohlcv_h4 table is migrated by the next sync)");
 		return;
 	}
 	out->state = PROBE_FOREIGN;
-	snprintf(out->detail, sizeof(out->detail), "not a candlekeep database: it has %" PRId64
+	snprintf(out->detail, sizeof(out->detail),
+		 "not a candlekeep database: it has %" PRId64
 		 " schema objects but no candles table of candlekeep's (another application's"
-		 " database?)", objects);
+		 " database?)",
+		 objects);
 }
 
 /* Opens path read-write without creating, checkpoint-free on close; exclusive = hold the
@@ -177,7 +188,8 @@ static void check_path(const char *path, int64_t wait_ms, int exclusive, struct 
 	sqlite3_busy_timeout(db, (int)(wait_ms > 0x7fffffff ? 0x7fffffff : wait_ms));
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if (exclusive) {
-		if (sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK ||
+		if (sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL, NULL) !=
+			    SQLITE_OK ||
 		    sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) {
 			classify(db, out, "take the file for the check");
 			sqlite3_close(db);
@@ -200,7 +212,8 @@ int store_probe_file(const char *path, int64_t wait_ms, struct store_probe *out)
 	memset(out, 0, sizeof(*out));
 	if (stat(path, &sb) != 0) {
 		out->state = errno == ENOENT ? PROBE_MISSING : PROBE_ERROR;
-		snprintf(out->detail, sizeof(out->detail), "database file %s: %s", path, strerror(errno));
+		snprintf(out->detail, sizeof(out->detail), "database file %s: %s", path,
+			 strerror(errno));
 		return 0;
 	}
 	if (!S_ISREG(sb.st_mode)) {
@@ -223,22 +236,27 @@ int store_probe_file(const char *path, int64_t wait_ms, struct store_probe *out)
 	if (r != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16)) {
 		if (schema_text_found(path)) {
 			out->state = PROBE_DAMAGED;
-			snprintf(out->detail, sizeof(out->detail), "no valid SQLite header (file is not a"
+			snprintf(out->detail, sizeof(out->detail),
+				 "no valid SQLite header (file is not a"
 				 " database), but candlekeep's schema is still in it");
 		} else {
 			out->state = PROBE_FOREIGN;
-			snprintf(out->detail, sizeof(out->detail), "not an SQLite database, and no"
+			snprintf(out->detail, sizeof(out->detail),
+				 "not an SQLite database, and no"
 				 " candlekeep schema in it (another application's file?)");
 		}
 		return 0;
 	}
 	{
-		uint32_t id = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
+		uint32_t id = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 |
+			      h[71];
 		if (id && id != STORE_APPLICATION_ID) {
 			out->state = PROBE_FOREIGN;
-			snprintf(out->detail, sizeof(out->detail), "not a candlekeep database:"
+			snprintf(out->detail, sizeof(out->detail),
+				 "not a candlekeep database:"
 				 " application_id 0x%08" PRIx32 " belongs to another application"
-				 " (candlekeep's is 0x%08x)", id, (unsigned)STORE_APPLICATION_ID);
+				 " (candlekeep's is 0x%08x)",
+				 id, (unsigned)STORE_APPLICATION_ID);
 			return 0;
 		}
 	}
@@ -253,8 +271,10 @@ int store_probe_file(const char *path, int64_t wait_ms, struct store_probe *out)
 		if (again.state == PROBE_BUSY) {
 			out->state = PROBE_BUSY;
 			snprintf(again.detail, sizeof(again.detail), "%s", out->detail);
-			snprintf(out->detail, sizeof(out->detail), "the check found \"%.200s\" but another"
-				 " process has the file open, so it is not proof", again.detail);
+			snprintf(out->detail, sizeof(out->detail),
+				 "the check found \"%.200s\" but another"
+				 " process has the file open, so it is not proof",
+				 again.detail);
 		} else {
 			*out = again;
 		}
@@ -279,12 +299,12 @@ struct salv {
 	struct store_salvage_result *res;
 	struct kline *page;
 	size_t npage;
-	char psym[64], piv[16]; /* the pair the page holds */
-	int skip_pending;        /* an unreadable range began after skip_from */
-	int64_t back_read;       /* rows of that range read backwards from its far end */
+	char psym[64], piv[16];    /* the pair the page holds */
+	int skip_pending;          /* an unreadable range began after skip_from */
+	int64_t back_read;         /* rows of that range read backwards from its far end */
 	struct pairkey fill_floor; /* read backwards down to here already */
 	struct pairkey skip_from;
-	char **seen;             /* "SYMBOL/INTERVAL" of every pair a row was read of */
+	char **seen; /* "SYMBOL/INTERVAL" of every pair a row was read of */
 	size_t nseen, capseen;
 	char lastpair[96];
 };
@@ -335,7 +355,8 @@ static void row_seen(struct salv *sv, const char *sym, const char *iv, int64_t t
 		}
 		/* the rows read backwards were inside the range */
 		sv->res->lost_est -= sv->back_read < sv->res->lost_est - before
-					     ? sv->back_read : sv->res->lost_est - before;
+					     ? sv->back_read
+					     : sv->res->lost_est - before;
 		sv->back_read = 0;
 		sv->skip_pending = 0;
 	}
@@ -372,8 +393,8 @@ static int take_row(struct salv *sv, sqlite3_stmt *s, struct ck_err *err)
 	memset(&k, 0, sizeof(k));
 	k.open_time = sqlite3_column_int64(s, 2);
 	{
-		char *dst[] = {k.open, k.high, k.low, k.close, k.volume, NULL, k.quote_volume, NULL,
-			       k.taker_buy_base, k.taker_buy_quote};
+		char *dst[] = {k.open, k.high,         k.low, k.close,          k.volume,
+			       NULL,   k.quote_volume, NULL,  k.taker_buy_base, k.taker_buy_quote};
 		for (i = 0; i < 10; i++) {
 			const unsigned char *t;
 			if (!dst[i])
@@ -393,7 +414,8 @@ static int take_row(struct salv *sv, sqlite3_stmt *s, struct ck_err *err)
 		sv->res->invalid++;
 		return 0;
 	}
-	if (sv->npage && (strcmp(sv->psym, sym) || strcmp(sv->piv, iv) || sv->npage == SALVAGE_PAGE))
+	if (sv->npage &&
+	    (strcmp(sv->psym, sym) || strcmp(sv->piv, iv) || sv->npage == SALVAGE_PAGE))
 		if (flush_page(sv, err))
 			return err->code;
 	if (!sv->npage) {
@@ -604,9 +626,10 @@ static void note_region(struct salv *sv, const struct pairkey *from)
 	sv->fill_floor = *from;
 	sv->back_read = 0;
 	if (!sv->res->regions++)
-		snprintf(sv->res->detail, sizeof(sv->res->detail), "first unreadable range: %s %s"
-			 " after open time %" PRId64, from->symbol[0] ? from->symbol : "(start)",
-			 from->interval, from->t);
+		snprintf(sv->res->detail, sizeof(sv->res->detail),
+			 "first unreadable range: %s %s"
+			 " after open time %" PRId64,
+			 from->symbol[0] ? from->symbol : "(start)", from->interval, from->t);
 }
 
 /* A range at the start (head: before t) or the end (tail: after t) of a pair, bounded
@@ -621,11 +644,12 @@ static void bound_region(struct salv *sv, const char *sym, const char *iv, int64
 
 	if (ivms <= 0)
 		goto unknown;
-	if (sqlite3_prepare_v2(sv->src, head
-			       ? "SELECT max(history_start, first_open) FROM symbols WHERE symbol = ?1"
-				 " AND interval = ?2"
-			       : "SELECT max(newest_open) FROM run_symbols WHERE symbol = ?1 AND ?2 = ?2",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    sv->src,
+		    head ? "SELECT max(history_start, first_open) FROM symbols WHERE symbol = ?1"
+			   " AND interval = ?2"
+			 : "SELECT max(newest_open) FROM run_symbols WHERE symbol = ?1 AND ?2 = ?2",
+		    -1, &s, NULL) != SQLITE_OK)
 		goto unknown;
 	sqlite3_bind_text(s, 1, sym, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, iv, -1, SQLITE_TRANSIENT);
@@ -726,8 +750,10 @@ static void unseen_pairs(struct salv *sv, const char *const *pairs, size_t npair
 			continue;
 		*slash = 0;
 		/* newest - start + 1 interval: the tail from (start - 1 interval) */
-		if (sqlite3_prepare_v2(sv->src, "SELECT max(history_start, first_open) FROM symbols"
-				       " WHERE symbol = ?1 AND interval = ?2", -1, &s, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(sv->src,
+				       "SELECT max(history_start, first_open) FROM symbols"
+				       " WHERE symbol = ?1 AND interval = ?2",
+				       -1, &s, NULL) != SQLITE_OK)
 			continue;
 		sqlite3_bind_text(s, 1, sym, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 2, slash + 1, -1, SQLITE_TRANSIENT);
@@ -753,13 +779,15 @@ static void salvage_small(struct salv *sv)
 	/* The hole ledger with its evidence; a file from before the evidence columns has
 	 * holes confirmed by one observation, which come back as suspects only. */
 	int evidence = 1;
-	if (sqlite3_prepare_v2(sv->src, "SELECT symbol, interval, first_open, last_open, confirmed_at,"
+	if (sqlite3_prepare_v2(sv->src,
+			       "SELECT symbol, interval, first_open, last_open, confirmed_at,"
 			       " first_seen, first_seen_exchange, second_seen, runs FROM holes",
 			       -1, &s, NULL) != SQLITE_OK) {
 		sqlite3_finalize(s);
 		s = NULL;
 		evidence = 0;
-		if (sqlite3_prepare_v2(sv->src, "SELECT symbol, interval, first_open, last_open FROM holes",
+		if (sqlite3_prepare_v2(sv->src,
+				       "SELECT symbol, interval, first_open, last_open FROM holes",
 				       -1, &s, NULL) != SQLITE_OK) {
 			sqlite3_finalize(s);
 			s = NULL;
@@ -785,12 +813,14 @@ static void salvage_small(struct salv *sv)
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (sqlite3_prepare_v2(sv->src, "SELECT symbol, interval, history_start, first_open FROM symbols",
+	if (sqlite3_prepare_v2(sv->src,
+			       "SELECT symbol, interval, history_start, first_open FROM symbols",
 			       -1, &s, NULL) == SQLITE_OK) {
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			const char *sym = (const char *)sqlite3_column_text(s, 0);
 			const char *iv = (const char *)sqlite3_column_text(s, 1);
-			struct store_symbol ss = {sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3)};
+			struct store_symbol ss = {sqlite3_column_int64(s, 2),
+						  sqlite3_column_int64(s, 3)};
 			if (sym && iv && !store_symbol_put(sv->dst, sym, iv, &ss, &e))
 				sv->res->symbols++;
 		}
@@ -798,8 +828,8 @@ static void salvage_small(struct salv *sv)
 	sqlite3_finalize(s);
 }
 
-int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs,
-	       size_t npairs, struct store_salvage_result *res, struct ck_err *err)
+int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs, size_t npairs,
+	       struct store_salvage_result *res, struct ck_err *err)
 {
 	static const char cols[] =
 		"SELECT symbol, interval, open_time, open, high, low, close, volume, close_time,"
@@ -816,11 +846,14 @@ int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs
 		sqlite3_stmt **s;
 	} scans[] = {
 		{"WHERE (symbol, interval, open_time) > (?1, ?2, ?3)"
-		 " ORDER BY symbol, interval, open_time", &sv.scan_gt},
+		 " ORDER BY symbol, interval, open_time",
+		 &sv.scan_gt},
 		{"WHERE (symbol, interval, open_time) < (?1, ?2, ?3)"
-		 " ORDER BY symbol DESC, interval DESC, open_time DESC", &sv.scan_lt_desc},
+		 " ORDER BY symbol DESC, interval DESC, open_time DESC",
+		 &sv.scan_lt_desc},
 		{"WHERE (symbol, interval, open_time) >= (?1, ?2, ?3)"
-		 " ORDER BY symbol, interval, open_time", &sv.scan_ge},
+		 " ORDER BY symbol, interval, open_time",
+		 &sv.scan_ge},
 	};
 
 	memset(res, 0, sizeof(*res));

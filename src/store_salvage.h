@@ -26,8 +26,8 @@ enum store_probe_state {
 
 struct store_probe {
 	enum store_probe_state state;
-	int64_t candles;    /* PROBE_OK: stored candles */
-	char detail[320];   /* one line: "ok" or what was found */
+	int64_t candles;  /* PROBE_OK: stored candles */
+	char detail[320]; /* one line: "ok" or what was found */
 };
 
 /* Probes the database file at path without changing its data: a shared open and full
@@ -41,17 +41,17 @@ int store_probe_file(const char *path, int64_t wait_ms, struct store_probe *out)
 
 /* Outcome of a salvage. */
 struct store_salvage_result {
-	int64_t read;        /* candles read from the damaged file */
-	int64_t written;     /* of those, new in the destination */
-	int64_t revised;     /* of those, replacing a different stored value */
-	int64_t invalid;     /* read but failing validation (not stored) */
-	int64_t regions;     /* unreadable key ranges skipped */
-	int64_t lost_est;    /* candles those ranges held, from the open times around them
-			      * (one per interval: exact unless the exchange had a hole there) */
-	int lost_unknown;    /* 1 when some range's extent could not be bounded */
-	int64_t counted;     /* count(*) of the damaged file when that query succeeded, else -1 */
+	int64_t read;     /* candles read from the damaged file */
+	int64_t written;  /* of those, new in the destination */
+	int64_t revised;  /* of those, replacing a different stored value */
+	int64_t invalid;  /* read but failing validation (not stored) */
+	int64_t regions;  /* unreadable key ranges skipped */
+	int64_t lost_est; /* candles those ranges held, from the open times around them
+			   * (one per interval: exact unless the exchange had a hole there) */
+	int lost_unknown; /* 1 when some range's extent could not be bounded */
+	int64_t counted;  /* count(*) of the damaged file when that query succeeded, else -1 */
 	int64_t holes, symbols; /* confirmed holes and symbol states copied */
-	char detail[320];    /* the first unreadable range, or why nothing could be read */
+	char detail[320];       /* the first unreadable range, or why nothing could be read */
 };
 
 /* Copies every candle that can still be read from the damaged database at src_path
@@ -64,7 +64,7 @@ struct store_salvage_result {
  * unreadable. The damaged file is opened without checkpointing and only read. Returns
  * non-zero only when writing into dst fails. Blocking. Optional: a backend without it
  * fails with CK_EUSAGE "not supported". */
-int store_salvage(struct store *dst, const char *src_path, const char *const *pairs,
-		  size_t npairs, struct store_salvage_result *res, struct ck_err *err);
+int store_salvage(struct store *dst, const char *src_path, const char *const *pairs, size_t npairs,
+		  struct store_salvage_result *res, struct ck_err *err);
 
 #endif

@@ -182,9 +182,9 @@ static int w_shmunmap(sqlite3_file *f, int del)
 }
 
 static const sqlite3_io_methods methods = {
-	2, w_close, w_read, w_write, w_truncate, w_sync, w_size, w_lock, w_unlock, w_check,
-	w_control, w_sector, w_devchar, w_shmmap, w_shmlock, w_shmbarrier, w_shmunmap,
-	NULL, NULL,
+	2,         w_close,      w_read,     w_write,   w_truncate, w_sync,    w_size,
+	w_lock,    w_unlock,     w_check,    w_control, w_sector,   w_devchar, w_shmmap,
+	w_shmlock, w_shmbarrier, w_shmunmap, NULL,      NULL,
 };
 
 static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)

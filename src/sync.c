@@ -41,17 +41,17 @@ struct sym {
 	struct sync_symbol *out;
 	struct store_symbol state;
 	int failed, skipped;
-	int pending;             /* jobs not finished */
-	struct range *ok;        /* ranges fetched and answered (for hole confirmation) */
+	int pending;      /* jobs not finished */
+	struct range *ok; /* ranges fetched and answered (for hole confirmation) */
 	size_t nok, capok;
 };
 
 struct job {
 	struct sym *sym;
-	int64_t first, last;     /* open times asked for, inclusive */
+	int64_t first, last; /* open times asked for, inclusive */
 	int64_t limit;
 	int weight;
-	int64_t not_before;      /* mono ms */
+	int64_t not_before; /* mono ms */
 	int inflight;
 	struct retry_state rs;
 	struct http_req req;
@@ -68,34 +68,34 @@ struct engine {
 	struct retry_policy rp;
 	uint64_t rng;
 	volatile sig_atomic_t *stop;
-	int64_t deadline;         /* mono ms, 0 = none */
-	int64_t iv;               /* interval ms */
-	int64_t server_now;       /* exchange ms at start */
-	int64_t local_now;        /* the local clock at start (now_local_ms()) */
-	int64_t skew;             /* server_now - local_now, ms */
-	int64_t close_limit;      /* a candle is closed when close_time < this: the earlier
-				   * of the exchange's time and local time + max_clock_skew */
-	struct plan_clock pc;     /* the planner's clocks: interval, exchange time, newest
-				   * closed candle, since, the re-verification slice */
+	int64_t deadline;     /* mono ms, 0 = none */
+	int64_t iv;           /* interval ms */
+	int64_t server_now;   /* exchange ms at start */
+	int64_t local_now;    /* the local clock at start (now_local_ms()) */
+	int64_t skew;         /* server_now - local_now, ms */
+	int64_t close_limit;  /* a candle is closed when close_time < this: the earlier
+			       * of the exchange's time and local time + max_clock_skew */
+	struct plan_clock pc; /* the planner's clocks: interval, exchange time, newest
+			       * closed candle, since, the re-verification slice */
 	struct sym *syms;
 	size_t nsyms, syms_done;
-	struct job *queue;        /* waiting jobs, in order */
+	struct job *queue; /* waiting jobs, in order */
 	struct job **qtail;
-	struct job *running;      /* jobs in flight */
+	struct job *running; /* jobs in flight */
 	size_t njobs_total, njobs_done;
-	struct sync_plan plan;    /* windows to fetch, before they are cut into pages */
-	int64_t page;             /* candles per request (page_limit, or chosen when 0) */
+	struct sync_plan plan; /* windows to fetch, before they are cut into pages */
+	int64_t page;          /* candles per request (page_limit, or chosen when 0) */
 	/* weight budget */
 	int64_t weight_limit, budget;
-	int64_t minute;           /* wall minute the counters below belong to */
-	int64_t reported;         /* highest used weight the exchange reported this minute */
-	int64_t sent;             /* weight we started this minute */
+	int64_t minute;   /* wall minute the counters below belong to */
+	int64_t reported; /* highest used weight the exchange reported this minute */
+	int64_t sent;     /* weight we started this minute */
 	int64_t inflight_weight;
-	int64_t pause_until;      /* mono ms: 429 pause */
-	int64_t ban_until;        /* wall ms: 418 ban */
-	int fatal;                /* run-wide failure: stop starting requests */
-	int refused_wait;         /* a 429's wait was longer than the run will sleep */
-	int recheck;              /* re-verify holes and symbol starts (recheck, since) */
+	int64_t pause_until; /* mono ms: 429 pause */
+	int64_t ban_until;   /* wall ms: 418 ban */
+	int fatal;           /* run-wide failure: stop starting requests */
+	int refused_wait;    /* a 429's wait was longer than the run will sleep */
+	int recheck;         /* re-verify holes and symbol starts (recheck, since) */
 	int64_t t0;
 	int64_t last_progress;
 };
@@ -176,10 +176,12 @@ static void note_ban(struct engine *e, const struct http_req *r)
 	if (store_state_set(e->st, "ban_until", v, &err))
 		log_warn("sync", "could not keep the ban's end in the database: %s", err.msg);
 	if (r->retry_after_s > e->rp.max_ban_s)
-		log_warn("sync", "HTTP 418 with Retry-After %" PRId64 " s, more than [sync] max_ban"
+		log_warn("sync",
+			 "HTTP 418 with Retry-After %" PRId64 " s, more than [sync] max_ban"
 			 " (%" PRId64 " s): the ban is honoured for max_ban only",
 			 r->retry_after_s, e->rp.max_ban_s);
-	log_error("sync", "HTTP 418: the exchange banned this IP for %" PRId64
+	log_error("sync",
+		  "HTTP 418: the exchange banned this IP for %" PRId64
 		  " s; no request is sent before then (candlekeep ban shows it)",
 		  (until - now) / 1000);
 }
@@ -204,7 +206,7 @@ static int refuse_wait(struct engine *e, const char *what, const char *desc, int
 		   " %s; not waited, not retried (run again later)",
 		   what, desc, asked_s >= 0 ? asked_s : w / 1000,
 		   time_left(e) >= 0 && w > time_left(e) ? "the run's time left"
-							  : "[http] retry_429_max_wait");
+							 : "[http] retry_429_max_wait");
 	/* The wait holds for every request: the run sends nothing more. */
 	e->pause_until = mono_ms() + w;
 	e->fatal = 1;
@@ -214,8 +216,7 @@ static int refuse_wait(struct engine *e, const char *what, const char *desc, int
 }
 
 /* GET url with retries; on success r holds the body (caller releases). */
-static int call_simple(struct engine *e, struct http_req *r, const char *what,
-		       struct ck_err *err)
+static int call_simple(struct engine *e, struct http_req *r, const char *what, struct ck_err *err)
 {
 	struct retry_state rs = {0, 0, 0};
 	char desc[256];
@@ -227,13 +228,15 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 		if (e->ban_until > now_ms()) {
 			int64_t left = e->ban_until - now_ms();
 			if (e->deadline && mono_ms() + left > e->deadline)
-				return ck_err_set(err, CK_EBANNED,
-						  "%s: the exchange has banned this IP (HTTP 418) for %" PRId64
-						  " s more, past the run's deadline; no request sent until"
-						  " then (lower [sync] concurrency or weight_limit)",
-						  what, (left + 999) / 1000);
-			log_warn("sync", "%s: banned (HTTP 418) for %" PRId64 " s more; waiting", what,
-				 (left + 999) / 1000);
+				return ck_err_set(
+					err, CK_EBANNED,
+					"%s: the exchange has banned this IP (HTTP 418) for "
+					"%" PRId64
+					" s more, past the run's deadline; no request sent until"
+					" then (lower [sync] concurrency or weight_limit)",
+					what, (left + 999) / 1000);
+			log_warn("sync", "%s: banned (HTTP 418) for %" PRId64 " s more; waiting",
+				 what, (left + 999) / 1000);
 			if (wait_ms(e, left))
 				return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT,
 						  "%s: %s while waiting for the ban to end", what,
@@ -268,20 +271,26 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 		if (w < 0) {
 			int code = 0;
 			char msg[128] = "";
-			if (r->body && binance_parse_error(r->body, r->len, &code, msg, sizeof(msg)) == 0)
-				ck_err_set(err, c == BN_NET ? CK_ENET : CK_EHTTP, "%s: %s (%d %s)", what,
-					   desc, code, msg);
+			if (r->body &&
+			    binance_parse_error(r->body, r->len, &code, msg, sizeof(msg)) == 0)
+				ck_err_set(err, c == BN_NET ? CK_ENET : CK_EHTTP, "%s: %s (%d %s)",
+					   what, desc, code, msg);
 			else
-				ck_err_set(err, c == BN_NET ? CK_ENET : CK_EHTTP, "%s: %s", what, desc);
+				ck_err_set(err, c == BN_NET ? CK_ENET : CK_EHTTP, "%s: %s", what,
+					   desc);
 			if (c == BN_GEO)
-				ck_err_wrap(err, "restricted location (HTTP 451): run from an allowed"
-						 " location or set [main] base_url");
+				ck_err_wrap(err,
+					    "restricted location (HTTP 451): run from an allowed"
+					    " location or set [main] base_url");
 			else if (c == BN_WAF)
-				ck_err_wrap(err, "blocked by the exchange's firewall (HTTP 403): check"
-						 " the IP and User-Agent, then wait before retrying");
+				ck_err_wrap(err,
+					    "blocked by the exchange's firewall (HTTP 403): check"
+					    " the IP and User-Agent, then wait before retrying");
 			else if (c == BN_NET)
-				ck_err_wrap(err, "cannot reach the exchange at %s (check the network and"
-						 " [main] base_url)", e->cfg->base_url);
+				ck_err_wrap(err,
+					    "cannot reach the exchange at %s (check the network and"
+					    " [main] base_url)",
+					    e->cfg->base_url);
 			http_req_release(r);
 			return err->code;
 		}
@@ -291,8 +300,8 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what,
 		if (c == BN_429)
 			e->pause_until = mono_ms() + w;
 		if (wait_ms(e, w))
-			return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT,
-					  "%s: %s", what, *e->stop ? "stopped" : "run deadline passed");
+			return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT, "%s: %s", what,
+					  *e->stop ? "stopped" : "run deadline passed");
 	}
 }
 
@@ -317,18 +326,20 @@ static void note_clock(struct engine *e)
 	e->res->clock_skew_ms = e->skew;
 	v[0] = 0;
 	if (e->skew > max_skew || e->skew < -max_skew) {
-		snprintf(v, sizeof(v), "clock skew %+.1f s exceeds [sync] max_clock_skew %" PRId64 " s",
+		snprintf(v, sizeof(v),
+			 "clock skew %+.1f s exceeds [sync] max_clock_skew %" PRId64 " s",
 			 (double)e->skew / 1000.0, e->cfg->max_clock_skew_s);
-		log_warn("sync", "the exchange's clock is %.1f s %s the local clock (more than"
-			 " [sync] max_clock_skew %" PRId64 " s): candles count as closed only by the"
+		log_warn("sync",
+			 "the exchange's clock is %.1f s %s the local clock (more than"
+			 " [sync] max_clock_skew %" PRId64
+			 " s): candles count as closed only by the"
 			 " earlier clock, up to %s UTC; check NTP on this host",
 			 (double)(e->skew < 0 ? -e->skew : e->skew) / 1000.0,
 			 e->skew > 0 ? "ahead of" : "behind", e->cfg->max_clock_skew_s,
 			 kline_time_str(e->close_limit, t, sizeof(t)));
 	}
 	if (store_event_add(e->st, e->local_now, event_kind_name(EV_CLOCK_SKEW), "sync",
-			    (double)e->skew / 1000.0,
-			    v, &err))
+			    (double)e->skew / 1000.0, v, &err))
 		log_warn("sync", "%s", err.msg);
 }
 
@@ -407,10 +418,15 @@ static int plan_keep(struct engine *e, const struct plan_window *w, int64_t firs
 static int plan_archive(struct engine *e, struct ck_err *err)
 {
 	struct archive_opts ao = {
-		.base_url = e->cfg->archive_base_url, .market = "futures/um",
-		.interval = e->cfg->interval, .interval_ms = e->iv, .now = e->server_now,
-		.concurrency = (int)e->cfg->concurrency, .user_agent = e->cfg->user_agent,
-		.timeout_ms = e->cfg->request_timeout_ms, .stop = e->stop,
+		.base_url = e->cfg->archive_base_url,
+		.market = "futures/um",
+		.interval = e->cfg->interval,
+		.interval_ms = e->iv,
+		.now = e->server_now,
+		.concurrency = (int)e->cfg->concurrency,
+		.user_agent = e->cfg->user_agent,
+		.timeout_ms = e->cfg->request_timeout_ms,
+		.stop = e->stop,
 		.deadline_mono = e->deadline,
 	};
 	struct archive_want *w = NULL;
@@ -447,9 +463,13 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 					&nruns, err)))
 			break;
 		if (range_unstored(runs, nruns, old.w[i].first, old.w[i].last))
-			w[nw++] = (struct archive_want){s->out->symbol, old.w[i].first,
-							old.w[i].last, s->state.first_open,
-							&old.w[i], 0, 0};
+			w[nw++] = (struct archive_want){s->out->symbol,
+							old.w[i].first,
+							old.w[i].last,
+							s->state.first_open,
+							&old.w[i],
+							0,
+							0};
 		free(runs);
 	}
 	if (!rc && nw)
@@ -499,15 +519,14 @@ static int probe_start(struct engine *e, struct sym *s)
 	char t[32];
 
 	memset(&r, 0, sizeof(r));
-	if (binance_first_kline_url(r.url, sizeof(r.url), e->cfg->base_url, name,
-				    e->cfg->interval))
+	if (binance_first_kline_url(r.url, sizeof(r.url), e->cfg->base_url, name, e->cfg->interval))
 		return 0;
 	if (call_simple(e, &r, "GET /fapi/v1/klines (first candle)", &err)) {
 		log_warn("sync", "%s: listing start unknown: %s", name, err.msg);
 		return err.code;
 	}
-	if (kline_parse_page(r.body, r.len, &k, &n, &err) == 0 && n >= 1 &&
-	    k[0].open_time > 0 && k[0].open_time % e->iv == 0) {
+	if (kline_parse_page(r.body, r.len, &k, &n, &err) == 0 && n >= 1 && k[0].open_time > 0 &&
+	    k[0].open_time % e->iv == 0) {
 		s->state.first_open = k[0].open_time;
 		log_kv(LOG_DEBUG, "sync", ((const char *[]){"symbol", name, NULL}),
 		       "the exchange's first candle opens %s UTC",
@@ -608,13 +627,13 @@ static int range_answered(const struct sym *s, int64_t first, int64_t last, int6
 #define HOLE_APART_MS (3600 * 1000LL)
 #define HOLE_AGE_MS DAY_MS
 
-int sync_hole_confirms(const struct store_hole *h, int64_t gap_last, int64_t iv,
-		       int64_t local, int64_t exchange)
+int sync_hole_confirms(const struct store_hole *h, int64_t gap_last, int64_t iv, int64_t local,
+		       int64_t exchange)
 {
 	int64_t end = gap_last + iv; /* the gap's last candle closes before this */
 	return h->runs >= 1 && h->first_seen > 0 && local - h->first_seen >= HOLE_APART_MS &&
-	       exchange - h->first_seen_exchange >= HOLE_APART_MS &&
-	       local - end >= HOLE_AGE_MS && exchange - end >= HOLE_AGE_MS;
+	       exchange - h->first_seen_exchange >= HOLE_APART_MS && local - end >= HOLE_AGE_MS &&
+	       exchange - end >= HOLE_AGE_MS;
 }
 
 static void observe_hole(struct engine *e, struct sym *s, int64_t a, int64_t b)
@@ -640,8 +659,10 @@ static void observe_hole(struct engine *e, struct sym *s, int64_t a, int64_t b)
 		h.runs = 1;
 		if (store_hole_put(e->st, name, iv, &h, &err) == 0)
 			log_kv(LOG_INFO, "sync", ((const char *[]){"symbol", name, NULL}),
-			       "exchange answered no candles %s .. %s UTC: still missing; a hole only"
-			       " if empty again on a run an hour or more later", t1, t2);
+			       "exchange answered no candles %s .. %s UTC: still missing; a hole "
+			       "only"
+			       " if empty again on a run an hour or more later",
+			       t1, t2);
 		else
 			log_warn("sync", "%s: %s", name, err.msg);
 		return;
@@ -661,7 +682,8 @@ static void observe_hole(struct engine *e, struct sym *s, int64_t a, int64_t b)
 		s->out->holes += (b - a) / e->iv + 1;
 		log_kv(LOG_INFO, "sync", ((const char *[]){"symbol", name, NULL}),
 		       "exchange has no candles %s .. %s UTC: empty on %" PRId64 " runs, recorded"
-		       " as a confirmed hole", t1, t2, h.runs);
+		       " as a confirmed hole",
+		       t1, t2, h.runs);
 	}
 }
 
@@ -702,7 +724,10 @@ static int finish_symbol(struct engine *e, struct sym *s)
 		snprintf(written, sizeof(written), "%" PRId64, s->out->written);
 		snprintf(revised, sizeof(revised), "%" PRId64, s->out->revised);
 		kline_time_str(s->out->newest_open, newest, sizeof(newest));
-		log_kv(s->failed ? LOG_ERROR : s->skipped ? LOG_WARN : LOG_INFO, "sync",
+		log_kv(s->failed    ? LOG_ERROR
+		       : s->skipped ? LOG_WARN
+				    : LOG_INFO,
+		       "sync",
 		       ((const char *[]){"symbol", name, "status", s->out->status, "written",
 					 written, "revised", revised, "newest",
 					 s->out->newest_open ? newest : "none", NULL}),
@@ -794,13 +819,14 @@ static void handle_page(struct engine *e, struct job *j)
 		e->res->counts.net_errors++;
 		if (w >= 0) {
 			e->res->counts.retries++;
-			log_warn("sync", "%s: bad response body (%s); retry in %" PRId64 " ms", name,
-				 err.msg, w);
+			log_warn("sync", "%s: bad response body (%s); retry in %" PRId64 " ms",
+				 name, err.msg, w);
 			http_req_release(&j->req);
 			requeue(e, j, w);
 			return;
 		}
-		sym_fail(e, s, "bad response body after %" PRId64 " retries: %s", j->rs.net, err.msg);
+		sym_fail(e, s, "bad response body after %" PRId64 " retries: %s", j->rs.net,
+			 err.msg);
 		job_done(e, j);
 		return;
 	}
@@ -831,7 +857,8 @@ static void handle_page(struct engine *e, struct job *j)
 		e->res->counts.candles_revised += pr.revised;
 		if (pr.revised)
 			log_kv(LOG_WARN, "sync", ((const char *[]){"symbol", name, NULL}),
-			       "%" PRId64 " stored candles differed from the exchange and were revised",
+			       "%" PRId64
+			       " stored candles differed from the exchange and were revised",
 			       pr.revised);
 	}
 	(void)desc;
@@ -911,8 +938,10 @@ static void handle_done(struct engine *e, struct job *j)
 		char msg[160] = "";
 		if (r->body && binance_parse_error(r->body, r->len, &code, msg, sizeof(msg)) == 0 &&
 		    code == -1121)
-			sym_skip(s, "not listed on the exchange (delisted, renamed or not yet listed):"
-				    " %d %s", code, msg);
+			sym_skip(s,
+				 "not listed on the exchange (delisted, renamed or not yet listed):"
+				 " %d %s",
+				 code, msg);
 		else if (msg[0])
 			sym_fail(e, s, "%s: %d %s (not retried)", desc, code, msg);
 		else
@@ -979,7 +1008,8 @@ static void issue_jobs(struct engine *e, int64_t now, int64_t *wake, struct ck_e
 		if (weight_estimate(e) + j->weight > e->budget) {
 			int64_t next_minute = (now_ms() / 60000 + 1) * 60000;
 			int64_t w = now + (next_minute - now_ms());
-			log_debug("sync", "weight budget reached (%" PRId64 "/%" PRId64
+			log_debug("sync",
+				  "weight budget reached (%" PRId64 "/%" PRId64
 				  "); waiting for the next minute",
 				  weight_estimate(e), e->budget);
 			if (w < *wake || !http_inflight(e->http))
@@ -1025,7 +1055,8 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 			if (e->deadline && now + left > e->deadline) {
 				char t[32];
 				snprintf(e->res->error, sizeof(e->res->error),
-					 "the exchange banned this IP (HTTP 418) until %s UTC, after the"
+					 "the exchange banned this IP (HTTP 418) until %s UTC, "
+					 "after the"
 					 " run's deadline; no request sent until then",
 					 kline_time_str(e->ban_until, t, sizeof(t)));
 				e->fatal = 1;
@@ -1054,8 +1085,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 					break;
 			}
 			if (nd && i == nd && !*e->stop && e->ban_until <= now_ms() &&
-			    mono_ms() >= e->pause_until && !e->fatal)
-			{
+			    mono_ms() >= e->pause_until && !e->fatal) {
 				issue_jobs(e, mono_ms(), &wake, err);
 				http_kick(e->http); /* send them now, not at the next poll */
 			}
@@ -1076,8 +1106,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 
 /* ---- the run ---- */
 
-static int resolve_symbols(struct engine *e, const struct binance_info *info,
-			   struct ck_err *err)
+static int resolve_symbols(struct engine *e, const struct binance_info *info, struct ck_err *err)
 {
 	char **list = NULL;
 	size_t n = 0, i;
@@ -1086,8 +1115,9 @@ static int resolve_symbols(struct engine *e, const struct binance_info *info,
 	if (rc == CK_ENOTFOUND) {
 		/* "all": every TRADING perpetual the exchange lists. */
 		if (!info || !info->nsymbols)
-			return ck_err_set(err, CK_ENET,
-					  "symbols = all needs /fapi/v1/exchangeInfo, which failed");
+			return ck_err_set(
+				err, CK_ENET,
+				"symbols = all needs /fapi/v1/exchangeInfo, which failed");
 		e->syms = calloc(info->nsymbols, sizeof(*e->syms));
 		e->res->symbols = calloc(info->nsymbols, sizeof(*e->res->symbols));
 		if (!e->syms || !e->res->symbols)
@@ -1097,8 +1127,8 @@ static int resolve_symbols(struct engine *e, const struct binance_info *info,
 			if (strcmp(b->status, "TRADING") || strcmp(b->contract_type, "PERPETUAL") ||
 			    !cfg_symbol_valid(b->symbol))
 				continue;
-			snprintf(e->res->symbols[e->nsyms].symbol, sizeof(e->res->symbols[0].symbol),
-				 "%s", b->symbol);
+			snprintf(e->res->symbols[e->nsyms].symbol,
+				 sizeof(e->res->symbols[0].symbol), "%s", b->symbol);
 			e->syms[e->nsyms].out = &e->res->symbols[e->nsyms];
 			e->nsyms++;
 		}
@@ -1114,7 +1144,8 @@ static int resolve_symbols(struct engine *e, const struct binance_info *info,
 		return ck_err_set(err, CK_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(e->res->symbols[i].symbol, sizeof(e->res->symbols[i].symbol), "%s", list[i]);
+		snprintf(e->res->symbols[i].symbol, sizeof(e->res->symbols[i].symbol), "%s",
+			 list[i]);
 		e->syms[i].out = &e->res->symbols[i];
 	}
 	e->nsyms = e->res->nsymbols = n;
@@ -1164,8 +1195,10 @@ static int honour_ban(struct engine *e, struct ck_err *err)
 		/* A ban stored before max_ban existed (or with a larger one) is capped too. */
 		if (e->ban_until > now_ms() + e->rp.max_ban_s * 1000) {
 			e->ban_until = now_ms() + e->rp.max_ban_s * 1000;
-			log_warn("sync", "the stored HTTP 418 ban ends after [sync] max_ban; honoured"
-				 " for %" PRId64 " s only", e->rp.max_ban_s);
+			log_warn("sync",
+				 "the stored HTTP 418 ban ends after [sync] max_ban; honoured"
+				 " for %" PRId64 " s only",
+				 e->rp.max_ban_s);
 		}
 	}
 	if (e->ban_until > now_ms() && e->deadline &&
@@ -1225,9 +1258,10 @@ static int fetch_exchange_info(struct engine *e, struct binance_info *info, int 
 		log_warn("sync", "%s; going on without it (weight limit %d assumed)", err->msg,
 			 BINANCE_WEIGHT_DEFAULT);
 	http_req_release(&r);
-	e->weight_limit = cfg->weight_limit ? cfg->weight_limit
-					    : (*have_info && info->weight_limit ? info->weight_limit
-										: BINANCE_WEIGHT_DEFAULT);
+	e->weight_limit = cfg->weight_limit
+				  ? cfg->weight_limit
+				  : (*have_info && info->weight_limit ? info->weight_limit
+								      : BINANCE_WEIGHT_DEFAULT);
 	if (*have_info && info->weight_limit > 0) {
 		/* for the metrics: the limit the exchange reports, when none is configured */
 		struct ck_err e2 = {0, ""};
@@ -1256,8 +1290,10 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 		int64_t nh = 0;
 		if ((rc = store_holes_recheck(e->st, e->cfg->interval, &nh, err)) != 0)
 			return rc;
-		log_info("sync", "re-verifying %" PRId64 " confirmed exchange holes and every"
-			 " symbol's listing start", nh);
+		log_info("sync",
+			 "re-verifying %" PRId64 " confirmed exchange holes and every"
+			 " symbol's listing start",
+			 nh);
 	}
 	if ((rc = probe_starts(e, info, err)) != 0)
 		return rc;
@@ -1270,10 +1306,12 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 	sync_plan_verify(e->st, e->cfg, &e->pc);
 	for (i = 0; i < e->nsyms; i++) {
 		struct sym *s = &e->syms[i];
-		const struct binance_symbol *b = info ? binance_info_find(info, s->out->symbol)
-						      : NULL;
+		const struct binance_symbol *b =
+			info ? binance_info_find(info, s->out->symbol) : NULL;
 		if (info && !b) {
-			sym_skip(s, "not listed on the exchange (delisted, renamed or not yet listed)");
+			sym_skip(
+				s,
+				"not listed on the exchange (delisted, renamed or not yet listed)");
 		} else if (b && strcmp(b->status, "TRADING")) {
 			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
 		} else if ((rc = plan_symbol(e, i, err)) != 0) {
@@ -1309,9 +1347,8 @@ static int fetch_run(struct engine *e, struct ck_err *err)
 		snprintf(n4, sizeof(n4), "%" PRId64, e->page);
 		log_kv(LOG_INFO, "sync",
 		       ((const char *[]){"symbols", n1, "pages", n2, "page_size", n4,
-					 "weight_budget", n3,
-					 "server_time", kline_time_str(e->server_now, buf, sizeof(buf)),
-					 NULL}),
+					 "weight_budget", n3, "server_time",
+					 kline_time_str(e->server_now, buf, sizeof(buf)), NULL}),
 		       "fetching");
 	}
 	rc = fetch_loop(e, err);

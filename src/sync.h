@@ -1,7 +1,7 @@
 /* sync.h — the sync engine behind `sync` and `backfill`: plans, per symbol, the ranges
  * to fetch (history start, gaps, the tail since the newest stored closed candle, an
- * optional lookback; the planner is sync_plan.h), fetches them as parallel pages inside the exchange's weight
- * budget with the retry policy, validates and stores each page in its own
+ * optional lookback; the planner is sync_plan.h), fetches them as parallel pages inside the
+ * exchange's weight budget with the retry policy, validates and stores each page in its own
  * transaction, and confirms exchange holes. Blocking; single-threaded (libcurl multi). */
 #ifndef CK_SYNC_H
 #define CK_SYNC_H
@@ -16,25 +16,25 @@
 
 struct sync_progress {
 	size_t symbols_done, symbols_total;
-	int64_t candles;          /* written so far */
+	int64_t candles; /* written so far */
 	int64_t pages_done, pages_total;
 	int64_t elapsed_ms;
 };
 
 struct sync_opts {
-	int64_t since_ms;  /* backfill: wanted history start (ms); 0 = plain sync */
-	int recheck;       /* re-verify confirmed holes and symbol starts (gaps --recheck;
-			    * implied by since_ms) */
+	int64_t since_ms; /* backfill: wanted history start (ms); 0 = plain sync */
+	int recheck;      /* re-verify confirmed holes and symbol starts (gaps --recheck;
+			   * implied by since_ms) */
 	void (*progress)(const struct sync_progress *p, void *arg); /* may be NULL */
 	void *progress_arg;
 };
 
 struct sync_symbol {
 	char symbol[24];
-	const char *status;      /* "ok", "failed", "skipped" (static strings) */
+	const char *status; /* "ok", "failed", "skipped" (static strings) */
 	int64_t written, revised;
-	int64_t newest_open;     /* newest stored open time after the run, 0 if none */
-	int64_t holes;           /* candles newly confirmed as exchange holes */
+	int64_t newest_open; /* newest stored open time after the run, 0 if none */
+	int64_t holes;       /* candles newly confirmed as exchange holes */
 	char error[256];
 };
 
@@ -42,11 +42,11 @@ struct sync_result {
 	struct run_counts counts;
 	struct sync_symbol *symbols; /* malloc'd, nsymbols entries */
 	size_t nsymbols;
-	int timed_out;          /* the run's deadline passed */
-	int stopped;            /* a signal asked to stop */
-	int64_t server_time;    /* the exchange's time at the start (ms) */
-	int64_t clock_skew_ms;  /* server_time - local time at the start */
-	char error[256];        /* a run-wide failure (exchange unreachable, ban, disk) */
+	int timed_out;         /* the run's deadline passed */
+	int stopped;           /* a signal asked to stop */
+	int64_t server_time;   /* the exchange's time at the start (ms) */
+	int64_t clock_skew_ms; /* server_time - local time at the start */
+	char error[256];       /* a run-wide failure (exchange unreachable, ban, disk) */
 };
 
 /* Runs one sync over cfg's symbols (cfg->symbols; "all" asks exchangeInfo). Returns 0
@@ -67,7 +67,7 @@ struct store_hole;
  * h->first_seen_exchange exchange ms) is confirmed by an empty answer now (local,
  * exchange ms): both clocks an hour or more past the first observation and a day or
  * more past the gap's last candle (open time gap_last, interval iv ms). */
-int sync_hole_confirms(const struct store_hole *h, int64_t gap_last, int64_t iv,
-		       int64_t local, int64_t exchange);
+int sync_hole_confirms(const struct store_hole *h, int64_t gap_last, int64_t iv, int64_t local,
+		       int64_t exchange);
 
 #endif

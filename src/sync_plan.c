@@ -28,12 +28,18 @@ static int64_t align_up(int64_t t, int64_t iv)
 const char *sync_plan_reason_name(enum plan_reason r)
 {
 	switch (r) {
-	case PLAN_HISTORY: return "history";
-	case PLAN_LEAD: return "lead";
-	case PLAN_GAP: return "gap";
-	case PLAN_TAIL: return "tail";
-	case PLAN_LOOKBACK: return "lookback";
-	case PLAN_VERIFY: return "verify";
+	case PLAN_HISTORY:
+		return "history";
+	case PLAN_LEAD:
+		return "lead";
+	case PLAN_GAP:
+		return "gap";
+	case PLAN_TAIL:
+		return "tail";
+	case PLAN_LOOKBACK:
+		return "lookback";
+	case PLAN_VERIFY:
+		return "verify";
 	}
 	return "?";
 }
@@ -52,8 +58,8 @@ int64_t sync_plan_last_closed(int64_t close_limit, int64_t iv)
 }
 
 /* Appends first..last (nothing when empty) to the plan. */
-static int plan_add(struct sync_plan *p, struct plan_symbol_info *info, size_t sym,
-		    int64_t first, int64_t last, enum plan_reason why)
+static int plan_add(struct sync_plan *p, struct plan_symbol_info *info, size_t sym, int64_t first,
+		    int64_t last, enum plan_reason why)
 {
 	if (first > last)
 		return 0;
@@ -149,8 +155,7 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 		if (store_gaps(st, name, cfg->interval, iv, 0, INT64_MAX, 0, &g, &n, err))
 			return err->code;
 		for (i = 0; i < n; i++) {
-			log_kv(LOG_INFO, "sync",
-			       ((const char *[]){"symbol", name, NULL}),
+			log_kv(LOG_INFO, "sync", ((const char *[]){"symbol", name, NULL}),
 			       "repairing a gap of %" PRId64 " candles", g[i].count);
 			if (plan_add(p, info, sym, g[i].first, g[i].last, PLAN_GAP)) {
 				free(g);
@@ -163,8 +168,8 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 	 * candles re-verified every run (verify_recent, or the larger lookback). */
 	tail_from = span->last_open + iv;
 	{
-		int64_t again = cfg->lookback > cfg->verify_recent ? cfg->lookback
-								   : cfg->verify_recent;
+		int64_t again =
+			cfg->lookback > cfg->verify_recent ? cfg->lookback : cfg->verify_recent;
 		if (again > 0 && c->last_closed - (again - 1) * iv < tail_from)
 			tail_from = c->last_closed - (again - 1) * iv;
 	}
@@ -183,8 +188,8 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 }
 
 int sync_plan_symbol(struct store *st, const struct cfg *cfg, const struct plan_clock *c,
-		     const char *name, size_t sym, struct store_symbol *state,
-		     struct sync_plan *p, struct plan_symbol_info *info, struct ck_err *err)
+		     const char *name, size_t sym, struct store_symbol *state, struct sync_plan *p,
+		     struct plan_symbol_info *info, struct ck_err *err)
 {
 	const char *iv = cfg->interval;
 	struct store_span span;

@@ -47,11 +47,11 @@ void sync_plan_release(struct sync_plan *p);
 
 /* The run's clocks and options, fixed before planning. */
 struct plan_clock {
-	int64_t iv;           /* interval ms */
-	int64_t server_now;   /* the exchange's time at the start (ms) */
-	int64_t last_closed;  /* open time of the newest closed candle (the open candle and
-			       * anything later is never requested) */
-	int64_t since_ms;     /* backfill --since (ms), 0 = plain sync */
+	int64_t iv;          /* interval ms */
+	int64_t server_now;  /* the exchange's time at the start (ms) */
+	int64_t last_closed; /* open time of the newest closed candle (the open candle and
+			      * anything later is never requested) */
+	int64_t since_ms;    /* backfill --since (ms), 0 = plain sync */
 	int64_t verify_first, verify_last; /* this run's re-verification slice (open
 					    * times; last < first: none), from
 					    * sync_plan_verify */

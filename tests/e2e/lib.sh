@@ -9,6 +9,9 @@ CK="$CK_BUILD/candlekeep"
 FAKEX="$CK_BUILD/fakex"
 DATA="$CK_TOP/build/testdata/binance" # testdata/binance, decompressed by make
 T=$(mktemp -d "${TMPDIR:-/tmp}/ck-e2e.XXXXXX")
+# Run from the temp dir: a command that falls back to a default path (candles.db in
+# the working directory) writes there, never into the repository.
+cd "$T"
 DB="$T/candles.db"
 FAKEX_PID=
 FAKEX_URL=

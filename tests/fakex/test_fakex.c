@@ -28,7 +28,7 @@
 
 #include "banned.h"
 
-#define NOW0 1773940000000LL  /* inside BTCUSDT's recorded last (forming) 4h candle */
+#define NOW0 1773940000000LL /* inside BTCUSDT's recorded last (forming) 4h candle */
 #define H4 14400000LL
 #define BTC_FIRST 1709150400000LL
 
@@ -52,7 +52,8 @@ static void path_in(const struct proc *p, const char *name, char *out, size_t n)
  * Returns 0 when the port file appeared, -1 if fakex exited or 10 s passed. */
 static int fx_start(struct proc *p, const char *const *args)
 {
-	snprintf(p->dir, sizeof(p->dir), "%s/fakex-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(p->dir, sizeof(p->dir), "%s/fakex-test.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(p->dir))
 		return -1;
 	char exe[1100], portf[300], logf[300], outf[300], errf[300];
@@ -138,7 +139,8 @@ static int fx_stop(struct proc *p)
 static int fx_fail(const char *const *args, char *err, size_t n)
 {
 	char dir[256], errf[300], exe[1100];
-	snprintf(dir, sizeof(dir), "%s/fakex-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/fakex-test.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(errf, sizeof(errf), "%s/stderr", dir);
@@ -281,13 +283,13 @@ static void http_on(const struct proc *p, const char *method, long timeout_ms, s
 }
 
 #define GET(r, ...) http_on(&g_fx, "GET", 5000, r, __VA_ARGS__)
-#define CTL(...)                                                      \
-	do {                                                          \
-		struct resp ctl_r_;                                   \
-		http_on(&g_fx, "POST", 5000, &ctl_r_, __VA_ARGS__);   \
-		assert_int_equal(ctl_r_.cc, CURLE_OK);                \
-		assert_int_equal(ctl_r_.status, 200);                 \
-		resp_free(&ctl_r_);                                   \
+#define CTL(...)                                                                                   \
+	do {                                                                                       \
+		struct resp ctl_r_;                                                                \
+		http_on(&g_fx, "POST", 5000, &ctl_r_, __VA_ARGS__);                                \
+		assert_int_equal(ctl_r_.cc, CURLE_OK);                                             \
+		assert_int_equal(ctl_r_.status, 200);                                              \
+		resp_free(&ctl_r_);                                                                \
 	} while (0)
 
 static json_t *parse(const struct resp *r)
@@ -419,7 +421,8 @@ static int reset(void **state)
 {
 	(void)state;
 	struct resp r;
-	const char *paths[] = {"/_ctl/faults?reset=1", "/_ctl/ban?seconds=0", "/_ctl/weight?used=0"};
+	const char *paths[] = {"/_ctl/faults?reset=1", "/_ctl/ban?seconds=0",
+			       "/_ctl/weight?used=0"};
 	for (size_t i = 0; i < 3; i++) {
 		http_on(&g_fx, "POST", 5000, &r, "%s", paths[i]);
 		int bad = r.status != 200;
@@ -441,8 +444,8 @@ static void test_closed_candle_byte_for_byte(void **state)
 	struct resp r;
 	json_t *p = klines("symbol=BTCUSDT&interval=4h&startTime=1709150400000&limit=1", &r);
 	assert_non_null(strstr(r.body, "[[1709150400000,\"61032.80\",\"62710.00\",\"59840.50\","
-					"\"62487.90\",\"103584.338\",1709164799999,"
-					"\"6326076283.80371\",1337488,\"0\",\"0\",\"0\"]]"));
+				       "\"62487.90\",\"103584.338\",1709164799999,"
+				       "\"6326076283.80371\",1337488,\"0\",\"0\",\"0\"]]"));
 	char file[1200];
 	snprintf(file, sizeof(file), "%s/BTCUSDT-4h.csv", g_data);
 	assert_row_is_csv(json_array_get(p, 0), file);
@@ -480,14 +483,18 @@ static void test_start_end_limit_semantics(void **state)
 	json_decref(p);
 	resp_free(&r);
 
-	p = klines("symbol=BTCUSDT&interval=4h&startTime=1709150400000&endTime=1709179200000&limit=10", &r);
+	p = klines(
+		"symbol=BTCUSDT&interval=4h&startTime=1709150400000&endTime=1709179200000&limit=10",
+		&r);
 	assert_int_equal(json_array_size(p), 3);
 	assert_int_equal(ot(p, 2), BTC_FIRST + H4 * 2);
 	json_decref(p);
 	resp_free(&r);
 
 	/* both, limit smaller than the range: the first `limit` */
-	p = klines("symbol=BTCUSDT&interval=4h&startTime=1709150400000&endTime=1719179200000&limit=2", &r);
+	p = klines(
+		"symbol=BTCUSDT&interval=4h&startTime=1709150400000&endTime=1719179200000&limit=2",
+		&r);
 	assert_int_equal(json_array_size(p), 2);
 	assert_int_equal(ot(p, 0), BTC_FIRST);
 	json_decref(p);
@@ -523,7 +530,8 @@ static void expect_weight(const char *limit, long w)
 	for (int attempt = 0; attempt < 3; attempt++) { /* a wall-clock minute may roll */
 		CTL("/_ctl/weight?used=0");
 		struct resp r;
-		GET(&r, "/fapi/v1/klines?symbol=ETHUSDT&interval=4h%s%s", *limit ? "&limit=" : "", limit);
+		GET(&r, "/fapi/v1/klines?symbol=ETHUSDT&interval=4h%s%s", *limit ? "&limit=" : "",
+		    limit);
 		assert_int_equal(r.status, 200);
 		long got = r.weight;
 		resp_free(&r);
@@ -606,8 +614,8 @@ static void test_forming_candle(void **state)
 	p = klines("symbol=BTCUSDT&interval=4h&startTime=1709150400000&limit=5", &r);
 	assert_int_equal(json_array_size(p), 1);
 	assert_non_null(strstr(r.body, "[[1709150400000,\"61032.80\",\"61871.40\",\"60436.65\","
-					"\"61760.35\",\"51792.169\",1709164799999,"
-					"\"3163038141.90186\",668744,\"0\",\"0\",\"0\"]]"));
+				       "\"61760.35\",\"51792.169\",1709164799999,"
+				       "\"3163038141.90186\",668744,\"0\",\"0\",\"0\"]]"));
 	json_decref(p);
 	resp_free(&r);
 
@@ -615,7 +623,8 @@ static void test_forming_candle(void **state)
 	CTL("/_ctl/clock?set=%lld", 1773950400000LL + 86400000LL);
 	p = klines("symbol=BTCUSDT&interval=4h&limit=1", &r);
 	assert_row_is_csv(json_array_get(p, 0), file);
-	assert_int_equal(json_integer_value(json_array_get(json_array_get(p, 0), 6)), 1773950399999LL);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(p, 0), 6)),
+			 1773950399999LL);
 	json_decref(p);
 	resp_free(&r);
 }
@@ -669,7 +678,8 @@ static void test_exchange_info(void **state)
 	json_t *j = parse(&r);
 	const char *k;
 	json_t *v;
-	json_object_foreach(rec, k, v) {
+	json_object_foreach(rec, k, v)
+	{
 		if (!json_object_get(j, k))
 			fail_msg("exchangeInfo lacks top-level key %s", k);
 	}
@@ -680,14 +690,17 @@ static void test_exchange_info(void **state)
 	json_t *recbtc = json_array_get(json_object_get(rec, "symbols"), 0);
 	json_t *syms = json_object_get(j, "symbols"), *btc = NULL;
 	size_t i;
-	json_array_foreach(syms, i, v) {
+	json_array_foreach(syms, i, v)
+	{
 		if (!strcmp(json_string_value(json_object_get(v, "symbol")), "BTCUSDT"))
 			btc = v;
-		assert_string_equal(json_string_value(json_object_get(v, "contractType")), "PERPETUAL");
+		assert_string_equal(json_string_value(json_object_get(v, "contractType")),
+				    "PERPETUAL");
 	}
 	assert_int_equal(json_array_size(syms), 43 + 2);
 	assert_non_null(btc);
-	json_object_foreach(recbtc, k, v) {
+	json_object_foreach(recbtc, k, v)
+	{
 		if (!json_object_get(btc, k))
 			fail_msg("exchangeInfo symbol lacks key %s", k);
 	}
@@ -817,7 +830,8 @@ static void test_fault_5xx(void **state)
 	for (int i = 0; i < 24; i++) {
 		struct resp r;
 		GET(&r, "/fapi/v1/klines?symbol=BTCUSDT&interval=4h&limit=1");
-		assert_true(r.status == 500 || r.status == 502 || r.status == 503 || r.status == 504);
+		assert_true(r.status == 500 || r.status == 502 || r.status == 503 ||
+			    r.status == 504);
 		seen[r.status == 500 ? 0 : r.status == 502 ? 1 : r.status == 503 ? 2 : 3]++;
 		resp_free(&r);
 	}
@@ -943,7 +957,8 @@ static bool page_has_high_below_low(json_t *p)
 {
 	size_t i;
 	json_t *row;
-	json_array_foreach(p, i, row) {
+	json_array_foreach(p, i, row)
+	{
 		if (num(row, 2) < num(row, 3))
 			return true;
 	}
@@ -979,9 +994,11 @@ static void test_symbol_control(void **state)
 	json_t *j = parse(&r), *v;
 	size_t i;
 	bool found = false;
-	json_array_foreach(json_object_get(j, "symbols"), i, v) {
+	json_array_foreach(json_object_get(j, "symbols"), i, v)
+	{
 		if (!strcmp(json_string_value(json_object_get(v, "symbol")), "ETHUSDT")) {
-			assert_string_equal(json_string_value(json_object_get(v, "status")), "BREAK");
+			assert_string_equal(json_string_value(json_object_get(v, "status")),
+					    "BREAK");
 			found = true;
 		}
 	}
@@ -1016,7 +1033,8 @@ static void test_synthetic(void **state)
 		assert_true(json_array_size(p) > 0);
 		size_t i;
 		json_t *row;
-		json_array_foreach(p, i, row) {
+		json_array_foreach(p, i, row)
+		{
 			double o = num(row, 1), h = num(row, 2), l = num(row, 3), c = num(row, 4);
 			assert_true(h >= o && h >= c && l <= o && l <= c && l > 0);
 			assert_true(num(row, 5) >= 0);
@@ -1066,7 +1084,8 @@ static void test_request_log(void **state)
 		json_t *j = json_loads(line, 0, &e);
 		assert_non_null(j);
 		lines++;
-		static const char *const keys[] = {"t", "now", "method", "path", "query", "status", "weight", "fault"};
+		static const char *const keys[] = {"t",     "now",    "method", "path",
+						   "query", "status", "weight", "fault"};
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			if (!json_object_get(j, keys[i]))
 				fail_msg("log line lacks %s: %s", keys[i], line);

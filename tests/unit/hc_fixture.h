@@ -29,7 +29,8 @@ struct fx {
 static inline void fx_open(struct fx *f, const char *symbols)
 {
 	struct ck_err e = {0, ""};
-	snprintf(f->dir, sizeof(f->dir), "%s/ck-hc.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(f->dir, sizeof(f->dir), "%s/ck-hc.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->db, sizeof(f->db), "%s/candles.db", f->dir);
 	assert_int_equal(cfg_init(&f->c, &e), 0);
@@ -85,16 +86,20 @@ static inline int64_t fx_run_at(struct fx *f, int64_t now, int64_t server, enum 
 	rc.server_time = server;
 	assert_int_equal(store_run_begin(f->st, "sync", now, &id, &e), 0);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(store_run_symbol(f->st, id, syms[i], newest[i] ? "ok" : "failed", 0, 0,
-						  newest[i], newest[i] ? NULL : "boom", &e), 0);
-	assert_int_equal(store_run_end(f->st, id, status, status == RUN_OK ? 0 : 1, now + 5, &rc,
-				       status == RUN_OK ? NULL : (server ? NULL : "exchange unreachable"), &e), 0);
+		assert_int_equal(store_run_symbol(f->st, id, syms[i], newest[i] ? "ok" : "failed",
+						  0, 0, newest[i], newest[i] ? NULL : "boom", &e),
+				 0);
+	assert_int_equal(
+		store_run_end(f->st, id, status, status == RUN_OK ? 0 : 1, now + 5, &rc,
+			      status == RUN_OK ? NULL : (server ? NULL : "exchange unreachable"),
+			      &e),
+		0);
 	return id;
 }
 
 /* A run record started now, by the local clock. */
-static inline int64_t fx_run(struct fx *f, int64_t server, enum run_status status, const char **syms,
-			     const int64_t *newest, size_t n)
+static inline int64_t fx_run(struct fx *f, int64_t server, enum run_status status,
+			     const char **syms, const int64_t *newest, size_t n)
 {
 	return fx_run_at(f, now_ms(), server, status, syms, newest, n);
 }

@@ -51,8 +51,8 @@ struct receiver {
 	int stop;
 	int status;
 	int requests;
-	int pd_requests;       /* requests to /v2/ (PagerDuty) */
-	int pd_status;         /* if not 0: the answer to /v2/ requests instead of status */
+	int pd_requests; /* requests to /v2/ (PagerDuty) */
+	int pd_status;   /* if not 0: the answer to /v2/ requests instead of status */
 	char path[256];
 	char body[8192];
 };
@@ -102,9 +102,10 @@ static void *receiver_main(void *arg)
 		{
 			char resp[128];
 			int pd = !strncmp(r->path, "/v2/", 4);
-			int n = snprintf(resp, sizeof(resp),
-					 "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-					 pd && r->pd_status ? r->pd_status : r->status);
+			int n = snprintf(
+				resp, sizeof(resp),
+				"HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+				pd && r->pd_status ? r->pd_status : r->status);
 			r->pd_requests += pd;
 			if (write(c, resp, (size_t)n) != n) {
 				/* the client gave up; nothing to do */
@@ -205,8 +206,9 @@ static void use_pagerduty(struct fixture *fx)
 	char url[256];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/enqueue", fx->rcv.port);
 	assert_int_equal(cfg_set(&fx->cfg, "alert", "pagerduty_url", url, "test", &fx->err), 0);
-	assert_int_equal(cfg_set(&fx->cfg, "alert", "pagerduty_routing_key", ROUTING_KEY, "test",
-				 &fx->err), 0);
+	assert_int_equal(
+		cfg_set(&fx->cfg, "alert", "pagerduty_routing_key", ROUTING_KEY, "test", &fx->err),
+		0);
 }
 
 static int pd_requests(struct fixture *fx)
@@ -256,7 +258,8 @@ static void test_slack_repeat_escalate_resolve(void **state)
 	struct fixture *fx = *state;
 	struct alert w = {"sync_failed", ALERT_WARNING, "sync partial: 1 of 2 symbols failed",
 			  "ETHUSDT failed: invalid data"};
-	struct alert c = {"sync_failed", ALERT_CRITICAL, "sync failed: 2 of 2 symbols failed", NULL};
+	struct alert c = {"sync_failed", ALERT_CRITICAL, "sync failed: 2 of 2 symbols failed",
+			  NULL};
 	struct store_alert row;
 	struct store_outbox ob;
 	json_t *j;
@@ -302,7 +305,8 @@ static void test_slack_repeat_escalate_resolve(void **state)
 	assert_int_equal(alert_raise(fx->st, &fx->cfg, &c, &fx->err), 0);
 	assert_int_equal(requests(fx), 3);
 	j = last_json(fx);
-	assert_non_null(strstr(json_string_value(json_object_get(j, "text")), "still firing since"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(j, "text")), "still firing since"));
 	json_decref(j);
 
 	/* Back to warning: also sent at once (a drop in severity is news too). */
@@ -317,7 +321,8 @@ static void test_slack_repeat_escalate_resolve(void **state)
 	assert_int_equal(requests(fx), 4);
 
 	/* Resolve once. */
-	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "sync_failed", "sync ok again", &fx->err), 0);
+	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "sync_failed", "sync ok again", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 5);
 	j = last_json(fx);
 	text = json_string_value(json_object_get(j, "text"));
@@ -353,7 +358,8 @@ static void test_pagerduty_dedup(void **state)
 	assert_non_null(strstr(dedup, "db_corrupt"));
 	p = json_object_get(j, "payload");
 	assert_string_equal(json_string_value(json_object_get(p, "severity")), "critical");
-	assert_non_null(strstr(json_string_value(json_object_get(p, "summary")), "database damaged"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(p, "summary")), "database damaged"));
 	assert_non_null(json_string_value(json_object_get(p, "source")));
 	json_decref(j);
 
@@ -463,7 +469,8 @@ static void test_resolve_only_where_triggered(void **state)
 	assert_int_equal(requests(fx), 4);
 	set_status(fx, 200, 0);
 	back_off_passed(fx, "sync_failed");
-	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "sync_failed", "sync ok again", &fx->err), 0);
+	assert_int_equal(alert_resolve(fx->st, &fx->cfg, "sync_failed", "sync ok again", &fx->err),
+			 0);
 	/* Slack got its resolve; PagerDuty nothing: its trigger is no longer owed either. */
 	assert_int_equal(requests(fx), 5);
 	assert_int_equal(pd_requests(fx), 3);
@@ -650,15 +657,15 @@ static void test_members_update_not_page(void **state)
 
 	use_slack(fx);
 	use_pagerduty(fx);
-	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT,BNBUSDT",
-					     &fx->err), 0);
+	assert_int_equal(
+		alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT,BNBUSDT", &fx->err), 0);
 	assert_int_equal(requests(fx), 2);
 	assert_int_equal(pd_requests(fx), 1);
 	assert_int_equal(store_alert_get(fx->st, a.key, &row, &fx->err), 0);
 	assert_string_equal(row.detail, "affected: BNBUSDT ETHUSDT SOLUSDT\ndetails");
 	/* The same set again: nothing. */
-	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "BNBUSDT ETHUSDT SOLUSDT",
-					     &fx->err), 0);
+	assert_int_equal(
+		alert_raise_members(fx->st, &fx->cfg, &a, "BNBUSDT ETHUSDT SOLUSDT", &fx->err), 0);
 	assert_int_equal(requests(fx), 2);
 	/* BNBUSDT recovers: the detail says so, nothing is sent. */
 	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT", &fx->err), 0);
@@ -666,17 +673,18 @@ static void test_members_update_not_page(void **state)
 	assert_int_equal(store_alert_get(fx->st, a.key, &row, &fx->err), 0);
 	assert_string_equal(row.detail, "affected: ETHUSDT SOLUSDT\nrecovered: BNBUSDT\ndetails");
 	/* ... and fails again: the channels were told of it, nothing is sent. */
-	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT BNBUSDT",
-					     &fx->err), 0);
+	assert_int_equal(
+		alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT SOLUSDT BNBUSDT", &fx->err), 0);
 	assert_int_equal(requests(fx), 2);
 	/* A new symbol: one update per channel, naming the current set. */
-	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT XRPUSDT SOLUSDT",
-					     &fx->err), 0);
+	assert_int_equal(
+		alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT XRPUSDT SOLUSDT", &fx->err), 0);
 	assert_int_equal(requests(fx), 4);
 	assert_int_equal(pd_requests(fx), 2);
 	j = last_json(fx);
 	if (json_object_get(j, "event_action")) {
-		assert_string_equal(json_string_value(json_object_get(j, "event_action")), "trigger");
+		assert_string_equal(json_string_value(json_object_get(j, "event_action")),
+				    "trigger");
 		assert_non_null(strstr(json_string_value(json_object_get(j, "dedup_key")),
 				       "/sync_failed:invalid"));
 	}
@@ -686,8 +694,8 @@ static void test_members_update_not_page(void **state)
 	assert_int_equal(strncmp(ob.delivered, "warning ", 8), 0);
 	assert_int_equal(store_alert_get(fx->st, a.key, &row, &fx->err), 0);
 	assert_string_equal(row.detail, "affected: ETHUSDT SOLUSDT XRPUSDT\ndetails");
-	assert_int_equal(alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT XRPUSDT SOLUSDT",
-					     &fx->err), 0);
+	assert_int_equal(
+		alert_raise_members(fx->st, &fx->cfg, &a, "ETHUSDT XRPUSDT SOLUSDT", &fx->err), 0);
 	assert_int_equal(requests(fx), 4);
 	assert_int_equal(alert_resolve(fx->st, &fx->cfg, a.key, "ok", &fx->err), 0);
 	assert_int_equal(requests(fx), 6);
@@ -757,7 +765,8 @@ static void test_groups_one_per_class(void **state)
 	assert_int_equal(requests(fx), 1);
 	/* Three symbols, one reason: one alert; the old single alert resolves. */
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
-				      "sync partial", three, 3, "sync ok", &fx->err), 0);
+				      "sync partial", three, 3, "sync ok", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 3);
 	assert_true(count_firing(fx, "sync_failed:invalid"));
 	assert_false(count_firing(fx, "sync_failed"));
@@ -767,11 +776,13 @@ static void test_groups_one_per_class(void **state)
 	assert_non_null(strstr(row.detail, "SOLUSDT: invalid data\n"));
 	/* The same again: nothing. */
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
-				      "sync partial", three, 3, "sync ok", &fx->err), 0);
+				      "sync partial", three, 3, "sync ok", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 3);
 	/* Another symbol, another reason: one new alert. */
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
-				      "sync partial", three, 4, "sync ok", &fx->err), 0);
+				      "sync partial", three, 4, "sync ok", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 4);
 	text = last_text(fx);
 	assert_non_null(strstr(text, "sync_failed:http"));
@@ -779,7 +790,8 @@ static void test_groups_one_per_class(void **state)
 	/* The exchange fails for all: the http alert grows and escalates (one update); the
 	 * invalid one keeps firing, unchanged and unsent (its symbols were not judged). */
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_CRITICAL,
-				      "sync failed", outage, 5, "sync ok", &fx->err), 0);
+				      "sync failed", outage, 5, "sync ok", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 5);
 	text = last_text(fx);
 	assert_non_null(strstr(text, "sync_failed:http"));
@@ -789,7 +801,8 @@ static void test_groups_one_per_class(void **state)
 	assert_string_equal(row.severity, "warning");
 	/* The exchange is back, the three still invalid: http resolves, once. */
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
-				      "sync partial", three, 3, "sync ok", &fx->err), 0);
+				      "sync partial", three, 3, "sync ok", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 6);
 	text = last_text(fx);
 	assert_non_null(strstr(text, "[RESOLVED]"));
@@ -797,18 +810,21 @@ static void test_groups_one_per_class(void **state)
 	free(text);
 	/* One of them recovers: nothing sent. */
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
-				      "sync partial", three + 1, 2, "sync ok", &fx->err), 0);
+				      "sync partial", three + 1, 2, "sync ok", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 6);
 	/* All ok: the invalid alert resolves, once. */
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
-				      "sync partial", NULL, 0, "sync ok again", &fx->err), 0);
+				      "sync partial", NULL, 0, "sync ok again", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 7);
 	text = last_text(fx);
 	assert_non_null(strstr(text, "[RESOLVED]"));
 	assert_non_null(strstr(text, "sync ok again"));
 	free(text);
 	assert_int_equal(alert_groups(fx->st, &fx->cfg, "sync_failed", ALERT_WARNING,
-				      "sync partial", NULL, 0, "sync ok again", &fx->err), 0);
+				      "sync partial", NULL, 0, "sync ok again", &fx->err),
+			 0);
 	assert_int_equal(requests(fx), 7);
 }
 
@@ -817,17 +833,22 @@ static void test_sync_failure_class(void **state)
 {
 	(void)state;
 	assert_string_equal(sync_failure_class("invalid data, page not stored (not retried): "
-					       "ETHUSDT 4h candle ..."), "invalid");
+					       "ETHUSDT 4h candle ..."),
+			    "invalid");
 	assert_string_equal(sync_failure_class("HTTP 503; gave up after 4 retries"), "http");
 	assert_string_equal(sync_failure_class("Couldn't connect to server; gave up after 4 "
-					       "retries"), "http");
+					       "retries"),
+			    "http");
 	assert_string_equal(sync_failure_class("bad response body after 3 retries: x"), "http");
 	assert_string_equal(sync_failure_class("not fetched: the exchange banned this IP (HTTP "
-					       "418) until 2026-03-19 20:00 UTC"), "ban");
+					       "418) until 2026-03-19 20:00 UTC"),
+			    "ban");
 	assert_string_equal(sync_failure_class("HTTP 429; gave up after 2 retries"), "ban");
 	assert_string_equal(sync_failure_class("not fetched: the run's deadline ([sync] timeout "
-					       "60 s) passed"), "timeout");
-	assert_string_equal(sync_failure_class("HTTP 400: -1100 Illegal (not retried)"), "rejected");
+					       "60 s) passed"),
+			    "timeout");
+	assert_string_equal(sync_failure_class("HTTP 400: -1100 Illegal (not retried)"),
+			    "rejected");
 	assert_string_equal(sync_failure_class("not fetched: stopped by a signal"), "stopped");
 	assert_string_equal(sync_failure_class("something new"), "other");
 	assert_string_equal(sync_failure_class(NULL), "other");
@@ -873,7 +894,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_channel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slack_repeat_escalate_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slack_repeat_escalate_resolve, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_pagerduty_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failing_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_store, setup, teardown),

@@ -33,7 +33,8 @@ static char *day_csv(int header, int us, int skip, int odd9)
 		if (i == skip)
 			continue;
 		long long o = D0 + i * H4, c = o + H4 - 1, m = us ? 1000 : 1;
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%lld,100.0,110.5,95.25,101.0,12.5,%lld,1250.0,42", o * m,
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "%lld,100.0,110.5,95.25,101.0,12.5,%lld,1250.0,42", o * m,
 				      c * m);
 		if (i != odd9)
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",6.0,600.0,0");
@@ -96,7 +97,8 @@ static void test_columns(void **state)
 	struct ck_err err = {0};
 	/* One row of 9 columns among 12. */
 	assert_int_equal(parse(day_csv(0, 0, -1, 2), 0, &k, &n, &err), CK_EVALIDATE);
-	assert_non_null(strstr(err.msg, "BTCUSDT-4h-2025-01-01.csv: columns: line 3 has 9 columns"));
+	assert_non_null(
+		strstr(err.msg, "BTCUSDT-4h-2025-01-01.csv: columns: line 3 has 9 columns"));
 	/* A row of 5 columns. */
 	assert_int_equal(parse("1735689600000,1,2,0.5,1\n", 0, &k, &n, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "columns: line 1"));
@@ -125,10 +127,12 @@ static void test_rows(void **state)
 	assert_int_equal(n, 4);
 	free(k);
 	/* A row outside the period, or a candle the REST rules refuse. */
-	assert_int_equal(parse("1735776000000,1,2,0.5,1,3,1735790399999,3,1,1,1,0\n", 0, &k, &n, &err),
-			 CK_EVALIDATE);
-	assert_int_equal(parse("1735689600000,1,0.9,0.5,1,3,1735703999999,3,1,1,1,0\n", 0, &k, &n, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(
+		parse("1735776000000,1,2,0.5,1,3,1735790399999,3,1,1,1,0\n", 0, &k, &n, &err),
+		CK_EVALIDATE);
+	assert_int_equal(
+		parse("1735689600000,1,0.9,0.5,1,3,1735703999999,3,1,1,1,0\n", 0, &k, &n, &err),
+		CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "line 1:"));
 	/* Out of order. */
 	assert_int_equal(parse("1735704000000,1,2,0.5,1,3,1735718399999,3,1,1,1,0\n"
@@ -144,13 +148,16 @@ static void test_split_feed(void **state)
 	const char *csv = day_csv(1, 1, -1, -1);
 	size_t len = strlen(csv);
 	for (size_t step = 1; step < 40; step += 7) {
-		struct archive_csv *c = archive_csv_new("x.csv", "BTCUSDT", H4, D0, D0 + 86400000LL);
+		struct archive_csv *c =
+			archive_csv_new("x.csv", "BTCUSDT", H4, D0, D0 + 86400000LL);
 		struct ck_err err = {0};
 		struct kline *k = NULL;
 		size_t n = 0;
 		assert_non_null(c);
 		for (size_t at = 0; at < len; at += step)
-			assert_int_equal(archive_csv_feed(c, csv + at, at + step < len ? step : len - at, &err), 0);
+			assert_int_equal(archive_csv_feed(c, csv + at,
+							  at + step < len ? step : len - at, &err),
+					 0);
 		assert_int_equal(archive_csv_finish(c, 0, &k, &n, &err), 0);
 		assert_int_equal(n, 6);
 		free(k);
@@ -203,7 +210,8 @@ static void test_zip(void **state)
 	size_t n = 0;
 	struct ck_err err = {0};
 	assert_int_equal(archive_parse_file(zip, len, 1, "f.zip", "BTCUSDT", H4, D0,
-					    D0 + 86400000LL, 0, &k, &n, &err), 0);
+					    D0 + 86400000LL, 0, &k, &n, &err),
+			 0);
 	assert_int_equal(n, 6);
 	free(k);
 	/* Damaged in the middle: the zip reader's error, nothing returned. */
@@ -211,12 +219,14 @@ static void test_zip(void **state)
 		zip[i] ^= 0x5a;
 	k = NULL;
 	assert_int_equal(archive_parse_file(zip, len, 1, "f.zip", "BTCUSDT", H4, D0,
-					    D0 + 86400000LL, 0, &k, &n, &err), CK_EVALIDATE);
+					    D0 + 86400000LL, 0, &k, &n, &err),
+			 CK_EVALIDATE);
 	assert_null(k);
 	assert_non_null(strstr(err.msg, "f.zip: "));
 	/* Not a zip at all. */
 	assert_int_equal(archive_parse_file("hello", 5, 1, "g.zip", "BTCUSDT", H4, D0,
-					    D0 + 86400000LL, 0, &k, &n, &err), CK_EVALIDATE);
+					    D0 + 86400000LL, 0, &k, &n, &err),
+			 CK_EVALIDATE);
 }
 
 static void test_period(void **state)

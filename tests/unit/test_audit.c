@@ -99,8 +99,8 @@ static void test_two_days(void **state)
 	assert_string_equal(target(&r, "availability")->measured, "83.33%");
 	assert_false(target(&r, "rto")->met);
 	assert_string_equal(target(&r, "rto")->measured, "not measured");
-	assert_true(target(&r, "freshness")->met);   /* 8h05m <= 9h05m (stale_crit) */
-	assert_false(target(&r, "rpo")->met);        /* 3h51m > 2h */
+	assert_true(target(&r, "freshness")->met); /* 8h05m <= 9h05m (stale_crit) */
+	assert_false(target(&r, "rpo")->met);      /* 3h51m > 2h */
 	assert_true(target(&r, "completeness")->met);
 	assert_false(r.all_met);
 	assert_int_equal(r.day[0].slots, 6);
@@ -113,8 +113,9 @@ static void test_two_days(void **state)
 		char path[400];
 		struct ck_err e2 = {0, ""};
 		store_close(f.st);
-		snprintf(path, sizeof(path), "sqlite3 '%s' \"delete from candles where open_time = %"
-			 PRId64 "\"", f.db, T0 + 2 * H4);
+		snprintf(path, sizeof(path),
+			 "sqlite3 '%s' \"delete from candles where open_time = %" PRId64 "\"", f.db,
+			 T0 + 2 * H4);
 		assert_int_equal(system(path), 0);
 		assert_int_equal(store_open(&f.st, f.db, 0, &e2), 0);
 	}

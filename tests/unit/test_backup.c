@@ -23,16 +23,23 @@ static void test_names(void **state)
 	char name[256];
 	int64_t t;
 	(void)state;
-	assert_int_equal(backup_name("/var/lib/ck/candles.db", 1773943200123LL, name, sizeof(name)), 0);
+	assert_int_equal(backup_name("/var/lib/ck/candles.db", 1773943200123LL, name, sizeof(name)),
+			 0);
 	assert_string_equal(name, "candles-20260319T180000.123Z.db");
 	assert_int_equal(backup_parse_name("/x/candles.db", name, &t), 0);
 	assert_int_equal(t, 1773943200123LL);
-	assert_int_equal(backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.db.failed", &t), 0);
-	assert_int_equal(backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.db.zst", &t), 0);
+	assert_int_equal(
+		backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.db.failed", &t),
+		0);
+	assert_int_equal(
+		backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.db.zst", &t), 0);
 	assert_int_equal(backup_parse_name("/x/other.db", name, &t), -1);
-	assert_int_equal(backup_parse_name("/x/candles.db", "candles-2026031XT180000.123Z.db", &t), -1);
-	assert_int_equal(backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.dbx", &t), -1);
-	assert_int_equal(backup_parse_name("/x/candles.db", ".candles-20260319T180000.123Z.db.tmp", &t), -1);
+	assert_int_equal(backup_parse_name("/x/candles.db", "candles-2026031XT180000.123Z.db", &t),
+			 -1);
+	assert_int_equal(backup_parse_name("/x/candles.db", "candles-20260319T180000.123Z.dbx", &t),
+			 -1);
+	assert_int_equal(
+		backup_parse_name("/x/candles.db", ".candles-20260319T180000.123Z.db.tmp", &t), -1);
 }
 
 static void test_sha256(void **state)
@@ -46,7 +53,8 @@ static void test_sha256(void **state)
 	assert_int_equal(write(fd, "abc", 3), 3);
 	close(fd);
 	assert_int_equal(backup_sha256_file(path, hex, &size, &err), 0);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_int_equal(size, 3);
 	unlink(path);
 	assert_int_equal(backup_sha256_file(path, hex, NULL, &err), CK_EIO);

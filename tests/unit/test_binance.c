@@ -50,10 +50,10 @@ static void test_classify(void **state)
 		long status;
 		enum bn_class want;
 	} cases[] = {
-		{28, 0, BN_NET},  {7, 0, BN_NET},    {18, 200, BN_NET}, /* partial body */
-		{0, 0, BN_NET},   {0, 200, BN_OK},   {0, 204, BN_OK},   {0, 429, BN_429},
-		{0, 418, BN_418}, {0, 451, BN_GEO},  {0, 403, BN_WAF},  {0, 500, BN_5XX},
-		{0, 502, BN_5XX}, {0, 503, BN_5XX},  {0, 504, BN_5XX},  {0, 400, BN_BADREQ},
+		{28, 0, BN_NET},     {7, 0, BN_NET},   {18, 200, BN_NET}, /* partial body */
+		{0, 0, BN_NET},      {0, 200, BN_OK},  {0, 204, BN_OK},   {0, 429, BN_429},
+		{0, 418, BN_418},    {0, 451, BN_GEO}, {0, 403, BN_WAF},  {0, 500, BN_5XX},
+		{0, 502, BN_5XX},    {0, 503, BN_5XX}, {0, 504, BN_5XX},  {0, 400, BN_BADREQ},
 		{0, 404, BN_BADREQ},
 	};
 	size_t i;
@@ -73,7 +73,8 @@ static void test_klines_url(void **state)
 	char buf[256], tiny[40];
 	(void)state;
 	assert_int_equal(binance_klines_url(buf, sizeof(buf), "http://127.0.0.1:9", "BTCUSDT", "4h",
-					    1700006400000LL, 1700020800000LL, 2), 0);
+					    1700006400000LL, 1700020800000LL, 2),
+			 0);
 	assert_string_equal(buf, "http://127.0.0.1:9/fapi/v1/klines?symbol=BTCUSDT&interval=4h"
 				 "&startTime=1700006400000&endTime=1700020800000&limit=2");
 	/* Too long for the buffer: an error, never a truncated URL. */

@@ -52,8 +52,8 @@ static int teardown(void **state)
 }
 
 /* Writes text to dir/name with mode; returns the path (static buffer per call site). */
-static void write_file(const struct fixture *fx, const char *name, const char *text,
-		       mode_t mode, char *path, size_t n)
+static void write_file(const struct fixture *fx, const char *name, const char *text, mode_t mode,
+		       char *path, size_t n)
 {
 	FILE *f;
 
@@ -164,8 +164,8 @@ static void test_backup_dirs_beside_db(void **state)
 {
 	struct fixture *fx = *state;
 
-	assert_int_equal(cfg_set(&fx->c, "main", "db", "/var/lib/ck/candles.db", "--db",
-				 &fx->err), 0);
+	assert_int_equal(cfg_set(&fx->c, "main", "db", "/var/lib/ck/candles.db", "--db", &fx->err),
+			 0);
 	assert_int_equal(cfg_set(&fx->c, "backup", "warm_dir", "/mnt/other", "--x", &fx->err), 0);
 	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);
 	assert_string_equal(fx->c.backup_hot_dir, "/var/lib/ck/backups/hot");
@@ -176,21 +176,26 @@ static void test_precedence(void **state)
 {
 	struct fixture *fx = *state;
 	char *const env[] = {
-		"PATH=/bin", "CANDLEKEEP_SYNC_CONCURRENCY=16", "CANDLEKEEP_MAIN_DB=env.db",
-		"CANDLEKEEP_FAULT_WRITE=3", "CANDLEKEEP_TEST_HOOK=1", NULL,
+		"PATH=/bin",
+		"CANDLEKEEP_SYNC_CONCURRENCY=16",
+		"CANDLEKEEP_MAIN_DB=env.db",
+		"CANDLEKEEP_FAULT_WRITE=3",
+		"CANDLEKEEP_TEST_HOOK=1",
+		NULL,
 	};
 	char want[300], *out;
 
 	assert_int_equal(load_text(fx, "; comment\n[main]\ndb = file.db\nhistory_days = 7\n"
-				   "[sync]\nconcurrency = 8\npage_limit = 100\n"), 0);
+				       "[sync]\nconcurrency = 8\npage_limit = 100\n"),
+			 0);
 	assert_int_equal(fx->c.concurrency, 8);
 	assert_int_equal(cfg_load_env(&fx->c, env, &fx->err), 0);
 	assert_int_equal(fx->c.concurrency, 16);
 	assert_string_equal(fx->c.db, "env.db");
 	assert_int_equal(fx->c.history_days, 7);
 	assert_int_equal(fx->c.page_limit, 100);
-	assert_int_equal(cfg_set(&fx->c, "sync", "concurrency", "24", "--concurrency",
-				 &fx->err), 0);
+	assert_int_equal(cfg_set(&fx->c, "sync", "concurrency", "24", "--concurrency", &fx->err),
+			 0);
 	assert_int_equal(fx->c.concurrency, 24);
 
 	out = print_cfg(&fx->c);
@@ -227,10 +232,13 @@ static void test_int_errors(void **state)
 static void test_duration(void **state)
 {
 	struct fixture *fx = *state;
-	static const struct { const char *text; int64_t s; } ok[] = {
-		{ "90", 90 }, { "90s", 90 }, { "15m", 900 }, { "4h", 14400 }, { "2d", 172800 },
-		{ "0", 0 }, { "5h5m", 18300 }, { "5h05m", 18300 }, { "1d2h", 93600 },
-		{ "1h30m15s", 5415 }, { "2d0h", 172800 },
+	static const struct {
+		const char *text;
+		int64_t s;
+	} ok[] = {
+		{"90", 90},      {"90s", 90},        {"15m", 900},     {"4h", 14400},
+		{"2d", 172800},  {"0", 0},           {"5h5m", 18300},  {"5h05m", 18300},
+		{"1d2h", 93600}, {"1h30m15s", 5415}, {"2d0h", 172800},
 	};
 	char text[64];
 
@@ -239,20 +247,25 @@ static void test_duration(void **state)
 		assert_int_equal(load_text(fx, text), 0);
 		assert_int_equal(fx->c.timeout_s, ok[i].s);
 	}
-	expect_file_error(fx, "[sync]\ntimeout = 5x\n",
-			  "2: [sync] timeout = 5x: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
-	expect_file_error(fx, "[sync]\ntimeout = 4hh\n",
-			  "2: [sync] timeout = 4hh: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
-	expect_file_error(fx, "[sync]\ntimeout = -4h\n",
-			  "2: [sync] timeout = -4h: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
+	expect_file_error(
+		fx, "[sync]\ntimeout = 5x\n",
+		"2: [sync] timeout = 5x: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
+	expect_file_error(
+		fx, "[sync]\ntimeout = 4hh\n",
+		"2: [sync] timeout = 4hh: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
+	expect_file_error(
+		fx, "[sync]\ntimeout = -4h\n",
+		"2: [sync] timeout = -4h: not a duration (use e.g. 90, 90s, 15m, 4h, 2d or 5h5m)");
 	/* parts: units largest first, each once, every number with its unit */
-	static const char *const bad[] = { "1m1h", "5h5", "5hm", "1d1d", "h", "5h 5m", "5h-5m",
-					   "1h+5m" };
+	static const char *const bad[] = {"1m1h", "5h5",   "5hm",   "1d1d",
+					  "h",    "5h 5m", "5h-5m", "1h+5m"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[200];
 		snprintf(text, sizeof(text), "[sync]\ntimeout = %s\n", bad[i]);
-		snprintf(want, sizeof(want), "2: [sync] timeout = %s: not a duration (use e.g. "
-			 "90, 90s, 15m, 4h, 2d or 5h5m)", bad[i]);
+		snprintf(want, sizeof(want),
+			 "2: [sync] timeout = %s: not a duration (use e.g. "
+			 "90, 90s, 15m, 4h, 2d or 5h5m)",
+			 bad[i]);
 		expect_file_error(fx, text, want);
 	}
 	expect_file_error(fx, "[sync]\ntimeout = 8d\n", "2: [sync] timeout = 8d: must be 0..7d");
@@ -270,11 +283,13 @@ static void test_duration(void **state)
 static void test_duration_round_trip(void **state)
 {
 	struct fixture *fx = *state;
-	static const struct { int64_t s; const char *text; } cases[] = {
-		{ 0, "0" },          { 59, "59s" },       { 90, "1m30s" },   { 900, "15m" },
-		{ 3600, "1h" },      { 3661, "1h1m1s" },  { 18300, "5h5m" }, { 32700, "9h5m" },
-		{ 86400, "1d" },     { 93600, "26h" },    { 108000, "30h" }, { 86401, "24h1s" },
-		{ 604800, "7d" },    { 7200, "2h" },
+	static const struct {
+		int64_t s;
+		const char *text;
+	} cases[] = {
+		{0, "0"},         {59, "59s"},      {90, "1m30s"},   {900, "15m"},  {3600, "1h"},
+		{3661, "1h1m1s"}, {18300, "5h5m"},  {32700, "9h5m"}, {86400, "1d"}, {93600, "26h"},
+		{108000, "30h"},  {86401, "24h1s"}, {604800, "7d"},  {7200, "2h"},
 	};
 	char text[96], want[64], *out, *line;
 
@@ -308,9 +323,12 @@ static void test_duration_round_trip(void **state)
 static void test_bool(void **state)
 {
 	struct fixture *fx = *state;
-	static const struct { const char *text; int64_t v; } ok[] = {
-		{ "0", 0 }, { "1", 1 }, { "false", 0 }, { "true", 1 }, { "no", 0 }, { "yes", 1 },
-		{ "off", 0 }, { "on", 1 }, { "TRUE", 1 }, { "Off", 0 },
+	static const struct {
+		const char *text;
+		int64_t v;
+	} ok[] = {
+		{"0", 0},   {"1", 1},   {"false", 0}, {"true", 1}, {"no", 0},
+		{"yes", 1}, {"off", 0}, {"on", 1},    {"TRUE", 1}, {"Off", 0},
 	};
 	char text[64];
 
@@ -345,8 +363,9 @@ static void test_strings(void **state)
 			  "2: [audit] availability = 101: must be a percentage above 0 and at "
 			  "most 100, e.g. 99.5");
 	assert_int_equal(load_text(fx, "[main]\nbase_url = http://127.0.0.1:8080/\ninterval = 1h\n"
-				   "[log]\nformat = json\nlevel = debug\n[metrics]\nlisten =\n"
-				   "[audit]\navailability = 99.95\n"), 0);
+				       "[log]\nformat = json\nlevel = debug\n[metrics]\nlisten =\n"
+				       "[audit]\navailability = 99.95\n"),
+			 0);
 	assert_string_equal(fx->c.base_url, "http://127.0.0.1:8080");
 	assert_string_equal(fx->c.interval, "1h");
 	assert_string_equal(fx->c.log_format, "json");
@@ -354,7 +373,10 @@ static void test_strings(void **state)
 	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);
 	assert_int_equal(fx->c.interval_ms, 3600 * 1000);
 
-	assert_int_equal(cfg_set(&fx->c, "log", "dir", "a\x01" "b", "--log-dir", &fx->err),
+	assert_int_equal(cfg_set(&fx->c, "log", "dir",
+				 "a\x01"
+				 "b",
+				 "--log-dir", &fx->err),
 			 CK_EUSAGE);
 	assert_string_equal(fx->err.msg,
 			    "--log-dir: [log] dir = : must not contain control characters");
@@ -364,19 +386,22 @@ static void test_cron(void **state)
 {
 	struct fixture *fx = *state;
 
-	expect_file_error(fx, "[schedule]\nsync = 0 1 * *\n",
-			  "2: [schedule] sync = 0 1 * *: cron schedule '0 1 * *': 4 fields, not 5 (5"
-			  " fields: minute hour day-of-month month day-of-week, UTC)");
-	expect_file_error(fx, "[schedule]\nbackup = 0 2 * * * *\n",
-			  "2: [schedule] backup = 0 2 * * * *: cron schedule '0 2 * * * *': more than"
-			  " 5 fields (5 fields: minute hour day-of-month month day-of-week, UTC)");
+	expect_file_error(
+		fx, "[schedule]\nsync = 0 1 * *\n",
+		"2: [schedule] sync = 0 1 * *: cron schedule '0 1 * *': 4 fields, not 5 (5"
+		" fields: minute hour day-of-month month day-of-week, UTC)");
+	expect_file_error(
+		fx, "[schedule]\nbackup = 0 2 * * * *\n",
+		"2: [schedule] backup = 0 2 * * * *: cron schedule '0 2 * * * *': more than"
+		" 5 fields (5 fields: minute hour day-of-month month day-of-week, UTC)");
 	expect_file_error(fx, "[schedule]\nhealth = 0 x * * *\n",
 			  "2: [schedule] health = 0 x * * *: cron schedule '0 x * * *': hour field"
 			  " 'x': expected a number, *, a range a-b or a step */n");
 	/* values out of range are caught here, not first when the daemon starts */
-	expect_file_error(fx, "[schedule]\nsync = 61 * * * *\n",
-			  "2: [schedule] sync = 61 * * * *: cron schedule '61 * * * *': minute field"
-			  " '61': value out of range 0-59");
+	expect_file_error(
+		fx, "[schedule]\nsync = 61 * * * *\n",
+		"2: [schedule] sync = 61 * * * *: cron schedule '61 * * * *': minute field"
+		" '61': value out of range 0-59");
 	assert_int_equal(load_text(fx, "[schedule]\nsync = */15 * * * 1-5\nbackup =\n"), 0);
 	assert_string_equal(fx->c.sched_sync, "*/15 * * * 1-5");
 	assert_string_equal(fx->c.sched_backup, "");
@@ -409,7 +434,8 @@ static void test_unknown_and_malformed(void **state)
 		snprintf(text, sizeof(text), "[main]\nuser_agent = ");
 		memset(text + strlen(text), 'a', 300);
 		text[strlen(text)] = '\n';
-		expect_file_error(fx, text, "2: line longer than 197 characters (a long "
+		expect_file_error(fx, text,
+				  "2: line longer than 197 characters (a long "
 				  "symbols list may continue on indented lines)");
 	}
 
@@ -420,7 +446,7 @@ static void test_unknown_and_malformed(void **state)
 
 	assert_int_equal(cfg_set(&fx->c, "sync", "nope", "1", "--nope", &fx->err), CK_EUSAGE);
 	assert_string_equal(fx->err.msg, "--nope: unknown key [sync] nope (see candlekeep "
-			    "config --help / docs/candlekeep.example.ini)");
+					 "config --help / docs/candlekeep.example.ini)");
 
 	/* CRLF line ends, case-insensitive names, inline comments */
 	assert_int_equal(load_text(fx, "[SYNC]\r\nConcurrency = 5 ; five\r\n"), 0);
@@ -430,10 +456,10 @@ static void test_unknown_and_malformed(void **state)
 static void test_env(void **state)
 {
 	struct fixture *fx = *state;
-	char *const bad[] = { "CANDLEKEEP_SYNC_CONCURENCY=3", NULL };
-	char *const badval[] = { "CANDLEKEEP_SYNC_CONCURRENCY=999", NULL };
-	char *const ok[] = { "CANDLEKEEP_BACKUP_HOT_DIR=/srv/hot",
-			     "CANDLEKEEP_HEALTH_STALE_WARN=10h", "CANDLEKEEP_FAULT=1", NULL };
+	char *const bad[] = {"CANDLEKEEP_SYNC_CONCURENCY=3", NULL};
+	char *const badval[] = {"CANDLEKEEP_SYNC_CONCURRENCY=999", NULL};
+	char *const ok[] = {"CANDLEKEEP_BACKUP_HOT_DIR=/srv/hot",
+			    "CANDLEKEEP_HEALTH_STALE_WARN=10h", "CANDLEKEEP_FAULT=1", NULL};
 
 	assert_int_equal(cfg_load_env(&fx->c, bad, &fx->err), CK_EUSAGE);
 	assert_string_equal(fx->err.msg,
@@ -460,14 +486,16 @@ static void test_secret_file_mode(void **state)
 	struct fixture *fx = *state;
 	char sp[128], ini[128], text[256], want[600], *out;
 
-	write_file(fx, "slack", "https://hooks.slack.com/services/" SECRET "\nsecond line\n",
-		   0644, sp, sizeof(sp));
+	write_file(fx, "slack", "https://hooks.slack.com/services/" SECRET "\nsecond line\n", 0644,
+		   sp, sizeof(sp));
 	snprintf(text, sizeof(text), "[alert]\nslack_webhook = @%s\n", sp);
 
 	/* 0644: refused, naming the file and the fix, not the value */
 	assert_int_equal(load_text(fx, text), CK_EUSAGE);
-	snprintf(want, sizeof(want), "%s/t.ini:2: [alert] slack_webhook: secret file %s is "
-		 "readable by others (mode 0644): chmod 600 %s", fx->dir, sp, sp);
+	snprintf(want, sizeof(want),
+		 "%s/t.ini:2: [alert] slack_webhook: secret file %s is "
+		 "readable by others (mode 0644): chmod 600 %s",
+		 fx->dir, sp, sp);
 	assert_string_equal(fx->err.msg, want);
 	assert_no_secret(fx->err.msg);
 	assert_string_equal(fx->c.slack_webhook, "");
@@ -487,20 +515,22 @@ static void test_secret_file_mode(void **state)
 
 	/* a secret that fails validation is not echoed */
 	write_file(fx, "bad", "ftp://" SECRET "\n", 0600, sp, sizeof(sp));
-	assert_int_equal(cfg_set(&fx->c, "alert", "slack_webhook", "ftp://hooks.slack.com/"
-				 SECRET, "--x", &fx->err), CK_EUSAGE);
+	assert_int_equal(cfg_set(&fx->c, "alert", "slack_webhook", "ftp://hooks.slack.com/" SECRET,
+				 "--x", &fx->err),
+			 CK_EUSAGE);
 	assert_string_equal(fx->err.msg, "--x: [alert] slack_webhook = ********: must be a "
-			    "URL starting with https:// or http://");
+					 "URL starting with https:// or http://");
 	snprintf(text, sizeof(text), "@%s", sp);
 	assert_int_equal(cfg_set(&fx->c, "alert", "slack_webhook", text, "--x", &fx->err),
 			 CK_EUSAGE);
 	assert_no_secret(fx->err.msg);
 
 	/* missing, empty, not regular */
-	assert_int_equal(cfg_set(&fx->c, "backup", "s3_secret_key", "@/nonexistent/k", "--k",
-				 &fx->err), CK_EUSAGE);
+	assert_int_equal(
+		cfg_set(&fx->c, "backup", "s3_secret_key", "@/nonexistent/k", "--k", &fx->err),
+		CK_EUSAGE);
 	assert_string_equal(fx->err.msg, "--k: [backup] s3_secret_key: open secret file "
-			    "/nonexistent/k: No such file or directory");
+					 "/nonexistent/k: No such file or directory");
 	write_file(fx, "empty", "\n", 0600, sp, sizeof(sp));
 	snprintf(text, sizeof(text), "@%s", sp);
 	assert_int_equal(cfg_set(&fx->c, "backup", "s3_secret_key", text, "--k", &fx->err),
@@ -513,7 +543,7 @@ static void test_secret_file_mode(void **state)
 
 	/* environment: value or @file, replacing the previous secret (no leak) */
 	{
-		char *const env[] = { "CANDLEKEEP_ALERT_PAGERDUTY_ROUTING_KEY=" SECRET, NULL };
+		char *const env[] = {"CANDLEKEEP_ALERT_PAGERDUTY_ROUTING_KEY=" SECRET, NULL};
 		assert_int_equal(cfg_load_env(&fx->c, env, &fx->err), 0);
 		assert_string_equal(fx->c.pagerduty_routing_key, SECRET);
 		assert_int_equal(cfg_load_env(&fx->c, env, &fx->err), 0);
@@ -521,7 +551,7 @@ static void test_secret_file_mode(void **state)
 	out = print_cfg(&fx->c);
 	assert_no_secret(out);
 	assert_non_null(strstr(out, "# from: env CANDLEKEEP_ALERT_PAGERDUTY_ROUTING_KEY\n"
-			       "pagerduty_routing_key = ********\n"));
+				    "pagerduty_routing_key = ********\n"));
 	free(out);
 	(void)ini;
 }
@@ -534,9 +564,11 @@ static void test_inline_secret_needs_private_file(void **state)
 
 	write_file(fx, "s.ini", text, 0644, path, sizeof(path));
 	assert_int_equal(cfg_load_file(&fx->c, path, &fx->err), CK_EUSAGE);
-	snprintf(want, sizeof(want), "%s:2: [backup] s3_access_key: a secret in a file that "
+	snprintf(want, sizeof(want),
+		 "%s:2: [backup] s3_access_key: a secret in a file that "
 		 "group or others may read (chmod 600 %s, or use s3_access_key = "
-		 "@/path/to/secret-file)", path, path);
+		 "@/path/to/secret-file)",
+		 path, path);
 	assert_string_equal(fx->err.msg, want);
 	assert_no_secret(fx->err.msg);
 	assert_int_equal(chmod(path, 0600), 0);
@@ -554,7 +586,8 @@ static void test_symbols(void **state)
 	size_t n;
 
 	assert_int_equal(load_text(fx, "[main]\nsymbols = BTCUSDT, ETHUSDT ,BTCUSDT,SOLUSDT,"
-				   "ETHUSDT\n"), 0);
+				       "ETHUSDT\n"),
+			 0);
 	assert_string_equal(fx->c.symbols, "BTCUSDT,ETHUSDT,SOLUSDT");
 	assert_int_equal(cfg_symbols_list(&fx->c, &list, &n, &fx->err), 0);
 	assert_int_equal(n, 3);
@@ -580,7 +613,8 @@ static void test_symbols(void **state)
 
 	/* a list over indented continuation lines; the error line is the key's */
 	assert_int_equal(load_text(fx, "[main]\nsymbols = BTCUSDT, ETHUSDT,\n"
-				   "   SOLUSDT XRPUSDT\n; comment\n   DOGEUSDT\ndb = x.db\n"), 0);
+				       "   SOLUSDT XRPUSDT\n; comment\n   DOGEUSDT\ndb = x.db\n"),
+			 0);
 	assert_string_equal(fx->c.symbols, "BTCUSDT,ETHUSDT,SOLUSDT,XRPUSDT,DOGEUSDT");
 	assert_string_equal(fx->c.db, "x.db");
 	expect_file_error(fx, "[main]\nsymbols = BTCUSDT,\n  bad\n",
@@ -619,8 +653,8 @@ static void test_default_symbols(void **state)
 	assert_string_equal(list[59], "THETAUSDT");
 	cfg_symbols_free(list, n);
 	/* the list passes the same validation as a configured one, unchanged */
-	assert_int_equal(cfg_set(&fx->c, "main", "symbols", cfg_default_symbols(), "--s",
-				 &fx->err), 0);
+	assert_int_equal(cfg_set(&fx->c, "main", "symbols", cfg_default_symbols(), "--s", &fx->err),
+			 0);
 	assert_string_equal(fx->c.symbols, cfg_default_symbols());
 }
 
@@ -675,21 +709,21 @@ static void test_stale_derived(void **state)
 	assert_int_equal(cfg_set(&c2, "health", "stale_crit", "10h", NULL, &fx->err), 0);
 	assert_int_equal(cfg_finish(&c2, &fx->err), CK_EUSAGE);
 	assert_string_equal(fx->err.msg, "[health] stale_warn = 20h must be less than "
-			    "stale_crit = 10h");
+					 "stale_crit = 10h");
 	cfg_release(&c2);
 	assert_int_equal(cfg_init(&c2, &fx->err), 0);
 	assert_int_equal(cfg_set(&c2, "health", "stale_warn", "5h05m", NULL, &fx->err), 0);
 	assert_int_equal(cfg_set(&c2, "health", "stale_crit", "18300", NULL, &fx->err), 0);
 	assert_int_equal(cfg_finish(&c2, &fx->err), CK_EUSAGE);
 	assert_string_equal(fx->err.msg, "[health] stale_warn = 5h5m must be less than "
-			    "stale_crit = 5h5m");
+					 "stale_crit = 5h5m");
 	cfg_release(&c2);
 
 	assert_int_equal(cfg_init(&c2, &fx->err), 0);
 	assert_int_equal(cfg_set(&c2, "health", "disk_crit_pct", "20", NULL, &fx->err), 0);
 	assert_int_equal(cfg_finish(&c2, &fx->err), CK_EUSAGE);
 	assert_string_equal(fx->err.msg, "[health] disk_warn_pct = 10 must be at least "
-			    "disk_crit_pct = 20 (both are free space)");
+					 "disk_crit_pct = 20 (both are free space)");
 	cfg_release(&c2);
 }
 
@@ -748,7 +782,8 @@ static void test_example_loads(void **state)
 			keys++;
 		}
 	}
-	assert_int_equal(keys, 79); /* 61 + outbox 4 + integrity_check 1 + sync trust 6 + hardening 5 + archive 2 */
+	assert_int_equal(keys, 79); /* 61 + outbox 4 + integrity_check 1 + sync trust 6 + hardening
+				       5 + archive 2 */
 	out1 = print_cfg(&fx->c);
 	assert_int_equal(cfg_load_string(&fx->c, ex, strlen(ex), "example", &fx->err), 0);
 	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);

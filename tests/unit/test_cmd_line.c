@@ -26,7 +26,11 @@ static const struct cmd_opt global[] = {
 
 static const struct cmd_opt t_opts[] = {
 	{.name = "timeout", .arg = "DUR", .help = "t", .section = "sync", .key = "timeout"},
-	{.name = "no-gap-repair", .help = "g", .section = "sync", .key = "gap_repair", .value = "0"},
+	{.name = "no-gap-repair",
+	 .help = "g",
+	 .section = "sync",
+	 .key = "gap_repair",
+	 .value = "0"},
 	{.name = "json", .id = 'j', .help = "j"},
 	{.name = "output", .id = 'o', .shortname = 'o', .arg = "FILE", .help = "o"},
 	{.name = NULL},
@@ -48,8 +52,9 @@ static int parse(struct cmd_line *cl, struct ck_err *err, int argc, const char *
 
 static void test_flags_sorted_out(void **state)
 {
-	const char *argv[] = {"ck", "-c", "f.ini", "--timeout", "5", "t", "x.csv", "--json",
-			      "--db=a.db", "-o", "out", "-v", "--no-gap-repair", "--", "-y"};
+	const char *argv[] = {"ck",  "-c",    "f.ini",           "--timeout", "5",
+			      "t",   "x.csv", "--json",          "--db=a.db", "-o",
+			      "out", "-v",    "--no-gap-repair", "--",        "-y"};
 	struct cmd_line cl;
 	struct ck_err err = {0, ""};
 	struct ctx ctx;
@@ -98,7 +103,9 @@ static void test_refused(void **state)
 		{3, {"ck", "t", "--bogus"}, "unknown flag --bogus for t (see candlekeep t --help)"},
 		{3, {"ck", "--bogus", "t"}, "unknown global flag --bogus (see candlekeep --help)"},
 		{4, {"ck", "t", "-c", "f"}, "unknown flag -c for t (see candlekeep t --help)"},
-		{3, {"ck", "t", "--verbose"}, "unknown flag --verbose for t (see candlekeep t --help)"},
+		{3,
+		 {"ck", "t", "--verbose"},
+		 "unknown flag --verbose for t (see candlekeep t --help)"},
 		{3, {"ck", "t", "--json=1"}, "flag --json takes no value"},
 		{3, {"ck", "t", "--no-gap-repair=1"}, "flag --no-gap-repair takes no value"},
 		{3, {"ck", "t", "--timeout"}, "flag --timeout needs a value"},

@@ -35,11 +35,15 @@ static void test_stored_names(void **state)
 		enum event_kind k;
 		const char *name;
 	} pinned[] = {
-		{EV_CANDLE_COUNT, "candle_count"}, {EV_SYNC_SKIPPED, "sync_skipped"},
+		{EV_CANDLE_COUNT, "candle_count"},
+		{EV_SYNC_SKIPPED, "sync_skipped"},
 		{EV_INTEGRITY_CHECK, "integrity_check"},
-		{EV_CORRUPTION_DETECTED, "corruption_detected"}, {EV_HEALTH, "health"},
-		{EV_RESTORE_DRILL, "restore_drill"}, {EV_CLOCK_SKEW, "clock_skew"},
-		{EV_ALERT_SENT, "alert_sent"}, {EV_ALERT_FAILED, "alert_failed"},
+		{EV_CORRUPTION_DETECTED, "corruption_detected"},
+		{EV_HEALTH, "health"},
+		{EV_RESTORE_DRILL, "restore_drill"},
+		{EV_CLOCK_SKEW, "clock_skew"},
+		{EV_ALERT_SENT, "alert_sent"},
+		{EV_ALERT_FAILED, "alert_failed"},
 		{EV_RECOVER, "recover"},
 	};
 	(void)state;
@@ -50,9 +54,9 @@ static void test_stored_names(void **state)
 
 static void test_parse_refuses(void **state)
 {
-	static const char *const bad[] = {"", "candle", "candle_count ", " health",
-					  "HEALTH", "Candle_Count", "integrity", "quick_check",
-					  "alert", "recovered", "healthz"};
+	static const char *const bad[] = {"",       "candle",       "candle_count ", " health",
+					  "HEALTH", "Candle_Count", "integrity",     "quick_check",
+					  "alert",  "recovered",    "healthz"};
 	enum event_kind k = EV_HEALTH;
 	(void)state;
 	assert_int_equal(event_kind_parse(NULL, &k), CK_EVALIDATE);

@@ -42,7 +42,8 @@ static int64_t healthy(struct fx *f)
 	fx_candles(f, "BBBUSDT", T0, newest);
 	fx_run(f, now - HOUR + 5 * 60000, RUN_OK, syms, nw, 2);
 	assert_int_equal(store_event_add(f->st, now_ms(), "candle_count", "4h",
-					 (double)(2 * (10 * 6)), "1", &e), 0);
+					 (double)(2 * (10 * 6)), "1", &e),
+			 0);
 	fx_backup(f, "hot", now - HOUR, "verified");
 	fx_backup(f, "warm", now - HOUR, "verified");
 	fx_backup(f, "offsite", now - HOUR, "verified");
@@ -106,9 +107,11 @@ static void test_freshness_boundaries(void **state)
 		int64_t open = close - H4, age = 0;
 		assert_int_equal(health_freshness(&f.c, close + warn, open, &age), HEALTH_OK);
 		assert_int_equal(age, warn);
-		assert_int_equal(health_freshness(&f.c, close + warn + 1, open, NULL), HEALTH_WARNING);
+		assert_int_equal(health_freshness(&f.c, close + warn + 1, open, NULL),
+				 HEALTH_WARNING);
 		assert_int_equal(health_freshness(&f.c, close + crit, open, NULL), HEALTH_WARNING);
-		assert_int_equal(health_freshness(&f.c, close + crit + 1, open, &age), HEALTH_CRITICAL);
+		assert_int_equal(health_freshness(&f.c, close + crit + 1, open, &age),
+				 HEALTH_CRITICAL);
 		assert_int_equal(age, crit + 1);
 		assert_int_equal(health_freshness(&f.c, close - 1000, open, &age), HEALTH_OK);
 		assert_int_equal(age, 0); /* a clock behind the candle's close: not negative */
@@ -133,7 +136,8 @@ static void test_coverage_and_loss(void **state)
 	assert_int_equal(find(&r, "coverage")->status, HEALTH_WARNING);
 	assert_non_null(strstr(find(&r, "coverage")->message, "CCCUSDT (not synced yet)"));
 	/* a count higher than today's: candles were deleted */
-	assert_int_equal(store_event_add(f.st, now_ms() + 1, "candle_count", "4h", 130.0, "2", &e), 0);
+	assert_int_equal(store_event_add(f.st, now_ms() + 1, "candle_count", "4h", 130.0, "2", &e),
+			 0);
 	assert_int_equal(health_run(f.st, &f.c, 0, now, &r, &e), 0);
 	assert_int_equal(find(&r, "data_loss")->status, HEALTH_CRITICAL);
 	assert_non_null(strstr(find(&r, "data_loss")->message, "10 fewer than the 130"));

@@ -1,7 +1,7 @@
 /* test_kline.c — the kline module: interval names, every storage rule at its
  * boundary, the JSON page and CSV line parsers, the CSV formatter, and a round trip
- * over the recorded Binance data ($CK_TOP/build/testdata/binance, decompressed from testdata/binance by make;
- * its absence is a failure). */
+ * over the recorded Binance data ($CK_TOP/build/testdata/binance, decompressed from
+ * testdata/binance by make; its absence is a failure). */
 #include <dirent.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -79,13 +79,11 @@ static void test_interval_ms(void **state)
 		const char *name;
 		int64_t ms;
 	} t[] = {
-		{ "1m", 60000 },        { "3m", 180000 },      { "5m", 300000 },
-		{ "15m", 900000 },      { "30m", 1800000 },    { "1h", 3600000 },
-		{ "2h", 7200000 },      { "4h", 14400000 },    { "6h", 21600000 },
-		{ "8h", 28800000 },     { "12h", 43200000 },   { "1d", 86400000 },
-		{ "3d", 259200000 },    { "1w", 604800000 },   { "1M", 0 },
-		{ "", 0 },              { "4H", 0 },           { "4h ", 0 },
-		{ "1s", 0 },            { "2d", 0 },
+		{"1m", 60000},     {"3m", 180000},    {"5m", 300000},    {"15m", 900000},
+		{"30m", 1800000},  {"1h", 3600000},   {"2h", 7200000},   {"4h", 14400000},
+		{"6h", 21600000},  {"8h", 28800000},  {"12h", 43200000}, {"1d", 86400000},
+		{"3d", 259200000}, {"1w", 604800000}, {"1M", 0},         {"", 0},
+		{"4H", 0},         {"4h ", 0},        {"1s", 0},         {"2d", 0},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		assert_int_equal(kline_interval_ms(t[i].name), t[i].ms);
@@ -99,21 +97,30 @@ static void test_dec_cmp(void **state)
 		const char *a, *b;
 		int sign;
 	} t[] = {
-		{ "1.50", "1.5", 0 },     { "007", "7", 0 },        { "0", "0.000", 0 },
-		{ "0", "0", 0 },          { "00.5", "0.50", 0 },    { "10", "9", 1 },
-		{ "9", "10", -1 },        { "0.1", "0.09", 1 },     { "1.01", "1.1", -1 },
-		{ "123", "123.0001", -1 }, { "123.0001", "123", 1 }, { "100", "099.99", 1 },
-		{ "1202496112.66219035", "1202496112.66219036", -1 },
-		{ "99999999999999999999999999999999", "99999999999999999999999999999998", 1 },
-		{ "0.00000000", "0", 0 },  { "4619.43000000", "4619.43", 0 },
+		{"1.50", "1.5", 0},
+		{"007", "7", 0},
+		{"0", "0.000", 0},
+		{"0", "0", 0},
+		{"00.5", "0.50", 0},
+		{"10", "9", 1},
+		{"9", "10", -1},
+		{"0.1", "0.09", 1},
+		{"1.01", "1.1", -1},
+		{"123", "123.0001", -1},
+		{"123.0001", "123", 1},
+		{"100", "099.99", 1},
+		{"1202496112.66219035", "1202496112.66219036", -1},
+		{"99999999999999999999999999999999", "99999999999999999999999999999998", 1},
+		{"0.00000000", "0", 0},
+		{"4619.43000000", "4619.43", 0},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int c = kline_dec_cmp(t[i].a, t[i].b);
 		int r = kline_dec_cmp(t[i].b, t[i].a);
 		int s = (c > 0) - (c < 0);
 		if (s != t[i].sign || (r > 0) - (r < 0) != -t[i].sign)
-			fail_msg("dec_cmp(%s, %s) = %d, reverse %d, want sign %d", t[i].a,
-				 t[i].b, c, r, t[i].sign);
+			fail_msg("dec_cmp(%s, %s) = %d, reverse %d, want sign %d", t[i].a, t[i].b,
+				 c, r, t[i].sign);
 	}
 }
 
@@ -123,11 +130,9 @@ static void test_time_str(void **state)
 	char buf[32];
 	assert_string_equal(kline_time_str(0, buf, sizeof(buf)), "1970-01-01 00:00");
 	assert_string_equal(kline_time_str(T0, buf, sizeof(buf)), "2024-03-01 00:00");
-	assert_string_equal(kline_time_str(T0 + H4 - 1, buf, sizeof(buf)),
-			    "2024-03-01 03:59");
+	assert_string_equal(kline_time_str(T0 + H4 - 1, buf, sizeof(buf)), "2024-03-01 03:59");
 	assert_string_equal(kline_time_str(-1, buf, sizeof(buf)), "1969-12-31 23:59");
-	assert_string_equal(kline_time_str(1504713600000, buf, sizeof(buf)),
-			    "2017-09-06 16:00");
+	assert_string_equal(kline_time_str(1504713600000, buf, sizeof(buf)), "2017-09-06 16:00");
 	/* fits in the documented 20 bytes; absurd times do not overflow */
 	char small[20];
 	assert_int_equal(strlen(kline_time_str(T0, small, sizeof(small))), 16);
@@ -159,18 +164,15 @@ static void test_validate_message(void **state)
 	char sym[300];
 	memset(sym, 'A', sizeof(sym) - 1);
 	sym[sizeof(sym) - 1] = '\0';
-	assert_int_equal(kline_validate(&k, sym, 7 * 60000, WIDE_LO, WIDE_HI, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate(&k, sym, 7 * 60000, WIDE_LO, WIDE_HI, &err), CK_EVALIDATE);
 	assert_true(strlen(err.msg) < sizeof(err.msg));
 	k = good();
 	k.open_time = 0;
 	k.close_time = 0; /* not after open_time */
-	assert_int_equal(kline_validate(&k, "X", 7 * 60000, WIDE_LO, WIDE_HI, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate(&k, "X", 7 * 60000, WIDE_LO, WIDE_HI, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "X 420000ms candle"));
 	/* NULL err is allowed */
-	assert_int_equal(kline_validate(&k, "X", 7 * 60000, WIDE_LO, WIDE_HI, NULL),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate(&k, "X", 7 * 60000, WIDE_LO, WIDE_HI, NULL), CK_EVALIDATE);
 	/* a bad interval is the caller's bug, not the candle's */
 	assert_int_equal(kline_validate(&k, "X", 0, WIDE_LO, WIDE_HI, &err), CK_EUSAGE);
 }
@@ -223,12 +225,10 @@ static void test_validate_open_time(void **state)
 	k = good();
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kline_validate(&k, "BTCUSDT", H4, T0, T0, &err), 0);
-	assert_int_equal(kline_validate(&k, "BTCUSDT", H4, T0 + 1, T0 + H4, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate(&k, "BTCUSDT", H4, T0 + 1, T0 + H4, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "outside the requested range 2024-03-01 00:00 .. "
 					"2024-03-01 04:00 UTC"));
-	assert_int_equal(kline_validate(&k, "BTCUSDT", H4, T0 - H4, T0 - 1, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate(&k, "BTCUSDT", H4, T0 - H4, T0 - 1, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "outside the requested range"));
 	assert_int_equal(kline_validate(&k, "BTCUSDT", H4, 0, T0 - 1, &err), CK_EVALIDATE);
 
@@ -239,8 +239,7 @@ static void test_validate_open_time(void **state)
 	assert_int_equal(kline_validate(&k, "BTCUSDT", 604800000, 0, WIDE_HI, &err), 0);
 	k.open_time = INT64_C(1709164800000); /* Thursday 2024-02-29, epoch-aligned */
 	k.close_time = k.open_time + 604800000 - 1;
-	assert_int_equal(kline_validate(&k, "BTCUSDT", 604800000, 0, WIDE_HI, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate(&k, "BTCUSDT", 604800000, 0, WIDE_HI, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "BTCUSDT 1w candle"));
 	assert_non_null(strstr(err.msg, "not aligned to the 1w"));
 
@@ -297,20 +296,20 @@ static void test_validate_close_time(void **state)
 static void test_validate_decimals(void **state)
 {
 	(void)state;
-	static const char *const bad[] = { "1e5", "-1", "1.", ".5", "", " 1", "1 ", "+1",
-					   "1.2.3", "0x10", "1,5", "١", "NaN", "inf" };
+	static const char *const bad[] = {"1e5", "-1",    "1.",   ".5",  "",  " 1",  "1 ",
+					  "+1",  "1.2.3", "0x10", "1,5", "١", "NaN", "inf"};
 	static const struct {
 		const char *name;
 		size_t off;
 	} f[] = {
-		{ "open", offsetof(struct kline, open) },
-		{ "high", offsetof(struct kline, high) },
-		{ "low", offsetof(struct kline, low) },
-		{ "close", offsetof(struct kline, close) },
-		{ "volume", offsetof(struct kline, volume) },
-		{ "quote_volume", offsetof(struct kline, quote_volume) },
-		{ "taker_buy_base", offsetof(struct kline, taker_buy_base) },
-		{ "taker_buy_quote", offsetof(struct kline, taker_buy_quote) },
+		{"open", offsetof(struct kline, open)},
+		{"high", offsetof(struct kline, high)},
+		{"low", offsetof(struct kline, low)},
+		{"close", offsetof(struct kline, close)},
+		{"volume", offsetof(struct kline, volume)},
+		{"quote_volume", offsetof(struct kline, quote_volume)},
+		{"taker_buy_base", offsetof(struct kline, taker_buy_base)},
+		{"taker_buy_quote", offsetof(struct kline, taker_buy_quote)},
 	};
 	char want[64];
 
@@ -330,7 +329,7 @@ static void test_validate_decimals(void **state)
 		memset(v, '9', KLINE_DEC_MAX);
 		v[KLINE_DEC_MAX] = '\0';
 		if (j < 4) { /* keep the OHLC relations true: all four equal */
-			char *ohlc[] = { k.open, k.high, k.low, k.close };
+			char *ohlc[] = {k.open, k.high, k.low, k.close};
 			for (size_t m = 0; m < 4; m++) {
 				memset(ohlc[m], '9', KLINE_DEC_MAX);
 				ohlc[m][KLINE_DEC_MAX] = '\0';
@@ -358,7 +357,7 @@ static void test_validate_decimals(void **state)
 static void test_validate_page(void **state)
 {
 	(void)state;
-	struct kline k[3] = { good(), good(), good() };
+	struct kline k[3] = {good(), good(), good()};
 	struct ck_err err;
 
 	for (int i = 0; i < 3; i++) {
@@ -373,15 +372,13 @@ static void test_validate_page(void **state)
 	assert_int_equal(kline_validate_page(k, 3, "BTCUSDT", H4, 0, WIDE_HI, &err), 0);
 
 	k[2] = k[1];
-	assert_int_equal(kline_validate_page(k, 3, "BTCUSDT", H4, 0, WIDE_HI, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate_page(k, 3, "BTCUSDT", H4, 0, WIDE_HI, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "BTCUSDT 4h candle 2024-03-01 04:00 UTC"));
 	assert_non_null(strstr(err.msg, "page element 2"));
 	assert_non_null(strstr(err.msg, "duplicate"));
 
 	k[2] = k[0];
-	assert_int_equal(kline_validate_page(k, 3, "BTCUSDT", H4, 0, WIDE_HI, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate_page(k, 3, "BTCUSDT", H4, 0, WIDE_HI, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "out of order"));
 
 	/* the first invalid candle is reported */
@@ -390,15 +387,14 @@ static void test_validate_page(void **state)
 	k[2].close_time = k[2].open_time + H4 - 1;
 	set(k[1].low, "0");
 	set(k[1].open, "0");
-	assert_int_equal(kline_validate_page(k, 3, "BTCUSDT", H4, 0, WIDE_HI, &err),
-			 CK_EVALIDATE);
+	assert_int_equal(kline_validate_page(k, 3, "BTCUSDT", H4, 0, WIDE_HI, &err), CK_EVALIDATE);
 	assert_non_null(strstr(err.msg, "2024-03-01 04:00 UTC (1709265600000): low"));
 }
 
 /* ---- JSON page ---- */
 
-#define ROW(ot, ct)                                                                     \
-	"[" #ot ",\"12.0\",\"13.0\",\"11.0\",\"12.5\",\"100\"," #ct                      \
+#define ROW(ot, ct)                                                                                \
+	"[" #ot ",\"12.0\",\"13.0\",\"11.0\",\"12.5\",\"100\"," #ct                                \
 	",\"1200\",10,\"50\",\"600\",\"0\"]"
 
 static int page(const char *body, struct kline **k, size_t *n, struct ck_err *err)
@@ -426,8 +422,10 @@ static void test_page_good(void **state)
 	size_t n;
 	struct ck_err err;
 
-	assert_int_equal(page("[" ROW(1709251200000, 1709265599999) ","
-			      ROW(1709265600000, 1709279999999) "]", &k, &n, &err), 0);
+	assert_int_equal(page("[" ROW(1709251200000, 1709265599999) "," ROW(1709265600000,
+									    1709279999999) "]",
+			      &k, &n, &err),
+			 0);
 	assert_int_equal(n, 2);
 	assert_non_null(k);
 	struct kline g = good();
@@ -444,14 +442,18 @@ static void test_page_good(void **state)
 	assert_int_equal(page("[[1504713600000,\"4619.43000000\",\"4619.43000000\","
 			      "\"4619.43000000\",\"4619.43000000\",\"0.00000000\","
 			      "1504713600000,\"0.00000000\",0,\"0.00000000\","
-			      "\"0.00000000\",\"0\"]]", &k, &n, &err), 0);
+			      "\"0.00000000\",\"0\"]]",
+			      &k, &n, &err),
+			 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(kline_validate_page(k, n, "BTCUSDT", H4, 0, WIDE_HI, &err), 0);
 	free(k);
 
 	/* 32-character value passes the parser */
 	assert_int_equal(page("[[0,\"99999999999999999999999999999999\",\"1\",\"1\",\"1\","
-			      "\"1\",1,\"1\",1,\"1\",\"1\",\"0\"]]", &k, &n, &err), 0);
+			      "\"1\",1,\"1\",1,\"1\",\"1\",\"0\"]]",
+			      &k, &n, &err),
+			 0);
 	assert_string_equal(k[0].open, "99999999999999999999999999999999");
 	free(k);
 }
@@ -635,8 +637,7 @@ static void test_csv_errors(void **state)
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		assert_int_equal(kline_csv_parse(lines[i], strlen(lines[i]), &k, &err), 0);
-		assert_int_equal(kline_validate(&k, "BTCUSDT", H4, 0, WIDE_HI, &err),
-				 CK_EVALIDATE);
+		assert_int_equal(kline_validate(&k, "BTCUSDT", H4, 0, WIDE_HI, &err), CK_EVALIDATE);
 		assert_non_null(strstr(err.msg, "open \""));
 	}
 }
@@ -660,8 +661,8 @@ static void test_csv_format(void **state)
 	/* the longest candle fits in 512 */
 	memset(&k, 0, sizeof(k));
 	k.open_time = k.close_time = k.trades = INT64_MIN;
-	char *f[] = { k.open, k.high, k.low, k.close, k.volume, k.quote_volume,
-		      k.taker_buy_base, k.taker_buy_quote };
+	char *f[] = {k.open,           k.high,           k.low, k.close, k.volume, k.quote_volume,
+		     k.taker_buy_base, k.taker_buy_quote};
 	for (size_t i = 0; i < 8; i++)
 		memset(f[i], '9', KLINE_DEC_MAX);
 	n = kline_csv_format(&k, buf, sizeof(buf));

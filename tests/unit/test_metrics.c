@@ -46,7 +46,9 @@ static int setup(void **state)
 	snprintf(fx->path, sizeof(fx->path), "%s/c.db", fx->dir);
 	assert_int_equal(store_open(&fx->st, fx->path, 0, &fx->err), 0);
 	assert_int_equal(cfg_init(&fx->cfg, &fx->err), 0);
-	assert_int_equal(cfg_set(&fx->cfg, "main", "symbols", "AAAUSDT,BBBUSDT,CCCUSDT", "test", &fx->err), 0);
+	assert_int_equal(
+		cfg_set(&fx->cfg, "main", "symbols", "AAAUSDT,BBBUSDT,CCCUSDT", "test", &fx->err),
+		0);
 	assert_int_equal(cfg_set(&fx->cfg, "main", "db", fx->path, "test", &fx->err), 0);
 	assert_int_equal(cfg_finish(&fx->cfg, &fx->err), 0);
 	*state = fx;
@@ -107,7 +109,8 @@ static void run(struct fixture *fx, const char *cmd, enum run_status status, int
 	c.symbols_failed = status == RUN_OK ? 0 : 1;
 	assert_int_equal(store_run_begin(fx->st, cmd, start, &id, &fx->err), 0);
 	assert_int_equal(store_run_end(fx->st, id, status, status == RUN_OK ? 0 : 1, start + dur_ms,
-				       &c, NULL, &fx->err), 0);
+				       &c, NULL, &fx->err),
+			 0);
 }
 
 static void render(struct fixture *fx)
@@ -115,8 +118,8 @@ static void render(struct fixture *fx)
 	free(fx->text);
 	fx->text = NULL;
 	struct ck_err problem = {0, ""};
-	assert_int_equal(metrics_render(fx->st, &fx->cfg, NULL, &fx->text, &fx->len, &problem,
-					&fx->err), 0);
+	assert_int_equal(
+		metrics_render(fx->st, &fx->cfg, NULL, &fx->text, &fx->len, &problem, &fx->err), 0);
 	assert_int_equal(problem.code, 0);
 	assert_non_null(fx->text);
 	assert_int_equal(strlen(fx->text), fx->len);
@@ -140,11 +143,11 @@ static const char *value(struct fixture *fx, const char *key, char *buf, size_t 
 	return buf;
 }
 
-#define assert_sample(fx, key, want)                                               \
-	do {                                                                       \
-		char b_[64];                                                       \
-		if (strcmp(value(fx, key, b_, sizeof(b_)), want))                 \
-			fail_msg("%s: expected '%s', got '%s'", key, want, b_);   \
+#define assert_sample(fx, key, want)                                                               \
+	do {                                                                                       \
+		char b_[64];                                                                       \
+		if (strcmp(value(fx, key, b_, sizeof(b_)), want))                                  \
+			fail_msg("%s: expected '%s', got '%s'", key, want, b_);                    \
 	} while (0)
 
 /* Every sample line belongs to a family declared with HELP and TYPE before it. */
@@ -169,14 +172,17 @@ static void assert_well_formed(struct fixture *fx)
 			size_t n = strlen(fam);
 			assert_true(n > 0);
 			if (strncmp(p, fam, n))
-				fail_msg("sample outside its family %s: %.*s", fam, (int)(eol - p), p);
+				fail_msg("sample outside its family %s: %.*s", fam, (int)(eol - p),
+					 p);
 			if (!strcmp(type, "histogram"))
-				assert_true(!strncmp(p + n, "_bucket{", 8) || !strncmp(p + n, "_sum", 4) ||
+				assert_true(!strncmp(p + n, "_bucket{", 8) ||
+					    !strncmp(p + n, "_sum", 4) ||
 					    !strncmp(p + n, "_count", 6));
 			else
 				assert_true(p[n] == '{' || p[n] == ' ');
 			if (!strcmp(type, "counter"))
-				assert_true(strlen(fam) > 6 && !strcmp(fam + strlen(fam) - 6, "_total"));
+				assert_true(strlen(fam) > 6 &&
+					    !strcmp(fam + strlen(fam) - 6, "_total"));
 		}
 		p = eol + 1;
 	}
@@ -196,7 +202,8 @@ static void test_empty_database(void **state)
 	assert_sample(fx, "candlekeep_backup_last_success_timestamp_seconds{tier=\"hot\"}", "0");
 	assert_sample(fx, "candlekeep_sync_last_success_timestamp_seconds{command=\"sync\"}", "0");
 	/* Nothing happened yet: declared, no sample. */
-	assert_non_null(strstr(fx->text, "# TYPE candlekeep_restore_drill_duration_seconds gauge\n"));
+	assert_non_null(
+		strstr(fx->text, "# TYPE candlekeep_restore_drill_duration_seconds gauge\n"));
 	assert_sample(fx, "candlekeep_restore_drill_duration_seconds", "");
 	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\"}", "");
 	assert_sample(fx, "candlekeep_symbol_configured{symbol=\"BBBUSDT\",interval=\"4h\"}", "1");
@@ -209,11 +216,11 @@ static void test_empty_database(void **state)
 static void test_runs_and_histogram(void **state)
 {
 	struct fixture *fx = *state;
-	run(fx, "sync", RUN_OK, T0, 500, 10, 0, 40);            /* 0.5 s */
-	run(fx, "sync", RUN_PARTIAL, T0 + H4, 7000, 12, 2, 90);  /* 7 s */
-	run(fx, "sync", RUN_OK, T0 + 2 * H4, 65000, 8, 0, 30);   /* 65 s */
+	run(fx, "sync", RUN_OK, T0, 500, 10, 0, 40);                   /* 0.5 s */
+	run(fx, "sync", RUN_PARTIAL, T0 + H4, 7000, 12, 2, 90);        /* 7 s */
+	run(fx, "sync", RUN_OK, T0 + 2 * H4, 65000, 8, 0, 30);         /* 65 s */
 	run(fx, "sync", RUN_TIMEOUT, T0 + 3 * H4, 1800000, 5, 1, 700); /* 30 min */
-	run(fx, "backfill", RUN_OK, T0, 4000000, 100, 0, 1000);  /* > 1 h */
+	run(fx, "backfill", RUN_OK, T0, 4000000, 100, 0, 1000);        /* > 1 h */
 	render(fx);
 	assert_well_formed(fx);
 	assert_sample(fx, "candlekeep_sync_runs_total{command=\"sync\",status=\"ok\"}", "2");
@@ -221,24 +228,38 @@ static void test_runs_and_histogram(void **state)
 	assert_sample(fx, "candlekeep_sync_runs_total{command=\"sync\",status=\"timeout\"}", "1");
 	assert_sample(fx, "candlekeep_sync_runs_total{command=\"backfill\",status=\"ok\"}", "1");
 	/* Cumulative buckets. */
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"1\"}", "1");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"5\"}", "1");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"10\"}", "2");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"60\"}", "2");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"120\"}", "3");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"1800\"}", "4");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"+Inf\"}", "4");
+	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"1\"}",
+		      "1");
+	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"5\"}",
+		      "1");
+	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"10\"}",
+		      "2");
+	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"60\"}",
+		      "2");
+	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"120\"}",
+		      "3");
+	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"1800\"}",
+		      "4");
+	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"sync\",le=\"+Inf\"}",
+		      "4");
 	assert_sample(fx, "candlekeep_sync_duration_seconds_sum{command=\"sync\"}", "1872.5");
 	assert_sample(fx, "candlekeep_sync_duration_seconds_count{command=\"sync\"}", "4");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"backfill\",le=\"3600\"}", "0");
-	assert_sample(fx, "candlekeep_sync_duration_seconds_bucket{command=\"backfill\",le=\"+Inf\"}", "1");
+	assert_sample(fx,
+		      "candlekeep_sync_duration_seconds_bucket{command=\"backfill\",le=\"3600\"}",
+		      "0");
+	assert_sample(fx,
+		      "candlekeep_sync_duration_seconds_bucket{command=\"backfill\",le=\"+Inf\"}",
+		      "1");
 	/* The newest finished sync was the timeout. */
-	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\"}", "1");
+	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\"}",
+		      "1");
 	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\"}", "0");
-	assert_sample(fx, "candlekeep_sync_last_run_symbols{command=\"sync\",outcome=\"failed\"}", "1");
+	assert_sample(fx, "candlekeep_sync_last_run_symbols{command=\"sync\",outcome=\"failed\"}",
+		      "1");
 	assert_sample(fx, "candlekeep_exchange_weight_used{command=\"sync\"}", "700");
 	/* Last success: end of the third run, in seconds with ms. */
-	assert_sample(fx, "candlekeep_sync_last_success_timestamp_seconds{command=\"sync\"}", "1700035265");
+	assert_sample(fx, "candlekeep_sync_last_success_timestamp_seconds{command=\"sync\"}",
+		      "1700035265");
 	/* Sums over both commands; "other" excludes the 429s. */
 	assert_sample(fx, "candlekeep_exchange_requests_total{code=\"429\"}", "3");
 	assert_sample(fx, "candlekeep_exchange_requests_total{code=\"other\"}", "132");
@@ -249,7 +270,9 @@ static void test_runs_and_histogram(void **state)
 		assert_int_equal(store_run_begin(fx->st, "sync", T0 + 4 * H4, &id, &fx->err), 0);
 		render(fx);
 		assert_sample(fx, "candlekeep_sync_duration_seconds_count{command=\"sync\"}", "4");
-		assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\"}", "1");
+		assert_sample(
+			fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\"}",
+			"1");
 	}
 }
 
@@ -263,12 +286,20 @@ static void test_candles_gaps_events(void **state)
 	put(fx, "AAAUSDT", T0, 10, -1);
 	put(fx, "BBBUSDT", T0, 10, 4); /* one missing inside the range */
 	put(fx, "ZZZUSDT", T0, 3, -1); /* stored but not configured */
-	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "full", 1, "ok", &fx->err), 0);
-	assert_int_equal(store_event_add(fx->st, T0 + 1000, "corruption_detected", "db", 1, "x", &fx->err), 0);
-	assert_int_equal(store_event_add(fx->st, T0 + 2000, "corruption_detected", "db", 1, "y", &fx->err), 0);
-	assert_int_equal(store_event_add(fx->st, T0, "restore_drill", "hot", 3.25, "ok", &fx->err), 0);
-	assert_int_equal(store_event_add(fx->st, T0 + H4, "restore_drill", "hot", 42, "ok", &fx->err), 0);
-	assert_int_equal(store_event_add(fx->st, T0, "alert_sent", "pagerduty", 1, "k", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "full", 1, "ok", &fx->err),
+			 0);
+	assert_int_equal(
+		store_event_add(fx->st, T0 + 1000, "corruption_detected", "db", 1, "x", &fx->err),
+		0);
+	assert_int_equal(
+		store_event_add(fx->st, T0 + 2000, "corruption_detected", "db", 1, "y", &fx->err),
+		0);
+	assert_int_equal(store_event_add(fx->st, T0, "restore_drill", "hot", 3.25, "ok", &fx->err),
+			 0);
+	assert_int_equal(
+		store_event_add(fx->st, T0 + H4, "restore_drill", "hot", 42, "ok", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0, "alert_sent", "pagerduty", 1, "k", &fx->err),
+			 0);
 	memset(&a, 0, sizeof(a));
 	snprintf(a.key, sizeof(a.key), "backup_failed:\"hot\"\\\n");
 	snprintf(a.severity, sizeof(a.severity), "critical");
@@ -296,9 +327,13 @@ static void test_candles_gaps_events(void **state)
 	assert_sample(fx, "candlekeep_candles_stored{symbol=\"BBBUSDT\",interval=\"4h\"}", "9");
 	assert_sample(fx, "candlekeep_candles_missing{symbol=\"AAAUSDT\",interval=\"4h\"}", "0");
 	assert_sample(fx, "candlekeep_candles_missing{symbol=\"BBBUSDT\",interval=\"4h\"}", "1");
-	assert_sample(fx, "candlekeep_candle_newest_open_timestamp_seconds{symbol=\"AAAUSDT\",interval=\"4h\"}",
+	assert_sample(fx,
+		      "candlekeep_candle_newest_open_timestamp_seconds{symbol=\"AAAUSDT\",interval="
+		      "\"4h\"}",
 		      "1700136000");
-	assert_sample(fx, "candlekeep_candle_newest_close_timestamp_seconds{symbol=\"AAAUSDT\",interval=\"4h\"}",
+	assert_sample(fx,
+		      "candlekeep_candle_newest_close_timestamp_seconds{symbol=\"AAAUSDT\","
+		      "interval=\"4h\"}",
 		      "1700150400");
 	assert_sample(fx, "candlekeep_symbol_configured{symbol=\"CCCUSDT\",interval=\"4h\"}", "1");
 	assert_sample(fx, "candlekeep_symbol_configured{symbol=\"ZZZUSDT\",interval=\"4h\"}", "");
@@ -309,10 +344,14 @@ static void test_candles_gaps_events(void **state)
 	assert_sample(fx, "candlekeep_restore_drill_duration_seconds", "42");
 	assert_sample(fx, "candlekeep_alerts_sent_total{channel=\"pagerduty\"}", "1");
 	/* Label values are escaped; resolved alerts are not firing. */
-	assert_sample(fx, "candlekeep_alert_firing{key=\"backup_failed:\\\"hot\\\"\\\\\\n\",severity=\"critical\"}", "1");
+	assert_sample(fx,
+		      "candlekeep_alert_firing{key=\"backup_failed:\\\"hot\\\"\\\\\\n\",severity="
+		      "\"critical\"}",
+		      "1");
 	assert_null(strstr(fx->text, "key=\"old\""));
 	/* A deleted newer backup does not hide the verified one. */
-	assert_sample(fx, "candlekeep_backup_last_success_timestamp_seconds{tier=\"warm\"}", "1700006400");
+	assert_sample(fx, "candlekeep_backup_last_success_timestamp_seconds{tier=\"warm\"}",
+		      "1700006400");
 	assert_sample(fx, "candlekeep_backup_size_bytes{tier=\"warm\"}", "4096");
 	assert_sample(fx, "candlekeep_backup_verified{tier=\"warm\"}", "1");
 	assert_sample(fx, "candlekeep_backup_verified{tier=\"hot\"}", "");
@@ -328,10 +367,12 @@ static void test_live_and_table(void **state)
 	FILE *f;
 	const char *p;
 
-	assert_int_equal(store_event_add(fx->st, T0, "sync_skipped", "", 1, "still running", &fx->err), 0);
+	assert_int_equal(
+		store_event_add(fx->st, T0, "sync_skipped", "", 1, "still running", &fx->err), 0);
 	free(fx->text);
-	assert_int_equal(metrics_render(fx->st, &fx->cfg, &live, &fx->text, &fx->len, &problem,
-					&fx->err), 0);
+	assert_int_equal(
+		metrics_render(fx->st, &fx->cfg, &live, &fx->text, &fx->len, &problem, &fx->err),
+		0);
 	assert_sample(fx, "candlekeep_http_server_requests_total", "7");
 	assert_sample(fx, "candlekeep_process_start_time_seconds", "1700006400");
 	assert_sample(fx, "candlekeep_sync_skipped_total", "2");
@@ -370,15 +411,22 @@ static void test_alerting_families(void **state)
 	assert_sample(fx, "candlekeep_restore_drill_ok", "");
 	assert_sample(fx, "candlekeep_backup_upload_ok{tier=\"offsite\"}", "");
 
-	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "quick", 1, "ok", &fx->err), 0);
-	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "full", 1, "ok", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "quick", 1, "ok", &fx->err),
+			 0);
+	assert_int_equal(store_event_add(fx->st, T0, "integrity_check", "full", 1, "ok", &fx->err),
+			 0);
 	assert_int_equal(store_event_add(fx->st, T0 + 1000, "integrity_check", "full", 0,
-					 "Page 2: btreeInitPage() returns error code 11", &fx->err), 0);
+					 "Page 2: btreeInitPage() returns error code 11", &fx->err),
+			 0);
 	assert_int_equal(store_state_set(fx->st, "exchange.weight_limit", "6000", &fx->err), 0);
-	assert_int_equal(store_event_add(fx->st, T0, "restore_drill", "hot", 3, "restored and "
-					 "verified (integrity_check ok, 10 candles)", &fx->err), 0);
+	assert_int_equal(store_event_add(fx->st, T0, "restore_drill", "hot", 3,
+					 "restored and "
+					 "verified (integrity_check ok, 10 candles)",
+					 &fx->err),
+			 0);
 	assert_int_equal(store_event_add(fx->st, T0 + 1000, "restore_drill", "hot", 1,
-					 "failed: no verified backup", &fx->err), 0);
+					 "failed: no verified backup", &fx->err),
+			 0);
 	memset(&b, 0, sizeof(b));
 	snprintf(b.tier, sizeof(b.tier), "offsite");
 	snprintf(b.location, sizeof(b.location), "s3://bucket/a.zst");
@@ -417,8 +465,8 @@ static void test_unopenable(void **state)
 	struct ck_err problem = {CK_ECORRUPT, "file is not a database"};
 	free(fx->text);
 	fx->text = NULL;
-	assert_int_equal(metrics_render(NULL, &fx->cfg, NULL, &fx->text, &fx->len, &problem,
-					&fx->err), 0);
+	assert_int_equal(
+		metrics_render(NULL, &fx->cfg, NULL, &fx->text, &fx->len, &problem, &fx->err), 0);
 	assert_sample(fx, "candlekeep_metrics_collect_ok{part=\"open\"}", "0");
 	assert_sample(fx, "candlekeep_metrics_collect_ok{part=\"runs\"}", "0");
 	assert_sample(fx, "candlekeep_database_integrity_ok{check=\"quick\"}", "0");

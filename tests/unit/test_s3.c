@@ -38,7 +38,8 @@ static void test_url(void **state)
 	assert_int_equal(cfg_set(&c, "backup", "s3_bucket", "ck-bucket", "test", &err), 0);
 	assert_int_equal(s3_url(&c, "p/x y.zst", url, sizeof(url), &err), 0);
 	assert_string_equal(url, "https://s3.us-east-1.amazonaws.com/ck-bucket/p/x%20y.zst");
-	assert_int_equal(cfg_set(&c, "backup", "s3_endpoint", "http://127.0.0.1:9000/", "test", &err), 0);
+	assert_int_equal(
+		cfg_set(&c, "backup", "s3_endpoint", "http://127.0.0.1:9000/", "test", &err), 0);
 	assert_int_equal(s3_url(&c, "k", url, sizeof(url), &err), 0);
 	assert_string_equal(url, "http://127.0.0.1:9000/ck-bucket/k");
 	/* No credentials: refused before any request, naming the keys to set. */
@@ -50,8 +51,10 @@ static void test_url(void **state)
 static void test_list(void **state)
 {
 	const char *xml =
-		"<?xml version=\"1.0\"?><ListBucketResult><Name>b</Name><IsTruncated>true</IsTruncated>"
-		"<Contents><Key>p/a&amp;b.zst</Key><LastModified>2026-03-19T18:00:00.250Z</LastModified>"
+		"<?xml "
+		"version=\"1.0\"?><ListBucketResult><Name>b</Name><IsTruncated>true</IsTruncated>"
+		"<Contents><Key>p/a&amp;b.zst</Key><LastModified>2026-03-19T18:00:00.250Z</"
+		"LastModified>"
 		"<Size>1234</Size></Contents><Contents><Key>p/c.zst</Key><Size>5</Size></Contents>"
 		"<NextContinuationToken>tok/+=</NextContinuationToken></ListBucketResult>";
 	struct s3_object *v = NULL;
@@ -71,10 +74,12 @@ static void test_list(void **state)
 	free(v);
 	v = NULL;
 	len = cap = 0;
-	assert_int_equal(s3_parse_list("<Error/>", &v, &len, &cap, &trunc, token, sizeof(token), &err),
-			 CK_EVALIDATE);
+	assert_int_equal(
+		s3_parse_list("<Error/>", &v, &len, &cap, &trunc, token, sizeof(token), &err),
+		CK_EVALIDATE);
 	assert_int_equal(s3_parse_list("<ListBucketResult><Contents><Key>x", &v, &len, &cap, &trunc,
-				       token, sizeof(token), &err), CK_EVALIDATE);
+				       token, sizeof(token), &err),
+			 CK_EVALIDATE);
 	free(v);
 }
 
@@ -82,8 +87,9 @@ static void test_error_body(void **state)
 {
 	char buf[128];
 	(void)state;
-	s3_parse_error("<Error><Code>SignatureDoesNotMatch</Code><Message>a &lt; b</Message></Error>",
-		       buf, sizeof(buf));
+	s3_parse_error(
+		"<Error><Code>SignatureDoesNotMatch</Code><Message>a &lt; b</Message></Error>", buf,
+		sizeof(buf));
 	assert_string_equal(buf, "SignatureDoesNotMatch: a < b");
 	s3_parse_error("", buf, sizeof(buf));
 	assert_string_equal(buf, "no S3 error body");

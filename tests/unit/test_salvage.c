@@ -159,8 +159,10 @@ static void test_probe_states(void **state)
 	assert_int_equal(store_probe_file(text, 100, &p), 0);
 	assert_int_equal(p.state, PROBE_FOREIGN);
 	snprintf(zero, sizeof(zero), "%s/zero.db", fx->dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && dd if=/dev/zero of='%s' bs=100 count=1"
-		 " conv=notrunc 2>/dev/null", fx->path, zero, zero);
+	snprintf(cmd, sizeof(cmd),
+		 "cp '%s' '%s' && dd if=/dev/zero of='%s' bs=100 count=1"
+		 " conv=notrunc 2>/dev/null",
+		 fx->path, zero, zero);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(store_probe_file(zero, 100, &p), 0);
 	assert_int_equal(p.state, PROBE_DAMAGED);
@@ -177,19 +179,23 @@ static void test_probe_busy_is_not_damage(void **state)
 	/* healthy, held exclusively by another connection */
 	assert_int_equal(sqlite3_open(fx->path, &holder), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(holder, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;",
-				      NULL, NULL, NULL), SQLITE_OK);
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
 	assert_int_equal(store_probe_file(fx->path, 50, &p), 0);
 	assert_int_equal(p.state, PROBE_BUSY);
 	sqlite3_close(holder);
 
 	/* damaged, but another connection has it open: not proof */
 	psize = int_sql(fx->path, "PRAGMA page_size");
-	smash_page(fx->path, int_sql(fx->path, "SELECT pageno FROM dbstat WHERE name = 'candles'"
-					       " AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 5"),
+	smash_page(fx->path,
+		   int_sql(fx->path, "SELECT pageno FROM dbstat WHERE name = 'candles'"
+				     " AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 5"),
 		   psize);
 	assert_int_equal(sqlite3_open(fx->path, &holder), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(holder, "PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_master",
-				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(holder,
+				      "PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_master",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
 	assert_int_equal(store_probe_file(fx->path, 50, &p), 0);
 	assert_int_equal(p.state, PROBE_BUSY);
 	assert_non_null(strstr(p.detail, "not proof"));
@@ -218,9 +224,11 @@ static void test_salvage_past_a_bad_page(void **state)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fx->path, good);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(sqlite3_open(good, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT pageno, ncell FROM dbstat WHERE name ="
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT pageno, ncell FROM dbstat WHERE name ="
 					    " 'candles' AND pagetype = 'leaf' ORDER BY pageno",
-					    -1, &s, NULL), SQLITE_OK);
+					    -1, &s, NULL),
+			 SQLITE_OK);
 	while (sqlite3_step(s) == SQLITE_ROW && nleaves < 256) {
 		leaves[nleaves] = sqlite3_column_int64(s, 0);
 		cells[nleaves++] = sqlite3_column_int64(s, 1);
@@ -234,7 +242,8 @@ static void test_salvage_past_a_bad_page(void **state)
 		struct store *dst = NULL;
 		int64_t n = 0;
 
-		snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s/dest.db'*", good, fx->path, fx->dir);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s/dest.db'*", good, fx->path,
+			 fx->dir);
 		assert_int_equal(system(cmd), 0);
 		smash_page(fx->path, leaves[i], psize);
 		snprintf(dpath, sizeof(dpath), "%s/dest.db", fx->dir);

@@ -30,8 +30,7 @@ static int64_t T(const char *s)
 	return ms;
 }
 
-static struct sched_cron P(const char *expr)
-{
+static struct sched_cron P(const char *expr) {
 	struct sched_cron c;
 	struct ck_err err = {0, ""};
 	if (sched_parse(expr, &c, &err)) {
@@ -42,7 +41,8 @@ static struct sched_cron P(const char *expr)
 }
 
 /* next after `after` equals `want` (both UTC text). */
-static void check_next(const char *expr, const char *after, const char *want)
+static void
+check_next(const char *expr, const char *after, const char *want)
 {
 	struct sched_cron c = P(expr);
 	int64_t next = 0;
@@ -88,8 +88,8 @@ static void test_fields(void **state)
 
 	c = P("5 0,4,8,12,16,20 * * *");
 	assert_true(c.minute == UINT64_C(1) << 5);
-	assert_int_equal(c.hour, (1u << 0) | (1u << 4) | (1u << 8) | (1u << 12) | (1u << 16) |
-					 (1u << 20));
+	assert_int_equal(c.hour,
+			 (1u << 0) | (1u << 4) | (1u << 8) | (1u << 12) | (1u << 16) | (1u << 20));
 	c = P("*/15 */6 * * *");
 	assert_true(c.minute == ((UINT64_C(1) << 0) | (UINT64_C(1) << 15) | (UINT64_C(1) << 30) |
 				 (UINT64_C(1) << 45)));
@@ -209,15 +209,15 @@ static void test_matches_and_count(void **state)
 	assert_false(sched_matches(&c, T("2026-03-19T20:06:00Z")));
 	assert_false(sched_matches(&c, T("2026-03-19T21:05:00Z")));
 	/* six a day, three days */
-	assert_int_equal(sched_count(&c, T("2026-03-19T00:00:00Z"), T("2026-03-22T00:00:00Z"),
-				     1000), 18);
+	assert_int_equal(
+		sched_count(&c, T("2026-03-19T00:00:00Z"), T("2026-03-22T00:00:00Z"), 1000), 18);
 	/* the interval is half-open: (from, to] */
-	assert_int_equal(sched_count(&c, T("2026-03-19T00:05:00Z"), T("2026-03-19T04:05:00Z"),
-				     1000), 1);
-	assert_int_equal(sched_count(&c, T("2026-03-19T00:00:00Z"), T("2026-03-22T00:00:00Z"),
-				     5), 5);
-	assert_int_equal(sched_count(&c, T("2026-03-19T00:06:00Z"), T("2026-03-19T04:04:00Z"),
-				     1000), 0);
+	assert_int_equal(
+		sched_count(&c, T("2026-03-19T00:05:00Z"), T("2026-03-19T04:05:00Z"), 1000), 1);
+	assert_int_equal(sched_count(&c, T("2026-03-19T00:00:00Z"), T("2026-03-22T00:00:00Z"), 5),
+			 5);
+	assert_int_equal(
+		sched_count(&c, T("2026-03-19T00:06:00Z"), T("2026-03-19T04:04:00Z"), 1000), 0);
 }
 
 static void test_invalid(void **state)
@@ -291,9 +291,10 @@ static int oracle_match(const struct sched_cron *c, time_t t)
 static void test_cross_check(void **state)
 {
 	static const char *const exprs[] = {
-		"5 0,4,8,12,16,20 * * *", "0 1 * * *", "*/7 */5 * * *", "0 0 1,15 * 3",
-		"30 2 * 2,3 *", "0 0 */3 * *", "15 14 1 * *", "0 22 * * 1-5", "23 0-23/2 * * *",
-		"5 4 * * sun", "0 0 1 */2 *", "59 23 28-31 * *", "0 12 * * 0,6",
+		"5 0,4,8,12,16,20 * * *", "0 1 * * *",   "*/7 */5 * * *", "0 0 1,15 * 3",
+		"30 2 * 2,3 *",           "0 0 */3 * *", "15 14 1 * *",   "0 22 * * 1-5",
+		"23 0-23/2 * * *",        "5 4 * * sun", "0 0 1 */2 *",   "59 23 28-31 * *",
+		"0 12 * * 0,6",
 	};
 	(void)state;
 
@@ -312,10 +313,11 @@ static void test_cross_check(void **state)
 				for (; scan < next && scan - t < 5 * 366 * DAY; scan += MIN)
 					if (oracle_match(&c, (time_t)(scan / 1000))) {
 						char a[32], b[32];
-						print_error("'%s' from %s: oracle fires %s before %s\n",
-							    exprs[i], utc_iso(t, a, sizeof(a)),
-							    utc_iso(scan, b, sizeof(b)),
-							    utc_iso(next, a, sizeof(a)));
+						print_error(
+							"'%s' from %s: oracle fires %s before %s\n",
+							exprs[i], utc_iso(t, a, sizeof(a)),
+							utc_iso(scan, b, sizeof(b)),
+							utc_iso(next, a, sizeof(a)));
 						fail();
 					}
 				assert_true(oracle_match(&c, (time_t)(next / 1000)));

@@ -151,8 +151,9 @@ static void test_values_kept_exactly(void **state)
 	mk(&k, T0, "0.00001234000");
 	assert_int_equal(store_put_page(fx->st, "PEPEUSDT", "4h", &k, 1, &pr, &fx->err), 0);
 	memset(got, 0, sizeof(got));
-	assert_int_equal(store_each_candle(fx->st, "PEPEUSDT", "4h", 0, INT64_MAX, collect, got,
-					   &fx->err), 0);
+	assert_int_equal(
+		store_each_candle(fx->st, "PEPEUSDT", "4h", 0, INT64_MAX, collect, got, &fx->err),
+		0);
 	assert_int_equal(got[0].open_time, T0);
 	assert_int_equal(got[0].close_time, T0 + H4 - 1);
 	assert_string_equal(got[0].close, "0.00001234000");
@@ -452,17 +453,20 @@ static void test_runs(void **state)
 
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_run_begin(fx->st, "sync", T0, &id1, &fx->err), 0);
-	assert_int_equal(store_run_symbol(fx->st, id1, "BTCUSDT", "ok", 5, 1, T0, NULL, &fx->err), 0);
+	assert_int_equal(store_run_symbol(fx->st, id1, "BTCUSDT", "ok", 5, 1, T0, NULL, &fx->err),
+			 0);
 	assert_int_equal(store_run_symbol(fx->st, id1, "ETHUSDT", "failed", 0, 0, 0,
-					  "HTTP 503; gave up after 2 retries", &fx->err), 0);
+					  "HTTP 503; gave up after 2 retries", &fx->err),
+			 0);
 	c.candles_written = 5;
 	c.candles_revised = 1;
 	c.requests = 9;
 	c.http_429 = 2;
 	c.symbols_ok = 1;
 	c.symbols_failed = 1;
-	assert_int_equal(store_run_end(fx->st, id1, RUN_PARTIAL, 1, T0 + 1000, &c, "1 symbol failed",
-				       &fx->err), 0);
+	assert_int_equal(store_run_end(fx->st, id1, RUN_PARTIAL, 1, T0 + 1000, &c,
+				       "1 symbol failed", &fx->err),
+			 0);
 	/* A run that never ends (kill -9) stays "running". */
 	assert_int_equal(store_run_begin(fx->st, "backfill", T0 + 2000, &id2, &fx->err), 0);
 	assert_true(id2 > id1);

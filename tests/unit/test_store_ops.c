@@ -26,7 +26,7 @@
 #define H4 14400000LL
 #define H1 3600000LL
 #define T0 1700006400000LL /* 2023-11-15 00:00 UTC, aligned to 4h */
-#define AT(i) (T0 + (int64_t)(i) * H4)
+#define AT(i) (T0 + (int64_t)(i)*H4)
 
 struct fixture {
 	char dir[64];
@@ -35,8 +35,7 @@ struct fixture {
 	struct ck_err err;
 };
 
-static void put(struct fixture *fx, const char *sym, const char *iv, int64_t step, int from,
-		int to)
+static void put(struct fixture *fx, const char *sym, const char *iv, int64_t step, int from, int to)
 {
 	struct kline k[32];
 	size_t n = 0;
@@ -61,8 +60,12 @@ static void put(struct fixture *fx, const char *sym, const char *iv, int64_t ste
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct store_hole h = {.first = AT(10), .last = AT(11), .first_seen = 111,
-			       .second_seen = 222, .runs = 2, .confirmed_at = 222};
+	struct store_hole h = {.first = AT(10),
+			       .last = AT(11),
+			       .first_seen = 111,
+			       .second_seen = 222,
+			       .runs = 2,
+			       .confirmed_at = 222};
 
 	assert_non_null(fx);
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-store-ops.XXXXXX");
@@ -96,32 +99,76 @@ static int teardown(void **state)
 /* Every member of the SQLite backend's table, by name; OPS_COUNTED must equal the
  * number of members, so that an operation added to struct store_ops and not here
  * fails the size check below. */
-#define OP(m) {#m, store_sqlite_ops.m != NULL}
+#define OP(m)                                                                                      \
+	{                                                                                          \
+#m, store_sqlite_ops.m != NULL                                                     \
+	}
 static void test_sqlite_sets_every_op(void **state)
 {
 	const struct {
 		const char *name;
 		int set;
 	} ops[] = {
-		OP(version), OP(open), OP(close), OP(tx_begin), OP(tx_commit), OP(tx_rollback),
-		OP(put_page), OP(span), OP(gaps), OP(covered), OP(each_candle), OP(symbols),
-		OP(count), OP(hole_candles), OP(hole_get), OP(hole_put), OP(holes_prune),
-		OP(holes_recheck), OP(symbol_get), OP(symbol_put), OP(state_get), OP(state_set),
-		OP(state_del), OP(run_begin), OP(run_abandon), OP(run_symbol), OP(run_end),
-		OP(runs), OP(run_symbols), OP(all_run_symbols), OP(sync_runs), OP(event_add),
-		OP(events), OP(event_count), OP(alert_get), OP(alert_put), OP(alert_list),
-		OP(outbox_get), OP(outbox_put), OP(outbox_live), OP(archive_put), OP(archive_get),
-		OP(archive_list), OP(backup_put),
-		OP(backup_set_status), OP(backup_list), OP(metrics_runs), OP(metrics_durations),
-		OP(metrics_series), OP(check),
+		OP(version),
+		OP(open),
+		OP(close),
+		OP(tx_begin),
+		OP(tx_commit),
+		OP(tx_rollback),
+		OP(put_page),
+		OP(span),
+		OP(gaps),
+		OP(covered),
+		OP(each_candle),
+		OP(symbols),
+		OP(count),
+		OP(hole_candles),
+		OP(hole_get),
+		OP(hole_put),
+		OP(holes_prune),
+		OP(holes_recheck),
+		OP(symbol_get),
+		OP(symbol_put),
+		OP(state_get),
+		OP(state_set),
+		OP(state_del),
+		OP(run_begin),
+		OP(run_abandon),
+		OP(run_symbol),
+		OP(run_end),
+		OP(runs),
+		OP(run_symbols),
+		OP(all_run_symbols),
+		OP(sync_runs),
+		OP(event_add),
+		OP(events),
+		OP(event_count),
+		OP(alert_get),
+		OP(alert_put),
+		OP(alert_list),
+		OP(outbox_get),
+		OP(outbox_put),
+		OP(outbox_live),
+		OP(archive_put),
+		OP(archive_get),
+		OP(archive_list),
+		OP(backup_put),
+		OP(backup_set_status),
+		OP(backup_list),
+		OP(metrics_runs),
+		OP(metrics_durations),
+		OP(metrics_series),
+		OP(check),
 		/* optional (facts and salvage of a SQLite file), set by this backend */
-		OP(pages), OP(salvage),
+		OP(pages),
+		OP(salvage),
 	};
 	size_t i;
 
 	(void)state;
 	assert_int_equal(sizeof(struct store_ops),
-			 sizeof(const char *) + sizeof(ops) / sizeof(ops[0]) * sizeof(void (*)(void)));
+			 sizeof(const char *) +
+				 sizeof(ops) / sizeof(ops[0]) * sizeof(void (*)(void)));
 	assert_non_null(store_sqlite_ops.name);
 	assert_string_equal(store_sqlite_ops.name, "sqlite");
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -250,18 +297,18 @@ static void test_gaps_merged(void **state)
 	free(g);
 	/* one symbol within a range (audit, health's recent window): only the candles
 	 * inside the range are read, so a gap reaching outside it is not seen */
-	assert_int_equal(store_gaps(fx->st, "BTCUSDT", "4h", H4, AT(6), AT(14), 1, &g, &n,
-				    &fx->err), 0);
+	assert_int_equal(
+		store_gaps(fx->st, "BTCUSDT", "4h", H4, AT(6), AT(14), 1, &g, &n, &fx->err), 0);
 	assert_int_equal(n, 1);
 	expect_gap(&g[0], "BTCUSDT", 10, 11, 1);
 	free(g);
-	assert_int_equal(store_gaps(fx->st, "BTCUSDT", "4h", H4, AT(2), AT(9), 1, &g, &n,
-				    &fx->err), 0);
+	assert_int_equal(store_gaps(fx->st, "BTCUSDT", "4h", H4, AT(2), AT(9), 1, &g, &n, &fx->err),
+			 0);
 	assert_int_equal(n, 1);
 	expect_gap(&g[0], "BTCUSDT", 4, 5, 0);
 	free(g);
-	assert_int_equal(store_gaps(fx->st, "BTCUSDT", "4h", H4, AT(5), AT(9), 1, &g, &n,
-				    &fx->err), 0);
+	assert_int_equal(store_gaps(fx->st, "BTCUSDT", "4h", H4, AT(5), AT(9), 1, &g, &n, &fx->err),
+			 0);
 	assert_int_equal(n, 0);
 	free(g);
 	assert_int_equal(store_gaps(fx->st, "BTCUSDT", "4h", 0, 0, INT64_MAX, 1, &g, &n, &fx->err),
@@ -293,13 +340,15 @@ static void test_check_merged(void **state)
 
 	for (int full = 0; full <= 1; full++) {
 		ok = finished = 0;
-		assert_int_equal(store_check(fx->st, full, 0, &ok, NULL, detail, sizeof(detail),
-					     &fx->err), 0);
+		assert_int_equal(
+			store_check(fx->st, full, 0, &ok, NULL, detail, sizeof(detail), &fx->err),
+			0);
 		assert_int_equal(ok, 1);
 		assert_string_equal(detail, "ok");
 		ok = 0;
 		assert_int_equal(store_check(fx->st, full, 60000, &ok, &finished, detail,
-					     sizeof(detail), &fx->err), 0);
+					     sizeof(detail), &fx->err),
+				 0);
 		assert_int_equal(finished, 1);
 		assert_int_equal(ok, 1);
 	}

@@ -16,7 +16,8 @@
  * both clocks, with both clocks a day or more past the gap. */
 static void test_hole_corroboration(void **state)
 {
-	const int64_t H = 3600000, D = 24 * H, iv = 4 * H, gap_last = 1700000000000LL - 1700000000000LL % iv;
+	const int64_t H = 3600000, D = 24 * H, iv = 4 * H,
+		      gap_last = 1700000000000LL - 1700000000000LL % iv;
 	const int64_t t1 = gap_last + iv + 2 * D; /* first observation: two days after */
 	struct store_hole h = {gap_last - iv, gap_last, t1, t1, 0, 1, 0};
 	(void)state;
@@ -32,10 +33,12 @@ static void test_hole_corroboration(void **state)
 	h.runs = 1;
 	/* Observed while the gap was fresh: both clocks must be a day past it. */
 	h.first_seen = h.first_seen_exchange = gap_last + iv;
-	assert_false(sync_hole_confirms(&h, gap_last, iv, gap_last + iv + 2 * H,
-					gap_last + iv + 2 * H));
-	assert_false(sync_hole_confirms(&h, gap_last, iv, gap_last + iv + D, gap_last + iv + D - 1));
-	assert_false(sync_hole_confirms(&h, gap_last, iv, gap_last + iv + D - 1, gap_last + iv + D));
+	assert_false(
+		sync_hole_confirms(&h, gap_last, iv, gap_last + iv + 2 * H, gap_last + iv + 2 * H));
+	assert_false(
+		sync_hole_confirms(&h, gap_last, iv, gap_last + iv + D, gap_last + iv + D - 1));
+	assert_false(
+		sync_hole_confirms(&h, gap_last, iv, gap_last + iv + D - 1, gap_last + iv + D));
 	assert_true(sync_hole_confirms(&h, gap_last, iv, gap_last + iv + D, gap_last + iv + D));
 	/* An exchange clock that lags (behind its own first reading): no. */
 	h.first_seen = h.first_seen_exchange = t1;
@@ -47,9 +50,9 @@ static void test_close_limit(void **state)
 {
 	const int64_t t = 1773943200000LL, H = 3600000;
 	(void)state;
-	assert_int_equal(sync_close_limit(t, t, 60000), t);              /* agree */
+	assert_int_equal(sync_close_limit(t, t, 60000), t);                 /* agree */
 	assert_int_equal(sync_close_limit(t + 4 * H, t, 60000), t + 60000); /* exchange ahead */
-	assert_int_equal(sync_close_limit(t, t + 4 * H, 60000), t);      /* exchange lags */
+	assert_int_equal(sync_close_limit(t, t + 4 * H, 60000), t);         /* exchange lags */
 	assert_int_equal(sync_close_limit(t + 30000, t, 60000), t + 30000); /* within skew */
 	assert_int_equal(sync_close_limit(t + 4 * H, t, 0), t);
 }

@@ -130,7 +130,8 @@ static struct plan_symbol_info plan(struct fixture *fx)
 	struct store_symbol state;
 	sync_plan_release(&fx->plan);
 	assert_int_equal(sync_plan_symbol(fx->st, &fx->cfg, &fx->pc, SYM, 0, &state, &fx->plan,
-					  &info, &fx->err), 0);
+					  &info, &fx->err),
+			 0);
 	assert_int_equal(info.nwindows, fx->plan.n);
 	return info;
 }
@@ -169,7 +170,7 @@ static void test_empty_store_fresh_symbol(void **state)
 	struct plan_symbol_info info;
 	struct store_symbol s;
 
-	fx->cfg.history_days = 2; /* 12 candles of 4h */
+	fx->cfg.history_days = 2;             /* 12 candles of 4h */
 	clock_at(fx, T0 + 2 * DAY + 3600000); /* candle 12 is open */
 	info = plan(fx);
 	assert_int_equal(fx->plan.n, 1);
@@ -343,8 +344,8 @@ static void test_reverification_window(void **state)
 	struct fixture *fx = *state;
 	int64_t now = T0 + 3 * DAY; /* candle 18 is open, 17 the last closed */
 
-	fx->cfg.verify_days = 2;           /* candles 6..17 */
-	fx->cfg.verify_recent = 2;         /* 16..17 re-fetched every run: window 6..15 */
+	fx->cfg.verify_days = 2;   /* candles 6..17 */
+	fx->cfg.verify_recent = 2; /* 16..17 re-fetched every run: window 6..15 */
 	fx->cfg.verify_every_s = 86400;
 	clock_at(fx, now);
 	sync_plan_verify(fx->st, &fx->cfg, &fx->pc);

@@ -144,14 +144,10 @@ static void test_sleep_stops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clock_style),
-		cmocka_unit_test(test_coarse_style),
-		cmocka_unit_test(test_spaced_style),
-		cmocka_unit_test(test_age_style),
-		cmocka_unit_test(test_config_style),
-		cmocka_unit_test(test_small_buffer_truncates),
-		cmocka_unit_test(test_clock_hook),
-		cmocka_unit_test(test_sleep_stops),
+		cmocka_unit_test(test_clock_style),  cmocka_unit_test(test_coarse_style),
+		cmocka_unit_test(test_spaced_style), cmocka_unit_test(test_age_style),
+		cmocka_unit_test(test_config_style), cmocka_unit_test(test_small_buffer_truncates),
+		cmocka_unit_test(test_clock_hook),   cmocka_unit_test(test_sleep_stops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,17 +17,16 @@
 #define HOUR_MS 3600000LL
 #define PREFIX "/data/futures/um/"
 
-static const char header[] =
-	"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
-	"taker_buy_volume,taker_buy_quote_volume,ignore\n";
+static const char header[] = "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+			     "taker_buy_volume,taker_buy_quote_volume,ignore\n";
 
 /* One parsed archive path. */
 struct apath {
 	bool daily, checksum;
 	char sym[SYMBOL_MAX + 1];
 	int iv;
-	char name[128];      /* SYM-IV-PERIOD, without .zip */
-	int64_t start, end;  /* ms; the period [start, end) */
+	char name[128];     /* SYM-IV-PERIOD, without .zip */
+	int64_t start, end; /* ms; the period [start, end) */
 };
 
 bool archive_is_path(const char *url)
@@ -69,7 +68,8 @@ static bool parse_path(const char *url, struct apath *a)
 	url += strlen(PREFIX);
 	int n = 0;
 	if (sscanf(url, "%15[a-z]/klines/%32[A-Z0-9]/%7[0-9a-zA-Z]/%159[^/]%n", kind, sym, ivs,
-		   file, &n) != 4 || url[n])
+		   file, &n) != 4 ||
+	    url[n])
 		return false;
 	if (!strcmp(kind, "daily"))
 		a->daily = true;
@@ -138,7 +138,8 @@ static size_t build_csv(const struct market *m, const struct symbol *sy, const s
 		lo = series_lower(s, a->start);
 		hi = series_lower(s, a->end);
 	} else {
-		lo = (size_t)iv_ceil_index(a->iv, a->start > m->synth_start ? a->start : m->synth_start);
+		lo = (size_t)iv_ceil_index(a->iv,
+					   a->start > m->synth_start ? a->start : m->synth_start);
 		hi = (size_t)iv_ceil_index(a->iv, a->end);
 		if (hi < lo)
 			hi = lo;
@@ -152,7 +153,8 @@ static size_t build_csv(const struct market *m, const struct symbol *sy, const s
 			add_row(b, r->open_time, r->close_time, r->f, revise && i == lo, f->micros);
 		} else {
 			struct cand c;
-			synth_candle(m->seed, sy->synth, a->iv, iv_time(a->iv, (int64_t)i), now, &c);
+			synth_candle(m->seed, sy->synth, a->iv, iv_time(a->iv, (int64_t)i), now,
+				     &c);
 			add_row(b, c.open_time, c.close_time, c.f, revise && i == lo, f->micros);
 		}
 		rows++;
@@ -346,7 +348,8 @@ int archive_serve(const struct market *m, const char *url, int64_t now,
 			goto out;
 		if (hits(f->damage, a.name) && zip.len > 64)
 			for (size_t i = zip.len / 2; i < zip.len / 2 + 16; i++)
-				zip.p[i] ^= 0x5a; /* inside the deflated data: CRC or inflate fails */
+				zip.p[i] ^=
+					0x5a; /* inside the deflated data: CRC or inflate fails */
 		sha256_hex(zip.p, zip.len, hex);
 		if (!fault)
 			cache_put(a.name, &zip, hex);

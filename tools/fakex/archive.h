@@ -37,8 +37,8 @@ struct archive_faults {
 
 /* What a request for an archive path gets. */
 struct archive_reply {
-	int status;    /* 200 or 404 */
-	char *body;    /* malloc'd; the caller frees */
+	int status; /* 200 or 404 */
+	char *body; /* malloc'd; the caller frees */
 	size_t len;
 	bool truncate; /* send only part of the body (the trunc fault) */
 };

@@ -13,8 +13,8 @@
 #define CAND_STR 48
 
 struct cand {
-	int64_t open_time;  /* ms since epoch, UTC */
-	int64_t close_time; /* ms since epoch, UTC */
+	int64_t open_time;       /* ms since epoch, UTC */
+	int64_t close_time;      /* ms since epoch, UTC */
 	const char *f[CF_COUNT]; /* the strings to serve; may point into scratch */
 	char scratch[CF_COUNT][CAND_STR];
 };

@@ -10,8 +10,22 @@
 #include <stdint.h>
 
 enum {
-	IV_1m, IV_3m, IV_5m, IV_15m, IV_30m, IV_1h, IV_2h, IV_4h,
-	IV_6h, IV_8h, IV_12h, IV_1d, IV_3d, IV_1w, IV_1M, IV_COUNT
+	IV_1m,
+	IV_3m,
+	IV_5m,
+	IV_15m,
+	IV_30m,
+	IV_1h,
+	IV_2h,
+	IV_4h,
+	IV_6h,
+	IV_8h,
+	IV_12h,
+	IV_1d,
+	IV_3d,
+	IV_1w,
+	IV_1M,
+	IV_COUNT
 };
 
 /* The interval's number for a Binance name ("4h", "1M"), or -1 if it is not one. */

@@ -40,8 +40,8 @@ static void recorded_page(const struct series *se, int iv, const struct kq *q, i
 	}
 }
 
-static void synthetic_page(const struct market *m, int sym, int iv, const struct kq *q,
-			   int64_t now, bool corrupt, struct buf *out)
+static void synthetic_page(const struct market *m, int sym, int iv, const struct kq *q, int64_t now,
+			   bool corrupt, struct buf *out)
 {
 	int64_t first = iv_ceil_index(iv, m->synth_start);
 	int64_t klo = first, khi = iv_index(iv, now);

@@ -35,28 +35,51 @@ static const struct flag {
 	int64_t min, max;
 } flags[] = {
 #define O(m) offsetof(struct opts, m)
-	{"data", "DIR", "load every DIR/SYMBOL-INTERVAL.csv (9 or 12 Binance columns); repeatable, a later DIR replaces the same SYMBOL-INTERVAL", T_DATA, 0, 0, 0},
-	{"synthetic", "N", "also serve N generated symbols SYN000USDT.. for every interval", T_INT, O(synthetic), 0, 1000},
-	{"synthetic-start", "MS", "first synthetic candle opens at or after MS (default 1567296000000, 2019-09-01)", T_INT, O(synth_start), 0, INT64_MAX},
-	{"now", "MS", "fix the exchange clock at MS (ms since epoch); without it the clock is real time", T_INT, O(now), 0, INT64_MAX},
+	{"data", "DIR",
+	 "load every DIR/SYMBOL-INTERVAL.csv (9 or 12 Binance columns); repeatable, a later DIR "
+	 "replaces the same SYMBOL-INTERVAL",
+	 T_DATA, 0, 0, 0},
+	{"synthetic", "N", "also serve N generated symbols SYN000USDT.. for every interval", T_INT,
+	 O(synthetic), 0, 1000},
+	{"synthetic-start", "MS",
+	 "first synthetic candle opens at or after MS (default 1567296000000, 2019-09-01)", T_INT,
+	 O(synth_start), 0, INT64_MAX},
+	{"now", "MS",
+	 "fix the exchange clock at MS (ms since epoch); without it the clock is real time", T_INT,
+	 O(now), 0, INT64_MAX},
 	{"listen", "ADDR", "IPv4 address to bind (default 127.0.0.1)", T_STR, O(listen), 0, 0},
 	{"port", "N", "TCP port, 0 for an ephemeral one (default 0)", T_INT, O(port), 0, 65535},
-	{"port-file", "FILE", "write the bound port to FILE (atomically) once listening", T_STR, O(port_file), 0, 0},
-	{"request-log", "FILE", "append one JSON line per request to FILE", T_STR, O(request_log), 0, 0},
-	{"weight-limit", "N", "request weight allowed per wall-clock minute (default 2400)", T_INT, O(weight_limit), 1, INT64_MAX},
-	{"used-weight", "N", "pretend N weight is already used this minute", T_INT, O(used_weight), 0, INT64_MAX},
-	{"ban-seconds", "S", "length of a 418 ban (default 120)", T_INT, O(ban_seconds), 1, 86400 * 365},
-	{"retry-after", "S", "Retry-After of an injected 429 (default 1)", T_INT, O(f.retry_after_s), 0, 86400},
-	{"seed", "N", "seed of the fault PRNG and of synthetic candles (default 1)", T_INT, O(seed), 0, INT64_MAX},
-	{"latency-ms", "N", "delay every /fapi request by N ms", T_INT, O(f.latency_ms), 0, 3600000},
+	{"port-file", "FILE", "write the bound port to FILE (atomically) once listening", T_STR,
+	 O(port_file), 0, 0},
+	{"request-log", "FILE", "append one JSON line per request to FILE", T_STR, O(request_log),
+	 0, 0},
+	{"weight-limit", "N", "request weight allowed per wall-clock minute (default 2400)", T_INT,
+	 O(weight_limit), 1, INT64_MAX},
+	{"used-weight", "N", "pretend N weight is already used this minute", T_INT, O(used_weight),
+	 0, INT64_MAX},
+	{"ban-seconds", "S", "length of a 418 ban (default 120)", T_INT, O(ban_seconds), 1,
+	 86400 * 365},
+	{"retry-after", "S", "Retry-After of an injected 429 (default 1)", T_INT,
+	 O(f.retry_after_s), 0, 86400},
+	{"seed", "N", "seed of the fault PRNG and of synthetic candles (default 1)", T_INT, O(seed),
+	 0, INT64_MAX},
+	{"latency-ms", "N", "delay every /fapi request by N ms", T_INT, O(f.latency_ms), 0,
+	 3600000},
 	{"p5xx", "P", "probability of a 500/502/503/504", T_PROB, O(f.p5xx), 0, 0},
-	{"p429", "P", "probability of a 429 with Retry-After --retry-after", T_PROB, O(f.p429), 0, 0},
+	{"p429", "P", "probability of a 429 with Retry-After --retry-after", T_PROB, O(f.p429), 0,
+	 0},
 	{"p418", "P", "probability of a 418 that starts a ban", T_PROB, O(f.p418), 0, 0},
-	{"phang", "P", "probability of never answering (held until --hang-ms or shutdown)", T_PROB, O(f.phang), 0, 0},
-	{"hang-ms", "N", "how long a hung request is held (default 600000)", T_INT, O(f.hang_ms), 0, INT64_MAX},
-	{"ptrunc", "P", "probability of a 200 whose body stops halfway (Content-Length not met)", T_PROB, O(f.ptrunc), 0, 0},
-	{"pmalformed", "P", "probability of a 200 with syntactically broken JSON", T_PROB, O(f.pmalformed), 0, 0},
-	{"invalid-symbol", "SYM", "serve SYM's klines with high < low on one candle per page; repeatable", T_INVALID, 0, 0, 0},
+	{"phang", "P", "probability of never answering (held until --hang-ms or shutdown)", T_PROB,
+	 O(f.phang), 0, 0},
+	{"hang-ms", "N", "how long a hung request is held (default 600000)", T_INT, O(f.hang_ms), 0,
+	 INT64_MAX},
+	{"ptrunc", "P", "probability of a 200 whose body stops halfway (Content-Length not met)",
+	 T_PROB, O(f.ptrunc), 0, 0},
+	{"pmalformed", "P", "probability of a 200 with syntactically broken JSON", T_PROB,
+	 O(f.pmalformed), 0, 0},
+	{"invalid-symbol", "SYM",
+	 "serve SYM's klines with high < low on one candle per page; repeatable", T_INVALID, 0, 0,
+	 0},
 	{"help", NULL, "show this help", T_STR, 0, 0, 0},
 #undef O
 };
@@ -72,11 +95,19 @@ static void usage(FILE *out)
 		fprintf(out, "  %-24s %s\n", left, flags[i].help);
 	}
 	fprintf(out, "\nControl (not weighted, not faulted): POST /_ctl/clock?set=MS|advance=MS,\n"
-		     "/_ctl/faults?p5xx=&p429=&p418=&phang=&ptrunc=&pmalformed=&latency_ms=&retry_after=&hang_ms=&ban_seconds=&invalid_symbol=SYM|-&reset=1\n"
-		     "  &archive_damage=&archive_badsum=&archive_missing=&archive_trunc=&archive_droprow=&archive_revise=&archive_hang= (a part of the archive file names hit) &archive_micros=0|1,\n"
-		     "  &path=S (faults only on paths containing S) &retry_after_force=DIGITS (418/429 header) &time_offset_ms=MS (/time only) &empty_from=MS&empty_to=MS (klines starting there answer []),\n"
+		     "/_ctl/"
+		     "faults?p5xx=&p429=&p418=&phang=&ptrunc=&pmalformed=&latency_ms=&retry_after=&"
+		     "hang_ms=&ban_seconds=&invalid_symbol=SYM|-&reset=1\n"
+		     "  "
+		     "&archive_damage=&archive_badsum=&archive_missing=&archive_trunc=&archive_"
+		     "droprow=&archive_revise=&archive_hang= (a part of the archive file names "
+		     "hit) &archive_micros=0|1,\n"
+		     "  &path=S (faults only on paths containing S) &retry_after_force=DIGITS "
+		     "(418/429 header) &time_offset_ms=MS (/time only) &empty_from=MS&empty_to=MS "
+		     "(klines starting there answer []),\n"
 		     "/_ctl/weight?used=N[&limit=N], /_ctl/ban?seconds=N (0 lifts),\n"
-		     "/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0], GET /_ctl/state.\n"
+		     "/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0], GET "
+		     "/_ctl/state.\n"
 		     "SIGUSR1 advances the clock by 4h; SIGTERM/SIGINT stop.\n");
 }
 
@@ -112,7 +143,8 @@ static int set_flag(struct opts *o, const struct flag *fl, const char *v)
 		long long x = strtoll(v, &end, 10);
 		if (errno || !*v || *end || x < fl->min || x > fl->max)
 			return -1;
-		if (fl->off == offsetof(struct opts, synthetic) || fl->off == offsetof(struct opts, port))
+		if (fl->off == offsetof(struct opts, synthetic) ||
+		    fl->off == offsetof(struct opts, port))
 			*(int *)(void *)p = (int)x;
 		else
 			*(int64_t *)(void *)p = x;
@@ -153,7 +185,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			return 2;
 		}
 		if (set_flag(o, fl, v)) {
-			fprintf(stderr, "fakex: --%s %s: invalid value (%s)\n", fl->name, v, fl->help);
+			fprintf(stderr, "fakex: --%s %s: invalid value (%s)\n", fl->name, v,
+				fl->help);
 			return 2;
 		}
 	}
@@ -201,7 +234,8 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!o.ndirs && !o.synthetic) {
-		fprintf(stderr, "fakex: nothing to serve: give --data DIR or --synthetic N (see --help)\n");
+		fprintf(stderr,
+			"fakex: nothing to serve: give --data DIR or --synthetic N (see --help)\n");
 		return 2;
 	}
 

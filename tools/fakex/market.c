@@ -171,30 +171,34 @@ static int parse_csv(struct series *s, const char *path, size_t len, char *err, 
 			q = c + 1;
 		}
 		if (nf != 9 && nf != 12) {
-			snprintf(err, errlen, "%s:%zu: expected 9 or 12 comma-separated columns, found %s%d",
+			snprintf(err, errlen,
+				 "%s:%zu: expected 9 or 12 comma-separated columns, found %s%d",
 				 path, lineno, nf == 13 ? "more than " : "", nf == 13 ? 12 : nf);
 			return -1;
 		}
 		if (ncols && nf != ncols) {
-			snprintf(err, errlen, "%s:%zu: %d columns after rows of %d", path, lineno, nf, ncols);
+			snprintf(err, errlen, "%s:%zu: %d columns after rows of %d", path, lineno,
+				 nf, ncols);
 			return -1;
 		}
 		ncols = nf;
 		struct row *r = &s->rows[s->n];
 		if (!parse_ms(field[0], &r->open_time) || !parse_ms(field[6], &r->close_time)) {
-			snprintf(err, errlen, "%s:%zu: open_time or close_time is not an integer of ms",
-				 path, lineno);
+			snprintf(err, errlen,
+				 "%s:%zu: open_time or close_time is not an integer of ms", path,
+				 lineno);
 			return -1;
 		}
-		static const int map[12] = {-1, CF_OPEN, CF_HIGH, CF_LOW, CF_CLOSE, CF_VOLUME, -1,
-					    CF_QVOL, CF_TRADES, CF_TBB, CF_TBQ, CF_IGNORE};
+		static const int map[12] = {-1, CF_OPEN, CF_HIGH,   CF_LOW, CF_CLOSE, CF_VOLUME,
+					    -1, CF_QVOL, CF_TRADES, CF_TBB, CF_TBQ,   CF_IGNORE};
 		r->f[CF_TBB] = r->f[CF_TBQ] = r->f[CF_IGNORE] = zero;
 		for (int i = 1; i < nf; i++) {
 			if (map[i] < 0)
 				continue;
 			bool ok = map[i] == CF_TRADES ? is_integer(field[i]) : is_decimal(field[i]);
 			if (!ok) {
-				snprintf(err, errlen, "%s:%zu: column %d \"%.40s\" is not a decimal number",
+				snprintf(err, errlen,
+					 "%s:%zu: column %d \"%.40s\" is not a decimal number",
 					 path, lineno, i + 1, field[i]);
 				return -1;
 			}
@@ -249,8 +253,7 @@ static bool valid_symbol(const char *s, size_t n)
 	return true;
 }
 
-static int load_file(struct market *m, const char *dir, const char *fname, char *err,
-		     size_t errlen)
+static int load_file(struct market *m, const char *dir, const char *fname, char *err, size_t errlen)
 {
 	char path[4096];
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, fname) >= sizeof(path)) {

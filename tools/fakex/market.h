@@ -20,18 +20,27 @@
 #include "interval.h"
 
 enum {
-	CF_OPEN, CF_HIGH, CF_LOW, CF_CLOSE, CF_VOLUME, CF_QVOL, CF_TRADES,
-	CF_TBB, CF_TBQ, CF_IGNORE, CF_COUNT
+	CF_OPEN,
+	CF_HIGH,
+	CF_LOW,
+	CF_CLOSE,
+	CF_VOLUME,
+	CF_QVOL,
+	CF_TRADES,
+	CF_TBB,
+	CF_TBQ,
+	CF_IGNORE,
+	CF_COUNT
 };
 
 struct row {
-	int64_t open_time;  /* ms since epoch, UTC */
-	int64_t close_time; /* ms since epoch, UTC, as recorded */
+	int64_t open_time;       /* ms since epoch, UTC */
+	int64_t close_time;      /* ms since epoch, UTC, as recorded */
 	const char *f[CF_COUNT]; /* the recorded strings (futures: TBB/TBQ/IGNORE "0") */
 };
 
 struct series {
-	char *text; /* the file's bytes, split in place; rows point into it */
+	char *text;       /* the file's bytes, split in place; rows point into it */
 	struct row *rows; /* sorted by open_time, no duplicates */
 	size_t n;
 };
@@ -42,12 +51,12 @@ struct symbol {
 	char name[SYMBOL_MAX + 1];
 	struct series *series[IV_COUNT]; /* NULL: no recorded data for that interval */
 	int synth;                       /* synthetic symbol number, -1 for recorded */
-	int64_t onboard;      /* ms; first candle's open_time (listing time) */
-	int price_prec;       /* decimals of prices, for exchangeInfo */
-	int qty_prec;         /* decimals of volumes */
+	int64_t onboard;                 /* ms; first candle's open_time (listing time) */
+	int price_prec;                  /* decimals of prices, for exchangeInfo */
+	int qty_prec;                    /* decimals of volumes */
 	/* guarded by the state lock: */
-	char status[16];      /* exchangeInfo status, "TRADING" */
-	bool removed;         /* unknown to klines and exchangeInfo (delisted) */
+	char status[16]; /* exchangeInfo status, "TRADING" */
+	bool removed;    /* unknown to klines and exchangeInfo (delisted) */
 };
 
 struct market {
@@ -63,8 +72,8 @@ void market_init(struct market *m);
  * the file and the cause in err. */
 int market_load_dir(struct market *m, const char *dir, char *err, size_t errlen);
 /* Adds n synthetic symbols, sorts, fills onboard dates and precisions. 0 or -1. */
-int market_finish(struct market *m, int nsynth, int64_t synth_start, uint64_t seed,
-		  char *err, size_t errlen);
+int market_finish(struct market *m, int nsynth, int64_t synth_start, uint64_t seed, char *err,
+		  size_t errlen);
 /* The symbol called name, or NULL. Does not look at `removed`. */
 struct symbol *market_find(const struct market *m, const char *name);
 void market_release(struct market *m);

@@ -27,8 +27,8 @@ int reqlog_open(struct reqlog **out, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-void reqlog_write(struct reqlog *l, int64_t wall, int64_t now, const char *method,
-		  const char *uri, int status, int64_t weight, const char *fault)
+void reqlog_write(struct reqlog *l, int64_t wall, int64_t now, const char *method, const char *uri,
+		  int status, int64_t weight, const char *fault)
 {
 	if (!l)
 		return;

@@ -28,8 +28,8 @@ struct req {
 };
 
 enum fault { F_NONE, F_HANG, F_418, F_429, F_5XX, F_TRUNC, F_MALFORMED };
-static const char *const fault_names[] = {NULL, "hang", "p418", "p429", "p5xx", "ptrunc",
-					  "pmalformed"};
+static const char *const fault_names[] = {NULL,   "hang",   "p418",      "p429",
+					  "p5xx", "ptrunc", "pmalformed"};
 
 /* --- responses ------------------------------------------------------------------- */
 
@@ -242,12 +242,14 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 	int64_t v;
 
 	if (!sym || !*sym)
-		return reply_error(fx, c, r, method, 400, -1102,
-				   "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-				   fault);
+		return reply_error(
+			fx, c, r, method, 400, -1102,
+			"Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+			fault);
 	if (!ivs || !*ivs)
 		return reply_error(fx, c, r, method, 400, -1102,
-				   "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.",
+				   "Mandatory parameter 'interval' was not sent, was empty/null, "
+				   "or malformed.",
 				   fault);
 	if (lim) {
 		if (!parse_int(lim, &v) || v < 1 || v > 1500)
@@ -257,11 +259,13 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 	}
 	if (st && !(q.has_start = parse_int(st, &q.start) && q.start >= 0))
 		return reply_error(fx, c, r, method, 400, -1100,
-				   "Illegal characters found in parameter 'startTime'; legal range is '^[0-9]{1,20}$'.",
+				   "Illegal characters found in parameter 'startTime'; legal range "
+				   "is '^[0-9]{1,20}$'.",
 				   fault);
 	if (et && !(q.has_end = parse_int(et, &q.end) && q.end >= 0))
 		return reply_error(fx, c, r, method, 400, -1100,
-				   "Illegal characters found in parameter 'endTime'; legal range is '^[0-9]{1,20}$'.",
+				   "Illegal characters found in parameter 'endTime'; legal range "
+				   "is '^[0-9]{1,20}$'.",
 				   fault);
 	int iv = iv_parse(ivs);
 	if (iv < 0)
@@ -294,10 +298,10 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 
 /* What the gate decided for one /fapi request. */
 struct admission {
-	int kind;          /* 0 admitted, 1 banned, 2 ban starts, 3 budget 429 */
-	enum fault fault;  /* an injected fault of an admitted request */
-	int status5;       /* the 5xx of F_5XX */
-	int64_t retry;     /* Retry-After, s */
+	int kind;         /* 0 admitted, 1 banned, 2 ban starts, 3 budget 429 */
+	enum fault fault; /* an injected fault of an admitted request */
+	int status5;      /* the 5xx of F_5XX */
+	int64_t retry;    /* Retry-After, s */
 	int64_t now, used, latency, hang_ms;
 	char msg[256];
 };
@@ -307,8 +311,9 @@ static const char *client_ip(struct MHD_Connection *c, char *buf, size_t n)
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET &&
-	    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-		      buf, (socklen_t)n))
+	    inet_ntop(AF_INET,
+		      &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, buf,
+		      (socklen_t)n))
 		return buf;
 	return "127.0.0.1";
 }
@@ -316,14 +321,16 @@ static const char *client_ip(struct MHD_Connection *c, char *buf, size_t n)
 static void ban_msg(struct admission *a, const char *ip, int64_t until)
 {
 	snprintf(a->msg, sizeof(a->msg),
-		 "Way too many requests; IP(%s) banned until %lld. Please use WebSocket Streams for live updates to avoid bans.",
+		 "Way too many requests; IP(%s) banned until %lld. Please use WebSocket Streams "
+		 "for live updates to avoid bans.",
 		 ip, (long long)until);
 }
 
 static void budget_msg(struct admission *a, const char *ip, int64_t limit)
 {
 	snprintf(a->msg, sizeof(a->msg),
-		 "Too many requests; current limit of IP(%s) request weight per minute is %lld. Please use WebSocket Streams for live updates to avoid polling the API.",
+		 "Too many requests; current limit of IP(%s) request weight per minute is %lld. "
+		 "Please use WebSocket Streams for live updates to avoid polling the API.",
 		 ip, (long long)limit);
 }
 
@@ -423,15 +430,18 @@ static enum MHD_Result reply_fault(struct fakex *fx, struct MHD_Connection *c, s
 	switch (a->status5) {
 	case 503:
 		return reply_error(fx, c, r, method, 503, -1008,
-				   "Server is currently overloaded with other requests. Please try again in a few minutes.",
+				   "Server is currently overloaded with other requests. Please try "
+				   "again in a few minutes.",
 				   a->fault);
 	case 500:
-		return reply_error(fx, c, r, method, 500, -1001,
-				   "Internal error; unable to process your request. Please try again.",
-				   a->fault);
+		return reply_error(
+			fx, c, r, method, 500, -1001,
+			"Internal error; unable to process your request. Please try again.",
+			a->fault);
 	default:
 		return reply_error(fx, c, r, method, a->status5, -1007,
-				   "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+				   "Timeout waiting for response from backend server. Send status "
+				   "unknown; execution status unknown.",
 				   a->fault);
 	}
 }
@@ -511,10 +521,11 @@ static enum MHD_Result archive(struct fakex *fx, struct MHD_Connection *c, struc
 	if (strcmp(method, "GET") || archive_serve(&fx->market, url, now, &f, &ar))
 		return reply_error(fx, c, r, method, strcmp(method, "GET") ? 405 : 500, -1,
 				   "archive: GET only", F_NONE);
-	r->ctype = ar.status != 200 ? "application/xml"
-		   : strstr(url, ".CHECKSUM") ? "text/plain" : "application/zip";
-	return reply(fx, c, r, method, ar.status, ar.body, ar.len,
-		     ar.truncate ? F_TRUNC : F_NONE, 0);
+	r->ctype = ar.status != 200           ? "application/xml"
+		   : strstr(url, ".CHECKSUM") ? "text/plain"
+					      : "application/zip";
+	return reply(fx, c, r, method, ar.status, ar.body, ar.len, ar.truncate ? F_TRUNC : F_NONE,
+		     0);
 }
 
 /* --- /_ctl/ ---------------------------------------------------------------------- */
@@ -527,9 +538,9 @@ static json_t *faults_json(const struct state *st)
 	return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:o}", "p5xx", st->f.p5xx,
 			 "p429", st->f.p429, "p418", st->f.p418, "phang", st->f.phang, "ptrunc",
 			 st->f.ptrunc, "pmalformed", st->f.pmalformed, "latency_ms",
-			 (json_int_t)st->f.latency_ms, "retry_after", (json_int_t)st->f.retry_after_s,
-			 "hang_ms", (json_int_t)st->f.hang_ms, "ban_seconds",
-			 (json_int_t)st->ban_seconds, "invalid_symbol", inv);
+			 (json_int_t)st->f.latency_ms, "retry_after",
+			 (json_int_t)st->f.retry_after_s, "hang_ms", (json_int_t)st->f.hang_ms,
+			 "ban_seconds", (json_int_t)st->ban_seconds, "invalid_symbol", inv);
 }
 
 /* The knobs added after the first set: the header override, the /time offset and the
@@ -542,15 +553,16 @@ static void faults_json_more(const struct state *st, json_t *o)
 	json_object_set_new(o, "empty_from", json_integer((json_int_t)st->f.empty_from));
 	json_object_set_new(o, "empty_to", json_integer((json_int_t)st->f.empty_to));
 	const struct archive_faults *af = &st->f.archive;
-	json_object_set_new(o, "archive", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage",
-						    af->damage, "badsum", af->badsum, "missing",
-						    af->missing, "trunc", af->trunc, "droprow",
-						    af->droprow, "revise", af->revise, "hang", af->hang,
-						    "micros", af->micros));
+	json_object_set_new(o, "archive",
+			    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage", af->damage,
+				      "badsum", af->badsum, "missing", af->missing, "trunc",
+				      af->trunc, "droprow", af->droprow, "revise", af->revise,
+				      "hang", af->hang, "micros", af->micros));
 }
 
 /* archive_damage= archive_badsum= archive_missing= archive_trunc= archive_droprow=
- * archive_revise= archive_hang= (a substring of the file names hit; empty: off), archive_micros=0|1. */
+ * archive_revise= archive_hang= (a substring of the file names hit; empty: off),
+ * archive_micros=0|1. */
 static const char *ctl_archive_faults(struct archive_faults *af, struct MHD_Connection *c)
 {
 	static const struct {
@@ -584,8 +596,10 @@ static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
 		const char *name;
 		size_t off;
 	} probs[] = {
-		{"p5xx", offsetof(struct faults, p5xx)},   {"p429", offsetof(struct faults, p429)},
-		{"p418", offsetof(struct faults, p418)},   {"phang", offsetof(struct faults, phang)},
+		{"p5xx", offsetof(struct faults, p5xx)},
+		{"p429", offsetof(struct faults, p429)},
+		{"p418", offsetof(struct faults, p418)},
+		{"phang", offsetof(struct faults, phang)},
 		{"ptrunc", offsetof(struct faults, ptrunc)},
 		{"pmalformed", offsetof(struct faults, pmalformed)},
 	};
@@ -616,7 +630,8 @@ static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
 			return "latency_ms, retry_after and hang_ms must be integers >= 0";
 	}
 	if ((v = arg(c, "retry_after_force"))) {
-		if (strlen(v) >= sizeof(f.retry_after_force) || strspn(v, "0123456789") != strlen(v))
+		if (strlen(v) >= sizeof(f.retry_after_force) ||
+		    strspn(v, "0123456789") != strlen(v))
 			return "retry_after_force: expected up to 23 decimal digits (empty: off)";
 		snprintf(f.retry_after_force, sizeof(f.retry_after_force), "%s", v);
 	}
@@ -725,7 +740,8 @@ static enum MHD_Result ctl(struct fakex *fx, struct MHD_Connection *c, struct re
 			bad = "symbol: not a symbol fakex serves";
 		} else if (stv && (!*stv || strlen(stv) >= sizeof(s->status) ||
 				   strspn(stv, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(stv))) {
-			bad = "status: expected an upper-case status such as TRADING, BREAK, SETTLING";
+			bad = "status: expected an upper-case status such as TRADING, BREAK, "
+			      "SETTLING";
 		} else {
 			if (stv)
 				snprintf(s->status, sizeof(s->status), "%s", stv);
@@ -807,8 +823,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return fapi(fx, c, r, url, method);
 }
 
-int server_start(struct fakex *fx, const char *addr, int port, int *bound, char *err,
-		 size_t errlen)
+int server_start(struct fakex *fx, const char *addr, int port, int *bound, char *err, size_t errlen)
 {
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof(sa));
@@ -826,8 +841,9 @@ int server_start(struct fakex *fx, const char *addr, int port, int *bound, char 
 				      MHD_OPTION_NOTIFY_COMPLETED, on_done, fx,
 				      MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_END);
 	if (!fx->daemon) {
-		snprintf(err, errlen, "listen on %s:%d: cannot start the HTTP server (port in use?)",
-			 addr, port);
+		snprintf(err, errlen,
+			 "listen on %s:%d: cannot start the HTTP server (port in use?)", addr,
+			 port);
 		return -1;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(fx->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -17,7 +17,7 @@
 struct fakex {
 	struct market market; /* immutable while serving, but for symbol status */
 	struct state st;
-	struct reqlog *log;   /* NULL: no request log */
+	struct reqlog *log; /* NULL: no request log */
 	struct MHD_Daemon *daemon;
 };
 

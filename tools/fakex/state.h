@@ -18,16 +18,16 @@
 
 struct faults {
 	double p5xx, p429, p418, phang, ptrunc, pmalformed; /* probabilities 0..1 */
-	int64_t latency_ms;    /* added to every /fapi request */
-	int64_t retry_after_s; /* Retry-After of an injected 429 */
-	int64_t hang_ms;       /* how long a hung request is held */
+	int64_t latency_ms;                                 /* added to every /fapi request */
+	int64_t retry_after_s;                              /* Retry-After of an injected 429 */
+	int64_t hang_ms;                                    /* how long a hung request is held */
 	/* Retry-After sent on every 418 and 429 instead of the real one (0: the real one);
 	 * a decimal string, so tests can send values no int64 arithmetic survives. */
 	char retry_after_force[24];
-	char path[32];          /* injected faults hit only /fapi paths containing this
-				 * ("klines", "time", "exchangeInfo"); empty: every path */
-	int64_t time_offset_ms; /* added to /fapi/v1/time only: an exchange clock that is
-				 * off while its candles are not */
+	char path[32];                /* injected faults hit only /fapi paths containing this
+				       * ("klines", "time", "exchangeInfo"); empty: every path */
+	int64_t time_offset_ms;       /* added to /fapi/v1/time only: an exchange clock that is
+				       * off while its candles are not */
 	int64_t empty_from, empty_to; /* klines whose startTime lies in [from, to] (ms)
 				       * answer [] (a short page, a lagging exchange);
 				       * empty_to 0: off */
@@ -41,7 +41,7 @@ struct state {
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC; broadcast by state_stop */
 	bool stopping;
 
-	bool clock_fixed;  /* true: now = clock_ms; false: now = wall + clock_ms */
+	bool clock_fixed; /* true: now = clock_ms; false: now = wall + clock_ms */
 	int64_t clock_ms;
 
 	int64_t weight_limit;   /* per wall-clock minute */
