@@ -540,12 +540,154 @@ static int check_step(const struct cfg *c, int64_t wait_ms, recover_say_fn *say,
 	return 1;
 }
 
+/* Step 5: the re-sync (gap repair from each symbol's newest candle, or the whole
+ * rebuild), recorded as a "recover" run; returns sync_run's code (e holds its error). */
+static int resync_step(const struct cfg *c, struct store *st, int64_t now,
+		       volatile sig_atomic_t *stop, recover_say_fn *say, void *arg,
+		       struct recover_result *res, struct sync_result *srp, int64_t *run_idp,
+		       struct ck_err *ep)
+{
+	struct sync_result sr;
+	struct sync_opts so;
+	struct ck_err e = {0, ""};
+	int64_t t, run_id = 0;
+	int rc;
+
+	memset(&sr, 0, sizeof(sr));
+	t = mono_ms();
+	if (store_run_begin(st, "recover", now, &run_id, &e))
+		log_warn("recover", "%s", e.msg);
+	if (store_event_add(st, now, event_kind_name(EV_CORRUPTION_DETECTED), c->db, 1,
+			    res->before.detail, &e))
+		log_warn("recover", "%s", e.msg);
+	memset(&so, 0, sizeof(so));
+	rc = sync_run(st, c, &so, stop, 0, &sr, &e);
+	res->resync_written = sr.counts.candles_written;
+	res->resync_failed = sr.counts.symbols_failed;
+	if (rc)
+		say_f(say, arg, res->rebuilt ? "rebuild" : "resync", mono_ms() - t,
+		      "INCOMPLETE: %s (run candlekeep sync when the exchange is reachable)",
+		      sr.error[0] ? sr.error : e.msg);
+	else
+		say_f(say, arg, res->rebuilt ? "rebuild" : "resync", mono_ms() - t,
+		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
+		      " candles written",
+		      sr.nsymbols, sr.counts.symbols_ok, sr.counts.symbols_failed,
+		      sr.counts.candles_written);
+	{
+		size_t i;
+		for (i = 0; i < sr.nsymbols; i++) {
+			struct sync_symbol *s = &sr.symbols[i];
+			if (run_id && store_run_symbol(st, run_id, s->symbol,
+						       s->status ? s->status : "failed", s->written,
+						       s->revised, s->newest_open,
+						       s->error[0] ? s->error : NULL, &e))
+				log_warn("recover", "%s", e.msg);
+		}
+	}
+
+	*srp = sr;
+	*run_idp = run_id;
+	*ep = e;
+	return rc;
+}
+
+/* The outcome in one line (summary) and, when recover did not fully succeed, why
+ * (res->error): still damaged, fewer candles than the damaged file, or nothing at all. */
+static void recover_conclude(struct recover_result *res, int installed, int ok, int nothing,
+			     const char *detail, const struct sync_result *srp,
+			     const struct ck_err *ep, char *summary, size_t size)
+{
+	const struct sync_result sr = *srp;
+	const struct ck_err e = *ep;
+
+	if (res->restored)
+		snprintf(summary, size,
+			 "restored %s backup %s, salvaged %" PRId64 " candles, re-synced %" PRId64
+			 " candles",
+			 res->used.tier, res->used.location, res->salvaged, res->resync_written);
+	else if (installed)
+		snprintf(summary, size,
+			 "finished an interrupted recovery, re-synced %" PRId64 " candles",
+			 res->resync_written);
+	else
+		snprintf(summary, size,
+			 "no usable backup: salvaged %" PRId64 " candles,"
+			 " rebuilt from the exchange (%" PRId64 " candles)",
+			 res->salvaged, res->resync_written);
+	if (!ok)
+		snprintf(res->error, sizeof(res->error), "still damaged after recovery: %.200s",
+			 detail);
+	else if (res->shortfall)
+		snprintf(res->error, sizeof(res->error),
+			 "the recovered database holds %" PRId64 " candles, %" PRId64
+			 " fewer than the damaged file held (%" PRId64 "); the"
+			 " damaged file stays in %s (run candlekeep sync when the exchange is"
+			 " reachable, then candlekeep gaps)",
+			 res->candles_after, res->shortfall, res->damaged_candles,
+			 res->quarantine_dir);
+	else if (nothing)
+		snprintf(res->error, sizeof(res->error),
+			 "nothing could be restored: no usable backup,"
+			 " nothing readable in the damaged file, and the exchange did not answer "
+			 "(%s);"
+			 " the database is empty: run candlekeep sync when the exchange is "
+			 "reachable",
+			 sr.error[0] ? sr.error
+			 : e.msg[0]  ? e.msg
+				     : "re-sync failed");
+}
+
+/* The recover event, the run's end, and the alert: recover_failed, or db_corrupt raised
+ * and resolved at once (the operator learns it happened). */
+static void recover_record(const struct cfg *c, struct store *st, struct recover_result *res,
+			   const struct sync_result *srp, int rc, int64_t run_id,
+			   const char *summary)
+{
+	const struct sync_result sr = *srp;
+	struct ck_err e = {0, ""};
+	char detail[900];
+
+	if (store_event_add(st, now_ms(), event_kind_name(EV_RECOVER), c->db,
+			    (double)res->total_ms / 1000.0, res->error[0] ? res->error : summary,
+			    &e))
+		log_warn("recover", "%s", e.msg);
+	if (run_id) {
+		struct run_counts counts = sr.counts;
+		enum run_status status = res->error[0]                      ? RUN_FAILED
+					 : (rc || sr.counts.symbols_failed) ? RUN_PARTIAL
+									    : RUN_OK;
+		if (store_run_end(st, run_id, status, res->error[0] ? 1 : 0, now_ms(), &counts,
+				  res->error[0]
+					  ? res->error
+					  : (rc || sr.counts.symbols_failed ? "re-sync incomplete"
+									    : NULL),
+				  &e))
+			log_warn("recover", "%s", e.msg);
+	}
+	snprintf(detail, sizeof(detail), "%s was damaged (%s); quarantined in %s; %s%s%s", c->db,
+		 res->before.detail, res->quarantine_dir, summary, res->error[0] ? "; " : "",
+		 res->error);
+	raise_alert(c, st, res->error[0] ? "recover_failed" : "db_corrupt", ALERT_CRITICAL,
+		    res->error[0] ? "candlekeep database could not be fully recovered"
+				  : "candlekeep database was damaged and has been recovered",
+		    detail);
+	if (!res->error[0]) {
+		/* The damage is over once the replacement is installed and checked: the channels
+		 * that were told get the resolve now (a page that opens and closes, so the
+		 * operator learns it happened), and an earlier failed attempt is resolved too. */
+		struct ck_err ae = {0, ""};
+		if (alert_resolve(st, c, "db_corrupt", "candlekeep database recovered", &ae) ||
+		    alert_resolve(st, c, "recover_failed", "candlekeep database recovered", &ae))
+			log_warn("recover", "alert resolve: %s", ae.msg);
+	}
+}
+
 int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_atomic_t *stop,
 		recover_say_fn *say, void *arg, struct recover_result *res, struct ck_err *err)
 {
 	struct store *st = NULL;
 	struct sync_result sr;
-	struct sync_opts so;
 	struct marker m;
 	struct ck_err e = {0, ""};
 	char moved[8192], summary[512], detail[900], qmain[4400];
@@ -637,37 +779,7 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 	}
 
 	/* 5. re-sync (gap repair from each symbol's newest candle), or the rebuild */
-	t = mono_ms();
-	if (store_run_begin(st, "recover", now, &run_id, &e))
-		log_warn("recover", "%s", e.msg);
-	if (store_event_add(st, now, event_kind_name(EV_CORRUPTION_DETECTED), c->db, 1,
-			    res->before.detail, &e))
-		log_warn("recover", "%s", e.msg);
-	memset(&so, 0, sizeof(so));
-	rc = sync_run(st, c, &so, stop, 0, &sr, &e);
-	res->resync_written = sr.counts.candles_written;
-	res->resync_failed = sr.counts.symbols_failed;
-	if (rc)
-		say_f(say, arg, res->rebuilt ? "rebuild" : "resync", mono_ms() - t,
-		      "INCOMPLETE: %s (run candlekeep sync when the exchange is reachable)",
-		      sr.error[0] ? sr.error : e.msg);
-	else
-		say_f(say, arg, res->rebuilt ? "rebuild" : "resync", mono_ms() - t,
-		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
-		      " candles written",
-		      sr.nsymbols, sr.counts.symbols_ok, sr.counts.symbols_failed,
-		      sr.counts.candles_written);
-	{
-		size_t i;
-		for (i = 0; i < sr.nsymbols; i++) {
-			struct sync_symbol *s = &sr.symbols[i];
-			if (run_id && store_run_symbol(st, run_id, s->symbol,
-						       s->status ? s->status : "failed", s->written,
-						       s->revised, s->newest_open,
-						       s->error[0] ? s->error : NULL, &e))
-				log_warn("recover", "%s", e.msg);
-		}
-	}
+	rc = resync_step(c, st, now, stop, say, arg, res, &sr, &run_id, &e);
 
 	/* 6. verify the result, and compare it with what the damaged file held */
 	t = mono_ms();
@@ -682,74 +794,8 @@ int recover_run(const struct cfg *c, int64_t now, int64_t wait_ms, volatile sig_
 	      res->shortfall ? " (FEWER than the damaged file held)" : "");
 	res->total_ms = mono_ms() - t0;
 
-	if (res->restored)
-		snprintf(summary, sizeof(summary),
-			 "restored %s backup %s, salvaged %" PRId64 " candles, re-synced %" PRId64
-			 " candles",
-			 res->used.tier, res->used.location, res->salvaged, res->resync_written);
-	else if (installed)
-		snprintf(summary, sizeof(summary),
-			 "finished an interrupted recovery, re-synced %" PRId64 " candles",
-			 res->resync_written);
-	else
-		snprintf(summary, sizeof(summary),
-			 "no usable backup: salvaged %" PRId64 " candles,"
-			 " rebuilt from the exchange (%" PRId64 " candles)",
-			 res->salvaged, res->resync_written);
-	if (!ok)
-		snprintf(res->error, sizeof(res->error), "still damaged after recovery: %.200s",
-			 detail);
-	else if (res->shortfall)
-		snprintf(res->error, sizeof(res->error),
-			 "the recovered database holds %" PRId64 " candles, %" PRId64
-			 " fewer than the damaged file held (%" PRId64 "); the"
-			 " damaged file stays in %s (run candlekeep sync when the exchange is"
-			 " reachable, then candlekeep gaps)",
-			 res->candles_after, res->shortfall, res->damaged_candles,
-			 res->quarantine_dir);
-	else if (nothing)
-		snprintf(res->error, sizeof(res->error),
-			 "nothing could be restored: no usable backup,"
-			 " nothing readable in the damaged file, and the exchange did not answer "
-			 "(%s);"
-			 " the database is empty: run candlekeep sync when the exchange is "
-			 "reachable",
-			 sr.error[0] ? sr.error
-			 : e.msg[0]  ? e.msg
-				     : "re-sync failed");
-	if (store_event_add(st, now_ms(), event_kind_name(EV_RECOVER), c->db,
-			    (double)res->total_ms / 1000.0, res->error[0] ? res->error : summary,
-			    &e))
-		log_warn("recover", "%s", e.msg);
-	if (run_id) {
-		struct run_counts counts = sr.counts;
-		enum run_status status = res->error[0]                      ? RUN_FAILED
-					 : (rc || sr.counts.symbols_failed) ? RUN_PARTIAL
-									    : RUN_OK;
-		if (store_run_end(st, run_id, status, res->error[0] ? 1 : 0, now_ms(), &counts,
-				  res->error[0]
-					  ? res->error
-					  : (rc || sr.counts.symbols_failed ? "re-sync incomplete"
-									    : NULL),
-				  &e))
-			log_warn("recover", "%s", e.msg);
-	}
-	snprintf(detail, sizeof(detail), "%s was damaged (%s); quarantined in %s; %s%s%s", c->db,
-		 res->before.detail, res->quarantine_dir, summary, res->error[0] ? "; " : "",
-		 res->error);
-	raise_alert(c, st, res->error[0] ? "recover_failed" : "db_corrupt", ALERT_CRITICAL,
-		    res->error[0] ? "candlekeep database could not be fully recovered"
-				  : "candlekeep database was damaged and has been recovered",
-		    detail);
-	if (!res->error[0]) {
-		/* The damage is over once the replacement is installed and checked: the channels
-		 * that were told get the resolve now (a page that opens and closes, so the
-		 * operator learns it happened), and an earlier failed attempt is resolved too. */
-		struct ck_err ae = {0, ""};
-		if (alert_resolve(st, c, "db_corrupt", "candlekeep database recovered", &ae) ||
-		    alert_resolve(st, c, "recover_failed", "candlekeep database recovered", &ae))
-			log_warn("recover", "alert resolve: %s", ae.msg);
-	}
+	recover_conclude(res, installed, ok, nothing, detail, &sr, &e, summary, sizeof(summary));
+	recover_record(c, st, res, &sr, rc, run_id, summary);
 	sync_result_release(&sr);
 	store_close(st);
 	/* The replacement is installed and checked: the recovery is over (a shortfall is
