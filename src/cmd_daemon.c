@@ -87,7 +87,11 @@ static int cmd_daemon_run(struct ctx *ctx)
 	sigaction(SIGHUP, &sa, NULL);
 	o.reload = &reload_flag;
 
-	rc = daemon_run(ctx, &o, &err);
+	{
+		struct daemon_env env = {ctx->cfg, ctx->st, ctx->stop, ctx->cfg_file, ctx->envp};
+		rc = daemon_run(&env, &o, &err);
+		ctx->cfg = env.cfg; /* a reload replaced it: main releases the one in force */
+	}
 	if (rc) {
 		fprintf(stderr, "candlekeep daemon: %s\n", err.msg);
 		return rc == CK_EUSAGE ? EXIT_USAGE : 1;

@@ -258,7 +258,7 @@ static int flags_reapply(const struct cfg *old, struct cfg *nc, struct ck_err *e
 	return rc;
 }
 
-int daemon_cfg_reload(const struct ctx *ctx, struct cfg *out, struct ck_err *err)
+int daemon_cfg_reload(const struct daemon_env *ctx, struct cfg *out, struct ck_err *err)
 {
 	if (cfg_init(out, err) || (ctx->cfg_file && cfg_load_file(out, ctx->cfg_file, err)) ||
 	    cfg_load_env(out, ctx->envp, err) || flags_reapply(&ctx->cfg, out, err) ||
@@ -271,7 +271,7 @@ int daemon_cfg_reload(const struct ctx *ctx, struct cfg *out, struct ck_err *err
 
 static void daemon_reload(struct daemon *d, int64_t now)
 {
-	struct ctx *ctx = d->ctx;
+	struct daemon_env *ctx = d->ctx;
 	struct cfg nc;
 	struct ck_err err = {0, ""};
 	struct sched_cron crons[NJOBS];
@@ -416,7 +416,7 @@ static void log_start(struct daemon *d, int64_t now)
 	       "start");
 }
 
-int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err)
+int daemon_run(struct daemon_env *ctx, const struct daemon_opts *o, struct ck_err *err)
 {
 	static const char *const names[NJOBS] = {"sync", "backup", "health", "audit",
 						 "integrity_check"};

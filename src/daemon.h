@@ -41,7 +41,8 @@
 
 #include <signal.h>
 
-#include "cmd.h"
+#include "cfg.h"
+#include "store.h"
 #include "err.h"
 
 struct daemon_opts {
@@ -58,11 +59,22 @@ struct daemon_opts {
  * read-write store (ctx->st) and the effective configuration; on reload ctx->cfg is
  * replaced. Returns CK_EUSAGE for a schedule that does not parse, CK_EIO when the HTTP
  * server cannot listen (err says why). Blocking. */
-int daemon_run(struct ctx *ctx, const struct daemon_opts *o, struct ck_err *err);
+/* What the daemon runs with: the caller (cmd_daemon.c) fills it from its own context;
+ * the daemon needs nothing else of the command layer. */
+struct daemon_env {
+	struct cfg cfg;              /* the effective configuration; replaced on reload
+				      * (the caller takes back the one in force at return) */
+	struct store *st;            /* open read-write */
+	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
+	const char *cfg_file;        /* -c FILE, or NULL: re-read on SIGHUP */
+	char **envp;                 /* the environment layer, re-read on SIGHUP */
+};
+
+int daemon_run(struct daemon_env *ctx, const struct daemon_opts *o, struct ck_err *err);
 
 /* Reads the configuration again as at start (defaults < file < environment < the
  * command line's configuration flags, which are kept) into *out. Returns 0, or the
  * error of the first layer that failed (*out then released). */
-int daemon_cfg_reload(const struct ctx *ctx, struct cfg *out, struct ck_err *err);
+int daemon_cfg_reload(const struct daemon_env *ctx, struct cfg *out, struct ck_err *err);
 
 #endif

@@ -64,7 +64,7 @@ struct cache {
 enum { C_METRICS, C_PAGE, C_HEALTHZ, NCACHES };
 
 struct daemon {
-	struct ctx *ctx;
+	struct daemon_env *ctx;
 	const struct daemon_opts *o;
 	pthread_mutex_t mu;
 	struct job jobs[NJOBS];

@@ -105,7 +105,7 @@ static enum job_outcome sync_skip(struct daemon *d, int64_t due, const char *det
  * Returns the run's exit code (1 when its record could not begin). */
 static int sync_once(struct daemon *d)
 {
-	struct ctx *ctx = d->ctx;
+	struct daemon_env *ctx = d->ctx;
 	struct sync_opts so;
 	struct run_sync r;
 	struct ck_err err = {0, ""};
@@ -219,7 +219,7 @@ static enum job_outcome job_health(struct daemon *d, int64_t now, char *detail, 
 {
 	struct health_report r;
 	struct ck_err err = {0, ""};
-	struct ctx *ctx = d->ctx;
+	struct daemon_env *ctx = d->ctx;
 	static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 	memset(&r, 0, sizeof(r));
