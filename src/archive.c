@@ -20,6 +20,7 @@
 #include "archive.h"
 #include "log.h"
 #include "store_archive.h"
+#include "utc.h"
 #include "banned.h"
 
 #define HOUR_MS 3600000LL
@@ -638,13 +639,6 @@ static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err 
 		return start_xfer(f, x, 1) ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
 					   : 0;
 	return xfer_finish(f, x, err);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int flush_all(struct fill *f, size_t n, struct ck_err *err);
