@@ -308,15 +308,18 @@ struct fill {
 	struct archive_want *w;
 	struct archive_stats *stats;
 	CURLM *multi;
+	size_t nw; /* wants */
 	struct xfer **x;
 	size_t nx, capx, next; /* next: the first not started */
 	int running;
 	struct pend *pend; /* per want: verified candles not yet stored */
+	size_t pending;    /* candles in all of pend[] */
 };
 
 /* Verified files' candles of one want, stored together (one transaction for many
  * small files instead of one each); their catalogue rows follow in one more. A run
- * killed before the flush downloads those files again. */
+ * killed before the flush downloads those files again. PEND_FLUSH bounds the candles
+ * held for all wants together (~15 MB), so memory does not grow with the symbols. */
 #define PEND_FLUSH 50000 /* candles */
 struct pend {
 	struct kline *k;
@@ -502,6 +505,10 @@ static int flush(struct fill *f, size_t i, struct ck_err *err)
 		w->revised += pr.revised;
 	}
 	f->stats->candles += (int64_t)p->n;
+	f->pending -= p->n;
+	p->n = p->cap = 0;
+	free(p->k); /* held again only while files arrive: 600 wants must not keep 600 */
+	p->k = NULL;
 	if (store_tx_begin(f->st, err))
 		return err->code;
 	for (size_t j = 0; j < p->nfiles; j++) {
@@ -516,7 +523,7 @@ static int flush(struct fill *f, size_t i, struct ck_err *err)
 	}
 	if (store_tx_commit(f->st, err))
 		return err->code;
-	p->n = p->nfiles = 0;
+	p->nfiles = 0;
 	return 0;
 }
 
@@ -568,12 +575,26 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 									      : strlen(fname) + 2));
 		return 0;
 	}
+	free(x->zip); /* parsed: the body is not needed while the candles are stored */
+	x->zip = NULL;
+	x->ziplen = x->zipcap = 0;
 	for (a = 0; a < n && k[a].open_time < x->lo; a++)
 		;
 	for (b = a; b < n && k[b].open_time <= x->hi; b++)
 		;
 	struct pend *p = &f->pend[x->want];
-	if (p->n + (b - a) > p->cap) {
+	int rc = f->pending && f->pending + (b - a) > PEND_FLUSH ? flush_all(f, f->nw, err) : 0;
+	if (rc) {
+		free(k);
+		return rc;
+	}
+	int own = k && !p->n && !p->k; /* the first file since the last flush: its array */
+	if (own) {
+		memmove(k, k + a, (b - a) * sizeof(*k));
+		p->k = k;
+		p->cap = n;
+		k = NULL;
+	} else if (p->n + (b - a) > p->cap) {
 		size_t nc = p->cap ? p->cap : 4096;
 		while (nc < p->n + (b - a))
 			nc *= 2;
@@ -595,17 +616,33 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 		p->files = nf;
 		p->capfiles = nc;
 	}
-	memcpy(p->k + p->n, k + a, (b - a) * sizeof(*k));
+	if (!own)
+		memcpy(p->k + p->n, k + a, (b - a) * sizeof(*k));
 	p->n += b - a;
+	f->pending += b - a;
 	p->files[p->nfiles++] = x;
 	memcpy(x->hex, hex, sizeof(hex));
 	x->rows = (int64_t)n;
 	free(k);
-	return p->n >= PEND_FLUSH ? flush(f, x->want, err) : 0;
+	return f->pending >= PEND_FLUSH ? flush_all(f, f->nw, err) : 0;
+}
+
+/* A file's transfer is over: its handle, digest and body go (a month of 1m candles is
+ * megabytes; thousands of files must not stay in memory until the end). */
+static void xfer_release(struct xfer *x)
+{
+	if (x->h)
+		curl_easy_cleanup(x->h);
+	x->h = NULL;
+	EVP_MD_CTX_free(x->md);
+	x->md = NULL;
+	free(x->zip);
+	x->zip = NULL;
+	x->ziplen = x->zipcap = 0;
 }
 
 /* One transfer ended: the next step of its file. */
-static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
+static int xfer_step(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
 {
 	long status = 0;
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
@@ -638,6 +675,14 @@ static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err 
 		return start_xfer(f, x, 1) ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
 					   : 0;
 	return xfer_finish(f, x, err);
+}
+
+static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
+{
+	int rc = xfer_step(f, x, cc, err);
+	if (x->state == X_DONE)
+		xfer_release(x);
+	return rc;
 }
 
 static int64_t mono_ms(void)
@@ -829,7 +874,7 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 		 struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
 		 struct ck_err *err)
 {
-	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
+	struct fill f = {.o = o, .st = st, .w = w, .nw = n, .stats = stats};
 	int rc = 0;
 	size_t i, first_daily;
 
@@ -902,7 +947,7 @@ int archive_recheck(const struct archive_opts *o, struct store *st, const char *
 		    size_t nsymbols, struct archive_stats *stats, struct ck_err *err)
 {
 	struct archive_want *w = calloc(nsymbols ? nsymbols : 1, sizeof(*w));
-	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
+	struct fill f = {.o = o, .st = st, .w = w, .nw = nsymbols, .stats = stats};
 	int rc = 0;
 	size_t i;
 
