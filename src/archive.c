@@ -802,10 +802,41 @@ static uint64_t mix(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+static int cmp_first(const void *a, const void *b)
+{
+	const struct archive_rest *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Samples near each other in one request: sorted, a window joins the one before while
+ * both fit in CHECK_JOIN candles. Up to 99 candles a request weighs 1
+ * (binance_kline_weight), so joining never costs more weight and saves round trips
+ * (daily files' boundaries: up to 16 days of 4h in one request). Not wider: on loopback
+ * the candles between the samples cost more than the round trips saved (joined up to
+ * 499, 60 symbols x 2 years of 4h took 8.7 s instead of 5.5 s with 5x fewer requests). */
+#define CHECK_JOIN 99
+static void join_checks(struct archive_rest *r, size_t *n, size_t from, int64_t iv)
+{
+	size_t o = from;
+	if (*n - from < 2)
+		return;
+	qsort(r + from, *n - from, sizeof(*r), cmp_first);
+	for (size_t j = from + 1; j < *n; j++) {
+		if (r[j].last <= r[o].last)
+			continue; /* inside the window before */
+		if ((r[j].last - r[o].first) / iv + 1 <= CHECK_JOIN)
+			r[o].last = r[j].last;
+		else
+			r[++o] = r[j];
+	}
+	*n = o + 1;
+}
+
 /* The cross-check samples of want i's stored files x[a..b) (sorted by lo). */
 static int add_checks(struct fill *f, size_t i, size_t a, size_t b, struct archive_rest **rest,
 		      size_t *nrest, size_t *cap)
 {
+	size_t from = *nrest;
 	int64_t iv = f->o->interval_ms, pend = -1;
 	int64_t total = 0;
 	uint64_t seed = (uint64_t)f->o->now ^ (uint64_t)i * 0x100000001b3ULL;
@@ -842,6 +873,7 @@ static int add_checks(struct fill *f, size_t i, size_t a, size_t b, struct archi
 			k -= nx;
 		}
 	}
+	join_checks(*rest, nrest, from, iv);
 	return 0;
 }
 
