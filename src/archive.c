@@ -286,10 +286,9 @@ struct xfer {
 	int64_t pstart, pend; /* the period */
 	int64_t lo, hi;       /* the open times of the want inside it */
 	char name[96];        /* SYM-IV-PERIOD */
-	char url[512];
 	enum xstate state;
 	CURL *h;
-	char sum[SUM_MAX + 1];
+	char *sum; /* SUM_MAX + 1 bytes while the file is in flight (thousands wait) */
 	size_t sumlen;
 	unsigned char *zip;
 	size_t ziplen, zipcap;
@@ -395,8 +394,6 @@ static int add_xfer(struct fill *f, size_t want, int daily, int64_t pstart, int6
 	x->lo = w->first > pstart ? w->first : pstart;
 	x->hi = w->last < pend - f->o->interval_ms ? w->last : pend - f->o->interval_ms;
 	snprintf(x->name, sizeof(x->name), "%s-%s-%s", w->symbol, f->o->interval, date);
-	snprintf(x->url, sizeof(x->url), "%s/data/%s/%s/klines/%s/%s/%s.zip", f->o->base_url,
-		 f->o->market, daily ? "daily" : "monthly", w->symbol, f->o->interval, x->name);
 	f->x[f->nx++] = x;
 	return 0;
 }
@@ -443,11 +440,15 @@ static int plan_want(struct fill *f, size_t i)
 
 static int start_xfer(struct fill *f, struct xfer *x, int zip)
 {
-	char url[sizeof(x->url) + 16];
+	char url[1024];
 	if (!x->h && !(x->h = curl_easy_init()))
 		return CK_ENOMEM;
+	if (!zip && !x->sum && !(x->sum = calloc(1, SUM_MAX + 1)))
+		return CK_ENOMEM;
 	curl_easy_reset(x->h);
-	snprintf(url, sizeof(url), "%s%s", x->url, zip ? "" : ".CHECKSUM");
+	snprintf(url, sizeof(url), "%s/data/%s/%s/klines/%s/%s/%s.zip%s", f->o->base_url,
+		 f->o->market, x->daily ? "daily" : "monthly", f->w[x->want].symbol, f->o->interval,
+		 x->name, zip ? "" : ".CHECKSUM");
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, zip ? on_zip : on_sum);
@@ -634,6 +635,8 @@ static void xfer_release(struct xfer *x)
 	if (x->h)
 		curl_easy_cleanup(x->h);
 	x->h = NULL;
+	free(x->sum);
+	x->sum = NULL;
 	EVP_MD_CTX_free(x->md);
 	x->md = NULL;
 	free(x->zip);
@@ -753,6 +756,7 @@ static void xfer_free(struct xfer *x)
 	if (x->h)
 		curl_easy_cleanup(x->h);
 	EVP_MD_CTX_free(x->md);
+	free(x->sum);
 	free(x->zip);
 	free(x);
 }
