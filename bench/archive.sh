@@ -51,6 +51,8 @@ report() { # WHAT ARCHIVE_LINE REST_LINE
 	set -- "$1" $2 $3
 	echo "$1: archive $2 candles in $3 s = $4 candles/s; REST $5 candles in $6 s = $7 candles/s;" \
 		"archive/REST $(echo "$4 $7" | awk '{ printf "%.1f", $1 / $2 }')x"
+	# issue 17's goal: >= 10x REST and >= 200k candles/s.
+	echo "$4 $7" | awk '{ printf "  target archive/REST >= 10x: %.1fx (%.2f of the target); archive >= 200000 candles/s: %d (%.2f of the target)\n", $1 / $2, $1 / $2 / 10, $1, $1 / 200000 }'
 }
 # A first archive run builds fakex's files (kept from then on, as the real archive's
 # static files are); the measured runs start from an empty database each.

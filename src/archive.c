@@ -287,10 +287,9 @@ struct xfer {
 	int64_t pstart, pend; /* the period */
 	int64_t lo, hi;       /* the open times of the want inside it */
 	char name[96];        /* SYM-IV-PERIOD */
-	char url[512];
 	enum xstate state;
 	CURL *h;
-	char sum[SUM_MAX + 1];
+	char *sum; /* SUM_MAX + 1 bytes while the file is in flight (thousands wait) */
 	size_t sumlen;
 	unsigned char *zip;
 	size_t ziplen, zipcap;
@@ -309,15 +308,18 @@ struct fill {
 	struct archive_want *w;
 	struct archive_stats *stats;
 	CURLM *multi;
+	size_t nw; /* wants */
 	struct xfer **x;
 	size_t nx, capx, next; /* next: the first not started */
 	int running;
 	struct pend *pend; /* per want: verified candles not yet stored */
+	size_t pending;    /* candles in all of pend[] */
 };
 
 /* Verified files' candles of one want, stored together (one transaction for many
  * small files instead of one each); their catalogue rows follow in one more. A run
- * killed before the flush downloads those files again. */
+ * killed before the flush downloads those files again. PEND_FLUSH bounds the candles
+ * held for all wants together (~15 MB), so memory does not grow with the symbols. */
 #define PEND_FLUSH 50000 /* candles */
 struct pend {
 	struct kline *k;
@@ -393,8 +395,6 @@ static int add_xfer(struct fill *f, size_t want, int daily, int64_t pstart, int6
 	x->lo = w->first > pstart ? w->first : pstart;
 	x->hi = w->last < pend - f->o->interval_ms ? w->last : pend - f->o->interval_ms;
 	snprintf(x->name, sizeof(x->name), "%s-%s-%s", w->symbol, f->o->interval, date);
-	snprintf(x->url, sizeof(x->url), "%s/data/%s/%s/klines/%s/%s/%s.zip", f->o->base_url,
-		 f->o->market, daily ? "daily" : "monthly", w->symbol, f->o->interval, x->name);
 	f->x[f->nx++] = x;
 	return 0;
 }
@@ -441,11 +441,15 @@ static int plan_want(struct fill *f, size_t i)
 
 static int start_xfer(struct fill *f, struct xfer *x, int zip)
 {
-	char url[sizeof(x->url) + 16];
+	char url[1024];
 	if (!x->h && !(x->h = curl_easy_init()))
 		return CK_ENOMEM;
+	if (!zip && !x->sum && !(x->sum = calloc(1, SUM_MAX + 1)))
+		return CK_ENOMEM;
 	curl_easy_reset(x->h);
-	snprintf(url, sizeof(url), "%s%s", x->url, zip ? "" : ".CHECKSUM");
+	snprintf(url, sizeof(url), "%s/data/%s/%s/klines/%s/%s/%s.zip%s", f->o->base_url,
+		 f->o->market, x->daily ? "daily" : "monthly", f->w[x->want].symbol, f->o->interval,
+		 x->name, zip ? "" : ".CHECKSUM");
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, zip ? on_zip : on_sum);
@@ -503,6 +507,10 @@ static int flush(struct fill *f, size_t i, struct ck_err *err)
 		w->revised += pr.revised;
 	}
 	f->stats->candles += (int64_t)p->n;
+	f->pending -= p->n;
+	p->n = p->cap = 0;
+	free(p->k); /* held again only while files arrive: 600 wants must not keep 600 */
+	p->k = NULL;
 	if (store_tx_begin(f->st, err))
 		return err->code;
 	for (size_t j = 0; j < p->nfiles; j++) {
@@ -517,7 +525,7 @@ static int flush(struct fill *f, size_t i, struct ck_err *err)
 	}
 	if (store_tx_commit(f->st, err))
 		return err->code;
-	p->n = p->nfiles = 0;
+	p->nfiles = 0;
 	return 0;
 }
 
@@ -569,12 +577,26 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 									      : strlen(fname) + 2));
 		return 0;
 	}
+	free(x->zip); /* parsed: the body is not needed while the candles are stored */
+	x->zip = NULL;
+	x->ziplen = x->zipcap = 0;
 	for (a = 0; a < n && k[a].open_time < x->lo; a++)
 		;
 	for (b = a; b < n && k[b].open_time <= x->hi; b++)
 		;
 	struct pend *p = &f->pend[x->want];
-	if (p->n + (b - a) > p->cap) {
+	int rc = f->pending && f->pending + (b - a) > PEND_FLUSH ? flush_all(f, f->nw, err) : 0;
+	if (rc) {
+		free(k);
+		return rc;
+	}
+	int own = k && !p->n && !p->k; /* the first file since the last flush: its array */
+	if (own) {
+		memmove(k, k + a, (b - a) * sizeof(*k));
+		p->k = k;
+		p->cap = n;
+		k = NULL;
+	} else if (p->n + (b - a) > p->cap) {
 		size_t nc = p->cap ? p->cap : 4096;
 		while (nc < p->n + (b - a))
 			nc *= 2;
@@ -596,17 +618,35 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 		p->files = nf;
 		p->capfiles = nc;
 	}
-	memcpy(p->k + p->n, k + a, (b - a) * sizeof(*k));
+	if (!own)
+		memcpy(p->k + p->n, k + a, (b - a) * sizeof(*k));
 	p->n += b - a;
+	f->pending += b - a;
 	p->files[p->nfiles++] = x;
 	memcpy(x->hex, hex, sizeof(hex));
 	x->rows = (int64_t)n;
 	free(k);
-	return p->n >= PEND_FLUSH ? flush(f, x->want, err) : 0;
+	return f->pending >= PEND_FLUSH ? flush_all(f, f->nw, err) : 0;
+}
+
+/* A file's transfer is over: its handle, digest and body go (a month of 1m candles is
+ * megabytes; thousands of files must not stay in memory until the end). */
+static void xfer_release(struct xfer *x)
+{
+	if (x->h)
+		curl_easy_cleanup(x->h);
+	x->h = NULL;
+	free(x->sum);
+	x->sum = NULL;
+	EVP_MD_CTX_free(x->md);
+	x->md = NULL;
+	free(x->zip);
+	x->zip = NULL;
+	x->ziplen = x->zipcap = 0;
 }
 
 /* One transfer ended: the next step of its file. */
-static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
+static int xfer_step(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
 {
 	long status = 0;
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
@@ -639,6 +679,14 @@ static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err 
 		return start_xfer(f, x, 1) ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
 					   : 0;
 	return xfer_finish(f, x, err);
+}
+
+static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
+{
+	int rc = xfer_step(f, x, cc, err);
+	if (x->state == X_DONE)
+		xfer_release(x);
+	return rc;
 }
 
 static int flush_all(struct fill *f, size_t n, struct ck_err *err);
@@ -702,6 +750,7 @@ static void xfer_free(struct xfer *x)
 	if (x->h)
 		curl_easy_cleanup(x->h);
 	EVP_MD_CTX_free(x->md);
+	free(x->sum);
 	free(x->zip);
 	free(x);
 }
@@ -751,10 +800,41 @@ static uint64_t mix(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+static int cmp_first(const void *a, const void *b)
+{
+	const struct archive_rest *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Samples near each other in one request: sorted, a window joins the one before while
+ * both fit in CHECK_JOIN candles. Up to 99 candles a request weighs 1
+ * (binance_kline_weight), so joining never costs more weight and saves round trips
+ * (daily files' boundaries: up to 16 days of 4h in one request). Not wider: on loopback
+ * the candles between the samples cost more than the round trips saved (joined up to
+ * 499, 60 symbols x 2 years of 4h took 8.7 s instead of 5.5 s with 5x fewer requests). */
+#define CHECK_JOIN 99
+static void join_checks(struct archive_rest *r, size_t *n, size_t from, int64_t iv)
+{
+	size_t o = from;
+	if (*n - from < 2)
+		return;
+	qsort(r + from, *n - from, sizeof(*r), cmp_first);
+	for (size_t j = from + 1; j < *n; j++) {
+		if (r[j].last <= r[o].last)
+			continue; /* inside the window before */
+		if ((r[j].last - r[o].first) / iv + 1 <= CHECK_JOIN)
+			r[o].last = r[j].last;
+		else
+			r[++o] = r[j];
+	}
+	*n = o + 1;
+}
+
 /* The cross-check samples of want i's stored files x[a..b) (sorted by lo). */
 static int add_checks(struct fill *f, size_t i, size_t a, size_t b, struct archive_rest **rest,
 		      size_t *nrest, size_t *cap)
 {
+	size_t from = *nrest;
 	int64_t iv = f->o->interval_ms, pend = -1;
 	int64_t total = 0;
 	uint64_t seed = (uint64_t)f->o->now ^ (uint64_t)i * 0x100000001b3ULL;
@@ -791,6 +871,7 @@ static int add_checks(struct fill *f, size_t i, size_t a, size_t b, struct archi
 			k -= nx;
 		}
 	}
+	join_checks(*rest, nrest, from, iv);
 	return 0;
 }
 
@@ -823,7 +904,7 @@ int archive_fill(const struct archive_opts *o, struct store *st, struct archive_
 		 struct archive_rest **rest, size_t *nrest, struct archive_stats *stats,
 		 struct ck_err *err)
 {
-	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
+	struct fill f = {.o = o, .st = st, .w = w, .nw = n, .stats = stats};
 	int rc = 0;
 	size_t i, first_daily;
 
@@ -896,7 +977,7 @@ int archive_recheck(const struct archive_opts *o, struct store *st, const char *
 		    size_t nsymbols, struct archive_stats *stats, struct ck_err *err)
 {
 	struct archive_want *w = calloc(nsymbols ? nsymbols : 1, sizeof(*w));
-	struct fill f = {.o = o, .st = st, .w = w, .stats = stats};
+	struct fill f = {.o = o, .st = st, .w = w, .nw = nsymbols, .stats = stats};
 	int rc = 0;
 	size_t i;
 

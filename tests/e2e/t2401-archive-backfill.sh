@@ -23,11 +23,25 @@ assert_eq "$(fakex_requests '"/data/.*\.zip\.CHECKSUM"')" "$(fakex_requests '"/d
 	"one .CHECKSUM per zip"
 # REST: today's closed candles, the listing probes, and per symbol the cross-check of the
 # 32 files: their first and last candles (33 ranges: the last of one file and the first
-# of the next in one) and 2 random ones, each a request of 1 or 2 candles.
+# of the next in one) and 2 random ones, samples within 99 candles of each other joined
+# in one request (the 18 daily files' boundaries in 2 or 3): 16 requests a symbol here.
 k=$(fakex_requests '"/fapi/v1/klines"')
-small=$(grep '"/fapi/v1/klines"' "$T/requests.jsonl" | grep -v 'startTime=0&' | grep -cE 'limit=[12](&|")' || true)
-assert_eq "$small" 70 "cross-check requests (2 x (33 + 2))"
-[ "$((k - small))" -le 6 ] || fail "REST klines requests: $k (expected only the tail and the start probes besides the $small checks)"
+probes=$(fakex_requests '"/fapi/v1/klines".*startTime=0&')
+assert_eq "$((k - probes))" 34 "cross-check requests and the tail (2 x (16 + 1))"
+# Every file's first and last candle is inside a request of its symbol.
+grep '"/fapi/v1/klines"' "$T/requests.jsonl" | grep -v 'startTime=0&' |
+	sed -n 's/.*symbol=\([A-Z]*\)&interval=4h&startTime=\([0-9]*\)&endTime=\([0-9]*\).*/\1 \2 \3/p' >"$T/ranges"
+for s in BTCUSDT TONUSDT; do
+	for p in 2025-01 2025-02 2025-03 2025-04 2025-05 2025-06 2025-07 2025-08 2025-09 2025-10 \
+		2025-11 2025-12 2026-01 2026-02 2026-03-01 2026-03-09 2026-03-18; do
+		case $p in ????-??) a=$(date -u -d "$p-01" +%s) b=$(date -u -d "$p-01 +1 month" +%s) ;;
+		*) a=$(date -u -d "$p" +%s) b=$(date -u -d "$p +1 day" +%s) ;; esac
+		for t in $((a * 1000)) $((b * 1000 - 14400000)); do
+			awk -v s=$s -v t=$t '$1 == s && $2 <= t && t <= $3 { f = 1 } END { exit !f }' "$T/ranges" ||
+				fail "$s: no cross-check request holds the candle at $t (file $p)"
+		done
+	done
+done
 first_2025=1735689600000
 for s in BTCUSDT TONUSDT; do
 	want=$(awk -F, -v now="$now" -v f=$first_2025 '$1 >= f && $7 < now' "$DATA/$s-4h.csv" | wc -l | tr -d ' ')
