@@ -1258,10 +1258,17 @@ static int fetch_exchange_info(struct engine *e, struct binance_info *info, int 
 		log_warn("sync", "%s; going on without it (weight limit %d assumed)", err->msg,
 			 BINANCE_WEIGHT_DEFAULT);
 	http_req_release(&r);
-	e->weight_limit = cfg->weight_limit
-				  ? cfg->weight_limit
-				  : (*have_info && info->weight_limit ? info->weight_limit
-								      : BINANCE_WEIGHT_DEFAULT);
+	{
+		/* The real limit per market, never above the configured one (sync.h). */
+		const char *why = "";
+		int64_t rep = *have_info ? info->weight_limit : 0;
+		e->weight_limit = binance_weight_limit(cfg->weight_limit, rep, &why);
+		if (why[0])
+			log_warn("sync",
+				 "exchangeInfo reports a request weight limit of %" PRId64
+				 " per minute, %s; working with %" PRId64 " per minute",
+				 rep, why, e->weight_limit);
+	}
 	if (*have_info && info->weight_limit > 0) {
 		/* for the metrics: the limit the exchange reports, when none is configured */
 		struct ck_err e2 = {0, ""};
