@@ -148,8 +148,10 @@ int binance_parse_exchange_info(const char *body, size_t len, struct binance_inf
 		       *num = json_object_get(v, "intervalNum"), *lim = json_object_get(v, "limit");
 		if (json_is_string(t) && !strcmp(json_string_value(t), "REQUEST_WEIGHT") &&
 		    json_is_string(iv) && !strcmp(json_string_value(iv), "MINUTE") &&
-		    (!num || json_integer_value(num) == 1) && json_is_integer(lim))
-			out->weight_limit = json_integer_value(lim);
+		    (!num || json_integer_value(num) == 1))
+			out->weight_limit = json_is_integer(lim) && json_integer_value(lim) > 0
+						    ? json_integer_value(lim)
+						    : -1;
 	}
 	out->symbols = calloc(json_array_size(syms) + 1, sizeof(*out->symbols));
 	if (!out->symbols) {
@@ -180,6 +182,28 @@ void binance_info_release(struct binance_info *info)
 	free(info->symbols);
 	info->symbols = NULL;
 	info->nsymbols = 0;
+}
+
+int64_t binance_weight_limit(int64_t configured, int64_t reported, const char **why)
+{
+	int64_t cap = configured > 0 ? configured : BINANCE_WEIGHT_CEILING, lim;
+	const char *w = "";
+
+	if (reported == 0) {
+		lim = configured > 0 ? configured : BINANCE_WEIGHT_DEFAULT;
+	} else if (reported < BINANCE_WEIGHT_FLOOR) {
+		w = "implausibly low (or not a number): a floor is used so the run can proceed";
+		lim = BINANCE_WEIGHT_FLOOR < cap ? BINANCE_WEIGHT_FLOOR : cap;
+	} else if (reported > cap) {
+		if (configured <= 0)
+			w = "above the largest limit Binance has: not believed";
+		lim = cap;
+	} else {
+		lim = reported;
+	}
+	if (why)
+		*why = w;
+	return lim;
 }
 
 const struct binance_symbol *binance_info_find(const struct binance_info *info, const char *name)

@@ -13,6 +13,11 @@
 
 #define BINANCE_LIMIT_MAX 1500
 #define BINANCE_WEIGHT_DEFAULT 2400
+/* Bounds on a REQUEST_WEIGHT per minute limit taken from exchangeInfo: above the
+ * ceiling it is not believed (spot's 6000 is the largest Binance has), below the floor
+ * one page of the largest weight (10) would not fit in the budget. */
+#define BINANCE_WEIGHT_CEILING 6000
+#define BINANCE_WEIGHT_FLOOR 20
 
 /* What a completed request means for the caller. */
 enum bn_class {
@@ -57,13 +62,22 @@ struct binance_symbol {
 };
 struct binance_info {
 	int64_t server_time;
-	int64_t weight_limit;           /* REQUEST_WEIGHT per minute, 0 if absent */
+	int64_t weight_limit;           /* REQUEST_WEIGHT per minute, 0 if absent, -1 if
+					 * reported but not a positive integer */
 	struct binance_symbol *symbols; /* malloc'd; binance_info_release */
 	size_t nsymbols;
 };
 int binance_parse_exchange_info(const char *body, size_t len, struct binance_info *out,
 				struct ck_err *err);
 void binance_info_release(struct binance_info *info);
+/* The per-minute weight limit a run works with: the exchange's reported limit
+ * (info.weight_limit, 0 = absent, -1 = unusable) bounded above by the configured one
+ * (0 = none configured: BINANCE_WEIGHT_CEILING), so a larger report never raises the
+ * budget, and below by BINANCE_WEIGHT_FLOOR (unless the configured one is lower), so
+ * an absurdly low report cannot stall the run. Absent: the configured limit, else
+ * BINANCE_WEIGHT_DEFAULT. *why is set to a reason to warn, or "" (why may be NULL). */
+int64_t binance_weight_limit(int64_t configured, int64_t reported, const char **why);
+
 /* The entry for name, or NULL. */
 const struct binance_symbol *binance_info_find(const struct binance_info *info, const char *name);
 

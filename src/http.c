@@ -165,7 +165,15 @@ int http_start(struct http *h, struct http_req *r, struct ck_err *err)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->o.user_agent ? h->o.user_agent : "candlekeep");
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Over TLS, wait for a connection that may multiplex (HTTP/2) rather than open
+	 * another; over plain HTTP (HTTP/1.1) that wait would serialize requests started
+	 * together before any connection exists. */
+	if (!strncmp(r->url, "https:", 6))
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+#if LIBCURL_VERSION_NUM >= 0x072f00
+	/* HTTP/2 where the host offers it over TLS (ALPN); plain HTTP stays HTTP/1.1. */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+#endif
 	if (r->method)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 	if (r->post) {

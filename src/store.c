@@ -609,6 +609,7 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 {
 	struct store_page_result r = {0, 0, 0};
 	size_t i;
+	int nested;
 
 	if (!sq(st)->put &&
 	    store_prepare(
@@ -632,7 +633,10 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 		    " WHERE symbol = ?1 AND interval = ?2 AND open_time = ?3",
 		    err))
 		return err->code;
-	if (store_exec(st, "BEGIN IMMEDIATE", err))
+	/* Inside store_tx_begin's transaction (a group commit) the page is a savepoint:
+	 * still all or nothing, made durable by store_tx_commit. */
+	nested = !sqlite3_get_autocommit(sq(st)->db);
+	if (store_exec(st, nested ? "SAVEPOINT page" : "BEGIN IMMEDIATE", err))
 		return ck_err_wrap(err, "store %s page", symbol);
 	for (i = 0; i < n; i++) {
 		struct kline old, nk;
@@ -675,14 +679,16 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 			r.written++;
 		}
 	}
-	if (sqlite3_exec(sq(st)->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(sq(st)->db, nested ? "RELEASE page" : "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	if (res)
 		*res = r;
 	return 0;
 fail:
 	store_db_fail(st, err, "write candles to");
-	sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(sq(st)->db, nested ? "ROLLBACK TO page; RELEASE page" : "ROLLBACK", NULL, NULL,
+		     NULL);
 	return ck_err_wrap(err, "store %s page", symbol);
 }
 

@@ -63,13 +63,14 @@ struct store_page_result {
 
 /* Upserts n validated candles of symbol/interval in one transaction; an existing
  * candle is replaced only when a value differs (counted as revised). Either the whole
- * page is stored or none of it. */
+ * page is stored or none of it. Inside store_tx_begin (a group commit of several
+ * pages) the page is a savepoint of that transaction. */
 int store_put_page(struct store *st, const char *symbol, const char *interval,
 		   const struct kline *k, size_t n, struct store_page_result *res,
 		   struct ck_err *err);
 
-/* A transaction around several small writes (not around store_put_page, which has its
- * own). store_tx_commit rolls back if the commit fails. */
+/* A transaction around several small writes or pages (store_put_page nests as a
+ * savepoint). store_tx_commit rolls back if the commit fails. */
 int store_tx_begin(struct store *st, struct ck_err *err);
 int store_tx_commit(struct store *st, struct ck_err *err);
 /* Rolls back the transaction store_tx_begin started (a no-op if none is open). */

@@ -215,8 +215,10 @@ static int refuse_wait(struct engine *e, const char *what, const char *desc, int
 	return err->code;
 }
 
-/* GET url with retries; on success r holds the body (caller releases). */
-static int call_simple(struct engine *e, struct http_req *r, const char *what, struct ck_err *err)
+/* GET url with retries; on success r holds the body (caller releases). With done, r's
+ * first attempt has already completed (prefetch) and is taken as it is. */
+static int call_simple_from(struct engine *e, struct http_req *r, int done, const char *what,
+			    struct ck_err *err)
 {
 	struct retry_state rs = {0, 0, 0};
 	char desc[256];
@@ -225,6 +227,10 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what, s
 		enum bn_class c;
 		int64_t w;
 
+		if (done) {
+			done = 0;
+			goto classify;
+		}
 		if (e->ban_until > now_ms()) {
 			int64_t left = e->ban_until - now_ms();
 			if (e->deadline && mono_ms() + left > e->deadline)
@@ -245,6 +251,7 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what, s
 		if (http_do(e->http, r, err))
 			return err->code;
 		e->res->counts.requests++;
+	classify:
 		note_weight(e, r);
 		c = binance_classify(r);
 		if (c == BN_OK)
@@ -303,6 +310,45 @@ static int call_simple(struct engine *e, struct http_req *r, const char *what, s
 			return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT, "%s: %s", what,
 					  *e->stop ? "stopped" : "run deadline passed");
 	}
+}
+
+static int call_simple(struct engine *e, struct http_req *r, const char *what, struct ck_err *err)
+{
+	return call_simple_from(e, r, 0, what, err);
+}
+
+/* The run's first round trip: /time and exchangeInfo at once on the multi handle. Sets
+ * *done[i] for each that completed (whatever its answer: call_simple_from classifies it
+ * and retries one by one). Nothing is started during a ban (honour_ban waited for one
+ * that ends in time; one that does not is reported by call_simple). */
+static void prefetch(struct engine *e, struct http_req *r, size_t n, int *done)
+{
+	struct http_req *fin[4];
+	struct ck_err err;
+	size_t i, k, nd;
+
+	for (i = 0; i < n; i++)
+		done[i] = 0;
+	if (e->ban_until > now_ms() || *e->stop || n > 4)
+		return;
+	for (i = 0; i < n; i++)
+		if (http_start(e->http, &r[i], &err)) {
+			while (i-- > 0)
+				http_abort(e->http, &r[i]);
+			return;
+		}
+	e->res->counts.requests += (int64_t)n;
+	for (k = 0; k < n && !*e->stop;) {
+		if (http_poll(e->http, 100, fin, 4, &nd, &err))
+			break;
+		for (i = 0; i < nd; i++, k++)
+			done[(size_t)(fin[i] - r)] = 1;
+	}
+	for (i = 0; i < n; i++)
+		if (!done[i]) {
+			http_abort(e->http, &r[i]);
+			e->res->counts.requests--; /* sent again by call_simple */
+		}
 }
 
 int64_t sync_close_limit(int64_t exchange, int64_t local, int64_t max_skew_ms)
@@ -1028,6 +1074,51 @@ static void issue_jobs(struct engine *e, int64_t now, int64_t *wake, struct ck_e
 	}
 }
 
+/* Handles the requests that completed in one turn of the loop; their pages are
+ * stored in one transaction (group commit: one fsync, each page still all or nothing
+ * as a savepoint; a crash loses the group, never part of a page). A failed commit is
+ * run-wide: the group's pages were not stored, and the next run fetches them again. */
+static void store_group(struct engine *e, struct http_req **done, size_t nd)
+{
+	struct ck_err gerr;
+	struct sym *gs[64];
+	int64_t w0[64], r0[64], cw = e->res->counts.candles_written,
+				cr = e->res->counts.candles_revised;
+	int group = nd > 1 && nd <= 64 && store_tx_begin(e->st, &gerr) == 0;
+	size_t i;
+
+	for (i = 0; group && i < nd; i++) {
+		gs[i] = ((struct job *)done[i]->user)->sym;
+		w0[i] = gs[i]->out->written;
+		r0[i] = gs[i]->out->revised;
+	}
+	for (i = 0; i < nd; i++)
+		handle_done(e, (struct job *)done[i]->user);
+	if (!group || store_tx_commit(e->st, &gerr) == 0)
+		return;
+	/* Nothing of the group was stored: its symbols failed, its counts are undone. */
+	snprintf(e->res->error, sizeof(e->res->error), "storing %zu pages (one transaction): %s",
+		 nd, gerr.msg);
+	log_error("sync", "%s", e->res->error);
+	e->fatal = 1;
+	e->res->counts.candles_written = cw;
+	e->res->counts.candles_revised = cr;
+	for (i = nd; i-- > 0;) {
+		struct sym *s = gs[i];
+		s->out->written = w0[i];
+		s->out->revised = r0[i];
+		if (s->out->status && !strcmp(s->out->status, "ok")) {
+			s->out->status = "failed";
+			e->res->counts.symbols_ok--;
+			e->res->counts.symbols_failed++;
+			s->failed = 1;
+			snprintf(s->out->error, sizeof(s->out->error), "%s", e->res->error);
+		} else {
+			sym_fail(e, s, "%s", e->res->error);
+		}
+	}
+}
+
 static int fetch_loop(struct engine *e, struct ck_err *err)
 {
 	struct http_req *done[64];
@@ -1077,7 +1168,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 				w = 200;
 			if (http_poll(e->http, (int)w, done, 64, &nd, err))
 				return err->code;
-			/* Refill the freed slots before storing the finished pages (each an
+			/* Refill the freed slots before storing the finished pages (one
 			 * fsync'd transaction), unless one of them says to slow down. */
 			for (i = 0; i < nd; i++) {
 				enum bn_class c = binance_classify(done[i]);
@@ -1089,8 +1180,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 				issue_jobs(e, mono_ms(), &wake, err);
 				http_kick(e->http); /* send them now, not at the next poll */
 			}
-			for (i = 0; i < nd; i++)
-				handle_done(e, (struct job *)done[i]->user);
+			store_group(e, done, nd);
 		} else if (e->queue) {
 			int64_t w = wake - mono_ms();
 			if (w > 0) {
@@ -1219,18 +1309,16 @@ static int honour_ban(struct engine *e, struct ck_err *err)
 	return 0;
 }
 
-/* The exchange's time decides which candles are closed, not the local clock. */
-static int fetch_server_time(struct engine *e, struct ck_err *err)
+/* The exchange's time decides which candles are closed, not the local clock. r holds
+ * the URL, and the answer when done (prefetch). */
+static int fetch_server_time(struct engine *e, struct http_req *r, int done, struct ck_err *err)
 {
-	struct http_req r;
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	snprintf(r.url, sizeof(r.url), "%s/fapi/v1/time", e->cfg->base_url);
-	if ((rc = call_simple(e, &r, "GET /fapi/v1/time", err)) != 0)
+	if ((rc = call_simple_from(e, r, done, "GET /fapi/v1/time", err)) != 0)
 		return rc;
-	rc = binance_parse_time(r.body, r.len, &e->server_now, err);
-	http_req_release(&r);
+	rc = binance_parse_time(r->body, r->len, &e->server_now, err);
+	http_req_release(r);
 	if (rc)
 		return rc;
 	e->res->server_time = e->server_now;
@@ -1240,28 +1328,33 @@ static int fetch_server_time(struct engine *e, struct ck_err *err)
 
 /* exchangeInfo: the weight limit and budget, and which symbols exist and trade. Sets
  * *have_info; fails only when the exchange asked for a wait longer than the run's. */
-static int fetch_exchange_info(struct engine *e, struct binance_info *info, int *have_info,
-			       struct ck_err *err)
+static int fetch_exchange_info(struct engine *e, struct http_req *rp, int done,
+			       struct binance_info *info, int *have_info, struct ck_err *err)
 {
 	const struct cfg *cfg = e->cfg;
-	struct http_req r;
+	struct http_req *r = rp;
 
 	*have_info = 0;
-	memset(&r, 0, sizeof(r));
-	snprintf(r.url, sizeof(r.url), "%s/fapi/v1/exchangeInfo", cfg->base_url);
-	if (call_simple(e, &r, "GET /fapi/v1/exchangeInfo", err) == 0 &&
-	    binance_parse_exchange_info(r.body, r.len, info, err) == 0) {
+	if (call_simple_from(e, r, done, "GET /fapi/v1/exchangeInfo", err) == 0 &&
+	    binance_parse_exchange_info(r->body, r->len, info, err) == 0) {
 		*have_info = 1;
 	} else if (e->refused_wait) {
 		return err->code;
 	} else
 		log_warn("sync", "%s; going on without it (weight limit %d assumed)", err->msg,
 			 BINANCE_WEIGHT_DEFAULT);
-	http_req_release(&r);
-	e->weight_limit = cfg->weight_limit
-				  ? cfg->weight_limit
-				  : (*have_info && info->weight_limit ? info->weight_limit
-								      : BINANCE_WEIGHT_DEFAULT);
+	http_req_release(r);
+	{
+		/* The real limit per market, never above the configured one (sync.h). */
+		const char *why = "";
+		int64_t rep = *have_info ? info->weight_limit : 0;
+		e->weight_limit = binance_weight_limit(cfg->weight_limit, rep, &why);
+		if (why[0])
+			log_warn("sync",
+				 "exchangeInfo reports a request weight limit of %" PRId64
+				 " per minute, %s; working with %" PRId64 " per minute",
+				 rep, why, e->weight_limit);
+	}
 	if (*have_info && info->weight_limit > 0) {
 		/* for the metrics: the limit the exchange reports, when none is configured */
 		struct ck_err e2 = {0, ""};
@@ -1422,16 +1515,24 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 {
 	struct engine e;
 	struct binance_info info;
-	int rc, have_info = 0;
+	struct http_req first[2]; /* /time and exchangeInfo: one round trip */
+	int rc, have_info = 0, done[2] = {0, 0};
 
 	memset(&info, 0, sizeof(info));
+	memset(first, 0, sizeof(first));
 	if ((rc = engine_init(&e, st, cfg, o, stop, deadline_mono, res, err)) != 0)
 		return rc;
-	if ((rc = honour_ban(&e, err)) != 0 || (rc = fetch_server_time(&e, err)) != 0 ||
-	    (rc = fetch_exchange_info(&e, &info, &have_info, err)) != 0)
+	snprintf(first[0].url, sizeof(first[0].url), "%s/fapi/v1/time", cfg->base_url);
+	snprintf(first[1].url, sizeof(first[1].url), "%s/fapi/v1/exchangeInfo", cfg->base_url);
+	if ((rc = honour_ban(&e, err)) == 0)
+		prefetch(&e, first, 2, done);
+	if (rc || (rc = fetch_server_time(&e, &first[0], done[0], err)) != 0 ||
+	    (rc = fetch_exchange_info(&e, &first[1], done[1], &info, &have_info, err)) != 0)
 		rc = fail_all(&e, rc, err);
 	else if ((rc = plan_run(&e, have_info ? &info : NULL, err)) == 0)
 		rc = fetch_run(&e, err);
+	http_req_release(&first[0]);
+	http_req_release(&first[1]);
 	engine_release(&e);
 	binance_info_release(&info);
 	return rc;

@@ -82,13 +82,57 @@ static void test_klines_url(void **state)
 				       1700006400000LL, 1700020800000LL, 2) != 0);
 }
 
+/* The run's weight limit: the exchange's, never above the configured one, bounded. */
+static void test_weight_limit(void **state)
+{
+	const char *why = NULL;
+	(void)state;
+	assert_int_equal(binance_weight_limit(0, 2400, &why), 2400);
+	assert_string_equal(why, "");
+	assert_int_equal(binance_weight_limit(0, 0, &why), BINANCE_WEIGHT_DEFAULT);
+	assert_int_equal(binance_weight_limit(1000, 0, &why), 1000);
+	assert_int_equal(binance_weight_limit(2400, 1200, &why), 1200); /* the real one */
+	assert_int_equal(binance_weight_limit(600, 2400, &why), 600);   /* operator lower */
+	assert_string_equal(why, "");
+	assert_int_equal(binance_weight_limit(600, 1000000000, &why), 600); /* a lie */
+	assert_int_equal(binance_weight_limit(0, 1000000000, &why), BINANCE_WEIGHT_CEILING);
+	assert_true(why[0] != 0);
+	assert_int_equal(binance_weight_limit(0, 1, &why), BINANCE_WEIGHT_FLOOR);
+	assert_true(why[0] != 0);
+	assert_int_equal(binance_weight_limit(0, -1, &why), BINANCE_WEIGHT_FLOOR);
+	assert_int_equal(binance_weight_limit(10, 1, &why), 10); /* the operator's is lower */
+}
+
+/* rateLimits: REQUEST_WEIGHT per 1 MINUTE; 0 when absent, -1 when not positive. */
+static void test_info_weight_limit(void **state)
+{
+	const char *a =
+		"{\"rateLimits\":[{\"rateLimitType\":\"ORDERS\",\"interval\":\"MINUTE\","
+		"\"intervalNum\":1,\"limit\":1200},{\"rateLimitType\":\"REQUEST_WEIGHT\","
+		"\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":6000}],\"symbols\":[]}";
+	const char *b = "{\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\","
+			"\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":0}],\"symbols\":[]}";
+	const char *c = "{\"symbols\":[]}";
+	struct binance_info info;
+	struct ck_err err;
+	(void)state;
+	assert_int_equal(binance_parse_exchange_info(a, strlen(a), &info, &err), 0);
+	assert_int_equal(info.weight_limit, 6000);
+	binance_info_release(&info);
+	assert_int_equal(binance_parse_exchange_info(b, strlen(b), &info, &err), 0);
+	assert_int_equal(info.weight_limit, -1);
+	binance_info_release(&info);
+	assert_int_equal(binance_parse_exchange_info(c, strlen(c), &info, &err), 0);
+	assert_int_equal(info.weight_limit, 0);
+	binance_info_release(&info);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kline_weight),
-		cmocka_unit_test(test_499_is_the_best_page),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_klines_url),
+		cmocka_unit_test(test_kline_weight), cmocka_unit_test(test_499_is_the_best_page),
+		cmocka_unit_test(test_classify),     cmocka_unit_test(test_klines_url),
+		cmocka_unit_test(test_weight_limit), cmocka_unit_test(test_info_weight_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,7 +105,7 @@ static void usage(FILE *out)
 		     "  &path=S (faults only on paths containing S) &retry_after_force=DIGITS "
 		     "(418/429 header) &time_offset_ms=MS (/time only) &empty_from=MS&empty_to=MS "
 		     "(klines starting there answer []),\n"
-		     "/_ctl/weight?used=N[&limit=N], /_ctl/ban?seconds=N (0 lifts),\n"
+		     "/_ctl/weight?used=N[&limit=N][&advertise=N], /_ctl/ban?seconds=N (0 lifts),\n"
 		     "/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0], GET "
 		     "/_ctl/state.\n"
 		     "SIGUSR1 advances the clock by 4h; SIGTERM/SIGINT stop.\n");

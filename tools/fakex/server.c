@@ -479,7 +479,8 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 		return klines(fx, c, r, method, a.fault, a.now);
 	case EP_EXINFO:
 		pthread_mutex_lock(&st->lock);
-		body = exinfo_build(&fx->market, a.now, st->weight_limit, &len);
+		body = exinfo_build(&fx->market, a.now,
+				    st->advertised > 0 ? st->advertised : st->weight_limit, &len);
 		pthread_mutex_unlock(&st->lock);
 		break;
 	case EP_TIME:
@@ -722,8 +723,15 @@ static enum MHD_Result ctl(struct fakex *fx, struct MHD_Connection *c, struct re
 			bad = "limit: expected an integer >= 1";
 		else if (v)
 			st->weight_limit = n;
-		out = json_pack("{s:I,s:I}", "used", (json_int_t)st->used, "limit",
-				(json_int_t)st->weight_limit);
+		/* advertise=N: exchangeInfo reports N (0 = the real limit) while the
+		 * server keeps enforcing its own: a lying or odd exchange. */
+		if ((v = arg(c, "advertise")) && !(parse_int(v, &n) && n >= 0))
+			bad = "advertise: expected an integer >= 0";
+		else if (v)
+			st->advertised = n;
+		out = json_pack("{s:I,s:I,s:I}", "used", (json_int_t)st->used, "limit",
+				(json_int_t)st->weight_limit, "advertised",
+				(json_int_t)st->advertised);
 	} else if (!strcmp(name, "ban")) {
 		if (!(v = arg(c, "seconds")) || !parse_int(v, &n) || n < 0) {
 			bad = "seconds: expected an integer >= 0";

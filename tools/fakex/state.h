@@ -45,6 +45,7 @@ struct state {
 	int64_t clock_ms;
 
 	int64_t weight_limit;   /* per wall-clock minute */
+	int64_t advertised;     /* limit exchangeInfo reports when > 0 (a lie), else weight_limit */
 	int64_t used;           /* weight used in `minute` */
 	int64_t minute;         /* wall ms / 60000 of the current window */
 	int64_t throttle_until; /* wall ms: a budget 429 was sent; requests before it are banned */
