@@ -8,6 +8,9 @@
 # one takes minutes), BENCH_RUNS (backup, cp and recover each measured this many times,
 # interleaved; the medians are printed, default 1).
 set -euo pipefail
+# Nothing here reaches the internet: the public archive is off (bench/archive.sh
+# measures it against fakex).
+export CANDLEKEEP_ARCHIVE_ENABLED=false
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-$top/build}
 CK="$B/candlekeep"

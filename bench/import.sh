@@ -6,6 +6,9 @@
 # transactions as import, no validation, no upsert comparison). Also: a second import of
 # the same file (every row unchanged).
 set -eu
+# Nothing here reaches the internet: the public archive is off (bench/archive.sh
+# measures it against fakex).
+export CANDLEKEEP_ARCHIVE_ENABLED=false
 B=$1
 CK="$B/candlekeep"
 RUNRSS="$B/bench/runrss"

@@ -6,6 +6,9 @@
 #  2. backfill of 2 years of 60 symbols into an empty database: candles/s against the
 #     sustained ceiling the weight limit allows, and peak RSS.
 set -eu
+# Nothing here reaches the internet: the public archive is off (bench/archive.sh
+# measures it against fakex).
+export CANDLEKEEP_ARCHIVE_ENABLED=false
 B=$1
 CK="$B/candlekeep"
 FAKEX="$B/fakex"
