@@ -151,6 +151,25 @@ struct store_range {
 int store_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
 		  struct store_range **out, size_t *n, struct ck_err *err);
 
+/* The coverage ledger: per symbol and interval the stored runs and confirmed exchange
+ * holes, kept by every write, from which store_gaps, store_covered and store_span (all
+ * history, counted) answer in a few rows per symbol. One disagreement of
+ * store_ledger_verify: a row the ledger has and the candles do not say (in_ledger 1),
+ * or one the candles say and the ledger lacks (in_ledger 0). */
+struct store_ledger_diff {
+	char symbol[24];
+	int64_t first, last; /* open times, inclusive */
+	int hole;            /* 1: a confirmed exchange hole; 0: a run of stored candles */
+	int64_t candles;     /* candles of a stored run */
+	int in_ledger;
+};
+/* `gaps --verify`: rebuilds the ledger of interval from the candles and the confirmed
+ * holes (a scan of every candle of interval), lists each row that differs and, when
+ * one did, replaces the ledger of interval with the rebuild; one write transaction.
+ * *out malloc'd (caller frees), by symbol then time. */
+int store_ledger_verify(struct store *st, const char *interval, int64_t interval_ms,
+			struct store_ledger_diff **out, size_t *n, struct ck_err *err);
+
 /* Per-symbol sync state. */
 struct store_symbol {
 	int64_t history_start; /* wanted oldest open_time; 0 = not set yet */
