@@ -26,7 +26,32 @@ const char *const store_ledger_schema_v4 =
 	" symbol TEXT NOT NULL, interval TEXT NOT NULL, first_open INTEGER NOT NULL,"
 	" last_open INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('stored', 'hole')),"
 	" candles INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (symbol, interval, first_open, kind)) WITHOUT ROWID;";
+	" PRIMARY KEY (symbol, interval, first_open, kind)) WITHOUT ROWID;"
+	/* candlekeep never deletes a candle; a candle deleted by hand (sqlite3) splits the
+	 * run that held it: the part after it becomes a run of its own, the part before
+	 * stays (or the row goes when nothing is left before it). */
+	"CREATE TRIGGER IF NOT EXISTS coverage_candle_deleted AFTER DELETE ON candles BEGIN"
+	" INSERT INTO coverage (symbol, interval, first_open, last_open, kind, candles)"
+	"  SELECT c.symbol, c.interval, n.t, c.last_open, 'stored', (SELECT count(*) FROM"
+	"   candles x WHERE x.symbol = old.symbol AND x.interval = old.interval AND"
+	"   x.open_time BETWEEN n.t AND c.last_open)"
+	"  FROM coverage c, (SELECT min(open_time) AS t FROM candles WHERE"
+	"   symbol = old.symbol AND interval = old.interval AND open_time > old.open_time) n"
+	"  WHERE c.symbol = old.symbol AND c.interval = old.interval AND c.kind = 'stored'"
+	"  AND c.first_open <= old.open_time AND c.last_open >= old.open_time"
+	"  AND n.t <= c.last_open;"
+	" UPDATE coverage SET last_open = (SELECT max(open_time) FROM candles WHERE"
+	"   symbol = old.symbol AND interval = old.interval AND open_time < old.open_time),"
+	"  candles = (SELECT count(*) FROM candles x WHERE x.symbol = old.symbol AND"
+	"   x.interval = old.interval AND x.open_time >= coverage.first_open AND"
+	"   x.open_time < old.open_time)"
+	"  WHERE symbol = old.symbol AND interval = old.interval AND kind = 'stored'"
+	"  AND first_open <= old.open_time AND last_open >= old.open_time"
+	"  AND (SELECT max(open_time) FROM candles WHERE symbol = old.symbol AND"
+	"   interval = old.interval AND open_time < old.open_time) >= first_open;"
+	" DELETE FROM coverage WHERE symbol = old.symbol AND interval = old.interval"
+	"  AND kind = 'stored' AND first_open <= old.open_time AND last_open >= old.open_time;"
+	" END;";
 
 /* Fills table (coverage or the verify's temp table, empty for interval) from the
  * candles and the confirmed holes of interval: the runs by one window-function scan

@@ -1,7 +1,7 @@
 /* test_ledger.c — the coverage ledger (store_ledger.c): after a few hundred random
  * writes (pages with holes inside them, out of order, repeated, revised; holes
- * suspected, confirmed, re-checked) of three symbols and two intervals, with a fixed
- * seed, the ledger equals its rebuild from the candles (store_ledger_verify finds
+ * suspected, confirmed, re-checked; candles deleted by hand) of three symbols and two intervals,
+ * with a fixed seed, the ledger equals its rebuild from the candles (store_ledger_verify finds
  * nothing) and the gaps, runs and counts it answers equal a candle-by-candle model;
  * a ledger row changed by hand is found, listed and put right; a database of schema 3
  * is upgraded with its ledger filled at once, nothing lost; a migration that fails
@@ -139,9 +139,9 @@ static void assert_answers(struct fixture *fx, int s, int v, const unsigned char
 	assert_int_equal(ri, nr);
 	free(r);
 	/* every piece of a gap (missing or a confirmed hole) is a slot without a candle */
-	assert_int_equal(store_gaps(fx->st, syms[s], ivs[v], ivms[v], 0, INT64_MAX, 1, &g, &ng,
-				    &fx->err),
-			 0);
+	assert_int_equal(
+		store_gaps(fx->st, syms[s], ivs[v], ivms[v], 0, INT64_MAX, 1, &g, &ng, &fx->err),
+		0);
 	for (i = 0; i < ng; i++) {
 		for (int64_t t = g[i].first; t <= g[i].last; t += ivms[v])
 			assert_false(have[(t - T0) / ivms[v]]);
@@ -150,6 +150,18 @@ static void assert_answers(struct fixture *fx, int s, int v, const unsigned char
 	if (count)
 		assert_int_equal(missing, (last - first + 1) - count);
 	free(g);
+}
+
+static void exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		print_error("%s: %s\n", sql, msg ? msg : "?");
+	assert_null(msg);
+	sqlite3_close(db);
 }
 
 static void test_random_writes(void **state)
@@ -195,8 +207,19 @@ static void test_random_writes(void **state)
 					       .confirmed_at = rnd(2) ? 5 : 0};
 			assert_int_equal(store_hole_put(fx->st, syms[s], ivs[v], &h, &fx->err), 0);
 			if (rnd(2))
-				assert_int_equal(store_holes_prune(fx->st, syms[s], ivs[v], &fx->err),
-						 0);
+				assert_int_equal(
+					store_holes_prune(fx->st, syms[s], ivs[v], &fx->err), 0);
+		} else if (rnd(2)) { /* candles deleted by hand (another connection) */
+			int a = (int)rnd(SLOTS), len = 1 + (int)rnd(5);
+			char sql[256];
+			snprintf(sql, sizeof(sql),
+				 "DELETE FROM candles WHERE symbol = '%s' AND interval = '%s'"
+				 " AND open_time BETWEEN %" PRId64 " AND %" PRId64,
+				 syms[s], ivs[v], (int64_t)(T0 + a * iv),
+				 (int64_t)(T0 + (a + len - 1) * iv));
+			exec(fx->path, sql);
+			for (int i = a; i < a + len && i < SLOTS; i++)
+				have[s][v][i] = 0;
 		} else if (rnd(4) == 0) { /* gaps --recheck */
 			int64_t nh = 0;
 			assert_int_equal(store_holes_recheck(fx->st, ivs[v], &nh, &fx->err), 0);
@@ -208,18 +231,6 @@ static void test_random_writes(void **state)
 					assert_answers(fx, s, v, have[s][v]);
 			}
 	}
-}
-
-static void exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		print_error("%s: %s\n", sql, msg ? msg : "?");
-	assert_null(msg);
-	sqlite3_close(db);
 }
 
 static int64_t int_of(const char *path, const char *sql)
@@ -292,7 +303,8 @@ static void test_migration_from_v3(void **state)
 	fill_small(fx);
 	store_close(fx->st);
 	fx->st = NULL;
-	exec(fx->path, "DROP TABLE coverage; PRAGMA user_version = 3");
+	exec(fx->path, "DROP TRIGGER coverage_candle_deleted; DROP TABLE coverage;"
+		       " PRAGMA user_version = 3");
 	assert_int_equal(int_of(fx->path, "SELECT count(*) FROM candles"), 18);
 	/* read-only: not migrated, answers from the candles */
 	assert_int_equal(store_open(&fx->st, fx->path, STORE_RDONLY, &fx->err), 0);
@@ -328,7 +340,8 @@ static void test_failed_migration_intact(void **state)
 	fill_small(fx);
 	store_close(fx->st);
 	fx->st = NULL;
-	exec(fx->path, "DROP TABLE coverage; CREATE VIEW coverage AS SELECT 1 AS x;"
+	exec(fx->path, "DROP TRIGGER coverage_candle_deleted; DROP TABLE coverage;"
+		       " CREATE VIEW coverage AS SELECT 1 AS x;"
 		       " PRAGMA user_version = 3");
 	assert_int_not_equal(store_open(&fx->st, fx->path, 0, &fx->err), 0);
 	assert_non_null(strstr(fx->err.msg, "coverage ledger"));
