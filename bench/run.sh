@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/run.sh [BUILD_DIR] — `make bench`: builds the bench helpers (bench/*.c, with the
-# project's warning flags) into BUILD_DIR/bench, then runs bench/sync.sh,
+# project's warning flags) into BUILD_DIR/bench, then runs bench/sync.sh, bench/ledger.sh,
 # bench/import.sh, bench/archive.sh, bench/backfill.sh and bench/backup.sh and prints
 # their figures, each beside its target. Not a test: nothing here fails on a number.
 # Environment: BENCH_QUICK=1 shrinks every workload (a smoke run of the scripts).
@@ -19,6 +19,7 @@ done
 [ -x "$B/candlekeep" ] && [ -x "$B/fakex" ] || { echo "bench: build first (make)" >&2; exit 1; }
 echo "candlekeep bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -sr)"
 sh "$top/bench/sync.sh" "$B"
+sh "$top/bench/ledger.sh" "$B"
 sh "$top/bench/import.sh" "$B"
 sh "$top/bench/archive.sh" "$B"
 sh "$top/bench/backfill.sh" "$B"

@@ -1,8 +1,10 @@
 /* cmd_gaps.c — `candlekeep gaps`: missing candles per symbol, and confirmed exchange
- * holes listed as such with their evidence. Exit 0 when nothing is missing, 1 when
- * something is. `gaps --recheck` first re-verifies every confirmed hole and every
- * symbol's listing start with a sync run (taking the run lock, opening read-write);
- * its exit code is the sync's when that fails. */
+ * holes listed as such with their evidence, read from the coverage ledger. Exit 0 when
+ * nothing is missing, 1 when something is. `gaps --recheck` first re-verifies every
+ * confirmed hole and every symbol's listing start with a sync run (taking the run lock,
+ * opening read-write); its exit code is the sync's when that fails. `gaps --verify`
+ * first rebuilds the ledger from the candles (opening read-write), prints each row
+ * where they disagreed and repairs it: exit 3 when there was one. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,6 +45,41 @@ static int recheck(struct ctx *ctx)
 	return rc;
 }
 
+/* Rebuilds the interval's ledger from the candles: each disagreement on out (stdout,
+ * stderr beside --json), the ledger repaired. 0 agreed, 3 disagreed (repaired), 1 error. */
+static int verify(struct ctx *ctx, FILE *out)
+{
+	struct ck_err err = {0, ""};
+	struct store_ledger_diff *d = NULL;
+	size_t n = 0, i;
+
+	store_close(ctx->st);
+	ctx->st = NULL;
+	if (store_open(&ctx->st, ctx->cfg.db, 0, &err) ||
+	    store_ledger_verify(ctx->st, ctx->cfg.interval, ctx->cfg.interval_ms, &d, &n, &err)) {
+		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		char a[32], b[32], what[64];
+		if (d[i].hole)
+			snprintf(what, sizeof(what), "a confirmed exchange hole");
+		else
+			snprintf(what, sizeof(what), "%" PRId64 " stored candles in a run",
+				 d[i].candles);
+		fprintf(out, "ledger disagrees: %-16s %s .. %s UTC  %s: %s; %s: not so\n",
+			d[i].symbol, kline_time_str(d[i].first, a, sizeof(a)),
+			kline_time_str(d[i].last, b, sizeof(b)),
+			d[i].in_ledger ? "ledger says" : (d[i].hole ? "holes say" : "candles say"),
+			what,
+			d[i].in_ledger ? (d[i].hole ? "holes say" : "candles say") : "ledger says");
+	}
+	fprintf(out, "coverage ledger of %s: %zu rows disagreed with the candles and holes%s\n",
+		ctx->cfg.interval, n, n ? " (repaired from them)" : "");
+	free(d);
+	return n ? 3 : 0;
+}
+
 static const struct cmd_opt gaps_opts[] = {
 	{.name = "json", .id = 'j', .help = "the list as a JSON array"},
 	{.name = "missing-only", .id = 'm', .help = "leave out confirmed exchange holes"},
@@ -50,6 +87,10 @@ static const struct cmd_opt gaps_opts[] = {
 	 .id = 'r',
 	 .help = "first re-verify every hole and listing start with a sync run (takes the run "
 		 "lock)"},
+	{.name = "verify",
+	 .id = 'v',
+	 .help = "first rebuild the coverage ledger from the stored candles, print where it "
+		 "disagreed and repair it (exit 3 then)"},
 	{.name = NULL},
 };
 
@@ -58,7 +99,7 @@ static int cmd_gaps_run(struct ctx *ctx)
 	struct ck_err err = {0, ""};
 	struct store_gap *g = NULL;
 	size_t n = 0, i;
-	int c, json = 0, missing_only = 0, re = 0, rc = 0;
+	int c, json = 0, missing_only = 0, re = 0, ve = 0, rc = 0, vrc = 0;
 	int64_t missing = 0, holes = 0;
 
 	optind = 1;
@@ -69,6 +110,8 @@ static int cmd_gaps_run(struct ctx *ctx)
 			missing_only = 1;
 		else if (c == 'r')
 			re = 1;
+		else if (c == 'v')
+			ve = 1;
 		else {
 			fprintf(stderr,
 				"candlekeep gaps: unknown flag (see candlekeep gaps --help)\n");
@@ -77,6 +120,8 @@ static int cmd_gaps_run(struct ctx *ctx)
 	}
 	if (re && (rc = recheck(ctx)) != 0 && rc != 1)
 		return rc;
+	if (ve && (vrc = verify(ctx, json ? stderr : stdout)) == 1)
+		return 1;
 	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, 0, INT64_MAX,
 		       !missing_only, &g, &n, &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
@@ -123,6 +168,8 @@ static int cmd_gaps_run(struct ctx *ctx)
 		printf("%" PRId64 " candles missing, %" PRId64 " in confirmed exchange holes\n",
 		       missing, holes);
 	free(g);
+	if (vrc)
+		return vrc;
 	return missing ? 1 : 0;
 }
 
@@ -130,7 +177,8 @@ const struct cmd cmd_gaps = {
 	.name = "gaps",
 	.summary = "list missing candles per symbol (and confirmed exchange holes)",
 	.flags = CMD_READS_DB,
-	.notes = "exit: 0 nothing missing, 1 something is",
+	.notes = "exit: 0 nothing missing, 1 something is, 3 --verify found the coverage ledger "
+		 "wrong (and repaired it)",
 	.opts = gaps_opts,
 	.run = cmd_gaps_run,
 };

@@ -190,6 +190,9 @@ void sq_close(struct store *st)
 		return;
 	sqlite3_finalize(q->put);
 	sqlite3_finalize(q->get_one);
+	sqlite3_finalize(q->cov_find);
+	sqlite3_finalize(q->cov_del);
+	sqlite3_finalize(q->cov_ins);
 	sqlite3_close(q->db);
 	free(q);
 	st->impl = NULL;
@@ -266,10 +269,33 @@ static int migrate_trust(struct store *st, struct ck_err *err)
 	return store_exec(st, "COMMIT", err);
 }
 
+/* Version 4, after the trust tables (which turn the holes of an older file into
+ * suspects): the coverage ledger (store_ledger.c), filled from the candles and the
+ * confirmed holes in the same transaction, so an upgraded file plans from it at once. */
+static int migrate_ledger(struct store *st, struct ck_err *err)
+{
+	int version = 0;
+
+	if (user_version(st, &version, err))
+		return err->code;
+	if (version >= 4)
+		return 0;
+	if (store_exec(st, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (user_version(st, &version, err) ||
+	    (version < 4 &&
+	     (store_exec(st, store_ledger_schema_v4, err) || store_ledger_fill(st, NULL, err) ||
+	      store_exec(st, "PRAGMA user_version = 4", err)))) {
+		sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
+		return ck_err_wrap(err, "add the coverage ledger");
+	}
+	return store_exec(st, "COMMIT", err);
+}
+
 /* Versioned steps (PRAGMA user_version: 1 the first schema, 2 the alert outbox, 3 the
  * archive catalogue), then
- * the trust tables, detected by their columns. Each step is one transaction: a failed
- * one leaves the file as it was. */
+ * the trust tables, detected by their columns, then 4 the coverage ledger. Each step is
+ * one transaction: a failed one leaves the file as it was. */
 static int migrate(struct store *st, struct ck_err *err)
 {
 	int version = 0;
@@ -292,7 +318,9 @@ static int migrate(struct store *st, struct ck_err *err)
 		if (store_exec(st, "COMMIT", err))
 			return err->code;
 	}
-	return migrate_trust(st, err);
+	if (migrate_trust(st, err))
+		return err->code;
+	return migrate_ledger(st, err);
 }
 
 /* 1 if the read-only handle sees a candlekeep schema, 0 if not; negative (err filled)
@@ -495,7 +523,20 @@ int sq_open(struct store *st, int flags, struct ck_err *err)
 				  "open %s: is a directory; --db / [main] db names the database"
 				  " file (e.g. %s/candles.db)",
 				  st->path, st->path);
-	return st->rdonly ? open_readonly(st, err) : open_readwrite(st, flags, err);
+	if (st->rdonly ? open_readonly(st, err) : open_readwrite(st, flags, err))
+		return err->code;
+	/* A read-only open does not migrate: a file of schema 3 is read without a ledger. */
+	{
+		sqlite3_stmt *s = NULL;
+		if (store_prepare(st, &s,
+				  "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+				  " AND name = 'coverage'",
+				  err))
+			return err->code;
+		sq(st)->ledger = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+		sqlite3_finalize(s);
+	}
+	return 0;
 }
 
 int sq_tx_begin(struct store *st, struct ck_err *err)
@@ -608,6 +649,7 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 		size_t n, struct store_page_result *res, struct ck_err *err)
 {
 	struct store_page_result r = {0, 0, 0};
+	struct ledger_mark *m = NULL;
 	size_t i;
 	int nested;
 
@@ -633,11 +675,15 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 		    " WHERE symbol = ?1 AND interval = ?2 AND open_time = ?3",
 		    err))
 		return err->code;
+	if (n && !(m = malloc(n * sizeof(*m))))
+		return ck_err_set(err, CK_ENOMEM, "store %s page: out of memory", symbol);
 	/* Inside store_tx_begin's transaction (a group commit) the page is a savepoint:
 	 * still all or nothing, made durable by store_tx_commit. */
 	nested = !sqlite3_get_autocommit(sq(st)->db);
-	if (store_exec(st, nested ? "SAVEPOINT page" : "BEGIN IMMEDIATE", err))
+	if (store_exec(st, nested ? "SAVEPOINT page" : "BEGIN IMMEDIATE", err)) {
+		free(m);
 		return ck_err_wrap(err, "store %s page", symbol);
+	}
 	for (i = 0; i < n; i++) {
 		struct kline old, nk;
 		int found = 0, rc;
@@ -660,6 +706,8 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 			memcpy(nk.taker_buy_base, old.taker_buy_base, sizeof(nk.taker_buy_base));
 		if (found && !nk.taker_buy_quote[0])
 			memcpy(nk.taker_buy_quote, old.taker_buy_quote, sizeof(nk.taker_buy_quote));
+		m[i].open_time = k[i].open_time;
+		m[i].added = !found;
 		if (found && kline_same(&old, &nk)) {
 			r.same++;
 			continue;
@@ -679,13 +727,17 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 			r.written++;
 		}
 	}
-	if (sqlite3_exec(sq(st)->db, nested ? "RELEASE page" : "COMMIT", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	/* the coverage ledger in the same transaction */
+	if (store_ledger_page(st, symbol, interval, m, n) ||
+	    sqlite3_exec(sq(st)->db, nested ? "RELEASE page" : "COMMIT", NULL, NULL, NULL) !=
+		    SQLITE_OK)
 		goto fail;
+	free(m);
 	if (res)
 		*res = r;
 	return 0;
 fail:
+	free(m);
 	store_db_fail(st, err, "write candles to");
 	sqlite3_exec(sq(st)->db, nested ? "ROLLBACK TO page; RELEASE page" : "ROLLBACK", NULL, NULL,
 		     NULL);
@@ -699,16 +751,21 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 	int rc;
 
 	memset(span, 0, sizeof(*span));
-	/* With a count: one pass over the range's keys. Without: two separate min()/max()
-	 * statements, each a single index seek. */
+	/* All history counted: the ledger's runs of the symbol. Otherwise, with a count:
+	 * one pass over the range's keys; without: two separate min()/max() statements,
+	 * each a single index seek. */
 	if (store_prepare(
 		    st, &s,
-		    count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
-			    " WHERE symbol = ?1 AND interval = ?2 AND open_time BETWEEN ?3 AND ?4"
-			  : "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND"
-			    "  interval = ?2 AND open_time BETWEEN ?3 AND ?4),"
-			    " (SELECT max(open_time) FROM candles WHERE symbol = ?1 AND"
-			    "  interval = ?2 AND open_time BETWEEN ?3 AND ?4), -1",
+		    count && sq(st)->ledger && from <= 0 && to == INT64_MAX
+			    ? "SELECT min(first_open), max(last_open), sum(candles) FROM coverage"
+			      " WHERE symbol = ?1 AND interval = ?2 AND kind = 'stored'"
+			      " AND ?3 = ?3 AND ?4 = ?4"
+		    : count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
+			      " WHERE symbol = ?1 AND interval = ?2 AND open_time BETWEEN ?3 AND ?4"
+			    : "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND"
+			      "  interval = ?2 AND open_time BETWEEN ?3 AND ?4),"
+			      " (SELECT max(open_time) FROM candles WHERE symbol = ?1 AND"
+			      "  interval = ?2 AND open_time BETWEEN ?3 AND ?4), -1",
 		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -751,21 +808,94 @@ static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *
 	return 0;
 }
 
-/* Gaps: consecutive stored candles further apart than one interval. Confirmed holes
- * are ranges inside such gaps; a gap is split around them. */
+/* The gaps sq_gaps is building: each raw gap [a, b] is split around the confirmed
+ * holes inside it (h, the holes statement). */
+struct gap_walk {
+	struct store *st;
+	const char *interval;
+	int64_t iv;
+	int include_confirmed;
+	sqlite3_stmt *h;
+	struct store_gap *v;
+	size_t len, cap;
+	struct ck_err *err;
+};
+
+static int gap_split(const char *sym, int64_t a, int64_t b, void *arg)
+{
+	struct gap_walk *g = arg;
+	int64_t cur = a;
+	int hr;
+
+	sqlite3_reset(g->h);
+	sqlite3_bind_text(g->h, 1, sym, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(g->h, 2, g->interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(g->h, 3, a);
+	sqlite3_bind_int64(g->h, 4, b);
+	/* Walk the gap [a, b]: missing pieces and confirmed holes, in order. */
+	while ((hr = sqlite3_step(g->h)) == SQLITE_ROW) {
+		struct store_hole hole = {
+			.first = sqlite3_column_int64(g->h, 0),
+			.last = sqlite3_column_int64(g->h, 1),
+			.first_seen = sqlite3_column_int64(g->h, 2),
+			.second_seen = sqlite3_column_int64(g->h, 3),
+			.runs = sqlite3_column_int64(g->h, 4),
+		};
+		if (hole.first < cur)
+			hole.first = cur;
+		if (hole.last > b)
+			hole.last = b;
+		if (hole.first > cur && gap_push(&g->v, &g->len, &g->cap, sym, cur,
+						 hole.first - g->iv, g->iv, NULL, g->err))
+			return g->err->code;
+		if (hole.last >= hole.first) {
+			if (g->include_confirmed &&
+			    gap_push(&g->v, &g->len, &g->cap, sym, hole.first, hole.last, g->iv,
+				     &hole, g->err))
+				return g->err->code;
+			cur = hole.last + g->iv;
+		}
+	}
+	if (hr != SQLITE_DONE)
+		return store_db_fail(g->st, g->err, "find gaps in");
+	if (cur <= b && gap_push(&g->v, &g->len, &g->cap, sym, cur, b, g->iv, NULL, g->err))
+		return g->err->code;
+	return 0;
+}
+
+/* Gaps: consecutive stored runs of the coverage ledger (a file without one: consecutive
+ * stored candles further apart than one interval). Confirmed holes are ranges inside
+ * such gaps; a gap is split around them. */
 int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
 	    int64_t from, int64_t to, int include_confirmed, struct store_gap **out, size_t *n,
 	    struct ck_err *err)
 {
-	sqlite3_stmt *s = NULL, *h = NULL;
-	struct store_gap *v = NULL;
-	size_t len = 0, cap = 0;
-	int rc, hr = SQLITE_DONE;
+	sqlite3_stmt *s = NULL;
+	struct gap_walk g = {st, interval, interval_ms, include_confirmed, NULL, NULL, 0, 0, err};
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
+	if (sqlite3_prepare_v2(
+		    sq(st)->db,
+		    "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
+		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
+		    -1, &g.h, NULL) != SQLITE_OK &&
+	    /* A file a read-only open did not migrate: holes without their evidence. */
+	    store_prepare(st, &g.h,
+			  "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
+			  " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+			  " first_open <= ?4 ORDER BY first_open",
+			  err))
+		return err->code;
+	if (sq(st)->ledger) {
+		rc = store_ledger_gaps(st, symbol, interval, interval_ms, from, to, gap_split, &g,
+				       err);
+		goto done;
+	}
 	/* Two texts rather than "(?1 IS NULL OR symbol = ?1)", which would scan every
 	 * symbol's candles even when one is asked for. */
 	if (store_prepare(
@@ -780,21 +910,9 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 			     "  (PARTITION BY symbol ORDER BY open_time) AS prev"
 			     " FROM candles WHERE interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
 			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
-		    err) ||
-	    (sqlite3_prepare_v2(
-		     sq(st)->db,
-		     "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
-		     " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
-		     " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
-		     -1, &h, NULL) != SQLITE_OK &&
-	     /* A file a read-only open did not migrate: holes without their evidence. */
-	     store_prepare(st, &h,
-			   "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
-			   " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
-			   " first_open <= ?4 ORDER BY first_open",
-			   err))) {
-		sqlite3_finalize(s);
-		return err->code;
+		    err)) {
+		rc = err->code;
+		goto done;
 	}
 	if (symbol)
 		sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -802,61 +920,26 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	sqlite3_bind_int64(s, 3, interval_ms);
 	sqlite3_bind_int64(s, 4, from);
 	sqlite3_bind_int64(s, 5, to);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *sym = (const char *)sqlite3_column_text(s, 0);
-		int64_t a = sqlite3_column_int64(s, 1), b = sqlite3_column_int64(s, 2), cur = a;
-
-		sqlite3_reset(h);
-		sqlite3_bind_text(h, 1, sym, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(h, 2, interval, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(h, 3, a);
-		sqlite3_bind_int64(h, 4, b);
-		/* Walk the gap [a, b]: missing pieces and confirmed holes, in order. */
-		while ((hr = sqlite3_step(h)) == SQLITE_ROW) {
-			struct store_hole hole = {
-				.first = sqlite3_column_int64(h, 0),
-				.last = sqlite3_column_int64(h, 1),
-				.first_seen = sqlite3_column_int64(h, 2),
-				.second_seen = sqlite3_column_int64(h, 3),
-				.runs = sqlite3_column_int64(h, 4),
-			};
-			if (hole.first < cur)
-				hole.first = cur;
-			if (hole.last > b)
-				hole.last = b;
-			if (hole.first > cur &&
-			    gap_push(&v, &len, &cap, sym, cur, hole.first - interval_ms,
-				     interval_ms, NULL, err))
-				goto fail;
-			if (hole.last >= hole.first) {
-				if (include_confirmed &&
-				    gap_push(&v, &len, &cap, sym, hole.first, hole.last,
-					     interval_ms, &hole, err))
-					goto fail;
-				cur = hole.last + interval_ms;
-			}
-		}
-		if (hr != SQLITE_DONE) {
-			store_db_fail(st, err, "find gaps in");
-			goto fail;
-		}
-		if (cur <= b && gap_push(&v, &len, &cap, sym, cur, b, interval_ms, NULL, err))
-			goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		store_db_fail(st, err, "find gaps in");
-		goto fail;
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (gap_split((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+			      sqlite3_column_int64(s, 2), &g))
+			break;
+	if (rc == SQLITE_ROW)
+		rc = err->code;
+	else if (rc != SQLITE_DONE)
+		rc = store_db_fail(st, err, "find gaps in");
+	else
+		rc = 0;
+done:
 	sqlite3_finalize(s);
-	sqlite3_finalize(h);
-	*out = v;
-	*n = len;
+	sqlite3_finalize(g.h);
+	if (rc) {
+		free(g.v);
+		return rc;
+	}
+	*out = g.v;
+	*n = g.len;
 	return 0;
-fail:
-	sqlite3_finalize(s);
-	sqlite3_finalize(h);
-	free(v);
-	return err->code;
 }
 
 int sq_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
@@ -869,20 +952,28 @@ int sq_covered(struct store *st, const char *symbol, const char *interval, int64
 
 	*out = NULL;
 	*n = 0;
-	/* Consecutive open times share open_time - interval * row_number; as in store_gaps,
-	 * two texts so that one symbol reads only its own candles. */
-	if (store_prepare(st, &s,
-			  symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
-				   " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
-				   "  (ORDER BY open_time) AS run"
-				   " FROM candles WHERE symbol = ?1 AND interval = ?2)"
-				   " GROUP BY run ORDER BY 2"
-				 : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
-				   " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
-				   "  (PARTITION BY symbol ORDER BY open_time) AS run"
-				   " FROM candles WHERE interval = ?2)"
-				   " GROUP BY symbol, run ORDER BY 1, 2",
-			  err))
+	/* From the ledger: its stored runs. A file without one: consecutive open times
+	 * share open_time - interval * row_number; as in store_gaps, two texts so that one
+	 * symbol reads only its own candles. */
+	if (store_prepare(
+		    st, &s,
+		    sq(st)->ledger ? (symbol ? "SELECT symbol, first_open, last_open, candles FROM"
+					       " coverage WHERE symbol = ?1 AND interval = ?2 AND"
+					       " kind = 'stored' AND ?3 = ?3 ORDER BY first_open"
+					     : "SELECT symbol, first_open, last_open, candles FROM"
+					       " coverage WHERE interval = ?2 AND kind = 'stored'"
+					       " AND ?3 = ?3 ORDER BY symbol, first_open")
+		    : symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+			       " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
+			       "  (ORDER BY open_time) AS run"
+			       " FROM candles WHERE symbol = ?1 AND interval = ?2)"
+			       " GROUP BY run ORDER BY 2"
+			     : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+			       " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
+			       "  (PARTITION BY symbol ORDER BY open_time) AS run"
+			       " FROM candles WHERE interval = ?2)"
+			       " GROUP BY symbol, run ORDER BY 1, 2",
+		    err))
 		return err->code;
 	if (symbol)
 		sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -950,8 +1041,8 @@ int sq_hole_get(struct store *st, const char *symbol, const char *interval, int6
 	return 0;
 }
 
-int sq_hole_put(struct store *st, const char *symbol, const char *interval,
-		const struct store_hole *h, struct ck_err *err)
+static int hole_rows(struct store *st, const char *symbol, const char *interval,
+		     const struct store_hole *h, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -986,6 +1077,41 @@ int sq_hole_put(struct store *st, const char *symbol, const char *interval,
 	return store_step_done(st, s, "record exchange hole in", err);
 }
 
+/* Runs write(st, symbol, interval, arg) and then sets the ledger's hole rows of symbol
+ * (NULL: every symbol) from the holes, in one transaction (the caller's if one is open). */
+static int with_ledger_holes(struct store *st, const char *symbol, const char *interval,
+			     int (*write)(struct store *st, const char *symbol,
+					  const char *interval, void *arg, struct ck_err *err),
+			     void *arg, struct ck_err *err)
+{
+	int own = sqlite3_get_autocommit(sq(st)->db);
+
+	if (own && store_exec(st, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (write(st, symbol, interval, arg, err) ||
+	    store_ledger_holes(st, symbol, interval, err) ||
+	    (own && store_exec(st, "COMMIT", err))) {
+		if (own)
+			sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
+		return err->code;
+	}
+	return 0;
+}
+
+static int hole_write(struct store *st, const char *symbol, const char *interval, void *arg,
+		      struct ck_err *err)
+{
+	return hole_rows(st, symbol, interval, arg, err);
+}
+
+int sq_hole_put(struct store *st, const char *symbol, const char *interval,
+		const struct store_hole *h, struct ck_err *err)
+{
+	struct store_hole copy = *h;
+
+	return with_ledger_holes(st, symbol, interval, hole_write, &copy, err);
+}
+
 int sq_holes_prune(struct store *st, const char *symbol, const char *interval, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -1002,7 +1128,7 @@ int sq_holes_prune(struct store *st, const char *symbol, const char *interval, s
 	return store_step_done(st, s, "prune the hole ledger of", err);
 }
 
-int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes, struct ck_err *err)
+static int recheck_rows(struct store *st, const char *interval, int64_t *holes, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1020,6 +1146,18 @@ int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes, str
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 	return store_step_done(st, s, "mark symbol starts for re-verification in", err);
+}
+
+static int recheck_write(struct store *st, const char *symbol, const char *interval, void *arg,
+			 struct ck_err *err)
+{
+	(void)symbol;
+	return recheck_rows(st, interval, arg, err);
+}
+
+int sq_holes_recheck(struct store *st, const char *interval, int64_t *holes, struct ck_err *err)
+{
+	return with_ledger_holes(st, NULL, interval, recheck_write, holes, err);
 }
 
 int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
@@ -1388,6 +1526,7 @@ const struct store_ops store_sqlite_ops = {
 	.put_page = sq_put_page,
 	.span = sq_span,
 	.gaps = sq_gaps,
+	.ledger_verify = sq_ledger_verify,
 	.covered = sq_covered,
 	.each_candle = sq_each_candle,
 	.symbols = sq_symbols,

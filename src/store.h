@@ -84,7 +84,8 @@ struct store_span {
 };
 /* The span of symbol/interval's candles with from <= open_time <= to (0, INT64_MAX:
  * all history). count = 0: first and last only, two index seeks (count is -1);
- * count = 1: the candles counted too, one pass over the range's primary keys. */
+ * count = 1: the candles counted too: for all history from the coverage ledger's runs,
+ * otherwise one pass over the range's primary keys. */
 int store_span(struct store *st, const char *symbol, const char *interval, int64_t from, int64_t to,
 	       int count, struct store_span *span, struct ck_err *err);
 
@@ -101,9 +102,10 @@ struct store_gap {
 };
 
 /* Gaps between the stored candles of each symbol (symbol NULL = every symbol of the
- * interval, a table scan; with a symbol, a primary-key range) whose open times lie in
- * from..to (0, INT64_MAX: all history, i.e. between its oldest and newest candle),
- * found with one window-function query and split around confirmed holes.
+ * interval) whose open times lie in from..to (0, INT64_MAX: all history, i.e. between
+ * its oldest and newest candle), read from the coverage ledger (the rows of the
+ * symbol's runs: O(gaps), not O(candles); a read-only open of a file without a ledger
+ * runs one window-function query over the candles) and split around confirmed holes.
  * include_confirmed = 0 leaves confirmed holes out (what sync must fetch); 1 lists them
  * too, flagged, with their evidence. *out malloc'd (caller frees), sorted by symbol
  * then time. */
@@ -147,10 +149,30 @@ struct store_range {
 };
 
 /* The stored candles of each symbol of the interval (symbol NULL = every symbol) as runs
- * of consecutive open times, found with one window-function query (one scan of the
- * symbol's candles). *out malloc'd (caller frees), sorted by symbol then time. */
+ * of consecutive open times, read from the coverage ledger (a file without one: one
+ * window-function query, a scan of the symbol's candles). *out malloc'd (caller frees), sorted by
+ * symbol then time. */
 int store_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
 		  struct store_range **out, size_t *n, struct ck_err *err);
+
+/* The coverage ledger: per symbol and interval the stored runs and confirmed exchange
+ * holes, kept by every write, from which store_gaps, store_covered and store_span (all
+ * history, counted) answer in a few rows per symbol. One disagreement of
+ * store_ledger_verify: a row the ledger has and the candles do not say (in_ledger 1),
+ * or one the candles say and the ledger lacks (in_ledger 0). */
+struct store_ledger_diff {
+	char symbol[24];
+	int64_t first, last; /* open times, inclusive */
+	int hole;            /* 1: a confirmed exchange hole; 0: a run of stored candles */
+	int64_t candles;     /* candles of a stored run */
+	int in_ledger;
+};
+/* `gaps --verify`: rebuilds the ledger of interval from the candles and the confirmed
+ * holes (a scan of every candle of interval), lists each row that differs and, when
+ * one did, replaces the ledger of interval with the rebuild; one write transaction.
+ * *out malloc'd (caller frees), by symbol then time. */
+int store_ledger_verify(struct store *st, const char *interval, int64_t interval_ms,
+			struct store_ledger_diff **out, size_t *n, struct ck_err *err);
 
 /* Per-symbol sync state. */
 struct store_symbol {

@@ -66,6 +66,8 @@ struct store_ops {
 		       struct ck_err *err);
 	int (*count)(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
 		     int *finished, struct ck_err *err);
+	int (*ledger_verify)(struct store *st, const char *interval, int64_t interval_ms,
+			     struct store_ledger_diff **out, size_t *n, struct ck_err *err);
 	int (*hole_candles)(struct store *st, const char *symbol, const char *interval,
 			    int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
 			    struct ck_err *err);

@@ -398,7 +398,7 @@ int store_identity_post(struct store *st, int64_t *migrated, struct ck_err *err)
 		return err->code;
 	if (schema_of(st, &objects, &candles, &legacy, err))
 		goto fail;
-	if (legacy && legacy_import(st, migrated, err))
+	if (legacy && (legacy_import(st, migrated, err) || store_ledger_fill(st, "4h", err)))
 		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", (int)STORE_APPLICATION_ID);
 	if (store_exec(st, sql, err) || store_exec(st, "COMMIT", err))

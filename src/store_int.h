@@ -12,7 +12,10 @@
 /* st->impl of a store the SQLite backend opened. */
 struct store_sqlite {
 	sqlite3 *db;
-	sqlite3_stmt *put, *get_one; /* cached for store_put_page */
+	sqlite3_stmt *put, *get_one;                /* cached for store_put_page */
+	sqlite3_stmt *cov_find, *cov_del, *cov_ins; /* cached for store_ledger_page */
+	int ledger; /* the file has the coverage ledger (schema 4; a read-only open of an
+		     * older file has not): gaps, spans and runs are read from it */
 };
 
 static inline struct store_sqlite *sq(const struct store *st)
@@ -55,6 +58,34 @@ int store_identity_pre(struct store *st, struct ck_err *err);
  * the view; *migrated = rows imported, -1 when there was none) and sets the
  * application_id, in one transaction. */
 int store_identity_post(struct store *st, int64_t *migrated, struct ck_err *err);
+
+/* store_ledger.c: the coverage ledger (see there). The schema of version 4. */
+extern const char *const store_ledger_schema_v4;
+/* Inside the caller's transaction: the ledger rows of interval (NULL: of every
+ * interval the candles and holes name) rebuilt from the candles and confirmed holes. */
+int store_ledger_fill(struct store *st, const char *interval, struct ck_err *err);
+/* Inside the caller's transaction: the hole rows of symbol (NULL: every symbol) of
+ * interval set from the confirmed holes. */
+int store_ledger_holes(struct store *st, const char *symbol, const char *interval,
+		       struct ck_err *err);
+/* One candle a page wrote or found: its open time, and whether it was new. */
+struct ledger_mark {
+	int64_t open_time;
+	int added;
+};
+/* Inside sq_put_page's transaction: merges the runs of the page's n candles (m, which
+ * it may reorder) into the ledger. -1 on a SQLite error (the caller reports it). */
+int store_ledger_page(struct store *st, const char *symbol, const char *interval,
+		      struct ledger_mark *m, size_t n);
+/* Calls fn(symbol, first, last, arg) for each gap between the stored runs of symbol
+ * (NULL: every symbol) of interval that reach into from..to, by symbol then time;
+ * fn returning non-zero stops and is returned. */
+int store_ledger_gaps(struct store *st, const char *symbol, const char *interval, int64_t iv,
+		      int64_t from, int64_t to,
+		      int (*fn)(const char *sym, int64_t first, int64_t last, void *arg), void *arg,
+		      struct ck_err *err);
+int sq_ledger_verify(struct store *st, const char *interval, int64_t interval_ms,
+		     struct store_ledger_diff **out, size_t *n, struct ck_err *err);
 
 /* The VFS every connection of the store opens files through (store_vfs.c): it holds
  * "<db>.write.lock" while a connection writes or checkpoints, so one writer at a time

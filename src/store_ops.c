@@ -135,6 +135,12 @@ int store_gaps(struct store *st, const char *symbol, const char *interval, int64
 			err);
 }
 
+int store_ledger_verify(struct store *st, const char *interval, int64_t interval_ms,
+			struct store_ledger_diff **out, size_t *n, struct ck_err *err)
+{
+	return DISPATCH(ledger_verify, interval, interval_ms, out, n, err);
+}
+
 int store_covered(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
 		  struct store_range **out, size_t *n, struct ck_err *err)
 {

@@ -1,6 +1,7 @@
 /* sync_plan.c — the sync planner (see sync_plan.h): from the stored span, gaps,
  * confirmed holes, the tail, the lookback and re-verification windows and the listing
- * start, the windows a sync run requests, in order. */
+ * start, the windows a sync run requests, in order. The span and gaps come from the
+ * store's coverage ledger, so planning a symbol costs O(its gaps), not O(its candles). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

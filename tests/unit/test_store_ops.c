@@ -119,6 +119,7 @@ static void test_sqlite_sets_every_op(void **state)
 		OP(span),
 		OP(gaps),
 		OP(covered),
+		OP(ledger_verify),
 		OP(each_candle),
 		OP(symbols),
 		OP(count),
