@@ -106,6 +106,7 @@ wait_for 60 "the sync to store its first candles" \
 RC=0; wait "$sp" || RC=$?
 [ "$RC" != 0 ] || { cat "$T/drop.out" "$T/drop.err"; fail "a sync whose connection was dropped exited 0"; }
 cat "$T/drop.out" "$T/drop.err" >"$T/drop.all"
+note "dropped: $(grep -m1 -E "lost|terminat" "$T/drop.all" | cut -c1-300)"
 assert_file_match "$T/drop.all" "connection to the PostgreSQL server was lost|terminating connection|server closed the connection"
 fakex_ctl "faults?latency_ms=0" >/dev/null
 DB="$U2" ck -q --symbols $syms --history-days 30 sync >"$T/after.out" 2>&1 || { cat "$T/after.out"; fail "the run after the dropped connection"; }
