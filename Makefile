@@ -4,7 +4,7 @@
 # cmocka tests (each linked with every src object but main.o), tests/e2e/t*.sh scenarios.
 
 CC      ?= cc
-PKGS    := libcurl sqlite3 jansson inih libmicrohttpd libzstd libcrypto libsystemd libarchive
+PKGS    := libcurl sqlite3 jansson inih libmicrohttpd libzstd libcrypto libsystemd libarchive libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

@@ -6,15 +6,17 @@
 #   test:  + promtool/amtool (Prometheus rule tests), Chromium (screenshots of the HTML
 #          pages), Node.js/npm (a local S3-compatible server), valgrind, systemd
 #          (systemd-analyze verify of the unit files), aiosmtpd (a local SMTP server
-#          with STARTTLS), clang-format (the house style, checked by t0002).
+#          with STARTTLS), clang-format (the house style, checked by t0002),
+#          PostgreSQL 15 (a private server for the PostgreSQL backend's tests).
 set -eu
 PKGS="make gcc clang pkg-config libcurl4-openssl-dev libsqlite3-dev libjansson-dev
 libinih-dev libmicrohttpd-dev libcmocka-dev libzstd-dev libssl-dev libsystemd-dev libarchive-dev
+libpq-dev
 sqlite3 curl
 zstd procps util-linux ca-certificates git"
 if [ "${1:-build}" = test ]; then
 	PKGS="$PKGS libclang-rt-14-dev valgrind prometheus prometheus-alertmanager chromium
-nodejs python3 python3-aiosmtpd systemd clang-format"
+nodejs python3 python3-aiosmtpd systemd clang-format postgresql-15 postgresql-client-15"
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi
 missing=""

@@ -23,6 +23,7 @@ enum {
 	CMD_TAKES_LOCK = 1 << 2, /* hold the run lock; exit 75 if another run has it */
 	CMD_DEADLINE = 1 << 3,   /* set ctx->deadline_ms from [sync] timeout */
 	CMD_NO_CONFIG = 1 << 4,  /* runs before the configuration is read (help) */
+	CMD_FILE_DB = 1 << 5,    /* a database file only (SQLite): a URL is a usage error */
 };
 
 /* Exit codes shared by the commands (DESIGN.md). */

@@ -180,7 +180,7 @@ const struct cmd cmd_backup = {
 	.notes = "Online backup to [backup] hot_dir, verified (integrity_check, candle count,\n"
 		 "SHA-256 sidecar); copied to warm_dir and re-verified; uploaded offsite (S3,\n"
 		 "zstd) when s3_bucket is set; retention per tier (never the newest verified).",
-	.flags = 0,
+	.flags = CMD_FILE_DB,
 	.opts = backup_opts,
 	.run = cmd_backup_run,
 };

@@ -134,7 +134,7 @@ const struct cmd cmd_recover = {
 		 "by the next one.",
 	.summary =
 		"integrity check; if damaged: quarantine, restore the newest good backup, re-sync",
-	.flags = CMD_TAKES_LOCK,
+	.flags = CMD_TAKES_LOCK | CMD_FILE_DB,
 	.opts = recover_opts,
 	.run = cmd_recover_run,
 };

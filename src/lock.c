@@ -1,4 +1,5 @@
-/* lock.c — flock-based run lock beside the database. */
+/* lock.c — flock-based run lock beside the database; for a database at a URL
+ * (PostgreSQL), the store's advisory lock on the server instead. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,11 +11,13 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "store.h"
 #include "utc.h"
 #include "banned.h"
 
 struct lock {
 	int fd;
+	void *server; /* the store's run lock (store_run_lock) when the database is a URL */
 };
 
 static void lock_path(char *buf, size_t size, const char *db_path)
@@ -57,6 +60,19 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 	int fd, len;
 
 	*out = NULL;
+	if (store_url(db_path)) {
+		void *h;
+		if (store_run_lock(db_path, what, &h, err))
+			return err->code;
+		if (!(l = calloc(1, sizeof(*l)))) {
+			store_run_unlock(h);
+			return ck_err_set(err, CK_ENOMEM, "lock: out of memory");
+		}
+		l->fd = -1;
+		l->server = h;
+		*out = l;
+		return 0;
+	}
 	lock_path(path, sizeof(path), db_path);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
@@ -91,6 +107,7 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 		return ck_err_set(err, CK_ENOMEM, "lock %s: out of memory", path);
 	}
 	l->fd = fd;
+	l->server = NULL;
 	*out = l;
 	return 0;
 }
@@ -99,7 +116,10 @@ void lock_release(struct lock *l)
 {
 	if (!l)
 		return;
-	close(l->fd); /* drops the flock */
+	if (l->server)
+		store_run_unlock(l->server);
+	else
+		close(l->fd); /* drops the flock */
 	free(l);
 }
 
@@ -110,6 +130,8 @@ int lock_probe(const char *db_path, long *pid, long long *since, struct ck_err *
 
 	*pid = 0;
 	*since = 0;
+	if (store_url(db_path))
+		return 0; /* a server's advisory lock names no pid or start: not probed */
 	lock_path(path, sizeof(path), db_path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

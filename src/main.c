@@ -188,6 +188,11 @@ static int load_config(struct ctx *ctx, const struct cmd_line *cl)
 	}
 	if (cfg_finish(&ctx->cfg, &err) ||
 	    (ctx->cfg.db && store_backend_check(ctx->cfg.db, &err)) ||
+	    (ctx->cfg.db && (ctx->cmd->flags & CMD_FILE_DB) && store_url(ctx->cfg.db) &&
+	     ck_err_set(&err, CK_EUSAGE,
+			"%s: works on a database file only, not on %s (a PostgreSQL database"
+			" is backed up with pg_dump or the cluster's own tools)",
+			ctx->cmd->name, ctx->cfg.db)) ||
 	    log_setup(ctx->cfg.log_format, ctx->cfg.log_level, cl->quiet, cl->verbose, &err))
 		goto fail;
 	if ((ctx->cfg.log_file && *ctx->cfg.log_file &&

@@ -5,8 +5,8 @@
  * A storage interface: a struct store is opaque, and every function here and in the
  * other store_*.h headers dispatches to the operations (struct store_ops,
  * store_backend.h) of the backend store_open chose by the form of the path: a file
- * path is SQLite (store.c and the other store_*.c files); "postgresql://" and
- * "postgres://" are refused with a usage error until that backend exists.
+ * path is SQLite (store.c and the other store_*.c files); a "postgresql://" or
+ * "postgres://" URL (any libpq connection URL) is PostgreSQL (store_pg*.c).
  *
  * How to add a backend (e.g. PostgreSQL):
  *  1. Write src/store_<name>.c with a `const struct store_ops store_<name>_ops`: every
@@ -53,6 +53,16 @@ void store_close(struct store *st);
  * error before it takes a lock or opens anything. store_open checks the same. */
 int store_backend_check(const char *path, struct ck_err *err);
 const char *store_path(const struct store *st);
+
+/* 1 if path is a database server's URL (postgresql://, postgres://), not a file. */
+int store_url(const char *path);
+/* The run lock of a database at a URL (lock.c takes it instead of a lock file): a
+ * session-level advisory lock on a connection of its own, dropped by the server when
+ * that connection ends (exit, kill -9, network loss). CK_ELOCKED naming what to do if
+ * another session holds it; CK_EIO if the server cannot be reached. *handle is
+ * released with store_run_unlock (NULL accepted). */
+int store_run_lock(const char *path, const char *what, void **handle, struct ck_err *err);
+void store_run_unlock(void *handle);
 
 /* Outcome of writing one page. */
 struct store_page_result {

@@ -169,5 +169,6 @@ struct store_ops {
 
 /* The backends store_open knows (store_ops.c lists them). */
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops; /* store_pg.c: postgresql:// and postgres:// */
 
 #endif

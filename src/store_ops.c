@@ -16,8 +16,8 @@ static const struct {
 	const struct store_ops *ops;
 	const char *why;
 } backends[] = {
-	{"postgresql://", NULL, "this build has no PostgreSQL backend yet; use a file path"},
-	{"postgres://", NULL, "this build has no PostgreSQL backend yet; use a file path"},
+	{"postgresql://", &store_pg_ops, NULL}, /* the whole URL goes to PQconnectdb */
+	{"postgres://", &store_pg_ops, NULL},
 	{"", &store_sqlite_ops, NULL},
 };
 

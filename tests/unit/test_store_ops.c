@@ -1,9 +1,12 @@
 /* test_store_ops.c — the storage interface: the SQLite backend sets every operation of
- * struct store_ops (the optional ones too), a missing optional operation is a clear
- * error and not a crash, a postgresql:// or postgres:// database is refused with a
- * usage error that names what to do (and masks a password), and each merged query (span,
- * gaps, count, check) answers both of its former questions on one fixture: with and
- * without a time range, with and without a count, with and without confirmed holes.
+ * struct store_ops (the optional ones too), the PostgreSQL backend every required one,
+ * a missing optional operation is a clear error and not a crash, a postgresql:// or
+ * postgres:// database that cannot be reached is an error that names what to check (and
+ * masks a password), and each merged query (span, gaps, count, check) answers both of
+ * its former questions on one fixture: with and without a time range, with and without
+ * a count, with and without confirmed holes — on SQLite, and on PostgreSQL when
+ * CK_TEST_PG_URL names a database of a server a test started (t6031 runs this binary
+ * so; otherwise those cases are skipped).
  * This test includes store_backend.h, which only src/store*.c include otherwise, to see
  * the operations table. Each test uses a fresh database in a private mkdtemp directory. */
 #include <stdarg.h>
@@ -15,12 +18,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "kline.h"
 #include "store.h"
 #include "store_backend.h"
+#include "store_alert.h"
+#include "store_archive.h"
+#include "store_backup.h"
 #include "store_health.h"
+#include "store_metrics.h"
 #include "banned.h"
 
 #define H4 14400000LL
@@ -57,7 +65,7 @@ static void put(struct fixture *fx, const char *sym, const char *iv, int64_t ste
 
 /* BTCUSDT 4h: candles 0-3, 6-9, 12-14 (missing 4-5; 10-11 a confirmed hole);
  * ETHUSDT 4h: 0-2, 5 (missing 3-4); BTCUSDT 1h: two candles. */
-static int setup(void **state)
+static int setup_at(void **state, const char *url)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct store_hole h = {.first = AT(10),
@@ -68,9 +76,13 @@ static int setup(void **state)
 			       .confirmed_at = 222};
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-store-ops.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	snprintf(fx->path, sizeof(fx->path), "%s/c.db", fx->dir);
+	if (url) { /* the fixture's writes are upserts: the same state on every setup */
+		snprintf(fx->path, sizeof(fx->path), "%s", url);
+	} else {
+		snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-store-ops.XXXXXX");
+		assert_non_null(mkdtemp(fx->dir));
+		snprintf(fx->path, sizeof(fx->path), "%s/c.db", fx->dir);
+	}
 	assert_int_equal(store_open(&fx->st, fx->path, 0, &fx->err), 0);
 	put(fx, "BTCUSDT", "4h", H4, 0, 3);
 	put(fx, "BTCUSDT", "4h", H4, 6, 9);
@@ -83,12 +95,34 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup(void **state)
+{
+	return setup_at(state, NULL);
+}
+
+static int setup_pg(void **state)
+{
+	const char *url = getenv("CK_TEST_PG_URL");
+
+	if (!url || !*url) {
+		*state = NULL;
+		return 0; /* each test skips */
+	}
+	return setup_at(state, url);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	char cmd[128];
 
+	if (!fx)
+		return 0;
 	store_close(fx->st);
+	if (!fx->dir[0]) {
+		free(fx);
+		return 0;
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
 	if (system(cmd) != 0)
 		return -1;
@@ -101,9 +135,10 @@ static int teardown(void **state)
  * fails the size check below. */
 #define OP(m)                                                                                      \
 	{                                                                                          \
-#m, store_sqlite_ops.m != NULL                                                     \
+#m, o->m != NULL                                                                   \
 	}
-static void test_sqlite_sets_every_op(void **state)
+/* Fails unless o sets every operation (the optional ones too when optional). */
+static void check_every_op(const struct store_ops *o, const char *name, int optional)
 {
 	const struct {
 		const char *name;
@@ -160,23 +195,40 @@ static void test_sqlite_sets_every_op(void **state)
 		OP(metrics_durations),
 		OP(metrics_series),
 		OP(check),
-		/* optional (facts and salvage of a SQLite file), set by this backend */
+		/* optional (facts and salvage of a SQLite file): the last two */
 		OP(pages),
 		OP(salvage),
 	};
-	size_t i;
+	size_t i, n = sizeof(ops) / sizeof(ops[0]);
 
-	(void)state;
 	assert_int_equal(sizeof(struct store_ops),
-			 sizeof(const char *) +
-				 sizeof(ops) / sizeof(ops[0]) * sizeof(void (*)(void)));
-	assert_non_null(store_sqlite_ops.name);
-	assert_string_equal(store_sqlite_ops.name, "sqlite");
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+			 sizeof(const char *) + n * sizeof(void (*)(void)));
+	assert_non_null(o->name);
+	assert_string_equal(o->name, name);
+	for (i = 0; i < (optional ? n : n - 2); i++) {
 		if (!ops[i].set)
-			fail_msg("store_sqlite_ops.%s is not set", ops[i].name);
+			fail_msg("store_%s_ops.%s is not set", name, ops[i].name);
 	}
 }
+
+static void test_sqlite_sets_every_op(void **state)
+{
+	(void)state;
+	check_every_op(&store_sqlite_ops, "sqlite", 1);
+}
+
+static void test_pg_sets_every_required_op(void **state)
+{
+	(void)state;
+	check_every_op(&store_pg_ops, "postgresql", 0);
+}
+
+/* On PostgreSQL (setup_pg): skipped without CK_TEST_PG_URL. */
+#define NEED_FIXTURE()                                                                             \
+	do {                                                                                       \
+		if (!*state)                                                                       \
+			skip();                                                                    \
+	} while (0)
 
 static void test_backend_name_version(void **state)
 {
@@ -212,26 +264,31 @@ static void test_optional_op_missing(void **state)
 	assert_true(a > 0 && b > 0);
 }
 
-static void test_postgresql_refused(void **state)
+/* Port 1 on loopback: refused at once. */
+static void test_postgresql_unreachable(void **state)
 {
-	static const char *const urls[] = {"postgresql://ck:hunter2@db.example/candles",
-					   "postgres://localhost/candles"};
+	static const char *const urls[] = {"postgresql://ck:hunter2@127.0.0.1:1/candles",
+					   "postgres://127.0.0.1:1/candles"};
 	struct store *st = (struct store *)1;
 	struct ck_err err;
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
 		memset(&err, 0, sizeof(err));
-		assert_int_equal(store_open(&st, urls[i], 0, &err), CK_EUSAGE);
+		assert_int_equal(store_backend_check(urls[i], &err), 0);
+		assert_int_equal(store_open(&st, urls[i], 0, &err), CK_EDB);
 		assert_null(st);
-		assert_non_null(strstr(err.msg, "no PostgreSQL backend yet; use a file path"));
+		assert_non_null(strstr(err.msg, "127.0.0.1:1/candles"));
+		assert_non_null(strstr(err.msg, "check the URL"));
 		assert_null(strstr(err.msg, "hunter2"));
-		assert_int_equal(store_open(&st, urls[i], STORE_RDONLY, &err), CK_EUSAGE);
+		assert_int_equal(store_open(&st, urls[i], STORE_RDONLY, &err), CK_EDB);
+		assert_null(strstr(err.msg, "hunter2"));
 	}
 }
 
 static void test_span_merged(void **state)
 {
+	NEED_FIXTURE();
 	struct fixture *fx = *state;
 	struct store_span sp;
 
@@ -275,6 +332,7 @@ static void expect_gap(const struct store_gap *g, const char *sym, int first, in
 
 static void test_gaps_merged(void **state)
 {
+	NEED_FIXTURE();
 	struct fixture *fx = *state;
 	struct store_gap *g = NULL;
 	size_t n = 0;
@@ -318,6 +376,7 @@ static void test_gaps_merged(void **state)
 
 static void test_count_merged(void **state)
 {
+	NEED_FIXTURE();
 	struct fixture *fx = *state;
 	int64_t count = -5;
 	int finished = 0;
@@ -335,6 +394,7 @@ static void test_count_merged(void **state)
 
 static void test_check_merged(void **state)
 {
+	NEED_FIXTURE();
 	struct fixture *fx = *state;
 	char detail[128];
 	int ok = 0, finished = 0;
@@ -355,17 +415,245 @@ static void test_check_merged(void **state)
 	}
 }
 
+static int count_ms(int64_t ms, void *arg)
+{
+	(void)ms;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int count_kline(const struct kline *k, void *arg)
+{
+	(void)k;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The row operations keep their contracts (CK_ENOTFOUND, list orders, counts) on both
+ * backends: run against SQLite (setup) and PostgreSQL (setup_pg). The PostgreSQL
+ * database may hold rows of earlier runs of this test: every check is on this run's
+ * own keys or on the fixture's idempotent state. */
+static void test_rows_contract(void **state)
+{
+	NEED_FIXTURE();
+	struct fixture *fx = *state;
+	struct ck_err *err = &fx->err;
+	struct store_run *runs = NULL;
+	struct store_run_symbol *rs = NULL;
+	struct store_event *ev = NULL;
+	struct store_alert a = {0}, got, *al = NULL;
+	struct store_outbox o = {0}, og, *ol = NULL;
+	struct store_backup b = {0}, *bl = NULL;
+	struct store_archive_file *af = NULL;
+	struct store_metrics_runs mr;
+	struct store_metrics_series *ms = NULL;
+	struct store_range *rg = NULL;
+	struct store_symbol sy = {.history_start = 5, .first_open = 6}, sy2;
+	struct store_hole h;
+	struct run_counts c = {.candles_written = 3, .requests = 4};
+	char buf[64], sha[65], key[64], cmdname[16];
+	int64_t id, id2, cnt, bid;
+	size_t n, i;
+	int found, calls = 0;
+	char **syms = NULL;
+
+	/* a key of this run: PostgreSQL keeps earlier runs' rows */
+	snprintf(key, sizeof(key), "k%ld-%p", (long)getpid(), (void *)fx);
+	snprintf(cmdname, sizeof(cmdname), "u%ld", (long)getpid());
+
+	assert_int_equal(store_state_get(fx->st, key, buf, sizeof(buf), err), CK_ENOTFOUND);
+	assert_int_equal(store_state_set(fx->st, key, "v1", err), 0);
+	assert_int_equal(store_state_set(fx->st, key, "v2", err), 0);
+	assert_int_equal(store_state_get(fx->st, key, buf, sizeof(buf), err), 0);
+	assert_string_equal(buf, "v2");
+	assert_int_equal(store_state_del(fx->st, key, err), 0);
+	assert_int_equal(store_state_del(fx->st, key, err), 0);
+	assert_int_equal(store_state_get(fx->st, key, buf, sizeof(buf), err), CK_ENOTFOUND);
+
+	assert_int_equal(store_symbol_get(fx->st, key, "4h", &sy2, err), 0);
+	assert_true(sy2.history_start == 0 && sy2.first_open == 0);
+	assert_int_equal(store_symbol_put(fx->st, key, "4h", &sy, err), 0);
+	assert_int_equal(store_symbol_get(fx->st, key, "4h", &sy2, err), 0);
+	assert_true(sy2.history_start == 5 && sy2.first_open == 6);
+
+	assert_int_equal(store_hole_get(fx->st, "BTCUSDT", "4h", AT(10), AT(11), &h, err), 0);
+	assert_true(h.first_seen == 111 && h.second_seen == 222 && h.runs == 2);
+	assert_int_equal(store_hole_get(fx->st, "BTCUSDT", "4h", AT(10), AT(12), &h, err),
+			 CK_ENOTFOUND);
+	assert_int_equal(store_holes_prune(fx->st, "BTCUSDT", "4h", err), 0);
+	assert_int_equal(
+		store_health_hole_candles(fx->st, "BTCUSDT", "4h", H4, AT(0), AT(14), &cnt, err),
+		0);
+	assert_int_equal(cnt, 2);
+
+	assert_int_equal(store_covered(fx->st, "BTCUSDT", "4h", H4, &rg, &n, err), 0);
+	assert_int_equal(n, 3);
+	assert_true(rg[0].first == AT(0) && rg[0].last == AT(3) && rg[0].count == 4);
+	assert_true(rg[2].first == AT(12) && rg[2].count == 3);
+	free(rg);
+	assert_int_equal(store_covered(fx->st, NULL, "4h", H4, &rg, &n, err), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(rg[0].symbol, "BTCUSDT");
+	assert_string_equal(rg[4].symbol, "ETHUSDT");
+	free(rg);
+	assert_int_equal(
+		store_each_candle(fx->st, "BTCUSDT", "4h", 0, INT64_MAX, count_kline, &calls, err),
+		0);
+	assert_int_equal(calls, 11);
+	assert_int_equal(store_symbols(fx->st, "4h", &syms, &n, err), 0);
+	assert_true(n >= 2);
+	assert_string_equal(syms[0], "BTCUSDT");
+	store_symbols_free(syms, n);
+
+	/* runs */
+	assert_int_equal(store_run_begin(fx->st, cmdname, 1000, &id, err), 0);
+	assert_int_equal(store_run_symbol(fx->st, id, "ETHUSDT", "failed", 0, 0, 0,
+					  "get https://u:pw@x/ failed", err),
+			 0);
+	assert_int_equal(store_run_symbol(fx->st, id, "BTCUSDT", "ok", 3, 0, AT(14), NULL, err), 0);
+	assert_int_equal(store_run_end(fx->st, id, RUN_PARTIAL, 1, 2000, &c, NULL, err), 0);
+	assert_int_equal(store_run_begin(fx->st, cmdname, 3000, &id2, err), 0);
+	assert_true(id2 > id);
+	assert_int_equal(store_run_abandon(fx->st, cmdname, err), 0);
+	assert_int_equal(store_runs(fx->st, cmdname, 0, 10, &runs, &n, err), 0);
+	assert_int_equal(n, 2);
+	assert_true(runs[0].id == id2 && runs[0].status == RUN_FAILED && runs[0].exit_code == -1);
+	assert_true(runs[1].id == id && runs[1].status == RUN_PARTIAL && runs[1].ended == 2000);
+	assert_true(runs[1].counts.candles_written == 3 && runs[1].counts.requests == 4);
+	free(runs);
+	assert_int_equal(store_runs(fx->st, cmdname, 0, 1, &runs, &n, err), 0);
+	assert_int_equal(n, 1);
+	free(runs);
+	assert_int_equal(store_health_run_symbols(fx->st, id, &rs, &n, err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rs[0].symbol, "BTCUSDT"); /* by symbol */
+	assert_true(rs[0].newest_open == AT(14));
+	assert_null(strstr(rs[1].error, ":pw@"));
+	free(rs);
+	assert_int_equal(store_metrics_runs(fx->st, cmdname, &mr, err), 0);
+	assert_int_equal(mr.by_status[RUN_PARTIAL], 1);
+	assert_int_equal(mr.by_status[RUN_FAILED], 1);
+	assert_int_equal(mr.requests, 4);
+	assert_true(mr.has_last);
+	calls = 0;
+	assert_int_equal(store_metrics_durations(fx->st, cmdname, count_ms, &calls, err), 0);
+	assert_int_equal(calls, 1);
+	assert_int_equal(store_metrics_series(fx->st, &ms, &n, err), 0);
+	for (i = 0; i < n && strcmp(ms[i].symbol, "BTCUSDT"); i++)
+		;
+	assert_true(i < n);
+	assert_string_equal(ms[i].interval, "1h"); /* sorted by symbol, interval */
+	assert_true(ms[i + 1].count == 11 && ms[i + 1].newest_open == AT(14));
+	assert_true(ms[i + 1].newest_close == AT(14) + H4 - 1);
+	free(ms);
+
+	/* events */
+	assert_int_equal(store_event_add(fx->st, 10, key, "s", 1.5, "d1", err), 0);
+	assert_int_equal(store_event_add(fx->st, 20, key, "s", 2.5, NULL, err), 0);
+	assert_int_equal(store_event_add(fx->st, 30, key, "t", 3, "d3", err), 0);
+	assert_int_equal(store_events(fx->st, key, "s", 0, 10, &ev, &n, err), 0);
+	assert_int_equal(n, 2);
+	assert_true(ev[0].at == 20 && ev[0].value == 2.5 && !strcmp(ev[0].detail, ""));
+	assert_true(ev[1].at == 10 && !strcmp(ev[1].detail, "d1"));
+	free(ev);
+	assert_int_equal(store_event_count(fx->st, key, NULL, &cnt, err), 0);
+	assert_int_equal(cnt, 3);
+
+	/* alerts and the outbox */
+	snprintf(a.key, sizeof(a.key), "%s-b", key);
+	snprintf(a.severity, sizeof(a.severity), "warning");
+	snprintf(a.state, sizeof(a.state), "resolved");
+	snprintf(a.summary, sizeof(a.summary), "sum");
+	snprintf(a.detail, sizeof(a.detail), "det");
+	a.first_at = 7;
+	assert_int_equal(store_alert_get(fx->st, a.key, &got, err), CK_ENOTFOUND);
+	assert_int_equal(store_alert_put(fx->st, &a, err), 0);
+	snprintf(a.key, sizeof(a.key), "%s-a", key);
+	assert_int_equal(store_alert_put(fx->st, &a, err), 0);
+	snprintf(a.state, sizeof(a.state), "firing");
+	snprintf(a.key, sizeof(a.key), "%s-c", key);
+	assert_int_equal(store_alert_put(fx->st, &a, err), 0);
+	assert_int_equal(store_alert_get(fx->st, a.key, &got, err), 0);
+	assert_string_equal(got.detail, "det");
+	assert_int_equal(store_alert_list(fx->st, &al, &n, err), 0);
+	assert_string_equal(al[0].state, "firing"); /* firing first, then by key */
+	for (i = 0; i + 1 < n; i++)
+		if (!strcmp(al[i].state, al[i + 1].state))
+			assert_true(strcmp(al[i].key, al[i + 1].key) < 0);
+	free(al);
+	snprintf(o.key, sizeof(o.key), "%s", a.key);
+	snprintf(o.channel, sizeof(o.channel), "slack");
+	snprintf(o.state, sizeof(o.state), "pending");
+	assert_int_equal(store_outbox_get(fx->st, o.key, "slack", &og, err), CK_ENOTFOUND);
+	assert_int_equal(store_outbox_put(fx->st, &o, err), 0);
+	o.attempts = 2;
+	assert_int_equal(store_outbox_put(fx->st, &o, err), 0);
+	assert_int_equal(store_outbox_get(fx->st, o.key, "slack", &og, err), 0);
+	assert_int_equal(og.attempts, 2);
+	assert_string_equal(og.error, "");
+	assert_int_equal(store_outbox_live(fx->st, &ol, &n, err), 0);
+	for (i = 0; i < n && strcmp(ol[i].key, o.key); i++)
+		;
+	assert_true(i < n);
+	free(ol);
+
+	/* catalogues */
+	snprintf(buf, sizeof(buf), "%s-4h-2024-01.zip", key);
+	assert_int_equal(store_archive_get(fx->st, buf, sha, &found, err), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(store_archive_put(fx->st, buf, "ab", 5, 9, err), 0);
+	assert_int_equal(store_archive_put(fx->st, buf, "cd", 5, 9, err), 0);
+	assert_int_equal(store_archive_get(fx->st, buf, sha, &found, err), 0);
+	assert_true(found && !strcmp(sha, "cd"));
+	assert_int_equal(store_archive_list(fx->st, key, "4h", &af, &n, err), 0);
+	assert_int_equal(n, 1);
+	free(af);
+	snprintf(b.tier, sizeof(b.tier), "%s", cmdname);
+	snprintf(b.location, sizeof(b.location), "/x/1");
+	snprintf(b.status, sizeof(b.status), "verified");
+	b.created = 5;
+	assert_int_equal(store_backup_put(fx->st, &b, &bid, err), 0);
+	assert_int_equal(store_backup_put(fx->st, &b, &id2, err), 0);
+	assert_true(id2 == bid);
+	snprintf(b.location, sizeof(b.location), "/x/2");
+	b.created = 6;
+	assert_int_equal(store_backup_put(fx->st, &b, &id2, err), 0);
+	assert_int_equal(store_backup_set_status(fx->st, bid, "deleted", "gone", err), 0);
+	assert_int_equal(store_backup_list(fx->st, cmdname, &bl, &n, err), 0);
+	assert_int_equal(n, 2);
+	assert_true(bl[0].id == id2 && bl[1].id == bid); /* newest first */
+	assert_string_equal(bl[1].status, "deleted");
+	free(bl);
+
+	/* a transaction rolled back leaves nothing */
+	assert_int_equal(store_tx_begin(fx->st, err), 0);
+	assert_int_equal(store_state_set(fx->st, key, "tx", err), 0);
+	store_tx_rollback(fx->st);
+	assert_int_equal(store_state_get(fx->st, key, buf, sizeof(buf), err), CK_ENOTFOUND);
+	assert_int_equal(store_tx_begin(fx->st, err), 0);
+	assert_int_equal(store_state_set(fx->st, key, "tx", err), 0);
+	assert_int_equal(store_tx_commit(fx->st, err), 0);
+	assert_int_equal(store_state_get(fx->st, key, buf, sizeof(buf), err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sqlite_sets_every_op),
-		cmocka_unit_test(test_postgresql_refused),
+		cmocka_unit_test(test_pg_sets_every_required_op),
+		cmocka_unit_test(test_postgresql_unreachable),
 		cmocka_unit_test_setup_teardown(test_backend_name_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_op_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_span_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gaps_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_count_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_span_merged, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_gaps_merged, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_count_merged, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_check_merged, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_contract, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_contract, setup_pg, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

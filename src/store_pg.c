@@ -1,0 +1,1162 @@
+/* store_pg.c — the PostgreSQL backend of the store (libpq): the schema, its version,
+ * opening, transactions, candles, the hole ledger, per-symbol and key/value state, the
+ * count and check, and the run lock held as a session advisory lock. The run records,
+ * events, alerts, catalogues and metrics are in store_pg_rows.c.
+ *
+ * Same tables, columns, keys and view as the SQLite backend (store.c), so that the
+ * same queries work on both: decimals are TEXT exactly as the exchange sent them,
+ * INTEGER is BIGINT, REAL is DOUBLE PRECISION, every text column sorts bytewise
+ * (COLLATE "C", as SQLite's BINARY) so that lists come out in the same order. The
+ * schema version is the one row of ck_schema; a migration runs in one transaction
+ * under a transaction advisory lock, so that workers opening at once do not race.
+ * Only PQexecParams with parameters: no value is ever spliced into SQL text. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "kline.h"
+#include "redact.h"
+#include "store.h"
+#include "store_int.h" /* store_grow */
+#include "store_pg_int.h"
+#include "banned.h"
+
+/* Advisory lock keys (bigint): the schema migration and the run lock ("CKDB"...). */
+#define PG_KEY_MIGRATE "4344424201"
+#define PG_KEY_RUN "4344424202"
+#define PG_SCHEMA_VERSION 1
+
+#define T "TEXT COLLATE \"C\""
+static const char *const schema_v1 =
+	"CREATE TABLE IF NOT EXISTS candles ("
+	" symbol " T " NOT NULL, interval " T " NOT NULL, open_time BIGINT NOT NULL,"
+	" open " T " NOT NULL, high " T " NOT NULL, low " T " NOT NULL, close " T " NOT NULL,"
+	" volume " T " NOT NULL, close_time BIGINT NOT NULL, quote_volume " T " NOT NULL,"
+	" trades BIGINT NOT NULL, taker_buy_base " T ", taker_buy_quote " T ","
+	" PRIMARY KEY (symbol, interval, open_time));"
+	"CREATE TABLE IF NOT EXISTS holes ("
+	" symbol " T " NOT NULL, interval " T " NOT NULL, first_open BIGINT NOT NULL,"
+	" last_open BIGINT NOT NULL, confirmed_at BIGINT NOT NULL,"
+	" first_seen BIGINT NOT NULL DEFAULT 0, first_seen_exchange BIGINT NOT NULL DEFAULT 0,"
+	" second_seen BIGINT NOT NULL DEFAULT 0, runs BIGINT NOT NULL DEFAULT 1,"
+	" PRIMARY KEY (symbol, interval, first_open));"
+	"CREATE TABLE IF NOT EXISTS symbols ("
+	" symbol " T " NOT NULL, interval " T " NOT NULL, history_start BIGINT NOT NULL,"
+	" first_open BIGINT NOT NULL, PRIMARY KEY (symbol, interval));"
+	"CREATE TABLE IF NOT EXISTS state (key " T " PRIMARY KEY, value " T " NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS runs ("
+	" id BIGSERIAL PRIMARY KEY, command " T " NOT NULL, started BIGINT NOT NULL,"
+	" ended BIGINT, status " T " NOT NULL, exit_code BIGINT, pid BIGINT,"
+	" candles_written BIGINT DEFAULT 0, candles_revised BIGINT DEFAULT 0,"
+	" requests BIGINT DEFAULT 0, retries BIGINT DEFAULT 0,"
+	" http_429 BIGINT DEFAULT 0, http_418 BIGINT DEFAULT 0,"
+	" http_5xx BIGINT DEFAULT 0, net_errors BIGINT DEFAULT 0,"
+	" symbols_ok BIGINT DEFAULT 0, symbols_failed BIGINT DEFAULT 0,"
+	" symbols_skipped BIGINT DEFAULT 0, weight_used_max BIGINT DEFAULT 0,"
+	" error " T ", server_time BIGINT);"
+	"CREATE INDEX IF NOT EXISTS runs_by_command ON runs(command, started);"
+	"CREATE TABLE IF NOT EXISTS run_symbols ("
+	" run_id BIGINT NOT NULL REFERENCES runs(id), symbol " T " NOT NULL,"
+	" status " T " NOT NULL, candles_written BIGINT NOT NULL,"
+	" candles_revised BIGINT NOT NULL, newest_open BIGINT, error " T ","
+	" PRIMARY KEY (run_id, symbol));"
+	"CREATE TABLE IF NOT EXISTS backups ("
+	" id BIGSERIAL PRIMARY KEY, tier " T " NOT NULL, location " T " NOT NULL,"
+	" created BIGINT NOT NULL, size BIGINT NOT NULL DEFAULT 0, sha256 " T ","
+	" candles BIGINT NOT NULL DEFAULT 0, status " T " NOT NULL, detail " T ","
+	" verified_at BIGINT, UNIQUE (tier, location));"
+	"CREATE TABLE IF NOT EXISTS events ("
+	" id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, kind " T " NOT NULL,"
+	" subject " T " NOT NULL DEFAULT '', value DOUBLE PRECISION NOT NULL DEFAULT 0,"
+	" detail " T ");"
+	"CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, at);"
+	"CREATE TABLE IF NOT EXISTS alerts ("
+	" key " T " PRIMARY KEY, severity " T " NOT NULL, state " T " NOT NULL,"
+	" summary " T ", first_at BIGINT NOT NULL, last_sent BIGINT NOT NULL DEFAULT 0,"
+	" sends BIGINT NOT NULL DEFAULT 0, failures BIGINT NOT NULL DEFAULT 0, detail " T ");"
+	"CREATE TABLE IF NOT EXISTS alert_outbox ("
+	" key " T " NOT NULL, channel " T " NOT NULL,"
+	" state " T " NOT NULL DEFAULT 'pending',"
+	" delivered " T " NOT NULL DEFAULT '', last_sent BIGINT NOT NULL DEFAULT 0,"
+	" attempts BIGINT NOT NULL DEFAULT 0, next_at BIGINT NOT NULL DEFAULT 0,"
+	" claimed_until BIGINT NOT NULL DEFAULT 0, claimed_by BIGINT NOT NULL DEFAULT 0,"
+	" error " T ", sends BIGINT NOT NULL DEFAULT 0, failures BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (key, channel));"
+	"CREATE TABLE IF NOT EXISTS archive_files ("
+	" name " T " PRIMARY KEY, sha256 " T " NOT NULL, rows BIGINT NOT NULL,"
+	" read_at BIGINT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS revisions ("
+	" id BIGSERIAL PRIMARY KEY, symbol " T " NOT NULL, interval " T " NOT NULL,"
+	" open_time BIGINT NOT NULL, revised_at BIGINT NOT NULL,"
+	" old " T " NOT NULL, new " T " NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS revisions_by_time ON revisions(revised_at);"
+	/* The older design's table as a view over the 4h candles, as in SQLite. */
+	"CREATE OR REPLACE VIEW ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"
+	" CAST(open AS DOUBLE PRECISION) AS open, CAST(high AS DOUBLE PRECISION) AS high,"
+	" CAST(low AS DOUBLE PRECISION) AS low, CAST(close AS DOUBLE PRECISION) AS close,"
+	" CAST(volume AS DOUBLE PRECISION) AS volume FROM candles WHERE interval = '4h';";
+#undef T
+
+/* The tables check looks for (a schema check: the server keeps its own pages). */
+static const char *const pg_tables[] = {"candles", "holes",  "symbols",      "state",
+					"runs",    "events", "alert_outbox", "archive_files"};
+
+/* ---- helpers ---- */
+
+const char *pg_i64(char b[24], int64_t v)
+{
+	snprintf(b, 24, "%" PRId64, v);
+	return b;
+}
+
+int64_t pg_int(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *pg_text(const PGresult *r, int row, int col)
+{
+	return PQgetvalue(r, row, col); /* "" for NULL */
+}
+
+void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col)
+{
+	snprintf(dst, size, "%s", pg_text(r, row, col));
+}
+
+/* The server's message on one line. */
+static void one_line(char *dst, size_t size, const char *msg)
+{
+	char *p;
+
+	snprintf(dst, size, "%s", msg && *msg ? msg : "no answer from the server");
+	for (p = dst; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	while (p > dst && p[-1] == ' ')
+		*--p = 0;
+}
+
+static int pg_fail(struct store *st, const PGresult *r, const char *what, struct ck_err *err)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	char msg[512];
+	int code = CK_EDB;
+	const char *hint = "";
+
+	one_line(msg, sizeof(msg),
+		 r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r)
+					       : PQerrorMessage(pg(st)->conn));
+	if (PQstatus(pg(st)->conn) == CONNECTION_BAD || (state && !strncmp(state, "08", 2)) ||
+	    (state && !strcmp(state, "57P01")))
+		hint = " (the connection to the PostgreSQL server was lost; nothing uncommitted "
+		       "was kept, the next run goes on from the last committed page)";
+	else if (state && !strcmp(state, "53100")) {
+		code = CK_EFULL;
+		hint = " (free disk space on the database server)";
+	} else if (state && (!strcmp(state, "XX001") || !strcmp(state, "XX002"))) {
+		code = CK_ECORRUPT;
+		hint = " (the server reports corrupted data: restore from a backup)";
+	} else if (state && !strcmp(state, "25006"))
+		hint = " (this command opened the database read-only)";
+	return ck_err_set(err, code, "%s %s: %s%s", what, pg(st)->shown, msg, hint);
+}
+
+PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, const char *what,
+	      struct ck_err *err)
+{
+	PGresult *r = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+		return r;
+	pg_fail(st, r, what, err);
+	PQclear(r);
+	return NULL;
+}
+
+int pgx(struct store *st, const char *sql, int n, const char *const *v, const char *what,
+	struct ck_err *err)
+{
+	PGresult *r = pgq(st, sql, n, v, what, err);
+
+	if (!r)
+		return err->code;
+	PQclear(r);
+	return 0;
+}
+
+/* A statement without parameters, possibly several (schema): PQexec. */
+static int pg_exec(struct store *st, const char *sql, const char *what, struct ck_err *err)
+{
+	PGresult *r = PQexec(pg(st)->conn, sql);
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	int rc = 0;
+
+	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK)
+		rc = pg_fail(st, r, what, err);
+	PQclear(r);
+	return rc;
+}
+
+/* Notices ("relation already exists, skipping") are not for the user. */
+static void pg_quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* ---- open, close, schema ---- */
+
+static const char *pg_version(void)
+{
+	static char v[32];
+	int n = PQlibVersion();
+
+	snprintf(v, sizeof(v), "libpq %d.%d", n / 10000, n % 10000);
+	return v;
+}
+
+static int pg_migrate(struct store *st, struct ck_err *err)
+{
+	PGresult *r;
+	int version;
+
+	if (pg_exec(st, "BEGIN", "migrate", err))
+		return err->code;
+	if (pgx(st, "SELECT pg_advisory_xact_lock(" PG_KEY_MIGRATE ")", 0, NULL, "migrate", err) ||
+	    pg_exec(st, "CREATE TABLE IF NOT EXISTS ck_schema (version INTEGER NOT NULL)",
+		    "migrate", err) ||
+	    !(r = pgq(st, "SELECT coalesce(max(version), 0) FROM ck_schema", 0, NULL, "migrate",
+		      err)))
+		goto fail;
+	version = (int)pg_int(r, 0, 0);
+	PQclear(r);
+	if (version > PG_SCHEMA_VERSION) {
+		ck_err_set(err, CK_EUSAGE,
+			   "open %s: schema version %d is newer than this candlekeep knows (%d);"
+			   " upgrade candlekeep",
+			   pg(st)->shown, version, PG_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version < 1 && (pg_exec(st, schema_v1, "create the schema in", err) ||
+			    pg_exec(st, "DELETE FROM ck_schema; INSERT INTO ck_schema VALUES (1)",
+				    "migrate", err)))
+		goto fail;
+	if (pg_exec(st, "COMMIT", "migrate", err))
+		goto fail;
+	return 0;
+fail:
+	PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+	return err->code;
+}
+
+static int pg_open(struct store *st, int flags, struct ck_err *err)
+{
+	struct store_pg *p = calloc(1, sizeof(*p));
+	PGresult *r;
+
+	(void)flags; /* STORE_PRIVATE: file modes mean nothing on a server */
+	if (!p)
+		return ck_err_set(err, CK_ENOMEM, "open: out of memory");
+	st->impl = p;
+	redact_copy(st->path, p->shown, sizeof(p->shown));
+	p->conn = PQconnectdb(st->path);
+	if (!p->conn)
+		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", p->shown);
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		char msg[512];
+		one_line(msg, sizeof(msg), PQerrorMessage(p->conn));
+		return ck_err_set(err, CK_EDB,
+				  "open %s: %s (check the URL, that the server runs and that it"
+				  " accepts this user and database)",
+				  p->shown, msg);
+	}
+	PQsetNoticeProcessor(p->conn, pg_quiet, NULL);
+	if (pg_exec(st, "SET client_min_messages = warning", "open", err))
+		return err->code;
+	if (!st->rdonly)
+		return pg_migrate(st, err);
+	if (pg_exec(st, "SET default_transaction_read_only = on", "open", err) ||
+	    !(r = pgq(st, "SELECT to_regclass('candles') IS NOT NULL", 0, NULL, "open", err)))
+		return err->code;
+	if (strcmp(pg_text(r, 0, 0), "t")) {
+		PQclear(r);
+		return ck_err_set(err, CK_ENOTFOUND,
+				  "open %s: not a candlekeep database (no candles table; run"
+				  " candlekeep sync first)",
+				  p->shown);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static void pg_close(struct store *st)
+{
+	struct store_pg *p = pg(st);
+
+	if (!p)
+		return;
+	PQfinish(p->conn);
+	free(p);
+	st->impl = NULL;
+}
+
+static int pg_tx_begin(struct store *st, struct ck_err *err)
+{
+	return pg_exec(st, "BEGIN", "begin a transaction on", err);
+}
+
+static int pg_tx_commit(struct store *st, struct ck_err *err)
+{
+	struct ck_err tmp;
+
+	if (!err)
+		err = &tmp;
+	if (pg_exec(st, "COMMIT", "commit to", err)) {
+		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+		return err->code;
+	}
+	return 0;
+}
+
+static void pg_tx_rollback(struct store *st)
+{
+	if (st && pg(st) && PQtransactionStatus(pg(st)->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+}
+
+/* ---- candles ---- */
+
+#define KLINE_COLS                                                                                 \
+	"open_time, open, high, low, close, volume, close_time, quote_volume, trades,"             \
+	" taker_buy_base, taker_buy_quote"
+
+static void read_kline(const PGresult *r, int row, int first, struct kline *k)
+{
+	k->open_time = pg_int(r, row, first);
+	pg_copy(k->open, sizeof(k->open), r, row, first + 1);
+	pg_copy(k->high, sizeof(k->high), r, row, first + 2);
+	pg_copy(k->low, sizeof(k->low), r, row, first + 3);
+	pg_copy(k->close, sizeof(k->close), r, row, first + 4);
+	pg_copy(k->volume, sizeof(k->volume), r, row, first + 5);
+	k->close_time = pg_int(r, row, first + 6);
+	pg_copy(k->quote_volume, sizeof(k->quote_volume), r, row, first + 7);
+	k->trades = pg_int(r, row, first + 8);
+	pg_copy(k->taker_buy_base, sizeof(k->taker_buy_base), r, row, first + 9);
+	pg_copy(k->taker_buy_quote, sizeof(k->taker_buy_quote), r, row, first + 10);
+}
+
+static int kline_same(const struct kline *a, const struct kline *b)
+{
+	return a->open_time == b->open_time && a->close_time == b->close_time &&
+	       a->trades == b->trades && !strcmp(a->open, b->open) && !strcmp(a->high, b->high) &&
+	       !strcmp(a->low, b->low) && !strcmp(a->close, b->close) &&
+	       !strcmp(a->volume, b->volume) && !strcmp(a->quote_volume, b->quote_volume) &&
+	       !strcmp(a->taker_buy_base, b->taker_buy_base) &&
+	       !strcmp(a->taker_buy_quote, b->taker_buy_quote);
+}
+
+/* Rows of one multi-row upsert: 11 parameters each plus symbol and interval, well
+ * under the protocol's 65535. */
+#define PG_UPSERT_ROWS 500
+
+/* One multi-row upsert of the candles up[0..n) (their values in vals, 11 per row). */
+static int upsert_rows(struct store *st, const char *symbol, const char *interval,
+		       const char **vals, size_t n, struct ck_err *err)
+{
+	size_t size = 1024 + n * 128, len, i, j;
+	char *sql = malloc(size);
+	const char **params = malloc((2 + 11 * n) * sizeof(*params));
+	int rc;
+
+	if (!sql || !params) {
+		free(sql);
+		free(params);
+		return ck_err_set(err, CK_ENOMEM, "store %s page: out of memory", symbol);
+	}
+	/* Only placeholders are written into the text; the values go as parameters. */
+	len = (size_t)snprintf(sql, size,
+			       "INSERT INTO candles (symbol, interval, " KLINE_COLS ") VALUES ");
+	for (i = 0; i < n; i++) {
+		size_t b = 3 + 11 * i;
+		len += (size_t)snprintf(sql + len, size - len, "%s($1,$2", i ? "," : "");
+		for (j = 0; j < 11; j++)
+			len += (size_t)snprintf(sql + len, size - len, ",$%zu%s", b + j,
+						j == 0 || j == 6 || j == 8 ? "::bigint" : "");
+		len += (size_t)snprintf(sql + len, size - len, ")");
+	}
+	snprintf(sql + len, size - len, "%s",
+		 " ON CONFLICT (symbol, interval, open_time) DO UPDATE SET open = excluded.open,"
+		 " high = excluded.high, low = excluded.low, close = excluded.close,"
+		 " volume = excluded.volume, close_time = excluded.close_time,"
+		 " quote_volume = excluded.quote_volume, trades = excluded.trades,"
+		 " taker_buy_base = COALESCE(excluded.taker_buy_base, candles.taker_buy_base),"
+		 " taker_buy_quote = COALESCE(excluded.taker_buy_quote, candles.taker_buy_quote)");
+	params[0] = symbol;
+	params[1] = interval;
+	memcpy(params + 2, vals, 11 * n * sizeof(*params));
+	rc = pgx(st, sql, (int)(2 + 11 * n), params, "write candles to", err);
+	free(sql);
+	free(params);
+	return rc;
+}
+
+/* The stored row with open time t in r (sorted by open time), or -1. */
+static int find_row(const PGresult *r, int64_t t)
+{
+	int lo = 0, hi = PQntuples(r) - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		int64_t v = pg_int(r, mid, 0);
+		if (v == t)
+			return mid;
+		if (v < t)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* As sq_put_page: one transaction; the stored rows of the page's range are read once,
+ * each candle compared in C (a value the source lacks never replaces a known one),
+ * revisions recorded, and the new or changed candles written by multi-row upserts. */
+static int pg_put_page(struct store *st, const char *symbol, const char *interval,
+		       const struct kline *k, size_t n, struct store_page_result *res,
+		       struct ck_err *err)
+{
+	struct store_page_result r = {0, 0, 0};
+	char lo[24], hi[24], (*nums)[3][24] = NULL;
+	const char **vals = NULL;
+	PGresult *old = NULL;
+	int rc = 0;
+	int64_t mn = INT64_MAX, mx = INT64_MIN;
+	size_t i, m = 0;
+
+	if (!n) {
+		if (res)
+			*res = r;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		mn = k[i].open_time < mn ? k[i].open_time : mn;
+		mx = k[i].open_time > mx ? k[i].open_time : mx;
+	}
+	nums = malloc(n * sizeof(*nums));
+	vals = malloc(n * 11 * sizeof(*vals));
+	if (!nums || !vals) {
+		free(nums);
+		free(vals);
+		return ck_err_set(err, CK_ENOMEM, "store %s page: out of memory", symbol);
+	}
+	if ((rc = pg_exec(st, "BEGIN", "write candles to", err)))
+		goto out;
+	{
+		const char *v[] = {symbol, interval, pg_i64(lo, mn), pg_i64(hi, mx)};
+		if (!(old = pgq(st,
+				"SELECT " KLINE_COLS " FROM candles WHERE symbol = $1 AND"
+				" interval = $2 AND open_time BETWEEN $3 AND $4 ORDER BY open_time",
+				4, v, "read candles from", err)))
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		struct kline ok, nk = k[i];
+		int row = find_row(old, k[i].open_time);
+		const char **w = vals + 11 * m;
+
+		if (row >= 0) {
+			read_kline(old, row, 0, &ok);
+			if (!nk.taker_buy_base[0])
+				memcpy(nk.taker_buy_base, ok.taker_buy_base,
+				       sizeof(nk.taker_buy_base));
+			if (!nk.taker_buy_quote[0])
+				memcpy(nk.taker_buy_quote, ok.taker_buy_quote,
+				       sizeof(nk.taker_buy_quote));
+			if (kline_same(&ok, &nk)) {
+				r.same++;
+				continue;
+			}
+			{
+				char a[512], b[512], t[24];
+				const char *v[] = {symbol, interval, pg_i64(t, ok.open_time), a, b};
+				if (kline_csv_format(&ok, a, sizeof(a)) < 0 ||
+				    kline_csv_format(&nk, b, sizeof(b)) < 0) {
+					ck_err_set(err, CK_EVALIDATE, "format a revision of %s",
+						   symbol);
+					goto fail;
+				}
+				a[strcspn(a, "\n")] = 0;
+				b[strcspn(b, "\n")] = 0;
+				if (pgx(st,
+					"INSERT INTO revisions (symbol, interval, open_time,"
+					" revised_at, old, new) VALUES ($1, $2, $3,"
+					" (extract(epoch FROM clock_timestamp()) * 1000)::bigint,"
+					" $4, $5)",
+					5, v, "write candles to", err))
+					goto fail;
+			}
+			r.revised++;
+		} else {
+			r.written++;
+		}
+		w[0] = pg_i64(nums[m][0], k[i].open_time);
+		w[1] = k[i].open;
+		w[2] = k[i].high;
+		w[3] = k[i].low;
+		w[4] = k[i].close;
+		w[5] = k[i].volume;
+		w[6] = pg_i64(nums[m][1], k[i].close_time);
+		w[7] = k[i].quote_volume;
+		w[8] = pg_i64(nums[m][2], k[i].trades);
+		w[9] = k[i].taker_buy_base[0] ? k[i].taker_buy_base : NULL; /* unknown: NULL */
+		w[10] = k[i].taker_buy_quote[0] ? k[i].taker_buy_quote : NULL;
+		m++;
+	}
+	for (i = 0; i < m; i += PG_UPSERT_ROWS)
+		if (upsert_rows(st, symbol, interval, vals + 11 * i,
+				m - i < PG_UPSERT_ROWS ? m - i : PG_UPSERT_ROWS, err))
+			goto fail;
+	if (pg_exec(st, "COMMIT", "write candles to", err))
+		goto fail;
+	if (res)
+		*res = r;
+	goto out;
+fail:
+	PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+	rc = ck_err_wrap(err, "store %s page", symbol);
+out:
+	PQclear(old);
+	free(nums);
+	free(vals);
+	return rc;
+}
+
+static int pg_span(struct store *st, const char *symbol, const char *interval, int64_t from,
+		   int64_t to, int count, struct store_span *span, struct ck_err *err)
+{
+	char a[24], b[24];
+	const char *v[] = {symbol, interval, pg_i64(a, from), pg_i64(b, to)};
+	PGresult *r;
+
+	memset(span, 0, sizeof(*span));
+	if (!(r = pgq(st,
+		      count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
+			      " WHERE symbol = $1 AND interval = $2 AND open_time BETWEEN $3 AND $4"
+			    : "SELECT (SELECT min(open_time) FROM candles WHERE symbol = $1 AND"
+			      "  interval = $2 AND open_time BETWEEN $3 AND $4),"
+			      " (SELECT max(open_time) FROM candles WHERE symbol = $1 AND"
+			      "  interval = $2 AND open_time BETWEEN $3 AND $4), -1",
+		      4, v, "read candles from", err)))
+		return err->code;
+	span->first_open = pg_int(r, 0, 0);
+	span->last_open = pg_int(r, 0, 1);
+	span->count = pg_int(r, 0, 2);
+	PQclear(r);
+	return 0;
+}
+
+static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *sym, int64_t first,
+		    int64_t last, int64_t iv, const struct store_hole *hole, struct ck_err *err)
+{
+	struct store_gap *g;
+
+	if (store_grow(v, cap, *len, sizeof(**v), "list gaps", err))
+		return err->code;
+	g = &(*v)[(*len)++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->symbol, sizeof(g->symbol), "%s", sym);
+	g->first = first;
+	g->last = last;
+	g->count = (last - first) / iv + 1;
+	if (hole) {
+		g->confirmed = 1;
+		g->first_seen = hole->first_seen;
+		g->second_seen = hole->second_seen;
+		g->runs = hole->runs;
+	}
+	return 0;
+}
+
+/* As sq_gaps: gaps by one window-function query, split around confirmed holes. */
+static int pg_gaps(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
+		   int64_t from, int64_t to, int include_confirmed, struct store_gap **out,
+		   size_t *n, struct ck_err *err)
+{
+	char iv[24], a[24], b[24];
+	const char *v[] = {symbol ? symbol : "", interval, pg_i64(iv, interval_ms), pg_i64(a, from),
+			   pg_i64(b, to)};
+	struct store_gap *g = NULL;
+	size_t len = 0, cap = 0;
+	PGresult *r;
+	int i, j, bad;
+
+	*out = NULL;
+	*n = 0;
+	if (interval_ms <= 0)
+		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
+	if (!(r = pgq(st,
+		      symbol ? "SELECT symbol, prev + $3::bigint, open_time - $3::bigint FROM ("
+			       " SELECT symbol, open_time, LAG(open_time) OVER"
+			       "  (ORDER BY open_time) AS prev FROM candles WHERE symbol = $1"
+			       " AND interval = $2 AND open_time BETWEEN $4 AND $5) g"
+			       " WHERE open_time - prev > $3::bigint ORDER BY open_time"
+			     : "SELECT symbol, prev + $3::bigint, open_time - $3::bigint FROM ("
+			       " SELECT symbol, open_time, LAG(open_time) OVER"
+			       "  (PARTITION BY symbol ORDER BY open_time) AS prev FROM candles"
+			       " WHERE $1::text IS NOT NULL AND interval = $2"
+			       " AND open_time BETWEEN $4 AND $5) g"
+			       " WHERE open_time - prev > $3::bigint ORDER BY symbol, open_time",
+		      5, v, "find gaps in", err)))
+		return err->code;
+	for (i = 0; i < PQntuples(r); i++) {
+		const char *sym = pg_text(r, i, 0);
+		int64_t ga = pg_int(r, i, 1), gb = pg_int(r, i, 2), cur = ga;
+		char x[24], y[24];
+		const char *hv[] = {sym, interval, pg_i64(x, ga), pg_i64(y, gb)};
+		PGresult *h = pgq(st,
+				  "SELECT first_open, last_open, first_seen, second_seen, runs"
+				  " FROM holes WHERE symbol = $1 AND interval = $2 AND"
+				  " last_open >= $3 AND first_open <= $4 AND confirmed_at > 0"
+				  " ORDER BY first_open",
+				  4, hv, "find gaps in", err);
+		if (!h)
+			goto fail;
+		for (j = 0; j < PQntuples(h); j++) {
+			struct store_hole hole = {
+				.first = pg_int(h, j, 0),
+				.last = pg_int(h, j, 1),
+				.first_seen = pg_int(h, j, 2),
+				.second_seen = pg_int(h, j, 3),
+				.runs = pg_int(h, j, 4),
+			};
+			if (hole.first < cur)
+				hole.first = cur;
+			if (hole.last > gb)
+				hole.last = gb;
+			if (hole.first > cur &&
+			    gap_push(&g, &len, &cap, sym, cur, hole.first - interval_ms,
+				     interval_ms, NULL, err))
+				break;
+			if (hole.last >= hole.first) {
+				if (include_confirmed &&
+				    gap_push(&g, &len, &cap, sym, hole.first, hole.last,
+					     interval_ms, &hole, err))
+					break;
+				cur = hole.last + interval_ms;
+			}
+		}
+		bad = j < PQntuples(h);
+		PQclear(h);
+		if (bad)
+			goto fail;
+		if (cur <= gb && gap_push(&g, &len, &cap, sym, cur, gb, interval_ms, NULL, err))
+			goto fail;
+	}
+	PQclear(r);
+	*out = g;
+	*n = len;
+	return 0;
+fail:
+	PQclear(r);
+	free(g);
+	return err->code;
+}
+
+static int pg_covered(struct store *st, const char *symbol, const char *interval,
+		      int64_t interval_ms, struct store_range **out, size_t *n, struct ck_err *err)
+{
+	char iv[24];
+	const char *v[] = {symbol ? symbol : "", interval, pg_i64(iv, interval_ms)};
+	struct store_range *g = NULL;
+	size_t len = 0, cap = 0;
+	PGresult *r;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	if (!(r = pgq(st,
+		      symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+			       " SELECT symbol, open_time, open_time - $3::bigint * ROW_NUMBER() "
+			       "OVER"
+			       "  (ORDER BY open_time) AS run"
+			       " FROM candles WHERE symbol = $1 AND interval = $2) g"
+			       " GROUP BY symbol, run ORDER BY 2"
+			     : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
+			       " SELECT symbol, open_time, open_time - $3::bigint * ROW_NUMBER() "
+			       "OVER"
+			       "  (PARTITION BY symbol ORDER BY open_time) AS run"
+			       " FROM candles WHERE $1::text IS NOT NULL AND interval = $2) g"
+			       " GROUP BY symbol, run ORDER BY 1, 2",
+		      3, v, "list stored ranges in", err)))
+		return err->code;
+	for (i = 0; i < PQntuples(r); i++) {
+		if (store_grow(&g, &cap, len, sizeof(*g), "list stored ranges", err)) {
+			PQclear(r);
+			free(g);
+			return err->code;
+		}
+		pg_copy(g[len].symbol, sizeof(g[len].symbol), r, i, 0);
+		g[len].first = pg_int(r, i, 1);
+		g[len].last = pg_int(r, i, 2);
+		g[len].count = pg_int(r, i, 3);
+		len++;
+	}
+	PQclear(r);
+	*out = g;
+	*n = len;
+	return 0;
+}
+
+/* Rows are fetched in chunks through a cursor, so a long export never holds every
+ * candle of a symbol in memory at once. */
+static int pg_each_candle(struct store *st, const char *symbol, const char *interval, int64_t from,
+			  int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
+			  struct ck_err *err)
+{
+	char a[24], b[24];
+	const char *v[] = {symbol, interval, pg_i64(a, from), pg_i64(b, to)};
+	int own = PQtransactionStatus(pg(st)->conn) == PQTRANS_IDLE, ret = 0, i, rows;
+
+	if (own && pg_exec(st, "BEGIN", "read candles from", err))
+		return err->code;
+	if (pgx(st,
+		"DECLARE ck_each NO SCROLL CURSOR FOR SELECT " KLINE_COLS " FROM candles"
+		" WHERE symbol = $1 AND interval = $2 AND open_time BETWEEN $3 AND $4"
+		" ORDER BY open_time",
+		4, v, "read candles from", err)) {
+		ret = err->code;
+		goto out;
+	}
+	do {
+		PGresult *r =
+			pgq(st, "FETCH 10000 FROM ck_each", 0, NULL, "read candles from", err);
+		if (!r) {
+			ret = err->code;
+			break;
+		}
+		rows = PQntuples(r);
+		for (i = 0; i < rows && !ret; i++) {
+			struct kline k;
+			read_kline(r, i, 0, &k);
+			ret = fn(&k, arg);
+		}
+		PQclear(r);
+	} while (!ret && rows > 0);
+	PQclear(PQexec(pg(st)->conn, "CLOSE ck_each"));
+out:
+	if (own)
+		PQclear(PQexec(pg(st)->conn, ret ? "ROLLBACK" : "COMMIT"));
+	return ret;
+}
+
+static int pg_symbols(struct store *st, const char *interval, char ***out, size_t *n,
+		      struct ck_err *err)
+{
+	const char *v[] = {interval};
+	char **list = NULL;
+	size_t len = 0, cap = 0;
+	PGresult *r;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	if (!(r = pgq(st, "SELECT DISTINCT symbol FROM candles WHERE interval = $1 ORDER BY symbol",
+		      1, v, "read", err)))
+		return err->code;
+	for (i = 0; i < PQntuples(r); i++) {
+		if (store_grow(&list, &cap, len, sizeof(*list), "list symbols", err))
+			goto fail;
+		if (!(list[len] = strdup(pg_text(r, i, 0)))) {
+			ck_err_set(err, CK_ENOMEM, "list symbols: out of memory");
+			goto fail;
+		}
+		len++;
+	}
+	PQclear(r);
+	*out = list;
+	*n = len;
+	return 0;
+fail:
+	PQclear(r);
+	store_symbols_free(list, len);
+	return err->code;
+}
+
+/* The budget is the server's statement_timeout for this one statement: a count that
+ * runs out is cancelled by the server (57014) and reported as unfinished. */
+static int pg_count(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
+		    int *finished, struct ck_err *err)
+{
+	char b[24];
+	const char *tv[] = {pg_i64(b, budget_ms > 0 ? budget_ms : 0)};
+	const char *v[] = {interval};
+	PGresult *r;
+	int fin = 0, rc = 0;
+
+	if (!finished)
+		finished = &fin;
+	*count = 0;
+	*finished = 0;
+	if (budget_ms > 0 && pgx(st, "SELECT set_config('statement_timeout', $1, false)", 1, tv,
+				 "count candles in", err))
+		return err->code;
+	r = PQexecParams(pg(st)->conn,
+			 interval ? "SELECT count(*) FROM candles WHERE interval = $1"
+				  : "SELECT count(*) FROM candles",
+			 interval ? 1 : 0, NULL, v, NULL, NULL, 0);
+	if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
+		*count = pg_int(r, 0, 0);
+		*finished = 1;
+	} else {
+		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		if (!(budget_ms > 0 && state && !strcmp(state, "57014")))
+			rc = pg_fail(st, r, "count candles in", err);
+	}
+	PQclear(r);
+	if (budget_ms > 0)
+		PQclear(PQexec(pg(st)->conn, "SET statement_timeout = 0"));
+	return rc;
+}
+
+static int pg_hole_candles(struct store *st, const char *symbol, const char *interval,
+			   int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
+			   struct ck_err *err)
+{
+	char a[24], b[24];
+	const char *v[] = {symbol, interval, pg_i64(a, from), pg_i64(b, to)};
+	PGresult *r;
+	int i;
+
+	*count = 0;
+	if (interval_ms <= 0)
+		return ck_err_set(err, CK_EUSAGE, "count holes: interval must be positive");
+	if (!(r = pgq(st,
+		      "SELECT greatest(first_open, $3::bigint), least(last_open, $4::bigint)"
+		      " FROM holes WHERE symbol = $1 AND interval = $2 AND last_open >= $3"
+		      " AND first_open <= $4 AND confirmed_at > 0",
+		      4, v, "read holes from", err)))
+		return err->code;
+	for (i = 0; i < PQntuples(r); i++) {
+		int64_t x = pg_int(r, i, 0), y = pg_int(r, i, 1);
+		int64_t first = (x + interval_ms - 1) / interval_ms * interval_ms;
+		if (y >= first)
+			*count += (y - first) / interval_ms + 1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* ---- the hole ledger ---- */
+
+static int pg_hole_get(struct store *st, const char *symbol, const char *interval, int64_t first,
+		       int64_t last, struct store_hole *out, struct ck_err *err)
+{
+	char a[24], b[24];
+	const char *v[] = {symbol, interval, pg_i64(a, first), pg_i64(b, last)};
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	if (!(r = pgq(st,
+		      "SELECT first_open, last_open, first_seen, first_seen_exchange, second_seen,"
+		      " runs, confirmed_at FROM holes WHERE symbol = $1 AND interval = $2 AND"
+		      " first_open = $3 AND last_open = $4",
+		      4, v, "read hole evidence from", err)))
+		return err->code;
+	if (!PQntuples(r)) {
+		PQclear(r);
+		return ck_err_set(err, CK_ENOTFOUND, "no hole %s %s %" PRId64 "..%" PRId64, symbol,
+				  interval, first, last);
+	}
+	out->first = pg_int(r, 0, 0);
+	out->last = pg_int(r, 0, 1);
+	out->first_seen = pg_int(r, 0, 2);
+	out->first_seen_exchange = pg_int(r, 0, 3);
+	out->second_seen = pg_int(r, 0, 4);
+	out->runs = pg_int(r, 0, 5);
+	out->confirmed_at = pg_int(r, 0, 6);
+	PQclear(r);
+	return 0;
+}
+
+static int pg_hole_put(struct store *st, const char *symbol, const char *interval,
+		       const struct store_hole *h, struct ck_err *err)
+{
+	char b[7][24];
+	const char *v[] = {symbol,
+			   interval,
+			   pg_i64(b[0], h->first),
+			   pg_i64(b[1], h->last),
+			   pg_i64(b[2], h->confirmed_at),
+			   pg_i64(b[3], h->first_seen),
+			   pg_i64(b[4], h->first_seen_exchange),
+			   pg_i64(b[5], h->second_seen),
+			   pg_i64(b[6], h->runs)};
+
+	if (pgx(st,
+		"DELETE FROM holes WHERE symbol = $1 AND interval = $2 AND last_open >= $3"
+		" AND first_open <= $4 AND confirmed_at = 0",
+		4, v, "record exchange hole in", err))
+		return err->code;
+	return pgx(st,
+		   "INSERT INTO holes (symbol, interval, first_open, last_open, confirmed_at,"
+		   " first_seen, first_seen_exchange, second_seen, runs)"
+		   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+		   " ON CONFLICT (symbol, interval, first_open) DO UPDATE SET"
+		   " last_open = excluded.last_open, confirmed_at = excluded.confirmed_at,"
+		   " first_seen = excluded.first_seen,"
+		   " first_seen_exchange = excluded.first_seen_exchange,"
+		   " second_seen = excluded.second_seen, runs = excluded.runs",
+		   9, v, "record exchange hole in", err);
+}
+
+static int pg_holes_prune(struct store *st, const char *symbol, const char *interval,
+			  struct ck_err *err)
+{
+	const char *v[] = {symbol, interval};
+
+	return pgx(st,
+		   "DELETE FROM holes WHERE symbol = $1 AND interval = $2 AND confirmed_at = 0"
+		   " AND EXISTS (SELECT 1 FROM candles c WHERE c.symbol = $1 AND c.interval = $2"
+		   " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
+		   2, v, "prune the hole ledger of", err);
+}
+
+static int pg_holes_recheck(struct store *st, const char *interval, int64_t *holes,
+			    struct ck_err *err)
+{
+	const char *v[] = {interval};
+	PGresult *r;
+
+	if (!(r = pgq(st,
+		      "UPDATE holes SET confirmed_at = 0, second_seen = 0 WHERE interval = $1 AND"
+		      " confirmed_at > 0",
+		      1, v, "mark holes for re-verification in", err)))
+		return err->code;
+	*holes = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return pgx(st, "UPDATE symbols SET first_open = 0 WHERE interval = $1", 1, v,
+		   "mark symbol starts for re-verification in", err);
+}
+
+/* ---- per-symbol state, key/value state ---- */
+
+static int pg_symbol_get(struct store *st, const char *symbol, const char *interval,
+			 struct store_symbol *out, struct ck_err *err)
+{
+	const char *v[] = {symbol, interval};
+	PGresult *r;
+
+	memset(out, 0, sizeof(*out));
+	if (!(r = pgq(st,
+		      "SELECT history_start, first_open FROM symbols WHERE symbol = $1 AND"
+		      " interval = $2",
+		      2, v, "read symbol state from", err)))
+		return err->code;
+	if (PQntuples(r)) {
+		out->history_start = pg_int(r, 0, 0);
+		out->first_open = pg_int(r, 0, 1);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int pg_symbol_put(struct store *st, const char *symbol, const char *interval,
+			 const struct store_symbol *s, struct ck_err *err)
+{
+	char a[24], b[24];
+	const char *v[] = {symbol, interval, pg_i64(a, s->history_start), pg_i64(b, s->first_open)};
+
+	return pgx(st,
+		   "INSERT INTO symbols (symbol, interval, history_start, first_open)"
+		   " VALUES ($1, $2, $3, $4) ON CONFLICT (symbol, interval) DO UPDATE SET"
+		   " history_start = excluded.history_start, first_open = excluded.first_open",
+		   4, v, "write symbol state to", err);
+}
+
+static int pg_state_get(struct store *st, const char *key, char *buf, size_t size,
+			struct ck_err *err)
+{
+	const char *v[] = {key};
+	PGresult *r;
+
+	if (!(r = pgq(st, "SELECT value FROM state WHERE key = $1", 1, v, "read state from", err)))
+		return err->code;
+	if (!PQntuples(r)) {
+		PQclear(r);
+		return ck_err_set(err, CK_ENOTFOUND, "state %s: not set", key);
+	}
+	snprintf(buf, size, "%s", pg_text(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+static int pg_state_set(struct store *st, const char *key, const char *value, struct ck_err *err)
+{
+	const char *v[] = {key, value};
+
+	return pgx(st,
+		   "INSERT INTO state (key, value) VALUES ($1, $2)"
+		   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		   2, v, "write state to", err);
+}
+
+static int pg_state_del(struct store *st, const char *key, struct ck_err *err)
+{
+	const char *v[] = {key};
+
+	return pgx(st, "DELETE FROM state WHERE key = $1", 1, v, "delete state from", err);
+}
+
+/* ---- the check ----
+ * The server keeps its own pages (and checksums them when the cluster was initialised
+ * with them): there is no quick_check to run from a client. This check is a round trip
+ * (SELECT 1) and a schema check: every candlekeep table is there and readable. full
+ * changes nothing; budget_ms bounds nothing that could run long. */
+static int pg_check(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
+		    char *detail, size_t size, struct ck_err *err)
+{
+	size_t i;
+	int fin;
+
+	(void)full;
+	(void)budget_ms;
+	if (!finished)
+		finished = &fin;
+	*ok = 0;
+	*finished = 0;
+	if (size)
+		detail[0] = 0;
+	if (pgx(st, "SELECT 1", 0, NULL, "integrity check of", err))
+		return err->code;
+	for (i = 0; i < sizeof(pg_tables) / sizeof(pg_tables[0]); i++) {
+		const char *v[] = {pg_tables[i]};
+		PGresult *r = pgq(st, "SELECT to_regclass($1) IS NOT NULL", 1, v,
+				  "integrity check of", err);
+		if (!r)
+			return err->code;
+		if (strcmp(pg_text(r, 0, 0), "t")) {
+			PQclear(r);
+			snprintf(detail, size, "schema: table %s missing", pg_tables[i]);
+			*finished = 1;
+			return 0;
+		}
+		PQclear(r);
+	}
+	snprintf(detail, size, "ok");
+	*ok = 1;
+	*finished = 1;
+	return 0;
+}
+
+/* ---- the run lock ---- */
+
+int store_url(const char *path)
+{
+	return path && (!strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11));
+}
+
+/* A connection of its own holds a session advisory lock: the server drops it when the
+ * connection ends (the process exits, is killed, or the network goes). */
+int store_run_lock(const char *path, const char *what, void **handle, struct ck_err *err)
+{
+	char shown[1024], msg[512];
+	PGconn *c;
+	PGresult *r;
+	int got;
+
+	*handle = NULL;
+	redact_copy(path, shown, sizeof(shown));
+	c = PQconnectdb(path);
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		one_line(msg, sizeof(msg), c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return ck_err_set(err, CK_EIO,
+				  "lock %s: %s (check the URL, that the server runs and that it"
+				  " accepts this user and database)",
+				  shown, msg);
+	}
+	r = PQexec(c, "SELECT pg_try_advisory_lock(" PG_KEY_RUN ")");
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		one_line(msg, sizeof(msg), PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		return ck_err_set(err, CK_EIO, "lock %s: %s", shown, msg);
+	}
+	got = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	if (!got) {
+		PQfinish(c);
+		return ck_err_set(err, CK_ELOCKED,
+				  "%s: another run holds the lock of %s (a PostgreSQL advisory"
+				  " lock); wait for it to finish",
+				  what, shown);
+	}
+	*handle = c;
+	return 0;
+}
+
+void store_run_unlock(void *handle)
+{
+	PQfinish(handle); /* ends the session: the server drops the lock */
+}
+
+/* The PostgreSQL backend (store.h says how to add a backend). pages and salvage are
+ * facts and repairs of a SQLite file: not set. */
+const struct store_ops store_pg_ops = {
+	.name = "postgresql",
+	.version = pg_version,
+	.open = pg_open,
+	.close = pg_close,
+	.tx_begin = pg_tx_begin,
+	.tx_commit = pg_tx_commit,
+	.tx_rollback = pg_tx_rollback,
+	.put_page = pg_put_page,
+	.span = pg_span,
+	.gaps = pg_gaps,
+	.covered = pg_covered,
+	.each_candle = pg_each_candle,
+	.symbols = pg_symbols,
+	.count = pg_count,
+	.hole_candles = pg_hole_candles,
+	.hole_get = pg_hole_get,
+	.hole_put = pg_hole_put,
+	.holes_prune = pg_holes_prune,
+	.holes_recheck = pg_holes_recheck,
+	.symbol_get = pg_symbol_get,
+	.symbol_put = pg_symbol_put,
+	.state_get = pg_state_get,
+	.state_set = pg_state_set,
+	.state_del = pg_state_del,
+	.run_begin = pg_run_begin,
+	.run_abandon = pg_run_abandon,
+	.run_symbol = pg_run_symbol,
+	.run_end = pg_run_end,
+	.runs = pg_runs,
+	.run_symbols = pg_run_symbols,
+	.all_run_symbols = pg_all_run_symbols,
+	.sync_runs = pg_sync_runs,
+	.event_add = pg_event_add,
+	.events = pg_events,
+	.event_count = pg_event_count,
+	.alert_get = pg_alert_get,
+	.alert_put = pg_alert_put,
+	.alert_list = pg_alert_list,
+	.outbox_get = pg_outbox_get,
+	.outbox_put = pg_outbox_put,
+	.outbox_live = pg_outbox_live,
+	.archive_put = pg_archive_put,
+	.archive_get = pg_archive_get,
+	.archive_list = pg_archive_list,
+	.backup_put = pg_backup_put,
+	.backup_set_status = pg_backup_set_status,
+	.backup_list = pg_backup_list,
+	.metrics_runs = pg_metrics_runs,
+	.metrics_durations = pg_metrics_durations,
+	.metrics_series = pg_metrics_series,
+	.check = pg_check,
+};
