@@ -66,6 +66,8 @@ struct store_ops {
 		       struct ck_err *err);
 	int (*count)(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
 		     int *finished, struct ck_err *err);
+	/* optional: a backend that keeps no coverage ledger answers gaps from the candles
+	 * and has nothing to verify (gaps --verify then says it is not supported) */
 	int (*ledger_verify)(struct store *st, const char *interval, int64_t interval_ms,
 			     struct store_ledger_diff **out, size_t *n, struct ck_err *err);
 	int (*hole_candles)(struct store *st, const char *symbol, const char *interval,
