@@ -786,19 +786,19 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 
 /* One piece of a gap: open times first..last, a confirmed hole (with its evidence) or
  * missing candles. */
-static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *sym, int64_t first,
-		    int64_t last, int64_t iv, const struct store_hole *hole, struct ck_err *err)
+static int gap_push(struct store_gap_cut *c, int64_t first, int64_t last,
+		    const struct store_hole *hole, struct ck_err *err)
 {
 	struct store_gap *g;
 
-	if (store_grow(v, cap, *len, sizeof(**v), "list gaps", err))
+	if (store_grow(&c->v, &c->cap, c->len, sizeof(*c->v), "list gaps", err))
 		return err->code;
-	g = &(*v)[(*len)++];
+	g = &c->v[c->len++];
 	memset(g, 0, sizeof(*g));
-	snprintf(g->symbol, sizeof(g->symbol), "%s", sym);
+	snprintf(g->symbol, sizeof(g->symbol), "%s", c->sym);
 	g->first = first;
 	g->last = last;
-	g->count = (last - first) / iv + 1;
+	g->count = (last - first) / c->iv + 1;
 	if (hole) {
 		g->confirmed = 1;
 		g->first_seen = hole->first_seen;
@@ -808,23 +808,49 @@ static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *
 	return 0;
 }
 
+void store_gap_cut_start(struct store_gap_cut *c, const char *sym, int64_t a, int64_t b)
+{
+	c->sym = sym;
+	c->cur = a;
+	c->b = b;
+}
+
+int store_gap_cut_hole(struct store_gap_cut *c, struct store_hole hole, struct ck_err *err)
+{
+	if (hole.first < c->cur)
+		hole.first = c->cur;
+	if (hole.last > c->b)
+		hole.last = c->b;
+	if (hole.first > c->cur && gap_push(c, c->cur, hole.first - c->iv, NULL, err))
+		return err->code;
+	if (hole.last >= hole.first) {
+		if (c->include_confirmed && gap_push(c, hole.first, hole.last, &hole, err))
+			return err->code;
+		c->cur = hole.last + c->iv;
+	}
+	return 0;
+}
+
+int store_gap_cut_end(struct store_gap_cut *c, struct ck_err *err)
+{
+	if (c->cur <= c->b && gap_push(c, c->cur, c->b, NULL, err))
+		return err->code;
+	return 0;
+}
+
 /* The gaps sq_gaps is building: each raw gap [a, b] is split around the confirmed
  * holes inside it (h, the holes statement). */
 struct gap_walk {
 	struct store *st;
 	const char *interval;
-	int64_t iv;
-	int include_confirmed;
 	sqlite3_stmt *h;
-	struct store_gap *v;
-	size_t len, cap;
+	struct store_gap_cut c;
 	struct ck_err *err;
 };
 
 static int gap_split(const char *sym, int64_t a, int64_t b, void *arg)
 {
 	struct gap_walk *g = arg;
-	int64_t cur = a;
 	int hr;
 
 	sqlite3_reset(g->h);
@@ -832,6 +858,7 @@ static int gap_split(const char *sym, int64_t a, int64_t b, void *arg)
 	sqlite3_bind_text(g->h, 2, g->interval, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(g->h, 3, a);
 	sqlite3_bind_int64(g->h, 4, b);
+	store_gap_cut_start(&g->c, sym, a, b);
 	/* Walk the gap [a, b]: missing pieces and confirmed holes, in order. */
 	while ((hr = sqlite3_step(g->h)) == SQLITE_ROW) {
 		struct store_hole hole = {
@@ -841,26 +868,12 @@ static int gap_split(const char *sym, int64_t a, int64_t b, void *arg)
 			.second_seen = sqlite3_column_int64(g->h, 3),
 			.runs = sqlite3_column_int64(g->h, 4),
 		};
-		if (hole.first < cur)
-			hole.first = cur;
-		if (hole.last > b)
-			hole.last = b;
-		if (hole.first > cur && gap_push(&g->v, &g->len, &g->cap, sym, cur,
-						 hole.first - g->iv, g->iv, NULL, g->err))
+		if (store_gap_cut_hole(&g->c, hole, g->err))
 			return g->err->code;
-		if (hole.last >= hole.first) {
-			if (g->include_confirmed &&
-			    gap_push(&g->v, &g->len, &g->cap, sym, hole.first, hole.last, g->iv,
-				     &hole, g->err))
-				return g->err->code;
-			cur = hole.last + g->iv;
-		}
 	}
 	if (hr != SQLITE_DONE)
 		return store_db_fail(g->st, g->err, "find gaps in");
-	if (cur <= b && gap_push(&g->v, &g->len, &g->cap, sym, cur, b, g->iv, NULL, g->err))
-		return g->err->code;
-	return 0;
+	return store_gap_cut_end(&g->c, g->err);
 }
 
 /* Gaps: consecutive stored runs of the coverage ledger (a file without one: consecutive
@@ -871,7 +884,11 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	    struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	struct gap_walk g = {st, interval, interval_ms, include_confirmed, NULL, NULL, 0, 0, err};
+	struct gap_walk g = {st,
+			     interval,
+			     NULL,
+			     {.iv = interval_ms, .include_confirmed = include_confirmed},
+			     err};
 	int rc;
 
 	*out = NULL;
@@ -934,11 +951,11 @@ done:
 	sqlite3_finalize(s);
 	sqlite3_finalize(g.h);
 	if (rc) {
-		free(g.v);
+		free(g.c.v);
 		return rc;
 	}
-	*out = g.v;
-	*n = g.len;
+	*out = g.c.v;
+	*n = g.c.len;
 	return 0;
 }
 

@@ -30,6 +30,22 @@ static inline struct store_sqlite *sq(const struct store *st)
 #define STORE_ROWS_MAX 10000000
 int store_grow(void *v, size_t *cap, size_t len, size_t size, const char *what, struct ck_err *err);
 
+/* Cutting a gap [a, b] of one symbol around the confirmed holes inside it, for every
+ * backend's gaps op (the policy is the store's, not a backend's): start, then each
+ * hole overlapping [a, b] in order of first_open, then end. v (len of cap, grown with
+ * store_grow) receives the missing pieces, and the holes when include_confirmed. */
+struct store_gap_cut {
+	struct store_gap *v;
+	size_t len, cap;
+	int64_t iv;
+	int include_confirmed;
+	const char *sym; /* set by start */
+	int64_t cur, b;  /* the next open time not yet placed; the gap's end */
+};
+void store_gap_cut_start(struct store_gap_cut *c, const char *sym, int64_t a, int64_t b);
+int store_gap_cut_hole(struct store_gap_cut *c, struct store_hole hole, struct ck_err *err);
+int store_gap_cut_end(struct store_gap_cut *c, struct ck_err *err);
+
 /* Fills err from SQLite's last error on st (code mapped: corrupt → CK_ECORRUPT, full →
  * CK_EFULL, ...), "<what> <path>: <sqlite message> (<what to do>)"; returns the code. */
 int store_db_fail(struct store *st, struct ck_err *err, const char *what);

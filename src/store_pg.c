@@ -20,7 +20,7 @@
 #include "kline.h"
 #include "redact.h"
 #include "store.h"
-#include "store_int.h" /* store_grow */
+#include "store_int.h" /* store_grow, store_gap_cut */
 #include "store_pg_int.h"
 #include "banned.h"
 
@@ -560,28 +560,6 @@ static int pg_span(struct store *st, const char *symbol, const char *interval, i
 	return 0;
 }
 
-static int gap_push(struct store_gap **v, size_t *len, size_t *cap, const char *sym, int64_t first,
-		    int64_t last, int64_t iv, const struct store_hole *hole, struct ck_err *err)
-{
-	struct store_gap *g;
-
-	if (store_grow(v, cap, *len, sizeof(**v), "list gaps", err))
-		return err->code;
-	g = &(*v)[(*len)++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->symbol, sizeof(g->symbol), "%s", sym);
-	g->first = first;
-	g->last = last;
-	g->count = (last - first) / iv + 1;
-	if (hole) {
-		g->confirmed = 1;
-		g->first_seen = hole->first_seen;
-		g->second_seen = hole->second_seen;
-		g->runs = hole->runs;
-	}
-	return 0;
-}
-
 /* As sq_gaps: gaps by one window-function query, split around confirmed holes. */
 static int pg_gaps(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
 		   int64_t from, int64_t to, int include_confirmed, struct store_gap **out,
@@ -590,8 +568,7 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 	char iv[24], a[24], b[24];
 	const char *v[] = {symbol ? symbol : "", interval, pg_i64(iv, interval_ms), pg_i64(a, from),
 			   pg_i64(b, to)};
-	struct store_gap *g = NULL;
-	size_t len = 0, cap = 0;
+	struct store_gap_cut c = {.iv = interval_ms, .include_confirmed = include_confirmed};
 	PGresult *r;
 	int i, j, bad;
 
@@ -615,7 +592,7 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++) {
 		const char *sym = pg_text(r, i, 0);
-		int64_t ga = pg_int(r, i, 1), gb = pg_int(r, i, 2), cur = ga;
+		int64_t ga = pg_int(r, i, 1), gb = pg_int(r, i, 2);
 		char x[24], y[24];
 		const char *hv[] = {sym, interval, pg_i64(x, ga), pg_i64(y, gb)};
 		PGresult *h = pgq(st,
@@ -626,6 +603,7 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 				  4, hv, "find gaps in", err);
 		if (!h)
 			goto fail;
+		store_gap_cut_start(&c, sym, ga, gb);
 		for (j = 0; j < PQntuples(h); j++) {
 			struct store_hole hole = {
 				.first = pg_int(h, j, 0),
@@ -634,36 +612,21 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 				.second_seen = pg_int(h, j, 3),
 				.runs = pg_int(h, j, 4),
 			};
-			if (hole.first < cur)
-				hole.first = cur;
-			if (hole.last > gb)
-				hole.last = gb;
-			if (hole.first > cur &&
-			    gap_push(&g, &len, &cap, sym, cur, hole.first - interval_ms,
-				     interval_ms, NULL, err))
+			if (store_gap_cut_hole(&c, hole, err))
 				break;
-			if (hole.last >= hole.first) {
-				if (include_confirmed &&
-				    gap_push(&g, &len, &cap, sym, hole.first, hole.last,
-					     interval_ms, &hole, err))
-					break;
-				cur = hole.last + interval_ms;
-			}
 		}
 		bad = j < PQntuples(h);
 		PQclear(h);
-		if (bad)
-			goto fail;
-		if (cur <= gb && gap_push(&g, &len, &cap, sym, cur, gb, interval_ms, NULL, err))
+		if (bad || store_gap_cut_end(&c, err))
 			goto fail;
 	}
 	PQclear(r);
-	*out = g;
-	*n = len;
+	*out = c.v;
+	*n = c.len;
 	return 0;
 fail:
 	PQclear(r);
-	free(g);
+	free(c.v);
 	return err->code;
 }
 
