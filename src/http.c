@@ -235,6 +235,7 @@ int http_poll(struct http *h, int wait_ms, struct http_req **done, size_t max, s
 			snprintf(r->curl_msg, sizeof(r->curl_msg),
 				 "response body larger than %u bytes", HTTP_BODY_MAX);
 		r->elapsed_ms = mono_ms() - r->started_ms;
+		r->done_ms = now_ms();
 		req_cleanup(h, r);
 		h->inflight--;
 		done[(*ndone)++] = r;

@@ -39,6 +39,8 @@ struct http_req {
 	int64_t used_weight;   /* X-MBX-USED-WEIGHT-1M, -1 if absent */
 	int64_t date_ms;       /* Date header, 0 if absent */
 	int64_t elapsed_ms;
+	int64_t done_ms; /* wall clock (now_ms) when the answer arrived: a Retry-After counts
+			  * from here, however late the caller gets round to reading it */
 	/* private */
 	void *easy;
 	void *hdr_list;

@@ -164,14 +164,21 @@ static void note_weight(struct engine *e, const struct http_req *r)
 	}
 }
 
+/* The ban's end counts from when the 418 arrived (r->done_ms): an answer read late (the
+ * other half of a round trip, read after waiting out the first half's ban) names the same
+ * ban, not a new one. Retry-After is whole seconds rounded up, so answers to one ban give
+ * ends up to a second apart: within that, the ban already known stands (no second log
+ * line, no one-millisecond wait); a later end (the exchange lengthened it) is honoured. */
 static void note_ban(struct engine *e, const struct http_req *r)
 {
-	int64_t now = now_ms(), until = retry_ban_until(&e->rp, now, r->retry_after_s);
+	int64_t now = r->done_ms > 0 ? r->done_ms : now_ms();
+	int64_t until = retry_ban_until(&e->rp, now, r->retry_after_s);
 	char v[32];
 	struct ck_err err;
 
-	if (until > e->ban_until)
-		e->ban_until = until;
+	if (until <= e->ban_until + 1000)
+		return;
+	e->ban_until = until;
 	snprintf(v, sizeof(v), "%" PRId64, e->ban_until);
 	if (store_state_set(e->st, "ban_until", v, &err))
 		log_warn("sync", "could not keep the ban's end in the database: %s", err.msg);
@@ -183,7 +190,7 @@ static void note_ban(struct engine *e, const struct http_req *r)
 	log_error("sync",
 		  "HTTP 418: the exchange banned this IP for %" PRId64
 		  " s; no request is sent before then (candlekeep ban shows it)",
-		  (until - now) / 1000);
+		  (until - now_ms() + 999) / 1000);
 }
 
 /* Time left before the run's deadline, ms; -1 when the run has none. */
