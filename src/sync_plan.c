@@ -131,6 +131,50 @@ void sync_plan_verify(struct store *st, const struct cfg *cfg, struct plan_clock
 	log_warn("sync", "%s", err.msg);
 }
 
+/* Weight of first..last cut into pages of `page` candles. */
+static int64_t window_weight(int64_t first, int64_t last, int64_t iv, int64_t page)
+{
+	int64_t n = (last - first) / iv + 1;
+	return (n / page) * binance_kline_weight(page) +
+	       (n % page ? binance_kline_weight(n % page) : 0);
+}
+
+/* The tail tail_from..last_closed and the re-verification slice a..b (b < tail_from)
+ * as one window a..last_closed, when it fits one page of the smallest size the run may
+ * choose (page_limit, or 499 when automatic: sync_plan_page_size) and weighs no more
+ * than the separate requests; the candles between them are re-verified on the way.
+ * Gap windows of the symbol inside a..last_closed are folded into it; a gap reaching
+ * outside it (asked for twice otherwise) keeps the windows apart. Returns 1 when the
+ * merged window replaced them, 0 when nothing changed, CK_ENOMEM. */
+static int plan_merge_verify(const struct cfg *cfg, const struct plan_clock *c, struct sync_plan *p,
+			     struct plan_symbol_info *info, size_t sym, int64_t a, int64_t b,
+			     int64_t tail_from)
+{
+	const int64_t iv = c->iv, fit = cfg->page_limit > 0 ? cfg->page_limit : 499;
+	int64_t apart =
+		window_weight(tail_from, c->last_closed, iv, fit) + window_weight(a, b, iv, fit);
+	size_t i, first = p->n - info->nwindows, k;
+
+	if (tail_from > c->last_closed || (c->last_closed - a) / iv + 1 > fit)
+		return 0;
+	for (i = first; i < p->n; i++) {
+		const struct plan_window *w = &p->w[i];
+		if (w->last < a || w->first > c->last_closed)
+			continue;
+		if (w->reason != PLAN_GAP || w->first < a)
+			return 0;
+		apart += window_weight(w->first, w->last, iv, fit);
+	}
+	if (binance_kline_weight((c->last_closed - a) / iv + 1) > apart)
+		return 0;
+	for (i = k = first; i < p->n; i++)
+		if (p->w[i].last < a)
+			p->w[k++] = p->w[i];
+	info->nwindows -= p->n - k;
+	p->n = k;
+	return plan_add(p, info, sym, a, c->last_closed, PLAN_TAIL) ? CK_ENOMEM : 1;
+}
+
 /* The windows for one symbol with stored candles (span) and gap repair on. */
 static int plan_repair(struct store *st, const struct cfg *cfg, const struct plan_clock *c,
 		       const char *name, size_t sym, const struct store_symbol *state,
@@ -176,15 +220,21 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 	}
 	if (tail_from < wanted)
 		tail_from = wanted;
-	if (plan_add(p, info, sym, tail_from, c->last_closed, PLAN_TAIL))
-		return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
-	/* This run's slice of the rolling re-verification of older history. */
+	/* This run's slice of the rolling re-verification of older history: one request
+	 * with the tail when both fit one page (plan_merge_verify), else its own. */
 	if (c->verify_last >= c->verify_first) {
 		int64_t a = c->verify_first > span->first_open ? c->verify_first : span->first_open;
 		int64_t b = c->verify_last < tail_from - iv ? c->verify_last : tail_from - iv;
-		if (a <= b && plan_add(p, info, sym, a, b, PLAN_VERIFY))
+		int merged = a <= b ? plan_merge_verify(cfg, c, p, info, sym, a, b, tail_from) : 0;
+		if (merged == 1)
+			return 0;
+		if (merged < 0 || plan_add(p, info, sym, tail_from, c->last_closed, PLAN_TAIL) ||
+		    (a <= b && plan_add(p, info, sym, a, b, PLAN_VERIFY)))
 			return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
+		return 0;
 	}
+	if (plan_add(p, info, sym, tail_from, c->last_closed, PLAN_TAIL))
+		return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
 	return 0;
 }
 

@@ -24,7 +24,9 @@ enum plan_reason {
 	PLAN_LEAD,     /* before the oldest stored candle (history_days, backfill --since) */
 	PLAN_GAP,      /* missing candles between stored ones (not confirmed holes) */
 	PLAN_TAIL,     /* after the newest stored candle, plus the recent candles re-fetched
-			* every run ([sync] lookback / verify_recent) */
+			* every run ([sync] lookback / verify_recent); when they fit one page
+			* with no more weight, also this run's re-verification slice, the
+			* candles between and the gaps among them (one request, not two) */
 	PLAN_LOOKBACK, /* gap_repair off: the last `lookback` closed candles only */
 	PLAN_VERIFY,   /* this run's slice of the rolling re-verification (verify_days) */
 };
@@ -80,8 +82,9 @@ struct plan_symbol_info {
  * history start (history_days, since_ms, the oldest stored candle), and appends to p,
  * in this order: the history (nothing stored) or the lead before the oldest stored
  * candle, each gap that is not a confirmed hole, the tail up to c->last_closed, and
- * the re-verification slice. Nothing before the listing start (first_open) is asked
- * for. state: filled with the symbol's stored state. Returns 0 or a negative code. */
+ * the re-verification slice (or the slice and the tail as one window: PLAN_TAIL). Nothing before
+ * the listing start (first_open) is asked for. state: filled with the symbol's stored state.
+ * Returns 0 or a negative code. */
 int sync_plan_symbol(struct store *st, const struct cfg *cfg, const struct plan_clock *c,
 		     const char *symbol, size_t sym, struct store_symbol *state,
 		     struct sync_plan *p, struct plan_symbol_info *info, struct ck_err *err);

@@ -368,9 +368,14 @@ static void test_reverification_window(void **state)
 	put_range(fx, 12, 17, NULL, 0);
 	fx->pc.server_now = now; /* wanted and the tail do not move with server_now */
 	plan(fx);
+	assert_int_equal(fx->plan.n, 1); /* the slice and the tail fit one request */
+	want(fx, 0, 12, 17, PLAN_TAIL);
+	fx->cfg.page_limit = 5; /* they do not fit one page of 5: two requests */
+	plan(fx);
 	assert_int_equal(fx->plan.n, 2);
 	want(fx, 0, 16, 17, PLAN_TAIL);
 	want(fx, 1, 12, 12, PLAN_VERIFY);
+	fx->cfg.page_limit = 0;
 
 	/* a whole verify_every later: the whole window, from its start again */
 	fx->pc.server_now = now + 3 * DAY;
@@ -393,6 +398,7 @@ static void test_request_order(void **state)
 	put_range(fx, 5, 15, skip, 1);
 	fx->pc.verify_first = T0 + 3 * H4;
 	fx->pc.verify_last = T0 + 8 * H4;
+	fx->cfg.page_limit = 10; /* 5..19 is more than a page: nothing merged */
 	plan(fx);
 	assert_int_equal(fx->plan.n, 4);
 	want(fx, 0, 2, 4, PLAN_LEAD);
@@ -405,6 +411,69 @@ static void test_request_order(void **state)
 	assert_int_equal(fx->plan.n, 4);
 	want(fx, 2, 16, 19, PLAN_TAIL);
 	want(fx, 3, 5, 15, PLAN_VERIFY);
+}
+
+/* The re-verification slice and the tail become one request when the span from the
+ * slice to the newest closed candle fits one page (page_limit, else 499) and weighs no
+ * more than the separate requests; gaps inside the span are folded in, a gap reaching
+ * out of it keeps the windows apart. */
+static void test_verify_merged_with_tail(void **state)
+{
+	struct fixture *fx = *state;
+	const int skip[] = {12};
+
+	clock_at(fx, T0 + 20 * H4);
+	set_symbol(fx, T0 + 2 * H4, 0);
+	put_range(fx, 2, 15, skip, 1);
+	fx->pc.verify_first = T0 + 5 * H4;
+	fx->pc.verify_last = T0 + 8 * H4;
+	plan(fx); /* gap 12, tail 16..19 and verify 5..8: one request 5..19 */
+	assert_int_equal(fx->plan.n, 1);
+	want(fx, 0, 5, 19, PLAN_TAIL);
+	/* the gap before the slice stays its own request */
+	fx->pc.verify_first = T0 + 13 * H4;
+	fx->pc.verify_last = T0 + 14 * H4;
+	plan(fx);
+	assert_int_equal(fx->plan.n, 2);
+	want(fx, 0, 12, 12, PLAN_GAP);
+	want(fx, 1, 13, 19, PLAN_TAIL);
+	/* a page of 15 holds 5..19 exactly; of 14 it does not */
+	fx->pc.verify_first = T0 + 5 * H4;
+	fx->pc.verify_last = T0 + 8 * H4;
+	fx->cfg.page_limit = 15;
+	plan(fx);
+	assert_int_equal(fx->plan.n, 1);
+	want(fx, 0, 5, 19, PLAN_TAIL);
+	fx->cfg.page_limit = 14;
+	plan(fx);
+	assert_int_equal(fx->plan.n, 3);
+	want(fx, 0, 12, 12, PLAN_GAP);
+	want(fx, 1, 16, 19, PLAN_TAIL);
+	want(fx, 2, 5, 8, PLAN_VERIFY);
+}
+
+/* A merged request that would weigh more than the two apart is not made: with pages of
+ * 1000, 600 candles (weight 5) instead of 2 + 2 candles (weight 1 + 1). */
+static void test_verify_merge_keeps_weight(void **state)
+{
+	struct fixture *fx = *state;
+
+	clock_at(fx, T0 + 602 * H4);
+	set_symbol(fx, T0, 0);
+	put_range(fx, 0, 599, NULL, 0);
+	fx->cfg.page_limit = 1000;
+	fx->pc.verify_first = T0 + 1 * H4;
+	fx->pc.verify_last = T0 + 2 * H4;
+	plan(fx);
+	assert_int_equal(fx->plan.n, 2);
+	want(fx, 0, 600, 601, PLAN_TAIL);
+	want(fx, 1, 1, 2, PLAN_VERIFY);
+	/* 99 candles weigh 1: one request */
+	fx->pc.verify_first = T0 + 503 * H4;
+	fx->pc.verify_last = T0 + 504 * H4;
+	plan(fx);
+	assert_int_equal(fx->plan.n, 1);
+	want(fx, 0, 503, 601, PLAN_TAIL);
 }
 
 /* Pages: 1500 candles a request at most; automatic page size 1500 while the plan fits
@@ -455,6 +524,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_since_widens_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reverification_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_merged_with_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_merge_keeps_weight, setup, teardown),
 		cmocka_unit_test(test_page_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
