@@ -192,8 +192,19 @@ int run_sync(struct store *st, const struct cfg *cfg, const char *command,
 		 r->res.error[0] ? r->res.error
 		 : rc            ? serr.msg
 				 : "");
-	run_record(st, r);
-	run_candle_count(st, cfg, r);
+	/* The record and the candle count in one transaction: one fsync, not one per
+	 * symbol (a failed commit leaves no record: record_error says so). */
+	{
+		struct ck_err terr = {0, ""};
+		int tx = store_tx_begin(st, &terr) == 0;
+		run_record(st, r);
+		run_candle_count(st, cfg, r);
+		if (tx && store_tx_commit(st, &terr) && !r->record_error[0]) {
+			snprintf(r->record_error, sizeof(r->record_error), "%s", terr.msg);
+			if (!r->exit_code)
+				r->exit_code = RUN_EXIT_FAILED;
+		}
+	}
 	run_alert(st, cfg, r);
 	for (size_t i = 0; i < r->res.nsymbols; i++)
 		if (r->res.symbols[i].newest_open > newest)
