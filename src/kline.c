@@ -372,6 +372,140 @@ static int page_error_object(const json_t *root, struct ck_err *err)
 			  "without an exchange error code and msg");
 }
 
+/* ---- the fast path: the exchange's own form of the page, without a JSON tree ----
+ *
+ * Exactly the pages Binance sends: an array of 12-element arrays of integers and plain
+ * strings (printable ASCII, no escapes, at most KLINE_DEC_MAX characters), JSON white
+ * space anywhere between tokens. Anything else (an escape, a real number, an integer of
+ * 19 digits or more, a leading zero, a long string, an object, a wrong count, trailing
+ * bytes) is not decided here: the page goes to the jansson parser below, which accepts
+ * or rejects it with its exact message. So both paths give the same answer for every
+ * body; this one only skips building a tree of 12 allocations per candle (measured: the
+ * tree was a quarter of a loopback backfill's CPU). */
+
+struct scan {
+	const char *p, *end;
+};
+
+static void scan_ws(struct scan *sc)
+{
+	while (sc->p < sc->end &&
+	       (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\r' || *sc->p == '\t'))
+		sc->p++;
+}
+
+/* Consumes c after white space; 0 if the next byte is something else. */
+static int scan_char(struct scan *sc, char c)
+{
+	scan_ws(sc);
+	if (sc->p >= sc->end || *sc->p != c)
+		return 0;
+	sc->p++;
+	return 1;
+}
+
+/* A JSON integer of 1..18 digits (no fraction, no exponent). */
+static int scan_int(struct scan *sc, int64_t *v)
+{
+	const char *q;
+	int neg = 0;
+	int64_t x = 0;
+
+	scan_ws(sc);
+	q = sc->p;
+	if (q < sc->end && *q == '-') {
+		neg = 1;
+		q++;
+	}
+	if (q >= sc->end || *q < '0' || *q > '9')
+		return 0;
+	if (*q == '0' && q + 1 < sc->end && q[1] >= '0' && q[1] <= '9')
+		return 0; /* a leading zero: not JSON */
+	for (const char *d = q; q < sc->end && *q >= '0' && *q <= '9'; q++) {
+		if (q - d >= 18)
+			return 0;
+		x = x * 10 + (*q - '0');
+	}
+	if (q < sc->end && (*q == '.' || *q == 'e' || *q == 'E'))
+		return 0; /* a real number */
+	*v = neg ? -x : x;
+	sc->p = q;
+	return 1;
+}
+
+/* A string of printable ASCII without escapes, at most KLINE_DEC_MAX characters, into
+ * out (NUL-terminated) when out is not NULL. */
+static int scan_str(struct scan *sc, char *out)
+{
+	const char *q, *v;
+
+	if (!scan_char(sc, '"'))
+		return 0;
+	for (q = v = sc->p; q < sc->end && *q != '"'; q++)
+		if (*q < 0x20 || *q > 0x7e || *q == '\\' || q - v >= KLINE_DEC_MAX)
+			return 0;
+	if (q >= sc->end)
+		return 0;
+	if (out) {
+		memcpy(out, v, (size_t)(q - v));
+		out[q - v] = '\0';
+	}
+	sc->p = q + 1;
+	return 1;
+}
+
+static int scan_row(struct scan *sc, struct kline *c)
+{
+	return scan_char(sc, '[') && scan_int(sc, &c->open_time) && scan_char(sc, ',') &&
+	       scan_str(sc, c->open) && scan_char(sc, ',') && scan_str(sc, c->high) &&
+	       scan_char(sc, ',') && scan_str(sc, c->low) && scan_char(sc, ',') &&
+	       scan_str(sc, c->close) && scan_char(sc, ',') && scan_str(sc, c->volume) &&
+	       scan_char(sc, ',') && scan_int(sc, &c->close_time) && scan_char(sc, ',') &&
+	       scan_str(sc, c->quote_volume) && scan_char(sc, ',') && scan_int(sc, &c->trades) &&
+	       scan_char(sc, ',') && scan_str(sc, c->taker_buy_base) && scan_char(sc, ',') &&
+	       scan_str(sc, c->taker_buy_quote) && scan_char(sc, ',') && scan_str(sc, NULL) &&
+	       scan_char(sc, ']');
+}
+
+/* 0 with *out / *n set, 1 when the page is not in the exchange's own form (nothing
+ * set: the jansson path decides), CK_ENOMEM. */
+static int parse_fast(const char *body, size_t len, struct kline **out, size_t *n)
+{
+	struct scan sc = {body, body + len};
+	struct kline *k;
+	size_t cap = 0, count = 0;
+	const char *q;
+
+	/* Every row opens with '[' (a string may hold more): an upper bound on rows. */
+	for (q = body; (q = memchr(q, '[', (size_t)(sc.end - q))) != NULL; q++)
+		cap++;
+	if (!scan_char(&sc, '[') || cap == 0)
+		return 1;
+	if (scan_char(&sc, ']')) {
+		scan_ws(&sc);
+		return sc.p == sc.end ? 0 : 1;
+	}
+	if (!(k = calloc(cap, sizeof(*k))))
+		return CK_ENOMEM;
+	for (;;) {
+		if (count == cap || !scan_row(&sc, &k[count]))
+			break;
+		count++;
+		if (scan_char(&sc, ','))
+			continue;
+		if (!scan_char(&sc, ']'))
+			break;
+		scan_ws(&sc);
+		if (sc.p != sc.end)
+			break;
+		*out = k;
+		*n = count;
+		return 0;
+	}
+	free(k);
+	return 1;
+}
+
 int kline_parse_page(const char *body, size_t len, struct kline **out, size_t *n,
 		     struct ck_err *err)
 {
@@ -383,6 +517,11 @@ int kline_parse_page(const char *body, size_t len, struct kline **out, size_t *n
 
 	*out = NULL;
 	*n = 0;
+	if ((rc = parse_fast(body, len, out, n)) == 0)
+		return 0;
+	if (rc == CK_ENOMEM)
+		return ck_err_set(err, CK_ENOMEM, "klines page: out of memory");
+	rc = CK_EVALIDATE;
 	/* No JSON_DECODE_ANY: the top level must be an array (or the error object);
 	 * no JSON_DISABLE_EOF_CHECK: trailing garbage is an error; integers beyond
 	 * int64 fail to decode ("too big integer") rather than wrap. */

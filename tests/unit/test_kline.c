@@ -458,6 +458,52 @@ static void test_page_good(void **state)
 	free(k);
 }
 
+/* Pages in the exchange's own form take a fast path without a JSON tree; anything else
+ * (escapes, odd white space, long strings) the jansson parser: both give the same
+ * candles, byte for byte. */
+static void test_page_fast_and_tree_agree(void **state)
+{
+	(void)state;
+	struct kline *a, *b;
+	size_t na, nb;
+	struct ck_err err;
+
+	/* the first has an escape (the tree path), the second the same values plainly */
+	assert_int_equal(page("[[1709251200000,\"12.\\u0030\",\"13.0\",\"11.0\",\"12.5\",\"100\","
+			      "1709265599999,\"1200\",10,\"50\",\"600\",\"0\"]]",
+			      &a, &na, &err),
+			 0);
+	assert_int_equal(page("\t[\r\n [ 1709251200000 , \"12.0\",\"13.0\",\"11.0\",\"12.5\","
+			      "\"100\",1709265599999,\"1200\",10,\"50\",\"600\",\"0\" ] ] \n",
+			      &b, &nb, &err),
+			 0);
+	assert_int_equal(na, 1);
+	assert_int_equal(nb, 1);
+	assert_memory_equal(a, b, sizeof(*a));
+	struct kline g = good();
+	assert_memory_equal(a, &g, sizeof(g));
+	free(a);
+	free(b);
+	/* negative integers and -0 read as jansson reads them */
+	assert_int_equal(page("[[-0,\"1\",\"1\",\"1\",\"1\",\"1\",-5,\"1\",0,\"\",\"\",\"0\"]]", &a,
+			      &na, &err),
+			 0);
+	assert_int_equal(a[0].open_time, 0);
+	assert_int_equal(a[0].close_time, -5);
+	assert_string_equal(a[0].taker_buy_base, "");
+	free(a);
+	/* what only the tree path decides keeps its exact message */
+	expect_page_fail("[[01,\"1\",\"1\",\"1\",\"1\",\"1\",1,\"1\",1,\"1\",\"1\",\"0\"]]",
+			 "not valid JSON");
+	expect_page_fail("[[1,\"1\",\"1\",\"1\",\"1\",\"1\",1,\"1\",1,\"1\",\"1\","
+			 "\"123456789012345678901234567890123\"]]",
+			 "field 11 (ignore): value");
+	expect_page_fail("[[1,\"1\",\"1\",\"1\",\"1\",\"1\",1,\"1\",1,\"1\",\"1\",\"0\"],]",
+			 "not valid JSON");
+	expect_page_fail("[[1,\"1\",\"1\",\"1\",\"1\",\"1\",1,\"1\",1,\"1\",\"1\",\"0\"]",
+			 "not valid JSON");
+}
+
 static void test_page_errors(void **state)
 {
 	(void)state;
@@ -756,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_validate_decimals),
 		cmocka_unit_test(test_validate_page),
 		cmocka_unit_test(test_page_good),
+		cmocka_unit_test(test_page_fast_and_tree_agree),
 		cmocka_unit_test(test_page_errors),
 		cmocka_unit_test(test_csv_parse),
 		cmocka_unit_test(test_csv_errors),
