@@ -190,6 +190,7 @@ void sq_close(struct store *st)
 		return;
 	sqlite3_finalize(q->put);
 	sqlite3_finalize(q->get_one);
+	sqlite3_finalize(q->get_range);
 	sqlite3_finalize(q->cov_find);
 	sqlite3_finalize(q->cov_del);
 	sqlite3_finalize(q->cov_ins);
@@ -590,7 +591,13 @@ static void bind_kline(sqlite3_stmt *s, int first, const struct kline *k)
 static void copy_col(char *dst, sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
-	snprintf(dst, KLINE_DEC_MAX + 1, "%s", t ? (const char *)t : "");
+	size_t len = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+
+	if (len > KLINE_DEC_MAX)
+		len = KLINE_DEC_MAX;
+	if (len)
+		memcpy(dst, t, len);
+	dst[len] = '\0';
 }
 
 static void read_kline(sqlite3_stmt *s, int first, struct kline *k)
@@ -645,13 +652,73 @@ static int put_revision(struct store *st, const char *symbol, const char *interv
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The stored candles of a page's span, in one ordered read instead of one lookup per
+ * candle: for a page strictly ascending by open time that spans at most twice its
+ * candles (every page sync, backfill and import write). Sets *old (malloc'd, NULL when
+ * none) and *nold; returns 1 when the page does not qualify (the caller looks candles up
+ * one by one), 0, or -1 (SQLite's error). */
+static int page_stored(struct store *st, const char *symbol, const char *interval,
+		       const struct kline *k, size_t n, struct kline **old, size_t *nold)
+{
+	sqlite3_stmt *s;
+	int64_t iv = kline_interval_ms(interval);
+	size_t i, cap = 0;
+	int rc;
+
+	*old = NULL;
+	*nold = 0;
+	if (!n || iv <= 0)
+		return 1;
+	for (i = 1; i < n; i++)
+		if (k[i].open_time <= k[i - 1].open_time)
+			return 1;
+	if ((k[n - 1].open_time - k[0].open_time) / iv >= 2 * (int64_t)n)
+		return 1;
+	if (!sq(st)->get_range &&
+	    sqlite3_prepare_v2(
+		    sq(st)->db,
+		    "SELECT open_time, open, high, low, close, volume, close_time,"
+		    " quote_volume, trades, taker_buy_base, taker_buy_quote FROM candles"
+		    " WHERE symbol = ?1 AND interval = ?2 AND open_time BETWEEN ?3 AND ?4"
+		    " ORDER BY open_time",
+		    -1, &sq(st)->get_range, NULL) != SQLITE_OK)
+		return -1;
+	s = sq(st)->get_range;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, k[0].open_time);
+	sqlite3_bind_int64(s, 4, k[n - 1].open_time);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*nold == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct kline *no = realloc(*old, nc * sizeof(*no));
+			if (!no) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*old = no;
+			cap = nc;
+		}
+		read_kline(s, 0, &(*old)[(*nold)++]);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(*old);
+		*old = NULL;
+		*nold = 0;
+		return -1;
+	}
+	return 0;
+}
+
 int sq_put_page(struct store *st, const char *symbol, const char *interval, const struct kline *k,
 		size_t n, struct store_page_result *res, struct ck_err *err)
 {
 	struct store_page_result r = {0, 0, 0};
 	struct ledger_mark *m = NULL;
-	size_t i;
-	int nested;
+	struct kline *stored = NULL;
+	size_t i, nstored = 0, at = 0;
+	int nested, bulk = 0;
 
 	if (!sq(st)->put &&
 	    store_prepare(
@@ -684,21 +751,34 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 		free(m);
 		return ck_err_wrap(err, "store %s page", symbol);
 	}
+	/* Inside the transaction, so that what was read is what the writes replace. */
+	if ((bulk = page_stored(st, symbol, interval, k, n, &stored, &nstored)) < 0)
+		goto fail;
+	bulk = !bulk;
 	for (i = 0; i < n; i++) {
 		struct kline old, nk;
 		int found = 0, rc;
 
-		sqlite3_bind_text(sq(st)->get_one, 1, symbol, -1, SQLITE_STATIC);
-		sqlite3_bind_text(sq(st)->get_one, 2, interval, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(sq(st)->get_one, 3, k[i].open_time);
-		rc = sqlite3_step(sq(st)->get_one);
-		if (rc == SQLITE_ROW) {
-			read_kline(sq(st)->get_one, 0, &old);
-			found = 1;
+		if (bulk) {
+			while (at < nstored && stored[at].open_time < k[i].open_time)
+				at++;
+			if (at < nstored && stored[at].open_time == k[i].open_time) {
+				old = stored[at];
+				found = 1;
+			}
+		} else {
+			sqlite3_bind_text(sq(st)->get_one, 1, symbol, -1, SQLITE_STATIC);
+			sqlite3_bind_text(sq(st)->get_one, 2, interval, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(sq(st)->get_one, 3, k[i].open_time);
+			rc = sqlite3_step(sq(st)->get_one);
+			if (rc == SQLITE_ROW) {
+				read_kline(sq(st)->get_one, 0, &old);
+				found = 1;
+			}
+			sqlite3_reset(sq(st)->get_one);
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+				goto fail;
 		}
-		sqlite3_reset(sq(st)->get_one);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			goto fail;
 		/* A value the source lacks never replaces a known one (the upsert's
 		 * COALESCE does the same in SQL); compare what will be stored. */
 		nk = k[i];
@@ -733,11 +813,13 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 		    SQLITE_OK)
 		goto fail;
 	free(m);
+	free(stored);
 	if (res)
 		*res = r;
 	return 0;
 fail:
 	free(m);
+	free(stored);
 	store_db_fail(st, err, "write candles to");
 	sqlite3_exec(sq(st)->db, nested ? "ROLLBACK TO page; RELEASE page" : "ROLLBACK", NULL, NULL,
 		     NULL);

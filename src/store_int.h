@@ -12,7 +12,7 @@
 /* st->impl of a store the SQLite backend opened. */
 struct store_sqlite {
 	sqlite3 *db;
-	sqlite3_stmt *put, *get_one;                /* cached for store_put_page */
+	sqlite3_stmt *put, *get_one, *get_range;    /* cached for store_put_page */
 	sqlite3_stmt *cov_find, *cov_del, *cov_ins; /* cached for store_ledger_page */
 	int ledger; /* the file has the coverage ledger (schema 4; a read-only open of an
 		     * older file has not): gaps, spans and runs are read from it */
