@@ -319,24 +319,21 @@ static int call_simple_from(struct engine *e, struct http_req *r, int done, cons
 	}
 }
 
-static int call_simple(struct engine *e, struct http_req *r, const char *what, struct ck_err *err)
-{
-	return call_simple_from(e, r, 0, what, err);
-}
-
 /* The run's first round trip: /time and exchangeInfo at once on the multi handle. Sets
  * *done[i] for each that completed (whatever its answer: call_simple_from classifies it
  * and retries one by one). Nothing is started during a ban (honour_ban waited for one
  * that ends in time; one that does not is reported by call_simple). */
+#define PREFETCH_MAX 64 /* [sync] concurrency's ceiling */
+
 static void prefetch(struct engine *e, struct http_req *r, size_t n, int *done)
 {
-	struct http_req *fin[4];
+	struct http_req *fin[PREFETCH_MAX];
 	struct ck_err err;
 	size_t i, k, nd;
 
 	for (i = 0; i < n; i++)
 		done[i] = 0;
-	if (e->ban_until > now_ms() || *e->stop || n > 4)
+	if (e->ban_until > now_ms() || *e->stop || n > PREFETCH_MAX)
 		return;
 	for (i = 0; i < n; i++)
 		if (http_start(e->http, &r[i], &err)) {
@@ -346,7 +343,7 @@ static void prefetch(struct engine *e, struct http_req *r, size_t n, int *done)
 		}
 	e->res->counts.requests += (int64_t)n;
 	for (k = 0; k < n && !*e->stop;) {
-		if (http_poll(e->http, 100, fin, 4, &nd, &err))
+		if (http_poll(e->http, 100, fin, PREFETCH_MAX, &nd, &err))
 			break;
 		for (i = 0; i < nd; i++, k++)
 			done[(size_t)(fin[i] - r)] = 1;
@@ -562,19 +559,17 @@ out:
 /* Where the symbol's history starts on the exchange: the first candle it returns for
  * startTime=0 (never an empty page, which proves nothing), into s->state; left
  * unknown when the probe fails (its error code is returned) or comes back empty. */
-static int probe_start(struct engine *e, struct sym *s)
+static int probe_start(struct engine *e, struct sym *s, struct http_req *rp, int done)
 {
 	const char *name = s->out->symbol;
-	struct http_req r;
+	struct http_req r = *rp;
 	struct kline *k = NULL;
 	size_t n = 0;
 	struct ck_err err;
 	char t[32];
 
-	memset(&r, 0, sizeof(r));
-	if (binance_first_kline_url(r.url, sizeof(r.url), e->cfg->base_url, name, e->cfg->interval))
-		return 0;
-	if (call_simple(e, &r, "GET /fapi/v1/klines (first candle)", &err)) {
+	memset(rp, 0, sizeof(*rp)); /* r owns the request (and its answer when done) now */
+	if (call_simple_from(e, &r, done, "GET /fapi/v1/klines (first candle)", &err)) {
 		log_warn("sync", "%s: listing start unknown: %s", name, err.msg);
 		return err.code;
 	}
@@ -592,35 +587,89 @@ static int probe_start(struct engine *e, struct sym *s)
 	return 0;
 }
 
+/* Probes the batch's symbols: their requests at once (one round trip, as many as
+ * [sync] concurrency), each answer then taken (and retried) one by one as before, and
+ * what they learnt written in one transaction. Sets *quit when the exchange is not
+ * answering. */
+static int probe_batch(struct engine *e, const size_t *idx, struct http_req *r, size_t nb,
+		       int *quit, struct ck_err *err)
+{
+	int64_t before[PREFETCH_MAX];
+	int done[PREFETCH_MAX], rc = 0;
+	size_t k;
+
+	prefetch(e, r, nb, done);
+	for (k = 0; k < nb; k++) {
+		struct sym *s = &e->syms[idx[k]];
+		before[k] = s->state.first_open;
+		if (*quit) {
+			http_req_release(&r[k]);
+			continue;
+		}
+		rc = probe_start(e, s, &r[k], done[k]);
+		if (rc == CK_ENET || rc == CK_ETIMEOUT || rc == CK_ESTOPPED || rc == CK_EBANNED ||
+		    e->refused_wait || e->fatal || *e->stop)
+			*quit = 1; /* the exchange is not answering: the rest are probed next run */
+	}
+	for (k = 0; k < nb && before[k] == e->syms[idx[k]].state.first_open; k++)
+		;
+	if (k == nb)
+		return 0;
+	if (store_tx_begin(e->st, err))
+		return err->code;
+	for (k = 0; k < nb; k++) {
+		struct sym *s = &e->syms[idx[k]];
+		if (s->state.first_open != before[k] &&
+		    store_symbol_put(e->st, s->out->symbol, e->cfg->interval, &s->state, err)) {
+			store_tx_rollback(e->st);
+			return err->code;
+		}
+	}
+	return store_tx_commit(e->st, err);
+}
+
 /* Before planning (outside its transaction: these are network calls): learns where
  * each symbol starts on the exchange when that is not known yet, or is re-verified. */
 static int probe_starts(struct engine *e, const struct binance_info *info, struct ck_err *err)
 {
-	size_t i;
+	struct http_req r[PREFETCH_MAX];
+	size_t idx[PREFETCH_MAX], nb = 0, batch, i;
+	int quit = 0;
 
-	for (i = 0; i < e->nsyms && !e->fatal && !*e->stop; i++) {
+	batch = e->cfg->concurrency < 1 ? 1 : (size_t)e->cfg->concurrency;
+	if (batch > PREFETCH_MAX)
+		batch = PREFETCH_MAX;
+	for (i = 0; i < e->nsyms && !quit && !e->fatal && !*e->stop; i++) {
 		struct sym *s = &e->syms[i];
 		const char *name = s->out->symbol;
 		const struct binance_symbol *b = info ? binance_info_find(info, name) : NULL;
-		int64_t before;
-		int rc;
 
 		if (info && (!b || strcmp(b->status, "TRADING")))
 			continue; /* skipped by planning */
 		if (store_symbol_get(e->st, name, e->cfg->interval, &s->state, err))
-			return err->code;
+			goto fail;
 		if (s->state.first_open && !e->recheck)
 			continue;
-		before = s->state.first_open;
-		rc = probe_start(e, s);
-		if (rc == CK_ENET || rc == CK_ETIMEOUT || rc == CK_ESTOPPED || rc == CK_EBANNED ||
-		    e->refused_wait)
-			break; /* the exchange is not answering: the rest are probed next run */
-		if (s->state.first_open != before &&
-		    store_symbol_put(e->st, name, e->cfg->interval, &s->state, err))
-			return err->code;
+		memset(&r[nb], 0, sizeof(r[nb]));
+		if (binance_first_kline_url(r[nb].url, sizeof(r[nb].url), e->cfg->base_url, name,
+					    e->cfg->interval))
+			continue;
+		idx[nb++] = i;
+		if (nb == batch || i + 1 == e->nsyms) {
+			if (probe_batch(e, idx, r, nb, &quit, err))
+				return err->code;
+			nb = 0;
+		}
 	}
+	if (nb && !quit && !e->fatal && !*e->stop)
+		return probe_batch(e, idx, r, nb, &quit, err);
+	while (nb-- > 0)
+		http_req_release(&r[nb]);
 	return 0;
+fail:
+	while (nb-- > 0)
+		http_req_release(&r[nb]);
+	return err->code;
 }
 
 /* Plans symbol i (sync_plan.h); each window holds the symbol open until its pages
