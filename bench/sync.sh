@@ -5,6 +5,10 @@
 #     sequential loop; median of 3 runs each, same starting database every time); the ratio.
 #  2. backfill of 2 years of 60 symbols into an empty database: candles/s against the
 #     sustained ceiling the weight limit allows, and peak RSS.
+#  3. the weight budget binding: fakex allows 300 weight a minute; a backfill of 30
+#     symbols x 1 year needs more than a minute of it: the peak weight used in a minute
+#     against the limit (target <= 95%), the 429s (target 0), and candles/s against the
+#     ceiling that limit allows (skipped with BENCH_QUICK; up to a minute of waiting).
 set -eu
 # Nothing here reaches the internet: the public archive is off (bench/archive.sh
 # measures it against fakex).
@@ -91,3 +95,27 @@ awk -v n="$n" -v t="$bt" 'BEGIN { printf "  rate                      %8.0f cand
 awk 'BEGIN { printf "  weight ceiling            %8.0f candles/s sustained (2400/min, 10%% reserve, 1500/page at weight 10)\n", 2400 * 0.9 / 10 * 1500 / 60 }'
 printf '  peak RSS                  %8.1f MB\n' "$(echo "$rss" | awk '{ print $1 / 1024 }')"
 printf '  database                  %8.1f MB\n' "$(echo "$size" | awk '{ print $1 / 1024 }')"
+
+# ---- 3. the weight budget binding ----
+[ -n "${BENCH_QUICK:-}" ] && exit 0
+kill "$FXPID"; wait "$FXPID" 2>/dev/null || true; FXPID=
+WL=300; WSYM=30
+WSYMS=$(i=0; while [ $i -lt $WSYM ]; do printf 'SYN%03dUSDT,' $i; i=$((i + 1)); done | sed 's/,$//')
+fakex --weight-limit "$WL"
+"$RUNRSS" "$CK" --db "$W/w.db" --base-url "$URL" -q --symbols "$WSYMS" backfill --since "$((NOW - 365 * DAY))" \
+	--no-progress >"$W/wout" 2>"$W/wrss" || { cat "$W/wout" "$W/wrss" >&2; exit 1; }
+wt=$(secs "$W/wrss")
+wn=$(sqlite3 "$W/w.db" 'select count(*) from candles')
+wpeak=$(sqlite3 "$W/w.db" "select weight_used_max from runs where command = 'backfill' order by id desc limit 1")
+w429=$(sqlite3 "$W/w.db" "select http_429 + http_418 from runs where command = 'backfill' order by id desc limit 1")
+wreq=$(sed -n 's/.* \([0-9]*\) requests.*/\1/p' "$W/wout")
+echo
+echo "weight budget: backfill of $WSYM symbols x 1 year of 4h candles, fakex allowing $WL weight a minute"
+printf '  candles                   %8d in %.2f s (%d requests)\n' "$wn" "$wt" "$wreq"
+awk -v p="$wpeak" -v l="$WL" 'BEGIN { printf "  peak weight in a minute   %8d of %d (%.0f%%; target <= 95%%)\n", p, l, 100 * p / l }'
+printf '  HTTP 429/418 answers      %8d         (target 0)\n' "$w429"
+# The ceiling: the weight limit less candlekeep's 10% reserve, at 499 candles a request
+# of weight 2 (the page size chosen when the plan does not fit a minute's budget).
+awk -v n="$wn" -v t="$wt" -v l="$WL" 'BEGIN { c = l * 0.9 / 2 * 499 / 60;
+	printf "  rate                      %8.0f candles/s against a sustained ceiling of %.0f (%.2f of it;\n", n / t, c, n / t / c
+	printf "                            a run this short is mostly the first minute'"'"'s budget spent at once)\n" }'
