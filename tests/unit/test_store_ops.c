@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "err.h"
 #include "kline.h"
 #include "store.h"
@@ -430,6 +432,99 @@ static int count_kline(const struct kline *k, void *arg)
 	return 0;
 }
 
+struct kept {
+	struct kline k[4];
+	int n;
+};
+
+static int keep_kline(const struct kline *k, void *arg)
+{
+	struct kept *v = arg;
+
+	if (v->n < 4)
+		v->k[v->n] = *k;
+	v->n++;
+	return 0;
+}
+
+static void fill(struct kline *k, int64_t t)
+{
+	memset(k, 0, sizeof(*k));
+	k->open_time = t;
+	k->close_time = t + H1 - 1;
+	snprintf(k->open, sizeof(k->open), "100.0");
+	snprintf(k->high, sizeof(k->high), "200.0");
+	snprintf(k->low, sizeof(k->low), "50.0");
+	snprintf(k->close, sizeof(k->close), "150.0");
+	snprintf(k->volume, sizeof(k->volume), "12.5");
+	snprintf(k->quote_volume, sizeof(k->quote_volume), "1.0");
+	snprintf(k->taker_buy_base, sizeof(k->taker_buy_base), "5.5");
+	snprintf(k->taker_buy_quote, sizeof(k->taker_buy_quote), "6.5");
+	k->trades = 42;
+}
+
+/* put_page's upsert on both backends (PostgreSQL writes through COPY and one merge): a
+ * page larger than any one statement's rows, written once; unchanged on a second put;
+ * a changed value is a revision and a value the page lacks keeps the stored one; text
+ * with COPY's special characters is stored as given. */
+static void test_put_page_contract(void **state)
+{
+	NEED_FIXTURE();
+	struct fixture *fx = *state;
+	struct ck_err *err = &fx->err;
+	struct store_page_result r;
+	struct kline *k = calloc(1200, sizeof(*k));
+	struct kept got = {.n = 0};
+	char sym[32];
+	int i;
+
+	assert_non_null(k);
+	/* a symbol of this run: PostgreSQL keeps earlier runs' rows */
+	snprintf(sym, sizeof(sym), "P%ldUSDT", (long)getpid());
+	for (i = 0; i < 1200; i++)
+		fill(&k[i], T0 + i * H1);
+	assert_int_equal(store_put_page(fx->st, sym, "1h", k, 1200, &r, err), 0);
+	assert_true(r.written == 1200 && r.revised == 0 && r.same == 0);
+	assert_int_equal(store_put_page(fx->st, sym, "1h", k, 1200, &r, err), 0);
+	assert_true(r.written == 0 && r.revised == 0 && r.same == 1200);
+
+	snprintf(k[0].close, sizeof(k[0].close), "151.0");
+	k[0].taker_buy_base[0] = k[1].taker_buy_base[0] = 0; /* unknown to this source */
+	assert_int_equal(store_put_page(fx->st, sym, "1h", k, 2, &r, err), 0);
+	assert_true(r.written == 0 && r.revised == 1 && r.same == 1);
+	assert_int_equal(store_each_candle(fx->st, sym, "1h", T0, T0 + H1, keep_kline, &got, err),
+			 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.k[0].close, "151.0");
+	assert_string_equal(got.k[0].taker_buy_base, "5.5");
+	assert_string_equal(got.k[1].taker_buy_base, "5.5");
+
+	fill(&k[0], T0 + 2000 * H1);
+	snprintf(k[0].open, sizeof(k[0].open), "1\\2\t3\n4\r5\\N");
+	assert_int_equal(store_put_page(fx->st, sym, "1h", k, 1, &r, err), 0);
+	assert_int_equal(r.written, 1);
+	got.n = 0;
+	assert_int_equal(store_each_candle(fx->st, sym, "1h", T0 + 2000 * H1, T0 + 2000 * H1,
+					   keep_kline, &got, err),
+			 0);
+	assert_int_equal(got.n, 1);
+	assert_string_equal(got.k[0].open, "1\\2\t3\n4\r5\\N");
+	free(k);
+	if (!fx->dir[0]) { /* PostgreSQL: the other tests count every candle of the database */
+		PGconn *c = PQconnectdb(fx->path);
+		const char *v[] = {sym};
+		PGresult *d = PQexecParams(c, "DELETE FROM candles WHERE symbol = $1;", 1, NULL, v,
+					   NULL, NULL, 0);
+		assert_int_equal(PQresultStatus(d), PGRES_COMMAND_OK);
+		PQclear(d);
+		d = PQexecParams(c, "DELETE FROM revisions WHERE symbol = $1", 1, NULL, v, NULL,
+				 NULL, 0);
+		assert_int_equal(PQresultStatus(d), PGRES_COMMAND_OK);
+		PQclear(d);
+		PQfinish(c);
+	}
+}
+
 /* The row operations keep their contracts (CK_ENOTFOUND, list orders, counts) on both
  * backends: run against SQLite (setup) and PostgreSQL (setup_pg). The PostgreSQL
  * database may hold rows of earlier runs of this test: every check is on this run's
@@ -655,6 +750,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_merged, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_contract, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_contract, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_put_page_contract, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_page_contract, setup_pg, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
