@@ -25,9 +25,11 @@
 #include "backup.h"
 #include "codec.h"
 #include "log.h"
+#include "redact.h"
 #include "retry.h"
 #include "s3.h"
 #include "store_backup.h"
+#include "store_pg_backup.h"
 #include "utc.h"
 #include "banned.h"
 
@@ -51,16 +53,25 @@ const char *backup_outcome_name(enum backup_outcome o)
 
 /* ---- names ---- */
 
-/* The stem of db_path's file name: "candles" for ".../candles.db". */
+/* The stem of db_path's file name: "candles" for ".../candles.db"; for a PostgreSQL
+ * URL the database's name ("ck" for "postgresql://host/ck?sslmode=require"). */
 static void db_stem(const char *db_path, char *buf, size_t size)
 {
 	const char *b = strrchr(db_path, '/');
 	size_t l;
 	b = b ? b + 1 : db_path;
 	l = strlen(b);
-	if (l > 3 && !strcmp(b + l - 3, ".db"))
+	if (store_url(db_path))
+		l = strcspn(b, "?");
+	else if (l > 3 && !strcmp(b + l - 3, ".db"))
 		l -= 3;
-	snprintf(buf, size, "%.*s", (int)l, b);
+	snprintf(buf, size, "%.*s", (int)l, l ? b : "postgres");
+}
+
+/* The extension of a backup of db_path: a SQLite file, or a pg_dump archive. */
+static const char *backup_ext(const char *db_path)
+{
+	return store_url(db_path) ? ".pgdump" : ".db";
 }
 
 int backup_name(const char *db_path, int64_t created, char *buf, size_t size)
@@ -72,9 +83,9 @@ int backup_name(const char *db_path, int64_t created, char *buf, size_t size)
 
 	db_stem(db_path, stem, sizeof(stem));
 	gmtime_r(&t, &tm);
-	n = snprintf(buf, size, "%s-%04d%02d%02dT%02d%02d%02d.%03dZ.db", stem, tm.tm_year + 1900,
+	n = snprintf(buf, size, "%s-%04d%02d%02dT%02d%02d%02d.%03dZ%s", stem, tm.tm_year + 1900,
 		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     (int)(created % 1000));
+		     (int)(created % 1000), backup_ext(db_path));
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -82,7 +93,8 @@ int backup_parse_name(const char *db_path, const char *name, int64_t *created)
 {
 	char stem[256];
 	size_t sl;
-	const char *p, *rest;
+	const char *p, *rest, *ext = backup_ext(db_path);
+	size_t el = strlen(ext);
 	int y, mo, d, h, mi, s, ms, n = 0;
 
 	db_stem(db_path, stem, sizeof(stem));
@@ -100,7 +112,8 @@ int backup_parse_name(const char *db_path, const char *name, int64_t *created)
 	if (sscanf(p, "%4d%2d%2dT%2d%2d%2d.%3d", &y, &mo, &d, &h, &mi, &s, &ms) != 7)
 		return -1;
 	rest = p + 20;
-	if (strcmp(rest, ".db") && strcmp(rest, ".db.failed") && strcmp(rest, ".db.zst"))
+	if (strncmp(rest, ext, el) ||
+	    (strcmp(rest + el, "") && strcmp(rest + el, ".failed") && strcmp(rest + el, ".zst")))
 		return -1;
 	*created = utc_from_fields(y, mo, d, h, mi, s) + ms;
 	return 0;
@@ -652,7 +665,7 @@ static void *warm_copy_main(void *arg)
  * renamed, so a sweep can tell it from the leftover of a killed backup). Returns the
  * holding fd, or -1 with tmp removed and err set. */
 static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, int64_t *candles,
-			struct ck_err *err)
+			struct store_pg_counts *pgc, struct ck_err *err)
 {
 	int hold, rc;
 
@@ -666,9 +679,15 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, i
 		}
 		return -1;
 	}
-	/* SQLite writes into the empty file: one backup step, no journal, no syncs. */
-	if ((rc = store_backup_snapshot(src, tmp, -1, candles, err)) ||
-	    (rc = chmod_path(tmp, cfg_file_mode(c), err))) {
+	/* SQLite writes into the empty file: one backup step, no journal, no syncs.
+	 * PostgreSQL: pg_dump -Fc writes it, with the row counts of its snapshot. */
+	if (store_url(src)) {
+		rc = store_pg_dump(src, c->backup_pg_bin_dir, tmp, pgc, err);
+		*candles = pgc->candles;
+	} else {
+		rc = store_backup_snapshot(src, tmp, -1, candles, err);
+	}
+	if (rc || (rc = chmod_path(tmp, cfg_file_mode(c), err))) {
 		unlink(tmp);
 		close(hold);
 		return -1;
@@ -679,8 +698,9 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, i
 /* Verifies the hot temp file while warm_copy_main fsyncs it and copies it: one
  * integrity_check, schema and candle count of the bytes on disk. 0 with *ok and *got,
  * or an error code (the check could not run). */
-static int hot_verify(const struct cfg *c, const char *tmp, const char *name, struct warm_copy *wc,
-		      int *ok, int64_t *got, char *detail, size_t dsize, struct ck_err *err)
+static int hot_verify(const struct cfg *c, const char *src, const struct store_pg_counts *pgc,
+		      const char *tmp, const char *name, struct warm_copy *wc, int *ok,
+		      int64_t *got, char *detail, size_t dsize, struct ck_err *err)
 {
 	pthread_t th;
 	int started = 0, rc;
@@ -691,7 +711,11 @@ static int hot_verify(const struct cfg *c, const char *tmp, const char *name, st
 	wc->rc = mkdirs(c->backup_warm_dir, &wc->err);
 	if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
 		started = 1;
-	rc = store_backup_verify_file(tmp, ok, got, detail, dsize, err);
+	if (store_url(src))
+		rc = store_pg_dump_verify(src, c->backup_pg_bin_dir, tmp, pgc, ok, got, detail,
+					  dsize, err);
+	else
+		rc = store_backup_verify_file(tmp, ok, got, detail, dsize, err);
 	if (started)
 		pthread_join(th, NULL);
 	else
@@ -705,6 +729,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	struct backup_tier_result *tr = &res->hot;
 	char path[4096], tmp[4200], failed[4200], detail[256], msg[400];
 	struct ck_err e = {0, ""};
+	struct store_pg_counts pgc;
 	int64_t t0 = mono_ms(), src_candles = 0, got = 0;
 	int ok = 0, rc, hold;
 
@@ -713,13 +738,14 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	snprintf(tr->location, sizeof(tr->location), "%s", path);
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
-	if ((hold = hot_snapshot(c, src, tmp, &src_candles, &e)) < 0)
+	memset(&pgc, 0, sizeof(pgc));
+	if ((hold = hot_snapshot(c, src, tmp, &src_candles, &pgc, &e)) < 0)
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot snapshot written in %" PRId64 " ms", mono_ms() - t0);
 	res->candles = src_candles;
 	/* The temp file is verified before it gets its name; its fsync and the warm copy
 	 * run meanwhile. The warm temp file is installed only if this one verifies. */
-	rc = hot_verify(c, tmp, name, wc, &ok, &got, detail, sizeof(detail), &e);
+	rc = hot_verify(c, src, &pgc, tmp, name, wc, &ok, &got, detail, sizeof(detail), &e);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot verified and warm copied at %" PRId64 " ms",
 	       mono_ms() - t0);
 	if (!rc && wc->hot_rc)
@@ -767,7 +793,8 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	res->db_size = tr->size;
 	record(st, "hot", path, res->created, tr->size, tr->sha256, got, "verified",
-	       "integrity_check ok, candle count matches the source", now_ms());
+	       store_url(src) ? detail : "integrity_check ok, candle count matches the source",
+	       now_ms());
 	tr->outcome = BACKUP_OK;
 	tr->duration_ms = mono_ms() - t0;
 	return 0;
@@ -945,7 +972,8 @@ fail:
 static int is_backup_temp(const char *name, void *arg)
 {
 	(void)arg;
-	return (name[0] == '.' && strstr(name, ".db.")) || strstr(name, ".sha256.tmp.") != NULL;
+	return (name[0] == '.' && (strstr(name, ".db.") || strstr(name, ".pgdump."))) ||
+	       !strncmp(name, ".restore", 8) || strstr(name, ".sha256.tmp.") != NULL;
 }
 
 /* Temp files of restores beside the database: ".restore.XXXXXX",
@@ -1015,6 +1043,22 @@ static int backup_lock(const struct cfg *c, struct ck_err *err)
 	return fd;
 }
 
+/* A PostgreSQL database has no directory beside it: its backup directories must be
+ * configured (what cfg derives "beside" a URL is not a place). */
+static int pg_dirs_check(const struct cfg *c, struct ck_err *err)
+{
+	char shown[1024];
+
+	if (!store_url(c->db) ||
+	    (!strstr(c->backup_hot_dir, "://") && !strstr(c->backup_warm_dir, "://")))
+		return 0;
+	redact_copy(c->db, shown, sizeof(shown));
+	return ck_err_set(err, CK_EUSAGE,
+			  "backup of %s: set [backup] hot_dir and warm_dir (directories on two"
+			  " disks of this host; a database server has no directory beside it)",
+			  shown);
+}
+
 int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup_result *res,
 	       struct ck_err *err)
 {
@@ -1026,6 +1070,8 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 
 	memset(res, 0, sizeof(*res));
 	res->created = now;
+	if (pg_dirs_check(c, err))
+		return err->code;
 	if (backup_name(c->db, now, name, sizeof(name)))
 		return ck_err_set(err, CK_EUSAGE, "backup: database name too long: %s", c->db);
 	if (mkdirs(c->backup_hot_dir, &e) || (lockfd = backup_lock(c, &e)) < 0) {
@@ -1309,4 +1355,88 @@ int backup_restore_to(struct store *st, const struct cfg *c, const char *dest_pa
 		      struct store_backup *used, struct ck_err *err)
 {
 	return backup_restore_ex(st, c, dest_path, NULL, NULL, 1, used, err);
+}
+
+int backup_restore_pg(const struct cfg *c, const char *target, int replace, backup_skip_fn *skip,
+		      void *arg, struct store_backup *used, int64_t *candles, struct ck_err *err)
+{
+	struct blist l = {NULL, 0, 0};
+	struct ck_err e = {0, ""};
+	char dest[4200], shown[1024];
+	size_t i;
+	int ret = 0;
+
+	memset(used, 0, sizeof(*used));
+	*candles = 0;
+	redact_copy(target, shown, sizeof(shown));
+	if (pg_dirs_check(c, err) || mkdirs(c->backup_hot_dir, err))
+		return err->code;
+	/* Downloads and checked copies are made in the hot directory (hidden names its
+	 * sweep knows), never beside a database that is not a file. */
+	snprintf(dest, sizeof(dest), "%s/restore.pgdump", c->backup_hot_dir);
+	if (scan_dir(c->db, c->backup_hot_dir, "hot", &l, err) ||
+	    scan_dir(c->db, c->backup_warm_dir, "warm", &l, err)) {
+		free(l.v);
+		return err->code;
+	}
+	if (s3_configured(c) && scan_offsite(c, c->db, &l, &e)) {
+		struct store_backup b;
+		memset(&b, 0, sizeof(b));
+		snprintf(b.tier, sizeof(b.tier), "offsite");
+		snprintf(b.location, sizeof(b.location), "s3://%s/%s", c->s3_bucket, c->s3_prefix);
+		if (skip)
+			skip(arg, &b, e.msg);
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(l.v[0]), newest_first);
+	for (i = 0; i < l.n; i++) {
+		struct store_backup *b = &l.v[i];
+		struct store_pg_counts n;
+		char tmp[4300] = "", why[300] = "";
+		int rc;
+
+		if (strcmp(b->status, "verified")) {
+			snprintf(why, sizeof(why), "%s",
+				 b->status[0] == 'f' ? "failed verification when it was taken"
+						     : b->detail);
+		} else if ((rc = fetch_candidate(c, b, dest, tmp, sizeof(tmp), why, sizeof(why),
+						 &e)) < 0) {
+			ret = ck_err_set(err, rc, "restore: %s", e.msg);
+			break;
+		} else if (rc == 0 && !store_pg_is_dump(tmp)) {
+			snprintf(why, sizeof(why), "not a pg_dump archive");
+		} else if (rc == 0) {
+			rc = store_pg_restore(target, c->backup_pg_bin_dir, tmp, replace, &n, &e);
+			unlink(tmp);
+			tmp[0] = 0;
+			if (rc == CK_EUSAGE || rc == CK_EDB) { /* the target, not the backup */
+				ret = ck_err_set(err, rc, "%s", e.msg);
+				break;
+			}
+			if (rc == 0) {
+				*used = *b;
+				used->candles = *candles = n.candles;
+				used->verified_at = now_ms();
+				snprintf(used->detail, sizeof(used->detail),
+					 "checksum ok, pg_restore into %s ok", shown);
+				free(l.v);
+				return 0;
+			}
+			snprintf(why, sizeof(why), "%s", e.msg);
+		}
+		if (tmp[0])
+			unlink(tmp);
+		if (skip)
+			skip(arg, b, why);
+		log_kv(LOG_WARN, "backup",
+		       ((const char *[]){"tier", b->tier, "location", b->location, NULL}),
+		       "restore skips a backup: %s", why);
+	}
+	free(l.v);
+	if (ret)
+		return ret;
+	return ck_err_set(err, CK_ENOTFOUND,
+			  "restore into %s: no backup verifies (looked in %s, %s%s)", shown,
+			  c->backup_hot_dir, c->backup_warm_dir,
+			  s3_configured(c) ? " and offsite" : "");
 }

@@ -89,6 +89,16 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 		      backup_skip_fn *skip, void *arg, int integrity, struct store_backup *used,
 		      struct ck_err *err);
 
+/* The PostgreSQL counterpart of backup_restore_ex: the newest backup of c->db (a
+ * postgresql:// URL) whose bytes match their checksum is restored with pg_restore into
+ * the database at target (c->db or another), in one transaction. A target that holds
+ * data is refused (CK_EUSAGE, nothing touched) unless replace, which drops the
+ * archive's objects first. A backup pg_restore cannot restore is skipped (skip(arg,..))
+ * for the next. *candles gets the restored candle count. CK_ENOTFOUND when no backup
+ * restores. Blocking. */
+int backup_restore_pg(const struct cfg *c, const char *target, int replace, backup_skip_fn *skip,
+		      void *arg, struct store_backup *used, int64_t *candles, struct ck_err *err);
+
 /* Every backup of every tier (files found in hot_dir and warm_dir, objects under the
  * offsite prefix if configured), newest first; rows of st (may be NULL) add candle
  * counts and details. status: "verified", "failed", "unverified" (no sidecar). An

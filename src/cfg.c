@@ -206,6 +206,8 @@ static const struct cfg_key cfg_keys[] = {
 	      "Hot backups; empty = backups/hot beside the database."),
 	PATHK("backup", "warm_dir", backup_warm_dir, "", CFG_DERIVED,
 	      "Warm copies (another disk); empty = backups/warm beside the database."),
+	PATHK("backup", "pg_bin_dir", backup_pg_bin_dir, "", 0,
+	      "Where pg_dump and pg_restore are (PostgreSQL backups); empty = PATH."),
 	INT("backup", "hot_days", backup_hot_days, "14", 1, 3650, "days", 0,
 	    "Keep hot backups this long (the newest verified one is always kept)."),
 	INT("backup", "warm_days", backup_warm_days, "30", 1, 3650, "days", 0,

@@ -63,8 +63,9 @@ struct cfg {
 	char *log_dir;    /* if set, each run also writes <cmd>_YYYY-mm-dd_HH-MM-SS.log here */
 	char *log_file;   /* if set, every line is also appended here */
 	/* [backup] */
-	char *backup_hot_dir;  /* default: backups/hot beside the database */
-	char *backup_warm_dir; /* default: backups/warm beside the database */
+	char *backup_hot_dir;    /* default: backups/hot beside the database */
+	char *backup_warm_dir;   /* default: backups/warm beside the database */
+	char *backup_pg_bin_dir; /* pg_dump and pg_restore; "" = PATH */
 	int64_t backup_hot_days, backup_warm_days, backup_offsite_days;
 	char *s3_endpoint, *s3_bucket, *s3_prefix, *s3_region, *s3_storage_class;
 	char *s3_access_key, *s3_secret_key; /* secrets */

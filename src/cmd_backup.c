@@ -39,7 +39,8 @@ static int list(struct ctx *ctx, int64_t now)
 	struct ck_err err = {0, ""};
 	size_t n = 0, i;
 
-	if (access(ctx->cfg.db, F_OK) == 0 && store_open(&st, ctx->cfg.db, STORE_RDONLY, &err))
+	if ((store_url(ctx->cfg.db) || access(ctx->cfg.db, F_OK) == 0) &&
+	    store_open(&st, ctx->cfg.db, STORE_RDONLY, &err))
 		log_warn("backup", "backup list without the database's records: %s", err.msg);
 	if (backup_list_all(&ctx->cfg, st, &v, &n, &err)) {
 		fprintf(stderr, "candlekeep backup: %s\n", err.msg);
@@ -145,7 +146,7 @@ static int cmd_backup_run(struct ctx *ctx)
 	}
 	if (do_list)
 		return list(ctx, now);
-	if (access(ctx->cfg.db, F_OK) != 0) {
+	if (!store_url(ctx->cfg.db) && access(ctx->cfg.db, F_OK) != 0) {
 		fprintf(stderr,
 			"candlekeep backup: %s does not exist (nothing to back up; pass --db or"
 			" run candlekeep sync first)\n",
@@ -179,8 +180,11 @@ const struct cmd cmd_backup = {
 	.summary = "verified online backup to hot, warm and offsite (S3) tiers, with retention",
 	.notes = "Online backup to [backup] hot_dir, verified (integrity_check, candle count,\n"
 		 "SHA-256 sidecar); copied to warm_dir and re-verified; uploaded offsite (S3,\n"
-		 "zstd) when s3_bucket is set; retention per tier (never the newest verified).",
-	.flags = CMD_FILE_DB,
+		 "zstd) when s3_bucket is set; retention per tier (never the newest verified).\n"
+		 "A PostgreSQL database (--db postgresql://...) is dumped with pg_dump -Fc in\n"
+		 "one snapshot and verified by pg_restore --list and a restore into a scratch\n"
+		 "database whose row counts must match; hot_dir and warm_dir must be set.",
+	.flags = 0,
 	.opts = backup_opts,
 	.run = cmd_backup_run,
 };

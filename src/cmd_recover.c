@@ -16,8 +16,11 @@
 
 #include "alert.h"
 #include "cmd.h"
+#include "backup.h"
 #include "log.h"
 #include "recover.h"
+#include "redact.h"
+#include "store.h"
 #include "banned.h"
 
 static const struct cmd_opt recover_opts[] = {
@@ -35,6 +38,13 @@ static const struct cmd_opt recover_opts[] = {
 	 .id = 'w',
 	 .arg = "SECONDS",
 	 .help = "how long to wait for a process that holds the database (default 10, max 86400)"},
+	{.name = "target",
+	 .id = 't',
+	 .arg = "URL",
+	 .help = "PostgreSQL: restore into this database instead of --db (it must be empty)"},
+	{.name = "replace",
+	 .id = 'r',
+	 .help = "PostgreSQL: restore into a database that holds data, dropping its tables"},
 	{.name = NULL},
 };
 
@@ -62,12 +72,52 @@ static void recover_alerts(struct ctx *ctx)
 	store_close(st);
 }
 
+static void say_skip(void *arg, const struct store_backup *b, const char *why)
+{
+	char line[1400];
+
+	snprintf(line, sizeof(line), "%s %s: %s", b->tier, b->location, why);
+	say(arg, "skip", 0, line);
+}
+
+/* A PostgreSQL database: no file to check or quarantine. The newest backup whose bytes
+ * match their checksum is restored with pg_restore, in one transaction, into target
+ * (empty, or with --replace); then the next sync fetches what came after the backup. */
+static int recover_pg(struct ctx *ctx, const char *target, int replace)
+{
+	struct store_backup used;
+	struct ck_err err = {0, ""};
+	char shown[1024], line[1400];
+	int64_t t0 = mono_ms(), candles = 0;
+	int rc;
+
+	redact_copy(target, shown, sizeof(shown));
+	log_kv(LOG_INFO, "recover", ((const char *[]){"db", shown, NULL}), "start");
+	rc = backup_restore_pg(&ctx->cfg, target, replace, say_skip, NULL, &used, &candles, &err);
+	if (rc) {
+		printf("recover FAILED after %.1f s: %s\n", (double)(mono_ms() - t0) / 1000.0,
+		       err.msg);
+		fprintf(stderr, "candlekeep recover: %s\n", err.msg);
+		log_kv(LOG_ERROR, "recover", ((const char *[]){"status", "failed", NULL}), "end");
+		return rc == CK_ELOCKED ? EXIT_LOCKED : rc == CK_EUSAGE ? EXIT_USAGE : 1;
+	}
+	snprintf(line, sizeof(line), "%s backup %s into %s: %" PRId64 " candles", used.tier,
+		 used.location, shown, candles);
+	say(NULL, "restore", mono_ms() - t0, line);
+	printf("recover ok: restored from backup; %" PRId64
+	       " candles; run candlekeep sync to fetch what came after it (%.1f s)\n",
+	       candles, (double)(mono_ms() - t0) / 1000.0);
+	log_kv(LOG_INFO, "recover", ((const char *[]){"status", "restored", NULL}), "end");
+	return 0;
+}
+
 static int cmd_recover_run(struct ctx *ctx)
 {
 	struct recover_result res;
 	struct ck_err err = {0, ""};
 	int64_t wait_ms = 10000;
-	int c, rc;
+	const char *target = NULL;
+	int c, rc, replace = 0;
 
 	optind = 1;
 	while ((c = cmd_getopt(ctx)) != -1) {
@@ -84,6 +134,13 @@ static int cmd_recover_run(struct ctx *ctx)
 			wait_ms = (int64_t)v * 1000;
 			continue;
 		}
+		if (c == 't' || c == 'r') {
+			if (c == 't')
+				target = optarg;
+			else
+				replace = 1;
+			continue;
+		}
 		fprintf(stderr,
 			"candlekeep recover: unknown flag (see candlekeep recover --help)\n");
 		return EXIT_USAGE;
@@ -91,6 +148,21 @@ static int cmd_recover_run(struct ctx *ctx)
 	if (optind < ctx->argc) {
 		fprintf(stderr, "candlekeep recover: unexpected argument '%s'\n",
 			ctx->argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (store_url(ctx->cfg.db)) {
+		if (target && !store_url(target)) {
+			fprintf(stderr,
+				"candlekeep recover: --target %s: not a postgresql:// URL (a backup"
+				" of a PostgreSQL database restores into a PostgreSQL database)\n",
+				target);
+			return EXIT_USAGE;
+		}
+		return recover_pg(ctx, target ? target : ctx->cfg.db, replace);
+	}
+	if (target || replace) {
+		fprintf(stderr, "candlekeep recover: --target and --replace are for a PostgreSQL"
+				" database (--db postgresql://...)\n");
 		return EXIT_USAGE;
 	}
 	log_kv(LOG_INFO, "recover", ((const char *[]){"db", ctx->cfg.db, NULL}), "start");
@@ -131,10 +203,13 @@ const struct cmd cmd_recover = {
 		 "backup, rebuild from the exchange. A database held by another process is\n"
 		 "waited for (--wait), then reported (exit 75), never moved; another\n"
 		 "application's file is refused (exit 2). An interrupted recover is finished\n"
-		 "by the next one.",
+		 "by the next one. A PostgreSQL database (--db postgresql://...): the newest\n"
+		 "backup whose checksum matches is restored with pg_restore in one\n"
+		 "transaction, into an empty database (--target) or, with --replace, over\n"
+		 "the tables of one that holds data.",
 	.summary =
 		"integrity check; if damaged: quarantine, restore the newest good backup, re-sync",
-	.flags = CMD_TAKES_LOCK | CMD_FILE_DB,
+	.flags = CMD_TAKES_LOCK,
 	.opts = recover_opts,
 	.run = cmd_recover_run,
 };

@@ -96,7 +96,7 @@ done
 # session terminated by the server; the failure names the lost connection, and the
 # next run completes with every candle once.
 U2=$(pg_createdb ck2)
-fakex_ctl "faults?latency_ms=150" >/dev/null
+fakex_ctl "faults?latency_ms=1000" >/dev/null # each answer a second late: the sync outlives the wait below
 DB="$U2" ck -q --symbols $syms --history-days 30 sync >"$T/drop.out" 2>"$T/drop.err" &
 sp=$!
 _pids+=("$sp")
