@@ -488,7 +488,8 @@ static void xfer_fail(struct fill *f, struct xfer *x, const char *fmt, ...)
 	       x->daily ? "from REST" : "from daily files, then REST");
 }
 
-/* Stores want i's verified candles, then catalogues their files. */
+/* Stores want i's verified candles and catalogues their files, inside flush_all's
+ * transaction. */
 static int flush(struct fill *f, size_t i, struct ck_err *err)
 {
 	struct pend *p = &f->pend[i];
@@ -511,32 +512,37 @@ static int flush(struct fill *f, size_t i, struct ck_err *err)
 	p->n = p->cap = 0;
 	free(p->k); /* held again only while files arrive: 600 wants must not keep 600 */
 	p->k = NULL;
-	if (store_tx_begin(f->st, err))
-		return err->code;
 	for (size_t j = 0; j < p->nfiles; j++) {
 		struct xfer *x = p->files[j];
 		snprintf(fname, sizeof(fname), "%s.zip", x->name);
-		if (store_archive_put(f->st, fname, x->hex, x->rows, f->o->now, err)) {
-			store_tx_rollback(f->st);
+		if (store_archive_put(f->st, fname, x->hex, x->rows, f->o->now, err))
 			return err->code;
-		}
 		x->stored = 1;
 		f->stats->files_ok++;
 	}
-	if (store_tx_commit(f->st, err))
-		return err->code;
 	p->nfiles = 0;
 	return 0;
 }
 
+/* Every want's verified candles and catalogue rows in one transaction: one commit
+ * (one fsync) a flush, not two per want (60 symbols' files were 120 commits a flush:
+ * 4h, 60 symbols x 2 years spent 0.6 s of 5 s in the catalogue's commits alone). A
+ * failure undoes the whole flush and fails the run. */
 static int flush_all(struct fill *f, size_t n, struct ck_err *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		int rc = flush(f, i, err);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	size_t i = 0;
+	while (i < n && !f->pend[i].nfiles)
+		i++;
+	if (i == n)
+		return 0;
+	if (store_tx_begin(f->st, err))
+		return err->code;
+	for (; i < n; i++)
+		if (flush(f, i, err)) {
+			store_tx_rollback(f->st);
+			return err->code;
+		}
+	return store_tx_commit(f->st, err) ? err->code : 0;
 }
 
 /* The zip arrived and hashed: compare, parse, store. */
@@ -688,8 +694,6 @@ static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err 
 		xfer_release(x);
 	return rc;
 }
-
-static int flush_all(struct fill *f, size_t n, struct ck_err *err);
 
 /* Runs the transfers; what was verified is stored at least every FLUSH_MS, so that a
  * killed run keeps the files it finished (progress survives; they are not fetched
