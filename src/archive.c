@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "archive.h"
+#include "cfg.h"
 #include "log.h"
 #include "store_archive.h"
 #include "utc.h"
@@ -976,6 +977,20 @@ out:
 }
 
 /* ---- amended files ---- */
+
+void archive_opts_init(struct archive_opts *o, const struct cfg *cfg, int64_t now)
+{
+	*o = (struct archive_opts){
+		.base_url = cfg->archive_base_url,
+		.market = "futures/um",
+		.interval = cfg->interval,
+		.interval_ms = cfg->interval_ms,
+		.now = now,
+		.concurrency = (int)cfg->concurrency,
+		.user_agent = cfg->user_agent,
+		.timeout_ms = cfg->request_timeout_ms,
+	};
+}
 
 int archive_recheck(const struct archive_opts *o, struct store *st, const char *const *symbols,
 		    size_t nsymbols, struct archive_stats *stats, struct ck_err *err)

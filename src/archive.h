@@ -48,6 +48,11 @@ struct archive_opts {
 	int64_t deadline_mono;       /* CLOCK_MONOTONIC ms, 0 = none: the same as stop after it */
 };
 
+struct cfg;
+/* o from cfg's [archive] base_url and [sync] concurrency, user agent and request
+ * timeout, for cfg's interval on USD-M futures; now as given, no stop, no deadline. */
+void archive_opts_init(struct archive_opts *o, const struct cfg *cfg, int64_t now);
+
 /* A range a caller wants filled: open times [first, last] of symbol; listing is the
  * symbol's first candle on the exchange (0: unknown). */
 struct archive_want {
