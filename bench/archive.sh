@@ -6,13 +6,22 @@
 # transfer and storage, not the exchange's weight budget (which makes REST slower still).
 # The archive run includes its REST tail and cross-check samples, and is measured after
 # a warm-up run (fakex builds each file once). REST pays fakex's candle generation on
-# every page (synthetic candles are computed per request), which the real exchange does not. Not a test: nothing
-# here fails on a number. BENCH_QUICK=1: 6 symbols x 6 months of 4h, 1 symbol x 1 month of 1m;
-# BENCH_N4/BENCH_DAYS4/BENCH_N1/BENCH_DAYS1 set the sizes.
+# every page (synthetic candles are computed per request), which the real exchange does not.
+# Beside the wall time: candlekeep's CPU time (user + system, from BUILD_DIR/bench/runrss,
+# which bench/run.sh builds) and fakex's, since on a shared machine the wall time moves
+# with the load; and the store's ceiling: SQLite's raw insert rate of one symbol's rows
+# of the 1m run (BUILD_DIR/bench/rawinsert: same schema and journal settings, one
+# prepared INSERT, 50000-row transactions), which no path that stores candles exceeds.
+# Not a test: nothing here fails on a number. BENCH_QUICK=1: 6 symbols x 6 months of 4h,
+# 1 symbol x 1 month of 1m; BENCH_N4/BENCH_DAYS4/BENCH_N1/BENCH_DAYS1 set the sizes.
 set -eu
 B=$1
 CK="$B/candlekeep"
 FAKEX="$B/fakex"
+RUNRSS="$B/bench/runrss"
+RAWINSERT="$B/bench/rawinsert"
+[ -x "$RUNRSS" ] && [ -x "$RAWINSERT" ] || { echo "bench: run bench/run.sh (it builds $B/bench)" >&2; exit 1; }
+TCK=$(getconf CLK_TCK)
 W=$(mktemp -d "${TMPDIR:-/tmp}/ck-bench-archive.XXXXXX")
 FXPID=
 cleanup() { [ -n "$FXPID" ] && kill "$FXPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
@@ -34,25 +43,33 @@ while [ ! -s "$W/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 URL="http://127.0.0.1:$(cat "$W/port")"
 since() { date -u -d "@$(( (NOW / 1000) - $1 * 86400 ))" +%Y-%m-%d; }
 
-# run NAME ENABLED INTERVAL SYMBOLS DAYS: prints candles, seconds, candles/s.
+# fakex's CPU seconds so far (user + system, Linux /proc).
+fakex_cpu() { awk -v t="$TCK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$FXPID/stat"; }
+
+# run NAME ENABLED INTERVAL SYMBOLS DAYS: prints candles, seconds, candles/s, candlekeep's
+# CPU seconds, fakex's CPU seconds.
 run() {
 	db="$W/$1.db"
 	rm -f "$db" "$db-wal" "$db-shm"
-	t0=$(date +%s.%N)
-	CANDLEKEEP_ARCHIVE_ENABLED=$2 "$CK" -q --db "$db" --base-url "$URL" --archive-url "$URL" \
-		--interval "$3" --symbols "$4" backfill --since "$(since "$5")" >"$W/$1.out" 2>&1 ||
-		{ cat "$W/$1.out" >&2; echo "bench: $1 failed" >&2; exit 1; }
-	t1=$(date +%s.%N)
+	f0=$(fakex_cpu)
+	CANDLEKEEP_ARCHIVE_ENABLED=$2 "$RUNRSS" "$CK" -q --db "$db" --base-url "$URL" --archive-url "$URL" \
+		--interval "$3" --symbols "$4" backfill --since "$(since "$5")" >"$W/$1.out" 2>"$W/$1.err" ||
+		{ cat "$W/$1.out" "$W/$1.err" >&2; echo "bench: $1 failed" >&2; exit 1; }
+	f1=$(fakex_cpu)
 	n=$(sqlite3 "$db" "select count(*) from candles")
-	echo "$n $t0 $t1" | awk '{ s = $3 - $2; printf "%d %.2f %.0f\n", $1, s, $1 / s }'
+	s=$(sed -n 's/.*elapsed_s=\([0-9.]*\).*/\1/p' "$W/$1.err" | tail -1)
+	c=$(sed -n 's/.*cpu_s=\([0-9.]*\).*/\1/p' "$W/$1.err" | tail -1)
+	echo "$n $s $c $f0 $f1" | awk '{ printf "%d %.2f %.0f %.2f %.2f\n", $1, $2, $1 / $2, $3, $5 - $4 }'
 }
 
 report() { # WHAT ARCHIVE_LINE REST_LINE
 	set -- "$1" $2 $3
-	echo "$1: archive $2 candles in $3 s = $4 candles/s; REST $5 candles in $6 s = $7 candles/s;" \
-		"archive/REST $(echo "$4 $7" | awk '{ printf "%.1f", $1 / $2 }')x"
+	echo "$1: archive $2 candles in $3 s = $4 candles/s; REST $7 candles in $8 s = $9 candles/s;" \
+		"archive/REST $(echo "$4 $9" | awk '{ printf "%.1f", $1 / $2 }')x"
+	echo "  CPU: candlekeep $5 s archive, ${10} s REST ($(echo "$2 $5 $7 ${10}" |
+		awk '{ printf "%.0f vs %.0f candles per CPU second", $1 / $2, $3 / $4 }')); fakex $6 s archive, ${11} s REST"
 	# issue 17's goal: >= 10x REST and >= 200k candles/s.
-	echo "$4 $7" | awk '{ printf "  target archive/REST >= 10x: %.1fx (%.2f of the target); archive >= 200000 candles/s: %d (%.2f of the target)\n", $1 / $2, $1 / $2 / 10, $1, $1 / 200000 }'
+	echo "$4 $9" | awk '{ printf "  target archive/REST >= 10x: %.1fx (%.2f of the target); archive >= 200000 candles/s: %d (%.2f of the target)\n", $1 / $2, $1 / $2 / 10, $1, $1 / 200000 }'
 }
 # A first archive run builds fakex's files (kept from then on, as the real archive's
 # static files are); the measured runs start from an empty database each.
@@ -64,3 +81,10 @@ report "archive 4h, $N4 symbols x $DAYS4 days" "$a" "$r"
 a=$(run a1 true 1m "$(syms "$N1")" "$DAYS1")
 r=$(run r1 false 1m "$(syms "$N1")" "$DAYS1")
 report "archive 1m, $N1 symbols x $DAYS1 days" "$a" "$r"
+# The store's ceiling: SQLite's raw insert of the first symbol's 1m rows.
+sqlite3 -csv "$W/a1.db" "select open_time, open, high, low, close, volume, close_time, quote_volume,
+	trades, taker_buy_base, taker_buy_quote, 0 from candles where symbol = 'SYN000USDT'
+	order by open_time" >"$W/raw.csv"
+rm -f "$W/raw.db"
+"$RAWINSERT" "$W/raw.db" "$W/raw.csv" SYN000USDT 1m 50000 >"$W/raw" || exit 1
+echo "  store ceiling: SQLite's raw insert of the same 1m rows (one symbol): $(sed -n 's/.*rows_per_s=\([0-9]*\).*/\1/p' "$W/raw") rows/s"

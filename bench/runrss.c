@@ -1,6 +1,7 @@
-/* runrss.c — bench helper: runs a command, then prints "elapsed_s=S maxrss_kb=K exit=N"
- * on stderr (wall time from CLOCK_MONOTONIC, peak resident set size from wait4's
- * rusage). Usage: runrss COMMAND [ARGS...]; exits with the command's exit code. */
+/* runrss.c — bench helper: runs a command, then prints "elapsed_s=S maxrss_kb=K exit=N
+ * cpu_s=C" on stderr (wall time from CLOCK_MONOTONIC, peak resident set size and the
+ * user + system CPU time from wait4's rusage). Usage: runrss COMMAND [ARGS...]; exits with the
+ * command's exit code. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -37,8 +38,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	fprintf(stderr, "elapsed_s=%.3f maxrss_kb=%ld exit=%d\n",
+	fprintf(stderr, "elapsed_s=%.3f maxrss_kb=%ld exit=%d cpu_s=%.3f\n",
 		(double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, ru.ru_maxrss,
-		WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+		(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+			(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

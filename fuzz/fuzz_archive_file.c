@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&err, 0, sizeof(err));
 	int rc = archive_parse_file(data, size, zip, "FUZZUSDT-4h-2025-01-01.zip", "FUZZUSDT", H4,
-				    D0, D0 + 6 * H4, 0, &k, &n, &err);
+				    D0, D0 + 6 * H4, 0, NULL, 0, &k, &n, &err);
 	if (rc) {
 		if ((rc != CK_EVALIDATE && rc != CK_ENOMEM) || k ||
 		    !memchr(err.msg, '\0', sizeof(err.msg)) ||
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rc2)
 		rc2 = archive_csv_feed(c, (const char *)data + cut, size - cut, &err);
 	if (!rc2)
-		rc2 = archive_csv_finish(c, 0, &k2, &n2, &err);
+		rc2 = archive_csv_finish(c, 0, NULL, 0, &k2, &n2, &err);
 	archive_csv_free(c);
 	if ((rc == 0) != (rc2 == 0) || (rc2 == 0 && n2 != n))
 		abort();

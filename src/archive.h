@@ -12,7 +12,8 @@
  *   - every row passes kline_validate (the same rules as REST pages) inside the period,
  *     open times strictly increasing;
  *   - the row count equals the period's candles (from the symbol's listing when the
- *     period holds it).
+ *     period holds it) less those in the holes the exchange answered empty there
+ *     (store_archive_holes: a file may lack them; a row missing anywhere else fails).
  * A file that fails stores nothing and is reported (log warning naming the file and
  * the reason: checksum, columns, rows, ...); its period is then asked from daily files
  * (a monthly file) or left to REST. What no file gave is returned as ranges for REST,
@@ -47,6 +48,11 @@ struct archive_opts {
 				      * stored; the rest is returned for REST) */
 	int64_t deadline_mono;       /* CLOCK_MONOTONIC ms, 0 = none: the same as stop after it */
 };
+
+struct cfg;
+/* o from cfg's [archive] base_url and [sync] concurrency, user agent and request
+ * timeout, for cfg's interval on USD-M futures; now as given, no stop, no deadline. */
+void archive_opts_init(struct archive_opts *o, const struct cfg *cfg, int64_t now);
 
 /* A range a caller wants filled: open times [first, last] of symbol; listing is the
  * symbol's first candle on the exchange (0: unknown). */
@@ -98,12 +104,13 @@ int archive_recheck(const struct archive_opts *o, struct store *st, const char *
 
 /* Checks and parses one archive file's bytes (a zip holding one CSV, or a CSV when
  * is_zip is 0) as described above: symbol and period [pstart, pend) (ms), listing as in
- * archive_want. On success *out (malloc'd, the caller frees) holds the *n candles.
- * CK_EVALIDATE with a message naming name and the reason otherwise. Used by
- * archive_fill and by import. */
+ * archive_want, holes[0..nholes) the exchange's holes there (sorted; NULL, 0: none). On success
+ * *out (malloc'd, the caller frees) holds the *n candles. CK_EVALIDATE with a message naming name
+ * and the reason otherwise. Used by archive_fill and by import. */
 int archive_parse_file(const void *data, size_t len, int is_zip, const char *name,
 		       const char *symbol, int64_t interval_ms, int64_t pstart, int64_t pend,
-		       int64_t listing, struct kline **out, size_t *n, struct ck_err *err);
+		       int64_t listing, const struct store_range *holes, size_t nholes,
+		       struct kline **out, size_t *n, struct ck_err *err);
 
 /* Parses the CSV lines of one archive file (no zip), with the column, time-unit,
  * validation and row-count checks; the building block of archive_parse_file. */
@@ -113,9 +120,10 @@ struct archive_csv *archive_csv_new(const char *name, const char *symbol, int64_
 /* Feeds bytes (any split). 0 or CK_EVALIDATE / CK_ENOMEM (then stop feeding). */
 int archive_csv_feed(struct archive_csv *c, const char *p, size_t len, struct ck_err *err);
 /* Ends the input and checks the row count against the period from listing (0:
- * unknown). On success hands over the candles (*out malloc'd). */
-int archive_csv_finish(struct archive_csv *c, int64_t listing, struct kline **out, size_t *n,
-		       struct ck_err *err);
+ * unknown) less the holes (as archive_parse_file). On success hands over the candles
+ * (*out malloc'd). */
+int archive_csv_finish(struct archive_csv *c, int64_t listing, const struct store_range *holes,
+		       size_t nholes, struct kline **out, size_t *n, struct ck_err *err);
 void archive_csv_free(struct archive_csv *c);
 
 struct archive_import {

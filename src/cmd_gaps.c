@@ -3,14 +3,18 @@
  * nothing is missing, 1 when something is. `gaps --recheck` first re-verifies every
  * confirmed hole and every symbol's listing start with a sync run (taking the run lock,
  * opening read-write); its exit code is the sync's when that fails. `gaps --verify`
- * first rebuilds the ledger from the candles (opening read-write), prints each row
- * where they disagreed and repairs it: exit 3 when there was one. */
+ * first re-reads the public-archive files the exchange amended since they were stored
+ * (with [archive] enabled: their .CHECKSUM changed; differences stored as counted
+ * revisions, under the run lock), then rebuilds the ledger from the candles (opening
+ * read-write), prints each row where they disagreed and repairs it: exit 3 when there
+ * was one, or an amended file revised a stored candle. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "cmd.h"
 #include "kline.h"
 #include "lock.h"
@@ -45,6 +49,51 @@ static int recheck(struct ctx *ctx)
 	return rc;
 }
 
+/* Amended public-archive files (archive_recheck): the catalogued files of the symbols
+ * stored in the interval whose .CHECKSUM changed are read again, checked as a backfill
+ * checks them, and their differences stored as counted revisions. Under the run lock
+ * (it writes candles); skipped with a note when another run holds it. *revised: the
+ * candles revised. 0, or 1 on an error. */
+static int verify_archive(struct ctx *ctx, FILE *out, int64_t *revised)
+{
+	struct ck_err err = {0, ""};
+	struct archive_opts o;
+	struct archive_stats as = {0};
+	char **syms = NULL;
+	size_t n = 0;
+	int rc;
+
+	*revised = 0;
+	if (!ctx->cfg.archive_enabled)
+		return 0;
+	if (!ctx->lock && lock_acquire(&ctx->lock, ctx->cfg.db, "gaps --verify",
+				       cfg_file_mode(&ctx->cfg), &err)) {
+		fprintf(stderr, "candlekeep gaps: %s%s\n", err.msg,
+			err.code == CK_ELOCKED ? " (public archive files not re-checked: a later"
+						 " backfill or gaps --verify does it)"
+					       : "");
+		return err.code == CK_ELOCKED ? 0 : 1;
+	}
+	if (store_symbols(ctx->st, ctx->cfg.interval, &syms, &n, &err)) {
+		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
+		return 1;
+	}
+	archive_opts_init(&o, &ctx->cfg, now_local_ms());
+	rc = archive_recheck(&o, ctx->st, (const char *const *)syms, n, &as, &err);
+	store_symbols_free(syms, n);
+	if (rc) {
+		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
+		return 1;
+	}
+	fprintf(out,
+		"public archive of %s: %" PRId64 " amended files read again, %" PRId64
+		" stored candles revised%s\n",
+		ctx->cfg.interval, as.amended, as.revised,
+		as.files_failed ? " (some failed a check: see the warnings)" : "");
+	*revised = as.revised;
+	return 0;
+}
+
 /* Rebuilds the interval's ledger from the candles: each disagreement on out (stdout,
  * stderr beside --json), the ledger repaired. 0 agreed, 3 disagreed (repaired), 1 error. */
 static int verify(struct ctx *ctx, FILE *out)
@@ -52,11 +101,17 @@ static int verify(struct ctx *ctx, FILE *out)
 	struct ck_err err = {0, ""};
 	struct store_ledger_diff *d = NULL;
 	size_t n = 0, i;
+	int64_t revised = 0;
 
 	store_close(ctx->st);
 	ctx->st = NULL;
-	if (store_open(&ctx->st, ctx->cfg.db, 0, &err) ||
-	    store_ledger_verify(ctx->st, ctx->cfg.interval, ctx->cfg.interval_ms, &d, &n, &err)) {
+	if (store_open(&ctx->st, ctx->cfg.db, 0, &err)) {
+		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
+		return 1;
+	}
+	if (verify_archive(ctx, out, &revised))
+		return 1;
+	if (store_ledger_verify(ctx->st, ctx->cfg.interval, ctx->cfg.interval_ms, &d, &n, &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
 		return 1;
 	}
@@ -77,7 +132,7 @@ static int verify(struct ctx *ctx, FILE *out)
 	fprintf(out, "coverage ledger of %s: %zu rows disagreed with the candles and holes%s\n",
 		ctx->cfg.interval, n, n ? " (repaired from them)" : "");
 	free(d);
-	return n ? 3 : 0;
+	return n || revised ? 3 : 0;
 }
 
 static const struct cmd_opt gaps_opts[] = {
@@ -89,8 +144,10 @@ static const struct cmd_opt gaps_opts[] = {
 		 "lock)"},
 	{.name = "verify",
 	 .id = 'v',
-	 .help = "first rebuild the coverage ledger from the stored candles, print where it "
-		 "disagreed and repair it (exit 3 then)"},
+	 .help = "first re-read the public-archive files the exchange amended since they were "
+		 "stored (a changed .CHECKSUM; with [archive] enabled), then rebuild the coverage "
+		 "ledger from the stored candles, print where it disagreed and repair it (exit 3 "
+		 "then)"},
 	{.name = NULL},
 };
 
@@ -178,7 +235,7 @@ const struct cmd cmd_gaps = {
 	.summary = "list missing candles per symbol (and confirmed exchange holes)",
 	.flags = CMD_READS_DB,
 	.notes = "exit: 0 nothing missing, 1 something is, 3 --verify found the coverage ledger "
-		 "wrong (and repaired it)",
+		 "wrong (and repaired it) or an amended archive file revised stored candles",
 	.opts = gaps_opts,
 	.run = cmd_gaps_run,
 };

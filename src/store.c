@@ -1660,6 +1660,7 @@ const struct store_ops store_sqlite_ops = {
 	.archive_put = sq_archive_put,
 	.archive_get = sq_archive_get,
 	.archive_list = sq_archive_list,
+	.archive_holes = sq_archive_holes,
 	.backup_put = sq_backup_put,
 	.backup_set_status = sq_backup_set_status,
 	.backup_list = sq_backup_list,

@@ -100,3 +100,52 @@ int sq_archive_list(struct store *st, const char *symbol, const char *interval,
 	*out = v;
 	return 0;
 }
+
+int sq_archive_holes(struct store *st, const char *symbol, const char *interval, int64_t from,
+		     int64_t to, struct store_range **out, size_t *n, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_range *v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (store_prepare(st, &s,
+			  "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
+			  " interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
+			  " ORDER BY first_open",
+			  err))
+		return err->code;
+	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, from);
+	sqlite3_bind_int64(s, 4, to);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			struct store_range *nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				sqlite3_finalize(s);
+				free(v);
+				*n = 0;
+				return ck_err_set(err, CK_ENOMEM, "exchange holes: out of memory");
+			}
+			v = nv;
+			cap = nc;
+		}
+		memset(&v[*n], 0, sizeof(v[*n]));
+		snprintf(v[*n].symbol, sizeof(v[*n].symbol), "%s", symbol);
+		v[*n].first = sqlite3_column_int64(s, 0);
+		v[*n].last = sqlite3_column_int64(s, 1);
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return store_db_fail(st, err, "read the exchange's holes from");
+	}
+	*out = v;
+	return 0;
+}

@@ -30,4 +30,11 @@ struct store_archive_file {
 int store_archive_list(struct store *st, const char *symbol, const char *interval,
 		       struct store_archive_file **out, size_t *n, struct ck_err *err);
 
+/* The holes the exchange's REST API answered empty (confirmed or only suspected, e.g.
+ * marked for re-verification) of symbol and interval that overlap open times
+ * [from, to], by time: what an archive file of that period may lack (archive.h).
+ * *out malloc'd (the caller frees; NULL when *n == 0); count is 0 in each. */
+int store_archive_holes(struct store *st, const char *symbol, const char *interval, int64_t from,
+			int64_t to, struct store_range **out, size_t *n, struct ck_err *err);
+
 #endif

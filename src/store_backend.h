@@ -140,6 +140,9 @@ struct store_ops {
 			   struct ck_err *err);
 	int (*archive_list)(struct store *st, const char *symbol, const char *interval,
 			    struct store_archive_file **out, size_t *n, struct ck_err *err);
+	int (*archive_holes)(struct store *st, const char *symbol, const char *interval,
+			     int64_t from, int64_t to, struct store_range **out, size_t *n,
+			     struct ck_err *err);
 
 	/* the backup catalogue */
 	int (*backup_put)(struct store *st, const struct store_backup *b, int64_t *id,

@@ -338,6 +338,12 @@ int store_archive_list(struct store *st, const char *symbol, const char *interva
 	return DISPATCH(archive_list, symbol, interval, out, n, err);
 }
 
+int store_archive_holes(struct store *st, const char *symbol, const char *interval, int64_t from,
+			int64_t to, struct store_range **out, size_t *n, struct ck_err *err)
+{
+	return DISPATCH(archive_holes, symbol, interval, from, to, out, n, err);
+}
+
 int store_backup_put(struct store *st, const struct store_backup *b, int64_t *id,
 		     struct ck_err *err)
 {

@@ -1202,6 +1202,7 @@ const struct store_ops store_pg_ops = {
 	.archive_put = pg_archive_put,
 	.archive_get = pg_archive_get,
 	.archive_list = pg_archive_list,
+	.archive_holes = pg_archive_holes,
 	.backup_put = pg_backup_put,
 	.backup_set_status = pg_backup_set_status,
 	.backup_list = pg_backup_list,

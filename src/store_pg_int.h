@@ -75,6 +75,8 @@ int pg_archive_get(struct store *st, const char *name, char sha256[65], int *fou
 		   struct ck_err *err);
 int pg_archive_list(struct store *st, const char *symbol, const char *interval,
 		    struct store_archive_file **out, size_t *n, struct ck_err *err);
+int pg_archive_holes(struct store *st, const char *symbol, const char *interval, int64_t from,
+		     int64_t to, struct store_range **out, size_t *n, struct ck_err *err);
 int pg_backup_put(struct store *st, const struct store_backup *b, int64_t *id, struct ck_err *err);
 int pg_backup_set_status(struct store *st, int64_t id, const char *status, const char *detail,
 			 struct ck_err *err);

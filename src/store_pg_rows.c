@@ -575,6 +575,41 @@ int pg_archive_list(struct store *st, const char *symbol, const char *interval,
 	return 0;
 }
 
+int pg_archive_holes(struct store *st, const char *symbol, const char *interval, int64_t from,
+		     int64_t to, struct store_range **out, size_t *n, struct ck_err *err)
+{
+	char a[24], b[24];
+	const char *v[] = {symbol, interval, pg_i64(a, from), pg_i64(b, to)};
+	struct store_range *h = NULL;
+	size_t len = 0, cap = 0;
+	PGresult *r;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	if (!(r = pgq(st,
+		      "SELECT first_open, last_open FROM holes WHERE symbol = $1 AND interval = $2"
+		      " AND last_open >= $3 AND first_open <= $4 ORDER BY first_open",
+		      4, v, "read the exchange's holes from", err)))
+		return err->code;
+	for (i = 0; i < PQntuples(r); i++) {
+		if (store_grow(&h, &cap, len, sizeof(*h), "exchange holes", err)) {
+			PQclear(r);
+			free(h);
+			return err->code;
+		}
+		memset(&h[len], 0, sizeof(h[len]));
+		snprintf(h[len].symbol, sizeof(h[len].symbol), "%s", symbol);
+		h[len].first = pg_int(r, i, 0);
+		h[len].last = pg_int(r, i, 1);
+		len++;
+	}
+	PQclear(r);
+	*out = h;
+	*n = len;
+	return 0;
+}
+
 /* ---- the backup catalogue ---- */
 
 int pg_backup_put(struct store *st, const struct store_backup *b, int64_t *id, struct ck_err *err)

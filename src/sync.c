@@ -467,18 +467,7 @@ static int plan_keep(struct engine *e, const struct plan_window *w, int64_t firs
 
 static int plan_archive(struct engine *e, struct ck_err *err)
 {
-	struct archive_opts ao = {
-		.base_url = e->cfg->archive_base_url,
-		.market = "futures/um",
-		.interval = e->cfg->interval,
-		.interval_ms = e->iv,
-		.now = e->server_now,
-		.concurrency = (int)e->cfg->concurrency,
-		.user_agent = e->cfg->user_agent,
-		.timeout_ms = e->cfg->request_timeout_ms,
-		.stop = e->stop,
-		.deadline_mono = e->deadline,
-	};
+	struct archive_opts ao;
 	struct archive_want *w = NULL;
 	struct archive_rest *r = NULL;
 	struct archive_stats as = {0};
@@ -488,6 +477,9 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 
 	if (!e->cfg->archive_enabled)
 		return 0;
+	archive_opts_init(&ao, e->cfg, e->server_now);
+	ao.stop = e->stop;
+	ao.deadline_mono = e->deadline;
 	if (e->o->since_ms) { /* backfill: files the archive amended since they were read */
 		const char **names = calloc(e->nsyms ? e->nsyms : 1, sizeof(*names));
 		if (!names)

@@ -1,6 +1,6 @@
 /* test_archive.c — the archive file checker (archive.h): header or not, ms or us per
- * file, column counts, validation, row counts against the period and the listing, the
- * zip reader, feeding in any split. */
+ * file, column counts, validation, row counts against the period, the listing and the
+ * exchange's holes, the zip reader, feeding in any split. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <setjmp.h>
@@ -46,7 +46,7 @@ static char *day_csv(int header, int us, int skip, int odd9)
 static int parse(const char *csv, int64_t listing, struct kline **k, size_t *n, struct ck_err *err)
 {
 	return archive_parse_file(csv, strlen(csv), 0, "BTCUSDT-4h-2025-01-01.csv", "BTCUSDT", H4,
-				  D0, D0 + 86400000LL, listing, k, n, err);
+				  D0, D0 + 86400000LL, listing, NULL, 0, k, n, err);
 }
 
 static void test_header_and_not(void **state)
@@ -158,7 +158,7 @@ static void test_split_feed(void **state)
 			assert_int_equal(archive_csv_feed(c, csv + at,
 							  at + step < len ? step : len - at, &err),
 					 0);
-		assert_int_equal(archive_csv_finish(c, 0, &k, &n, &err), 0);
+		assert_int_equal(archive_csv_finish(c, 0, NULL, 0, &k, &n, &err), 0);
 		assert_int_equal(n, 6);
 		free(k);
 		archive_csv_free(c);
@@ -210,7 +210,7 @@ static void test_zip(void **state)
 	size_t n = 0;
 	struct ck_err err = {0};
 	assert_int_equal(archive_parse_file(zip, len, 1, "f.zip", "BTCUSDT", H4, D0,
-					    D0 + 86400000LL, 0, &k, &n, &err),
+					    D0 + 86400000LL, 0, NULL, 0, &k, &n, &err),
 			 0);
 	assert_int_equal(n, 6);
 	free(k);
@@ -219,14 +219,67 @@ static void test_zip(void **state)
 		zip[i] ^= 0x5a;
 	k = NULL;
 	assert_int_equal(archive_parse_file(zip, len, 1, "f.zip", "BTCUSDT", H4, D0,
-					    D0 + 86400000LL, 0, &k, &n, &err),
+					    D0 + 86400000LL, 0, NULL, 0, &k, &n, &err),
 			 CK_EVALIDATE);
 	assert_null(k);
 	assert_non_null(strstr(err.msg, "f.zip: "));
 	/* Not a zip at all. */
 	assert_int_equal(archive_parse_file("hello", 5, 1, "g.zip", "BTCUSDT", H4, D0,
-					    D0 + 86400000LL, 0, &k, &n, &err),
+					    D0 + 86400000LL, 0, NULL, 0, &k, &n, &err),
 			 CK_EVALIDATE);
+}
+
+/* The holes the exchange answered empty: a file may lack their rows (or hold them); a
+ * row missing anywhere else still fails, even when the count would balance. */
+static void test_rows_holes(void **state)
+{
+	(void)state;
+	struct kline *k = NULL;
+	size_t n = 0;
+	struct ck_err err = {0};
+	const char *name = "BTCUSDT-4h-2025-01-01.csv";
+	struct store_range hole = {.first = D0 + 3 * H4, .last = D0 + 3 * H4};
+	struct store_range two[] = {{.first = D0 - H4, .last = D0 + H4},
+				    {.first = D0 + 5 * H4, .last = D0 + 9 * H4}};
+	char *csv = day_csv(1, 0, 3, -1);
+	/* Row 3 missing, and a hole there: the file is complete. */
+	assert_int_equal(archive_parse_file(csv, strlen(csv), 0, name, "BTCUSDT", H4, D0,
+					    D0 + 86400000LL, 0, &hole, 1, &k, &n, &err),
+			 0);
+	assert_int_equal(n, 5);
+	free(k);
+	/* Row 3 missing, the hole at row 4 (the count balances only with it there). */
+	struct store_range other = {.first = D0 + 4 * H4, .last = D0 + 4 * H4};
+	assert_int_equal(archive_parse_file(csv, strlen(csv), 0, name, "BTCUSDT", H4, D0,
+					    D0 + 86400000LL, 0, &other, 1, &k, &n, &err),
+			 CK_EVALIDATE);
+	assert_non_null(strstr(err.msg, "rows: 4 rows outside the exchange's holes, the period "
+					"has 5 there (6 candles, 1 in holes)"));
+	/* Every row there, a hole at row 3 all the same (the exchange filled it later). */
+	csv = day_csv(0, 0, -1, -1);
+	assert_int_equal(archive_parse_file(csv, strlen(csv), 0, name, "BTCUSDT", H4, D0,
+					    D0 + 86400000LL, 0, &hole, 1, &k, &n, &err),
+			 0);
+	assert_int_equal(n, 6);
+	free(k);
+	/* Holes reaching outside the period: rows 0-1 and 5 lacking is right. */
+	char part[4096];
+	size_t len = 0;
+	for (int i = 2; i < 5; i++)
+		len += (size_t)snprintf(
+			part + len, sizeof(part) - len,
+			"%lld,100.0,110.5,95.25,101.0,12.5,%lld,1250.0,42,6.0,600.0,0\n",
+			(long long)(D0 + i * H4), (long long)(D0 + (i + 1) * H4 - 1));
+	assert_int_equal(archive_parse_file(part, len, 0, name, "BTCUSDT", H4, D0, D0 + 86400000LL,
+					    D0, two, 2, &k, &n, &err),
+			 0);
+	assert_int_equal(n, 3);
+	free(k);
+	/* Without the holes, the same file is short. */
+	assert_int_equal(archive_parse_file(part, len, 0, name, "BTCUSDT", H4, D0, D0 + 86400000LL,
+					    D0, NULL, 0, &k, &n, &err),
+			 CK_EVALIDATE);
+	assert_non_null(strstr(err.msg, "rows: 3 rows, the period has 6"));
 }
 
 static void test_period(void **state)
@@ -249,7 +302,7 @@ int main(void)
 		cmocka_unit_test(test_header_and_not), cmocka_unit_test(test_micros_per_file),
 		cmocka_unit_test(test_columns),        cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_split_feed),     cmocka_unit_test(test_zip),
-		cmocka_unit_test(test_period),
+		cmocka_unit_test(test_period),         cmocka_unit_test(test_rows_holes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -190,6 +190,7 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 		OP(archive_put),
 		OP(archive_get),
 		OP(archive_list),
+		OP(archive_holes),
 		OP(backup_put),
 		OP(backup_set_status),
 		OP(backup_list),
@@ -657,6 +658,15 @@ static void test_rows_contract(void **state)
 	assert_true(h.first_seen == 111 && h.second_seen == 222 && h.runs == 2);
 	assert_int_equal(store_hole_get(fx->st, "BTCUSDT", "4h", AT(10), AT(12), &h, err),
 			 CK_ENOTFOUND);
+	/* the holes an archive file's period may lack */
+	assert_int_equal(store_archive_holes(fx->st, "BTCUSDT", "4h", AT(11), AT(20), &rg, &n, err),
+			 0);
+	assert_true(n == 1 && rg[0].first == AT(10) && rg[0].last == AT(11));
+	free(rg);
+	rg = NULL;
+	assert_int_equal(store_archive_holes(fx->st, "BTCUSDT", "4h", AT(12), AT(20), &rg, &n, err),
+			 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(store_holes_prune(fx->st, "BTCUSDT", "4h", err), 0);
 	assert_int_equal(
 		store_health_hole_candles(fx->st, "BTCUSDT", "4h", H4, AT(0), AT(14), &cnt, err),
