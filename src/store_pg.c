@@ -24,9 +24,13 @@
 #include "store_pg_int.h"
 #include "banned.h"
 
-/* Advisory lock keys (bigint): the schema migration and the run lock ("CKDB"...). */
+/* Advisory lock keys (bigint): the schema migration, the run lock and the cluster
+ * leader ("CKDB"...). A work claim's key is the 64-bit hash of its text
+ * (hashtextextended), in the same space: a clash with these three is as likely as
+ * two claims clashing (about n^2 / 2^65 for n keys), and costs only a skipped claim. */
 #define PG_KEY_MIGRATE "4344424201"
 #define PG_KEY_RUN "4344424202"
+#define PG_KEY_LEADER "4344424203"
 #define PG_SCHEMA_VERSION 1
 
 #define T "TEXT COLLATE \"C\""
@@ -1025,33 +1029,54 @@ int store_url(const char *path)
 
 /* A connection of its own holds a session advisory lock: the server drops it when the
  * connection ends (the process exits, is killed, or the network goes). */
-int store_run_lock(const char *path, const char *what, void **handle, struct ck_err *err)
+/* Connects to path and runs sql, a one-boolean query: *got says its answer, and the
+ * connection is returned (NULL and err filled when the server cannot be reached). */
+static PGconn *lock_try(const char *path, const char *sql, int *got, struct ck_err *err)
 {
 	char shown[1024], msg[512];
 	PGconn *c;
 	PGresult *r;
-	int got;
 
-	*handle = NULL;
+	*got = 0;
 	redact_copy(path, shown, sizeof(shown));
 	c = PQconnectdb(path);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		one_line(msg, sizeof(msg), c ? PQerrorMessage(c) : "out of memory");
 		PQfinish(c);
-		return ck_err_set(err, CK_EIO,
-				  "lock %s: %s (check the URL, that the server runs and that it"
-				  " accepts this user and database)",
-				  shown, msg);
+		ck_err_set(err, CK_EIO,
+			   "lock %s: %s (check the URL, that the server runs and that it"
+			   " accepts this user and database)",
+			   shown, msg);
+		return NULL;
 	}
-	r = PQexec(c, "SELECT pg_try_advisory_lock(" PG_KEY_RUN ")");
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
+	r = PQexec(c, sql);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		one_line(msg, sizeof(msg), PQerrorMessage(c));
 		PQclear(r);
 		PQfinish(c);
-		return ck_err_set(err, CK_EIO, "lock %s: %s", shown, msg);
+		ck_err_set(err, CK_EIO, "lock %s: %s", shown, msg);
+		return NULL;
 	}
-	got = !strcmp(PQgetvalue(r, 0, 0), "t");
+	*got = !strcmp(PQgetvalue(r, 0, 0), "t");
 	PQclear(r);
+	return c;
+}
+
+int store_run_lock(const char *path, const char *what, int shared, void **handle,
+		   struct ck_err *err)
+{
+	char shown[1024];
+	PGconn *c;
+	int got;
+
+	*handle = NULL;
+	redact_copy(path, shown, sizeof(shown));
+	if (!(c = lock_try(path,
+			   shared ? "SELECT pg_try_advisory_lock_shared(" PG_KEY_RUN ")"
+				  : "SELECT pg_try_advisory_lock(" PG_KEY_RUN ")",
+			   &got, err)))
+		return err->code;
 	if (!got) {
 		PQfinish(c);
 		return ck_err_set(err, CK_ELOCKED,
@@ -1066,6 +1091,59 @@ int store_run_lock(const char *path, const char *what, void **handle, struct ck_
 void store_run_unlock(void *handle)
 {
 	PQfinish(handle); /* ends the session: the server drops the lock */
+}
+
+int store_leader_lock(const char *path, void **handle, int *leader, struct ck_err *err)
+{
+	PGconn *c = *handle;
+	int got;
+
+	*leader = 0;
+	if (c) {
+		/* Still ours while the session lives: only its end drops the lock. */
+		PGresult *r = PQexec(c, "SELECT 1");
+		int held = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		if (held) {
+			*leader = 1;
+			return 0;
+		}
+		PQfinish(c);
+		*handle = NULL;
+	}
+	if (!(c = lock_try(path, "SELECT pg_try_advisory_lock(" PG_KEY_LEADER ")", &got, err)))
+		return err->code;
+	if (!got) {
+		PQfinish(c);
+		return 0;
+	}
+	*handle = c;
+	*leader = 1;
+	return 0;
+}
+
+/* ---- work claims ---- */
+
+static int pg_claim(struct store *st, const char *key, int *got, struct ck_err *err)
+{
+	const char *v[] = {key};
+	PGresult *r = pgq(st, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, v,
+			  "claim work in", err);
+
+	*got = 0;
+	if (!r)
+		return err->code;
+	*got = !strcmp(pg_text(r, 0, 0), "t");
+	PQclear(r);
+	return 0;
+}
+
+/* Drops every session advisory lock of the store's connection: only claims are taken
+ * there (the run and leader locks have connections of their own). */
+static void pg_claims_release(struct store *st)
+{
+	if (st && pg(st) && PQstatus(pg(st)->conn) == CONNECTION_OK)
+		PQclear(PQexec(pg(st)->conn, "SELECT pg_advisory_unlock_all()"));
 }
 
 /* The PostgreSQL backend (store.h says how to add a backend). pages and salvage are
@@ -1122,4 +1200,6 @@ const struct store_ops store_pg_ops = {
 	.metrics_durations = pg_metrics_durations,
 	.metrics_series = pg_metrics_series,
 	.check = pg_check,
+	.claim = pg_claim,
+	.claims_release = pg_claims_release,
 };

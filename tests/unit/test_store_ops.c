@@ -199,6 +199,9 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 		OP(pages),
 		OP(salvage),
 		OP(ledger_verify),
+		/* optional for SQLite (one writer): the work claims of shared databases */
+		OP(claim),
+		OP(claims_release),
 	};
 	size_t i, n = sizeof(ops) / sizeof(ops[0]);
 
@@ -206,7 +209,9 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 			 sizeof(const char *) + n * sizeof(void (*)(void)));
 	assert_non_null(o->name);
 	assert_string_equal(o->name, name);
-	for (i = 0; i < (optional ? n : n - 3); i++) {
+	for (i = 0; i < n; i++) {
+		if (i >= n - 2 ? strcmp(name, "postgresql") : !optional && i >= n - 5)
+			continue; /* optional for this backend */
 		if (!ops[i].set)
 			fail_msg("store_%s_ops.%s is not set", name, ops[i].name);
 	}
@@ -222,6 +227,47 @@ static void test_pg_sets_every_required_op(void **state)
 {
 	(void)state;
 	check_every_op(&store_pg_ops, "postgresql", 0);
+}
+
+/* Work claims: on SQLite (one writer under the run lock) every key is granted; on
+ * PostgreSQL a key one handle holds is refused to another until released, and a
+ * handle's claims end with its session. */
+static void test_claims(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *other = NULL;
+	int got = 7;
+
+	if (!fx)
+		skip();
+	assert_int_equal(store_claim(fx->st, "4h/BTCUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(store_open(&other, fx->path, 0, &fx->err), 0);
+	assert_int_equal(store_claim(other, "4h/BTCUSDT", &got, &fx->err), 0);
+	if (!store_shared(fx->st)) {
+		assert_int_equal(got, 1); /* SQLite: nothing to share */
+		store_close(other);
+		return;
+	}
+	assert_int_equal(got, 0);
+	assert_int_equal(store_claim(other, "4h/ETHUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(store_claim(fx->st, "4h/BTCUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1); /* held already */
+	assert_int_equal(store_claim(fx->st, "4h/ETHUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 0);
+	store_claims_release(fx->st);
+	assert_int_equal(store_claim(other, "4h/BTCUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1);
+	store_close(other); /* the session ends: its claims with it, once the server sees it */
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(store_claim(fx->st, "4h/ETHUSDT", &got, &fx->err), 0);
+		if (got)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(got, 1);
+	store_claims_release(fx->st);
 }
 
 /* On PostgreSQL (setup_pg): skipped without CK_TEST_PG_URL. */
@@ -655,6 +701,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_merged, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_contract, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_contract, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup_pg, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
