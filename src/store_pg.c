@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "kline.h"
+#include "log.h"
 #include "redact.h"
 #include "store.h"
 #include "store_int.h" /* store_grow, store_gap_cut */
@@ -169,14 +170,31 @@ static int pg_fail(struct store *st, const PGresult *r, const char *what, struct
 	return ck_err_set(err, code, "%s %s: %s%s", what, pg(st)->shown, msg, hint);
 }
 
+static int pg_reconnect(struct store *st, int in_tx);
+
+/* 1 when r (a statement's result) is a success. */
+static int pg_ok(const PGresult *r)
+{
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	return s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
+}
+
 PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, const char *what,
 	      struct ck_err *err)
 {
+	int idle = PQtransactionStatus(pg(st)->conn) == PQTRANS_IDLE;
 	PGresult *r = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
-	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+	if (pg_ok(r))
 		return r;
+	if (PQstatus(pg(st)->conn) == CONNECTION_BAD && pg_reconnect(st, !idle) == 0 && idle) {
+		PGresult *again = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
+		if (pg_ok(again)) {
+			PQclear(r);
+			return again;
+		}
+		PQclear(again);
+	}
 	pg_fail(st, r, what, err);
 	PQclear(r);
 	return NULL;
@@ -196,14 +214,58 @@ int pgx(struct store *st, const char *sql, int n, const char *const *v, const ch
 /* A statement without parameters, possibly several (schema): PQexec. */
 static int pg_exec(struct store *st, const char *sql, const char *what, struct ck_err *err)
 {
+	int idle = PQtransactionStatus(pg(st)->conn) == PQTRANS_IDLE;
 	PGresult *r = PQexec(pg(st)->conn, sql);
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	int rc = 0;
 
-	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK)
+	if (!pg_ok(r) && PQstatus(pg(st)->conn) == CONNECTION_BAD && pg_reconnect(st, !idle) == 0 &&
+	    idle) {
+		PQclear(r);
+		r = PQexec(pg(st)->conn, sql);
+	}
+	if (!pg_ok(r))
 		rc = pg_fail(st, r, what, err);
 	PQclear(r);
 	return rc;
+}
+
+/* A connection the server dropped (a restart, a failover, pg_terminate_backend, the
+ * network) is made again with the same parameters, its session settings and this
+ * handle's claims taken again (a claim another worker took meanwhile is lost: that
+ * worker may fetch the symbol too, which only costs weight, as every write is an
+ * upsert). A statement sent outside a transaction is then sent once more (pgq,
+ * pg_exec); inside one, the transaction is gone with the connection: the statement
+ * fails and so does its COMMIT (tx_lost), and the caller fails what it wrote. 0 when
+ * connected again. */
+static int pg_reconnect(struct store *st, int in_tx)
+{
+	struct store_pg *p = pg(st);
+	size_t i, k = 0, n = p->nclaims;
+
+	PQreset(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return -1;
+	PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
+	if (st->rdonly)
+		PQclear(PQexec(p->conn, "SET default_transaction_read_only = on"));
+	for (i = 0; i < n; i++) {
+		const char *v[] = {p->claims[i]};
+		PGresult *r = PQexecParams(p->conn,
+					   "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+					   1, NULL, v, NULL, NULL, 0);
+		if (pg_ok(r) && !strcmp(PQgetvalue(r, 0, 0), "t"))
+			p->claims[k++] = p->claims[i];
+		else
+			free(p->claims[i]);
+		PQclear(r);
+	}
+	p->nclaims = k;
+	if (in_tx)
+		p->tx_lost = 1;
+	log_warn("store",
+		 "the connection to %s was lost and is made again%s; %zu of %zu claims kept",
+		 p->shown, in_tx ? " (the transaction in progress is undone)" : "", k, n);
+	return 0;
 }
 
 /* Notices ("relation already exists, skipping") are not for the user. */
@@ -305,12 +367,16 @@ static void pg_close(struct store *st)
 	if (!p)
 		return;
 	PQfinish(p->conn);
+	for (size_t i = 0; i < p->nclaims; i++)
+		free(p->claims[i]);
+	free(p->claims);
 	free(p);
 	st->impl = NULL;
 }
 
 static int pg_tx_begin(struct store *st, struct ck_err *err)
 {
+	pg(st)->tx_lost = 0;
 	return pg_exec(st, "BEGIN", "begin a transaction on", err);
 }
 
@@ -320,6 +386,15 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 
 	if (!err)
 		err = &tmp;
+	if (pg(st)->tx_lost) {
+		pg(st)->tx_lost = 0;
+		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+		return ck_err_set(err, CK_EDB,
+				  "commit to %s: the connection to the PostgreSQL server was lost"
+				  " inside this transaction, which is undone (the next run goes on"
+				  " from the last committed page)",
+				  pg(st)->shown);
+	}
 	if (pg_exec(st, "COMMIT", "commit to", err)) {
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
 		return err->code;
@@ -329,6 +404,8 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 
 static void pg_tx_rollback(struct store *st)
 {
+	if (st && pg(st))
+		pg(st)->tx_lost = 0;
 	if (st && pg(st) && PQtransactionStatus(pg(st)->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
 }
@@ -1124,6 +1201,26 @@ int store_leader_lock(const char *path, void **handle, int *leader, struct ck_er
 
 /* ---- work claims ---- */
 
+/* Adds key to p's claims unless there already (taken again by a reconnect). */
+static int claim_keep(struct store_pg *p, const char *key, struct ck_err *err)
+{
+	for (size_t i = 0; i < p->nclaims; i++)
+		if (!strcmp(p->claims[i], key))
+			return 0;
+	if (p->nclaims == p->capclaims) {
+		size_t cap = p->capclaims ? p->capclaims * 2 : 64;
+		char **nc = realloc(p->claims, cap * sizeof(*nc));
+		if (!nc)
+			return ck_err_set(err, CK_ENOMEM, "claim %s: out of memory", key);
+		p->claims = nc;
+		p->capclaims = cap;
+	}
+	if (!(p->claims[p->nclaims] = strdup(key)))
+		return ck_err_set(err, CK_ENOMEM, "claim %s: out of memory", key);
+	p->nclaims++;
+	return 0;
+}
+
 static int pg_claim(struct store *st, const char *key, int *got, struct ck_err *err)
 {
 	const char *v[] = {key};
@@ -1135,15 +1232,22 @@ static int pg_claim(struct store *st, const char *key, int *got, struct ck_err *
 		return err->code;
 	*got = !strcmp(pg_text(r, 0, 0), "t");
 	PQclear(r);
-	return 0;
+	return *got ? claim_keep(pg(st), key, err) : 0;
 }
 
 /* Drops every session advisory lock of the store's connection: only claims are taken
  * there (the run and leader locks have connections of their own). */
 static void pg_claims_release(struct store *st)
 {
-	if (st && pg(st) && PQstatus(pg(st)->conn) == CONNECTION_OK)
-		PQclear(PQexec(pg(st)->conn, "SELECT pg_advisory_unlock_all()"));
+	struct store_pg *p = st ? pg(st) : NULL;
+
+	if (!p)
+		return;
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		PQclear(PQexec(p->conn, "SELECT pg_advisory_unlock_all()"));
+	for (size_t i = 0; i < p->nclaims; i++)
+		free(p->claims[i]);
+	p->nclaims = 0;
 }
 
 /* The PostgreSQL backend (store.h says how to add a backend). pages and salvage are
