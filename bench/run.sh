@@ -2,7 +2,8 @@
 # bench/run.sh [BUILD_DIR] — `make bench`: builds the bench helpers (bench/*.c, with the
 # project's warning flags) into BUILD_DIR/bench, then runs bench/sync.sh, bench/ledger.sh,
 # bench/import.sh, bench/archive.sh, bench/backfill.sh, bench/pg-workers.sh and
-# bench/backup.sh and prints their figures, each beside its target. Not a test: nothing here fails on a number.
+# bench/backup.sh and prints their figures, each beside its target. Not a test: nothing
+# here fails on a number.
 # Environment: BENCH_QUICK=1 shrinks every workload (a smoke run of the scripts).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

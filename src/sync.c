@@ -759,15 +759,16 @@ static void claim_done_key(const struct engine *e, const struct sym *s, char *ke
 	snprintf(key, size, "claim_done:%s", k);
 }
 
-/* On a shared database, records that this worker brought s up to the newest closed
- * candle now ("<open time of that candle> <wall ms>"): a worker that started before now
- * and reaches s later does not fetch it again. */
+/* On a shared database, records that this sync brought s up to the newest closed
+ * candle now ("<open time of that candle> <wall ms>"): a sync that started before now
+ * and reaches s later does not fetch it again. A backfill or a re-verification asks
+ * for more than that: it neither records nor honours the mark. */
 static void claim_done(struct engine *e, const struct sym *s)
 {
 	char key[128], v[64];
 	struct ck_err err;
 
-	if (!store_shared(e->st))
+	if (!store_shared(e->st) || e->recheck)
 		return;
 	claim_done_key(e, s, key, sizeof(key));
 	snprintf(v, sizeof(v), "%" PRId64 " %" PRId64, e->pc.last_closed, now_ms());
@@ -1555,7 +1556,7 @@ static int claim_batch(struct engine *e, struct ck_err *err)
 		/* Taken, or finished by a worker since this run started (to the same newest
 		 * candle): another worker's. */
 		claim_done_key(e, s, key, sizeof(key));
-		if (mine && store_state_get(e->st, key, v, sizeof(v), NULL) == 0 &&
+		if (mine && !e->recheck && store_state_get(e->st, key, v, sizeof(v), NULL) == 0 &&
 		    sscanf(v, "%lld %lld", &last, &at) == 2 && last >= e->pc.last_closed &&
 		    at >= e->started)
 			mine = 0;

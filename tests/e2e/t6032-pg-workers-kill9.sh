@@ -45,7 +45,8 @@ for w in 1 2 3; do
 	pids+=($!)
 	_pids+=($!)
 done
-held() { pq three "select count(*) from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory' and l.granted and a.application_name = '$1'" 2>/dev/null || echo 0; }
+# Claims a worker's sessions hold (exclusive advisory locks; its run lock is shared).
+held() { pq three "select count(*) from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory' and l.mode = 'ExclusiveLock' and l.granted and a.application_name = '$1'" 2>/dev/null || echo 0; }
 WAIT_SHOW="$T/w2.out" wait_for 60 "worker 2 to hold claims" '[ "$(held w2)" -ge 1 ]'
 # mid-run: the workers have sent about half the requests of the whole job
 wait_for 60 "the workers' first kline requests" '[ "$(klines)" -ge $((one * 2 / 5)) ]'
@@ -88,7 +89,7 @@ assert_eq "$(pq three "select count(*) from candles where close_time >= $now")" 
 assert_eq "$(pq three "select count(*) from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = 'three')")" 0 "claims left"
 
 # SQLite keeps its single writer: a second sync while the lock is held exits 75.
-fakex_ctl "faults?latency_ms=300" >/dev/null
+fakex_ctl "faults?latency_ms=1000" >/dev/null
 ck -q --symbols SYN000USDT,SYN001USDT --history-days 30 sync >"$T/sq1.out" 2>&1 &
 sq=$!
 _pids+=("$sq")

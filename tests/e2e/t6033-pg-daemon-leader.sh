@@ -39,6 +39,7 @@ wait_seen() {
 health() { pq "select count(*) from events where kind = 'health'"; }
 
 daemon_start 1
+WAIT_SHOW="$T/d1.log" wait_for 60 "daemon 1's start-up health check" '[ "$(health)" -ge 1 ]'
 wait_seen 1 "$START"
 daemon_start 2
 wait_seen 2 "$START"
@@ -51,6 +52,11 @@ assert_eq "$(ok_syncs)" 1 "start-up syncs"
 # 06:00: both sync (the 04:05 time passed), only daemon 1 checks health.
 t=$((START + 6 * 3600000))
 fakex_ctl "clock?set=$t" >/dev/null
+# (each daemon runs its due jobs in order, sync then health: wait for both ends)
+WAIT_SHOW="$T/d1.log $T/d2.log" wait_for 60 "a sync by each daemon" '[ "$(ok_syncs)" -ge 3 ]'
+WAIT_SHOW="$T/d1.log" wait_for 60 "daemon 1's health check" '[ "$(health)" -ge 2 ]'
+WAIT_SHOW="$T/d2.log" wait_for 60 "daemon 2 to skip the health check" \
+	'grep -q "job=health status=skipped" "$T/d2.log"'
 wait_seen 1 "$t"
 wait_seen 2 "$t"
 assert_eq "$(health)" 2 "health records after 6 h"
@@ -65,6 +71,7 @@ wait_for 60 "daemon 1's session to end" \
 	'[ "$(pq "select count(*) from pg_stat_activity where application_name = '"'d1'"'")" = 0 ]'
 t=$((t + 6 * 3600000))
 fakex_ctl "clock?set=$t" >/dev/null
+WAIT_SHOW="$T/d2.log" wait_for 60 "daemon 2's health check" '[ "$(health)" -ge 3 ]'
 wait_seen 2 "$t"
 assert_eq "$(health)" 3 "health records after the leader died"
 assert_file_match "$T/d2.log" "this daemon leads the cluster-wide jobs"
