@@ -17,6 +17,7 @@
 #include "daemon_int.h"
 #include "event.h"
 #include "http.h"
+#include "lock.h"
 #include "log.h"
 #include "sched.h"
 #include "store.h"
@@ -433,6 +434,7 @@ int daemon_run(struct daemon_env *ctx, const struct daemon_opts *o, struct ck_er
 	d->o = o;
 	d->running = -1;
 	d->health_prev = -1;
+	d->leading = -1;
 	d->started = now_ms();
 	d->live.started_ms = d->started;
 	if ((rc = schedules_parse(&ctx->cfg, crons, has, err)))
@@ -470,6 +472,7 @@ int daemon_run(struct daemon_env *ctx, const struct daemon_opts *o, struct ck_er
 
 out:
 	httpd_stop(d);
+	lock_release(d->leader);
 	http_free(d->clock_http);
 	pthread_mutex_destroy(&d->mu);
 	free(d);

@@ -84,6 +84,8 @@ struct daemon {
 	struct cache cache[NCACHES];
 	uint64_t watchdog_us; /* systemd's WatchdogSec (0 = no watchdog) */
 	int64_t watchdog_at;  /* CLOCK_MONOTONIC ms of the last WATCHDOG=1 */
+	struct lock *leader;  /* the cluster leader's lock (lock_leader), NULL if not held */
+	int leading;          /* -1 unknown, 0 another daemon leads, 1 this one */
 };
 
 /* ---- daemon.c: the clock and the scheduler's helpers ---------------------------- */

@@ -294,6 +294,27 @@ static enum job_outcome job_audit(struct daemon *d, int64_t now, char *detail, s
 	return OUT_OK;
 }
 
+/* Several daemons sharing one database all sync (the symbols split by work claims),
+ * but only the leader runs the cluster-wide jobs: whoever holds the leader's lock on
+ * the server (lock_leader; a dead leader's lock is free at once and the next daemon to
+ * look takes it). 1 when this daemon leads; a change is logged. */
+static int job_leads(struct daemon *d)
+{
+	struct ck_err err = {0, ""};
+	int leader = 0;
+
+	if (lock_leader(&d->leader, d->ctx->cfg.db, &leader, &err))
+		log_warn("daemon", "leader lock: %s", err.msg);
+	if (leader != d->leading)
+		log_info(
+			"daemon", "%s",
+			leader ? "this daemon leads the cluster-wide jobs (backup, health,"
+				 " audit, integrity_check)"
+			       : "another daemon leads the cluster-wide jobs; this one syncs only");
+	d->leading = leader;
+	return leader;
+}
+
 /* Runs job id (due at `due`) now, records the outcome and plans its next time. */
 void daemon_job_run(struct daemon *d, int id, int64_t due, int64_t now)
 {
@@ -320,7 +341,13 @@ void daemon_job_run(struct daemon *d, int id, int64_t due, int64_t now)
 		if (store_state_set(d->ctx->st, STATE_OFFSET, v, &err))
 			log_warn("daemon", "%s", err.msg);
 	}
-	switch (id) {
+	switch (id != JOB_SYNC && !job_leads(d) ? -1 : id) {
+	case -1: /* a cluster-wide job, and another daemon leads */
+		snprintf(detail, sizeof(detail),
+			 "another daemon leads the cluster-wide jobs (the leader's lock on the"
+			 " database server); this one syncs only");
+		out = OUT_SKIPPED;
+		break;
 	case JOB_SYNC:
 		out = job_sync(d, due, detail, sizeof(detail));
 		break;

@@ -20,6 +20,19 @@ struct lock {
 	void *server; /* the store's run lock (store_run_lock) when the database is a URL */
 };
 
+/* On a database server, the runs that fetch candles are workers: any number run at
+ * once and split the symbols by the store's work claims (store_claim), so they hold
+ * the run lock shared; every other run holds it alone, as on a file. */
+static int lock_worker(const char *what)
+{
+	static const char *const workers[] = {"sync", "backfill", "daemon"};
+
+	for (size_t i = 0; i < sizeof(workers) / sizeof(workers[0]); i++)
+		if (!strcmp(what, workers[i]))
+			return 1;
+	return 0;
+}
+
 static void lock_path(char *buf, size_t size, const char *db_path)
 {
 	snprintf(buf, size, "%s.lock", db_path);
@@ -62,7 +75,7 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 	*out = NULL;
 	if (store_url(db_path)) {
 		void *h;
-		if (store_run_lock(db_path, what, &h, err))
+		if (store_run_lock(db_path, what, lock_worker(what), &h, err))
 			return err->code;
 		if (!(l = calloc(1, sizeof(*l)))) {
 			store_run_unlock(h);
@@ -121,6 +134,32 @@ void lock_release(struct lock *l)
 	else
 		close(l->fd); /* drops the flock */
 	free(l);
+}
+
+int lock_leader(struct lock **l, const char *db_path, int *leader, struct ck_err *err)
+{
+	void *h = *l ? (*l)->server : NULL;
+	int rc;
+
+	*leader = 1;
+	if (!store_url(db_path))
+		return 0; /* a file: no cluster, this process is the only one to lead */
+	rc = store_leader_lock(db_path, &h, leader, err);
+	if (!h) {
+		free(*l);
+		*l = NULL;
+		return rc;
+	}
+	if (!*l) {
+		if (!(*l = calloc(1, sizeof(**l)))) {
+			store_run_unlock(h);
+			*leader = 0;
+			return ck_err_set(err, CK_ENOMEM, "lock: out of memory");
+		}
+		(*l)->fd = -1;
+	}
+	(*l)->server = h;
+	return rc;
 }
 
 int lock_probe(const char *db_path, long *pid, long long *since, struct ck_err *err)

@@ -1,4 +1,5 @@
-/* lock.h — the run lock: flock(2) on "<db>.lock" beside the database. The kernel drops
+/* lock.h — the run lock: flock(2) on "<db>.lock" beside the database (on a database
+ * server, an advisory lock there: shared by the workers, see lock.c). The kernel drops
  * it when the holding process dies (kill -9, crash, power loss), so it never goes
  * stale. The file's content is the holder's pid and start time, for messages only. */
 #ifndef CK_LOCK_H
@@ -15,6 +16,13 @@ struct lock;
 int lock_acquire(struct lock **out, const char *db_path, const char *what, unsigned mode,
 		 struct ck_err *err);
 void lock_release(struct lock *l);
+
+/* The cluster leader's lock (one daemon of those sharing a database runs the
+ * cluster-wide jobs): called on every scheduler turn with the same *l (NULL at
+ * first), it takes the lock when free and checks that a held one is still held
+ * (store_leader_lock); *leader says whether this process leads now. On a file
+ * database every caller leads (nothing to share). Release with lock_release. */
+int lock_leader(struct lock **l, const char *db_path, int *leader, struct ck_err *err);
 
 /* 1 if some process holds the lock of db_path, 0 if not (never takes it for long);
  * *pid and *since (seconds since epoch) filled from the lock file when held. */

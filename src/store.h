@@ -60,9 +60,32 @@ int store_url(const char *path);
  * session-level advisory lock on a connection of its own, dropped by the server when
  * that connection ends (exit, kill -9, network loss). CK_ELOCKED naming what to do if
  * another session holds it; CK_EIO if the server cannot be reached. *handle is
- * released with store_run_unlock (NULL accepted). */
-int store_run_lock(const char *path, const char *what, void **handle, struct ck_err *err);
+ * released with store_run_unlock (NULL accepted). shared: the workers' lock (sync,
+ * backfill, the daemon), which any number hold at once and which they share with no
+ * exclusive holder (they split the work by store_claim); 0: exclusive. */
+int store_run_lock(const char *path, const char *what, int shared, void **handle,
+		   struct ck_err *err);
 void store_run_unlock(void *handle);
+
+/* The cluster leader's lock of a database at a URL: like the run lock, a session
+ * advisory lock on a connection of its own, which the server drops when the holder
+ * dies. With *handle NULL, tries to take it (*handle set when taken); with *handle
+ * set, checks that its connection still holds it (a lost connection frees *handle and
+ * tries again). *leader says whether this process leads now. Errors only when the
+ * server cannot be reached (CK_EIO; *leader 0). Release with store_run_unlock. */
+int store_leader_lock(const char *path, void **handle, int *leader, struct ck_err *err);
+
+/* Work claims: workers sharing one database (several `sync` runs or daemons on a
+ * PostgreSQL server) split the work by claiming a text key each ("<interval>/<symbol>";
+ * extend the text, never parse it). *got is 1 when this handle holds the claim now
+ * (taken, or already held), 0 when another worker does. A claim lasts until
+ * store_claims_release or the end of the handle's session (process exit, kill -9, a
+ * dropped connection), so a dead worker's claims are free at once. On a backend
+ * without claims (SQLite: one writer under the run lock) every key is granted. */
+int store_claim(struct store *st, const char *key, int *got, struct ck_err *err);
+void store_claims_release(struct store *st);
+/* 1 when several workers may write the database at once (the backend has claims). */
+int store_shared(const struct store *st);
 
 /* Outcome of writing one page. */
 struct store_page_result {

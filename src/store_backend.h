@@ -164,6 +164,12 @@ struct store_ops {
 	int (*check)(struct store *st, int full, int64_t budget_ms, int *ok, int *finished,
 		     char *detail, size_t size, struct ck_err *err);
 
+	/* optional: work claims of workers sharing the database (store.h, store_claim). A
+	 * backend without them has one writer at a time (the run lock), so every key is
+	 * granted. claims_release drops every claim of this handle. */
+	int (*claim)(struct store *st, const char *key, int *got, struct ck_err *err);
+	void (*claims_release)(struct store *st);
+
 	/* optional: facts of a database file */
 	int (*pages)(struct store *st, int64_t *page_size, int64_t *page_count, int64_t *freelist,
 		     struct ck_err *err);

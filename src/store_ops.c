@@ -98,6 +98,26 @@ const char *store_backend_version(const struct store *st)
 	return st ? st->ops->version() : store_sqlite_ops.version();
 }
 
+int store_claim(struct store *st, const char *key, int *got, struct ck_err *err)
+{
+	*got = 1;
+	if (!st->ops->claim)
+		return 0; /* one writer at a time: the run lock already excludes the others */
+	*got = 0;
+	return st->ops->claim(st, key, got, err);
+}
+
+void store_claims_release(struct store *st)
+{
+	if (st && st->ops->claims_release)
+		st->ops->claims_release(st);
+}
+
+int store_shared(const struct store *st)
+{
+	return st && st->ops->claim != NULL;
+}
+
 int store_tx_begin(struct store *st, struct ck_err *err)
 {
 	return DISPATCH(tx_begin, err);

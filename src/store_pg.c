@@ -18,15 +18,20 @@
 #include <libpq-fe.h>
 
 #include "kline.h"
+#include "log.h"
 #include "redact.h"
 #include "store.h"
 #include "store_int.h" /* store_grow, store_gap_cut */
 #include "store_pg_int.h"
 #include "banned.h"
 
-/* Advisory lock keys (bigint): the schema migration and the run lock ("CKDB"...). */
+/* Advisory lock keys (bigint): the schema migration, the run lock and the cluster
+ * leader ("CKDB"...). A work claim's key is the 64-bit hash of its text
+ * (hashtextextended), in the same space: a clash with these three is as likely as
+ * two claims clashing (about n^2 / 2^65 for n keys), and costs only a skipped claim. */
 #define PG_KEY_MIGRATE "4344424201"
 #define PG_KEY_RUN "4344424202"
+#define PG_KEY_LEADER "4344424203"
 #define PG_SCHEMA_VERSION 1
 
 #define T "TEXT COLLATE \"C\""
@@ -165,14 +170,31 @@ static int pg_fail(struct store *st, const PGresult *r, const char *what, struct
 	return ck_err_set(err, code, "%s %s: %s%s", what, pg(st)->shown, msg, hint);
 }
 
+static int pg_reconnect(struct store *st, int in_tx);
+
+/* 1 when r (a statement's result) is a success. */
+static int pg_ok(const PGresult *r)
+{
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	return s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
+}
+
 PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, const char *what,
 	      struct ck_err *err)
 {
+	int idle = PQtransactionStatus(pg(st)->conn) == PQTRANS_IDLE;
 	PGresult *r = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
-	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+	if (pg_ok(r))
 		return r;
+	if (PQstatus(pg(st)->conn) == CONNECTION_BAD && pg_reconnect(st, !idle) == 0 && idle) {
+		PGresult *again = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
+		if (pg_ok(again)) {
+			PQclear(r);
+			return again;
+		}
+		PQclear(again);
+	}
 	pg_fail(st, r, what, err);
 	PQclear(r);
 	return NULL;
@@ -192,14 +214,58 @@ int pgx(struct store *st, const char *sql, int n, const char *const *v, const ch
 /* A statement without parameters, possibly several (schema): PQexec. */
 static int pg_exec(struct store *st, const char *sql, const char *what, struct ck_err *err)
 {
+	int idle = PQtransactionStatus(pg(st)->conn) == PQTRANS_IDLE;
 	PGresult *r = PQexec(pg(st)->conn, sql);
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	int rc = 0;
 
-	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK)
+	if (!pg_ok(r) && PQstatus(pg(st)->conn) == CONNECTION_BAD && pg_reconnect(st, !idle) == 0 &&
+	    idle) {
+		PQclear(r);
+		r = PQexec(pg(st)->conn, sql);
+	}
+	if (!pg_ok(r))
 		rc = pg_fail(st, r, what, err);
 	PQclear(r);
 	return rc;
+}
+
+/* A connection the server dropped (a restart, a failover, pg_terminate_backend, the
+ * network) is made again with the same parameters, its session settings and this
+ * handle's claims taken again (a claim another worker took meanwhile is lost: that
+ * worker may fetch the symbol too, which only costs weight, as every write is an
+ * upsert). A statement sent outside a transaction is then sent once more (pgq,
+ * pg_exec); inside one, the transaction is gone with the connection: the statement
+ * fails and so does its COMMIT (tx_lost), and the caller fails what it wrote. 0 when
+ * connected again. */
+static int pg_reconnect(struct store *st, int in_tx)
+{
+	struct store_pg *p = pg(st);
+	size_t i, k = 0, n = p->nclaims;
+
+	PQreset(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return -1;
+	PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
+	if (st->rdonly)
+		PQclear(PQexec(p->conn, "SET default_transaction_read_only = on"));
+	for (i = 0; i < n; i++) {
+		const char *v[] = {p->claims[i]};
+		PGresult *r = PQexecParams(p->conn,
+					   "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+					   1, NULL, v, NULL, NULL, 0);
+		if (pg_ok(r) && !strcmp(PQgetvalue(r, 0, 0), "t"))
+			p->claims[k++] = p->claims[i];
+		else
+			free(p->claims[i]);
+		PQclear(r);
+	}
+	p->nclaims = k;
+	if (in_tx)
+		p->tx_lost = 1;
+	log_warn("store",
+		 "the connection to %s was lost and is made again%s; %zu of %zu claims kept",
+		 p->shown, in_tx ? " (the transaction in progress is undone)" : "", k, n);
+	return 0;
 }
 
 /* Notices ("relation already exists, skipping") are not for the user. */
@@ -301,12 +367,16 @@ static void pg_close(struct store *st)
 	if (!p)
 		return;
 	PQfinish(p->conn);
+	for (size_t i = 0; i < p->nclaims; i++)
+		free(p->claims[i]);
+	free(p->claims);
 	free(p);
 	st->impl = NULL;
 }
 
 static int pg_tx_begin(struct store *st, struct ck_err *err)
 {
+	pg(st)->tx_lost = 0;
 	return pg_exec(st, "BEGIN", "begin a transaction on", err);
 }
 
@@ -316,6 +386,15 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 
 	if (!err)
 		err = &tmp;
+	if (pg(st)->tx_lost) {
+		pg(st)->tx_lost = 0;
+		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+		return ck_err_set(err, CK_EDB,
+				  "commit to %s: the connection to the PostgreSQL server was lost"
+				  " inside this transaction, which is undone (the next run goes on"
+				  " from the last committed page)",
+				  pg(st)->shown);
+	}
 	if (pg_exec(st, "COMMIT", "commit to", err)) {
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
 		return err->code;
@@ -325,6 +404,8 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 
 static void pg_tx_rollback(struct store *st)
 {
+	if (st && pg(st))
+		pg(st)->tx_lost = 0;
 	if (st && pg(st) && PQtransactionStatus(pg(st)->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
 }
@@ -508,6 +589,7 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	int rc = 0;
 	int64_t mn = INT64_MAX, mx = INT64_MIN;
 	size_t i, m = 0;
+	int nested;
 
 	state[0] = 0;
 	if (!n) {
@@ -526,7 +608,11 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 		free(vals);
 		return ck_err_set(err, CK_ENOMEM, "store %s page: out of memory", symbol);
 	}
-	if ((rc = pg_exec(st, "BEGIN", "write candles to", err)))
+	/* Inside the caller's transaction (the sync's group commit) the page is a savepoint
+	 * of it: the caller's commit or rollback decides, and the page alone is undone on
+	 * failure. On its own, the page is its own transaction. */
+	nested = PQtransactionStatus(pg(st)->conn) == PQTRANS_INTRANS;
+	if ((rc = pg_exec(st, nested ? "SAVEPOINT ck_page" : "BEGIN", "write candles to", err)))
 		goto out;
 	{
 		const char *v[] = {symbol, interval, pg_i64(lo, mn), pg_i64(hi, mx)};
@@ -596,13 +682,20 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	} else if (m && copy_merge(st, symbol, interval, vals, m, err)) {
 		goto fail;
 	}
-	if (pg_exec(st, "COMMIT", "write candles to", err))
+	/* ck_stage empties at commit; within a longer transaction the next page must not
+	 * merge this page's rows again */
+	if (nested && m && !(direct && !PQntuples(old)) &&
+	    pg_exec(st, "DELETE FROM ck_stage", "write candles to", err))
+		goto fail;
+	if (pg_exec(st, nested ? "RELEASE SAVEPOINT ck_page" : "COMMIT", "write candles to", err))
 		goto fail;
 	if (res)
 		*res = r;
 	goto out;
 fail:
-	PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+	PQclear(PQexec(pg(st)->conn,
+		       nested ? "ROLLBACK TO SAVEPOINT ck_page; RELEASE SAVEPOINT ck_page"
+			      : "ROLLBACK"));
 	rc = ck_err_wrap(err, "store %s page", symbol);
 out:
 	PQclear(old);
@@ -1112,33 +1205,54 @@ int store_url(const char *path)
 
 /* A connection of its own holds a session advisory lock: the server drops it when the
  * connection ends (the process exits, is killed, or the network goes). */
-int store_run_lock(const char *path, const char *what, void **handle, struct ck_err *err)
+/* Connects to path and runs sql, a one-boolean query: *got says its answer, and the
+ * connection is returned (NULL and err filled when the server cannot be reached). */
+static PGconn *lock_try(const char *path, const char *sql, int *got, struct ck_err *err)
 {
 	char shown[1024], msg[512];
 	PGconn *c;
 	PGresult *r;
-	int got;
 
-	*handle = NULL;
+	*got = 0;
 	redact_copy(path, shown, sizeof(shown));
 	c = PQconnectdb(path);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		one_line(msg, sizeof(msg), c ? PQerrorMessage(c) : "out of memory");
 		PQfinish(c);
-		return ck_err_set(err, CK_EIO,
-				  "lock %s: %s (check the URL, that the server runs and that it"
-				  " accepts this user and database)",
-				  shown, msg);
+		ck_err_set(err, CK_EIO,
+			   "lock %s: %s (check the URL, that the server runs and that it"
+			   " accepts this user and database)",
+			   shown, msg);
+		return NULL;
 	}
-	r = PQexec(c, "SELECT pg_try_advisory_lock(" PG_KEY_RUN ")");
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
+	r = PQexec(c, sql);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		one_line(msg, sizeof(msg), PQerrorMessage(c));
 		PQclear(r);
 		PQfinish(c);
-		return ck_err_set(err, CK_EIO, "lock %s: %s", shown, msg);
+		ck_err_set(err, CK_EIO, "lock %s: %s", shown, msg);
+		return NULL;
 	}
-	got = !strcmp(PQgetvalue(r, 0, 0), "t");
+	*got = !strcmp(PQgetvalue(r, 0, 0), "t");
 	PQclear(r);
+	return c;
+}
+
+int store_run_lock(const char *path, const char *what, int shared, void **handle,
+		   struct ck_err *err)
+{
+	char shown[1024];
+	PGconn *c;
+	int got;
+
+	*handle = NULL;
+	redact_copy(path, shown, sizeof(shown));
+	if (!(c = lock_try(path,
+			   shared ? "SELECT pg_try_advisory_lock_shared(" PG_KEY_RUN ")"
+				  : "SELECT pg_try_advisory_lock(" PG_KEY_RUN ")",
+			   &got, err)))
+		return err->code;
 	if (!got) {
 		PQfinish(c);
 		return ck_err_set(err, CK_ELOCKED,
@@ -1153,6 +1267,86 @@ int store_run_lock(const char *path, const char *what, void **handle, struct ck_
 void store_run_unlock(void *handle)
 {
 	PQfinish(handle); /* ends the session: the server drops the lock */
+}
+
+int store_leader_lock(const char *path, void **handle, int *leader, struct ck_err *err)
+{
+	PGconn *c = *handle;
+	int got;
+
+	*leader = 0;
+	if (c) {
+		/* Still ours while the session lives: only its end drops the lock. */
+		PGresult *r = PQexec(c, "SELECT 1");
+		int held = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		if (held) {
+			*leader = 1;
+			return 0;
+		}
+		PQfinish(c);
+		*handle = NULL;
+	}
+	if (!(c = lock_try(path, "SELECT pg_try_advisory_lock(" PG_KEY_LEADER ")", &got, err)))
+		return err->code;
+	if (!got) {
+		PQfinish(c);
+		return 0;
+	}
+	*handle = c;
+	*leader = 1;
+	return 0;
+}
+
+/* ---- work claims ---- */
+
+/* Adds key to p's claims unless there already (taken again by a reconnect). */
+static int claim_keep(struct store_pg *p, const char *key, struct ck_err *err)
+{
+	for (size_t i = 0; i < p->nclaims; i++)
+		if (!strcmp(p->claims[i], key))
+			return 0;
+	if (p->nclaims == p->capclaims) {
+		size_t cap = p->capclaims ? p->capclaims * 2 : 64;
+		char **nc = realloc(p->claims, cap * sizeof(*nc));
+		if (!nc)
+			return ck_err_set(err, CK_ENOMEM, "claim %s: out of memory", key);
+		p->claims = nc;
+		p->capclaims = cap;
+	}
+	if (!(p->claims[p->nclaims] = strdup(key)))
+		return ck_err_set(err, CK_ENOMEM, "claim %s: out of memory", key);
+	p->nclaims++;
+	return 0;
+}
+
+static int pg_claim(struct store *st, const char *key, int *got, struct ck_err *err)
+{
+	const char *v[] = {key};
+	PGresult *r = pgq(st, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, v,
+			  "claim work in", err);
+
+	*got = 0;
+	if (!r)
+		return err->code;
+	*got = !strcmp(pg_text(r, 0, 0), "t");
+	PQclear(r);
+	return *got ? claim_keep(pg(st), key, err) : 0;
+}
+
+/* Drops every session advisory lock of the store's connection: only claims are taken
+ * there (the run and leader locks have connections of their own). */
+static void pg_claims_release(struct store *st)
+{
+	struct store_pg *p = st ? pg(st) : NULL;
+
+	if (!p)
+		return;
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		PQclear(PQexec(p->conn, "SELECT pg_advisory_unlock_all()"));
+	for (size_t i = 0; i < p->nclaims; i++)
+		free(p->claims[i]);
+	p->nclaims = 0;
 }
 
 /* The PostgreSQL backend (store.h says how to add a backend). pages and salvage are
@@ -1210,4 +1404,6 @@ const struct store_ops store_pg_ops = {
 	.metrics_durations = pg_metrics_durations,
 	.metrics_series = pg_metrics_series,
 	.check = pg_check,
+	.claim = pg_claim,
+	.claims_release = pg_claims_release,
 };

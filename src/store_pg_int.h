@@ -15,6 +15,9 @@
 struct store_pg {
 	PGconn *conn;
 	char shown[1024]; /* st->path with its password masked: the only form in messages */
+	char **claims;    /* keys this handle claimed (pg_claim), taken again on a reconnect */
+	size_t nclaims, capclaims;
+	int tx_lost; /* the connection was lost inside a transaction: its COMMIT fails */
 };
 
 static inline struct store_pg *pg(const struct store *st)
@@ -24,6 +27,8 @@ static inline struct store_pg *pg(const struct store *st)
 
 /* Runs sql with the n text parameters v (NULL = SQL NULL) through PQexecParams: the
  * PGresult (tuples or command ok; the caller PQclears it), or NULL with err filled
+ * (a connection the server dropped is made again, and the statement sent once more
+ * when it was not inside a transaction: see pg_reconnect in store_pg.c)
  * "<what> <masked url>: <server message> (<what to do>)" and its code (CK_EDB;
  * CK_EFULL for a full disk, CK_ECORRUPT for data corruption). */
 PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, const char *what,

@@ -41,6 +41,7 @@ struct sym {
 	struct sync_symbol *out;
 	struct store_symbol state;
 	int failed, skipped;
+	int elsewhere;    /* claimed by another worker (store_claim): not this run's */
 	int pending;      /* jobs not finished */
 	struct range *ok; /* ranges fetched and answered (for hole confirmation) */
 	size_t nok, capok;
@@ -79,6 +80,8 @@ struct engine {
 			       * closed candle, since, the re-verification slice */
 	struct sym *syms;
 	size_t nsyms, syms_done;
+	size_t lo, hi;     /* the batch of symbols claimed, planned and fetched: syms[lo, hi) */
+	int64_t started;   /* wall ms at the start (claim_batch) */
 	struct job *queue; /* waiting jobs, in order */
 	struct job **qtail;
 	struct job *running; /* jobs in flight */
@@ -482,11 +485,13 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 	ao.deadline_mono = e->deadline;
 	if (e->o->since_ms) { /* backfill: files the archive amended since they were read */
 		const char **names = calloc(e->nsyms ? e->nsyms : 1, sizeof(*names));
+		size_t nn = 0;
 		if (!names)
 			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
-		for (i = 0; i < e->nsyms; i++)
-			names[i] = e->syms[i].out->symbol;
-		rc = archive_recheck(&ao, e->st, names, e->nsyms, &as, err);
+		for (i = e->lo; i < e->hi; i++)
+			if (!e->syms[i].elsewhere)
+				names[nn++] = e->syms[i].out->symbol;
+		rc = archive_recheck(&ao, e->st, names, nn, &as, err);
 		free(names);
 		if (rc)
 			return rc;
@@ -536,8 +541,8 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 		rc = plan_keep(e, r[i].tag, r[i].first, r[i].last);
 	e->res->counts.candles_written += as.written;
 	e->res->counts.candles_revised += as.revised;
-	for (i = 0; i < e->nsyms; i++) /* a symbol the archive filled entirely */
-		if (e->syms[i].pending == 0 && !e->syms[i].out->status)
+	for (i = e->lo; i < e->hi; i++) /* a symbol the archive filled entirely */
+		if (e->syms[i].pending == 0 && !e->syms[i].out->status && !e->syms[i].elsewhere)
 			finish_symbol(e, &e->syms[i]);
 	sync_plan_release(&old);
 	if (rc)
@@ -631,12 +636,12 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 	batch = e->cfg->concurrency < 1 ? 1 : (size_t)e->cfg->concurrency;
 	if (batch > PREFETCH_MAX)
 		batch = PREFETCH_MAX;
-	for (i = 0; i < e->nsyms && !quit && !e->fatal && !*e->stop; i++) {
+	for (i = e->lo; i < e->hi && !quit && !e->fatal && !*e->stop; i++) {
 		struct sym *s = &e->syms[i];
 		const char *name = s->out->symbol;
 		const struct binance_symbol *b = info ? binance_info_find(info, name) : NULL;
 
-		if (info && (!b || strcmp(b->status, "TRADING")))
+		if (s->elsewhere || (info && (!b || strcmp(b->status, "TRADING"))))
 			continue; /* skipped by planning */
 		if (store_symbol_get(e->st, name, e->cfg->interval, &s->state, err))
 			goto fail;
@@ -647,7 +652,7 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 					    e->cfg->interval))
 			continue;
 		idx[nb++] = i;
-		if (nb == batch || i + 1 == e->nsyms) {
+		if (nb == batch || i + 1 == e->hi) {
 			if (probe_batch(e, idx, r, nb, &quit, err))
 				return err->code;
 			nb = 0;
@@ -781,6 +786,37 @@ static void observe_hole(struct engine *e, struct sym *s, int64_t a, int64_t b)
 	}
 }
 
+/* The claim key of symbol s, and the state key that says when a worker last finished it
+ * (claim_batch). */
+static void claim_key(const struct engine *e, const struct sym *s, char *key, size_t size)
+{
+	snprintf(key, size, "%s/%s", e->cfg->interval, s->out->symbol);
+}
+
+static void claim_done_key(const struct engine *e, const struct sym *s, char *key, size_t size)
+{
+	char k[96];
+	claim_key(e, s, k, sizeof(k));
+	snprintf(key, size, "claim_done:%s", k);
+}
+
+/* On a shared database, records that this sync brought s up to the newest closed
+ * candle now ("<open time of that candle> <wall ms>"): a sync that started before now
+ * and reaches s later does not fetch it again. A backfill or a re-verification asks
+ * for more than that: it neither records nor honours the mark. */
+static void claim_done(struct engine *e, const struct sym *s)
+{
+	char key[128], v[64];
+	struct ck_err err;
+
+	if (!store_shared(e->st) || e->recheck)
+		return;
+	claim_done_key(e, s, key, sizeof(key));
+	snprintf(v, sizeof(v), "%" PRId64 " %" PRId64, e->pc.last_closed, now_ms());
+	if (store_state_set(e->st, key, v, &err))
+		log_warn("sync", "%s", err.msg);
+}
+
 static int finish_symbol(struct engine *e, struct sym *s)
 {
 	const char *name = s->out->symbol, *iv = e->cfg->interval;
@@ -812,6 +848,7 @@ static int finish_symbol(struct engine *e, struct sym *s)
 	} else {
 		s->out->status = "ok";
 		e->res->counts.symbols_ok++;
+		claim_done(e, s);
 	}
 	{
 		char written[24], revised[24], newest[32];
@@ -1311,6 +1348,7 @@ static int engine_init(struct engine *e, struct store *st, const struct cfg *cfg
 	e->qtail = &e->queue;
 	e->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 	e->t0 = mono_ms();
+	e->started = now_ms();
 	retry_policy_from_cfg(&e->rp, cfg);
 	ho.connect_timeout_ms = cfg->connect_timeout_ms;
 	ho.request_timeout_ms = cfg->request_timeout_ms;
@@ -1417,11 +1455,10 @@ static int fetch_exchange_info(struct engine *e, struct http_req *rp, int done,
 	return 0;
 }
 
-/* Resolves the symbols, probes listing starts, and plans every symbol (one transaction
- * for the state it writes); symbols skipped or with nothing to fetch finish here. */
+/* Resolves the symbols and fixes the planner's clocks (and, for a re-verification,
+ * marks the confirmed holes for it). */
 static int plan_run(struct engine *e, const struct binance_info *info, struct ck_err *err)
 {
-	size_t i;
 	int rc;
 
 	if ((rc = resolve_symbols(e, info, err)) != 0)
@@ -1436,17 +1473,30 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 			 " symbol's listing start",
 			 nh);
 	}
+	e->pc.iv = e->iv;
+	e->pc.server_now = e->server_now;
+	e->pc.since_ms = e->o->since_ms;
+	sync_plan_verify(e->st, e->cfg, &e->pc);
+	return 0;
+}
+
+/* Probes listing starts and plans every symbol of the batch syms[lo, hi) (one
+ * transaction for the state it writes); symbols skipped or with nothing to fetch
+ * finish here. */
+static int plan_batch(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	size_t i;
+	int rc;
+
 	if ((rc = probe_starts(e, info, err)) != 0)
 		return rc;
 	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
 	if ((rc = store_tx_begin(e->st, err)) != 0)
 		return rc;
-	e->pc.iv = e->iv;
-	e->pc.server_now = e->server_now;
-	e->pc.since_ms = e->o->since_ms;
-	sync_plan_verify(e->st, e->cfg, &e->pc);
-	for (i = 0; i < e->nsyms; i++) {
+	for (i = e->lo; i < e->hi; i++) {
 		struct sym *s = &e->syms[i];
+		if (s->elsewhere)
+			continue;
 		const struct binance_symbol *b =
 			info ? binance_info_find(info, s->out->symbol) : NULL;
 		if (info && !b) {
@@ -1517,6 +1567,100 @@ static int fetch_run(struct engine *e, struct ck_err *err)
 	return rc;
 }
 
+/* Claims the next batch of symbols, syms[lo, hi): on a database several workers share
+ * (store_shared), up to SYNC_CLAIM_BATCH symbols this worker could claim (those another
+ * worker holds, or finished since this run started, are passed over and are not this
+ * run's); on one a single writer holds, every symbol at once. The claim key names the
+ * interval and the symbol. Claims are advisory locks on the server, not rows with a
+ * lease: a dead worker's session ends and its claims with it, at once, with no clock
+ * and no renewal while a worker waits out a ban. */
+#define SYNC_CLAIM_BATCH 16
+
+static int claim_batch(struct engine *e, struct ck_err *err)
+{
+	size_t got = 0;
+
+	e->lo = e->hi;
+	if (!store_shared(e->st)) {
+		e->hi = e->nsyms;
+		return 0;
+	}
+	while (e->hi < e->nsyms && got < SYNC_CLAIM_BATCH) {
+		struct sym *s = &e->syms[e->hi++];
+		char key[128], v[64];
+		long long last = 0, at = 0;
+		int mine = 0;
+
+		claim_key(e, s, key, sizeof(key));
+		if (store_claim(e->st, key, &mine, err))
+			return err->code;
+		/* Taken, or finished by a worker since this run started (to the same newest
+		 * candle): another worker's. */
+		claim_done_key(e, s, key, sizeof(key));
+		if (mine && !e->recheck && store_state_get(e->st, key, v, sizeof(v), NULL) == 0 &&
+		    sscanf(v, "%lld %lld", &last, &at) == 2 && last >= e->pc.last_closed &&
+		    at >= e->started)
+			mine = 0;
+		if (mine)
+			got++;
+		else
+			s->elsewhere = 1;
+	}
+	return 0;
+}
+
+/* Drops the symbols another worker claimed from the run's result: they are its run's. */
+static void drop_elsewhere(struct engine *e)
+{
+	size_t i, k = 0, n = 0;
+
+	for (i = 0; i < e->nsyms; i++) {
+		if (e->syms[i].elsewhere) {
+			n++;
+			continue;
+		}
+		if (k != i)
+			e->res->symbols[k] = e->res->symbols[i];
+		k++;
+	}
+	e->res->nsymbols = k;
+	if (n)
+		log_info("sync", "%zu of %zu symbols were claimed by other workers", n, e->nsyms);
+}
+
+/* Claims, plans and fetches the symbols batch by batch (claim_batch); a batch is planned
+ * only once claimed, so it sees what other workers stored before. When the run stops
+ * early, the symbols not reached fail with the reason. Every claim is released at the
+ * end (and by the server if this process dies). */
+static int fetch_batches(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	int rc = 0;
+	size_t i;
+
+	while (e->hi < e->nsyms) {
+		if (e->hi > 0 && (*e->stop || e->fatal || e->res->timed_out || e->res->stopped ||
+				  (e->deadline && mono_ms() >= e->deadline)))
+			break;
+		if ((rc = claim_batch(e, err)) != 0 || (rc = plan_batch(e, info, err)) != 0 ||
+		    (rc = fetch_run(e, err)) != 0)
+			break;
+		sync_plan_release(&e->plan);
+	}
+	if (e->hi < e->nsyms && rc == 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "not fetched: %s",
+			 e->res->error[0] ? e->res->error : "the run stopped");
+		for (i = e->hi; i < e->nsyms; i++) {
+			sym_fail(e, &e->syms[i], "%s", why);
+			finish_symbol(e, &e->syms[i]);
+		}
+		e->hi = e->nsyms;
+	}
+	store_claims_release(e->st);
+	drop_elsewhere(e);
+	return rc;
+}
+
 /* A run-wide failure before planning: every configured symbol fails with it. */
 static int fail_all(struct engine *e, int rc, struct ck_err *err)
 {
@@ -1578,7 +1722,7 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	    (rc = fetch_exchange_info(&e, &first[1], done[1], &info, &have_info, err)) != 0)
 		rc = fail_all(&e, rc, err);
 	else if ((rc = plan_run(&e, have_info ? &info : NULL, err)) == 0)
-		rc = fetch_run(&e, err);
+		rc = fetch_batches(&e, have_info ? &info : NULL, err);
 	http_req_release(&first[0]);
 	http_req_release(&first[1]);
 	engine_release(&e);

@@ -3,7 +3,8 @@
 # fakex stores what the same sync stores into SQLite, byte for byte through export;
 # gaps, health and metrics read it (and the store unit tests pass on it); a rerun adds no row twice; the run lock is an
 # advisory lock (exit 75 while held); a connection the server drops in the middle of
-# a sync is reported as such and the next run completes. Passwords never show.
+# a sync is made again and the run carries on, and the next run completes. Passwords
+# never show.
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
@@ -93,8 +94,8 @@ for c in sync gaps metrics "export --symbol BTCUSDT"; do
 done
 
 # A dropped connection mid-run: a sync into a fresh database at fakex latency, its
-# session terminated by the server; the failure names the lost connection, and the
-# next run completes with every candle once.
+# session terminated by the server; the store reconnects (and says so), and after the
+# next run every candle is stored once.
 U2=$(pg_createdb ck2)
 fakex_ctl "faults?latency_ms=1000" >/dev/null # each answer a second late: the sync outlives the wait below
 DB="$U2" ck -q --symbols $syms --history-days 30 sync >"$T/drop.out" 2>"$T/drop.err" &
@@ -104,10 +105,12 @@ wait_for 60 "the sync to store its first candles" \
 	'[ "$("${PSQL[@]}" -d ck2 -c "select count(*) from runs" 2>/dev/null || echo 0)" -ge 1 ]'
 "${PSQL[@]}" -d ck2 -c "select pg_terminate_backend(pid) from pg_stat_activity where datname = 'ck2' and pid <> pg_backend_pid()" >/dev/null
 RC=0; wait "$sp" || RC=$?
-[ "$RC" != 0 ] || { cat "$T/drop.out" "$T/drop.err"; fail "a sync whose connection was dropped exited 0"; }
 cat "$T/drop.out" "$T/drop.err" >"$T/drop.all"
-note "dropped: $(grep -m1 -E "lost|terminat" "$T/drop.all" | cut -c1-300)"
-assert_file_match "$T/drop.all" "connection to the PostgreSQL server was lost|terminating connection|server closed the connection"
+note "dropped (exit $RC): $(grep -m1 -E "lost|terminat" "$T/drop.all" | cut -c1-300)"
+# The store connects again and carries on (exit 0); a page whose transaction the drop
+# undid fails its symbol (exit 1), which the next run completes.
+[ "$RC" = 0 ] || [ "$RC" = 1 ] || { cat "$T/drop.all"; fail "a sync whose connection was dropped exited $RC"; }
+assert_file_match "$T/drop.all" "connection to .* was lost and is made again"
 fakex_ctl "faults?latency_ms=0" >/dev/null
 DB="$U2" ck -q --symbols $syms --history-days 30 sync >"$T/after.out" 2>&1 || { cat "$T/after.out"; fail "the run after the dropped connection"; }
 assert_file_match "$T/after.out" "sync ok: 4 symbols"

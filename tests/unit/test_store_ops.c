@@ -203,6 +203,9 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 		OP(pages),
 		OP(salvage),
 		OP(ledger_verify),
+		/* optional for SQLite (one writer): the work claims of shared databases */
+		OP(claim),
+		OP(claims_release),
 	};
 	size_t i, n = sizeof(ops) / sizeof(ops[0]);
 
@@ -210,7 +213,9 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 			 sizeof(const char *) + n * sizeof(void (*)(void)));
 	assert_non_null(o->name);
 	assert_string_equal(o->name, name);
-	for (i = 0; i < (optional ? n : n - 3); i++) {
+	for (i = 0; i < n; i++) {
+		if (i >= n - 2 ? strcmp(name, "postgresql") : !optional && i >= n - 5)
+			continue; /* optional for this backend */
 		if (!ops[i].set)
 			fail_msg("store_%s_ops.%s is not set", name, ops[i].name);
 	}
@@ -226,6 +231,47 @@ static void test_pg_sets_every_required_op(void **state)
 {
 	(void)state;
 	check_every_op(&store_pg_ops, "postgresql", 0);
+}
+
+/* Work claims: on SQLite (one writer under the run lock) every key is granted; on
+ * PostgreSQL a key one handle holds is refused to another until released, and a
+ * handle's claims end with its session. */
+static void test_claims(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *other = NULL;
+	int got = 7;
+
+	if (!fx)
+		skip();
+	assert_int_equal(store_claim(fx->st, "4h/BTCUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(store_open(&other, fx->path, 0, &fx->err), 0);
+	assert_int_equal(store_claim(other, "4h/BTCUSDT", &got, &fx->err), 0);
+	if (!store_shared(fx->st)) {
+		assert_int_equal(got, 1); /* SQLite: nothing to share */
+		store_close(other);
+		return;
+	}
+	assert_int_equal(got, 0);
+	assert_int_equal(store_claim(other, "4h/ETHUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(store_claim(fx->st, "4h/BTCUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1); /* held already */
+	assert_int_equal(store_claim(fx->st, "4h/ETHUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 0);
+	store_claims_release(fx->st);
+	assert_int_equal(store_claim(other, "4h/BTCUSDT", &got, &fx->err), 0);
+	assert_int_equal(got, 1);
+	store_close(other); /* the session ends: its claims with it, once the server sees it */
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(store_claim(fx->st, "4h/ETHUSDT", &got, &fx->err), 0);
+		if (got)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(got, 1);
+	store_claims_release(fx->st);
 }
 
 /* On PostgreSQL (setup_pg): skipped without CK_TEST_PG_URL. */
@@ -469,6 +515,67 @@ static void fill(struct kline *k, int64_t t)
  * page larger than any one statement's rows, written once; unchanged on a second put;
  * a changed value is a revision and a value the page lacks keeps the stored one; text
  * with COPY's special characters is stored as given. */
+/* Pages stored inside a caller's transaction (the sync's group commit) are part of it:
+ * a rollback undoes every page of the group, a commit keeps each one exactly, and a page
+ * merged over stored rows never picks up an earlier page's rows of another symbol. */
+static void test_put_page_in_group(void **state)
+{
+	NEED_FIXTURE();
+	struct fixture *fx = *state;
+	struct ck_err *err = &fx->err;
+	struct store_page_result r;
+	struct kline k[4];
+	struct kept got = {.n = 0};
+	char a[32], b[32];
+	int i;
+
+	snprintf(a, sizeof(a), "GA%ldUSDT", (long)getpid());
+	snprintf(b, sizeof(b), "GB%ldUSDT", (long)getpid());
+	for (i = 0; i < 4; i++)
+		fill(&k[i], T0 + i * H1);
+	/* a's first two candles stored: its next page is merged over stored rows */
+	assert_int_equal(store_put_page(fx->st, a, "1h", k, 2, &r, err), 0);
+
+	assert_int_equal(store_tx_begin(fx->st, err), 0);
+	assert_int_equal(store_put_page(fx->st, a, "1h", k, 4, &r, err), 0);
+	assert_int_equal(r.written, 2);
+	assert_int_equal(store_put_page(fx->st, b, "1h", k, 3, &r, err), 0);
+	store_tx_rollback(fx->st);
+	assert_int_equal(store_each_candle(fx->st, a, "1h", T0, T0 + 9 * H1, keep_kline, &got, err),
+			 0);
+	assert_int_equal(got.n, 2); /* the group's page of a is undone */
+	got.n = 0;
+	assert_int_equal(store_each_candle(fx->st, b, "1h", T0, T0 + 9 * H1, keep_kline, &got, err),
+			 0);
+	assert_int_equal(got.n, 0);
+
+	assert_int_equal(store_tx_begin(fx->st, err), 0);
+	assert_int_equal(store_put_page(fx->st, a, "1h", k, 4, &r, err), 0);
+	snprintf(k[1].close, sizeof(k[1].close), "99.5");
+	assert_int_equal(store_put_page(fx->st, b, "1h", k, 1, &r, err), 0);
+	assert_int_equal(store_put_page(fx->st, b, "1h", k + 1, 1, &r, err), 0);
+	assert_int_equal(store_tx_commit(fx->st, err), 0);
+	got.n = 0;
+	assert_int_equal(store_each_candle(fx->st, a, "1h", T0, T0 + 9 * H1, keep_kline, &got, err),
+			 0);
+	assert_int_equal(got.n, 4);
+	assert_string_not_equal(got.k[1].close, "99.5");
+	got.n = 0;
+	assert_int_equal(store_each_candle(fx->st, b, "1h", T0, T0 + 9 * H1, keep_kline, &got, err),
+			 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.k[1].close, "99.5");
+	if (!fx->dir[0]) { /* PostgreSQL: the other tests count every candle of the database */
+		PGconn *c = PQconnectdb(fx->path);
+		const char *v[] = {a, b};
+		PGresult *d = PQexecParams(c, "DELETE FROM candles WHERE symbol IN ($1, $2)", 2,
+					   NULL, v, NULL, NULL, 0);
+		assert_int_equal(PQresultStatus(d), PGRES_COMMAND_OK);
+		PQclear(d);
+		PQfinish(c);
+	}
+}
+
 static void test_put_page_contract(void **state)
 {
 	NEED_FIXTURE();
@@ -842,8 +949,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rows_contract, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_contract, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_put_page_contract, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_page_in_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_page_in_group, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_put_page_contract, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_put_page_race, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup_pg, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
