@@ -473,20 +473,17 @@ static void *count_main(void *arg)
 }
 
 /* Step 6's one integrity_check of the result, with its candle count counted meanwhile
- * (on st afterwards if no thread or read-only connection could be had). Both on
- * read-only connections of their own that read the file through a memory map
- * (store_backup_check_file): nothing else writes the database while recover holds the
- * run lock, and it is the file recover just built. */
+ * on a read-only connection that reads the file through a memory map
+ * (store_backup_count_file; on st afterwards if no thread or connection could be had). */
 static void verify_result(const struct cfg *c, struct store *st, int *ok, char *detail, size_t size,
 			  int64_t *candles)
 {
 	struct count_job j = {c->db, 0, -1};
 	struct ck_err e = {0, ""};
 	pthread_t th;
-	int64_t unused;
 	int started = pthread_create(&th, NULL, count_main, &j) == 0;
 
-	if (store_backup_check_file(c->db, ok, &unused, detail, size, &e)) {
+	if (store_check(st, 1, 0, ok, NULL, detail, size, &e)) {
 		*ok = 0;
 		snprintf(detail, size, "%s", e.msg);
 	}
