@@ -1,9 +1,9 @@
 /* codec.c — SHA-256 hashing, hashed copies and zstd streams for the backups (codec.h).
- * Each pass hashes the bytes it moves, so no file is read twice for its checksum. */
+ * Buffers are large (CODEC_BUF) so a 1 GiB file is a few hundred system calls, and each
+ * pass hashes the bytes it moves, so no file is read twice for its checksum. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,138 +125,118 @@ out:
 	return ret;
 }
 
-/* The hashed copies move the bytes in chunks small enough to stay in the CPU caches
- * between the read, the writes and the hash: on the bench machine one read and two
- * writes of 1.2 GiB took 2.5-7.1 s of system time with 4 MiB chunks, 0.6 s with 128 KiB
- * (the copies into the page cache ran from memory instead of the cache). The SHA-256
- * runs on a thread of its own a few chunks behind the writes. */
-#define COPY_CHUNK (128 << 10)
-#define COPY_RING 8
-
-struct hasher {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	EVP_MD_CTX *m;
-	unsigned char *buf; /* COPY_RING chunks */
-	size_t len[COPY_RING];
-	uint64_t filled, hashed; /* chunks handed over, chunks hashed */
-	int done;                /* no more chunks */
+/* One buffer's write, run beside the hashing of the same (read-only) bytes. */
+struct copy_write {
+	int fd;
+	const unsigned char *buf;
+	size_t n;
+	int err; /* errno of a failed write, else 0 */
 };
 
-static void *hasher_main(void *arg)
+static void *copy_write_main(void *arg)
 {
-	struct hasher *h = arg;
-	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		size_t slot;
-		while (h->hashed == h->filled && !h->done)
-			pthread_cond_wait(&h->cv, &h->mu);
-		if (h->hashed == h->filled)
-			break;
-		slot = h->hashed % COPY_RING;
-		pthread_mutex_unlock(&h->mu);
-		EVP_DigestUpdate(h->m, h->buf + slot * COPY_CHUNK, h->len[slot]);
-		pthread_mutex_lock(&h->mu);
-		h->hashed++;
-		pthread_cond_broadcast(&h->cv);
-	}
-	pthread_mutex_unlock(&h->mu);
+	struct copy_write *w = arg;
+	w->err = write_full(w->fd, w->buf, w->n) ? errno : 0;
 	return NULL;
-}
-
-/* Copies in (from its offset) to out and out2 (-1: none), len bytes (-1: to the end),
- * fix applied to the first chunk, the SHA-256 of the bytes written into hex and their
- * count into *size. */
-static int copy_run(int in, const char *src, int64_t len, void (*fix)(unsigned char *, size_t),
-		    int out, const char *dst, int out2, const char *dst2, char hex[65],
-		    int64_t *size, struct ck_err *err)
-{
-	struct hasher h;
-	pthread_t th;
-	int threaded = 0, ret = 0;
-	int64_t done = 0;
-
-	memset(&h, 0, sizeof(h));
-	if (!(h.buf = malloc((size_t)COPY_RING * COPY_CHUNK)) || !(h.m = sha_new())) {
-		free(h.buf);
-		return ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
-	}
-	pthread_mutex_init(&h.mu, NULL);
-	pthread_cond_init(&h.cv, NULL);
-	threaded = pthread_create(&th, NULL, hasher_main, &h) == 0;
-	for (;;) {
-		size_t slot = h.filled % COPY_RING, want = COPY_CHUNK;
-		unsigned char *b = h.buf + slot * COPY_CHUNK;
-		ssize_t r;
-
-		if (len >= 0 && len - done < (int64_t)want)
-			want = (size_t)(len - done);
-		if (want == 0)
-			break;
-		pthread_mutex_lock(&h.mu); /* the slot is free once its last chunk is hashed */
-		while (threaded && h.filled - h.hashed >= COPY_RING)
-			pthread_cond_wait(&h.cv, &h.mu);
-		pthread_mutex_unlock(&h.mu);
-		if ((r = read_full(in, b, want)) < 0) {
-			ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src, strerror(errno));
-			break;
-		}
-		if (r == 0 && len < 0)
-			break;
-		if ((size_t)r < want && len >= 0) {
-			ret = ck_err_set(err, CK_EIO,
-					 "copy %s: read: the file is shorter than its pages", src);
-			break;
-		}
-		if (done == 0 && fix)
-			fix(b, (size_t)r);
-		if (write_full(out, b, (size_t)r) != 0) {
-			ret = write_fail(err, "copy to", dst, errno);
-			break;
-		}
-		if (out2 >= 0 && write_full(out2, b, (size_t)r) != 0) {
-			ret = write_fail(err, "copy to", dst2, errno);
-			break;
-		}
-		done += r;
-		pthread_mutex_lock(&h.mu);
-		h.len[slot] = (size_t)r;
-		h.filled++;
-		pthread_cond_broadcast(&h.cv);
-		pthread_mutex_unlock(&h.mu);
-		if (!threaded) /* no thread: in turn */
-			EVP_DigestUpdate(h.m, b, (size_t)r), h.hashed++;
-		if ((size_t)r < want)
-			break;
-	}
-	pthread_mutex_lock(&h.mu);
-	h.done = 1;
-	pthread_cond_broadcast(&h.cv);
-	pthread_mutex_unlock(&h.mu);
-	if (threaded)
-		pthread_join(th, NULL);
-	if (!ret && sha_final(h.m, hex))
-		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
-	if (!ret && size)
-		*size = done;
-	pthread_cond_destroy(&h.cv);
-	pthread_mutex_destroy(&h.mu);
-	EVP_MD_CTX_free(h.m);
-	free(h.buf);
-	return ret;
 }
 
 int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
 	       struct ck_err *err)
 {
-	return copy_run(in, src, -1, NULL, out, dst, -1, NULL, hex, size, err);
+	EVP_MD_CTX *m = NULL;
+	unsigned char *buf = NULL;
+	int ret = 0;
+	int64_t total = 0;
+	ssize_t r;
+
+	if (!(buf = malloc(CODEC_BUF)) || !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
+		goto out;
+	}
+	while ((r = read_full(in, buf, CODEC_BUF)) > 0) {
+		struct copy_write w = {out, buf, (size_t)r, 0};
+		pthread_t th;
+		/* The write and the hash of one buffer overlap; without a thread, in turn. */
+		if (pthread_create(&th, NULL, copy_write_main, &w) == 0) {
+			EVP_DigestUpdate(m, buf, (size_t)r);
+			pthread_join(th, NULL);
+		} else {
+			EVP_DigestUpdate(m, buf, (size_t)r);
+			copy_write_main(&w);
+		}
+		if (w.err) {
+			ret = write_fail(err, "copy to", dst, w.err);
+			goto out;
+		}
+		total += r;
+	}
+	if (r < 0)
+		ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src, strerror(errno));
+	else if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
+	else if (size)
+		*size = total;
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	return ret;
 }
 
 int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned char *, size_t),
 		   int out, const char *dst, int out2, const char *dst2, char hex[65],
 		   struct ck_err *err)
 {
-	return copy_run(in, src, len, fix, out, dst, out2, dst2, hex, NULL, err);
+	EVP_MD_CTX *m = NULL;
+	unsigned char *buf = NULL;
+	int ret = 0;
+	int64_t done = 0;
+
+	if (!(buf = malloc(CODEC_BUF)) || !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
+		goto out;
+	}
+	while (done < len) {
+		size_t want = len - done < CODEC_BUF ? (size_t)(len - done) : CODEC_BUF;
+		ssize_t r = read_full(in, buf, want);
+		struct copy_write w[2] = {{out, buf, 0, 0}, {out2, buf, 0, 0}};
+		pthread_t th[2];
+		int started[2] = {0, 0}, i;
+
+		if (r < 0 || (size_t)r != want) {
+			ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src,
+					 r < 0 ? strerror(errno)
+					       : "the file is shorter than its pages");
+			goto out;
+		}
+		if (done == 0 && fix)
+			fix(buf, (size_t)r);
+		/* Both writes run beside the hash of the same bytes; without threads, in turn. */
+		for (i = 0; i < 2; i++) {
+			w[i].n = (size_t)r;
+			if (w[i].fd >= 0)
+				started[i] =
+					pthread_create(&th[i], NULL, copy_write_main, &w[i]) == 0;
+		}
+		EVP_DigestUpdate(m, buf, (size_t)r);
+		for (i = 0; i < 2; i++) {
+			if (started[i])
+				pthread_join(th[i], NULL);
+			else if (w[i].fd >= 0)
+				copy_write_main(&w[i]);
+		}
+		for (i = 0; i < 2; i++)
+			if (w[i].err) {
+				ret = write_fail(err, "copy to", i ? dst2 : dst, w[i].err);
+				goto out;
+			}
+		done += r;
+	}
+	if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	return ret;
 }
 
 /* Compresses one input buffer (the last one with ZSTD_e_end), writing and hashing the
