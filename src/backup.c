@@ -178,27 +178,46 @@ static int mkdirs(const char *dir, struct ck_err *err)
 	return 0;
 }
 
+/* A new temp file ".<name>.XXXXXX" beside dest_final (its name into tmp) with the
+ * permission bits mode, held (afile_hold) while it is open: the fd, or -1 with err set
+ * and tmp "". The caller renames or unlinks it. */
+static int temp_beside(const char *dest_final, unsigned mode, char *tmp, size_t tmp_size,
+		       struct ck_err *err)
+{
+	char d[4096], b[1024];
+	int fd;
+
+	snprintf(d, sizeof(d), "%s", dest_final);
+	snprintf(b, sizeof(b), "%s", dest_final);
+	snprintf(tmp, tmp_size, "%s/.%s.XXXXXX", dirname(d), basename(b));
+	if ((fd = mkstemp(tmp)) < 0) {
+		ck_err_set(err, CK_EIO, "copy to %s: %s", tmp, strerror(errno));
+		tmp[0] = 0;
+		return -1;
+	}
+	afile_hold(fd);
+	if (fchmod(fd, (mode_t)mode) != 0) { /* explicit, whatever the umask */
+		ck_err_set(err, CK_EIO, "chmod %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		tmp[0] = 0;
+		return -1;
+	}
+	return fd;
+}
+
 /* Copies src into a new temp file beside dest_final (returned in tmp), fsync'd, and the
  * SHA-256 of the bytes read into hex. The caller renames or unlinks tmp. */
 static int copy_to_temp(const char *src, const char *dest_final, unsigned mode, char *tmp,
 			size_t tmp_size, char hex[65], int64_t *size, struct ck_err *err)
 {
-	char d[4096], b[1024];
 	int in = -1, out = -1, ret = 0;
 
-	snprintf(d, sizeof(d), "%s", dest_final);
-	snprintf(b, sizeof(b), "%s", dest_final);
-	snprintf(tmp, tmp_size, "%s/.%s.XXXXXX", dirname(d), basename(b));
+	tmp[0] = 0;
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return ck_err_set(err, CK_EIO, "copy %s: %s", src, strerror(errno));
-	if ((out = mkstemp(tmp)) < 0) {
-		ret = ck_err_set(err, CK_EIO, "copy to %s: %s", tmp, strerror(errno));
-		tmp[0] = 0;
-		goto out;
-	}
-	afile_hold(out);
-	if (fchmod(out, (mode_t)mode) != 0) { /* explicit, whatever the umask */
-		ret = ck_err_set(err, CK_EIO, "chmod %s: %s", tmp, strerror(errno));
+	if ((out = temp_beside(dest_final, mode, tmp, tmp_size, err)) < 0) {
+		ret = err->code;
 		goto out;
 	}
 	if ((ret = codec_copy(in, src, out, tmp, hex, size, err)))
@@ -631,14 +650,18 @@ static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code
 	return ck_err_set(err, code ? code : CK_EIO, "%s backup: %s", tier, msg);
 }
 
-/* The work beside the hot file's verification: the hot temp file's fsync, then the warm
- * copy, whose one read of the hot file feeds both the SHA-256 (the hot file's checksum)
- * and the warm temp file. The copy is I/O and SHA-256, integrity_check is CPU; both read
- * the hot file from the page cache. */
+/* The work beside the hot file's verification: the hot temp file's fsync, the warm
+ * copy's (its bytes were written in the snapshot's pass) or, after an online-backup
+ * snapshot, the warm copy itself, whose one read of the hot file feeds both the SHA-256
+ * (the hot file's checksum) and the warm temp file; then the candle count of the hot
+ * file. The copy and the count are I/O and SHA-256, integrity_check is CPU; all read the
+ * hot file from the page cache. */
 struct warm_copy {
 	const char *src; /* the hot temp file */
 	char dest[4096]; /* the warm file's final name */
 	unsigned mode;
+	int teed;   /* the warm temp file was written in the snapshot's pass */
+	int fd;     /* that file, held until it is renamed or removed; else -1 */
 	int hot_rc; /* the hot temp file's fsync: 0 or an error in hot_err */
 	struct ck_err hot_err;
 	char tmp[4300];  /* the written warm temp file, "" if none */
@@ -646,6 +669,10 @@ struct warm_copy {
 	int64_t size;
 	int rc; /* the warm copy: 0 or an error in err */
 	struct ck_err err;
+	int pg;          /* a pg_dump archive: counted by its verification, not here */
+	int64_t candles; /* of the hot temp file */
+	int count_rc;    /* the count: 0 or an error in count_err */
+	struct ck_err count_err;
 };
 
 static void *warm_copy_main(void *arg)
@@ -655,20 +682,74 @@ static void *warm_copy_main(void *arg)
 		w->rc = ck_err_set(&w->err, w->hot_rc, "%s", w->hot_err.msg);
 		return NULL;
 	}
-	if (w->rc == 0) /* else the warm directory could not be made */
+	if (w->rc == 0 && w->teed && fsync(w->fd) != 0) /* else the warm directory failed */
+		w->rc = ck_err_set(&w->err, errno == ENOSPC ? CK_EFULL : CK_EIO,
+				   "copy to %s: fsync: %s", w->tmp, strerror(errno));
+	else if (w->rc == 0 && !w->teed)
 		w->rc = copy_to_temp(w->src, w->dest, w->mode, w->tmp, sizeof(w->tmp), w->sha256,
 				     &w->size, &w->err);
+	if (!w->pg)
+		w->count_rc = store_backup_count_file(w->src, &w->candles, &w->count_err);
 	return NULL;
 }
 
-/* The online snapshot of src into tmp (created and held by this process until it is
- * renamed, so a sweep can tell it from the leftover of a killed backup). Returns the
- * holding fd, or -1 with tmp removed and err set. */
-static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, int64_t *candles,
-			struct store_pg_counts *pgc, struct ck_err *err)
+/* Removes the warm temp file wc holds (a failed backup), and lets go of it. */
+static void warm_drop(struct warm_copy *wc)
 {
+	if (wc->tmp[0])
+		unlink(wc->tmp);
+	wc->tmp[0] = 0;
+	if (wc->fd >= 0)
+		close(wc->fd);
+	wc->fd = -1;
+}
+
+/* The byte copy of the pinned main file src into hold (the hot temp file tmp) and, when
+ * the warm directory could be made, into a warm temp file of wc, in one pass that
+ * hashes the bytes into hex. 0; 1 when src could not be pinned (err says why; nothing
+ * was written); or an error code. */
+static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy *wc, char hex[65],
+		    int64_t *size, struct ck_err *err)
+{
+	struct store_pin *pin = NULL;
+	int in, rc;
+
+	if (store_backup_pin(src, &pin, &in, size, err))
+		return 1;
+	if (wc->rc == 0 &&
+	    (wc->fd = temp_beside(wc->dest, wc->mode, wc->tmp, sizeof(wc->tmp), &wc->err)) < 0)
+		wc->rc = wc->err.code;
+	rc = codec_copy_tee(in, src, *size, store_backup_header_fix, hold, tmp, wc->fd, wc->tmp,
+			    hex, err);
+	store_backup_unpin(pin);
+	if (rc) {
+		warm_drop(wc);
+		return rc;
+	}
+	if (wc->fd >= 0) {
+		wc->teed = 1;
+		snprintf(wc->sha256, sizeof(wc->sha256), "%s", hex);
+		wc->size = *size;
+	}
+	return 0;
+}
+
+/* The snapshot of src into tmp (created and held by this process until it is renamed,
+ * so a sweep can tell it from the leftover of a killed backup): a byte copy of the
+ * pinned main file (with the warm temp file written in the same pass, the SHA-256 into
+ * hex and the byte count into *size), or, when it cannot be pinned, SQLite's online
+ * backup (hex "", the candle count of the snapshot into *candles; else -1); for a
+ * PostgreSQL database, pg_dump -Fc (the row counts of its snapshot into *pgc). Returns
+ * the holding fd, or -1 with tmp removed and err set. */
+static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, struct warm_copy *wc,
+			char hex[65], int64_t *size, int64_t *candles, struct store_pg_counts *pgc,
+			struct ck_err *err)
+{
+	struct ck_err pe = {0, ""};
 	int hold, rc;
 
+	hex[0] = 0;
+	*candles = -1;
 	unlink(tmp);
 	if ((hold = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
 	    afile_hold(hold) != 0) {
@@ -679,15 +760,20 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, i
 		}
 		return -1;
 	}
-	/* SQLite writes into the empty file: one backup step, no journal, no syncs.
-	 * PostgreSQL: pg_dump -Fc writes it, with the row counts of its snapshot. */
-	if (store_url(src)) {
+	if (store_url(src)) { /* pg_dump -Fc writes it, with the row counts of its snapshot */
 		rc = store_pg_dump(src, c->backup_pg_bin_dir, tmp, pgc, err);
 		*candles = pgc->candles;
-	} else {
+	} else if ((rc = hot_copy(src, hold, tmp, wc, hex, size, &pe)) == 1) {
+		/* SQLite writes into the empty file: one backup step, no journal, no syncs. */
+		log_kv(LOG_DEBUG, "backup", NULL, "online backup instead of a byte copy: %s",
+		       pe.msg);
+		hex[0] = 0;
 		rc = store_backup_snapshot(src, tmp, -1, candles, err);
+	} else if (rc) {
+		*err = pe;
 	}
 	if (rc || (rc = chmod_path(tmp, cfg_file_mode(c), err))) {
+		warm_drop(wc);
 		unlink(tmp);
 		close(hold);
 		return -1;
@@ -695,27 +781,26 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, i
 	return hold;
 }
 
-/* Verifies the hot temp file while warm_copy_main fsyncs it and copies it: one
- * integrity_check, schema and candle count of the bytes on disk. 0 with *ok and *got,
- * or an error code (the check could not run). */
+/* Verifies the hot temp file while warm_copy_main fsyncs it, makes or fsyncs the warm
+ * copy and counts the candles: one integrity_check and the schema of the bytes on disk
+ * (PostgreSQL: pg_restore --list and a restore into a scratch database, whose row
+ * counts go to *got). 0 with *ok, or an error code (the check could not run). */
 static int hot_verify(const struct cfg *c, const char *src, const struct store_pg_counts *pgc,
-		      const char *tmp, const char *name, struct warm_copy *wc, int *ok,
-		      int64_t *got, char *detail, size_t dsize, struct ck_err *err)
+		      const char *tmp, struct warm_copy *wc, int *ok, int64_t *got, char *detail,
+		      size_t dsize, struct ck_err *err)
 {
 	pthread_t th;
+	int64_t unused;
 	int started = 0, rc;
 
 	wc->src = tmp;
-	wc->mode = cfg_file_mode(c);
-	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
-	wc->rc = mkdirs(c->backup_warm_dir, &wc->err);
 	if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
 		started = 1;
 	if (store_url(src))
 		rc = store_pg_dump_verify(src, c->backup_pg_bin_dir, tmp, pgc, ok, got, detail,
 					  dsize, err);
 	else
-		rc = store_backup_verify_file(tmp, ok, got, detail, dsize, err);
+		rc = store_backup_check_file(tmp, ok, &unused, detail, dsize, err);
 	if (started)
 		pthread_join(th, NULL);
 	else
@@ -727,10 +812,10 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		  struct backup_result *res, struct warm_copy *wc, struct ck_err *err)
 {
 	struct backup_tier_result *tr = &res->hot;
-	char path[4096], tmp[4200], failed[4200], detail[256], msg[400];
+	char path[4096], tmp[4200], failed[4200], detail[256], msg[400], hex[65];
 	struct ck_err e = {0, ""};
 	struct store_pg_counts pgc;
-	int64_t t0 = mono_ms(), src_candles = 0, got = 0;
+	int64_t t0 = mono_ms(), src_candles = -1, got = 0, size = 0;
 	int ok = 0, rc, hold;
 
 	snprintf(path, sizeof(path), "%s/%s", c->backup_hot_dir, name);
@@ -739,39 +824,59 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	memset(&pgc, 0, sizeof(pgc));
-	if ((hold = hot_snapshot(c, src, tmp, &src_candles, &pgc, &e)) < 0)
+	wc->mode = cfg_file_mode(c);
+	wc->fd = -1;
+	wc->pg = store_url(src);
+	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
+	wc->rc = mkdirs(c->backup_warm_dir, &wc->err);
+	if ((hold = hot_snapshot(c, src, tmp, wc, hex, &size, &src_candles, &pgc, &e)) < 0)
 		return tier_fail(tr, err, e.code, "hot", e.msg);
-	log_kv(LOG_DEBUG, "backup", NULL, "hot snapshot written in %" PRId64 " ms", mono_ms() - t0);
-	res->candles = src_candles;
-	/* The temp file is verified before it gets its name; its fsync and the warm copy
-	 * run meanwhile. The warm temp file is installed only if this one verifies. */
-	rc = hot_verify(c, src, &pgc, tmp, name, wc, &ok, &got, detail, sizeof(detail), &e);
+	log_kv(LOG_DEBUG, "backup", NULL, "hot snapshot written in %" PRId64 " ms (%s)",
+	       mono_ms() - t0,
+	       wc->pg   ? "pg_dump"
+	       : hex[0] ? "byte copy"
+			: "online backup");
+	/* The temp file is verified before it gets its name; its fsync, the warm copy and
+	 * the count run meanwhile. The warm temp file is installed only if this one
+	 * verifies. */
+	rc = hot_verify(c, src, &pgc, tmp, wc, &ok, &got, detail, sizeof(detail), &e);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot verified and warm copied at %" PRId64 " ms",
 	       mono_ms() - t0);
 	if (!rc && wc->hot_rc)
 		e = wc->hot_err, rc = wc->hot_rc;
-	if (!rc && wc->rc == 0) {
+	if (!rc && hex[0]) {
+		snprintf(tr->sha256, sizeof(tr->sha256), "%s", hex);
+		tr->size = size;
+	} else if (!rc && wc->rc == 0) {
 		snprintf(tr->sha256, sizeof(tr->sha256), "%s", wc->sha256);
 		tr->size = wc->size;
 	} else if (!rc) {
 		rc = backup_sha256_file(tmp, tr->sha256, &tr->size, &e);
 	}
 	if (rc) {
+		warm_drop(wc);
 		unlink(tmp);
 		close(hold);
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	}
-	if (ok && got != src_candles) {
+	if (!wc->pg)
+		got = wc->candles;
+	if (ok && wc->count_rc) {
+		ok = 0;
+		snprintf(detail, sizeof(detail), "schema: %s", wc->count_err.msg);
+	} else if (ok && src_candles >= 0 && got != src_candles) {
 		ok = 0;
 		snprintf(detail, sizeof(detail),
 			 "candle count %" PRId64 " differs from the source's %" PRId64
 			 " at backup time",
 			 got, src_candles);
 	}
+	res->candles = got;
 	/* A failed copy is kept aside under <name>.failed, never under the backup's name. */
 	snprintf(failed, sizeof(failed), "%s.failed", path);
 	if (rename(tmp, ok ? path : failed) != 0) {
 		snprintf(msg, sizeof(msg), "rename %s: %s", tmp, strerror(errno));
+		warm_drop(wc);
 		unlink(tmp);
 		close(hold);
 		return tier_fail(tr, err, CK_EIO, "hot", msg);
@@ -793,7 +898,11 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	res->db_size = tr->size;
 	record(st, "hot", path, res->created, tr->size, tr->sha256, got, "verified",
-	       store_url(src) ? detail : "integrity_check ok, candle count matches the source",
+	       wc->pg ? detail
+	       : src_candles >= 0
+		       ? "integrity_check ok, candle count matches the source"
+		       : "integrity_check ok; a byte copy of the source, checksum computed"
+			 " over the bytes written",
 	       now_ms());
 	tr->outcome = BACKUP_OK;
 	tr->duration_ms = mono_ms() - t0;
@@ -818,6 +927,7 @@ static int do_warm(struct store *st, const struct cfg *c, struct warm_copy *wc,
 	snprintf(tr->location, sizeof(tr->location), "%s", path);
 	if ((rc = wc->rc)) {
 		e = wc->err;
+		warm_drop(wc);
 		goto fail;
 	}
 	snprintf(tr->sha256, sizeof(tr->sha256), "%s", wc->sha256);
@@ -828,15 +938,17 @@ static int do_warm(struct store *st, const struct cfg *c, struct warm_copy *wc,
 			 "copy %s does not match its source (checksum %s, want"
 			 " %s)",
 			 tmp, tr->sha256, res->hot.sha256);
-		unlink(tmp);
+		warm_drop(wc);
 		goto fail;
 	}
 	if (rename(tmp, path) != 0) {
 		rc = CK_EIO;
 		snprintf(e.msg, sizeof(e.msg), "rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
+		warm_drop(wc);
 		goto fail;
 	}
+	wc->tmp[0] = 0; /* renamed: now the warm file */
+	warm_drop(wc);
 	if ((rc = fsync_dir_of(path, &e)) ||
 	    (rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
 		goto fail;
@@ -1088,9 +1200,9 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 		       " bytes) left by interrupted backups",
 		       res->temps_removed, res->temp_bytes_removed);
 	memset(&wc, 0, sizeof(wc));
+	wc.fd = -1;
 	if (do_hot(st, c, src, name, res, &wc, &e)) {
-		if (wc.tmp[0])
-			unlink(wc.tmp);
+		warm_drop(&wc);
 		*err = e;
 		close(lockfd);
 		return e.code;

@@ -1,4 +1,5 @@
-/* backup.h — verified 3-2-1 backups of the database: hot (SQLite online backup into
+/* backup.h — verified 3-2-1 backups of the database: hot (a byte copy of the main file
+ * held still by store_backup_pin, or SQLite's online backup when it cannot be, into
  * [backup] hot_dir), warm (a checksummed copy in warm_dir, another disk), offsite
  * (zstd-compressed, uploaded with the S3 API); retention per tier that never deletes
  * the newest verified backup; discovery and restore from the files themselves.
@@ -13,7 +14,8 @@
  * source of truth: recovery works with the database destroyed.
  *
  * Concurrency: backup_run never takes the run lock; it reads one pinned snapshot
- * through its own read-only connection, so a sync keeps writing meanwhile (WAL). */
+ * through its own read-only connection, so a sync keeps writing meanwhile (WAL); the
+ * writer lock is taken only for the moment the snapshot is pinned. */
 #ifndef CK_BACKUP_H
 #define CK_BACKUP_H
 
@@ -56,8 +58,10 @@ struct backup_result {
 };
 
 /* One full backup at time now_ms (names and retention use it; tests pass a fake
- * clock): hot snapshot + verification + sidecar, warm copy (made while the hot file is
- * verified, one read of it giving the checksum; installed only if it verified),
+ * clock): hot snapshot + verification (one integrity_check of the hot file; its candle
+ * count meanwhile) + sidecar, warm copy (written in the snapshot's pass and hashed
+ * there, or after an online backup made while the hot file is verified, one read of it
+ * giving the checksum; installed only if the hot file verified),
  * offsite upload with retries (if configured), retention of every tier, a row per
  * backup via store_backup_* (st may be NULL: files only), alert_raise on a failed tier.
  * Returns 0 when every configured tier succeeded; otherwise the first failure's code

@@ -182,6 +182,63 @@ out:
 	return ret;
 }
 
+int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned char *, size_t),
+		   int out, const char *dst, int out2, const char *dst2, char hex[65],
+		   struct ck_err *err)
+{
+	EVP_MD_CTX *m = NULL;
+	unsigned char *buf = NULL;
+	int ret = 0;
+	int64_t done = 0;
+
+	if (!(buf = malloc(CODEC_BUF)) || !(m = sha_new())) {
+		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
+		goto out;
+	}
+	while (done < len) {
+		size_t want = len - done < CODEC_BUF ? (size_t)(len - done) : CODEC_BUF;
+		ssize_t r = read_full(in, buf, want);
+		struct copy_write w[2] = {{out, buf, 0, 0}, {out2, buf, 0, 0}};
+		pthread_t th[2];
+		int started[2] = {0, 0}, i;
+
+		if (r < 0 || (size_t)r != want) {
+			ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src,
+					 r < 0 ? strerror(errno)
+					       : "the file is shorter than its pages");
+			goto out;
+		}
+		if (done == 0 && fix)
+			fix(buf, (size_t)r);
+		/* Both writes run beside the hash of the same bytes; without threads, in turn. */
+		for (i = 0; i < 2; i++) {
+			w[i].n = (size_t)r;
+			if (w[i].fd >= 0)
+				started[i] =
+					pthread_create(&th[i], NULL, copy_write_main, &w[i]) == 0;
+		}
+		EVP_DigestUpdate(m, buf, (size_t)r);
+		for (i = 0; i < 2; i++) {
+			if (started[i])
+				pthread_join(th[i], NULL);
+			else if (w[i].fd >= 0)
+				copy_write_main(&w[i]);
+		}
+		for (i = 0; i < 2; i++)
+			if (w[i].err) {
+				ret = write_fail(err, "copy to", i ? dst2 : dst, w[i].err);
+				goto out;
+			}
+		done += r;
+	}
+	if (sha_final(m, hex))
+		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	return ret;
+}
+
 /* Compresses one input buffer (the last one with ZSTD_e_end), writing and hashing the
  * output; 0 or an error code. */
 static int compress_chunk(ZSTD_CCtx *z, ZSTD_inBuffer *zin, int last, unsigned char *ob,

@@ -21,6 +21,14 @@ int codec_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_e
 int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
 	       struct ck_err *err);
 
+/* codec_copy of the first len bytes of in (named src) into two descriptors at once,
+ * out and out2 (out2 may be -1), the two writes and the hash of each buffer running side
+ * by side; fix (may be NULL) may change the first buffer (offset 0) before it is hashed
+ * and written. CK_EIO if in ends before len bytes. Neither output is fsync'd. */
+int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned char *, size_t),
+		   int out, const char *dst, int out2, const char *dst2, char hex[65],
+		   struct ck_err *err);
+
 /* zstd-compresses fd in (named src) into fd out (named dst), level 3 with the frame
  * checksum; the SHA-256 of the compressed bytes into hex and their count into *size, in
  * the same pass. out is not fsync'd. */

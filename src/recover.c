@@ -466,17 +466,15 @@ struct count_job {
 static void *count_main(void *arg)
 {
 	struct count_job *j = arg;
-	struct store *ro = NULL;
 	struct ck_err e = {0, ""};
 
-	j->rc = store_open(&ro, j->path, STORE_RDONLY, &e) ||
-		store_count(ro, NULL, 0, &j->count, NULL, &e);
-	store_close(ro);
+	j->rc = store_backup_count_file(j->path, &j->count, &e);
 	return NULL;
 }
 
 /* Step 6's one integrity_check of the result, with its candle count counted meanwhile
- * (on st afterwards if no thread or read-only connection could be had). */
+ * on a read-only connection that reads the file through a memory map
+ * (store_backup_count_file; on st afterwards if no thread or connection could be had). */
 static void verify_result(const struct cfg *c, struct store *st, int *ok, char *detail, size_t size,
 			  int64_t *candles)
 {

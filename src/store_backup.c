@@ -1,9 +1,14 @@
 /* store_backup.c — the backups table and the SQLite side of backups: the online-backup
  * snapshot and the read-only verification of a backup file (part of the store module;
  * backup.c owns the files, tiers and retention). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -223,9 +228,182 @@ out:
 	return ret;
 }
 
-static int check_file(const char *path, int oflags, int integrity, int *ok, int64_t *candles,
+/* ---- the pinned main file (store_backup_pin) ---- */
+
+struct store_pin {
+	sqlite3 *rd; /* its read transaction holds the main file still */
+	int fd;      /* the main file, for the byte copy */
+};
+
+#define PIN_TRIES 5
+
+/* 1 when the wal-index of db_path says every committed WAL frame is in the main file
+ * (mxFrame == nBackfill, sqlite.org/walformat.html), 0 when not or unreadable. Only
+ * meaningful while the caller holds the writer lock: no writer or checkpointer can
+ * change the header meanwhile, so its two copies agree. */
+static int wal_backfilled(const char *db_path)
+{
+	unsigned char h[136];
+	char shm[4200];
+	uint32_t mx, backfill;
+	ssize_t r;
+	int fd;
+
+	snprintf(shm, sizeof(shm), "%s-shm", db_path);
+	if ((fd = open(shm, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	r = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (r != (ssize_t)sizeof(h) || h[12] != 1 || memcmp(h, h + 48, 48))
+		return 0;
+	memcpy(&mx, h + 16, 4); /* native byte order */
+	memcpy(&backfill, h + 96, 4);
+	return mx == backfill;
+}
+
+/* Begins rd's read transaction (BEGIN, then a read: SQLite starts it lazily). */
+static int begin_read(sqlite3 *rd)
+{
+	if (sqlite3_exec(rd, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_exec(rd, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(rd, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* WAL mode: checkpoint (as a writer: the writer lock is taken for it by store_vfs.c),
+ * take the writer lock, and begin rd's read transaction if the WAL is then wholly in
+ * the main file. 0 when pinned; CK_EDB after PIN_TRIES (frames a reader still needs,
+ * or writers adding frames between the checkpoint and the lock). */
+static int pin_wal(const char *src_path, sqlite3 *rd, struct ck_err *err)
+{
+	sqlite3 *wr = NULL;
+	int tries, ret = 0, pinned = 0;
+
+	if (sqlite3_open_v2(src_path, &wr, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    store_vfs_name()) != SQLITE_OK) {
+		ret = conn_fail(wr, err, "open for backup", src_path);
+		goto out;
+	}
+	sqlite3_busy_timeout(wr, 10000);
+	sqlite3_db_config(wr, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	for (tries = 0; tries < PIN_TRIES && !pinned; tries++) {
+		int nlog = 0, nckpt = 0;
+		sqlite3_wal_checkpoint_v2(wr, "main", SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+		if (sqlite3_exec(wr, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			ret = conn_fail(wr, err, "take the writer lock of", src_path);
+			goto out;
+		}
+		/* No frame can be added now: a reader that begins while the WAL is all in the
+		 * main file reads the main file only, and holds it still. */
+		if (wal_backfilled(src_path))
+			pinned = begin_read(rd) == 0;
+		sqlite3_exec(wr, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (!pinned)
+		ret = ck_err_set(err, CK_EDB,
+				 "backup of %s: the write-ahead log could not be checkpointed"
+				 " entirely (%d tries)",
+				 src_path, PIN_TRIES);
+out:
+	sqlite3_close(wr);
+	return ret;
+}
+
+int store_backup_pin(const char *src_path, struct store_pin **out, int *fd, int64_t *size,
+		     struct ck_err *err)
+{
+	struct store_pin *p;
+	sqlite3_stmt *s = NULL;
+	unsigned char h[100];
+	struct stat sb;
+	int wal = 0, ret = 0;
+
+	*out = NULL;
+	if (!(p = calloc(1, sizeof(*p))))
+		return ck_err_set(err, CK_ENOMEM, "backup of %s: out of memory", src_path);
+	p->fd = -1;
+	if (sqlite3_open_v2(src_path, &p->rd, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    store_vfs_name()) != SQLITE_OK) {
+		ret = conn_fail(p->rd, err, "open for backup", src_path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(p->rd, 10000);
+	sqlite3_db_config(p->rd, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if (sqlite3_prepare_v2(p->rd, "PRAGMA journal_mode", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		ret = conn_fail(p->rd, err, "read the journal mode of", src_path);
+		goto fail;
+	}
+	wal = !strcmp((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	s = NULL;
+	if (wal ? (ret = pin_wal(src_path, p->rd, err)) != 0 : begin_read(p->rd) != 0) {
+		if (!ret)
+			ret = conn_fail(p->rd, err, "begin backup snapshot of", src_path);
+		goto fail;
+	}
+	if ((p->fd = open(src_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(p->fd, &sb) != 0) {
+		ret = ck_err_set(err, CK_EIO, "backup: open %s: %s", src_path, strerror(errno));
+		goto fail;
+	}
+	*size = (int64_t)sb.st_size;
+	/* The database's size in pages is in its header when valid (change counter at 24
+	 * equal to the version-valid-for number at 92); the file may be longer. */
+	if (pread(p->fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    !memcmp(h, "SQLite format 3", 16) && !memcmp(h + 24, h + 92, 4)) {
+		int64_t psize = h[16] << 8 | h[17], npage;
+		if (psize == 1)
+			psize = 65536;
+		npage = (int64_t)h[28] << 24 | h[29] << 16 | h[30] << 8 | h[31];
+		if (npage > 0 && npage * psize <= *size)
+			*size = npage * psize;
+	}
+	*fd = p->fd;
+	*out = p;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	store_backup_unpin(p);
+	return ret;
+}
+
+void store_backup_unpin(struct store_pin *p)
+{
+	if (!p)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	sqlite3_exec(p->rd, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(p->rd);
+	free(p);
+}
+
+void store_backup_header_fix(unsigned char *buf, size_t n)
+{
+	if (n >= 20 && !memcmp(buf, "SQLite format 3", 16) && buf[18] == 2 && buf[19] == 2)
+		buf[18] = buf[19] = 1;
+}
+
+#define CHECK_INTEGRITY 1 /* the full integrity_check */
+#define CHECK_COUNT 2     /* count the candles (a full pass of its own) */
+
+/* A read-only check reads the file through a memory map: no read(2) and copy per page
+ * (a full pass is 2 x 300,000 page reads for 1.2 GiB). Measured on a 1.2 GiB backup:
+ * integrity_check 4.1 -> 3.0 CPU-s, the candle count 1.2 -> 0.3 CPU-s. SQLite caps the
+ * map at its SQLITE_MAX_MMAP_SIZE (2 GB on Debian) and reads the rest. Only for files
+ * backup and restore just wrote: an I/O error under a map is a signal, not an error. */
+static void map_file(sqlite3 *db)
+{
+	sqlite3_exec(db, "PRAGMA mmap_size=1099511627776", NULL, NULL, NULL);
+}
+
+static int check_file(const char *path, int oflags, int what, int *ok, int64_t *candles,
 		      char *detail, size_t size)
 {
+	int integrity = what & CHECK_INTEGRITY;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -240,6 +418,8 @@ static int check_file(const char *path, int oflags, int integrity, int *ok, int6
 		return 0;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	if (oflags == SQLITE_OPEN_READONLY)
+		map_file(db);
 	if (!integrity)
 		goto schema;
 	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check(1)", -1, &s, NULL) != SQLITE_OK) {
@@ -268,7 +448,7 @@ schema:
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (!integrity) { /* the table is readable; its count would be another full pass */
+	if (!(what & CHECK_COUNT)) { /* the table is readable; its count is another pass */
 		*candles = -1;
 		if (sqlite3_prepare_v2(db, "SELECT 1 FROM candles LIMIT 1", -1, &s, NULL) !=
 			    SQLITE_OK ||
@@ -297,7 +477,28 @@ int store_backup_verify_file(const char *path, int *ok, int64_t *candles, char *
 {
 	(void)err;
 	/* Read-only: a verification never writes; the file must exist. */
-	return check_file(path, SQLITE_OPEN_READONLY, 1, ok, candles, detail, size);
+	return check_file(path, SQLITE_OPEN_READONLY, CHECK_INTEGRITY | CHECK_COUNT, ok, candles,
+			  detail, size);
+}
+
+int store_backup_check_file(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			    struct ck_err *err)
+{
+	(void)err;
+	return check_file(path, SQLITE_OPEN_READONLY, CHECK_INTEGRITY, ok, candles, detail, size);
+}
+
+int store_backup_count_file(const char *path, int64_t *candles, struct ck_err *err)
+{
+	sqlite3 *db = NULL;
+	int ret = 0;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    (map_file(db), count_candles(db, candles)))
+		ret = conn_fail(db, err, "count candles of", path);
+	sqlite3_close(db);
+	return ret;
 }
 
 int store_backup_open_check(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
@@ -312,5 +513,6 @@ int store_backup_check_db(const char *path, int *ok, int64_t *candles, char *det
 {
 	(void)err;
 	/* Read-write without create: a live database's WAL is recovered as any open would. */
-	return check_file(path, SQLITE_OPEN_READWRITE, 1, ok, candles, detail, size);
+	return check_file(path, SQLITE_OPEN_READWRITE, CHECK_INTEGRITY | CHECK_COUNT, ok, candles,
+			  detail, size);
 }

@@ -43,6 +43,42 @@ int store_backup_list(struct store *st, const char *tier, struct store_backup **
 int store_backup_snapshot(const char *src_path, const char *dest_path, int step_pages,
 			  int64_t *candles, struct ck_err *err);
 
+/* A database's main file held still for a byte copy (store_backup_pin). */
+struct store_pin;
+
+/* Holds the main file of the database at src_path still, so that its bytes read now
+ * are one consistent snapshot: a read transaction on a private read-only connection
+ * that, in WAL mode, began while the WAL was wholly checkpointed into the main file
+ * (checked under the writer lock: a checkpoint by a writer connection of its own, then
+ * BEGIN IMMEDIATE so that no frame can be added meanwhile). Such a reader reads the
+ * main file only, and SQLite never checkpoints into the main file while it holds its
+ * read transaction (WAL_READ_LOCK(0), sqlite.org/walformat.html); in rollback mode its
+ * SHARED lock keeps every writer out. Writers go on meanwhile (into the WAL); the
+ * writer lock is held only for the moment the read transaction begins. *size gets the
+ * bytes to copy (the database's pages, from the header) and *fd a descriptor of the
+ * main file for reading them (owned by the pin). CK_EDB when the WAL could not be
+ * checkpointed entirely in a few tries (a reader holds an older snapshot): the caller
+ * uses store_backup_snapshot instead. Release with store_backup_unpin (NULL accepted). */
+int store_backup_pin(const char *src_path, struct store_pin **out, int *fd, int64_t *size,
+		     struct ck_err *err);
+void store_backup_unpin(struct store_pin *p);
+
+/* Turns the first bytes of a byte copy of a main file (buf, n bytes from offset 0)
+ * into those of a self-contained rollback-journal database: the file format bytes 18
+ * and 19 become 1 (a WAL-mode file has 2; the copy has no WAL beside it). What
+ * "PRAGMA journal_mode=DELETE" writes, without another pass over the file. */
+void store_backup_header_fix(unsigned char *buf, size_t n);
+
+/* store_backup_verify_file without the candle count (*candles = -1): the full
+ * integrity_check and the schema check only, for a caller that counts elsewhere
+ * (store_backup_count_file) at the same time. */
+int store_backup_check_file(const char *path, int *ok, int64_t *candles, char *detail, size_t size,
+			    struct ck_err *err);
+
+/* The candle count of the database file at path (read-only). CK_EDB / CK_ECORRUPT when
+ * it cannot be counted. */
+int store_backup_count_file(const char *path, int64_t *candles, struct ck_err *err);
+
 /* Verifies a backup (or any candlekeep database file) at path without changing it:
  * opened read-only, full PRAGMA integrity_check, schema check (candles and runs tables
  * readable), candle count into *candles. *ok = 1 when healthy; otherwise detail holds

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "backup.h"
 #include "cfg.h"
@@ -170,7 +171,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(list[0].created, now + DAY);
 	assert_string_equal(list[0].status, "verified");
 	assert_int_equal(list[0].candles, 1);
+	/* The WAL was checkpointed and the main file held still: a byte copy. */
+	assert_non_null(strstr(list[0].detail, "byte copy"));
 	free(list);
+
 	store_close(st);
 
 	/* Restore with st NULL (database gone): files and sidecars are the truth. The
@@ -192,6 +196,33 @@ static void test_round_trip(void **state)
 	assert_int_equal(used.candles, -1); /* not counted: recover's verify counts */
 	assert_string_equal(used.detail, "checksum ok, schema readable");
 	assert_int_equal(store_open(&st, dest, STORE_RDONLY, &err), 0);
+	store_close(st);
+
+	assert_int_equal(store_open(&st, db, 0, &err), 0);
+	{
+		/* A reader holding an older snapshot keeps the WAL from being checkpointed
+		 * entirely: the main file cannot be held still, so the backup falls back to
+		 * SQLite's online backup of the newest snapshot, verified and counted alike. */
+		sqlite3 *rd = NULL;
+		assert_int_equal(sqlite3_open_v2(db, &rd, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		assert_int_equal(
+			sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM candles", NULL, NULL, NULL),
+			SQLITE_OK);
+		k.open_time += 4 * 3600000LL;
+		k.close_time += 4 * 3600000LL;
+		assert_int_equal(store_put_page(st, "BTCUSDT", "4h", &k, 1, &pr, &err), 0);
+		assert_int_equal(backup_run(st, &c, now + 2 * DAY, &res, &err), 0);
+		assert_int_equal(res.hot.outcome, BACKUP_OK);
+		assert_int_equal(res.warm.outcome, BACKUP_OK);
+		assert_int_equal(res.candles, 2);
+		assert_string_equal(res.hot.sha256, res.warm.sha256);
+		assert_int_equal(backup_list_all(&c, st, &list, &n, &err), 0);
+		assert_int_equal(list[0].created, now + 2 * DAY);
+		assert_non_null(strstr(list[0].detail, "candle count matches the source"));
+		free(list);
+		sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(rd);
+	}
 	store_close(st);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
