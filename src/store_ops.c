@@ -2,6 +2,7 @@
  * the path, and every other function dispatches through st->ops (store_backend.h) to
  * the open backend's operation of the same question, so that callers never depend on
  * which database holds the data. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,7 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 	}
 	st->ops = backends[i].ops;
 	st->rdonly = flags & STORE_RDONLY;
+	snprintf(st->market, sizeof(st->market), "%s", STORE_MARKET_DEFAULT);
 	if (st->ops->open(st, flags, err)) {
 		store_close(st);
 		return err->code;
@@ -81,6 +83,20 @@ void store_close(struct store *st)
 	st->ops->close(st);
 	free(st->path);
 	free(st);
+}
+
+int store_market_set(struct store *st, const char *market, struct ck_err *err)
+{
+	if (!market || !*market || strlen(market) >= sizeof(st->market))
+		return ck_err_set(err, CK_EUSAGE, "market '%s': not a market (um, cm or spot)",
+				  market ? market : "");
+	snprintf(st->market, sizeof(st->market), "%s", market);
+	return st->ops->market_set(st, err);
+}
+
+const char *store_market(const struct store *st)
+{
+	return st->market;
 }
 
 const char *store_path(const struct store *st)

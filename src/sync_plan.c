@@ -96,8 +96,8 @@ void sync_plan_verify(struct store *st, const struct cfg *cfg, struct plan_clock
 	if (win_last < win_first)
 		return;
 	ncand = (win_last - win_first) / c->iv + 1;
-	snprintf(k1, sizeof(k1), "verify_at:%s", cfg->interval);
-	snprintf(k2, sizeof(k2), "verify_cursor:%s", cfg->interval);
+	snprintf(k1, sizeof(k1), "verify_at:%s:%s", store_market(st), cfg->interval);
+	snprintf(k2, sizeof(k2), "verify_cursor:%s:%s", store_market(st), cfg->interval);
 	if (store_state_get(st, k1, v, sizeof(v), NULL) == 0)
 		at = strtoll(v, NULL, 10);
 	if (store_state_get(st, k2, v, sizeof(v), NULL) == 0)
