@@ -22,6 +22,9 @@ static const struct {
 	{"", &store_sqlite_ops, NULL},
 };
 
+/* The market store_open gives a new handle (store_market_default). */
+static char default_market[8] = STORE_MARKET_DEFAULT;
+
 static int store_unsupported(struct store *st, const char *what, struct ck_err *err)
 {
 	return ck_err_set(err, CK_EUSAGE, "%s %s: not supported by the %s backend", what, st->path,
@@ -67,7 +70,7 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 	}
 	st->ops = backends[i].ops;
 	st->rdonly = flags & STORE_RDONLY;
-	snprintf(st->market, sizeof(st->market), "%s", STORE_MARKET_DEFAULT);
+	snprintf(st->market, sizeof(st->market), "%s", default_market);
 	if (st->ops->open(st, flags, err)) {
 		store_close(st);
 		return err->code;
@@ -83,6 +86,12 @@ void store_close(struct store *st)
 	st->ops->close(st);
 	free(st->path);
 	free(st);
+}
+
+void store_market_default(const char *market)
+{
+	if (market && *market && strlen(market) < sizeof(default_market))
+		snprintf(default_market, sizeof(default_market), "%s", market);
 }
 
 int store_market_set(struct store *st, const char *market, struct ck_err *err)

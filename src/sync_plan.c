@@ -255,7 +255,9 @@ int64_t sync_plan_page_size(const struct sync_plan *p, int64_t iv, int64_t page_
 {
 	if (page_limit)
 		return page_limit;
-	return sync_plan_weight(p, iv, BINANCE_LIMIT_MAX) <= budget ? BINANCE_LIMIT_MAX : 499;
+	int64_t max = binance_limit_max();
+
+	return sync_plan_weight(p, iv, max) <= budget ? max : 499;
 }
 
 int64_t sync_plan_page(int64_t first, int64_t last, int64_t iv, int64_t page, int64_t *end)
