@@ -30,9 +30,9 @@ enum bn_class binance_classify(const struct http_req *r)
 }
 
 static const struct binance_market markets[] = {
-	{"um", "/fapi/v1", "https://fapi.binance.com", 1500, 0},
-	{"cm", "/dapi/v1", "https://dapi.binance.com", 1500, 0},
-	{"spot", "/api/v3", "https://api.binance.com", 1000, 1},
+	{"um", "/fapi/v1", "https://fapi.binance.com", 1500, 0, "futures/um"},
+	{"cm", "/dapi/v1", "https://dapi.binance.com", 1500, 0, "futures/cm"},
+	{"spot", "/api/v3", "https://api.binance.com", 1000, 1, "spot"},
 };
 static const struct binance_market *current = &markets[0];
 

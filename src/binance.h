@@ -16,12 +16,13 @@
 /* A market of the exchange: um (USD-M futures), cm (COIN-M futures), spot. The path
  * prefix follows the market; [main] base_url gives only the host. */
 struct binance_market {
-	const char *name;   /* "um", "cm", "spot" */
-	const char *prefix; /* "/fapi/v1", "/dapi/v1", "/api/v3" */
-	const char *host;   /* its production base URL */
-	int64_t limit_max;  /* klines limit: 1500, 1500, 1000 */
-	int spot;           /* klines weigh 2 whatever the limit; exchangeInfo lacks
-			     * contractType and onboardDate */
+	const char *name;    /* "um", "cm", "spot" */
+	const char *prefix;  /* "/fapi/v1", "/dapi/v1", "/api/v3" */
+	const char *host;    /* its production base URL */
+	int64_t limit_max;   /* klines limit: 1500, 1500, 1000 */
+	int spot;            /* klines weigh 2 whatever the limit; exchangeInfo lacks
+			      * contractType and onboardDate */
+	const char *archive; /* its path in the public archive: "futures/um", ... */
 };
 /* The market of that name, or NULL. */
 const struct binance_market *binance_market_find(const char *name);

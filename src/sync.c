@@ -472,7 +472,7 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 {
 	struct archive_opts ao = {
 		.base_url = e->cfg->archive_base_url,
-		.market = "futures/um",
+		.market = binance_market()->archive,
 		.interval = e->cfg->interval,
 		.interval_ms = e->iv,
 		.now = e->server_now,
