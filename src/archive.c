@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "archive.h"
+#include "binance.h"
 #include "cfg.h"
 #include "log.h"
 #include "store_archive.h"
@@ -1030,7 +1031,7 @@ void archive_opts_init(struct archive_opts *o, const struct cfg *cfg, int64_t no
 {
 	*o = (struct archive_opts){
 		.base_url = cfg->archive_base_url,
-		.market = "futures/um",
+		.market = binance_market()->archive,
 		.interval = cfg->interval,
 		.interval_ms = cfg->interval_ms,
 		.now = now,

@@ -1,5 +1,5 @@
-/* binance.c — Binance USD-M futures API knowledge: URLs, weights, response classes and
- * the small JSON documents (time, exchangeInfo, error bodies). */
+/* binance.c — Binance REST API knowledge (USD-M and COIN-M futures, spot): URLs, weights,
+ * response classes and the small JSON documents (time, exchangeInfo, error bodies). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +29,47 @@ enum bn_class binance_classify(const struct http_req *r)
 	return BN_BADREQ;
 }
 
+static const struct binance_market markets[] = {
+	{"um", "/fapi/v1", "https://fapi.binance.com", 1500, 0, "futures/um"},
+	{"cm", "/dapi/v1", "https://dapi.binance.com", 1500, 0, "futures/cm"},
+	{"spot", "/api/v3", "https://api.binance.com", 1000, 1, "spot"},
+};
+static const struct binance_market *current = &markets[0];
+
+const struct binance_market *binance_market_find(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(markets) / sizeof(markets[0]); i++)
+		if (!strcmp(markets[i].name, name))
+			return &markets[i];
+	return NULL;
+}
+
+int binance_market_use(const char *name)
+{
+	const struct binance_market *m = binance_market_find(name);
+
+	if (!m)
+		return CK_EUSAGE;
+	current = m;
+	return 0;
+}
+
+const struct binance_market *binance_market(void)
+{
+	return current;
+}
+
+int64_t binance_limit_max(void)
+{
+	return current->limit_max;
+}
+
+int binance_url(char *buf, size_t size, const char *base, const char *endpoint)
+{
+	int n = snprintf(buf, size, "%s%s/%s", base, current->prefix, endpoint);
+	return n < 0 || (size_t)n >= size ? CK_EUSAGE : 0;
+}
+
 const char *binance_class_name(enum bn_class c)
 {
 	static const char *const n[] = {"ok", "network", "5xx", "429", "418", "451", "403", "4xx"};
@@ -37,6 +78,8 @@ const char *binance_class_name(enum bn_class c)
 
 int binance_kline_weight(int64_t limit)
 {
+	if (current->spot)
+		return 2;
 	if (limit < 100)
 		return 1;
 	if (limit < 500)
@@ -49,8 +92,8 @@ int binance_kline_weight(int64_t limit)
 int binance_klines_url(char *buf, size_t size, const char *base, const char *symbol,
 		       const char *interval, int64_t start, int64_t end, int64_t limit)
 {
-	int n = snprintf(buf, size, "%s/fapi/v1/klines?symbol=%s&interval=%s", base, symbol,
-			 interval);
+	int n = snprintf(buf, size, "%s%s/klines?symbol=%s&interval=%s", base, current->prefix,
+			 symbol, interval);
 	if (n > 0 && (size_t)n < size && start)
 		n += snprintf(buf + n, size - (size_t)n, "&startTime=%lld", (long long)start);
 	if (n > 0 && (size_t)n < size && end)
@@ -65,8 +108,8 @@ int binance_klines_url(char *buf, size_t size, const char *base, const char *sym
 int binance_first_kline_url(char *buf, size_t size, const char *base, const char *symbol,
 			    const char *interval)
 {
-	int n = snprintf(buf, size, "%s/fapi/v1/klines?symbol=%s&interval=%s&startTime=0&limit=1",
-			 base, symbol, interval);
+	int n = snprintf(buf, size, "%s%s/klines?symbol=%s&interval=%s&startTime=0&limit=1", base,
+			 current->prefix, symbol, interval);
 	return n < 0 || (size_t)n >= size ? CK_EUSAGE : 0;
 }
 

@@ -12,6 +12,29 @@
 #include "http.h"
 
 #define BINANCE_LIMIT_MAX 1500
+
+/* A market of the exchange: um (USD-M futures), cm (COIN-M futures), spot. The path
+ * prefix follows the market; [main] base_url gives only the host. */
+struct binance_market {
+	const char *name;    /* "um", "cm", "spot" */
+	const char *prefix;  /* "/fapi/v1", "/dapi/v1", "/api/v3" */
+	const char *host;    /* its production base URL */
+	int64_t limit_max;   /* klines limit: 1500, 1500, 1000 */
+	int spot;            /* klines weigh 2 whatever the limit; exchangeInfo lacks
+			      * contractType and onboardDate */
+	const char *archive; /* its path in the public archive: "futures/um", ... */
+};
+/* The market of that name, or NULL. */
+const struct binance_market *binance_market_find(const char *name);
+/* The market every URL, weight and limit below is about from now on (the process works
+ * on one: [main] market, set once the configuration is read); um until then. 0, or
+ * CK_EUSAGE for an unknown name. */
+int binance_market_use(const char *name);
+const struct binance_market *binance_market(void);
+/* The largest klines limit of the market (BINANCE_LIMIT_MAX for the futures). */
+int64_t binance_limit_max(void);
+/* base + the market's prefix + "/" + endpoint ("time", "exchangeInfo"). 0 or CK_EUSAGE. */
+int binance_url(char *buf, size_t size, const char *base, const char *endpoint);
 #define BINANCE_WEIGHT_DEFAULT 2400
 /* Bounds on a REQUEST_WEIGHT per minute limit taken from exchangeInfo: above the
  * ceiling it is not believed (spot's 6000 is the largest Binance has), below the floor
@@ -33,8 +56,8 @@ enum bn_class {
 enum bn_class binance_classify(const struct http_req *r);
 const char *binance_class_name(enum bn_class c);
 
-/* Request weight of GET /fapi/v1/klines with this limit (1-99: 1, 100-499: 2,
- * 500-1000: 5, above: 10). */
+/* Request weight of GET klines with this limit (futures: 1-99: 1, 100-499: 2,
+ * 500-1000: 5, above: 10; spot: 2). */
 int binance_kline_weight(int64_t limit);
 
 /* Writes the klines URL; start/end 0 = omitted. Returns 0 or CK_EUSAGE if it doesn't fit. */

@@ -112,8 +112,14 @@ static const struct cfg_key cfg_keys[] = {
 	/* [main] */
 	PATHK("main", "db", db, "candles.db", CFG_REQUIRED,
 	      "Path of the SQLite database (created on first use)."),
+	STR("main", "market", market, "um", CFG_REQUIRED, "um|cm|spot", NULL,
+	    "The exchange's market: um (USD-M futures, /fapi/v1), cm (COIN-M futures,"
+	    " /dapi/v1, symbols like BTCUSD_PERP) or spot (/api/v3). One database keeps the"
+	    " markets side by side."),
 	STR("main", "base_url", base_url, "https://fapi.binance.com", CFG_REQUIRED, NULL, check_url,
-	    "Exchange REST base URL (a trailing / is removed)."),
+	    "Exchange REST base URL: scheme and host (a trailing / is removed); the path"
+	    " prefix follows [main] market. Left at the default, cm and spot use"
+	    " https://dapi.binance.com and https://api.binance.com."),
 	{"main", "symbols", CFG_LIST, OFF_S(symbols), "default", 0, 0, NULL, CFG_REQUIRED, NULL,
 	 check_symbols,
 	 "\"default\" (the built-in 60 liquid USDT perpetuals), \"all\" (every TRADING "
@@ -543,7 +549,9 @@ int cfg_symbol_valid(const char *s)
 	if (!s)
 		return 0;
 	for (i = 0; s[i]; i++) {
-		if (i >= 20 || !(isdigit((unsigned char)s[i]) || (s[i] >= 'A' && s[i] <= 'Z')))
+		/* '_': COIN-M names like BTCUSD_PERP */
+		if (i >= 20 ||
+		    !(isdigit((unsigned char)s[i]) || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'))
 			return 0;
 	}
 	return i > 0;
@@ -1274,6 +1282,14 @@ int cfg_finish(struct cfg *c, struct ck_err *err)
 	char a[24], b[24];
 	int rc;
 
+	/* the default host is USD-M's; the other markets have their own */
+	if (c->market && strcmp(c->market, "um") && c->base_url &&
+	    !strcmp(c->base_url, "https://fapi.binance.com")) {
+		free(c->base_url);
+		if (!(c->base_url = strdup(strcmp(c->market, "cm") ? "https://api.binance.com"
+								   : "https://dapi.binance.com")))
+			return ck_err_set(err, CK_ENOMEM, "out of memory");
+	}
 	c->interval_ms = kline_interval_ms(c->interval ? c->interval : "");
 	if (c->interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "[main] interval = %s: unknown interval",

@@ -24,6 +24,7 @@ struct cfg {
 	char *db;               /* path of the SQLite database */
 	char *base_url;         /* exchange REST base, no trailing slash */
 	char *symbols;          /* "all", "default" or a comma list, validated ^[A-Z0-9]{1,20}$ */
+	char *market;           /* "um", "cm", "spot" */
 	char *interval;         /* "4h" */
 	int64_t interval_ms;    /* derived from interval */
 	int64_t history_days;   /* first sync of a new symbol starts this many days back */

@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "binance.h"
 #include "cmd.h"
 #include "log.h"
 #include "lock.h"
@@ -56,6 +57,11 @@ static const struct cmd_opt global_opts[] = {
 	 .help = "symbols to keep: a comma list, default (60 liquid USDT perpetuals) or all",
 	 .section = "main",
 	 .key = "symbols"},
+	{.name = "market",
+	 .arg = "um|cm|spot",
+	 .help = "the exchange's market: USD-M futures, COIN-M futures or spot",
+	 .section = "main",
+	 .key = "market"},
 	{.name = "interval",
 	 .arg = "4h",
 	 .help = "candle interval",
@@ -170,6 +176,17 @@ static int usage_exit(const struct cmd *cmd)
 
 /* The configuration layers: defaults < file < environment < the flags of the command
  * line (in its order); then logging. Returns 0 or the exit status. */
+/* [main] market for the whole process: the exchange's URLs and weights (binance.c) and
+ * the market every store opened from now on works on. */
+static int market_use(const struct cfg *cfg, struct ck_err *err)
+{
+	if (binance_market_use(cfg->market))
+		return ck_err_set(err, CK_EUSAGE, "[main] market = %s: use um, cm or spot",
+				  cfg->market ? cfg->market : "");
+	store_market_default(cfg->market);
+	return 0;
+}
+
 static int load_config(struct ctx *ctx, const struct cmd_line *cl)
 {
 	struct ck_err err = {0, ""};
@@ -186,7 +203,7 @@ static int load_config(struct ctx *ctx, const struct cmd_line *cl)
 			    src, &err))
 			goto fail;
 	}
-	if (cfg_finish(&ctx->cfg, &err) ||
+	if (cfg_finish(&ctx->cfg, &err) || market_use(&ctx->cfg, &err) ||
 	    (ctx->cfg.db && store_backend_check(ctx->cfg.db, &err)) ||
 	    (ctx->cfg.db && (ctx->cmd->flags & CMD_FILE_DB) && store_url(ctx->cfg.db) &&
 	     ck_err_set(&err, CK_EUSAGE,

@@ -359,7 +359,9 @@ static void emit_configured(struct mctx *m, const struct metric_def *def)
 	size_t i;
 	for (i = 0; i < m->d->nconfigured; i++)
 		sample(m, def, NULL,
-		       L("symbol", m->d->configured[i], "interval", m->d->c->interval), 1);
+		       L("symbol", m->d->configured[i], "interval", m->d->c->interval, "market",
+			 m->d->c->market),
+		       1);
 }
 
 static void emit_candles(struct mctx *m, const struct metric_def *def)
@@ -367,7 +369,8 @@ static void emit_candles(struct mctx *m, const struct metric_def *def)
 	size_t i;
 	for (i = 0; i < m->d->nseries; i++) {
 		const struct store_metrics_series *s = &m->d->series[i];
-		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval),
+		sample(m, def, NULL,
+		       L("symbol", s->symbol, "interval", s->interval, "market", s->market),
 		       (double)s->count);
 	}
 }
@@ -377,7 +380,8 @@ static void emit_newest_open(struct mctx *m, const struct metric_def *def)
 	size_t i;
 	for (i = 0; i < m->d->nseries; i++) {
 		const struct store_metrics_series *s = &m->d->series[i];
-		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval),
+		sample(m, def, NULL,
+		       L("symbol", s->symbol, "interval", s->interval, "market", s->market),
 		       ms_to_s(s->newest_open));
 	}
 }
@@ -388,7 +392,8 @@ static void emit_newest_close(struct mctx *m, const struct metric_def *def)
 	/* close_time is the candle's last millisecond; the candle closed 1 ms later. */
 	for (i = 0; i < m->d->nseries; i++) {
 		const struct store_metrics_series *s = &m->d->series[i];
-		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval),
+		sample(m, def, NULL,
+		       L("symbol", s->symbol, "interval", s->interval, "market", s->market),
 		       ms_to_s(s->newest_close + 1));
 	}
 }
@@ -401,13 +406,15 @@ static void emit_gap_sums(struct mctx *m, const struct metric_def *def, int conf
 	for (i = 0; i < d->nseries; i++) {
 		const struct store_metrics_series *s = &d->series[i];
 		int64_t sum = 0;
-		if (strcmp(s->interval, d->c->interval))
-			continue;
+		if (strcmp(s->interval, d->c->interval) || strcmp(s->market, d->c->market))
+			continue; /* the gaps read are of the configured market and interval */
 		for (j = 0; j < d->ngaps; j++)
 			if (!strcmp(d->gaps[j].symbol, s->symbol) &&
 			    d->gaps[j].confirmed == confirmed)
 				sum += d->gaps[j].count;
-		sample(m, def, NULL, L("symbol", s->symbol, "interval", s->interval), (double)sum);
+		sample(m, def, NULL,
+		       L("symbol", s->symbol, "interval", s->interval, "market", s->market),
+		       (double)sum);
 	}
 }
 
@@ -713,22 +720,22 @@ static const struct metric_def metric_table[] = {
 	 "The exchange's clock minus the local clock at the start of the newest sync (positive: "
 	 "the exchange is ahead).",
 	 emit_skew, PART_EVENTS},
-	{"candlekeep_symbol_configured", "gauge", "symbol,interval",
+	{"candlekeep_symbol_configured", "gauge", "symbol,interval,market",
 	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of "
 	 "the "
 	 "newest sync).",
 	 emit_configured, PART_RUNS},
-	{"candlekeep_candles_stored", "gauge", "symbol,interval", "Candles stored in the database.",
-	 emit_candles, PART_CANDLES},
-	{"candlekeep_candle_newest_open_timestamp_seconds", "gauge", "symbol,interval",
+	{"candlekeep_candles_stored", "gauge", "symbol,interval,market",
+	 "Candles stored in the database.", emit_candles, PART_CANDLES},
+	{"candlekeep_candle_newest_open_timestamp_seconds", "gauge", "symbol,interval,market",
 	 "Open time of the newest stored (closed) candle.", emit_newest_open, PART_CANDLES},
-	{"candlekeep_candle_newest_close_timestamp_seconds", "gauge", "symbol,interval",
+	{"candlekeep_candle_newest_close_timestamp_seconds", "gauge", "symbol,interval,market",
 	 "Time the newest stored candle closed; staleness is measured from it.", emit_newest_close,
 	 PART_CANDLES},
-	{"candlekeep_candles_missing", "gauge", "symbol,interval",
+	{"candlekeep_candles_missing", "gauge", "symbol,interval,market",
 	 "Candles missing inside the stored range (gaps not confirmed empty by the exchange).",
 	 emit_missing, PART_GAPS},
-	{"candlekeep_candles_exchange_holes", "gauge", "symbol,interval",
+	{"candlekeep_candles_exchange_holes", "gauge", "symbol,interval,market",
 	 "Candles inside the stored range that the exchange confirmed it never produced.",
 	 emit_holes, PART_GAPS},
 	{"candlekeep_stale_threshold_seconds", "gauge", "severity",

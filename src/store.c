@@ -122,6 +122,68 @@ static const char *const schema_trust =
 	" old TEXT NOT NULL, new TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS revisions_by_time ON revisions(revised_at);";
 
+/* Version 5: the market (um, cm, spot) in the key of every table keyed by symbol and
+ * interval. SQLite cannot change a primary key in place: each table is copied into its
+ * new shape, every existing row in market 'um' (the only market before), and the
+ * per-interval state keys gain the market. The ledger's trigger and the ohlcv_h4 view
+ * name candles, so they go first and come back over the new table (migrate_markets).
+ * market is each table's first column: SQLite 3.40's integrity_check reports false NULLs
+ * in a WITHOUT ROWID table whose key columns do not lead. */
+static const char *const schema_v5 =
+	"CREATE TABLE candles_v5 ("
+	" market TEXT NOT NULL DEFAULT 'um', symbol TEXT NOT NULL, interval TEXT NOT NULL,"
+	" open_time INTEGER NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL,"
+	" low TEXT NOT NULL, close TEXT NOT NULL, volume TEXT NOT NULL,"
+	" close_time INTEGER NOT NULL, quote_volume TEXT NOT NULL, trades INTEGER NOT NULL,"
+	" taker_buy_base TEXT, taker_buy_quote TEXT,"
+	" PRIMARY KEY (market, symbol, interval, open_time)) WITHOUT ROWID;"
+	"INSERT INTO candles_v5 SELECT 'um', symbol, interval, open_time, open, high, low,"
+	" close, volume, close_time, quote_volume, trades, taker_buy_base, taker_buy_quote"
+	" FROM candles;"
+	"DROP TABLE candles;"
+	"ALTER TABLE candles_v5 RENAME TO candles;"
+	"CREATE TABLE holes_v5 ("
+	" market TEXT NOT NULL DEFAULT 'um', symbol TEXT NOT NULL, interval TEXT NOT NULL,"
+	" first_open INTEGER NOT NULL, last_open INTEGER NOT NULL,"
+	" confirmed_at INTEGER NOT NULL, first_seen INTEGER NOT NULL DEFAULT 0,"
+	" first_seen_exchange INTEGER NOT NULL DEFAULT 0,"
+	" second_seen INTEGER NOT NULL DEFAULT 0, runs INTEGER NOT NULL DEFAULT 1,"
+	" PRIMARY KEY (market, symbol, interval, first_open)) WITHOUT ROWID;"
+	"INSERT INTO holes_v5 SELECT 'um', symbol, interval, first_open, last_open,"
+	" confirmed_at, first_seen, first_seen_exchange, second_seen, runs FROM holes;"
+	"DROP TABLE holes;"
+	"ALTER TABLE holes_v5 RENAME TO holes;"
+	"CREATE TABLE symbols_v5 ("
+	" market TEXT NOT NULL DEFAULT 'um', symbol TEXT NOT NULL, interval TEXT NOT NULL,"
+	" history_start INTEGER NOT NULL, first_open INTEGER NOT NULL,"
+	" PRIMARY KEY (market, symbol, interval)) WITHOUT ROWID;"
+	"INSERT INTO symbols_v5 SELECT 'um', symbol, interval, history_start, first_open"
+	" FROM symbols;"
+	"DROP TABLE symbols;"
+	"ALTER TABLE symbols_v5 RENAME TO symbols;"
+	"CREATE TABLE coverage_v5 ("
+	" market TEXT NOT NULL DEFAULT 'um', symbol TEXT NOT NULL, interval TEXT NOT NULL,"
+	" first_open INTEGER NOT NULL, last_open INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('stored', 'hole')),"
+	" candles INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (market, symbol, interval, first_open, kind)) WITHOUT ROWID;"
+	"INSERT INTO coverage_v5 SELECT 'um', symbol, interval, first_open, last_open, kind,"
+	" candles FROM coverage;"
+	"DROP TABLE coverage;"
+	"ALTER TABLE coverage_v5 RENAME TO coverage;"
+	"CREATE TABLE archive_files_v5 ("
+	" market TEXT NOT NULL DEFAULT 'um', name TEXT NOT NULL, sha256 TEXT NOT NULL,"
+	" rows INTEGER NOT NULL, read_at INTEGER NOT NULL,"
+	" PRIMARY KEY (market, name)) WITHOUT ROWID;"
+	"INSERT INTO archive_files_v5 SELECT 'um', name, sha256, rows, read_at"
+	" FROM archive_files;"
+	"DROP TABLE archive_files;"
+	"ALTER TABLE archive_files_v5 RENAME TO archive_files;"
+	"UPDATE state SET key = 'verify_at:um:' || substr(key, 11)"
+	" WHERE key GLOB 'verify_at:*' AND key NOT GLOB 'verify_at:*:*';"
+	"UPDATE state SET key = 'verify_cursor:um:' || substr(key, 15)"
+	" WHERE key GLOB 'verify_cursor:*' AND key NOT GLOB 'verify_cursor:*:*';";
+
 int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(sq(st)->db);
@@ -270,33 +332,63 @@ static int migrate_trust(struct store *st, struct ck_err *err)
 	return store_exec(st, "COMMIT", err);
 }
 
-/* Version 4, after the trust tables (which turn the holes of an older file into
- * suspects): the coverage ledger (store_ledger.c), filled from the candles and the
- * confirmed holes in the same transaction, so an upgraded file plans from it at once. */
-static int migrate_ledger(struct store *st, struct ck_err *err)
+/* Versions 4 and 5, after the trust tables (which turn the holes of an older file into
+ * suspects), in one transaction: 4 the coverage ledger (store_ledger.c), 5 the market in
+ * every key (schema_v5). A file older than 4 gets the ledger filled from the candles and
+ * the confirmed holes after the copy, so an upgraded file plans from it at once. A failed
+ * step (a full disk, a crash) rolls back to the file as it was. */
+static int migrate_markets(struct store *st, struct ck_err *err)
 {
-	int version = 0;
+	sqlite3_stmt *s = NULL;
+	int version = 0, view = 0, revm = 0;
 
 	if (user_version(st, &version, err))
 		return err->code;
-	if (version >= 4)
+	if (version >= 5)
 		return 0;
 	if (store_exec(st, "BEGIN IMMEDIATE", err))
 		return err->code;
-	if (user_version(st, &version, err) ||
-	    (version < 4 &&
-	     (store_exec(st, store_ledger_schema_v4, err) || store_ledger_fill(st, NULL, err) ||
-	      store_exec(st, "PRAGMA user_version = 4", err)))) {
-		sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
-		return ck_err_wrap(err, "add the coverage ledger");
-	}
+	if (user_version(st, &version, err))
+		goto fail;
+	if (version >= 5)
+		return store_exec(st, "COMMIT", err);
+	if (store_prepare(st, &s,
+			  "SELECT count(*) FROM sqlite_master WHERE type = 'view'"
+			  " AND name = 'ohlcv_h4'",
+			  err))
+		goto fail;
+	view = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	/* revisions only gain the column (no key of theirs has it), where it is missing */
+	if (store_prepare(
+		    st, &s,
+		    "SELECT count(*) FROM pragma_table_info('revisions') WHERE name = 'market'",
+		    err))
+		goto fail;
+	revm = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if ((version < 4 && store_exec(st, store_ledger_schema_v4, err)) ||
+	    (!revm &&
+	     store_exec(st, "ALTER TABLE revisions ADD COLUMN market TEXT NOT NULL DEFAULT 'um'",
+			err)) ||
+	    (view && store_exec(st, "DROP VIEW ohlcv_h4", err)) ||
+	    store_exec(st, "DROP TRIGGER IF EXISTS coverage_candle_deleted", err) ||
+	    store_exec(st, schema_v5, err) || store_exec(st, store_ledger_trigger_v5, err) ||
+	    (view && store_exec(st, STORE_VIEW_OHLCV_H4, err)) ||
+	    (version < 4 && store_ledger_fill(st, NULL, err)) ||
+	    store_exec(st, "PRAGMA user_version = 5", err))
+		goto fail;
 	return store_exec(st, "COMMIT", err);
+fail:
+	sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
+	return ck_err_wrap(err, version < 4 ? "add the coverage ledger and the market column"
+					    : "add the market column (schema 5)");
 }
 
 /* Versioned steps (PRAGMA user_version: 1 the first schema, 2 the alert outbox, 3 the
  * archive catalogue), then
- * the trust tables, detected by their columns, then 4 the coverage ledger. Each step is
- * one transaction: a failed one leaves the file as it was. */
+ * the trust tables, detected by their columns, then 4 the coverage ledger and 5 the
+ * market column. Each step is one transaction: a failed one leaves the file as it was. */
 static int migrate(struct store *st, struct ck_err *err)
 {
 	int version = 0;
@@ -321,7 +413,7 @@ static int migrate(struct store *st, struct ck_err *err)
 	}
 	if (migrate_trust(st, err))
 		return err->code;
-	return migrate_ledger(st, err);
+	return migrate_markets(st, err);
 }
 
 /* 1 if the read-only handle sees a candlekeep schema, 0 if not; negative (err filled)
@@ -400,6 +492,61 @@ static int may_open_immutable(const char *path)
 	return 1;
 }
 
+/* ck_market(): the market of the handle the connection belongs to (store_market_set),
+ * so that every statement says "market = ck_market()" without one more bound value. */
+static void sql_ck_market(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct store *st = sqlite3_user_data(ctx);
+
+	(void)argc;
+	(void)argv;
+	sqlite3_result_text(ctx, st->market, -1, SQLITE_TRANSIENT);
+}
+
+static int register_functions(struct store *st, struct ck_err *err)
+{
+	if (sqlite3_create_function(sq(st)->db, "ck_market", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, st,
+				    sql_ck_market, NULL, NULL) != SQLITE_OK)
+		return store_db_fail(st, err, "open");
+	return 0;
+}
+
+/* A read-only open does not migrate: the tables of a file older than schema 5 are shown
+ * to it through temporary views (which come before the file's own tables by name) with
+ * market 'um', the only market such a file holds. */
+static int readonly_markets(struct store *st, struct ck_err *err)
+{
+	static const char *const tables[] = {"candles",  "holes",         "symbols",
+					     "coverage", "archive_files", "revisions"};
+	sqlite3_stmt *s = NULL;
+	char sql[256];
+	size_t i;
+	int version = 0, have;
+
+	if (user_version(st, &version, err))
+		return err->code;
+	if (version >= 5)
+		return 0;
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if (store_prepare(st, &s,
+				  "SELECT count(*) FROM main.sqlite_master WHERE type = 'table'"
+				  " AND name = ?1",
+				  err))
+			return err->code;
+		sqlite3_bind_text(s, 1, tables[i], -1, SQLITE_STATIC);
+		have = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+		sqlite3_finalize(s);
+		if (!have)
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "CREATE TEMP VIEW %s AS SELECT *, 'um' AS market FROM main.%s", tables[i],
+			 tables[i]);
+		if (store_exec(st, sql, err))
+			return err->code;
+	}
+	return 0;
+}
+
 /* Opens st->path read-only (SQLITE_OPEN_READONLY: never creates, never writes) and
  * checks that it is a candlekeep database; see may_open_immutable for the one case
  * that reopens it immutable. */
@@ -452,6 +599,8 @@ static int open_readonly(struct store *st, struct ck_err *err)
 		return ck_err_set(err, CK_ENOTFOUND,
 				  "open %s: not a candlekeep database (no candles table)",
 				  st->path);
+	if (register_functions(st, err) || readonly_markets(st, err))
+		return err->code;
 	return 0;
 }
 
@@ -495,7 +644,7 @@ static int open_readwrite(struct store *st, int flags, struct ck_err *err)
 	sqlite3_busy_timeout(sq(st)->db, 10000);
 	sqlite3_extended_result_codes(sq(st)->db, 1);
 	/* another application's file is refused before anything writes to it */
-	if (store_identity_pre(st, err))
+	if (register_functions(st, err) || store_identity_pre(st, err))
 		return err->code;
 	if (store_exec(st, "PRAGMA journal_mode=WAL", err) ||
 	    store_exec(st, "PRAGMA synchronous=FULL", err) ||
@@ -537,6 +686,14 @@ int sq_open(struct store *st, int flags, struct ck_err *err)
 		sq(st)->ledger = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
 		sqlite3_finalize(s);
 	}
+	return 0;
+}
+
+/* ck_market() reads st->market at each call: nothing to tell the connection. */
+int sq_market_set(struct store *st, struct ck_err *err)
+{
+	(void)st;
+	(void)err;
 	return 0;
 }
 
@@ -637,8 +794,8 @@ static int put_revision(struct store *st, const char *symbol, const char *interv
 		return -1;
 	if (sqlite3_prepare_v2(
 		    sq(st)->db,
-		    "INSERT INTO revisions (symbol, interval, open_time, revised_at, old,"
-		    " new) VALUES (?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+		    "INSERT INTO revisions (market, symbol, interval, open_time, revised_at, old,"
+		    " new) VALUES (ck_market(), ?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
 		    " * 86400000 AS INTEGER), ?4, ?5)",
 		    -1, &s, NULL) != SQLITE_OK)
 		return -1;
@@ -675,13 +832,13 @@ static int page_stored(struct store *st, const char *symbol, const char *interva
 	if ((k[n - 1].open_time - k[0].open_time) / iv >= 2 * (int64_t)n)
 		return 1;
 	if (!sq(st)->get_range &&
-	    sqlite3_prepare_v2(
-		    sq(st)->db,
-		    "SELECT open_time, open, high, low, close, volume, close_time,"
-		    " quote_volume, trades, taker_buy_base, taker_buy_quote FROM candles"
-		    " WHERE symbol = ?1 AND interval = ?2 AND open_time BETWEEN ?3 AND ?4"
-		    " ORDER BY open_time",
-		    -1, &sq(st)->get_range, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(sq(st)->db,
+			       "SELECT open_time, open, high, low, close, volume, close_time,"
+			       " quote_volume, trades, taker_buy_base, taker_buy_quote FROM candles"
+			       " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2"
+			       " AND open_time BETWEEN ?3 AND ?4"
+			       " ORDER BY open_time",
+			       -1, &sq(st)->get_range, NULL) != SQLITE_OK)
 		return -1;
 	s = sq(st)->get_range;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -723,10 +880,11 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 	if (!sq(st)->put &&
 	    store_prepare(
 		    st, &sq(st)->put,
-		    "INSERT INTO candles (symbol, interval, open_time, open, high,"
+		    "INSERT INTO candles (market, symbol, interval, open_time, open, high,"
 		    " low, close, volume, close_time, quote_volume, trades, taker_buy_base,"
-		    " taker_buy_quote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
-		    " ON CONFLICT (symbol, interval, open_time) DO UPDATE SET open = excluded.open,"
+		    " taker_buy_quote) VALUES (ck_market(),?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+		    "?13) ON CONFLICT (market, symbol, interval, open_time) DO UPDATE SET"
+		    " open = excluded.open,"
 		    " high = excluded.high, low = excluded.low, close = excluded.close,"
 		    " volume = excluded.volume, close_time = excluded.close_time,"
 		    " quote_volume = excluded.quote_volume, trades = excluded.trades,"
@@ -739,7 +897,8 @@ int sq_put_page(struct store *st, const char *symbol, const char *interval, cons
 		    st, &sq(st)->get_one,
 		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
 		    " trades, taker_buy_base, taker_buy_quote FROM candles"
-		    " WHERE symbol = ?1 AND interval = ?2 AND open_time = ?3",
+		    " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND open_time = "
+		    "?3",
 		    err))
 		return err->code;
 	if (n && !(m = malloc(n * sizeof(*m))))
@@ -840,13 +999,17 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 		    st, &s,
 		    count && sq(st)->ledger && from <= 0 && to == INT64_MAX
 			    ? "SELECT min(first_open), max(last_open), sum(candles) FROM coverage"
-			      " WHERE symbol = ?1 AND interval = ?2 AND kind = 'stored'"
+			      " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND "
+			      "kind = 'stored'"
 			      " AND ?3 = ?3 AND ?4 = ?4"
 		    : count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
-			      " WHERE symbol = ?1 AND interval = ?2 AND open_time BETWEEN ?3 AND ?4"
-			    : "SELECT (SELECT min(open_time) FROM candles WHERE symbol = ?1 AND"
+			      " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND "
+			      "open_time BETWEEN ?3 AND ?4"
+			    : "SELECT (SELECT min(open_time) FROM candles WHERE market = "
+			      "ck_market() AND symbol = ?1 AND"
 			      "  interval = ?2 AND open_time BETWEEN ?3 AND ?4),"
-			      " (SELECT max(open_time) FROM candles WHERE symbol = ?1 AND"
+			      " (SELECT max(open_time) FROM candles WHERE market = ck_market() AND "
+			      "symbol = ?1 AND"
 			      "  interval = ?2 AND open_time BETWEEN ?3 AND ?4), -1",
 		    err))
 		return err->code;
@@ -980,13 +1143,15 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	if (sqlite3_prepare_v2(
 		    sq(st)->db,
 		    "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
-		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+		    " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND last_open "
+		    ">= ?3 AND"
 		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
 		    -1, &g.h, NULL) != SQLITE_OK &&
 	    /* A file a read-only open did not migrate: holes without their evidence. */
 	    store_prepare(st, &g.h,
 			  "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
-			  " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND"
+			  " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND "
+			  "last_open >= ?3 AND"
 			  " first_open <= ?4 ORDER BY first_open",
 			  err))
 		return err->code;
@@ -997,19 +1162,20 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	}
 	/* Two texts rather than "(?1 IS NULL OR symbol = ?1)", which would scan every
 	 * symbol's candles even when one is asked for. */
-	if (store_prepare(
-		    st, &s,
-		    symbol ? "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
-			     " SELECT symbol, open_time, LAG(open_time) OVER"
-			     "  (ORDER BY open_time) AS prev FROM candles WHERE symbol = ?1"
-			     " AND interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
-			     " WHERE open_time - prev > ?3 ORDER BY open_time"
-			   : "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
-			     " SELECT symbol, open_time, LAG(open_time) OVER"
-			     "  (PARTITION BY symbol ORDER BY open_time) AS prev"
-			     " FROM candles WHERE interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
-			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
-		    err)) {
+	if (store_prepare(st, &s,
+			  symbol ? "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
+				   " SELECT symbol, open_time, LAG(open_time) OVER"
+				   "  (ORDER BY open_time) AS prev FROM candles WHERE market = "
+				   "ck_market() AND symbol = ?1"
+				   " AND interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
+				   " WHERE open_time - prev > ?3 ORDER BY open_time"
+				 : "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
+				   " SELECT symbol, open_time, LAG(open_time) OVER"
+				   "  (PARTITION BY symbol ORDER BY open_time) AS prev"
+				   " FROM candles WHERE market = ck_market() AND interval = ?2 AND "
+				   "open_time BETWEEN ?4 AND ?5)"
+				   " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
+			  err)) {
 		rc = err->code;
 		goto done;
 	}
@@ -1057,20 +1223,23 @@ int sq_covered(struct store *st, const char *symbol, const char *interval, int64
 	if (store_prepare(
 		    st, &s,
 		    sq(st)->ledger ? (symbol ? "SELECT symbol, first_open, last_open, candles FROM"
-					       " coverage WHERE symbol = ?1 AND interval = ?2 AND"
+					       " coverage WHERE market = ck_market() AND symbol = "
+					       "?1 AND interval = ?2 AND"
 					       " kind = 'stored' AND ?3 = ?3 ORDER BY first_open"
 					     : "SELECT symbol, first_open, last_open, candles FROM"
-					       " coverage WHERE interval = ?2 AND kind = 'stored'"
+					       " coverage WHERE market = ck_market() AND interval "
+					       "= ?2 AND kind = 'stored'"
 					       " AND ?3 = ?3 ORDER BY symbol, first_open")
 		    : symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
 			       " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
 			       "  (ORDER BY open_time) AS run"
-			       " FROM candles WHERE symbol = ?1 AND interval = ?2)"
+			       " FROM candles WHERE market = ck_market() AND symbol = ?1 AND "
+			       "interval = ?2)"
 			       " GROUP BY run ORDER BY 2"
 			     : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
 			       " SELECT symbol, open_time, open_time - ?3 * ROW_NUMBER() OVER"
 			       "  (PARTITION BY symbol ORDER BY open_time) AS run"
-			       " FROM candles WHERE interval = ?2)"
+			       " FROM candles WHERE market = ck_market() AND interval = ?2)"
 			       " GROUP BY symbol, run ORDER BY 1, 2",
 		    err))
 		return err->code;
@@ -1113,7 +1282,8 @@ int sq_hole_get(struct store *st, const char *symbol, const char *interval, int6
 	if (store_prepare(
 		    st, &s,
 		    "SELECT first_open, last_open, first_seen, first_seen_exchange, second_seen,"
-		    " runs, confirmed_at FROM holes WHERE symbol = ?1 AND interval = ?2 AND"
+		    " runs, confirmed_at FROM holes WHERE market = ck_market() AND symbol = ?1 AND "
+		    "interval = ?2 AND"
 		    " first_open = ?3 AND last_open = ?4",
 		    err))
 		return err->code;
@@ -1145,11 +1315,11 @@ static int hole_rows(struct store *st, const char *symbol, const char *interval,
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(
-		    st, &s,
-		    "DELETE FROM holes WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3"
-		    " AND first_open <= ?4 AND confirmed_at = 0",
-		    err))
+	if (store_prepare(st, &s,
+			  "DELETE FROM holes WHERE market = ck_market() AND symbol = ?1 AND "
+			  "interval = ?2 AND last_open >= ?3"
+			  " AND first_open <= ?4 AND confirmed_at = 0",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -1158,10 +1328,9 @@ static int hole_rows(struct store *st, const char *symbol, const char *interval,
 	if (store_step_done(st, s, "record exchange hole in", err))
 		return err->code;
 	if (store_prepare(st, &s,
-			  "INSERT OR REPLACE INTO holes (symbol, interval, first_open, last_open, "
-			  "confirmed_at,"
-			  " first_seen, first_seen_exchange, second_seen, runs)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			  "INSERT OR REPLACE INTO holes (market, symbol, interval, first_open,"
+			  " last_open, confirmed_at, first_seen, first_seen_exchange, second_seen,"
+			  " runs) VALUES (ck_market(), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -1215,12 +1384,13 @@ int sq_holes_prune(struct store *st, const char *symbol, const char *interval, s
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(
-		    st, &s,
-		    "DELETE FROM holes WHERE symbol = ?1 AND interval = ?2 AND confirmed_at = 0"
-		    " AND EXISTS (SELECT 1 FROM candles c WHERE c.symbol = ?1 AND c.interval = ?2"
-		    " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
-		    err))
+	if (store_prepare(st, &s,
+			  "DELETE FROM holes WHERE market = ck_market() AND symbol = ?1 AND "
+			  "interval = ?2 AND confirmed_at = 0"
+			  " AND EXISTS (SELECT 1 FROM candles c WHERE c.market = ck_market() AND "
+			  "c.symbol = ?1 AND c.interval = ?2"
+			  " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -1231,17 +1401,20 @@ static int recheck_rows(struct store *st, const char *interval, int64_t *holes, 
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(
-		    st, &s,
-		    "UPDATE holes SET confirmed_at = 0, second_seen = 0 WHERE interval = ?1 AND"
-		    " confirmed_at > 0",
-		    err))
+	if (store_prepare(st, &s,
+			  "UPDATE holes SET confirmed_at = 0, second_seen = 0 WHERE market = "
+			  "ck_market() AND interval = ?1 AND"
+			  " confirmed_at > 0",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 	if (store_step_done(st, s, "mark holes for re-verification in", err))
 		return err->code;
 	*holes = sqlite3_changes(sq(st)->db);
-	if (store_prepare(st, &s, "UPDATE symbols SET first_open = 0 WHERE interval = ?1", err))
+	if (store_prepare(st, &s,
+			  "UPDATE symbols SET first_open = 0 WHERE market = ck_market() AND "
+			  "interval = ?1",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 	return store_step_done(st, s, "mark symbol starts for re-verification in", err);
@@ -1267,7 +1440,8 @@ int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
 
 	memset(out, 0, sizeof(*out));
 	if (store_prepare(st, &s,
-			  "SELECT history_start, first_open FROM symbols WHERE symbol = ?1 AND "
+			  "SELECT history_start, first_open FROM symbols WHERE market = "
+			  "ck_market() AND symbol = ?1 AND "
 			  "interval = ?2",
 			  err))
 		return err->code;
@@ -1289,11 +1463,10 @@ int sq_symbol_put(struct store *st, const char *symbol, const char *interval,
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(
-		    st, &s,
-		    "INSERT OR REPLACE INTO symbols (symbol, interval, history_start, first_open)"
-		    " VALUES (?1, ?2, ?3, ?4)",
-		    err))
+	if (store_prepare(st, &s,
+			  "INSERT OR REPLACE INTO symbols (market, symbol, interval, history_start,"
+			  " first_open) VALUES (ck_market(), ?1, ?2, ?3, ?4)",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -1312,7 +1485,8 @@ int sq_each_candle(struct store *st, const char *symbol, const char *interval, i
 	if (store_prepare(
 		    st, &s,
 		    "SELECT open_time, open, high, low, close, volume, close_time, quote_volume,"
-		    " trades, taker_buy_base, taker_buy_quote FROM candles WHERE symbol = ?1"
+		    " trades, taker_buy_base, taker_buy_quote FROM candles WHERE market = "
+		    "ck_market() AND symbol = ?1"
 		    " AND interval = ?2 AND open_time BETWEEN ?3 AND ?4 ORDER BY open_time",
 		    err))
 		return err->code;
@@ -1369,7 +1543,8 @@ int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n, s
 	*out = NULL;
 	*n = 0;
 	if (store_prepare(st, &s,
-			  "SELECT DISTINCT symbol FROM candles WHERE interval = ?1 ORDER BY symbol",
+			  "SELECT DISTINCT symbol FROM candles WHERE market = ck_market() AND "
+			  "interval = ?1 ORDER BY symbol",
 			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
@@ -1619,6 +1794,7 @@ const struct store_ops store_sqlite_ops = {
 	.version = sq_version,
 	.open = sq_open,
 	.close = sq_close,
+	.market_set = sq_market_set,
 	.tx_begin = sq_tx_begin,
 	.tx_commit = sq_tx_commit,
 	.tx_rollback = sq_tx_rollback,

@@ -54,6 +54,19 @@ void store_close(struct store *st);
 int store_backend_check(const char *path, struct ck_err *err);
 const char *store_path(const struct store *st);
 
+/* The market (um: USD-M futures, cm: COIN-M futures, spot) that every candle question
+ * (candles, holes, symbols, the ledger, the archive catalogue, revisions) of st is about
+ * from now on; one database keeps the markets side by side, keyed by (market, symbol,
+ * interval, open_time). STORE_MARKET_DEFAULT after store_open. CK_EUSAGE for an empty
+ * or over-long name (binance.c knows which names exist). STORE_MARKET_DEFAULT, or what
+ * store_market_default said, after store_open. */
+#define STORE_MARKET_DEFAULT "um"
+int store_market_set(struct store *st, const char *market, struct ck_err *err);
+/* The market store_open gives every handle it opens from now on (the process's [main]
+ * market, set once the configuration is read; STORE_MARKET_DEFAULT until then). */
+void store_market_default(const char *market);
+const char *store_market(const struct store *st);
+
 /* 1 if path is a database server's URL (postgresql://, postgres://), not a file. */
 int store_url(const char *path);
 /* The run lock of a database at a URL (lock.c takes it instead of a lock file): a

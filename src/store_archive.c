@@ -20,8 +20,8 @@ int sq_archive_put(struct store *st, const char *name, const char *sha256, int64
 {
 	sqlite3_stmt *s = NULL;
 	if (store_prepare(st, &s,
-			  "INSERT OR REPLACE INTO archive_files (name, sha256, rows, read_at)"
-			  " VALUES (?1, ?2, ?3, ?4)",
+			  "INSERT OR REPLACE INTO archive_files (market, name, sha256, rows,"
+			  " read_at) VALUES (ck_market(), ?1, ?2, ?3, ?4)",
 			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -38,7 +38,10 @@ int sq_archive_get(struct store *st, const char *name, char sha256[65], int *fou
 	int rc;
 	*found = 0;
 	sha256[0] = 0;
-	if (store_prepare(st, &s, "SELECT sha256 FROM archive_files WHERE name = ?1", err))
+	if (store_prepare(st, &s,
+			  "SELECT sha256 FROM archive_files WHERE market = ck_market() AND"
+			  " name = ?1",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -65,11 +68,10 @@ int sq_archive_list(struct store *st, const char *symbol, const char *interval,
 	*out = NULL;
 	*n = 0;
 	snprintf(prefix, sizeof(prefix), "%s-%s-", symbol, interval);
-	if (store_prepare(
-		    st, &s,
-		    "SELECT name, sha256 FROM archive_files WHERE substr(name, 1, length(?1)) = ?1"
-		    " ORDER BY name",
-		    err))
+	if (store_prepare(st, &s,
+			  "SELECT name, sha256 FROM archive_files WHERE market = ck_market() AND"
+			  " substr(name, 1, length(?1)) = ?1 ORDER BY name",
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -112,7 +114,8 @@ int sq_archive_holes(struct store *st, const char *symbol, const char *interval,
 	*out = NULL;
 	*n = 0;
 	if (store_prepare(st, &s,
-			  "SELECT first_open, last_open FROM holes WHERE symbol = ?1 AND"
+			  "SELECT first_open, last_open FROM holes WHERE market = ck_market() AND "
+			  "symbol = ?1 AND"
 			  " interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
 			  " ORDER BY first_open",
 			  err))

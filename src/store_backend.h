@@ -22,9 +22,11 @@
 /* The handle every caller holds (opaque to them). */
 struct store {
 	const struct store_ops *ops;
-	char *path; /* as given to store_open: a file path, or a URL */
-	int rdonly; /* STORE_RDONLY was asked for */
-	void *impl; /* the backend's own state, set by ops->open, freed by ops->close */
+	char *path;     /* as given to store_open: a file path, or a URL */
+	int rdonly;     /* STORE_RDONLY was asked for */
+	void *impl;     /* the backend's own state, set by ops->open, freed by ops->close */
+	char market[8]; /* the market every candle question is about (store_market_set);
+			 * "um" from store_open. SQL reads it as ck_market() */
 };
 
 /* One function per question or operation; each has the meaning (and the ownership
@@ -41,6 +43,9 @@ struct store_ops {
 	 * calls close, so open leaves what it made for close to free. */
 	int (*open)(struct store *st, int flags, struct ck_err *err);
 	void (*close)(struct store *st); /* frees st->impl (which may be NULL) */
+
+	/* st->market has changed: the backend's SQL reads it as ck_market() from now on */
+	int (*market_set)(struct store *st, struct ck_err *err);
 
 	/* transactions */
 	int (*tx_begin)(struct store *st, struct ck_err *err);

@@ -2,6 +2,7 @@
  * snapshot and the read-only verification of a backup file (part of the store module;
  * backup.c owns the files, tiers and retention). */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -249,11 +250,41 @@ static int wal_backfilled(const char *db_path)
 	ssize_t r;
 	int fd;
 
+	/* The -shm is read through a descriptor this process keeps open until it exits:
+	 * closing a descriptor of a file drops every POSIX lock the process holds on it,
+	 * SQLite's included (its connections of this process, the caller's store too).
+	 * Another process then took the -shm for unused and truncated it under this one's
+	 * map: SIGBUS, seen under t6015's continuous writes. One descriptor per database
+	 * path, kept (a process backs up one database). SQLite deletes the -shm when the
+	 * last connection closes: a kept descriptor of a file no longer at that path would
+	 * read a stale header (and pin a main file the WAL is ahead of), so the file is
+	 * matched by device and inode each time. The caller holds the writer lock, so the
+	 * file cannot go between the check and the read. */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char kept_path[4200];
+	static int kept_fd = -1;
+	struct stat now, kept;
+
 	snprintf(shm, sizeof(shm), "%s-shm", db_path);
-	if ((fd = open(shm, O_RDONLY | O_CLOEXEC)) < 0)
+	if (stat(shm, &now) != 0)
 		return 0;
-	r = pread(fd, h, sizeof(h), 0);
-	close(fd);
+	pthread_mutex_lock(&lock);
+	if (kept_fd < 0 || strcmp(kept_path, shm) || fstat(kept_fd, &kept) != 0 ||
+	    kept.st_dev != now.st_dev || kept.st_ino != now.st_ino) {
+		int nfd = open(shm, O_RDONLY | O_CLOEXEC);
+		/* A kept descriptor of a deleted -shm is closed: SQLite deletes it only when
+		 * no connection of any process has it open, so no lock is lost. One of another
+		 * path stays open (see above). */
+		if (kept_fd >= 0 && !strcmp(kept_path, shm))
+			close(kept_fd);
+		kept_fd = nfd;
+		snprintf(kept_path, sizeof(kept_path), "%s", shm);
+	}
+	fd = kept_fd;
+	r = fd >= 0 ? pread(fd, h, sizeof(h), 0) : -1;
+	pthread_mutex_unlock(&lock);
+	if (fd < 0)
+		return 0;
 	if (r != (ssize_t)sizeof(h) || h[12] != 1 || memcmp(h, h + 48, 48))
 		return 0;
 	memcpy(&mx, h + 16, 4); /* native byte order */
@@ -374,10 +405,12 @@ void store_backup_unpin(struct store_pin *p)
 {
 	if (!p)
 		return;
-	if (p->fd >= 0)
-		close(p->fd);
+	/* SQLite's connection first: closing our descriptor of the file drops the
+	 * process's locks on it, the read transaction's among them */
 	sqlite3_exec(p->rd, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(p->rd);
+	if (p->fd >= 0)
+		close(p->fd);
 	free(p);
 }
 

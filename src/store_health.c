@@ -27,12 +27,12 @@ int sq_hole_candles(struct store *st, const char *symbol, const char *interval, 
 	*count = 0;
 	if (interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "count holes: interval must be positive");
-	if (store_prepare(
-		    st, &s,
-		    "SELECT max(first_open, ?3), min(last_open, ?4) FROM holes"
-		    " WHERE symbol = ?1 AND interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
-		    " AND confirmed_at > 0", /* suspected holes are still missing */
-		    err))
+	if (store_prepare(st, &s,
+			  "SELECT max(first_open, ?3), min(last_open, ?4) FROM holes"
+			  " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2"
+			  " AND last_open >= ?3 AND first_open <= ?4"
+			  " AND confirmed_at > 0", /* suspected holes are still missing */
+			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -277,7 +277,8 @@ int sq_count(struct store *st, const char *interval, int64_t budget_ms, int64_t 
 	*count = 0;
 	*finished = 0;
 	if (store_prepare(st, &s,
-			  interval ? "SELECT count(*) FROM candles WHERE interval = ?1"
+			  interval ? "SELECT count(*) FROM candles WHERE market = ck_market()"
+				     " AND interval = ?1"
 				   : "SELECT count(*) FROM candles",
 			  err))
 		return err->code;

@@ -61,7 +61,7 @@ int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck
 	"CREATE VIEW IF NOT EXISTS ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"             \
 	" CAST(open AS REAL) AS open, CAST(high AS REAL) AS high,"                                 \
 	" CAST(low AS REAL) AS low, CAST(close AS REAL) AS close,"                                 \
-	" CAST(volume AS REAL) AS volume FROM candles WHERE interval = '4h';"
+	" CAST(volume AS REAL) AS volume FROM candles WHERE market = 'um' AND interval = '4h';"
 
 /* store_identity.c, for store_open. Refuses to create a database at path while a
  * recover marker or a quarantined copy says one existed there (CK_ECORRUPT, "run
@@ -77,6 +77,8 @@ int store_identity_post(struct store *st, int64_t *migrated, struct ck_err *err)
 
 /* store_ledger.c: the coverage ledger (see there). The schema of version 4. */
 extern const char *const store_ledger_schema_v4;
+/* Schema 5: the ledger's trigger over the candles with their market. */
+extern const char *const store_ledger_trigger_v5;
 /* Inside the caller's transaction: the ledger rows of interval (NULL: of every
  * interval the candles and holes name) rebuilt from the candles and confirmed holes. */
 int store_ledger_fill(struct store *st, const char *interval, struct ck_err *err);
@@ -111,6 +113,7 @@ const char *store_vfs_name(void);
 /* The SQLite backend's operations (see struct store_ops). */
 const char *sq_version(void);
 int sq_open(struct store *st, int flags, struct ck_err *err);
+int sq_market_set(struct store *st, struct ck_err *err);
 void sq_close(struct store *st);
 int sq_tx_begin(struct store *st, struct ck_err *err);
 int sq_tx_commit(struct store *st, struct ck_err *err);

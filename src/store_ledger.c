@@ -53,6 +53,33 @@ const char *const store_ledger_schema_v4 =
 	"  AND kind = 'stored' AND first_open <= old.open_time AND last_open >= old.open_time;"
 	" END;";
 
+const char *const store_ledger_trigger_v5 =
+	"CREATE TRIGGER IF NOT EXISTS coverage_candle_deleted AFTER DELETE ON candles BEGIN"
+	" INSERT INTO coverage (market, symbol, interval, first_open, last_open, kind, candles)"
+	"  SELECT c.market, c.symbol, c.interval, n.t, c.last_open, 'stored', (SELECT count(*)"
+	"   FROM candles x WHERE x.market = old.market AND x.symbol = old.symbol AND"
+	"   x.interval = old.interval AND x.open_time BETWEEN n.t AND c.last_open)"
+	"  FROM coverage c, (SELECT min(open_time) AS t FROM candles WHERE market = old.market"
+	"   AND symbol = old.symbol AND interval = old.interval AND open_time > old.open_time) n"
+	"  WHERE c.market = old.market AND c.symbol = old.symbol AND c.interval = old.interval"
+	"  AND c.kind = 'stored' AND c.first_open <= old.open_time AND"
+	"  c.last_open >= old.open_time AND n.t <= c.last_open;"
+	" UPDATE coverage SET last_open = (SELECT max(open_time) FROM candles WHERE"
+	"   market = old.market AND symbol = old.symbol AND interval = old.interval AND"
+	"   open_time < old.open_time),"
+	"  candles = (SELECT count(*) FROM candles x WHERE x.market = old.market AND"
+	"   x.symbol = old.symbol AND x.interval = old.interval AND"
+	"   x.open_time >= coverage.first_open AND x.open_time < old.open_time)"
+	"  WHERE market = old.market AND symbol = old.symbol AND interval = old.interval"
+	"  AND kind = 'stored' AND first_open <= old.open_time AND last_open >= old.open_time"
+	"  AND (SELECT max(open_time) FROM candles WHERE market = old.market AND"
+	"   symbol = old.symbol AND interval = old.interval AND open_time < old.open_time)"
+	"   >= first_open;"
+	" DELETE FROM coverage WHERE market = old.market AND symbol = old.symbol AND"
+	"  interval = old.interval AND kind = 'stored' AND first_open <= old.open_time AND"
+	"  last_open >= old.open_time;"
+	" END;";
+
 /* Fills table (coverage or the verify's temp table, empty for interval) from the
  * candles and the confirmed holes of interval: the runs by one window-function scan
  * (a break where consecutive candles lie more than iv apart). */
@@ -64,12 +91,14 @@ static int fill(struct store *st, const char *table, const char *interval, int64
 
 	if (iv > 0) {
 		snprintf(sql, sizeof(sql),
-			 "INSERT INTO %s (symbol, interval, first_open, last_open, kind, candles)"
-			 " SELECT symbol, ?1, min(open_time), max(open_time), 'stored', count(*)"
+			 "INSERT INTO %s (market, symbol, interval, first_open, last_open, kind,"
+			 " candles) SELECT ck_market(), symbol, ?1, min(open_time), max(open_time),"
+			 " 'stored', count(*)"
 			 " FROM (SELECT symbol, open_time, sum(brk) OVER (PARTITION BY symbol"
 			 "  ORDER BY open_time) AS grp FROM (SELECT symbol, open_time,"
 			 "  coalesce(open_time - LAG(open_time) OVER (PARTITION BY symbol"
-			 "  ORDER BY open_time) > ?2, 0) AS brk FROM candles WHERE interval = ?1))"
+			 "  ORDER BY open_time) > ?2, 0) AS brk FROM candles WHERE"
+			 "  market = ck_market() AND interval = ?1))"
 			 " GROUP BY symbol, grp",
 			 table);
 		if (store_prepare(st, &s, sql, err))
@@ -80,9 +109,9 @@ static int fill(struct store *st, const char *table, const char *interval, int64
 			return err->code;
 	}
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s (symbol, interval, first_open, last_open, kind, candles)"
-		 " SELECT symbol, interval, first_open, last_open, 'hole', 0 FROM holes"
-		 " WHERE interval = ?1 AND confirmed_at > 0",
+		 "INSERT INTO %s (market, symbol, interval, first_open, last_open, kind, candles)"
+		 " SELECT market, symbol, interval, first_open, last_open, 'hole', 0 FROM holes"
+		 " WHERE market = ck_market() AND interval = ?1 AND confirmed_at > 0",
 		 table);
 	if (store_prepare(st, &s, sql, err))
 		return err->code;
@@ -96,16 +125,20 @@ int store_ledger_fill(struct store *st, const char *interval, struct ck_err *err
 	int rc;
 
 	if (interval) {
-		if (store_prepare(st, &s, "DELETE FROM coverage WHERE interval = ?1", err))
+		if (store_prepare(
+			    st, &s,
+			    "DELETE FROM coverage WHERE market = ck_market() AND interval = ?1",
+			    err))
 			return err->code;
 		sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 		if (store_step_done(st, s, "rebuild the coverage ledger of", err))
 			return err->code;
 		return fill(st, "coverage", interval, kline_interval_ms(interval), err);
 	}
-	if (store_exec(st, "DELETE FROM coverage", err) ||
+	if (store_exec(st, "DELETE FROM coverage WHERE market = ck_market()", err) ||
 	    store_prepare(st, &s,
-			  "SELECT DISTINCT interval FROM candles UNION SELECT interval FROM holes",
+			  "SELECT DISTINCT interval FROM candles WHERE market = ck_market()"
+			  " UNION SELECT interval FROM holes WHERE market = ck_market()",
 			  err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -131,9 +164,10 @@ int store_ledger_holes(struct store *st, const char *symbol, const char *interva
 	sqlite3_stmt *s = NULL;
 
 	if (store_prepare(st, &s,
-			  symbol ? "DELETE FROM coverage WHERE symbol = ?1 AND interval = ?2"
-				   " AND kind = 'hole'"
-				 : "DELETE FROM coverage WHERE interval = ?2 AND kind = 'hole'",
+			  symbol ? "DELETE FROM coverage WHERE market = ck_market() AND"
+				   " symbol = ?1 AND interval = ?2 AND kind = 'hole'"
+				 : "DELETE FROM coverage WHERE market = ck_market() AND"
+				   " interval = ?2 AND kind = 'hole'",
 			  err))
 		return err->code;
 	if (symbol)
@@ -142,13 +176,15 @@ int store_ledger_holes(struct store *st, const char *symbol, const char *interva
 	if (store_step_done(st, s, "update the coverage ledger of", err))
 		return err->code;
 	if (store_prepare(st, &s,
-			  symbol ? "INSERT INTO coverage (symbol, interval, first_open, last_open,"
-				   " kind, candles) SELECT symbol, interval, first_open, last_open,"
-				   " 'hole', 0 FROM holes WHERE symbol = ?1 AND interval = ?2"
+			  symbol ? "INSERT INTO coverage (market, symbol, interval, first_open,"
+				   " last_open, kind, candles) SELECT market, symbol, interval,"
+				   " first_open, last_open, 'hole', 0 FROM holes WHERE"
+				   " market = ck_market() AND symbol = ?1 AND interval = ?2"
 				   " AND confirmed_at > 0"
-				 : "INSERT INTO coverage (symbol, interval, first_open, last_open,"
-				   " kind, candles) SELECT symbol, interval, first_open, last_open,"
-				   " 'hole', 0 FROM holes WHERE interval = ?2 AND confirmed_at > 0",
+				 : "INSERT INTO coverage (market, symbol, interval, first_open,"
+				   " last_open, kind, candles) SELECT market, symbol, interval,"
+				   " first_open, last_open, 'hole', 0 FROM holes WHERE"
+				   " market = ck_market() AND interval = ?2 AND confirmed_at > 0",
 			  err))
 		return err->code;
 	if (symbol)
@@ -231,18 +267,21 @@ int store_ledger_page(struct store *st, const char *symbol, const char *interval
 	if ((!q->cov_find &&
 	     sqlite3_prepare_v2(q->db,
 				"SELECT first_open, last_open, candles FROM coverage WHERE"
-				" symbol = ?1 AND interval = ?2 AND kind = 'stored' AND"
+				" market = ck_market() AND symbol = ?1 AND interval = ?2 AND"
+				" kind = 'stored' AND"
 				" first_open <= ?3 ORDER BY first_open DESC",
 				-1, &q->cov_find, NULL) != SQLITE_OK) ||
 	    (!q->cov_del &&
 	     sqlite3_prepare_v2(q->db,
-				"DELETE FROM coverage WHERE symbol = ?1 AND interval = ?2 AND"
-				" kind = 'stored' AND first_open BETWEEN ?3 AND ?4",
+				"DELETE FROM coverage WHERE market = ck_market() AND symbol = ?1"
+				" AND interval = ?2 AND kind = 'stored' AND"
+				" first_open BETWEEN ?3 AND ?4",
 				-1, &q->cov_del, NULL) != SQLITE_OK) ||
 	    (!q->cov_ins &&
 	     sqlite3_prepare_v2(q->db,
-				"INSERT INTO coverage (symbol, interval, first_open, last_open,"
-				" kind, candles) VALUES (?1, ?2, ?3, ?4, 'stored', ?5)",
+				"INSERT INTO coverage (market, symbol, interval, first_open,"
+				" last_open, kind, candles)"
+				" VALUES (ck_market(), ?1, ?2, ?3, ?4, 'stored', ?5)",
 				-1, &q->cov_ins, NULL) != SQLITE_OK))
 		return -1;
 	for (i = 1; i < n && m[i - 1].open_time < m[i].open_time; i++)
@@ -284,11 +323,13 @@ int store_ledger_gaps(struct store *st, const char *symbol, const char *interval
 
 	if (store_prepare(st, &s,
 			  symbol ? "SELECT symbol, first_open, last_open FROM coverage WHERE"
-				   " symbol = ?1 AND interval = ?2 AND kind = 'stored' AND"
-				   " last_open >= ?3 AND first_open <= ?4 ORDER BY first_open"
+				   " market = ck_market() AND symbol = ?1 AND interval = ?2 AND"
+				   " kind = 'stored' AND last_open >= ?3 AND first_open <= ?4"
+				   " ORDER BY first_open"
 				 : "SELECT symbol, first_open, last_open FROM coverage WHERE"
-				   " interval = ?2 AND kind = 'stored' AND last_open >= ?3 AND"
-				   " first_open <= ?4 ORDER BY symbol, first_open",
+				   " market = ck_market() AND interval = ?2 AND kind = 'stored'"
+				   " AND last_open >= ?3 AND first_open <= ?4"
+				   " ORDER BY symbol, first_open",
 			  err))
 		return err->code;
 	if (symbol)
@@ -335,7 +376,8 @@ int sq_ledger_verify(struct store *st, const char *interval, int64_t interval_ms
 		return ck_err_wrap(err, "verify the coverage ledger");
 	if (store_exec(st,
 		       "DROP TABLE IF EXISTS temp.coverage_rebuild;"
-		       "CREATE TEMP TABLE coverage_rebuild (symbol TEXT NOT NULL,"
+		       "CREATE TEMP TABLE coverage_rebuild (market TEXT NOT NULL, symbol TEXT NOT "
+		       "NULL,"
 		       " interval TEXT NOT NULL, first_open INTEGER NOT NULL,"
 		       " last_open INTEGER NOT NULL, kind TEXT NOT NULL,"
 		       " candles INTEGER NOT NULL)",
@@ -344,11 +386,13 @@ int sq_ledger_verify(struct store *st, const char *interval, int64_t interval_ms
 	    store_prepare(
 		    st, &s,
 		    "SELECT * FROM (SELECT symbol, first_open, last_open, kind, candles, 1"
-		    "  FROM main.coverage WHERE interval = ?1 EXCEPT SELECT symbol, first_open,"
+		    "  FROM main.coverage WHERE market = ck_market() AND interval = ?1"
+		    "  EXCEPT SELECT symbol, first_open,"
 		    "  last_open, kind, candles, 1 FROM temp.coverage_rebuild)"
 		    " UNION ALL SELECT * FROM (SELECT symbol, first_open, last_open, kind,"
 		    "  candles, 0 FROM temp.coverage_rebuild EXCEPT SELECT symbol, first_open,"
-		    "  last_open, kind, candles, 0 FROM main.coverage WHERE interval = ?1)"
+		    "  last_open, kind, candles, 0 FROM main.coverage WHERE market = ck_market()"
+		    "  AND interval = ?1)"
 		    " ORDER BY 1, 2, 6 DESC",
 		    err))
 		goto fail;
@@ -374,13 +418,19 @@ int sq_ledger_verify(struct store *st, const char *interval, int64_t interval_ms
 	sqlite3_finalize(s);
 	s = NULL;
 	if (len) {
-		if (store_prepare(st, &s, "DELETE FROM main.coverage WHERE interval = ?1", err))
+		if (store_prepare(st, &s,
+				  "DELETE FROM main.coverage WHERE market = ck_market() AND"
+				  " interval = ?1",
+				  err))
 			goto fail;
 		sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
 		rc = store_step_done(st, s, "repair the coverage ledger of", err);
 		s = NULL; /* finalized */
 		if (rc ||
-		    store_exec(st, "INSERT INTO main.coverage SELECT * FROM temp.coverage_rebuild",
+		    store_exec(st,
+			       "INSERT INTO main.coverage (market, symbol, interval, first_open,"
+			       " last_open, kind, candles) SELECT market, symbol, interval,"
+			       " first_open, last_open, kind, candles FROM temp.coverage_rebuild",
 			       err))
 			goto fail;
 	}

@@ -136,11 +136,11 @@ int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_
 	*out = NULL;
 	*n = 0;
 	/* SQLite takes the bare column close_time from the row holding max(open_time). */
-	if (store_prepare(
-		    st, &s,
-		    "SELECT symbol, interval, count(*), max(open_time), close_time FROM candles"
-		    " GROUP BY symbol, interval ORDER BY symbol, interval",
-		    err))
+	if (store_prepare(st, &s,
+			  "SELECT symbol, interval, count(*), max(open_time), close_time, market"
+			  " FROM candles GROUP BY market, symbol, interval"
+			  " ORDER BY market, symbol, interval",
+			  err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_metrics_series *e;
@@ -155,6 +155,7 @@ int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_
 		e->count = sqlite3_column_int64(s, 2);
 		e->newest_open = sqlite3_column_int64(s, 3);
 		e->newest_close = sqlite3_column_int64(s, 4);
+		snprintf(e->market, sizeof(e->market), "%s", sqlite3_column_text(s, 5));
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

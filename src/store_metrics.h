@@ -35,15 +35,18 @@ int store_metrics_runs(struct store *st, const char *command, struct store_metri
 int store_metrics_durations(struct store *st, const char *command, int (*fn)(int64_t ms, void *arg),
 			    void *arg, struct ck_err *err);
 
-/* Per (symbol, interval): candles stored and the newest candle's open and close time. */
+/* Per (market, symbol, interval): candles stored and the newest candle's open and close
+ * time. */
 struct store_metrics_series {
+	char market[8]; /* um, cm, spot */
 	char symbol[24];
 	char interval[8];
 	int64_t count;
 	int64_t newest_open;  /* ms */
 	int64_t newest_close; /* ms, the exchange's close_time of that candle */
 };
-/* Every (symbol, interval) with candles, sorted; *out malloc'd (caller frees). */
+/* Every (market, symbol, interval) with candles, of every market, sorted by market,
+ * symbol, interval; *out malloc'd (caller frees). */
 int store_metrics_series(struct store *st, struct store_metrics_series **out, size_t *n,
 			 struct ck_err *err);
 

@@ -2,6 +2,7 @@
  * the path, and every other function dispatches through st->ops (store_backend.h) to
  * the open backend's operation of the same question, so that callers never depend on
  * which database holds the data. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@ static const struct {
 	{"postgres://", &store_pg_ops, NULL},
 	{"", &store_sqlite_ops, NULL},
 };
+
+/* The market store_open gives a new handle (store_market_default). */
+static char default_market[8] = STORE_MARKET_DEFAULT;
 
 static int store_unsupported(struct store *st, const char *what, struct ck_err *err)
 {
@@ -66,6 +70,7 @@ int store_open(struct store **out, const char *path, int flags, struct ck_err *e
 	}
 	st->ops = backends[i].ops;
 	st->rdonly = flags & STORE_RDONLY;
+	snprintf(st->market, sizeof(st->market), "%s", default_market);
 	if (st->ops->open(st, flags, err)) {
 		store_close(st);
 		return err->code;
@@ -81,6 +86,26 @@ void store_close(struct store *st)
 	st->ops->close(st);
 	free(st->path);
 	free(st);
+}
+
+void store_market_default(const char *market)
+{
+	if (market && *market && strlen(market) < sizeof(default_market))
+		snprintf(default_market, sizeof(default_market), "%s", market);
+}
+
+int store_market_set(struct store *st, const char *market, struct ck_err *err)
+{
+	if (!market || !*market || strlen(market) >= sizeof(st->market))
+		return ck_err_set(err, CK_EUSAGE, "market '%s': not a market (um, cm or spot)",
+				  market ? market : "");
+	snprintf(st->market, sizeof(st->market), "%s", market);
+	return st->ops->market_set(st, err);
+}
+
+const char *store_market(const struct store *st)
+{
+	return st->market;
 }
 
 const char *store_path(const struct store *st)

@@ -32,7 +32,7 @@
 #define PG_KEY_MIGRATE "4344424201"
 #define PG_KEY_RUN "4344424202"
 #define PG_KEY_LEADER "4344424203"
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 
 #define T "TEXT COLLATE \"C\""
 static const char *const schema_v1 =
@@ -103,6 +103,37 @@ static const char *const schema_v1 =
 	" CAST(open AS DOUBLE PRECISION) AS open, CAST(high AS DOUBLE PRECISION) AS high,"
 	" CAST(low AS DOUBLE PRECISION) AS low, CAST(close AS DOUBLE PRECISION) AS close,"
 	" CAST(volume AS DOUBLE PRECISION) AS volume FROM candles WHERE interval = '4h';";
+#undef T
+
+/* Version 2: the market (um, cm, spot) in the key of every table keyed by symbol and
+ * interval, 'um' for the rows before (as SQLite's schema 5, store.c); ck_market() is the
+ * market the session works on (store_market_set sets candlekeep.market). */
+#define T "TEXT COLLATE \"C\""
+static const char *const schema_v2 =
+	"CREATE OR REPLACE FUNCTION ck_market() RETURNS text LANGUAGE sql STABLE AS"
+	" $$ SELECT coalesce(nullif(current_setting('candlekeep.market', true), ''), 'um') $$;"
+	"ALTER TABLE candles ADD COLUMN market " T " NOT NULL DEFAULT 'um';"
+	"ALTER TABLE candles DROP CONSTRAINT candles_pkey;"
+	"ALTER TABLE candles ADD PRIMARY KEY (market, symbol, interval, open_time);"
+	"ALTER TABLE holes ADD COLUMN market " T " NOT NULL DEFAULT 'um';"
+	"ALTER TABLE holes DROP CONSTRAINT holes_pkey;"
+	"ALTER TABLE holes ADD PRIMARY KEY (market, symbol, interval, first_open);"
+	"ALTER TABLE symbols ADD COLUMN market " T " NOT NULL DEFAULT 'um';"
+	"ALTER TABLE symbols DROP CONSTRAINT symbols_pkey;"
+	"ALTER TABLE symbols ADD PRIMARY KEY (market, symbol, interval);"
+	"ALTER TABLE archive_files ADD COLUMN market " T " NOT NULL DEFAULT 'um';"
+	"ALTER TABLE archive_files DROP CONSTRAINT archive_files_pkey;"
+	"ALTER TABLE archive_files ADD PRIMARY KEY (market, name);"
+	"ALTER TABLE revisions ADD COLUMN market " T " NOT NULL DEFAULT 'um';"
+	"UPDATE state SET key = 'verify_at:um:' || substr(key, 11)"
+	" WHERE key LIKE 'verify\\_at:%' AND key NOT LIKE 'verify\\_at:%:%';"
+	"UPDATE state SET key = 'verify_cursor:um:' || substr(key, 15)"
+	" WHERE key LIKE 'verify\\_cursor:%' AND key NOT LIKE 'verify\\_cursor:%:%';"
+	"CREATE OR REPLACE VIEW ohlcv_h4 AS SELECT symbol, open_time AS timestamp,"
+	" CAST(open AS DOUBLE PRECISION) AS open, CAST(high AS DOUBLE PRECISION) AS high,"
+	" CAST(low AS DOUBLE PRECISION) AS low, CAST(close AS DOUBLE PRECISION) AS close,"
+	" CAST(volume AS DOUBLE PRECISION) AS volume FROM candles"
+	" WHERE market = 'um' AND interval = '4h';";
 #undef T
 
 /* The tables check looks for (a schema check: the server keeps its own pages). */
@@ -312,12 +343,25 @@ static int pg_migrate(struct store *st, struct ck_err *err)
 			    pg_exec(st, "DELETE FROM ck_schema; INSERT INTO ck_schema VALUES (1)",
 				    "migrate", err)))
 		goto fail;
+	if (version < 2 && (pg_exec(st, schema_v2, "add the market column (schema 2) to", err) ||
+			    pg_exec(st, "DELETE FROM ck_schema; INSERT INTO ck_schema VALUES (2)",
+				    "migrate", err)))
+		goto fail;
 	if (pg_exec(st, "COMMIT", "migrate", err))
 		goto fail;
 	return 0;
 fail:
 	PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
 	return err->code;
+}
+
+/* The session's market, read by ck_market() in every statement (a session setting: it
+ * outlives transactions, and a read-only user may set it too). */
+static int pg_market_set(struct store *st, struct ck_err *err)
+{
+	const char *v[] = {st->market};
+
+	return pgx(st, "SELECT set_config('candlekeep.market', $1, false)", 1, v, "open", err);
 }
 
 static int pg_open(struct store *st, int flags, struct ck_err *err)
@@ -342,7 +386,7 @@ static int pg_open(struct store *st, int flags, struct ck_err *err)
 				  p->shown, msg);
 	}
 	PQsetNoticeProcessor(p->conn, pg_quiet, NULL);
-	if (pg_exec(st, "SET client_min_messages = warning", "open", err))
+	if (pg_exec(st, "SET client_min_messages = warning", "open", err) || pg_market_set(st, err))
 		return err->code;
 	if (!st->rdonly)
 		return pg_migrate(st, err);
@@ -480,16 +524,19 @@ static size_t copy_field(char *out, const char *v, int last)
 }
 
 /* One COPY ... FROM STDIN (copy_sql) of the candles vals[0..11n) (11 values a row),
- * each row led by symbol and interval when key is set. The error's SQLSTATE goes to
- * state ("" if none). */
+ * each row led by the store's market, symbol and interval when key is set. The error's
+ * SQLSTATE goes to state ("" if none). */
 static int copy_in(struct store *st, const char *copy_sql, const char *symbol, const char *interval,
 		   int key, const char **vals, size_t n, char state[6], struct ck_err *err)
 {
 	PGconn *c = pg(st)->conn;
 	char *buf;
 	PGresult *r;
-	size_t i, j, size = 1 + (key ? n * (2 * (strlen(symbol) + strlen(interval)) + 6) : 0),
-		     len = 0;
+	size_t i, j,
+		size = 1 +
+		       (key ? n * (2 * (strlen(st->market) + strlen(symbol) + strlen(interval)) + 9)
+			    : 0),
+		len = 0;
 	int rc = 0;
 
 	state[0] = 0;
@@ -499,6 +546,7 @@ static int copy_in(struct store *st, const char *copy_sql, const char *symbol, c
 		return ck_err_set(err, CK_ENOMEM, "store %s page: out of memory", symbol);
 	for (i = 0; i < n; i++) {
 		if (key) {
+			len += copy_field(buf + len, st->market, 0);
 			len += copy_field(buf + len, symbol, 0);
 			len += copy_field(buf + len, interval, 0);
 		}
@@ -540,9 +588,9 @@ static int copy_merge(struct store *st, const char *symbol, const char *interval
 	    copy_in(st, "COPY ck_stage FROM STDIN", symbol, interval, 0, vals, n, state, err))
 		return err->code;
 	return pgx(st,
-		   "INSERT INTO candles (symbol, interval, " KLINE_COLS
-		   ") SELECT $1, $2, " KLINE_COLS
-		   " FROM ck_stage ON CONFLICT (symbol, interval, open_time) DO UPDATE SET"
+		   "INSERT INTO candles (market, symbol, interval, " KLINE_COLS
+		   ") SELECT ck_market(), $1, $2, " KLINE_COLS
+		   " FROM ck_stage ON CONFLICT (market, symbol, interval, open_time) DO UPDATE SET"
 		   " open = excluded.open, high = excluded.high, low = excluded.low,"
 		   " close = excluded.close, volume = excluded.volume,"
 		   " close_time = excluded.close_time, quote_volume = excluded.quote_volume,"
@@ -617,7 +665,8 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	{
 		const char *v[] = {symbol, interval, pg_i64(lo, mn), pg_i64(hi, mx)};
 		if (!(old = pgq(st,
-				"SELECT " KLINE_COLS " FROM candles WHERE symbol = $1 AND"
+				"SELECT " KLINE_COLS
+				" FROM candles WHERE market = ck_market() AND symbol = $1 AND"
 				" interval = $2 AND open_time BETWEEN $3 AND $4 ORDER BY open_time",
 				4, v, "read candles from", err)))
 			goto fail;
@@ -651,8 +700,9 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 				a[strcspn(a, "\n")] = 0;
 				b[strcspn(b, "\n")] = 0;
 				if (pgx(st,
-					"INSERT INTO revisions (symbol, interval, open_time,"
-					" revised_at, old, new) VALUES ($1, $2, $3,"
+					"INSERT INTO revisions (market, symbol, interval,"
+					" open_time, revised_at, old, new)"
+					" VALUES (ck_market(), $1, $2, $3,"
 					" (extract(epoch FROM clock_timestamp()) * 1000)::bigint,"
 					" $4, $5)",
 					5, v, "write candles to", err))
@@ -676,7 +726,8 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 		m++;
 	}
 	if (m && direct && !PQntuples(old)) {
-		if (copy_in(st, "COPY candles (symbol, interval, " KLINE_COLS ") FROM STDIN",
+		if (copy_in(st,
+			    "COPY candles (market, symbol, interval, " KLINE_COLS ") FROM STDIN",
 			    symbol, interval, 1, vals, m, state, err))
 			goto fail;
 	} else if (m && copy_merge(st, symbol, interval, vals, m, err)) {
@@ -726,10 +777,13 @@ static int pg_span(struct store *st, const char *symbol, const char *interval, i
 	memset(span, 0, sizeof(*span));
 	if (!(r = pgq(st,
 		      count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
-			      " WHERE symbol = $1 AND interval = $2 AND open_time BETWEEN $3 AND $4"
-			    : "SELECT (SELECT min(open_time) FROM candles WHERE symbol = $1 AND"
+			      " WHERE market = ck_market() AND symbol = $1 AND interval = $2 AND "
+			      "open_time BETWEEN $3 AND $4"
+			    : "SELECT (SELECT min(open_time) FROM candles WHERE market = "
+			      "ck_market() AND symbol = $1 AND"
 			      "  interval = $2 AND open_time BETWEEN $3 AND $4),"
-			      " (SELECT max(open_time) FROM candles WHERE symbol = $1 AND"
+			      " (SELECT max(open_time) FROM candles WHERE market = ck_market() AND "
+			      "symbol = $1 AND"
 			      "  interval = $2 AND open_time BETWEEN $3 AND $4), -1",
 		      4, v, "read candles from", err)))
 		return err->code;
@@ -759,13 +813,15 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 	if (!(r = pgq(st,
 		      symbol ? "SELECT symbol, prev + $3::bigint, open_time - $3::bigint FROM ("
 			       " SELECT symbol, open_time, LAG(open_time) OVER"
-			       "  (ORDER BY open_time) AS prev FROM candles WHERE symbol = $1"
+			       "  (ORDER BY open_time) AS prev FROM candles WHERE market = "
+			       "ck_market() AND symbol = $1"
 			       " AND interval = $2 AND open_time BETWEEN $4 AND $5) g"
 			       " WHERE open_time - prev > $3::bigint ORDER BY open_time"
 			     : "SELECT symbol, prev + $3::bigint, open_time - $3::bigint FROM ("
 			       " SELECT symbol, open_time, LAG(open_time) OVER"
 			       "  (PARTITION BY symbol ORDER BY open_time) AS prev FROM candles"
-			       " WHERE $1::text IS NOT NULL AND interval = $2"
+			       " WHERE $1::text IS NOT NULL AND market = ck_market() AND interval "
+			       "= $2"
 			       " AND open_time BETWEEN $4 AND $5) g"
 			       " WHERE open_time - prev > $3::bigint ORDER BY symbol, open_time",
 		      5, v, "find gaps in", err)))
@@ -777,7 +833,8 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 		const char *hv[] = {sym, interval, pg_i64(x, ga), pg_i64(y, gb)};
 		PGresult *h = pgq(st,
 				  "SELECT first_open, last_open, first_seen, second_seen, runs"
-				  " FROM holes WHERE symbol = $1 AND interval = $2 AND"
+				  " FROM holes WHERE market = ck_market() AND symbol = $1 AND "
+				  "interval = $2 AND"
 				  " last_open >= $3 AND first_open <= $4 AND confirmed_at > 0"
 				  " ORDER BY first_open",
 				  4, hv, "find gaps in", err);
@@ -827,13 +884,15 @@ static int pg_covered(struct store *st, const char *symbol, const char *interval
 			       " SELECT symbol, open_time, open_time - $3::bigint * ROW_NUMBER() "
 			       "OVER"
 			       "  (ORDER BY open_time) AS run"
-			       " FROM candles WHERE symbol = $1 AND interval = $2) g"
+			       " FROM candles WHERE market = ck_market() AND symbol = $1 AND "
+			       "interval = $2) g"
 			       " GROUP BY symbol, run ORDER BY 2"
 			     : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
 			       " SELECT symbol, open_time, open_time - $3::bigint * ROW_NUMBER() "
 			       "OVER"
 			       "  (PARTITION BY symbol ORDER BY open_time) AS run"
-			       " FROM candles WHERE $1::text IS NOT NULL AND interval = $2) g"
+			       " FROM candles WHERE $1::text IS NOT NULL AND market = ck_market() "
+			       "AND interval = $2) g"
 			       " GROUP BY symbol, run ORDER BY 1, 2",
 		      3, v, "list stored ranges in", err)))
 		return err->code;
@@ -869,7 +928,8 @@ static int pg_each_candle(struct store *st, const char *symbol, const char *inte
 		return err->code;
 	if (pgx(st,
 		"DECLARE ck_each NO SCROLL CURSOR FOR SELECT " KLINE_COLS " FROM candles"
-		" WHERE symbol = $1 AND interval = $2 AND open_time BETWEEN $3 AND $4"
+		" WHERE market = ck_market() AND symbol = $1 AND interval = $2 AND open_time "
+		"BETWEEN $3 AND $4"
 		" ORDER BY open_time",
 		4, v, "read candles from", err)) {
 		ret = err->code;
@@ -908,7 +968,9 @@ static int pg_symbols(struct store *st, const char *interval, char ***out, size_
 
 	*out = NULL;
 	*n = 0;
-	if (!(r = pgq(st, "SELECT DISTINCT symbol FROM candles WHERE interval = $1 ORDER BY symbol",
+	if (!(r = pgq(st,
+		      "SELECT DISTINCT symbol FROM candles WHERE market = ck_market() AND interval "
+		      "= $1 ORDER BY symbol",
 		      1, v, "read", err)))
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++) {
@@ -949,7 +1011,8 @@ static int pg_count(struct store *st, const char *interval, int64_t budget_ms, i
 				 "count candles in", err))
 		return err->code;
 	r = PQexecParams(pg(st)->conn,
-			 interval ? "SELECT count(*) FROM candles WHERE interval = $1"
+			 interval ? "SELECT count(*) FROM candles WHERE market = ck_market() AND "
+				    "interval = $1"
 				  : "SELECT count(*) FROM candles",
 			 interval ? 1 : 0, NULL, v, NULL, NULL, 0);
 	if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
@@ -980,7 +1043,8 @@ static int pg_hole_candles(struct store *st, const char *symbol, const char *int
 		return ck_err_set(err, CK_EUSAGE, "count holes: interval must be positive");
 	if (!(r = pgq(st,
 		      "SELECT greatest(first_open, $3::bigint), least(last_open, $4::bigint)"
-		      " FROM holes WHERE symbol = $1 AND interval = $2 AND last_open >= $3"
+		      " FROM holes WHERE market = ck_market() AND symbol = $1 AND interval = $2 "
+		      "AND last_open >= $3"
 		      " AND first_open <= $4 AND confirmed_at > 0",
 		      4, v, "read holes from", err)))
 		return err->code;
@@ -1006,7 +1070,8 @@ static int pg_hole_get(struct store *st, const char *symbol, const char *interva
 	memset(out, 0, sizeof(*out));
 	if (!(r = pgq(st,
 		      "SELECT first_open, last_open, first_seen, first_seen_exchange, second_seen,"
-		      " runs, confirmed_at FROM holes WHERE symbol = $1 AND interval = $2 AND"
+		      " runs, confirmed_at FROM holes WHERE market = ck_market() AND symbol = $1 "
+		      "AND interval = $2 AND"
 		      " first_open = $3 AND last_open = $4",
 		      4, v, "read hole evidence from", err)))
 		return err->code;
@@ -1041,15 +1106,16 @@ static int pg_hole_put(struct store *st, const char *symbol, const char *interva
 			   pg_i64(b[6], h->runs)};
 
 	if (pgx(st,
-		"DELETE FROM holes WHERE symbol = $1 AND interval = $2 AND last_open >= $3"
+		"DELETE FROM holes WHERE market = ck_market() AND symbol = $1 AND interval = $2 "
+		"AND last_open >= $3"
 		" AND first_open <= $4 AND confirmed_at = 0",
 		4, v, "record exchange hole in", err))
 		return err->code;
 	return pgx(st,
-		   "INSERT INTO holes (symbol, interval, first_open, last_open, confirmed_at,"
-		   " first_seen, first_seen_exchange, second_seen, runs)"
-		   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-		   " ON CONFLICT (symbol, interval, first_open) DO UPDATE SET"
+		   "INSERT INTO holes (market, symbol, interval, first_open, last_open,"
+		   " confirmed_at, first_seen, first_seen_exchange, second_seen, runs)"
+		   " VALUES (ck_market(), $1, $2, $3, $4, $5, $6, $7, $8, $9)"
+		   " ON CONFLICT (market, symbol, interval, first_open) DO UPDATE SET"
 		   " last_open = excluded.last_open, confirmed_at = excluded.confirmed_at,"
 		   " first_seen = excluded.first_seen,"
 		   " first_seen_exchange = excluded.first_seen_exchange,"
@@ -1063,8 +1129,10 @@ static int pg_holes_prune(struct store *st, const char *symbol, const char *inte
 	const char *v[] = {symbol, interval};
 
 	return pgx(st,
-		   "DELETE FROM holes WHERE symbol = $1 AND interval = $2 AND confirmed_at = 0"
-		   " AND EXISTS (SELECT 1 FROM candles c WHERE c.symbol = $1 AND c.interval = $2"
+		   "DELETE FROM holes WHERE market = ck_market() AND symbol = $1 AND interval = $2 "
+		   "AND confirmed_at = 0"
+		   " AND EXISTS (SELECT 1 FROM candles c WHERE c.market = ck_market() AND c.symbol "
+		   "= $1 AND c.interval = $2"
 		   " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
 		   2, v, "prune the hole ledger of", err);
 }
@@ -1076,14 +1144,16 @@ static int pg_holes_recheck(struct store *st, const char *interval, int64_t *hol
 	PGresult *r;
 
 	if (!(r = pgq(st,
-		      "UPDATE holes SET confirmed_at = 0, second_seen = 0 WHERE interval = $1 AND"
+		      "UPDATE holes SET confirmed_at = 0, second_seen = 0 WHERE market = "
+		      "ck_market() AND interval = $1 AND"
 		      " confirmed_at > 0",
 		      1, v, "mark holes for re-verification in", err)))
 		return err->code;
 	*holes = strtoll(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	return pgx(st, "UPDATE symbols SET first_open = 0 WHERE interval = $1", 1, v,
-		   "mark symbol starts for re-verification in", err);
+	return pgx(st,
+		   "UPDATE symbols SET first_open = 0 WHERE market = ck_market() AND interval = $1",
+		   1, v, "mark symbol starts for re-verification in", err);
 }
 
 /* ---- per-symbol state, key/value state ---- */
@@ -1096,7 +1166,8 @@ static int pg_symbol_get(struct store *st, const char *symbol, const char *inter
 
 	memset(out, 0, sizeof(*out));
 	if (!(r = pgq(st,
-		      "SELECT history_start, first_open FROM symbols WHERE symbol = $1 AND"
+		      "SELECT history_start, first_open FROM symbols WHERE market = ck_market() "
+		      "AND symbol = $1 AND"
 		      " interval = $2",
 		      2, v, "read symbol state from", err)))
 		return err->code;
@@ -1115,8 +1186,9 @@ static int pg_symbol_put(struct store *st, const char *symbol, const char *inter
 	const char *v[] = {symbol, interval, pg_i64(a, s->history_start), pg_i64(b, s->first_open)};
 
 	return pgx(st,
-		   "INSERT INTO symbols (symbol, interval, history_start, first_open)"
-		   " VALUES ($1, $2, $3, $4) ON CONFLICT (symbol, interval) DO UPDATE SET"
+		   "INSERT INTO symbols (market, symbol, interval, history_start, first_open)"
+		   " VALUES (ck_market(), $1, $2, $3, $4) ON CONFLICT (market, symbol, interval) "
+		   "DO UPDATE SET"
 		   " history_start = excluded.history_start, first_open = excluded.first_open",
 		   4, v, "write symbol state to", err);
 }
@@ -1365,6 +1437,7 @@ const struct store_ops store_pg_ops = {
 	.covered = pg_covered,
 	.each_candle = pg_each_candle,
 	.symbols = pg_symbols,
+	.market_set = pg_market_set,
 	.count = pg_count,
 	.hole_candles = pg_hole_candles,
 	.hole_get = pg_hole_get,

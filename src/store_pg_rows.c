@@ -515,8 +515,9 @@ int pg_archive_put(struct store *st, const char *name, const char *sha256, int64
 	const char *v[] = {name, sha256, pg_i64(a, rows), pg_i64(b, at_ms)};
 
 	return pgx(st,
-		   "INSERT INTO archive_files (name, sha256, rows, read_at) VALUES ($1, $2, $3, $4)"
-		   " ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256,"
+		   "INSERT INTO archive_files (market, name, sha256, rows, read_at)"
+		   " VALUES (ck_market(), $1, $2, $3, $4)"
+		   " ON CONFLICT (market, name) DO UPDATE SET sha256 = excluded.sha256,"
 		   " rows = excluded.rows, read_at = excluded.read_at",
 		   4, v, "catalogue an archive file", err);
 }
@@ -529,8 +530,10 @@ int pg_archive_get(struct store *st, const char *name, char sha256[65], int *fou
 
 	*found = 0;
 	sha256[0] = 0;
-	if (!(r = pgq(st, "SELECT sha256 FROM archive_files WHERE name = $1", 1, v,
-		      "read the archive catalogue", err)))
+	if (!(r = pgq(st,
+		      "SELECT sha256 FROM archive_files WHERE market = ck_market() AND"
+		      " name = $1",
+		      1, v, "read the archive catalogue", err)))
 		return err->code;
 	if (PQntuples(r)) {
 		snprintf(sha256, 65, "%s", pg_text(r, 0, 0));
@@ -554,9 +557,8 @@ int pg_archive_list(struct store *st, const char *symbol, const char *interval,
 	*n = 0;
 	snprintf(prefix, sizeof(prefix), "%s-%s-", symbol, interval);
 	if (!(r = pgq(st,
-		      "SELECT name, sha256 FROM archive_files WHERE substr(name, 1, length($1)) = "
-		      "$1"
-		      " ORDER BY name",
+		      "SELECT name, sha256 FROM archive_files WHERE market = ck_market() AND"
+		      " substr(name, 1, length($1)) = $1 ORDER BY name",
 		      1, v, "read the archive catalogue", err)))
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++) {
@@ -588,7 +590,9 @@ int pg_archive_holes(struct store *st, const char *symbol, const char *interval,
 	*out = NULL;
 	*n = 0;
 	if (!(r = pgq(st,
-		      "SELECT first_open, last_open FROM holes WHERE symbol = $1 AND interval = $2"
+		      "SELECT first_open, last_open FROM holes WHERE market = ck_market() AND "
+		      "symbol = $1"
+		      " AND interval = $2"
 		      " AND last_open >= $3 AND first_open <= $4 ORDER BY first_open",
 		      4, v, "read the exchange's holes from", err)))
 		return err->code;
@@ -808,11 +812,12 @@ int pg_metrics_series(struct store *st, struct store_metrics_series **out, size_
 	*n = 0;
 	/* The close_time of the row holding max(open_time), as SQLite's bare column. */
 	if (!(r = pgq(st,
-		      "SELECT g.symbol, g.interval, g.n, g.newest, c.close_time FROM"
-		      " (SELECT symbol, interval, count(*) AS n, max(open_time) AS newest"
-		      " FROM candles GROUP BY symbol, interval) g JOIN candles c ON"
-		      " c.symbol = g.symbol AND c.interval = g.interval AND c.open_time = g.newest"
-		      " ORDER BY g.symbol, g.interval",
+		      "SELECT g.symbol, g.interval, g.n, g.newest, c.close_time, g.market FROM"
+		      " (SELECT market, symbol, interval, count(*) AS n,"
+		      " max(open_time) AS newest FROM candles GROUP BY market, symbol, interval) g"
+		      " JOIN candles c ON c.market = g.market AND c.symbol = g.symbol AND"
+		      " c.interval = g.interval AND c.open_time = g.newest"
+		      " ORDER BY g.market, g.symbol, g.interval",
 		      0, NULL, "count candles in", err)))
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++) {
@@ -829,6 +834,7 @@ int pg_metrics_series(struct store *st, struct store_metrics_series **out, size_
 		e->count = pg_int(r, i, 2);
 		e->newest_open = pg_int(r, i, 3);
 		e->newest_close = pg_int(r, i, 4);
+		pg_copy(e->market, sizeof(e->market), r, i, 5);
 	}
 	PQclear(r);
 	*out = ms;

@@ -307,7 +307,17 @@ struct salv {
 	char **seen; /* "SYMBOL/INTERVAL" of every pair a row was read of */
 	size_t nseen, capseen;
 	char lastpair[96];
+	int has_market;     /* the file has schema 5's market column */
+	const char *market; /* the market this pass reads (bound as ?9) */
 };
+
+/* Binds the pass's market to ?9 where a statement has it (a number, not a name:
+ * a named parameter before ?1 would take number 1). */
+static void bind_market(const struct salv *sv, sqlite3_stmt *s)
+{
+	if (sqlite3_bind_parameter_count(s) >= 9)
+		sqlite3_bind_text(s, 9, sv->market, -1, SQLITE_STATIC);
+}
 
 static void bound_region(struct salv *sv, const char *sym, const char *iv, int64_t t, int head);
 static void note_region(struct salv *sv, const struct pairkey *from);
@@ -750,11 +760,15 @@ static void unseen_pairs(struct salv *sv, const char *const *pairs, size_t npair
 			continue;
 		*slash = 0;
 		/* newest - start + 1 interval: the tail from (start - 1 interval) */
-		if (sqlite3_prepare_v2(sv->src,
-				       "SELECT max(history_start, first_open) FROM symbols"
-				       " WHERE symbol = ?1 AND interval = ?2",
-				       -1, &s, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(
+			    sv->src,
+			    sv->has_market ? "SELECT max(history_start, first_open) FROM symbols"
+					     " WHERE market = ?9 AND symbol = ?1 AND interval = ?2"
+					   : "SELECT max(history_start, first_open) FROM symbols"
+					     " WHERE symbol = ?1 AND interval = ?2",
+			    -1, &s, NULL) != SQLITE_OK)
 			continue;
+		bind_market(sv, s);
 		sqlite3_bind_text(s, 1, sym, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 2, slash + 1, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0) {
@@ -780,8 +794,12 @@ static void salvage_small(struct salv *sv)
 	 * holes confirmed by one observation, which come back as suspects only. */
 	int evidence = 1;
 	if (sqlite3_prepare_v2(sv->src,
-			       "SELECT symbol, interval, first_open, last_open, confirmed_at,"
-			       " first_seen, first_seen_exchange, second_seen, runs FROM holes",
+			       sv->has_market ? "SELECT symbol, interval, first_open, last_open,"
+						" confirmed_at, first_seen, first_seen_exchange,"
+						" second_seen, runs FROM holes WHERE market = ?9"
+					      : "SELECT symbol, interval, first_open, last_open,"
+						" confirmed_at, first_seen, first_seen_exchange,"
+						" second_seen, runs FROM holes",
 			       -1, &s, NULL) != SQLITE_OK) {
 		sqlite3_finalize(s);
 		s = NULL;
@@ -793,6 +811,8 @@ static void salvage_small(struct salv *sv)
 			s = NULL;
 		}
 	}
+	if (s)
+		bind_market(sv, s);
 	while (s && sqlite3_step(s) == SQLITE_ROW) {
 		const char *sym = (const char *)sqlite3_column_text(s, 0);
 		const char *iv = (const char *)sqlite3_column_text(s, 1);
@@ -814,8 +834,12 @@ static void salvage_small(struct salv *sv)
 	sqlite3_finalize(s);
 	s = NULL;
 	if (sqlite3_prepare_v2(sv->src,
-			       "SELECT symbol, interval, history_start, first_open FROM symbols",
+			       sv->has_market ? "SELECT symbol, interval, history_start, first_open"
+						" FROM symbols WHERE market = ?9"
+					      : "SELECT symbol, interval, history_start, first_open"
+						" FROM symbols",
 			       -1, &s, NULL) == SQLITE_OK) {
+		bind_market(sv, s);
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			const char *sym = (const char *)sqlite3_column_text(s, 0);
 			const char *iv = (const char *)sqlite3_column_text(s, 1);
@@ -828,39 +852,132 @@ static void salvage_small(struct salv *sv)
 	sqlite3_finalize(s);
 }
 
-int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs, size_t npairs,
-	       struct store_salvage_result *res, struct ck_err *err)
+/* One market's pass of sq_salvage (the whole file when it has no market column): the
+ * candles of the pairs given and of those its symbols table names, then its holes and
+ * symbol states, into dst (whose market is set to the pass's). */
+static int salvage_pass(struct salv *sv, const char *src_path, const char *const *pairs,
+			size_t npairs, struct ck_err *err)
 {
+	/* forwards from a key (exclusive, inclusive) and backwards below one */
 	static const char cols[] =
 		"SELECT symbol, interval, open_time, open, high, low, close, volume, close_time,"
 		" quote_volume, trades, taker_buy_base, taker_buy_quote FROM candles";
-	struct salv sv;
+	const struct {
+		const char *where;
+		sqlite3_stmt **s;
+	} scans[] = {
+		{"(symbol, interval, open_time) > (?1, ?2, ?3)"
+		 " ORDER BY symbol, interval, open_time",
+		 &sv->scan_gt},
+		{"(symbol, interval, open_time) < (?1, ?2, ?3)"
+		 " ORDER BY symbol DESC, interval DESC, open_time DESC",
+		 &sv->scan_lt_desc},
+		{"(symbol, interval, open_time) >= (?1, ?2, ?3)"
+		 " ORDER BY symbol, interval, open_time",
+		 &sv->scan_ge},
+	};
 	sqlite3_stmt *st = NULL;
 	char sql[512], **known = NULL;
 	const char **sorted = NULL;
 	size_t ncand = 0, nknown = 0;
 	int ret = 0;
-	/* forwards from a key (exclusive, inclusive) and backwards below one */
-	const struct {
-		const char *where;
-		sqlite3_stmt **s;
-	} scans[] = {
-		{"WHERE (symbol, interval, open_time) > (?1, ?2, ?3)"
-		 " ORDER BY symbol, interval, open_time",
-		 &sv.scan_gt},
-		{"WHERE (symbol, interval, open_time) < (?1, ?2, ?3)"
-		 " ORDER BY symbol DESC, interval DESC, open_time DESC",
-		 &sv.scan_lt_desc},
-		{"WHERE (symbol, interval, open_time) >= (?1, ?2, ?3)"
-		 " ORDER BY symbol, interval, open_time",
-		 &sv.scan_ge},
-	};
+
+	for (size_t i = 0; i < sizeof(scans) / sizeof(scans[0]); i++) {
+		snprintf(sql, sizeof(sql), "%s WHERE %s%s", cols,
+			 sv->has_market ? "market = ?9 AND " : "", scans[i].where);
+		if (sqlite3_prepare_v2(sv->src, sql, -1, scans[i].s, NULL) != SQLITE_OK) {
+			snprintf(sv->res->detail, sizeof(sv->res->detail),
+				 "read the candles of %s: %s", src_path, sqlite3_errmsg(sv->src));
+			goto out;
+		}
+		bind_market(sv, *scans[i].s);
+	}
+	/* Where to look: the pairs given and those the file's symbols table names. */
+	if (sqlite3_prepare_v2(sv->src,
+			       sv->has_market ? "SELECT symbol || '/' || interval FROM symbols"
+						" WHERE market = ?9"
+					      : "SELECT symbol || '/' || interval FROM symbols",
+			       -1, &st, NULL) == SQLITE_OK) {
+		bind_market(sv, st);
+		while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			seen_add(sv, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (!(sorted = malloc((npairs + sv->nseen + 1) * sizeof(*sorted)))) {
+		ret = ck_err_set(err, CK_ENOMEM, "salvage %s: out of memory", src_path);
+		goto out;
+	}
+	ncand = 0;
+	for (size_t i = 0; i < npairs; i++)
+		sorted[ncand++] = pairs[i];
+	for (size_t i = 0; i < sv->nseen; i++)
+		sorted[ncand++] = sv->seen[i];
+	qsort(sorted, ncand, sizeof(*sorted), cmp_str);
+	{
+		size_t w = 0;
+		for (size_t i = 0; i < ncand; i++)
+			if (!w || strcmp(sorted[w - 1], sorted[i]))
+				sorted[w++] = sorted[i];
+		ncand = w;
+	}
+	known = sv->seen; /* kept until the end: sorted points into it */
+	nknown = sv->nseen;
+	sv->seen = NULL;
+	sv->nseen = sv->capseen = 0;
+	if ((ret = salvage_candles(sv, (const char *const *)sorted, ncand, err)) != 0)
+		goto out;
+	unseen_pairs(sv, (const char *const *)sorted, ncand);
+	salvage_small(sv);
+out:
+	for (size_t i = 0; i < sv->nseen; i++)
+		free(sv->seen[i]);
+	free(sv->seen);
+	sv->seen = NULL;
+	sv->nseen = sv->capseen = 0;
+	for (size_t i = 0; i < nknown; i++)
+		free(known[i]);
+	free(known);
+	free(sorted);
+	sqlite3_finalize(sv->scan_gt);
+	sqlite3_finalize(sv->scan_ge);
+	sqlite3_finalize(sv->scan_lt_desc);
+	sv->scan_gt = sv->scan_ge = sv->scan_lt_desc = NULL;
+	return ret;
+}
+
+/* 1 if the symbols table of db (schema 5) names market. */
+static int market_named(sqlite3 *db, const char *market)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM symbols WHERE market = ?1 LIMIT 1", -1, &s,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, market, -1, SQLITE_STATIC);
+		found = sqlite3_step(s) == SQLITE_ROW;
+	}
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* A file of schema 5 is read one market at a time (each market's keys are in order
+ * under it): dst's own market, and each other one its symbols table names; the pairs
+ * given are looked for in dst's own market. */
+int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs, size_t npairs,
+	       struct store_salvage_result *res, struct ck_err *err)
+{
+	static const char *const markets[] = {"um", "cm", "spot"};
+	struct salv sv;
+	char own[sizeof(dst->market)];
+	int64_t n = 0;
+	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&sv, 0, sizeof(sv));
 	res->counted = -1;
 	sv.dst = dst;
 	sv.res = res;
+	snprintf(own, sizeof(own), "%s", dst->market);
 	if (sqlite3_open_v2(src_path, &sv.src, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		snprintf(res->detail, sizeof(res->detail), "open %s: %s", src_path,
@@ -871,59 +988,34 @@ int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs
 	sqlite3_busy_timeout(sv.src, 10000);
 	sqlite3_db_config(sv.src, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_exec(sv.src, "PRAGMA query_only=1", NULL, NULL, NULL);
-	for (size_t i = 0; i < sizeof(scans) / sizeof(scans[0]); i++) {
-		snprintf(sql, sizeof(sql), "%s %s", cols, scans[i].where);
-		if (sqlite3_prepare_v2(sv.src, sql, -1, scans[i].s, NULL) != SQLITE_OK) {
-			snprintf(res->detail, sizeof(res->detail), "read the candles of %s: %s",
-				 src_path, sqlite3_errmsg(sv.src));
-			goto out;
-		}
-	}
-	/* Where to look: the pairs given and those the file's symbols table names. */
-	if (sqlite3_prepare_v2(sv.src, "SELECT symbol || '/' || interval FROM symbols", -1, &st,
-			       NULL) == SQLITE_OK)
-		while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			seen_add(&sv, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (!(sv.page = malloc(SALVAGE_PAGE * sizeof(*sv.page))) ||
-	    !(sorted = malloc((npairs + sv.nseen + 1) * sizeof(*sorted)))) {
+	sv.has_market = !count_of(sv.src,
+				  "SELECT count(*) FROM pragma_table_info('candles')"
+				  " WHERE name = 'market'",
+				  &n) &&
+			n > 0;
+	if (!(sv.page = malloc(SALVAGE_PAGE * sizeof(*sv.page)))) {
 		ret = ck_err_set(err, CK_ENOMEM, "salvage %s: out of memory", src_path);
 		goto out;
 	}
-	ncand = 0;
-	for (size_t i = 0; i < npairs; i++)
-		sorted[ncand++] = pairs[i];
-	for (size_t i = 0; i < sv.nseen; i++)
-		sorted[ncand++] = sv.seen[i];
-	qsort(sorted, ncand, sizeof(*sorted), cmp_str);
-	{
-		size_t w = 0;
-		for (size_t i = 0; i < ncand; i++)
-			if (!w || strcmp(sorted[w - 1], sorted[i]))
-				sorted[w++] = sorted[i];
-		ncand = w;
-	}
-	known = sv.seen; /* kept until the end: sorted points into it */
-	nknown = sv.nseen;
-	sv.seen = NULL;
-	sv.nseen = sv.capseen = 0;
 	count_of(sv.src, "SELECT count(*) FROM candles", &res->counted);
-	if ((ret = salvage_candles(&sv, (const char *const *)sorted, ncand, err)) != 0)
-		goto out;
-	unseen_pairs(&sv, (const char *const *)sorted, ncand);
-	salvage_small(&sv);
+	for (size_t m = 0; m < (sv.has_market ? sizeof(markets) / sizeof(markets[0]) : 1); m++) {
+		sv.market = sv.has_market ? markets[m] : own;
+		if (sv.has_market && strcmp(sv.market, own) && !market_named(sv.src, sv.market))
+			continue; /* a market the file never synced: its key range is not read */
+		memset(&sv.fill_floor, 0, sizeof(sv.fill_floor));
+		memset(&sv.skip_from, 0, sizeof(sv.skip_from));
+		sv.skip_pending = 0;
+		sv.back_read = 0;
+		sv.npage = 0;
+		sv.lastpair[0] = 0;
+		if ((ret = store_market_set(dst, sv.market, err)) != 0 ||
+		    (ret = salvage_pass(&sv, src_path, strcmp(sv.market, own) ? NULL : pairs,
+					strcmp(sv.market, own) ? 0 : npairs, err)) != 0)
+			break;
+	}
+	store_market_set(dst, own, NULL);
 out:
-	for (size_t i = 0; i < sv.nseen; i++)
-		free(sv.seen[i]);
-	free(sv.seen);
-	for (size_t i = 0; i < nknown; i++)
-		free(known[i]);
-	free(known);
-	free(sorted);
 	free(sv.page);
-	sqlite3_finalize(sv.scan_gt);
-	sqlite3_finalize(sv.scan_ge);
-	sqlite3_finalize(sv.scan_lt_desc);
 	sqlite3_close(sv.src);
 	one_line(res->detail);
 	return ret;

@@ -786,11 +786,11 @@ static void observe_hole(struct engine *e, struct sym *s, int64_t a, int64_t b)
 	}
 }
 
-/* The claim key of symbol s, and the state key that says when a worker last finished it
- * (claim_batch). */
+/* The claim key of symbol s (market/interval/symbol), and the state key that says when a
+ * worker last finished it (claim_batch). */
 static void claim_key(const struct engine *e, const struct sym *s, char *key, size_t size)
 {
-	snprintf(key, size, "%s/%s", e->cfg->interval, s->out->symbol);
+	snprintf(key, size, "%s/%s/%s", store_market(e->st), e->cfg->interval, s->out->symbol);
 }
 
 static void claim_done_key(const struct engine *e, const struct sym *s, char *key, size_t size)
@@ -1299,7 +1299,8 @@ static int resolve_symbols(struct engine *e, const struct binance_info *info, st
 			return ck_err_set(err, CK_ENOMEM, "out of memory");
 		for (i = 0; i < info->nsymbols; i++) {
 			const struct binance_symbol *b = &info->symbols[i];
-			if (strcmp(b->status, "TRADING") || strcmp(b->contract_type, "PERPETUAL") ||
+			if (strcmp(b->status, "TRADING") ||
+			    (!binance_market()->spot && strcmp(b->contract_type, "PERPETUAL")) ||
 			    !cfg_symbol_valid(b->symbol))
 				continue;
 			snprintf(e->res->symbols[e->nsyms].symbol,
@@ -1714,8 +1715,8 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	memset(first, 0, sizeof(first));
 	if ((rc = engine_init(&e, st, cfg, o, stop, deadline_mono, res, err)) != 0)
 		return rc;
-	snprintf(first[0].url, sizeof(first[0].url), "%s/fapi/v1/time", cfg->base_url);
-	snprintf(first[1].url, sizeof(first[1].url), "%s/fapi/v1/exchangeInfo", cfg->base_url);
+	binance_url(first[0].url, sizeof(first[0].url), cfg->base_url, "time");
+	binance_url(first[1].url, sizeof(first[1].url), cfg->base_url, "exchangeInfo");
 	if ((rc = honour_ban(&e, err)) == 0)
 		prefetch(&e, first, 2, done);
 	if (rc || (rc = fetch_server_time(&e, &first[0], done[0], err)) != 0 ||

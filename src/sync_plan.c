@@ -96,8 +96,8 @@ void sync_plan_verify(struct store *st, const struct cfg *cfg, struct plan_clock
 	if (win_last < win_first)
 		return;
 	ncand = (win_last - win_first) / c->iv + 1;
-	snprintf(k1, sizeof(k1), "verify_at:%s", cfg->interval);
-	snprintf(k2, sizeof(k2), "verify_cursor:%s", cfg->interval);
+	snprintf(k1, sizeof(k1), "verify_at:%s:%s", store_market(st), cfg->interval);
+	snprintf(k2, sizeof(k2), "verify_cursor:%s:%s", store_market(st), cfg->interval);
 	if (store_state_get(st, k1, v, sizeof(v), NULL) == 0)
 		at = strtoll(v, NULL, 10);
 	if (store_state_get(st, k2, v, sizeof(v), NULL) == 0)
@@ -305,7 +305,9 @@ int64_t sync_plan_page_size(const struct sync_plan *p, int64_t iv, int64_t page_
 {
 	if (page_limit)
 		return page_limit;
-	return sync_plan_weight(p, iv, BINANCE_LIMIT_MAX) <= budget ? BINANCE_LIMIT_MAX : 499;
+	int64_t max = binance_limit_max();
+
+	return sync_plan_weight(p, iv, max) <= budget ? max : 499;
 }
 
 int64_t sync_plan_page(int64_t first, int64_t last, int64_t iv, int64_t page, int64_t *end)

@@ -34,8 +34,8 @@ assert_eq "$(sql "select runs || ' ' || confirmed_at from holes where first_open
 ck health --full --now "$now" >"$T/health" 2>&1 || true
 assert_file_match "$T/health" "^gaps +CRITICAL 3 candles missing in 1 symbols"
 ck metrics >"$T/metrics"
-assert_file_match "$T/metrics" '^candlekeep_candles_missing\{symbol="BTCUSDT",interval="4h"\} 3$'
-assert_file_match "$T/metrics" '^candlekeep_candles_exchange_holes\{symbol="BTCUSDT",interval="4h"\} 0$'
+assert_file_match "$T/metrics" '^candlekeep_candles_missing\{symbol="BTCUSDT",interval="4h",market="um"\} 3$'
+assert_file_match "$T/metrics" '^candlekeep_candles_exchange_holes\{symbol="BTCUSDT",interval="4h",market="um"\} 0$'
 
 # 2. Again at once, and half an hour later: still missing, fetched again each time.
 n0=$(fakex_requests "startTime=$a")
@@ -60,7 +60,7 @@ assert_eq "$RC" 0 "gaps exit once confirmed"
 assert_file_match "$T/gaps" "^BTCUSDT .* 3 candles +exchange hole \(confirmed: empty on 5 runs, 2026-03-19 18:00 and 2026-03-19 19:00 UTC"
 assert_file_match "$T/gaps" "^0 candles missing, 3 in confirmed exchange holes"
 ck metrics >"$T/metrics"
-assert_file_match "$T/metrics" '^candlekeep_candles_exchange_holes\{symbol="BTCUSDT",interval="4h"\} 3$'
+assert_file_match "$T/metrics" '^candlekeep_candles_exchange_holes\{symbol="BTCUSDT",interval="4h",market="um"\} 3$'
 ck gaps --json | grep -q '"kind":"exchange_hole","first_seen":1773943200000,"second_seen":1773946800000,"runs":5' ||
 	fail "gaps --json lacks the hole's evidence"
 n0=$(fakex_requests "startTime=$a")

@@ -34,19 +34,19 @@ awk '/^# HELP /{h[$3]=1} /^# TYPE /{t[$3]=1}
 
 # Candles stored and the newest candle per symbol equal the database.
 for s in BTCUSDT ETHUSDT CFGUSDT TONUSDT; do
-	want "candlekeep_candles_stored{symbol=\"$s\",interval=\"4h\"}" "$(sql "select count(*) from candles where symbol='$s'")"
-	want "candlekeep_candle_newest_open_timestamp_seconds{symbol=\"$s\",interval=\"4h\"}" \
+	want "candlekeep_candles_stored{symbol=\"$s\",interval=\"4h\",market=\"um\"}" "$(sql "select count(*) from candles where symbol='$s'")"
+	want "candlekeep_candle_newest_open_timestamp_seconds{symbol=\"$s\",interval=\"4h\",market=\"um\"}" \
 		"$(sql "select max(open_time)/1000 from candles where symbol='$s'")"
 	# the close instant (open + 4h), which the staleness alerts count the age from
-	want "candlekeep_candle_newest_close_timestamp_seconds{symbol=\"$s\",interval=\"4h\"}" \
+	want "candlekeep_candle_newest_close_timestamp_seconds{symbol=\"$s\",interval=\"4h\",market=\"um\"}" \
 		"$(sql "select max(open_time)/1000 + 14400 from candles where symbol='$s'")"
-	want "candlekeep_candles_missing{symbol=\"$s\",interval=\"4h\"}" 0
-	want "candlekeep_symbol_configured{symbol=\"$s\",interval=\"4h\"}" 1
+	want "candlekeep_candles_missing{symbol=\"$s\",interval=\"4h\",market=\"um\"}" 0
+	want "candlekeep_symbol_configured{symbol=\"$s\",interval=\"4h\",market=\"um\"}" 1
 done
-want 'candlekeep_symbol_configured{symbol="NEWUSDT",interval="4h"}' 1
-want 'candlekeep_candles_stored{symbol="NEWUSDT",interval="4h"}' ""
+want 'candlekeep_symbol_configured{symbol="NEWUSDT",interval="4h",market="um"}' 1
+want 'candlekeep_candles_stored{symbol="NEWUSDT",interval="4h",market="um"}' ""
 # BTCUSDT got the new candle (closed 2026-03-19 20:00), ETHUSDT did not.
-want 'candlekeep_candle_newest_close_timestamp_seconds{symbol="BTCUSDT",interval="4h"}' $(( (now - now % H4 + H4) / 1000 ))
+want 'candlekeep_candle_newest_close_timestamp_seconds{symbol="BTCUSDT",interval="4h",market="um"}' $(( (now - now % H4 + H4) / 1000 ))
 # Runs by status are counts of rows; the newest run was partial.
 want 'candlekeep_sync_runs_total{command="sync",status="ok"}' 2
 want 'candlekeep_sync_runs_total{command="sync",status="partial"}' 1
@@ -96,8 +96,8 @@ sql "insert into backups(tier,location,created,size,sha256,candles,status,detail
 	('hot','/b/2.db',1773900000000,2000,'',6,'failed','checksum',0)"
 metrics >"$T/m.prom" 2>"$T/m.err" || { cat "$T/m.err"; fail "metrics exited non-zero"; }
 promtool check metrics <"$T/m.prom" >"$T/promtool.out" 2>&1 || { cat "$T/promtool.out"; fail "promtool rejected the second exposition"; }
-want 'candlekeep_candles_missing{symbol="TONUSDT",interval="4h"}' 2
-want 'candlekeep_candles_stored{symbol="TONUSDT",interval="4h"}' "$(sql "select count(*) from candles where symbol='TONUSDT'")"
+want 'candlekeep_candles_missing{symbol="TONUSDT",interval="4h",market="um"}' 2
+want 'candlekeep_candles_stored{symbol="TONUSDT",interval="4h",market="um"}' "$(sql "select count(*) from candles where symbol='TONUSDT'")"
 assert_match "$(ck --symbols TONUSDT gaps --missing-only 2>&1 || true)" "2 candles missing"
 want 'candlekeep_database_integrity_ok{check="quick"}' 0
 want 'candlekeep_database_corruption_detections_total' 1

@@ -782,8 +782,8 @@ static void test_example_loads(void **state)
 			keys++;
 		}
 	}
-	assert_int_equal(keys, 80); /* 61 + outbox 4 + integrity_check 1 + sync trust 6 + hardening
-				       5 + archive 2 + backup pg_bin_dir 1 */
+	assert_int_equal(keys, 81); /* 61 + outbox 4 + integrity_check 1 + sync trust 6 + hardening
+				       5 + archive 2 + backup pg_bin_dir 1 + market 1 */
 	out1 = print_cfg(&fx->c);
 	assert_int_equal(cfg_load_string(&fx->c, ex, strlen(ex), "example", &fx->err), 0);
 	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);

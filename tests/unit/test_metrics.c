@@ -206,7 +206,10 @@ static void test_empty_database(void **state)
 		strstr(fx->text, "# TYPE candlekeep_restore_drill_duration_seconds gauge\n"));
 	assert_sample(fx, "candlekeep_restore_drill_duration_seconds", "");
 	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\"}", "");
-	assert_sample(fx, "candlekeep_symbol_configured{symbol=\"BBBUSDT\",interval=\"4h\"}", "1");
+	assert_sample(
+		fx,
+		"candlekeep_symbol_configured{symbol=\"BBBUSDT\",interval=\"4h\",market=\"um\"}",
+		"1");
 	/* The default 4-hourly schedule's derived staleness thresholds, for the age
 	 * counted from the newest close: 5h05m and 9h05m. */
 	assert_sample(fx, "candlekeep_stale_threshold_seconds{severity=\"warning\"}", "18300");
@@ -323,21 +326,37 @@ static void test_candles_gaps_events(void **state)
 
 	render(fx);
 	assert_well_formed(fx);
-	assert_sample(fx, "candlekeep_candles_stored{symbol=\"AAAUSDT\",interval=\"4h\"}", "10");
-	assert_sample(fx, "candlekeep_candles_stored{symbol=\"BBBUSDT\",interval=\"4h\"}", "9");
-	assert_sample(fx, "candlekeep_candles_missing{symbol=\"AAAUSDT\",interval=\"4h\"}", "0");
-	assert_sample(fx, "candlekeep_candles_missing{symbol=\"BBBUSDT\",interval=\"4h\"}", "1");
+	assert_sample(fx,
+		      "candlekeep_candles_stored{symbol=\"AAAUSDT\",interval=\"4h\",market=\"um\"}",
+		      "10");
+	assert_sample(fx,
+		      "candlekeep_candles_stored{symbol=\"BBBUSDT\",interval=\"4h\",market=\"um\"}",
+		      "9");
+	assert_sample(
+		fx, "candlekeep_candles_missing{symbol=\"AAAUSDT\",interval=\"4h\",market=\"um\"}",
+		"0");
+	assert_sample(
+		fx, "candlekeep_candles_missing{symbol=\"BBBUSDT\",interval=\"4h\",market=\"um\"}",
+		"1");
 	assert_sample(fx,
 		      "candlekeep_candle_newest_open_timestamp_seconds{symbol=\"AAAUSDT\",interval="
-		      "\"4h\"}",
+		      "\"4h\",market=\"um\"}",
 		      "1700136000");
 	assert_sample(fx,
 		      "candlekeep_candle_newest_close_timestamp_seconds{symbol=\"AAAUSDT\","
-		      "interval=\"4h\"}",
+		      "interval=\"4h\",market=\"um\"}",
 		      "1700150400");
-	assert_sample(fx, "candlekeep_symbol_configured{symbol=\"CCCUSDT\",interval=\"4h\"}", "1");
-	assert_sample(fx, "candlekeep_symbol_configured{symbol=\"ZZZUSDT\",interval=\"4h\"}", "");
-	assert_sample(fx, "candlekeep_candles_stored{symbol=\"ZZZUSDT\",interval=\"4h\"}", "3");
+	assert_sample(
+		fx,
+		"candlekeep_symbol_configured{symbol=\"CCCUSDT\",interval=\"4h\",market=\"um\"}",
+		"1");
+	assert_sample(
+		fx,
+		"candlekeep_symbol_configured{symbol=\"ZZZUSDT\",interval=\"4h\",market=\"um\"}",
+		"");
+	assert_sample(fx,
+		      "candlekeep_candles_stored{symbol=\"ZZZUSDT\",interval=\"4h\",market=\"um\"}",
+		      "3");
 	assert_sample(fx, "candlekeep_database_integrity_ok{check=\"full\"}", "1");
 	assert_sample(fx, "candlekeep_database_corruption_detections_total", "2");
 	assert_sample(fx, "candlekeep_database_last_corruption_timestamp_seconds", "1700006402");

@@ -150,6 +150,7 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 		OP(version),
 		OP(open),
 		OP(close),
+		OP(market_set),
 		OP(tx_begin),
 		OP(tx_commit),
 		OP(tx_rollback),

@@ -44,7 +44,35 @@ static json_t *symbol_json(const struct symbol *s)
 		"timeInForce", "GTC", "IOC", "FOK", "GTX");
 }
 
-char *exinfo_build(const struct market *m, int64_t now, int64_t weight_limit, size_t *len)
+/* A spot symbol: spot's exchangeInfo has neither contractType nor onboardDate. */
+static json_t *spot_json(const struct symbol *s)
+{
+	char base[SYMBOL_MAX + 1];
+	size_t n = strlen(s->name);
+	snprintf(base, sizeof(base), "%.*s",
+		 (int)(n > 4 && !strcmp(s->name + n - 4, "USDT") ? n - 4 : n), s->name);
+	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:b,s:[]}", "symbol", s->name, "status",
+			 s->status, "baseAsset", base, "baseAssetPrecision", 8, "quoteAsset",
+			 "USDT", "quotePrecision", 8, "isSpotTradingAllowed", 1, "filters");
+}
+
+/* A COIN-M perpetual: SYNnnnUSD_PERP of the pair SYNnnnUSD, margined in the base. */
+static json_t *cm_json(const struct symbol *s)
+{
+	char pair[SYMBOL_MAX + 1], base[SYMBOL_MAX + 1];
+	size_t n = strlen(s->name);
+	snprintf(pair, sizeof(pair), "%.*s", (int)(n - 5), s->name);
+	snprintf(base, sizeof(base), "%.*s", (int)(n - 8), s->name);
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:[]}", "symbol",
+			 s->name, "pair", pair, "contractType", "PERPETUAL", "deliveryDate",
+			 (json_int_t)4133404800000LL, "onboardDate", (json_int_t)s->onboard,
+			 "contractStatus", s->status, "status", s->status, "baseAsset", base,
+			 "quoteAsset", "USD", "pricePrecision", s->price_prec, "quantityPrecision",
+			 s->qty_prec, "contractSize", 10, "filters");
+}
+
+char *exinfo_build(const struct market *m, enum fx_market mk, int64_t now, int64_t weight_limit,
+		   size_t *len)
 {
 	json_t *syms = json_array();
 	json_t *root = json_pack(
@@ -63,9 +91,11 @@ char *exinfo_build(const struct market *m, int64_t now, int64_t weight_limit, si
 		return NULL;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct symbol *s = &m->syms[i];
-		if (s->removed || s->onboard > now)
+		if (s->removed || s->onboard > now || !market_serves(s, mk))
 			continue;
-		if (json_array_append_new(syms, symbol_json(s))) {
+		if (json_array_append_new(syms, mk == FX_SPOT ? spot_json(s)
+						: mk == FX_CM ? cm_json(s)
+							      : symbol_json(s))) {
 			json_decref(root);
 			return NULL;
 		}

@@ -9,8 +9,10 @@
 
 #include "market.h"
 
-/* Returns the JSON text (caller frees) or NULL when out of memory. Reads symbol
+/* The symbols of market mk: spot's in spot's shape (no contractType, no onboardDate).
+ * Returns the JSON text (caller frees) or NULL when out of memory. Reads symbol
  * status/removed: call with the state lock held. */
-char *exinfo_build(const struct market *m, int64_t now, int64_t weight_limit, size_t *len);
+char *exinfo_build(const struct market *m, enum fx_market mk, int64_t now, int64_t weight_limit,
+		   size_t *len);
 
 #endif

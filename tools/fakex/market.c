@@ -341,6 +341,21 @@ static int sym_cmp(const void *a, const void *b)
 	return strcmp(((const struct symbol *)a)->name, ((const struct symbol *)b)->name);
 }
 
+bool market_serves(const struct symbol *s, enum fx_market mk)
+{
+	size_t n = strlen(s->name);
+	bool perp = n > 5 && !strcmp(s->name + n - 5, "_PERP");
+
+	switch (mk) {
+	case FX_CM:
+		return perp;
+	case FX_SPOT:
+		return !perp && s->synth >= 0;
+	default:
+		return !perp;
+	}
+}
+
 int market_finish(struct market *m, int nsynth, int64_t synth_start, uint64_t seed, char *err,
 		  size_t errlen)
 {
@@ -358,6 +373,15 @@ int market_finish(struct market *m, int nsynth, int64_t synth_start, uint64_t se
 		s->onboard = synth_start;
 		s->price_prec = synth_price_prec(seed, i);
 		s->qty_prec = 3;
+		snprintf(name, sizeof(name), "SYN%03dUSD_PERP", i);
+		if (!(s = market_add(m, name))) {
+			snprintf(err, errlen, "--synthetic %d: out of memory", nsynth);
+			return -1;
+		}
+		s->synth = FX_CM_SYNTH + i;
+		s->onboard = synth_start;
+		s->price_prec = synth_price_prec(seed, FX_CM_SYNTH + i);
+		s->qty_prec = 0;
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		struct symbol *s = &m->syms[i];

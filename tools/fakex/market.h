@@ -47,6 +47,13 @@ struct series {
 
 #define SYMBOL_MAX 31
 
+/* The three markets fakex serves, by path prefix: USD-M futures (/fapi/v1: the recorded
+ * data and SYNnnnUSDT), COIN-M futures (/dapi/v1: synthetic SYNnnnUSD_PERP) and spot
+ * (/api/v3: synthetic SYNnnnUSDT, a series of its own, distinct from USD-M's). */
+enum fx_market { FX_UM, FX_CM, FX_SPOT };
+#define FX_CM_SYNTH 1000   /* synthetic number of SYN000USD_PERP */
+#define FX_SPOT_SYNTH 2000 /* added to SYNnnnUSDT's number for its spot series */
+
 struct symbol {
 	char name[SYMBOL_MAX + 1];
 	struct series *series[IV_COUNT]; /* NULL: no recorded data for that interval */
@@ -72,6 +79,9 @@ void market_init(struct market *m);
  * the file and the cause in err. */
 int market_load_dir(struct market *m, const char *dir, char *err, size_t errlen);
 /* Adds n synthetic symbols, sorts, fills onboard dates and precisions. 0 or -1. */
+/* 1 if market mk lists symbol s (its name and kind). */
+bool market_serves(const struct symbol *s, enum fx_market mk);
+
 int market_finish(struct market *m, int nsynth, int64_t synth_start, uint64_t seed, char *err,
 		  size_t errlen);
 /* The symbol called name, or NULL. Does not look at `removed`. */

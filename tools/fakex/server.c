@@ -210,18 +210,30 @@ static bool parse_prob(const char *s, double *v)
 enum endpoint { EP_NONE, EP_KLINES, EP_EXINFO, EP_TIME, EP_PING };
 
 static const struct route {
-	const char *path;
+	const char *path; /* after the market's prefix */
 	enum endpoint ep;
 } routes[] = {
-	{"/fapi/v1/klines", EP_KLINES},
-	{"/fapi/v1/exchangeInfo", EP_EXINFO},
-	{"/fapi/v1/time", EP_TIME},
-	{"/fapi/v1/ping", EP_PING},
+	{"/klines", EP_KLINES},
+	{"/exchangeInfo", EP_EXINFO},
+	{"/time", EP_TIME},
+	{"/ping", EP_PING},
 };
 
-/* Binance's REQUEST_WEIGHT of a klines request by its limit. */
-static int64_t klines_weight(int64_t limit)
+static const struct {
+	const char *prefix;
+	enum fx_market mk;
+	int64_t limit_max; /* klines limit */
+} prefixes[] = {
+	{"/fapi/v1", FX_UM, 1500},
+	{"/dapi/v1", FX_CM, 1500},
+	{"/api/v3", FX_SPOT, 1000},
+};
+
+/* Binance's REQUEST_WEIGHT of a klines request by its limit (spot: 2 for any). */
+static int64_t klines_weight(enum fx_market mk, int64_t limit)
 {
+	if (mk == FX_SPOT)
+		return 2;
 	return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
 }
 
@@ -234,7 +246,8 @@ static bool symbol_invalid(const struct faults *f, const char *sym)
 }
 
 static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct req *r,
-			      const char *method, enum fault fault, int64_t now)
+			      const char *method, enum fault fault, int64_t now, enum fx_market mk,
+			      int64_t limit_max)
 {
 	const char *sym = arg(c, "symbol"), *ivs = arg(c, "interval"), *lim = arg(c, "limit");
 	const char *st = arg(c, "startTime"), *et = arg(c, "endTime");
@@ -252,7 +265,7 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 				   "or malformed.",
 				   fault);
 	if (lim) {
-		if (!parse_int(lim, &v) || v < 1 || v > 1500)
+		if (!parse_int(lim, &v) || v < 1 || v > limit_max)
 			return reply_error(fx, c, r, method, 400, -1130,
 					   "Data sent for parameter 'limit' is not valid.", fault);
 		q.limit = (int)v;
@@ -273,7 +286,13 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 
 	pthread_mutex_lock(&fx->st.lock);
 	const struct symbol *s = market_find(&fx->market, sym);
-	bool known = s && !s->removed && s->onboard <= now;
+	bool known = s && !s->removed && s->onboard <= now && market_serves(s, mk);
+	struct symbol spot;
+	if (known && mk == FX_SPOT) { /* spot's own series of the same name */
+		spot = *s;
+		spot.synth += FX_SPOT_SYNTH;
+		s = &spot;
+	}
 	bool corrupt = symbol_invalid(&fx->st.f, sym);
 	bool empty = q.has_start && fx->st.f.empty_to > 0 && q.start >= fx->st.f.empty_from &&
 		     q.start <= fx->st.f.empty_to;
@@ -450,14 +469,26 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 			    const char *url, const char *method)
 {
 	enum endpoint ep = EP_NONE;
-	if (!strcmp(method, "GET"))
-		for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-			if (!strcmp(url, routes[i].path))
-				ep = routes[i].ep;
+	enum fx_market mk = FX_UM;
+	int64_t limit_max = 1500;
+	for (size_t p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++) {
+		size_t n = strlen(prefixes[p].prefix);
+		if (strncmp(url, prefixes[p].prefix, n))
+			continue;
+		mk = prefixes[p].mk;
+		limit_max = prefixes[p].limit_max;
+		if (!strcmp(method, "GET"))
+			for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+				if (!strcmp(url + n, routes[i].path))
+					ep = routes[i].ep;
+	}
 	int64_t weight = 1, v;
 	if (ep == EP_KLINES) {
 		const char *lim = arg(c, "limit");
-		weight = klines_weight(lim && parse_int(lim, &v) && v >= 1 && v <= 1500 ? v : 500);
+		weight = klines_weight(
+			mk, lim && parse_int(lim, &v) && v >= 1 && v <= limit_max ? v : 500);
+	} else if (ep == EP_EXINFO && mk == FX_SPOT) {
+		weight = 20;
 	}
 	struct admission a;
 	admit(fx, c, url, weight, &a);
@@ -476,10 +507,10 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 	char *body = NULL, msg[256];
 	switch (ep) {
 	case EP_KLINES:
-		return klines(fx, c, r, method, a.fault, a.now);
+		return klines(fx, c, r, method, a.fault, a.now, mk, limit_max);
 	case EP_EXINFO:
 		pthread_mutex_lock(&st->lock);
-		body = exinfo_build(&fx->market, a.now,
+		body = exinfo_build(&fx->market, mk, a.now,
 				    st->advertised > 0 ? st->advertised : st->weight_limit, &len);
 		pthread_mutex_unlock(&st->lock);
 		break;
