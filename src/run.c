@@ -197,6 +197,9 @@ int run_sync(struct store *st, const struct cfg *cfg, const char *command,
 	{
 		struct ck_err terr = {0, ""};
 		int tx = store_tx_begin(st, &terr) == 0;
+		if (!tx)
+			log_warn(command, "the run's record is written without a transaction: %s",
+				 terr.msg);
 		run_record(st, r);
 		run_candle_count(st, cfg, r);
 		if (tx && store_tx_commit(st, &terr) && !r->record_error[0]) {

@@ -238,54 +238,70 @@ struct store_pin {
 
 #define PIN_TRIES 5
 
+/* Descriptors of the database's own files (main file, -shm) that this process opens
+ * beside SQLite are kept open until it exits, never closed: closing any descriptor of
+ * a file drops every POSIX lock the process holds on it, SQLite's included (the
+ * caller's store, a daemon's connections). Another process then believes it is alone:
+ * it truncated the -shm under this one's map (SIGBUS, t6015), and a last connection
+ * closing elsewhere checkpointed and deleted the WAL a daemon was still writing to, so
+ * every later write of the daemon went to a deleted file (t6001, t6002). A file is
+ * matched by device and inode each time: SQLite deletes the -shm (and a restore
+ * replaces the main file), and a descriptor of the old file would read stale bytes. The
+ * old descriptor stays open too (the process may still hold locks on that file). At
+ * most KEPT_MAX files; beyond that, -1 (the caller falls back to SQLite's own copy). */
+#define KEPT_MAX 16
+
+static int kept_open(const char *path)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct {
+		dev_t dev;
+		ino_t ino;
+		int fd;
+	} kept[KEPT_MAX];
+	static int nkept;
+	struct stat now;
+	int fd = -1, i;
+
+	if (stat(path, &now) != 0)
+		return -1;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nkept && fd < 0; i++)
+		if (kept[i].dev == now.st_dev && kept[i].ino == now.st_ino)
+			fd = kept[i].fd;
+	if (fd < 0 && nkept < KEPT_MAX && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		struct stat got;
+		if (fstat(fd, &got) != 0) {
+			fd = -1; /* kept open all the same, unrecorded (see above) */
+		} else {
+			kept[nkept].dev = got.st_dev;
+			kept[nkept].ino = got.st_ino;
+			kept[nkept].fd = fd;
+			nkept++;
+			if (got.st_dev != now.st_dev || got.st_ino != now.st_ino)
+				fd = -1; /* replaced between stat and open: the next call finds it
+					  */
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return fd;
+}
+
 /* 1 when the wal-index of db_path says every committed WAL frame is in the main file
  * (mxFrame == nBackfill, sqlite.org/walformat.html), 0 when not or unreadable. Only
  * meaningful while the caller holds the writer lock: no writer or checkpointer can
- * change the header meanwhile, so its two copies agree. */
+ * change the header meanwhile (nor delete the -shm), so its two copies agree. */
 static int wal_backfilled(const char *db_path)
 {
 	unsigned char h[136];
 	char shm[4200];
 	uint32_t mx, backfill;
-	ssize_t r;
 	int fd;
 
-	/* The -shm is read through a descriptor this process keeps open until it exits:
-	 * closing a descriptor of a file drops every POSIX lock the process holds on it,
-	 * SQLite's included (its connections of this process, the caller's store too).
-	 * Another process then took the -shm for unused and truncated it under this one's
-	 * map: SIGBUS, seen under t6015's continuous writes. One descriptor per database
-	 * path, kept (a process backs up one database). SQLite deletes the -shm when the
-	 * last connection closes: a kept descriptor of a file no longer at that path would
-	 * read a stale header (and pin a main file the WAL is ahead of), so the file is
-	 * matched by device and inode each time. The caller holds the writer lock, so the
-	 * file cannot go between the check and the read. */
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static char kept_path[4200];
-	static int kept_fd = -1;
-	struct stat now, kept;
-
 	snprintf(shm, sizeof(shm), "%s-shm", db_path);
-	if (stat(shm, &now) != 0)
+	if ((fd = kept_open(shm)) < 0 || pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
 		return 0;
-	pthread_mutex_lock(&lock);
-	if (kept_fd < 0 || strcmp(kept_path, shm) || fstat(kept_fd, &kept) != 0 ||
-	    kept.st_dev != now.st_dev || kept.st_ino != now.st_ino) {
-		int nfd = open(shm, O_RDONLY | O_CLOEXEC);
-		/* A kept descriptor of a deleted -shm is closed: SQLite deletes it only when
-		 * no connection of any process has it open, so no lock is lost. One of another
-		 * path stays open (see above). */
-		if (kept_fd >= 0 && !strcmp(kept_path, shm))
-			close(kept_fd);
-		kept_fd = nfd;
-		snprintf(kept_path, sizeof(kept_path), "%s", shm);
-	}
-	fd = kept_fd;
-	r = fd >= 0 ? pread(fd, h, sizeof(h), 0) : -1;
-	pthread_mutex_unlock(&lock);
-	if (fd < 0)
-		return 0;
-	if (r != (ssize_t)sizeof(h) || h[12] != 1 || memcmp(h, h + 48, 48))
+	if (h[12] != 1 || memcmp(h, h + 48, 48))
 		return 0;
 	memcpy(&mx, h + 16, 4); /* native byte order */
 	memcpy(&backfill, h + 96, 4);
@@ -376,7 +392,10 @@ int store_backup_pin(const char *src_path, struct store_pin **out, int *fd, int6
 			ret = conn_fail(p->rd, err, "begin backup snapshot of", src_path);
 		goto fail;
 	}
-	if ((p->fd = open(src_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(p->fd, &sb) != 0) {
+	/* kept_open: never closed (its comment); read from the start (read_full reads on) */
+	if ((p->fd = kept_open(src_path)) < 0 || fstat(p->fd, &sb) != 0 ||
+	    lseek(p->fd, 0, SEEK_SET) != 0) {
+		p->fd = -1;
 		ret = ck_err_set(err, CK_EIO, "backup: open %s: %s", src_path, strerror(errno));
 		goto fail;
 	}
@@ -405,12 +424,9 @@ void store_backup_unpin(struct store_pin *p)
 {
 	if (!p)
 		return;
-	/* SQLite's connection first: closing our descriptor of the file drops the
-	 * process's locks on it, the read transaction's among them */
+	/* p->fd is kept_open's: not closed (its comment says why) */
 	sqlite3_exec(p->rd, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(p->rd);
-	if (p->fd >= 0)
-		close(p->fd);
 	free(p);
 }
 
