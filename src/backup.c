@@ -1363,6 +1363,32 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 	}
 }
 
+/* The candidates of a restore: the hot and warm directories, then the offsite tier
+ * when configured (an unreachable one is reported to skip and logged, not fatal).
+ * 0, or an error code with nothing in l. */
+static int restore_candidates(const struct cfg *c, struct blist *l, backup_skip_fn *skip, void *arg,
+			      struct ck_err *err)
+{
+	struct ck_err e = {0, ""};
+
+	if (scan_dir(c->db, c->backup_hot_dir, "hot", l, err) ||
+	    scan_dir(c->db, c->backup_warm_dir, "warm", l, err)) {
+		free(l->v);
+		l->v = NULL;
+		return err->code;
+	}
+	if (s3_configured(c) && scan_offsite(c, c->db, l, &e)) {
+		struct store_backup b;
+		memset(&b, 0, sizeof(b));
+		snprintf(b.tier, sizeof(b.tier), "offsite");
+		snprintf(b.location, sizeof(b.location), "s3://%s/%s", c->s3_bucket, c->s3_prefix);
+		if (skip)
+			skip(arg, &b, e.msg);
+		log_warn("backup", "restore: offsite tier unavailable: %s", e.msg);
+	}
+	return 0;
+}
+
 int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_path,
 		      backup_skip_fn *skip, void *arg, int integrity, struct store_backup *used,
 		      struct ck_err *err)
@@ -1384,20 +1410,8 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 				  "restore into %s: %s exists and would be applied to"
 				  " the restored file (move it away first)",
 				  dest_path, wal);
-	if (scan_dir(c->db, c->backup_hot_dir, "hot", &l, err) ||
-	    scan_dir(c->db, c->backup_warm_dir, "warm", &l, err)) {
-		free(l.v);
+	if (restore_candidates(c, &l, skip, arg, err))
 		return err->code;
-	}
-	if (s3_configured(c) && scan_offsite(c, c->db, &l, &e)) {
-		struct store_backup b;
-		memset(&b, 0, sizeof(b));
-		snprintf(b.tier, sizeof(b.tier), "offsite");
-		snprintf(b.location, sizeof(b.location), "s3://%s/%s", c->s3_bucket, c->s3_prefix);
-		if (skip)
-			skip(arg, &b, e.msg);
-		log_warn("backup", "restore: offsite tier unavailable: %s", e.msg);
-	}
 	if (l.n)
 		qsort(l.v, l.n, sizeof(l.v[0]), newest_first);
 	for (i = 0; i < l.n; i++) {
@@ -1486,19 +1500,8 @@ int backup_restore_pg(const struct cfg *c, const char *target, int replace, back
 	/* Downloads and checked copies are made in the hot directory (hidden names its
 	 * sweep knows), never beside a database that is not a file. */
 	snprintf(dest, sizeof(dest), "%s/restore.pgdump", c->backup_hot_dir);
-	if (scan_dir(c->db, c->backup_hot_dir, "hot", &l, err) ||
-	    scan_dir(c->db, c->backup_warm_dir, "warm", &l, err)) {
-		free(l.v);
+	if (restore_candidates(c, &l, skip, arg, err))
 		return err->code;
-	}
-	if (s3_configured(c) && scan_offsite(c, c->db, &l, &e)) {
-		struct store_backup b;
-		memset(&b, 0, sizeof(b));
-		snprintf(b.tier, sizeof(b.tier), "offsite");
-		snprintf(b.location, sizeof(b.location), "s3://%s/%s", c->s3_bucket, c->s3_prefix);
-		if (skip)
-			skip(arg, &b, e.msg);
-	}
 	if (l.n)
 		qsort(l.v, l.n, sizeof(l.v[0]), newest_first);
 	for (i = 0; i < l.n; i++) {
