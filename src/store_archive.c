@@ -125,17 +125,11 @@ int sq_archive_holes(struct store *st, const char *symbol, const char *interval,
 	sqlite3_bind_int64(s, 3, from);
 	sqlite3_bind_int64(s, 4, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			struct store_range *nv = realloc(v, nc * sizeof(*nv));
-			if (!nv) {
-				sqlite3_finalize(s);
-				free(v);
-				*n = 0;
-				return ck_err_set(err, CK_ENOMEM, "exchange holes: out of memory");
-			}
-			v = nv;
-			cap = nc;
+		if (store_grow(&v, &cap, *n, sizeof(*v), "read the exchange's holes", err)) {
+			sqlite3_finalize(s);
+			free(v);
+			*n = 0;
+			return err->code;
 		}
 		memset(&v[*n], 0, sizeof(v[*n]));
 		snprintf(v[*n].symbol, sizeof(v[*n].symbol), "%s", symbol);
