@@ -101,16 +101,18 @@ static void run_judge(struct run_sync *r, int rc)
 	} else if (rc || res->counts.symbols_failed || res->stopped) {
 		r->status = res->counts.symbols_ok ? RUN_PARTIAL : RUN_FAILED;
 		r->exit_code = RUN_EXIT_FAILED;
-	} else if (res->nsymbols && res->counts.symbols_skipped == (int64_t)res->nsymbols) {
+	} else if (res->none_listed || (res->nsymbols && !res->elsewhere &&
+					res->counts.symbols_skipped == (int64_t)res->nsymbols)) {
 		/* Nothing configured exists on the exchange: a typo or a wrong market, not a
-		 * healthy run with nothing to do. */
+		 * healthy run with nothing to do. Judged on the configured symbols: a worker
+		 * whose share (the rest claimed by others) is only unlisted ones is fine. */
 		r->status = RUN_FAILED;
 		r->exit_code = RUN_EXIT_FAILED;
 		if (!res->error[0])
 			snprintf(res->error, sizeof(res->error),
 				 "none of the %zu configured symbols is listed on the exchange"
 				 " (check [main] symbols / --symbols and [main] base_url)",
-				 res->nsymbols);
+				 res->nsymbols + res->elsewhere);
 	} else {
 		r->status = RUN_OK;
 		r->exit_code = RUN_EXIT_OK;

@@ -1464,6 +1464,15 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 
 	if ((rc = resolve_symbols(e, info, err)) != 0)
 		return rc;
+	if (info && e->nsyms) { /* judged on every configured symbol, before the claims */
+		size_t listed = 0;
+		for (size_t i = 0; i < e->nsyms; i++) {
+			const struct binance_symbol *b =
+				binance_info_find(info, e->syms[i].out->symbol);
+			listed += b && !strcmp(b->status, "TRADING");
+		}
+		e->res->none_listed = listed == 0;
+	}
 	e->recheck = e->o->recheck || e->o->since_ms;
 	if (e->recheck) {
 		int64_t nh = 0;
@@ -1625,6 +1634,7 @@ static void drop_elsewhere(struct engine *e)
 		k++;
 	}
 	e->res->nsymbols = k;
+	e->res->elsewhere = n;
 	if (n)
 		log_info("sync", "%zu of %zu symbols were claimed by other workers", n, e->nsyms);
 }

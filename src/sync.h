@@ -42,6 +42,9 @@ struct sync_result {
 	struct run_counts counts;
 	struct sync_symbol *symbols; /* malloc'd, nsymbols entries */
 	size_t nsymbols;
+	size_t elsewhere;      /* configured symbols another worker's run took (not in symbols) */
+	int none_listed;       /* the exchange's listing was read and has none of the
+				* configured symbols trading (whichever worker took them) */
 	int timed_out;         /* the run's deadline passed */
 	int stopped;           /* a signal asked to stop */
 	int64_t server_time;   /* the exchange's time at the start (ms) */
