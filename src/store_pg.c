@@ -637,6 +637,7 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	int rc = 0;
 	int64_t mn = INT64_MAX, mx = INT64_MIN;
 	size_t i, m = 0;
+	int nested;
 
 	state[0] = 0;
 	if (!n) {
@@ -655,11 +656,11 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 		free(vals);
 		return ck_err_set(err, CK_ENOMEM, "store %s page: out of memory", symbol);
 	}
-	/* Its own transaction, also inside the sync's group commit (whose BEGIN it meets
-	 * with a warning and whose pages it commits one by one): a savepoint there left a
-	 * transaction open in the daemon (t6033, workers stalled on its row locks), a leak
-	 * not yet found; see store_group in sync.c. */
-	if ((rc = pg_exec(st, "BEGIN", "write candles to", err)))
+	/* Inside the caller's transaction (the sync's group commit) the page is a savepoint
+	 * of it: the caller's commit or rollback decides, and the page alone is undone on
+	 * failure. On its own, the page is its own transaction. */
+	nested = PQtransactionStatus(pg(st)->conn) == PQTRANS_INTRANS;
+	if ((rc = pg_exec(st, nested ? "SAVEPOINT ck_page" : "BEGIN", "write candles to", err)))
 		goto out;
 	{
 		const char *v[] = {symbol, interval, pg_i64(lo, mn), pg_i64(hi, mx)};
@@ -732,13 +733,20 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	} else if (m && copy_merge(st, symbol, interval, vals, m, err)) {
 		goto fail;
 	}
-	if (pg_exec(st, "COMMIT", "write candles to", err))
+	/* ck_stage empties at commit; within a longer transaction the next page must not
+	 * merge this page's rows again */
+	if (nested && m && !(direct && !PQntuples(old)) &&
+	    pg_exec(st, "DELETE FROM ck_stage", "write candles to", err))
+		goto fail;
+	if (pg_exec(st, nested ? "RELEASE SAVEPOINT ck_page" : "COMMIT", "write candles to", err))
 		goto fail;
 	if (res)
 		*res = r;
 	goto out;
 fail:
-	PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+	PQclear(PQexec(pg(st)->conn,
+		       nested ? "ROLLBACK TO SAVEPOINT ck_page; RELEASE SAVEPOINT ck_page"
+			      : "ROLLBACK"));
 	rc = ck_err_wrap(err, "store %s page", symbol);
 out:
 	PQclear(old);

@@ -38,8 +38,9 @@ one=$(klines)
 note "one worker: $one kline requests"
 [ "$one" -ge "$N" ] || fail "one worker sent $one kline requests for $N symbols"
 
-# Three workers at once, slowed so that each holds claims while the others start.
-fakex_ctl "faults?latency_ms=200" >/dev/null
+# Three workers at once, slowed (0.5 s a request: a symbol takes 4.5 s) so that each
+# holds claims while the others start, however loaded the machine.
+fakex_ctl "faults?latency_ms=500" >/dev/null
 : >"$T/requests.jsonl"
 pids=()
 for w in 1 2 3; do
@@ -52,7 +53,7 @@ held() { pq three "select count(*) from pg_locks l join pg_stat_activity a using
 WAIT_SHOW="$T/w2.out" wait_for 60 "worker 2 to hold claims" '[ "$(held w2)" -ge 1 ]'
 # mid-run: the workers have had about two of each symbol's nine pages answered
 wait_for 60 "the workers' first kline requests" '[ "$(klines)" -ge $((one / 5)) ]'
-[ "$(held w2)" -ge 1 ] || fail "worker 2 finished before it could be killed mid-run"
+[ "$(held w2)" -ge 1 ] || { cat "$T/w2.out"; pq three "select l.objid, l.mode, l.granted, a.application_name, a.state from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory'"; fail "worker 2 finished before it could be killed mid-run"; }
 kill -KILL "${pids[1]}"
 RC=0; wait "${pids[1]}" || RC=$?
 assert_eq "$RC" 137 "worker 2 killed by SIGKILL"

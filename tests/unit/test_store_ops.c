@@ -951,6 +951,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rows_contract, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_put_page_contract, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_page_in_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_page_in_group, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_put_page_contract, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_put_page_race, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
