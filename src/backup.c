@@ -967,45 +967,176 @@ fail:
 	return err->code;
 }
 
-/* zstd-compresses src into dst (created 0600 and held while written, fsync'd), the
- * SHA-256 of the compressed bytes into hex, in the same pass. */
-static int compress_file(const char *src, const char *dst, char hex[65], int64_t *size,
-			 struct ck_err *err)
+/* The offsite upload of a compressed stream, without a local copy of it: the bytes go
+ * into a part buffer; the first full part starts a multipart upload, each full part is
+ * uploaded (with its SHA-256 signed, so the server checks it) and the buffer reused; a
+ * stream that ends before one part is full is one PUT from the buffer. Every request is
+ * retried by the shared policy on its own. */
+#define OFFSITE_PART ((size_t)8 << 20) /* at least S3_PART_MIN */
+
+struct offsite_up {
+	const struct cfg *c;
+	const char *key;
+	const struct s3_meta *meta;
+	size_t nmeta;
+	unsigned char *buf;
+	size_t len;
+	char upload_id[1024]; /* "" until the multipart upload is created */
+	char **etags;         /* etags[i]: part i + 1's */
+	int nparts;
+	struct s3_object head; /* UP_HEAD's answer */
+	int retries;           /* failed requests retried, all requests together */
+	struct retry_policy rp;
+	uint64_t rng;
+};
+
+/* What one attempt of a request does; 0 or an error code with err set. */
+enum up_step { UP_CREATE, UP_PART, UP_COMPLETE, UP_PUT, UP_HEAD };
+
+static int up_try(struct offsite_up *u, enum up_step step, const char *sha, char *etag,
+		  size_t etag_size, struct ck_err *err)
 {
-	int in, out, ret;
+	switch (step) {
+	case UP_CREATE:
+		return s3_mpu_create(u->c, u->key, u->meta, u->nmeta, u->upload_id,
+				     sizeof(u->upload_id), err);
+	case UP_PART:
+		return s3_mpu_part(u->c, u->key, u->upload_id, u->nparts + 1, u->buf, u->len, sha,
+				   etag, etag_size, err);
+	case UP_COMPLETE:
+		return s3_mpu_complete(u->c, u->key, u->upload_id, u->etags, u->nparts, err);
+	case UP_PUT:
+		return s3_put_buf(u->c, u->key, u->buf, u->len, sha, u->meta, u->nmeta, err);
+	default:
+		return s3_head(u->c, u->key, &u->head, err);
+	}
+}
+
+/* One request with the shared retry policy: every failure counts as a network failure
+ * (its tries and back-off are [http] retry_net_max and retry_net_base_ms); a usage error
+ * (bad key or configuration) is never retried. */
+static int up_request(struct offsite_up *u, enum up_step step, const char *sha, char *etag,
+		      size_t etag_size, struct ck_err *err)
+{
+	static const char *const what[] = {"upload start", "part upload", "upload completion",
+					   "upload", "check of the upload"};
+	struct retry_state rs = {0, 0, 0};
+	int64_t wait;
+	int rc;
+
+	for (;;) {
+		char at[16], part[16];
+		if (!(rc = up_try(u, step, sha, etag, etag_size, err)))
+			return 0;
+		wait = rc == CK_EUSAGE ? -1 : retry_next(&u->rp, &rs, BN_NET, -1, &u->rng);
+		snprintf(at, sizeof(at), "%d", u->retries + 1);
+		snprintf(part, sizeof(part), "%d", u->nparts + 1);
+		log_kv(LOG_WARN, "backup",
+		       ((const char *[]){"tier", "offsite", "attempt", at, "part",
+					 step == UP_PART ? part : NULL, NULL}),
+		       "%s failed: %s%s", what[step], err->msg, wait >= 0 ? "; retrying" : "");
+		if (wait < 0)
+			return rc;
+		u->retries++;
+		ck_sleep_ms(wait, NULL);
+	}
+}
+
+/* Uploads the full buffer as the next part (starting the multipart upload first). */
+static int up_flush_part(struct offsite_up *u, struct ck_err *err)
+{
+	char sha[65], etag[128], **ne;
+	int rc;
+
+	if (!u->upload_id[0] && (rc = up_request(u, UP_CREATE, NULL, NULL, 0, err)))
+		return rc;
+	if (u->nparts >= S3_PARTS_MAX)
+		return ck_err_set(err, CK_EUSAGE, "upload of %s: more than %d parts", u->key,
+				  S3_PARTS_MAX);
+	if (codec_sha256_buf(u->buf, u->len, sha))
+		return ck_err_set(err, CK_EIO, "upload of %s: SHA-256 failed", u->key);
+	if ((rc = up_request(u, UP_PART, sha, etag, sizeof(etag), err)))
+		return rc;
+	if (!(ne = realloc(u->etags, ((size_t)u->nparts + 1) * sizeof(*ne))) ||
+	    !(ne[u->nparts] = strdup(etag))) {
+		if (ne)
+			u->etags = ne;
+		return ck_err_set(err, CK_ENOMEM, "upload of %s: out of memory", u->key);
+	}
+	u->etags = ne;
+	u->nparts++;
+	u->len = 0;
+	return 0;
+}
+
+static int up_sink(void *arg, const unsigned char *p, size_t n, struct ck_err *err)
+{
+	struct offsite_up *u = arg;
+	int rc;
+
+	while (n) {
+		size_t k = OFFSITE_PART - u->len < n ? OFFSITE_PART - u->len : n;
+		memcpy(u->buf + u->len, p, k);
+		u->len += k;
+		p += k;
+		n -= k;
+		if (u->len == OFFSITE_PART && (rc = up_flush_part(u, err)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Compresses src and uploads it as u->key: the SHA-256 of the compressed bytes into hex,
+ * their count into *size; meta[1] (zst-sha256) is filled for a single PUT, whose
+ * metadata is sent after the stream ended; a multipart upload's metadata is sent before
+ * the first part, so it lacks it (the restore checks the decompressed bytes against
+ * sha256). On failure a started multipart upload is aborted: no object, no parts left. */
+static int offsite_stream(struct offsite_up *u, const char *src, struct s3_meta *meta, size_t nmeta,
+			  char hex[65], int64_t *size, struct ck_err *err)
+{
+	struct ck_err ae = {0, ""};
+	char sha[65];
+	int in, rc;
 
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return ck_err_set(err, CK_EIO, "compress %s: %s", src, strerror(errno));
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
-	    fchmod(out, 0600) != 0 || afile_hold(out) != 0) {
-		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
-		goto out;
+	u->meta = meta;
+	u->nmeta = nmeta - 1; /* zst-sha256 (the last) is not known yet */
+	if (!(u->buf = malloc(OFFSITE_PART))) {
+		close(in);
+		return ck_err_set(err, CK_ENOMEM, "compress %s: out of memory", src);
 	}
-	if ((ret = codec_compress(in, src, out, dst, hex, size, err)))
-		goto out;
-	if (fsync(out) != 0)
-		ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO, "compress into %s: %s",
-				 dst, strerror(errno));
-out:
+	rc = codec_compress_stream(in, src, up_sink, u, u->key, hex, size, err);
 	close(in);
-	if (out >= 0 && close(out) != 0 && !ret)
-		ret = ck_err_set(err, CK_EIO, "compress into %s: %s", dst, strerror(errno));
-	return ret;
+	if (!rc && !u->upload_id[0]) { /* below one part: one PUT, with every checksum */
+		snprintf(meta[nmeta - 1].value, sizeof(meta[nmeta - 1].value), "%s", hex);
+		u->nmeta = nmeta;
+		if (codec_sha256_buf(u->buf, u->len, sha))
+			rc = ck_err_set(err, CK_EIO, "upload of %s: SHA-256 failed", u->key);
+		else
+			rc = up_request(u, UP_PUT, sha, NULL, 0, err);
+	} else if (!rc) {
+		if (u->len)
+			rc = up_flush_part(u, err);
+		if (!rc)
+			rc = up_request(u, UP_COMPLETE, NULL, NULL, 0, err);
+	}
+	if (rc && u->upload_id[0] && s3_mpu_abort(u->c, u->key, u->upload_id, &ae))
+		log_warn("backup", "offsite: abort of the multipart upload of %s: %s", u->key,
+			 ae.msg);
+	return rc;
 }
 
 static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 		      struct backup_result *res, struct ck_err *err)
 {
 	struct backup_tier_result *tr = &res->offsite;
-	char key[2048], tmp[4200], detail[300];
+	char key[2048], detail[300];
 	struct s3_meta meta[4];
-	struct s3_object head;
 	struct ck_err e = {0, ""};
-	struct retry_policy rp;
-	struct retry_state rs = {0, 0, 0};
-	uint64_t rng = (uint64_t)now_ms() | 1;
-	int64_t t0 = mono_ms(), wait = 0;
-	int rc = 0;
+	struct offsite_up u;
+	int64_t t0 = mono_ms();
+	int rc = 0, i;
 
 	if (!s3_configured(c)) {
 		tr->outcome = BACKUP_NOT_CONFIGURED;
@@ -1015,55 +1146,46 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 	}
 	snprintf(key, sizeof(key), "%s%s.zst", c->s3_prefix, name);
 	offsite_location(c, key, tr->location, sizeof(tr->location));
-	snprintf(tmp, sizeof(tmp), "%s/.%s.zst.tmp", c->backup_hot_dir, name);
-	if ((rc = compress_file(res->hot.location, tmp, tr->sha256, &tr->size, &e))) {
-		unlink(tmp);
-		goto fail;
-	}
 	memset(meta, 0, sizeof(meta));
 	snprintf(meta[0].name, sizeof(meta[0].name), "sha256");
 	snprintf(meta[0].value, sizeof(meta[0].value), "%s", res->hot.sha256);
-	snprintf(meta[1].name, sizeof(meta[1].name), "zst-sha256");
-	snprintf(meta[1].value, sizeof(meta[1].value), "%s", tr->sha256);
-	snprintf(meta[2].name, sizeof(meta[2].name), "candles");
-	snprintf(meta[2].value, sizeof(meta[2].value), "%" PRId64, res->candles);
-	snprintf(meta[3].name, sizeof(meta[3].name), "created");
-	snprintf(meta[3].value, sizeof(meta[3].value), "%" PRId64, res->created);
-	retry_policy_from_cfg(&rp, c);
-	for (tr->attempts = 1;; tr->attempts++) {
-		char at[16];
-		rc = s3_put_file(c, key, tmp, tr->sha256, meta, 4, &e);
-		/* Verify what the server kept: size and checksum metadata. */
-		if (!rc && !(rc = s3_head(c, key, &head, &e))) {
-			const char *sha = s3_meta_get(&head, "zst-sha256");
-			if (head.size != tr->size || !sha || strcmp(sha, tr->sha256)) {
-				rc = CK_ECORRUPT;
-				snprintf(e.msg, sizeof(e.msg),
-					 "uploaded object %s has size %" PRId64
-					 " and checksum %s, want %" PRId64 " and %s",
-					 key, head.size, sha ? sha : "(none)", tr->size,
-					 tr->sha256);
-			}
+	snprintf(meta[1].name, sizeof(meta[1].name), "candles");
+	snprintf(meta[1].value, sizeof(meta[1].value), "%" PRId64, res->candles);
+	snprintf(meta[2].name, sizeof(meta[2].name), "created");
+	snprintf(meta[2].value, sizeof(meta[2].value), "%" PRId64, res->created);
+	snprintf(meta[3].name, sizeof(meta[3].name), "zst-sha256"); /* value: offsite_stream */
+	memset(&u, 0, sizeof(u));
+	u.c = c;
+	u.key = key;
+	u.rng = (uint64_t)now_ms() | 1;
+	retry_policy_from_cfg(&u.rp, c);
+	rc = offsite_stream(&u, res->hot.location, meta, 4, tr->sha256, &tr->size, &e);
+	/* Verify what the server kept: its size, and the checksum metadata it has. */
+	if (!rc && !(rc = up_request(&u, UP_HEAD, NULL, NULL, 0, &e))) {
+		const struct s3_object *head = &u.head;
+		const char *sha = s3_meta_get(head, "zst-sha256"),
+			   *raw = s3_meta_get(head, "sha256");
+		if (head->size != tr->size || !raw || strcmp(raw, res->hot.sha256) ||
+		    (sha ? strcmp(sha, tr->sha256) != 0 : !u.upload_id[0])) {
+			rc = CK_ECORRUPT;
+			snprintf(e.msg, sizeof(e.msg),
+				 "uploaded object %s has size %" PRId64
+				 " and checksum %s, want %" PRId64 " and %s",
+				 key, head->size, sha ? sha : "(none)", tr->size, tr->sha256);
 		}
-		if (!rc)
-			break;
-		/* The shared retry policy: every failed upload counts as a network failure
-		 * (its tries and back-off are [http] retry_net_max and retry_net_base_ms); a usage
-		 * error (bad key or configuration) is never retried. */
-		wait = rc == CK_EUSAGE ? -1 : retry_next(&rp, &rs, BN_NET, -1, &rng);
-		snprintf(at, sizeof(at), "%d", tr->attempts);
-		log_kv(LOG_WARN, "backup",
-		       ((const char *[]){"tier", "offsite", "attempt", at, NULL}),
-		       "upload failed: %s%s", e.msg, wait >= 0 ? "; retrying" : "");
-		if (wait < 0)
-			break;
-		ck_sleep_ms(wait, NULL);
 	}
-	unlink(tmp);
+	tr->attempts = 1 + u.retries;
+	free(u.buf);
+	for (i = 0; i < u.nparts; i++)
+		free(u.etags[i]);
+	free(u.etags);
 	if (rc)
 		goto fail;
+	snprintf(detail, sizeof(detail), "zstd; uploaded %s and checked (%s)",
+		 u.upload_id[0] ? "in parts" : "in one request",
+		 u.upload_id[0] ? "each part's SHA-256 signed, size" : "size, checksum metadata");
 	record(st, "offsite", tr->location, res->created, tr->size, tr->sha256, res->candles,
-	       "verified", "zstd; uploaded and checked (size, checksum metadata)", now_ms());
+	       "verified", detail, now_ms());
 	tr->outcome = BACKUP_OK;
 	tr->duration_ms = mono_ms() - t0;
 	return 0;

@@ -241,28 +241,47 @@ out:
 
 /* Compresses one input buffer (the last one with ZSTD_e_end), writing and hashing the
  * output; 0 or an error code. */
+/* The writer of compressed bytes: an fd (codec_compress) or the caller's sink. */
+struct zsink {
+	int fd;
+	const char *dst;
+	codec_sink_fn *fn;
+	void *arg;
+};
+
+static int sink_write(struct zsink *s, const unsigned char *p, size_t n, struct ck_err *err)
+{
+	if (s->fn)
+		return s->fn(s->arg, p, n, err);
+	if (write_full(s->fd, p, n))
+		return write_fail(err, "compress into", s->dst, errno);
+	return 0;
+}
+
 static int compress_chunk(ZSTD_CCtx *z, ZSTD_inBuffer *zin, int last, unsigned char *ob,
-			  size_t olen, int out, const char *dst, EVP_MD_CTX *m, int64_t *total,
+			  size_t olen, struct zsink *out, EVP_MD_CTX *m, int64_t *total,
 			  struct ck_err *err)
 {
+	int rc;
+
 	for (;;) {
 		ZSTD_outBuffer zout = {ob, olen, 0};
 		size_t rem =
 			ZSTD_compressStream2(z, &zout, zin, last ? ZSTD_e_end : ZSTD_e_continue);
 		if (ZSTD_isError(rem))
-			return ck_err_set(err, CK_EIO, "compress into %s: %s", dst,
+			return ck_err_set(err, CK_EIO, "compress into %s: %s", out->dst,
 					  ZSTD_getErrorName(rem));
-		if (zout.pos && write_full(out, ob, zout.pos))
-			return write_fail(err, "compress into", dst, errno);
 		EVP_DigestUpdate(m, ob, zout.pos);
+		if (zout.pos && (rc = sink_write(out, ob, zout.pos, err)))
+			return rc;
 		*total += (int64_t)zout.pos;
 		if (last ? rem == 0 : zin->pos == zin->size)
 			return 0;
 	}
 }
 
-int codec_compress(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
-		   struct ck_err *err)
+static int compress_to(int in, const char *src, struct zsink *out, char hex[65], int64_t *size,
+		       struct ck_err *err)
 {
 	ZSTD_CCtx *z = NULL;
 	EVP_MD_CTX *m = NULL;
@@ -276,6 +295,8 @@ int codec_compress(int in, const char *src, int out, const char *dst, char hex[6
 		ret = ck_err_set(err, CK_ENOMEM, "compress %s: out of memory", src);
 		goto out;
 	}
+	/* A file read once, front to back: ask for read-ahead. */
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
 	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, 2); /* ignored without multithread support */
@@ -288,7 +309,7 @@ int codec_compress(int in, const char *src, int out, const char *dst, char hex[6
 			goto out;
 		}
 		last = (size_t)r < ilen;
-		if ((ret = compress_chunk(z, &zin, last, ob, olen, out, dst, m, &total, err)))
+		if ((ret = compress_chunk(z, &zin, last, ob, olen, out, m, &total, err)))
 			goto out;
 	}
 	if (sha_final(m, hex))
@@ -301,6 +322,33 @@ out:
 	free(ib);
 	free(ob);
 	return ret;
+}
+
+int codec_compress(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
+		   struct ck_err *err)
+{
+	struct zsink s = {out, dst, NULL, NULL};
+	return compress_to(in, src, &s, hex, size, err);
+}
+
+int codec_compress_stream(int in, const char *src, codec_sink_fn *sink, void *arg, const char *dst,
+			  char hex[65], int64_t *size, struct ck_err *err)
+{
+	struct zsink s = {-1, dst, sink, arg};
+	return compress_to(in, src, &s, hex, size, err);
+}
+
+int codec_sha256_buf(const void *p, size_t n, char hex[65])
+{
+	EVP_MD_CTX *m = sha_new();
+	int rc;
+
+	if (!m)
+		return -1;
+	EVP_DigestUpdate(m, p, n);
+	rc = sha_final(m, hex);
+	EVP_MD_CTX_free(m);
+	return rc;
 }
 
 int codec_decompress(int in, const char *src, int out, const char *dst, char hex[65],

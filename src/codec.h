@@ -6,6 +6,7 @@
 #ifndef CK_CODEC_H
 #define CK_CODEC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -34,6 +35,18 @@ int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned ch
  * the same pass. out is not fsync'd. */
 int codec_compress(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
 		   struct ck_err *err);
+
+/* The receiver of a stream's bytes, in order: 0, or an error code with err set (the
+ * stream stops there). */
+typedef int codec_sink_fn(void *arg, const unsigned char *p, size_t n, struct ck_err *err);
+
+/* codec_compress into sink instead of a descriptor (dst names it in messages): the
+ * bytes are hashed before they are handed over. */
+int codec_compress_stream(int in, const char *src, codec_sink_fn *sink, void *arg, const char *dst,
+			  char hex[65], int64_t *size, struct ck_err *err);
+
+/* SHA-256 of n bytes at p as hex: 0, or -1 if the digest failed. */
+int codec_sha256_buf(const void *p, size_t n, char hex[65]);
 
 /* zstd-decompresses fd in (named src) into fd out (named dst); the SHA-256 of the
  * decompressed bytes into hex, in the same pass. CK_ECORRUPT for a damaged or truncated

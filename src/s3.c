@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "codec.h"
 #include "s3.h"
 #include "utc.h"
 #include "banned.h"
@@ -240,6 +241,8 @@ struct req {
 	int overflow;
 	struct s3_object *obj;
 	int write_err;
+	char *etag; /* the ETag answer header, quotes kept, when set */
+	size_t etag_size;
 };
 
 static size_t on_write(char *p, size_t sz, size_t nm, void *arg)
@@ -278,10 +281,19 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
 	size_t n = sz * nm, l = n;
 	static const char pre[] = "x-amz-meta-";
 
-	if (!r->obj)
-		return n;
 	while (l && (p[l - 1] == '\r' || p[l - 1] == '\n'))
 		l--;
+	if (r->etag && l > 5 && !strncasecmp(p, "etag:", 5)) {
+		const char *v = p + 5;
+		while (v < p + l && *v == ' ')
+			v++;
+		if ((size_t)(p + l - v) < r->etag_size) {
+			memcpy(r->etag, v, (size_t)(p + l - v));
+			r->etag[p + l - v] = 0;
+		}
+	}
+	if (!r->obj)
+		return n;
 	if (l > sizeof(pre) - 1 && !strncasecmp(p, pre, sizeof(pre) - 1) &&
 	    r->obj->nmeta < S3_META_MAX) {
 		const char *colon = memchr(p, ':', l);
@@ -311,10 +323,18 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
  * out: optional files. Fills status. Returns 0 for a 2xx answer, else an error. */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-static int s3_request(const struct cfg *c, const char *method, const char *url, FILE *upload,
-		      int64_t upload_size, const char *payload_sha, FILE *out,
-		      struct curl_slist *hdrs, struct s3_object *obj, long *status_out,
-		      struct ck_err *err)
+/* What some requests add: a POST body in memory, the ETag answer header. */
+struct req_extra {
+	const char *post; /* POST body (may be ""), NUL-free */
+	size_t post_len;
+	char *etag;
+	size_t etag_size;
+};
+
+static int s3_request_ex(const struct cfg *c, const char *method, const char *url, FILE *upload,
+			 int64_t upload_size, const char *payload_sha, FILE *out,
+			 struct curl_slist *hdrs, struct s3_object *obj, long *status_out,
+			 const struct req_extra *x, struct ck_err *err)
 {
 	struct curl_slist *own = NULL, *t;
 	char ph[128];
@@ -348,6 +368,11 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 	r.h = h;
 	r.out = out;
 	r.obj = obj;
+	if (x && x->etag) {
+		r.etag = x->etag;
+		r.etag_size = x->etag_size;
+		x->etag[0] = 0;
+	}
 	snprintf(sig, sizeof(sig), "aws:amz:%s:s3", c->s3_region);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig);
@@ -377,6 +402,11 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)upload_size);
 	} else if (!strcmp(method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(method, "POST")) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(x && x->post ? x->post_len : 0));
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, x && x->post ? x->post : "");
 	} else if (strcmp(method, "GET")) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
@@ -409,6 +439,262 @@ static int s3_request(const struct cfg *c, const char *method, const char *url, 
 	curl_easy_cleanup(h);
 	curl_slist_free_all(own);
 	return ret;
+}
+
+static int s3_request(const struct cfg *c, const char *method, const char *url, FILE *upload,
+		      int64_t upload_size, const char *payload_sha, FILE *out,
+		      struct curl_slist *hdrs, struct s3_object *obj, long *status_out,
+		      struct ck_err *err)
+{
+	return s3_request_ex(c, method, url, upload, upload_size, payload_sha, out, hdrs, obj,
+			     status_out, NULL, err);
+}
+
+/* The headers of a new object: storage class, content type, metadata (appended to
+ * *hdrs). 0 or -1 (out of memory). */
+static int object_headers(const struct cfg *c, struct curl_slist **hdrs, const struct s3_meta *meta,
+			  size_t nmeta)
+{
+	char line[256];
+	struct curl_slist *t;
+	size_t i;
+
+	snprintf(line, sizeof(line), "x-amz-storage-class: %s", c->s3_storage_class);
+	if (!(t = curl_slist_append(*hdrs, line)))
+		return -1;
+	*hdrs = t;
+	if (!(t = curl_slist_append(*hdrs, "Content-Type: application/zstd")))
+		return -1;
+	*hdrs = t;
+	for (i = 0; i < nmeta; i++) {
+		snprintf(line, sizeof(line), "x-amz-meta-%s: %s", meta[i].name, meta[i].value);
+		if (!(t = curl_slist_append(*hdrs, line)))
+			return -1;
+		*hdrs = t;
+	}
+	return 0;
+}
+
+int s3_put_buf(const struct cfg *c, const char *key, const void *buf, size_t len,
+	       const char *payload_sha256, const struct s3_meta *meta, size_t nmeta,
+	       struct ck_err *err)
+{
+	char url[4096];
+	struct curl_slist *hdrs = NULL;
+	FILE *f;
+	int ret;
+
+	if (s3_url(c, key, url, sizeof(url), err))
+		return err->code;
+	if (!len || !(f = fmemopen((void *)buf, len, "rb")))
+		return ck_err_set(err, len ? CK_ENOMEM : CK_EUSAGE, "S3 upload of %s: %s", key,
+				  len ? "out of memory" : "nothing to upload");
+	if (object_headers(c, &hdrs, meta, nmeta)) {
+		curl_slist_free_all(hdrs);
+		fclose(f);
+		return ck_err_set(err, CK_ENOMEM, "S3 upload of %s: out of memory", key);
+	}
+	ret = s3_request(c, "PUT", url, f, (int64_t)len,
+			 payload_sha256 ? payload_sha256 : "UNSIGNED-PAYLOAD", NULL, hdrs, NULL,
+			 NULL, err);
+	curl_slist_free_all(hdrs);
+	fclose(f);
+	return ret;
+}
+
+/* The URL of key with a query (already in SigV4's sorted, encoded form) into buf. */
+static int query_url(const struct cfg *c, const char *key, const char *query, char *buf,
+		     size_t size, struct ck_err *err)
+{
+	size_t l;
+
+	if (s3_url(c, key, buf, size, err))
+		return err->code;
+	l = strlen(buf);
+	if ((size_t)snprintf(buf + l, size - l, "?%s", query) >= size - l)
+		return ck_err_set(err, CK_ENOMEM, "S3 URL too long for key %s", key);
+	return 0;
+}
+
+/* A 2xx body in memory (open_memstream) for the requests whose answer is XML. */
+static int request_xml(const struct cfg *c, const char *method, const char *url,
+		       const char *payload_sha, struct curl_slist *hdrs, const struct req_extra *x,
+		       char **body, struct ck_err *err)
+{
+	size_t blen = 0;
+	FILE *mf;
+	int ret;
+
+	*body = NULL;
+	if (!(mf = open_memstream(body, &blen)))
+		return ck_err_set(err, CK_ENOMEM, "S3 %s: out of memory", method);
+	ret = s3_request_ex(c, method, url, NULL, 0, payload_sha, mf, hdrs, NULL, NULL, x, err);
+	fclose(mf);
+	if (!ret && blen > S3_BODY_MAX)
+		ret = ck_err_set(err, CK_ENOMEM, "S3 %s: answer larger than %d bytes", method,
+				 S3_BODY_MAX);
+	if (ret) {
+		free(*body);
+		*body = NULL;
+	}
+	return ret;
+}
+
+int s3_parse_upload_id(const char *xml, char *id, size_t size)
+{
+	if (!strstr(xml, "<InitiateMultipartUploadResult") ||
+	    !xml_field(xml, NULL, "UploadId", id, size) || !id[0])
+		return -1;
+	xml_unescape(id);
+	return 0;
+}
+
+int s3_mpu_create(const struct cfg *c, const char *key, const struct s3_meta *meta, size_t nmeta,
+		  char *upload_id, size_t id_size, struct ck_err *err)
+{
+	char url[4096];
+	struct curl_slist *hdrs = NULL;
+	char *body = NULL;
+	int ret;
+
+	upload_id[0] = 0;
+	if (query_url(c, key, "uploads=", url, sizeof(url), err))
+		return err->code;
+	if (object_headers(c, &hdrs, meta, nmeta)) {
+		curl_slist_free_all(hdrs);
+		return ck_err_set(err, CK_ENOMEM, "S3 multipart upload of %s: out of memory", key);
+	}
+	ret = request_xml(c, "POST", url, NULL, hdrs, NULL, &body, err);
+	curl_slist_free_all(hdrs);
+	if (!ret && s3_parse_upload_id(body ? body : "", upload_id, id_size))
+		ret = ck_err_set(err, CK_EVALIDATE,
+				 "S3 POST %s: no UploadId in the answer to"
+				 " CreateMultipartUpload",
+				 url);
+	free(body);
+	return ret;
+}
+
+/* The query of a request on an upload: partNumber (if > 0) and uploadId, sorted. */
+static int upload_query(const char *upload_id, int part, char *buf, size_t size)
+{
+	char eid[1100];
+	int n;
+
+	if (s3_encode(upload_id, 0, eid, sizeof(eid)))
+		return -1;
+	n = part > 0 ? snprintf(buf, size, "partNumber=%d&uploadId=%s", part, eid)
+		     : snprintf(buf, size, "uploadId=%s", eid);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int s3_mpu_part(const struct cfg *c, const char *key, const char *upload_id, int part,
+		const void *buf, size_t len, const char *payload_sha256, char *etag,
+		size_t etag_size, struct ck_err *err)
+{
+	char url[4096], q[1200];
+	struct req_extra x = {NULL, 0, etag, etag_size};
+	FILE *f;
+	int ret;
+
+	if (part < 1 || part > S3_PARTS_MAX || upload_query(upload_id, part, q, sizeof(q)))
+		return ck_err_set(err, CK_EUSAGE, "S3 upload of %s: bad part %d or upload id", key,
+				  part);
+	if (query_url(c, key, q, url, sizeof(url), err))
+		return err->code;
+	if (!len || !(f = fmemopen((void *)buf, len, "rb")))
+		return ck_err_set(err, CK_ENOMEM, "S3 upload of %s part %d: %s", key, part,
+				  len ? "out of memory" : "empty part");
+	ret = s3_request_ex(c, "PUT", url, f, (int64_t)len,
+			    payload_sha256 ? payload_sha256 : "UNSIGNED-PAYLOAD", NULL, NULL, NULL,
+			    NULL, &x, err);
+	fclose(f);
+	if (!ret && !etag[0])
+		ret = ck_err_set(err, CK_EVALIDATE,
+				 "S3 PUT %s: no ETag in the answer to UploadPart", url);
+	return ret;
+}
+
+int s3_complete_xml(char *const *etags, int nparts, char **out)
+{
+	size_t len = 0;
+	FILE *mf;
+	int i;
+
+	*out = NULL;
+	if (!(mf = open_memstream(out, &len)))
+		return -1;
+	fputs("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">", mf);
+	for (i = 0; i < nparts; i++) {
+		const char *e;
+		fputs("<Part><ETag>", mf);
+		for (e = etags[i]; *e; e++) { /* an ETag is quoted: escape for XML */
+			if (*e == '"')
+				fputs("&quot;", mf);
+			else if (*e == '&')
+				fputs("&amp;", mf);
+			else if (*e == '<')
+				fputs("&lt;", mf);
+			else if (*e == '>')
+				fputs("&gt;", mf);
+			else
+				fputc(*e, mf);
+		}
+		fprintf(mf, "</ETag><PartNumber>%d</PartNumber></Part>", i + 1);
+	}
+	fputs("</CompleteMultipartUpload>", mf);
+	if (fclose(mf)) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int s3_mpu_complete(const struct cfg *c, const char *key, const char *upload_id, char *const *etags,
+		    int nparts, struct ck_err *err)
+{
+	char url[4096], q[1200], sha[65], why[300];
+	struct curl_slist *hdrs = NULL;
+	struct req_extra x = {NULL, 0, NULL, 0};
+	char *xml = NULL, *body = NULL;
+	int ret;
+
+	if (upload_query(upload_id, 0, q, sizeof(q)))
+		return ck_err_set(err, CK_EUSAGE, "S3 upload of %s: bad upload id", key);
+	if (query_url(c, key, q, url, sizeof(url), err))
+		return err->code;
+	if (s3_complete_xml(etags, nparts, &xml) || codec_sha256_buf(xml, strlen(xml), sha) ||
+	    !(hdrs = curl_slist_append(NULL, "Content-Type: application/xml"))) {
+		free(xml);
+		return ck_err_set(err, CK_ENOMEM, "S3 completion of %s: out of memory", key);
+	}
+	x.post = xml;
+	x.post_len = strlen(xml);
+	ret = request_xml(c, "POST", url, sha, hdrs, &x, &body, err);
+	/* A 200 answer may still carry an error: S3 sends the status before it is done. */
+	if (!ret && (!body || !strstr(body, "<CompleteMultipartUploadResult"))) {
+		s3_parse_error(body ? body : "", why, sizeof(why));
+		ret = ck_err_set(err, CK_EHTTP, "S3 POST %s: CompleteMultipartUpload failed: %s",
+				 url, why);
+	}
+	free(body);
+	free(xml);
+	curl_slist_free_all(hdrs);
+	return ret;
+}
+
+int s3_mpu_abort(const struct cfg *c, const char *key, const char *upload_id, struct ck_err *err)
+{
+	char url[4096], q[1200];
+	int ret;
+
+	if (upload_query(upload_id, 0, q, sizeof(q)))
+		return ck_err_set(err, CK_EUSAGE, "S3 upload of %s: bad upload id", key);
+	if (query_url(c, key, q, url, sizeof(url), err))
+		return err->code;
+	ret = s3_request(c, "DELETE", url, NULL, 0, NULL, NULL, NULL, NULL, NULL, err);
+	return ret == CK_ENOTFOUND ? 0 : ret; /* NoSuchUpload: nothing left */
 }
 
 int s3_put_file(const struct cfg *c, const char *key, const char *path, const char *payload_sha256,

@@ -45,6 +45,29 @@ int s3_url(const struct cfg *c, const char *key, char *buf, size_t size, struct 
 int s3_put_file(const struct cfg *c, const char *key, const char *path, const char *payload_sha256,
 		const struct s3_meta *meta, size_t nmeta, struct ck_err *err);
 
+/* s3_put_file of len bytes in memory (len > 0). */
+int s3_put_buf(const struct cfg *c, const char *key, const void *buf, size_t len,
+	       const char *payload_sha256, const struct s3_meta *meta, size_t nmeta,
+	       struct ck_err *err);
+
+/* Multipart upload (for objects streamed without a local copy): s3_mpu_create starts one
+ * for key with the storage class and metadata of s3_put_file and fills upload_id;
+ * s3_mpu_part uploads part number part (1..S3_PARTS_MAX; every part but the last at
+ * least S3_PART_MIN bytes) with its payload hash signed and fills etag (quotes kept);
+ * s3_mpu_complete joins parts 1..nparts, etags[i] being part i + 1's (a 200 answer
+ * carrying an error is an error); s3_mpu_abort drops the upload and its parts (an
+ * unknown upload is not an error). Errors as s3_put_file's. */
+#define S3_PART_MIN (5 << 20)
+#define S3_PARTS_MAX 10000
+int s3_mpu_create(const struct cfg *c, const char *key, const struct s3_meta *meta, size_t nmeta,
+		  char *upload_id, size_t id_size, struct ck_err *err);
+int s3_mpu_part(const struct cfg *c, const char *key, const char *upload_id, int part,
+		const void *buf, size_t len, const char *payload_sha256, char *etag,
+		size_t etag_size, struct ck_err *err);
+int s3_mpu_complete(const struct cfg *c, const char *key, const char *upload_id, char *const *etags,
+		    int nparts, struct ck_err *err);
+int s3_mpu_abort(const struct cfg *c, const char *key, const char *upload_id, struct ck_err *err);
+
 /* Downloads key into the file at path (created or truncated; caller removes it on
  * failure); *obj (may be NULL) gets size and metadata. CK_ENOTFOUND for 404. */
 int s3_get_file(const struct cfg *c, const char *key, const char *path, struct s3_object *obj,
@@ -68,6 +91,11 @@ int s3_encode(const char *s, int keep_slash, char *buf, size_t size);
  * sets *truncated and the continuation token (empty if none). */
 int s3_parse_list(const char *xml, struct s3_object **v, size_t *len, size_t *cap, int *truncated,
 		  char *token, size_t token_size, struct ck_err *err);
+/* The UploadId of an InitiateMultipartUploadResult body into id: 0, or -1. */
+int s3_parse_upload_id(const char *xml, char *id, size_t size);
+/* The CompleteMultipartUpload body of parts 1..nparts (etags[i] is part i + 1's) into
+ * *out (malloc'd): 0, or -1 (out of memory). */
+int s3_complete_xml(char *const *etags, int nparts, char **out);
 /* The <Code> and <Message> of an S3 error body, "Code: Message", into buf. */
 void s3_parse_error(const char *xml, char *buf, size_t size);
 /* "2024-03-01T12:00:00.000Z" → ms; -1 if malformed. */

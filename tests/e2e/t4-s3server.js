@@ -3,8 +3,13 @@
 // Signature Version 4 (Authorization header: canonical request, string to sign, signing
 // key, signature; the x-amz-content-sha256 payload hash against the body) and answers
 // 403 SignatureDoesNotMatch / XAmzContentSHA256Mismatch like S3. Objects (with their
-// x-amz-meta-* metadata) live in memory. Supports PUT/GET/HEAD/DELETE object and
-// ListObjectsV2. Fault injection: --fail-puts N answers the first N PUTs with 503.
+// x-amz-meta-* metadata) live in memory. Supports PUT/GET/HEAD/DELETE object,
+// ListObjectsV2 and multipart uploads (CreateMultipartUpload, UploadPart,
+// CompleteMultipartUpload with its part list checked like S3: ascending part numbers,
+// each part's ETag, every part but the last at least 5 MiB; AbortMultipartUpload).
+// Fault injection: --fail-puts N answers the first N PUTs (parts included) with 503;
+// --fail-part K answers every upload of part number K with 500. --uploads-file PATH
+// gets the number of multipart uploads in progress whenever it changes.
 // --self-test checks the verifier against AWS's published SigV4 example and exits.
 'use strict';
 const http = require('http');
@@ -19,6 +24,9 @@ const REGION = opt('--region', 'us-east-1');
 const BUCKET = opt('--bucket', 'ck-offsite');
 let failPuts = parseInt(opt('--fail-puts', '0'), 10);
 const log = opt('--log', null);
+const failPart = parseInt(opt('--fail-part', '0'), 10);
+const uploadsFile = opt('--uploads-file', null);
+const PART_MIN = 5 * 1024 * 1024;
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const hmac = (k, s) => crypto.createHmac('sha256', k).update(s).digest();
@@ -51,6 +59,11 @@ if (args.includes('--self-test')) {
 }
 
 const objects = new Map(); // key -> {body, meta, modified}
+const uploads = new Map(); // upload id -> {key, meta, storageClass, parts: Map(number -> {body, etag})}
+let nextUpload = 1;
+const saveUploads = () => { if (uploadsFile) fs.writeFileSync(uploadsFile, String(uploads.size)); };
+saveUploads();
+const md5 = (b) => crypto.createHash('md5').update(b).digest('hex');
 const xmlEsc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 function reply(res, status, body, headers) {
 	res.writeHead(status, Object.assign({ 'content-type': 'application/xml' }, headers || {}));
@@ -106,10 +119,49 @@ const server = http.createServer((req, res) => {
 			return reply(res, 200, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${BUCKET}</Name><Prefix>${xmlEsc(prefix)}</Prefix><KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`);
 		}
 		if (!key) return s3err(res, 400, 'InvalidRequest', 'no key');
+		const meta = {};
+		for (const [h, v] of Object.entries(req.headers)) if (h.startsWith('x-amz-meta-')) meta[h] = v;
+		if (req.method === 'POST' && url.searchParams.has('uploads')) {
+			const id = 'ck-upload-' + nextUpload++;
+			uploads.set(id, { key, meta, storageClass: req.headers['x-amz-storage-class'] || 'STANDARD', parts: new Map() });
+			saveUploads();
+			return reply(res, 200, `<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><Bucket>${BUCKET}</Bucket><Key>${xmlEsc(key)}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`);
+		}
+		const uid = url.searchParams.get('uploadId');
+		if (uid !== null) {
+			const u = uploads.get(uid);
+			if (!u || u.key !== key) return s3err(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+			if (req.method === 'PUT') {
+				const n = parseInt(url.searchParams.get('partNumber') || '', 10);
+				if (!(n >= 1 && n <= 10000)) return s3err(res, 400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000');
+				if (failPuts > 0) { failPuts--; return s3err(res, 503, 'SlowDown', 'injected failure'); }
+				if (n === failPart) return s3err(res, 500, 'InternalError', 'injected failure of part ' + n);
+				const etag = '"' + md5(body) + '"';
+				u.parts.set(n, { body, etag });
+				return reply(res, 200, '', { etag });
+			}
+			if (req.method === 'DELETE') { uploads.delete(uid); saveUploads(); return reply(res, 204); }
+			if (req.method !== 'POST') return s3err(res, 405, 'MethodNotAllowed', req.method);
+			// CompleteMultipartUpload: the part list, checked as S3 does.
+			const list = [...body.toString().matchAll(/<Part>\s*<ETag>([^<]*)<\/ETag>\s*<PartNumber>(\d+)<\/PartNumber>\s*<\/Part>/g)]
+				.map((m) => ({ etag: m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&'), n: parseInt(m[2], 10) }));
+			if (!list.length) return s3err(res, 400, 'MalformedXML', 'no parts in the CompleteMultipartUpload body');
+			for (let i = 0; i < list.length; i++) {
+				if (i && list[i].n <= list[i - 1].n) return s3err(res, 400, 'InvalidPartOrder', 'The list of parts was not in ascending order.');
+				const p = u.parts.get(list[i].n);
+				if (!p || p.etag !== list[i].etag) return s3err(res, 400, 'InvalidPart', 'part ' + list[i].n + ' not found or its ETag does not match');
+				if (i < list.length - 1 && p.body.length < PART_MIN) return s3err(res, 400, 'EntityTooSmall', 'part ' + list[i].n + ' is smaller than 5 MiB');
+			}
+			const whole = Buffer.concat(list.map((x) => u.parts.get(x.n).body));
+			const etag = '"' + md5(Buffer.concat(list.map((x) => Buffer.from(md5(u.parts.get(x.n).body), 'hex')))) + '-' + list.length + '"';
+			objects.set(key, { body: whole, meta: u.meta, modified: new Date().toISOString(), storageClass: u.storageClass });
+			uploads.delete(uid);
+			saveUploads();
+			note(`COMPLETE ${key} parts=${list.length} bytes=${whole.length}`);
+			return reply(res, 200, `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Bucket>${BUCKET}</Bucket><Key>${xmlEsc(key)}</Key><ETag>${xmlEsc(etag)}</ETag></CompleteMultipartUploadResult>`);
+		}
 		if (req.method === 'PUT') {
 			if (failPuts > 0) { failPuts--; return s3err(res, 503, 'SlowDown', 'injected failure'); }
-			const meta = {};
-			for (const [h, v] of Object.entries(req.headers)) if (h.startsWith('x-amz-meta-')) meta[h] = v;
 			objects.set(key, { body, meta, modified: new Date().toISOString(), storageClass: req.headers['x-amz-storage-class'] || 'STANDARD' });
 			return reply(res, 200, '', { etag: '"' + crypto.createHash('md5').update(body).digest('hex') + '"' });
 		}

@@ -97,13 +97,36 @@ static void test_error_body(void **state)
 	assert_int_equal(s3_parse_time("2026-03-19T18:00:00Z"), 1773943200000LL);
 }
 
+static void test_multipart_xml(void **state)
+{
+	char id[64], *xml = NULL;
+	char *etags[] = {"\"a1\"", "\"b2\""};
+	(void)state;
+	assert_int_equal(s3_parse_upload_id("<InitiateMultipartUploadResult><Bucket>b</Bucket>"
+					    "<UploadId>x.Y_z&amp;1</UploadId>"
+					    "</InitiateMultipartUploadResult>",
+					    id, sizeof(id)),
+			 0);
+	assert_string_equal(id, "x.Y_z&1");
+	assert_int_equal(
+		s3_parse_upload_id("<Error><Code>AccessDenied</Code></Error>", id, sizeof(id)), -1);
+	assert_int_equal(s3_parse_upload_id("<InitiateMultipartUploadResult><UploadId></UploadId>"
+					    "</InitiateMultipartUploadResult>",
+					    id, sizeof(id)),
+			 -1);
+	assert_int_equal(s3_complete_xml(etags, 2, &xml), 0);
+	assert_non_null(strstr(xml, "<Part><ETag>&quot;a1&quot;</ETag><PartNumber>1</PartNumber>"
+				    "</Part><Part><ETag>&quot;b2&quot;</ETag><PartNumber>2"
+				    "</PartNumber></Part></CompleteMultipartUpload>"));
+	free(xml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode),
-		cmocka_unit_test(test_url),
-		cmocka_unit_test(test_list),
-		cmocka_unit_test(test_error_body),
+		cmocka_unit_test(test_encode),        cmocka_unit_test(test_url),
+		cmocka_unit_test(test_list),          cmocka_unit_test(test_error_body),
+		cmocka_unit_test(test_multipart_xml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
