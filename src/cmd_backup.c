@@ -179,8 +179,12 @@ const struct cmd cmd_backup = {
 	.name = "backup",
 	.summary = "verified online backup to hot, warm and offsite (S3) tiers, with retention",
 	.notes = "Online backup to [backup] hot_dir, verified (integrity_check, candle count,\n"
-		 "SHA-256 sidecar); copied to warm_dir and re-verified; uploaded offsite (S3,\n"
-		 "zstd) when s3_bucket is set; retention per tier (never the newest verified).\n"
+		 "SHA-256 sidecar). The warm_dir copy is written in the same pass (or copied\n"
+		 "from the hot file), its SHA-256 computed over the bytes written and matched\n"
+		 "to the hot one's, installed only if the hot file verified; it is not read\n"
+		 "back. Offsite (S3) when s3_bucket is set: zstd streamed to the bucket (a\n"
+		 "multipart upload above 8 MiB, no local compressed copy), its size and\n"
+		 "checksums checked. Retention per tier (never the newest verified).\n"
 		 "A PostgreSQL database (--db postgresql://...) is dumped with pg_dump -Fc in\n"
 		 "one snapshot and verified by pg_restore --list and a restore into a scratch\n"
 		 "database whose row counts must match; hot_dir and warm_dir must be set.",
