@@ -141,6 +141,22 @@ static int fsync_path(const char *path, int dir, struct ck_err *err)
 	return 0;
 }
 
+/* Drops the (fsync'd, so clean) pages of a written backup from the page cache: a backup
+ * is read again only by a restore, and its pages would evict the database's. */
+static void cache_drop(int fd)
+{
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+static void cache_drop_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		cache_drop(fd);
+		close(fd);
+	}
+}
+
 /* Sets path's permission bits to mode: explicit, whatever the umask was at creation. */
 static int chmod_path(const char *path, unsigned mode, struct ck_err *err)
 {
@@ -688,6 +704,11 @@ static void *warm_copy_main(void *arg)
 	else if (w->rc == 0 && !w->teed)
 		w->rc = copy_to_temp(w->src, w->dest, w->mode, w->tmp, sizeof(w->tmp), w->sha256,
 				     &w->size, &w->err);
+	/* The warm copy is not read again by this backup: out of the page cache. */
+	if (w->rc == 0 && w->teed)
+		cache_drop(w->fd);
+	else if (w->rc == 0)
+		cache_drop_path(w->tmp);
 	if (!w->pg)
 		w->count_rc = store_backup_count_file(w->src, &w->candles, &w->count_err);
 	return NULL;
@@ -1343,6 +1364,10 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 		*err = e;
 		ret = e.code;
 	}
+	/* The hot file was read by its verification, count and the offsite stream, all
+	 * done: out of the page cache. */
+	if (res->hot.outcome == BACKUP_OK)
+		cache_drop_path(res->hot.location);
 	/* Retention after the new backup exists, so it is the newest verified one. */
 	if (retention_tier(st, c, "hot", now, &res->hot, &e))
 		log_warn("backup", "%s", e.msg);

@@ -1,6 +1,7 @@
 /* codec.c — SHA-256 hashing, hashed copies and zstd streams for the backups (codec.h).
  * Buffers are large (CODEC_BUF) so a 1 GiB file is a few hundred system calls, and each
- * pass hashes the bytes it moves, so no file is read twice for its checksum. */
+ * pass hashes the bytes it moves, so no file is read twice for its checksum. Every input
+ * is read once front to back: POSIX_FADV_SEQUENTIAL asks the kernel for read-ahead. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -108,6 +109,7 @@ int codec_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_e
 		ret = ck_err_set(err, CK_ENOMEM, "checksum %s: out of memory", path);
 		goto out;
 	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* read once, front to back */
 	while ((r = read_some(fd, buf, CODEC_BUF)) > 0) {
 		EVP_DigestUpdate(m, buf, (size_t)r);
 		total += r;
@@ -195,6 +197,7 @@ int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned ch
 		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
 		goto out;
 	}
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (done < len) {
 		size_t want = len - done < CODEC_BUF ? (size_t)(len - done) : CODEC_BUF;
 		ssize_t r = read_full(in, buf, want);
@@ -366,6 +369,7 @@ int codec_decompress(int in, const char *src, int out, const char *dst, char hex
 		ret = ck_err_set(err, CK_ENOMEM, "decompress %s: out of memory", src);
 		goto out;
 	}
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while ((r = read_some(in, ib, ilen)) > 0) {
 		ZSTD_inBuffer zin = {ib, (size_t)r, 0};
 		while (zin.pos < zin.size) {
