@@ -1,5 +1,6 @@
 /* s3.c — a small S3 client over libcurl's easy interface with CURLOPT_AWS_SIGV4:
- * path-style object URLs, streaming uploads and downloads of files, ListObjectsV2
+ * path-style object URLs, streaming uploads and downloads of files, uploads from
+ * memory and multipart uploads (POST bodies, ETags), ListObjectsV2
  * parsing, S3 error bodies turned into messages. No retries here (backup.c retries). */
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* s3.h — the S3 API for the offsite backup tier: put, get, head, list and delete of
- * objects in [backup] s3_bucket under s3_prefix, at s3_endpoint (path-style URLs; empty
+/* s3.h — the S3 API for the offsite backup tier: put (whole or multipart), get, head, list and
+ * delete of objects in [backup] s3_bucket under s3_prefix, at s3_endpoint (path-style URLs; empty
  * endpoint = AWS for s3_region), signed with libcurl's AWS SigV4. Credentials come from
  * the configuration's secrets ([backup] s3_access_key/s3_secret_key, which may be
  * "@/path" to a 0600 file) and never appear in messages. Every call is blocking, one
