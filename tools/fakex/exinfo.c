@@ -89,6 +89,11 @@ char *exinfo_build(const struct market *m, enum fx_market mk, int64_t now, int64
 		1, "autoAssetExchange", "-5", "symbols", syms);
 	if (!root)
 		return NULL;
+	/* COIN-M says so; spot's exchangeInfo has no futuresType */
+	if (mk == FX_CM)
+		json_object_set_new(root, "futuresType", json_string("COIN_MARGINED"));
+	else if (mk == FX_SPOT)
+		json_object_del(root, "futuresType");
 	for (size_t i = 0; i < m->n; i++) {
 		const struct symbol *s = &m->syms[i];
 		if (s->removed || s->onboard > now || !market_serves(s, mk))
