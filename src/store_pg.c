@@ -11,6 +11,7 @@
  * under a transaction advisory lock, so that workers opening at once do not race.
  * Only PQexecParams with parameters: no value is ever spliced into SQL text. */
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1423,21 +1424,95 @@ void store_run_unlock(void *handle)
 	PQfinish(handle); /* ends the session: the server drops the lock */
 }
 
+/* 1 while the lock connection c is alive. An idle session hears nothing from the
+ * server unless it is ended (the server sends the reason, then closes): only then is
+ * it asked, by a query that fails on a closed connection. */
+static int lock_alive(PGconn *c, char *why, size_t size)
+{
+	struct pollfd pfd = {PQsocket(c), POLLIN, 0};
+	PGresult *r;
+	int ok;
+
+	snprintf(why, size, "%s", "the connection is closed");
+	if (PQstatus(c) != CONNECTION_OK || pfd.fd < 0)
+		return 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
+	r = PQexec(c, "SELECT 1");
+	ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		one_line(why, size, PQerrorMessage(c));
+	PQclear(r);
+	return ok;
+}
+
+int store_run_lock_check(const char *path, const char *what, int shared, void **handle,
+			 struct ck_err *err)
+{
+	char shown[1024], why[512], cause[512];
+	PGconn *c = *handle;
+	int got;
+
+	if (!c || lock_alive(c, why, sizeof(why)))
+		return 0;
+	redact_copy(path, shown, sizeof(shown));
+	log_warn("lock",
+		 "%s: the connection holding the run lock of %s was lost (%s); taking the"
+		 " lock again",
+		 what, shown, why);
+	PQfinish(c);
+	*handle = NULL;
+	if (!(c = lock_try(path,
+			   shared ? "SELECT pg_try_advisory_lock_shared(" PG_KEY_RUN ")"
+				  : "SELECT pg_try_advisory_lock(" PG_KEY_RUN ")",
+			   &got, err))) {
+		snprintf(cause, sizeof(cause), "%s", err->msg);
+		return ck_err_set(err, CK_EIO,
+				  "%s: the run lock of %s was lost with its connection and cannot"
+				  " be taken again: %s",
+				  what, shown, cause);
+	}
+	if (!got) {
+		PQfinish(c);
+		return ck_err_set(err, CK_ELOCKED,
+				  "%s: the run lock of %s was lost with its connection, and another"
+				  " run (one that runs alone, such as recover) holds it now; this"
+				  " run stops",
+				  what, shown);
+	}
+	*handle = c;
+	log_info("lock", "%s: the run lock of %s is held again", what, shown);
+	return 0;
+}
+
 int store_leader_lock(const char *path, void **handle, int *leader, struct ck_err *err)
 {
 	PGconn *c = *handle;
 	int got;
 
 	*leader = 0;
+	char shown[1024], why[512] = "";
+	int lost = 0;
+
+	redact_copy(path, shown, sizeof(shown));
 	if (c) {
 		/* Still ours while the session lives: only its end drops the lock. */
 		PGresult *r = PQexec(c, "SELECT 1");
 		int held = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+		if (!held)
+			one_line(why, sizeof(why), PQerrorMessage(c));
 		PQclear(r);
 		if (held) {
 			*leader = 1;
 			return 0;
 		}
+		/* Lost with its connection: another daemon may lead now. Not a leader
+		 * until taken again. */
+		log_warn("lock",
+			 "the connection holding the cluster leader's lock of %s was lost (%s);"
+			 " taking the lock again if it is free",
+			 shown, why);
+		lost = 1;
 		PQfinish(c);
 		*handle = NULL;
 	}
@@ -1447,6 +1522,8 @@ int store_leader_lock(const char *path, void **handle, int *leader, struct ck_er
 		PQfinish(c);
 		return 0;
 	}
+	if (lost)
+		log_info("lock", "the cluster leader's lock of %s is held again", shown);
 	*handle = c;
 	*leader = 1;
 	return 0;
