@@ -83,9 +83,11 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 {
 	struct run_sync r;
 	struct ck_err err = {0, ""};
+	struct sync_opts so = *o;
 	int exit_code;
 
-	if (run_sync(ctx->st, &ctx->cfg, command, o, ctx->stop, ctx->deadline_ms, &r, &err)) {
+	so.lock = ctx->lock; /* checked at the run's safe points */
+	if (run_sync(ctx->st, &ctx->cfg, command, &so, ctx->stop, ctx->deadline_ms, &r, &err)) {
 		fprintf(stderr, "candlekeep %s: %s\n", command, err.msg);
 		return 1;
 	}

@@ -103,7 +103,7 @@ static enum job_outcome sync_skip(struct daemon *d, int64_t due, const char *det
 /* One scheduled sync through run.c's bookkeeping (run record, candle_count, alerts);
  * what the command line prints (symbols not ok, the run-wide error) is logged here.
  * Returns the run's exit code (1 when its record could not begin). */
-static int sync_once(struct daemon *d)
+static int sync_once(struct daemon *d, struct lock *lk)
 {
 	struct daemon_env *ctx = d->ctx;
 	struct sync_opts so;
@@ -113,6 +113,7 @@ static int sync_once(struct daemon *d)
 	int rc;
 
 	memset(&so, 0, sizeof(so));
+	so.lock = lk; /* checked at the run's safe points */
 	if (run_sync(ctx->st, &ctx->cfg, "sync", &so, ctx->stop, deadline, &r, &err)) {
 		log_error("sync", "%s", err.msg);
 		return RUN_EXIT_FAILED;
@@ -147,7 +148,7 @@ static enum job_outcome job_sync(struct daemon *d, int64_t due, char *detail, si
 	if (rc)
 		return OUT_FAILED;
 	deadman_ping(d, "/start", "start");
-	rc = sync_once(d);
+	rc = sync_once(d, lk);
 	lock_release(lk);
 	if (*d->ctx->stop) {
 		snprintf(detail, n, "stopped by a signal (exit %d); the next start catches up", rc);

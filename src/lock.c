@@ -18,6 +18,10 @@
 struct lock {
 	int fd;
 	void *server; /* the store's run lock (store_run_lock) when the database is a URL */
+	/* A server's run lock: what lock_check needs to take it again (NULL path else). */
+	char *path; /* the database's URL */
+	char what[64];
+	int shared;
 };
 
 /* On a database server, the runs that fetch candles are workers: any number run at
@@ -83,6 +87,12 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 		}
 		l->fd = -1;
 		l->server = h;
+		l->shared = lock_worker(what);
+		snprintf(l->what, sizeof(l->what), "%s", what);
+		if (!(l->path = strdup(db_path))) {
+			lock_release(l);
+			return ck_err_set(err, CK_ENOMEM, "lock: out of memory");
+		}
 		*out = l;
 		return 0;
 	}
@@ -121,6 +131,7 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 	}
 	l->fd = fd;
 	l->server = NULL;
+	l->path = NULL;
 	*out = l;
 	return 0;
 }
@@ -131,9 +142,17 @@ void lock_release(struct lock *l)
 		return;
 	if (l->server)
 		store_run_unlock(l->server);
-	else
+	else if (l->fd >= 0)
 		close(l->fd); /* drops the flock */
+	free(l->path);
 	free(l);
+}
+
+int lock_check(struct lock *l, struct ck_err *err)
+{
+	if (!l || !l->path)
+		return 0; /* none, or a file's flock: the kernel keeps it while the process lives */
+	return store_run_lock_check(l->path, l->what, l->shared, &l->server, err);
 }
 
 int lock_leader(struct lock **l, const char *db_path, int *leader, struct ck_err *err)

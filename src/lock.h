@@ -17,6 +17,13 @@ int lock_acquire(struct lock **out, const char *db_path, const char *what, unsig
 		 struct ck_err *err);
 void lock_release(struct lock *l);
 
+/* At a safe point of a long run (between batches, each turn of the sync's loop):
+ * checks that the run lock l (NULL accepted) is still held. A server's lock lost with
+ * its connection (a dropped or terminated session) is logged and taken again; when it
+ * cannot be (CK_ELOCKED: another run holds it now; CK_EIO), the run must stop, err
+ * says why. A lock file's flock cannot be lost: 0. */
+int lock_check(struct lock *l, struct ck_err *err);
+
 /* The cluster leader's lock (one daemon of those sharing a database runs the
  * cluster-wide jobs): called on every scheduler turn with the same *l (NULL at
  * first), it takes the lock when free and checks that a held one is still held

@@ -79,6 +79,14 @@ int store_url(const char *path);
 int store_run_lock(const char *path, const char *what, int shared, void **handle,
 		   struct ck_err *err);
 void store_run_unlock(void *handle);
+/* Checks at a safe point that the run lock *handle (store_run_lock with the same path,
+ * what and shared) is still held: its connection alive (no round trip unless the
+ * server sent something, as it does when it ends a session). A lost one is logged and
+ * taken again (0); CK_ELOCKED when another run took it meanwhile (the caller stops:
+ * an exclusive holder such as recover may be writing), CK_EIO when the server cannot
+ * be reached; *handle is NULL then. 0 at once for a NULL *handle. */
+int store_run_lock_check(const char *path, const char *what, int shared, void **handle,
+			 struct ck_err *err);
 
 /* The cluster leader's lock of a database at a URL: like the run lock, a session
  * advisory lock on a connection of its own, which the server drops when the holder

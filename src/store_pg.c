@@ -11,6 +11,7 @@
  * under a transaction advisory lock, so that workers opening at once do not race.
  * Only PQexecParams with parameters: no value is ever spliced into SQL text. */
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,9 @@ static void one_line(char *dst, size_t size, const char *msg)
 		*--p = 0;
 }
 
-static int pg_fail(struct store *st, const PGresult *r, const char *what, struct ck_err *err)
+/* pg_fail of a statement whose connection was lost (and made again since: lost set). */
+static int pg_fail_lost(struct store *st, const PGresult *r, const char *what, int lost,
+			struct ck_err *err)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	char msg[512];
@@ -186,6 +189,14 @@ static int pg_fail(struct store *st, const PGresult *r, const char *what, struct
 	one_line(msg, sizeof(msg),
 		 r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r)
 					       : PQerrorMessage(pg(st)->conn));
+	if (lost || PQstatus(pg(st)->conn) == CONNECTION_BAD) /* the cause first: the
+							       * server's words are long,
+							       * and lists cut them */
+		return ck_err_set(err, code,
+				  "%s %s: the connection to the PostgreSQL server was lost (%s);"
+				  " nothing uncommitted was kept, the next run goes on from the"
+				  " last committed page",
+				  what, pg(st)->shown, msg);
 	if (PQstatus(pg(st)->conn) == CONNECTION_BAD || (state && !strncmp(state, "08", 2)) ||
 	    (state && !strcmp(state, "57P01")))
 		hint = " (the connection to the PostgreSQL server was lost; nothing uncommitted "
@@ -201,7 +212,45 @@ static int pg_fail(struct store *st, const PGresult *r, const char *what, struct
 	return ck_err_set(err, code, "%s %s: %s%s", what, pg(st)->shown, msg, hint);
 }
 
+static int pg_fail(struct store *st, const PGresult *r, const char *what, struct ck_err *err)
+{
+	return pg_fail_lost(st, r, what, 0, err);
+}
+
 static int pg_reconnect(struct store *st, int in_tx);
+
+/* A statement inside a transaction the lost connection took with it (tx_lost): not
+ * sent. On the new connection it would run on its own, committed at once, while the
+ * rest of its transaction is gone (a page's state without its candles); the
+ * transaction's owner ends it (its COMMIT fails, a ROLLBACK clears it). */
+static int pg_lost(struct store *st, const char *what, struct ck_err *err)
+{
+	return ck_err_set(err, CK_EDB,
+			  "%s %s: the connection to the PostgreSQL server was lost inside this"
+			  " transaction, which is undone (the next run goes on from the last"
+			  " committed page)",
+			  what, pg(st)->shown);
+}
+
+/* 1 when a transaction is open on the store's connection; when the connection is lost,
+ * as it was last seen alive (the server took the transaction with it, and the next
+ * statement must not run on its own on a new connection). */
+static int pg_in_tx(struct store_pg *p)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(p->conn);
+
+	if (ts != PQTRANS_UNKNOWN)
+		p->in_tx = ts != PQTRANS_IDLE;
+	return p->in_tx;
+}
+
+/* The transaction the store's code began itself is over (committed or rolled back,
+ * or gone with a lost connection). */
+static void pg_tx_ended(struct store_pg *p)
+{
+	p->tx_lost = 0;
+	p->in_tx = 0;
+}
 
 /* 1 when r (a statement's result) is a success. */
 static int pg_ok(const PGresult *r)
@@ -213,20 +262,29 @@ static int pg_ok(const PGresult *r)
 PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, const char *what,
 	      struct ck_err *err)
 {
-	int idle = PQtransactionStatus(pg(st)->conn) == PQTRANS_IDLE;
-	PGresult *r = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
+	int idle = !pg_in_tx(pg(st)), lost;
+	PGresult *r;
 
-	if (pg_ok(r))
+	if (pg(st)->tx_lost) {
+		pg_lost(st, what, err);
+		return NULL;
+	}
+	r = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
+	if (pg_ok(r)) {
+		pg_in_tx(pg(st)); /* as the statement left it (a COMMIT ends it) */
 		return r;
-	if (PQstatus(pg(st)->conn) == CONNECTION_BAD && pg_reconnect(st, !idle) == 0 && idle) {
+	}
+	lost = PQstatus(pg(st)->conn) == CONNECTION_BAD;
+	if (lost && pg_reconnect(st, !idle) == 0 && idle) {
 		PGresult *again = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
 		if (pg_ok(again)) {
 			PQclear(r);
+			pg_in_tx(pg(st));
 			return again;
 		}
 		PQclear(again);
 	}
-	pg_fail(st, r, what, err);
+	pg_fail_lost(st, r, what, lost, err);
 	PQclear(r);
 	return NULL;
 }
@@ -245,17 +303,22 @@ int pgx(struct store *st, const char *sql, int n, const char *const *v, const ch
 /* A statement without parameters, possibly several (schema): PQexec. */
 static int pg_exec(struct store *st, const char *sql, const char *what, struct ck_err *err)
 {
-	int idle = PQtransactionStatus(pg(st)->conn) == PQTRANS_IDLE;
-	PGresult *r = PQexec(pg(st)->conn, sql);
+	int idle = !pg_in_tx(pg(st)), lost = 0;
+	PGresult *r;
 	int rc = 0;
 
-	if (!pg_ok(r) && PQstatus(pg(st)->conn) == CONNECTION_BAD && pg_reconnect(st, !idle) == 0 &&
-	    idle) {
+	if (pg(st)->tx_lost)
+		return pg_lost(st, what, err);
+	r = PQexec(pg(st)->conn, sql);
+	if (!pg_ok(r) && (lost = PQstatus(pg(st)->conn) == CONNECTION_BAD) &&
+	    pg_reconnect(st, !idle) == 0 && idle) {
 		PQclear(r);
 		r = PQexec(pg(st)->conn, sql);
 	}
 	if (!pg_ok(r))
-		rc = pg_fail(st, r, what, err);
+		rc = pg_fail_lost(st, r, what, lost, err);
+	else
+		pg_in_tx(pg(st)); /* as the statement left it (a COMMIT ends it) */
 	PQclear(r);
 	return rc;
 }
@@ -266,8 +329,9 @@ static int pg_exec(struct store *st, const char *sql, const char *what, struct c
  * worker may fetch the symbol too, which only costs weight, as every write is an
  * upsert). A statement sent outside a transaction is then sent once more (pgq,
  * pg_exec); inside one, the transaction is gone with the connection: the statement
- * fails and so does its COMMIT (tx_lost), and the caller fails what it wrote. 0 when
- * connected again. */
+ * fails, and so does every later one until the transaction's owner ends it (tx_lost:
+ * its COMMIT fails, pg_lost), and the caller fails what it wrote. The session's
+ * settings (its market: ck_market()) are set again. 0 when connected again. */
 static int pg_reconnect(struct store *st, int in_tx)
 {
 	struct store_pg *p = pg(st);
@@ -279,6 +343,17 @@ static int pg_reconnect(struct store *st, int in_tx)
 	PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
 	if (st->rdonly)
 		PQclear(PQexec(p->conn, "SET default_transaction_read_only = on"));
+	{
+		const char *v[] = {st->market};
+		PGresult *r =
+			PQexecParams(p->conn, "SELECT set_config('candlekeep.market', $1, false)",
+				     1, NULL, v, NULL, NULL, 0);
+		int ok = pg_ok(r);
+		PQclear(r);
+		if (!ok)
+			return -1; /* the server went away again: the next statement finds the
+				    * connection bad and makes it again */
+	}
 	for (i = 0; i < n; i++) {
 		const char *v[] = {p->claims[i]};
 		PGresult *r = PQexecParams(p->conn,
@@ -352,6 +427,7 @@ static int pg_migrate(struct store *st, struct ck_err *err)
 	return 0;
 fail:
 	PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+	pg_tx_ended(pg(st));
 	return err->code;
 }
 
@@ -431,8 +507,8 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 	if (!err)
 		err = &tmp;
 	if (pg(st)->tx_lost) {
-		pg(st)->tx_lost = 0;
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+		pg_tx_ended(pg(st));
 		return ck_err_set(err, CK_EDB,
 				  "commit to %s: the connection to the PostgreSQL server was lost"
 				  " inside this transaction, which is undone (the next run goes on"
@@ -441,6 +517,7 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 	}
 	if (pg_exec(st, "COMMIT", "commit to", err)) {
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+		pg_tx_ended(pg(st));
 		return err->code;
 	}
 	return 0;
@@ -448,10 +525,10 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 
 static void pg_tx_rollback(struct store *st)
 {
-	if (st && pg(st))
-		pg(st)->tx_lost = 0;
 	if (st && pg(st) && PQtransactionStatus(pg(st)->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+	if (st && pg(st))
+		pg_tx_ended(pg(st));
 }
 
 /* ---- candles ---- */
@@ -658,8 +735,9 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	}
 	/* Inside the caller's transaction (the sync's group commit) the page is a savepoint
 	 * of it: the caller's commit or rollback decides, and the page alone is undone on
-	 * failure. On its own, the page is its own transaction. */
-	nested = PQtransactionStatus(pg(st)->conn) == PQTRANS_INTRANS;
+	 * failure (a caller's transaction the lost connection took is still the caller's:
+	 * the page fails, pg_lost). On its own, the page is its own transaction. */
+	nested = pg_in_tx(pg(st)) || pg(st)->tx_lost;
 	if ((rc = pg_exec(st, nested ? "SAVEPOINT ck_page" : "BEGIN", "write candles to", err)))
 		goto out;
 	{
@@ -744,9 +822,12 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 		*res = r;
 	goto out;
 fail:
-	PQclear(PQexec(pg(st)->conn,
-		       nested ? "ROLLBACK TO SAVEPOINT ck_page; RELEASE SAVEPOINT ck_page"
-			      : "ROLLBACK"));
+	if (!nested || !pg(st)->tx_lost)
+		PQclear(PQexec(pg(st)->conn,
+			       nested ? "ROLLBACK TO SAVEPOINT ck_page; RELEASE SAVEPOINT ck_page"
+				      : "ROLLBACK"));
+	if (!nested)
+		pg_tx_ended(pg(st)); /* the page's own transaction */
 	rc = ck_err_wrap(err, "store %s page", symbol);
 out:
 	PQclear(old);
@@ -952,8 +1033,10 @@ static int pg_each_candle(struct store *st, const char *symbol, const char *inte
 	} while (!ret && rows > 0);
 	PQclear(PQexec(pg(st)->conn, "CLOSE ck_each"));
 out:
-	if (own)
+	if (own) {
 		PQclear(PQexec(pg(st)->conn, ret ? "ROLLBACK" : "COMMIT"));
+		pg_tx_ended(pg(st));
+	}
 	return ret;
 }
 
@@ -1341,21 +1424,95 @@ void store_run_unlock(void *handle)
 	PQfinish(handle); /* ends the session: the server drops the lock */
 }
 
+/* 1 while the lock connection c is alive. An idle session hears nothing from the
+ * server unless it is ended (the server sends the reason, then closes): only then is
+ * it asked, by a query that fails on a closed connection. */
+static int lock_alive(PGconn *c, char *why, size_t size)
+{
+	struct pollfd pfd = {PQsocket(c), POLLIN, 0};
+	PGresult *r;
+	int ok;
+
+	snprintf(why, size, "%s", "the connection is closed");
+	if (PQstatus(c) != CONNECTION_OK || pfd.fd < 0)
+		return 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
+	r = PQexec(c, "SELECT 1");
+	ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		one_line(why, size, PQerrorMessage(c));
+	PQclear(r);
+	return ok;
+}
+
+int store_run_lock_check(const char *path, const char *what, int shared, void **handle,
+			 struct ck_err *err)
+{
+	char shown[1024], why[512], cause[512];
+	PGconn *c = *handle;
+	int got;
+
+	if (!c || lock_alive(c, why, sizeof(why)))
+		return 0;
+	redact_copy(path, shown, sizeof(shown));
+	log_warn("lock",
+		 "%s: the connection holding the run lock of %s was lost (%s); taking the"
+		 " lock again",
+		 what, shown, why);
+	PQfinish(c);
+	*handle = NULL;
+	if (!(c = lock_try(path,
+			   shared ? "SELECT pg_try_advisory_lock_shared(" PG_KEY_RUN ")"
+				  : "SELECT pg_try_advisory_lock(" PG_KEY_RUN ")",
+			   &got, err))) {
+		snprintf(cause, sizeof(cause), "%s", err->msg);
+		return ck_err_set(err, CK_EIO,
+				  "%s: the run lock of %s was lost with its connection and cannot"
+				  " be taken again: %s",
+				  what, shown, cause);
+	}
+	if (!got) {
+		PQfinish(c);
+		return ck_err_set(err, CK_ELOCKED,
+				  "%s: the run lock of %s was lost with its connection, and another"
+				  " run (one that runs alone, such as recover) holds it now; this"
+				  " run stops",
+				  what, shown);
+	}
+	*handle = c;
+	log_info("lock", "%s: the run lock of %s is held again", what, shown);
+	return 0;
+}
+
 int store_leader_lock(const char *path, void **handle, int *leader, struct ck_err *err)
 {
 	PGconn *c = *handle;
 	int got;
 
 	*leader = 0;
+	char shown[1024], why[512] = "";
+	int lost = 0;
+
+	redact_copy(path, shown, sizeof(shown));
 	if (c) {
 		/* Still ours while the session lives: only its end drops the lock. */
 		PGresult *r = PQexec(c, "SELECT 1");
 		int held = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+		if (!held)
+			one_line(why, sizeof(why), PQerrorMessage(c));
 		PQclear(r);
 		if (held) {
 			*leader = 1;
 			return 0;
 		}
+		/* Lost with its connection: another daemon may lead now. Not a leader
+		 * until taken again. */
+		log_warn("lock",
+			 "the connection holding the cluster leader's lock of %s was lost (%s);"
+			 " taking the lock again if it is free",
+			 shown, why);
+		lost = 1;
 		PQfinish(c);
 		*handle = NULL;
 	}
@@ -1365,6 +1522,8 @@ int store_leader_lock(const char *path, void **handle, int *leader, struct ck_er
 		PQfinish(c);
 		return 0;
 	}
+	if (lost)
+		log_info("lock", "the cluster leader's lock of %s is held again", shown);
 	*handle = c;
 	*leader = 1;
 	return 0;

@@ -18,6 +18,8 @@ struct store_pg {
 	char **claims;    /* keys this handle claimed (pg_claim), taken again on a reconnect */
 	size_t nclaims, capclaims;
 	int tx_lost; /* the connection was lost inside a transaction: its COMMIT fails */
+	int in_tx;   /* a transaction was open when the connection was last seen alive
+		      * (pg_in_tx: a lost connection no longer says) */
 };
 
 static inline struct store_pg *pg(const struct store *st)

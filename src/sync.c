@@ -24,6 +24,7 @@
 #include "event.h"
 #include "http.h"
 #include "kline.h"
+#include "lock.h"
 #include "log.h"
 #include "retry.h"
 #include "sync.h"
@@ -1204,6 +1205,19 @@ static void store_group(struct engine *e, struct http_req **done, size_t nd)
 	}
 }
 
+/* 1 when the run lock was lost and could not be taken again: the run stops (fatal). */
+static int lock_lost(struct engine *e)
+{
+	struct ck_err lerr = {0, ""};
+
+	if (!e->o->lock || lock_check(e->o->lock, &lerr) == 0)
+		return 0;
+	snprintf(e->res->error, sizeof(e->res->error), "%s", lerr.msg);
+	log_error("sync", "%s", lerr.msg);
+	e->fatal = 1;
+	return 1;
+}
+
 static int fetch_loop(struct engine *e, struct ck_err *err)
 {
 	struct http_req *done[64];
@@ -1224,7 +1238,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 				 e->cfg->timeout_s);
 			break;
 		}
-		if (e->fatal)
+		if (e->fatal || lock_lost(e))
 			break;
 		if (e->ban_until > now_ms()) {
 			int64_t left = e->ban_until - now_ms();
@@ -1651,6 +1665,8 @@ static int fetch_batches(struct engine *e, const struct binance_info *info, stru
 	while (e->hi < e->nsyms) {
 		if (e->hi > 0 && (*e->stop || e->fatal || e->res->timed_out || e->res->stopped ||
 				  (e->deadline && mono_ms() >= e->deadline)))
+			break;
+		if (lock_lost(e))
 			break;
 		if ((rc = claim_batch(e, err)) != 0 || (rc = plan_batch(e, info, err)) != 0 ||
 		    (rc = fetch_run(e, err)) != 0)

@@ -14,6 +14,8 @@
 #include "err.h"
 #include "store.h"
 
+struct lock;
+
 struct sync_progress {
 	size_t symbols_done, symbols_total;
 	int64_t candles; /* written so far */
@@ -27,6 +29,8 @@ struct sync_opts {
 			   * implied by since_ms) */
 	void (*progress)(const struct sync_progress *p, void *arg); /* may be NULL */
 	void *progress_arg;
+	struct lock *lock; /* the run lock held for the run, checked at safe points
+			    * (lock_check: the run stops when it is lost); may be NULL */
 };
 
 struct sync_symbol {
