@@ -458,12 +458,11 @@ static int parse_bool(const char *v, int64_t *out)
 /* ---- per-key checks (may shorten v in place) ---------------------------------- */
 
 #define CFG_INTERVALS_VALID "1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w"
-#define CFG_INTERVALS_MAX 14 /* every interval once */
 
 int cfg_intervals_check(const char *list, char *why, size_t n)
 {
 	const char *p = list ? list : "";
-	char seen[CFG_INTERVALS_MAX][8];
+	char seen[CK_INTERVALS_MAX][8];
 	size_t nseen = 0, count = 1;
 
 	for (const char *q = p; *q; q++)
@@ -502,8 +501,8 @@ int cfg_intervals_check(const char *list, char *why, size_t n)
 					 name);
 				return -1;
 			}
-		/* valid and distinct names: at most CFG_INTERVALS_MAX of them */
-		if (nseen < CFG_INTERVALS_MAX)
+		/* valid and distinct names: at most CK_INTERVALS_MAX of them */
+		if (nseen < CK_INTERVALS_MAX)
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
 		if (!p[len])
 			return 0;

@@ -19,6 +19,8 @@
 
 #include "err.h"
 
+#define CK_INTERVALS_MAX 14 /* every interval 1m .. 1w once */
+
 struct cfg {
 	/* [main] */
 	char *db;               /* path of the SQLite database */
