@@ -112,6 +112,20 @@ assert_file_match "$T/bf" '^backfill 1d ok: 2 symbols \(2 ok, 0 failed, 0 skippe
 assert_eq "$(sql "select group_concat(interval || ':' || n, ',') from (select interval, count(*) n from candles group by interval order by interval)")" \
 	"1d:24,1h:480,4h:144" "candles per interval after the backfill"
 
+# The daemon's sync job (its catch-up sync at start) runs each interval too.
+CANDLEKEEP_MAIN_HISTORY_DAYS=2 CANDLEKEEP_SCHEDULE_BACKUP= CANDLEKEEP_SCHEDULE_HEALTH= CANDLEKEEP_SCHEDULE_AUDIT= \
+	CANDLEKEEP_SCHEDULE_INTEGRITY_CHECK= "$CK" --db "$T/daemon.db" --base-url "$FAKEX_URL" \
+	--symbols $syms --interval 4h,1h daemon --listen 127.0.0.1:0 \
+	--port-file "$T/d.port" --clock-url "$FAKEX_URL" >"$T/d.out" 2>"$T/d.log" &
+DPID=$!
+_pids+=("$DPID")
+WAIT_SHOW="$T/d.log" wait_for 60 "the daemon's 1h sync" grep -qs 'sync: end status=ok .*interval=1h' "$T/d.log"
+kill -TERM "$DPID"
+wait "$DPID" || true
+assert_file_match "$T/d.log" 'sync: end status=ok .*interval=4h'
+assert_eq "$(sqlite3 -batch -noheader "$T/daemon.db" "select group_concat(interval || ':' || n, ',') from (select interval, count(*) n from candles group by interval order by interval)")" \
+	"1h:96,4h:24" "the daemon's candles per interval (2 symbols x 2 days)"
+
 # 9. A ban seen in one interval's run is honoured by the next: a 418 ban longer than the
 # run's deadline fails the 4h run; the 1h run after it sends no request at all.
 export CANDLEKEEP_FAULT_NOW=$((now + 4 * HOUR))
