@@ -100,7 +100,7 @@ struct cfg_key {
 		sec, k, CFG_BOOL, OFF_I(m), def, 0, 1, NULL, 0, NULL, NULL, help                   \
 	}
 
-static int check_interval(char *v, char *why, size_t n);
+static int check_intervals(char *v, char *why, size_t n);
 static int check_url(char *v, char *why, size_t n);
 static int check_smtp_url(char *v, char *why, size_t n);
 static int check_symbols(char *v, char *why, size_t n);
@@ -125,8 +125,14 @@ static const struct cfg_key cfg_keys[] = {
 	 "\"default\" (the built-in 60 liquid USDT perpetuals), \"all\" (every TRADING "
 	 "perpetual in exchangeInfo) or a comma list of names like BTCUSDT,ETHUSDT "
 	 "(upper case; in a file a long list may continue on indented lines)."},
-	STR("main", "interval", interval, "4h", CFG_REQUIRED, NULL, check_interval,
-	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w."),
+	STR("main", "interval", interval_list, "4h", CFG_REQUIRED, NULL, check_intervals,
+	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w (1M is not"
+	    " supported yet). The same key as [main] intervals (either name; the later"
+	    " setting wins): one interval or a comma list."),
+	STR("main", "intervals", interval_list, "4h", CFG_REQUIRED, NULL, check_intervals,
+	    "Candle intervals kept side by side in one database, a comma list like"
+	    " 4h,1h,1d: sync, backfill and the daemon's sync run each in turn; health and"
+	    " metrics cover each; gaps goes over each; export needs one (--interval)."),
 	INT("main", "history_days", history_days, "90", 1, 3650, "days", 0,
 	    "The first sync of a new symbol starts this many days back."),
 	STR("main", "file_mode", file_mode, "0640", CFG_REQUIRED, "0640|0600", NULL,
@@ -451,12 +457,111 @@ static int parse_bool(const char *v, int64_t *out)
 
 /* ---- per-key checks (may shorten v in place) ---------------------------------- */
 
-static int check_interval(char *v, char *why, size_t n)
+#define CFG_INTERVALS_VALID "1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w"
+
+int cfg_intervals_check(const char *list, char *why, size_t n)
 {
-	if (kline_interval_ms(v) > 0)
-		return 0;
-	snprintf(why, n, "unknown interval (use 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w)");
-	return -1;
+	const char *p = list ? list : "";
+	char seen[CK_INTERVALS_MAX][8];
+	size_t nseen = 0, count = 1;
+
+	for (const char *q = p; *q; q++)
+		count += *q == ',';
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		const char *a = p, *end = p + len;
+		char name[16];
+		while (a < end && isspace((unsigned char)*a))
+			a++;
+		while (end > a && isspace((unsigned char)end[-1]))
+			end--;
+		if (a == end) {
+			snprintf(why, n, "an empty name in the list (use names like 4h,1h,1d)");
+			return -1;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(end - a), a);
+		if (!strcmp(name, "1M")) {
+			snprintf(why, n,
+				 "1M (calendar months) is not supported yet "
+				 "(use " CFG_INTERVALS_VALID ")");
+			return -1;
+		}
+		if ((size_t)(end - a) >= sizeof(name) || kline_interval_ms(name) <= 0) {
+			if (count == 1)
+				snprintf(why, n, "unknown interval (use " CFG_INTERVALS_VALID ")");
+			else
+				snprintf(why, n,
+					 "unknown interval '%.*s' (use " CFG_INTERVALS_VALID ")",
+					 (int)(end - a) > 16 ? 16 : (int)(end - a), a);
+			return -1;
+		}
+		for (size_t i = 0; i < nseen; i++)
+			if (!strcmp(seen[i], name)) {
+				snprintf(why, n, "%s is listed twice (name each interval once)",
+					 name);
+				return -1;
+			}
+		/* valid and distinct names: at most CK_INTERVALS_MAX of them */
+		if (nseen < CK_INTERVALS_MAX)
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+/* Validates the list and writes it back without white space ("4h, 1h" -> "4h,1h"). */
+static int check_intervals(char *v, char *why, size_t n)
+{
+	char *w = v;
+
+	if (cfg_intervals_check(v, why, n))
+		return -1;
+	for (const char *r = v; *r; r++)
+		if (!isspace((unsigned char)*r))
+			*w++ = *r;
+	*w = 0;
+	return 0;
+}
+
+static void intervals_free(struct cfg *c)
+{
+	for (size_t i = 0; i < c->nintervals; i++)
+		free(c->intervals[i]);
+	free(c->intervals);
+	c->intervals = NULL;
+	c->nintervals = 0;
+	c->interval = NULL;
+}
+
+/* A validated interval list (text) into intervals[]; interval = the first. On failure
+ * nothing changes. */
+static int intervals_parse(struct cfg *c, const char *text, struct ck_err *err)
+{
+	const char *p = text;
+	size_t count = 1, i = 0;
+	char **v;
+
+	for (const char *q = p; *q; q++)
+		count += *q == ',';
+	if (!(v = calloc(count, sizeof(*v))))
+		return ck_err_set(err, CK_ENOMEM, "out of memory");
+	for (i = 0; i < count; i++) {
+		size_t len = strcspn(p, ",");
+		if (!(v[i] = strndup(p, len))) {
+			while (i--)
+				free(v[i]);
+			free(v);
+			return ck_err_set(err, CK_ENOMEM, "out of memory");
+		}
+		p += len + (p[len] == ',');
+	}
+	intervals_free(c);
+	c->intervals = v;
+	c->nintervals = count;
+	c->interval = v[0];
+	c->interval_ms = kline_interval_ms(v[0]);
+	return 0;
 }
 
 static int check_url_scheme(char *v, char *why, size_t n, const char *a, const char *b)
@@ -836,14 +941,22 @@ static int set_row(struct cfg *c, size_t idx, const char *value, int origin, int
 			rc = bad_value(err, source, k, value, why);
 			goto fail;
 		}
+		if (k->off == offsetof(struct cfg, interval_list) &&
+		    (rc = intervals_parse(c, v, err)) != 0)
+			goto fail;
 		str_free(*str_at(c, k), secret);
 		*str_at(c, k) = v;
 		v = NULL;
 		break;
 	}
 	str_free(v, secret);
-	c->origin[idx] = (unsigned char)origin;
-	c->origin_line[idx] = line;
+	/* [main] interval and intervals are one value under two names */
+	for (size_t j = 0; j < NKEYS; j++)
+		if (j == idx || (cfg_keys[j].off == k->off && is_string_type(cfg_keys[j].type) &&
+				 is_string_type(k->type))) {
+			c->origin[j] = (unsigned char)origin;
+			c->origin_line[j] = line;
+		}
 	return 0;
 fail:
 	str_free(v, secret);
@@ -881,6 +994,7 @@ void cfg_release(struct cfg *c)
 			*str_at(c, k) = NULL;
 		}
 	}
+	intervals_free(c);
 	free(c->file);
 	c->file = NULL;
 }
@@ -1290,10 +1404,15 @@ int cfg_finish(struct cfg *c, struct ck_err *err)
 								   : "https://dapi.binance.com")))
 			return ck_err_set(err, CK_ENOMEM, "out of memory");
 	}
-	c->interval_ms = kline_interval_ms(c->interval ? c->interval : "");
+	if (!c->nintervals)
+		return ck_err_set(err, CK_EUSAGE, "[main] intervals: not set (e.g. 4h)");
+	c->interval = c->intervals[0];
+	c->interval_ms = kline_interval_ms(c->interval);
 	if (c->interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "[main] interval = %s: unknown interval",
-				  c->interval ? c->interval : "");
+				  c->interval);
+	c->stale_warn_set = c->stale_warn_s;
+	c->stale_crit_set = c->stale_crit_s;
 	if ((rc = derive_dir(&c->backup_hot_dir, c->db ? c->db : "", "backups/hot", err)) ||
 	    (rc = derive_dir(&c->backup_warm_dir, c->db ? c->db : "", "backups/warm", err)))
 		return rc;
@@ -1320,6 +1439,21 @@ int cfg_finish(struct cfg *c, struct ck_err *err)
 				  "(warm copies belong on another disk)",
 				  c->backup_hot_dir);
 	return 0;
+}
+
+void cfg_interval_use(struct cfg *c, size_t i)
+{
+	int64_t warn, crit;
+
+	if (i >= c->nintervals)
+		return;
+	c->interval = c->intervals[i];
+	c->interval_ms = kline_interval_ms(c->interval);
+	stale_derive(c, &warn, &crit);
+	c->stale_warn_s = c->stale_warn_set ? c->stale_warn_set : warn;
+	c->stale_crit_s = c->stale_crit_set        ? c->stale_crit_set
+			  : crit > c->stale_warn_s ? crit
+						   : c->stale_warn_s + c->interval_ms / 1000;
 }
 
 /* ---- symbols ------------------------------------------------------------------ */

@@ -19,13 +19,19 @@
 
 #include "err.h"
 
+#define CK_INTERVALS_MAX 14 /* every interval 1m .. 1w once */
+
 struct cfg {
 	/* [main] */
 	char *db;               /* path of the SQLite database */
 	char *base_url;         /* exchange REST base, no trailing slash */
 	char *symbols;          /* "all", "default" or a comma list, validated ^[A-Z0-9]{1,20}$ */
 	char *market;           /* "um", "cm", "spot" */
-	char *interval;         /* "4h" */
+	char *interval_list;    /* [main] intervals (or interval): "4h" or "4h,1h,1d" */
+	char **intervals;       /* interval_list parsed: owned names, in order */
+	size_t nintervals;      /* at least 1 once a value is set */
+	char *interval;         /* the interval being worked on: one of intervals[] (not owned;
+				 * intervals[0] until cfg_interval_use picks another) */
 	int64_t interval_ms;    /* derived from interval */
 	int64_t history_days;   /* first sync of a new symbol starts this many days back */
 	char *file_mode;        /* "0640" | "0600": database, backups, sidecars, logs, lock */
@@ -88,6 +94,8 @@ struct cfg {
 	int64_t http_timeout_s;       /* ... idle seconds before a connection is closed */
 	/* [health] */
 	int64_t stale_warn_s, stale_crit_s; /* 0 = derived from interval and schedule */
+	int64_t stale_warn_set,
+		stale_crit_set; /* as configured (0 = derived), for cfg_interval_use */
 	int64_t disk_warn_pct, disk_crit_pct;
 	/* [schedule] */
 	char *sched_sync, *sched_backup, *sched_health, *sched_audit; /* 5-field cron, UTC */
@@ -136,6 +144,16 @@ int cfg_set(struct cfg *c, const char *section, const char *key, const char *val
 /* Derives dependent values (interval_ms, default backup dirs beside db) and checks
  * cross-key rules (e.g. stale_warn < stale_crit). Call once after all layers. */
 int cfg_finish(struct cfg *c, struct ck_err *err);
+
+/* Makes intervals[i] (i < nintervals) the interval being worked on: sets interval,
+ * interval_ms and the staleness thresholds derived from them (those configured stay).
+ * Callers that share c with other threads (the daemon) use it on a copy: `struct cfg
+ * one = *c;` borrows every string of c, and such a copy is never released. */
+void cfg_interval_use(struct cfg *c, size_t i);
+
+/* Checks a comma list of interval names (white space around a name is ignored); 0, or
+ * -1 with the problem (naming the bad name and the valid ones) in why. */
+int cfg_intervals_check(const char *list, char *why, size_t n);
 
 /* The permission bits of files candlekeep writes, set explicitly (never left to the
  * umask): cfg_file_mode for the database and everything holding its data privately

@@ -94,6 +94,13 @@ static int cmd_export_run(struct ctx *ctx)
 			return EXIT_USAGE;
 		}
 	}
+	if (ctx->cfg.nintervals > 1) {
+		fprintf(stderr,
+			"candlekeep export: %zu intervals configured (%s): export one at a time,"
+			" e.g. --interval %s\n",
+			ctx->cfg.nintervals, ctx->cfg.interval_list, ctx->cfg.intervals[0]);
+		return EXIT_USAGE;
+	}
 	if (!symbol || !cfg_symbol_valid(symbol)) {
 		fprintf(stderr, "candlekeep export: --symbol %s: need one symbol like BTCUSDT\n",
 			symbol ? symbol : "(missing)");

@@ -151,13 +151,71 @@ static const struct cmd_opt gaps_opts[] = {
 	{.name = NULL},
 };
 
-static int cmd_gaps_run(struct ctx *ctx)
+/* The gaps of the interval being worked on (ctx->cfg.interval): one line each (or a
+ * JSON object, *first 1 before the first of the array), then the interval's summary
+ * line, named by the interval when several are listed. *missing: the candles missing. */
+static int list_gaps(struct ctx *ctx, int json, int missing_only, int several, int *first,
+		     int64_t *missing)
 {
 	struct ck_err err = {0, ""};
 	struct store_gap *g = NULL;
 	size_t n = 0, i;
-	int c, json = 0, missing_only = 0, re = 0, ve = 0, rc = 0, vrc = 0;
-	int64_t missing = 0, holes = 0;
+	int64_t holes = 0;
+
+	*missing = 0;
+	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, 0, INT64_MAX,
+		       !missing_only, &g, &n, &err)) {
+		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		char a[32], b[32];
+		const char *sep = *first ? "" : ",";
+		if (json)
+			*first = 0;
+		if (g[i].confirmed)
+			holes += g[i].count;
+		else
+			*missing += g[i].count;
+		kline_time_str(g[i].first, a, sizeof(a));
+		kline_time_str(g[i].last, b, sizeof(b));
+		if (json && g[i].confirmed)
+			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
+			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64 ",\"kind\":\"%s\","
+			       "\"first_seen\":%" PRId64 ",\"second_seen\":%" PRId64
+			       ",\"runs\":%" PRId64 "}",
+			       sep, g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
+			       g[i].count, "exchange_hole", g[i].first_seen, g[i].second_seen,
+			       g[i].runs);
+		else if (json)
+			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
+			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64
+			       ",\"kind\":\"%s\"}",
+			       sep, g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
+			       g[i].count, "missing");
+		else if (g[i].confirmed) {
+			char s1[32], s2[32];
+			printf("%-16s %s .. %s UTC  %5" PRId64 " candles  exchange hole (confirmed:"
+			       " empty on %" PRId64 " runs, %s and %s UTC; not re-fetched)\n",
+			       g[i].symbol, a, b, g[i].count, g[i].runs,
+			       kline_time_str(g[i].first_seen, s1, sizeof(s1)),
+			       kline_time_str(g[i].second_seen, s2, sizeof(s2)));
+		} else
+			printf("%-16s %s .. %s UTC  %5" PRId64 " candles  %s\n", g[i].symbol, a, b,
+			       g[i].count, "MISSING (the next sync repairs it)");
+	}
+	if (!json)
+		printf("%s%s%" PRId64 " candles missing, %" PRId64 " in confirmed exchange holes\n",
+		       several ? ctx->cfg.interval : "", several ? ": " : "", *missing, holes);
+	free(g);
+	return 0;
+}
+
+static int cmd_gaps_run(struct ctx *ctx)
+{
+	size_t k, nk = ctx->cfg.nintervals ? ctx->cfg.nintervals : 1;
+	int c, json = 0, missing_only = 0, re = 0, ve = 0, rc = 0, vrc = 0, first = 1;
+	int64_t missing = 0;
 
 	optind = 1;
 	while ((c = cmd_getopt(ctx)) != -1) {
@@ -177,54 +235,29 @@ static int cmd_gaps_run(struct ctx *ctx)
 	}
 	if (re && (rc = recheck(ctx)) != 0 && rc != 1)
 		return rc;
-	if (ve && (vrc = verify(ctx, json ? stderr : stdout)) == 1)
-		return 1;
-	if (store_gaps(ctx->st, NULL, ctx->cfg.interval, ctx->cfg.interval_ms, 0, INT64_MAX,
-		       !missing_only, &g, &n, &err)) {
-		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
-		return 1;
+	/* each configured interval in turn (one unless [main] intervals lists several) */
+	for (k = 0; k < nk; k++) {
+		cfg_interval_use(&ctx->cfg, k);
+		if (ve) {
+			int v = verify(ctx, json ? stderr : stdout);
+			if (v == 1)
+				return 1;
+			if (v > vrc)
+				vrc = v;
+		}
 	}
 	if (json)
 		printf("[");
-	for (i = 0; i < n; i++) {
-		char a[32], b[32];
-		if (g[i].confirmed)
-			holes += g[i].count;
-		else
-			missing += g[i].count;
-		kline_time_str(g[i].first, a, sizeof(a));
-		kline_time_str(g[i].last, b, sizeof(b));
-		if (json && g[i].confirmed)
-			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
-			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64 ",\"kind\":\"%s\","
-			       "\"first_seen\":%" PRId64 ",\"second_seen\":%" PRId64
-			       ",\"runs\":%" PRId64 "}",
-			       i ? "," : "", g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
-			       g[i].count, "exchange_hole", g[i].first_seen, g[i].second_seen,
-			       g[i].runs);
-		else if (json)
-			printf("%s{\"symbol\":\"%s\",\"interval\":\"%s\",\"first_open\":%" PRId64
-			       ",\"last_open\":%" PRId64 ",\"candles\":%" PRId64
-			       ",\"kind\":\"%s\"}",
-			       i ? "," : "", g[i].symbol, ctx->cfg.interval, g[i].first, g[i].last,
-			       g[i].count, "missing");
-		else if (g[i].confirmed) {
-			char s1[32], s2[32];
-			printf("%-16s %s .. %s UTC  %5" PRId64 " candles  exchange hole (confirmed:"
-			       " empty on %" PRId64 " runs, %s and %s UTC; not re-fetched)\n",
-			       g[i].symbol, a, b, g[i].count, g[i].runs,
-			       kline_time_str(g[i].first_seen, s1, sizeof(s1)),
-			       kline_time_str(g[i].second_seen, s2, sizeof(s2)));
-		} else
-			printf("%-16s %s .. %s UTC  %5" PRId64 " candles  %s\n", g[i].symbol, a, b,
-			       g[i].count, "MISSING (the next sync repairs it)");
+	for (k = 0; k < nk; k++) {
+		int64_t m = 0;
+		cfg_interval_use(&ctx->cfg, k);
+		if (list_gaps(ctx, json, missing_only, nk > 1, &first, &m))
+			return 1;
+		missing += m;
 	}
+	cfg_interval_use(&ctx->cfg, 0);
 	if (json)
 		printf("]\n");
-	else
-		printf("%" PRId64 " candles missing, %" PRId64 " in confirmed exchange holes\n",
-		       missing, holes);
-	free(g);
 	if (vrc)
 		return vrc;
 	return missing ? 1 : 0;

@@ -57,8 +57,9 @@ _Static_assert((int)RUN_EXIT_OK == (int)EXIT_OK && (int)RUN_EXIT_FAILED == (int)
 	       "run.h and cmd.h agree on exit codes");
 
 /* The command line's report of a run: every symbol that did not end ok, then one
- * summary line on stdout; the run-wide error on stderr. */
-static void sync_report(const struct run_sync *r)
+ * summary line on stdout; the run-wide error on stderr. label: the command, followed by
+ * the interval when several are configured ("sync 1h"). */
+static void sync_report(const struct run_sync *r, const char *label)
 {
 	const struct sync_result *res = &r->res;
 
@@ -71,15 +72,17 @@ static void sync_report(const struct run_sync *r)
 	printf("%s %s: %zu symbols (%" PRId64 " ok, %" PRId64 " failed, %" PRId64
 	       " skipped), %" PRId64 " candles written, %" PRId64
 	       " revised, newest %s UTC, %" PRId64 " requests, %" PRId64 " retries, %s s\n",
-	       r->command, run_status_name(r->status), res->nsymbols, res->counts.symbols_ok,
+	       label, run_status_name(r->status), res->nsymbols, res->counts.symbols_ok,
 	       res->counts.symbols_failed, res->counts.symbols_skipped, res->counts.candles_written,
 	       res->counts.candles_revised, r->newest, res->counts.requests, res->counts.retries,
 	       r->elapsed);
 	if (r->error[0])
-		fprintf(stderr, "candlekeep %s: %s\n", r->command, r->error);
+		fprintf(stderr, "candlekeep %s: %s\n", label, r->error);
 }
 
-int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts *o)
+/* One run of one interval (cfg: the configuration switched to it); its exit code. */
+static int sync_interval(struct ctx *ctx, const struct cfg *cfg, const char *command,
+			 const char *label, const struct sync_opts *o)
 {
 	struct run_sync r;
 	struct ck_err err = {0, ""};
@@ -87,20 +90,47 @@ int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts
 	int exit_code;
 
 	so.lock = ctx->lock; /* checked at the run's safe points */
-	if (run_sync(ctx->st, &ctx->cfg, command, &so, ctx->stop, ctx->deadline_ms, &r, &err)) {
-		fprintf(stderr, "candlekeep %s: %s\n", command, err.msg);
+	if (run_sync(ctx->st, cfg, command, &so, ctx->stop, ctx->deadline_ms, &r, &err)) {
+		fprintf(stderr, "candlekeep %s: %s\n", label, err.msg);
 		return 1;
 	}
 	if (r.record_error[0])
 		fprintf(stderr,
 			"candlekeep %s: %s (what was fetched is stored; this run's record"
 			" is not)\n",
-			command, r.record_error);
-	sync_report(&r);
+			label, r.record_error);
+	sync_report(&r, label);
 	run_sync_log_end(&r);
 	exit_code = r.exit_code;
 	run_sync_release(&r);
 	return exit_code;
+}
+
+int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts *o)
+{
+	int worst = 0;
+
+	/* one run per configured interval, in order; the exit code is the worst */
+	for (size_t i = 0; i < ctx->cfg.nintervals; i++) {
+		struct cfg one = ctx->cfg; /* borrows ctx->cfg's strings; never released */
+		char label[48];
+		int rc;
+
+		cfg_interval_use(&one, i);
+		if (ctx->cfg.nintervals > 1)
+			snprintf(label, sizeof(label), "%s %s", command, one.interval);
+		else
+			snprintf(label, sizeof(label), "%s", command);
+		if (i && (*ctx->stop || worst == EXIT_TIMEOUT)) {
+			fprintf(stderr, "candlekeep %s: not run (%s)\n", label,
+				*ctx->stop ? "stopped by a signal" : "the run's deadline passed");
+			continue;
+		}
+		rc = sync_interval(ctx, &one, command, label, o);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
 }
 
 static int cmd_sync_run(struct ctx *ctx)

@@ -100,21 +100,21 @@ static enum job_outcome sync_skip(struct daemon *d, int64_t due, const char *det
 	return OUT_SKIPPED;
 }
 
-/* One scheduled sync through run.c's bookkeeping (run record, candle_count, alerts);
- * what the command line prints (symbols not ok, the run-wide error) is logged here.
- * Returns the run's exit code (1 when its record could not begin). */
-static int sync_once(struct daemon *d, struct lock *lk)
+/* One scheduled sync of one interval (cfg: the configuration switched to it) through
+ * run.c's bookkeeping (run record, candle_count, alerts); what the command line prints
+ * (symbols not ok, the run-wide error) is logged here. Returns the run's exit code (1
+ * when its record could not begin). */
+static int sync_interval(struct daemon *d, const struct cfg *cfg, struct lock *lk, int64_t deadline)
 {
 	struct daemon_env *ctx = d->ctx;
 	struct sync_opts so;
 	struct run_sync r;
 	struct ck_err err = {0, ""};
-	int64_t deadline = ctx->cfg.timeout_s > 0 ? mono_ms() + ctx->cfg.timeout_s * 1000 : 0;
 	int rc;
 
 	memset(&so, 0, sizeof(so));
 	so.lock = lk; /* checked at the run's safe points */
-	if (run_sync(ctx->st, &ctx->cfg, "sync", &so, ctx->stop, deadline, &r, &err)) {
+	if (run_sync(ctx->st, cfg, "sync", &so, ctx->stop, deadline, &r, &err)) {
 		log_error("sync", "%s", err.msg);
 		return RUN_EXIT_FAILED;
 	}
@@ -123,7 +123,8 @@ static int sync_once(struct daemon *d, struct lock *lk)
 		if (!s->status || strcmp(s->status, "ok"))
 			log_kv(LOG_WARN, "sync",
 			       ((const char *[]){"symbol", s->symbol, "status",
-						 s->status ? s->status : "failed", NULL}),
+						 s->status ? s->status : "failed", "interval",
+						 cfg->interval, NULL}),
 			       "%s", s->error);
 	}
 	if (r.error[0])
@@ -135,6 +136,31 @@ static int sync_once(struct daemon *d, struct lock *lk)
 	rc = r.exit_code;
 	run_sync_release(&r);
 	return rc;
+}
+
+/* One scheduled sync: one run per configured interval, in order (one deadline for all);
+ * returns the worst exit code. */
+static int sync_once(struct daemon *d, struct lock *lk)
+{
+	struct daemon_env *ctx = d->ctx;
+	int64_t deadline = ctx->cfg.timeout_s > 0 ? mono_ms() + ctx->cfg.timeout_s * 1000 : 0;
+	int worst = 0;
+
+	for (size_t i = 0; i < ctx->cfg.nintervals; i++) {
+		struct cfg one = ctx->cfg; /* borrows the strings; never released */
+		int rc;
+
+		cfg_interval_use(&one, i);
+		if (i && (*ctx->stop || worst == RUN_EXIT_TIMEOUT)) {
+			log_warn("sync", "interval %s not synced: %s", one.interval,
+				 *ctx->stop ? "stopping" : "the run's deadline passed");
+			continue;
+		}
+		rc = sync_interval(d, &one, lk, deadline);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
 }
 
 static enum job_outcome job_sync(struct daemon *d, int64_t due, char *detail, size_t n)

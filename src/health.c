@@ -813,6 +813,65 @@ static void no_db(struct health_report *r, const char *name)
 	check_set(ck, HEALTH_CRITICAL, "database not available");
 }
 
+/* Several intervals: freshness and coverage of each, the integrity check, gaps and
+ * data_loss of each (the documented order, interval by interval), each on a copy of the
+ * configuration switched to its interval; the summary's counts are summed over them
+ * (stale_max the worst). */
+static void per_interval(struct hctx *h, struct health_report *r)
+{
+	const struct cfg *c = h->c;
+	size_t fresh = 0, present = 0, checked = 0, missing = 0, n = c->nintervals;
+	int64_t stale_max = 0, gaps = 0, candles = 0, newest = 0;
+	struct health_check *ci;
+	char name[32];
+
+	for (size_t i = 0; i < n; i++) {
+		struct cfg one = *c; /* borrows c's strings; never released */
+		cfg_interval_use(&one, i);
+		h->c = &one;
+		h->fresh = h->present = h->checked = h->missing = 0;
+		h->stale_max_ms = 0;
+		snprintf(name, sizeof(name), "freshness/%s", one.interval);
+		check_freshness(h, check_add(r, name));
+		snprintf(name, sizeof(name), "coverage/%s", one.interval);
+		check_coverage(h, check_add(r, name));
+		fresh += h->fresh;
+		present += h->present;
+		checked += h->checked;
+		missing += h->missing;
+		if (h->stale_max_ms > stale_max)
+			stale_max = h->stale_max_ms;
+		if (h->newest_close > newest)
+			newest = h->newest_close;
+	}
+	ci = check_add(r, "integrity");
+	for (size_t i = 0; i < n; i++) {
+		struct cfg one = *c;
+		cfg_interval_use(&one, i);
+		h->c = &one;
+		h->gaps_missing = 0;
+		h->candles = 0;
+		snprintf(name, sizeof(name), "gaps/%s", one.interval);
+		check_gaps(h, check_add(r, name));
+		snprintf(name, sizeof(name), "data_loss/%s", one.interval);
+		check_data_loss(h, check_add(r, name));
+		gaps += h->gaps_missing;
+		if (h->candles > 0)
+			candles += h->candles;
+	}
+	h->c = c;
+	h->fresh = fresh;
+	h->present = present;
+	h->checked = checked;
+	h->missing = missing;
+	h->stale_max_ms = stale_max;
+	h->newest_close = newest;
+	h->gaps_missing = gaps;
+	h->candles = candles;
+	check_integrity(h, ci, r);
+	check_backups(h, check_add(r, "backups"));
+}
+
 int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 	       struct health_report *r, struct ck_err *err)
 {
@@ -833,7 +892,9 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 
 	if (st && (rc = symbols_load(&h, err)) != 0)
 		goto out;
-	if (st) {
+	if (st && c->nintervals > 1) {
+		per_interval(&h, r);
+	} else if (st) {
 		check_freshness(&h, check_add(r, "freshness"));
 		check_coverage(&h, check_add(r, "coverage"));
 		/* The integrity check runs last among the database checks: it gets what is
@@ -866,7 +927,8 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 			 c->db);
 	} else {
 		snprintf(r->summary, sizeof(r->summary), "CANDLEKEEP %s - %zu/%zu symbols fresh",
-			 status_name(r->status), h.fresh, h.nsyms);
+			 status_name(r->status), h.fresh,
+			 h.nsyms * (c->nintervals > 1 ? c->nintervals : 1));
 		if (h.checked)
 			cat(r->summary, sizeof(r->summary), ", oldest %s",
 			    dur_format(h.stale_max_ms, DUR_COARSE, d, sizeof(d)));
@@ -878,8 +940,9 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 	cat(r->summary, sizeof(r->summary),
 	    " | fresh=%zu;;;0;%zu missing=%zu stale_max=%" PRId64 "s;%" PRId64 ";%" PRId64
 	    ";0 gaps=%" PRId64 " candles=%" PRId64,
-	    h.fresh, h.nsyms, h.missing, h.stale_max_ms / 1000, c->stale_warn_s, c->stale_crit_s,
-	    h.gaps_missing, h.candles > 0 ? h.candles : 0);
+	    h.fresh, h.nsyms * (c->nintervals > 1 ? c->nintervals : 1), h.missing,
+	    h.stale_max_ms / 1000, c->stale_warn_s, c->stale_crit_s, h.gaps_missing,
+	    h.candles > 0 ? h.candles : 0);
 	if (h.have_disk)
 		cat(r->summary, sizeof(r->summary),
 		    " disk_free=%.1f%%;%" PRId64 ";%" PRId64 ";0;100", h.disk_free_pct,

@@ -14,6 +14,9 @@
 
 enum health_status { HEALTH_OK = 0, HEALTH_WARNING = 1, HEALTH_CRITICAL = 2, HEALTH_UNKNOWN = 3 };
 
+/* 8 checks, and 4 per further configured interval (at most 14 intervals) */
+#define HEALTH_CHECKS_MAX 64
+
 struct health_check {
 	char name[32]; /* "freshness", "coverage", ... */
 	enum health_status status;
@@ -26,7 +29,7 @@ struct health_check {
 struct health_report {
 	enum health_status status; /* the worst of the checks */
 	char summary[512];         /* "CANDLEKEEP OK - 60/60 symbols fresh ... | perfdata" */
-	struct health_check checks[16];
+	struct health_check checks[HEALTH_CHECKS_MAX];
 	size_t nchecks;
 	int64_t at_ms;
 	/* The integrity check's own measurement, for the daemon to record (event
@@ -44,7 +47,10 @@ struct health_report {
 enum health_status health_freshness(const struct cfg *c, int64_t now_ms, int64_t newest_open,
 				    int64_t *age_ms);
 
-/* Runs every check. st may be NULL (database missing or unopenable: the checks that
+/* Runs every check. With several intervals configured ([main] intervals), freshness,
+ * coverage, gaps and data_loss run once per interval, named "freshness/1h" and so on,
+ * each judged by that interval's thresholds; the summary counts (symbol, interval)
+ * pairs. st may be NULL (database missing or unopenable: the checks that
  * need it report CRITICAL/UNKNOWN). full = 1 runs integrity_check instead of quick_check.
  * now_ms is the clock to judge freshness by (tests pass a fake one). */
 int health_run(struct store *st, const struct cfg *c, int full, int64_t now_ms,

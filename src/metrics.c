@@ -24,6 +24,7 @@
 #include "binance.h"
 #include "cfg.h"
 #include "event.h"
+#include "kline.h"
 #include "metrics.h"
 #include "sbuf.h"
 #include "store.h"
@@ -82,8 +83,9 @@ struct mdata {
 	struct hist hist[NCOMMANDS];
 	struct store_metrics_series *series;
 	size_t nseries;
-	struct store_gap *gaps; /* configured interval, confirmed holes included */
-	size_t ngaps;
+	struct store_gap *gaps[CK_INTERVALS_MAX]; /* per configured interval, confirmed holes
+						   * included */
+	size_t ngaps[CK_INTERVALS_MAX];
 	char **configured; /* configured symbols (or the last sync run's) */
 	size_t nconfigured;
 	int configured_from_cfg; /* 1: cfg_symbols_list (free with cfg_symbols_free) */
@@ -356,12 +358,23 @@ static void emit_skew(struct mctx *m, const struct metric_def *def)
 
 static void emit_configured(struct mctx *m, const struct metric_def *def)
 {
-	size_t i;
-	for (i = 0; i < m->d->nconfigured; i++)
-		sample(m, def, NULL,
-		       L("symbol", m->d->configured[i], "interval", m->d->c->interval, "market",
-			 m->d->c->market),
-		       1);
+	const struct cfg *c = m->d->c;
+	for (size_t k = 0; k < (c->nintervals ? c->nintervals : 1); k++)
+		for (size_t i = 0; i < m->d->nconfigured; i++)
+			sample(m, def, NULL,
+			       L("symbol", m->d->configured[i], "interval",
+				 c->nintervals ? c->intervals[k] : c->interval, "market",
+				 c->market),
+			       1);
+}
+
+/* The index of a configured interval, or -1. */
+static int interval_index(const struct cfg *c, const char *iv)
+{
+	for (size_t k = 0; k < c->nintervals && k < CK_INTERVALS_MAX; k++)
+		if (!strcmp(c->intervals[k], iv))
+			return (int)k;
+	return c->nintervals ? -1 : !strcmp(c->interval, iv) ? 0 : -1;
 }
 
 static void emit_candles(struct mctx *m, const struct metric_def *def)
@@ -398,7 +411,7 @@ static void emit_newest_close(struct mctx *m, const struct metric_def *def)
 	}
 }
 
-/* Gap sums per symbol of the configured interval; confirmed = 0 missing, 1 holes. */
+/* Gap sums per symbol of each configured interval; confirmed = 0 missing, 1 holes. */
 static void emit_gap_sums(struct mctx *m, const struct metric_def *def, int confirmed)
 {
 	const struct mdata *d = m->d;
@@ -406,12 +419,13 @@ static void emit_gap_sums(struct mctx *m, const struct metric_def *def, int conf
 	for (i = 0; i < d->nseries; i++) {
 		const struct store_metrics_series *s = &d->series[i];
 		int64_t sum = 0;
-		if (strcmp(s->interval, d->c->interval) || strcmp(s->market, d->c->market))
-			continue; /* the gaps read are of the configured market and interval */
-		for (j = 0; j < d->ngaps; j++)
-			if (!strcmp(d->gaps[j].symbol, s->symbol) &&
-			    d->gaps[j].confirmed == confirmed)
-				sum += d->gaps[j].count;
+		int k = interval_index(d->c, s->interval);
+		if (k < 0 || strcmp(s->market, d->c->market))
+			continue; /* the gaps read are of the configured market and intervals */
+		for (j = 0; j < d->ngaps[k]; j++)
+			if (!strcmp(d->gaps[k][j].symbol, s->symbol) &&
+			    d->gaps[k][j].confirmed == confirmed)
+				sum += d->gaps[k][j].count;
 		sample(m, def, NULL,
 		       L("symbol", s->symbol, "interval", s->interval, "market", s->market),
 		       (double)sum);
@@ -428,15 +442,36 @@ static void emit_holes(struct mctx *m, const struct metric_def *def)
 	emit_gap_sums(m, def, 1);
 }
 
+/* One interval: no interval label (as before intervals were a list); several: one
+ * pair per interval, labelled. */
 static void emit_stale(struct mctx *m, const struct metric_def *def)
 {
-	sample(m, def, NULL, L("severity", "warning"), (double)m->d->c->stale_warn_s);
-	sample(m, def, NULL, L("severity", "critical"), (double)m->d->c->stale_crit_s);
+	const struct cfg *c = m->d->c;
+	if (c->nintervals <= 1) {
+		sample(m, def, NULL, L("severity", "warning"), (double)c->stale_warn_s);
+		sample(m, def, NULL, L("severity", "critical"), (double)c->stale_crit_s);
+		return;
+	}
+	for (size_t k = 0; k < c->nintervals; k++) {
+		struct cfg one = *c; /* borrows c's strings; never released */
+		cfg_interval_use(&one, k);
+		sample(m, def, NULL, L("severity", "warning", "interval", one.interval),
+		       (double)one.stale_warn_s);
+		sample(m, def, NULL, L("severity", "critical", "interval", one.interval),
+		       (double)one.stale_crit_s);
+	}
 }
 
 static void emit_interval(struct mctx *m, const struct metric_def *def)
 {
-	sample(m, def, NULL, L("interval", m->d->c->interval), ms_to_s(m->d->c->interval_ms));
+	const struct cfg *c = m->d->c;
+	if (c->nintervals <= 1) {
+		sample(m, def, NULL, L("interval", c->interval), ms_to_s(c->interval_ms));
+		return;
+	}
+	for (size_t k = 0; k < c->nintervals; k++)
+		sample(m, def, NULL, L("interval", c->intervals[k]),
+		       ms_to_s(kline_interval_ms(c->intervals[k])));
 }
 
 static void emit_db_size(struct mctx *m, const struct metric_def *def)
@@ -738,12 +773,13 @@ static const struct metric_def metric_table[] = {
 	{"candlekeep_candles_exchange_holes", "gauge", "symbol,interval,market",
 	 "Candles inside the stored range that the exchange confirmed it never produced.",
 	 emit_holes, PART_GAPS},
-	{"candlekeep_stale_threshold_seconds", "gauge", "severity",
+	{"candlekeep_stale_threshold_seconds", "gauge", "severity,interval",
 	 "Time since the newest candle closed beyond which data is stale ([health] stale_warn, "
-	 "stale_crit; derived from the interval and the sync schedule).",
+	 "stale_crit; derived from the interval and the sync schedule; labelled by interval when"
+	 " several are configured).",
 	 emit_stale, PART_NONE},
 	{"candlekeep_interval_seconds", "gauge", "interval",
-	 "Length of the configured candle interval.", emit_interval, PART_NONE},
+	 "Length of each configured candle interval.", emit_interval, PART_NONE},
 	{"candlekeep_database_size_bytes", "gauge", "file",
 	 "Size of the database file (main) and its write-ahead log (wal).", emit_db_size,
 	 PART_OPEN},
@@ -849,7 +885,8 @@ static int newest_event(struct store *st, const char *kind, const char *subject,
 static void mdata_release(struct mdata *d)
 {
 	free(d->series);
-	free(d->gaps);
+	for (size_t k = 0; k < CK_INTERVALS_MAX; k++)
+		free(d->gaps[k]);
 	if (d->configured_from_cfg)
 		cfg_symbols_free(d->configured, d->nconfigured);
 	else if (d->configured) {
@@ -914,8 +951,15 @@ static int collect_candles(struct store *st, struct mdata *d, struct ck_err *err
 
 static int collect_gaps(struct store *st, struct mdata *d, struct ck_err *err)
 {
-	return store_gaps(st, NULL, d->c->interval, d->c->interval_ms, 0, INT64_MAX, 1, &d->gaps,
-			  &d->ngaps, err);
+	const struct cfg *c = d->c;
+	if (!c->nintervals)
+		return store_gaps(st, NULL, c->interval, c->interval_ms, 0, INT64_MAX, 1,
+				  &d->gaps[0], &d->ngaps[0], err);
+	for (size_t k = 0; k < c->nintervals && k < CK_INTERVALS_MAX; k++)
+		if (store_gaps(st, NULL, c->intervals[k], kline_interval_ms(c->intervals[k]), 0,
+			       INT64_MAX, 1, &d->gaps[k], &d->ngaps[k], err))
+			return err->code;
+	return 0;
 }
 
 static int collect_events(struct store *st, struct mdata *d, struct ck_err *err)

@@ -61,9 +61,18 @@ static void run_alert(struct store *st, const struct cfg *cfg, const struct run_
 		log_error(r->command, "alerts: out of memory");
 		return;
 	}
-	snprintf(prefix, sizeof(prefix), "%s_failed", r->command);
-	snprintf(what, sizeof(what), "%s %s", r->command, run_status_name(r->status));
-	snprintf(ok, sizeof(ok), "%s ok again: %zu symbols up to date", r->command, res->nsymbols);
+	if (cfg->nintervals > 1) { /* one set of alerts per interval */
+		snprintf(prefix, sizeof(prefix), "%s_failed_%s", r->command, cfg->interval);
+		snprintf(what, sizeof(what), "%s %s %s", r->command, cfg->interval,
+			 run_status_name(r->status));
+		snprintf(ok, sizeof(ok), "%s %s ok again: %zu symbols up to date", r->command,
+			 cfg->interval, res->nsymbols);
+	} else {
+		snprintf(prefix, sizeof(prefix), "%s_failed", r->command);
+		snprintf(what, sizeof(what), "%s %s", r->command, run_status_name(r->status));
+		snprintf(ok, sizeof(ok), "%s ok again: %zu symbols up to date", r->command,
+			 res->nsymbols);
+	}
 	if (r->status != RUN_OK) {
 		for (i = 0; i < res->nsymbols; i++) {
 			const struct sync_symbol *s = &res->symbols[i];
@@ -179,6 +188,7 @@ int run_sync(struct store *st, const struct cfg *cfg, const char *command,
 
 	memset(r, 0, sizeof(*r));
 	r->command = command;
+	r->interval = cfg->interval;
 	r->started_ms = now_ms();
 	log_kv(LOG_INFO, command,
 	       ((const char *[]){"db", cfg->db, "base_url", cfg->base_url, "interval",
@@ -231,7 +241,8 @@ void run_sync_log_end(const struct run_sync *r)
 	snprintf(f, sizeof(f), "%" PRId64, r->res.counts.symbols_failed);
 	log_kv(r->exit_code ? LOG_WARN : LOG_INFO, r->command,
 	       ((const char *[]){"status", run_status_name(r->status), "exit", ec, "elapsed_s",
-				 r->elapsed, "written", w, "failed", f, NULL}),
+				 r->elapsed, "written", w, "failed", f, "interval",
+				 r->interval ? r->interval : "", NULL}),
 	       "end");
 }
 

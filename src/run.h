@@ -11,7 +11,10 @@
  * run_sync_log_end() and run_sync_release().
  *
  * Callers: cmd_sync.c (sync, and through it backfill and gaps --recheck) and
- * daemon_jobs.c (the scheduled sync). */
+ * daemon_jobs.c (the scheduled sync). Each runs one run_sync per configured interval
+ * ([main] intervals), in order, on a copy of the configuration switched to it
+ * (cfg_interval_use); the exit code is the worst of them. A ban seen by one interval's
+ * run is kept in the database (state ban_until) and honoured by the next. */
 #ifndef CK_RUN_H
 #define CK_RUN_H
 
@@ -28,6 +31,7 @@ enum { RUN_EXIT_OK = 0, RUN_EXIT_FAILED = 1, RUN_EXIT_TIMEOUT = 124 };
 
 struct run_sync {
 	const char *command;    /* "sync" or "backfill" (borrowed) */
+	const char *interval;   /* the interval synced, cfg->interval (borrowed) */
 	struct sync_result res; /* the engine's result, per symbol */
 	enum run_status status;
 	int exit_code; /* RUN_EXIT_*: as recorded, or 1 when the record failed */
@@ -49,7 +53,7 @@ int run_sync(struct store *st, const struct cfg *cfg, const char *command,
 	     const struct sync_opts *o, volatile sig_atomic_t *stop, int64_t deadline_mono,
 	     struct run_sync *r, struct ck_err *err);
 
-/* Logs the run's end line (status, exit, elapsed, written, failed). */
+/* Logs the run's end line (status, exit, elapsed, written, failed, interval). */
 void run_sync_log_end(const struct run_sync *r);
 
 /* Frees what *r holds (accepts a zeroed r). */

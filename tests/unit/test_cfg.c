@@ -767,6 +767,87 @@ static char *capture(void (*fn)(FILE *))
 	return buf;
 }
 
+/* [main] intervals: a comma list (the old single `interval` is the same value under its
+ * old name); names checked; the flag replaces the file; cfg_interval_use switches the
+ * interval being worked on and the staleness thresholds derived from it. */
+static void test_intervals(void **state)
+{
+	struct fixture *fx = *state;
+	struct cfg *c = &fx->c, one;
+	char why[192], *out;
+
+	/* the default: one interval */
+	assert_int_equal(c->nintervals, 1);
+	assert_string_equal(c->intervals[0], "4h");
+	assert_string_equal(c->interval, "4h");
+
+	assert_int_equal(load_text(fx, "[main]\nintervals = 4h, 1h ,1d\n"), 0);
+	assert_string_equal(c->interval_list, "4h,1h,1d");
+	assert_int_equal(c->nintervals, 3);
+	assert_string_equal(c->intervals[0], "4h");
+	assert_string_equal(c->intervals[1], "1h");
+	assert_string_equal(c->intervals[2], "1d");
+	assert_string_equal(c->interval, "4h");
+	assert_int_equal(cfg_finish(c, &fx->err), 0);
+	assert_int_equal(c->interval_ms, 4 * 3600 * 1000);
+	assert_int_equal(c->stale_warn_s, 5 * 3600 + 5 * 60);
+
+	/* a copy works on another interval; c is untouched */
+	one = *c;
+	cfg_interval_use(&one, 2);
+	assert_string_equal(one.interval, "1d");
+	assert_int_equal(one.interval_ms, 86400 * 1000);
+	assert_true(one.stale_warn_s > 24 * 3600);
+	assert_true(one.stale_crit_s > one.stale_warn_s);
+	cfg_interval_use(&one, 1);
+	assert_string_equal(one.interval, "1h");
+	assert_int_equal(one.interval_ms, 3600 * 1000);
+	cfg_interval_use(&one, 3); /* out of range: nothing changes */
+	assert_string_equal(one.interval, "1h");
+	assert_string_equal(c->interval, "4h");
+	assert_int_equal(c->interval_ms, 4 * 3600 * 1000);
+
+	/* the flag (either name) replaces the file's list; both names show it */
+	assert_int_equal(cfg_set(c, "main", "interval", "1w,15m", "--interval", &fx->err), 0);
+	assert_int_equal(c->nintervals, 2);
+	assert_string_equal(c->intervals[1], "15m");
+	out = print_cfg(c);
+	assert_non_null(strstr(out, "interval = 1w,15m\n"));
+	assert_non_null(strstr(out, "intervals = 1w,15m\n"));
+	free(out);
+
+	/* the old single key is a one-element list */
+	assert_int_equal(load_text(fx, "[main]\ninterval = 1h\n"), 0);
+	assert_int_equal(c->nintervals, 1);
+	assert_string_equal(c->interval, "1h");
+
+	/* bad lists: a clear error naming the input and the valid names; nothing changes */
+	expect_file_error(fx, "[main]\nintervals = 4h,7h\n",
+			  "2: [main] intervals = 4h,7h: unknown interval '7h' (use 1m 3m 5m 15m 30m"
+			  " 1h 2h 4h 6h 8h 12h 1d 3d 1w)");
+	expect_file_error(fx, "[main]\nintervals = 1h,1M\n",
+			  "2: [main] intervals = 1h,1M: 1M (calendar months) is not supported yet"
+			  " (use 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w)");
+	expect_file_error(fx, "[main]\ninterval = 4h,,1h\n",
+			  "2: [main] interval = 4h,,1h: an empty name in the list (use names like"
+			  " 4h,1h,1d)");
+	expect_file_error(fx, "[main]\nintervals = 4h,1h,4h\n",
+			  "2: [main] intervals = 4h,1h,4h: 4h is listed twice (name each interval"
+			  " once)");
+	expect_file_error(fx, "[main]\nintervals = 4H\n",
+			  "2: [main] intervals = 4H: unknown interval (use 1m 3m 5m 15m 30m 1h 2h"
+			  " 4h 6h 8h 12h 1d 3d 1w)");
+	assert_int_equal(c->nintervals, 1);
+	assert_string_equal(c->interval, "1h");
+
+	assert_int_equal(cfg_intervals_check("1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,3d,1w", why,
+					     sizeof(why)),
+			 0);
+	assert_int_equal(cfg_intervals_check("", why, sizeof(why)), -1);
+	assert_int_equal(cfg_intervals_check("4h,", why, sizeof(why)), -1);
+	assert_int_equal(cfg_intervals_check("4hours", why, sizeof(why)), -1);
+}
+
 /* Every `#key = default` line of the example, uncommented, loads cleanly. */
 static void test_example_loads(void **state)
 {
@@ -782,8 +863,9 @@ static void test_example_loads(void **state)
 			keys++;
 		}
 	}
-	assert_int_equal(keys, 81); /* 61 + outbox 4 + integrity_check 1 + sync trust 6 + hardening
-				       5 + archive 2 + backup pg_bin_dir 1 + market 1 */
+	assert_int_equal(keys,
+			 82); /* 61 + outbox 4 + integrity_check 1 + sync trust 6 + hardening
+				 5 + archive 2 + backup pg_bin_dir 1 + market 1 + intervals 1 */
 	out1 = print_cfg(&fx->c);
 	assert_int_equal(cfg_load_string(&fx->c, ex, strlen(ex), "example", &fx->err), 0);
 	assert_int_equal(cfg_finish(&fx->c, &fx->err), 0);
@@ -857,6 +939,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_symbols, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_symbols, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_derived, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intervals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_example_loads, setup, teardown),
 		cmocka_unit_test(test_example_not_drifted),
