@@ -14,6 +14,7 @@
 #include "kline.h"
 #include "store.h"
 #include "store_backup.h"
+#include "test_tmp.h"
 
 #define H4 INT64_C(14400000)
 #define HOUR INT64_C(3600000)
@@ -29,8 +30,7 @@ struct fx {
 static inline void fx_open(struct fx *f, const char *symbols)
 {
 	struct ck_err e = {0, ""};
-	snprintf(f->dir, sizeof(f->dir), "%s/ck-hc.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	test_tmp_template(f->dir, sizeof(f->dir), "ck-hc");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->db, sizeof(f->db), "%s/candles.db", f->dir);
 	assert_int_equal(cfg_init(&f->c, &e), 0);

@@ -38,6 +38,7 @@
 #include "store_alert.h"
 #include "utc.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 #define SECRET_PATH "/services/T1/B2/s3cr3tW3bh00k"
 #define ROUTING_KEY "R0UT1NGKEYunitTESTsecret"
@@ -132,7 +133,7 @@ static int setup(void **state)
 	socklen_t al = sizeof(a);
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-alert.XXXXXX");
+	test_tmp_template(fx->dir, sizeof(fx->dir), "ck-test-alert");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->path, sizeof(fx->path), "%s/c.db", fx->dir);
 	assert_int_equal(store_open(&fx->st, fx->path, 0, &fx->err), 0);

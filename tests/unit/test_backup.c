@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "store.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 #define DAY 86400000LL
 
@@ -45,11 +46,13 @@ static void test_names(void **state)
 
 static void test_sha256(void **state)
 {
-	char path[] = "/tmp/ck-test-sha.XXXXXX", hex[65];
+	char path[512], hex[65];
 	struct ck_err err = {0, ""};
 	int64_t size = -1;
-	int fd = mkstemp(path);
+	int fd;
 	(void)state;
+	test_tmp_template(path, sizeof(path), "ck-test-sha");
+	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "abc", 3), 3);
 	close(fd);
@@ -106,7 +109,7 @@ static void test_retention_plan(void **state)
 
 static void test_round_trip(void **state)
 {
-	char dir[] = "/tmp/ck-test-bk.XXXXXX", db[512], dest[512], cmd[1200];
+	char dir[256], db[512], dest[512], cmd[1200];
 	struct cfg c;
 	struct ck_err err = {0, ""};
 	struct store *st = NULL;
@@ -117,6 +120,7 @@ static void test_round_trip(void **state)
 	size_t n = 0;
 	int64_t now = 1773943200000LL;
 	(void)state;
+	test_tmp_template(dir, sizeof(dir), "ck-test-bk");
 	assert_non_null(mkdtemp(dir));
 	snprintf(db, sizeof(db), "%s/candles.db", dir);
 	snprintf(dest, sizeof(dest), "%s/restored.db", dir);

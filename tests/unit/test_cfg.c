@@ -18,6 +18,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 #define SECRET "xoxb-very-secret-token-4711"
 
@@ -32,7 +33,7 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-cfg.XXXXXX");
+	test_tmp_template(fx->dir, sizeof(fx->dir), "ck-test-cfg");
 	assert_non_null(mkdtemp(fx->dir));
 	assert_int_equal(cfg_init(&fx->c, &fx->err), 0);
 	*state = fx;

@@ -15,11 +15,12 @@
 
 #include "codec.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 /* 9 MiB + 3 bytes: more than two of the codec's 4 MiB buffers, and a partial one. */
 #define DATA_LEN ((9 << 20) + 3)
 
-static char dir[] = "/tmp/ck-test-codec.XXXXXX";
+static char dir[256];
 
 static void path_of(char *buf, size_t size, const char *name)
 {
@@ -164,6 +165,7 @@ static void test_missing_file(void **state)
 static int setup(void **state)
 {
 	(void)state;
+	test_tmp_template(dir, sizeof(dir), "ck-test-codec");
 	return mkdtemp(dir) ? 0 : -1;
 }
 

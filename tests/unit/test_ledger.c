@@ -23,6 +23,7 @@
 #include "kline.h"
 #include "store.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 #define H4 14400000LL
 #define H1 3600000LL
@@ -45,7 +46,7 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-ledger.XXXXXX");
+	test_tmp_template(fx->dir, sizeof(fx->dir), "ck-test-ledger");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->path, sizeof(fx->path), "%s/c.db", fx->dir);
 	*state = fx;

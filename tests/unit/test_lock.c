@@ -17,6 +17,7 @@
 #include "err.h"
 #include "lock.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 struct fixture {
 	char dir[64];
@@ -28,7 +29,7 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-lock.XXXXXX");
+	test_tmp_template(fx->dir, sizeof(fx->dir), "ck-test-lock");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->db, sizeof(fx->db), "%s/c.db", fx->dir);
 	*state = fx;

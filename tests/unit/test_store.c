@@ -19,6 +19,7 @@
 #include "kline.h"
 #include "store.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 #define H4 14400000LL
 #define T0 1700006400000LL /* 2023-11-15 00:00 UTC, aligned to 4h */
@@ -34,7 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-store.XXXXXX");
+	test_tmp_template(fx->dir, sizeof(fx->dir), "ck-test-store");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->path, sizeof(fx->path), "%s/c.db", fx->dir);
 	assert_int_equal(store_open(&fx->st, fx->path, 0, &fx->err), 0);

@@ -33,6 +33,7 @@
 #include "store_health.h"
 #include "store_metrics.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 #define H4 14400000LL
 #define H1 3600000LL
@@ -82,7 +83,7 @@ static int setup_at(void **state, const char *url)
 	if (url) { /* the fixture's writes are upserts: the same state on every setup */
 		snprintf(fx->path, sizeof(fx->path), "%s", url);
 	} else {
-		snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-store-ops.XXXXXX");
+		test_tmp_template(fx->dir, sizeof(fx->dir), "ck-test-store-ops");
 		assert_non_null(mkdtemp(fx->dir));
 		snprintf(fx->path, sizeof(fx->path), "%s/c.db", fx->dir);
 	}

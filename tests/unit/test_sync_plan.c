@@ -23,6 +23,7 @@
 #include "store.h"
 #include "sync_plan.h"
 #include "banned.h"
+#include "test_tmp.h"
 
 #define H4 (4 * 3600000LL)
 #define DAY (86400000LL)
@@ -43,7 +44,7 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ck-test-plan.XXXXXX");
+	test_tmp_template(fx->dir, sizeof(fx->dir), "ck-test-plan");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->db, sizeof(fx->db), "%s/c.db", fx->dir);
 	assert_int_equal(cfg_init(&fx->cfg, &fx->err), 0);
