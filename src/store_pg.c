@@ -189,19 +189,19 @@ static int pg_fail_lost(struct store *st, const PGresult *r, const char *what, i
 	one_line(msg, sizeof(msg),
 		 r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r)
 					       : PQerrorMessage(pg(st)->conn));
-	if (lost || PQstatus(pg(st)->conn) == CONNECTION_BAD) /* the cause first: the
-							       * server's words are long,
-							       * and lists cut them */
+	/* The server ending the session (57P01 administrator command, 57P02 crash; class 08
+	 * connection exceptions) answers with an error before libpq sees the connection
+	 * close: lost too. The cause first: the server's words are long, and lists cut
+	 * them. */
+	if (lost || PQstatus(pg(st)->conn) == CONNECTION_BAD ||
+	    (state && !strncmp(state, "08", 2)) ||
+	    (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02"))))
 		return ck_err_set(err, code,
 				  "%s %s: the connection to the PostgreSQL server was lost (%s);"
 				  " nothing uncommitted was kept, the next run goes on from the"
 				  " last committed page",
 				  what, pg(st)->shown, msg);
-	if (PQstatus(pg(st)->conn) == CONNECTION_BAD || (state && !strncmp(state, "08", 2)) ||
-	    (state && !strcmp(state, "57P01")))
-		hint = " (the connection to the PostgreSQL server was lost; nothing uncommitted "
-		       "was kept, the next run goes on from the last committed page)";
-	else if (state && !strcmp(state, "53100")) {
+	if (state && !strcmp(state, "53100")) {
 		code = CK_EFULL;
 		hint = " (free disk space on the database server)";
 	} else if (state && (!strcmp(state, "XX001") || !strcmp(state, "XX002"))) {
