@@ -1510,6 +1510,20 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 	}
 }
 
+/* A restore passes over backup b (why): its temporary copy tmp ("" = none) goes, the
+ * caller's skip hears of it, and the log says so. */
+static void restore_skip(const struct store_backup *b, const char *tmp, const char *why,
+			 backup_skip_fn *skip, void *arg)
+{
+	if (tmp[0])
+		unlink(tmp);
+	if (skip)
+		skip(arg, b, why);
+	log_kv(LOG_WARN, "backup",
+	       ((const char *[]){"tier", b->tier, "location", b->location, NULL}),
+	       "restore skips a backup: %s", why);
+}
+
 /* The candidates of a restore: the hot and warm directories, then the offsite tier
  * when configured (an unreachable one is reported to skip and logged, not fatal).
  * 0, or an error code with nothing in l. */
@@ -1586,13 +1600,7 @@ int backup_restore_ex(struct store *st, const struct cfg *c, const char *dest_pa
 				snprintf(why, sizeof(why), "%s", e.msg);
 		}
 		if (!ok) {
-			if (tmp[0])
-				unlink(tmp);
-			if (skip)
-				skip(arg, b, why);
-			log_kv(LOG_WARN, "backup",
-			       ((const char *[]){"tier", b->tier, "location", b->location, NULL}),
-			       "restore skips a backup: %s", why);
+			restore_skip(b, tmp, why, skip, arg);
 			continue;
 		}
 		if (rename(tmp, dest_path) != 0) {
@@ -1686,13 +1694,7 @@ int backup_restore_pg(const struct cfg *c, const char *target, int replace, back
 			}
 			snprintf(why, sizeof(why), "%s", e.msg);
 		}
-		if (tmp[0])
-			unlink(tmp);
-		if (skip)
-			skip(arg, b, why);
-		log_kv(LOG_WARN, "backup",
-		       ((const char *[]){"tier", b->tier, "location", b->location, NULL}),
-		       "restore skips a backup: %s", why);
+		restore_skip(b, tmp, why, skip, arg);
 	}
 	free(l.v);
 	if (ret)
