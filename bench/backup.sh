@@ -90,7 +90,7 @@ rto_s=$(median <"$dir/rto.s")
 mib=$(( size / 1048576 ))
 ratio=$(echo "if ($cp_s > 0) $bk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')
 [ "$RUNS" -gt 1 ] && echo "medians of $RUNS runs:"
-printf 'backup of a %d MiB database: %s s (byte copy of the pinned main file into the hot and warm files with SHA-256 in one pass; one integrity_check of the hot file while both are fsynced and counted)\n' \
+printf 'backup of a %d MiB database: %s s (byte copy of the pinned main file into the hot and warm files with SHA-256 in one pass, the integrity_check and count of that snapshot on a second thread meanwhile; then the hot file read back against the SHA-256 while both are fsynced)\n' \
 	"$mib" "$bk_s"
 [ -s "$dir/bkcpu.s" ] && printf 'backup CPU time (user + sys): %s s\n' "$(median <"$dir/bkcpu.s")"
 printf 'cp of the same file + fsync: %s s\n' "$cp_s"

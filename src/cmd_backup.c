@@ -178,13 +178,15 @@ static int cmd_backup_run(struct ctx *ctx)
 const struct cmd cmd_backup = {
 	.name = "backup",
 	.summary = "verified online backup to hot, warm and offsite (S3) tiers, with retention",
-	.notes = "Online backup to [backup] hot_dir, verified (integrity_check, candle count,\n"
-		 "SHA-256 sidecar). The warm_dir copy is written in the same pass (or copied\n"
-		 "from the hot file), its SHA-256 computed over the bytes written and matched\n"
-		 "to the hot one's, installed only if the hot file verified; it is not read\n"
-		 "back. Offsite (S3) when s3_bucket is set: zstd streamed to the bucket (a\n"
-		 "multipart upload above 8 MiB, no local compressed copy), its size and\n"
-		 "checksums checked. Retention per tier (never the newest verified).\n"
+	.notes = "Online backup to [backup] hot_dir, verified: the snapshot copied gets a full\n"
+		 "integrity_check and its candle count during the copy, and the copy is read\n"
+		 "back against the SHA-256 of the bytes copied (sidecar). The warm_dir copy is\n"
+		 "written in the same pass (or copied from the hot file), its SHA-256 computed\n"
+		 "over the bytes written and matched to the hot one's, installed only if the\n"
+		 "hot file verified; it is not read back. Offsite (S3) when s3_bucket is set:\n"
+		 "zstd streamed to the bucket (a multipart upload above 8 MiB, no local\n"
+		 "compressed copy), its size and checksums checked. Retention per tier (never\n"
+		 "the newest verified).\n"
 		 "A PostgreSQL database (--db postgresql://...) is dumped with pg_dump -Fc in\n"
 		 "one snapshot and verified by pg_restore --list and a restore into a scratch\n"
 		 "database whose row counts must match; hot_dir and warm_dir must be set.",

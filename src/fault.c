@@ -29,11 +29,23 @@ int fault_hang(const char *site)
 	return 0;
 }
 
+int fault_damage(const char *site)
+{
+	(void)site;
+	return 0;
+}
+
 #else
 
 int fault_hang(const char *site)
 {
 	const char *v = getenv("CANDLEKEEP_FAULT_HANG");
+	return v && site && !strcmp(v, site);
+}
+
+int fault_damage(const char *site)
+{
+	const char *v = getenv("CANDLEKEEP_FAULT_DAMAGE");
 	return v && site && !strcmp(v, site);
 }
 

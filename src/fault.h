@@ -10,6 +10,10 @@
  *   CANDLEKEEP_FAULT_POINT=NAME  the process kills itself with SIGKILL when it reaches
  *                            the named point (fault_point(NAME)), e.g. "alert_queued"
  *   CANDLEKEEP_FAULT_HANG=S  fault_hang(S) says 1: the daemon's scheduler hangs in job S
+ *   CANDLEKEEP_FAULT_DAMAGE=S  fault_damage(S) says 1: the caller damages what it just
+ *                            wrote at site S (backup-copy: one byte of the hot copy, as
+ *                            a bad write would), so that its verification is shown to
+ *                            catch it
  *   CANDLEKEEP_FAULT_NOW=MS  sync's local clock reads MS (ms since epoch) for its
  *                            decisions (closed candles, hole evidence), so tests move it
  *                            with the fake exchange's clock (src/utc.c now_local_ms)
@@ -20,6 +24,10 @@
 /* 1 when CANDLEKEEP_FAULT_HANG names site (e.g. the daemon job "health"): the caller
  * then hangs there, as a scheduler stuck in a job would. Always 0 without the define. */
 int fault_hang(const char *site);
+
+/* 1 when CANDLEKEEP_FAULT_DAMAGE names site: the caller then damages the bytes it just
+ * wrote there. Always 0 without the define. */
+int fault_damage(const char *site);
 
 /* The name of the fault-injecting SQLite VFS to open databases with, registering it on
  * first use, or NULL when no fault is armed (use the default VFS). */

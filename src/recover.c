@@ -472,20 +472,27 @@ static void *count_main(void *arg)
 	return NULL;
 }
 
-/* Step 6's one integrity_check of the result, with its candle count counted meanwhile
- * on a read-only connection that reads the file through a memory map
- * (store_backup_count_file; on st afterwards if no thread or connection could be had). */
+/* Step 6's one integrity_check of the result, with its candle count counted meanwhile;
+ * each on a read-only connection of its own that reads the file through a memory map
+ * (store_backup_check_file, store_backup_count_file: nothing writes the database now,
+ * recover holds the run lock). On st when such a connection cannot be had. */
 static void verify_result(const struct cfg *c, struct store *st, int *ok, char *detail, size_t size,
 			  int64_t *candles)
 {
 	struct count_job j = {c->db, 0, -1};
 	struct ck_err e = {0, ""};
 	pthread_t th;
+	int64_t unused;
 	int started = pthread_create(&th, NULL, count_main, &j) == 0;
 
-	if (store_check(st, 1, 0, ok, NULL, detail, size, &e)) {
-		*ok = 0;
-		snprintf(detail, size, "%s", e.msg);
+	if (store_backup_check_file(c->db, ok, &unused, detail, size, &e) ||
+	    (!*ok && !strncmp(detail, "cannot open", 11))) {
+		if (store_check(st, 1, 0, ok, NULL, detail, size, &e)) {
+			*ok = 0;
+			snprintf(detail, size, "%s", e.msg);
+		}
+	} else if (!*ok && !strncmp(detail, "integrity_check: ", 17)) {
+		memmove(detail, detail + 17, strlen(detail + 17) + 1); /* said by the caller */
 	}
 	if (started)
 		pthread_join(th, NULL);

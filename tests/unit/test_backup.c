@@ -234,13 +234,143 @@ static void test_round_trip(void **state)
 	cfg_release(&c);
 }
 
+/* A fresh database at db with n candles of BTCUSDT 4h, closed. */
+static void make_db(const char *db, int n, int64_t now)
+{
+	struct ck_err err = {0, ""};
+	struct store *st = NULL;
+	struct store_page_result pr;
+	struct kline *k = calloc((size_t)n, sizeof(*k));
+	int i;
+
+	assert_non_null(k);
+	assert_int_equal(store_open(&st, db, 0, &err), 0);
+	for (i = 0; i < n; i++) {
+		k[i].open_time = now - (int64_t)(n - i) * 4 * 3600000LL;
+		k[i].close_time = k[i].open_time + 4 * 3600000LL - 1;
+		snprintf(k[i].open, sizeof(k[i].open), "%d.5", 1000 + i);
+		snprintf(k[i].high, sizeof(k[i].high), "%d", 1001 + i);
+		snprintf(k[i].low, sizeof(k[i].low), "%d", 999 + i);
+		snprintf(k[i].close, sizeof(k[i].close), "%d.25", 1000 + i);
+		snprintf(k[i].volume, sizeof(k[i].volume), "10.123456");
+		snprintf(k[i].quote_volume, sizeof(k[i].quote_volume), "15000.5");
+		snprintf(k[i].taker_buy_base, sizeof(k[i].taker_buy_base), "5");
+		snprintf(k[i].taker_buy_quote, sizeof(k[i].taker_buy_quote), "7.5");
+	}
+	assert_int_equal(store_put_page(st, "BTCUSDT", "4h", k, (size_t)n, &pr, &err), 0);
+	store_close(st);
+	free(k);
+}
+
+/* What a failed hot backup leaves: no hot file under its name, the copy kept aside as
+ * <name>.failed and listed as failed with detail, no warm copy installed. */
+static void assert_hot_failed(const struct cfg *c, const struct backup_result *res,
+			      const char *detail)
+{
+	struct ck_err err = {0, ""};
+	struct store *st = NULL;
+	struct store_backup *list = NULL;
+	size_t n = 0, i, failed = 0;
+
+	assert_int_equal(res->hot.outcome, BACKUP_FAILED);
+	assert_int_not_equal(res->warm.outcome, BACKUP_OK);
+	assert_int_equal(store_open(&st, c->db, 0, &err), 0);
+	assert_int_equal(backup_list_all(c, st, &list, &n, &err), 0);
+	for (i = 0; i < n; i++) {
+		assert_string_not_equal(list[i].status, "verified");
+		if (!strcmp(list[i].status, "failed")) {
+			failed++;
+			assert_non_null(strstr(list[i].location, ".failed"));
+		}
+	}
+	if (!strstr(res->hot.error, detail))
+		fail_msg("error \"%s\" does not name \"%s\"", res->hot.error, detail);
+	assert_int_equal(failed, 1);
+	free(list);
+	store_close(st);
+}
+
+/* The byte copy's verification: the pinned snapshot's integrity_check runs during the
+ * copy, and the copy is read back against the SHA-256 of the bytes copied. A byte that
+ * goes bad on disk after the copy (inside a candle's digits, which integrity_check
+ * alone cannot see) fails the backup; so does a source whose b-tree is damaged. */
+static void test_verify_copy(void **state)
+{
+	char dir[256], db[512], cmd[1200];
+	struct cfg c;
+	struct ck_err err = {0, ""};
+	struct store *st = NULL;
+	struct backup_result res;
+	int64_t now = 1773943200000LL;
+	(void)state;
+	test_tmp_template(dir, sizeof(dir), "ck-test-bkv");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/candles.db", dir);
+	assert_int_equal(cfg_init(&c, &err), 0);
+	assert_int_equal(cfg_set(&c, "main", "db", db, "test", &err), 0);
+	assert_int_equal(cfg_finish(&c, &err), 0);
+	make_db(db, 2000, now);
+
+	setenv("CANDLEKEEP_FAULT_DAMAGE", "backup-copy", 1);
+	assert_int_equal(store_open(&st, db, 0, &err), 0);
+	assert_int_not_equal(backup_run(st, &c, now, &res, &err), 0);
+	store_close(st);
+	unsetenv("CANDLEKEEP_FAULT_DAMAGE");
+	assert_hot_failed(&c, &res, "the copy read back has SHA-256");
+
+	/* The same database backs up fine without the damage. */
+	assert_int_equal(store_open(&st, db, 0, &err), 0);
+	assert_int_equal(backup_run(st, &c, now + DAY, &res, &err), 0);
+	assert_int_equal(res.hot.outcome, BACKUP_OK);
+	assert_int_equal(res.warm.outcome, BACKUP_OK);
+	assert_int_equal(res.candles, 2000);
+	store_close(st);
+
+	/* A source with a damaged b-tree page: the candles table's root (an interior page
+	 * with 2,000 rows) gets its cell pointers overwritten. */
+	{
+		sqlite3 *h = NULL;
+		sqlite3_stmt *q = NULL;
+		int64_t root = 0, psize = 0;
+		assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+		assert_int_equal(
+			sqlite3_exec(h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL),
+			SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h,
+						    "SELECT rootpage, (SELECT page_size FROM"
+						    " pragma_page_size) FROM sqlite_schema"
+						    " WHERE name = 'candles'",
+						    -1, &q, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		root = sqlite3_column_int64(q, 0);
+		psize = sqlite3_column_int64(q, 1);
+		sqlite3_finalize(q);
+		sqlite3_close(h);
+		assert_true(root > 1);
+		snprintf(cmd, sizeof(cmd),
+			 "printf '\\377\\377\\377\\377\\377\\377' | dd of=%s bs=1 seek=%lld"
+			 " conv=notrunc 2>/dev/null",
+			 db, (long long)((root - 1) * psize + 12));
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(store_open(&st, db, 0, &err), 0);
+	assert_int_not_equal(backup_run(st, &c, now + 2 * DAY, &res, &err), 0);
+	store_close(st);
+	assert_int_equal(res.hot.outcome, BACKUP_FAILED);
+	assert_non_null(strstr(res.hot.error, "failed verification"));
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	cfg_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_sha256),
-		cmocka_unit_test(test_retention_plan),
-		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_names),          cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_retention_plan), cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_verify_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
