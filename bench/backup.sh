@@ -107,3 +107,34 @@ printf 'recover: %s s for %d MiB = %s s per GiB (target <= 10 s for 1 GiB: %s)\n
 # On a loaded machine every figure stretches; this ratio shows the recover against the
 # same cp + fsync baseline as the backup (no target of its own).
 printf 'recover/cp ratio: %sx\n' "$(echo "if ($cp_s > 0) $rto_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+
+# The offsite tier (zstd streamed into an S3 multipart upload) against the S3 test server
+# on 127.0.0.1 (tests/e2e/t4-s3server.js, which checks every SigV4 signature and part
+# hash and keeps objects in memory), where node is installed: the same backup with all
+# three tiers, beside the same cp + fsync baseline. The targets above are for the local
+# tiers; this shows what the offsite copy adds on loopback (no network in it).
+if command -v node >/dev/null; then
+	node "$top/tests/e2e/t4-s3server.js" --port-file "$dir/s3.port" >"$dir/s3.out" 2>&1 &
+	s3pid=$!
+	for i in $(seq 1 100); do [ -s "$dir/s3.port" ] && break; sleep 0.05; done
+	printf 'candlekeep-test-secret\n' >"$dir/s3.secret"
+	chmod 600 "$dir/s3.secret"
+	: >"$dir/off.s"
+	for run in $(seq 1 "$RUNS"); do
+		t0=$(secs)
+		CANDLEKEEP_BACKUP_S3_ENDPOINT="http://127.0.0.1:$(cat "$dir/s3.port")" \
+			CANDLEKEEP_BACKUP_S3_BUCKET=ck-offsite CANDLEKEEP_BACKUP_S3_ACCESS_KEY=AKIDCANDLEKEEPTEST \
+			CANDLEKEEP_BACKUP_S3_SECRET_KEY="@$dir/s3.secret" \
+			"$CK" -q --db "$db" --symbols SYN000USDT backup >"$dir/offsite.out" 2>&1 ||
+			{ cat "$dir/offsite.out"; kill "$s3pid"; exit 1; }
+		t1=$(secs)
+		elapsed "$t0" "$t1" >>"$dir/off.s"
+	done
+	kill "$s3pid" 2>/dev/null || true
+	off_s=$(median <"$dir/off.s")
+	printf 'backup with the offsite tier (S3 on loopback): %s s, %sx cp + fsync\n' "$off_s" \
+		"$(echo "if ($cp_s > 0) $off_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+	grep -E '^offsite' "$dir/offsite.out" | sed 's/^/  /' || true
+else
+	echo 'backup with the offsite tier: not measured (node is not installed)'
+fi
