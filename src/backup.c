@@ -1050,22 +1050,40 @@ fail:
 }
 
 /* The offsite upload of a compressed stream, without a local copy of it: the bytes go
- * into a part buffer; the first full part starts a multipart upload, each full part is
- * uploaded (with its SHA-256 signed, so the server checks it) and the buffer reused; a
- * stream that ends before one part is full is one PUT from the buffer. Every request is
- * retried by the shared policy on its own. */
+ * into a part buffer; the first full part starts a multipart upload, and each full part
+ * is uploaded (with its SHA-256 signed, so the server checks it) by a thread of its own
+ * while the stream goes on into the other buffer: compression and upload overlap, at
+ * most one part in flight (two buffers). A stream that ends before one part is full is
+ * one PUT from the buffer. Every request is retried by the shared policy on its own. */
 #define OFFSITE_PART ((size_t)8 << 20) /* at least S3_PART_MIN */
+
+struct offsite_up;
+
+/* The part in flight: its bytes, number and, once its thread ended, its answer. */
+struct up_part {
+	struct offsite_up *u;
+	unsigned char *buf;
+	size_t len;
+	int number;
+	char etag[128];
+	int rc;
+	struct ck_err err;
+	pthread_t th;
+	int running; /* th was started and not yet joined */
+};
 
 struct offsite_up {
 	const struct cfg *c;
 	const char *key;
 	const struct s3_meta *meta;
 	size_t nmeta;
-	unsigned char *buf;
+	unsigned char *buf; /* the buffer being filled */
 	size_t len;
-	char upload_id[1024]; /* "" until the multipart upload is created */
-	char **etags;         /* etags[i]: part i + 1's */
-	int nparts;
+	unsigned char *spare; /* the other buffer, free when no part is in flight */
+	struct up_part flight;
+	char upload_id[1024];  /* "" until the multipart upload is created */
+	char **etags;          /* etags[i]: part i + 1's */
+	int nparts;            /* parts uploaded and answered */
 	struct s3_object head; /* UP_HEAD's answer */
 	int retries;           /* failed requests retried, all requests together */
 	struct retry_policy rp;
@@ -1075,16 +1093,16 @@ struct offsite_up {
 /* What one attempt of a request does; 0 or an error code with err set. */
 enum up_step { UP_CREATE, UP_PART, UP_COMPLETE, UP_PUT, UP_HEAD };
 
-static int up_try(struct offsite_up *u, enum up_step step, const char *sha, char *etag,
-		  size_t etag_size, struct ck_err *err)
+static int up_try(struct offsite_up *u, enum up_step step, struct up_part *pt, const char *sha,
+		  struct ck_err *err)
 {
 	switch (step) {
 	case UP_CREATE:
 		return s3_mpu_create(u->c, u->key, u->meta, u->nmeta, u->upload_id,
 				     sizeof(u->upload_id), err);
 	case UP_PART:
-		return s3_mpu_part(u->c, u->key, u->upload_id, u->nparts + 1, u->buf, u->len, sha,
-				   etag, etag_size, err);
+		return s3_mpu_part(u->c, u->key, u->upload_id, pt->number, pt->buf, pt->len, sha,
+				   pt->etag, sizeof(pt->etag), err);
 	case UP_COMPLETE:
 		return s3_mpu_complete(u->c, u->key, u->upload_id, u->etags, u->nparts, err);
 	case UP_PUT:
@@ -1096,9 +1114,11 @@ static int up_try(struct offsite_up *u, enum up_step step, const char *sha, char
 
 /* One request with the shared retry policy: every failure counts as a network failure
  * (its tries and back-off are [http] retry_net_max and retry_net_base_ms); a usage error
- * (bad key or configuration) is never retried. */
-static int up_request(struct offsite_up *u, enum up_step step, const char *sha, char *etag,
-		      size_t etag_size, struct ck_err *err)
+ * (bad key or configuration) is never retried. The part thread's requests and the
+ * others never run at once (the others wait for the part in flight first), so u's
+ * retry count and random state have one user at a time. */
+static int up_request(struct offsite_up *u, enum up_step step, struct up_part *pt, const char *sha,
+		      struct ck_err *err)
 {
 	static const char *const what[] = {"upload start", "part upload", "upload completion",
 					   "upload", "check of the upload"};
@@ -1108,11 +1128,11 @@ static int up_request(struct offsite_up *u, enum up_step step, const char *sha, 
 
 	for (;;) {
 		char at[16], part[16];
-		if (!(rc = up_try(u, step, sha, etag, etag_size, err)))
+		if (!(rc = up_try(u, step, pt, sha, err)))
 			return 0;
 		wait = rc == CK_EUSAGE ? -1 : retry_next(&u->rp, &rs, BN_NET, -1, &u->rng);
 		snprintf(at, sizeof(at), "%d", u->retries + 1);
-		snprintf(part, sizeof(part), "%d", u->nparts + 1);
+		snprintf(part, sizeof(part), "%d", pt ? pt->number : 0);
 		log_kv(LOG_WARN, "backup",
 		       ((const char *[]){"tier", "offsite", "attempt", at, "part",
 					 step == UP_PART ? part : NULL, NULL}),
@@ -1124,30 +1144,78 @@ static int up_request(struct offsite_up *u, enum up_step step, const char *sha, 
 	}
 }
 
-/* Uploads the full buffer as the next part (starting the multipart upload first). */
-static int up_flush_part(struct offsite_up *u, struct ck_err *err)
+static void *up_part_main(void *arg)
 {
-	char sha[65], etag[128], **ne;
-	int rc;
+	struct up_part *pt = arg;
+	char sha[65];
 
-	if (!u->upload_id[0] && (rc = up_request(u, UP_CREATE, NULL, NULL, 0, err)))
-		return rc;
-	if (u->nparts >= S3_PARTS_MAX)
-		return ck_err_set(err, CK_EUSAGE, "upload of %s: more than %d parts", u->key,
-				  S3_PARTS_MAX);
-	if (codec_sha256_buf(u->buf, u->len, sha))
-		return ck_err_set(err, CK_EIO, "upload of %s: SHA-256 failed", u->key);
-	if ((rc = up_request(u, UP_PART, sha, etag, sizeof(etag), err)))
-		return rc;
+	if (codec_sha256_buf(pt->buf, pt->len, sha))
+		pt->rc = ck_err_set(&pt->err, CK_EIO, "upload of %s: SHA-256 failed", pt->u->key);
+	else
+		pt->rc = up_request(pt->u, UP_PART, pt, sha, &pt->err);
+	return NULL;
+}
+
+/* Waits for the part in flight, if any, and takes its answer: its ETag recorded, its
+ * buffer free again. 0 or its error. */
+static int up_join(struct offsite_up *u, struct ck_err *err)
+{
+	struct up_part *pt = &u->flight;
+	char **ne;
+
+	if (!pt->buf)
+		return 0;
+	if (pt->running)
+		pthread_join(pt->th, NULL);
+	pt->running = 0;
+	u->spare = pt->buf;
+	pt->buf = NULL;
+	if (pt->rc) {
+		*err = pt->err;
+		return pt->rc;
+	}
 	if (!(ne = realloc(u->etags, ((size_t)u->nparts + 1) * sizeof(*ne))) ||
-	    !(ne[u->nparts] = strdup(etag))) {
+	    !(ne[u->nparts] = strdup(pt->etag))) {
 		if (ne)
 			u->etags = ne;
 		return ck_err_set(err, CK_ENOMEM, "upload of %s: out of memory", u->key);
 	}
 	u->etags = ne;
 	u->nparts++;
+	return 0;
+}
+
+/* Sends the full buffer as the next part (starting the multipart upload first), on a
+ * thread of its own when one can be had, after the part before it was answered; the
+ * stream goes on into the other buffer. */
+static int up_flush_part(struct offsite_up *u, struct ck_err *err)
+{
+	struct up_part *pt = &u->flight;
+	unsigned char *b;
+	int rc;
+
+	if ((rc = up_join(u, err)))
+		return rc;
+	if (!u->upload_id[0] && (rc = up_request(u, UP_CREATE, NULL, NULL, err)))
+		return rc;
+	if (u->nparts >= S3_PARTS_MAX)
+		return ck_err_set(err, CK_EUSAGE, "upload of %s: more than %d parts", u->key,
+				  S3_PARTS_MAX);
+	if (!u->spare && !(u->spare = malloc(OFFSITE_PART)))
+		return ck_err_set(err, CK_ENOMEM, "upload of %s: out of memory", u->key);
+	memset(pt, 0, sizeof(*pt));
+	pt->u = u;
+	pt->buf = u->buf;
+	pt->len = u->len;
+	pt->number = u->nparts + 1;
+	b = u->spare;
+	u->spare = NULL;
+	u->buf = b;
 	u->len = 0;
+	if (pthread_create(&pt->th, NULL, up_part_main, pt) == 0)
+		pt->running = 1;
+	else
+		up_part_main(pt); /* no thread: in turn */
 	return 0;
 }
 
@@ -1172,13 +1240,14 @@ static int up_sink(void *arg, const unsigned char *p, size_t n, struct ck_err *e
  * their count into *size; meta[1] (zst-sha256) is filled for a single PUT, whose
  * metadata is sent after the stream ended; a multipart upload's metadata is sent before
  * the first part, so it lacks it (the restore checks the decompressed bytes against
- * sha256). On failure a started multipart upload is aborted: no object, no parts left. */
+ * sha256). On failure a started multipart upload is aborted (after the part in flight
+ * was answered): no object, no parts left. */
 static int offsite_stream(struct offsite_up *u, const char *src, struct s3_meta *meta, size_t nmeta,
 			  char hex[65], int64_t *size, struct ck_err *err)
 {
 	struct ck_err ae = {0, ""};
 	char sha[65];
-	int in, rc;
+	int in, rc, jrc;
 
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return ck_err_set(err, CK_EIO, "compress %s: %s", src, strerror(errno));
@@ -1190,18 +1259,22 @@ static int offsite_stream(struct offsite_up *u, const char *src, struct s3_meta 
 	}
 	rc = codec_compress_stream(in, src, up_sink, u, u->key, hex, size, err);
 	close(in);
+	/* The part in flight is answered before anything else is sent (or aborted). */
+	jrc = up_join(u, rc ? &ae : err);
+	if (!rc)
+		rc = jrc;
 	if (!rc && !u->upload_id[0]) { /* below one part: one PUT, with every checksum */
 		snprintf(meta[nmeta - 1].value, sizeof(meta[nmeta - 1].value), "%s", hex);
 		u->nmeta = nmeta;
 		if (codec_sha256_buf(u->buf, u->len, sha))
 			rc = ck_err_set(err, CK_EIO, "upload of %s: SHA-256 failed", u->key);
 		else
-			rc = up_request(u, UP_PUT, sha, NULL, 0, err);
+			rc = up_request(u, UP_PUT, NULL, sha, err);
 	} else if (!rc) {
-		if (u->len)
-			rc = up_flush_part(u, err);
+		if (u->len && !(rc = up_flush_part(u, err)))
+			rc = up_join(u, err);
 		if (!rc)
-			rc = up_request(u, UP_COMPLETE, NULL, NULL, 0, err);
+			rc = up_request(u, UP_COMPLETE, NULL, NULL, err);
 	}
 	if (rc && u->upload_id[0] && s3_mpu_abort(u->c, u->key, u->upload_id, &ae))
 		log_warn("backup", "offsite: abort of the multipart upload of %s: %s", u->key,
@@ -1243,7 +1316,7 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 	retry_policy_from_cfg(&u.rp, c);
 	rc = offsite_stream(&u, res->hot.location, meta, 4, tr->sha256, &tr->size, &e);
 	/* Verify what the server kept: its size, and the checksum metadata it has. */
-	if (!rc && !(rc = up_request(&u, UP_HEAD, NULL, NULL, 0, &e))) {
+	if (!rc && !(rc = up_request(&u, UP_HEAD, NULL, NULL, &e))) {
 		const struct s3_object *head = &u.head;
 		const char *sha = s3_meta_get(head, "zst-sha256"),
 			   *raw = s3_meta_get(head, "sha256");
@@ -1258,6 +1331,7 @@ static int do_offsite(struct store *st, const struct cfg *c, const char *name,
 	}
 	tr->attempts = 1 + u.retries;
 	free(u.buf);
+	free(u.spare);
 	for (i = 0; i < u.nparts; i++)
 		free(u.etags[i]);
 	free(u.etags);
