@@ -553,7 +553,7 @@ static int resync_step(const struct cfg *c, struct store *st, int64_t now,
 
 	memset(&sr, 0, sizeof(sr));
 	t = mono_ms();
-	if (store_run_begin(st, "recover", now, &run_id, &e))
+	if (store_run_begin(st, "recover", c->interval, now, &run_id, &e))
 		log_warn("recover", "%s", e.msg);
 	if (store_event_add(st, now, event_kind_name(EV_CORRUPTION_DETECTED), c->db, 1,
 			    res->before.detail, &e))

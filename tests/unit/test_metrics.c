@@ -108,7 +108,7 @@ static void run(struct fixture *fx, const char *cmd, enum run_status status, int
 	c.weight_used_max = weight;
 	c.symbols_ok = status == RUN_OK ? 3 : 2;
 	c.symbols_failed = status == RUN_OK ? 0 : 1;
-	assert_int_equal(store_run_begin(fx->st, cmd, start, &id, &fx->err), 0);
+	assert_int_equal(store_run_begin(fx->st, cmd, "4h", start, &id, &fx->err), 0);
 	assert_int_equal(store_run_end(fx->st, id, status, status == RUN_OK ? 0 : 1, start + dur_ms,
 				       &c, NULL, &fx->err),
 			 0);
@@ -271,7 +271,8 @@ static void test_runs_and_histogram(void **state)
 	/* A run still in progress is not counted as finished. */
 	{
 		int64_t id;
-		assert_int_equal(store_run_begin(fx->st, "sync", T0 + 4 * H4, &id, &fx->err), 0);
+		assert_int_equal(store_run_begin(fx->st, "sync", "4h", T0 + 4 * H4, &id, &fx->err),
+				 0);
 		render(fx);
 		assert_sample(fx, "candlekeep_sync_duration_seconds_count{command=\"sync\"}", "4");
 		assert_sample(
