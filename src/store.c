@@ -553,9 +553,25 @@ static int register_functions(struct store *st, struct ck_err *err)
 }
 
 /* The runs and run_symbols of a file older than schema 6, shown to a read-only open
- * with the market and interval schema_v6 would give them. */
+ * with the market and interval schema_v6 would give them (a file without those tables,
+ * or whose runs already have the column, is left as it is). */
 static int readonly_runs(struct store *st, struct ck_err *err)
 {
+	sqlite3_stmt *s = NULL;
+	int n = 0;
+
+	if (store_prepare(st, &s,
+			  "SELECT (SELECT count(*) FROM main.sqlite_master WHERE type = 'table'"
+			  " AND name IN ('runs', 'run_symbols', 'symbols'))"
+			  " + (SELECT count(*) = 0 FROM pragma_table_info('runs')"
+			  " WHERE name = 'interval')",
+			  err))
+		return err->code;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (n != 4)
+		return 0;
 	if (store_exec(st,
 		       "CREATE TEMP VIEW runs AS SELECT *, 'um' AS market,"
 		       " (SELECT CASE WHEN count(DISTINCT interval) = 1 THEN min(interval)"
