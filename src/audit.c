@@ -634,6 +634,61 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
 			snprintf(r->target[i].measured, sizeof(r->target[i].measured), "no data");
 }
 
+/* Several intervals ([main] intervals): the per-symbol part once per interval, on a copy
+ * of the configuration switched to it, judged by that interval's runs of the configured
+ * market only (x filtered; a symbol outcome is found through its run). The entries are
+ * named "SYMBOL/INTERVAL", interval by interval in the configured order. */
+static int per_interval(struct store *st, const struct cfg *c, struct audit_report *r,
+			const struct xrun *x, size_t nx, const struct store_run_symbol *rs,
+			size_t nrs, int64_t *fresh_n, int64_t *known_n, struct ck_err *err)
+{
+	struct xrun *xk = calloc(nx ? nx : 1, sizeof(*xk));
+	int rc = 0;
+
+	if (!xk)
+		return ck_err_set(err, CK_ENOMEM, "audit: out of memory");
+	for (size_t k = 0; k < c->nintervals && !rc; k++) {
+		struct cfg one = *c; /* borrows c's strings; never released */
+		char **syms = NULL;
+		size_t nsyms = 0, nk = 0;
+		int64_t last_ok = 0;
+		struct audit_symbol *grown;
+
+		cfg_interval_use(&one, k);
+		for (size_t j = 0; j < nx; j++)
+			if (!strcmp(x[j].r->interval, one.interval) &&
+			    !strcmp(x[j].r->market, store_market(st))) {
+				xk[nk] = x[j];
+				if (x[j].r->status == RUN_OK && x[j].at < r->to &&
+				    x[j].at > last_ok)
+					last_ok = x[j].at;
+				nk++;
+			}
+		if ((rc = symbols_of(&one, xk, nk, rs, nrs, r, &syms, &nsyms, err)) != 0)
+			break;
+		if (nsyms && !(grown = realloc(r->sym, (r->nsym + nsyms) * sizeof(*r->sym)))) {
+			cfg_symbols_free(syms, nsyms);
+			rc = ck_err_set(err, CK_ENOMEM, "audit: out of memory");
+			break;
+		}
+		if (nsyms)
+			r->sym = grown;
+		for (size_t i = 0; i < nsyms && !rc; i++) {
+			struct audit_symbol *s = &r->sym[r->nsym++];
+			memset(s, 0, sizeof(*s));
+			snprintf(s->symbol, sizeof(s->symbol), "%s", syms[i]);
+			if ((rc = staleness(r, &one, s, xk, nk, rs, nrs, fresh_n, known_n, err)) ==
+			    0)
+				rc = completeness(st, &one, s, r->from, last_ok, err);
+			/* named with its interval once measured (the store knows it by symbol) */
+			snprintf(s->symbol, sizeof(s->symbol), "%s/%s", syms[i], one.interval);
+		}
+		cfg_symbols_free(syms, nsyms);
+	}
+	free(xk);
+	return rc;
+}
+
 int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	      struct audit_report *r, struct ck_err *err)
 {
@@ -678,18 +733,24 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	availability(r, c, ok_at, nok);
 
 	/* Per symbol: staleness over time and completeness. */
-	if ((rc = symbols_of(c, x, nruns, rs, nrs, r, &syms, &nsyms, err)) != 0)
-		goto out;
-	if (nsyms && !(r->sym = calloc(nsyms, sizeof(*r->sym)))) {
-		rc = ck_err_set(err, CK_ENOMEM, "audit: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nsyms; i++) {
-		struct audit_symbol *s = &r->sym[r->nsym++];
-		snprintf(s->symbol, sizeof(s->symbol), "%s", syms[i]);
-		if ((rc = staleness(r, c, s, x, nruns, rs, nrs, fresh_n, known_n, err)) != 0 ||
-		    (rc = completeness(st, c, s, r->from, last_ok, err)) != 0)
+	if (c->nintervals > 1) {
+		if ((rc = per_interval(st, c, r, x, nruns, rs, nrs, fresh_n, known_n, err)) != 0)
 			goto out;
+	} else {
+		if ((rc = symbols_of(c, x, nruns, rs, nrs, r, &syms, &nsyms, err)) != 0)
+			goto out;
+		if (nsyms && !(r->sym = calloc(nsyms, sizeof(*r->sym)))) {
+			rc = ck_err_set(err, CK_ENOMEM, "audit: out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < nsyms; i++) {
+			struct audit_symbol *s = &r->sym[r->nsym++];
+			snprintf(s->symbol, sizeof(s->symbol), "%s", syms[i]);
+			if ((rc = staleness(r, c, s, x, nruns, rs, nrs, fresh_n, known_n, err)) !=
+				    0 ||
+			    (rc = completeness(st, c, s, r->from, last_ok, err)) != 0)
+				goto out;
+		}
 	}
 	for (int64_t d = 0; d < r->days; d++)
 		r->day[d].fresh_pct =

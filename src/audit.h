@@ -58,7 +58,7 @@ struct audit_day {
 };
 
 struct audit_symbol {
-	char symbol[24];
+	char symbol[32]; /* "SYMBOL", or "SYMBOL/INTERVAL" with several intervals */
 	int64_t samples; /* minutes with a known state */
 	int64_t lag_worst_ms, lag_p99_ms, age_worst_ms;
 	int64_t expected, stored, holes, missing;

@@ -26,6 +26,7 @@
 #include "health.h"
 #include "kline.h"
 #include "lock.h"
+#include "log.h"
 #include "store_backup.h"
 #include "store_health.h"
 #include "utc.h"
@@ -133,24 +134,35 @@ static const struct store_run_symbol *last_find(const struct hctx *h, const char
 	return NULL;
 }
 
-/* The configured symbols; "all" means those of the newest sync run. */
-static int symbols_load(struct hctx *h, struct ck_err *err)
+/* The symbols of the newest sync run of the handle's market and h->c's interval (each
+ * interval is judged by its own runs), replacing those loaded before. */
+static int last_load(struct hctx *h, struct ck_err *err)
 {
 	struct store_run *runs = NULL;
 	size_t nruns = 0;
 	int rc;
 
-	if (h->st) {
-		if ((rc = store_runs(h->st, "sync", 0, 1, &runs, &nruns, err)) != 0)
-			return rc;
-		if (nruns) {
-			h->last_run_id = runs[0].id;
-			rc = store_health_run_symbols(h->st, runs[0].id, &h->last, &h->nlast, err);
-		}
-		free(runs);
-		if (rc)
-			return rc;
+	free(h->last);
+	h->last = NULL;
+	h->nlast = 0;
+	h->last_run_id = 0;
+	if ((rc = store_interval_runs(h->st, "sync", h->c->interval, 1, &runs, &nruns, err)) != 0)
+		return rc;
+	if (nruns) {
+		h->last_run_id = runs[0].id;
+		rc = store_health_run_symbols(h->st, runs[0].id, &h->last, &h->nlast, err);
 	}
+	free(runs);
+	return rc;
+}
+
+/* The configured symbols; "all" means those of the newest sync run. */
+static int symbols_load(struct hctx *h, struct ck_err *err)
+{
+	int rc;
+
+	if (h->st && (rc = last_load(h, err)) != 0)
+		return rc;
 	rc = cfg_symbols_list(h->c, &h->syms, &h->nsyms, err);
 	if (rc == CK_ENOTFOUND) { /* "all" */
 		h->syms = calloc(h->nlast ? h->nlast : 1, sizeof(*h->syms));
@@ -666,6 +678,13 @@ static void check_last_run(struct hctx *h, struct health_check *ck)
 		check_set(ck, HEALTH_UNKNOWN, "cannot read the runs: %s", e.msg);
 		return;
 	}
+	/* only the runs of this market and interval: another's say nothing of this one */
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].market, store_market(h->st)) &&
+		    !strcmp(v[i].interval, c->interval))
+			v[kept++] = v[i];
+	n = kept;
 	if (!n) {
 		check_set(ck, HEALTH_CRITICAL, "no sync has ever run (run candlekeep sync)");
 		free(v);
@@ -827,8 +846,11 @@ static void per_interval(struct hctx *h, struct health_report *r)
 
 	for (size_t i = 0; i < n; i++) {
 		struct cfg one = *c; /* borrows c's strings; never released */
+		struct ck_err e = {0, ""};
 		cfg_interval_use(&one, i);
 		h->c = &one;
+		if (last_load(h, &e))
+			log_warn("health", "%s", e.msg);
 		h->fresh = h->present = h->checked = h->missing = 0;
 		h->stale_max_ms = 0;
 		snprintf(name, sizeof(name), "freshness/%s", one.interval);
@@ -847,8 +869,11 @@ static void per_interval(struct hctx *h, struct health_report *r)
 	ci = check_add(r, "integrity");
 	for (size_t i = 0; i < n; i++) {
 		struct cfg one = *c;
+		struct ck_err e = {0, ""};
 		cfg_interval_use(&one, i);
 		h->c = &one;
+		if (last_load(h, &e))
+			log_warn("health", "%s", e.msg);
 		h->gaps_missing = 0;
 		h->candles = 0;
 		snprintf(name, sizeof(name), "gaps/%s", one.interval);
@@ -910,7 +935,19 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 		for (size_t i = 0; i < 6; i++)
 			no_db(r, names[i]);
 	}
-	check_last_run(&h, check_add(r, "last_run"));
+	if (st && c->nintervals > 1) { /* each interval by its own runs */
+		for (size_t i = 0; i < c->nintervals; i++) {
+			struct cfg one = *c;
+			char name[32];
+			cfg_interval_use(&one, i);
+			h.c = &one;
+			snprintf(name, sizeof(name), "last_run/%s", one.interval);
+			check_last_run(&h, check_add(r, name));
+		}
+		h.c = c;
+	} else {
+		check_last_run(&h, check_add(r, "last_run"));
+	}
 	check_disk(&h, check_add(r, "disk"));
 
 	r->status = HEALTH_OK;

@@ -15,7 +15,7 @@
 enum health_status { HEALTH_OK = 0, HEALTH_WARNING = 1, HEALTH_CRITICAL = 2, HEALTH_UNKNOWN = 3 };
 
 /* 8 checks, and 4 per further configured interval (at most 14 intervals) */
-#define HEALTH_CHECKS_MAX 64
+#define HEALTH_CHECKS_MAX 96 /* 5 per interval (at most 16) and 3 */
 
 struct health_check {
 	char name[32]; /* "freshness", "coverage", ... */

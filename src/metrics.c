@@ -75,11 +75,27 @@ struct hist {
 };
 
 /* Everything read from the database before anything is written. */
+/* The newest runs of one command in the configured market and one configured interval
+ * (the per-run series carry both labels: each interval is judged by its own runs). */
+struct ilast {
+	int has_last; /* 1 if a finished run was found (fields below valid) */
+	int64_t last_id, last_started, last_ended;
+	enum run_status last_status;
+	struct run_counts last;
+	int64_t last_ok_end; /* ended of the newest ok run among those read; 0 = none */
+};
+/* Runs read per command and interval to find the newest finished and the newest ok one:
+ * an ok run older than this many is reported as none (0), by then the runs since have
+ * raised the failure alerts. */
+#define ILAST_SCAN 256
+
 struct mdata {
 	const struct cfg *c;
 	const struct metrics_live *live;
 	int64_t now;
 	struct store_metrics_runs runs[NCOMMANDS];
+	struct ilast ilast[NCOMMANDS][CK_INTERVALS_MAX];
+	size_t nilast; /* configured intervals read (at most CK_INTERVALS_MAX) */
 	struct hist hist[NCOMMANDS];
 	struct store_metrics_series *series;
 	size_t nseries;
@@ -193,37 +209,49 @@ static void emit_http_server(struct mctx *m, const struct metric_def *def)
 		sample(m, def, NULL, NULL, (double)m->d->live->http_requests);
 }
 
+/* The k-th configured interval. */
+static const char *ilast_interval(const struct mdata *d, size_t k)
+{
+	return d->c->nintervals ? d->c->intervals[k] : d->c->interval;
+}
+
 static void emit_last_success(struct mctx *m, const struct metric_def *def)
 {
-	size_t i;
-	for (i = 0; i < NCOMMANDS; i++)
-		sample(m, def, NULL, L("command", run_commands[i]),
-		       ms_to_s(m->d->runs[i].last_ok_end));
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		for (size_t k = 0; k < m->d->nilast; k++)
+			sample(m, def, NULL,
+			       L("command", run_commands[i], "interval", ilast_interval(m->d, k),
+				 "market", m->d->c->market),
+			       ms_to_s(m->d->ilast[i][k].last_ok_end));
 }
 
 static void emit_last_run(struct mctx *m, const struct metric_def *def)
 {
-	size_t i;
-	for (i = 0; i < NCOMMANDS; i++)
-		if (m->d->runs[i].has_last)
-			sample(m, def, NULL, L("command", run_commands[i]),
-			       ms_to_s(m->d->runs[i].last_ended ? m->d->runs[i].last_ended
-								: m->d->runs[i].last_started));
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		for (size_t k = 0; k < m->d->nilast; k++) {
+			const struct ilast *r = &m->d->ilast[i][k];
+			if (r->has_last)
+				sample(m, def, NULL,
+				       L("command", run_commands[i], "interval",
+					 ilast_interval(m->d, k), "market", m->d->c->market),
+				       ms_to_s(r->last_ended ? r->last_ended : r->last_started));
+		}
 }
 
 static void emit_last_status(struct mctx *m, const struct metric_def *def)
 {
-	size_t i;
-	int s;
-	for (i = 0; i < NCOMMANDS; i++) {
-		if (!m->d->runs[i].has_last)
-			continue;
-		for (s = RUN_OK; s <= RUN_TIMEOUT; s++)
-			sample(m, def, NULL,
-			       L("command", run_commands[i], "status",
-				 run_status_name((enum run_status)s)),
-			       m->d->runs[i].last_status == (enum run_status)s);
-	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		for (size_t k = 0; k < m->d->nilast; k++) {
+			const struct ilast *r = &m->d->ilast[i][k];
+			if (!r->has_last)
+				continue;
+			for (int s = RUN_OK; s <= RUN_TIMEOUT; s++)
+				sample(m, def, NULL,
+				       L("command", run_commands[i], "status",
+					 run_status_name((enum run_status)s), "interval",
+					 ilast_interval(m->d, k), "market", m->d->c->market),
+				       r->last_status == (enum run_status)s);
+		}
 }
 
 static void emit_runs(struct mctx *m, const struct metric_def *def)
@@ -258,18 +286,21 @@ static void emit_duration(struct mctx *m, const struct metric_def *def)
 
 static void emit_last_symbols(struct mctx *m, const struct metric_def *def)
 {
-	size_t i;
-	for (i = 0; i < NCOMMANDS; i++) {
-		const struct store_metrics_runs *r = &m->d->runs[i];
-		if (!r->has_last)
-			continue;
-		sample(m, def, NULL, L("command", run_commands[i], "outcome", "ok"),
-		       (double)r->last.symbols_ok);
-		sample(m, def, NULL, L("command", run_commands[i], "outcome", "failed"),
-		       (double)r->last.symbols_failed);
-		sample(m, def, NULL, L("command", run_commands[i], "outcome", "skipped"),
-		       (double)r->last.symbols_skipped);
-	}
+	static const char *const outcomes[] = {"ok", "failed", "skipped"};
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		for (size_t k = 0; k < m->d->nilast; k++) {
+			const struct ilast *r = &m->d->ilast[i][k];
+			const int64_t v[] = {r->last.symbols_ok, r->last.symbols_failed,
+					     r->last.symbols_skipped};
+			if (!r->has_last)
+				continue;
+			for (size_t o = 0; o < 3; o++)
+				sample(m, def, NULL,
+				       L("command", run_commands[i], "outcome", outcomes[o],
+					 "interval", ilast_interval(m->d, k), "market",
+					 m->d->c->market),
+				       (double)v[o]);
+		}
 }
 
 static void emit_skipped(struct mctx *m, const struct metric_def *def)
@@ -711,12 +742,12 @@ static const struct metric_def metric_table[] = {
 	 emit_start_time, PART_NONE},
 	{"candlekeep_http_server_requests_total", "counter", "",
 	 "HTTP requests served by the daemon since it started.", emit_http_server, PART_NONE},
-	{"candlekeep_sync_last_success_timestamp_seconds", "gauge", "command",
+	{"candlekeep_sync_last_success_timestamp_seconds", "gauge", "command,interval,market",
 	 "End time of the newest run that finished with status ok (0 = never).", emit_last_success,
 	 PART_RUNS},
-	{"candlekeep_sync_last_run_timestamp_seconds", "gauge", "command",
+	{"candlekeep_sync_last_run_timestamp_seconds", "gauge", "command,interval,market",
 	 "End time of the newest finished run.", emit_last_run, PART_RUNS},
-	{"candlekeep_sync_last_run_status", "gauge", "command,status",
+	{"candlekeep_sync_last_run_status", "gauge", "command,status,interval,market",
 	 "1 for the status of the newest finished run (ok, partial, failed, timeout), 0 for the "
 	 "others.",
 	 emit_last_status, PART_RUNS},
@@ -724,7 +755,7 @@ static const struct metric_def metric_table[] = {
 	 "Finished runs by status, counted from the run records.", emit_runs, PART_RUNS},
 	{"candlekeep_sync_duration_seconds", "histogram", "command",
 	 "Wall-clock duration of finished runs, from the run records.", emit_duration, PART_RUNS},
-	{"candlekeep_sync_last_run_symbols", "gauge", "command,outcome",
+	{"candlekeep_sync_last_run_symbols", "gauge", "command,outcome,interval,market",
 	 "Symbols by outcome (ok, failed, skipped) in the newest finished run.", emit_last_symbols,
 	 PART_RUNS},
 	{"candlekeep_sync_skipped_total", "counter", "",
@@ -932,12 +963,48 @@ static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *
 	return 0;
 }
 
+/* The newest finished and ok run of command i in each configured interval. */
+static int collect_interval_runs(struct store *st, struct mdata *d, size_t i, struct ck_err *err)
+{
+	size_t n = d->c->nintervals ? d->c->nintervals : 1;
+
+	d->nilast = n < CK_INTERVALS_MAX ? n : CK_INTERVALS_MAX;
+	for (size_t k = 0; k < d->nilast; k++) {
+		struct ilast *r = &d->ilast[i][k];
+		struct store_run *v = NULL;
+		size_t nv = 0;
+
+		if (store_interval_runs(st, run_commands[i], ilast_interval(d, k), ILAST_SCAN, &v,
+					&nv, err))
+			return err->code;
+		for (size_t j = 0; j < nv; j++) {
+			if (v[j].status == RUN_RUNNING)
+				continue;
+			if (!r->has_last) {
+				r->has_last = 1;
+				r->last_id = v[j].id;
+				r->last_started = v[j].started;
+				r->last_ended = v[j].ended;
+				r->last_status = v[j].status;
+				r->last = v[j].counts;
+			}
+			if (v[j].status == RUN_OK) {
+				r->last_ok_end = v[j].ended;
+				break;
+			}
+		}
+		free(v);
+	}
+	return 0;
+}
+
 static int collect_runs(struct store *st, struct mdata *d, struct ck_err *err)
 {
 	size_t i;
 	for (i = 0; i < NCOMMANDS; i++) {
 		struct hist_arg ha = {&d->hist[i]};
 		if (store_metrics_runs(st, run_commands[i], &d->runs[i], err) ||
+		    collect_interval_runs(st, d, i, err) ||
 		    store_metrics_durations(st, run_commands[i], hist_add, &ha, err))
 			return err->code;
 	}

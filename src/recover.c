@@ -311,8 +311,8 @@ static void raise_alert(const struct cfg *c, struct store *st, const char *key,
 		log_warn("recover", "alert %s: %s", key, e.msg);
 }
 
-/* "SYMBOL/INTERVAL" for each configured symbol (a comma list), where the salvage looks
- * when the key order of the damaged file is unreadable. */
+/* "SYMBOL/INTERVAL" for each configured symbol (a comma list) and interval, where the
+ * salvage looks when the key order of the damaged file is unreadable. */
 static char **salvage_pairs(const struct cfg *c, size_t *n)
 {
 	char **v = NULL, *list, *tok, *save = NULL;
@@ -323,17 +323,23 @@ static char **salvage_pairs(const struct cfg *c, size_t *n)
 	    !strcmp(c->symbols, "default") || !(list = strdup(c->symbols)))
 		return NULL;
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char buf[128], **nv;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(nv = realloc(v, cap * sizeof(*v))))
+		size_t k, nk = c->nintervals ? c->nintervals : 1;
+		for (k = 0; k < nk; k++) {
+			char buf[128], **nv;
+			if (len == cap) {
+				cap = cap ? cap * 2 : 16;
+				if (!(nv = realloc(v, cap * sizeof(*v))))
+					break;
+				v = nv;
+			}
+			snprintf(buf, sizeof(buf), "%s/%s", tok,
+				 c->nintervals ? c->intervals[k] : c->interval);
+			if (!(v[len] = strdup(buf)))
 				break;
-			v = nv;
+			len++;
 		}
-		snprintf(buf, sizeof(buf), "%s/%s", tok, c->interval);
-		if (!(v[len] = strdup(buf)))
+		if (k < nk)
 			break;
-		len++;
 	}
 	free(list);
 	*n = len;
@@ -545,8 +551,63 @@ static int check_step(const struct cfg *c, int64_t wait_ms, recover_say_fn *say,
 	return 1;
 }
 
+/* Step 5 for each configured interval after the first ([main] intervals): its re-sync,
+ * on a copy of the configuration switched to it, recorded as a "recover" run of that
+ * interval (begun, its symbols, ended); its counts add to res. */
+static void resync_interval(const struct cfg *c, size_t k, struct store *st, int64_t now,
+			    volatile sig_atomic_t *stop, recover_say_fn *say, void *arg,
+			    struct recover_result *res)
+{
+	struct cfg one = *c; /* borrows c's strings; never released */
+	struct sync_result sr;
+	struct sync_opts so;
+	struct ck_err e = {0, ""};
+	int64_t t = mono_ms(), run_id = 0;
+	char step[32];
+	int rc;
+
+	cfg_interval_use(&one, k);
+	snprintf(step, sizeof(step), "%s/%s", res->rebuilt ? "rebuild" : "resync", one.interval);
+	memset(&sr, 0, sizeof(sr));
+	memset(&so, 0, sizeof(so));
+	if (store_run_begin(st, "recover", one.interval, now, &run_id, &e))
+		log_warn("recover", "%s", e.msg);
+	rc = sync_run(st, &one, &so, stop, 0, &sr, &e);
+	res->resync_written += sr.counts.candles_written;
+	res->resync_failed += sr.counts.symbols_failed;
+	if (rc)
+		say_f(say, arg, step, mono_ms() - t,
+		      "INCOMPLETE: %s (run candlekeep sync when the exchange is reachable)",
+		      sr.error[0] ? sr.error : e.msg);
+	else
+		say_f(say, arg, step, mono_ms() - t,
+		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
+		      " candles written",
+		      sr.nsymbols, sr.counts.symbols_ok, sr.counts.symbols_failed,
+		      sr.counts.candles_written);
+	for (size_t i = 0; run_id && i < sr.nsymbols; i++) {
+		const struct sync_symbol *s = &sr.symbols[i];
+		if (store_run_symbol(st, run_id, s->symbol, s->status ? s->status : "failed",
+				     s->written, s->revised, s->newest_open,
+				     s->error[0] ? s->error : NULL, &e))
+			log_warn("recover", "%s", e.msg);
+	}
+	if (run_id && store_run_end(st, run_id,
+				    rc                         ? RUN_FAILED
+				    : sr.counts.symbols_failed ? RUN_PARTIAL
+							       : RUN_OK,
+				    rc ? 1 : 0, now_ms(), &sr.counts,
+				    rc ? (sr.error[0] ? sr.error : e.msg)
+				       : (sr.counts.symbols_failed ? "re-sync incomplete" : NULL),
+				    &e))
+		log_warn("recover", "%s", e.msg);
+	sync_result_release(&sr);
+}
+
 /* Step 5: the re-sync (gap repair from each symbol's newest candle, or the whole
- * rebuild), recorded as a "recover" run; returns sync_run's code (e holds its error). */
+ * rebuild), recorded as a "recover" run; returns sync_run's code (e holds its error).
+ * With several intervals, the first is this run and each other one its own
+ * (resync_interval); the step lines then name the interval. */
 static int resync_step(const struct cfg *c, struct store *st, int64_t now,
 		       volatile sig_atomic_t *stop, recover_say_fn *say, void *arg,
 		       struct recover_result *res, struct sync_result *srp, int64_t *run_idp,
@@ -556,11 +617,12 @@ static int resync_step(const struct cfg *c, struct store *st, int64_t now,
 	struct sync_opts so;
 	struct ck_err e = {0, ""};
 	int64_t t, run_id = 0;
+	char step[32];
 	int rc;
 
 	memset(&sr, 0, sizeof(sr));
 	t = mono_ms();
-	if (store_run_begin(st, "recover", now, &run_id, &e))
+	if (store_run_begin(st, "recover", c->interval, now, &run_id, &e))
 		log_warn("recover", "%s", e.msg);
 	if (store_event_add(st, now, event_kind_name(EV_CORRUPTION_DETECTED), c->db, 1,
 			    res->before.detail, &e))
@@ -569,12 +631,17 @@ static int resync_step(const struct cfg *c, struct store *st, int64_t now,
 	rc = sync_run(st, c, &so, stop, 0, &sr, &e);
 	res->resync_written = sr.counts.candles_written;
 	res->resync_failed = sr.counts.symbols_failed;
+	if (c->nintervals > 1)
+		snprintf(step, sizeof(step), "%s/%s", res->rebuilt ? "rebuild" : "resync",
+			 c->interval);
+	else
+		snprintf(step, sizeof(step), "%s", res->rebuilt ? "rebuild" : "resync");
 	if (rc)
-		say_f(say, arg, res->rebuilt ? "rebuild" : "resync", mono_ms() - t,
+		say_f(say, arg, step, mono_ms() - t,
 		      "INCOMPLETE: %s (run candlekeep sync when the exchange is reachable)",
 		      sr.error[0] ? sr.error : e.msg);
 	else
-		say_f(say, arg, res->rebuilt ? "rebuild" : "resync", mono_ms() - t,
+		say_f(say, arg, step, mono_ms() - t,
 		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
 		      " candles written",
 		      sr.nsymbols, sr.counts.symbols_ok, sr.counts.symbols_failed,
@@ -590,6 +657,8 @@ static int resync_step(const struct cfg *c, struct store *st, int64_t now,
 				log_warn("recover", "%s", e.msg);
 		}
 	}
+	for (size_t k = 1; k < c->nintervals && !*stop; k++)
+		resync_interval(c, k, st, now, stop, say, arg, res);
 
 	*srp = sr;
 	*run_idp = run_id;

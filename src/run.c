@@ -195,7 +195,7 @@ int run_sync(struct store *st, const struct cfg *cfg, const char *command,
 				 cfg->interval, NULL}),
 	       "start");
 	if (store_run_abandon(st, command, err) ||
-	    store_run_begin(st, command, r->started_ms, &r->run_id, err))
+	    store_run_begin(st, command, cfg->interval, r->started_ms, &r->run_id, err))
 		return err->code;
 	rc = sync_run(st, cfg, o, stop, deadline_mono, &r->res, &serr);
 	run_judge(r, rc);

@@ -267,8 +267,11 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 		    sp.count && health_freshness(c, now, sp.last_open, NULL) == HEALTH_OK)
 			fresh++;
 	}
+	sbuf_printf(b, "<h2>Symbols");
+	if (c->nintervals > 1) /* one table per interval */
+		sbuf_printf(b, ", %s", c->interval);
 	sbuf_printf(b,
-		    "<h2>Symbols: %d of %zu fresh</h2><table><tr>"
+		    ": %d of %zu fresh</h2><table><tr>"
 		    "<th>symbol</th><th>newest candle</th><th>age</th><th>candles</th>"
 		    "<th>missing</th><th>holes</th></tr>",
 		    fresh, nsyms);
@@ -538,7 +541,10 @@ static void page_coverage(const struct status_view *v, struct sbuf *b, char **sy
 	struct store_range *cov = NULL;
 	size_t ncov = 0;
 
-	sbuf_printf(b, "<h2>Coverage</h2>");
+	if (c->nintervals > 1) /* one section per interval */
+		sbuf_printf(b, "<h2>Coverage, %s</h2>", c->interval);
+	else
+		sbuf_printf(b, "<h2>Coverage</h2>");
 	if (store_covered(v->st, NULL, c->interval, c->interval_ms, &cov, &ncov, &err)) {
 		sbuf_printf(b, "<p class=\"crit\">unknown: ");
 		sbuf_html(b, err.msg);
@@ -549,9 +555,10 @@ static void page_coverage(const struct status_view *v, struct sbuf *b, char **sy
 		       " start) to now:");
 	for (int k = 0; k < NSEG_KINDS; k++)
 		sbuf_printf(b, "<i class=\"key %s\"></i>%s", seg_class[k], seg_label[k]);
-	sbuf_printf(b, ". Hover a range for its times and candle count.</p>"
-		       "<table id=\"coverage\"><tr><th>symbol</th><th>from</th><th>coverage</th>"
-		       "<th>to</th></tr>");
+	sbuf_printf(b, ". Hover a range for its times and candle count.</p><table id=\"coverage");
+	if (c->nintervals > 1)
+		sbuf_printf(b, "-%s", c->interval);
+	sbuf_printf(b, "\"><tr><th>symbol</th><th>from</th><th>coverage</th><th>to</th></tr>");
 	for (size_t i = 0; i < nsyms; i++)
 		coverage_row(v, b, syms[i], cov, ncov, gaps, ngaps);
 	if (!nsyms)
@@ -580,6 +587,10 @@ static void page_runs(const struct status_view *v, struct sbuf *b)
 		const char *st = run_status_name(r->status);
 		sbuf_printf(b, "<tr><td class=\"n\">%" PRId64 "</td><td>", r->id);
 		sbuf_html(b, r->command);
+		if (v->cfg->nintervals > 1) { /* which interval's run */
+			sbuf_printf(b, " ");
+			sbuf_html(b, r->interval);
+		}
 		sbuf_printf(b,
 			    "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td "
 			    "class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
@@ -633,45 +644,86 @@ static void page_backups(const struct status_view *v, struct sbuf *b)
 
 /* ---- the page ------------------------------------------------------------------- */
 
+/* What the symbol tables and coverage strips of one interval show: its symbols and gaps,
+ * on a copy of the configuration switched to it (with several intervals, each one). */
+struct iv_part {
+	struct cfg one; /* borrows the view's strings; never released */
+	struct status_view v;
+	char **syms;
+	size_t nsyms, ngaps;
+	struct store_gap *gaps;
+	int from_cfg;
+};
+
+static void iv_part_load(const struct status_view *v, size_t k, struct iv_part *p)
+{
+	struct ck_err err = {0, ""};
+
+	memset(p, 0, sizeof(*p));
+	p->one = *v->cfg;
+	if (v->cfg->nintervals > 1)
+		cfg_interval_use(&p->one, k);
+	p->v = *v;
+	p->v.cfg = &p->one;
+	p->from_cfg = 1;
+	if (cfg_symbols_list(&p->one, &p->syms, &p->nsyms, &err)) {
+		p->from_cfg = 0;
+		if (store_symbols(v->st, p->one.interval, &p->syms, &p->nsyms, &err))
+			p->nsyms = 0;
+	}
+	if (store_gaps(v->st, NULL, p->one.interval, p->one.interval_ms, 0, INT64_MAX, 1, &p->gaps,
+		       &p->ngaps, &err))
+		p->ngaps = 0;
+}
+
+static void iv_part_free(struct iv_part *p)
+{
+	if (p->from_cfg)
+		cfg_symbols_free(p->syms, p->nsyms);
+	else
+		store_symbols_free(p->syms, p->nsyms);
+	free(p->gaps);
+}
+
 int status_page_render(const struct status_view *v, struct sbuf *b)
 {
 	const struct cfg *c = v->cfg;
-	struct ck_err err = {0, ""};
-	char **syms = NULL;
-	size_t nsyms = 0, ngaps = 0;
-	struct store_gap *gaps = NULL;
-	int from_cfg = 1;
+	size_t n = c->nintervals > 1 ? c->nintervals : 1;
+	struct iv_part *parts;
 
-	if (cfg_symbols_list(c, &syms, &nsyms, &err)) {
-		from_cfg = 0;
-		if (store_symbols(v->st, c->interval, &syms, &nsyms, &err))
-			nsyms = 0;
+	if (n > CK_INTERVALS_MAX)
+		n = CK_INTERVALS_MAX;
+	if (!(parts = calloc(n, sizeof(*parts)))) {
+		b->failed = 1;
+		return CK_ENOMEM;
 	}
-	if (store_gaps(v->st, NULL, c->interval, c->interval_ms, 0, INT64_MAX, 1, &gaps, &ngaps,
-		       &err))
-		ngaps = 0;
+	for (size_t k = 0; k < n; k++)
+		iv_part_load(v, k, &parts[k]);
 
 	page_head(v, b);
 	page_health(v, b);
 	page_alerts(v, b);
 	page_schedule(v, b);
 	sbuf_printf(b, "<div class=\"grid\"><div>");
-	page_symbols(v, b, syms, nsyms, gaps, ngaps);
+	for (size_t k = 0; k < n; k++)
+		page_symbols(&parts[k].v, b, parts[k].syms, parts[k].nsyms, parts[k].gaps,
+			     parts[k].ngaps);
 	sbuf_printf(b, "</div><div>");
 	page_runs(v, b);
 	page_backups(v, b);
 	sbuf_printf(b, "</div></div>");
-	page_coverage(v, b, syms, nsyms, gaps, ngaps);
+	for (size_t k = 0; k < n; k++)
+		page_coverage(&parts[k].v, b, parts[k].syms, parts[k].nsyms, parts[k].gaps,
+			      parts[k].ngaps);
 	sbuf_printf(b,
 		    "<p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a>"
 		    " &middot; <a href=\"/healthz\">/healthz</a> &middot; <a href=\"/api/status\">"
 		    "/api/status</a>%s</p></body></html>\n",
-		    from_cfg ? "" : " &middot; symbols: those stored ([main] symbols = all)");
+		    parts[0].from_cfg ? ""
+				      : " &middot; symbols: those stored ([main] symbols = all)");
 
-	if (from_cfg)
-		cfg_symbols_free(syms, nsyms);
-	else
-		store_symbols_free(syms, nsyms);
-	free(gaps);
+	for (size_t k = 0; k < n; k++)
+		iv_part_free(&parts[k]);
+	free(parts);
 	return b->failed ? CK_ENOMEM : 0;
 }

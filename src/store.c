@@ -184,6 +184,23 @@ static const char *const schema_v5 =
 	"UPDATE state SET key = 'verify_cursor:um:' || substr(key, 15)"
 	" WHERE key GLOB 'verify_cursor:*' AND key NOT GLOB 'verify_cursor:*:*';";
 
+/* Version 6: every run record and symbol outcome names its market and interval, so that
+ * health, metrics and audit judge each (market, interval) by its own runs. A file before
+ * it held one market ('um'); its runs synced the interval configured then, which the
+ * file does not record: the one interval its symbols table holds when it holds exactly
+ * one (a file of a single interval, as every file before [main] intervals), else the
+ * default '4h' (a guess: such a file's runs cannot be told apart). */
+static const char *const schema_v6 =
+	"ALTER TABLE runs ADD COLUMN market TEXT NOT NULL DEFAULT 'um';"
+	"ALTER TABLE runs ADD COLUMN interval TEXT NOT NULL DEFAULT '4h';"
+	"ALTER TABLE run_symbols ADD COLUMN market TEXT NOT NULL DEFAULT 'um';"
+	"ALTER TABLE run_symbols ADD COLUMN interval TEXT NOT NULL DEFAULT '4h';"
+	"UPDATE runs SET interval = (SELECT CASE WHEN count(DISTINCT interval) = 1"
+	" THEN min(interval) ELSE '4h' END FROM symbols);"
+	"UPDATE run_symbols SET interval = (SELECT interval FROM runs"
+	" WHERE runs.id = run_symbols.run_id) WHERE run_id IN (SELECT id FROM runs);"
+	"CREATE INDEX IF NOT EXISTS runs_by_interval ON runs(market, interval, command, started);";
+
 int store_db_fail(struct store *st, struct ck_err *err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(sq(st)->db);
@@ -385,10 +402,34 @@ fail:
 					    : "add the market column (schema 5)");
 }
 
+/* Version 6 (schema_v6), in one transaction: a failed step leaves the file as it was. */
+static int migrate_runs(struct store *st, struct ck_err *err)
+{
+	int version = 0;
+
+	if (user_version(st, &version, err))
+		return err->code;
+	if (version >= 6)
+		return 0;
+	if (store_exec(st, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (user_version(st, &version, err))
+		goto fail;
+	if (version >= 6)
+		return store_exec(st, "COMMIT", err);
+	if (store_exec(st, schema_v6, err) || store_exec(st, "PRAGMA user_version = 6", err))
+		goto fail;
+	return store_exec(st, "COMMIT", err);
+fail:
+	sqlite3_exec(sq(st)->db, "ROLLBACK", NULL, NULL, NULL);
+	return ck_err_wrap(err, "add the market and interval of runs (schema 6)");
+}
+
 /* Versioned steps (PRAGMA user_version: 1 the first schema, 2 the alert outbox, 3 the
  * archive catalogue), then
  * the trust tables, detected by their columns, then 4 the coverage ledger and 5 the
- * market column. Each step is one transaction: a failed one leaves the file as it was. */
+ * market column, 6 the market and interval of runs. Each step is one transaction: a
+ * failed one leaves the file as it was. */
 static int migrate(struct store *st, struct ck_err *err)
 {
 	int version = 0;
@@ -411,9 +452,9 @@ static int migrate(struct store *st, struct ck_err *err)
 		if (store_exec(st, "COMMIT", err))
 			return err->code;
 	}
-	if (migrate_trust(st, err))
+	if (migrate_trust(st, err) || migrate_markets(st, err))
 		return err->code;
-	return migrate_markets(st, err);
+	return migrate_runs(st, err);
 }
 
 /* 1 if the read-only handle sees a candlekeep schema, 0 if not; negative (err filled)
@@ -511,6 +552,38 @@ static int register_functions(struct store *st, struct ck_err *err)
 	return 0;
 }
 
+/* The runs and run_symbols of a file older than schema 6, shown to a read-only open
+ * with the market and interval schema_v6 would give them (a file without those tables,
+ * or whose runs already have the column, is left as it is). */
+static int readonly_runs(struct store *st, struct ck_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int n = 0;
+
+	if (store_prepare(st, &s,
+			  "SELECT (SELECT count(*) FROM main.sqlite_master WHERE type = 'table'"
+			  " AND name IN ('runs', 'run_symbols', 'symbols'))"
+			  " + (SELECT count(*) = 0 FROM pragma_table_info('runs')"
+			  " WHERE name = 'interval')",
+			  err))
+		return err->code;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (n != 4)
+		return 0;
+	if (store_exec(st,
+		       "CREATE TEMP VIEW runs AS SELECT *, 'um' AS market,"
+		       " (SELECT CASE WHEN count(DISTINCT interval) = 1 THEN min(interval)"
+		       " ELSE '4h' END FROM main.symbols) AS interval FROM main.runs;"
+		       "CREATE TEMP VIEW run_symbols AS SELECT s.*, 'um' AS market, r.interval"
+		       " AS interval FROM main.run_symbols s LEFT JOIN temp.runs r"
+		       " ON r.id = s.run_id",
+		       err))
+		return err->code;
+	return 0;
+}
+
 /* A read-only open does not migrate: the tables of a file older than schema 5 are shown
  * to it through temporary views (which come before the file's own tables by name) with
  * market 'um', the only market such a file holds. */
@@ -524,6 +597,8 @@ static int readonly_markets(struct store *st, struct ck_err *err)
 	int version = 0, have;
 
 	if (user_version(st, &version, err))
+		return err->code;
+	if (version < 6 && readonly_runs(st, err))
 		return err->code;
 	if (version >= 5)
 		return 0;
@@ -1620,20 +1695,21 @@ enum run_status run_status_parse(const char *s)
 	return RUN_FAILED;
 }
 
-int sq_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		 struct ck_err *err)
+int sq_run_begin(struct store *st, const char *command, const char *interval, int64_t now_ms,
+		 int64_t *id, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if (store_prepare(st, &s,
-			  "INSERT INTO runs (command, started, status, pid) VALUES (?1, ?2, "
-			  "'running', ?3)",
+			  "INSERT INTO runs (command, started, status, pid, market, interval)"
+			  " VALUES (?1, ?2, 'running', ?3, ck_market(), ?4)",
 			  err))
 		return err->code;
 	sqlite3_bind_text(s, 1, command, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now_ms);
 	sqlite3_bind_int64(s, 3, (int64_t)getpid());
+	sqlite3_bind_text(s, 4, interval, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -1666,7 +1742,8 @@ int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *
 	if (store_prepare(
 		    st, &s,
 		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
-		    " candles_revised, newest_open, error) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+		    " candles_revised, newest_open, error, market, interval)"
+		    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, market, interval FROM runs WHERE id = ?1",
 		    err))
 		return err->code;
 	sqlite3_bind_int64(s, 1, id);
@@ -1724,8 +1801,8 @@ int sq_run_end(struct store *st, int64_t id, enum run_status status, int exit_co
 	return store_step_done(st, s, "finish run record in", err);
 }
 
-int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
-	    struct store_run **out, size_t *n, struct ck_err *err)
+int sq_runs(struct store *st, const char *command, const char *interval, int64_t since_ms,
+	    size_t max, struct store_run **out, size_t *n, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_run *v;
@@ -1744,8 +1821,10 @@ int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 		    "-1),"
 		    " candles_written, candles_revised, requests, retries, http_429, http_418,"
 		    " http_5xx, net_errors, symbols_ok, symbols_failed, symbols_skipped,"
-		    " weight_used_max, coalesce(error, ''), coalesce(server_time, 0) FROM runs"
+		    " weight_used_max, coalesce(error, ''), coalesce(server_time, 0), market,"
+		    " interval FROM runs"
 		    " WHERE (?1 IS NULL OR command = ?1) AND started >= ?2"
+		    " AND (?4 IS NULL OR (market = ck_market() AND interval = ?4))"
 		    " ORDER BY started DESC, id DESC LIMIT ?3",
 		    err)) {
 		free(v);
@@ -1755,6 +1834,8 @@ int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 		sqlite3_bind_text(s, 1, command, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, since_ms);
 	sqlite3_bind_int64(s, 3, (int64_t)max);
+	if (interval)
+		sqlite3_bind_text(s, 4, interval, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_run *r = &v[len++];
 		r->id = sqlite3_column_int64(s, 0);
@@ -1777,6 +1858,8 @@ int sq_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 		r->counts.weight_used_max = sqlite3_column_int64(s, 17);
 		snprintf(r->error, sizeof(r->error), "%s", sqlite3_column_text(s, 18));
 		r->counts.server_time = sqlite3_column_int64(s, 19);
+		snprintf(r->market, sizeof(r->market), "%s", sqlite3_column_text(s, 20));
+		snprintf(r->interval, sizeof(r->interval), "%s", sqlite3_column_text(s, 21));
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

@@ -272,9 +272,11 @@ struct run_counts {
 				  * the run never reached it (run records hold local times) */
 };
 
-/* Starts a run record of `command` (status running, pid, start time now_ms); *id out. */
-int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		    struct ck_err *err);
+/* Starts a run record of `command` (status running, pid, start time now_ms) of the
+ * handle's market (store_market_set) and of interval (the interval the run syncs); its
+ * run_symbols rows get the same market and interval. *id out. */
+int store_run_begin(struct store *st, const char *command, const char *interval, int64_t now_ms,
+		    int64_t *id, struct ck_err *err);
 /* Marks runs of command still "running" as failed: their process died (kill -9, crash,
  * disk full) before ending the record. Only for a caller holding the run lock, which
  * proves no such run is alive. */
@@ -296,10 +298,17 @@ struct store_run {
 	int exit_code;
 	struct run_counts counts;
 	char error[256];
+	char market[8];   /* the run's market ("um" for runs of files before schema 6) */
+	char interval[8]; /* the run's interval */
 };
 /* The newest runs of command (NULL = any), newest first, at most max. *out malloc'd. */
 int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 	       struct store_run **out, size_t *n, struct ck_err *err);
+/* The newest runs of command (NULL = any) of the handle's market and of interval,
+ * newest first, at most max: health judges each (market, interval) by its own newest
+ * run. *out malloc'd. */
+int store_interval_runs(struct store *st, const char *command, const char *interval, size_t max,
+			struct store_run **out, size_t *n, struct ck_err *err);
 
 /* Stored candles of interval (NULL: every interval), a full scan, abandoned when
  * budget_ms (wall time, 0 = no limit) runs out: then *finished = 0 and *count is

@@ -100,8 +100,8 @@ struct store_ops {
 	int (*state_del)(struct store *st, const char *key, struct ck_err *err);
 
 	/* run records */
-	int (*run_begin)(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-			 struct ck_err *err);
+	int (*run_begin)(struct store *st, const char *command, const char *interval,
+			 int64_t now_ms, int64_t *id, struct ck_err *err);
 	int (*run_abandon)(struct store *st, const char *command, struct ck_err *err);
 	int (*run_symbol)(struct store *st, int64_t id, const char *symbol, const char *status,
 			  int64_t written, int64_t revised, int64_t newest_open, const char *error,
@@ -109,8 +109,8 @@ struct store_ops {
 	int (*run_end)(struct store *st, int64_t id, enum run_status status, int exit_code,
 		       int64_t now_ms, const struct run_counts *c, const char *error,
 		       struct ck_err *err);
-	int (*runs)(struct store *st, const char *command, int64_t since_ms, size_t max,
-		    struct store_run **out, size_t *n, struct ck_err *err);
+	int (*runs)(struct store *st, const char *command, const char *interval, int64_t since_ms,
+		    size_t max, struct store_run **out, size_t *n, struct ck_err *err);
 	int (*run_symbols)(struct store *st, int64_t run_id, struct store_run_symbol **out,
 			   size_t *n, struct ck_err *err);
 	int (*all_run_symbols)(struct store *st, int64_t min_run_id, struct store_run_symbol **out,

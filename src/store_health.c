@@ -121,8 +121,8 @@ int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n, struc
 	*n = 0;
 	if (store_prepare(st, &s,
 			  "SELECT r.id, r.command, r.started, coalesce(r.ended, 0), r.status,"
-			  " coalesce(r.server_time, 0), coalesce(r.error, '') FROM runs r"
-			  " WHERE r.command IN ('sync', 'backfill') ORDER BY r.id",
+			  " coalesce(r.server_time, 0), coalesce(r.error, ''), r.market, r.interval"
+			  " FROM runs r WHERE r.command IN ('sync', 'backfill') ORDER BY r.id",
 			  err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -137,6 +137,8 @@ int sq_sync_runs(struct store *st, struct store_sync_run **out, size_t *n, struc
 		r->status = run_status_parse(col_text(s, 4));
 		r->server_time = sqlite3_column_int64(s, 5);
 		snprintf(r->error, sizeof(r->error), "%s", col_text(s, 6));
+		snprintf(r->market, sizeof(r->market), "%s", col_text(s, 7));
+		snprintf(r->interval, sizeof(r->interval), "%s", col_text(s, 8));
 	}
 	if (rc != SQLITE_DONE) {
 		store_db_fail(st, err, "read runs from");

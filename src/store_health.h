@@ -43,6 +43,8 @@ struct store_sync_run {
 	enum run_status status;
 	int64_t server_time; /* ms, exchange clock (runs.server_time); 0 unknown */
 	char error[256];
+	char market[8]; /* the run's market and interval (schema 6) */
+	char interval[8];
 };
 
 /* Every sync/backfill run, oldest first, with the exchange time it recorded;

@@ -268,10 +268,10 @@ int store_state_del(struct store *st, const char *key, struct ck_err *err)
 	return DISPATCH(state_del, key, err);
 }
 
-int store_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		    struct ck_err *err)
+int store_run_begin(struct store *st, const char *command, const char *interval, int64_t now_ms,
+		    int64_t *id, struct ck_err *err)
 {
-	return DISPATCH(run_begin, command, now_ms, id, err);
+	return DISPATCH(run_begin, command, interval, now_ms, id, err);
 }
 
 int store_run_abandon(struct store *st, const char *command, struct ck_err *err)
@@ -295,7 +295,13 @@ int store_run_end(struct store *st, int64_t id, enum run_status status, int exit
 int store_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 	       struct store_run **out, size_t *n, struct ck_err *err)
 {
-	return DISPATCH(runs, command, since_ms, max, out, n, err);
+	return DISPATCH(runs, command, NULL, since_ms, max, out, n, err);
+}
+
+int store_interval_runs(struct store *st, const char *command, const char *interval, size_t max,
+			struct store_run **out, size_t *n, struct ck_err *err)
+{
+	return DISPATCH(runs, command, interval, 0, max, out, n, err);
 }
 
 int store_health_run_symbols(struct store *st, int64_t run_id, struct store_run_symbol **out,

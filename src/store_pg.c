@@ -33,7 +33,7 @@
 #define PG_KEY_MIGRATE "4344424201"
 #define PG_KEY_RUN "4344424202"
 #define PG_KEY_LEADER "4344424203"
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 
 #define T "TEXT COLLATE \"C\""
 static const char *const schema_v1 =
@@ -135,6 +135,21 @@ static const char *const schema_v2 =
 	" CAST(low AS DOUBLE PRECISION) AS low, CAST(close AS DOUBLE PRECISION) AS close,"
 	" CAST(volume AS DOUBLE PRECISION) AS volume FROM candles"
 	" WHERE market = 'um' AND interval = '4h';";
+#undef T
+
+/* Version 3: the market and interval of every run record and symbol outcome (as
+ * SQLite's schema 6, store.c, which says how the interval of older runs is chosen: the
+ * one interval of the symbols table, else the default '4h'). */
+#define T "TEXT COLLATE \"C\""
+static const char *const schema_v3 =
+	"ALTER TABLE runs ADD COLUMN market " T " NOT NULL DEFAULT 'um';"
+	"ALTER TABLE runs ADD COLUMN interval " T " NOT NULL DEFAULT '4h';"
+	"ALTER TABLE run_symbols ADD COLUMN market " T " NOT NULL DEFAULT 'um';"
+	"ALTER TABLE run_symbols ADD COLUMN interval " T " NOT NULL DEFAULT '4h';"
+	"UPDATE runs SET interval = (SELECT CASE WHEN count(DISTINCT interval) = 1"
+	" THEN min(interval) ELSE '4h' END FROM symbols);"
+	"UPDATE run_symbols s SET interval = r.interval FROM runs r WHERE r.id = s.run_id;"
+	"CREATE INDEX IF NOT EXISTS runs_by_interval ON runs(market, interval, command, started);";
 #undef T
 
 /* The tables check looks for (a schema check: the server keeps its own pages). */
@@ -421,6 +436,11 @@ static int pg_migrate(struct store *st, struct ck_err *err)
 	if (version < 2 && (pg_exec(st, schema_v2, "add the market column (schema 2) to", err) ||
 			    pg_exec(st, "DELETE FROM ck_schema; INSERT INTO ck_schema VALUES (2)",
 				    "migrate", err)))
+		goto fail;
+	if (version < 3 &&
+	    (pg_exec(st, schema_v3, "add the market and interval of runs (schema 3) to", err) ||
+	     pg_exec(st, "DELETE FROM ck_schema; INSERT INTO ck_schema VALUES (3)", "migrate",
+		     err)))
 		goto fail;
 	if (pg_exec(st, "COMMIT", "migrate", err))
 		goto fail;

@@ -18,17 +18,17 @@
 
 /* ---- runs ---- */
 
-int pg_run_begin(struct store *st, const char *command, int64_t now_ms, int64_t *id,
-		 struct ck_err *err)
+int pg_run_begin(struct store *st, const char *command, const char *interval, int64_t now_ms,
+		 int64_t *id, struct ck_err *err)
 {
 	char a[24], b[24];
-	const char *v[] = {command, pg_i64(a, now_ms), pg_i64(b, (int64_t)getpid())};
+	const char *v[] = {command, pg_i64(a, now_ms), pg_i64(b, (int64_t)getpid()), interval};
 	PGresult *r;
 
 	if (!(r = pgq(st,
-		      "INSERT INTO runs (command, started, status, pid) VALUES ($1, $2,"
-		      " 'running', $3) RETURNING id",
-		      3, v, "record run in", err)))
+		      "INSERT INTO runs (command, started, status, pid, market, interval)"
+		      " VALUES ($1, $2, 'running', $3, ck_market(), $4) RETURNING id",
+		      4, v, "record run in", err)))
 		return err->code;
 	*id = pg_int(r, 0, 0);
 	PQclear(r);
@@ -61,7 +61,8 @@ int pg_run_symbol(struct store *st, int64_t id, const char *symbol, const char *
 
 	return pgx(st,
 		   "INSERT INTO run_symbols (run_id, symbol, status, candles_written,"
-		   " candles_revised, newest_open, error) VALUES ($1,$2,$3,$4,$5,$6,$7)"
+		   " candles_revised, newest_open, error, market, interval)"
+		   " SELECT $1, $2, $3, $4, $5, $6, $7, market, interval FROM runs WHERE id = $1"
 		   " ON CONFLICT (run_id, symbol) DO UPDATE SET status = excluded.status,"
 		   " candles_written = excluded.candles_written,"
 		   " candles_revised = excluded.candles_revised,"
@@ -97,11 +98,11 @@ int pg_run_end(struct store *st, int64_t id, enum run_status status, int exit_co
 		   18, v, "finish run record in", err);
 }
 
-int pg_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
-	    struct store_run **out, size_t *n, struct ck_err *err)
+int pg_runs(struct store *st, const char *command, const char *interval, int64_t since_ms,
+	    size_t max, struct store_run **out, size_t *n, struct ck_err *err)
 {
 	char a[24], b[24];
-	const char *v[] = {command, pg_i64(a, since_ms), pg_i64(b, (int64_t)max)};
+	const char *v[] = {command, pg_i64(a, since_ms), pg_i64(b, (int64_t)max), interval};
 	struct store_run *runs;
 	PGresult *r;
 	int i;
@@ -115,10 +116,11 @@ int pg_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 		      " coalesce(exit_code, -1), candles_written, candles_revised, requests,"
 		      " retries, http_429, http_418, http_5xx, net_errors, symbols_ok,"
 		      " symbols_failed, symbols_skipped, weight_used_max, coalesce(error, ''),"
-		      " coalesce(server_time, 0) FROM runs"
+		      " coalesce(server_time, 0), market, interval FROM runs"
 		      " WHERE ($1::text IS NULL OR command = $1) AND started >= $2"
+		      " AND ($4::text IS NULL OR (market = ck_market() AND interval = $4))"
 		      " ORDER BY started DESC, id DESC LIMIT $3",
-		      3, v, "read runs from", err)))
+		      4, v, "read runs from", err)))
 		return err->code;
 	if (!(runs = calloc(max, sizeof(*runs)))) {
 		PQclear(r);
@@ -146,6 +148,8 @@ int pg_runs(struct store *st, const char *command, int64_t since_ms, size_t max,
 		x->counts.weight_used_max = pg_int(r, i, 17);
 		pg_copy(x->error, sizeof(x->error), r, i, 18);
 		x->counts.server_time = pg_int(r, i, 19);
+		pg_copy(x->market, sizeof(x->market), r, i, 20);
+		pg_copy(x->interval, sizeof(x->interval), r, i, 21);
 	}
 	*n = (size_t)PQntuples(r);
 	PQclear(r);
@@ -221,8 +225,8 @@ int pg_sync_runs(struct store *st, struct store_sync_run **out, size_t *n, struc
 	*n = 0;
 	if (!(r = pgq(st,
 		      "SELECT r.id, r.command, r.started, coalesce(r.ended, 0), r.status,"
-		      " coalesce(r.server_time, 0), coalesce(r.error, '') FROM runs r"
-		      " WHERE r.command IN ('sync', 'backfill') ORDER BY r.id",
+		      " coalesce(r.server_time, 0), coalesce(r.error, ''), r.market, r.interval"
+		      " FROM runs r WHERE r.command IN ('sync', 'backfill') ORDER BY r.id",
 		      0, NULL, "read runs from", err)))
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++) {
@@ -241,6 +245,8 @@ int pg_sync_runs(struct store *st, struct store_sync_run **out, size_t *n, struc
 		x->status = run_status_parse(pg_text(r, i, 4));
 		x->server_time = pg_int(r, i, 5);
 		pg_copy(x->error, sizeof(x->error), r, i, 6);
+		pg_copy(x->market, sizeof(x->market), r, i, 7);
+		pg_copy(x->interval, sizeof(x->interval), r, i, 8);
 	}
 	PQclear(r);
 	*out = rs;

@@ -52,13 +52,13 @@ want 'candlekeep_sync_runs_total{command="sync",status="ok"}' 2
 want 'candlekeep_sync_runs_total{command="sync",status="partial"}' 1
 want 'candlekeep_sync_runs_total{command="sync",status="failed"}' 0
 want 'candlekeep_sync_runs_total{command="backfill",status="ok"}' 0
-want 'candlekeep_sync_last_run_status{command="sync",status="partial"}' 1
-want 'candlekeep_sync_last_run_status{command="sync",status="ok"}' 0
-want 'candlekeep_sync_last_run_symbols{command="sync",outcome="ok"}' 3
-want 'candlekeep_sync_last_run_symbols{command="sync",outcome="failed"}' 1
+want 'candlekeep_sync_last_run_status{command="sync",status="partial",interval="4h",market="um"}' 1
+want 'candlekeep_sync_last_run_status{command="sync",status="ok",interval="4h",market="um"}' 0
+want 'candlekeep_sync_last_run_symbols{command="sync",outcome="ok",interval="4h",market="um"}' 3
+want 'candlekeep_sync_last_run_symbols{command="sync",outcome="failed",interval="4h",market="um"}' 1
 want 'candlekeep_sync_duration_seconds_count{command="sync"}' 3
 want 'candlekeep_sync_duration_seconds_bucket{command="sync",le="+Inf"}' 3
-want 'candlekeep_sync_last_success_timestamp_seconds{command="sync"}' \
+want 'candlekeep_sync_last_success_timestamp_seconds{command="sync",interval="4h",market="um"}' \
 	"$(sql "select printf('%.15g', max(ended)/1000.0) from runs where status='ok'")"
 # Request counters are sums of the run records.
 req=$(sql "select sum(requests) from runs")

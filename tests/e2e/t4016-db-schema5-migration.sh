@@ -36,7 +36,8 @@ for n in $(seq 1 400); do
 	RC=0
 	CANDLEKEEP_FAULT_IO=$n CANDLEKEEP_FAULT_FULL=1 "$CK" --db "$T/f.db" gaps --verify \
 		>"$T/f.out" 2>"$T/f.err" || RC=$?
-	if [ "$(sqlite3 "$T/f.db" 'pragma user_version')" = 5 ]; then
+	# schema 5 committed (schema 6 after it is t4017's)
+	if [ "$(sqlite3 "$T/f.db" 'pragma user_version')" -ge 5 ]; then
 		break
 	fi
 	[ "$RC" != 0 ] || fail "write $n failed, the file is still schema 4, yet exit 0"
@@ -63,7 +64,7 @@ for n in 3 10 20; do
 	if [ "$v" = 4 ]; then
 		assert_eq "$(sqlite3 "$T/k.db" .dump | sha256sum)" "$dump4" "file after a kill at write $n"
 	else
-		assert_eq "$v" 5 "schema after a kill at write $n"
+		assert_match "$v" '^[56]$' "schema after a kill at write $n"
 	fi
 	assert_eq "$(sqlite3 "$T/k.db" 'pragma integrity_check')" ok "integrity after a kill at write $n"
 done
@@ -73,7 +74,7 @@ cp "$T/v4.db" "$DB"
 ck_rc gaps --verify >"$T/v.out" 2>&1
 assert_eq "$RC" 0 "gaps --verify after the migration"
 assert_file_match "$T/v.out" "^coverage ledger of 4h: 0 rows disagreed"
-assert_eq "$(sql 'pragma user_version')" 5 "schema version"
+assert_eq "$(sql 'pragma user_version')" 6 "schema version (5, then 6: t4017)"
 assert_eq "$(sql 'pragma integrity_check')" ok "integrity"
 contents "$DB" >"$T/after"
 cmp -s "$T/before" "$T/after" || { diff "$T/before" "$T/after" | head; fail "rows or values changed"; }

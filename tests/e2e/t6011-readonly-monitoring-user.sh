@@ -36,7 +36,7 @@ assert_eq "$RC" 0 "export as user 65534: $(cat "$T/err")"
 assert_eq "$(wc -l <"$T/out" | tr -d ' ')" "$(sql "select count(*) from candles where symbol='BTCUSDT'")" "exported rows"
 ro metrics
 assert_eq "$RC" 0 "metrics as user 65534: $(cat "$T/err")"
-assert_file_match "$T/out" '^candlekeep_sync_last_run_status\{command="sync",status="ok"\} 1'
+assert_file_match "$T/out" '^candlekeep_sync_last_run_status\{command="sync",status="ok",interval="4h",market="um"\} 1'
 ro audit --no-drill --days 2 --now "2026-03-19 18:00"
 [ "$RC" = 0 ] || [ "$RC" = 1 ] || fail "audit --no-drill as user 65534: exit $RC: $(cat "$T/err")"
 assert_file_match "$T/out" "^SLA audit"

@@ -84,7 +84,7 @@ static inline int64_t fx_run_at(struct fx *f, int64_t now, int64_t server, enum 
 	int64_t id;
 	memset(&rc, 0, sizeof(rc));
 	rc.server_time = server;
-	assert_int_equal(store_run_begin(f->st, "sync", now, &id, &e), 0);
+	assert_int_equal(store_run_begin(f->st, "sync", f->c.interval, now, &id, &e), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(store_run_symbol(f->st, id, syms[i], newest[i] ? "ok" : "failed",
 						  0, 0, newest[i], newest[i] ? NULL : "boom", &e),

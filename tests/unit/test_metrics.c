@@ -108,7 +108,7 @@ static void run(struct fixture *fx, const char *cmd, enum run_status status, int
 	c.weight_used_max = weight;
 	c.symbols_ok = status == RUN_OK ? 3 : 2;
 	c.symbols_failed = status == RUN_OK ? 0 : 1;
-	assert_int_equal(store_run_begin(fx->st, cmd, start, &id, &fx->err), 0);
+	assert_int_equal(store_run_begin(fx->st, cmd, "4h", start, &id, &fx->err), 0);
 	assert_int_equal(store_run_end(fx->st, id, status, status == RUN_OK ? 0 : 1, start + dur_ms,
 				       &c, NULL, &fx->err),
 			 0);
@@ -201,12 +201,18 @@ static void test_empty_database(void **state)
 	assert_sample(fx, "candlekeep_database_corruption_detections_total", "0");
 	assert_sample(fx, "candlekeep_alert_failures_total{channel=\"email\"}", "0");
 	assert_sample(fx, "candlekeep_backup_last_success_timestamp_seconds{tier=\"hot\"}", "0");
-	assert_sample(fx, "candlekeep_sync_last_success_timestamp_seconds{command=\"sync\"}", "0");
+	assert_sample(fx,
+		      "candlekeep_sync_last_success_timestamp_seconds{command=\"sync\",interval="
+		      "\"4h\",market=\"um\"}",
+		      "0");
 	/* Nothing happened yet: declared, no sample. */
 	assert_non_null(
 		strstr(fx->text, "# TYPE candlekeep_restore_drill_duration_seconds gauge\n"));
 	assert_sample(fx, "candlekeep_restore_drill_duration_seconds", "");
-	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\"}", "");
+	assert_sample(fx,
+		      "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\",interval="
+		      "\"4h\",market=\"um\"}",
+		      "");
 	assert_sample(
 		fx,
 		"candlekeep_symbol_configured{symbol=\"BBBUSDT\",interval=\"4h\",market=\"um\"}",
@@ -255,14 +261,23 @@ static void test_runs_and_histogram(void **state)
 		      "candlekeep_sync_duration_seconds_bucket{command=\"backfill\",le=\"+Inf\"}",
 		      "1");
 	/* The newest finished sync was the timeout. */
-	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\"}",
+	assert_sample(fx,
+		      "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\","
+		      "interval=\"4h\",market=\"um\"}",
 		      "1");
-	assert_sample(fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\"}", "0");
-	assert_sample(fx, "candlekeep_sync_last_run_symbols{command=\"sync\",outcome=\"failed\"}",
+	assert_sample(fx,
+		      "candlekeep_sync_last_run_status{command=\"sync\",status=\"ok\",interval="
+		      "\"4h\",market=\"um\"}",
+		      "0");
+	assert_sample(fx,
+		      "candlekeep_sync_last_run_symbols{command=\"sync\",outcome=\"failed\","
+		      "interval=\"4h\",market=\"um\"}",
 		      "1");
 	assert_sample(fx, "candlekeep_exchange_weight_used{command=\"sync\"}", "700");
 	/* Last success: end of the third run, in seconds with ms. */
-	assert_sample(fx, "candlekeep_sync_last_success_timestamp_seconds{command=\"sync\"}",
+	assert_sample(fx,
+		      "candlekeep_sync_last_success_timestamp_seconds{command=\"sync\",interval="
+		      "\"4h\",market=\"um\"}",
 		      "1700035265");
 	/* Sums over both commands; "other" excludes the 429s. */
 	assert_sample(fx, "candlekeep_exchange_requests_total{code=\"429\"}", "3");
@@ -271,12 +286,14 @@ static void test_runs_and_histogram(void **state)
 	/* A run still in progress is not counted as finished. */
 	{
 		int64_t id;
-		assert_int_equal(store_run_begin(fx->st, "sync", T0 + 4 * H4, &id, &fx->err), 0);
+		assert_int_equal(store_run_begin(fx->st, "sync", "4h", T0 + 4 * H4, &id, &fx->err),
+				 0);
 		render(fx);
 		assert_sample(fx, "candlekeep_sync_duration_seconds_count{command=\"sync\"}", "4");
-		assert_sample(
-			fx, "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\"}",
-			"1");
+		assert_sample(fx,
+			      "candlekeep_sync_last_run_status{command=\"sync\",status=\"timeout\","
+			      "interval=\"4h\",market=\"um\"}",
+			      "1");
 	}
 }
 

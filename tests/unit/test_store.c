@@ -453,7 +453,7 @@ static void test_runs(void **state)
 	int64_t id1, id2;
 
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(store_run_begin(fx->st, "sync", T0, &id1, &fx->err), 0);
+	assert_int_equal(store_run_begin(fx->st, "sync", "4h", T0, &id1, &fx->err), 0);
 	assert_int_equal(store_run_symbol(fx->st, id1, "BTCUSDT", "ok", 5, 1, T0, NULL, &fx->err),
 			 0);
 	assert_int_equal(store_run_symbol(fx->st, id1, "ETHUSDT", "failed", 0, 0, 0,
@@ -469,7 +469,7 @@ static void test_runs(void **state)
 				       "1 symbol failed", &fx->err),
 			 0);
 	/* A run that never ends (kill -9) stays "running". */
-	assert_int_equal(store_run_begin(fx->st, "backfill", T0 + 2000, &id2, &fx->err), 0);
+	assert_int_equal(store_run_begin(fx->st, "backfill", "4h", T0 + 2000, &id2, &fx->err), 0);
 	assert_true(id2 > id1);
 	assert_int_equal(store_runs(fx->st, NULL, 0, 10, &r, &n, &fx->err), 0);
 	assert_int_equal(n, 2);

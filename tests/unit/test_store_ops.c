@@ -802,13 +802,13 @@ static void test_rows_contract(void **state)
 	store_symbols_free(syms, n);
 
 	/* runs */
-	assert_int_equal(store_run_begin(fx->st, cmdname, 1000, &id, err), 0);
+	assert_int_equal(store_run_begin(fx->st, cmdname, "4h", 1000, &id, err), 0);
 	assert_int_equal(store_run_symbol(fx->st, id, "ETHUSDT", "failed", 0, 0, 0,
 					  "get https://u:pw@x/ failed", err),
 			 0);
 	assert_int_equal(store_run_symbol(fx->st, id, "BTCUSDT", "ok", 3, 0, AT(14), NULL, err), 0);
 	assert_int_equal(store_run_end(fx->st, id, RUN_PARTIAL, 1, 2000, &c, NULL, err), 0);
-	assert_int_equal(store_run_begin(fx->st, cmdname, 3000, &id2, err), 0);
+	assert_int_equal(store_run_begin(fx->st, cmdname, "4h", 3000, &id2, err), 0);
 	assert_true(id2 > id);
 	assert_int_equal(store_run_abandon(fx->st, cmdname, err), 0);
 	assert_int_equal(store_runs(fx->st, cmdname, 0, 10, &runs, &n, err), 0);
