@@ -318,7 +318,7 @@ static void test_migration_from_v3(void **state)
 	fx->st = NULL;
 	assert_int_equal(int_of(fx->path, "PRAGMA user_version"), 3);
 	assert_int_equal(store_open(&fx->st, fx->path, 0, &fx->err), 0);
-	assert_int_equal(int_of(fx->path, "PRAGMA user_version"), 5);
+	assert_int_equal(int_of(fx->path, "PRAGMA user_version"), 6);
 	assert_int_equal(int_of(fx->path, "SELECT count(*) FROM candles"), 18);
 	assert_int_equal(int_of(fx->path, "SELECT count(*) FROM holes WHERE confirmed_at > 0"), 1);
 	assert_int_equal(int_of(fx->path, "SELECT count(*) FROM coverage"), 3);
