@@ -33,6 +33,9 @@ for mk in um cm spot; do
 		assert_eq "$(mq 'min(open_time)' $s)" $((now - 2 * DAY)) "$mk $s first candle"
 	done
 	assert_eq "$(mq 'count(*)' $s3)" 0 "$mk: $s3 before its listing"
+	# s2's history has a hole before it is delisted (two candles deleted by hand)
+	mid=$((now - DAY))
+	sql "delete from candles where market='$mk' and symbol='$s2' and open_time between $mid and $((mid + H4))"
 
 	# 2. Five days on: s3 listed four days ago, s2 stopped trading.
 	t2=$((now + 5 * DAY))
@@ -57,7 +60,15 @@ for mk in um cm spot; do
 	ck_rc --market $mk --symbols all health --now "$(hnow $t2)" >"$T/h2" 2>&1
 	assert_file_match "$T/h2" "^freshness OK .*3/3 symbols fresh.*1 delisted not judged \($s2"
 	assert_file_match "$T/h2" "^coverage +OK +3/3 configured symbols present"
-	assert_file_match "$T/h2" "^gaps +OK"
+	assert_file_match "$T/h2" "^gaps +(WARNING|CRITICAL) .*$s2"
+	# gaps and export work from what is stored: the delisted symbol's hole is reported,
+	# its candles exported
+	ck_rc --market $mk --symbols all gaps >"$T/g2" 2>&1
+	assert_eq "$RC" 1 "$mk: gaps exit with the delisted symbol's hole"
+	assert_file_match "$T/g2" "^$s2 .* +2 candles +MISSING"
+	assert_eq "$(grep -c MISSING "$T/g2")" 1 "$mk: gaps lines ($(cat "$T/g2"))"
+	ck --market $mk --symbols all export --symbol $s2 >"$T/x2" 2>&1 || { cat "$T/x2"; fail "$mk: export $s2"; }
+	assert_eq "$(grep -c '^[0-9]' "$T/x2")" "$before2" "$mk: $s2 rows exported"
 	ck_rc --market $mk --symbols all metrics >"$T/m2" 2>&1
 	assert_eq "$RC" 0 "$mk: metrics"
 	assert_file_match "$T/m2" "candlekeep_symbol_configured\{symbol=\"$s3\""
