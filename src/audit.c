@@ -17,6 +17,7 @@
 #include "dur.h"
 #include "event.h"
 #include "kline.h"
+#include "listing.h"
 #include "sched.h"
 #include "store_backup.h"
 #include "store_health.h"
@@ -137,7 +138,7 @@ static int xrun_find(const struct xrun *x, size_t n, int64_t id)
 
 static int staleness(struct audit_report *r, const struct cfg *c, struct audit_symbol *s,
 		     const struct xrun *x, size_t nx, const struct store_run_symbol *rs, size_t nrs,
-		     int64_t *fresh_n, int64_t *known_n, struct ck_err *err)
+		     int delisted, int64_t *fresh_n, int64_t *known_n, struct ck_err *err)
 {
 	struct held_ev *ev = NULL;
 	int64_t *lags = NULL, iv = c->interval_ms, warn = c->stale_warn_s * 1000;
@@ -170,6 +171,8 @@ static int staleness(struct audit_report *r, const struct cfg *c, struct audit_s
 	for (k = 0; k < nsamp; k++) {
 		int64_t t = r->from + (int64_t)k * MIN_MS, lag, age;
 		int d = (int)(k / 1440);
+		if (delisted && nev && t > ev[nev - 1].end)
+			break; /* stopped trading: not fetched after its last run, by design */
 		while (e < nev && ev[e].end <= t) {
 			if (ev[e].newest > held)
 				held = ev[e].newest;
@@ -218,7 +221,7 @@ static int gap_add(struct audit_symbol *s, int64_t a, int64_t b, int64_t iv, str
 }
 
 static int completeness(struct store *st, const struct cfg *c, struct audit_symbol *s, int64_t from,
-			int64_t cutoff, struct ck_err *err)
+			int64_t cutoff, int delisted, struct ck_err *err)
 {
 	int64_t iv = c->interval_ms, lo = (from + iv - 1) / iv * iv, hi, first, last;
 	struct store_span sp;
@@ -232,6 +235,12 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 		return err->code;
 	if (sy.first_open > lo)
 		lo = sy.first_open; /* listed during the period */
+	if (delisted) {             /* stopped trading: expected up to its newest stored candle */
+		if (store_span(st, s->symbol, c->interval, 0, INT64_MAX, 0, &sp, err))
+			return err->code;
+		if (sp.last_open < hi)
+			hi = sp.last_open;
+	}
 	if (hi < lo)
 		return 0;
 	s->expected = (hi - lo) / iv + 1;
@@ -643,6 +652,7 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	size_t nruns = 0, nrs = 0, nsyms = 0;
 	char **syms = NULL;
 	int64_t *ok_at = NULL, *fresh_n = NULL, *known_n = NULL, nok = 0, last_ok = 0;
+	struct listing l = {0, NULL, 0}; /* symbols = all: which stopped trading */
 	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -678,7 +688,8 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	availability(r, c, ok_at, nok);
 
 	/* Per symbol: staleness over time and completeness. */
-	if ((rc = symbols_of(c, x, nruns, rs, nrs, r, &syms, &nsyms, err)) != 0)
+	if ((rc = symbols_of(c, x, nruns, rs, nrs, r, &syms, &nsyms, err)) != 0 ||
+	    (rc = listing_load(st, &l, err)) != 0)
 		goto out;
 	if (nsyms && !(r->sym = calloc(nsyms, sizeof(*r->sym)))) {
 		rc = ck_err_set(err, CK_ENOMEM, "audit: out of memory");
@@ -686,9 +697,12 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	}
 	for (size_t i = 0; i < nsyms; i++) {
 		struct audit_symbol *s = &r->sym[r->nsym++];
+		const struct listing_entry *le = listing_find(&l, syms[i]);
+		int gone = c->symbols && !strcmp(c->symbols, "all") && le && !listing_trading(le);
 		snprintf(s->symbol, sizeof(s->symbol), "%s", syms[i]);
-		if ((rc = staleness(r, c, s, x, nruns, rs, nrs, fresh_n, known_n, err)) != 0 ||
-		    (rc = completeness(st, c, s, r->from, last_ok, err)) != 0)
+		if ((rc = staleness(r, c, s, x, nruns, rs, nrs, gone, fresh_n, known_n, err)) !=
+			    0 ||
+		    (rc = completeness(st, c, s, r->from, last_ok, gone, err)) != 0)
 			goto out;
 	}
 	for (int64_t d = 0; d < r->days; d++)
@@ -704,6 +718,7 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 out:
 	if (syms)
 		cfg_symbols_free(syms, nsyms);
+	listing_release(&l);
 	free(fresh_n);
 	free(known_n);
 	free(ok_at);

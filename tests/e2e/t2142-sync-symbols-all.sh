@@ -96,5 +96,13 @@ for mk in um cm spot; do
 	assert_eq "$RC" 0 "$mk: sync after the faults"
 	assert_file_match "$T/out4" "sync ok: 3 symbols \(3 ok"
 	assert_eq "$(mq 'count(*)' $s2)" "$before2" "$mk: $s2's candles kept"
+	# audit: the delisted symbol is judged up to its delisting: its hole counted, not
+	# the candles after it, and no staleness once it is no longer fetched
+	ck_rc --market $mk --symbols all audit --days 7 --now "$(hnow $t2)" --json >"$T/a4" 2>"$T/a4err"
+	q=".symbols[] | select(.symbol == \"$s2\")"
+	assert_eq "$(jq -r "$q.missing" "$T/a4")" 2 "$mk: audit: $s2 missing ($(cat "$T/a4err"))"
+	[ "$(jq -r "$q.age_worst_s" "$T/a4")" -lt $((DAY / 1000)) ] || fail "$mk: audit: $s2 judged stale after its delisting"
+	q=".symbols[] | select(.symbol == \"$s3\")"
+	assert_eq "$(jq -r "$q.missing" "$T/a4")" 0 "$mk: audit: $s3 missing"
 done
 echo ok
