@@ -207,9 +207,9 @@ static void test_unreadable(void **state)
 	struct fixture *fx = *state;
 	struct listing l;
 
-	assert_int_equal(store_state_set(fx->st, "listing.um", "started 1\nBTCUSDT TRADING x\n",
-					 &fx->err),
-			 0);
+	assert_int_equal(
+		store_state_set(fx->st, "listing.um", "started 1\nBTCUSDT TRADING x\n", &fx->err),
+		0);
 	assert_int_equal(listing_load(fx->st, &l, &fx->err), CK_ECORRUPT);
 	assert_non_null(strstr(fx->err.msg, "listing.um"));
 	assert_int_equal(l.n, 0);
