@@ -75,12 +75,13 @@ int listing_load(struct store *st, struct listing *l, struct ck_err *err)
 		if (sscanf(line, "%23s %23s %" SCNd64 " %" SCNd64 " %" SCNd64, x.symbol, x.status,
 			   &x.onboard, &x.first_seen, &x.since) != 5 ||
 		    !cfg_symbol_valid(x.symbol)) {
+			ck_err_set(err, CK_ECORRUPT,
+				   "state %s (the listing of symbols = all): unreadable line"
+				   " '%.60s'; check the database: candlekeep health --full",
+				   key, line);
 			free(text);
 			listing_release(l);
-			return ck_err_set(err, CK_ECORRUPT,
-					  "state %s: unreadable line '%.60s' (sync with symbols ="
-					  " all writes it again once the key is deleted)",
-					  key, line);
+			return CK_ECORRUPT;
 		}
 		struct listing_entry *p = entry_add(l, &cap);
 		if (!p) {
