@@ -12,6 +12,7 @@
 #include "dur.h"
 #include "event.h"
 #include "health.h"
+#include "listing.h"
 #include "sbuf.h"
 #include "status_page.h"
 #include "store.h"
@@ -251,18 +252,30 @@ static void page_schedule(const struct status_view *v, struct sbuf *b)
 
 /* ---- symbols: freshness --------------------------------------------------------- */
 
+/* symbols = all: the listing's entry of sym when it stopped trading, else NULL. */
+static const struct listing_entry *delisted(const struct listing *l, const char *sym)
+{
+	const struct listing_entry *x = listing_find(l, sym);
+	return x && !listing_trading(x) ? x : NULL;
+}
+
 static void page_symbols(const struct status_view *v, struct sbuf *b, char **syms, size_t nsyms,
-			 const struct store_gap *gaps, size_t ngaps)
+			 const struct listing *l, const struct store_gap *gaps, size_t ngaps)
 {
 	const struct cfg *c = v->cfg;
 	struct ck_err err = {0, ""};
 	int64_t now = v->now;
 	int64_t warn = c->stale_warn_s * 1000, crit = c->stale_crit_s * 1000;
-	char a[32], t1[32], t2[32];
+	char a[32], t1[48], t2[32];
 	int fresh = 0;
+	size_t gone = 0;
 
 	for (size_t i = 0; i < nsyms; i++) {
 		struct store_span sp;
+		if (delisted(l, syms[i])) {
+			gone++; /* not fetched any more: not judged */
+			continue;
+		}
 		if (!store_span(v->st, syms[i], c->interval, 0, INT64_MAX, 1, &sp, &err) &&
 		    sp.count && health_freshness(c, now, sp.last_open, NULL) == HEALTH_OK)
 			fresh++;
@@ -271,8 +284,9 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 		    "<h2>Symbols: %d of %zu fresh</h2><table><tr>"
 		    "<th>symbol</th><th>newest candle</th><th>age</th><th>candles</th>"
 		    "<th>missing</th><th>holes</th></tr>",
-		    fresh, nsyms);
+		    fresh, nsyms - gone);
 	for (size_t i = 0; i < nsyms; i++) {
+		const struct listing_entry *x = delisted(l, syms[i]);
 		struct store_span sp;
 		int64_t missing = 0, holes = 0, age;
 		const char *cls;
@@ -287,6 +301,11 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 					missing += gaps[g].count;
 			}
 		cls = status_class(health_freshness(c, now, sp.count ? sp.last_open : 0, &age));
+		if (x) {
+			cls = "";
+			snprintf(t1, sizeof(t1), "delisted (%s)", x->status);
+		} else if (sp.count)
+			dur_format(age, DUR_SPACED, t1, sizeof(t1));
 		sbuf_printf(b, "<tr><td>");
 		sbuf_html(b, syms[i]);
 		sbuf_printf(b,
@@ -294,8 +313,8 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 			    "</td><td class=\"n %s\">%" PRId64 "</td><td class=\"n\">%" PRId64
 			    "</td></tr>",
 			    sp.count ? iso(sp.last_open, a, sizeof(a)) : "none", cls,
-			    sp.count ? dur_format(age, DUR_SPACED, t1, sizeof(t1)) : "no data",
-			    sp.count, missing ? "crit" : "", missing, holes);
+			    x || sp.count ? t1 : "no data", sp.count, missing ? "crit" : "",
+			    missing, holes);
 	}
 	sbuf_printf(b,
 		    "</table><p class=\"sub\">age = since the newest stored candle closed; "
@@ -641,11 +660,14 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 	size_t nsyms = 0, ngaps = 0;
 	struct store_gap *gaps = NULL;
 	int from_cfg = 1;
+	struct listing l = {0, NULL, 0};
 
 	if (cfg_symbols_list(c, &syms, &nsyms, &err)) {
 		from_cfg = 0;
 		if (store_symbols(v->st, c->interval, &syms, &nsyms, &err))
 			nsyms = 0;
+		if (listing_load(v->st, &l, &err))
+			memset(&l, 0, sizeof(l)); /* the page shows the symbols without it */
 	}
 	if (store_gaps(v->st, NULL, c->interval, c->interval_ms, 0, INT64_MAX, 1, &gaps, &ngaps,
 		       &err))
@@ -656,7 +678,7 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 	page_alerts(v, b);
 	page_schedule(v, b);
 	sbuf_printf(b, "<div class=\"grid\"><div>");
-	page_symbols(v, b, syms, nsyms, gaps, ngaps);
+	page_symbols(v, b, syms, nsyms, &l, gaps, ngaps);
 	sbuf_printf(b, "</div><div>");
 	page_runs(v, b);
 	page_backups(v, b);
@@ -672,6 +694,7 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 		cfg_symbols_free(syms, nsyms);
 	else
 		store_symbols_free(syms, nsyms);
+	listing_release(&l);
 	free(gaps);
 	return b->failed ? CK_ENOMEM : 0;
 }
