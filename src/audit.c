@@ -17,6 +17,7 @@
 #include "dur.h"
 #include "event.h"
 #include "kline.h"
+#include "listing.h"
 #include "sched.h"
 #include "store_backup.h"
 #include "store_health.h"
@@ -137,7 +138,7 @@ static int xrun_find(const struct xrun *x, size_t n, int64_t id)
 
 static int staleness(struct audit_report *r, const struct cfg *c, struct audit_symbol *s,
 		     const struct xrun *x, size_t nx, const struct store_run_symbol *rs, size_t nrs,
-		     int64_t *fresh_n, int64_t *known_n, struct ck_err *err)
+		     int delisted, int64_t *fresh_n, int64_t *known_n, struct ck_err *err)
 {
 	struct held_ev *ev = NULL;
 	int64_t *lags = NULL, iv = c->interval_ms, warn = c->stale_warn_s * 1000;
@@ -170,6 +171,8 @@ static int staleness(struct audit_report *r, const struct cfg *c, struct audit_s
 	for (k = 0; k < nsamp; k++) {
 		int64_t t = r->from + (int64_t)k * MIN_MS, lag, age;
 		int d = (int)(k / 1440);
+		if (delisted && nev && t > ev[nev - 1].end)
+			break; /* stopped trading: not fetched after its last run, by design */
 		while (e < nev && ev[e].end <= t) {
 			if (ev[e].newest > held)
 				held = ev[e].newest;
@@ -218,7 +221,7 @@ static int gap_add(struct audit_symbol *s, int64_t a, int64_t b, int64_t iv, str
 }
 
 static int completeness(struct store *st, const struct cfg *c, struct audit_symbol *s, int64_t from,
-			int64_t cutoff, struct ck_err *err)
+			int64_t cutoff, int delisted, struct ck_err *err)
 {
 	int64_t iv = c->interval_ms, lo = (from + iv - 1) / iv * iv, hi, first, last;
 	struct store_span sp;
@@ -232,6 +235,12 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 		return err->code;
 	if (sy.first_open > lo)
 		lo = sy.first_open; /* listed during the period */
+	if (delisted) {             /* stopped trading: expected up to its newest stored candle */
+		if (store_span(st, s->symbol, c->interval, 0, INT64_MAX, 0, &sp, err))
+			return err->code;
+		if (sp.last_open < hi)
+			hi = sp.last_open;
+	}
 	if (hi < lo)
 		return 0;
 	s->expected = (hi - lo) / iv + 1;
@@ -638,9 +647,18 @@ static void verdicts(struct audit_report *r, const struct cfg *c)
  * of the configuration switched to it, judged by that interval's runs of the configured
  * market only (x filtered; a symbol outcome is found through its run). The entries are
  * named "SYMBOL/INTERVAL", interval by interval in the configured order. */
+/* 1 when symbols = all and the stored listing says sym stopped trading: judged only up
+ * to its delisting. */
+static int symbol_gone(const struct cfg *c, const struct listing *l, const char *sym)
+{
+	const struct listing_entry *le = listing_find(l, sym);
+	return c->symbols && !strcmp(c->symbols, "all") && le && !listing_trading(le);
+}
+
 static int per_interval(struct store *st, const struct cfg *c, struct audit_report *r,
 			const struct xrun *x, size_t nx, const struct store_run_symbol *rs,
-			size_t nrs, int64_t *fresh_n, int64_t *known_n, struct ck_err *err)
+			size_t nrs, const struct listing *l, int64_t *fresh_n, int64_t *known_n,
+			struct ck_err *err)
 {
 	struct xrun *xk = calloc(nx ? nx : 1, sizeof(*xk));
 	int rc = 0;
@@ -676,10 +694,11 @@ static int per_interval(struct store *st, const struct cfg *c, struct audit_repo
 		for (size_t i = 0; i < nsyms && !rc; i++) {
 			struct audit_symbol *s = &r->sym[r->nsym++];
 			memset(s, 0, sizeof(*s));
+			int gone = symbol_gone(c, l, syms[i]);
 			snprintf(s->symbol, sizeof(s->symbol), "%s", syms[i]);
-			if ((rc = staleness(r, &one, s, xk, nk, rs, nrs, fresh_n, known_n, err)) ==
-			    0)
-				rc = completeness(st, &one, s, r->from, last_ok, err);
+			if ((rc = staleness(r, &one, s, xk, nk, rs, nrs, gone, fresh_n, known_n,
+					    err)) == 0)
+				rc = completeness(st, &one, s, r->from, last_ok, gone, err);
 			/* named with its interval once measured (the store knows it by symbol) */
 			snprintf(s->symbol, sizeof(s->symbol), "%s/%s", syms[i], one.interval);
 		}
@@ -698,6 +717,7 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	size_t nruns = 0, nrs = 0, nsyms = 0;
 	char **syms = NULL;
 	int64_t *ok_at = NULL, *fresh_n = NULL, *known_n = NULL, nok = 0, last_ok = 0;
+	struct listing l = {0, NULL, 0}; /* symbols = all: which stopped trading */
 	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -733,8 +753,11 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	availability(r, c, ok_at, nok);
 
 	/* Per symbol: staleness over time and completeness. */
+	if ((rc = listing_load(st, &l, err)) != 0)
+		goto out;
 	if (c->nintervals > 1) {
-		if ((rc = per_interval(st, c, r, x, nruns, rs, nrs, fresh_n, known_n, err)) != 0)
+		if ((rc = per_interval(st, c, r, x, nruns, rs, nrs, &l, fresh_n, known_n, err)) !=
+		    0)
 			goto out;
 	} else {
 		if ((rc = symbols_of(c, x, nruns, rs, nrs, r, &syms, &nsyms, err)) != 0)
@@ -745,10 +768,11 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 		}
 		for (size_t i = 0; i < nsyms; i++) {
 			struct audit_symbol *s = &r->sym[r->nsym++];
+			int gone = symbol_gone(c, &l, syms[i]);
 			snprintf(s->symbol, sizeof(s->symbol), "%s", syms[i]);
-			if ((rc = staleness(r, c, s, x, nruns, rs, nrs, fresh_n, known_n, err)) !=
-				    0 ||
-			    (rc = completeness(st, c, s, r->from, last_ok, err)) != 0)
+			if ((rc = staleness(r, c, s, x, nruns, rs, nrs, gone, fresh_n, known_n,
+					    err)) != 0 ||
+			    (rc = completeness(st, c, s, r->from, last_ok, gone, err)) != 0)
 				goto out;
 		}
 	}
@@ -765,6 +789,7 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 out:
 	if (syms)
 		cfg_symbols_free(syms, nsyms);
+	listing_release(&l);
 	free(fresh_n);
 	free(known_n);
 	free(ok_at);

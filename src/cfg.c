@@ -123,7 +123,9 @@ static const struct cfg_key cfg_keys[] = {
 	{"main", "symbols", CFG_LIST, OFF_S(symbols), "default", 0, 0, NULL, CFG_REQUIRED, NULL,
 	 check_symbols,
 	 "\"default\" (the built-in 60 liquid USDT perpetuals), \"all\" (every TRADING "
-	 "perpetual in exchangeInfo) or a comma list of names like BTCUSDT,ETHUSDT "
+	 "symbol of the market in exchangeInfo, perpetuals on um and cm; new listings fetched "
+	 "from their listing date, delisted ones kept and no longer fetched) or a comma list "
+	 "of names like BTCUSDT,ETHUSDT "
 	 "(upper case; in a file a long list may continue on indented lines)."},
 	STR("main", "interval", interval_list, "4h", CFG_REQUIRED, NULL, check_intervals,
 	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w (1M is not"

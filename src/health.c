@@ -25,6 +25,7 @@
 #include "event.h"
 #include "health.h"
 #include "kline.h"
+#include "listing.h"
 #include "lock.h"
 #include "log.h"
 #include "store_backup.h"
@@ -118,6 +119,8 @@ struct hctx {
 	size_t nsyms;
 	struct store_run_symbol *last; /* the newest sync run's symbols (owned) */
 	size_t nlast;
+	struct listing listing; /* symbols = all: the stored listing (listing.h) */
+	size_t ndelisted;       /* of syms, those the listing says stopped trading */
 	int64_t last_run_id;
 	/* for the summary */
 	size_t present, fresh, checked, missing;
@@ -132,6 +135,14 @@ static const struct store_run_symbol *last_find(const struct hctx *h, const char
 		if (!strcmp(h->last[i].symbol, sym))
 			return &h->last[i];
 	return NULL;
+}
+
+/* symbols = all: the listing's entry of sym when it stopped trading (delisted: its
+ * candles are kept, not fetched, so not judged stale or missing), else NULL. */
+static const struct listing_entry *delisted(const struct hctx *h, const char *sym)
+{
+	const struct listing_entry *x = listing_find(&h->listing, sym);
+	return x && !listing_trading(x) ? x : NULL;
 }
 
 /* The symbols of the newest sync run of the handle's market and h->c's interval (each
@@ -156,7 +167,9 @@ static int last_load(struct hctx *h, struct ck_err *err)
 	return rc;
 }
 
-/* The configured symbols; "all" means those of the newest sync run. */
+/* The configured symbols; "all" means every symbol of the stored listing (trading or
+ * not: a delisted symbol's history is still checked for gaps), or, before sync stored
+ * one, those of the newest sync run. */
 static int symbols_load(struct hctx *h, struct ck_err *err)
 {
 	int rc;
@@ -164,7 +177,24 @@ static int symbols_load(struct hctx *h, struct ck_err *err)
 	if (h->st && (rc = last_load(h, err)) != 0)
 		return rc;
 	rc = cfg_symbols_list(h->c, &h->syms, &h->nsyms, err);
-	if (rc == CK_ENOTFOUND) { /* "all" */
+	if (rc == CK_ENOTFOUND && h->st) {
+		if ((rc = listing_load(h->st, &h->listing, err)) != 0)
+			return rc;
+		rc = CK_ENOTFOUND;
+	}
+	if (rc == CK_ENOTFOUND && h->listing.started) {
+		h->syms = calloc(h->listing.n ? h->listing.n : 1, sizeof(*h->syms));
+		if (!h->syms)
+			return ck_err_set(err, CK_ENOMEM, "health: out of memory");
+		for (size_t i = 0; i < h->listing.n; i++) {
+			if (!(h->syms[i] = strdup(h->listing.e[i].symbol)))
+				return ck_err_set(err, CK_ENOMEM, "health: out of memory");
+			h->nsyms++;
+			h->ndelisted += !listing_trading(&h->listing.e[i]);
+		}
+		return 0;
+	}
+	if (rc == CK_ENOTFOUND) { /* "all", no listing stored yet */
 		h->syms = calloc(h->nlast ? h->nlast : 1, sizeof(*h->syms));
 		if (!h->syms)
 			return ck_err_set(err, CK_ENOMEM, "health: out of memory");
@@ -197,8 +227,8 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 {
 	const struct cfg *c = h->c;
 	int64_t warn = c->stale_warn_s * 1000, crit = c->stale_crit_s * 1000;
-	char list[400] = "", a[24], b[24], d[24], t[32];
-	size_t nwarn = 0, ncrit = 0, listed = 0, skipped = 0;
+	char list[400] = "", a[24], b[24], d[24], t[32], gone[160] = "";
+	size_t nwarn = 0, ncrit = 0, listed = 0, skipped = 0, ngone = 0;
 	const char *oldest_sym = NULL;
 	int64_t oldest_age = -1;
 	struct ck_err e = {0, ""};
@@ -217,6 +247,13 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 		if (!hi)
 			continue; /* missing: the coverage check's business */
 		h->present++;
+		const struct listing_entry *x = delisted(h, h->syms[i]);
+		if (x) {
+			if (ngone++ < 3)
+				cat(gone, sizeof(gone), "%s%s %s", ngone > 1 ? ", " : "", x->symbol,
+				    x->status);
+			continue;
+		}
 		if (ls && !strcmp(ls->status, "skipped")) {
 			skipped++; /* delisted or suspended: stale by nature, not by fault */
 			continue;
@@ -268,6 +305,9 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 		  dur_format(oldest_age, DUR_COARSE, d, sizeof(d)),
 		  kline_time_str(h->now - oldest_age, t, sizeof(t)), a, b,
 		  skipped ? "; delisted symbols not judged" : "");
+	if (ngone)
+		cat(ck->message, sizeof(ck->message), "; %zu delisted not judged (%s%s)", ngone,
+		    gone, ngone > 3 ? ", ..." : "");
 }
 
 /* 2. Coverage: every configured symbol has candles. A missing symbol the last sync
@@ -287,8 +327,8 @@ static void check_coverage(struct hctx *h, struct health_check *ck)
 			check_set(ck, HEALTH_UNKNOWN, "cannot read %s: %s", h->syms[i], e.msg);
 			return;
 		}
-		if (sp.last_open)
-			continue;
+		if (sp.last_open || delisted(h, h->syms[i]))
+			continue; /* delisted with no candles: nothing to keep */
 		missing++;
 		ls = last_find(h, h->syms[i]);
 		const char *why = !ls                              ? "not synced yet"
@@ -312,12 +352,14 @@ static void check_coverage(struct hctx *h, struct health_check *ck)
 		return;
 	}
 	if (!missing) {
-		check_set(ck, HEALTH_OK, "%zu/%zu configured symbols present", h->nsyms, h->nsyms);
+		check_set(ck, HEALTH_OK, "%zu/%zu configured symbols present",
+			  h->nsyms - h->ndelisted, h->nsyms - h->ndelisted);
 		return;
 	}
-	check_set(ck, failed || missing == h->nsyms ? HEALTH_CRITICAL : HEALTH_WARNING,
-		  "%zu/%zu configured symbols missing: %s%s", missing, h->nsyms, list,
-		  missing > listed ? ", ..." : "");
+	check_set(ck,
+		  failed || missing == h->nsyms - h->ndelisted ? HEALTH_CRITICAL : HEALTH_WARNING,
+		  "%zu/%zu configured symbols missing: %s%s", missing, h->nsyms - h->ndelisted,
+		  list, missing > listed ? ", ..." : "");
 }
 
 /* 3. Integrity: quick_check (integrity_check with full) within the time budget; a
@@ -965,7 +1007,7 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 	} else {
 		snprintf(r->summary, sizeof(r->summary), "CANDLEKEEP %s - %zu/%zu symbols fresh",
 			 status_name(r->status), h.fresh,
-			 h.nsyms * (c->nintervals > 1 ? c->nintervals : 1));
+			 (h.nsyms - h.ndelisted) * (c->nintervals > 1 ? c->nintervals : 1));
 		if (h.checked)
 			cat(r->summary, sizeof(r->summary), ", oldest %s",
 			    dur_format(h.stale_max_ms, DUR_COARSE, d, sizeof(d)));
@@ -977,7 +1019,7 @@ int health_run(struct store *st, const struct cfg *c, int full, int64_t now,
 	cat(r->summary, sizeof(r->summary),
 	    " | fresh=%zu;;;0;%zu missing=%zu stale_max=%" PRId64 "s;%" PRId64 ";%" PRId64
 	    ";0 gaps=%" PRId64 " candles=%" PRId64,
-	    h.fresh, h.nsyms * (c->nintervals > 1 ? c->nintervals : 1), h.missing,
+	    h.fresh, (h.nsyms - h.ndelisted) * (c->nintervals > 1 ? c->nintervals : 1), h.missing,
 	    h.stale_max_ms / 1000, c->stale_warn_s, c->stale_crit_s, h.gaps_missing,
 	    h.candles > 0 ? h.candles : 0);
 	if (h.have_disk)
@@ -988,6 +1030,7 @@ out:
 	if (h.syms)
 		cfg_symbols_free(h.syms, h.nsyms);
 	free(h.last);
+	listing_release(&h.listing);
 	return rc;
 }
 

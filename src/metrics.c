@@ -25,6 +25,7 @@
 #include "cfg.h"
 #include "event.h"
 #include "kline.h"
+#include "listing.h"
 #include "metrics.h"
 #include "sbuf.h"
 #include "store.h"
@@ -787,9 +788,9 @@ static const struct metric_def metric_table[] = {
 	 "the exchange is ahead).",
 	 emit_skew, PART_EVENTS},
 	{"candlekeep_symbol_configured", "gauge", "symbol,interval,market",
-	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols of "
-	 "the "
-	 "newest sync).",
+	 "1 for each symbol candlekeep is configured to keep (with symbols = all: the symbols "
+	 "trading in the newest exchangeInfo sync read; a delisted one is not, its candles are "
+	 "kept).",
 	 emit_configured, PART_RUNS},
 	{"candlekeep_candles_stored", "gauge", "symbol,interval,market",
 	 "Candles stored in the database.", emit_candles, PART_CANDLES},
@@ -930,11 +931,46 @@ static void mdata_release(struct mdata *d)
 	free(d->backups);
 }
 
+/* symbols = all: the trading symbols of the stored listing (listing.h); *have 0 when
+ * sync has stored none yet. */
+static int listing_configured(struct store *st, struct mdata *d, int *have, struct ck_err *err)
+{
+	struct listing l;
+	size_t i, k = 0, n;
+	int rc = 0;
+
+	*have = 0;
+	if (listing_load(st, &l, err))
+		return err->code;
+	if (!l.started)
+		goto out;
+	*have = 1;
+	n = listing_count(&l, 1);
+	if (n && !(d->configured = calloc(n, sizeof(char *)))) {
+		rc = ck_err_set(err, CK_ENOMEM, "metrics: out of memory");
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (!listing_trading(&l.e[i]))
+			continue;
+		if (!(d->configured[k] = strdup(l.e[i].symbol))) {
+			rc = ck_err_set(err, CK_ENOMEM, "metrics: out of memory");
+			break;
+		}
+		k++;
+	}
+	d->nconfigured = k;
+out:
+	listing_release(&l);
+	return rc;
+}
+
 static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *err)
 {
 	struct ck_err e2 = {0, ""};
 	struct store_run_symbol *o = NULL;
 	size_t n = 0, i;
+	int have;
 
 	if (cfg_symbols_list(d->c, &d->configured, &d->nconfigured, &e2) == 0) {
 		d->configured_from_cfg = 1;
@@ -942,7 +978,13 @@ static int configured_symbols(struct store *st, struct mdata *d, struct ck_err *
 	}
 	if (e2.code != CK_ENOTFOUND)
 		return 0; /* an empty list is reported as no configured symbols */
-	/* symbols = all: the symbols of the newest finished sync. */
+	/* symbols = all: the trading symbols of the stored listing (a delisted symbol is
+	 * not configured: never stale, never missing), or before sync stored one, the
+	 * symbols of the newest finished sync. */
+	if (listing_configured(st, d, &have, err))
+		return err->code;
+	if (have)
+		return 0;
 	if (!d->runs[0].has_last)
 		return 0;
 	if (store_health_run_symbols(st, d->runs[0].last_id, &o, &n, err))

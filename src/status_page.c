@@ -12,6 +12,7 @@
 #include "dur.h"
 #include "event.h"
 #include "health.h"
+#include "listing.h"
 #include "sbuf.h"
 #include "status_page.h"
 #include "store.h"
@@ -251,18 +252,30 @@ static void page_schedule(const struct status_view *v, struct sbuf *b)
 
 /* ---- symbols: freshness --------------------------------------------------------- */
 
+/* symbols = all: the listing's entry of sym when it stopped trading, else NULL. */
+static const struct listing_entry *delisted(const struct listing *l, const char *sym)
+{
+	const struct listing_entry *x = listing_find(l, sym);
+	return x && !listing_trading(x) ? x : NULL;
+}
+
 static void page_symbols(const struct status_view *v, struct sbuf *b, char **syms, size_t nsyms,
-			 const struct store_gap *gaps, size_t ngaps)
+			 const struct listing *l, const struct store_gap *gaps, size_t ngaps)
 {
 	const struct cfg *c = v->cfg;
 	struct ck_err err = {0, ""};
 	int64_t now = v->now;
 	int64_t warn = c->stale_warn_s * 1000, crit = c->stale_crit_s * 1000;
-	char a[32], t1[32], t2[32];
+	char a[32], t1[48], t2[32];
 	int fresh = 0;
+	size_t gone = 0;
 
 	for (size_t i = 0; i < nsyms; i++) {
 		struct store_span sp;
+		if (delisted(l, syms[i])) {
+			gone++; /* not fetched any more: not judged */
+			continue;
+		}
 		if (!store_span(v->st, syms[i], c->interval, 0, INT64_MAX, 1, &sp, &err) &&
 		    sp.count && health_freshness(c, now, sp.last_open, NULL) == HEALTH_OK)
 			fresh++;
@@ -274,8 +287,9 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 		    ": %d of %zu fresh</h2><table><tr>"
 		    "<th>symbol</th><th>newest candle</th><th>age</th><th>candles</th>"
 		    "<th>missing</th><th>holes</th></tr>",
-		    fresh, nsyms);
+		    fresh, nsyms - gone);
 	for (size_t i = 0; i < nsyms; i++) {
+		const struct listing_entry *x = delisted(l, syms[i]);
 		struct store_span sp;
 		int64_t missing = 0, holes = 0, age;
 		const char *cls;
@@ -290,6 +304,11 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 					missing += gaps[g].count;
 			}
 		cls = status_class(health_freshness(c, now, sp.count ? sp.last_open : 0, &age));
+		if (x) {
+			cls = "";
+			snprintf(t1, sizeof(t1), "delisted (%s)", x->status);
+		} else if (sp.count)
+			dur_format(age, DUR_SPACED, t1, sizeof(t1));
 		sbuf_printf(b, "<tr><td>");
 		sbuf_html(b, syms[i]);
 		sbuf_printf(b,
@@ -297,8 +316,8 @@ static void page_symbols(const struct status_view *v, struct sbuf *b, char **sym
 			    "</td><td class=\"n %s\">%" PRId64 "</td><td class=\"n\">%" PRId64
 			    "</td></tr>",
 			    sp.count ? iso(sp.last_open, a, sizeof(a)) : "none", cls,
-			    sp.count ? dur_format(age, DUR_SPACED, t1, sizeof(t1)) : "no data",
-			    sp.count, missing ? "crit" : "", missing, holes);
+			    x || sp.count ? t1 : "no data", sp.count, missing ? "crit" : "",
+			    missing, holes);
 	}
 	sbuf_printf(b,
 		    "</table><p class=\"sub\">age = since the newest stored candle closed; "
@@ -688,8 +707,10 @@ static void iv_part_free(struct iv_part *p)
 int status_page_render(const struct status_view *v, struct sbuf *b)
 {
 	const struct cfg *c = v->cfg;
+	struct ck_err err = {0, ""};
 	size_t n = c->nintervals > 1 ? c->nintervals : 1;
 	struct iv_part *parts;
+	struct listing l = {0, NULL, 0}; /* symbols = all: which stopped trading */
 
 	if (n > CK_INTERVALS_MAX)
 		n = CK_INTERVALS_MAX;
@@ -699,6 +720,8 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 	}
 	for (size_t k = 0; k < n; k++)
 		iv_part_load(v, k, &parts[k]);
+	if (!parts[0].from_cfg && listing_load(v->st, &l, &err))
+		memset(&l, 0, sizeof(l)); /* the page shows the symbols without it */
 
 	page_head(v, b);
 	page_health(v, b);
@@ -706,7 +729,7 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 	page_schedule(v, b);
 	sbuf_printf(b, "<div class=\"grid\"><div>");
 	for (size_t k = 0; k < n; k++)
-		page_symbols(&parts[k].v, b, parts[k].syms, parts[k].nsyms, parts[k].gaps,
+		page_symbols(&parts[k].v, b, parts[k].syms, parts[k].nsyms, &l, parts[k].gaps,
 			     parts[k].ngaps);
 	sbuf_printf(b, "</div><div>");
 	page_runs(v, b);
@@ -725,5 +748,6 @@ int status_page_render(const struct status_view *v, struct sbuf *b)
 	for (size_t k = 0; k < n; k++)
 		iv_part_free(&parts[k]);
 	free(parts);
+	listing_release(&l);
 	return b->failed ? CK_ENOMEM : 0;
 }

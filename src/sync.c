@@ -24,6 +24,7 @@
 #include "event.h"
 #include "http.h"
 #include "kline.h"
+#include "listing.h"
 #include "lock.h"
 #include "log.h"
 #include "retry.h"
@@ -42,9 +43,12 @@ struct sym {
 	struct sync_symbol *out;
 	struct store_symbol state;
 	int failed, skipped;
-	int elsewhere;    /* claimed by another worker (store_claim): not this run's */
-	int pending;      /* jobs not finished */
-	struct range *ok; /* ranges fetched and answered (for hole confirmation) */
+	int elsewhere;       /* claimed by another worker (store_claim): not this run's */
+	int pending;         /* jobs not finished */
+	int64_t listed_from; /* symbols = all, a symbol listed since the listing was
+			      * started: its listing date (ms; -1 not given), fetched from
+			      * there rather than history_days back; 0: not a new listing */
+	struct range *ok;    /* ranges fetched and answered (for hole confirmation) */
 	size_t nok, capok;
 };
 
@@ -99,6 +103,8 @@ struct engine {
 	int64_t ban_until;   /* wall ms: 418 ban */
 	int fatal;           /* run-wide failure: stop starting requests */
 	int refused_wait;    /* a 429's wait was longer than the run will sleep */
+	int info_untrusted;  /* symbols = all: exchangeInfo answered but listed nothing
+			      * trading; the stored listing is used, the answer ignored */
 	int recheck;         /* re-verify holes and symbol starts (recheck, since) */
 	int64_t t0;
 	int64_t last_progress;
@@ -670,14 +676,37 @@ fail:
 	return err->code;
 }
 
+/* A new listing under symbols = all is fetched from its listing date, not only
+ * history_days back: its history start is set once, before its first plan, to its first
+ * candle (the probe's answer) or else the listing date exchangeInfo gives. */
+static int plan_listing_start(struct engine *e, struct sym *s, struct ck_err *err)
+{
+	struct store_symbol ss;
+	int64_t from;
+
+	if (store_symbol_get(e->st, s->out->symbol, e->cfg->interval, &ss, err))
+		return err->code;
+	if (ss.history_start)
+		return 0;
+	from = ss.first_open ? ss.first_open : s->listed_from;
+	if (from <= 0)
+		return 0;
+	ss.history_start = (from + e->iv - 1) / e->iv * e->iv;
+	return store_symbol_put(e->st, s->out->symbol, e->cfg->interval, &ss, err);
+}
+
 /* Plans symbol i (sync_plan.h); each window holds the symbol open until its pages
  * are queued. */
 static int plan_symbol(struct engine *e, size_t i, struct ck_err *err)
 {
 	struct sym *s = &e->syms[i];
 	struct plan_symbol_info pi;
-	int rc = sync_plan_symbol(e->st, e->cfg, &e->pc, s->out->symbol, i, &s->state, &e->plan,
-				  &pi, err);
+	int rc;
+
+	if (s->listed_from && (rc = plan_listing_start(e, s, err)) != 0)
+		return rc;
+	rc = sync_plan_symbol(e->st, e->cfg, &e->pc, s->out->symbol, i, &s->state, &e->plan, &pi,
+			      err);
 
 	s->out->newest_open = pi.newest_open;
 	s->pending += (int)pi.nwindows;
@@ -1295,36 +1324,96 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 
 /* ---- the run ---- */
 
+/* Logs what an exchangeInfo changed in the listing (listing_observe at now). */
+static void log_listing(const struct listing *l, int64_t now)
+{
+	char t[32];
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct listing_entry *x = &l->e[i];
+		if (x->since != now || l->started == now)
+			continue; /* unchanged, or the first observation */
+		if (listing_trading(x) && x->first_seen == now)
+			log_info("sync", "%s: newly listed%s%s; fetched from its listing date",
+				 x->symbol, x->onboard ? " on " : "",
+				 x->onboard ? kline_time_str(x->onboard, t, sizeof(t)) : "");
+		else if (listing_trading(x))
+			log_info("sync", "%s: trading again; fetched again", x->symbol);
+		else
+			log_info("sync",
+				 "%s: no longer trading (%s); its candles are kept, it is no"
+				 " longer fetched",
+				 x->symbol, x->status);
+	}
+}
+
+/* "all": every TRADING symbol of the market, from the stored listing updated with this
+ * exchangeInfo (listing.h). An answer that lists nothing trading, or none, leaves the
+ * stored listing as it is and the run syncs its trading symbols. */
+static int resolve_all(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	struct listing l;
+	size_t i, n;
+	int changed = 0, rc;
+
+	if ((rc = listing_load(e->st, &l, err)) != 0)
+		return rc;
+	if ((rc = listing_observe(&l, info, e->started, &changed, err)) < 0)
+		goto out;
+	if (rc == 0 && !l.started) {
+		rc = ck_err_set(err, CK_ENET,
+				"symbols = all needs %s/exchangeInfo, which %s; run sync again"
+				" when it answers",
+				binance_market()->prefix,
+				info ? "lists no symbol of the market trading" : "failed");
+		goto out;
+	}
+	if (rc == 0) {
+		e->info_untrusted = info != NULL;
+		log_warn("sync",
+			 "exchangeInfo %s; syncing the %zu trading symbols of the stored listing,"
+			 " nothing delisted on its word",
+			 info ? "lists no symbol trading" : "failed", listing_count(&l, 1));
+	}
+	rc = 0;
+	if (changed) {
+		log_listing(&l, e->started);
+		if ((rc = listing_save(e->st, &l, err)) != 0)
+			goto out;
+	}
+	n = listing_count(&l, 1);
+	e->syms = calloc(n ? n : 1, sizeof(*e->syms));
+	e->res->symbols = calloc(n ? n : 1, sizeof(*e->res->symbols));
+	if (!e->syms || !e->res->symbols) {
+		rc = ck_err_set(err, CK_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		const struct listing_entry *x = &l.e[i];
+		struct sym *s = &e->syms[e->nsyms];
+		if (!listing_trading(x))
+			continue;
+		snprintf(e->res->symbols[e->nsyms].symbol, sizeof(e->res->symbols[0].symbol), "%s",
+			 x->symbol);
+		s->out = &e->res->symbols[e->nsyms];
+		if (listing_is_new(&l, x))
+			s->listed_from = x->onboard > 0 ? x->onboard : -1;
+		e->nsyms++;
+	}
+	e->res->nsymbols = e->nsyms;
+out:
+	listing_release(&l);
+	return rc;
+}
+
 static int resolve_symbols(struct engine *e, const struct binance_info *info, struct ck_err *err)
 {
 	char **list = NULL;
 	size_t n = 0, i;
 	int rc = cfg_symbols_list(e->cfg, &list, &n, err);
 
-	if (rc == CK_ENOTFOUND) {
-		/* "all": every TRADING perpetual the exchange lists. */
-		if (!info || !info->nsymbols)
-			return ck_err_set(
-				err, CK_ENET,
-				"symbols = all needs /fapi/v1/exchangeInfo, which failed");
-		e->syms = calloc(info->nsymbols, sizeof(*e->syms));
-		e->res->symbols = calloc(info->nsymbols, sizeof(*e->res->symbols));
-		if (!e->syms || !e->res->symbols)
-			return ck_err_set(err, CK_ENOMEM, "out of memory");
-		for (i = 0; i < info->nsymbols; i++) {
-			const struct binance_symbol *b = &info->symbols[i];
-			if (strcmp(b->status, "TRADING") ||
-			    (!binance_market()->spot && strcmp(b->contract_type, "PERPETUAL")) ||
-			    !cfg_symbol_valid(b->symbol))
-				continue;
-			snprintf(e->res->symbols[e->nsyms].symbol,
-				 sizeof(e->res->symbols[0].symbol), "%s", b->symbol);
-			e->syms[e->nsyms].out = &e->res->symbols[e->nsyms];
-			e->nsyms++;
-		}
-		e->res->nsymbols = e->nsyms;
-		return 0;
-	}
+	if (rc == CK_ENOTFOUND)
+		return resolve_all(e, info, err);
 	if (rc)
 		return rc;
 	e->syms = calloc(n ? n : 1, sizeof(*e->syms));
@@ -1478,6 +1567,8 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 
 	if ((rc = resolve_symbols(e, info, err)) != 0)
 		return rc;
+	if (e->info_untrusted)
+		info = NULL;    /* judged on the stored listing instead */
 	if (info && e->nsyms) { /* judged on every configured symbol, before the claims */
 		size_t listed = 0;
 		for (size_t i = 0; i < e->nsyms; i++) {
@@ -1749,7 +1840,7 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 	    (rc = fetch_exchange_info(&e, &first[1], done[1], &info, &have_info, err)) != 0)
 		rc = fail_all(&e, rc, err);
 	else if ((rc = plan_run(&e, have_info ? &info : NULL, err)) == 0)
-		rc = fetch_batches(&e, have_info ? &info : NULL, err);
+		rc = fetch_batches(&e, have_info && !e.info_untrusted ? &info : NULL, err);
 	http_req_release(&first[0]);
 	http_req_release(&first[1]);
 	engine_release(&e);

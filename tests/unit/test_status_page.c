@@ -18,6 +18,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "kline.h"
+#include "listing.h"
 #include "sbuf.h"
 #include "status_page.h"
 #include "store.h"
@@ -206,9 +207,33 @@ static void test_alerts(void **state)
 	assert_non_null(strstr(sec, "slack: retrying, 3 failed attempts: HTTP 500 from Slack"));
 }
 
+/* symbols = all: a symbol the stored listing says stopped trading is shown as delisted,
+ * not stale, and not counted among the symbols judged fresh. */
+static void test_delisted_not_stale(void **state)
+{
+	struct fixture *fx = *state;
+	const char *page, *row;
+
+	put(fx, "AAAUSDT", NCANDLES, 0, -1);
+	put(fx, "BBBUSDT", NCANDLES / 2, 0, -1); /* stopped half way */
+	assert_int_equal(
+		store_state_set(fx->st, "listing.um",
+				"started 1\nAAAUSDT TRADING 0 1 1\nBBBUSDT SETTLING 0 1 2\n",
+				&fx->err),
+		0);
+	page = render(fx);
+	assert_non_null(strstr(page, "Symbols: 1 of 1 fresh"));
+	row = strstr(page, "<td>BBBUSDT</td>");
+	assert_non_null(row);
+	row = strstr(row, "<td class=\"\">delisted (SETTLING)</td>");
+	assert_non_null(row);
+	assert_true(row < strstr(strstr(page, "<td>BBBUSDT</td>"), "</tr>"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_delisted_not_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strips_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_gap_drawn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),

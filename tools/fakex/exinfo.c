@@ -72,7 +72,7 @@ static json_t *cm_json(const struct symbol *s)
 }
 
 char *exinfo_build(const struct market *m, enum fx_market mk, int64_t now, int64_t weight_limit,
-		   size_t *len)
+		   bool empty, size_t *len)
 {
 	json_t *syms = json_array();
 	json_t *root = json_pack(
@@ -94,7 +94,7 @@ char *exinfo_build(const struct market *m, enum fx_market mk, int64_t now, int64
 		json_object_set_new(root, "futuresType", json_string("COIN_MARGINED"));
 	else if (mk == FX_SPOT)
 		json_object_del(root, "futuresType");
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; i < (empty ? 0 : m->n); i++) {
 		const struct symbol *s = &m->syms[i];
 		if (s->removed || s->onboard > now || !market_serves(s, mk))
 			continue;

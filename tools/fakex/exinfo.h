@@ -4,6 +4,7 @@
 #ifndef FAKEX_EXINFO_H
 #define FAKEX_EXINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,8 +12,9 @@
 
 /* The symbols of market mk: spot's in spot's shape (no contractType, no onboardDate).
  * Returns the JSON text (caller frees) or NULL when out of memory. Reads symbol
- * status/removed: call with the state lock held. */
+ * status/removed: call with the state lock held. empty: no symbol listed (an exchange
+ * answering badly). */
 char *exinfo_build(const struct market *m, enum fx_market mk, int64_t now, int64_t weight_limit,
-		   size_t *len);
+		   bool empty, size_t *len);
 
 #endif

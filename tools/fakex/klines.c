@@ -23,6 +23,10 @@ static void recorded_page(const struct series *se, int iv, const struct kq *q, i
 		e = e - lo > lim ? lo + lim : e;
 	else
 		lo = e > lim ? e - lim : 0;
+	if (lo < series_lower(se, q->floor))
+		lo = series_lower(se, q->floor);
+	if (lo >= e)
+		return;
 	size_t bad = lo + (e - lo) / 2;
 	for (size_t i = lo; i < e; i++) {
 		const struct row *r = &se->rows[i];
@@ -63,6 +67,10 @@ static void synthetic_page(const struct market *m, int sym, int iv, const struct
 		else
 			klo = khi - q->limit + 1;
 	}
+	if (klo < iv_ceil_index(iv, q->floor))
+		klo = iv_ceil_index(iv, q->floor);
+	if (klo > khi)
+		return;
 	int64_t bad = klo + (khi - klo + 1) / 2;
 	for (int64_t k = klo; k <= khi; k++) {
 		struct cand c;
@@ -78,6 +86,13 @@ static void synthetic_page(const struct market *m, int sym, int iv, const struct
 void klines_page(const struct market *m, const struct symbol *s, int iv, const struct kq *q,
 		 int64_t now, bool corrupt, struct buf *out)
 {
+	struct kq lq = *q;
+
+	/* Nothing before the listing: a startTime before it starts there; without one the
+	 * page ends now and is cut at the listing (below). */
+	if (lq.has_start && lq.start < lq.floor)
+		lq.start = lq.floor;
+	q = &lq;
 	buf_add(out, "[", 1);
 	if (s->synth >= 0)
 		synthetic_page(m, s->synth, iv, q, now, corrupt, out);

@@ -18,6 +18,7 @@ struct kq {
 	bool has_start, has_end;
 	int64_t start, end; /* ms since epoch, UTC */
 	int limit;          /* 1..1500 */
+	int64_t floor;      /* no candle opening before it is served (the listing) */
 };
 
 /* Appends the JSON array of candles of symbol s, interval iv, as of now. If corrupt,

@@ -94,21 +94,24 @@ static void usage(FILE *out)
 			 flags[i].arg ? flags[i].arg : "");
 		fprintf(out, "  %-24s %s\n", left, flags[i].help);
 	}
-	fprintf(out, "\nControl (not weighted, not faulted): POST /_ctl/clock?set=MS|advance=MS,\n"
-		     "/_ctl/"
-		     "faults?p5xx=&p429=&p418=&phang=&ptrunc=&pmalformed=&latency_ms=&retry_after=&"
-		     "hang_ms=&ban_seconds=&invalid_symbol=SYM|-&reset=1\n"
-		     "  "
-		     "&archive_damage=&archive_badsum=&archive_missing=&archive_trunc=&archive_"
-		     "droprow=&archive_revise=&archive_hang= (a part of the archive file names "
-		     "hit) &archive_micros=0|1,\n"
-		     "  &path=S (faults only on paths containing S) &retry_after_force=DIGITS "
-		     "(418/429 header) &time_offset_ms=MS (/time only) &empty_from=MS&empty_to=MS "
-		     "(klines starting there answer []),\n"
-		     "/_ctl/weight?used=N[&limit=N][&advertise=N], /_ctl/ban?seconds=N (0 lifts),\n"
-		     "/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0], GET "
-		     "/_ctl/state.\n"
-		     "SIGUSR1 advances the clock by 4h; SIGTERM/SIGINT stop.\n");
+	fprintf(out,
+		"\nControl (not weighted, not faulted): POST /_ctl/clock?set=MS|advance=MS,\n"
+		"/_ctl/"
+		"faults?p5xx=&p429=&p418=&phang=&ptrunc=&pmalformed=&latency_ms=&retry_after=&"
+		"hang_ms=&ban_seconds=&invalid_symbol=SYM|-&reset=1\n"
+		"  "
+		"&archive_damage=&archive_badsum=&archive_missing=&archive_trunc=&archive_"
+		"droprow=&archive_revise=&archive_hang= (a part of the archive file names "
+		"hit) &archive_micros=0|1,\n"
+		"  &path=S (faults only on paths containing S) &retry_after_force=DIGITS "
+		"(418/429 header) &time_offset_ms=MS (/time only) &empty_from=MS&empty_to=MS "
+		"(klines starting there answer []),\n"
+		"  &exinfo_empty=N (the next N exchangeInfo answers list no symbol),\n"
+		"/_ctl/weight?used=N[&limit=N][&advertise=N], /_ctl/ban?seconds=N (0 lifts),\n"
+		"/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0][&onboard=MS]\n"
+		"  (onboard: listed from MS on, no candle before it), GET "
+		"/_ctl/state.\n"
+		"SIGUSR1 advances the clock by 4h; SIGTERM/SIGINT stop.\n");
 }
 
 static int set_flag(struct opts *o, const struct flag *fl, const char *v)

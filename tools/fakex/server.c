@@ -287,6 +287,8 @@ static enum MHD_Result klines(struct fakex *fx, struct MHD_Connection *c, struct
 	pthread_mutex_lock(&fx->st.lock);
 	const struct symbol *s = market_find(&fx->market, sym);
 	bool known = s && !s->removed && s->onboard <= now && market_serves(s, mk);
+	if (known)
+		q.floor = s->onboard; /* /_ctl/symbol?onboard= may move it */
 	struct symbol spot;
 	if (known && mk == FX_SPOT) { /* spot's own series of the same name */
 		spot = *s;
@@ -511,7 +513,10 @@ static enum MHD_Result fapi(struct fakex *fx, struct MHD_Connection *c, struct r
 	case EP_EXINFO:
 		pthread_mutex_lock(&st->lock);
 		body = exinfo_build(&fx->market, mk, a.now,
-				    st->advertised > 0 ? st->advertised : st->weight_limit, &len);
+				    st->advertised > 0 ? st->advertised : st->weight_limit,
+				    st->f.exinfo_empty > 0, &len);
+		if (st->f.exinfo_empty > 0)
+			st->f.exinfo_empty--;
 		pthread_mutex_unlock(&st->lock);
 		break;
 	case EP_TIME:
@@ -584,6 +589,7 @@ static void faults_json_more(const struct state *st, json_t *o)
 	json_object_set_new(o, "time_offset_ms", json_integer((json_int_t)st->f.time_offset_ms));
 	json_object_set_new(o, "empty_from", json_integer((json_int_t)st->f.empty_from));
 	json_object_set_new(o, "empty_to", json_integer((json_int_t)st->f.empty_to));
+	json_object_set_new(o, "exinfo_empty", json_integer((json_int_t)st->f.exinfo_empty));
 	const struct archive_faults *af = &st->f.archive;
 	json_object_set_new(o, "archive",
 			    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage", af->damage,
@@ -642,6 +648,7 @@ static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
 		{"latency_ms", offsetof(struct faults, latency_ms)},
 		{"retry_after", offsetof(struct faults, retry_after_s)},
 		{"hang_ms", offsetof(struct faults, hang_ms)},
+		{"exinfo_empty", offsetof(struct faults, exinfo_empty)},
 	};
 	struct faults f = st->f;
 	int64_t ban_s = st->ban_seconds;
@@ -659,7 +666,8 @@ static const char *ctl_faults(struct state *st, struct MHD_Connection *c)
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		int64_t *p = (int64_t *)(void *)((char *)&f + ints[i].off);
 		if ((v = arg(c, ints[i].name)) && (!parse_int(v, p) || *p < 0))
-			return "latency_ms, retry_after and hang_ms must be integers >= 0";
+			return "latency_ms, retry_after, hang_ms and exinfo_empty must be integers "
+			       ">= 0";
 	}
 	if ((v = arg(c, "retry_after_force"))) {
 		if (strlen(v) >= sizeof(f.retry_after_force) ||
@@ -774,9 +782,11 @@ static enum MHD_Result ctl(struct fakex *fx, struct MHD_Connection *c, struct re
 		out = json_pack("{s:I}", "ban_until", (json_int_t)st->ban_until);
 	} else if (!strcmp(name, "symbol")) {
 		struct symbol *s = (v = arg(c, "symbol")) ? market_find(&fx->market, v) : NULL;
-		const char *stv = arg(c, "status"), *rm = arg(c, "remove");
+		const char *stv = arg(c, "status"), *rm = arg(c, "remove"), *ob = arg(c, "onboard");
 		if (!s) {
 			bad = "symbol: not a symbol fakex serves";
+		} else if (ob && (!parse_int(ob, &n) || n < 0)) {
+			bad = "onboard: expected ms since epoch (the listing date)";
 		} else if (stv && (!*stv || strlen(stv) >= sizeof(s->status) ||
 				   strspn(stv, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(stv))) {
 			bad = "status: expected an upper-case status such as TRADING, BREAK, "
@@ -786,8 +796,10 @@ static enum MHD_Result ctl(struct fakex *fx, struct MHD_Connection *c, struct re
 				snprintf(s->status, sizeof(s->status), "%s", stv);
 			if (rm)
 				s->removed = !strcmp(rm, "1");
-			out = json_pack("{s:s,s:s,s:b}", "symbol", s->name, "status", s->status,
-					"removed", s->removed);
+			if (ob)
+				s->onboard = n;
+			out = json_pack("{s:s,s:s,s:b,s:I}", "symbol", s->name, "status", s->status,
+					"removed", s->removed, "onboard", (json_int_t)s->onboard);
 		}
 	} else if (!strcmp(name, "state")) {
 		out = state_json(st, wall);

@@ -31,6 +31,8 @@ struct faults {
 	int64_t empty_from, empty_to; /* klines whose startTime lies in [from, to] (ms)
 				       * answer [] (a short page, a lagging exchange);
 				       * empty_to 0: off */
+	int64_t exinfo_empty;         /* the next N exchangeInfo answers list no symbols (an
+				       * exchange answering badly once) */
 	char invalid[INVALID_MAX][SYMBOL_MAX + 1]; /* symbols served with high < low */
 	int ninvalid;
 	struct archive_faults archive; /* the public archive's files (archive.h) */
