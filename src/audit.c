@@ -16,6 +16,7 @@
 #include "backup.h"
 #include "dur.h"
 #include "event.h"
+#include "interval.h"
 #include "kline.h"
 #include "listing.h"
 #include "sched.h"
@@ -30,12 +31,6 @@
 #define BAD_RUNS_MAX 100000
 
 static const char *const tier_names[3] = {"hot", "warm", "offsite"};
-
-static int64_t align_down(int64_t t, int64_t iv)
-{
-	int64_t r = t % iv;
-	return r < 0 ? t - r - iv : t - r;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -180,8 +175,8 @@ static int staleness(struct audit_report *r, const struct cfg *c, struct audit_s
 		}
 		if (!held)
 			continue; /* nothing held yet: unknown */
-		age = t - (held + iv);
-		lag = t - (held + 2 * iv);
+		age = t - interval_add(iv, held, 1);
+		lag = t - interval_add(iv, held, 2);
 		if (lag < 0)
 			lag = 0;
 		if (age < 0)
@@ -215,7 +210,7 @@ static int gap_add(struct audit_symbol *s, int64_t a, int64_t b, int64_t iv, str
 	snprintf(p[s->ngaps].symbol, sizeof(p[s->ngaps].symbol), "%s", s->symbol);
 	p[s->ngaps].first = a;
 	p[s->ngaps].last = b;
-	p[s->ngaps].count = (b - a) / iv + 1;
+	p[s->ngaps].count = interval_steps(iv, a, b) + 1;
 	s->ngaps++;
 	return 0;
 }
@@ -223,14 +218,14 @@ static int gap_add(struct audit_symbol *s, int64_t a, int64_t b, int64_t iv, str
 static int completeness(struct store *st, const struct cfg *c, struct audit_symbol *s, int64_t from,
 			int64_t cutoff, int delisted, struct ck_err *err)
 {
-	int64_t iv = c->interval_ms, lo = (from + iv - 1) / iv * iv, hi, first, last;
+	int64_t iv = c->interval_ms, lo = interval_ceil(iv, from), hi, first, last;
 	struct store_span sp;
 	struct store_symbol sy;
 	struct store_gap *g = NULL;
 	size_t n = 0;
 
 	/* the newest candle closed by the newest successful sync */
-	hi = cutoff ? align_down(cutoff, iv) - iv : lo - iv;
+	hi = interval_add(iv, cutoff ? interval_floor(iv, cutoff) : lo, -1);
 	if (store_symbol_get(st, s->symbol, c->interval, &sy, err))
 		return err->code;
 	if (sy.first_open > lo)
@@ -243,7 +238,7 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 	}
 	if (hi < lo)
 		return 0;
-	s->expected = (hi - lo) / iv + 1;
+	s->expected = interval_steps(iv, lo, hi) + 1;
 	if (store_span(st, s->symbol, c->interval, lo, hi, 1, &sp, err) ||
 	    store_health_hole_candles(st, s->symbol, c->interval, iv, lo, hi, &s->holes, err))
 		return err->code;
@@ -257,7 +252,7 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 		return 0;
 	if (!first) /* nothing stored in the period */
 		return gap_add(s, lo, hi, iv, err);
-	if (first > lo && gap_add(s, lo, first - iv, iv, err))
+	if (first > lo && gap_add(s, lo, interval_add(iv, first, -1), iv, err))
 		return err->code;
 	if (store_gaps(st, s->symbol, c->interval, iv, lo, hi, 1, &g, &n, err))
 		return err->code;
@@ -267,7 +262,7 @@ static int completeness(struct store *st, const struct cfg *c, struct audit_symb
 			return err->code;
 		}
 	free(g);
-	if (last < hi && gap_add(s, last + iv, hi, iv, err))
+	if (last < hi && gap_add(s, interval_add(iv, last, 1), hi, iv, err))
 		return err->code;
 	return 0;
 }
@@ -546,7 +541,7 @@ static void availability(struct audit_report *r, const struct cfg *c, int64_t *o
 		if (sched_next(&cron, r->from - 1, &s))
 			s = r->to;
 	} else {
-		s = (r->from + iv - 1) / iv * iv;
+		s = interval_ceil(iv, r->from);
 	}
 	while (s < r->to) {
 		int d = day_of(r, s);
@@ -554,7 +549,7 @@ static void availability(struct audit_report *r, const struct cfg *c, int64_t *o
 			if (sched_next(&cron, s, &next))
 				next = INT64_MAX;
 		} else {
-			next = s + iv;
+			next = interval_add(iv, s, 1);
 		}
 		while (j < (size_t)nok && ok_at[j] < s)
 			j++;

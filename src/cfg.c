@@ -32,6 +32,7 @@
 #include "dur.h"
 #include "err.h"
 #include "kline.h"
+#include "interval.h"
 #include "banned.h"
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_DURATION, CFG_BOOL, CFG_PATH, CFG_CRON, CFG_LIST };
@@ -128,8 +129,8 @@ static const struct cfg_key cfg_keys[] = {
 	 "of names like BTCUSDT,ETHUSDT "
 	 "(upper case; in a file a long list may continue on indented lines)."},
 	STR("main", "interval", interval_list, "4h", CFG_REQUIRED, NULL, check_intervals,
-	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w (1M is not"
-	    " supported yet). The same key as [main] intervals (either name; the later"
+	    "Candle interval: 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M (1M:"
+	    " calendar months, UTC). The same key as [main] intervals (either name; the later"
 	    " setting wins): one interval or a comma list."),
 	STR("main", "intervals", interval_list, "4h", CFG_REQUIRED, NULL, check_intervals,
 	    "Candle intervals kept side by side in one database, a comma list like"
@@ -459,7 +460,7 @@ static int parse_bool(const char *v, int64_t *out)
 
 /* ---- per-key checks (may shorten v in place) ---------------------------------- */
 
-#define CFG_INTERVALS_VALID "1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w"
+#define CFG_INTERVALS_VALID "1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M"
 
 int cfg_intervals_check(const char *list, char *why, size_t n)
 {
@@ -482,12 +483,6 @@ int cfg_intervals_check(const char *list, char *why, size_t n)
 			return -1;
 		}
 		snprintf(name, sizeof(name), "%.*s", (int)(end - a), a);
-		if (!strcmp(name, "1M")) {
-			snprintf(why, n,
-				 "1M (calendar months) is not supported yet "
-				 "(use " CFG_INTERVALS_VALID ")");
-			return -1;
-		}
 		if ((size_t)(end - a) >= sizeof(name) || kline_interval_ms(name) <= 0) {
 			if (count == 1)
 				snprintf(why, n, "unknown interval (use " CFG_INTERVALS_VALID ")");
@@ -1361,6 +1356,17 @@ static void stale_derive(const struct cfg *c, int64_t *warn, int64_t *crit)
 	int64_t iv = c->interval_ms / 1000, age = iv;
 	struct sched_cron sc;
 
+	if (interval_is_month(c->interval_ms)) {
+		/* 1M: the newest closed month closed at most 31 days ago, plus the
+		 * schedule's lag after midnight (a daily candle's age less its day) */
+		int64_t day = DAY_S;
+		if (!c->sched_sync || !*c->sched_sync || sched_parse(c->sched_sync, &sc, NULL) ||
+		    sched_max_age_s(&sc, DAY_S, &day))
+			day = DAY_S;
+		*warn = iv + (day - DAY_S) + HOUR_S;
+		*crit = *warn + DAY_S;
+		return;
+	}
 	if (!c->sched_sync || !*c->sched_sync || sched_parse(c->sched_sync, &sc, NULL) ||
 	    sched_max_age_s(&sc, iv, &age))
 		age = iv;

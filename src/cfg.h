@@ -19,7 +19,7 @@
 
 #include "err.h"
 
-#define CK_INTERVALS_MAX 14 /* every interval 1m .. 1w once */
+#define CK_INTERVALS_MAX 15 /* every interval 1m .. 1M once */
 
 struct cfg {
 	/* [main] */

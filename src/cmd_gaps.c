@@ -16,6 +16,7 @@
 
 #include "archive.h"
 #include "cmd.h"
+#include "interval.h"
 #include "kline.h"
 #include "lock.h"
 #include "store.h"
@@ -64,8 +65,8 @@ static int verify_archive(struct ctx *ctx, FILE *out, int64_t *revised)
 	int rc;
 
 	*revised = 0;
-	if (!ctx->cfg.archive_enabled)
-		return 0;
+	if (!ctx->cfg.archive_enabled || interval_is_month(ctx->cfg.interval_ms))
+		return 0; /* 1M: the archive is not read for calendar months (see sync) */
 	if (!ctx->lock && lock_acquire(&ctx->lock, ctx->cfg.db, "gaps --verify",
 				       cfg_file_mode(&ctx->cfg), &err)) {
 		fprintf(stderr, "candlekeep gaps: %s%s\n", err.msg,

@@ -24,6 +24,7 @@
 #include "dur.h"
 #include "event.h"
 #include "health.h"
+#include "interval.h"
 #include "kline.h"
 #include "listing.h"
 #include "lock.h"
@@ -211,7 +212,7 @@ static int symbols_load(struct hctx *h, struct ck_err *err)
 enum health_status health_freshness(const struct cfg *c, int64_t now_ms, int64_t newest_open,
 				    int64_t *age_ms)
 {
-	int64_t age = newest_open ? now_ms - (newest_open + c->interval_ms) : -1;
+	int64_t age = newest_open ? now_ms - interval_add(c->interval_ms, newest_open, 1) : -1;
 
 	if (newest_open && age < 0)
 		age = 0;
@@ -259,8 +260,8 @@ static void check_freshness(struct hctx *h, struct health_check *ck)
 			continue;
 		}
 		h->checked++;
-		if (hi + c->interval_ms > h->newest_close)
-			h->newest_close = hi + c->interval_ms;
+		if (interval_add(c->interval_ms, hi, 1) > h->newest_close)
+			h->newest_close = interval_add(c->interval_ms, hi, 1);
 		st = health_freshness(c, h->now, hi, &age);
 		if (age > oldest_age) {
 			oldest_age = age;

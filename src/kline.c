@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "interval.h"
 #include "kline.h"
 #include "banned.h"
 
@@ -33,10 +34,11 @@ static const struct interval {
 	const char *name;
 	int64_t ms;
 } intervals[] = {
-	{"1m", MS_MIN},       {"3m", 3 * MS_MIN},  {"5m", 5 * MS_MIN},    {"15m", 15 * MS_MIN},
-	{"30m", 30 * MS_MIN}, {"1h", MS_HOUR},     {"2h", 2 * MS_HOUR},   {"4h", 4 * MS_HOUR},
-	{"6h", 6 * MS_HOUR},  {"8h", 8 * MS_HOUR}, {"12h", 12 * MS_HOUR}, {"1d", MS_DAY},
-	{"3d", 3 * MS_DAY},   {"1w", 7 * MS_DAY},
+	{"1m", MS_MIN},       {"3m", 3 * MS_MIN},  {"5m", 5 * MS_MIN},        {"15m", 15 * MS_MIN},
+	{"30m", 30 * MS_MIN}, {"1h", MS_HOUR},     {"2h", 2 * MS_HOUR},       {"4h", 4 * MS_HOUR},
+	{"6h", 6 * MS_HOUR},  {"8h", 8 * MS_HOUR}, {"12h", 12 * MS_HOUR},     {"1d", MS_DAY},
+	{"3d", 3 * MS_DAY},   {"1w", 7 * MS_DAY},  {"1M", INTERVAL_MONTH_MS}, /* calendar months
+										 (interval.h) */
 };
 
 #define WEEK_OFFSET_MS (4 * MS_DAY) /* 1970-01-05 was the first Monday */
@@ -177,6 +179,8 @@ static bool aligned(int64_t t, int64_t interval_ms)
 	/* t - off cannot overflow for off >= 0 unless t is near INT64_MIN */
 	if (t < INT64_MIN + off)
 		return false;
+	if (interval_is_month(interval_ms))
+		return interval_floor(interval_ms, t) == t;
 	return (t - off) % interval_ms == 0;
 }
 
@@ -245,6 +249,12 @@ int kline_validate(const struct kline *k, const char *symbol, int64_t interval_m
 				   "close_time %" PRId64 " is later than open_time + "
 				   "interval - 1 (%" PRId64 ")",
 				   k->close_time, k->open_time + (interval_ms - 1));
+	if (interval_is_month(interval_ms) &&
+	    k->close_time > interval_close(interval_ms, k->open_time))
+		return candle_fail(err, k, symbol, interval_ms,
+				   "close_time %" PRId64
+				   " is later than the month's last ms (%" PRId64 ")",
+				   k->close_time, interval_close(interval_ms, k->open_time));
 
 	const char *mx = kline_dec_cmp(k->open, k->close) >= 0 ? k->open : k->close;
 	const char *mn = kline_dec_cmp(k->open, k->close) <= 0 ? k->open : k->close;

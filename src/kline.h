@@ -28,8 +28,9 @@ struct kline {
 	char taker_buy_quote[KLINE_DEC_MAX + 1]; /* "" = unknown (NULL in the database) */
 };
 
-/* Interval name ("1m" .. "1w") to milliseconds; 0 for an unknown or unsupported
- * name (calendar months "1M" are not supported: candles must have a fixed length). */
+/* Interval name ("1m" .. "1w", "1M") to milliseconds; 0 for an unknown name. "1M"
+ * (calendar months) gives INTERVAL_MONTH_MS, the longest month: step and align with
+ * interval.h, never with the length itself. */
 int64_t kline_interval_ms(const char *name);
 
 /* Parses one /fapi/v1/klines response body (a JSON array of 12-element arrays;
@@ -41,10 +42,10 @@ int kline_parse_page(const char *body, size_t len, struct kline **out, size_t *n
 		     struct ck_err *err);
 
 /* Checks one candle against the storage rules (DESIGN.md "Storage"): open_time a
- * multiple of interval_ms and inside [range_start, range_end] (ms, inclusive);
- * close_time > open_time (== allowed only for a zero-volume placeholder with
- * open = high = low = close) and <= open_time + interval_ms - 1; high >= max(open,
- * close); low <= min(open, close); low > 0; volume >= 0; every value a plain decimal
+ * multiple of interval_ms (1M: the 1st of a month, 00:00 UTC) and inside [range_start, range_end]
+ * (ms, inclusive); close_time > open_time (== allowed only for a zero-volume placeholder with open
+ * = high = low = close) and <= open_time + interval_ms - 1 (1M: the month's last ms); high >=
+ * max(open, close); low <= min(open, close); low > 0; volume >= 0; every value a plain decimal
  * (digits with at most one '.', no sign or exponent) of at most KLINE_DEC_MAX chars;
  * trades >= 0; the taker values may be "" (unknown). Fails with CK_EVALIDATE and a message naming
  * symbol, the open time (UTC and ms) and the rule. */

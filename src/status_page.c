@@ -12,6 +12,7 @@
 #include "dur.h"
 #include "event.h"
 #include "health.h"
+#include "interval.h"
 #include "listing.h"
 #include "sbuf.h"
 #include "status_page.h"
@@ -362,7 +363,7 @@ static size_t strip_merge(const struct seg *in, size_t n, int64_t iv, int64_t di
 			int64_t d;
 			if (in[i].kind != (enum seg_kind)k)
 				continue;
-			d = have ? in[i].first - (cur.last + iv) : 0;
+			d = have ? in[i].first - interval_add(iv, cur.last, 1) : 0;
 			if (have && (d < dist || (d == dist && equal > 0))) {
 				equal -= d == dist;
 				cur.last = in[i].last;
@@ -409,7 +410,7 @@ static long strip_compact(const struct seg *segs, size_t n, int64_t iv, int64_t 
 	memcpy(tmp, out, m * sizeof(*tmp));
 	for (size_t i = 1; i < m; i++)
 		if (tmp[i].kind == tmp[i - 1].kind)
-			d[nd++] = tmp[i].first - (tmp[i - 1].last + iv);
+			d[nd++] = tmp[i].first - interval_add(iv, tmp[i - 1].last, 1);
 	/* m - max merges are needed; at most NSEG_KINDS ranges cannot merge. */
 	need = m - max < nd ? m - max : nd;
 	if (need) {
@@ -451,7 +452,7 @@ static void strip_draw(struct sbuf *b, const char *sym, struct seg *segs, size_t
 	for (long i = 0; i < m; i++) {
 		const struct seg *s = &r[i];
 		double x = (double)(s->first - t0) * STRIP_W / span;
-		double w = (double)(s->last + iv - s->first) * STRIP_W / span;
+		double w = (double)(interval_add(iv, s->last, 1) - s->first) * STRIP_W / span;
 		if (s->kind != SEG_STORED && w < STRIP_MIN_W) {
 			w = STRIP_MIN_W;
 			if (x > STRIP_W - w)
@@ -520,9 +521,10 @@ static void coverage_row(const struct status_view *v, struct sbuf *b, const char
 	t0 = sp.first_open;
 	if (ss.history_start > 0) {
 		int64_t hs = ss.history_start > ss.first_open ? ss.history_start : ss.first_open;
-		hs = (hs + iv - 1) / iv * iv;
+		hs = interval_ceil(iv, hs);
 		if (hs < t0) {
-			bad |= seg_push(&segs, &n, &cap, hs, t0 - iv, (t0 - hs) / iv, SEG_MISSING);
+			bad |= seg_push(&segs, &n, &cap, hs, interval_add(iv, t0, -1),
+					interval_steps(iv, hs, t0), SEG_MISSING);
 			t0 = hs;
 		}
 	}
@@ -535,11 +537,11 @@ static void coverage_row(const struct status_view *v, struct sbuf *b, const char
 			bad |= seg_push(&segs, &n, &cap, gaps[i].first, gaps[i].last, gaps[i].count,
 					gaps[i].confirmed ? SEG_HOLE : SEG_MISSING);
 	/* The newest closed candle opened one interval before the current one. */
-	newest = v->now - v->now % iv - iv;
+	newest = interval_add(iv, interval_floor(iv, v->now), -1);
 	if (newest > sp.last_open)
-		bad |= seg_push(&segs, &n, &cap, sp.last_open + iv, newest,
-				(newest - sp.last_open) / iv, SEG_BEHIND);
-	t1 = (newest > sp.last_open ? newest : sp.last_open) + iv;
+		bad |= seg_push(&segs, &n, &cap, interval_add(iv, sp.last_open, 1), newest,
+				interval_steps(iv, sp.last_open, newest), SEG_BEHIND);
+	t1 = interval_add(iv, newest > sp.last_open ? newest : sp.last_open, 1);
 	if (bad) {
 		b->failed = 1;
 		free(segs);

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "fault.h"
+#include "interval.h"
 #include "log.h"
 #include "redact.h"
 #include "store.h"
@@ -1137,7 +1138,7 @@ static int gap_push(struct store_gap_cut *c, int64_t first, int64_t last,
 	snprintf(g->symbol, sizeof(g->symbol), "%s", c->sym);
 	g->first = first;
 	g->last = last;
-	g->count = (last - first) / c->iv + 1;
+	g->count = interval_steps(c->iv, first, last) + 1;
 	if (hole) {
 		g->confirmed = 1;
 		g->first_seen = hole->first_seen;
@@ -1160,12 +1161,13 @@ int store_gap_cut_hole(struct store_gap_cut *c, struct store_hole hole, struct c
 		hole.first = c->cur;
 	if (hole.last > c->b)
 		hole.last = c->b;
-	if (hole.first > c->cur && gap_push(c, c->cur, hole.first - c->iv, NULL, err))
+	if (hole.first > c->cur &&
+	    gap_push(c, c->cur, interval_add(c->iv, hole.first, -1), NULL, err))
 		return err->code;
 	if (hole.last >= hole.first) {
 		if (c->include_confirmed && gap_push(c, hole.first, hole.last, &hole, err))
 			return err->code;
-		c->cur = hole.last + c->iv;
+		c->cur = interval_add(c->iv, hole.last, 1);
 	}
 	return 0;
 }
@@ -1257,13 +1259,13 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	/* Two texts rather than "(?1 IS NULL OR symbol = ?1)", which would scan every
 	 * symbol's candles even when one is asked for. */
 	if (store_prepare(st, &s,
-			  symbol ? "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
+			  symbol ? "SELECT symbol, prev, open_time FROM ("
 				   " SELECT symbol, open_time, LAG(open_time) OVER"
 				   "  (ORDER BY open_time) AS prev FROM candles WHERE market = "
 				   "ck_market() AND symbol = ?1"
 				   " AND interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
 				   " WHERE open_time - prev > ?3 ORDER BY open_time"
-				 : "SELECT symbol, prev + ?3, open_time - ?3 FROM ("
+				 : "SELECT symbol, prev, open_time FROM ("
 				   " SELECT symbol, open_time, LAG(open_time) OVER"
 				   "  (PARTITION BY symbol ORDER BY open_time) AS prev"
 				   " FROM candles WHERE market = ck_market() AND interval = ?2 AND "
@@ -1280,8 +1282,9 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	sqlite3_bind_int64(s, 4, from);
 	sqlite3_bind_int64(s, 5, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (gap_split((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
-			      sqlite3_column_int64(s, 2), &g))
+		if (gap_split((const char *)sqlite3_column_text(s, 0),
+			      interval_add(interval_ms, sqlite3_column_int64(s, 1), 1),
+			      interval_add(interval_ms, sqlite3_column_int64(s, 2), -1), &g))
 			break;
 	if (rc == SQLITE_ROW)
 		rc = err->code;

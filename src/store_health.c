@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "interval.h"
 #include "store.h"
 #include "store_health.h"
 #include "store_int.h"
@@ -41,9 +42,9 @@ int sq_hole_candles(struct store *st, const char *symbol, const char *interval, 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t a = sqlite3_column_int64(s, 0), b = sqlite3_column_int64(s, 1);
 		/* Hole bounds are candle open times; count the aligned ones in [a, b]. */
-		int64_t first = (a + interval_ms - 1) / interval_ms * interval_ms;
+		int64_t first = interval_ceil(interval_ms, a);
 		if (b >= first)
-			*count += (b - first) / interval_ms + 1;
+			*count += interval_steps(interval_ms, first, b) + 1;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "interval.h"
 #include "kline.h"
 #include "store.h"
 #include "store_int.h"
@@ -194,7 +195,8 @@ int store_ledger_holes(struct store *st, const char *symbol, const char *interva
 }
 
 /* Merges the run first..last (added: how many of its candles were not stored before)
- * into the stored rows of symbol: the rows it overlaps or touches (within iv) become
+ * into the stored rows of symbol: the rows it overlaps or touches (within iv; for 1M
+ * iv is the longest month, so the next month touches and the one after does not) become
  * one. The rows are disjoint and sorted, so those are the newest ones starting at or
  * before last + iv, walked back until one ends before first - iv. */
 static int merge_run(struct store *st, const char *symbol, const char *interval, int64_t iv,
@@ -341,7 +343,8 @@ int store_ledger_gaps(struct store *st, const char *symbol, const char *interval
 		const char *sym = (const char *)sqlite3_column_text(s, 0);
 		int64_t f = sqlite3_column_int64(s, 1), l = sqlite3_column_int64(s, 2);
 		if (have && !strcmp(sym, prev_sym) && f - prev_last > iv) {
-			int r = fn(sym, prev_last + iv, f - iv, arg);
+			int r = fn(sym, interval_add(iv, prev_last, 1), interval_add(iv, f, -1),
+				   arg);
 			if (r) {
 				sqlite3_finalize(s);
 				return r;

@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "interval.h"
 #include "kline.h"
 #include "log.h"
 #include "redact.h"
@@ -912,13 +913,13 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 	if (interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
 	if (!(r = pgq(st,
-		      symbol ? "SELECT symbol, prev + $3::bigint, open_time - $3::bigint FROM ("
+		      symbol ? "SELECT symbol, prev, open_time FROM ("
 			       " SELECT symbol, open_time, LAG(open_time) OVER"
 			       "  (ORDER BY open_time) AS prev FROM candles WHERE market = "
 			       "ck_market() AND symbol = $1"
 			       " AND interval = $2 AND open_time BETWEEN $4 AND $5) g"
 			       " WHERE open_time - prev > $3::bigint ORDER BY open_time"
-			     : "SELECT symbol, prev + $3::bigint, open_time - $3::bigint FROM ("
+			     : "SELECT symbol, prev, open_time FROM ("
 			       " SELECT symbol, open_time, LAG(open_time) OVER"
 			       "  (PARTITION BY symbol ORDER BY open_time) AS prev FROM candles"
 			       " WHERE $1::text IS NOT NULL AND market = ck_market() AND interval "
@@ -929,7 +930,8 @@ static int pg_gaps(struct store *st, const char *symbol, const char *interval, i
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++) {
 		const char *sym = pg_text(r, i, 0);
-		int64_t ga = pg_int(r, i, 1), gb = pg_int(r, i, 2);
+		int64_t ga = interval_add(interval_ms, pg_int(r, i, 1), 1);
+		int64_t gb = interval_add(interval_ms, pg_int(r, i, 2), -1);
 		char x[24], y[24];
 		const char *hv[] = {sym, interval, pg_i64(x, ga), pg_i64(y, gb)};
 		PGresult *h = pgq(st,
@@ -981,19 +983,26 @@ static int pg_covered(struct store *st, const char *symbol, const char *interval
 	*out = NULL;
 	*n = 0;
 	if (!(r = pgq(st,
+		      /* a run breaks where consecutive candles lie more than one interval
+		       * apart (1M: the longest month, see interval.h) */
 		      symbol ? "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
-			       " SELECT symbol, open_time, open_time - $3::bigint * ROW_NUMBER() "
-			       "OVER"
-			       "  (ORDER BY open_time) AS run"
+			       " SELECT symbol, open_time, sum(brk) OVER (ORDER BY open_time) AS "
+			       "run"
+			       " FROM (SELECT symbol, open_time, coalesce((open_time - "
+			       "LAG(open_time)"
+			       "  OVER (ORDER BY open_time) > $3::bigint)::int, 0) AS brk"
 			       " FROM candles WHERE market = ck_market() AND symbol = $1 AND "
-			       "interval = $2) g"
+			       "interval = $2) b) g"
 			       " GROUP BY symbol, run ORDER BY 2"
 			     : "SELECT symbol, min(open_time), max(open_time), count(*) FROM ("
-			       " SELECT symbol, open_time, open_time - $3::bigint * ROW_NUMBER() "
-			       "OVER"
-			       "  (PARTITION BY symbol ORDER BY open_time) AS run"
-			       " FROM candles WHERE $1::text IS NOT NULL AND market = ck_market() "
-			       "AND interval = $2) g"
+			       " SELECT symbol, open_time, sum(brk) OVER (PARTITION BY symbol"
+			       "  ORDER BY open_time) AS run"
+			       " FROM (SELECT symbol, open_time, coalesce((open_time - "
+			       "LAG(open_time)"
+			       "  OVER (PARTITION BY symbol ORDER BY open_time) > "
+			       "$3::bigint)::int, 0)"
+			       "  AS brk FROM candles WHERE $1::text IS NOT NULL AND"
+			       "  market = ck_market() AND interval = $2) b) g"
 			       " GROUP BY symbol, run ORDER BY 1, 2",
 		      3, v, "list stored ranges in", err)))
 		return err->code;
@@ -1153,9 +1162,9 @@ static int pg_hole_candles(struct store *st, const char *symbol, const char *int
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++) {
 		int64_t x = pg_int(r, i, 0), y = pg_int(r, i, 1);
-		int64_t first = (x + interval_ms - 1) / interval_ms * interval_ms;
+		int64_t first = interval_ceil(interval_ms, x);
 		if (y >= first)
-			*count += (y - first) / interval_ms + 1;
+			*count += interval_steps(interval_ms, first, y) + 1;
 	}
 	PQclear(r);
 	return 0;

@@ -23,6 +23,7 @@
 #include "binance.h"
 #include "event.h"
 #include "http.h"
+#include "interval.h"
 #include "kline.h"
 #include "listing.h"
 #include "lock.h"
@@ -423,7 +424,7 @@ static int add_job(struct engine *e, struct sym *s, int64_t first, int64_t last)
 		e->qtail = &j->next;
 		s->pending++;
 		e->njobs_total++;
-		first = end + e->iv;
+		first = interval_add(e->iv, end, 1);
 	}
 	return 0;
 }
@@ -487,6 +488,11 @@ static int plan_archive(struct engine *e, struct ck_err *err)
 
 	if (!e->cfg->archive_enabled)
 		return 0;
+	if (interval_is_month(e->iv)) {
+		log_info("sync", "1M: the public archive is not read for calendar months (its"
+				 " monthly files are not supported); the REST API fetches them");
+		return 0;
+	}
 	archive_opts_init(&ao, e->cfg, e->server_now);
 	ao.stop = e->stop;
 	ao.deadline_mono = e->deadline;
@@ -578,7 +584,7 @@ static int probe_start(struct engine *e, struct sym *s, struct http_req *rp, int
 		return err.code;
 	}
 	if (kline_parse_page(r.body, r.len, &k, &n, &err) == 0 && n >= 1 && k[0].open_time > 0 &&
-	    k[0].open_time % e->iv == 0) {
+	    interval_floor(e->iv, k[0].open_time) == k[0].open_time) {
 		s->state.first_open = k[0].open_time;
 		log_kv(LOG_DEBUG, "sync", ((const char *[]){"symbol", name, NULL}),
 		       "the exchange's first candle opens %s UTC",
@@ -742,7 +748,7 @@ static int range_answered(const struct sym *s, int64_t first, int64_t last, int6
 		moved = 0;
 		for (k = 0; k < s->nok; k++)
 			if (s->ok[k].first <= cur && cur <= s->ok[k].last) {
-				cur = s->ok[k].last + iv;
+				cur = interval_add(iv, s->ok[k].last, 1);
 				moved = 1;
 			}
 	}
@@ -759,7 +765,7 @@ static int range_answered(const struct sym *s, int64_t first, int64_t last, int6
 int sync_hole_confirms(const struct store_hole *h, int64_t gap_last, int64_t iv, int64_t local,
 		       int64_t exchange)
 {
-	int64_t end = gap_last + iv; /* the gap's last candle closes before this */
+	int64_t end = interval_add(iv, gap_last, 1); /* the gap's last candle closes before this */
 	return h->runs >= 1 && h->first_seen > 0 && local - h->first_seen >= HOLE_APART_MS &&
 	       exchange - h->first_seen_exchange >= HOLE_APART_MS && local - end >= HOLE_AGE_MS &&
 	       exchange - end >= HOLE_AGE_MS;
@@ -808,7 +814,7 @@ static void observe_hole(struct engine *e, struct sym *s, int64_t a, int64_t b)
 		return;
 	}
 	if (h.confirmed_at) {
-		s->out->holes += (b - a) / e->iv + 1;
+		s->out->holes += interval_count(e->iv, a, b);
 		log_kv(LOG_INFO, "sync", ((const char *[]){"symbol", name, NULL}),
 		       "exchange has no candles %s .. %s UTC: empty on %" PRId64 " runs, recorded"
 		       " as a confirmed hole",
@@ -1026,9 +1032,9 @@ static void handle_page(struct engine *e, struct job *j)
 	range_add(s, j->first, j->last);
 	/* A full page that stopped short of the range: ask for the rest. */
 	if (keep == (size_t)j->limit && k[keep - 1].open_time < j->last) {
-		int64_t next = k[keep - 1].open_time + e->iv;
+		int64_t next = interval_add(e->iv, k[keep - 1].open_time, 1);
+		s->ok[s->nok - 1].last = k[keep - 1].open_time;
 		free(k);
-		s->ok[s->nok - 1].last = next - e->iv;
 		if (add_job(e, s, next, j->last))
 			sym_fail(e, s, "out of memory");
 		job_done(e, j);

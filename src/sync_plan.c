@@ -8,23 +8,12 @@
 #include <string.h>
 
 #include "binance.h"
+#include "interval.h"
 #include "log.h"
 #include "sync_plan.h"
 #include "banned.h"
 
 #define DAY_MS 86400000LL
-
-static int64_t align_down(int64_t t, int64_t iv)
-{
-	int64_t r = t % iv;
-	return r < 0 ? t - r - iv : t - r;
-}
-
-static int64_t align_up(int64_t t, int64_t iv)
-{
-	int64_t d = align_down(t, iv);
-	return d == t ? t : d + iv;
-}
 
 const char *sync_plan_reason_name(enum plan_reason r)
 {
@@ -55,7 +44,8 @@ void sync_plan_release(struct sync_plan *p)
 
 int64_t sync_plan_last_closed(int64_t close_limit, int64_t iv)
 {
-	return align_down(close_limit - iv, iv);
+	/* the candle before the one holding close_limit: it closed before close_limit */
+	return interval_add(iv, interval_floor(iv, close_limit), -1);
 }
 
 /* Appends first..last (nothing when empty) to the plan. */
@@ -91,11 +81,13 @@ void sync_plan_verify(struct store *st, const struct cfg *cfg, struct plan_clock
 	c->verify_last = 0;
 	if (!cfg->verify_days || !cfg->gap_repair)
 		return;
-	win_last = c->last_closed - c->iv * (cfg->verify_recent > 0 ? cfg->verify_recent : 0);
-	win_first = align_up(c->last_closed - cfg->verify_days * DAY_MS + c->iv, c->iv);
+	win_last = interval_add(c->iv, c->last_closed,
+				-(cfg->verify_recent > 0 ? cfg->verify_recent : 0));
+	win_first = interval_ceil(
+		c->iv, interval_add(c->iv, c->last_closed - cfg->verify_days * DAY_MS, 1));
 	if (win_last < win_first)
 		return;
-	ncand = (win_last - win_first) / c->iv + 1;
+	ncand = interval_steps(c->iv, win_first, win_last) + 1;
 	snprintf(k1, sizeof(k1), "verify_at:%s:%s", store_market(st), cfg->interval);
 	snprintf(k2, sizeof(k2), "verify_cursor:%s:%s", store_market(st), cfg->interval);
 	if (store_state_get(st, k1, v, sizeof(v), NULL) == 0)
@@ -114,13 +106,13 @@ void sync_plan_verify(struct store *st, const struct cfg *cfg, struct plan_clock
 		cursor = win_first;
 	if (n > 0) {
 		c->verify_first = cursor;
-		c->verify_last = cursor + (n - 1) * c->iv;
+		c->verify_last = interval_add(c->iv, cursor, n - 1);
 		if (c->verify_last > win_last)
 			c->verify_last = win_last;
-		cursor = c->verify_last + c->iv;
+		cursor = interval_add(c->iv, c->verify_last, 1);
 		log_kv(LOG_DEBUG, "sync", ((const char *[]){NULL}),
 		       "re-verifying %" PRId64 " older candles per symbol",
-		       (c->verify_last - c->verify_first) / c->iv + 1);
+		       interval_steps(c->iv, c->verify_first, c->verify_last) + 1);
 	}
 	snprintf(v, sizeof(v), "%" PRId64, c->server_now);
 	if (store_state_set(st, k1, v, &err) == 0) {
@@ -134,7 +126,7 @@ void sync_plan_verify(struct store *st, const struct cfg *cfg, struct plan_clock
 /* Weight of first..last cut into pages of `page` candles. */
 static int64_t window_weight(int64_t first, int64_t last, int64_t iv, int64_t page)
 {
-	int64_t n = (last - first) / iv + 1;
+	int64_t n = interval_steps(iv, first, last) + 1;
 	return (n / page) * binance_kline_weight(page) +
 	       (n % page ? binance_kline_weight(n % page) : 0);
 }
@@ -155,7 +147,7 @@ static int plan_merge_verify(const struct cfg *cfg, const struct plan_clock *c, 
 		window_weight(tail_from, c->last_closed, iv, fit) + window_weight(a, b, iv, fit);
 	size_t i, first = p->n - info->nwindows, k;
 
-	if (tail_from > c->last_closed || (c->last_closed - a) / iv + 1 > fit)
+	if (tail_from > c->last_closed || interval_steps(iv, a, c->last_closed) + 1 > fit)
 		return 0;
 	for (i = first; i < p->n; i++) {
 		const struct plan_window *w = &p->w[i];
@@ -165,7 +157,7 @@ static int plan_merge_verify(const struct cfg *cfg, const struct plan_clock *c, 
 			return 0;
 		apart += window_weight(w->first, w->last, iv, fit);
 	}
-	if (binance_kline_weight((c->last_closed - a) / iv + 1) > apart)
+	if (binance_kline_weight(interval_steps(iv, a, c->last_closed) + 1) > apart)
 		return 0;
 	for (i = k = first; i < p->n; i++)
 		if (p->w[i].last < a)
@@ -190,7 +182,7 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 		int64_t from = wanted;
 		if (state->first_open > from)
 			from = state->first_open;
-		if (plan_add(p, info, sym, from, span->first_open - iv, PLAN_LEAD))
+		if (plan_add(p, info, sym, from, interval_add(iv, span->first_open, -1), PLAN_LEAD))
 			return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
 	}
 	/* Gaps between stored candles, except confirmed exchange holes. */
@@ -211,12 +203,12 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 	}
 	/* The tail: after the newest stored closed candle, plus the newest closed
 	 * candles re-verified every run (verify_recent, or the larger lookback). */
-	tail_from = span->last_open + iv;
+	tail_from = interval_add(iv, span->last_open, 1);
 	{
 		int64_t again =
 			cfg->lookback > cfg->verify_recent ? cfg->lookback : cfg->verify_recent;
-		if (again > 0 && c->last_closed - (again - 1) * iv < tail_from)
-			tail_from = c->last_closed - (again - 1) * iv;
+		if (again > 0 && interval_add(iv, c->last_closed, -(again - 1)) < tail_from)
+			tail_from = interval_add(iv, c->last_closed, -(again - 1));
 	}
 	if (tail_from < wanted)
 		tail_from = wanted;
@@ -224,7 +216,8 @@ static int plan_repair(struct store *st, const struct cfg *cfg, const struct pla
 	 * with the tail when both fit one page (plan_merge_verify), else its own. */
 	if (c->verify_last >= c->verify_first) {
 		int64_t a = c->verify_first > span->first_open ? c->verify_first : span->first_open;
-		int64_t b = c->verify_last < tail_from - iv ? c->verify_last : tail_from - iv;
+		int64_t before = interval_add(iv, tail_from, -1);
+		int64_t b = c->verify_last < before ? c->verify_last : before;
 		int merged = a <= b ? plan_merge_verify(cfg, c, p, info, sym, a, b, tail_from) : 0;
 		if (merged == 1)
 			return 0;
@@ -252,9 +245,9 @@ int sync_plan_symbol(struct store *st, const struct cfg *cfg, const struct plan_
 		return err->code;
 	wanted = state->history_start;
 	if (!wanted)
-		wanted = align_up(c->server_now - cfg->history_days * DAY_MS, c->iv);
-	if (c->since_ms && align_up(c->since_ms, c->iv) < wanted)
-		wanted = align_up(c->since_ms, c->iv);
+		wanted = interval_ceil(c->iv, c->server_now - cfg->history_days * DAY_MS);
+	if (c->since_ms && interval_ceil(c->iv, c->since_ms) < wanted)
+		wanted = interval_ceil(c->iv, c->since_ms);
 	if (span.count && span.first_open < wanted)
 		wanted = span.first_open;
 	info->wanted = wanted;
@@ -275,11 +268,12 @@ int sync_plan_symbol(struct store *st, const struct cfg *cfg, const struct plan_
 		/* The older design: only the last `lookback` closed candles, nothing else. */
 		int rc;
 		if (cfg->lookback > 0)
-			rc = plan_add(p, info, sym, c->last_closed - (cfg->lookback - 1) * c->iv,
+			rc = plan_add(p, info, sym,
+				      interval_add(c->iv, c->last_closed, -(cfg->lookback - 1)),
 				      c->last_closed, PLAN_LOOKBACK);
 		else
-			rc = plan_add(p, info, sym, span.last_open + c->iv, c->last_closed,
-				      PLAN_TAIL);
+			rc = plan_add(p, info, sym, interval_add(c->iv, span.last_open, 1),
+				      c->last_closed, PLAN_TAIL);
 		if (rc)
 			return ck_err_set(err, CK_ENOMEM, "plan %s: out of memory", name);
 		return 0;
@@ -292,7 +286,7 @@ int64_t sync_plan_weight(const struct sync_plan *p, int64_t iv, int64_t page)
 	int64_t w = 0;
 	size_t i;
 	for (i = 0; i < p->n; i++) {
-		int64_t n = (p->w[i].last - p->w[i].first) / iv + 1;
+		int64_t n = interval_steps(iv, p->w[i].first, p->w[i].last) + 1;
 		w += (n / page) * binance_kline_weight(page);
 		if (n % page)
 			w += binance_kline_weight(n % page);
@@ -312,9 +306,9 @@ int64_t sync_plan_page_size(const struct sync_plan *p, int64_t iv, int64_t page_
 
 int64_t sync_plan_page(int64_t first, int64_t last, int64_t iv, int64_t page, int64_t *end)
 {
-	int64_t n = (last - first) / iv + 1;
+	int64_t n = interval_steps(iv, first, last) + 1;
 	if (n > page)
 		n = page;
-	*end = first + (n - 1) * iv;
+	*end = interval_add(iv, first, n - 1);
 	return n;
 }

@@ -353,7 +353,7 @@ static void test_strings(void **state)
 	expect_file_error(fx, "[main]\ndb =\n", "2: [main] db = : must not be empty");
 	expect_file_error(fx, "[main]\ninterval = 7h\n",
 			  "2: [main] interval = 7h: unknown interval (use 1m 3m 5m 15m 30m 1h 2h "
-			  "4h 6h 8h 12h 1d 3d 1w)");
+			  "4h 6h 8h 12h 1d 3d 1w 1M)");
 	expect_file_error(fx, "[main]\nbase_url = ftp://x\n",
 			  "2: [main] base_url = ftp://x: must be a URL starting with https:// or "
 			  "http://");
@@ -825,10 +825,7 @@ static void test_intervals(void **state)
 	/* bad lists: a clear error naming the input and the valid names; nothing changes */
 	expect_file_error(fx, "[main]\nintervals = 4h,7h\n",
 			  "2: [main] intervals = 4h,7h: unknown interval '7h' (use 1m 3m 5m 15m 30m"
-			  " 1h 2h 4h 6h 8h 12h 1d 3d 1w)");
-	expect_file_error(fx, "[main]\nintervals = 1h,1M\n",
-			  "2: [main] intervals = 1h,1M: 1M (calendar months) is not supported yet"
-			  " (use 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w)");
+			  " 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M)");
 	expect_file_error(fx, "[main]\ninterval = 4h,,1h\n",
 			  "2: [main] interval = 4h,,1h: an empty name in the list (use names like"
 			  " 4h,1h,1d)");
@@ -837,9 +834,13 @@ static void test_intervals(void **state)
 			  " once)");
 	expect_file_error(fx, "[main]\nintervals = 4H\n",
 			  "2: [main] intervals = 4H: unknown interval (use 1m 3m 5m 15m 30m 1h 2h"
-			  " 4h 6h 8h 12h 1d 3d 1w)");
+			  " 4h 6h 8h 12h 1d 3d 1w 1M)");
 	assert_int_equal(c->nintervals, 1);
 	assert_string_equal(c->interval, "1h");
+	/* 1M (calendar months) is an interval like the others */
+	assert_int_equal(load_text(fx, "[main]\nintervals = 1h,1M\n"), 0);
+	assert_int_equal(c->nintervals, 2);
+	assert_string_equal(c->intervals[1], "1M");
 
 	assert_int_equal(cfg_intervals_check("1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,3d,1w", why,
 					     sizeof(why)),
