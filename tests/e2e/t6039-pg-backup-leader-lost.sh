@@ -50,7 +50,7 @@ wait_for 30 "another session to hold the leader's lock" \
 : >"$T/dump.go"
 WAIT_SHOW="$T/d.log" wait_for 60 "the backup job to end" 'grep -q "job=backup status=" "$T/d.log"'
 assert_file_match "$T/d.log" "job=backup status=stopped"
-assert_file_match "$T/d.log" "stopped before the warm copy: this daemon no longer leads the cluster-wide jobs"
+assert_file_match "$T/d.log" "stopped before the warm copy: this daemon no longer leads the cluster-wide jobs \\(its leader.s lock"
 assert_file_match "$T/d.log" "another daemon leads the cluster-wide jobs; this one syncs only"
 # The hot copy was made and verified before the lock was found lost; nothing after it.
 assert_eq "$(pq "select tier || ' ' || status from backups order by id")" "hot verified" "backups recorded"
