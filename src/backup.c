@@ -1449,8 +1449,26 @@ static int pg_dirs_check(const struct cfg *c, struct ck_err *err)
 			  shown);
 }
 
+/* 0 when the backup goes on to phase (go absent or saying so); otherwise err says why. */
+static int backup_go(backup_go_fn *go, void *arg, const char *phase, struct ck_err *err)
+{
+	struct ck_err e = {0, ""};
+	int rc;
+
+	if (!go || (rc = go(arg, &e)) == 0)
+		return 0;
+	log_warn("backup", "stopped before %s: %s", phase, e.msg);
+	return ck_err_set(err, rc, "stopped before %s: %s", phase, e.msg);
+}
+
 int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup_result *res,
 	       struct ck_err *err)
+{
+	return backup_run_checked(st, c, now, NULL, NULL, res, err);
+}
+
+int backup_run_checked(struct store *st, const struct cfg *c, int64_t now, backup_go_fn *go,
+		       void *go_arg, struct backup_result *res, struct ck_err *err)
 {
 	char name[512];
 	struct ck_err e = {0, ""};
@@ -1486,11 +1504,20 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 		return e.code;
 	}
 	resolve_tier(st, c, "hot");
+	if (backup_go(go, go_arg, "the warm copy", err)) {
+		warm_drop(&wc);
+		close(lockfd);
+		return err->code;
+	}
 	if (do_warm(st, c, &wc, res, &e) == 0)
 		resolve_tier(st, c, "warm");
 	else if (!ret) {
 		*err = e;
 		ret = e.code;
+	}
+	if (backup_go(go, go_arg, "the offsite upload", err)) {
+		close(lockfd);
+		return err->code;
 	}
 	if (do_offsite(st, c, name, res, &e) == 0) {
 		if (res->offsite.outcome == BACKUP_OK)
@@ -1504,6 +1531,10 @@ int backup_run(struct store *st, const struct cfg *c, int64_t now, struct backup
 	if (res->hot.outcome == BACKUP_OK)
 		cache_drop_path(res->hot.location);
 	/* Retention after the new backup exists, so it is the newest verified one. */
+	if (backup_go(go, go_arg, "retention", err)) {
+		close(lockfd);
+		return err->code;
+	}
 	if (retention_tier(st, c, "hot", now, &res->hot, &e))
 		log_warn("backup", "%s", e.msg);
 	if (retention_tier(st, c, "warm", now, &res->warm, &e))

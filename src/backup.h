@@ -70,6 +70,17 @@ struct backup_result {
 int backup_run(struct store *st, const struct cfg *c, int64_t now_ms, struct backup_result *res,
 	       struct ck_err *err);
 
+/* Asked by backup_run_checked between a backup's phases (after the hot copy, before the
+ * offsite upload, before retention) whether to go on; 0 to go on, otherwise a negative
+ * code with err saying why (the daemon: it no longer leads the cluster). */
+typedef int backup_go_fn(void *arg, struct ck_err *err);
+
+/* backup_run, asking go(arg) between its phases: when go says stop, the phases left are
+ * not run (what was done stays: a verified hot copy is recorded), the backup lock is
+ * released, and the return is go's code with err "stopped before <phase>: <why>". */
+int backup_run_checked(struct store *st, const struct cfg *c, int64_t now_ms, backup_go_fn *go,
+		       void *go_arg, struct backup_result *res, struct ck_err *err);
+
 /* Called for each backup passed over during a restore, with the reason. */
 typedef void backup_skip_fn(void *arg, const struct store_backup *b, const char *why);
 

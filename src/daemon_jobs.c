@@ -188,6 +188,22 @@ static enum job_outcome job_sync(struct daemon *d, int64_t due, char *detail, si
 	return rc ? OUT_FAILED : OUT_OK;
 }
 
+static int job_leads(struct daemon *d);
+
+/* Between a backup's phases: go on only while this daemon leads (a daemon whose leader's
+ * lock went with its connection, and another daemon took it, stops: that one backs up). */
+static int backup_still_leads(void *arg, struct ck_err *err)
+{
+	struct daemon *d = arg;
+
+	if (job_leads(d))
+		return 0;
+	return ck_err_set(err, CK_ELOCKED,
+			  "this daemon no longer leads the cluster-wide jobs (its leader's lock"
+			  " on the database server went with its connection; another daemon holds"
+			  " it, or the server cannot be reached)");
+}
+
 static enum job_outcome job_backup(struct daemon *d, int64_t now, char *detail, size_t n)
 {
 	struct backup_result res;
@@ -195,11 +211,11 @@ static enum job_outcome job_backup(struct daemon *d, int64_t now, char *detail, 
 	int rc;
 
 	memset(&res, 0, sizeof(res));
-	rc = backup_run(d->ctx->st, &d->ctx->cfg, now, &res, &err);
+	rc = backup_run_checked(d->ctx->st, &d->ctx->cfg, now, backup_still_leads, d, &res, &err);
 	snprintf(detail, n, "hot %s, warm %s, offsite %s%s%s", backup_outcome_name(res.hot.outcome),
 		 backup_outcome_name(res.warm.outcome), backup_outcome_name(res.offsite.outcome),
 		 rc ? ": " : "", rc ? err.msg : "");
-	return rc ? OUT_FAILED : OUT_OK;
+	return rc == CK_ELOCKED ? OUT_STOPPED : rc ? OUT_FAILED : OUT_OK;
 }
 
 /* Records an integrity verdict (event integrity_check, subject check = "quick" or

@@ -41,7 +41,7 @@ const char *ck_err_name(int code)
 	static const char *const names[] = {
 		"OK",       "EIO",    "ECORRUPT", "EHTTP",    "EBANNED",   "EVALIDATE",
 		"ETIMEOUT", "ENOMEM", "ELOCKED",  "EUSAGE",   "ENOTFOUND", "ERATELIMIT",
-		"ENET",     "EDB",    "EFULL",    "ESTOPPED",
+		"ENET",     "EDB",    "EFULL",    "ESTOPPED", "ELOST",
 	};
 	if (code > 0 || -code >= (int)(sizeof(names) / sizeof(names[0])))
 		return "EUNKNOWN";

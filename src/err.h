@@ -25,6 +25,7 @@ enum {
 	CK_EDB = -13,        /* SQLite said no (busy, full, read-only) */
 	CK_EFULL = -14,      /* no space left on a device */
 	CK_ESTOPPED = -15,   /* a stop was requested (signal) */
+	CK_ELOST = -16,      /* the database server connection was lost (a new one is made) */
 };
 
 struct ck_err {

@@ -212,7 +212,7 @@ static int pg_fail_lost(struct store *st, const PGresult *r, const char *what, i
 	if (lost || PQstatus(pg(st)->conn) == CONNECTION_BAD ||
 	    (state && !strncmp(state, "08", 2)) ||
 	    (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02"))))
-		return ck_err_set(err, code,
+		return ck_err_set(err, CK_ELOST,
 				  "%s %s: the connection to the PostgreSQL server was lost (%s);"
 				  " nothing uncommitted was kept, the next run goes on from the"
 				  " last committed page",
@@ -241,7 +241,7 @@ static int pg_reconnect(struct store *st, int in_tx);
  * transaction's owner ends it (its COMMIT fails, a ROLLBACK clears it). */
 static int pg_lost(struct store *st, const char *what, struct ck_err *err)
 {
-	return ck_err_set(err, CK_EDB,
+	return ck_err_set(err, CK_ELOST,
 			  "%s %s: the connection to the PostgreSQL server was lost inside this"
 			  " transaction, which is undone (the next run goes on from the last"
 			  " committed page)",
@@ -275,6 +275,16 @@ static int pg_ok(const PGresult *r)
 	return s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
 }
 
+/* 1 when sql may be sent again after a reconnect although the first one may have
+ * committed just before the drop: everything but a plain INSERT (an upsert, ON
+ * CONFLICT, writes the same row again; UPDATE and DELETE set what they set). A plain
+ * INSERT would add its row twice (a run's record, an event): its caller gets the lost
+ * connection (CK_ELOST) and decides. */
+static int pg_resendable(const char *sql)
+{
+	return strncmp(sql, "INSERT", 6) || strstr(sql, "ON CONFLICT");
+}
+
 PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, const char *what,
 	      struct ck_err *err)
 {
@@ -291,7 +301,7 @@ PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, co
 		return r;
 	}
 	lost = PQstatus(pg(st)->conn) == CONNECTION_BAD;
-	if (lost && pg_reconnect(st, !idle) == 0 && idle) {
+	if (lost && pg_reconnect(st, !idle) == 0 && idle && pg_resendable(sql)) {
 		PGresult *again = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
 		if (pg_ok(again)) {
 			PQclear(r);
@@ -530,7 +540,7 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 	if (pg(st)->tx_lost) {
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
 		pg_tx_ended(pg(st));
-		return ck_err_set(err, CK_EDB,
+		return ck_err_set(err, CK_ELOST,
 				  "commit to %s: the connection to the PostgreSQL server was lost"
 				  " inside this transaction, which is undone (the next run goes on"
 				  " from the last committed page)",

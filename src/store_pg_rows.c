@@ -25,11 +25,32 @@ int pg_run_begin(struct store *st, const char *command, const char *interval, in
 	const char *v[] = {command, pg_i64(a, now_ms), pg_i64(b, (int64_t)getpid()), interval};
 	PGresult *r;
 
-	if (!(r = pgq(st,
-		      "INSERT INTO runs (command, started, status, pid, market, interval)"
-		      " VALUES ($1, $2, 'running', $3, ck_market(), $4) RETURNING id",
-		      4, v, "record run in", err)))
+	/* A plain INSERT is not sent again after a reconnect (pgq): the first may have
+	 * committed just before the connection dropped. The run's record is then looked up
+	 * by what this process wrote into it (its start in ms and pid), and inserted only
+	 * if it is not there: one record either way. */
+	r = pgq(st,
+		"INSERT INTO runs (command, started, status, pid, market, interval)"
+		" VALUES ($1, $2, 'running', $3, ck_market(), $4) RETURNING id",
+		4, v, "record run in", err);
+	if (!r && err->code == CK_ELOST)
+		r = pgq(st,
+			"WITH old AS (SELECT id FROM runs WHERE command = $1 AND started = $2 AND"
+			" pid = $3 AND status = 'running' AND market = ck_market() AND"
+			" interval = $4), new AS (INSERT INTO runs (command, started, status, pid,"
+			" market, interval) SELECT $1, $2, 'running', $3, ck_market(), $4 WHERE"
+			" NOT EXISTS (SELECT 1 FROM old) RETURNING id)"
+			" SELECT id FROM old UNION ALL SELECT id FROM new",
+			4, v, "record run in", err);
+	if (!r)
 		return err->code;
+	if (PQntuples(r) != 1) {
+		int nr = PQntuples(r);
+		PQclear(r);
+		return ck_err_set(err, CK_ECORRUPT,
+				  "record run in the database: %d running records of this process",
+				  nr);
+	}
 	*id = pg_int(r, 0, 0);
 	PQclear(r);
 	return 0;

@@ -1197,11 +1197,14 @@ static void issue_jobs(struct engine *e, int64_t now, int64_t *wake, struct ck_e
 
 /* Handles the requests that completed in one turn of the loop; their pages are
  * stored in one transaction (group commit: one fsync, each page still all or nothing
- * as a savepoint; a crash loses the group, never part of a page). A failed commit is
- * run-wide: the group's pages were not stored, and the next run fetches them again. */
+ * as a savepoint; a crash loses the group, never part of a page). A failed commit
+ * fails the group's symbols (their pages were not stored, the next run fetches them
+ * again) and is run-wide, unless the database connection was lost (CK_ELOST): the
+ * store connects again and the run goes on with the other symbols. */
 static void store_group(struct engine *e, struct http_req **done, size_t nd)
 {
 	struct ck_err gerr;
+	char why[sizeof(e->res->error)];
 	struct sym *gs[64];
 	int64_t w0[64], r0[64], cw = e->res->counts.candles_written,
 				cr = e->res->counts.candles_revised;
@@ -1218,10 +1221,12 @@ static void store_group(struct engine *e, struct http_req **done, size_t nd)
 	if (!group || store_tx_commit(e->st, &gerr) == 0)
 		return;
 	/* Nothing of the group was stored: its symbols failed, its counts are undone. */
-	snprintf(e->res->error, sizeof(e->res->error), "storing %zu pages (one transaction): %s",
-		 nd, gerr.msg);
-	log_error("sync", "%s", e->res->error);
-	e->fatal = 1;
+	snprintf(why, sizeof(why), "storing %zu pages (one transaction): %s", nd, gerr.msg);
+	log_error("sync", "%s", why);
+	if (gerr.code != CK_ELOST) {
+		snprintf(e->res->error, sizeof(e->res->error), "%s", why);
+		e->fatal = 1;
+	}
 	e->res->counts.candles_written = cw;
 	e->res->counts.candles_revised = cr;
 	for (i = nd; i-- > 0;) {
@@ -1233,9 +1238,9 @@ static void store_group(struct engine *e, struct http_req **done, size_t nd)
 			e->res->counts.symbols_ok--;
 			e->res->counts.symbols_failed++;
 			s->failed = 1;
-			snprintf(s->out->error, sizeof(s->out->error), "%s", e->res->error);
+			snprintf(s->out->error, sizeof(s->out->error), "%s", why);
 		} else {
-			sym_fail(e, s, "%s", e->res->error);
+			sym_fail(e, s, "%s", why);
 		}
 	}
 }

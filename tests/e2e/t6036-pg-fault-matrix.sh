@@ -8,6 +8,10 @@
 # counted; every stored candle equals a fault-free run's (into another database), the
 # run's written counts equal what is stored (no page half written), and a clean run
 # afterwards stores every closed candle exactly as the fault-free run did.
+# The same faults on the run's first round trip (/fapi/v1/time and exchangeInfo, every
+# request of the path faulty): a run whose /time never answers fails every symbol
+# (exit 1) and stores nothing; exchangeInfo is not needed for a list of symbols, so its
+# faults cost only retries (exit 0, every candle); a ban past the deadline ends the run.
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
@@ -116,4 +120,24 @@ check waitlong "p429=1&path=klines&retry_after_force=1000000000" 1 http_429 --ti
 cat "$T/waitlong.out" "$T/waitlong.err" >"$T/waitlong.all"
 assert_file_match "$T/waitlong.all" "asked to wait 1000000000 s \(Retry-After\)"
 fakex_ctl "faults?reset=1&retry_after_force=" >/dev/null
+# Faults on the first round trip: /fapi/v1/time (no run without the exchange's clock)
+# and exchangeInfo (only the listing and weight limits: the run goes on without it).
+for path in time exchangeInfo; do
+	want=1 db=time # (database names are lower case)
+	[ $path = exchangeInfo ] && want=0 db=info
+	check "t5xx_$db" "p5xx=1&path=$path" $want http_5xx
+	fired p5xx
+	check "t429_$db" "p429=1&retry_after=1&path=$path" $want http_429
+	fired p429
+	check "thang_$db" "phang=1&path=$path" $want net_errors
+	fired hang
+	check "ttrunc_$db" "ptrunc=1&path=$path" $want net_errors
+	fired ptrunc
+	check "tmalformed_$db" "pmalformed=1&path=$path" $want requests
+	fired pmalformed
+	# A ban on the first round trip that never lifts: the run waits until its deadline.
+	check "t418_$db" "p418=1&ban_seconds=1&path=$path" "1|124" http_418 --timeout 3s
+	fired p418
+	assert_eq "$(pq "t418_$db" "select coalesce(sum(candles_written), 0) from run_symbols where run_id = (select min(id) from runs)")" 0 "t418_$db: candles stored while banned"
+done
 echo ok

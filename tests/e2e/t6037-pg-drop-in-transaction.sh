@@ -6,12 +6,15 @@
 # not finish failed and the lost connection named; nothing is stored outside the
 # transaction that was undone: the run's written counts are what is stored, every
 # stored candle is a fault-free run's, of the run's market (the session's market is
-# set again on the new connection). The next run completes every candle.
+# set again on the new connection). A group of pages lost with its transaction fails
+# only the group's symbols (named in the output and in run_symbols): the run goes on
+# with the other symbols on the new connection, and they end ok and complete. The
+# next run completes every candle.
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
 now=1767225600000 # 2026-01-01 00:00 UTC
-N=4
+N=12 # two drops fail at most two groups of four symbols: some symbols end ok
 syms=$(for i in $(seq 0 $((N - 1))); do printf 'SYN%03dUSD_PERP,' "$i"; done)
 syms=${syms%,}
 export CANDLEKEEP_FAULT_NOW=$now
@@ -19,9 +22,9 @@ pg_start
 fakex_start --synthetic $N --now "$now"
 pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
 url() { echo "postgresql://ck@127.0.0.1:$PG_PORT/$1?application_name=$2"; }
-# Pages of 20 candles, four at a time: the pages answered in one turn are stored in
+# Pages of 100 candles, four at a time: the pages answered in one turn are stored in
 # one transaction (the sync's group commit).
-cks() { local db=$1 app=$2; shift 2; DB="$(url "$db" "$app")" ck --market cm --symbols "$syms" --history-days 60 --page-limit 20 "$@"; }
+cks() { local db=$1 app=$2; shift 2; DB="$(url "$db" "$app")" ck --market cm --symbols "$syms" --history-days 60 --page-limit 100 "$@"; }
 rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
 rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
 
@@ -81,10 +84,24 @@ drop_run() {
 	assert_eq "$(pq "$db" "select exit_code from runs where id = $run")" "$RC" "exit code recorded"
 	assert_eq "$(pq "$db" "select count(*) from runs where status = 'running'")" 0 "a run left running"
 	if [ "$RC" = 1 ]; then
-		# Each failed symbol says why: the lost connection (or the run it stopped).
+		# Each failed symbol says why: the lost connection.
 		bad=$(pq "$db" "select symbol || ': ' || coalesce(error, '') from run_symbols where run_id = $run and status = 'failed' and coalesce(error, '') not like '%connection to the PostgreSQL server was lost%'")
 		[ -z "$bad" ] || { cat "$T/$db.all"; fail "failed symbols not naming the lost connection: $bad"; }
 	fi
+	# The failed symbols: the same in the output and in run_symbols; the drops (at most
+	# two, each losing one transaction of at most $conc symbols' pages) did not stop
+	# the run: the other symbols ended ok, each with every candle the fault-free run has.
+	failed_out=$(awk '$2 == "failed" { print $1 }' "$T/$db.out" | sort | tr '\n' ' ')
+	failed_db=$(pq "$db" "select symbol from run_symbols where run_id = $run and status = 'failed' order by symbol" | tr '\n' ' ')
+	assert_eq "$failed_out" "$failed_db" "failed symbols in the output vs run_symbols"
+	nfailed=$(echo $failed_db | wc -w)
+	[ "$nfailed" -le $((kills * conc)) ] ||
+		{ cat "$T/$db.all"; fail "$nfailed symbols failed after $kills dropped transaction(s) of at most $conc symbols: the run stopped"; }
+	assert_eq "$(pq "$db" "select count(*) from run_symbols where run_id = $run and status = 'ok'")" $((N - nfailed)) "symbols ended ok"
+	for s in $(pq "$db" "select symbol from run_symbols where run_id = $run and status = 'ok'"); do
+		assert_eq "$(pq "$db" "select count(*) from candles where symbol = '$s'")" \
+			"$(pq clean "select count(*) from candles where symbol = '$s'")" "$s ended ok: its candles"
+	done
 	# Nothing outside what the run says it stored, and nothing another run did not store.
 	pq "$db" "$rows" >"$T/$db.rows"
 	[ -z "$(comm -23 "$T/$db.rows" "$T/clean.rows" | head -3)" ] ||
