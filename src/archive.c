@@ -77,9 +77,29 @@ static int count_cols(const char *p, size_t len)
 	return n;
 }
 
+/* Room for one more row. The first line sizes the array for the period's candles (rows
+ * are aligned, inside the period and strictly increasing, so no more can come): no
+ * regrowth, no copy of a month's rows while they arrive. */
+static int csv_room(struct archive_csv *c, struct ck_err *err)
+{
+	size_t nc;
+	struct kline *nk;
+	if (c->n < c->cap)
+		return 0;
+	nc = c->cap ? c->cap * 2 : 256;
+	if (!c->cap && c->pend > c->pstart && c->iv > 0) {
+		int64_t rows = (c->pend - c->pstart) / c->iv + 1;
+		nc = rows < ROWS_MAX ? (size_t)rows : ROWS_MAX;
+	}
+	if (nc > ROWS_MAX || !(nk = realloc(c->k, nc * sizeof(*nk))))
+		return ck_err_set(err, CK_ENOMEM, "%s: too many rows", c->name);
+	c->k = nk;
+	c->cap = nc;
+	return 0;
+}
+
 static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_err *err)
 {
-	struct kline k;
 	int rc;
 
 	c->lineno++;
@@ -87,7 +107,11 @@ static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_
 		len--;
 	if (!len)
 		return 0;
-	rc = kline_csv_parse(p, len, &k, err);
+	if ((rc = csv_room(c, err)))
+		return rc;
+	/* parsed in place: the row counts only once every check passed (c->n++) */
+	struct kline *k = &c->k[c->n];
+	rc = kline_csv_parse(p, len, k, err);
 	if (rc == 1) {
 		if (c->n || c->lineno != 1)
 			return ck_err_set(err, CK_EVALIDATE,
@@ -112,22 +136,14 @@ static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_
 				  "%s: timestamps: line %zu mixes microseconds and milliseconds",
 				  c->name, c->lineno);
 	}
-	if (kline_validate(&k, c->symbol, c->iv, c->pstart, c->pend - 1, err))
+	if (kline_validate(k, c->symbol, c->iv, c->pstart, c->pend - 1, err))
 		return ck_err_set(err, CK_EVALIDATE, "%s: line %zu: %s", c->name, c->lineno,
 				  err->msg);
-	if (c->n && k.open_time <= c->k[c->n - 1].open_time)
+	if (c->n && k->open_time <= c->k[c->n - 1].open_time)
 		return ck_err_set(err, CK_EVALIDATE,
 				  "%s: rows: line %zu is out of order or repeated", c->name,
 				  c->lineno);
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 256;
-		struct kline *nk;
-		if (nc > ROWS_MAX || !(nk = realloc(c->k, nc * sizeof(*nk))))
-			return ck_err_set(err, CK_ENOMEM, "%s: too many rows", c->name);
-		c->k = nk;
-		c->cap = nc;
-	}
-	c->k[c->n++] = k;
+	c->n++;
 	return 0;
 }
 
@@ -136,6 +152,14 @@ int archive_csv_feed(struct archive_csv *c, const char *p, size_t len, struct ck
 	while (len) {
 		const char *nl = memchr(p, '\n', len);
 		size_t take = nl ? (size_t)(nl - p) : len;
+		if (nl && !c->llen && take <= LINE_MAX_LEN) { /* a whole line: parsed where it is */
+			int rc = csv_line(c, p, take, err);
+			if (rc)
+				return rc;
+			p += take + 1;
+			len -= take + 1;
+			continue;
+		}
 		if (c->llen + take > LINE_MAX_LEN)
 			return ck_err_set(err, CK_EVALIDATE,
 					  "%s: columns: line %zu is longer than %d bytes", c->name,
@@ -676,7 +700,8 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 	}
 	int own = k && !p->n && !p->k; /* the first file since the last flush: its array */
 	if (own) {
-		memmove(k, k + a, (b - a) * sizeof(*k));
+		if (a)
+			memmove(k, k + a, (b - a) * sizeof(*k));
 		p->k = k;
 		p->cap = n;
 		k = NULL;
