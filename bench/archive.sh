@@ -3,7 +3,13 @@
 # same fakex (synthetic market, loopback), same run: candles/s of each and the ratio.
 #  1. 60 symbols x 2 years of 4h;  2. 5 symbols x 1 year of 1m.
 # REST runs with fakex's weight limit raised (--weight-limit) so that both measure
-# transfer and storage, not the exchange's weight budget (which makes REST slower still).
+# transfer and storage, not the exchange's weight budget (which makes REST slower still);
+# then both again with fakex enforcing the real exchange's limit (USD-M futures: 2400
+# weight a minute per IP, a klines page of 1500 candles weighs 10; the run's budget reset
+# before each), printed on a line of their own beside the unlimited figures. That REST
+# figure is what a backfill from the real exchange can reach; the 1m run waits for the
+# weight minutes (5 symbols x 1 year of 1m: the REST run took 243 s in one run).
+# BENCH_LIMITED=0 leaves the limited runs out.
 # The archive run includes its REST tail and cross-check samples, and is measured after
 # a warm-up run (fakex builds each file once). REST pays fakex's candle generation on
 # every page (synthetic candles are computed per request), which the real exchange does not.
@@ -30,6 +36,7 @@ trap cleanup EXIT INT TERM
 NOW=1767225600000   # 2026-01-01 00:00 UTC
 START=1704067200000 # 2024-01-01: the synthetic market starts here
 N4=60; DAYS4=730; N1=5; DAYS1=365
+LIMIT=2400 # the exchange's request weight per minute (USD-M futures)
 [ -n "${BENCH_QUICK:-}" ] && { N4=6; DAYS4=182; N1=1; DAYS1=31; }
 N4=${BENCH_N4:-$N4}; DAYS4=${BENCH_DAYS4:-$DAYS4}; N1=${BENCH_N1:-$N1}; DAYS1=${BENCH_DAYS1:-$DAYS1}
 syms() { i=0; while [ "$i" -lt "$1" ]; do printf 'SYN%03dUSDT,' "$i"; i=$((i + 1)); done | sed 's/,$//'; }
@@ -42,6 +49,9 @@ while [ ! -s "$W/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 [ -s "$W/port" ] || { cat "$W/fakex.log" >&2; echo "bench: fakex did not start" >&2; exit 1; }
 URL="http://127.0.0.1:$(cat "$W/port")"
 since() { date -u -d "@$(( (NOW / 1000) - $1 * 86400 ))" +%Y-%m-%d; }
+
+# ctl_weight N: fakex enforces N weight a minute from now on, this minute's use reset.
+ctl_weight() { curl -fsS -m 5 -X POST "$URL/_ctl/weight?used=0&limit=$1" >/dev/null; }
 
 # fakex's CPU seconds so far (user + system, Linux /proc).
 fakex_cpu() { awk -v t="$TCK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$FXPID/stat"; }
@@ -71,6 +81,19 @@ report() { # WHAT ARCHIVE_LINE REST_LINE
 	# issue 17's goal: >= 10x REST and >= 200k candles/s.
 	echo "$4 $9" | awk '{ printf "  target archive/REST >= 10x: %.1fx (%.2f of the target); archive >= 200000 candles/s: %d (%.2f of the target)\n", $1 / $2, $1 / $2 / 10, $1, $1 / 200000 }'
 }
+# The same pair under the exchange's real weight limit: WHAT ARCHIVE_LINE REST_LINE.
+report_limited() {
+	set -- "$1" $2 $3
+	echo "  at the exchange's weight limit ($LIMIT/min, fakex enforcing it): archive $2 candles in $3 s" \
+		"= $4 candles/s; REST $7 candles in $8 s = $9 candles/s; archive/REST" \
+		"$(echo "$4 $9" | awk '{ printf "%.1f", $1 / $2 }')x"
+}
+# limited NAME ENABLED INTERVAL SYMBOLS DAYS: run under the real limit, then unlimited again.
+limited() {
+	ctl_weight "$LIMIT"
+	run "$@"
+	ctl_weight 100000000
+}
 # A first archive run builds fakex's files (kept from then on, as the real archive's
 # static files are); the measured runs start from an empty database each.
 run warm4 true 4h "$(syms "$N4")" "$DAYS4" >/dev/null
@@ -78,9 +101,19 @@ run warm1 true 1m "$(syms "$N1")" "$DAYS1" >/dev/null
 a=$(run a4 true 4h "$(syms "$N4")" "$DAYS4")
 r=$(run r4 false 4h "$(syms "$N4")" "$DAYS4")
 report "archive 4h, $N4 symbols x $DAYS4 days" "$a" "$r"
+if [ "${BENCH_LIMITED:-1}" != 0 ]; then
+	a=$(limited a4w true 4h "$(syms "$N4")" "$DAYS4")
+	r=$(limited r4w false 4h "$(syms "$N4")" "$DAYS4")
+	report_limited "4h" "$a" "$r"
+fi
 a=$(run a1 true 1m "$(syms "$N1")" "$DAYS1")
 r=$(run r1 false 1m "$(syms "$N1")" "$DAYS1")
 report "archive 1m, $N1 symbols x $DAYS1 days" "$a" "$r"
+if [ "${BENCH_LIMITED:-1}" != 0 ]; then
+	a=$(limited a1w true 1m "$(syms "$N1")" "$DAYS1")
+	r=$(limited r1w false 1m "$(syms "$N1")" "$DAYS1")
+	report_limited "1m" "$a" "$r"
+fi
 # The store's ceiling: SQLite's raw insert of the first symbol's 1m rows.
 sqlite3 -csv "$W/a1.db" "select open_time, open, high, low, close, volume, close_time, quote_volume,
 	trades, taker_buy_base, taker_buy_quote, 0 from candles where symbol = 'SYN000USDT'

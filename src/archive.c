@@ -1,8 +1,9 @@
 /* archive.c — see archive.h.
  *
  * Layout: the CSV checker (archive_csv_*), the zip reader (archive_parse_file), the
- * transfers (one struct xfer per file: its .CHECKSUM first, then the zip, hashed as it
- * arrives), and archive_fill, which plans files from the wants, runs them on one
+ * transfers (one struct xfer per file: its .CHECKSUM and its zip at once, two handles on
+ * the same multi handle, the zip hashed as it arrives; the file is judged when both
+ * ended), and archive_fill, which plans files from the wants, runs them on one
  * curl multi handle and subtracts what was stored from the wants. */
 #include <archive.h>
 #include <archive_entry.h>
@@ -76,9 +77,29 @@ static int count_cols(const char *p, size_t len)
 	return n;
 }
 
+/* Room for one more row. The first line sizes the array for the period's candles (rows
+ * are aligned, inside the period and strictly increasing, so no more can come): no
+ * regrowth, no copy of a month's rows while they arrive. */
+static int csv_room(struct archive_csv *c, struct ck_err *err)
+{
+	size_t nc;
+	struct kline *nk;
+	if (c->n < c->cap)
+		return 0;
+	nc = c->cap ? c->cap * 2 : 256;
+	if (!c->cap && c->pend > c->pstart && c->iv > 0) {
+		int64_t rows = (c->pend - c->pstart) / c->iv + 1;
+		nc = rows < ROWS_MAX ? (size_t)rows : ROWS_MAX;
+	}
+	if (nc > ROWS_MAX || !(nk = realloc(c->k, nc * sizeof(*nk))))
+		return ck_err_set(err, CK_ENOMEM, "%s: too many rows", c->name);
+	c->k = nk;
+	c->cap = nc;
+	return 0;
+}
+
 static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_err *err)
 {
-	struct kline k;
 	int rc;
 
 	c->lineno++;
@@ -86,7 +107,11 @@ static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_
 		len--;
 	if (!len)
 		return 0;
-	rc = kline_csv_parse(p, len, &k, err);
+	if ((rc = csv_room(c, err)))
+		return rc;
+	/* parsed in place: the row counts only once every check passed (c->n++) */
+	struct kline *k = &c->k[c->n];
+	rc = kline_csv_parse(p, len, k, err);
 	if (rc == 1) {
 		if (c->n || c->lineno != 1)
 			return ck_err_set(err, CK_EVALIDATE,
@@ -111,22 +136,14 @@ static int csv_line(struct archive_csv *c, const char *p, size_t len, struct ck_
 				  "%s: timestamps: line %zu mixes microseconds and milliseconds",
 				  c->name, c->lineno);
 	}
-	if (kline_validate(&k, c->symbol, c->iv, c->pstart, c->pend - 1, err))
+	if (kline_validate(k, c->symbol, c->iv, c->pstart, c->pend - 1, err))
 		return ck_err_set(err, CK_EVALIDATE, "%s: line %zu: %s", c->name, c->lineno,
 				  err->msg);
-	if (c->n && k.open_time <= c->k[c->n - 1].open_time)
+	if (c->n && k->open_time <= c->k[c->n - 1].open_time)
 		return ck_err_set(err, CK_EVALIDATE,
 				  "%s: rows: line %zu is out of order or repeated", c->name,
 				  c->lineno);
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 256;
-		struct kline *nk;
-		if (nc > ROWS_MAX || !(nk = realloc(c->k, nc * sizeof(*nk))))
-			return ck_err_set(err, CK_ENOMEM, "%s: too many rows", c->name);
-		c->k = nk;
-		c->cap = nc;
-	}
-	c->k[c->n++] = k;
+	c->n++;
 	return 0;
 }
 
@@ -135,6 +152,14 @@ int archive_csv_feed(struct archive_csv *c, const char *p, size_t len, struct ck
 	while (len) {
 		const char *nl = memchr(p, '\n', len);
 		size_t take = nl ? (size_t)(nl - p) : len;
+		if (nl && !c->llen && take <= LINE_MAX_LEN) { /* a whole line: parsed where it is */
+			int rc = csv_line(c, p, take, err);
+			if (rc)
+				return rc;
+			p += take + 1;
+			len -= take + 1;
+			continue;
+		}
 		if (c->llen + take > LINE_MAX_LEN)
 			return ck_err_set(err, CK_EVALIDATE,
 					  "%s: columns: line %zu is longer than %d bytes", c->name,
@@ -322,7 +347,17 @@ int archive_period(const char *date, int64_t *start, int64_t *end)
 
 /* ---- transfers ---- */
 
-enum xstate { X_WAIT, X_SUM, X_ZIP, X_DONE };
+/* A file waits, is in flight (parts: its transfers not ended yet) or is done. */
+enum xstate { X_WAIT, X_RUN, X_DONE };
+#define PART_SUM 1
+#define PART_ZIP 2
+
+/* How one part's transfer ended. */
+struct xpart {
+	CURLcode cc;
+	long status;
+	int overflow;
+};
 
 struct xfer {
 	size_t want;
@@ -331,13 +366,14 @@ struct xfer {
 	int64_t lo, hi;       /* the open times of the want inside it */
 	char name[96];        /* SYM-IV-PERIOD */
 	enum xstate state;
-	CURL *h;
-	char *sum; /* SUM_MAX + 1 bytes while the file is in flight (thousands wait) */
+	int parts;           /* PART_SUM | PART_ZIP: the transfers in flight */
+	CURL *h, *hs;        /* the zip's handle, the .CHECKSUM's */
+	struct xpart rs, rz; /* how the .CHECKSUM's and the zip's transfers ended */
+	char *sum;           /* SUM_MAX + 1 bytes while the file is in flight (thousands wait) */
 	size_t sumlen;
 	unsigned char *zip;
 	size_t ziplen, zipcap;
 	EVP_MD_CTX *md;
-	int overflow;
 	int stored;   /* its candles are in the database */
 	char hex[65]; /* its SHA-256, once verified */
 	char old[65]; /* archive_recheck: the catalogued SHA-256 */
@@ -354,9 +390,9 @@ struct fill {
 	size_t nw; /* wants */
 	struct xfer **x;
 	size_t nx, capx, next; /* next: the first not started */
-	int running;
-	struct pend *pend; /* per want: verified candles not yet stored */
-	size_t pending;    /* candles in all of pend[] */
+	int running;           /* files in flight */
+	struct pend *pend;     /* per want: verified candles not yet stored */
+	size_t pending;        /* candles in all of pend[] */
 };
 
 /* Verified files' candles of one want, stored together (one transaction for many
@@ -376,7 +412,7 @@ static size_t on_sum(char *p, size_t sz, size_t nm, void *cls)
 	struct xfer *x = cls;
 	size_t n = sz * nm;
 	if (x->sumlen + n > SUM_MAX) {
-		x->overflow = 1;
+		x->rs.overflow = 1;
 		return 0;
 	}
 	memcpy(x->sum + x->sumlen, p, n);
@@ -390,7 +426,7 @@ static size_t on_zip(char *p, size_t sz, size_t nm, void *cls)
 	struct xfer *x = cls;
 	size_t n = sz * nm;
 	if (x->ziplen + n > ZIP_MAX) {
-		x->overflow = 1;
+		x->rz.overflow = 1;
 		return 0;
 	}
 	if (x->ziplen + n > x->zipcap) {
@@ -399,7 +435,7 @@ static size_t on_zip(char *p, size_t sz, size_t nm, void *cls)
 			nc *= 2;
 		unsigned char *np = realloc(x->zip, nc);
 		if (!np) {
-			x->overflow = 1;
+			x->rz.overflow = 1;
 			return 0;
 		}
 		x->zip = np;
@@ -482,37 +518,53 @@ static int plan_want(struct fill *f, size_t i)
 	return rc;
 }
 
-static int start_xfer(struct fill *f, struct xfer *x, int zip)
+/* Starts one part of file x: its .CHECKSUM (PART_SUM) or its zip (PART_ZIP). */
+static int start_part(struct fill *f, struct xfer *x, int part)
 {
 	char url[1024];
-	if (!x->h && !(x->h = curl_easy_init()))
+	int zip = part == PART_ZIP;
+	CURL **hp = zip ? &x->h : &x->hs;
+	if (!*hp && !(*hp = curl_easy_init()))
 		return CK_ENOMEM;
 	if (!zip && !x->sum && !(x->sum = calloc(1, SUM_MAX + 1)))
 		return CK_ENOMEM;
-	curl_easy_reset(x->h);
+	CURL *h = *hp;
+	curl_easy_reset(h);
 	snprintf(url, sizeof(url), "%s/data/%s/%s/klines/%s/%s/%s.zip%s", f->o->base_url,
 		 f->o->market, x->daily ? "daily" : "monthly", f->w[x->want].symbol, f->o->interval,
 		 x->name, zip ? "" : ".CHECKSUM");
-	curl_easy_setopt(x->h, CURLOPT_URL, url);
-	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, zip ? on_zip : on_sum);
-	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, zip ? on_zip : on_sum);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (f->o->user_agent)
-		curl_easy_setopt(x->h, CURLOPT_USERAGENT, f->o->user_agent);
+		curl_easy_setopt(h, CURLOPT_USERAGENT, f->o->user_agent);
 	if (f->o->timeout_ms > 0)
-		curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)f->o->timeout_ms);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)f->o->timeout_ms);
 	if (zip) {
 		if (!(x->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(x->md, EVP_sha256(), NULL))
 			return CK_ENOMEM;
 	}
-	x->state = zip ? X_ZIP : X_SUM;
-	if (curl_multi_add_handle(f->multi, x->h) != CURLM_OK)
+	if (curl_multi_add_handle(f->multi, h) != CURLM_OK)
 		return CK_ENOMEM;
+	x->state = X_RUN;
+	x->parts |= part;
 	f->running++;
 	return 0;
+}
+
+/* Starts file x: its .CHECKSUM and its zip at once; archive_recheck's files (a
+ * catalogued checksum) their .CHECKSUM alone, the zip only if it changed. Nothing of
+ * the zip is used before both ended and the digests match (xfer_step). */
+static int start_file(struct fill *f, struct xfer *x)
+{
+	int rc = start_part(f, x, PART_SUM);
+	if (!rc && !x->old[0])
+		rc = start_part(f, x, PART_ZIP);
+	return rc;
 }
 
 static void xfer_fail(struct fill *f, struct xfer *x, const char *fmt, ...)
@@ -648,7 +700,8 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 	}
 	int own = k && !p->n && !p->k; /* the first file since the last flush: its array */
 	if (own) {
-		memmove(k, k + a, (b - a) * sizeof(*k));
+		if (a)
+			memmove(k, k + a, (b - a) * sizeof(*k));
 		p->k = k;
 		p->cap = n;
 		k = NULL;
@@ -691,7 +744,9 @@ static void xfer_release(struct xfer *x)
 {
 	if (x->h)
 		curl_easy_cleanup(x->h);
-	x->h = NULL;
+	if (x->hs)
+		curl_easy_cleanup(x->hs);
+	x->h = x->hs = NULL;
 	free(x->sum);
 	x->sum = NULL;
 	EVP_MD_CTX_free(x->md);
@@ -701,45 +756,71 @@ static void xfer_release(struct xfer *x)
 	x->ziplen = x->zipcap = 0;
 }
 
-/* One transfer ended: the next step of its file. */
-static int xfer_step(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
+static int not_published(long status)
 {
-	long status = 0;
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(f->multi, x->h);
+	return status == 404 || status == 403; /* S3 answers 403 or 404 */
+}
+
+static int part_failed(const struct xpart *p)
+{
+	return p->cc != CURLE_OK || p->status != 200 || p->overflow;
+}
+
+/* One transfer (handle eh) of file x ended: when it was the file's last in flight,
+ * the next step of the file. */
+static int xfer_step(struct fill *f, struct xfer *x, CURL *eh, CURLcode cc, struct ck_err *err)
+{
+	int part = eh == x->hs ? PART_SUM : PART_ZIP;
+	struct xpart *p = part == PART_SUM ? &x->rs : &x->rz;
+	p->cc = cc;
+	curl_easy_getinfo(eh, CURLINFO_RESPONSE_CODE, &p->status);
+	curl_multi_remove_handle(f->multi, eh);
 	f->running--;
-	int zip = x->state == X_ZIP;
+	x->parts &= ~part;
+	if (x->parts)
+		return 0; /* the other part is still in flight */
 	x->state = X_DONE;
-	if (status == 404 || status == 403) { /* not published (S3 answers 403 or 404) */
+	int zip = x->md != NULL; /* the zip was asked (start_part) */
+	long missing = not_published(x->rs.status)          ? x->rs.status
+		       : zip && not_published(x->rz.status) ? x->rz.status
+							    : 0;
+	if (missing) {
 		f->stats->files_missing++;
 		x->failed = 1;
 		log_kv(LOG_INFO, "archive", ((const char *[]){"file", x->name, NULL}),
-		       "archive file not published (HTTP %ld)", status);
+		       "archive file not published (HTTP %ld)", missing);
 		return 0;
 	}
-	if (cc != CURLE_OK || status != 200 || x->overflow) {
-		xfer_fail(f, x, "transfer: %s%s (HTTP %ld)", zip ? "" : ".CHECKSUM: ",
-			  x->overflow ? "too large" : curl_easy_strerror(cc), status);
+	if (part_failed(&x->rs)) {
+		xfer_fail(f, x, "transfer: .CHECKSUM: %s (HTTP %ld)",
+			  x->rs.overflow ? "too large" : curl_easy_strerror(x->rs.cc),
+			  x->rs.status);
 		return 0;
 	}
-	if (!zip && x->old[0] && x->sumlen >= 64 && !strncasecmp(x->sum, x->old, 64))
+	if (zip && part_failed(&x->rz)) {
+		xfer_fail(f, x, "transfer: %s (HTTP %ld)",
+			  x->rz.overflow ? "too large" : curl_easy_strerror(x->rz.cc),
+			  x->rz.status);
+		return 0;
+	}
+	if (!zip && x->sumlen >= 64 && !strncasecmp(x->sum, x->old, 64))
 		return 0; /* archive_recheck: unchanged */
-	if (!zip && x->old[0]) {
+	if (!zip) {
 		f->stats->amended++;
 		log_kv(LOG_WARN, "archive", ((const char *[]){"file", x->name, NULL}),
 		       "the archive amended a file read before (its .CHECKSUM changed from %.64s):"
 		       " reading it again",
 		       x->old);
+		return start_part(f, x, PART_ZIP)
+			       ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
+			       : 0;
 	}
-	if (!zip)
-		return start_xfer(f, x, 1) ? ck_err_set(err, CK_ENOMEM, "archive: out of memory")
-					   : 0;
 	return xfer_finish(f, x, err);
 }
 
-static int xfer_done(struct fill *f, struct xfer *x, CURLcode cc, struct ck_err *err)
+static int xfer_done(struct fill *f, struct xfer *x, CURL *eh, CURLcode cc, struct ck_err *err)
 {
-	int rc = xfer_step(f, x, cc, err);
+	int rc = xfer_step(f, x, eh, cc, err);
 	if (x->state == X_DONE)
 		xfer_release(x);
 	return rc;
@@ -756,11 +837,17 @@ static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 	for (;;) {
 		if ((f->o->stop && *f->o->stop) ||
 		    (f->o->deadline_mono && mono_ms() >= f->o->deadline_mono)) {
-			for (size_t i = 0; i < f->nx; i++)
-				if (f->x[i]->state == X_SUM || f->x[i]->state == X_ZIP) {
-					curl_multi_remove_handle(f->multi, f->x[i]->h);
-					f->x[i]->state = X_DONE;
-				}
+			for (size_t i = 0; i < f->nx; i++) {
+				struct xfer *x = f->x[i];
+				if (x->state != X_RUN)
+					continue;
+				if (x->parts & PART_SUM)
+					curl_multi_remove_handle(f->multi, x->hs);
+				if (x->parts & PART_ZIP)
+					curl_multi_remove_handle(f->multi, x->h);
+				x->parts = 0;
+				x->state = X_DONE;
+			}
 			f->running = 0;
 			f->next = f->nx;
 			return 0;
@@ -771,8 +858,9 @@ static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 				return rc;
 			flushed = mono_ms();
 		}
-		while (f->running < conc && f->next < f->nx)
-			if (start_xfer(f, f->x[f->next++], 0))
+		/* conc transfers: a file is two (its .CHECKSUM and its zip) */
+		while ((f->running + 2 <= conc || !f->running) && f->next < f->nx)
+			if (start_file(f, f->x[f->next++]))
 				return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
 		if (!f->running)
 			return 0;
@@ -786,7 +874,7 @@ static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 			struct xfer *x = NULL;
 			CURLcode cc = m->data.result;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			int rc = xfer_done(f, x, cc, err);
+			int rc = xfer_done(f, x, m->easy_handle, cc, err);
 			if (rc)
 				return rc;
 			done++;
@@ -803,6 +891,8 @@ static void xfer_free(struct xfer *x)
 		return;
 	if (x->h)
 		curl_easy_cleanup(x->h);
+	if (x->hs)
+		curl_easy_cleanup(x->hs);
 	EVP_MD_CTX_free(x->md);
 	free(x->sum);
 	free(x->zip);

@@ -15,17 +15,29 @@
 
 #define FILE_MAX ((size_t)256 << 20) /* a month of 1m candles is ~4 MB of CSV */
 #define HOUR_MS 3600000LL
-#define PREFIX "/data/futures/um/"
+#define SPOT_MICROS_FROM 1735689600000LL /* 2025-01-01: spot's files in microseconds since */
+
+/* The markets' archive prefixes. */
+static const struct {
+	const char *prefix;
+	enum fx_market mk;
+} prefixes[] = {
+	{"/data/futures/um/", FX_UM},
+	{"/data/futures/cm/", FX_CM},
+	{"/data/spot/", FX_SPOT},
+};
 
 static const char header[] = "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
 			     "taker_buy_volume,taker_buy_quote_volume,ignore\n";
 
 /* One parsed archive path. */
 struct apath {
+	enum fx_market mk;
 	bool daily, checksum;
 	char sym[SYMBOL_MAX + 1];
 	int iv;
 	char name[128];     /* SYM-IV-PERIOD, without .zip */
+	char key[144];      /* the market and the name: the cache's key */
 	int64_t start, end; /* ms; the period [start, end) */
 };
 
@@ -62,10 +74,15 @@ static bool parse_period(const char *p, bool daily, int64_t *start, int64_t *end
 static bool parse_path(const char *url, struct apath *a)
 {
 	char kind[16], sym[SYMBOL_MAX + 2], ivs[8], file[160];
+	size_t p = 0;
 	memset(a, 0, sizeof(*a));
-	if (strncmp(url, PREFIX, strlen(PREFIX)))
+	while (p < sizeof(prefixes) / sizeof(prefixes[0]) &&
+	       strncmp(url, prefixes[p].prefix, strlen(prefixes[p].prefix)))
+		p++;
+	if (p == sizeof(prefixes) / sizeof(prefixes[0]))
 		return false;
-	url += strlen(PREFIX);
+	a->mk = prefixes[p].mk;
+	url += strlen(prefixes[p].prefix);
 	int n = 0;
 	if (sscanf(url, "%15[a-z]/klines/%32[A-Z0-9]/%7[0-9a-zA-Z]/%159[^/]%n", kind, sym, ivs,
 		   file, &n) != 4 ||
@@ -90,6 +107,7 @@ static bool parse_path(const char *url, struct apath *a)
 	}
 	file[fl] = 0;
 	snprintf(a->name, sizeof(a->name), "%s", file);
+	snprintf(a->key, sizeof(a->key), "%d/%s", (int)a->mk, file);
 	char want[64];
 	int wl = snprintf(want, sizeof(want), "%s-%s-", sym, ivs);
 	if (wl <= 0 || strncmp(file, want, (size_t)wl))
@@ -132,6 +150,7 @@ static size_t build_csv(const struct market *m, const struct symbol *sy, const s
 	const struct series *s = sy->series[a->iv];
 	size_t rows = 0, i = 0, lo, hi;
 	bool revise = hits(f->revise, a->name);
+	bool micros = f->micros || (a->mk == FX_SPOT && a->start >= SPOT_MICROS_FROM);
 	if (a->daily)
 		buf_add(b, header, strlen(header));
 	if (s) {
@@ -150,12 +169,12 @@ static size_t build_csv(const struct market *m, const struct symbol *sy, const s
 			continue;
 		if (s) {
 			const struct row *r = &s->rows[i];
-			add_row(b, r->open_time, r->close_time, r->f, revise && i == lo, f->micros);
+			add_row(b, r->open_time, r->close_time, r->f, revise && i == lo, micros);
 		} else {
 			struct cand c;
 			synth_candle(m->seed, sy->synth, a->iv, iv_time(a->iv, (int64_t)i), now,
 				     &c);
-			add_row(b, c.open_time, c.close_time, c.f, revise && i == lo, f->micros);
+			add_row(b, c.open_time, c.close_time, c.f, revise && i == lo, micros);
 		}
 		rows++;
 	}
@@ -216,7 +235,7 @@ static void sha256_hex(const void *p, size_t n, char out[65])
 #define CACHE_MAX ((size_t)1 << 30)
 #define CACHE_BUCKETS 4096
 struct cached {
-	char name[128];
+	char name[144];
 	char *zip;
 	size_t len;
 	char hex[65];
@@ -282,7 +301,8 @@ static void cache_put(const char *name, const struct buf *zip, const char hex[65
 bool archive_hangs(const struct archive_faults *f, const char *url)
 {
 	struct apath a;
-	return f->hang[0] && parse_path(url, &a) && !a.checksum && hits(f->hang, a.name);
+	return (f->hang[0] || f->hangsum[0]) && parse_path(url, &a) &&
+	       hits(a.checksum ? f->hangsum : f->hang, a.name);
 }
 
 void archive_release(void)
@@ -324,9 +344,15 @@ int archive_serve(const struct market *m, const char *url, int64_t now,
 	if (!parse_path(url, &a))
 		return not_found(out);
 	const struct symbol *s = market_find(m, a.sym);
-	if (!s || (s->synth < 0 && !s->series[a.iv]) || now < a.end + HOUR_MS ||
-	    hits(f->missing, a.name))
+	if (!s || !market_serves(s, a.mk) || (s->synth < 0 && !s->series[a.iv]) ||
+	    now < a.end + HOUR_MS || hits(f->missing, a.name))
 		return not_found(out);
+	struct symbol spot;
+	if (a.mk == FX_SPOT) { /* spot's own series of the same name, as /api/v3's */
+		spot = *s;
+		spot.synth += FX_SPOT_SYNTH;
+		s = &spot;
+	}
 
 	struct buf csv, zip;
 	char hex[65];
@@ -334,7 +360,7 @@ int archive_serve(const struct market *m, const char *url, int64_t now,
 	buf_init(&csv, FILE_MAX);
 	buf_init(&zip, FILE_MAX);
 	int rc = -1;
-	if (fault || !cache_get(a.name, &zip, hex)) {
+	if (fault || !cache_get(a.key, &zip, hex)) {
 		buf_release(&zip);
 		buf_init(&zip, FILE_MAX);
 		size_t rows = build_csv(m, s, &a, now, f, &csv);
@@ -352,7 +378,7 @@ int archive_serve(const struct market *m, const char *url, int64_t now,
 					0x5a; /* inside the deflated data: CRC or inflate fails */
 		sha256_hex(zip.p, zip.len, hex);
 		if (!fault)
-			cache_put(a.name, &zip, hex);
+			cache_put(a.key, &zip, hex);
 	}
 	if (a.checksum) {
 		if (hits(f->badsum, a.name))

@@ -4,6 +4,9 @@
  * beside it. Paths follow data.binance.vision:
  *   /data/futures/um/monthly/klines/SYM/IV/SYM-IV-YYYY-MM.zip[.CHECKSUM]
  *   /data/futures/um/daily/klines/SYM/IV/SYM-IV-YYYY-MM-DD.zip[.CHECKSUM]
+ * and the same under /data/futures/cm/ (COIN-M's symbols) and /data/spot/ (spot's own
+ * series, as /api/v3 serves them; its files of periods from 2025-01-01 on in
+ * microseconds, as the exchange's spot files are).
  * A file exists once its period closed an hour ago by fakex's clock and it has at
  * least one candle; otherwise 404. Daily files carry the header row, monthly ones do
  * not (the real archive has both kinds), so clients meet both.
@@ -32,6 +35,7 @@ struct archive_faults {
 					  * (an amended file: another checksum, and REST
 					  * disagrees with it) */
 	char hang[ARCHIVE_MATCH_MAX];    /* the zip is never answered (held --hang-ms) */
+	char hangsum[ARCHIVE_MATCH_MAX]; /* the .CHECKSUM is never answered (held --hang-ms) */
 	bool micros;                     /* times in microseconds (spot since 2025) */
 };
 
@@ -50,7 +54,7 @@ bool archive_is_path(const char *url);
 int archive_serve(const struct market *m, const char *url, int64_t now,
 		  const struct archive_faults *faults, struct archive_reply *out);
 
-/* True if url is a zip the hang fault holds. */
+/* True if url is a zip the hang fault holds, or a .CHECKSUM the hangsum fault holds. */
 bool archive_hangs(const struct archive_faults *f, const char *url);
 /* Frees the files kept between requests (at exit). */
 void archive_release(void);

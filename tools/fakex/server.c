@@ -592,14 +592,15 @@ static void faults_json_more(const struct state *st, json_t *o)
 	json_object_set_new(o, "exinfo_empty", json_integer((json_int_t)st->f.exinfo_empty));
 	const struct archive_faults *af = &st->f.archive;
 	json_object_set_new(o, "archive",
-			    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage", af->damage,
+			    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "damage", af->damage,
 				      "badsum", af->badsum, "missing", af->missing, "trunc",
 				      af->trunc, "droprow", af->droprow, "revise", af->revise,
-				      "hang", af->hang, "micros", af->micros));
+				      "hang", af->hang, "hangsum", af->hangsum, "micros",
+				      af->micros));
 }
 
 /* archive_damage= archive_badsum= archive_missing= archive_trunc= archive_droprow=
- * archive_revise= archive_hang= (a substring of the file names hit; empty: off),
+ * archive_revise= archive_hang= archive_hangsum= (a substring of the file names hit; empty: off),
  * archive_micros=0|1. */
 static const char *ctl_archive_faults(struct archive_faults *af, struct MHD_Connection *c)
 {
@@ -614,6 +615,7 @@ static const char *ctl_archive_faults(struct archive_faults *af, struct MHD_Conn
 		{"archive_droprow", offsetof(struct archive_faults, droprow)},
 		{"archive_revise", offsetof(struct archive_faults, revise)},
 		{"archive_hang", offsetof(struct archive_faults, hang)},
+		{"archive_hangsum", offsetof(struct archive_faults, hangsum)},
 	};
 	const char *v;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
