@@ -90,7 +90,7 @@ rto_s=$(median <"$dir/rto.s")
 mib=$(( size / 1048576 ))
 ratio=$(echo "if ($cp_s > 0) $bk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')
 [ "$RUNS" -gt 1 ] && echo "medians of $RUNS runs:"
-printf 'backup of a %d MiB database: %s s (byte copy of the pinned main file into the hot and warm files with SHA-256 in one pass, the integrity_check and count of that snapshot on a second thread meanwhile; then the hot file read back against the SHA-256 while both are fsynced)\n' \
+printf 'backup of a %d MiB database: %s s (byte copy of the pinned main file into the hot and warm files with SHA-256 in one pass, then one integrity_check of the hot file while both are fsynced, the hot file read back against the SHA-256 and counted)\n' \
 	"$mib" "$bk_s"
 [ -s "$dir/bkcpu.s" ] && printf 'backup CPU time (user + sys): %s s\n' "$(median <"$dir/bkcpu.s")"
 printf 'cp of the same file + fsync: %s s\n' "$cp_s"
@@ -114,6 +114,7 @@ printf 'recover/cp ratio: %sx\n' "$(echo "if ($cp_s > 0) $rto_s / $cp_s else 0" 
 # three tiers, beside the same cp + fsync baseline. The targets above are for the local
 # tiers; this shows what the offsite copy adds on loopback (no network in it).
 if command -v node >/dev/null; then
+	rm -f "$dir/s3.port"
 	node "$top/tests/e2e/t4-s3server.js" --port-file "$dir/s3.port" >"$dir/s3.out" 2>&1 &
 	s3pid=$!
 	for i in $(seq 1 100); do [ -s "$dir/s3.port" ] && break; sleep 0.05; done

@@ -687,7 +687,10 @@ struct warm_copy {
 	int rc; /* the warm copy: 0 or an error in err */
 	struct ck_err err;
 	int pg;          /* a pg_dump archive: counted by its verification, not here */
-	int counted;     /* a byte copy: counted with the pinned snapshot's check */
+	char copied[65]; /* a byte copy: the SHA-256 of the bytes copied, else "" */
+	char back[65];   /* ... and of the hot temp file read back after its fsync */
+	int back_rc;     /* 0, or the read back failed (back_err) */
+	struct ck_err back_err;
 	int64_t candles; /* of the hot temp file */
 	int count_rc;    /* the count: 0 or an error in count_err */
 	struct ck_err count_err;
@@ -711,7 +714,14 @@ static void *warm_copy_main(void *arg)
 		cache_drop(w->fd);
 	else if (w->rc == 0)
 		cache_drop_path(w->tmp);
-	if (!w->pg && !w->counted)
+	/* A byte copy is read back (the integrity check, on the other CPU meanwhile, cannot
+	 * see a byte gone bad inside a candle's digits); a failed read fails the backup. */
+	if (w->copied[0] &&
+	    (w->back_rc = backup_sha256_file(w->src, w->back, NULL, &w->back_err)) != 0) {
+		w->hot_rc = w->back_rc;
+		w->hot_err = w->back_err;
+	}
+	if (!w->pg)
 		w->count_rc = store_backup_count_file(w->src, &w->candles, &w->count_err);
 	return NULL;
 }
@@ -727,56 +737,29 @@ static void warm_drop(struct warm_copy *wc)
 	wc->fd = -1;
 }
 
-/* The check of the pinned snapshot (store_backup_pin_check), on a thread of its own
- * beside the byte copy of the same bytes: the integrity_check is CPU, the copy is I/O
- * and SHA-256, so on two CPUs the check costs no time of its own. */
-struct pin_check {
-	struct store_pin *pin;
-	int done; /* the check ran: ok, candles and detail are its answer */
-	int ok;
-	int64_t candles;
-	char detail[256];
-};
-
-static void *pin_check_main(void *arg)
-{
-	struct pin_check *pc = arg;
-	store_backup_pin_check(pc->pin, &pc->ok, &pc->candles, pc->detail, sizeof(pc->detail));
-	pc->done = 1;
-	return NULL;
-}
-
 /* The byte copy of the pinned main file src into hold (the hot temp file tmp) and, when
  * the warm directory could be made, into a warm temp file of wc, in one pass that
- * hashes the bytes into hex, while pc checks the pinned snapshot. 0; 1 when src could
- * not be pinned (err says why; nothing was written); or an error code. */
+ * hashes the bytes into hex. 0; 1 when src could not be pinned (err says why; nothing
+ * was written); or an error code. */
 static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy *wc, char hex[65],
-		    int64_t *size, struct pin_check *pc, struct ck_err *err)
+		    int64_t *size, struct ck_err *err)
 {
 	struct store_pin *pin = NULL;
-	pthread_t th;
-	int in, rc, started;
+	int in, rc;
 
 	if (store_backup_pin(src, &pin, &in, size, err))
 		return 1;
-	pc->pin = pin;
-	started = pthread_create(&th, NULL, pin_check_main, pc) == 0;
 	if (wc->rc == 0 &&
 	    (wc->fd = temp_beside(wc->dest, wc->mode, wc->tmp, sizeof(wc->tmp), &wc->err)) < 0)
 		wc->rc = wc->err.code;
 	rc = codec_copy_tee(in, src, *size, store_backup_header_fix, hold, tmp, wc->fd, wc->tmp,
 			    hex, err);
-	if (started)
-		pthread_join(th, NULL);
-	else if (rc == 0)
-		pin_check_main(pc); /* no thread: in turn */
 	store_backup_unpin(pin);
-	pc->pin = NULL;
 	if (rc) {
 		warm_drop(wc);
 		return rc;
 	}
-	if (fault_damage("backup-copy")) { /* tests: a byte of the copy goes bad on disk */
+	if (fault_damage("backup-copy")) { /* tests: a byte of the copy goes bad */
 		unsigned char b = 0;
 		if (pread(hold, &b, 1, *size / 2) == 1) {
 			b ^= 0x01;
@@ -784,6 +767,7 @@ static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy
 				log_warn("backup", "fault injection: write failed");
 		}
 	}
+	snprintf(wc->copied, sizeof(wc->copied), "%s", hex);
 	if (wc->fd >= 0) {
 		wc->teed = 1;
 		snprintf(wc->sha256, sizeof(wc->sha256), "%s", hex);
@@ -801,7 +785,7 @@ static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy
  * the holding fd, or -1 with tmp removed and err set. */
 static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, struct warm_copy *wc,
 			char hex[65], int64_t *size, int64_t *candles, struct store_pg_counts *pgc,
-			struct pin_check *pc, struct ck_err *err)
+			struct ck_err *err)
 {
 	struct ck_err pe = {0, ""};
 	int hold, rc;
@@ -821,7 +805,7 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, s
 	if (store_url(src)) { /* pg_dump -Fc writes it, with the row counts of its snapshot */
 		rc = store_pg_dump(src, c->backup_pg_bin_dir, tmp, pgc, err);
 		*candles = pgc->candles;
-	} else if ((rc = hot_copy(src, hold, tmp, wc, hex, size, pc, &pe)) == 1) {
+	} else if ((rc = hot_copy(src, hold, tmp, wc, hex, size, &pe)) == 1) {
 		/* SQLite writes into the empty file: one backup step, no journal, no syncs. */
 		log_kv(LOG_DEBUG, "backup", NULL, "online backup instead of a byte copy: %s",
 		       pe.msg);
@@ -839,52 +823,37 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, s
 	return hold;
 }
 
-/* Verifies the hot temp file while warm_copy_main fsyncs it, fsyncs or makes the warm
- * copy and counts the candles. After a byte copy, whose snapshot pc checked during the
- * copy (integrity_check, schema, candle count), the copy is verified by reading it back:
- * its SHA-256 must be hex, the hash of the bytes read from the snapshot and written, so
- * the file on disk holds exactly the bytes that were checked. Otherwise one
- * integrity_check and the schema of the file (PostgreSQL: pg_restore --list and a
- * restore into a scratch database, whose row counts go to *got). 0 with *ok, or an
- * error code (the check could not run). */
+/* Verifies the hot temp file while warm_copy_main fsyncs it, makes or fsyncs the warm
+ * copy, reads a byte copy back against the SHA-256 of the bytes copied and counts the
+ * candles: one integrity_check and the schema of the bytes on disk (PostgreSQL:
+ * pg_restore --list and a restore into a scratch database, whose row counts go to
+ * *got). 0 with *ok, or an error code (the check could not run). */
 static int hot_verify(const struct cfg *c, const char *src, const struct store_pg_counts *pgc,
-		      const char *tmp, const struct pin_check *pc, const char *hex,
-		      struct warm_copy *wc, int *ok, int64_t *got, char *detail, size_t dsize,
-		      struct ck_err *err)
+		      const char *tmp, struct warm_copy *wc, int *ok, int64_t *got, char *detail,
+		      size_t dsize, struct ck_err *err)
 {
 	pthread_t th;
 	int64_t unused;
 	int started = 0, rc;
 
 	wc->src = tmp;
-	wc->counted = pc->done;
 	if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
 		started = 1;
-	if (store_url(src)) {
+	if (store_url(src))
 		rc = store_pg_dump_verify(src, c->backup_pg_bin_dir, tmp, pgc, ok, got, detail,
 					  dsize, err);
-	} else if (pc->done) {
-		char back[65];
-		*ok = 0;
-		*got = pc->candles;
-		if ((rc = backup_sha256_file(tmp, back, &unused, err)) == 0 && !pc->ok) {
-			snprintf(detail, dsize, "%s", pc->detail);
-		} else if (rc == 0 && strcmp(back, hex)) {
-			snprintf(detail, dsize,
-				 "the copy read back has SHA-256 %.16s..., the bytes copied"
-				 " %.16s...",
-				 back, hex);
-		} else if (rc == 0) {
-			*ok = 1;
-			snprintf(detail, dsize, "ok");
-		}
-	} else {
+	else
 		rc = store_backup_check_file(tmp, ok, &unused, detail, dsize, err);
-	}
 	if (started)
 		pthread_join(th, NULL);
 	else
 		warm_copy_main(wc); /* no thread: in turn */
+	if (rc == 0 && *ok && wc->copied[0] && wc->back_rc == 0 && strcmp(wc->back, wc->copied)) {
+		*ok = 0;
+		snprintf(detail, dsize,
+			 "the copy read back has SHA-256 %.16s..., the bytes copied %.16s...",
+			 wc->back, wc->copied);
+	}
 	return rc;
 }
 
@@ -895,7 +864,6 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	char path[4096], tmp[4200], failed[4200], detail[256], msg[400], hex[65];
 	struct ck_err e = {0, ""};
 	struct store_pg_counts pgc;
-	struct pin_check pc;
 	int64_t t0 = mono_ms(), src_candles = -1, got = 0, size = 0;
 	int ok = 0, rc, hold;
 
@@ -905,13 +873,12 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	memset(&pgc, 0, sizeof(pgc));
-	memset(&pc, 0, sizeof(pc));
 	wc->mode = cfg_file_mode(c);
 	wc->fd = -1;
 	wc->pg = store_url(src);
 	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
 	wc->rc = mkdirs(c->backup_warm_dir, &wc->err);
-	if ((hold = hot_snapshot(c, src, tmp, wc, hex, &size, &src_candles, &pgc, &pc, &e)) < 0)
+	if ((hold = hot_snapshot(c, src, tmp, wc, hex, &size, &src_candles, &pgc, &e)) < 0)
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot snapshot written in %" PRId64 " ms (%s)",
 	       mono_ms() - t0,
@@ -921,7 +888,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	/* The temp file is verified before it gets its name; its fsync, the warm copy and
 	 * the count run meanwhile. The warm temp file is installed only if this one
 	 * verifies. */
-	rc = hot_verify(c, src, &pgc, tmp, &pc, hex, wc, &ok, &got, detail, sizeof(detail), &e);
+	rc = hot_verify(c, src, &pgc, tmp, wc, &ok, &got, detail, sizeof(detail), &e);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot verified and warm copied at %" PRId64 " ms",
 	       mono_ms() - t0);
 	if (!rc && wc->hot_rc)
@@ -941,7 +908,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		close(hold);
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	}
-	if (!wc->pg && !wc->counted)
+	if (!wc->pg)
 		got = wc->candles;
 	if (ok && wc->count_rc) {
 		ok = 0;
@@ -983,8 +950,8 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	       wc->pg ? detail
 	       : src_candles >= 0
 		       ? "integrity_check ok, candle count matches the source"
-		       : "integrity_check ok of the pinned snapshot during its byte copy;"
-			 " the copy read back matches its SHA-256",
+		       : "integrity_check ok; a byte copy of the source, read back against"
+			 " the SHA-256 of the bytes written",
 	       now_ms());
 	tr->outcome = BACKUP_OK;
 	tr->duration_ms = mono_ms() - t0;

@@ -178,9 +178,9 @@ static int cmd_backup_run(struct ctx *ctx)
 const struct cmd cmd_backup = {
 	.name = "backup",
 	.summary = "verified online backup to hot, warm and offsite (S3) tiers, with retention",
-	.notes = "Online backup to [backup] hot_dir, verified: the snapshot copied gets a full\n"
-		 "integrity_check and its candle count during the copy, and the copy is read\n"
-		 "back against the SHA-256 of the bytes copied (sidecar). The warm_dir copy is\n"
+	.notes = "Online backup to [backup] hot_dir, verified: one integrity_check and the\n"
+		 "candle count of the copy, which is also read back against the SHA-256 of the\n"
+		 "bytes copied (sidecar). The warm_dir copy is\n"
 		 "written in the same pass (or copied from the hot file), its SHA-256 computed\n"
 		 "over the bytes written and matched to the hot one's, installed only if the\n"
 		 "hot file verified; it is not read back. Offsite (S3) when s3_bucket is set:\n"
