@@ -551,6 +551,33 @@ static int check_step(const struct cfg *c, int64_t wait_ms, recover_say_fn *say,
 	return 1;
 }
 
+/* Says a re-sync step's line (its outcome and counts) and records its symbols under
+ * run_id (0: no run record). */
+static void resync_report(struct store *st, int64_t run_id, recover_say_fn *say, void *arg,
+			  const char *step, int64_t t, int rc, const struct sync_result *sr,
+			  const struct ck_err *e)
+{
+	struct ck_err we = {0, ""};
+
+	if (rc)
+		say_f(say, arg, step, mono_ms() - t,
+		      "INCOMPLETE: %s (run candlekeep sync when the exchange is reachable)",
+		      sr->error[0] ? sr->error : e->msg);
+	else
+		say_f(say, arg, step, mono_ms() - t,
+		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
+		      " candles written",
+		      sr->nsymbols, sr->counts.symbols_ok, sr->counts.symbols_failed,
+		      sr->counts.candles_written);
+	for (size_t i = 0; run_id && i < sr->nsymbols; i++) {
+		const struct sync_symbol *s = &sr->symbols[i];
+		if (store_run_symbol(st, run_id, s->symbol, s->status ? s->status : "failed",
+				     s->written, s->revised, s->newest_open,
+				     s->error[0] ? s->error : NULL, &we))
+			log_warn("recover", "%s", we.msg);
+	}
+}
+
 /* Step 5 for each configured interval after the first ([main] intervals): its re-sync,
  * on a copy of the configuration switched to it, recorded as a "recover" run of that
  * interval (begun, its symbols, ended); its counts add to res. */
@@ -575,23 +602,7 @@ static void resync_interval(const struct cfg *c, size_t k, struct store *st, int
 	rc = sync_run(st, &one, &so, stop, 0, &sr, &e);
 	res->resync_written += sr.counts.candles_written;
 	res->resync_failed += sr.counts.symbols_failed;
-	if (rc)
-		say_f(say, arg, step, mono_ms() - t,
-		      "INCOMPLETE: %s (run candlekeep sync when the exchange is reachable)",
-		      sr.error[0] ? sr.error : e.msg);
-	else
-		say_f(say, arg, step, mono_ms() - t,
-		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
-		      " candles written",
-		      sr.nsymbols, sr.counts.symbols_ok, sr.counts.symbols_failed,
-		      sr.counts.candles_written);
-	for (size_t i = 0; run_id && i < sr.nsymbols; i++) {
-		const struct sync_symbol *s = &sr.symbols[i];
-		if (store_run_symbol(st, run_id, s->symbol, s->status ? s->status : "failed",
-				     s->written, s->revised, s->newest_open,
-				     s->error[0] ? s->error : NULL, &e))
-			log_warn("recover", "%s", e.msg);
-	}
+	resync_report(st, run_id, say, arg, step, t, rc, &sr, &e);
 	if (run_id && store_run_end(st, run_id,
 				    rc                         ? RUN_FAILED
 				    : sr.counts.symbols_failed ? RUN_PARTIAL
@@ -636,27 +647,7 @@ static int resync_step(const struct cfg *c, struct store *st, int64_t now,
 			 c->interval);
 	else
 		snprintf(step, sizeof(step), "%s", res->rebuilt ? "rebuild" : "resync");
-	if (rc)
-		say_f(say, arg, step, mono_ms() - t,
-		      "INCOMPLETE: %s (run candlekeep sync when the exchange is reachable)",
-		      sr.error[0] ? sr.error : e.msg);
-	else
-		say_f(say, arg, step, mono_ms() - t,
-		      "%zu symbols: %" PRId64 " ok, %" PRId64 " failed; %" PRId64
-		      " candles written",
-		      sr.nsymbols, sr.counts.symbols_ok, sr.counts.symbols_failed,
-		      sr.counts.candles_written);
-	{
-		size_t i;
-		for (i = 0; i < sr.nsymbols; i++) {
-			struct sync_symbol *s = &sr.symbols[i];
-			if (run_id && store_run_symbol(st, run_id, s->symbol,
-						       s->status ? s->status : "failed", s->written,
-						       s->revised, s->newest_open,
-						       s->error[0] ? s->error : NULL, &e))
-				log_warn("recover", "%s", e.msg);
-		}
-	}
+	resync_report(st, run_id, say, arg, step, t, rc, &sr, &e);
 	for (size_t k = 1; k < c->nintervals && !*stop; k++)
 		resync_interval(c, k, st, now, stop, say, arg, res);
 
