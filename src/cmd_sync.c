@@ -106,31 +106,48 @@ static int sync_interval(struct ctx *ctx, const struct cfg *cfg, const char *com
 	return exit_code;
 }
 
+/* What each interval's run of cmd_sync_common needs. */
+struct sync_each {
+	struct ctx *ctx;
+	const char *command;
+	const struct sync_opts *o;
+};
+
+/* "sync", or "sync 1h" when several intervals are configured. */
+static void sync_label(const struct sync_each *x, const struct cfg *one, char *label, size_t n)
+{
+	if (x->ctx->cfg.nintervals > 1)
+		snprintf(label, n, "%s %s", x->command, one->interval);
+	else
+		snprintf(label, n, "%s", x->command);
+}
+
+static int sync_each_run(void *arg, const struct cfg *one, size_t i)
+{
+	struct sync_each *x = arg;
+	char label[48];
+
+	(void)i;
+	sync_label(x, one, label, sizeof(label));
+	return sync_interval(x->ctx, one, x->command, label, x->o);
+}
+
+static void sync_each_skip(void *arg, const struct cfg *one, int stopped)
+{
+	struct sync_each *x = arg;
+	char label[48];
+
+	sync_label(x, one, label, sizeof(label));
+	fprintf(stderr, "candlekeep %s: not run (%s)\n", label,
+		stopped ? "stopped by a signal" : "the run's deadline passed");
+}
+
 int cmd_sync_common(struct ctx *ctx, const char *command, const struct sync_opts *o)
 {
-	int worst = 0;
+	struct sync_each x = {ctx, command, o};
 
 	/* one run per configured interval, in order; the exit code is the worst */
-	for (size_t i = 0; i < ctx->cfg.nintervals; i++) {
-		struct cfg one = ctx->cfg; /* borrows ctx->cfg's strings; never released */
-		char label[48];
-		int rc;
-
-		cfg_interval_use(&one, i);
-		if (ctx->cfg.nintervals > 1)
-			snprintf(label, sizeof(label), "%s %s", command, one.interval);
-		else
-			snprintf(label, sizeof(label), "%s", command);
-		if (i && (*ctx->stop || worst == EXIT_TIMEOUT)) {
-			fprintf(stderr, "candlekeep %s: not run (%s)\n", label,
-				*ctx->stop ? "stopped by a signal" : "the run's deadline passed");
-			continue;
-		}
-		rc = sync_interval(ctx, &one, command, label, o);
-		if (rc > worst)
-			worst = rc;
-	}
-	return worst;
+	return run_intervals(&ctx->cfg, ctx->stop, sync_each_run, sync_each_skip, &x);
 }
 
 static int cmd_sync_run(struct ctx *ctx)

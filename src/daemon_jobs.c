@@ -138,29 +138,37 @@ static int sync_interval(struct daemon *d, const struct cfg *cfg, struct lock *l
 	return rc;
 }
 
+/* What each interval's run of sync_once needs. */
+struct sync_each {
+	struct daemon *d;
+	struct lock *lk;
+	int64_t deadline;
+};
+
+static int sync_each_run(void *arg, const struct cfg *one, size_t i)
+{
+	struct sync_each *x = arg;
+
+	(void)i;
+	return sync_interval(x->d, one, x->lk, x->deadline);
+}
+
+static void sync_each_skip(void *arg, const struct cfg *one, int stopped)
+{
+	(void)arg;
+	log_warn("sync", "interval %s not synced: %s", one->interval,
+		 stopped ? "stopping" : "the run's deadline passed");
+}
+
 /* One scheduled sync: one run per configured interval, in order (one deadline for all);
  * returns the worst exit code. */
 static int sync_once(struct daemon *d, struct lock *lk)
 {
 	struct daemon_env *ctx = d->ctx;
-	int64_t deadline = ctx->cfg.timeout_s > 0 ? mono_ms() + ctx->cfg.timeout_s * 1000 : 0;
-	int worst = 0;
+	struct sync_each x = {d, lk,
+			      ctx->cfg.timeout_s > 0 ? mono_ms() + ctx->cfg.timeout_s * 1000 : 0};
 
-	for (size_t i = 0; i < ctx->cfg.nintervals; i++) {
-		struct cfg one = ctx->cfg; /* borrows the strings; never released */
-		int rc;
-
-		cfg_interval_use(&one, i);
-		if (i && (*ctx->stop || worst == RUN_EXIT_TIMEOUT)) {
-			log_warn("sync", "interval %s not synced: %s", one.interval,
-				 *ctx->stop ? "stopping" : "the run's deadline passed");
-			continue;
-		}
-		rc = sync_interval(d, &one, lk, deadline);
-		if (rc > worst)
-			worst = rc;
-	}
-	return worst;
+	return run_intervals(&ctx->cfg, ctx->stop, sync_each_run, sync_each_skip, &x);
 }
 
 static enum job_outcome job_sync(struct daemon *d, int64_t due, char *detail, size_t n)

@@ -252,3 +252,24 @@ void run_sync_release(struct run_sync *r)
 		return;
 	sync_result_release(&r->res);
 }
+
+int run_intervals(const struct cfg *c, volatile sig_atomic_t *stop, run_interval_fn *run,
+		  run_skip_fn *skip, void *arg)
+{
+	int worst = 0;
+
+	for (size_t i = 0; i < c->nintervals; i++) {
+		struct cfg one = *c; /* borrows c's strings; never released */
+		int rc;
+
+		cfg_interval_use(&one, i);
+		if (i && (*stop || worst == RUN_EXIT_TIMEOUT)) {
+			skip(arg, &one, *stop != 0);
+			continue;
+		}
+		rc = run(arg, &one, i);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
+}

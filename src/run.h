@@ -12,9 +12,10 @@
  *
  * Callers: cmd_sync.c (sync, and through it backfill and gaps --recheck) and
  * daemon_jobs.c (the scheduled sync). Each runs one run_sync per configured interval
- * ([main] intervals), in order, on a copy of the configuration switched to it
- * (cfg_interval_use); the exit code is the worst of them. A ban seen by one interval's
- * run is kept in the database (state ban_until) and honoured by the next. */
+ * ([main] intervals) through run_intervals(): in order, on a copy of the configuration
+ * switched to it (cfg_interval_use); the exit code is the worst of them. A ban seen by
+ * one interval's run is kept in the database (state ban_until) and honoured by the
+ * next. */
 #ifndef CK_RUN_H
 #define CK_RUN_H
 
@@ -58,6 +59,18 @@ void run_sync_log_end(const struct run_sync *r);
 
 /* Frees what *r holds (accepts a zeroed r). */
 void run_sync_release(struct run_sync *r);
+
+/* One interval's run for run_intervals: one is the configuration switched to the
+ * interval (it borrows the caller's strings), i its index; returns the exit code. */
+typedef int run_interval_fn(void *arg, const struct cfg *one, size_t i);
+/* An interval not run: stopped is 1 after a signal, 0 after the deadline passed. */
+typedef void run_skip_fn(void *arg, const struct cfg *one, int stopped);
+
+/* Calls run once per configured interval of c, in order. After a signal (*stop) or a
+ * run that ended by the deadline (RUN_EXIT_TIMEOUT), the remaining intervals are not run
+ * and skip tells the caller of each. Returns the worst exit code. */
+int run_intervals(const struct cfg *c, volatile sig_atomic_t *stop, run_interval_fn *run,
+		  run_skip_fn *skip, void *arg);
 
 /* The failure class of a sync error text (a symbol's or the run's): "http", "ban",
  * "invalid", "timeout", "rejected", "store", "stopped" or "other" (static string). The

@@ -136,4 +136,14 @@ tail -n +$((before + 1)) "$T/requests.jsonl" >"$T/ban.req"
 [ "$(grep -c '"status":418' "$T/ban.req")" -ge 1 ] || fail "no 418 served"
 assert_eq "$(grep -c 'interval=1h' "$T/ban.req")" 0 "1h requests during the ban"
 assert_eq "$(sql "select count(*) from state where key='ban_until'")" 1 "ban kept in the database"
+
+# 10. A run that ends by the run's deadline (exit 124) leaves the intervals after it
+# unrun, and says so (a fresh database: the ban above is stored in the other).
+fakex_ctl 'ban?seconds=0' >/dev/null
+fakex_ctl 'faults?latency_ms=1500' >/dev/null
+DB="$T/deadline.db" ck_rc --symbols $syms --interval 4h,1h --timeout 2s sync >"$T/dl" 2>"$T/dl.err"
+fakex_ctl 'faults?latency_ms=0' >/dev/null
+assert_eq "$RC" 124 "sync past its deadline: exit"
+assert_file_match "$T/dl.err" "candlekeep sync 1h: not run \(the run's deadline passed\)"
+! grep -q '^sync 1h' "$T/dl" || fail "the 1h run ran after the deadline"
 echo "ok"
