@@ -12,7 +12,7 @@ fakex_start --synthetic 3 --now "$now"
 export CANDLEKEEP_FAULT_NOW=$now
 syms=SYN000USDT,SYN001USDT,SYN002USDT
 ck -q --symbols "$syms" --history-days 10 sync >"$T/out" 2>&1 || { cat "$T/out"; fail "sync"; }
-assert_eq "$(sql 'pragma user_version')" 5 "schema version"
+assert_eq "$(sql 'pragma user_version')" 6 "schema version"
 assert_eq "$(sql "select count(*) from coverage where kind = 'stored'")" 3 "one run per symbol"
 
 ck_rc gaps --verify >"$T/v0"
