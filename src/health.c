@@ -168,6 +168,20 @@ static int last_load(struct hctx *h, struct ck_err *err)
 	return rc;
 }
 
+/* Switches h to c's interval i: one gets c switched to it (borrowing c's strings) and
+ * becomes h->c, and that interval's newest sync run is loaded (a failure is logged; the
+ * checks then judge without it). */
+static void interval_use(struct hctx *h, const struct cfg *c, size_t i, struct cfg *one)
+{
+	struct ck_err e = {0, ""};
+
+	*one = *c;
+	cfg_interval_use(one, i);
+	h->c = one;
+	if (last_load(h, &e))
+		log_warn("health", "%s", e.msg);
+}
+
 /* The configured symbols; "all" means every symbol of the stored listing (trading or
  * not: a delisted symbol's history is still checked for gaps), or, before sync stored
  * one, those of the newest sync run. */
@@ -888,12 +902,8 @@ static void per_interval(struct hctx *h, struct health_report *r)
 	char name[32];
 
 	for (size_t i = 0; i < n; i++) {
-		struct cfg one = *c; /* borrows c's strings; never released */
-		struct ck_err e = {0, ""};
-		cfg_interval_use(&one, i);
-		h->c = &one;
-		if (last_load(h, &e))
-			log_warn("health", "%s", e.msg);
+		struct cfg one;
+		interval_use(h, c, i, &one);
 		h->fresh = h->present = h->checked = h->missing = 0;
 		h->stale_max_ms = 0;
 		snprintf(name, sizeof(name), "freshness/%s", one.interval);
@@ -911,12 +921,8 @@ static void per_interval(struct hctx *h, struct health_report *r)
 	}
 	ci = check_add(r, "integrity");
 	for (size_t i = 0; i < n; i++) {
-		struct cfg one = *c;
-		struct ck_err e = {0, ""};
-		cfg_interval_use(&one, i);
-		h->c = &one;
-		if (last_load(h, &e))
-			log_warn("health", "%s", e.msg);
+		struct cfg one;
+		interval_use(h, c, i, &one);
 		h->gaps_missing = 0;
 		h->candles = 0;
 		snprintf(name, sizeof(name), "gaps/%s", one.interval);
