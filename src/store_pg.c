@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "fault.h"
 #include "interval.h"
 #include "kline.h"
 #include "log.h"
@@ -233,6 +234,9 @@ static int pg_fail(struct store *st, const PGresult *r, const char *what, struct
 	return pg_fail_lost(st, r, what, 0, err);
 }
 
+/* New connections tried when one is lost (pg_reconnect). */
+#define PG_RECONNECT_TRIES 3
+
 static int pg_reconnect(struct store *st, int in_tx);
 
 /* A statement inside a transaction the lost connection took with it (tx_lost): not
@@ -285,6 +289,18 @@ static int pg_resendable(const char *sql)
 	return strncmp(sql, "INSERT", 6) || strstr(sql, "ON CONFLICT");
 }
 
+/* 0 when the connection may be used: a new one whose session settings could not be
+ * made (unset) is made again first; CK_ELOST when that fails too. */
+static int pg_usable(struct store *st, const char *what, struct ck_err *err)
+{
+	if (!pg(st)->unset || pg_reconnect(st, 0) == 0)
+		return 0;
+	return ck_err_set(err, CK_ELOST,
+			  "%s %s: the connection to the PostgreSQL server was lost and could not"
+			  " be made again (%d tries): check that the server is up and reachable",
+			  what, pg(st)->shown, PG_RECONNECT_TRIES);
+}
+
 PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, const char *what,
 	      struct ck_err *err)
 {
@@ -295,6 +311,8 @@ PGresult *pgq(struct store *st, const char *sql, int n, const char *const *v, co
 		pg_lost(st, what, err);
 		return NULL;
 	}
+	if (pg_usable(st, what, err))
+		return NULL;
 	r = PQexecParams(pg(st)->conn, sql, n, NULL, v, NULL, NULL, 0);
 	if (pg_ok(r)) {
 		pg_in_tx(pg(st)); /* as the statement left it (a COMMIT ends it) */
@@ -335,6 +353,8 @@ static int pg_exec(struct store *st, const char *sql, const char *what, struct c
 
 	if (pg(st)->tx_lost)
 		return pg_lost(st, what, err);
+	if (pg_usable(st, what, err))
+		return err->code;
 	r = PQexec(pg(st)->conn, sql);
 	if (!pg_ok(r) && (lost = PQstatus(pg(st)->conn) == CONNECTION_BAD) &&
 	    pg_reconnect(st, !idle) == 0 && idle) {
@@ -349,6 +369,37 @@ static int pg_exec(struct store *st, const char *sql, const char *what, struct c
 	return rc;
 }
 
+/* The session settings of a new connection; 0 when all were made. */
+static int pg_session_setup(struct store *st)
+{
+	struct store_pg *p = pg(st);
+	const char *v[] = {st->market};
+	PGresult *r;
+	int ok;
+
+#ifdef CK_FAULT_INJECTION
+	/* The server drops the new session before its settings are made (the first
+	 * attempt of each reconnect; the test of this path). */
+	if (fault_damage("pg-reconnect") && !p->setup_faulted++)
+		PQclear(PQexec(p->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+#endif
+	r = PQexec(p->conn, "SET client_min_messages = warning");
+	ok = pg_ok(r);
+	PQclear(r);
+	if (ok && st->rdonly) {
+		r = PQexec(p->conn, "SET default_transaction_read_only = on");
+		ok = pg_ok(r);
+		PQclear(r);
+	}
+	if (ok) {
+		r = PQexecParams(p->conn, "SELECT set_config('candlekeep.market', $1, false)", 1,
+				 NULL, v, NULL, NULL, 0);
+		ok = pg_ok(r);
+		PQclear(r);
+	}
+	return ok ? 0 : -1;
+}
+
 /* A connection the server dropped (a restart, a failover, pg_terminate_backend, the
  * network) is made again with the same parameters, its session settings and this
  * handle's claims taken again (a claim another worker took meanwhile is lost: that
@@ -357,29 +408,33 @@ static int pg_exec(struct store *st, const char *sql, const char *what, struct c
  * pg_exec); inside one, the transaction is gone with the connection: the statement
  * fails, and so does every later one until the transaction's owner ends it (tx_lost:
  * its COMMIT fails, pg_lost), and the caller fails what it wrote. The session's
- * settings (its market: ck_market()) are set again. 0 when connected again. */
+ * settings (its market: ck_market(), read-only) are set again, each checked: a new
+ * session the server drops before they are made is made again (at most
+ * PG_RECONNECT_TRIES times), never used without them (its statements would read and
+ * write the default market). 0 when connected again. */
 static int pg_reconnect(struct store *st, int in_tx)
 {
 	struct store_pg *p = pg(st);
 	size_t i, k = 0, n = p->nclaims;
+	int tries;
 
-	PQreset(p->conn);
-	if (PQstatus(p->conn) != CONNECTION_OK)
-		return -1;
-	PQclear(PQexec(p->conn, "SET client_min_messages = warning"));
-	if (st->rdonly)
-		PQclear(PQexec(p->conn, "SET default_transaction_read_only = on"));
-	{
-		const char *v[] = {st->market};
-		PGresult *r =
-			PQexecParams(p->conn, "SELECT set_config('candlekeep.market', $1, false)",
-				     1, NULL, v, NULL, NULL, 0);
-		int ok = pg_ok(r);
-		PQclear(r);
-		if (!ok)
-			return -1; /* the server went away again: the next statement finds the
-				    * connection bad and makes it again */
+	if (in_tx)
+		p->tx_lost = 1; /* gone with the old connection, whatever happens here */
+	for (tries = 1;; tries++) {
+		PQreset(p->conn);
+		if (PQstatus(p->conn) == CONNECTION_OK && pg_session_setup(st) == 0)
+			break;
+		if (tries == PG_RECONNECT_TRIES) {
+			/* Not used without its settings: the next statement makes it again
+			 * (pg_usable). */
+			p->unset = 1;
+			return -1;
+		}
 	}
+	p->unset = 0;
+#ifdef CK_FAULT_INJECTION
+	p->setup_faulted = 0;
+#endif
 	for (i = 0; i < n; i++) {
 		const char *v[] = {p->claims[i]};
 		PGresult *r = PQexecParams(p->conn,
@@ -392,8 +447,6 @@ static int pg_reconnect(struct store *st, int in_tx)
 		PQclear(r);
 	}
 	p->nclaims = k;
-	if (in_tx)
-		p->tx_lost = 1;
 	log_warn("store",
 		 "the connection to %s was lost and is made again%s; %zu of %zu claims kept",
 		 p->shown, in_tx ? " (the transaction in progress is undone)" : "", k, n);

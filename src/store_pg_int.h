@@ -20,6 +20,12 @@ struct store_pg {
 	int tx_lost; /* the connection was lost inside a transaction: its COMMIT fails */
 	int in_tx;   /* a transaction was open when the connection was last seen alive
 		      * (pg_in_tx: a lost connection no longer says) */
+	int unset;   /* a new connection whose session settings could not be made: made
+		      * again before the next statement (pg_reconnect) */
+#ifdef CK_FAULT_INJECTION
+	int setup_faulted; /* CANDLEKEEP_FAULT_DAMAGE=pg-reconnect: this reconnect's new
+			    * session was dropped once */
+#endif
 };
 
 static inline struct store_pg *pg(const struct store *st)

@@ -3,7 +3,8 @@
 # each build directory, JOBS at a time (default: the number of CPUs), prints one line per
 # test as it ends, the logs of the failed ones, and ends with "N passed, N failed".
 # Environment: TESTS=pattern runs only matching names; V=1 shows each test's output;
-# JOBS=1 runs them one after another.
+# JOBS=1 runs them one after another; CK_KEEP=DIR keeps each failed scenario's temp
+# dir (logs, databases) under DIR.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}

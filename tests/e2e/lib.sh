@@ -18,13 +18,17 @@ FAKEX_URL=
 _pids=()
 
 cleanup() {
-	local p
+	local rc=$? p
 	for p in "${_pids[@]}" $FAKEX_PID; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
 	for p in "${_pids[@]}" $FAKEX_PID; do
 		wait "$p" 2>/dev/null || true
 	done
+	# CK_KEEP=DIR keeps a failed test's temp dir (its logs, databases) as DIR/<test>.<pid>
+	if [ "$rc" != 0 ] && [ -n "${CK_KEEP:-}" ]; then
+		mkdir -p "$CK_KEEP" && cp -a "$T" "$CK_KEEP/$(basename "$0" .sh).$$" 2>/dev/null || true
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
