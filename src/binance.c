@@ -249,6 +249,14 @@ int64_t binance_weight_limit(int64_t configured, int64_t reported, const char **
 	return lim;
 }
 
+size_t binance_info_trading(const struct binance_info *info)
+{
+	size_t i, n = 0;
+	for (i = 0; info && i < info->nsymbols; i++)
+		n += !strcmp(info->symbols[i].status, "TRADING");
+	return n;
+}
+
 const struct binance_symbol *binance_info_find(const struct binance_info *info, const char *name)
 {
 	size_t i;

@@ -103,5 +103,8 @@ int64_t binance_weight_limit(int64_t configured, int64_t reported, const char **
 
 /* The entry for name, or NULL. */
 const struct binance_symbol *binance_info_find(const struct binance_info *info, const char *name);
+/* How many symbols info lists as TRADING (0 for an empty answer: not to be trusted as
+ * "nothing trades"). */
+size_t binance_info_trading(const struct binance_info *info);
 
 #endif

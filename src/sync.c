@@ -104,8 +104,8 @@ struct engine {
 	int64_t ban_until;   /* wall ms: 418 ban */
 	int fatal;           /* run-wide failure: stop starting requests */
 	int refused_wait;    /* a 429's wait was longer than the run will sleep */
-	int info_untrusted;  /* symbols = all: exchangeInfo answered but listed nothing
-			      * trading; the stored listing is used, the answer ignored */
+	int info_untrusted;  /* exchangeInfo answered but listed nothing trading: the
+			      * answer is ignored (symbols = all: the stored listing is used) */
 	int recheck;         /* re-verify holes and symbol starts (recheck, since) */
 	int64_t t0;
 	int64_t last_progress;
@@ -873,7 +873,15 @@ static int finish_symbol(struct engine *e, struct sym *s)
 		if (store_holes_prune(e->st, name, iv, &err))
 			log_warn("sync", "%s: %s", name, err.msg);
 	}
-	if (store_span(e->st, name, iv, 0, INT64_MAX, 1, &span, &err) == 0)
+	/* The newest candle stored, as the run reads it back: its record, its output and
+	 * health's freshness say it. A read that fails is not a symbol "ok" with no candle:
+	 * it is read once more (a lost database connection is made again in between), then
+	 * the symbol fails with the reason (what it stored stays; the next run reads it). */
+	if (store_span(e->st, name, iv, 0, INT64_MAX, 1, &span, &err) != 0 &&
+	    (err.code != CK_ELOST ||
+	     store_span(e->st, name, iv, 0, INT64_MAX, 1, &span, &err) != 0))
+		sym_fail(e, s, "reading back what was stored: %s", err.msg);
+	else
 		s->out->newest_open = span.count ? span.last_open : 0;
 	if (s->skipped) {
 		s->out->status = "skipped";
@@ -1578,8 +1586,19 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 
 	if ((rc = resolve_symbols(e, info, err)) != 0)
 		return rc;
+	if (info && !e->info_untrusted && e->nsyms && !binance_info_trading(info)) {
+		/* An answer with nothing trading is a broken answer, not every configured
+		 * symbol delisted at once: one such observation skips nothing. The symbols are
+		 * fetched as without exchangeInfo (a symbol that does not exist fails on its
+		 * own klines request). */
+		e->info_untrusted = 1;
+		log_warn("sync",
+			 "exchangeInfo lists no symbol trading (%zu listed); not trusted: syncing"
+			 " the %zu configured symbols without it",
+			 info->nsymbols, e->nsyms);
+	}
 	if (e->info_untrusted)
-		info = NULL;    /* judged on the stored listing instead */
+		info = NULL;    /* judged on the stored listing, or on the klines answers */
 	if (info && e->nsyms) { /* judged on every configured symbol, before the claims */
 		size_t listed = 0;
 		for (size_t i = 0; i < e->nsyms; i++) {
