@@ -69,16 +69,19 @@ int listing_load(struct store *st, struct listing *l, struct ck_err *err)
 	}
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct listing_entry x;
+		int n;
 		memset(&x, 0, sizeof(x));
 		if (sscanf(line, "started %" SCNd64, &l->started) == 1)
 			continue;
-		if (sscanf(line, "%23s %23s %" SCNd64 " %" SCNd64 " %" SCNd64, x.symbol, x.status,
-			   &x.onboard, &x.first_seen, &x.since) != 5 ||
-		    !cfg_symbol_valid(x.symbol)) {
+		/* five fields before missing_since was kept: a stored listing stays readable */
+		n = sscanf(line, "%23s %23s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64, x.symbol,
+			   x.status, &x.onboard, &x.first_seen, &x.since, &x.missing_since);
+		if ((n != 5 && n != 6) || !cfg_symbol_valid(x.symbol)) {
 			ck_err_set(err, CK_ECORRUPT,
 				   "state %s (the listing of symbols = all): unreadable line"
-				   " '%.60s'; check the database: candlekeep health --full",
-				   key, line);
+				   " '%.60s'; delete the state key %s (the next sync rebuilds"
+				   " the listing from exchangeInfo; no candle is lost)",
+				   key, line, key);
 			free(text);
 			listing_release(l);
 			return CK_ECORRUPT;
@@ -106,8 +109,9 @@ int listing_save(struct store *st, const struct listing *l, struct ck_err *err)
 	listing_key(st, key, sizeof(key));
 	sbuf_printf(&b, "started %" PRId64 "\n", l->started);
 	for (size_t i = 0; i < l->n; i++)
-		sbuf_printf(&b, "%s %s %" PRId64 " %" PRId64 " %" PRId64 "\n", l->e[i].symbol,
-			    l->e[i].status, l->e[i].onboard, l->e[i].first_seen, l->e[i].since);
+		sbuf_printf(&b, "%s %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
+			    l->e[i].symbol, l->e[i].status, l->e[i].onboard, l->e[i].first_seen,
+			    l->e[i].since, l->e[i].missing_since);
 	if (b.failed || !b.p) {
 		sbuf_release(&b);
 		return ck_err_set(err, CK_ENOMEM, "state %s: %zu symbols do not fit in %d bytes",
@@ -184,7 +188,22 @@ int listing_observe(struct listing *l, const struct binance_info *info, int64_t 
 	for (i = 0; i < known; i++) {
 		struct listing_entry *e = &l->e[i];
 		const struct binance_symbol *b = binance_info_find(info, e->symbol);
-		status_set(e, b && symbol_kept(b) ? b->status : LISTING_GONE, now, changed);
+		int listed = b && symbol_kept(b);
+		if (!listed && listing_trading(e) &&
+		    (!e->missing_since || e->missing_since == now)) {
+			/* left out once: noted, still trading (a partial answer is no delisting) */
+			if (!e->missing_since)
+				*changed = 1;
+			e->missing_since = now;
+			continue;
+		}
+		if (listed && e->missing_since) {
+			e->missing_since = 0;
+			*changed = 1;
+		}
+		if (!listed)
+			e->missing_since = 0;
+		status_set(e, listed ? b->status : LISTING_GONE, now, changed);
 		if (b && b->onboard_date > 0 && b->onboard_date != e->onboard) {
 			e->onboard = b->onboard_date;
 			*changed = 1;

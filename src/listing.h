@@ -10,7 +10,11 @@
  * deleted; trading again, it is fetched again.
  *
  * Trust: one observation never delists everything. An exchangeInfo that failed, or that
- * lists no symbol of the market trading, changes nothing (listing_observe returns 0). */
+ * lists no symbol of the market trading, changes nothing (listing_observe returns 0).
+ * One answer that leaves a trading symbol out (a partial list) does not make it GONE
+ * either: the first such answer is noted (missing_since) and the symbol stays trading;
+ * a later answer that still leaves it out makes it GONE, one that lists it clears the
+ * note. A status the exchange states (SETTLING, BREAK, ...) is taken at its word. */
 #ifndef CK_LISTING_H
 #define CK_LISTING_H
 #include <stddef.h>
@@ -24,10 +28,13 @@
 
 struct listing_entry {
 	char symbol[24];
-	char status[24];    /* TRADING, or the status it stopped trading with */
-	int64_t onboard;    /* the listing date exchangeInfo gives (ms), 0 = not given */
-	int64_t first_seen; /* local ms of the sync that first saw it trading */
-	int64_t since;      /* local ms of the sync that saw its status first */
+	char status[24];       /* TRADING, or the status it stopped trading with */
+	int64_t onboard;       /* the listing date exchangeInfo gives (ms), 0 = not given */
+	int64_t first_seen;    /* local ms of the sync that first saw it trading */
+	int64_t since;         /* local ms of the sync that saw its status first */
+	int64_t missing_since; /* trading, but left out of the answer seen at this local ms
+				* (0 = listed in the newest answer): GONE at the next answer
+				* that leaves it out too */
 };
 
 struct listing {
@@ -46,7 +53,8 @@ void listing_release(struct listing *l);
 /* Merges one exchangeInfo answer of the current market (binance_market()) seen at local
  * time now: its TRADING symbols (perpetuals on the futures markets) are added or marked
  * trading; a known symbol now listed otherwise takes that status, one no longer listed
- * takes LISTING_GONE. Returns 1 when applied (*changed: 1 if anything changed), 0 when
+ * takes LISTING_GONE at the second answer in a row that leaves it out (see Trust
+ * above). Returns 1 when applied (*changed: 1 if anything changed), 0 when
  * the answer is not trusted (NULL, or no symbol of the market trading): l unchanged.
  * -CK_ENOMEM... : a negative code with err filled. */
 int listing_observe(struct listing *l, const struct binance_info *info, int64_t now, int *changed,

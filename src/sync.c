@@ -106,6 +106,8 @@ struct engine {
 	int refused_wait;    /* a 429's wait was longer than the run will sleep */
 	int info_untrusted;  /* exchangeInfo answered but listed nothing trading: the
 			      * answer is ignored (symbols = all: the stored listing is used) */
+	int from_listing;    /* symbols = all: the stored listing chose the symbols (a
+			      * symbol one answer left out is still fetched: listing.h) */
 	int recheck;         /* re-verify holes and symbol starts (recheck, since) */
 	int64_t t0;
 	int64_t last_progress;
@@ -1350,6 +1352,12 @@ static void log_listing(const struct listing *l, int64_t now)
 
 	for (size_t i = 0; i < l->n; i++) {
 		const struct listing_entry *x = &l->e[i];
+		if (listing_trading(x) && x->missing_since == now)
+			log_warn("sync",
+				 "%s: left out of exchangeInfo; still fetched, as one answer is"
+				 " no delisting (no longer fetched if the next one leaves it out"
+				 " too)",
+				 x->symbol);
 		if (x->since != now || l->started == now)
 			continue; /* unchanged, or the first observation */
 		if (listing_trading(x) && x->first_seen == now)
@@ -1401,6 +1409,7 @@ static int resolve_all(struct engine *e, const struct binance_info *info, struct
 			goto out;
 	}
 	n = listing_count(&l, 1);
+	e->from_listing = 1;
 	e->syms = calloc(n ? n : 1, sizeof(*e->syms));
 	e->res->symbols = calloc(n ? n : 1, sizeof(*e->res->symbols));
 	if (!e->syms || !e->res->symbols) {
@@ -1642,9 +1651,10 @@ static int plan_batch(struct engine *e, const struct binance_info *info, struct 
 		struct sym *s = &e->syms[i];
 		if (s->elsewhere)
 			continue;
+		/* with symbols = all the listing, updated from this answer, decided */
 		const struct binance_symbol *b =
-			info ? binance_info_find(info, s->out->symbol) : NULL;
-		if (info && !b) {
+			info && !e->from_listing ? binance_info_find(info, s->out->symbol) : NULL;
+		if (info && !e->from_listing && !b) {
 			sym_skip(
 				s,
 				"not listed on the exchange (delisted, renamed or not yet listed)");

@@ -6,6 +6,10 @@
 # out, by its own klines answer (-1121: skipped), and a list of only such symbols still
 # fails the run. Before the fix every symbol was skipped ("not listed on the exchange")
 # and the run failed with nothing fetched.
+# With symbols = all, a trading symbol one answer leaves out (a partial list) stays
+# trading and is fetched; the next answer that leaves it out too makes it gone (kept,
+# not fetched); listed again, it is fetched again. Before, one partial answer made it
+# gone at once.
 . "$(dirname "$0")/lib.sh"
 
 now=$T_2026_03_19_18
@@ -39,4 +43,29 @@ fakex_ctl "faults?exinfo_empty=1" >/dev/null
 ck_rc --symbols NOPEUSDT,FOOUSDT sync >"$T/out" 2>"$T/err"
 assert_eq "$RC" 1 "only unknown symbols with an empty exchangeInfo: $(cat "$T/out" "$T/err")"
 assert_file_match "$T/err" "none of the 2 configured symbols is listed on the exchange"
+
+# 4. symbols = all, SOLUSDT left out of exchangeInfo twice, then listed again.
+DB="$T/all.db"
+fakex_ctl "faults?reset=1" >/dev/null
+syncall() { ck_rc --symbols all --history-days 1 sync >"$T/out$1" 2>"$T/err$1"; [ "$RC" = 0 ] || { cat "$T/out$1" "$T/err$1"; fail "symbols = all sync $1"; }; }
+sol_status() { sql "select status from run_symbols where run_id = (select max(id) from runs) and symbol = 'SOLUSDT'"; }
+sol_klines() { fakex_requests '"path":"/fapi/v1/klines".*symbol=SOLUSDT[&"]'; }
+syncall 1
+assert_eq "$(sol_status)" ok "SOLUSDT in the first run"
+sol=$(sql "select count(*) from candles where symbol = 'SOLUSDT'")
+fakex_ctl 'symbol?symbol=SOLUSDT&omit=1' >/dev/null # a partial answer: klines still serve it
+: >"$T/requests.jsonl"
+syncall 2
+assert_file_match "$T/err2" "SOLUSDT: left out of exchangeInfo; still fetched"
+assert_eq "$(sol_status)" ok "SOLUSDT in the run after one answer left it out"
+[ "$(sol_klines)" -ge 1 ] || fail "SOLUSDT not fetched after one answer left it out"
+: >"$T/requests.jsonl"
+syncall 3
+assert_file_match "$T/err3" "SOLUSDT: no longer trading \(GONE\)"
+assert_eq "$(sol_klines)" 0 "klines asked for SOLUSDT after two answers left it out"
+assert_eq "$(sql "select count(*) from candles where symbol = 'SOLUSDT'")" "$sol" "SOLUSDT's candles kept"
+fakex_ctl 'symbol?symbol=SOLUSDT&omit=0' >/dev/null
+syncall 4
+assert_file_match "$T/err4" "SOLUSDT: trading again"
+assert_eq "$(sol_status)" ok "SOLUSDT listed again"
 echo ok

@@ -1,9 +1,9 @@
 /* test_listing.c — the stored listing behind symbols = all (listing.c) over a real store
  * (SQLite in a temporary directory): trading symbols added with their listing date and
  * first sighting, a new listing told from the first set, a symbol that stops trading or
- * vanishes kept with its status, trading again, quarterly contracts and bad names left
- * out, the trust rule (a failed or empty answer changes nothing), per market, and the
- * stored text read back. */
+ * vanishes (twice: one partial answer delists nothing) kept with its status, trading again,
+ * quarterly contracts and bad names left out, the trust rule (a failed or empty answer changes
+ * nothing), per market, and the stored text read back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +23,7 @@
 #define T1 1767225600000LL
 #define T2 (T1 + 3600000LL)
 #define T3 (T2 + 3600000LL)
+#define T4 (T3 + 3600000LL)
 
 struct fixture {
 	char dir[64];
@@ -117,13 +118,29 @@ static void test_new_listing_and_delisting(void **state)
 	/* the same answer again changes nothing */
 	observe(fx, &l, T2, 1, 0);
 
-	/* SOLUSDT listed, ETHUSDT settling, BTCUSDT gone from the answer */
+	/* SOLUSDT listed, ETHUSDT settling (taken at its word), BTCUSDT left out of the
+	 * answer: noted, still trading */
 	answer(fx, "ETHUSDT:SETTLING SOLUSDT:TRADING");
 	observe(fx, &l, T3, 1, 1);
-	assert_string_equal(show(&l), "BTCUSDT:GONE ETHUSDT:SETTLING SOLUSDT:TRADING");
+	assert_string_equal(show(&l), "BTCUSDT:TRADING ETHUSDT:SETTLING SOLUSDT:TRADING");
+	assert_int_equal(listing_find(&l, "BTCUSDT")->missing_since, T3);
+	assert_int_equal(listing_find(&l, "BTCUSDT")->since, T1);
 	assert_true(listing_is_new(&l, listing_find(&l, "SOLUSDT")));
 	assert_int_equal(listing_find(&l, "SOLUSDT")->first_seen, T3);
 	assert_int_equal(listing_find(&l, "ETHUSDT")->since, T3);
+	/* the same answer seen again at the same time is the same observation */
+	observe(fx, &l, T3, 1, 0);
+	assert_string_equal(show(&l), "BTCUSDT:TRADING ETHUSDT:SETTLING SOLUSDT:TRADING");
+	/* the note is kept in the stored listing */
+	assert_int_equal(listing_save(fx->st, &l, &fx->err), 0);
+	listing_release(&l);
+	assert_int_equal(listing_load(fx->st, &l, &fx->err), 0);
+	assert_int_equal(listing_find(&l, "BTCUSDT")->missing_since, T3);
+	/* a later answer that leaves it out too: gone */
+	observe(fx, &l, T4, 1, 1);
+	assert_string_equal(show(&l), "BTCUSDT:GONE ETHUSDT:SETTLING SOLUSDT:TRADING");
+	assert_int_equal(listing_find(&l, "BTCUSDT")->since, T4);
+	assert_int_equal(listing_find(&l, "BTCUSDT")->missing_since, 0);
 	assert_int_equal(listing_count(&l, 1), 1);
 	assert_int_equal(listing_count(&l, 0), 2);
 
@@ -136,11 +153,42 @@ static void test_new_listing_and_delisting(void **state)
 	assert_true(listing_is_new(&l, listing_find(&l, "SOLUSDT")));
 	assert_false(listing_trading(listing_find(&l, "BTCUSDT")));
 
-	/* BTCUSDT trading again: the same entry, not a new listing */
+	/* BTCUSDT trading again: the same entry, not a new listing; ETHUSDT (not trading)
+	 * left out: gone at once */
 	answer(fx, "BTCUSDT:TRADING SOLUSDT:TRADING");
-	observe(fx, &l, T3 + 1, 1, 1);
+	observe(fx, &l, T4 + 1, 1, 1);
 	assert_string_equal(show(&l), "BTCUSDT:TRADING ETHUSDT:GONE SOLUSDT:TRADING");
 	assert_false(listing_is_new(&l, listing_find(&l, "BTCUSDT")));
+	listing_release(&l);
+}
+
+/* One partial answer (a trading symbol left out once, then listed again) delists
+ * nothing; a listing stored before the note was kept (five fields) still reads. */
+static void test_partial_answer_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct listing l;
+
+	assert_int_equal(
+		store_state_set(fx->st, "listing.um",
+				"started 1\nBTCUSDT TRADING 0 1 1\nETHUSDT TRADING 0 1 1\n",
+				&fx->err),
+		0);
+	assert_int_equal(listing_load(fx->st, &l, &fx->err), 0);
+	assert_string_equal(show(&l), "BTCUSDT:TRADING ETHUSDT:TRADING");
+	assert_int_equal(listing_find(&l, "ETHUSDT")->missing_since, 0);
+	answer(fx, "BTCUSDT:TRADING");
+	observe(fx, &l, T1, 1, 1);
+	assert_string_equal(show(&l), "BTCUSDT:TRADING ETHUSDT:TRADING");
+	assert_int_equal(listing_count(&l, 1), 2);
+	answer(fx, "BTCUSDT:TRADING ETHUSDT:TRADING");
+	observe(fx, &l, T2, 1, 1);
+	assert_int_equal(listing_find(&l, "ETHUSDT")->missing_since, 0);
+	/* left out again later: a first observation again, not the second */
+	answer(fx, "BTCUSDT:TRADING");
+	observe(fx, &l, T3, 1, 1);
+	assert_string_equal(show(&l), "BTCUSDT:TRADING ETHUSDT:TRADING");
+	assert_int_equal(listing_find(&l, "ETHUSDT")->since, 1);
 	listing_release(&l);
 }
 
@@ -221,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_listing_and_delisting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_untrusted_answer_changes_nothing, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_partial_answer_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_market, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 	};

@@ -96,7 +96,7 @@ char *exinfo_build(const struct market *m, enum fx_market mk, int64_t now, int64
 		json_object_del(root, "futuresType");
 	for (size_t i = 0; i < (empty ? 0 : m->n); i++) {
 		const struct symbol *s = &m->syms[i];
-		if (s->removed || s->onboard > now || !market_serves(s, mk))
+		if (s->removed || s->omitted || s->onboard > now || !market_serves(s, mk))
 			continue;
 		if (json_array_append_new(syms, mk == FX_SPOT ? spot_json(s)
 						: mk == FX_CM ? cm_json(s)

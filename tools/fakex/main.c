@@ -109,8 +109,10 @@ static void usage(FILE *out)
 		"(klines starting there answer []),\n"
 		"  &exinfo_empty=N (the next N exchangeInfo answers list no symbol),\n"
 		"/_ctl/weight?used=N[&limit=N][&advertise=N], /_ctl/ban?seconds=N (0 lifts),\n"
-		"/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0][&onboard=MS]\n"
-		"  (onboard: listed from MS on, no candle before it), GET "
+		"/_ctl/symbol?symbol=S[&status=BREAK|SETTLING|TRADING][&remove=1|0][&omit=1|0]"
+		"[&onboard=MS]\n"
+		"  (onboard: listed from MS on, no candle before it; omit: left out of\n"
+		"  exchangeInfo only, klines still served), GET "
 		"/_ctl/state.\n"
 		"SIGUSR1 advances the clock by 4h; SIGTERM/SIGINT stop.\n");
 }

@@ -64,6 +64,7 @@ struct symbol {
 	/* guarded by the state lock: */
 	char status[16]; /* exchangeInfo status, "TRADING" */
 	bool removed;    /* unknown to klines and exchangeInfo (delisted) */
+	bool omitted;    /* left out of exchangeInfo only (a partial answer); klines serve it */
 };
 
 struct market {

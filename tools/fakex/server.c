@@ -784,7 +784,8 @@ static enum MHD_Result ctl(struct fakex *fx, struct MHD_Connection *c, struct re
 		out = json_pack("{s:I}", "ban_until", (json_int_t)st->ban_until);
 	} else if (!strcmp(name, "symbol")) {
 		struct symbol *s = (v = arg(c, "symbol")) ? market_find(&fx->market, v) : NULL;
-		const char *stv = arg(c, "status"), *rm = arg(c, "remove"), *ob = arg(c, "onboard");
+		const char *stv = arg(c, "status"), *rm = arg(c, "remove"), *ob = arg(c, "onboard"),
+			   *om = arg(c, "omit");
 		if (!s) {
 			bad = "symbol: not a symbol fakex serves";
 		} else if (ob && (!parse_int(ob, &n) || n < 0)) {
@@ -798,10 +799,13 @@ static enum MHD_Result ctl(struct fakex *fx, struct MHD_Connection *c, struct re
 				snprintf(s->status, sizeof(s->status), "%s", stv);
 			if (rm)
 				s->removed = !strcmp(rm, "1");
+			if (om)
+				s->omitted = !strcmp(om, "1");
 			if (ob)
 				s->onboard = n;
-			out = json_pack("{s:s,s:s,s:b,s:I}", "symbol", s->name, "status", s->status,
-					"removed", s->removed, "onboard", (json_int_t)s->onboard);
+			out = json_pack("{s:s,s:s,s:b,s:b,s:I}", "symbol", s->name, "status",
+					s->status, "removed", s->removed, "omitted", s->omitted,
+					"onboard", (json_int_t)s->onboard);
 		}
 	} else if (!strcmp(name, "state")) {
 		out = state_json(st, wall);
