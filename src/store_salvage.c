@@ -308,6 +308,7 @@ struct salv {
 	size_t nseen, capseen;
 	char lastpair[96];
 	int has_market;     /* the file has schema 5's market column */
+	int runs_keyed;     /* its run_symbols have schema 6's market and interval */
 	const char *market; /* the market this pass reads (bound as ?9) */
 };
 
@@ -654,15 +655,23 @@ static void bound_region(struct salv *sv, const char *sym, const char *iv, int64
 
 	if (ivms <= 0)
 		goto unknown;
+	/* the pair's own market and interval where the file keeps them (an older file's
+	 * run records cannot tell markets and intervals apart: its newest for the symbol) */
 	if (sqlite3_prepare_v2(
 		    sv->src,
-		    head ? "SELECT max(history_start, first_open) FROM symbols WHERE symbol = ?1"
-			   " AND interval = ?2"
-			 : "SELECT max(newest_open) FROM run_symbols WHERE symbol = ?1 AND ?2 = ?2",
+		    head ? (sv->has_market ? "SELECT max(history_start, first_open) FROM symbols"
+					     " WHERE market = ?9 AND symbol = ?1 AND interval = ?2"
+					   : "SELECT max(history_start, first_open) FROM symbols"
+					     " WHERE symbol = ?1 AND interval = ?2")
+		    : sv->runs_keyed ? "SELECT max(newest_open) FROM run_symbols WHERE market = ?9"
+				       " AND symbol = ?1 AND interval = ?2"
+				     : "SELECT max(newest_open) FROM run_symbols WHERE symbol = ?1"
+				       " AND ?2 = ?2",
 		    -1, &s, NULL) != SQLITE_OK)
 		goto unknown;
 	sqlite3_bind_text(s, 1, sym, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, iv, -1, SQLITE_TRANSIENT);
+	bind_market(sv, s);
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
 		b = sqlite3_column_int64(s, 0);
 		have = b > 0;
@@ -993,6 +1002,12 @@ int sq_salvage(struct store *dst, const char *src_path, const char *const *pairs
 				  " WHERE name = 'market'",
 				  &n) &&
 			n > 0;
+	sv.runs_keyed = sv.has_market &&
+			!count_of(sv.src,
+				  "SELECT count(*) FROM pragma_table_info('run_symbols')"
+				  " WHERE name IN ('market', 'interval')",
+				  &n) &&
+			n == 2;
 	if (!(sv.page = malloc(SALVAGE_PAGE * sizeof(*sv.page)))) {
 		ret = ck_err_set(err, CK_ENOMEM, "salvage %s: out of memory", src_path);
 		goto out;
