@@ -64,6 +64,12 @@ struct xrun {
 	int estimated;
 };
 
+/* A successful run: its exchange time and its interval (index in cfg intervals). */
+struct ok_run {
+	int64_t at;
+	int k;
+};
+
 static void runs_place(const struct store_sync_run *v, size_t n, struct xrun *x)
 {
 	size_t prev = SIZE_MAX;
@@ -473,17 +479,32 @@ static int bad_add(struct audit_report *r, const struct store_sync_run *run, con
 	return 0;
 }
 
-/* Counts the runs of the period per day, lists the bad ones, and collects the exchange
- * times of the successful ones into ok_at (*nok of them) and the last one before the
+/* The index of run's interval in c's configured intervals, or -1 when the run is of
+ * another interval or another market than the audit's (market). */
+static int run_interval(const struct cfg *c, const char *market, const struct store_sync_run *run)
+{
+	if (strcmp(run->market, market))
+		return -1;
+	for (size_t k = 0; k < c->nintervals; k++)
+		if (!strcmp(run->interval, c->intervals[k]))
+			return (int)k;
+	return -1;
+}
+
+/* Counts the runs of the period per day (those of the audit's market and configured
+ * intervals), lists the bad ones, and collects the exchange times of the successful
+ * ones into ok[] (*nok of them, with their interval) and the last one before the
  * period's end into *last_ok. */
-static int runs_tally(struct audit_report *r, const struct store_sync_run *runs, size_t nruns,
-		      const struct xrun *x, int64_t *ok_at, int64_t *nok, int64_t *last_ok,
-		      struct ck_err *err)
+static int runs_tally(struct audit_report *r, const struct cfg *c, const char *market,
+		      const struct store_sync_run *runs, size_t nruns, const struct xrun *x,
+		      struct ok_run *ok, int64_t *nok, int64_t *last_ok, struct ck_err *err)
 {
 	int rc;
 
 	for (size_t i = 0; i < nruns; i++) {
-		int d = day_of(r, x[i].at);
+		int d = day_of(r, x[i].at), k = run_interval(c, market, &runs[i]);
+		if (k < 0)
+			continue;
 		if (runs[i].status == RUN_OK && x[i].at < r->to && x[i].at > *last_ok)
 			*last_ok = x[i].at;
 		if (d < 0)
@@ -492,7 +513,8 @@ static int runs_tally(struct audit_report *r, const struct store_sync_run *runs,
 		if (runs[i].status == RUN_OK) {
 			r->runs_ok++;
 			r->day[d].runs_ok++;
-			ok_at[(*nok)++] = x[i].at;
+			ok[*nok].at = x[i].at;
+			ok[(*nok)++].k = k;
 			continue;
 		}
 		r->day[d].runs_bad++;
@@ -524,19 +546,40 @@ static void partial_errors(struct audit_report *r, const struct store_run_symbol
 
 /* ---- availability -------------------------------------------------------------- */
 
+static int cmp_ok_run(const void *a, const void *b)
+{
+	const struct ok_run *x = a, *y = b;
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
 /* Each scheduled sync (cron [schedule] sync, else every interval) is met by a successful
- * run (ok_at, nok of them, sorted here) before the next one. */
-static void availability(struct audit_report *r, const struct cfg *c, int64_t *ok_at, int64_t nok)
+ * run of every configured interval (ok, nok of them, sorted here) before the next one:
+ * a 4h run does not stand for the 1h one that failed. */
+static void availability(struct audit_report *r, const struct cfg *c, struct ok_run *ok,
+			 int64_t nok)
 {
 	int64_t iv = c->interval_ms;
 	struct sched_cron cron;
 	int use_cron = c->sched_sync && *c->sched_sync && !sched_parse(c->sched_sync, &cron, NULL);
 	int64_t s, next;
-	size_t j = 0;
+	size_t first[CK_INTERVALS_MAX + 1], j[CK_INTERVALS_MAX], nk = c->nintervals, k, i;
 
 	snprintf(r->schedule, sizeof(r->schedule), "%s",
 		 use_cron ? c->sched_sync : "every interval");
-	qsort(ok_at, (size_t)nok, sizeof(*ok_at), cmp_i64);
+	if (nk > CK_INTERVALS_MAX)
+		nk = CK_INTERVALS_MAX;
+	/* by interval, then time: interval k's runs are ok[first[k] .. first[k + 1]) */
+	qsort(ok, (size_t)nok, sizeof(*ok), cmp_ok_run);
+	for (k = 0, i = 0; k <= nk; k++) {
+		while (i < (size_t)nok && ok[i].k < (int)k)
+			i++;
+		first[k] = i;
+		if (k < nk)
+			j[k] = i;
+	}
+	first[nk] = (size_t)nok;
 	if (use_cron) {
 		if (sched_next(&cron, r->from - 1, &s))
 			s = r->to;
@@ -551,11 +594,15 @@ static void availability(struct audit_report *r, const struct cfg *c, int64_t *o
 		} else {
 			next = interval_add(iv, s, 1);
 		}
-		while (j < (size_t)nok && ok_at[j] < s)
-			j++;
+		int met = 1;
+		for (k = 0; k < nk; k++) {
+			while (j[k] < first[k + 1] && ok[j[k]].at < s)
+				j[k]++;
+			met &= j[k] < first[k + 1] && ok[j[k]].at < next && ok[j[k]].at < r->to;
+		}
 		r->slots++;
 		r->day[d].slots++;
-		if (j < (size_t)nok && ok_at[j] < next && ok_at[j] < r->to) {
+		if (met) {
 			r->slots_met++;
 			r->day[d].slots_met++;
 		}
@@ -711,7 +758,8 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	struct xrun *x = NULL;
 	size_t nruns = 0, nrs = 0, nsyms = 0;
 	char **syms = NULL;
-	int64_t *ok_at = NULL, *fresh_n = NULL, *known_n = NULL, nok = 0, last_ok = 0;
+	struct ok_run *ok = NULL;
+	int64_t *fresh_n = NULL, *known_n = NULL, nok = 0, last_ok = 0;
 	struct listing l = {0, NULL, 0}; /* symbols = all: which stopped trading */
 	int rc = 0;
 
@@ -737,15 +785,15 @@ int audit_run(struct store *st, const struct cfg *c, const struct audit_opts *o,
 	    (rc = store_health_all_run_symbols(st, 0, &rs, &nrs, err)) != 0)
 		goto out;
 	if (!(x = calloc(nruns ? nruns : 1, sizeof(*x))) ||
-	    !(ok_at = calloc(nruns ? nruns : 1, sizeof(*ok_at)))) {
+	    !(ok = calloc(nruns ? nruns : 1, sizeof(*ok)))) {
 		rc = ck_err_set(err, CK_ENOMEM, "audit: out of memory");
 		goto out;
 	}
 	runs_place(runs, nruns, x);
-	if ((rc = runs_tally(r, runs, nruns, x, ok_at, &nok, &last_ok, err)) != 0)
+	if ((rc = runs_tally(r, c, store_market(st), runs, nruns, x, ok, &nok, &last_ok, err)) != 0)
 		goto out;
 	partial_errors(r, rs, nrs);
-	availability(r, c, ok_at, nok);
+	availability(r, c, ok, nok);
 
 	/* Per symbol: staleness over time and completeness. */
 	if ((rc = listing_load(st, &l, err)) != 0)
@@ -787,7 +835,7 @@ out:
 	listing_release(&l);
 	free(fresh_n);
 	free(known_n);
-	free(ok_at);
+	free(ok);
 	free(x);
 	free(rs);
 	free(runs);
