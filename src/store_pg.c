@@ -528,6 +528,7 @@ static int pg_open(struct store *st, int flags, struct ck_err *err)
 {
 	struct store_pg *p = calloc(1, sizeof(*p));
 	PGresult *r;
+	int version;
 
 	(void)flags; /* STORE_PRIVATE: file modes mean nothing on a server */
 	if (!p)
@@ -561,6 +562,24 @@ static int pg_open(struct store *st, int flags, struct ck_err *err)
 				  p->shown);
 	}
 	PQclear(r);
+	/* A read-only open never migrates: an older schema would answer every query with
+	 * a missing column. Say what to do instead. */
+	if (!(r = pgq(st, "SELECT coalesce(max(version), 0) FROM ck_schema", 0, NULL, "open", err)))
+		return err->code;
+	version = (int)pg_int(r, 0, 0);
+	PQclear(r);
+	if (version < PG_SCHEMA_VERSION)
+		return ck_err_set(err, CK_EUSAGE,
+				  "open %s: the database has schema version %d and this candlekeep"
+				  " reads %d; run one writing command first (candlekeep ban, or the"
+				  " next sync) as a user that may alter its tables: it migrates the"
+				  " schema and keeps every row",
+				  p->shown, version, PG_SCHEMA_VERSION);
+	if (version > PG_SCHEMA_VERSION)
+		return ck_err_set(err, CK_EUSAGE,
+				  "open %s: schema version %d is newer than this candlekeep knows"
+				  " (%d); upgrade candlekeep",
+				  p->shown, version, PG_SCHEMA_VERSION);
 	return 0;
 }
 

@@ -33,6 +33,11 @@ contents() {
 contents >"$T/before" || fail "read the fixture"
 [ "$(grep -c '^c|' "$T/before")" = 3 ] || { cat "$T/before"; fail "fixture: expected 3 candles"; }
 
+# A read-only open (health) does not migrate: it says what to do, and changes nothing.
+DB="$U" ck_rc --symbols BTCUSDT --interval 1h health >"$T/ro.out" 2>&1
+[ "$RC" != 0 ] || { cat "$T/ro.out"; fail "health on a schema-1 database exited 0"; }
+assert_file_match "$T/ro.out" "the database has schema version 1 and this candlekeep reads 3; run one writing command first"
+assert_eq "$(pgsql 'select version from ck_schema')" 1 "schema after a read-only open"
 # The first writing open (ban, which only reads the ban state) migrates.
 DB="$U" ck_rc ban >"$T/v.out" 2>&1
 [ "$(pgsql 'select version from ck_schema')" = 3 ] || { cat "$T/v.out"; fail "schema after the migration (ban exit $RC)"; }
