@@ -4,6 +4,10 @@
 #include "banned.h"
 
 #define DAY_MS INT64_C(86400000)
+#define WEEK_MS (7 * DAY_MS)
+/* Binance's weeks open on Monday 00:00 UTC; the epoch was a Thursday (1970-01-05 was
+ * the first Monday): 1w is aligned four days after the epoch's multiples. */
+#define WEEK_OFFSET_MS (4 * DAY_MS)
 
 bool interval_is_month(int64_t iv)
 {
@@ -51,7 +55,8 @@ int64_t interval_floor(int64_t iv, int64_t t)
 {
 	if (interval_is_month(iv))
 		return month_time(month_index(t));
-	int64_t r = t % iv;
+	int64_t off = iv == WEEK_MS ? WEEK_OFFSET_MS : 0;
+	int64_t r = (t - off) % iv;
 	return r < 0 ? t - r - iv : t - r;
 }
 

@@ -2,7 +2,8 @@
  * candle is a calendar month.
  *
  * An interval is named by its length in ms (kline_interval_ms). A fixed interval's
- * candles open at multiples of it since the epoch; 1M (INTERVAL_MONTH_MS, the length of
+ * candles open at multiples of it since the epoch (1w: since Monday 1970-01-05, as
+ * Binance's weeks open on Mondays); 1M (INTERVAL_MONTH_MS, the length of
  * the longest month) opens at 00:00 UTC on the 1st of each month and closes one ms
  * before the next month opens, as Binance's 1M klines do. Callers step, align and count
  * through these functions instead of "t / iv * iv" and "t + iv"; for a fixed interval

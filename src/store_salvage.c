@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "interval.h"
 #include "kline.h"
 #include "store_int.h"
 #include "store_salvage.h"
@@ -680,7 +681,7 @@ static void bound_region(struct salv *sv, const char *sym, const char *iv, int64
 	if (!have)
 		goto unknown;
 	if (head && b < t) {
-		b = (b + ivms - 1) / ivms * ivms; /* the first open time at or after it */
+		b = interval_ceil(ivms, b); /* the first open time at or after it */
 		sv->res->lost_est += (t - b) / ivms;
 	} else if (!head && b > t) {
 		sv->res->lost_est += (b - t) / ivms;
@@ -784,7 +785,7 @@ static void unseen_pairs(struct salv *sv, const char *const *pairs, size_t npair
 			int64_t ivms = kline_interval_ms(slash + 1);
 			int64_t start = sqlite3_column_int64(s, 0);
 			if (ivms > 0) {
-				start = (start + ivms - 1) / ivms * ivms;
+				start = interval_ceil(ivms, start);
 				bound_region(sv, sym, slash + 1, start - ivms, 0);
 			}
 		}

@@ -699,7 +699,7 @@ static int plan_listing_start(struct engine *e, struct sym *s, struct ck_err *er
 	from = ss.first_open ? ss.first_open : s->listed_from;
 	if (from <= 0)
 		return 0;
-	ss.history_start = (from + e->iv - 1) / e->iv * e->iv;
+	ss.history_start = interval_ceil(e->iv, from);
 	return store_symbol_put(e->st, s->out->symbol, e->cfg->interval, &ss, err);
 }
 

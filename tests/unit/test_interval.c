@@ -105,7 +105,7 @@ static void test_month_last_closed(void **state)
 static void test_fixed_unchanged(void **state)
 {
 	(void)state;
-	static const int64_t ivs[] = {60000, 14400000, 86400000, 259200000, 604800000};
+	static const int64_t ivs[] = {60000, 14400000, 86400000, 259200000};
 	static const int64_t ts[] = {0, 1, -1, 1709251200000, 1709251200001, -14400001, 999999999};
 
 	for (size_t i = 0; i < sizeof(ivs) / sizeof(ivs[0]); i++)
@@ -123,12 +123,41 @@ static void test_fixed_unchanged(void **state)
 		}
 }
 
+/* 1w opens on Mondays 00:00 UTC (Binance's weeks), not at multiples of 7 days since the
+ * Thursday epoch: before, the planner's weeks began on Thursdays, so a week's candle was
+ * fetched up to three days after it closed and the first week of a history was dropped. */
+static void test_week_monday(void **state)
+{
+	(void)state;
+	const int64_t W = 604800000;
+
+	/* Thursday 2026-01-01: the week opened Monday 2025-12-29 */
+	assert_int_equal(interval_floor(W, at(2026, 1, 1, 0, 0, 0)), at(2025, 12, 29, 0, 0, 0));
+	assert_int_equal(interval_floor(W, at(2025, 12, 29, 0, 0, 0)), at(2025, 12, 29, 0, 0, 0));
+	assert_int_equal(interval_floor(W, at(2025, 12, 28, 23, 59, 59)),
+			 at(2025, 12, 22, 0, 0, 0));
+	/* a history from Sunday 2025-11-02 starts with Monday 2025-11-03's week */
+	assert_int_equal(interval_ceil(W, at(2025, 11, 2, 0, 0, 0)), at(2025, 11, 3, 0, 0, 0));
+	/* before the first Monday after the epoch */
+	assert_int_equal(interval_floor(W, 0), at(1969, 12, 29, 0, 0, 0));
+	assert_int_equal(interval_ceil(W, 1), at(1970, 1, 5, 0, 0, 0));
+	/* Monday 01:00: last week's candle closed an hour ago and is fetched now */
+	assert_int_equal(sync_plan_last_closed(at(2025, 12, 29, 1, 0, 0), W),
+			 at(2025, 12, 22, 0, 0, 0));
+	assert_int_equal(sync_plan_last_closed(at(2025, 12, 28, 23, 0, 0), W),
+			 at(2025, 12, 15, 0, 0, 0));
+	assert_int_equal(interval_close(W, at(2025, 12, 22, 0, 0, 0)),
+			 at(2025, 12, 29, 0, 0, 0) - 1);
+	assert_int_equal(interval_count(W, at(2025, 11, 3, 0, 0, 0), at(2025, 12, 22, 0, 0, 0)), 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_month_named),       cmocka_unit_test(test_month_floor),
-		cmocka_unit_test(test_month_step),        cmocka_unit_test(test_month_count),
-		cmocka_unit_test(test_month_last_closed), cmocka_unit_test(test_fixed_unchanged),
+		cmocka_unit_test(test_week_monday),     cmocka_unit_test(test_month_named),
+		cmocka_unit_test(test_month_floor),     cmocka_unit_test(test_month_step),
+		cmocka_unit_test(test_month_count),     cmocka_unit_test(test_month_last_closed),
+		cmocka_unit_test(test_fixed_unchanged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
