@@ -122,6 +122,14 @@ ck_rc() { RC=0; ck "$@" || RC=$?; }
 
 sql() { sqlite3 -batch -noheader "$DB" "$@"; }
 
+# synthetic_symbols N SUFFIX: fakex --synthetic's first N symbols, comma-separated
+# (SYN000SUFFIX,SYN001SUFFIX,...; SUFFIX USDT on um, USD_PERP on cm).
+synthetic_symbols() {
+	local i out=
+	for i in $(seq 0 $(($1 - 1))); do out+=$(printf 'SYN%03d%s,' "$i" "$2"); done
+	echo "${out%,}"
+}
+
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
 assert_match() { printf '%s' "$1" | grep -Eq -- "$2" || fail "${3:-no match}: '$2' not in: $1"; }
 assert_file_match() { grep -Eq -- "$2" "$1" || { sed 's/^/  | /' "$1" >&2; fail "${3:-no match}: '$2' not in $1"; }; }

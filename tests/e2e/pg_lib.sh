@@ -52,3 +52,9 @@ pg_createdb() {
 	"${PSQL[@]}" -c "CREATE DATABASE $1" >/dev/null
 	echo "postgresql://ck@127.0.0.1:$PG_PORT/$1"
 }
+
+# pq DB SQL: one statement on database DB of the test's server (rows as a|b|c lines).
+pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
+# pg_url DB APP: candlekeep's --db for database DB, its sessions named APP
+# (application_name, as pg_stat_activity shows them).
+pg_url() { echo "postgresql://ck@127.0.0.1:$PG_PORT/$1?application_name=$2"; }

@@ -12,13 +12,11 @@
 
 now=$T_2026_03_19_18
 N=48
-syms=$(for i in $(seq 0 $((N - 1))); do printf 'SYN%03dUSDT,' "$i"; done)
-syms=${syms%,}
+syms=$(synthetic_symbols $N USDT)
 pg_start
 fakex_start --synthetic $N --now "$now"
 U0=$(pg_createdb one)
 U1=$(pg_createdb three)
-pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
 klines() { fakex_requests '"/fapi/v1/klines'; }
 # A worker: a sync of every symbol, its session named (application_name) for
 # pg_stat_activity. Re-verification of stored candles is off, so that a run requests

@@ -20,7 +20,6 @@ syms=BTCUSDT,ETHUSDT,TONUSDT,CFGUSDT
 export CANDLEKEEP_HTTP_REQUEST_TIMEOUT_MS=500 # a hung request costs 0.5 s, not 30
 pg_start
 fakex_start --data "$DATA" --now "$now" --seed 23 --hang-ms 600000
-pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
 # Pages of 30 candles: each symbol takes 6 requests, so a fault class drawn at 0.25+ hits
 # some of the run's 24 kline requests (a miss is at most 0.75^24, and each class is checked).
 cks() { local db=$1; shift; DB="$(pg_createdb_url "$db")" ck --symbols $syms --history-days 30 --page-limit 30 "$@"; }

@@ -12,8 +12,6 @@ now=$T_2026_03_19_18
 syms=BTCUSDT,ETHUSDT,TONUSDT,CFGUSDT
 pg_start
 fakex_start --data "$DATA" --now "$now"
-pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
-url() { echo "postgresql://ck@127.0.0.1:$PG_PORT/$1?application_name=$2"; }
 RUN_KEY="classid = 1 and objid = 49456906"    # 4344424202, the run lock
 LEADER_KEY="classid = 1 and objid = 49456907" # 4344424203, the leader's lock
 # The pid of the session holding advisory lock $2 in database $1 ('' if none).
@@ -22,7 +20,7 @@ holder() {
 }
 # A sync of 4 symbols at 0.2 s a page, one page at a time (about 5 s).
 slow_sync() {
-	DB="$(url "$1" w1)" ck --symbols $syms --history-days 30 --page-limit 20 --concurrency 1 sync
+	DB="$(pg_url "$1" w1)" ck --symbols $syms --history-days 30 --page-limit 20 --concurrency 1 sync
 }
 
 # 1. The run lock's session ends mid-run: the sync takes the lock again and completes.
@@ -77,7 +75,7 @@ wait "$excl" 2>/dev/null || true
 pq two "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()" >/dev/null
 fakex_ctl "faults?latency_ms=0" >/dev/null
 # The next run completes.
-DB="$(url two w2)" ck -q --symbols $syms --history-days 30 sync >"$T/two.after" 2>&1 ||
+DB="$(pg_url two w2)" ck -q --symbols $syms --history-days 30 sync >"$T/two.after" 2>&1 ||
 	{ cat "$T/two.after"; fail "the run after the stopped one"; }
 assert_eq "$(pq two "select count(*) from candles")" "$(pq one "select count(*) from candles")" "candles after the next run"
 # 3. The leader's session ends and another takes the leader's lock: the daemon logs the
@@ -88,7 +86,7 @@ rm -f "$T/http.port"
 CANDLEKEEP_MAIN_HISTORY_DAYS=5 CANDLEKEEP_SCHEDULE_AUDIT= CANDLEKEEP_SCHEDULE_BACKUP= \
 CANDLEKEEP_SCHEDULE_INTEGRITY_CHECK= \
 CANDLEKEEP_HTTP_RETRY_NET_BASE_MS=50 CANDLEKEEP_HTTP_RETRY_5XX_BASE_MS=50 \
-	"$CK" --db "$(url three d1)" --base-url "$FAKEX_URL" --symbols "$syms" daemon \
+	"$CK" --db "$(pg_url three d1)" --base-url "$FAKEX_URL" --symbols "$syms" daemon \
 	--listen 127.0.0.1:0 --port-file "$T/http.port" --clock-url "$FAKEX_URL" \
 	>"$T/d1.out" 2>"$T/d1.log" &
 dp=$!

@@ -13,14 +13,11 @@
 
 now=1767225600000 # 2026-01-01 00:00 UTC
 N=4
-syms=$(for i in $(seq 0 $((N - 1))); do printf 'SYN%03dUSD_PERP,' "$i"; done)
-syms=${syms%,}
+syms=$(synthetic_symbols $N USD_PERP)
 export CANDLEKEEP_FAULT_NOW=$now
 pg_start
 fakex_start --synthetic $N --now "$now"
-pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
-url() { echo "postgresql://ck@127.0.0.1:$PG_PORT/$1?application_name=$2"; }
-cks() { local db=$1 app=$2; shift 2; DB="$(url "$db" "$app")" ck --market cm --symbols "$syms" --history-days 60 --page-limit 100 --concurrency 1 "$@"; }
+cks() { local db=$1 app=$2; shift 2; DB="$(pg_url "$db" "$app")" ck --market cm --symbols "$syms" --history-days 60 --page-limit 100 --concurrency 1 "$@"; }
 rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
 rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
 RUN_KEY="classid = 1 and objid = 49456906" # the run lock (on a session of its own)
