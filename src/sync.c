@@ -1625,17 +1625,15 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 	return 0;
 }
 
-/* Probes listing starts and plans every symbol of the batch syms[lo, hi) (one
- * transaction for the state it writes); symbols skipped or with nothing to fetch
- * finish here. */
-static int plan_batch(struct engine *e, const struct binance_info *info, struct ck_err *err)
+/* Plans every symbol of the batch syms[lo, hi) in one transaction (the state it
+ * writes: one fsync, not one a symbol); symbols skipped or with nothing to fetch are
+ * finished after its commit. A failure rolls it back and leaves what was planned in
+ * memory to the caller (plan_batch undoes it). */
+static int plan_batch_once(struct engine *e, const struct binance_info *info, struct ck_err *err)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = probe_starts(e, info, err)) != 0)
-		return rc;
-	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
 	if ((rc = store_tx_begin(e->st, err)) != 0)
 		return rc;
 	for (i = e->lo; i < e->hi; i++) {
@@ -1651,13 +1649,61 @@ static int plan_batch(struct engine *e, const struct binance_info *info, struct 
 		} else if (b && strcmp(b->status, "TRADING")) {
 			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
 		} else if ((rc = plan_symbol(e, i, err)) != 0) {
-			store_tx_commit(e->st, NULL);
+			store_tx_rollback(e->st);
 			return rc;
 		}
-		if (s->pending == 0)
-			finish_symbol(e, s); /* skipped, or nothing to fetch */
 	}
-	return store_tx_commit(e->st, err);
+	if ((rc = store_tx_commit(e->st, err)) != 0)
+		return rc;
+	for (i = e->lo; i < e->hi; i++)
+		if (!e->syms[i].elsewhere && e->syms[i].pending == 0)
+			finish_symbol(e, &e->syms[i]); /* skipped, or nothing to fetch */
+	return 0;
+}
+
+/* Probes listing starts and plans the batch (plan_batch_once). A database connection
+ * lost inside the planning transaction (CK_ELOST: the server undid it, and the store
+ * made a new connection) has the batch planned once more on the new one, after what
+ * the first attempt planned in memory is undone (its windows, the symbols' pending
+ * counts, states, skips); planning writes only per-symbol state, which the rollback
+ * undid, so the second attempt plans the same. A second loss, or any other failure,
+ * fails the run. */
+static int plan_batch(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	size_t n = e->hi - e->lo, i, nplan = e->plan.n;
+	struct sym *saved_sym = NULL;
+	struct sync_symbol *saved_out = NULL;
+	int rc;
+
+	if ((rc = probe_starts(e, info, err)) != 0)
+		return rc;
+	if (n && (!(saved_sym = malloc(n * sizeof(*saved_sym))) ||
+		  !(saved_out = malloc(n * sizeof(*saved_out))))) {
+		free(saved_sym);
+		return ck_err_set(err, CK_ENOMEM, "planning the symbols: out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		saved_sym[i] = e->syms[e->lo + i];
+		saved_out[i] = *e->syms[e->lo + i].out;
+	}
+	rc = plan_batch_once(e, info, err);
+	if (rc == CK_ELOST) {
+		log_warn("sync",
+			 "%s; planning the %zu symbols of this batch again on the new"
+			 " connection",
+			 err->msg, n);
+		e->plan.n = nplan;
+		for (i = 0; i < n; i++) {
+			e->syms[e->lo + i] = saved_sym[i];
+			*e->syms[e->lo + i].out = saved_out[i];
+		}
+		rc = plan_batch_once(e, info, err);
+		if (rc == CK_ELOST)
+			ck_err_wrap(err, "planning failed again after a new connection");
+	}
+	free(saved_sym);
+	free(saved_out);
+	return rc;
 }
 
 /* Cuts the plan into pages and fetches them; when the run stops early, what is still
