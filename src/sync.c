@@ -233,13 +233,35 @@ static int refuse_wait(struct engine *e, const char *what, const char *desc, int
 	return err->code;
 }
 
+/* An HTTP 418 answered to a request sent after a ban was waited out: the exchange bans
+ * on every answer, and waiting ban after ban would last until the run's deadline, or
+ * for ever without one. The request fails with the ban (kept in the database). */
+static int banned_again(struct engine *e, const char *what, struct ck_err *err)
+{
+	char t[32];
+
+	e->fatal = 1;
+	ck_err_set(err, CK_EBANNED,
+		   "%s: the exchange answered HTTP 418 again after its ban was waited out:"
+		   " banned until %s UTC (kept in the database: candlekeep ban shows it); no"
+		   " request is sent before then: run again after it, with a lower [sync]"
+		   " concurrency or weight_limit",
+		   what, kline_time_str(e->ban_until, t, sizeof(t)));
+	if (!e->res->error[0])
+		snprintf(e->res->error, sizeof(e->res->error), "%s", err->msg);
+	return err->code;
+}
+
 /* GET url with retries; on success r holds the body (caller releases). With done, r's
- * first attempt has already completed (prefetch) and is taken as it is. */
+ * first attempt has already completed (prefetch) and is taken as it is. A ban (HTTP
+ * 418) is waited out once (bounded by [sync] max_ban and the run's deadline); a second
+ * 418 to a request sent after it fails the call (banned_again). */
 static int call_simple_from(struct engine *e, struct http_req *r, int done, const char *what,
 			    struct ck_err *err)
 {
 	struct retry_state rs = {0, 0, 0};
 	char desc[256];
+	int waited_ban = 0; /* a ban was waited out before the request in flight was sent */
 
 	for (;;) {
 		enum bn_class c;
@@ -265,6 +287,7 @@ static int call_simple_from(struct engine *e, struct http_req *r, int done, cons
 				return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT,
 						  "%s: %s while waiting for the ban to end", what,
 						  *e->stop ? "stopped" : "run deadline passed");
+			waited_ban = 1;
 		}
 		if (http_do(e->http, r, err))
 			return err->code;
@@ -285,6 +308,8 @@ static int call_simple_from(struct engine *e, struct http_req *r, int done, cons
 			e->res->counts.http_418++;
 			note_ban(e, r);
 			http_req_release(r);
+			if (waited_ban)
+				return banned_again(e, what, err);
 			continue; /* the loop's ban check reports it */
 		}
 		w = retry_next(&e->rp, &rs, c, r->retry_after_s, &e->rng);
