@@ -13,7 +13,8 @@
  *   CANDLEKEEP_FAULT_DAMAGE=S  fault_damage(S) says 1: the caller damages what it just
  *                            wrote at site S (backup-copy: one byte of the hot copy, as
  *                            a bad write would), so that its verification is shown to
- *                            catch it
+ *                            catch it; pg-reconnect, pg-span-in-tx: the PostgreSQL
+ *                            session ends itself (store_pg.c)
  *   CANDLEKEEP_FAULT_NOW=MS  sync's local clock reads MS (ms since epoch) for its
  *                            decisions (closed candles, hole evidence), so tests move it
  *                            with the fake exchange's clock (src/utc.c now_local_ms)

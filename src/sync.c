@@ -235,13 +235,35 @@ static int refuse_wait(struct engine *e, const char *what, const char *desc, int
 	return err->code;
 }
 
+/* An HTTP 418 answered to a request sent after a ban was waited out: the exchange bans
+ * on every answer, and waiting ban after ban would last until the run's deadline, or
+ * for ever without one. The request fails with the ban (kept in the database). */
+static int banned_again(struct engine *e, const char *what, struct ck_err *err)
+{
+	char t[32];
+
+	e->fatal = 1;
+	ck_err_set(err, CK_EBANNED,
+		   "%s: the exchange answered HTTP 418 again after its ban was waited out:"
+		   " banned until %s UTC (kept in the database: candlekeep ban shows it); no"
+		   " request is sent before then: run again after it, with a lower [sync]"
+		   " concurrency or weight_limit",
+		   what, kline_time_str(e->ban_until, t, sizeof(t)));
+	if (!e->res->error[0])
+		snprintf(e->res->error, sizeof(e->res->error), "%s", err->msg);
+	return err->code;
+}
+
 /* GET url with retries; on success r holds the body (caller releases). With done, r's
- * first attempt has already completed (prefetch) and is taken as it is. */
+ * first attempt has already completed (prefetch) and is taken as it is. A ban (HTTP
+ * 418) is waited out once (bounded by [sync] max_ban and the run's deadline); a second
+ * 418 to a request sent after it fails the call (banned_again). */
 static int call_simple_from(struct engine *e, struct http_req *r, int done, const char *what,
 			    struct ck_err *err)
 {
 	struct retry_state rs = {0, 0, 0};
 	char desc[256];
+	int waited_ban = 0; /* a ban was waited out before the request in flight was sent */
 
 	for (;;) {
 		enum bn_class c;
@@ -267,6 +289,7 @@ static int call_simple_from(struct engine *e, struct http_req *r, int done, cons
 				return ck_err_set(err, *e->stop ? CK_ESTOPPED : CK_ETIMEOUT,
 						  "%s: %s while waiting for the ban to end", what,
 						  *e->stop ? "stopped" : "run deadline passed");
+			waited_ban = 1;
 		}
 		if (http_do(e->http, r, err))
 			return err->code;
@@ -287,6 +310,8 @@ static int call_simple_from(struct engine *e, struct http_req *r, int done, cons
 			e->res->counts.http_418++;
 			note_ban(e, r);
 			http_req_release(r);
+			if (waited_ban)
+				return banned_again(e, what, err);
 			continue; /* the loop's ban check reports it */
 		}
 		w = retry_next(&e->rp, &rs, c, r->retry_after_s, &e->rng);
@@ -1634,17 +1659,15 @@ static int plan_run(struct engine *e, const struct binance_info *info, struct ck
 	return 0;
 }
 
-/* Probes listing starts and plans every symbol of the batch syms[lo, hi) (one
- * transaction for the state it writes); symbols skipped or with nothing to fetch
- * finish here. */
-static int plan_batch(struct engine *e, const struct binance_info *info, struct ck_err *err)
+/* Plans every symbol of the batch syms[lo, hi) in one transaction (the state it
+ * writes: one fsync, not one a symbol); symbols skipped or with nothing to fetch are
+ * finished after its commit. A failure rolls it back and leaves what was planned in
+ * memory to the caller (plan_batch undoes it). */
+static int plan_batch_once(struct engine *e, const struct binance_info *info, struct ck_err *err)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = probe_starts(e, info, err)) != 0)
-		return rc;
-	/* Planning writes each new symbol's state: one transaction, not one fsync each. */
 	if ((rc = store_tx_begin(e->st, err)) != 0)
 		return rc;
 	for (i = e->lo; i < e->hi; i++) {
@@ -1661,13 +1684,61 @@ static int plan_batch(struct engine *e, const struct binance_info *info, struct 
 		} else if (b && strcmp(b->status, "TRADING")) {
 			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
 		} else if ((rc = plan_symbol(e, i, err)) != 0) {
-			store_tx_commit(e->st, NULL);
+			store_tx_rollback(e->st);
 			return rc;
 		}
-		if (s->pending == 0)
-			finish_symbol(e, s); /* skipped, or nothing to fetch */
 	}
-	return store_tx_commit(e->st, err);
+	if ((rc = store_tx_commit(e->st, err)) != 0)
+		return rc;
+	for (i = e->lo; i < e->hi; i++)
+		if (!e->syms[i].elsewhere && e->syms[i].pending == 0)
+			finish_symbol(e, &e->syms[i]); /* skipped, or nothing to fetch */
+	return 0;
+}
+
+/* Probes listing starts and plans the batch (plan_batch_once). A database connection
+ * lost inside the planning transaction (CK_ELOST: the server undid it, and the store
+ * made a new connection) has the batch planned once more on the new one, after what
+ * the first attempt planned in memory is undone (its windows, the symbols' pending
+ * counts, states, skips); planning writes only per-symbol state, which the rollback
+ * undid, so the second attempt plans the same. A second loss, or any other failure,
+ * fails the run. */
+static int plan_batch(struct engine *e, const struct binance_info *info, struct ck_err *err)
+{
+	size_t n = e->hi - e->lo, i, nplan = e->plan.n;
+	struct sym *saved_sym = NULL;
+	struct sync_symbol *saved_out = NULL;
+	int rc;
+
+	if ((rc = probe_starts(e, info, err)) != 0)
+		return rc;
+	if (n && (!(saved_sym = malloc(n * sizeof(*saved_sym))) ||
+		  !(saved_out = malloc(n * sizeof(*saved_out))))) {
+		free(saved_sym);
+		return ck_err_set(err, CK_ENOMEM, "planning the symbols: out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		saved_sym[i] = e->syms[e->lo + i];
+		saved_out[i] = *e->syms[e->lo + i].out;
+	}
+	rc = plan_batch_once(e, info, err);
+	if (rc == CK_ELOST) {
+		log_warn("sync",
+			 "%s; planning the %zu symbols of this batch again on the new"
+			 " connection",
+			 err->msg, n);
+		e->plan.n = nplan;
+		for (i = 0; i < n; i++) {
+			e->syms[e->lo + i] = saved_sym[i];
+			*e->syms[e->lo + i].out = saved_out[i];
+		}
+		rc = plan_batch_once(e, info, err);
+		if (rc == CK_ELOST)
+			ck_err_wrap(err, "planning failed again after a new connection");
+	}
+	free(saved_sym);
+	free(saved_out);
+	return rc;
 }
 
 /* Cuts the plan into pages and fetches them; when the run stops early, what is still

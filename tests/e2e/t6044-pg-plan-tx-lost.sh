@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# A PostgreSQL connection lost inside sync's planning transaction (issue 18): the
+# server undoes the transaction, the store makes a new connection, and the batch is
+# planned once more on it (what the first attempt planned in memory undone); the run
+# goes on. Test hook CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx: the store's session ends
+# itself (pg_terminate_backend) at the first span read inside a transaction, which is
+# the planning one, once. Asserts: exit 0, every symbol ok with the newest candle it
+# read back, the candles equal a fault-free run's, stderr names the lost connection
+# and the second planning.
+. "$(dirname "$0")/lib.sh"
+. "$CK_TOP/tests/e2e/pg_lib.sh"
+
+now=1767225600000 # 2026-01-01 00:00 UTC
+N=4
+syms=$(for i in $(seq 0 $((N - 1))); do printf 'SYN%03dUSD_PERP,' "$i"; done)
+syms=${syms%,}
+export CANDLEKEEP_FAULT_NOW=$now
+pg_start
+fakex_start --synthetic $N --now "$now"
+pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
+url() { echo "postgresql://ck@127.0.0.1:$PG_PORT/$1"; }
+cks() { local db=$1; shift; DB="$(url "$db")" ck --market cm --symbols "$syms" --history-days 30 --page-limit 500 "$@"; }
+rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
+rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
+
+pg_createdb clean >/dev/null
+cks clean -q sync >"$T/clean.out" 2>&1 || { cat "$T/clean.out"; fail "the fault-free sync"; }
+pq clean "$rows" >"$T/clean.rows"
+[ -s "$T/clean.rows" ] || fail "the fault-free sync stored no candle"
+
+# 1. A fresh database: the first planning transaction loses its connection once.
+pg_createdb drop >/dev/null
+RC=0
+CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx cks drop sync >"$T/drop.out" 2>"$T/drop.err" || RC=$?
+[ "$RC" = 0 ] || { cat "$T/drop.out" "$T/drop.err"; fail "the sync exited $RC after its planning transaction lost the connection"; }
+assert_file_match "$T/drop.out" "sync ok: $N symbols \\($N ok"
+assert_file_match "$T/drop.err" "connection to .* was lost and is made again \\(the transaction in progress is undone\\)"
+assert_file_match "$T/drop.err" "planning the $N symbols of this batch again on the new connection"
+run=$(pq drop "select max(id) from runs where command = 'sync'")
+for i in $(seq 0 $((N - 1))); do
+	s=$(printf 'SYN%03dUSD_PERP' "$i")
+	assert_eq "$(pq drop "select status || ' ' || coalesce(newest_open, 0) from run_symbols where run_id = $run and symbol = '$s'")" \
+		"ok $(pq clean "select max(open_time) from candles where symbol = '$s'")" "$s: status and the newest candle the run read"
+done
+pq drop "$rows" >"$T/drop.rows"
+cmp -s "$T/clean.rows" "$T/drop.rows" || { diff "$T/clean.rows" "$T/drop.rows" | head -5; fail "the candles differ from the fault-free run's"; }
+# The re-planned state is the fault-free run's (history start, first candle).
+st="select symbol, interval, history_start, first_open from symbols order by 1, 2"
+assert_eq "$(pq drop "$st")" "$(pq clean "$st")" "the symbols' planned state"
+
+# 2. Planning a database that holds candles (nothing new: every symbol finishes in the
+# planning step): the loss there is re-planned too, and nothing is fetched twice.
+RC=0
+CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx cks drop sync >"$T/again.out" 2>"$T/again.err" || RC=$?
+[ "$RC" = 0 ] || { cat "$T/again.out" "$T/again.err"; fail "the second sync exited $RC"; }
+assert_file_match "$T/again.out" "sync ok: $N symbols \\($N ok"
+assert_file_match "$T/again.err" "planning the $N symbols of this batch again on the new connection"
+pq drop "$rows" >"$T/again.rows"
+cmp -s "$T/clean.rows" "$T/again.rows" || { diff "$T/clean.rows" "$T/again.rows" | head -5; fail "the candles differ after the second sync"; }
+echo ok
