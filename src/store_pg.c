@@ -524,6 +524,15 @@ static int pg_market_set(struct store *st, struct ck_err *err)
 	return pgx(st, "SELECT set_config('candlekeep.market', $1, false)", 1, v, "open", err);
 }
 
+PGconn *pg_connect(const char *conninfo)
+{
+	/* connect_timeout first: a URL's own connect_timeout (processed later) wins */
+	const char *const k[] = {"connect_timeout", "dbname", NULL};
+	const char *const v[] = {PG_CONNECT_TIMEOUT_S, conninfo, NULL};
+
+	return PQconnectdbParams(k, v, 1);
+}
+
 static int pg_open(struct store *st, int flags, struct ck_err *err)
 {
 	struct store_pg *p = calloc(1, sizeof(*p));
@@ -535,7 +544,7 @@ static int pg_open(struct store *st, int flags, struct ck_err *err)
 		return ck_err_set(err, CK_ENOMEM, "open: out of memory");
 	st->impl = p;
 	redact_copy(st->path, p->shown, sizeof(p->shown));
-	p->conn = PQconnectdb(st->path);
+	p->conn = pg_connect(st->path);
 	if (!p->conn)
 		return ck_err_set(err, CK_ENOMEM, "open %s: out of memory", p->shown);
 	if (PQstatus(p->conn) != CONNECTION_OK) {
@@ -1488,7 +1497,7 @@ static PGconn *lock_try(const char *path, const char *sql, int *got, struct ck_e
 
 	*got = 0;
 	redact_copy(path, shown, sizeof(shown));
-	c = PQconnectdb(path);
+	c = pg_connect(path);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		one_line(msg, sizeof(msg), c ? PQerrorMessage(c) : "out of memory");
 		PQfinish(c);

@@ -23,6 +23,7 @@
 
 #include "redact.h"
 #include "store_pg_backup.h"
+#include "store_pg_int.h" /* PG_CONNECT_TIMEOUT_S */
 #include "utc.h"
 #include "banned.h"
 
@@ -108,18 +109,19 @@ static int conninfo(const char *url, const char *db, char *ci, size_t size, char
 static PGconn *connect_db(const char *url, const char *db, struct ck_err *err)
 {
 	char ci[CONNINFO_MAX], shown[1024], msg[512], *pw = NULL;
-	const char *k[3] = {"dbname", "password", NULL}, *v[3];
+	const char *k[4] = {"connect_timeout", "dbname", "password", NULL}, *v[4];
 	PGconn *c;
 	int i = 0;
 
 	redact_copy(url, shown, sizeof(shown));
 	if (conninfo(url, db, ci, sizeof(ci), &pw, err))
 		return NULL;
+	v[i++] = PG_CONNECT_TIMEOUT_S; /* the URL's own, expanded after it, wins */
 	v[i++] = ci; /* a connection string in dbname is expanded (expand_dbname) */
 	if (pw)
 		v[i++] = pw;
 	else
-		k[1] = NULL;
+		k[2] = NULL;
 	v[i] = NULL;
 	c = PQconnectdbParams(k, v, 1);
 	free(pw);

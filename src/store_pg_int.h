@@ -30,6 +30,14 @@ struct store_pg {
 #endif
 };
 
+/* A new connection to conninfo (a URL or key=value string), giving up after
+ * PG_CONNECT_TIMEOUT_S seconds unless conninfo sets its own connect_timeout: a server
+ * that does not answer (a host gone, a firewall dropping packets) must not hang a run
+ * or a reconnect for the system's TCP timeout, or for ever on a server that accepts
+ * the connection and never answers. PQreset reuses these parameters. */
+#define PG_CONNECT_TIMEOUT_S "10"
+PGconn *pg_connect(const char *conninfo);
+
 static inline struct store_pg *pg(const struct store *st)
 {
 	return st->impl;
