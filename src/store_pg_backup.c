@@ -97,6 +97,10 @@ static int conninfo(const char *url, const char *db, char *ci, size_t size, char
 	}
 	if (!rc && db && !strstr(ci, "dbname='") && ci_add(ci, size, &len, "dbname", db))
 		rc = ck_err_set(err, CK_EUSAGE, "connection settings too long");
+	/* pg_dump and pg_restore give up on a server that does not answer as we do */
+	if (!rc && !strstr(ci, "connect_timeout='") &&
+	    ci_add(ci, size, &len, "connect_timeout", PG_CONNECT_TIMEOUT_S))
+		rc = ck_err_set(err, CK_EUSAGE, "connection settings too long");
 	PQconninfoFree(o);
 	if (rc) {
 		free(*pw);
@@ -109,19 +113,18 @@ static int conninfo(const char *url, const char *db, char *ci, size_t size, char
 static PGconn *connect_db(const char *url, const char *db, struct ck_err *err)
 {
 	char ci[CONNINFO_MAX], shown[1024], msg[512], *pw = NULL;
-	const char *k[4] = {"connect_timeout", "dbname", "password", NULL}, *v[4];
+	const char *k[3] = {"dbname", "password", NULL}, *v[3];
 	PGconn *c;
 	int i = 0;
 
 	redact_copy(url, shown, sizeof(shown));
 	if (conninfo(url, db, ci, sizeof(ci), &pw, err))
 		return NULL;
-	v[i++] = PG_CONNECT_TIMEOUT_S; /* the URL's own, expanded after it, wins */
 	v[i++] = ci; /* a connection string in dbname is expanded (expand_dbname) */
 	if (pw)
 		v[i++] = pw;
 	else
-		k[2] = NULL;
+		k[1] = NULL;
 	v[i] = NULL;
 	c = PQconnectdbParams(k, v, 1);
 	free(pw);
