@@ -970,10 +970,14 @@ static int pg_span(struct store *st, const char *symbol, const char *interval, i
 	memset(span, 0, sizeof(*span));
 #ifdef CK_FAULT_INJECTION
 	/* The server ends the session at the first span read inside a transaction, once
-	 * per process: sync's planning transaction is the one that reads spans (the test
-	 * of its re-planning on the new connection). */
-	if (fault_damage("pg-span-in-tx") && pg_in_tx(pg(st)) && !pg(st)->span_faulted++)
+	 * per process (pg-span-in-tx-2: at the first two): sync's planning transaction is
+	 * the one that reads spans (the test of its re-planning on the new connection, and
+	 * of a run whose second planning fails too). */
+	int times = fault_damage("pg-span-in-tx") ? 1 : fault_damage("pg-span-in-tx-2") ? 2 : 0;
+	if (times && pg_in_tx(pg(st)) && pg(st)->span_faulted < times) {
+		pg(st)->span_faulted++;
 		PQclear(PQexec(pg(st)->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+	}
 #endif
 	if (!(r = pgq(st,
 		      count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"

@@ -1906,6 +1906,22 @@ static int fail_all(struct engine *e, int rc, struct ck_err *err)
 	return rc ? rc : CK_ENET;
 }
 
+/* A run that stopped on an error (planning's database, memory) before every symbol
+ * finished: the symbols left without an outcome failed with it, and are counted so
+ * (the summary, the run record and the table agree). Other workers' symbols are not
+ * this run's. */
+static void fail_unfinished(struct engine *e, const struct ck_err *err)
+{
+	for (size_t i = 0; i < e->nsyms; i++) {
+		struct sym *s = &e->syms[i];
+		if (s->elsewhere || s->out->status)
+			continue;
+		sym_fail(e, s, "%s", err->msg);
+		s->out->status = "failed";
+		e->res->counts.symbols_failed++;
+	}
+}
+
 static void engine_release(struct engine *e)
 {
 	size_t i;
@@ -1952,6 +1968,8 @@ int sync_run(struct store *st, const struct cfg *cfg, const struct sync_opts *o,
 		rc = fail_all(&e, rc, err);
 	else if ((rc = plan_run(&e, have_info ? &info : NULL, err)) == 0)
 		rc = fetch_batches(&e, have_info && !e.info_untrusted ? &info : NULL, err);
+	if (rc && e.syms)
+		fail_unfinished(&e, err);
 	http_req_release(&first[0]);
 	http_req_release(&first[1]);
 	engine_release(&e);

@@ -6,20 +6,18 @@
 # itself (pg_terminate_backend) at the first span read inside a transaction, which is
 # the planning one, once. Asserts: exit 0, every symbol ok with the newest candle it
 # read back, the candles equal a fault-free run's, stderr names the lost connection
-# and the second planning.
+# and the second planning. A second loss (pg-span-in-tx-2) fails the run, and its
+# summary counts every symbol failed, as its table and run_symbols say.
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
 now=1767225600000 # 2026-01-01 00:00 UTC
 N=4
-syms=$(for i in $(seq 0 $((N - 1))); do printf 'SYN%03dUSD_PERP,' "$i"; done)
-syms=${syms%,}
+syms=$(synthetic_symbols $N USD_PERP)
 export CANDLEKEEP_FAULT_NOW=$now
 pg_start
 fakex_start --synthetic $N --now "$now"
-pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
-url() { echo "postgresql://ck@127.0.0.1:$PG_PORT/$1"; }
-cks() { local db=$1; shift; DB="$(url "$db")" ck --market cm --symbols "$syms" --history-days 30 --page-limit 500 "$@"; }
+cks() { local db=$1; shift; DB="$(pg_url "$db" ck)" ck --market cm --symbols "$syms" --history-days 30 --page-limit 500 "$@"; }
 rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
 rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
 
@@ -57,4 +55,16 @@ assert_file_match "$T/again.out" "sync ok: $N symbols \\($N ok"
 assert_file_match "$T/again.err" "planning the $N symbols of this batch again on the new connection"
 pq drop "$rows" >"$T/again.rows"
 cmp -s "$T/clean.rows" "$T/again.rows" || { diff "$T/clean.rows" "$T/again.rows" | head -5; fail "the candles differ after the second sync"; }
+
+# 3. The planning transaction loses its connection twice: the run fails; every symbol
+# is failed in the table, in the summary's counts and in run_symbols, naming the cause.
+pg_createdb twice >/dev/null
+RC=0
+CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx-2 cks twice sync >"$T/twice.out" 2>"$T/twice.err" || RC=$?
+assert_eq "$RC" 1 "a sync whose planning lost the connection twice: $(cat "$T/twice.out")"
+assert_file_match "$T/twice.out" "^sync failed: $N symbols \(0 ok, $N failed, 0 skipped\)"
+assert_eq "$(grep -c '^SYN.* failed ' "$T/twice.out")" "$N" "failed symbols in the table"
+run=$(pq twice "select max(id) from runs where command = 'sync'")
+assert_eq "$(pq twice "select count(*) from run_symbols where run_id = $run and status = 'failed' and error like '%connection to the PostgreSQL server was lost%'")" "$N" "run_symbols failed, naming the lost connection"
+assert_eq "$(pq twice "select symbols_failed from runs where id = $run")" "$N" "the run record's failed count"
 echo ok
