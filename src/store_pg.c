@@ -606,10 +606,83 @@ static void pg_close(struct store *st)
 	st->impl = NULL;
 }
 
+/* BEGIN, and the transaction's id kept (txid): a COMMIT whose answer the lost
+ * connection took asks the server how it ended (pg_commit). */
+static int pg_begin(struct store *st, const char *what, struct ck_err *err)
+{
+	PGresult *r;
+
+	pg(st)->txid[0] = 0;
+	if (pg_exec(st, "BEGIN", what, err))
+		return err->code;
+	if (!(r = pgq(st, "SELECT txid_current()", 0, NULL, what, err))) {
+		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+		pg_tx_ended(pg(st));
+		return err->code;
+	}
+	snprintf(pg(st)->txid, sizeof(pg(st)->txid), "%s", pg_text(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* COMMIT of the transaction pg_begin began. When the connection is lost before its
+ * answer arrives, the server may have committed it (the answer was lost, not the
+ * commit): a new connection asks txid_status, and a committed transaction is kept as
+ * committed (0), never reported failed while its rows are stored. Anything else (it
+ * was aborted, the server cannot tell, no new connection) fails as before. */
+static int pg_commit(struct store *st, const char *what, struct ck_err *err)
+{
+	struct store_pg *p = pg(st);
+	char txid[sizeof(p->txid)];
+	PGresult *r;
+	int lost, rc;
+
+	snprintf(txid, sizeof(txid), "%s", p->txid);
+	p->txid[0] = 0;
+	if (p->tx_lost)
+		return pg_lost(st, what, err);
+	r = PQexec(p->conn, "COMMIT");
+#ifdef CK_FAULT_INJECTION
+	/* The answer of every COMMIT is lost: the session ends right after the server
+	 * committed (the test of the path below). */
+	if (pg_ok(r) && fault_damage("pg-commit-reply")) {
+		PQclear(r);
+		PQclear(PQexec(p->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+		r = PQexec(p->conn, "COMMIT"); /* fails as the lost answer would have */
+	}
+#endif
+	if (pg_ok(r)) {
+		PQclear(r);
+		pg_in_tx(p);
+		return 0;
+	}
+	lost = PQstatus(p->conn) == CONNECTION_BAD;
+	if (lost && txid[0] && pg_reconnect(st, 0) == 0) {
+		const char *v[] = {txid};
+		PGresult *q =
+			PQexecParams(p->conn, "SELECT txid_status($1)", 1, NULL, v, NULL, NULL, 0);
+		int committed = pg_ok(q) && PQntuples(q) == 1 && !PQgetisnull(q, 0, 0) &&
+				!strcmp(PQgetvalue(q, 0, 0), "committed");
+		PQclear(q);
+		if (committed) {
+			log_warn("store",
+				 "%s %s: the connection was lost before the commit's answer; the"
+				 " server says transaction %s committed: it is kept",
+				 what, p->shown, txid);
+			PQclear(r);
+			pg_tx_ended(p);
+			return 0;
+		}
+	}
+	rc = pg_fail_lost(st, r, what, lost, err);
+	PQclear(r);
+	return rc;
+}
+
 static int pg_tx_begin(struct store *st, struct ck_err *err)
 {
 	pg(st)->tx_lost = 0;
-	return pg_exec(st, "BEGIN", "begin a transaction on", err);
+	return pg_begin(st, "begin a transaction on", err);
 }
 
 static int pg_tx_commit(struct store *st, struct ck_err *err)
@@ -627,7 +700,7 @@ static int pg_tx_commit(struct store *st, struct ck_err *err)
 				  " from the last committed page)",
 				  pg(st)->shown);
 	}
-	if (pg_exec(st, "COMMIT", "commit to", err)) {
+	if (pg_commit(st, "commit to", err)) {
 		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
 		pg_tx_ended(pg(st));
 		return err->code;
@@ -850,7 +923,8 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	 * failure (a caller's transaction the lost connection took is still the caller's:
 	 * the page fails, pg_lost). On its own, the page is its own transaction. */
 	nested = pg_in_tx(pg(st)) || pg(st)->tx_lost;
-	if ((rc = pg_exec(st, nested ? "SAVEPOINT ck_page" : "BEGIN", "write candles to", err)))
+	if ((rc = nested ? pg_exec(st, "SAVEPOINT ck_page", "write candles to", err)
+			 : pg_begin(st, "write candles to", err)))
 		goto out;
 	{
 		const char *v[] = {symbol, interval, pg_i64(lo, mn), pg_i64(hi, mx)};
@@ -928,7 +1002,8 @@ static int put_page_once(struct store *st, const char *symbol, const char *inter
 	if (nested && m && !(direct && !PQntuples(old)) &&
 	    pg_exec(st, "DELETE FROM ck_stage", "write candles to", err))
 		goto fail;
-	if (pg_exec(st, nested ? "RELEASE SAVEPOINT ck_page" : "COMMIT", "write candles to", err))
+	if (nested ? pg_exec(st, "RELEASE SAVEPOINT ck_page", "write candles to", err)
+		   : pg_commit(st, "write candles to", err))
 		goto fail;
 	if (res)
 		*res = r;

@@ -17,11 +17,12 @@ struct store_pg {
 	char shown[1024]; /* st->path with its password masked: the only form in messages */
 	char **claims;    /* keys this handle claimed (pg_claim), taken again on a reconnect */
 	size_t nclaims, capclaims;
-	int tx_lost; /* the connection was lost inside a transaction: its COMMIT fails */
-	int in_tx;   /* a transaction was open when the connection was last seen alive
-		      * (pg_in_tx: a lost connection no longer says) */
-	int unset;   /* a new connection whose session settings could not be made: made
-		      * again before the next statement (pg_reconnect) */
+	int tx_lost;   /* the connection was lost inside a transaction: its COMMIT fails */
+	int in_tx;     /* a transaction was open when the connection was last seen alive
+			* (pg_in_tx: a lost connection no longer says) */
+	char txid[24]; /* the id of the transaction pg_begin began ("" = none) */
+	int unset;     /* a new connection whose session settings could not be made: made
+			* again before the next statement (pg_reconnect) */
 #ifdef CK_FAULT_INJECTION
 	int setup_faulted; /* CANDLEKEEP_FAULT_DAMAGE=pg-reconnect: this reconnect's new
 			    * session was dropped once */
