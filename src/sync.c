@@ -679,10 +679,13 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 	for (i = e->lo; i < e->hi && !quit && !e->fatal && !*e->stop; i++) {
 		struct sym *s = &e->syms[i];
 		const char *name = s->out->symbol;
-		const struct binance_symbol *b = info ? binance_info_find(info, name) : NULL;
+		const struct binance_symbol *b =
+			info && !e->from_listing ? binance_info_find(info, name) : NULL;
 
-		if (s->elsewhere || (info && (!b || strcmp(b->status, "TRADING"))))
-			continue; /* skipped by planning */
+		/* skipped by planning (with symbols = all the listing decided) */
+		if (s->elsewhere ||
+		    (info && !e->from_listing && (!b || strcmp(b->status, "TRADING"))))
+			continue;
 		if (store_symbol_get(e->st, name, e->cfg->interval, &s->state, err))
 			goto fail;
 		if (s->state.first_open && !e->recheck)
