@@ -2,7 +2,8 @@
 # USD-M, COIN-M and spot in one database: each market synced through its own path
 # prefix (--base-url gives the host only), stored side by side under its own key, and
 # each exported and gap-checked exactly: what fakex serves on that market's klines
-# endpoint, value for value, never another market's candles of the same name.
+# endpoint, value for value, never another market's candles of the same name; health
+# judges one market's gaps and runs, not another's.
 . "$(dirname "$0")/lib.sh"
 
 now=1767225600000 # 2026-01-01 00:00 UTC
@@ -70,6 +71,20 @@ ck metrics >"$T/metrics" 2>/dev/null || true
 assert_file_match "$T/metrics" '^candlekeep_candles_stored\{symbol="SYN000USD_PERP",interval="4h",market="cm"\} 60$'
 assert_file_match "$T/metrics" '^candlekeep_candles_stored\{symbol="SYN000USDT",interval="4h",market="spot"\} 60$'
 assert_file_match "$T/metrics" '^candlekeep_candles_stored\{symbol="SYN000USDT",interval="4h",market="um"\} 60$'
+# health judges the market it is given only: a candle missing in spot's SYN000USDT (a
+# name um has too) and a failed cm run show on that market's health, not on um's
+sql "delete from candles where market = 'spot' and symbol = 'SYN000USDT' and open_time = $((now - 3 * 14400000))"
+ck_rc -q --market cm --symbols NOPEUSD_PERP sync >"$T/cmfail" 2>&1
+assert_eq "$RC" 1 "cm sync of an unknown symbol"
+ck_rc --symbols SYN000USDT,SYN001USDT health --now "$now" >"$T/h.um" 2>&1
+assert_file_match "$T/h.um" "^gaps +OK"
+assert_file_match "$T/h.um" "^last_run +OK"
+ck_rc --market spot --symbols SYN000USDT,SYN001USDT health --now "$now" >"$T/h.spot" 2>&1
+assert_file_match "$T/h.spot" "^gaps +(WARNING|CRITICAL) .*SYN000USDT"
+assert_file_match "$T/h.spot" "^last_run +OK"
+ck_rc --market cm --symbols SYN000USD_PERP,SYN001USD_PERP health --now "$now" >"$T/h.cm" 2>&1
+assert_file_match "$T/h.cm" "^gaps +OK"
+assert_file_match "$T/h.cm" "^last_run +(WARNING|CRITICAL)"
 # ohlcv_h4 answers for um/4h only
 assert_eq "$(sql "select count(*) from ohlcv_h4")" 120 "ohlcv_h4 rows (um only)"
 # a market candlekeep does not know
