@@ -189,7 +189,7 @@ int lock_probe(const char *db_path, long *pid, long long *since, struct ck_err *
 	*pid = 0;
 	*since = 0;
 	if (store_url(db_path))
-		return 0; /* a server's advisory lock names no pid or start: not probed */
+		return store_run_lock_probe(db_path, err); /* held or not; no pid, no start */
 	lock_path(path, sizeof(path), db_path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

@@ -32,7 +32,8 @@ int lock_check(struct lock *l, struct ck_err *err);
 int lock_leader(struct lock **l, const char *db_path, int *leader, struct ck_err *err);
 
 /* 1 if some process holds the lock of db_path, 0 if not (never takes it for long);
- * *pid and *since (seconds since epoch) filled from the lock file when held. */
+ * *pid and *since (seconds since epoch) filled from the lock file when held (a server
+ * database's advisory lock says neither: they stay 0). */
 int lock_probe(const char *db_path, long *pid, long long *since, struct ck_err *err);
 
 #endif

@@ -79,6 +79,10 @@ int store_url(const char *path);
 int store_run_lock(const char *path, const char *what, int shared, void **handle,
 		   struct ck_err *err);
 void store_run_unlock(void *handle);
+/* 1 when some session holds the run lock of the database at path (shared or not), 0
+ * when none does, or a negative code with err (the server cannot be reached). Only
+ * looks: health's "is a run in progress" on a server, where no lock file names a pid. */
+int store_run_lock_probe(const char *path, struct ck_err *err);
 /* Checks at a safe point that the run lock *handle (store_run_lock with the same path,
  * what and shared) is still held: its connection alive (no round trip unless the
  * server sent something, as it does when it ends a session). A lost one is logged and

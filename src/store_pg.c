@@ -1625,6 +1625,25 @@ int store_run_lock(const char *path, const char *what, int shared, void **handle
 	return 0;
 }
 
+int store_run_lock_probe(const char *path, struct ck_err *err)
+{
+	/* a bigint advisory key shows in pg_locks as classid (high 32 bits), objid (low)
+	 * and objsubid 1 */
+	int got;
+	PGconn *c = lock_try(path,
+			     "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+			     " AND granted AND objsubid = 1 AND database = (SELECT oid FROM"
+			     " pg_database WHERE datname = current_database())"
+			     " AND classid::bigint = (" PG_KEY_RUN "::bigint >> 32)"
+			     " AND objid::bigint = (" PG_KEY_RUN "::bigint & 4294967295))",
+			     &got, err);
+
+	if (!c)
+		return err->code;
+	PQfinish(c);
+	return got;
+}
+
 void store_run_unlock(void *handle)
 {
 	PQfinish(handle); /* ends the session: the server drops the lock */

@@ -17,8 +17,10 @@ FAKEX_PID=
 FAKEX_URL=
 _pids=()
 
+# cleanup [STATUS]: STATUS is the test's exit status (default $?, for a trap that
+# calls it first).
 cleanup() {
-	local rc=$? p
+	local rc=${1:-$?} p
 	for p in "${_pids[@]}" $FAKEX_PID; do
 		kill -TERM "$p" 2>/dev/null || true
 	done

@@ -17,7 +17,7 @@ pg_stop() {
 	[ -f "$T/pg/postmaster.pid" ] || return 0
 	pg_as "$PG_BIN/pg_ctl" -D "$T/pg" -m immediate -w stop >/dev/null 2>&1 || true
 }
-trap 'pg_stop; cleanup' EXIT
+trap 'rc=$?; pg_stop; cleanup $rc' EXIT
 
 # A free loopback port: bound by the kernel, then released for the server.
 pg_free_port() {
