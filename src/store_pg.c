@@ -654,6 +654,12 @@ static int pg_commit(struct store *st, const char *what, struct ck_err *err)
 	if (pg_ok(r)) {
 		PQclear(r);
 		pg_in_tx(p);
+#ifdef CK_FAULT_INJECTION
+		/* pg-reconnect: the session is lost once while idle, after the first commit
+		 * (then the reconnect's first new session is dropped too: pg_session_setup) */
+		if (fault_damage("pg-reconnect") && !p->idle_dropped++)
+			PQclear(PQexec(p->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+#endif
 		return 0;
 	}
 	lost = PQstatus(p->conn) == CONNECTION_BAD;

@@ -26,6 +26,8 @@ struct store_pg {
 #ifdef CK_FAULT_INJECTION
 	int setup_faulted; /* CANDLEKEEP_FAULT_DAMAGE=pg-reconnect: this reconnect's new
 			    * session was dropped once */
+	int idle_dropped;  /* CANDLEKEEP_FAULT_DAMAGE=pg-reconnect: the session was lost
+			    * once while idle */
 	int span_faulted;  /* CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx: the session ended
 			    * itself once, at a span read inside a transaction */
 #endif
