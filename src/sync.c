@@ -683,8 +683,7 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 			info && !e->from_listing ? binance_info_find(info, name) : NULL;
 
 		/* skipped by planning (with symbols = all the listing decided) */
-		if (s->elsewhere ||
-		    (info && !e->from_listing && (!b || strcmp(b->status, "TRADING"))))
+		if (s->elsewhere || (b && strcmp(b->status, "TRADING")))
 			continue;
 		if (store_symbol_get(e->st, name, e->cfg->interval, &s->state, err))
 			goto fail;
@@ -1677,14 +1676,13 @@ static int plan_batch_once(struct engine *e, const struct binance_info *info, st
 		struct sym *s = &e->syms[i];
 		if (s->elsewhere)
 			continue;
-		/* with symbols = all the listing, updated from this answer, decided */
+		/* With symbols = all the listing, updated from this answer, decided. A listed
+		 * symbol this answer leaves out is fetched all the same: one answer may be
+		 * partial, and one that does not exist says so itself (its klines answer
+		 * -1121: skipped). A status the exchange states is taken at its word. */
 		const struct binance_symbol *b =
 			info && !e->from_listing ? binance_info_find(info, s->out->symbol) : NULL;
-		if (info && !e->from_listing && !b) {
-			sym_skip(
-				s,
-				"not listed on the exchange (delisted, renamed or not yet listed)");
-		} else if (b && strcmp(b->status, "TRADING")) {
+		if (b && strcmp(b->status, "TRADING")) {
 			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
 		} else if ((rc = plan_symbol(e, i, err)) != 0) {
 			store_tx_rollback(e->st);
