@@ -5,7 +5,8 @@
 # exchangeInfo: every candle stored, exit 0; a symbol that does not exist is still found
 # out, by its own klines answer (-1121: skipped), and a list of only such symbols still
 # fails the run. Before the fix every symbol was skipped ("not listed on the exchange")
-# and the run failed with nothing fetched.
+# and the run failed with nothing fetched. A symbol one answer leaves out is fetched
+# all the same (before, it was skipped for the run).
 # With symbols = all, a trading symbol one answer leaves out (a partial list) stays
 # trading and is fetched; the next answer that leaves it out too makes it gone (kept,
 # not fetched); listed again, it is fetched again. Before, one partial answer made it
@@ -44,7 +45,18 @@ ck_rc --symbols NOPEUSDT,FOOUSDT sync >"$T/out" 2>"$T/err"
 assert_eq "$RC" 1 "only unknown symbols with an empty exchangeInfo: $(cat "$T/out" "$T/err")"
 assert_file_match "$T/err" "none of the 2 configured symbols is listed on the exchange"
 
-# 4. symbols = all, SOLUSDT left out of exchangeInfo twice, then listed again.
+# 4. A symbol list, SOLUSDT left out of exchangeInfo (a partial answer): fetched all
+#    the same, its candles stored.
+DB="$T/partial.db"
+fakex_ctl 'symbol?symbol=SOLUSDT&omit=1' >/dev/null
+ck_rc --symbols BTCUSDT,SOLUSDT --history-days 5 sync >"$T/out" 2>"$T/err"
+fakex_ctl 'symbol?symbol=SOLUSDT&omit=0' >/dev/null
+assert_eq "$RC" 0 "a symbol left out of exchangeInfo: $(cat "$T/out" "$T/err")"
+assert_file_match "$T/out" "^sync ok: 2 symbols \(2 ok, 0 failed, 0 skipped\)"
+assert_eq "$(sql "select count(*) from candles where symbol = 'SOLUSDT'")" \
+	"$(expected_rows "$DATA/SOLUSDT-4h.csv" "$now" "$from" | wc -l)" "SOLUSDT candles with a partial exchangeInfo"
+
+# 5. symbols = all, SOLUSDT left out of exchangeInfo twice, then listed again.
 DB="$T/all.db"
 fakex_ctl "faults?reset=1" >/dev/null
 syncall() { ck_rc --symbols all --history-days 1 sync >"$T/out$1" 2>"$T/err$1"; [ "$RC" = 0 ] || { cat "$T/out$1" "$T/err$1"; fail "symbols = all sync $1"; }; }
