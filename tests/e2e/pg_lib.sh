@@ -58,3 +58,33 @@ pq() { "${PSQL[@]}" -d "$1" -c "$2"; }
 # pg_url DB APP: candlekeep's --db for database DB, its sessions named APP
 # (application_name, as pg_stat_activity shows them).
 pg_url() { echo "postgresql://ck@127.0.0.1:$PG_PORT/$1?application_name=$2"; }
+
+# The COIN-M fault scenarios (t6037, t6043, t6044, t6046). PG_ROWS: every stored
+# candle's columns in order, so that two databases' candles compare as text.
+PG_ROWS="select market, symbol, interval, open_time, open, high, low, close, volume,"
+PG_ROWS+=" close_time, quote_volume, trades, taker_buy_base, taker_buy_quote from candles"
+PG_ROWS+=" order by 1, 2, 3, 4"
+# pg_cm_scenario N ARGS...: fakex serving N synthetic COIN-M symbols ($syms) at
+# 2026-01-01 00:00 ($now; the local clock too), a PostgreSQL server, and a fault-free
+# sync of them (cks with ARGS) into database clean, its candles in $T/clean.rows.
+pg_cm_scenario() {
+	N=$1
+	shift
+	CKS_ARGS=("$@")
+	now=1767225600000
+	syms=$(synthetic_symbols "$N" USD_PERP)
+	export CANDLEKEEP_FAULT_NOW=$now
+	pg_start
+	fakex_start --synthetic "$N" --now "$now"
+	pg_createdb clean >/dev/null
+	cks clean solo -q sync >"$T/clean.out" 2>&1 || { cat "$T/clean.out"; fail "the fault-free sync"; }
+	assert_file_match "$T/clean.out" "sync ok: $N symbols"
+	pq clean "$PG_ROWS" >"$T/clean.rows"
+}
+# cks DB APP ARGS...: candlekeep on database DB (its sessions named APP), market cm,
+# the scenario's symbols and ARGS (pg_cm_scenario's, then these).
+cks() {
+	local db=$1 app=$2
+	shift 2
+	DB="$(pg_url "$db" "$app")" ck --market cm --symbols "$syms" "${CKS_ARGS[@]}" "$@"
+}

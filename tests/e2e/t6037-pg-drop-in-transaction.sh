@@ -13,22 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
-now=1767225600000 # 2026-01-01 00:00 UTC
-N=12 # two drops fail at most two groups of four symbols: some symbols end ok
-syms=$(synthetic_symbols $N USD_PERP)
-export CANDLEKEEP_FAULT_NOW=$now
-pg_start
-fakex_start --synthetic $N --now "$now"
-# Pages of 100 candles, four at a time: the pages answered in one turn are stored in
-# one transaction (the sync's group commit).
-cks() { local db=$1 app=$2; shift 2; DB="$(pg_url "$db" "$app")" ck --market cm --symbols "$syms" --history-days 60 --page-limit 100 "$@"; }
-rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
-rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
-
-pg_createdb clean >/dev/null
-cks clean solo -q sync >"$T/clean.out" 2>&1 || { cat "$T/clean.out"; fail "the fault-free sync"; }
-assert_file_match "$T/clean.out" "sync ok: $N symbols"
-pq clean "$rows" >"$T/clean.rows"
+# 12 symbols: two drops fail at most two groups of four symbols, so some end ok
+pg_cm_scenario 12 --history-days 60 --page-limit 100
 assert_eq "$(pq clean "select count(distinct market) || ' ' || min(market) from candles")" "1 cm" "the fault-free run's market"
 
 drop_run() {
@@ -100,7 +86,7 @@ drop_run() {
 			"$(pq clean "select count(*) from candles where symbol = '$s'")" "$s ended ok: its candles"
 	done
 	# Nothing outside what the run says it stored, and nothing another run did not store.
-	pq "$db" "$rows" >"$T/$db.rows"
+	pq "$db" "$PG_ROWS" >"$T/$db.rows"
 	[ -z "$(comm -23 "$T/$db.rows" "$T/clean.rows" | head -3)" ] ||
 		{ comm -23 "$T/$db.rows" "$T/clean.rows" | head -3; fail "stored rows the fault-free run did not store"; }
 	# The run's reading of what it stored (its market's newest candle) after the drop.
@@ -117,7 +103,7 @@ drop_run() {
 	# The next run completes every candle, as the fault-free run stored them.
 	cks "$db" w2 -q sync >"$T/$db.after.out" 2>&1 || { cat "$T/$db.after.out"; fail "the run after the dropped connection"; }
 	assert_file_match "$T/$db.after.out" "sync ok: $N symbols"
-	pq "$db" "$rows" >"$T/$db.after.rows"
+	pq "$db" "$PG_ROWS" >"$T/$db.after.rows"
 	cmp -s "$T/clean.rows" "$T/$db.after.rows" || { diff "$T/clean.rows" "$T/$db.after.rows" | head -5; fail "after the next run the candles differ from the fault-free run's"; }
 }
 # Pages stored four at a time (one transaction, the group commit), then one at a time

@@ -12,19 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
-now=1767225600000 # 2026-01-01 00:00 UTC
-N=4
-syms=$(synthetic_symbols $N USD_PERP)
-export CANDLEKEEP_FAULT_NOW=$now
-pg_start
-fakex_start --synthetic $N --now "$now"
-cks() { local db=$1 app=$2; shift 2; DB="$(pg_url "$db" "$app")" ck --market cm --symbols "$syms" --history-days 60 --page-limit 100 --concurrency 1 "$@"; }
-rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
-rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
-
-pg_createdb clean >/dev/null
-cks clean solo -q sync >"$T/clean.out" 2>&1 || { cat "$T/clean.out"; fail "the fault-free sync"; }
-pq clean "$rows" >"$T/clean.rows"
+pg_cm_scenario 4 --history-days 60 --page-limit 100 --concurrency 1
 
 # The store's session is lost once while idle (after its first commit); the statement
 # after it finds the connection lost, and the reconnect's first new session is dropped.
@@ -43,6 +31,6 @@ done
 for t in candles symbols holes revisions; do
 	assert_eq "$(pq drop "select count(*) from $t where market <> 'cm'")" 0 "$t rows stored under another market"
 done
-pq drop "$rows" >"$T/drop.rows"
+pq drop "$PG_ROWS" >"$T/drop.rows"
 cmp -s "$T/clean.rows" "$T/drop.rows" || { diff "$T/clean.rows" "$T/drop.rows" | head -5; fail "the candles differ from the fault-free run's"; }
 echo ok

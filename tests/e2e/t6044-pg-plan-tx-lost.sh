@@ -11,25 +11,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
-now=1767225600000 # 2026-01-01 00:00 UTC
-N=4
-syms=$(synthetic_symbols $N USD_PERP)
-export CANDLEKEEP_FAULT_NOW=$now
-pg_start
-fakex_start --synthetic $N --now "$now"
-cks() { local db=$1; shift; DB="$(pg_url "$db" ck)" ck --market cm --symbols "$syms" --history-days 30 --page-limit 500 "$@"; }
-rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
-rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
-
-pg_createdb clean >/dev/null
-cks clean -q sync >"$T/clean.out" 2>&1 || { cat "$T/clean.out"; fail "the fault-free sync"; }
-pq clean "$rows" >"$T/clean.rows"
-[ -s "$T/clean.rows" ] || fail "the fault-free sync stored no candle"
+pg_cm_scenario 4 --history-days 30 --page-limit 500
 
 # 1. A fresh database: the first planning transaction loses its connection once.
 pg_createdb drop >/dev/null
 RC=0
-CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx cks drop sync >"$T/drop.out" 2>"$T/drop.err" || RC=$?
+CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx cks drop ck sync >"$T/drop.out" 2>"$T/drop.err" || RC=$?
 [ "$RC" = 0 ] || { cat "$T/drop.out" "$T/drop.err"; fail "the sync exited $RC after its planning transaction lost the connection"; }
 assert_file_match "$T/drop.out" "sync ok: $N symbols \\($N ok"
 assert_file_match "$T/drop.err" "connection to .* was lost and is made again \\(the transaction in progress is undone\\)"
@@ -40,7 +27,7 @@ for i in $(seq 0 $((N - 1))); do
 	assert_eq "$(pq drop "select status || ' ' || coalesce(newest_open, 0) from run_symbols where run_id = $run and symbol = '$s'")" \
 		"ok $(pq clean "select max(open_time) from candles where symbol = '$s'")" "$s: status and the newest candle the run read"
 done
-pq drop "$rows" >"$T/drop.rows"
+pq drop "$PG_ROWS" >"$T/drop.rows"
 cmp -s "$T/clean.rows" "$T/drop.rows" || { diff "$T/clean.rows" "$T/drop.rows" | head -5; fail "the candles differ from the fault-free run's"; }
 # The re-planned state is the fault-free run's (history start, first candle).
 st="select symbol, interval, history_start, first_open from symbols order by 1, 2"
@@ -49,18 +36,18 @@ assert_eq "$(pq drop "$st")" "$(pq clean "$st")" "the symbols' planned state"
 # 2. Planning a database that holds candles (nothing new: every symbol finishes in the
 # planning step): the loss there is re-planned too, and nothing is fetched twice.
 RC=0
-CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx cks drop sync >"$T/again.out" 2>"$T/again.err" || RC=$?
+CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx cks drop ck sync >"$T/again.out" 2>"$T/again.err" || RC=$?
 [ "$RC" = 0 ] || { cat "$T/again.out" "$T/again.err"; fail "the second sync exited $RC"; }
 assert_file_match "$T/again.out" "sync ok: $N symbols \\($N ok"
 assert_file_match "$T/again.err" "planning the $N symbols of this batch again on the new connection"
-pq drop "$rows" >"$T/again.rows"
+pq drop "$PG_ROWS" >"$T/again.rows"
 cmp -s "$T/clean.rows" "$T/again.rows" || { diff "$T/clean.rows" "$T/again.rows" | head -5; fail "the candles differ after the second sync"; }
 
 # 3. The planning transaction loses its connection twice: the run fails; every symbol
 # is failed in the table, in the summary's counts and in run_symbols, naming the cause.
 pg_createdb twice >/dev/null
 RC=0
-CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx-2 cks twice sync >"$T/twice.out" 2>"$T/twice.err" || RC=$?
+CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx-2 cks twice ck sync >"$T/twice.out" 2>"$T/twice.err" || RC=$?
 assert_eq "$RC" 1 "a sync whose planning lost the connection twice: $(cat "$T/twice.out")"
 assert_file_match "$T/twice.out" "^sync failed: $N symbols \(0 ok, $N failed, 0 skipped\)"
 assert_eq "$(grep -c '^SYN.* failed ' "$T/twice.out")" "$N" "failed symbols in the table"

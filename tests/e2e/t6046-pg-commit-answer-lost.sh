@@ -11,29 +11,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$CK_TOP/tests/e2e/pg_lib.sh"
 
-now=1767225600000 # 2026-01-01 00:00 UTC
-N=4
-syms=$(synthetic_symbols $N USD_PERP)
-export CANDLEKEEP_FAULT_NOW=$now
-pg_start
-fakex_start --synthetic $N --now "$now"
-cks() { local db=$1; shift; DB="$(pg_url "$db" ck)" ck --market cm --symbols "$syms" --history-days 30 --page-limit 100 "$@"; }
-rows="select market, symbol, interval, open_time, open, high, low, close, volume, close_time,"
-rows+=" quote_volume, trades, taker_buy_base, taker_buy_quote from candles order by 1, 2, 3, 4"
-
-pg_createdb clean >/dev/null
-cks clean -q sync >"$T/clean.out" 2>&1 || { cat "$T/clean.out"; fail "the fault-free sync"; }
-pq clean "$rows" >"$T/clean.rows"
+pg_cm_scenario 4 --history-days 30 --page-limit 100
 
 for conc in 4 1; do # pages stored in groups (one transaction a turn), then one by one
 	db=lost$conc
 	pg_createdb $db >/dev/null
 	RC=0
-	CANDLEKEEP_FAULT_DAMAGE=pg-commit-reply cks $db --concurrency $conc sync >"$T/$db.out" 2>"$T/$db.err" || RC=$?
+	CANDLEKEEP_FAULT_DAMAGE=pg-commit-reply cks $db ck --concurrency $conc sync >"$T/$db.out" 2>"$T/$db.err" || RC=$?
 	[ "$RC" = 0 ] || { cat "$T/$db.out" "$T/$db.err"; fail "concurrency $conc: the sync exited $RC"; }
 	assert_file_match "$T/$db.out" "sync ok: $N symbols \\($N ok"
 	assert_file_match "$T/$db.err" "the connection was lost before the commit's answer; the server says transaction [0-9]+ committed: it is kept"
-	pq $db "$rows" >"$T/$db.rows"
+	pq $db "$PG_ROWS" >"$T/$db.rows"
 	cmp -s "$T/clean.rows" "$T/$db.rows" || { diff "$T/clean.rows" "$T/$db.rows" | head -5; fail "concurrency $conc: the candles differ from the fault-free run's"; }
 	run=$(pq $db "select max(id) from runs where command = 'sync'")
 	assert_eq "$(pq $db "select sum(candles_written) from run_symbols where run_id = $run")" \
