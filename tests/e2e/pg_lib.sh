@@ -88,3 +88,13 @@ cks() {
 	shift 2
 	DB="$(pg_url "$db" "$app")" ck --market cm --symbols "$syms" "${CKS_ARGS[@]}" "$@"
 }
+# pg_cm_symbols_ok DB: DB's newest sync run ended every symbol ok, each with the newest
+# candle the fault-free run stored (what it read back, in run_symbols).
+pg_cm_symbols_ok() {
+	local db=$1 run s
+	run=$(pq "$db" "select max(id) from runs where command = 'sync'")
+	for s in ${syms//,/ }; do
+		assert_eq "$(pq "$db" "select status || ' ' || coalesce(newest_open, 0) from run_symbols where run_id = $run and symbol = '$s'")" \
+			"ok $(pq clean "select max(open_time) from candles where symbol = '$s'")" "$db $s: status and the newest candle the run read"
+	done
+}

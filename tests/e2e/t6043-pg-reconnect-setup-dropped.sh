@@ -22,12 +22,7 @@ CANDLEKEEP_FAULT_DAMAGE=pg-reconnect cks drop w1 sync >"$T/drop.out" 2>"$T/drop.
 [ "$RC" = 0 ] || { cat "$T/drop.out" "$T/drop.err"; fail "the sync exited $RC after its connection was lost"; }
 assert_file_match "$T/drop.out" "sync ok: $N symbols \\($N ok"
 assert_file_match "$T/drop.err" "connection to .* was lost and is made again"
-run=$(pq drop "select max(id) from runs where command = 'sync'")
-for i in $(seq 0 $((N - 1))); do
-	s=$(printf 'SYN%03dUSD_PERP' "$i")
-	assert_eq "$(pq drop "select status || ' ' || coalesce(newest_open, 0) from run_symbols where run_id = $run and symbol = '$s'")" \
-		"ok $(pq clean "select max(open_time) from candles where symbol = '$s'")" "$s: status and the newest candle the run read"
-done
+pg_cm_symbols_ok drop
 for t in candles symbols holes revisions; do
 	assert_eq "$(pq drop "select count(*) from $t where market <> 'cm'")" 0 "$t rows stored under another market"
 done

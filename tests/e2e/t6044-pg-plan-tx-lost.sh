@@ -21,12 +21,7 @@ CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx cks drop ck sync >"$T/drop.out" 2>"$T/drop
 assert_file_match "$T/drop.out" "sync ok: $N symbols \\($N ok"
 assert_file_match "$T/drop.err" "connection to .* was lost and is made again \\(the transaction in progress is undone\\)"
 assert_file_match "$T/drop.err" "planning the $N symbols of this batch again on the new connection"
-run=$(pq drop "select max(id) from runs where command = 'sync'")
-for i in $(seq 0 $((N - 1))); do
-	s=$(printf 'SYN%03dUSD_PERP' "$i")
-	assert_eq "$(pq drop "select status || ' ' || coalesce(newest_open, 0) from run_symbols where run_id = $run and symbol = '$s'")" \
-		"ok $(pq clean "select max(open_time) from candles where symbol = '$s'")" "$s: status and the newest candle the run read"
-done
+pg_cm_symbols_ok drop
 pq drop "$PG_ROWS" >"$T/drop.rows"
 cmp -s "$T/clean.rows" "$T/drop.rows" || { diff "$T/clean.rows" "$T/drop.rows" | head -5; fail "the candles differ from the fault-free run's"; }
 # The re-planned state is the fault-free run's (history start, first candle).
