@@ -325,8 +325,11 @@ static int call_simple_from(struct engine *e, struct http_req *r, int done, cons
 			char msg[128] = "";
 			if (r->body &&
 			    binance_parse_error(r->body, r->len, &code, msg, sizeof(msg)) == 0)
-				ck_err_set(err, c == BN_NET ? CK_ENET : CK_EHTTP, "%s: %s (%d %s)",
-					   what, desc, code, msg);
+				ck_err_set(err,
+					   c == BN_NET     ? CK_ENET
+					   : code == -1121 ? CK_ENOTFOUND /* no such symbol */
+							   : CK_EHTTP,
+					   "%s: %s (%d %s)", what, desc, code, msg);
 			else
 				ck_err_set(err, c == BN_NET ? CK_ENET : CK_EHTTP, "%s: %s", what,
 					   desc);
@@ -606,7 +609,14 @@ static int probe_start(struct engine *e, struct sym *s, struct http_req *rp, int
 	char t[32];
 
 	memset(rp, 0, sizeof(*rp)); /* r owns the request (and its answer when done) now */
-	if (call_simple_from(e, &r, done, "GET /fapi/v1/klines (first candle)", &err)) {
+	if (call_simple_from(e, &r, done, "GET klines (first candle)", &err)) {
+		if (err.code == CK_ENOTFOUND) { /* -1121: the exchange has no such symbol */
+			sym_skip(s,
+				 "not listed on the exchange (delisted, renamed or not yet"
+				 " listed): %s",
+				 err.msg);
+			return 0;
+		}
 		log_warn("sync", "%s: listing start unknown: %s", name, err.msg);
 		return err.code;
 	}
@@ -1682,7 +1692,9 @@ static int plan_batch_once(struct engine *e, const struct binance_info *info, st
 		 * -1121: skipped). A status the exchange states is taken at its word. */
 		const struct binance_symbol *b =
 			info && !e->from_listing ? binance_info_find(info, s->out->symbol) : NULL;
-		if (b && strcmp(b->status, "TRADING")) {
+		if (s->skipped) {
+			/* its first-candle probe was answered -1121: nothing to plan */
+		} else if (b && strcmp(b->status, "TRADING")) {
 			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
 		} else if ((rc = plan_symbol(e, i, err)) != 0) {
 			store_tx_rollback(e->st);
