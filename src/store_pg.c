@@ -345,31 +345,47 @@ int pgx(struct store *st, const char *sql, int n, const char *const *v, const ch
 }
 
 /* A statement without parameters, possibly several (schema): PQexec. */
-static int pg_exec(struct store *st, const char *sql, const char *what, struct ck_err *err)
+/* pg_exec's statements, their (last) result returned (PQclear it), or NULL with err. */
+static PGresult *pg_exec_result(struct store *st, const char *sql, const char *what,
+				struct ck_err *err)
 {
 	int idle = !pg_in_tx(pg(st)), lost = 0;
 	PGresult *r;
-	int rc = 0;
 
-	if (pg(st)->tx_lost)
-		return pg_lost(st, what, err);
+	if (pg(st)->tx_lost) {
+		pg_lost(st, what, err);
+		return NULL;
+	}
 	if (pg_usable(st, what, err))
-		return err->code;
+		return NULL;
 	r = PQexec(pg(st)->conn, sql);
 	if (!pg_ok(r) && (lost = PQstatus(pg(st)->conn) == CONNECTION_BAD) &&
 	    pg_reconnect(st, !idle) == 0 && idle) {
 		PQclear(r);
 		r = PQexec(pg(st)->conn, sql);
 	}
-	if (!pg_ok(r))
-		rc = pg_fail_lost(st, r, what, lost, err);
-	else
-		pg_in_tx(pg(st)); /* as the statement left it (a COMMIT ends it) */
-	PQclear(r);
-	return rc;
+	if (!pg_ok(r)) {
+		pg_fail_lost(st, r, what, lost, err);
+		PQclear(r);
+		return NULL;
+	}
+	pg_in_tx(pg(st)); /* as the statements left it (a COMMIT ends it) */
+	return r;
 }
 
-/* The session settings of a new connection; 0 when all were made. */
+static int pg_exec(struct store *st, const char *sql, const char *what, struct ck_err *err)
+{
+	PGresult *r = pg_exec_result(st, sql, what, err);
+
+	if (!r)
+		return err->code;
+	PQclear(r);
+	return 0;
+}
+
+/* The session settings of a connection (pg_open's, and each new one pg_reconnect
+ * makes): notices off, read-only for a read-only open, the market ck_market() reads.
+ * 0 when all were made. */
 static int pg_session_setup(struct store *st)
 {
 	struct store_pg *p = pg(st);
@@ -377,12 +393,6 @@ static int pg_session_setup(struct store *st)
 	PGresult *r;
 	int ok;
 
-#ifdef CK_FAULT_INJECTION
-	/* The server drops the new session before its settings are made (the first
-	 * attempt of each reconnect; the test of this path). */
-	if (fault_damage("pg-reconnect") && !p->setup_faulted++)
-		PQclear(PQexec(p->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
-#endif
 	r = PQexec(p->conn, "SET client_min_messages = warning");
 	ok = pg_ok(r);
 	PQclear(r);
@@ -422,6 +432,12 @@ static int pg_reconnect(struct store *st, int in_tx)
 		p->tx_lost = 1; /* gone with the old connection, whatever happens here */
 	for (tries = 1;; tries++) {
 		PQreset(p->conn);
+#ifdef CK_FAULT_INJECTION
+		/* The server drops the new session before its settings are made (the first
+		 * attempt of each reconnect; the test of this path). */
+		if (fault_damage("pg-reconnect") && !p->setup_faulted++)
+			PQclear(PQexec(p->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+#endif
 		if (PQstatus(p->conn) == CONNECTION_OK && pg_session_setup(st) == 0)
 			break;
 		if (tries == PG_RECONNECT_TRIES) {
@@ -556,12 +572,11 @@ static int pg_open(struct store *st, int flags, struct ck_err *err)
 				  p->shown, msg);
 	}
 	PQsetNoticeProcessor(p->conn, pg_quiet, NULL);
-	if (pg_exec(st, "SET client_min_messages = warning", "open", err) || pg_market_set(st, err))
-		return err->code;
+	if (pg_session_setup(st))
+		return pg_fail(st, NULL, "open", err);
 	if (!st->rdonly)
 		return pg_migrate(st, err);
-	if (pg_exec(st, "SET default_transaction_read_only = on", "open", err) ||
-	    !(r = pgq(st, "SELECT to_regclass('candles') IS NOT NULL", 0, NULL, "open", err)))
+	if (!(r = pgq(st, "SELECT to_regclass('candles') IS NOT NULL", 0, NULL, "open", err)))
 		return err->code;
 	if (strcmp(pg_text(r, 0, 0), "t")) {
 		PQclear(r);
@@ -613,10 +628,10 @@ static int pg_begin(struct store *st, const char *what, struct ck_err *err)
 	PGresult *r;
 
 	pg(st)->txid[0] = 0;
-	if (pg_exec(st, "BEGIN", what, err))
-		return err->code;
-	if (!(r = pgq(st, "SELECT txid_current()", 0, NULL, what, err))) {
-		PQclear(PQexec(pg(st)->conn, "ROLLBACK"));
+	/* one round trip: the answer of a multi-statement string is its last statement's */
+	if (!(r = pg_exec_result(st, "BEGIN; SELECT txid_current()", what, err))) {
+		if (PQtransactionStatus(pg(st)->conn) == PQTRANS_INERROR)
+			PQclear(PQexec(pg(st)->conn, "ROLLBACK")); /* BEGIN ran, the SELECT not */
 		pg_tx_ended(pg(st));
 		return err->code;
 	}
