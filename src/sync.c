@@ -596,6 +596,23 @@ out:
 	return rc;
 }
 
+/* A symbol the exchange has no such symbol for (-1121), whichever request said so. */
+#define NOT_LISTED "not listed on the exchange (delisted, renamed or not yet listed)"
+
+/* The status exchangeInfo states for a symbol of a list when it is not TRADING
+ * (SETTLING, BREAK...), taken at its word: the symbol is skipped without a request.
+ * NULL otherwise: trading, or left out of the answer (one answer may be partial: the
+ * symbol is fetched, and one that does not exist says so itself, -1121), or no answer,
+ * or symbols = all (the stored listing, updated from this answer, decided). */
+static const char *stated_not_trading(const struct engine *e, const struct binance_info *info,
+				      const char *name)
+{
+	const struct binance_symbol *b =
+		info && !e->from_listing ? binance_info_find(info, name) : NULL;
+
+	return b && strcmp(b->status, "TRADING") ? b->status : NULL;
+}
+
 /* Where the symbol's history starts on the exchange: the first candle it returns for
  * startTime=0 (never an empty page, which proves nothing), into s->state; left
  * unknown when the probe fails (its error code is returned) or comes back empty. */
@@ -611,10 +628,7 @@ static int probe_start(struct engine *e, struct sym *s, struct http_req *rp, int
 	memset(rp, 0, sizeof(*rp)); /* r owns the request (and its answer when done) now */
 	if (call_simple_from(e, &r, done, "GET klines (first candle)", &err)) {
 		if (err.code == CK_ENOTFOUND) { /* -1121: the exchange has no such symbol */
-			sym_skip(s,
-				 "not listed on the exchange (delisted, renamed or not yet"
-				 " listed): %s",
-				 err.msg);
+			sym_skip(s, NOT_LISTED ": %s", err.msg);
 			return 0;
 		}
 		log_warn("sync", "%s: listing start unknown: %s", name, err.msg);
@@ -689,12 +703,8 @@ static int probe_starts(struct engine *e, const struct binance_info *info, struc
 	for (i = e->lo; i < e->hi && !quit && !e->fatal && !*e->stop; i++) {
 		struct sym *s = &e->syms[i];
 		const char *name = s->out->symbol;
-		const struct binance_symbol *b =
-			info && !e->from_listing ? binance_info_find(info, name) : NULL;
-
-		/* skipped by planning (with symbols = all the listing decided) */
-		if (s->elsewhere || (b && strcmp(b->status, "TRADING")))
-			continue;
+		if (s->elsewhere || stated_not_trading(e, info, name))
+			continue; /* skipped by planning */
 		if (store_symbol_get(e->st, name, e->cfg->interval, &s->state, err))
 			goto fail;
 		if (s->state.first_open && !e->recheck)
@@ -1152,10 +1162,7 @@ static void handle_done(struct engine *e, struct job *j)
 		char msg[160] = "";
 		if (r->body && binance_parse_error(r->body, r->len, &code, msg, sizeof(msg)) == 0 &&
 		    code == -1121)
-			sym_skip(s,
-				 "not listed on the exchange (delisted, renamed or not yet listed):"
-				 " %d %s",
-				 code, msg);
+			sym_skip(s, NOT_LISTED ": %d %s", code, msg);
 		else if (msg[0])
 			sym_fail(e, s, "%s: %d %s (not retried)", desc, code, msg);
 		else
@@ -1686,16 +1693,11 @@ static int plan_batch_once(struct engine *e, const struct binance_info *info, st
 		struct sym *s = &e->syms[i];
 		if (s->elsewhere)
 			continue;
-		/* With symbols = all the listing, updated from this answer, decided. A listed
-		 * symbol this answer leaves out is fetched all the same: one answer may be
-		 * partial, and one that does not exist says so itself (its klines answer
-		 * -1121: skipped). A status the exchange states is taken at its word. */
-		const struct binance_symbol *b =
-			info && !e->from_listing ? binance_info_find(info, s->out->symbol) : NULL;
+		const char *st = stated_not_trading(e, info, s->out->symbol);
 		if (s->skipped) {
 			/* its first-candle probe was answered -1121: nothing to plan */
-		} else if (b && strcmp(b->status, "TRADING")) {
-			sym_skip(s, "status %s on the exchange (delisted or suspended)", b->status);
+		} else if (st) {
+			sym_skip(s, "status %s on the exchange (delisted or suspended)", st);
 		} else if ((rc = plan_symbol(e, i, err)) != 0) {
 			store_tx_rollback(e->st);
 			return rc;
