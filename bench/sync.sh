@@ -69,7 +69,7 @@ req=$(sed -n 's/.* \([0-9]*\) requests.*/\1/p' "$W/out.default")
 wr=$(sed -n 's/.* \([0-9]*\) candles written.*/\1/p' "$W/out.default")
 echo
 echo "steady-state sync: $NSYM symbols, $wr new candles, $req requests, 50 ms latency per request (median of $REPS)"
-printf '  default concurrency (32)  %8.2f s\n' "$td"
+printf '  default concurrency (64)  %8.2f s\n' "$td"
 printf '  --concurrency 1           %8.2f s\n' "$t1"
 awk -v a="$t1" -v b="$td" 'BEGIN { printf "  speed-up                  %8.1fx\n", a / b }'
 kill "$FXPID"; wait "$FXPID" 2>/dev/null || true; FXPID=

@@ -250,10 +250,10 @@ int store_step_done(struct store *st, sqlite3_stmt *s, const char *what, struct 
 
 	if (rc != SQLITE_DONE) {
 		rc = store_db_fail(st, err, what); /* before finalize resets the message */
-		sqlite3_finalize(s);
+		store_stmt_done(st, s);
 		return rc;
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(st, s);
 	return 0;
 }
 
@@ -262,6 +262,56 @@ int store_prepare(struct store *st, sqlite3_stmt **s, const char *sql, struct ck
 	if (sqlite3_prepare_v2(sq(st)->db, sql, -1, s, NULL) != SQLITE_OK)
 		return store_db_fail(st, err, "prepare on");
 	return 0;
+}
+
+int store_stmt_cached(struct store *st, sqlite3_stmt **s, const char *sql)
+{
+	struct store_sqlite *q = sq(st);
+	struct stmt_slot *free_slot = NULL;
+	size_t i;
+	int rc;
+
+	*s = NULL;
+	for (i = 0; i < sizeof(q->cache) / sizeof(q->cache[0]); i++) {
+		struct stmt_slot *c = &q->cache[i];
+		if (c->sql == sql && !c->busy) {
+			c->busy = 1;
+			*s = c->s;
+			return SQLITE_OK;
+		}
+		if (!c->sql && !free_slot)
+			free_slot = c;
+	}
+	rc = sqlite3_prepare_v3(q->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0, s, NULL);
+	if (rc == SQLITE_OK && free_slot) {
+		free_slot->sql = sql;
+		free_slot->s = *s;
+		free_slot->busy = 1;
+	}
+	return rc;
+}
+
+int store_prepare_cached(struct store *st, sqlite3_stmt **s, const char *sql, struct ck_err *err)
+{
+	if (store_stmt_cached(st, s, sql) != SQLITE_OK)
+		return store_db_fail(st, err, "prepare on");
+	return 0;
+}
+
+void store_stmt_done(struct store *st, sqlite3_stmt *s)
+{
+	struct store_sqlite *q = sq(st);
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < sizeof(q->cache) / sizeof(q->cache[0]); i++)
+		if (q->cache[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			q->cache[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(s);
 }
 
 void sq_close(struct store *st)
@@ -276,6 +326,8 @@ void sq_close(struct store *st)
 	sqlite3_finalize(q->cov_find);
 	sqlite3_finalize(q->cov_del);
 	sqlite3_finalize(q->cov_ins);
+	for (size_t i = 0; i < sizeof(q->cache) / sizeof(q->cache[0]); i++)
+		sqlite3_finalize(q->cache[i].s);
 	sqlite3_close(q->db);
 	free(q);
 	st->impl = NULL;
@@ -1090,7 +1142,7 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 	/* All history counted: the ledger's runs of the symbol. Otherwise, with a count:
 	 * one pass over the range's keys; without: two separate min()/max() statements,
 	 * each a single index seek. */
-	if (store_prepare(
+	if (store_prepare_cached(
 		    st, &s,
 		    count && sq(st)->ledger && from <= 0 && to == INT64_MAX
 			    ? "SELECT min(first_open), max(last_open), sum(candles) FROM coverage"
@@ -1118,7 +1170,7 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 		span->last_open = sqlite3_column_int64(s, 1);
 		span->count = sqlite3_column_int64(s, 2);
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(st, s);
 	if (rc != SQLITE_ROW)
 		return store_db_fail(st, err, "read candles from");
 	return 0;
@@ -1236,20 +1288,20 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	*n = 0;
 	if (interval_ms <= 0)
 		return ck_err_set(err, CK_EUSAGE, "list gaps: interval must be positive");
-	if (sqlite3_prepare_v2(
-		    sq(st)->db,
+	if (store_stmt_cached(
+		    st, &g.h,
 		    "SELECT first_open, last_open, first_seen, second_seen, runs FROM holes"
 		    " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND last_open "
 		    ">= ?3 AND"
-		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open",
-		    -1, &g.h, NULL) != SQLITE_OK &&
+		    " first_open <= ?4 AND confirmed_at > 0 ORDER BY first_open") != SQLITE_OK &&
 	    /* A file a read-only open did not migrate: holes without their evidence. */
-	    store_prepare(st, &g.h,
-			  "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
-			  " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND "
-			  "last_open >= ?3 AND"
-			  " first_open <= ?4 ORDER BY first_open",
-			  err))
+	    store_prepare_cached(
+		    st, &g.h,
+		    "SELECT first_open, last_open, confirmed_at, confirmed_at, 1 FROM holes"
+		    " WHERE market = ck_market() AND symbol = ?1 AND interval = ?2 AND "
+		    "last_open >= ?3 AND"
+		    " first_open <= ?4 ORDER BY first_open",
+		    err))
 		return err->code;
 	if (sq(st)->ledger) {
 		rc = store_ledger_gaps(st, symbol, interval, interval_ms, from, to, gap_split, &g,
@@ -1258,20 +1310,21 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	}
 	/* Two texts rather than "(?1 IS NULL OR symbol = ?1)", which would scan every
 	 * symbol's candles even when one is asked for. */
-	if (store_prepare(st, &s,
-			  symbol ? "SELECT symbol, prev, open_time FROM ("
-				   " SELECT symbol, open_time, LAG(open_time) OVER"
-				   "  (ORDER BY open_time) AS prev FROM candles WHERE market = "
-				   "ck_market() AND symbol = ?1"
-				   " AND interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
-				   " WHERE open_time - prev > ?3 ORDER BY open_time"
-				 : "SELECT symbol, prev, open_time FROM ("
-				   " SELECT symbol, open_time, LAG(open_time) OVER"
-				   "  (PARTITION BY symbol ORDER BY open_time) AS prev"
-				   " FROM candles WHERE market = ck_market() AND interval = ?2 AND "
-				   "open_time BETWEEN ?4 AND ?5)"
-				   " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
-			  err)) {
+	if (store_prepare_cached(
+		    st, &s,
+		    symbol ? "SELECT symbol, prev, open_time FROM ("
+			     " SELECT symbol, open_time, LAG(open_time) OVER"
+			     "  (ORDER BY open_time) AS prev FROM candles WHERE market = "
+			     "ck_market() AND symbol = ?1"
+			     " AND interval = ?2 AND open_time BETWEEN ?4 AND ?5)"
+			     " WHERE open_time - prev > ?3 ORDER BY open_time"
+			   : "SELECT symbol, prev, open_time FROM ("
+			     " SELECT symbol, open_time, LAG(open_time) OVER"
+			     "  (PARTITION BY symbol ORDER BY open_time) AS prev"
+			     " FROM candles WHERE market = ck_market() AND interval = ?2 AND "
+			     "open_time BETWEEN ?4 AND ?5)"
+			     " WHERE open_time - prev > ?3 ORDER BY symbol, open_time",
+		    err)) {
 		rc = err->code;
 		goto done;
 	}
@@ -1293,8 +1346,8 @@ int sq_gaps(struct store *st, const char *symbol, const char *interval, int64_t 
 	else
 		rc = 0;
 done:
-	sqlite3_finalize(s);
-	sqlite3_finalize(g.h);
+	store_stmt_done(st, s);
+	store_stmt_done(st, g.h);
 	if (rc) {
 		free(g.c.v);
 		return rc;
@@ -1317,7 +1370,7 @@ int sq_covered(struct store *st, const char *symbol, const char *interval, int64
 	/* From the ledger: its stored runs. A file without one: consecutive open times
 	 * share open_time - interval * row_number; as in store_gaps, two texts so that one
 	 * symbol reads only its own candles. */
-	if (store_prepare(
+	if (store_prepare_cached(
 		    st, &s,
 		    sq(st)->ledger ? (symbol ? "SELECT symbol, first_open, last_open, candles FROM"
 					       " coverage WHERE market = ck_market() AND symbol = "
@@ -1346,7 +1399,7 @@ int sq_covered(struct store *st, const char *symbol, const char *interval, int64
 	sqlite3_bind_int64(s, 3, interval_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (store_grow(&v, &cap, len, sizeof(*v), "list stored ranges", err)) {
-			sqlite3_finalize(s);
+			store_stmt_done(st, s);
 			free(v);
 			return err->code;
 		}
@@ -1359,11 +1412,11 @@ int sq_covered(struct store *st, const char *symbol, const char *interval, int64
 	}
 	if (rc != SQLITE_DONE) {
 		store_db_fail(st, err, "list stored ranges in");
-		sqlite3_finalize(s);
+		store_stmt_done(st, s);
 		free(v);
 		return err->code;
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(st, s);
 	*out = v;
 	*n = len;
 	return 0;
@@ -1481,13 +1534,14 @@ int sq_holes_prune(struct store *st, const char *symbol, const char *interval, s
 {
 	sqlite3_stmt *s = NULL;
 
-	if (store_prepare(st, &s,
-			  "DELETE FROM holes WHERE market = ck_market() AND symbol = ?1 AND "
-			  "interval = ?2 AND confirmed_at = 0"
-			  " AND EXISTS (SELECT 1 FROM candles c WHERE c.market = ck_market() AND "
-			  "c.symbol = ?1 AND c.interval = ?2"
-			  " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
-			  err))
+	if (store_prepare_cached(
+		    st, &s,
+		    "DELETE FROM holes WHERE market = ck_market() AND symbol = ?1 AND "
+		    "interval = ?2 AND confirmed_at = 0"
+		    " AND EXISTS (SELECT 1 FROM candles c WHERE c.market = ck_market() AND "
+		    "c.symbol = ?1 AND c.interval = ?2"
+		    " AND c.open_time BETWEEN holes.first_open AND holes.last_open)",
+		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -1536,11 +1590,11 @@ int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (store_prepare(st, &s,
-			  "SELECT history_start, first_open FROM symbols WHERE market = "
-			  "ck_market() AND symbol = ?1 AND "
-			  "interval = ?2",
-			  err))
+	if (store_prepare_cached(st, &s,
+				 "SELECT history_start, first_open FROM symbols WHERE market = "
+				 "ck_market() AND symbol = ?1 AND "
+				 "interval = ?2",
+				 err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -1549,7 +1603,7 @@ int sq_symbol_get(struct store *st, const char *symbol, const char *interval,
 		out->history_start = sqlite3_column_int64(s, 0);
 		out->first_open = sqlite3_column_int64(s, 1);
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(st, s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_fail(st, err, "read symbol state from");
 	return 0;
@@ -1761,7 +1815,7 @@ int sq_run_symbol(struct store *st, int64_t id, const char *symbol, const char *
 	sqlite3_stmt *s = NULL;
 	char masked[1024];
 
-	if (store_prepare(
+	if (store_prepare_cached(
 		    st, &s,
 		    "INSERT OR REPLACE INTO run_symbols (run_id, symbol, status, candles_written,"
 		    " candles_revised, newest_open, error, market, interval)"

@@ -19,10 +19,10 @@ int sq_archive_put(struct store *st, const char *name, const char *sha256, int64
 		   int64_t at_ms, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	if (store_prepare(st, &s,
-			  "INSERT OR REPLACE INTO archive_files (market, name, sha256, rows,"
-			  " read_at) VALUES (ck_market(), ?1, ?2, ?3, ?4)",
-			  err))
+	if (store_prepare_cached(st, &s,
+				 "INSERT OR REPLACE INTO archive_files (market, name, sha256, rows,"
+				 " read_at) VALUES (ck_market(), ?1, ?2, ?3, ?4)",
+				 err))
 		return err->code;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, sha256, -1, SQLITE_STATIC);
@@ -113,12 +113,13 @@ int sq_archive_holes(struct store *st, const char *symbol, const char *interval,
 
 	*out = NULL;
 	*n = 0;
-	if (store_prepare(st, &s,
-			  "SELECT first_open, last_open FROM holes WHERE market = ck_market() AND "
-			  "symbol = ?1 AND"
-			  " interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
-			  " ORDER BY first_open",
-			  err))
+	if (store_prepare_cached(
+		    st, &s,
+		    "SELECT first_open, last_open FROM holes WHERE market = ck_market() AND "
+		    "symbol = ?1 AND"
+		    " interval = ?2 AND last_open >= ?3 AND first_open <= ?4"
+		    " ORDER BY first_open",
+		    err))
 		return err->code;
 	sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, interval, -1, SQLITE_STATIC);
@@ -126,7 +127,7 @@ int sq_archive_holes(struct store *st, const char *symbol, const char *interval,
 	sqlite3_bind_int64(s, 4, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (store_grow(&v, &cap, *n, sizeof(*v), "read the exchange's holes", err)) {
-			sqlite3_finalize(s);
+			store_stmt_done(st, s);
 			free(v);
 			*n = 0;
 			return err->code;
@@ -137,7 +138,7 @@ int sq_archive_holes(struct store *st, const char *symbol, const char *interval,
 		v[*n].last = sqlite3_column_int64(s, 1);
 		(*n)++;
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(st, s);
 	if (rc != SQLITE_DONE) {
 		free(v);
 		*n = 0;

@@ -323,16 +323,17 @@ int store_ledger_gaps(struct store *st, const char *symbol, const char *interval
 	int64_t prev_last = 0;
 	int rc, have = 0;
 
-	if (store_prepare(st, &s,
-			  symbol ? "SELECT symbol, first_open, last_open FROM coverage WHERE"
-				   " market = ck_market() AND symbol = ?1 AND interval = ?2 AND"
-				   " kind = 'stored' AND last_open >= ?3 AND first_open <= ?4"
-				   " ORDER BY first_open"
-				 : "SELECT symbol, first_open, last_open FROM coverage WHERE"
-				   " market = ck_market() AND interval = ?2 AND kind = 'stored'"
-				   " AND last_open >= ?3 AND first_open <= ?4"
-				   " ORDER BY symbol, first_open",
-			  err))
+	if (store_prepare_cached(
+		    st, &s,
+		    symbol ? "SELECT symbol, first_open, last_open FROM coverage WHERE"
+			     " market = ck_market() AND symbol = ?1 AND interval = ?2 AND"
+			     " kind = 'stored' AND last_open >= ?3 AND first_open <= ?4"
+			     " ORDER BY first_open"
+			   : "SELECT symbol, first_open, last_open FROM coverage WHERE"
+			     " market = ck_market() AND interval = ?2 AND kind = 'stored'"
+			     " AND last_open >= ?3 AND first_open <= ?4"
+			     " ORDER BY symbol, first_open",
+		    err))
 		return err->code;
 	if (symbol)
 		sqlite3_bind_text(s, 1, symbol, -1, SQLITE_STATIC);
@@ -346,7 +347,7 @@ int store_ledger_gaps(struct store *st, const char *symbol, const char *interval
 			int r = fn(sym, interval_add(iv, prev_last, 1), interval_add(iv, f, -1),
 				   arg);
 			if (r) {
-				sqlite3_finalize(s);
+				store_stmt_done(st, s);
 				return r;
 			}
 		}
@@ -356,10 +357,10 @@ int store_ledger_gaps(struct store *st, const char *symbol, const char *interval
 	}
 	if (rc != SQLITE_DONE) {
 		store_db_fail(st, err, "find gaps in");
-		sqlite3_finalize(s);
+		store_stmt_done(st, s);
 		return err->code;
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(st, s);
 	return 0;
 }
 

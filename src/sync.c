@@ -1620,9 +1620,12 @@ static int fetch_exchange_info(struct engine *e, struct http_req *rp, int done,
 	if (*have_info && info->weight_limit > 0) {
 		/* for the metrics: the limit the exchange reports, when none is configured */
 		struct ck_err e2 = {0, ""};
-		char v[32];
+		char v[32], was[32] = "";
 		snprintf(v, sizeof(v), "%" PRId64, (int64_t)info->weight_limit);
-		if (store_state_set(e->st, "exchange.weight_limit", v, &e2))
+		/* written when it changes: a write is an fsync before the first klines request */
+		if ((store_state_get(e->st, "exchange.weight_limit", was, sizeof(was), NULL) ||
+		     strcmp(was, v)) &&
+		    store_state_set(e->st, "exchange.weight_limit", v, &e2))
 			log_warn("sync", "%s", e2.msg);
 	}
 	e->budget = e->weight_limit * (100 - cfg->weight_reserve_pct) / 100;

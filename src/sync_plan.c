@@ -114,11 +114,15 @@ void sync_plan_verify(struct store *st, const struct cfg *cfg, struct plan_clock
 		       "re-verifying %" PRId64 " older candles per symbol",
 		       interval_steps(c->iv, c->verify_first, c->verify_last) + 1);
 	}
-	snprintf(v, sizeof(v), "%" PRId64, c->server_now);
-	if (store_state_set(st, k1, v, &err) == 0) {
-		snprintf(v, sizeof(v), "%" PRId64, cursor);
-		if (store_state_set(st, k2, v, &err) == 0)
-			return;
+	/* Both keys in one transaction: one fsync before the first klines request, not two. */
+	if (store_tx_begin(st, &err) == 0) {
+		snprintf(v, sizeof(v), "%" PRId64, c->server_now);
+		if (store_state_set(st, k1, v, &err) == 0) {
+			snprintf(v, sizeof(v), "%" PRId64, cursor);
+			if (store_state_set(st, k2, v, &err) == 0 && store_tx_commit(st, &err) == 0)
+				return;
+		}
+		store_tx_rollback(st);
 	}
 	log_warn("sync", "%s", err.msg);
 }

@@ -109,7 +109,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c->symbols, "default");
 	assert_string_equal(c->interval, "4h");
 	assert_int_equal(c->history_days, 90);
-	assert_int_equal(c->concurrency, 32);
+	assert_int_equal(c->concurrency, 64);
 	assert_int_equal(c->timeout_s, 1800);
 	assert_int_equal(c->page_limit, 0);
 	assert_int_equal(c->lookback, 0);
@@ -225,9 +225,9 @@ static void test_int_errors(void **state)
 			  "2: [sync] page_limit = 99999999999999999999999: must be 0..1500");
 	expect_file_error(fx, "[http]\nretry_net_max = -1\n",
 			  "2: [http] retry_net_max = -1: must be 0..20");
-	assert_int_equal(fx->c.concurrency, 32); /* failed sets change nothing */
-	assert_int_equal(load_text(fx, "[sync]\nconcurrency = 64\n"), 0);
-	assert_int_equal(fx->c.concurrency, 64);
+	assert_int_equal(fx->c.concurrency, 64); /* failed sets change nothing */
+	assert_int_equal(load_text(fx, "[sync]\nconcurrency = 48\n"), 0);
+	assert_int_equal(fx->c.concurrency, 48);
 }
 
 static void test_duration(void **state)
@@ -915,7 +915,7 @@ static void test_help_and_man(void **state)
 	assert_non_null(strstr(man, "\\fBCANDLEKEEP_SYNC_CONCURRENCY\\fR"));
 	assert_non_null(strstr(man, ".SS [backup]\n"));
 	assert_null(strstr(man, "\n-"));
-	assert_non_null(strstr(help, "  concurrency = 32\n"));
+	assert_non_null(strstr(help, "  concurrency = 64\n"));
 	assert_non_null(strstr(help, "env CANDLEKEEP_BACKUP_HOT_DIR"));
 	free(man);
 	free(help);

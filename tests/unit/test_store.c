@@ -18,6 +18,7 @@
 #include "err.h"
 #include "kline.h"
 #include "store.h"
+#include "store_int.h"
 #include "banned.h"
 #include "test_tmp.h"
 
@@ -182,6 +183,61 @@ static void test_page_is_atomic(void **state)
 		assert_int_equal(sp.count, 1);
 	else
 		assert_int_equal(sp.count, 0);
+}
+
+/* store_prepare_cached: one compiled statement per text, handed out again only after
+ * store_stmt_done reset it (bindings cleared, iteration restarted); a nested use and a
+ * full cache get statements of their own, finalized when given back (LSan sees a leak
+ * otherwise, and sq_close would leave the file open). */
+static void test_stmt_cache(void **state)
+{
+	static const char *const q = "SELECT ?1 UNION ALL SELECT 2";
+	static char many[40][32];
+	struct fixture *fx = *state;
+	sqlite3_stmt *a, *b, *c, *v[40];
+	size_t i;
+
+	assert_int_equal(store_prepare_cached(fx->st, &a, q, &fx->err), 0);
+	sqlite3_bind_int(a, 1, 7);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(a, 0), 7);
+	/* taken while handed out: another statement */
+	assert_int_equal(store_prepare_cached(fx->st, &b, q, &fx->err), 0);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(b, 0), SQLITE_NULL);
+	store_stmt_done(fx->st, b);
+	store_stmt_done(fx->st, a); /* mid-iteration */
+	/* given back: the same one, from its first row, its binding gone */
+	assert_int_equal(store_prepare_cached(fx->st, &c, q, &fx->err), 0);
+	assert_ptr_equal(c, a);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(c, 0), SQLITE_NULL);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(c, 0), 2);
+	store_stmt_done(fx->st, c);
+	/* more texts than the cache holds: each still works */
+	for (i = 0; i < 40; i++) {
+		snprintf(many[i], sizeof(many[i]), "SELECT %zu", i);
+		assert_int_equal(store_prepare_cached(fx->st, &v[i], many[i], &fx->err), 0);
+		assert_int_equal(sqlite3_step(v[i]), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(v[i], 0), (int)i);
+	}
+	for (i = 0; i < 40; i++)
+		store_stmt_done(fx->st, v[i]);
+	store_stmt_done(fx->st, NULL);
+	/* a bad text fails as store_prepare does, naming the file */
+	assert_int_not_equal(store_prepare_cached(fx->st, &a, "SELEC nonsense", &fx->err), 0);
+	assert_null(a);
+	assert_non_null(strstr(fx->err.msg, "c.db"));
+	/* the cached statements see what later writes store */
+	put_range(fx, "BTCUSDT", 0, 2);
+	struct store_span sp;
+	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", 0, INT64_MAX, 1, &sp, &fx->err), 0);
+	assert_int_equal(sp.count, 3);
+	put_range(fx, "BTCUSDT", 3, 4);
+	assert_int_equal(store_span(fx->st, "BTCUSDT", "4h", 0, INT64_MAX, 1, &sp, &fx->err), 0);
+	assert_int_equal(sp.count, 5);
 }
 
 static void test_span(void **state)
@@ -535,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_values_kept_exactly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_is_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_span, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gaps_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gaps_other_interval_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_covered_runs, setup, teardown),
