@@ -34,7 +34,7 @@ RUNS=${BENCH_RUNS:-1}
 if [ -s "$db" ] && [ ! -s "$db-wal" ]; then
 	echo "bench backup: using the database already in $dir" >&2
 else
-"$CK" -q --db "$db" --base-url "$url" --symbols SYN000USDT --history-days 2 sync >/dev/null
+"$CK" -q --db "$db" --base-url "$url" --symbols SYN000USDT --history-days 2 sync >/dev/null 2>&1 || { echo "bench: the first sync failed" >&2; exit 1; }
 # Synthetic candles: ~150 bytes a row on disk; rows = MB * 1024 * 1024 / 150.
 rows=$(( MB * 1024 * 1024 / 150 ))
 echo "bench backup: generating ~${MB} MB ($rows synthetic candles)..." >&2

@@ -45,7 +45,7 @@ secs() { sed -n 's/.*elapsed_s=\([0-9.]*\).*/\1/p' "$1"; }
 
 # ---- 1. steady state ----
 fakex
-"$CK" --db "$W/base.db" --base-url "$URL" -q --symbols "$SYMS" --history-days 30 sync >/dev/null
+"$CK" --db "$W/base.db" --base-url "$URL" -q --symbols "$SYMS" --history-days 30 sync >/dev/null 2>&1 || { echo "bench: the first sync failed" >&2; exit 1; }
 ctl "clock?advance=$((2 * H4))"
 ctl "faults?latency_ms=50"
 for mode in default one; do
