@@ -86,8 +86,11 @@ static void page_head(const struct status_view *v, struct sbuf *b)
 		       "</style></head><body>");
 	sbuf_printf(b, "<h1>candlekeep</h1><div class=\"sub\">");
 	sbuf_html(b, c->db);
-	sbuf_printf(b, " &middot; %s candles &middot; now %s UTC%s &middot; up %s</div>",
-		    c->interval, iso(v->now, a, sizeof(a)), v->test_clock ? " (test clock)" : "",
+	/* the market: one database may hold three, each with its own daemon and page */
+	sbuf_printf(b,
+		    " &middot; %s &middot; %s candles &middot; now %s UTC%s &middot; up %s</div>",
+		    store_market(v->st), c->interval, iso(v->now, a, sizeof(a)),
+		    v->test_clock ? " (test clock)" : "",
 		    dur_format(v->uptime_ms, DUR_SPACED, t1, sizeof(t1)));
 }
 
@@ -611,6 +614,11 @@ static void page_runs(const struct status_view *v, struct sbuf *b)
 		if (v->cfg->nintervals > 1) { /* which interval's run */
 			sbuf_printf(b, " ");
 			sbuf_html(b, r->interval);
+		}
+		if (strcmp(r->market, store_market(v->st))) { /* another market's run */
+			sbuf_printf(b, " (");
+			sbuf_html(b, r->market);
+			sbuf_printf(b, ")");
 		}
 		sbuf_printf(b,
 			    "</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td "
