@@ -153,6 +153,20 @@ head -c "$psize" /dev/zero | tr '\0' '\377' |
 	dd of="$DB" bs="$psize" seek=$((root - 1)) conv=notrunc status=none
 daemon_start
 wait_note DatabaseCorruption firing
+# The parts the metrics cannot read fire MetricsCollectFailed too, under the
+# corruption: the damaged file stays in place until Prometheus has it firing and
+# Alertmanager has had two group intervals to (not) send it. Stopping at once raced:
+# both alerts resolved together, and a MetricsCollectFailed still firing when the
+# corruption's resolve reached Alertmanager went out uninhibited (a CI run under load);
+# with the shipped `for: 10m` it can only fire long after the corruption alert.
+prom_firing() {
+	curl -fsS -m 5 "http://127.0.0.1:$P_PROM/api/v1/alerts" 2>/dev/null | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["data"]["alerts"]
+sys.exit(0 if any(x["labels"]["alertname"] == sys.argv[1] and x["state"] == "firing" for x in a) else 1)' "$1"
+}
+wait_for 60 "Prometheus to have MetricsCollectFailed firing" 'prom_firing MetricsCollectFailed'
+sleep 4
 daemon_stop
 cp "$T/good.db" "$DB"
 daemon_start
