@@ -1926,14 +1926,20 @@ static int fail_all(struct engine *e, int rc, struct ck_err *err)
 
 /* A run that stopped on an error (planning's database, memory) before every symbol
  * finished: the symbols left without an outcome failed with it, and are counted so
- * (the summary, the run record and the table agree). Other workers' symbols are not
- * this run's. */
+ * (the summary, the run record and the table agree); one already skipped (a status the
+ * exchange stated, a -1121) stays skipped with its reason, as finish_symbol has it.
+ * Other workers' symbols are not this run's. */
 static void fail_unfinished(struct engine *e, const struct ck_err *err)
 {
 	for (size_t i = 0; i < e->nsyms; i++) {
 		struct sym *s = &e->syms[i];
 		if (s->elsewhere || s->out->status)
 			continue;
+		if (s->skipped) {
+			s->out->status = "skipped";
+			e->res->counts.symbols_skipped++;
+			continue;
+		}
 		sym_fail(e, s, "%s", err->msg);
 		s->out->status = "failed";
 		e->res->counts.symbols_failed++;

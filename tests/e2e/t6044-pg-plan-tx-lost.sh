@@ -49,4 +49,17 @@ assert_eq "$(grep -c '^SYN.* failed ' "$T/twice.out")" "$N" "failed symbols in t
 run=$(pq twice "select max(id) from runs where command = 'sync'")
 assert_eq "$(pq twice "select count(*) from run_symbols where run_id = $run and status = 'failed' and error like '%connection to the PostgreSQL server was lost%'")" "$N" "run_symbols failed, naming the lost connection"
 assert_eq "$(pq twice "select symbols_failed from runs where id = $run")" "$N" "the run record's failed count"
+
+# 4. The same with a symbol the exchange states SETTLING (skipped by planning before
+# the first span read): it stays skipped, with its reason, not failed with the others.
+pg_createdb settling >/dev/null
+fakex_ctl "symbol?symbol=SYN000USD_PERP&status=SETTLING" >/dev/null
+RC=0
+CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx-2 cks settling ck sync >"$T/settling.out" 2>"$T/settling.err" || RC=$?
+assert_eq "$RC" 1 "a sync whose planning lost the connection twice: $(cat "$T/settling.out")"
+assert_file_match "$T/settling.out" "^sync failed: $N symbols \(0 ok, $((N - 1)) failed, 1 skipped\)"
+run=$(pq settling "select max(id) from runs where command = 'sync'")
+assert_eq "$(pq settling "select status || ': ' || error from run_symbols where run_id = $run and symbol = 'SYN000USD_PERP'")" \
+	"skipped: status SETTLING on the exchange (delisted or suspended)" "the SETTLING symbol's outcome"
+assert_eq "$(pq settling "select symbols_failed || ' ' || symbols_skipped from runs where id = $run")" "$((N - 1)) 1" "the run record's counts"
 echo ok
