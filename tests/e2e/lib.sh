@@ -124,6 +124,18 @@ ck_rc() { RC=0; ck "$@" || RC=$?; }
 
 sql() { sqlite3 -batch -noheader "$DB" "$@"; }
 
+# daemon_serve GLOBAL_FLAGS...: a daemon on the test's database and fakex (its audit job
+# off, its clock fakex's) serving HTTP on an ephemeral port; sets DPID and U (its base URL).
+daemon_serve() {
+	CANDLEKEEP_SCHEDULE_AUDIT= "$CK" --db "$DB" --base-url "$FAKEX_URL" "$@" \
+		daemon --listen 127.0.0.1:0 --port-file "$T/http.port" --clock-url "$FAKEX_URL" \
+		>"$T/daemon.out" 2>"$T/daemon.log" &
+	DPID=$!
+	_pids+=("$DPID")
+	WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
+	U="http://127.0.0.1:$(cat "$T/http.port")"
+}
+
 # synthetic_symbols N SUFFIX: fakex --synthetic's first N symbols, comma-separated
 # (SYN000SUFFIX,SYN001SUFFIX,...; SUFFIX USDT on um, USD_PERP on cm).
 synthetic_symbols() {

@@ -10,13 +10,7 @@ fakex_start --synthetic 2 --now "$now"
 syms=SYN000USDT,SYN001USDT
 ck -q --symbols $syms --history-days 5 --interval 4h,1h sync >"$T/s" 2>&1 || { cat "$T/s"; fail "sync"; }
 sql "delete from candles where interval='1h' and symbol='SYN001USDT' and open_time=$((now - 5 * HOUR))"
-CANDLEKEEP_SCHEDULE_AUDIT= "$CK" --db "$DB" --base-url "$FAKEX_URL" --symbols $syms --interval 4h,1h \
-	daemon --listen 127.0.0.1:0 --port-file "$T/http.port" --clock-url "$FAKEX_URL" \
-	>"$T/daemon.out" 2>"$T/daemon.log" &
-DPID=$!
-_pids+=("$DPID")
-WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
-U="http://127.0.0.1:$(cat "$T/http.port")"
+daemon_serve --symbols $syms --interval 4h,1h
 curl -fsS -m 10 "$U/" >"$T/page.html" || fail "GET /"
 for iv in 4h 1h; do
 	assert_file_match "$T/page.html" "<h2>Symbols, $iv: [0-9]+ of 2 fresh</h2>" "symbols table of $iv"

@@ -21,14 +21,7 @@ fakex_ctl "faults?p5xx=0" >/dev/null
 assert_eq "$(sql "select group_concat(market || ':' || status, ',') from (select market, status from runs order by id)")" \
 	"um:ok,cm:ok,spot:failed" "runs stored"
 
-CANDLEKEEP_SCHEDULE_AUDIT= "$CK" --db "$DB" --base-url "$FAKEX_URL" --market cm \
-	--symbols SYN000USD_PERP,SYN001USD_PERP \
-	daemon --listen 127.0.0.1:0 --port-file "$T/http.port" --clock-url "$FAKEX_URL" \
-	>"$T/daemon.out" 2>"$T/daemon.log" &
-DPID=$!
-_pids+=("$DPID")
-WAIT_SHOW="$T/daemon.log" wait_for 30 "the daemon's port file" test -s "$T/http.port"
-U="http://127.0.0.1:$(cat "$T/http.port")"
+daemon_serve --market cm --symbols SYN000USD_PERP,SYN001USD_PERP
 curl -fsS -m 10 "$U/" >"$T/page.html" || fail "GET /"
 
 python3 - "$T/page.html" >"$T/facts" <<'PY'
