@@ -146,7 +146,7 @@ static const struct cfg_key cfg_keys[] = {
 	    "Permissions of exported CSV files, the audit HTML page and the metrics textfile,"
 	    " whatever the umask."),
 	/* [sync] */
-	INT("sync", "concurrency", concurrency, "64", 1, 64, "requests", 0,
+	INT("sync", "concurrency", concurrency, "64", 1, CFG_CONCURRENCY_MAX, "requests", 0,
 	    "Requests in flight at once (within the weight budget; over HTTP/2, streams on one"
 	    " connection)."),
 	DUR("sync", "timeout", timeout_s, "30m", 0, 7 * DAY_S, 0,

@@ -21,6 +21,10 @@
 
 #define CK_INTERVALS_MAX 15 /* every interval 1m .. 1M once */
 
+/* [sync] concurrency's ceiling, and its default: sync sizes its arrays of requests
+ * finished in one turn (and of pages stored in one transaction) by it. */
+#define CFG_CONCURRENCY_MAX 64
+
 struct cfg {
 	/* [main] */
 	char *db;               /* path of the SQLite database */
@@ -37,7 +41,7 @@ struct cfg {
 	char *file_mode;        /* "0640" | "0600": database, backups, sidecars, logs, lock */
 	char *export_file_mode; /* "0644" | "0640" | "0600": exports, audit HTML, textfile */
 	/* [sync] */
-	int64_t concurrency;        /* requests in flight, 1..64 */
+	int64_t concurrency;        /* requests in flight, 1..CFG_CONCURRENCY_MAX */
 	int64_t timeout_s;          /* run deadline, seconds (0 = none) */
 	int64_t page_limit;         /* candles per request, 1..1500; 0 = automatic */
 	int64_t lookback;           /* extra closed candles re-fetched each run */

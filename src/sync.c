@@ -36,6 +36,10 @@
 
 #define DAY_MS 86400000LL
 
+/* Requests in flight at most ([sync] concurrency's ceiling): the size of the arrays of
+ * requests finished in one turn of the loop and of the pages one group commit stores. */
+#define INFLIGHT_MAX CFG_CONCURRENCY_MAX
+
 struct range {
 	int64_t first, last; /* open times, inclusive */
 };
@@ -364,17 +368,15 @@ static int call_simple_from(struct engine *e, struct http_req *r, int done, cons
  * *done[i] for each that completed (whatever its answer: call_simple_from classifies it
  * and retries one by one). Nothing is started during a ban (honour_ban waited for one
  * that ends in time; one that does not is reported by call_simple). */
-#define PREFETCH_MAX 64 /* [sync] concurrency's ceiling */
-
 static void prefetch(struct engine *e, struct http_req *r, size_t n, int *done)
 {
-	struct http_req *fin[PREFETCH_MAX];
+	struct http_req *fin[INFLIGHT_MAX];
 	struct ck_err err;
 	size_t i, k, nd;
 
 	for (i = 0; i < n; i++)
 		done[i] = 0;
-	if (e->ban_until > now_ms() || *e->stop || n > PREFETCH_MAX)
+	if (e->ban_until > now_ms() || *e->stop || n > INFLIGHT_MAX)
 		return;
 	for (i = 0; i < n; i++)
 		if (http_start(e->http, &r[i], &err)) {
@@ -384,7 +386,7 @@ static void prefetch(struct engine *e, struct http_req *r, size_t n, int *done)
 		}
 	e->res->counts.requests += (int64_t)n;
 	for (k = 0; k < n && !*e->stop;) {
-		if (http_poll(e->http, 100, fin, PREFETCH_MAX, &nd, &err))
+		if (http_poll(e->http, 100, fin, INFLIGHT_MAX, &nd, &err))
 			break;
 		for (i = 0; i < nd; i++, k++)
 			done[(size_t)(fin[i] - r)] = 1;
@@ -655,8 +657,8 @@ static int probe_start(struct engine *e, struct sym *s, struct http_req *rp, int
 static int probe_batch(struct engine *e, const size_t *idx, struct http_req *r, size_t nb,
 		       int *quit, struct ck_err *err)
 {
-	int64_t before[PREFETCH_MAX];
-	int done[PREFETCH_MAX], rc = 0;
+	int64_t before[INFLIGHT_MAX];
+	int done[INFLIGHT_MAX], rc = 0;
 	size_t k;
 
 	prefetch(e, r, nb, done);
@@ -693,13 +695,13 @@ static int probe_batch(struct engine *e, const size_t *idx, struct http_req *r, 
  * each symbol starts on the exchange when that is not known yet, or is re-verified. */
 static int probe_starts(struct engine *e, const struct binance_info *info, struct ck_err *err)
 {
-	struct http_req r[PREFETCH_MAX];
-	size_t idx[PREFETCH_MAX], nb = 0, batch, i;
+	struct http_req r[INFLIGHT_MAX];
+	size_t idx[INFLIGHT_MAX], nb = 0, batch, i;
 	int quit = 0;
 
 	batch = e->cfg->concurrency < 1 ? 1 : (size_t)e->cfg->concurrency;
-	if (batch > PREFETCH_MAX)
-		batch = PREFETCH_MAX;
+	if (batch > INFLIGHT_MAX)
+		batch = INFLIGHT_MAX;
 	for (i = e->lo; i < e->hi && !quit && !e->fatal && !*e->stop; i++) {
 		struct sym *s = &e->syms[i];
 		const char *name = s->out->symbol;
@@ -1259,10 +1261,10 @@ static void store_group(struct engine *e, struct http_req **done, size_t nd)
 {
 	struct ck_err gerr;
 	char why[sizeof(e->res->error)];
-	struct sym *gs[64];
-	int64_t w0[64], r0[64], cw = e->res->counts.candles_written,
-				cr = e->res->counts.candles_revised;
-	int group = nd > 1 && nd <= 64 && store_tx_begin(e->st, &gerr) == 0;
+	struct sym *gs[INFLIGHT_MAX];
+	int64_t w0[INFLIGHT_MAX], r0[INFLIGHT_MAX], cw = e->res->counts.candles_written,
+						    cr = e->res->counts.candles_revised;
+	int group = nd > 1 && nd <= INFLIGHT_MAX && store_tx_begin(e->st, &gerr) == 0;
 	size_t i;
 
 	for (i = 0; group && i < nd; i++) {
@@ -1314,7 +1316,7 @@ static int lock_lost(struct engine *e)
 
 static int fetch_loop(struct engine *e, struct ck_err *err)
 {
-	struct http_req *done[64];
+	struct http_req *done[INFLIGHT_MAX];
 
 	while (e->queue || http_inflight(e->http)) {
 		int64_t now = mono_ms(), wake = now + 200;
@@ -1359,7 +1361,7 @@ static int fetch_loop(struct engine *e, struct ck_err *err)
 				w = 1;
 			if (w > 200)
 				w = 200;
-			if (http_poll(e->http, (int)w, done, 64, &nd, err))
+			if (http_poll(e->http, (int)w, done, INFLIGHT_MAX, &nd, err))
 				return err->code;
 			/* Refill the freed slots before storing the finished pages (one
 			 * fsync'd transaction), unless one of them says to slow down. */
