@@ -172,7 +172,7 @@ static void run_candle_count(struct store *st, const struct cfg *cfg, const stru
 	int64_t total = 0;
 
 	snprintf(rid, sizeof(rid), "%" PRId64, r->run_id);
-	if (store_count(st, cfg->interval, 0, &total, NULL, &err) ||
+	if (store_candle_total(st, cfg->interval, &total, &err) ||
 	    store_event_add(st, now_ms(), event_kind_name(EV_CANDLE_COUNT), cfg->interval,
 			    (double)total, rid, &err))
 		log_warn(r->command, "%s", err.msg);

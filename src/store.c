@@ -1965,6 +1965,7 @@ const struct store_ops store_sqlite_ops = {
 	.each_candle = sq_each_candle,
 	.symbols = sq_symbols,
 	.count = sq_count,
+	.ledger_total = sq_ledger_total,
 	.hole_candles = sq_hole_candles,
 	.hole_get = sq_hole_get,
 	.hole_put = sq_hole_put,

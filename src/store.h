@@ -320,6 +320,13 @@ int store_interval_runs(struct store *st, const char *command, const char *inter
 int store_count(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
 		int *finished, struct ck_err *err);
 
+/* The candles of interval (of the handle's market) as the coverage ledger counts them:
+ * a sum over the ledger's ranges, O(symbols + gaps) however many candles are stored.
+ * The ledger is kept by every write in the write's own transaction (deletions by hand
+ * included, by a trigger); gaps --verify checks it against the candles. A backend or
+ * a file without a ledger counts the candles (store_count, no budget). */
+int store_candle_total(struct store *st, const char *interval, int64_t *count, struct ck_err *err);
+
 /* PRAGMA quick_check (full = 0) or integrity_check (full = 1), abandoned when budget_ms
  * (wall time, 0 = no limit) runs out: then *finished = 0 and *ok is meaningless.
  * Otherwise *finished = 1, *ok = 1 if healthy, and detail holds the first problem on

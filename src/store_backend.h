@@ -71,6 +71,10 @@ struct store_ops {
 		       struct ck_err *err);
 	int (*count)(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
 		     int *finished, struct ck_err *err);
+	/* optional: the candles of interval as the coverage ledger counts them (see
+	 * store_candle_total); without it, a full count */
+	int (*ledger_total)(struct store *st, const char *interval, int64_t *count,
+			    struct ck_err *err);
 	/* optional: a backend that keeps no coverage ledger answers gaps from the candles
 	 * and has nothing to verify (gaps --verify then says it is not supported) */
 	int (*ledger_verify)(struct store *st, const char *interval, int64_t interval_ms,

@@ -150,6 +150,7 @@ int sq_each_candle(struct store *st, const char *symbol, const char *interval, i
 		   int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
 		   struct ck_err *err);
 int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n, struct ck_err *err);
+int sq_ledger_total(struct store *st, const char *interval, int64_t *count, struct ck_err *err);
 int sq_count(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
 	     int *finished, struct ck_err *err);
 int sq_hole_candles(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,

@@ -211,6 +211,13 @@ int store_count(struct store *st, const char *interval, int64_t budget_ms, int64
 	return DISPATCH(count, interval, budget_ms, count, finished, err);
 }
 
+int store_candle_total(struct store *st, const char *interval, int64_t *count, struct ck_err *err)
+{
+	if (st->ops->ledger_total)
+		return st->ops->ledger_total(st, interval, count, err);
+	return DISPATCH(count, interval, 0, count, NULL, err);
+}
+
 int store_health_hole_candles(struct store *st, const char *symbol, const char *interval,
 			      int64_t interval_ms, int64_t from, int64_t to, int64_t *count,
 			      struct ck_err *err)

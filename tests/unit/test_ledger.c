@@ -227,9 +227,21 @@ static void test_random_writes(void **state)
 		}
 		if (op % 50 == 49)
 			for (v = 0; v < 2; v++) {
+				int64_t total = -1, model = 0, counted = -1;
 				assert_ledger_clean(fx, ivs[v], ivms[v]);
-				for (s = 0; s < 3; s++)
+				for (s = 0; s < 3; s++) {
 					assert_answers(fx, s, v, have[s][v]);
+					for (int i = 0; i < SLOTS; i++)
+						model += have[s][v][i];
+				}
+				/* the sync's recorded total (health's data-loss baseline) */
+				assert_int_equal(
+					store_candle_total(fx->st, ivs[v], &total, &fx->err), 0);
+				assert_int_equal(
+					store_count(fx->st, ivs[v], 0, &counted, NULL, &fx->err),
+					0);
+				assert_int_equal(total, model);
+				assert_int_equal(total, counted);
 			}
 	}
 }
