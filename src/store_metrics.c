@@ -135,12 +135,25 @@ int sq_metrics_series(struct store *st, struct store_metrics_series **out, size_
 
 	*out = NULL;
 	*n = 0;
-	/* SQLite takes the bare column close_time from the row holding max(open_time). */
-	if (store_prepare(st, &s,
-			  "SELECT symbol, interval, count(*), max(open_time), close_time, market"
-			  " FROM candles GROUP BY market, symbol, interval"
-			  " ORDER BY market, symbol, interval",
-			  err))
+	/* Every scrape: from the coverage ledger, O(series + gaps), plus one seek per
+	 * series for the newest candle's close time; a count over every stored candle was
+	 * seconds a scrape at scale. Without a ledger (a read-only open of an unmigrated
+	 * file) the candles themselves, grouped: SQLite takes the bare column close_time
+	 * from the row holding max(open_time). */
+	if (store_prepare(
+		    st, &s,
+		    sq(st)->ledger
+			    ? "WITH s AS (SELECT market, symbol, interval, sum(candles) AS n,"
+			      " max(last_open) AS last FROM coverage WHERE kind = 'stored'"
+			      " GROUP BY market, symbol, interval)"
+			      " SELECT s.symbol, s.interval, s.n, s.last, k.close_time, s.market"
+			      " FROM s LEFT JOIN candles k ON k.market = s.market AND"
+			      " k.symbol = s.symbol AND k.interval = s.interval AND"
+			      " k.open_time = s.last ORDER BY s.market, s.symbol, s.interval"
+			    : "SELECT symbol, interval, count(*), max(open_time), close_time,"
+			      " market FROM candles GROUP BY market, symbol, interval"
+			      " ORDER BY market, symbol, interval",
+		    err))
 		return err->code;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_metrics_series *e;

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "kline.h"
 #include "store.h"
+#include "store_metrics.h"
 #include "banned.h"
 #include "test_tmp.h"
 
@@ -165,6 +166,42 @@ static void exec(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* store_metrics_series (from the ledger) against the same figures grouped from the
+ * candles themselves. */
+static void assert_series(struct fixture *fx)
+{
+	struct store_metrics_series *v = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	size_t n = 0, i = 0;
+	int rc;
+
+	assert_int_equal(store_metrics_series(fx->st, &v, &n, &fx->err), 0);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT market, symbol, interval, count(*),"
+					    " max(open_time), close_time FROM candles"
+					    " GROUP BY market, symbol, interval"
+					    " ORDER BY market, symbol, interval",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		assert_true(i < n);
+		assert_string_equal(v[i].market, (const char *)sqlite3_column_text(q, 0));
+		assert_string_equal(v[i].symbol, (const char *)sqlite3_column_text(q, 1));
+		assert_string_equal(v[i].interval, (const char *)sqlite3_column_text(q, 2));
+		assert_int_equal(v[i].count, sqlite3_column_int64(q, 3));
+		assert_int_equal(v[i].newest_open, sqlite3_column_int64(q, 4));
+		assert_int_equal(v[i].newest_close, sqlite3_column_int64(q, 5));
+		i++;
+	}
+	assert_int_equal(rc, SQLITE_DONE);
+	assert_int_equal(i, n);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	free(v);
+}
+
 static void test_random_writes(void **state)
 {
 	struct fixture *fx = *state;
@@ -242,6 +279,8 @@ static void test_random_writes(void **state)
 					0);
 				assert_int_equal(total, model);
 				assert_int_equal(total, counted);
+				if (v == 1)
+					assert_series(fx);
 			}
 	}
 }
