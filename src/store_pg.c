@@ -1495,6 +1495,18 @@ static int pg_symbol_put(struct store *st, const char *symbol, const char *inter
 	char a[24], b[24];
 	const char *v[] = {symbol, interval, pg_i64(a, s->history_start), pg_i64(b, s->first_open)};
 
+#ifdef CK_FAULT_INJECTION
+	/* The server ends the session at the first symbol state write inside a transaction,
+	 * once per process (pg-symbol-put-in-tx-2: at the first two): on a fresh database
+	 * that is the transaction of sync's first-candle probes, before planning. */
+	int times = fault_damage("pg-symbol-put-in-tx")     ? 1
+		    : fault_damage("pg-symbol-put-in-tx-2") ? 2
+							    : 0;
+	if (times && pg_in_tx(pg(st)) && pg(st)->put_faulted < times) {
+		pg(st)->put_faulted++;
+		PQclear(PQexec(pg(st)->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+	}
+#endif
 	return pgx(st,
 		   "INSERT INTO symbols (market, symbol, interval, history_start, first_open)"
 		   " VALUES (ck_market(), $1, $2, $3, $4) ON CONFLICT (market, symbol, interval) "

@@ -30,6 +30,8 @@ struct store_pg {
 			    * once while idle */
 	int span_faulted;  /* CANDLEKEEP_FAULT_DAMAGE=pg-span-in-tx: the session ended
 			    * itself once, at a span read inside a transaction */
+	int put_faulted;   /* CANDLEKEEP_FAULT_DAMAGE=pg-symbol-put-in-tx: the same at a
+			    * symbol state write inside a transaction */
 #endif
 };
 

@@ -650,6 +650,24 @@ static int probe_start(struct engine *e, struct sym *s, struct http_req *rp, int
 	return 0;
 }
 
+/* The first candles the probes learnt (symbols whose state changed from before[]), in
+ * one transaction. */
+static int probe_write(struct engine *e, const size_t *idx, const int64_t *before, size_t nb,
+		       struct ck_err *err)
+{
+	if (store_tx_begin(e->st, err))
+		return err->code;
+	for (size_t k = 0; k < nb; k++) {
+		struct sym *s = &e->syms[idx[k]];
+		if (s->state.first_open != before[k] &&
+		    store_symbol_put(e->st, s->out->symbol, e->cfg->interval, &s->state, err)) {
+			store_tx_rollback(e->st);
+			return err->code;
+		}
+	}
+	return store_tx_commit(e->st, err);
+}
+
 /* Probes the batch's symbols: their requests at once (one round trip, as many as
  * [sync] concurrency), each answer then taken (and retried) one by one as before, and
  * what they learnt written in one transaction. Sets *quit when the exchange is not
@@ -678,17 +696,16 @@ static int probe_batch(struct engine *e, const size_t *idx, struct http_req *r, 
 		;
 	if (k == nb)
 		return 0;
-	if (store_tx_begin(e->st, err))
-		return err->code;
-	for (k = 0; k < nb; k++) {
-		struct sym *s = &e->syms[idx[k]];
-		if (s->state.first_open != before[k] &&
-		    store_symbol_put(e->st, s->out->symbol, e->cfg->interval, &s->state, err)) {
-			store_tx_rollback(e->st);
-			return err->code;
-		}
+	/* What the probes learnt is in memory: a connection lost in the transaction (the
+	 * server undid it; the store makes a new one) is written once more on the new one. */
+	for (int attempt = 0;; attempt++) {
+		if ((rc = probe_write(e, idx, before, nb, err)) != CK_ELOST || attempt)
+			return rc;
+		log_warn("sync",
+			 "%s; writing the first candles of %zu probed symbols again on the"
+			 " new connection",
+			 err->msg, nb);
 	}
-	return store_tx_commit(e->st, err);
 }
 
 /* Before planning (outside its transaction: these are network calls): learns where
