@@ -200,11 +200,12 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 		OP(metrics_durations),
 		OP(metrics_series),
 		OP(check),
-		/* optional: the last three (facts and salvage of a SQLite file; the coverage
-		 * ledger's check, for a backend that keeps no ledger) */
+		/* optional: the last four (facts and salvage of a SQLite file; the coverage
+		 * ledger's check and total, for a backend that keeps no ledger) */
 		OP(pages),
 		OP(salvage),
 		OP(ledger_verify),
+		OP(ledger_total),
 		/* optional for SQLite (one writer): the work claims of shared databases */
 		OP(claim),
 		OP(claims_release),
@@ -216,7 +217,7 @@ static void check_every_op(const struct store_ops *o, const char *name, int opti
 	assert_non_null(o->name);
 	assert_string_equal(o->name, name);
 	for (i = 0; i < n; i++) {
-		if (i >= n - 2 ? strcmp(name, "postgresql") : !optional && i >= n - 5)
+		if (i >= n - 2 ? strcmp(name, "postgresql") : !optional && i >= n - 6)
 			continue; /* optional for this backend */
 		if (!ops[i].set)
 			fail_msg("store_%s_ops.%s is not set", name, ops[i].name);
