@@ -603,10 +603,20 @@ static void xfer_fail(struct fill *f, struct xfer *x, const char *fmt, ...)
 	       x->daily ? "from REST" : "from daily files, then REST");
 }
 
+/* The open times of a chunk's first and last candle. */
+static int64_t chunk_first(const struct chunk *c)
+{
+	return c->k[c->a].open_time;
+}
+
+static int64_t chunk_last(const struct chunk *c)
+{
+	return c->k[c->b - 1].open_time;
+}
+
 static int cmp_chunk(const void *a, const void *b)
 {
-	const struct chunk *x = a, *y = b;
-	int64_t tx = x->k[x->a].open_time, ty = y->k[y->a].open_time;
+	int64_t tx = chunk_first(a), ty = chunk_first(b);
 	return tx < ty ? -1 : tx > ty;
 }
 
@@ -633,9 +643,7 @@ static int flush(struct fill *f, size_t i, struct ck_err *err)
 	for (j = 0; j < p->nc; j = e) {
 		size_t total = p->c[j].b - p->c[j].a;
 		const struct kline *page = p->c[j].k + p->c[j].a;
-		for (e = j + 1;
-		     e < p->nc && p->c[e].k[p->c[e].a].open_time ==
-					  p->c[e - 1].k[p->c[e - 1].b - 1].open_time + iv;
+		for (e = j + 1; e < p->nc && chunk_first(&p->c[e]) == chunk_last(&p->c[e - 1]) + iv;
 		     e++)
 			total += p->c[e].b - p->c[e].a;
 		if (e > j + 1) {
@@ -777,7 +785,18 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 		p->files = nf;
 		p->capfiles = nc;
 	}
-	if (b > a) { /* kept as it is until the flush stores it */
+	if (b > a) { /* kept until the flush stores it */
+		/* A file the want only partly covers (its first or last period) keeps just
+		 * its part, so that PEND_FLUSH, counted in candles, bounds the memory too: a
+		 * month of 1m is 44,640 parsed rows (~14 MB) for maybe a day of them. */
+		struct kline *part;
+		if (2 * (b - a) < n && (part = malloc((b - a) * sizeof(*part)))) {
+			memcpy(part, k + a, (b - a) * sizeof(*part));
+			free(k);
+			k = part;
+			b -= a;
+			a = 0;
+		}
 		p->c[p->nc++] = (struct chunk){k, a, b};
 		k = NULL;
 	}
