@@ -300,26 +300,6 @@ int sq_count(struct store *st, const char *interval, int64_t budget_ms, int64_t 
 	return store_db_fail(st, err, "count candles in");
 }
 
-int sq_ledger_total(struct store *st, const char *interval, int64_t *count, struct ck_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (!sq(st)->ledger) /* a file opened read-only before its migration */
-		return sq_count(st, interval, 0, count, NULL, err);
-	*count = 0;
-	if (store_prepare_cached(st, &s,
-				 "SELECT coalesce(sum(candles), 0) FROM coverage WHERE market = "
-				 "ck_market() AND interval = ?1 AND kind = 'stored'",
-				 err))
-		return err->code;
-	sqlite3_bind_text(s, 1, interval, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	store_stmt_done(st, s);
-	return rc == SQLITE_ROW ? 0 : store_db_fail(st, err, "read the coverage ledger of");
-}
-
 static int pragma_int(struct store *st, const char *sql, int64_t *v, struct ck_err *err)
 {
 	sqlite3_stmt *s = NULL;

@@ -123,6 +123,8 @@ int store_ledger_gaps(struct store *st, const char *symbol, const char *interval
 		      struct ck_err *err);
 int sq_ledger_verify(struct store *st, const char *interval, int64_t interval_ms,
 		     struct store_ledger_diff **out, size_t *n, struct ck_err *err);
+/* store_candle_total: the sum of the ledger's stored runs (a full count without one). */
+int sq_ledger_total(struct store *st, const char *interval, int64_t *count, struct ck_err *err);
 
 /* The VFS every connection of the store opens files through (store_vfs.c): it holds
  * "<db>.write.lock" while a connection writes or checkpoints, so one writer at a time
@@ -150,7 +152,6 @@ int sq_each_candle(struct store *st, const char *symbol, const char *interval, i
 		   int64_t to, int (*fn)(const struct kline *k, void *arg), void *arg,
 		   struct ck_err *err);
 int sq_symbols(struct store *st, const char *interval, char ***out, size_t *n, struct ck_err *err);
-int sq_ledger_total(struct store *st, const char *interval, int64_t *count, struct ck_err *err);
 int sq_count(struct store *st, const char *interval, int64_t budget_ms, int64_t *count,
 	     int *finished, struct ck_err *err);
 int sq_hole_candles(struct store *st, const char *symbol, const char *interval, int64_t interval_ms,
