@@ -264,6 +264,25 @@ static int pg_in_tx(struct store_pg *p)
 	return p->in_tx;
 }
 
+#ifdef CK_FAULT_INJECTION
+/* Tests: the server ends this session (pg_terminate_backend) when a statement of the
+ * faulted site runs inside a transaction: at the first one with CANDLEKEEP_FAULT_DAMAGE
+ * = site, at the first two with site-2, once per process (*done counts them). The store
+ * finds the connection lost at that statement. */
+static void fault_end_session(struct store_pg *p, const char *site, int *done)
+{
+	char twice[64];
+	int times;
+
+	snprintf(twice, sizeof(twice), "%s-2", site);
+	times = fault_damage(site) ? 1 : fault_damage(twice) ? 2 : 0;
+	if (times && pg_in_tx(p) && *done < times) {
+		(*done)++;
+		PQclear(PQexec(p->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
+	}
+}
+#endif
+
 /* The transaction the store's code began itself is over (committed or rolled back,
  * or gone with a lost connection). */
 static void pg_tx_ended(struct store_pg *p)
@@ -1065,15 +1084,9 @@ static int pg_span(struct store *st, const char *symbol, const char *interval, i
 
 	memset(span, 0, sizeof(*span));
 #ifdef CK_FAULT_INJECTION
-	/* The server ends the session at the first span read inside a transaction, once
-	 * per process (pg-span-in-tx-2: at the first two): sync's planning transaction is
-	 * the one that reads spans (the test of its re-planning on the new connection, and
-	 * of a run whose second planning fails too). */
-	int times = fault_damage("pg-span-in-tx") ? 1 : fault_damage("pg-span-in-tx-2") ? 2 : 0;
-	if (times && pg_in_tx(pg(st)) && pg(st)->span_faulted < times) {
-		pg(st)->span_faulted++;
-		PQclear(PQexec(pg(st)->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
-	}
+	/* sync's planning transaction is the one that reads spans (the test of its
+	 * re-planning on the new connection, and of a run whose second planning fails too) */
+	fault_end_session(pg(st), "pg-span-in-tx", &pg(st)->span_faulted);
 #endif
 	if (!(r = pgq(st,
 		      count ? "SELECT min(open_time), max(open_time), count(*) FROM candles"
@@ -1496,16 +1509,9 @@ static int pg_symbol_put(struct store *st, const char *symbol, const char *inter
 	const char *v[] = {symbol, interval, pg_i64(a, s->history_start), pg_i64(b, s->first_open)};
 
 #ifdef CK_FAULT_INJECTION
-	/* The server ends the session at the first symbol state write inside a transaction,
-	 * once per process (pg-symbol-put-in-tx-2: at the first two): on a fresh database
-	 * that is the transaction of sync's first-candle probes, before planning. */
-	int times = fault_damage("pg-symbol-put-in-tx")     ? 1
-		    : fault_damage("pg-symbol-put-in-tx-2") ? 2
-							    : 0;
-	if (times && pg_in_tx(pg(st)) && pg(st)->put_faulted < times) {
-		pg(st)->put_faulted++;
-		PQclear(PQexec(pg(st)->conn, "SELECT pg_terminate_backend(pg_backend_pid())"));
-	}
+	/* on a fresh database the first symbol state write inside a transaction is that of
+	 * sync's first-candle probes, before planning */
+	fault_end_session(pg(st), "pg-symbol-put-in-tx", &pg(st)->put_faulted);
 #endif
 	return pgx(st,
 		   "INSERT INTO symbols (market, symbol, interval, history_start, first_open)"
