@@ -697,15 +697,20 @@ static int probe_batch(struct engine *e, const size_t *idx, struct http_req *r, 
 	if (k == nb)
 		return 0;
 	/* What the probes learnt is in memory: a connection lost in the transaction (the
-	 * server undid it; the store makes a new one) is written once more on the new one. */
-	for (int attempt = 0;; attempt++) {
-		if ((rc = probe_write(e, idx, before, nb, err)) != CK_ELOST || attempt)
-			return rc;
+	 * server undid it; the store makes a new one) is written once more on the new one,
+	 * as planning does with its own (plan_batch). */
+	rc = probe_write(e, idx, before, nb, err);
+	if (rc == CK_ELOST) {
 		log_warn("sync",
 			 "%s; writing the first candles of %zu probed symbols again on the"
 			 " new connection",
 			 err->msg, nb);
+		rc = probe_write(e, idx, before, nb, err);
+		if (rc == CK_ELOST)
+			ck_err_wrap(err, "writing the probed first candles failed again after a"
+					 " new connection");
 	}
+	return rc;
 }
 
 /* Before planning (outside its transaction: these are network calls): learns where

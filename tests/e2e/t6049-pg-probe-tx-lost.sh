@@ -37,6 +37,8 @@ CANDLEKEEP_FAULT_DAMAGE=pg-symbol-put-in-tx-2 cks twice ck sync >"$T/twice.out" 
 [ "$RC" != 0 ] || { cat "$T/twice.out"; fail "a sync whose probes' transaction lost the connection twice exited 0"; }
 grep -q "connection to the PostgreSQL server was lost" "$T/twice.out" "$T/twice.err" ||
 	{ cat "$T/twice.out" "$T/twice.err"; fail "the cause is not named"; }
+grep -q "writing the probed first candles failed again after a new connection" "$T/twice.out" "$T/twice.err" ||
+	{ cat "$T/twice.out" "$T/twice.err"; fail "the second loss is not told from the first"; }
 assert_eq "$(pq twice "select count(*) from symbols where first_open > 0")" 0 "symbol states written by the failed run"
 assert_eq "$(pq twice "select count(*) from candles")" 0 "candles written by the failed run"
 # ... and the next run, fault-free, completes as the clean one did.
