@@ -1168,7 +1168,10 @@ int sq_span(struct store *st, const char *symbol, const char *interval, int64_t 
 	if (rc == SQLITE_ROW) {
 		span->first_open = sqlite3_column_int64(s, 0);
 		span->last_open = sqlite3_column_int64(s, 1);
-		span->count = sqlite3_column_int64(s, 2);
+		/* uncounted: -1 says there are candles, 0 that there are none */
+		span->count = count || sqlite3_column_type(s, 1) != SQLITE_NULL
+				      ? sqlite3_column_int64(s, 2)
+				      : 0;
 	}
 	store_stmt_done(st, s);
 	if (rc != SQLITE_ROW)

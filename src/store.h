@@ -136,12 +136,14 @@ void store_tx_rollback(struct store *st);
 
 /* Per-symbol span of stored candles. */
 struct store_span {
-	int64_t count;      /* candles; -1 when not asked for (count = 0 below) */
+	int64_t count;      /* candles; when not asked for (count = 0 below): -1 if there
+			     * are any, 0 if none */
 	int64_t first_open; /* oldest stored open_time, 0 if none */
 	int64_t last_open;  /* newest stored open_time, 0 if none */
 };
 /* The span of symbol/interval's candles with from <= open_time <= to (0, INT64_MAX:
- * all history). count = 0: first and last only, two index seeks (count is -1);
+ * all history). count = 0: first and last only, two index seeks (count is -1, or 0
+ * when there is no candle in the range);
  * count = 1: the candles counted too: for all history from the coverage ledger's runs,
  * otherwise one pass over the range's primary keys. */
 int store_span(struct store *st, const char *symbol, const char *interval, int64_t from, int64_t to,

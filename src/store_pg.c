@@ -1102,7 +1102,8 @@ static int pg_span(struct store *st, const char *symbol, const char *interval, i
 		return err->code;
 	span->first_open = pg_int(r, 0, 0);
 	span->last_open = pg_int(r, 0, 1);
-	span->count = pg_int(r, 0, 2);
+	/* uncounted: -1 says there are candles, 0 that there are none */
+	span->count = count || !PQgetisnull(r, 0, 1) ? pg_int(r, 0, 2) : 0;
 	PQclear(r);
 	return 0;
 }

@@ -934,10 +934,22 @@ static int finish_symbol(struct engine *e, struct sym *s)
 
 	e->syms_done++;
 	if (!s->skipped && !s->failed && s->nok && e->cfg->gap_repair) {
-		/* Gaps the exchange answered empty this run: evidence for the hole ledger. */
+		/* Gaps the exchange answered empty this run: evidence for the hole ledger.
+		 * Only a gap inside the ranges answered can be one, and the candles on its
+		 * two sides then lie within one interval of them: the gaps of that stretch,
+		 * not of all history (on a store without the coverage ledger, PostgreSQL,
+		 * that is a scan of the stretch's candles instead of every candle). */
 		struct store_gap *g = NULL;
 		size_t n = 0, i;
-		if (store_gaps(e->st, name, iv, e->iv, 0, INT64_MAX, 0, &g, &n, &err) == 0) {
+		int64_t lo = s->ok[0].first, hi = s->ok[0].last;
+		for (i = 1; i < s->nok; i++) {
+			if (s->ok[i].first < lo)
+				lo = s->ok[i].first;
+			if (s->ok[i].last > hi)
+				hi = s->ok[i].last;
+		}
+		if (store_gaps(e->st, name, iv, e->iv, interval_add(e->iv, lo, -1),
+			       interval_add(e->iv, hi, 1), 0, &g, &n, &err) == 0) {
 			for (i = 0; i < n; i++)
 				if (range_answered(s, g[i].first, g[i].last, e->iv))
 					observe_hole(e, s, g[i].first, g[i].last);
@@ -950,9 +962,9 @@ static int finish_symbol(struct engine *e, struct sym *s)
 	 * health's freshness say it. A read that fails is not a symbol "ok" with no candle:
 	 * it is read once more (a lost database connection is made again in between), then
 	 * the symbol fails with the reason (what it stored stays; the next run reads it). */
-	if (store_span(e->st, name, iv, 0, INT64_MAX, 1, &span, &err) != 0 &&
+	if (store_span(e->st, name, iv, 0, INT64_MAX, 0, &span, &err) != 0 &&
 	    (err.code != CK_ELOST ||
-	     store_span(e->st, name, iv, 0, INT64_MAX, 1, &span, &err) != 0))
+	     store_span(e->st, name, iv, 0, INT64_MAX, 0, &span, &err) != 0))
 		sym_fail(e, s, "reading back what was stored: %s", err.msg);
 	else
 		s->out->newest_open = span.count ? span.last_open : 0;

@@ -245,7 +245,7 @@ int sync_plan_symbol(struct store *st, const struct cfg *cfg, const struct plan_
 
 	memset(info, 0, sizeof(*info));
 	if (store_symbol_get(st, name, iv, state, err) ||
-	    store_span(st, name, iv, 0, INT64_MAX, 1, &span, err))
+	    store_span(st, name, iv, 0, INT64_MAX, 0, &span, err)) /* bounds: two seeks */
 		return err->code;
 	wanted = state->history_start;
 	if (!wanted)
