@@ -11,7 +11,11 @@ export CANDLEKEEP_ARCHIVE_ENABLED=false
 B=$(cd "$1" && pwd)
 CK="$B/candlekeep"
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-[ -x "$PG_BIN/initdb" ] || { echo "bench: no PostgreSQL server in $PG_BIN" >&2; exit 1; }
+if [ ! -x "$PG_BIN/initdb" ] || ! command -v psql >/dev/null 2>&1; then
+	echo
+	echo "pg-ingest: skipped (no PostgreSQL 15 server in $PG_BIN: scripts/deps.sh test installs it)"
+	exit 0
+fi
 W=$(mktemp -d "${TMPDIR:-/tmp}/ck-pgbench.XXXXXX")
 AS=
 if [ "$(id -u)" -eq 0 ]; then AS="runuser -u nobody --"; chmod 711 "$W"; fi

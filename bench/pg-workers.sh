@@ -8,8 +8,18 @@
 # sum over the workers' fakexes: none fetched twice means about the same count).
 # Starts a private PostgreSQL 15 in a temporary directory (initdb + pg_ctl; as the user
 # nobody when run as root); without a PostgreSQL 15 server it says so and exits 0.
-# Environment: BENCH_QUICK=1 shrinks the workload; PG_BIN (default
-# /usr/lib/postgresql/15/bin).
+# Each configuration starts with every fakex's weight used this minute reset to 0, so that
+# an earlier configuration's requests do not make a later one wait. Beside the rate: how
+# busy the machine's CPUs were during the run (all processes: the workers, the fakexes and
+# PostgreSQL share them), which tells a CPU-bound run from one that waits on the network.
+# Then what the stored history costs a steady-state sync on PostgreSQL (bench/ledger.sh
+# measures it on SQLite, where the coverage ledger makes planning O(symbols)): the same
+# NSYM symbols, one new 4h candle each, 50 ms latency, from a database of 3 days against
+# one of BIG_DAYS days (median of 3 runs each, alternating; each run one candle later).
+# PostgreSQL keeps no coverage ledger, so planning scans each symbol's candles for gaps
+# and the run's end counts the interval's candles: the ratio grows with the history.
+# Environment: BENCH_QUICK=1 shrinks the workload; BENCH_NSYM and BENCH_DAYS set it;
+# PG_BIN (default /usr/lib/postgresql/15/bin).
 set -eu
 export CANDLEKEEP_ARCHIVE_ENABLED=false
 B=$1
@@ -36,6 +46,9 @@ trap cleanup EXIT INT TERM
 NOW=1767225600000 # 2026-01-01 00:00 UTC
 NSYM=48; DAYS=365; LAT=50
 [ -n "${BENCH_QUICK:-}" ] && { NSYM=12; DAYS=60; }
+NSYM=${BENCH_NSYM:-$NSYM}; DAYS=${BENCH_DAYS:-$DAYS}
+BIG_DAYS=1334
+[ -n "${BENCH_QUICK:-}" ] && BIG_DAYS=365
 SYMS=$(i=0; while [ $i -lt $NSYM ]; do printf 'SYN%03dUSDT,' $i; i=$((i + 1)); done | sed 's/,$//')
 
 # ---- the server ----
@@ -62,11 +75,13 @@ fakex() {
 }
 for n in 1 2 3; do fakex $n; done
 now_s() { date +%s.%N; }
+# cpu_ticks: busy and total jiffies of all CPUs so far (Linux /proc/stat)
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 
 echo
 echo "scale-out on PostgreSQL: $NSYM symbols x $DAYS days of 4h candles into an empty database,"
 echo "one fakex per worker (2400 weight/min each), ${LAT} ms latency per request"
-printf '  %-8s %9s %9s %12s %9s %9s\n' workers time candles candles/s ratio klines
+printf '  %-8s %9s %9s %12s %9s %9s %9s\n' workers time candles candles/s ratio klines "CPU busy"
 base=
 for n in 1 2 3; do
 	db=w$n
@@ -74,7 +89,11 @@ for n in 1 2 3; do
 	url="postgresql://ck@127.0.0.1:$PORT/$db"
 	# the schema first, so that the timed runs measure the sync alone
 	"$CK" --db "$url" -q --symbols SYN000USDT --history-days 1 gaps >/dev/null 2>&1 || true
-	for k in 1 2 3; do : >"$W/req.$k"; done
+	for k in 1 2 3; do
+		: >"$W/req.$k"
+		curl -fsS -m 5 -X POST "$(cat "$W/url.$k")/_ctl/weight?used=0" >/dev/null
+	done
+	c0=$(cpu_ticks)
 	t0=$(now_s)
 	k=1
 	pids=
@@ -86,11 +105,48 @@ for n in 1 2 3; do
 	done
 	for p in $pids; do wait "$p" || { cat "$W"/out.$n.* >&2; echo "bench: a worker failed" >&2; exit 1; }; done
 	t1=$(now_s)
+	c1=$(cpu_ticks)
 	c=$(psqlc "$db" "select count(*) from candles")
 	kl=$(cat "$W"/req.1 "$W"/req.2 "$W"/req.3 | grep -c '/fapi/v1/klines' || true)
 	t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 	rate=$(awk -v c="$c" -v t="$t" 'BEGIN { printf "%.0f", c / t }')
 	[ -n "$base" ] || base=$rate
-	printf '  %-8s %8ss %9d %12d %8.2fx %9d\n' "$n" "$t" "$c" "$rate" \
-		"$(awk -v r="$rate" -v b="$base" 'BEGIN { print r / b }')" "$kl"
+	busy=$(echo "$c0 $c1" | awk '{ if ($4 > $2) printf "%.0f%%", 100 * ($3 - $1) / ($4 - $2); else print "-" }')
+	printf '  %-8s %8ss %9d %12d %8.2fx %9d %9s\n' "$n" "$t" "$c" "$rate" \
+		"$(awk -v r="$rate" -v b="$base" 'BEGIN { print r / b }')" "$kl" "$busy"
 done
+
+# ---- the stored history's cost on PostgreSQL ----
+url1=$(cat "$W/url.1")
+curl -fsS -m 5 -X POST "$url1/_ctl/weight?used=0&limit=100000000" >/dev/null
+for size in small big; do
+	if [ $size = small ]; then days=3; else days=$BIG_DAYS; fi
+	psqlc postgres "CREATE DATABASE $size" >/dev/null
+	"$CK" --db "postgresql://ck@127.0.0.1:$PORT/$size" --base-url "$url1" -q --symbols "$SYMS" \
+		--history-days "$days" sync >"$W/init.$size" 2>&1 || { cat "$W/init.$size" >&2; exit 1; }
+	: >"$W/times.$size"
+done
+export CANDLEKEEP_SYNC_VERIFY_DAYS=0 # as bench/ledger.sh: planning's cost, not re-verification
+r=0
+while [ $r -lt 3 ]; do
+	curl -fsS -m 5 -X POST "$url1/_ctl/clock?advance=14400000" >/dev/null
+	for size in small big; do
+		t0=$(now_s)
+		"$CK" --db "postgresql://ck@127.0.0.1:$PORT/$size" --base-url "$url1" -q --symbols "$SYMS" \
+			sync >"$W/steady.$size" 2>&1 || { cat "$W/steady.$size" >&2; exit 1; }
+		t1=$(now_s)
+		grep -q "sync ok: $NSYM symbols ($NSYM ok" "$W/steady.$size" ||
+			{ cat "$W/steady.$size" >&2; echo "bench: steady-state sync did not complete" >&2; exit 1; }
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$W/times.$size"
+	done
+	r=$((r + 1))
+done
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ns=$(psqlc small "select count(*) from candles"); nb=$(psqlc big "select count(*) from candles")
+ts=$(median <"$W/times.small"); tb=$(median <"$W/times.big")
+echo
+echo "steady-state sync against the stored history on PostgreSQL (no coverage ledger): $NSYM symbols,"
+echo "one new 4h candle each, ${LAT} ms latency per request (median of 3)"
+printf '  %8d candles stored      %8.2f s\n' "$ns" "$ts"
+printf '  %8d candles stored      %8.2f s\n' "$nb" "$tb"
+awk -v a="$tb" -v b="$ts" 'BEGIN { printf "  ratio (SQLite with its ledger: bench/ledger.sh, target <= 1.3x)  %.2fx\n", a / b }'

@@ -1,9 +1,9 @@
 #!/bin/sh
 # bench/run.sh [BUILD_DIR] — `make bench`: builds the bench helpers (bench/*.c, with the
 # project's warning flags) into BUILD_DIR/bench, then runs bench/sync.sh, bench/ledger.sh,
-# bench/import.sh, bench/archive.sh, bench/backfill.sh, bench/pg-workers.sh and
-# bench/backup.sh and prints their figures, each beside its target. Not a test: nothing
-# here fails on a number.
+# bench/import.sh, bench/archive.sh, bench/backfill.sh, bench/pg-ingest.sh,
+# bench/pg-workers.sh and bench/backup.sh and prints their figures, each beside its
+# target. Not a test: nothing here fails on a number.
 # Environment: BENCH_QUICK=1 shrinks every workload (a smoke run of the scripts).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +24,9 @@ sh "$top/bench/ledger.sh" "$B"
 sh "$top/bench/import.sh" "$B"
 sh "$top/bench/archive.sh" "$B"
 sh "$top/bench/backfill.sh" "$B"
-# 1, 2 and 3 workers on one PostgreSQL (skipped without a PostgreSQL 15 server)
+# PostgreSQL: import of 1M candles, then 1, 2 and 3 workers on one server and the stored
+# history's cost (each skipped without a PostgreSQL 15 server)
+sh "$top/bench/pg-ingest.sh" "$B"
 sh "$top/bench/pg-workers.sh" "$B"
 # Backup of a database beside cp, and the full recover time (RTO); BENCH_MB sizes it:
 # 256 MiB by default so make bench stays short (the ratios hold at any size), 1024 for
