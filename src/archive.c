@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,6 +396,7 @@ struct fill {
 	size_t pending;        /* candles in all of pend[] */
 	struct kline *run;     /* flush: adjacent chunks joined (grows, reused) */
 	size_t runcap;
+	struct parser *parser; /* run_multi: the files' parsing, on a thread of its own */
 };
 
 /* Verified files' candles of one want, stored together (one transaction for many
@@ -707,26 +709,231 @@ static int flush_all(struct fill *f, size_t n, struct ck_err *err)
 	return store_tx_commit(f->st, err) ? err->code : 0;
 }
 
-/* The zip arrived and hashed: compare, parse, store. */
+/* ---- parsing on a second thread ----
+ *
+ * A verified file's unzip, CSV parse and row validation (archive_parse_file: no store,
+ * no log, no shared state) run on a thread of their own while the main thread goes on
+ * with the transfers and stores the files parsed before: 1m, 5 symbols x 1 year spent
+ * about a third of its CPU parsing, on the same thread as the inserts. Jobs are done in
+ * the order given, and at most PARSE_MAX are given and not yet taken back (each holds a
+ * file's body and then its parsed rows: the memory stays bounded). Files parse in any
+ * order: each want's flush sorts its files' rows by time. */
+#define PARSE_MAX 2
+/* A smaller body is parsed where it arrives: handing it over costs more than its parse
+ * (4h, 60 symbols x 2 years: 3,240 files of ~10 KB were 12% slower through the thread). */
+#define PARSE_INLINE ((size_t)32 << 10)
+struct parse_job {
+	struct xfer *x;
+	unsigned char *zip; /* the body, owned (freed once parsed) */
+	size_t ziplen;
+	char fname[128];
+	char hex[65]; /* its SHA-256, verified */
+	const char *symbol;
+	int64_t iv, listing;
+	struct store_range *holes; /* owned */
+	size_t nholes;
+	struct kline *k; /* the result: rows, or rc and perr */
+	size_t n;
+	int rc;
+	struct ck_err perr;
+	struct parse_job *next;
+};
+struct parser {
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done; /* a job was given (or quit); a job is done */
+	struct parse_job *todo, *todo_tail, *out, *out_tail;
+	size_t given; /* given and not taken back */
+	int quit, tried;
+	CURLM *multi; /* woken when a job is done */
+};
+
+static void job_run(struct parse_job *j)
+{
+	j->rc = archive_parse_file(j->zip, j->ziplen, 1, j->fname, j->symbol, j->iv, j->x->pstart,
+				   j->x->pend, j->listing, j->holes, j->nholes, &j->k, &j->n,
+				   &j->perr);
+	free(j->zip); /* parsed: the body is not needed while the candles are stored */
+	j->zip = NULL;
+}
+
+static void job_free(struct parse_job *j)
+{
+	if (!j)
+		return;
+	free(j->zip);
+	free(j->holes);
+	free(j->k);
+	free(j);
+}
+
+static void *parser_main(void *arg)
+{
+	struct parser *pr = arg;
+
+	pthread_mutex_lock(&pr->mu);
+	for (;;) {
+		struct parse_job *j;
+		while (!pr->quit && !pr->todo)
+			pthread_cond_wait(&pr->work, &pr->mu);
+		if (pr->quit)
+			break;
+		j = pr->todo;
+		pr->todo = j->next;
+		if (!pr->todo)
+			pr->todo_tail = NULL;
+		pthread_mutex_unlock(&pr->mu);
+		job_run(j);
+		pthread_mutex_lock(&pr->mu);
+		j->next = NULL;
+		if (pr->out_tail)
+			pr->out_tail->next = j;
+		else
+			pr->out = j;
+		pr->out_tail = j;
+		pthread_cond_signal(&pr->done);
+		curl_multi_wakeup(pr->multi); /* the main thread may be polling its sockets */
+	}
+	pthread_mutex_unlock(&pr->mu);
+	return NULL;
+}
+
+/* Starts the thread, at the first file large enough for it (a run of small files never
+ * has one); without one (it could not be made) every file is parsed where it arrives. */
+static void parser_start(struct parser *pr)
+{
+	int rc;
+
+	if (pr->tried)
+		return;
+	pr->tried = 1;
+	if (pthread_mutex_init(&pr->mu, NULL))
+		return;
+	if (pthread_cond_init(&pr->work, NULL)) {
+		pthread_mutex_destroy(&pr->mu);
+		return;
+	}
+	if (pthread_cond_init(&pr->done, NULL)) {
+		pthread_cond_destroy(&pr->work);
+		pthread_mutex_destroy(&pr->mu);
+		return;
+	}
+	if ((rc = pthread_create(&pr->th, NULL, parser_main, pr))) {
+		pthread_cond_destroy(&pr->done);
+		pthread_cond_destroy(&pr->work);
+		pthread_mutex_destroy(&pr->mu);
+		log_warn("archive",
+			 "no second thread for parsing (%s): files are parsed one "
+			 "after the other",
+			 strerror(rc));
+		return;
+	}
+	pr->started = 1;
+	log_debug("archive", "files of %zu KiB and more are parsed on a second thread",
+		  PARSE_INLINE >> 10);
+}
+
+/* Ends the thread (after the job it is on) and frees every job not taken back. */
+static void parser_stop(struct parser *pr)
+{
+	struct parse_job *j, *next;
+
+	if (pr->started) {
+		pthread_mutex_lock(&pr->mu);
+		pr->quit = 1;
+		pthread_cond_signal(&pr->work);
+		pthread_mutex_unlock(&pr->mu);
+		pthread_join(pr->th, NULL);
+		pthread_cond_destroy(&pr->done);
+		pthread_cond_destroy(&pr->work);
+		pthread_mutex_destroy(&pr->mu);
+		pr->started = 0;
+	}
+	for (j = pr->todo; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	for (j = pr->out; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	pr->todo = pr->todo_tail = pr->out = pr->out_tail = NULL;
+	pr->given = 0;
+}
+
+/* Gives job j to the started thread. */
+static void parser_give(struct parser *pr, struct parse_job *j)
+{
+	j->next = NULL;
+	pr->given++;
+	pthread_mutex_lock(&pr->mu);
+	if (pr->todo_tail)
+		pr->todo_tail->next = j;
+	else
+		pr->todo = j;
+	pr->todo_tail = j;
+	pthread_cond_signal(&pr->work);
+	pthread_mutex_unlock(&pr->mu);
+}
+
+/* The oldest job done, or NULL; wait: until one is (when any was given). */
+static struct parse_job *parser_take(struct parser *pr, int wait)
+{
+	struct parse_job *j;
+
+	if (!pr->given)
+		return NULL;
+	pthread_mutex_lock(&pr->mu);
+	while (wait && !pr->out)
+		pthread_cond_wait(&pr->done, &pr->mu);
+	j = pr->out;
+	if (j) {
+		pr->out = j->next;
+		if (!pr->out)
+			pr->out_tail = NULL;
+		pr->given--;
+	}
+	pthread_mutex_unlock(&pr->mu);
+	return j;
+}
+
+static int xfer_parsed(struct fill *f, struct parse_job *j, struct ck_err *err);
+
+/* Takes back the jobs done (wait: at least one, when any is given) and stores them. */
+static int parser_drain(struct fill *f, int wait, struct ck_err *err)
+{
+	struct parse_job *j;
+	int rc = 0;
+
+	while (!rc && (j = parser_take(f->parser, wait))) {
+		rc = xfer_parsed(f, j, err);
+		job_free(j);
+		wait = 0;
+	}
+	return rc;
+}
+
+/* The zip arrived and hashed: compare, then parse (on the parser's thread) and store
+ * (xfer_parsed, when it is back). */
 static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 {
 	struct archive_want *w = &f->w[x->want];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
-	char hex[65], fname[128];
-	struct kline *k = NULL;
-	size_t n = 0, a, b;
-	struct ck_err perr;
+	char hex[65];
+	struct parse_job *j;
+	int rc, inline_;
 
 	f->stats->bytes += (int64_t)x->ziplen;
 	if (!EVP_DigestFinal_ex(x->md, md, &mdlen) || mdlen != 32)
 		return ck_err_set(err, CK_ENOMEM, "%s: SHA-256 failed", x->name);
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	snprintf(fname, sizeof(fname), "%s.zip", x->name);
 	/* "<64 hex>  <name>" */
 	if (x->sumlen < 64 || strspn(x->sum, "0123456789abcdefABCDEF") != 64) {
-		xfer_fail(f, x, "checksum: the .CHECKSUM file is not \"<sha256>  %s\"", fname);
+		xfer_fail(f, x, "checksum: the .CHECKSUM file is not \"<sha256>  %s.zip\"",
+			  x->name);
 		return 0;
 	}
 	if (strncasecmp(x->sum, hex, 64)) {
@@ -736,25 +943,57 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 			  hex, x->ziplen, x->sum);
 		return 0;
 	}
-	struct store_range *holes = NULL;
-	size_t nholes = 0;
-	if (store_archive_holes(f->st, w->symbol, f->o->interval, x->pstart, x->pend - 1, &holes,
-				&nholes, err))
+	if (x->ziplen >= PARSE_INLINE)
+		parser_start(f->parser);
+	inline_ = !f->parser->started || x->ziplen < PARSE_INLINE;
+	/* room for one more job: the oldest done is stored first */
+	if (!inline_ && f->parser->given >= PARSE_MAX && (rc = parser_drain(f, 1, err)))
+		return rc;
+	if (!(j = calloc(1, sizeof(*j))))
+		return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
+	if (store_archive_holes(f->st, w->symbol, f->o->interval, x->pstart, x->pend - 1, &j->holes,
+				&j->nholes, err)) {
+		job_free(j);
 		return err->code;
-	int prc = archive_parse_file(x->zip, x->ziplen, 1, fname, w->symbol, f->o->interval_ms,
-				     x->pstart, x->pend, w->listing, holes, nholes, &k, &n, &perr);
-	free(holes);
-	if (prc) {
-		if (perr.code == CK_ENOMEM)
-			return ck_err_set(err, CK_ENOMEM, "%s", perr.msg);
-		xfer_fail(f, x, "%s",
-			  perr.msg + (strncmp(perr.msg, fname, strlen(fname)) ? 0
-									      : strlen(fname) + 2));
-		return 0;
 	}
-	free(x->zip); /* parsed: the body is not needed while the candles are stored */
+	j->x = x;
+	memcpy(j->hex, hex, sizeof(hex));
+	j->zip = x->zip; /* the job's now */
+	j->ziplen = x->ziplen;
 	x->zip = NULL;
 	x->ziplen = x->zipcap = 0;
+	snprintf(j->fname, sizeof(j->fname), "%s.zip", x->name);
+	j->symbol = w->symbol;
+	j->iv = f->o->interval_ms;
+	j->listing = w->listing;
+	if (inline_) {
+		job_run(j);
+		rc = xfer_parsed(f, j, err);
+		job_free(j);
+		return rc;
+	}
+	parser_give(f->parser, j);
+	return parser_drain(f, 0, err);
+}
+
+/* A file parsed (job j): its rows kept for the flush that stores them. */
+static int xfer_parsed(struct fill *f, struct parse_job *j, struct ck_err *err)
+{
+	struct xfer *x = j->x;
+	struct kline *k = j->k;
+	size_t n = j->n, a, b;
+	const char *fname = j->fname;
+
+	if (j->rc) {
+		if (j->perr.code == CK_ENOMEM)
+			return ck_err_set(err, CK_ENOMEM, "%s", j->perr.msg);
+		xfer_fail(f, x, "%s",
+			  j->perr.msg + (strncmp(j->perr.msg, fname, strlen(fname))
+						 ? 0
+						 : strlen(fname) + 2));
+		return 0;
+	}
+	j->k = NULL; /* the rows are the fill's now */
 	for (a = 0; a < n && k[a].open_time < x->lo; a++)
 		;
 	for (b = a; b < n && k[b].open_time <= x->hi; b++)
@@ -803,7 +1042,7 @@ static int xfer_finish(struct fill *f, struct xfer *x, struct ck_err *err)
 	p->n += b - a;
 	f->pending += b - a;
 	p->files[p->nfiles++] = x;
-	memcpy(x->hex, hex, sizeof(hex));
+	memcpy(x->hex, j->hex, sizeof(x->hex));
 	x->rows = (int64_t)n;
 	free(k);
 	return f->pending >= PEND_FLUSH ? flush_all(f, f->nw, err) : 0;
@@ -901,11 +1140,14 @@ static int xfer_done(struct fill *f, struct xfer *x, CURL *eh, CURLcode cc, stru
  * killed run keeps the files it finished (progress survives; they are not fetched
  * again). */
 #define FLUSH_MS 1000
-static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
+static int multi_loop(struct fill *f, size_t nw, struct ck_err *err)
 {
 	int conc = f->o->concurrency > 0 ? f->o->concurrency : 1;
 	int64_t flushed = mono_ms();
 	for (;;) {
+		int rc = parser_drain(f, 0, err);
+		if (rc)
+			return rc;
 		if ((f->o->stop && *f->o->stop) ||
 		    (f->o->deadline_mono && mono_ms() >= f->o->deadline_mono)) {
 			for (size_t i = 0; i < f->nx; i++) {
@@ -921,11 +1163,10 @@ static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 			}
 			f->running = 0;
 			f->next = f->nx;
-			return 0;
+			return 0; /* (run_multi stores the files parsed meanwhile) */
 		}
 		if (mono_ms() - flushed >= FLUSH_MS) {
-			int rc = flush_all(f, nw, err);
-			if (rc)
+			if ((rc = flush_all(f, nw, err)))
 				return rc;
 			flushed = mono_ms();
 		}
@@ -933,8 +1174,13 @@ static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 		while ((f->running + 2 <= conc || !f->running) && f->next < f->nx)
 			if (start_file(f, f->x[f->next++]))
 				return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
-		if (!f->running)
-			return 0;
+		if (!f->running) {
+			if (!f->parser->given)
+				return 0;
+			if ((rc = parser_drain(f, 1, err)))
+				return rc;
+			continue; /* a flush may be due, more files may start */
+		}
 		int still = 0, q = 0, done = 0;
 		if (curl_multi_perform(f->multi, &still) != CURLM_OK)
 			return ck_err_set(err, CK_ENET, "archive: curl multi failed");
@@ -945,15 +1191,31 @@ static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
 			struct xfer *x = NULL;
 			CURLcode cc = m->data.result;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			int rc = xfer_done(f, x, m->easy_handle, cc, err);
-			if (rc)
+			if ((rc = xfer_done(f, x, m->easy_handle, cc, err)))
 				return rc;
 			done++;
 		}
-		/* Wait for sockets only when nothing ended (ended transfers free slots now). */
+		/* Wait for sockets only when nothing ended (ended transfers free slots now);
+		 * a parsed file wakes the wait too (curl_multi_wakeup). */
 		if (!done && curl_multi_poll(f->multi, NULL, 0, 1000, NULL) != CURLM_OK)
 			return ck_err_set(err, CK_ENET, "archive: curl multi failed");
 	}
+}
+
+/* Runs the transfers (multi_loop) with the parser's thread beside them; every file
+ * parsed is stored before it returns, a failure drops the files not stored. */
+static int run_multi(struct fill *f, size_t nw, struct ck_err *err)
+{
+	struct parser pr = {.multi = f->multi};
+	int rc;
+
+	f->parser = &pr;
+	rc = multi_loop(f, nw, err);
+	while (!rc && pr.given)
+		rc = parser_drain(f, 1, err);
+	parser_stop(&pr);
+	f->parser = NULL;
+	return rc;
 }
 
 static void xfer_free(struct xfer *x)
