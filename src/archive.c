@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -714,7 +715,7 @@ static int flush_all(struct fill *f, size_t n, struct ck_err *err)
  * A verified file's unzip, CSV parse and row validation (archive_parse_file: no store,
  * no log, no shared state) run on a thread of their own while the main thread goes on
  * with the transfers and stores the files parsed before: 1m, 5 symbols x 1 year spent
- * about a third of its CPU parsing, on the same thread as the inserts. Jobs are done in
+ * a quarter of its CPU parsing, on the same thread as the inserts. Jobs are done in
  * the order given, and at most PARSE_MAX are given and not yet taken back (each holds a
  * file's body and then its parsed rows: the memory stays bounded). Files parse in any
  * order: each want's flush sorts its files' rows by time. */
@@ -803,6 +804,7 @@ static void *parser_main(void *arg)
  * has one); without one (it could not be made) every file is parsed where it arrives. */
 static void parser_start(struct parser *pr)
 {
+	sigset_t all, old;
 	int rc;
 
 	if (pr->tried)
@@ -819,7 +821,13 @@ static void parser_start(struct parser *pr)
 		pthread_mutex_destroy(&pr->mu);
 		return;
 	}
-	if ((rc = pthread_create(&pr->th, NULL, parser_main, pr))) {
+	/* Signals (a stop, the daemon's) stay the main thread's: the parser's thread
+	 * starts with every signal blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&pr->th, NULL, parser_main, pr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
 		pthread_cond_destroy(&pr->done);
 		pthread_cond_destroy(&pr->work);
 		pthread_mutex_destroy(&pr->mu);
