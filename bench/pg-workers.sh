@@ -112,9 +112,16 @@ for n in 1 2 3; do
 	rate=$(awk -v c="$c" -v t="$t" 'BEGIN { printf "%.0f", c / t }')
 	[ -n "$base" ] || base=$rate
 	busy=$(echo "$c0 $c1" | awk '{ if ($4 > $2) printf "%.0f%%", 100 * ($3 - $1) / ($4 - $2); else print "-" }')
+	# The one-worker run's CPU time (every process on the machine: the worker, its
+	# fakex, PostgreSQL) spread over all the CPUs is the least time any number of
+	# workers sharing them needs for the same work: 1 / (how busy they were).
+	[ "$n" = 1 ] && ceiling=$(echo "$c0 $c1" | awk '{
+		if ($4 > $2 && $3 > $1) printf "%.2f", ($4 - $2) / ($3 - $1); else print "-" }')
 	printf '  %-8s %8ss %9d %12d %8.2fx %9d %9s\n' "$n" "$t" "$c" "$rate" \
 		"$(awk -v r="$rate" -v b="$base" 'BEGIN { print r / b }')" "$kl" "$busy"
 done
+echo "  CPU ceiling on these $(nproc) CPUs: ${ceiling}x one worker's rate (the 1-worker run's CPU time,"
+echo "  all processes, spread over every CPU: no number of workers sharing them can beat it)"
 
 # ---- the stored history's cost on PostgreSQL ----
 url1=$(cat "$W/url.1")
