@@ -6,7 +6,8 @@
 # Environment: BENCH_MB (target size, default 1024), BENCH_DIR (scratch, default a
 # temp dir removed at the end; a database already there is used again, as generating
 # one takes minutes), BENCH_RUNS (backup, cp and recover each measured this many times,
-# interleaved; the medians are printed, default 1).
+# interleaved; the medians are printed, default 1). Beside them, one integrity_check of
+# the same file alone: the verification's own floor.
 set -euo pipefail
 # Nothing here reaches the internet: the public archive is off (bench/archive.sh
 # measures it against fakex).
@@ -107,6 +108,15 @@ printf 'recover: %s s for %d MiB = %s s per GiB (target <= 10 s for 1 GiB: %s)\n
 # On a loaded machine every figure stretches; this ratio shows the recover against the
 # same cp + fsync baseline as the backup (no target of its own).
 printf 'recover/cp ratio: %sx\n' "$(echo "if ($cp_s > 0) $rto_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+# The verification's own floor: one integrity_check of the same file (mapped, its pages
+# in the page cache, as the backup's check of the hot file), by the sqlite3 CLI. A
+# backup verified by one check takes at least the copy plus this, unless they overlap.
+t0=$(secs)
+chk=$(sqlite3 -readonly "$db" "PRAGMA mmap_size=$(( size + 1048576 ))" "PRAGMA integrity_check" | tail -1)
+t1=$(secs)
+chk_s=$(elapsed "$t0" "$t1")
+printf 'one integrity_check of the same file alone: %s s (%s; %sx cp + fsync)\n' "$chk_s" "$chk" \
+	"$(echo "if ($cp_s > 0) $chk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
 
 # The offsite tier (zstd streamed into an S3 multipart upload) against the S3 test server
 # on 127.0.0.1 (tests/e2e/t4-s3server.js, which checks every SigV4 signature and part
