@@ -112,6 +112,13 @@ static int verify(struct ctx *ctx, FILE *out)
 	}
 	if (verify_archive(ctx, out, &revised))
 		return 1;
+	if (!store_keeps_ledger(ctx->st)) {
+		fprintf(out,
+			"coverage ledger of %s: none on this database (%s): gaps are read from "
+			"the candles themselves, nothing to verify\n",
+			ctx->cfg.interval, store_backend_name(ctx->st));
+		return revised ? 3 : 0;
+	}
 	if (store_ledger_verify(ctx->st, ctx->cfg.interval, ctx->cfg.interval_ms, &d, &n, &err)) {
 		fprintf(stderr, "candlekeep gaps: %s\n", err.msg);
 		return 1;
@@ -148,7 +155,7 @@ static const struct cmd_opt gaps_opts[] = {
 	 .help = "first re-read the public-archive files the exchange amended since they were "
 		 "stored (a changed .CHECKSUM; with [archive] enabled), then rebuild the coverage "
 		 "ledger from the stored candles, print where it disagreed and repair it (exit 3 "
-		 "then)"},
+		 "then; PostgreSQL keeps no ledger: the archive part only)"},
 	{.name = NULL},
 };
 

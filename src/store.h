@@ -111,6 +111,9 @@ int store_claim(struct store *st, const char *key, int *got, struct ck_err *err)
 void store_claims_release(struct store *st);
 /* 1 when several workers may write the database at once (the backend has claims). */
 int store_shared(const struct store *st);
+/* 1 when the backend keeps the coverage ledger (SQLite); 0 when it reads gaps, totals
+ * and series from the candles themselves (PostgreSQL) and has no ledger to verify. */
+int store_keeps_ledger(const struct store *st);
 
 /* Outcome of writing one page. */
 struct store_page_result {

@@ -143,6 +143,11 @@ int store_shared(const struct store *st)
 	return st && st->ops->claim != NULL;
 }
 
+int store_keeps_ledger(const struct store *st)
+{
+	return st && st->ops->ledger_verify != NULL;
+}
+
 int store_tx_begin(struct store *st, struct ck_err *err)
 {
 	return DISPATCH(tx_begin, err);

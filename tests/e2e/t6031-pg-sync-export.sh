@@ -49,6 +49,10 @@ assert_eq "$(pgsql "select max(timestamp) from ohlcv_h4")" "$(( now - now % H4 -
 ck gaps >"$T/gaps.sq" 2>&1 || true
 ckp gaps >"$T/gaps.pg" 2>&1 || true
 cmp -s "$T/gaps.sq" "$T/gaps.pg" || { diff "$T/gaps.sq" "$T/gaps.pg"; fail "gaps differ"; }
+# gaps --verify: PostgreSQL keeps no coverage ledger; it says so and the command works.
+RC=0; ckp gaps --verify >"$T/verify.pg" 2>&1 || RC=$?
+[ "$RC" = 0 ] || [ "$RC" = 1 ] || { cat "$T/verify.pg"; fail "gaps --verify on PostgreSQL exited $RC"; }
+assert_file_match "$T/verify.pg" "coverage ledger of 4h: none on this database \(postgresql\): gaps are read from the candles themselves, nothing to verify"
 ckp metrics >"$T/metrics.pg" 2>"$T/err" || { cat "$T/err"; fail "metrics on PostgreSQL"; }
 ck metrics >"$T/metrics.sq" 2>/dev/null
 # The per-series lines agree with SQLite's, one line per symbol.
