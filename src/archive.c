@@ -420,6 +420,24 @@ struct pend {
 	size_t nfiles, capfiles;
 };
 
+/* Room for one more element in the array *(void **)v of len elements of size bytes,
+ * capacity *cap (first: the capacity of a new one, doubled after). -1 if out of memory
+ * (the array is unchanged). */
+static int grow(void *v, size_t *cap, size_t len, size_t size, size_t first)
+{
+	void **pv = v, *nv;
+	size_t nc;
+
+	if (len < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : first;
+	if (!(nv = realloc(*pv, nc * size)))
+		return -1;
+	*pv = nv;
+	*cap = nc;
+	return 0;
+}
+
 static void pend_free(struct pend *p)
 {
 	for (size_t j = 0; j < p->nc; j++)
@@ -478,15 +496,7 @@ static int add_xfer(struct fill *f, size_t want, int daily, int64_t pstart, int6
 	time_t t = (time_t)(pstart / 1000);
 	struct tm tm;
 
-	if (f->nx == f->capx) {
-		size_t nc = f->capx ? f->capx * 2 : 64;
-		struct xfer **nx = realloc(f->x, nc * sizeof(*nx));
-		if (!nx)
-			return CK_ENOMEM;
-		f->x = nx;
-		f->capx = nc;
-	}
-	if (!(x = calloc(1, sizeof(*x))))
+	if (grow(&f->x, &f->capx, f->nx, sizeof(*f->x), 64) || !(x = calloc(1, sizeof(*x))))
 		return CK_ENOMEM;
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), daily ? "%Y-%m-%d" : "%Y-%m", &tm);
@@ -721,8 +731,11 @@ static int flush_all(struct fill *f, size_t n, struct ck_err *err)
  * order: each want's flush sorts its files' rows by time. */
 #define PARSE_MAX 2
 /* A smaller body is parsed where it arrives: handing it over costs more than its parse
- * (4h, 60 symbols x 2 years: 3,240 files of ~10 KB were 12% slower through the thread). */
+ * (4h, 60 symbols x 2 years: 3,240 files of at most ~10 KB were 12% slower through the
+ * thread; batches of small files were no faster than parsing them in place). */
 #define PARSE_INLINE ((size_t)32 << 10)
+/* One file to parse. The parser thread reads the job and x's fixed fields (pstart,
+ * pend), nothing the main thread changes meanwhile. */
 struct parse_job {
 	struct xfer *x;
 	unsigned char *zip; /* the body, owned (freed once parsed) */
@@ -739,13 +752,36 @@ struct parse_job {
 	struct ck_err perr;
 	struct parse_job *next;
 };
+/* Jobs in the order they came, linked by next. */
+struct job_list {
+	struct parse_job *head, *tail;
+};
+
+static void jobs_push(struct job_list *l, struct parse_job *j)
+{
+	j->next = NULL;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+}
+
+static struct parse_job *jobs_pop(struct job_list *l)
+{
+	struct parse_job *j = l->head;
+	if (j && !(l->head = j->next))
+		l->tail = NULL;
+	return j;
+}
+
 struct parser {
 	pthread_t th;
 	int started;
 	pthread_mutex_t mu;
-	pthread_cond_t work, done; /* a job was given (or quit); a job is done */
-	struct parse_job *todo, *todo_tail, *out, *out_tail;
-	size_t given; /* given and not taken back */
+	pthread_cond_t work, done;       /* a job was given (or quit); a job is done */
+	struct job_list waiting, parsed; /* given, not started; parsed, not taken back */
+	size_t given;                    /* given and not taken back */
 	int quit, tried;
 	CURLM *multi; /* woken when a job is done */
 };
@@ -776,23 +812,15 @@ static void *parser_main(void *arg)
 	pthread_mutex_lock(&pr->mu);
 	for (;;) {
 		struct parse_job *j;
-		while (!pr->quit && !pr->todo)
+		while (!pr->quit && !pr->waiting.head)
 			pthread_cond_wait(&pr->work, &pr->mu);
 		if (pr->quit)
 			break;
-		j = pr->todo;
-		pr->todo = j->next;
-		if (!pr->todo)
-			pr->todo_tail = NULL;
+		j = jobs_pop(&pr->waiting);
 		pthread_mutex_unlock(&pr->mu);
 		job_run(j);
 		pthread_mutex_lock(&pr->mu);
-		j->next = NULL;
-		if (pr->out_tail)
-			pr->out_tail->next = j;
-		else
-			pr->out = j;
-		pr->out_tail = j;
+		jobs_push(&pr->parsed, j);
 		pthread_cond_signal(&pr->done);
 		curl_multi_wakeup(pr->multi); /* the main thread may be polling its sockets */
 	}
@@ -845,7 +873,7 @@ static void parser_start(struct parser *pr)
 /* Ends the thread (after the job it is on) and frees every job not taken back. */
 static void parser_stop(struct parser *pr)
 {
-	struct parse_job *j, *next;
+	struct parse_job *j;
 
 	if (pr->started) {
 		pthread_mutex_lock(&pr->mu);
@@ -858,29 +886,17 @@ static void parser_stop(struct parser *pr)
 		pthread_mutex_destroy(&pr->mu);
 		pr->started = 0;
 	}
-	for (j = pr->todo; j; j = next) {
-		next = j->next;
+	while ((j = jobs_pop(&pr->waiting)) || (j = jobs_pop(&pr->parsed)))
 		job_free(j);
-	}
-	for (j = pr->out; j; j = next) {
-		next = j->next;
-		job_free(j);
-	}
-	pr->todo = pr->todo_tail = pr->out = pr->out_tail = NULL;
 	pr->given = 0;
 }
 
 /* Gives job j to the started thread. */
 static void parser_give(struct parser *pr, struct parse_job *j)
 {
-	j->next = NULL;
 	pr->given++;
 	pthread_mutex_lock(&pr->mu);
-	if (pr->todo_tail)
-		pr->todo_tail->next = j;
-	else
-		pr->todo = j;
-	pr->todo_tail = j;
+	jobs_push(&pr->waiting, j);
 	pthread_cond_signal(&pr->work);
 	pthread_mutex_unlock(&pr->mu);
 }
@@ -893,15 +909,10 @@ static struct parse_job *parser_take(struct parser *pr, int wait)
 	if (!pr->given)
 		return NULL;
 	pthread_mutex_lock(&pr->mu);
-	while (wait && !pr->out)
+	while (wait && !pr->parsed.head)
 		pthread_cond_wait(&pr->done, &pr->mu);
-	j = pr->out;
-	if (j) {
-		pr->out = j->next;
-		if (!pr->out)
-			pr->out_tail = NULL;
+	if ((j = jobs_pop(&pr->parsed)))
 		pr->given--;
-	}
 	pthread_mutex_unlock(&pr->mu);
 	return j;
 }
@@ -1012,25 +1023,10 @@ static int xfer_parsed(struct fill *f, struct parse_job *j, struct ck_err *err)
 		free(k);
 		return rc;
 	}
-	if (b > a && p->nc == p->capc) {
-		size_t nc = p->capc ? p->capc * 2 : 8;
-		struct chunk *nch = realloc(p->c, nc * sizeof(*nch));
-		if (!nch) {
-			free(k);
-			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
-		}
-		p->c = nch;
-		p->capc = nc;
-	}
-	if (p->nfiles == p->capfiles) {
-		size_t nc = p->capfiles ? p->capfiles * 2 : 16;
-		struct xfer **nf = realloc(p->files, nc * sizeof(*nf));
-		if (!nf) {
-			free(k);
-			return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
-		}
-		p->files = nf;
-		p->capfiles = nc;
+	if ((b > a && grow(&p->c, &p->capc, p->nc, sizeof(*p->c), 8)) ||
+	    grow(&p->files, &p->capfiles, p->nfiles, sizeof(*p->files), 16)) {
+		free(k);
+		return ck_err_set(err, CK_ENOMEM, "archive: out of memory");
 	}
 	if (b > a) { /* kept until the flush stores it */
 		/* A file the want only partly covers (its first or last period) keeps just
@@ -1255,14 +1251,8 @@ static int add_rest(struct archive_rest **r, size_t *n, size_t *cap, size_t want
 {
 	if (a > b)
 		return 0;
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct archive_rest *nr = realloc(*r, nc * sizeof(*nr));
-		if (!nr)
-			return CK_ENOMEM;
-		*r = nr;
-		*cap = nc;
-	}
+	if (grow(r, cap, *n, sizeof(**r), 16))
+		return CK_ENOMEM;
 	(*r)[*n] = (struct archive_rest){want, tag, a, b, check};
 	(*n)++;
 	return 0;
