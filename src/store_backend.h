@@ -76,7 +76,8 @@ struct store_ops {
 	int (*ledger_total)(struct store *st, const char *interval, int64_t *count,
 			    struct ck_err *err);
 	/* optional: a backend that keeps no coverage ledger answers gaps from the candles
-	 * and has nothing to verify (gaps --verify then says it is not supported) */
+	 * and has nothing to verify; its absence is what store_keeps_ledger reports (gaps
+	 * --verify then says there is no ledger) */
 	int (*ledger_verify)(struct store *st, const char *interval, int64_t interval_ms,
 			     struct store_ledger_diff **out, size_t *n, struct ck_err *err);
 	int (*hole_candles)(struct store *st, const char *symbol, const char *interval,
