@@ -670,9 +670,8 @@ static int tier_fail(struct backup_tier_result *tr, struct ck_err *err, int code
 /* The work beside the hot file's verification: the hot temp file's fsync, the warm
  * copy's (its bytes were written in the snapshot's pass) or, after an online-backup
  * snapshot, the warm copy itself, whose one read of the hot file feeds both the SHA-256
- * (the hot file's checksum) and the warm temp file; then the candle count of the hot
- * file. The copy and the count are I/O and SHA-256, integrity_check is CPU; all read the
- * hot file from the page cache. */
+ * (the hot file's checksum) and the warm temp file; then, unless the pinned snapshot's
+ * check counted them, the candle count of the hot file. */
 struct warm_copy {
 	const char *src; /* the hot temp file */
 	char dest[4096]; /* the warm file's final name */
@@ -687,10 +686,10 @@ struct warm_copy {
 	int rc; /* the warm copy: 0 or an error in err */
 	struct ck_err err;
 	int pg;          /* a pg_dump archive: counted by its verification, not here */
-	char copied[65]; /* a byte copy: the SHA-256 of the bytes copied, else "" */
-	char back[65];   /* ... and of the hot temp file read back after its fsync */
-	int back_rc;     /* 0, or the read back failed (back_err) */
-	struct ck_err back_err;
+	int counted;     /* a byte copy whose pinned snapshot's check counts the candles */
+	int copied;      /* a byte copy (hot_copy): its hot temp file was read back */
+	int64_t differs; /* ... and differs from the bytes written from this offset on;
+			    -1: it does not */
 	int64_t candles; /* of the hot temp file */
 	int count_rc;    /* the count: 0 or an error in count_err */
 	struct ck_err count_err;
@@ -714,14 +713,7 @@ static void *warm_copy_main(void *arg)
 		cache_drop(w->fd);
 	else if (w->rc == 0)
 		cache_drop_path(w->tmp);
-	/* A byte copy is read back (the integrity check, on the other CPU meanwhile, cannot
-	 * see a byte gone bad inside a candle's digits); a failed read fails the backup. */
-	if (w->copied[0] &&
-	    (w->back_rc = backup_sha256_file(w->src, w->back, NULL, &w->back_err)) != 0) {
-		w->hot_rc = w->back_rc;
-		w->hot_err = w->back_err;
-	}
-	if (!w->pg)
+	if (!w->pg && !w->counted)
 		w->count_rc = store_backup_count_file(w->src, &w->candles, &w->count_err);
 	return NULL;
 }
@@ -737,37 +729,69 @@ static void warm_drop(struct warm_copy *wc)
 	wc->fd = -1;
 }
 
+/* The check of the pinned snapshot (store_backup_pin_check), on a thread of its own
+ * beside the byte copy of the same bytes and the read back of the copy: integrity_check
+ * is CPU, the copy (written with O_DIRECT) is mostly the device's work and SHA-256. The
+ * pin is held until the check ended (pin_check_end). */
+struct pin_check {
+	struct store_pin *pin; /* held from the copy until pin_check_end */
+	pthread_t th;
+	int started; /* th runs the check */
+	int done;    /* the check ran: ok, candles and detail are its answer */
+	int ok;
+	int64_t candles;
+	char detail[256];
+};
+
+static void *pin_check_main(void *arg)
+{
+	struct pin_check *pc = arg;
+	int64_t t0 = mono_ms();
+	store_backup_pin_check(pc->pin, &pc->ok, &pc->candles, pc->detail, sizeof(pc->detail));
+	pc->done = 1;
+	log_kv(LOG_DEBUG, "backup", NULL, "snapshot checked in %" PRId64 " ms: %s", mono_ms() - t0,
+	       pc->detail);
+	return NULL;
+}
+
+/* Waits for the check (or, when its thread could not start and run is set, runs it
+ * now), then lets go of the pin. */
+static void pin_check_end(struct pin_check *pc, int run)
+{
+	if (pc->started)
+		pthread_join(pc->th, NULL);
+	else if (run && pc->pin)
+		pin_check_main(pc);
+	pc->started = 0;
+	store_backup_unpin(pc->pin);
+	pc->pin = NULL;
+}
+
 /* The byte copy of the pinned main file src into hold (the hot temp file tmp) and, when
  * the warm directory could be made, into a warm temp file of wc, in one pass that
- * hashes the bytes into hex. 0; 1 when src could not be pinned (err says why; nothing
- * was written); or an error code. */
+ * hashes the bytes into hex, while pc checks the pinned snapshot (still running on
+ * return: pin_check_end) and the hot temp file is read back from the device and
+ * compared with the bytes written, a buffer or two behind the copy (wc->differs). 0; 1
+ * when src could not be pinned (err says why; nothing was written); or an error code. */
 static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy *wc, char hex[65],
-		    int64_t *size, struct ck_err *err)
+		    int64_t *size, struct pin_check *pc, struct ck_err *err)
 {
-	struct store_pin *pin = NULL;
 	int in, rc;
 
-	if (store_backup_pin(src, &pin, &in, size, err))
+	if (store_backup_pin(src, &pc->pin, &in, size, err))
 		return 1;
+	pc->started = pthread_create(&pc->th, NULL, pin_check_main, pc) == 0;
 	if (wc->rc == 0 &&
 	    (wc->fd = temp_beside(wc->dest, wc->mode, wc->tmp, sizeof(wc->tmp), &wc->err)) < 0)
 		wc->rc = wc->err.code;
 	rc = codec_copy_tee(in, src, *size, store_backup_header_fix, hold, tmp, wc->fd, wc->tmp,
-			    hex, err);
-	store_backup_unpin(pin);
+			    hex, &wc->differs, err);
 	if (rc) {
+		pin_check_end(pc, 0);
 		warm_drop(wc);
 		return rc;
 	}
-	if (fault_damage("backup-copy")) { /* tests: a byte of the copy goes bad */
-		unsigned char b = 0;
-		if (pread(hold, &b, 1, *size / 2) == 1) {
-			b ^= 0x01;
-			if (pwrite(hold, &b, 1, *size / 2) != 1)
-				log_warn("backup", "fault injection: write failed");
-		}
-	}
-	snprintf(wc->copied, sizeof(wc->copied), "%s", hex);
+	wc->copied = 1;
 	if (wc->fd >= 0) {
 		wc->teed = 1;
 		snprintf(wc->sha256, sizeof(wc->sha256), "%s", hex);
@@ -785,7 +809,7 @@ static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy
  * the holding fd, or -1 with tmp removed and err set. */
 static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, struct warm_copy *wc,
 			char hex[65], int64_t *size, int64_t *candles, struct store_pg_counts *pgc,
-			struct ck_err *err)
+			struct pin_check *pc, struct ck_err *err)
 {
 	struct ck_err pe = {0, ""};
 	int hold, rc;
@@ -805,7 +829,7 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, s
 	if (store_url(src)) { /* pg_dump -Fc writes it, with the row counts of its snapshot */
 		rc = store_pg_dump(src, c->backup_pg_bin_dir, tmp, pgc, err);
 		*candles = pgc->candles;
-	} else if ((rc = hot_copy(src, hold, tmp, wc, hex, size, &pe)) == 1) {
+	} else if ((rc = hot_copy(src, hold, tmp, wc, hex, size, pc, &pe)) == 1) {
 		/* SQLite writes into the empty file: one backup step, no journal, no syncs. */
 		log_kv(LOG_DEBUG, "backup", NULL, "online backup instead of a byte copy: %s",
 		       pe.msg);
@@ -815,6 +839,7 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, s
 		*err = pe;
 	}
 	if (rc || (rc = chmod_path(tmp, cfg_file_mode(c), err))) {
+		pin_check_end(pc, 0);
 		warm_drop(wc);
 		unlink(tmp);
 		close(hold);
@@ -823,36 +848,54 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, s
 	return hold;
 }
 
-/* Verifies the hot temp file while warm_copy_main fsyncs it, makes or fsyncs the warm
- * copy, reads a byte copy back against the SHA-256 of the bytes copied and counts the
- * candles: one integrity_check and the schema of the bytes on disk (PostgreSQL:
- * pg_restore --list and a restore into a scratch database, whose row counts go to
- * *got). 0 with *ok, or an error code (the check could not run). */
+/* Verifies the hot temp file while warm_copy_main fsyncs it and makes or fsyncs the
+ * warm copy. A byte copy is verified by the check of its pinned snapshot (pc: one integrity_check,
+ * the schema and the candle count of the very bytes copied, run during the copy), the read back
+ * (the file on the device holds exactly those bytes) and the schema of the copy opened
+ * as a file (its rewritten header included). Otherwise, after SQLite's online backup,
+ * one integrity_check and the schema of the file, counted by warm_copy_main meanwhile;
+ * for PostgreSQL pg_restore --list and a restore into a scratch database, whose row
+ * counts go to *got. 0 with *ok, or an error code (the check could not run). */
 static int hot_verify(const struct cfg *c, const char *src, const struct store_pg_counts *pgc,
-		      const char *tmp, struct warm_copy *wc, int *ok, int64_t *got, char *detail,
-		      size_t dsize, struct ck_err *err)
+		      const char *tmp, struct pin_check *pc, struct warm_copy *wc, int *ok,
+		      int64_t *got, char *detail, size_t dsize, struct ck_err *err)
 {
 	pthread_t th;
 	int64_t unused;
 	int started = 0, rc;
 
 	wc->src = tmp;
+	wc->counted = pc->pin != NULL;
 	if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
 		started = 1;
-	if (store_url(src))
+	if (store_url(src)) {
 		rc = store_pg_dump_verify(src, c->backup_pg_bin_dir, tmp, pgc, ok, got, detail,
 					  dsize, err);
-	else
+	} else if (pc->pin) {
+		pin_check_end(pc, 1);
+		*got = pc->candles;
+		rc = store_backup_open_check(tmp, ok, &unused, detail, dsize, err);
+		if (rc == 0 && !pc->ok) {
+			*ok = 0;
+			snprintf(detail, dsize, "%s (the snapshot copied)", pc->detail);
+		} else if (rc == 0 && !*ok) {
+			char why[200];
+			snprintf(why, sizeof(why), "%s", detail);
+			snprintf(detail, dsize, "the copy as a file: %s", why);
+		}
+	} else {
 		rc = store_backup_check_file(tmp, ok, &unused, detail, dsize, err);
+	}
 	if (started)
 		pthread_join(th, NULL);
 	else
 		warm_copy_main(wc); /* no thread: in turn */
-	if (rc == 0 && *ok && wc->copied[0] && wc->back_rc == 0 && strcmp(wc->back, wc->copied)) {
+	if (rc == 0 && *ok && wc->copied && wc->differs >= 0) {
 		*ok = 0;
 		snprintf(detail, dsize,
-			 "the copy read back has SHA-256 %.16s..., the bytes copied %.16s...",
-			 wc->back, wc->copied);
+			 "the copy read back from the disk differs from the bytes copied at"
+			 " offset %" PRId64,
+			 wc->differs);
 	}
 	return rc;
 }
@@ -864,6 +907,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	char path[4096], tmp[4200], failed[4200], detail[256], msg[400], hex[65];
 	struct ck_err e = {0, ""};
 	struct store_pg_counts pgc;
+	struct pin_check pc;
 	int64_t t0 = mono_ms(), src_candles = -1, got = 0, size = 0;
 	int ok = 0, rc, hold;
 
@@ -873,12 +917,13 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	if (mkdirs(c->backup_hot_dir, &e))
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	memset(&pgc, 0, sizeof(pgc));
+	memset(&pc, 0, sizeof(pc));
 	wc->mode = cfg_file_mode(c);
 	wc->fd = -1;
 	wc->pg = store_url(src);
 	snprintf(wc->dest, sizeof(wc->dest), "%s/%s", c->backup_warm_dir, name);
 	wc->rc = mkdirs(c->backup_warm_dir, &wc->err);
-	if ((hold = hot_snapshot(c, src, tmp, wc, hex, &size, &src_candles, &pgc, &e)) < 0)
+	if ((hold = hot_snapshot(c, src, tmp, wc, hex, &size, &src_candles, &pgc, &pc, &e)) < 0)
 		return tier_fail(tr, err, e.code, "hot", e.msg);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot snapshot written in %" PRId64 " ms (%s)",
 	       mono_ms() - t0,
@@ -888,7 +933,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	/* The temp file is verified before it gets its name; its fsync, the warm copy and
 	 * the count run meanwhile. The warm temp file is installed only if this one
 	 * verifies. */
-	rc = hot_verify(c, src, &pgc, tmp, wc, &ok, &got, detail, sizeof(detail), &e);
+	rc = hot_verify(c, src, &pgc, tmp, &pc, wc, &ok, &got, detail, sizeof(detail), &e);
 	log_kv(LOG_DEBUG, "backup", NULL, "hot verified and warm copied at %" PRId64 " ms",
 	       mono_ms() - t0);
 	if (!rc && wc->hot_rc)
@@ -908,7 +953,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		close(hold);
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	}
-	if (!wc->pg)
+	if (!wc->pg && !wc->counted)
 		got = wc->candles;
 	if (ok && wc->count_rc) {
 		ok = 0;
@@ -950,8 +995,8 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 	       wc->pg ? detail
 	       : src_candles >= 0
 		       ? "integrity_check ok, candle count matches the source"
-		       : "integrity_check ok; a byte copy of the source, read back against"
-			 " the SHA-256 of the bytes written",
+		       : "integrity_check ok of the pinned snapshot during its byte copy;"
+			 " the copy read back from the disk matches the bytes copied",
 	       now_ms());
 	tr->outcome = BACKUP_OK;
 	tr->duration_ms = mono_ms() - t0;

@@ -179,8 +179,9 @@ const struct cmd cmd_backup = {
 	.name = "backup",
 	.summary = "verified online backup to hot, warm and offsite (S3) tiers, with retention",
 	.notes = "Online backup to [backup] hot_dir, verified: one integrity_check and the\n"
-		 "candle count of the copy, which is also read back against the SHA-256 of the\n"
-		 "bytes copied (sidecar). The warm_dir copy is\n"
+		 "candle count of the snapshot during its copy, and the copy read back from the\n"
+		 "disk and compared byte for byte with what was written (SHA-256 in the\n"
+		 "sidecar). The warm_dir copy is\n"
 		 "written in the same pass (or copied from the hot file), its SHA-256 computed\n"
 		 "over the bytes written and matched to the hot one's, installed only if the\n"
 		 "hot file verified; it is not read back. Offsite (S3) when s3_bucket is set:\n"

@@ -1,8 +1,9 @@
 /* codec.h — the byte-level work of backups, apart from their tiers and files: SHA-256 of
  * files, copies that hash the bytes they move in the same pass, and zstd streams that
  * hash what they produce. Every function works on descriptors the caller opened (and
- * closes); names are for messages only. Nothing here fsyncs, renames or names files:
- * that is backup.c's. */
+ * closes); names are for messages only, but for codec_copy_tee's read back, which opens
+ * its output again by name. Nothing here fsyncs, renames or names files: that is
+ * backup.c's. */
 #ifndef CK_CODEC_H
 #define CK_CODEC_H
 
@@ -25,10 +26,16 @@ int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], 
 /* codec_copy of the first len bytes of in (named src) into two descriptors at once,
  * out and out2 (out2 may be -1), the two writes and the hash of each buffer running side
  * by side; fix (may be NULL) may change the first buffer (offset 0) before it is hashed
- * and written. CK_EIO if in ends before len bytes. Neither output is fsync'd. */
+ * and written. The outputs are written with O_DIRECT where their file system allows it
+ * (their descriptors' flags are as before on return). With differs (may be NULL), the
+ * file dst (out's, a new file of exactly len bytes) is read back from the device, on a
+ * thread of its own a buffer or two behind the copy, and compared with the bytes
+ * written: *differs gets -1 when every byte matched, else the offset of the first that
+ * did not. CK_EIO if in ends before len bytes or the read back fails. Neither output is
+ * fsync'd. */
 int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned char *, size_t),
 		   int out, const char *dst, int out2, const char *dst2, char hex[65],
-		   struct ck_err *err);
+		   int64_t *differs, struct ck_err *err);
 
 /* zstd-compresses fd in (named src) into fd out (named dst), level 3 with the frame
  * checksum; the SHA-256 of the compressed bytes into hex and their count into *size, in

@@ -63,6 +63,13 @@ int store_backup_pin(const char *src_path, struct store_pin **out, int *fd, int6
 		     struct ck_err *err);
 void store_backup_unpin(struct store_pin *p);
 
+/* The full integrity_check, the schema check and the candle count of the snapshot p
+ * holds, on p's own read connection: the very bytes a byte copy of p's file gets. It
+ * may run on another thread while the caller reads p's descriptor (nothing else may
+ * use p meanwhile). *ok = 1 when healthy, else detail holds the first problem. */
+void store_backup_pin_check(struct store_pin *p, int *ok, int64_t *candles, char *detail,
+			    size_t size);
+
 /* Turns the first bytes of a byte copy of a main file (buf, n bytes from offset 0)
  * into those of a self-contained rollback-journal database: the file format bytes 18
  * and 19 become 1 (a WAL-mode file has 2; the copy has no WAL beside it). What

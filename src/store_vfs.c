@@ -181,10 +181,29 @@ static int w_shmunmap(sqlite3_file *f, int del)
 	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
 }
 
+/* Memory-mapped reads (version 3), passed through when the file below has them: a
+ * connection that sets PRAGMA mmap_size reads pages without a read(2) and copy each
+ * (the backup's check of its pinned snapshot, store_backup.c). No other connection sets
+ * it. Without them SQLite reads as before: *pp = NULL means "read it instead". */
+static int w_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **pp)
+{
+	if (REAL(f)->pMethods->iVersion < 3 || !REAL(f)->pMethods->xFetch) {
+		*pp = NULL;
+		return SQLITE_OK;
+	}
+	return REAL(f)->pMethods->xFetch(REAL(f), off, amt, pp);
+}
+static int w_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	if (REAL(f)->pMethods->iVersion < 3 || !REAL(f)->pMethods->xUnfetch)
+		return SQLITE_OK;
+	return REAL(f)->pMethods->xUnfetch(REAL(f), off, p);
+}
+
 static const sqlite3_io_methods methods = {
-	2,         w_close,      w_read,     w_write,   w_truncate, w_sync,    w_size,
+	3,         w_close,      w_read,     w_write,   w_truncate, w_sync,    w_size,
 	w_lock,    w_unlock,     w_check,    w_control, w_sector,   w_devchar, w_shmmap,
-	w_shmlock, w_shmbarrier, w_shmunmap, NULL,      NULL,
+	w_shmlock, w_shmbarrier, w_shmunmap, w_fetch,   w_unfetch,
 };
 
 static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
