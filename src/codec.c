@@ -225,42 +225,70 @@ int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], 
 	       struct ck_err *err)
 {
 	EVP_MD_CTX *m = NULL;
-	unsigned char *buf = NULL;
-	int ret = 0;
+	void *mem = NULL;
+	struct device_read rd[2];
+	int ret = 0, cur = 0, direct = 0, i;
+	off_t start;
 	int64_t total = 0;
-	ssize_t r;
 
-	if (!(buf = malloc(CODEC_BUF)) || !(m = sha_new())) {
+	if (posix_memalign(&mem, DIRECT_ALIGN, 2 * (size_t)CODEC_BUF) || !(m = sha_new())) {
 		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
 		goto out;
 	}
-	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while ((r = read_full(in, buf, CODEC_BUF)) > 0) {
-		struct copy_write w = {out, buf, (size_t)r, 0, 0};
-		pthread_t th;
-		/* The write and the hash of one buffer overlap; without a thread, in turn. */
-		if (pthread_create(&th, NULL, copy_write_main, &w) == 0) {
-			EVP_DigestUpdate(m, buf, (size_t)r);
-			pthread_join(th, NULL);
-		} else {
-			EVP_DigestUpdate(m, buf, (size_t)r);
+	if ((start = lseek(in, 0, SEEK_CUR)) < 0) {
+		ret = ck_err_set(err, CK_EIO, "copy %s: %s", src, strerror(errno));
+		goto out;
+	}
+	/* The source (a backup being restored) is read with O_DIRECT where allowed: not
+	 * through the page cache, which the restored file's own pages need; the next buffer
+	 * is read while this one is written and hashed. */
+	if (start % DIRECT_ALIGN == 0)
+		direct = direct_on(in);
+	else
+		posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (i = 0; i < 2; i++)
+		rd[i] = (struct device_read){in, (unsigned char *)mem + (size_t)i * CODEC_BUF,
+					     start, 0, 0};
+	device_read_main(&rd[0]);
+	while (rd[cur].got > 0) {
+		struct device_read *next = &rd[!cur];
+		struct copy_write w = {out, rd[cur].buf, (size_t)rd[cur].got, 0, 0};
+		pthread_t rth, wth;
+		int full = rd[cur].got == CODEC_BUF, rstarted, wstarted;
+
+		next->off = rd[cur].off + rd[cur].got;
+		next->got = 0;
+		/* The read of the next buffer, the write and the hash of this one overlap;
+		 * without threads, in turn. */
+		rstarted = full && pthread_create(&rth, NULL, device_read_main, next) == 0;
+		wstarted = pthread_create(&wth, NULL, copy_write_main, &w) == 0;
+		EVP_DigestUpdate(m, rd[cur].buf, (size_t)rd[cur].got);
+		if (wstarted)
+			pthread_join(wth, NULL);
+		else
 			copy_write_main(&w);
-		}
+		if (rstarted)
+			pthread_join(rth, NULL);
+		else if (full)
+			device_read_main(next);
 		if (w.err) {
 			ret = write_fail(err, "copy to", dst, w.err);
 			goto out;
 		}
-		total += r;
+		total += rd[cur].got;
+		cur = !cur;
 	}
-	if (r < 0)
-		ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src, strerror(errno));
+	if (rd[cur].got < 0)
+		ret = ck_err_set(err, CK_EIO, "copy %s: read: %s", src, strerror(rd[cur].err));
 	else if (sha_final(m, hex))
 		ret = ck_err_set(err, CK_EIO, "copy %s: SHA-256 failed", src);
 	else if (size)
 		*size = total;
 out:
+	if (direct)
+		direct_off(in);
 	EVP_MD_CTX_free(m);
-	free(buf);
+	free(mem);
 	return ret;
 }
 

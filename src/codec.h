@@ -18,7 +18,8 @@ int codec_sha256_file(const char *path, char hex[65], int64_t *size, struct ck_e
 
 /* Copies fd in (named src) to fd out (named dst) from their current offsets to the end
  * of in, and the SHA-256 of the bytes copied into hex, in one pass: each buffer is
- * hashed while the previous one is written. *size (may be NULL) gets the byte count.
+ * written and hashed while the next one is read, in with O_DIRECT where its file system
+ * allows it (and its offset is block-aligned). *size (may be NULL) gets the byte count.
  * CK_EIO / CK_EFULL (ENOSPC) on a read or write error; out is not fsync'd. */
 int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], int64_t *size,
 	       struct ck_err *err);
