@@ -119,6 +119,23 @@ chk_s=$(elapsed "$t0" "$t1")
 printf 'one integrity_check of the same file alone: %s s (%s; %sx cp + fsync)\n' "$chk_s" "$chk" \
 	"$(echo "if ($cp_s > 0) $chk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
 
+# The disk traffic of a backup, by dd, for reference: the two copies written with
+# O_DIRECT at once, then one read back with O_DIRECT, in turn. The backup moves the same
+# bytes but reads back behind the copy (and checks beside both), so this is not a floor:
+# it shows what the bytes alone cost on this disk beside cp + fsync's one buffered copy.
+t0=$(secs)
+if { dd if="$db" of="$dir/io1.db" bs=4M oflag=direct status=none &
+	dd if="$db" of="$dir/io2.db" bs=4M oflag=direct status=none && wait $!; } 2>/dev/null &&
+	dd if="$dir/io1.db" of=/dev/null bs=4M iflag=direct status=none 2>/dev/null; then
+	t1=$(secs)
+	io_s=$(elapsed "$t0" "$t1")
+	printf 'the same disk traffic by dd (two O_DIRECT copies at once, then one read back): %s s (%sx cp + fsync)\n' \
+		"$io_s" "$(echo "if ($cp_s > 0) $io_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+else
+	echo 'two O_DIRECT copies by dd: not measured (the file system refuses O_DIRECT)'
+fi
+rm -f "$dir/io1.db" "$dir/io2.db"
+
 # The offsite tier (zstd streamed into an S3 multipart upload) against the S3 test server
 # on 127.0.0.1 (tests/e2e/t4-s3server.js, which checks every SigV4 signature and part
 # hash and keeps objects in memory), where node is installed: the same backup with all
