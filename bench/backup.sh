@@ -32,6 +32,12 @@ fpid=$!
 for i in $(seq 1 100); do [ -s "$dir/fakex.port" ] && break; sleep 0.05; done
 url="http://127.0.0.1:$(cat "$dir/fakex.port")"
 RUNS=${BENCH_RUNS:-1}
+# A file left by an interrupted run (a recover stopped half-way, a zeroed header) is not
+# reused: it would fail the set-up sync or be timed as a database it is not.
+if [ -s "$db" ] && [ "$(head -c 15 "$db" | tr -d '\000')" != "SQLite format 3" ]; then
+	echo "bench backup: $db is not an SQLite database (left by an interrupted run?): generating a new one" >&2
+	rm -f "$db" "$db-wal" "$db-shm"
+fi
 if [ -s "$db" ] && [ ! -s "$db-wal" ]; then
 	echo "bench backup: using the database already in $dir" >&2
 else
