@@ -28,22 +28,27 @@ static void path_of(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "%s/%s", dir, name);
 }
 
-/* Writes DATA_LEN compressible but not constant bytes to name. */
-static void make_source(const char *name)
+/* Writes len compressible but not constant bytes to name. */
+static void make_file(const char *name, size_t len)
 {
 	char p[256];
-	unsigned char *b = malloc(DATA_LEN);
+	unsigned char *b = malloc(len);
 	FILE *f;
 	size_t i;
 
 	assert_non_null(b);
-	for (i = 0; i < DATA_LEN; i++)
+	for (i = 0; i < len; i++)
 		b[i] = (unsigned char)((i * 7) ^ (i >> 11));
 	path_of(p, sizeof(p), name);
 	assert_non_null(f = fopen(p, "wb"));
-	assert_int_equal(fwrite(b, 1, DATA_LEN, f), DATA_LEN);
+	assert_int_equal(fwrite(b, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
 	free(b);
+}
+
+static void make_source(const char *name)
+{
+	make_file(name, DATA_LEN);
 }
 
 static int open_in(const char *name)
@@ -153,24 +158,6 @@ static void test_damaged_stream_is_corrupt(void **state)
 	close(out);
 }
 
-/* Writes len pattern bytes (seeded by seed) to name. */
-static void make_file(const char *name, size_t len, unsigned seed)
-{
-	char p[256];
-	unsigned char *b = malloc(len);
-	FILE *f;
-	size_t i;
-
-	assert_non_null(b);
-	for (i = 0; i < len; i++)
-		b[i] = (unsigned char)((i * 13 + seed) ^ (i >> 9));
-	path_of(p, sizeof(p), name);
-	assert_non_null(f = fopen(p, "wb"));
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	free(b);
-}
-
 /* codec_copy_tee with its read back: more buffers than its ring of three (the copy waits
  * for the read back) and a tail that is not a whole block (written without O_DIRECT).
  * Both copies hold the source's bytes, the read back finds no difference, and the
@@ -186,7 +173,7 @@ static void test_copy_tee_reads_back(void **state)
 	int in, out, out2;
 	(void)state;
 
-	make_file("big", len, 5);
+	make_file("big", len);
 	path_of(p, sizeof(p), "big");
 	assert_int_equal(codec_sha256_file(p, want, NULL, &err), 0);
 	assert_true((in = open_in("big")) >= 0);
