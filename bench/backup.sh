@@ -96,7 +96,9 @@ cp_s=$(median <"$dir/cp.s")
 bk_s=$(median <"$dir/bk.s")
 rto_s=$(median <"$dir/rto.s")
 mib=$(( size / 1048576 ))
-ratio=$(echo "if ($cp_s > 0) $bk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')
+# A time as a multiple of cp + fsync's, one decimal.
+per_cp() { echo "if ($cp_s > 0) $1 / $cp_s else 0" | bc -l | xargs printf '%.1f'; }
+ratio=$(per_cp "$bk_s")
 [ "$RUNS" -gt 1 ] && echo "medians of $RUNS runs:"
 printf 'backup of a %d MiB database: %s s (byte copy of the pinned main file into the hot and warm files with SHA-256 in one pass, written with O_DIRECT; meanwhile one integrity_check and the count of the pinned snapshot, and the hot file read back from the disk and compared byte for byte; then both fsynced)\n' \
 	"$mib" "$bk_s"
@@ -114,7 +116,7 @@ printf 'recover: %s s for %d MiB = %s s per GiB (target <= 10 s for 1 GiB: %s)\n
 	"$per_gib" "$(echo "$per_gib <= 10" | bc -l | sed 's/1/met/; s/0/NOT met/')"
 # On a loaded machine every figure stretches; this ratio shows the recover against the
 # same cp + fsync baseline as the backup (no target of its own).
-printf 'recover/cp ratio: %sx\n' "$(echo "if ($cp_s > 0) $rto_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+printf 'recover/cp ratio: %sx\n' "$(per_cp "$rto_s")"
 # The verification's own floor: one integrity_check of the same file (mapped, its pages
 # in the page cache, as the backup's check of the pinned snapshot), by the sqlite3 CLI.
 # The backup's copy and read back run beside its check: it takes at least this long.
@@ -123,7 +125,7 @@ chk=$(sqlite3 -readonly "$db" "PRAGMA mmap_size=$(( size + 1048576 ))" "PRAGMA i
 t1=$(secs)
 chk_s=$(elapsed "$t0" "$t1")
 printf 'one integrity_check of the same file alone: %s s (%s; %sx cp + fsync)\n' "$chk_s" "$chk" \
-	"$(echo "if ($cp_s > 0) $chk_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+	"$(per_cp "$chk_s")"
 
 # The disk traffic of a backup, by dd, for reference: the two copies written with
 # O_DIRECT at once, then one read back with O_DIRECT, in turn. The backup moves the same
@@ -136,9 +138,9 @@ if { dd if="$db" of="$dir/io1.db" bs=4M oflag=direct status=none &
 	t1=$(secs)
 	io_s=$(elapsed "$t0" "$t1")
 	printf 'the same disk traffic by dd (two O_DIRECT copies at once, then one read back): %s s (%sx cp + fsync)\n' \
-		"$io_s" "$(echo "if ($cp_s > 0) $io_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+		"$io_s" "$(per_cp "$io_s")"
 else
-	echo 'two O_DIRECT copies by dd: not measured (the file system refuses O_DIRECT)'
+	echo 'the same disk traffic by dd: not measured (the file system refuses O_DIRECT)'
 fi
 rm -f "$dir/io1.db" "$dir/io2.db"
 
@@ -169,7 +171,7 @@ if command -v node >/dev/null; then
 	kill "$s3pid" 2>/dev/null || true
 	off_s=$(median <"$dir/off.s")
 	printf 'backup with the offsite tier (S3 on loopback): %s s, %sx cp + fsync\n' "$off_s" \
-		"$(echo "if ($cp_s > 0) $off_s / $cp_s else 0" | bc -l | xargs printf '%.1f')"
+		"$(per_cp "$off_s")"
 	grep -E '^offsite' "$dir/offsite.out" | sed 's/^/  /' || true
 else
 	echo 'backup with the offsite tier: not measured (node is not installed)'

@@ -686,8 +686,8 @@ struct warm_copy {
 	int rc; /* the warm copy: 0 or an error in err */
 	struct ck_err err;
 	int pg;          /* a pg_dump archive: counted by its verification, not here */
-	int counted;     /* a byte copy whose pinned snapshot's check counts the candles */
-	int copied;      /* a byte copy (hot_copy): its hot temp file was read back */
+	int copied;      /* a byte copy (hot_copy): its pinned snapshot's check counts the
+			    candles, and its hot temp file was read back */
 	int64_t differs; /* ... and differs from the bytes written from this offset on;
 			    -1: it does not */
 	int64_t candles; /* of the hot temp file */
@@ -713,7 +713,7 @@ static void *warm_copy_main(void *arg)
 		cache_drop(w->fd);
 	else if (w->rc == 0)
 		cache_drop_path(w->tmp);
-	if (!w->pg && !w->counted)
+	if (!w->pg && !w->copied)
 		w->count_rc = store_backup_count_file(w->src, &w->candles, &w->count_err);
 	return NULL;
 }
@@ -737,8 +737,7 @@ struct pin_check {
 	struct store_pin *pin; /* held from the copy until pin_check_end */
 	pthread_t th;
 	int started; /* th runs the check */
-	int done;    /* the check ran: ok, candles and detail are its answer */
-	int ok;
+	int ok;      /* its answer, with candles and detail */
 	int64_t candles;
 	char detail[256];
 };
@@ -748,7 +747,6 @@ static void *pin_check_main(void *arg)
 	struct pin_check *pc = arg;
 	int64_t t0 = mono_ms();
 	store_backup_pin_check(pc->pin, &pc->ok, &pc->candles, pc->detail, sizeof(pc->detail));
-	pc->done = 1;
 	log_kv(LOG_DEBUG, "backup", NULL, "snapshot checked in %" PRId64 " ms: %s", mono_ms() - t0,
 	       pc->detail);
 	return NULL;
@@ -849,12 +847,12 @@ static int hot_snapshot(const struct cfg *c, const char *src, const char *tmp, s
 }
 
 /* Verifies the hot temp file while warm_copy_main fsyncs it and makes or fsyncs the
- * warm copy. A byte copy is verified by the check of its pinned snapshot (pc: one integrity_check,
- * the schema and the candle count of the very bytes copied, run during the copy), the read back
- * (the file on the device holds exactly those bytes) and the schema of the copy opened
- * as a file (its rewritten header included). Otherwise, after SQLite's online backup,
- * one integrity_check and the schema of the file, counted by warm_copy_main meanwhile;
- * for PostgreSQL pg_restore --list and a restore into a scratch database, whose row
+ * warm copy. A byte copy is verified by the check of its pinned snapshot (pc: one
+ * integrity_check, the schema and the candle count of the very bytes copied, run during
+ * the copy), the read back (the file on the device holds exactly those bytes) and the
+ * schema of the copy opened as a file (its rewritten header included). Otherwise, after SQLite's
+ * online backup, one integrity_check and the schema of the file, counted by warm_copy_main
+ * meanwhile; for PostgreSQL pg_restore --list and a restore into a scratch database, whose row
  * counts go to *got. 0 with *ok, or an error code (the check could not run). */
 static int hot_verify(const struct cfg *c, const char *src, const struct store_pg_counts *pgc,
 		      const char *tmp, struct pin_check *pc, struct warm_copy *wc, int *ok,
@@ -865,23 +863,21 @@ static int hot_verify(const struct cfg *c, const char *src, const struct store_p
 	int started = 0, rc;
 
 	wc->src = tmp;
-	wc->counted = pc->pin != NULL;
 	if (pthread_create(&th, NULL, warm_copy_main, wc) == 0)
 		started = 1;
 	if (store_url(src)) {
 		rc = store_pg_dump_verify(src, c->backup_pg_bin_dir, tmp, pgc, ok, got, detail,
 					  dsize, err);
-	} else if (pc->pin) {
+	} else if (wc->copied) {
+		char fdetail[200];
 		pin_check_end(pc, 1);
 		*got = pc->candles;
-		rc = store_backup_open_check(tmp, ok, &unused, detail, dsize, err);
+		rc = store_backup_open_check(tmp, ok, &unused, fdetail, sizeof(fdetail), err);
 		if (rc == 0 && !pc->ok) {
 			*ok = 0;
 			snprintf(detail, dsize, "%s (the snapshot copied)", pc->detail);
-		} else if (rc == 0 && !*ok) {
-			char why[200];
-			snprintf(why, sizeof(why), "%s", detail);
-			snprintf(detail, dsize, "the copy as a file: %s", why);
+		} else if (rc == 0) {
+			snprintf(detail, dsize, "%s%s", *ok ? "" : "the copy as a file: ", fdetail);
 		}
 	} else {
 		rc = store_backup_check_file(tmp, ok, &unused, detail, dsize, err);
@@ -953,7 +949,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		close(hold);
 		return tier_fail(tr, err, rc, "hot", e.msg);
 	}
-	if (!wc->pg && !wc->counted)
+	if (!wc->pg && !wc->copied)
 		got = wc->candles;
 	if (ok && wc->count_rc) {
 		ok = 0;
