@@ -58,7 +58,8 @@ static int sha_final(EVP_MD_CTX *m, char hex[65])
  * buffer, the offsets and the lengths it needs (every logical block size up to 4 KiB). */
 #define DIRECT_ALIGN 4096
 
-/* Turns O_DIRECT on for fd: 1 when on, 0 when the file system refuses it (tmpfs). */
+/* Turns O_DIRECT on for fd: 1 when on, 0 when the file system refuses it (tmpfs before Linux 6.6,
+ * some FUSE file systems). */
 static int direct_on(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
