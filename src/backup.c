@@ -769,11 +769,14 @@ static void pin_check_end(struct pin_check *pc, int run)
  * the warm directory could be made, into a warm temp file of wc, in one pass that
  * hashes the bytes into hex, while pc checks the pinned snapshot (still running on
  * return: pin_check_end) and the hot temp file is read back from the device and
- * compared with the bytes written, a buffer or two behind the copy (wc->differs). 0; 1
- * when src could not be pinned (err says why; nothing was written); or an error code. */
+ * compared with the bytes written, a buffer or two behind the copy (wc->differs). A
+ * failed write of the warm copy fails that tier alone (wc->rc; its temp file removed at
+ * once, as its disk may be full). 0; 1 when src could not be pinned (err says why;
+ * nothing was written); or an error code. */
 static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy *wc, char hex[65],
 		    int64_t *size, struct pin_check *pc, struct ck_err *err)
 {
+	struct ck_err e2;
 	int in, rc;
 
 	if (store_backup_pin(src, &pc->pin, &in, size, err))
@@ -783,11 +786,16 @@ static int hot_copy(const char *src, int hold, const char *tmp, struct warm_copy
 	    (wc->fd = temp_beside(wc->dest, wc->mode, wc->tmp, sizeof(wc->tmp), &wc->err)) < 0)
 		wc->rc = wc->err.code;
 	rc = codec_copy_tee(in, src, *size, store_backup_header_fix, hold, tmp, wc->fd, wc->tmp,
-			    hex, &wc->differs, err);
+			    hex, &wc->differs, err, &e2);
 	if (rc) {
 		pin_check_end(pc, 0);
 		warm_drop(wc);
 		return rc;
+	}
+	if (e2.code) { /* the warm copy failed (its disk full?): the hot one goes on */
+		wc->rc = e2.code;
+		wc->err = e2;
+		warm_drop(wc);
 	}
 	wc->copied = 1;
 	if (wc->fd >= 0) {
@@ -980,9 +988,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		       detail, 0);
 		snprintf(msg, sizeof(msg), "%s failed verification: %s (kept aside as %s)", path,
 			 detail, tr->location);
-		tier_fail(tr, err, CK_ECORRUPT, "hot", msg);
-		alert_tier(st, c, "hot", msg);
-		return CK_ECORRUPT;
+		return tier_fail(tr, err, CK_ECORRUPT, "hot", msg);
 	}
 	if ((rc = write_sidecar(path, tr->sha256, cfg_file_mode(c), &e)))
 		return tier_fail(tr, err, rc, "hot", e.msg);
@@ -1506,6 +1512,9 @@ int backup_run_checked(struct store *st, const struct cfg *c, int64_t now, backu
 	memset(&wc, 0, sizeof(wc));
 	wc.fd = -1;
 	if (do_hot(st, c, src, name, res, &wc, &e)) {
+		/* Whatever failed (a copy that did not verify, a full disk, a rename), a
+		 * person is told now, not when the last good backup grows old. */
+		alert_tier(st, c, "hot", res->hot.error[0] ? res->hot.error : e.msg);
 		warm_drop(&wc);
 		*err = e;
 		close(lockfd);

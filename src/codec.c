@@ -369,10 +369,10 @@ static void follow_tell(struct follow *f, int64_t written, int ended)
 
 int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned char *, size_t),
 		   int out, const char *dst, int out2, const char *dst2, char hex[65],
-		   int64_t *differs, struct ck_err *err)
+		   int64_t *differs, struct ck_err *err, struct ck_err *err2)
 {
 	EVP_MD_CTX *m = NULL;
-	int ret = 0, following = 0, nring = differs ? FOLLOW_RING : 1;
+	int ret = 0, following = 0, nring = differs ? FOLLOW_RING : 1, fd2 = out2;
 	int64_t done = 0, j = 0;
 	void *mem = NULL;
 	int direct[2] = {0, 0}, i;
@@ -384,6 +384,8 @@ int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned ch
 			   .differs = -1};
 	pthread_t fth;
 
+	err2->code = 0;
+	err2->msg[0] = 0;
 	if (posix_memalign(&mem, DIRECT_ALIGN, (size_t)(nring + 1) * CODEC_BUF) ||
 	    !(m = sha_new())) {
 		ret = ck_err_set(err, CK_ENOMEM, "copy %s: out of memory", src);
@@ -409,7 +411,7 @@ int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned ch
 	for (j = 0; done < len; j++) {
 		size_t want = len - done < CODEC_BUF ? (size_t)(len - done) : CODEC_BUF;
 		unsigned char *buf = f.ring[j % nring];
-		struct copy_write w[2] = {{out, buf, 0, 0}, {out2, buf, 0, 0}};
+		struct copy_write w[2] = {{out, buf, 0, 0}, {fd2, buf, 0, 0}};
 		pthread_t th[2];
 		int started[2] = {0, 0};
 		ssize_t r;
@@ -439,11 +441,16 @@ int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned ch
 			else if (w[i].fd >= 0)
 				copy_write_main(&w[i]);
 		}
-		for (i = 0; i < 2; i++)
-			if (w[i].err) {
-				ret = write_fail(err, "copy to", i ? dst2 : dst, w[i].err);
-				goto out;
-			}
+		if (w[0].err) {
+			ret = write_fail(err, "copy to", dst, w[0].err);
+			goto out;
+		}
+		/* The second copy failing (its disk full, say) does not stop the first: it
+		 * is written no more, and err2 says why. */
+		if (w[1].err) {
+			write_fail(err2, "copy to", dst2, w[1].err);
+			fd2 = -1;
+		}
 		done += r;
 		if (following)
 			follow_tell(&f, j + 1, 0);

@@ -26,17 +26,18 @@ int codec_copy(int in, const char *src, int out, const char *dst, char hex[65], 
 
 /* codec_copy of the first len bytes of in (named src) into two descriptors at once,
  * out and out2 (out2 may be -1), the two writes and the hash of each buffer running side
- * by side; fix (may be NULL) may change the first buffer (offset 0) before it is hashed
- * and written. The outputs are written with O_DIRECT where their file system allows it
- * (their descriptors' flags are as before on return). With differs (may be NULL), the
- * file dst (out's, a new file of exactly len bytes) is read back from the device, on a
- * thread of its own a buffer or two behind the copy, and compared with the bytes
- * written: *differs gets -1 when every byte matched, else the offset of the first that
- * did not. CK_EIO if in ends before len bytes or the read back fails. Neither output is
- * fsync'd. */
+ * by side. A failed write to out2 does not fail the copy: out2 is written no more and
+ * err2 says why (err2->code is 0 when out2 got every byte). fix (may be NULL) may change
+ * the first buffer (offset 0) before it is hashed and written. The outputs are written
+ * with O_DIRECT where their file system allows it (their descriptors' flags are as
+ * before on return). With differs (may be NULL), the file dst (out's, a new file of
+ * exactly len bytes) is read back from the device, on a thread of its own a buffer or
+ * two behind the copy, and compared with the bytes written: *differs gets -1 when every
+ * byte matched, else the offset of the first that did not. CK_EIO if in ends before len
+ * bytes or the read back fails. Neither output is fsync'd. */
 int codec_copy_tee(int in, const char *src, int64_t len, void (*fix)(unsigned char *, size_t),
 		   int out, const char *dst, int out2, const char *dst2, char hex[65],
-		   int64_t *differs, struct ck_err *err);
+		   int64_t *differs, struct ck_err *err, struct ck_err *err2);
 
 /* zstd-compresses fd in (named src) into fd out (named dst), level 3 with the frame
  * checksum; the SHA-256 of the compressed bytes into hex and their count into *size, in

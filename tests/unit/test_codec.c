@@ -161,14 +161,14 @@ static void test_damaged_stream_is_corrupt(void **state)
 /* codec_copy_tee with its read back: more buffers than its ring of three (the copy waits
  * for the read back) and a tail that is not a whole block (written without O_DIRECT).
  * Both copies hold the source's bytes, the read back finds no difference, and the
- * descriptors lose O_DIRECT again. With the backup-copy fault, the middle byte goes bad
- * on disk between write and read back, and the read back gives its offset. A source
- * shorter than len is an error, not a hang of the read back. */
+ * descriptors lose O_DIRECT again. A second output that fills up fails alone. With the backup-copy
+ * fault, the middle byte goes bad on disk between write and read back, and the read back gives its
+ * offset. A source shorter than len is an error, not a hang of the read back. */
 static void test_copy_tee_reads_back(void **state)
 {
 	const size_t len = (21u << 20) + 4096 * 3 + 77;
 	char want[65], got[65], p[256], p2[256];
-	struct ck_err err = {0, ""};
+	struct ck_err err = {0, ""}, err2 = {0, ""};
 	int64_t differs = 0;
 	int in, out, out2;
 	(void)state;
@@ -182,9 +182,10 @@ static void test_copy_tee_reads_back(void **state)
 	assert_true((out = open_out("tee1")) >= 0);
 	assert_true((out2 = open_out("tee2")) >= 0);
 	assert_int_equal(codec_copy_tee(in, "big", (int64_t)len, NULL, out, p, out2, p2, got,
-					&differs, &err),
+					&differs, &err, &err2),
 			 0);
 	assert_int_equal(differs, -1);
+	assert_int_equal(err2.code, 0);
 	assert_string_equal(got, want);
 	assert_int_equal(fcntl(out, F_GETFL) & O_DIRECT, 0);
 	assert_int_equal(fcntl(out2, F_GETFL) & O_DIRECT, 0);
@@ -194,11 +195,27 @@ static void test_copy_tee_reads_back(void **state)
 	same_files("big", "tee1");
 	same_files("big", "tee2");
 
+	/* The second output's disk is full (/dev/full): the first copy goes on, whole. */
+	assert_true((in = open_in("big")) >= 0);
+	assert_true((out = open_out("tee1")) >= 0);
+	assert_true((out2 = open("/dev/full", O_WRONLY | O_CLOEXEC)) >= 0);
+	assert_int_equal(codec_copy_tee(in, "big", (int64_t)len, NULL, out, p, out2, "/dev/full",
+					got, &differs, &err, &err2),
+			 0);
+	assert_int_equal(differs, -1);
+	assert_string_equal(got, want);
+	assert_int_equal(err2.code, CK_EFULL);
+	assert_non_null(strstr(err2.msg, "copy to /dev/full: write: No space left on device"));
+	close(in);
+	close(out);
+	close(out2);
+	same_files("big", "tee1");
+
 	setenv("CANDLEKEEP_FAULT_DAMAGE", "backup-copy", 1);
 	assert_true((in = open_in("big")) >= 0);
 	assert_true((out = open_out("tee1")) >= 0);
 	assert_int_equal(codec_copy_tee(in, "big", (int64_t)len, NULL, out, p, -1, NULL, got,
-					&differs, &err),
+					&differs, &err, &err2),
 			 0);
 	unsetenv("CANDLEKEEP_FAULT_DAMAGE");
 	assert_string_equal(got, want); /* the bytes copied were right */
@@ -209,7 +226,7 @@ static void test_copy_tee_reads_back(void **state)
 	assert_true((in = open_in("big")) >= 0);
 	assert_true((out = open_out("tee1")) >= 0);
 	assert_int_equal(codec_copy_tee(in, "big", (int64_t)len + 4096, NULL, out, p, -1, NULL, got,
-					&differs, &err),
+					&differs, &err, &err2),
 			 CK_EIO);
 	assert_non_null(strstr(err.msg, "shorter"));
 	close(in);

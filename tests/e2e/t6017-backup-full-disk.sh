@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# backup onto a full disk: each backup directory in turn on a small tmpfs. A full hot
+# disk fails the backup (exit 1) with the file and "No space left on device", alerts at
+# once (Slack, at the test's receiver), leaves no temp file and no catalogue row, and the database as it was. A full
+# warm disk fails the warm tier alone: the hot backup is made and verified, the warm
+# temp file is removed, the warm tier alerts. Once space is freed, the next backup is
+# whole and both alerts resolve. Needs root to mount tmpfs (skipped otherwise: a file
+# size limit would hit the database as well as the backups).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/alert_lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v mount >/dev/null; then
+	note "SKIP: needs root to mount a small tmpfs"
+	echo ok
+	exit 0
+fi
+rcv_start
+export CANDLEKEEP_ALERT_SLACK_WEBHOOK="http://127.0.0.1:$HP/services/T0TEST/B0TEST/slacksecret42"
+slack() { count "x['path'].startswith('/services/') and 'alert \`$1\`' in t and '$2' in t"; }
+fakex_start --data "$DATA" --now "$T_2026_03_19_18"
+SYMS=BTCUSDT,ETHUSDT,SOLUSDT,XRPUSDT
+ck -q --symbols $SYMS --history-days 700 sync >/dev/null 2>&1 || fail "sync"
+size=$(stat -c %s "$DB")
+[ "$size" -gt 1000000 ] || fail "the database is too small for this test: $size bytes"
+before=$(sql 'select count(*), sum(close) from candles')
+HOT="$T/backups/hot"
+WARM="$T/backups/warm"
+mkdir -p "$HOT" "$WARM"
+# Half the database fits: the copy fails part-way, not at its first write.
+small=$(( size / 2 / 1024 ))k
+mounted=
+trap '[ -z "$mounted" ] || umount "$mounted" 2>/dev/null; cleanup' EXIT
+full_disk() {
+	mount -t tmpfs -o "size=$small,mode=0750" tmpfs "$1" || { note "SKIP: tmpfs mount refused"; echo ok; exit 0; }
+	mounted=$1
+}
+free_disk() { umount "$mounted"; mounted=; }
+temps() { find "$HOT" "$WARM" -name '.*' -type f | wc -l | tr -d ' '; }
+
+# --- the hot disk is full ---
+full_disk "$HOT"
+ck_rc --symbols $SYMS backup --now 2026-03-10T02:00:00Z >"$T/out" 2>"$T/err"
+assert_eq "$RC" 1 "backup onto a full hot disk"
+assert_file_match "$T/err" "^candlekeep backup: hot backup: copy to $HOT/\.candles-20260310T020000\.000Z\.db\.tmp: write: No space left on device"
+assert_file_match "$T/out" "^hot +FAILED +copy to .*No space left on device"
+assert_file_match "$T/out" "^warm +skipped"
+assert_eq "$(temps)" 0 "temp files left by the failed backup"
+assert_eq "$(find "$HOT" "$WARM" -type f | wc -l | tr -d ' ')" 0 "files left by the failed backup"
+assert_eq "$(sql "select count(*) from backups")" 0 "catalogue rows of a backup that failed"
+assert_eq "$(sql "select state from alerts where key = 'backup_failed:hot'")" firing "hot alert"
+assert_match "$(sql "select summary from alerts where key = 'backup_failed:hot'")" "No space left on device"
+assert_eq "$(slack backup_failed:hot 'No space left on device')" 1 "Slack messages for the full hot disk"
+assert_eq "$(sql 'PRAGMA integrity_check')" ok
+assert_eq "$(sql 'select count(*), sum(close) from candles')" "$before" "candles after the failed backup"
+free_disk
+note "hot disk full: $(grep "^candlekeep backup" "$T/err")"
+
+# --- the warm disk is full: the hot backup is made, the warm tier fails alone ---
+full_disk "$WARM"
+ck_rc --symbols $SYMS backup --now 2026-03-10T03:00:00Z >"$T/out" 2>"$T/err"
+assert_eq "$RC" 1 "backup onto a full warm disk"
+hot="$HOT/candles-20260310T030000.000Z.db"
+assert_file_match "$T/out" "^hot +ok +$hot"
+assert_file_match "$T/out" "^warm +FAILED +copy to $WARM/\.candles-20260310T030000\.000Z\.db\..*: write: No space left on device"
+assert_file_match "$T/err" "^candlekeep backup: warm backup: .*No space left on device"
+(cd "$HOT" && sha256sum -c --quiet "$(basename "$hot").sha256") || fail "hot sidecar does not verify"
+assert_eq "$(sqlite3 "$hot" 'pragma integrity_check')" ok
+assert_eq "$(sqlite3 "$hot" 'select count(*), sum(close) from candles')" "$before" "hot backup's candles"
+assert_eq "$(temps)" 0 "temp files left by the failed warm copy"
+assert_eq "$(find "$WARM" -type f | wc -l | tr -d ' ')" 0 "files on the full warm disk"
+assert_eq "$(sql "select tier || ':' || status from backups order by tier")" "hot:verified
+warm:failed" "catalogue"
+assert_eq "$(sql "select state from alerts where key = 'backup_failed:hot'")" resolved "hot alert after a good hot backup"
+assert_eq "$(sql "select state from alerts where key = 'backup_failed:warm'")" firing "warm alert"
+assert_eq "$(slack backup_failed:warm 'No space left on device')" 1 "Slack messages for the full warm disk"
+assert_eq "$(sql 'PRAGMA integrity_check')" ok
+free_disk
+note "warm disk full: $(grep '^warm' "$T/out")"
+
+# --- space freed: the next backup is whole, every alert resolved ---
+ck_rc --symbols $SYMS backup --now 2026-03-10T04:00:00Z >"$T/out" 2>&1
+[ "$RC" = 0 ] || { cat "$T/out"; fail "backup after space was freed: exit $RC"; }
+cmp -s "$HOT/candles-20260310T040000.000Z.db" "$WARM/candles-20260310T040000.000Z.db" || fail "warm copy differs"
+assert_eq "$(sql "select count(*) from alerts where key like 'backup_failed:%' and state = 'firing'")" 0 "alerts firing"
+assert_eq "$(sql 'select count(*), sum(close) from candles')" "$before" "candles at the end"
+echo ok
