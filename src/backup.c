@@ -1588,8 +1588,23 @@ out:
 	return ret;
 }
 
+/* A restore of b that found the disk of dest full: CK_EFULL, with err's message (the
+ * failed write) saying so. Every other candidate would fail the same way, and a rebuild
+ * from the exchange would too: the restore stops here. */
+static int restore_full(const struct store_backup *b, struct ck_err *err)
+{
+	char m[sizeof(err->msg)];
+
+	snprintf(m, sizeof(m), "%s", err->msg);
+	return ck_err_set(err, CK_EFULL,
+			  "%s: the disk is full (the %s backup needs %.1f MiB there; the"
+			  " backups are untouched): free space and run again",
+			  m, b->tier, (double)b->size / 1048576.0);
+}
+
 /* Brings candidate b into tmp (a file beside dest) with its bytes checked against the
- * recorded checksum. why gets the reason on a mismatch (returns 1), errors < 0. */
+ * recorded checksum. why gets the reason on a mismatch (returns 1), errors < 0 (a full
+ * disk among them). */
 static int fetch_candidate(const struct cfg *c, const struct store_backup *b, const char *dest,
 			   char *tmp, size_t tmp_size, char *why, size_t why_size,
 			   struct ck_err *err)
@@ -1605,6 +1620,8 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 		}
 		if (copy_to_temp(b->location, dest, cfg_file_mode(c), tmp, tmp_size, got, &size,
 				 err)) {
+			if (err->code == CK_EFULL)
+				return restore_full(b, err);
 			snprintf(why, why_size, "%s", err->msg);
 			return 1;
 		}
@@ -1674,6 +1691,11 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 		close(fd);
 		rc = decompress_file(ztmp, tmp, got, err);
 		unlink(ztmp);
+		if (rc == CK_EFULL) {
+			unlink(tmp);
+			tmp[0] = 0;
+			return restore_full(b, err);
+		}
 		if (rc) {
 			snprintf(why, why_size, "%s", err->msg);
 			unlink(tmp);

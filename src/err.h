@@ -30,7 +30,7 @@ enum {
 
 struct ck_err {
 	int code;
-	char msg[256];
+	char msg[512]; /* room for two paths and what to do */
 };
 
 /* Fills err (if not NULL) with code and a printf-style message; returns code,

@@ -4,14 +4,54 @@
 # once (Slack, at the test's receiver), leaves no temp file and no catalogue row, and the database as it was. A full
 # warm disk fails the warm tier alone: the hot backup is made and verified, the warm
 # temp file is removed, the warm tier alerts. Once space is freed, the next backup is
-# whole and both alerts resolve. Needs root to mount tmpfs (skipped otherwise: a file
+# whole and both alerts resolve. A recover whose restore does not fit on the database's
+# disk stops at once, saying the disk is full (not "no backup verifies"), without
+# trying the other backups or a rebuild from the exchange; the damaged file waits in
+# quarantine, the backups are untouched, and once space is freed the recover resumes
+# and ends healthy. Needs root to mount tmpfs (skipped otherwise: a file
 # size limit would hit the database as well as the backups).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/alert_lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v mount >/dev/null; then
 	note "SKIP: needs root to mount a small tmpfs"
-	echo ok
+	
+# --- recover onto a full disk: the database on a small tmpfs, its backups elsewhere ---
+D="$T/d"
+mkdir -p "$D"
+mount -t tmpfs -o size=$(( size * 3 / 1024 ))k,mode=0750 tmpfs "$D" || fail "tmpfs mount"
+mounted=$D
+cp "$DB" "$D/c.db"
+DB="$D/c.db"
+export CANDLEKEEP_BACKUP_HOT_DIR="$HOT" CANDLEKEEP_BACKUP_WARM_DIR="$WARM"
+ck -q --symbols $SYMS backup --now 2026-03-10T05:00:00Z >"$T/out" 2>&1 || { cat "$T/out"; fail "backup of the database on tmpfs"; }
+backup="$HOT/c-20260310T050000.000Z.db"
+[ -s "$backup" ] || fail "no backup $backup"
+# What is left free holds the check's shared memory, not a copy of the database.
+free_k=$(df -k --output=avail "$D" | tail -1 | tr -d ' ')
+dd if=/dev/zero of="$D/filler" bs=1k count=$(( free_k - size / 2048 )) 2>/dev/null
+dd if=/dev/urandom of="$DB" bs=4096 seek=100 count=1 conv=notrunc 2>/dev/null
+klines=$(fakex_requests klines)
+ck_rc --symbols $SYMS --history-days 700 recover >"$T/out" 2>"$T/err"
+assert_eq "$RC" 1 "recover onto a full disk"
+assert_file_match "$T/out" "^recover: check .*DAMAGED"
+assert_file_match "$T/err" "^candlekeep recover: .*copy to $D/\.c\.db\.recover-build\..*: write: No space left on device: the disk is full \(the hot backup needs [0-9.]+ MiB there; the backups are untouched\): free space and run again"
+if grep -E "no backup verifies|rebuilding from the exchange|skipped" "$T/out" "$T/err"; then
+	fail "a full disk is not a backup that does not verify"
+fi
+assert_eq "$(fakex_requests klines)" "$klines" "klines fetched by a recover that could not restore"
+[ ! -e "$DB" ] || fail "the damaged database is still in place"
+assert_eq "$(ls "$D/quarantine" | grep -c '^c\.db\.[0-9TZ.]*$')" 1 "the damaged file in quarantine"
+(cd "$HOT" && sha256sum -c --quiet "$(basename "$backup").sha256") || fail "the backup changed"
+note "recover onto a full disk: $(grep '^candlekeep recover' "$T/err" | cut -c1-200)"
+rm -f "$D/filler"
+ck_rc --symbols $SYMS --history-days 700 recover >"$T/out" 2>&1
+[ "$RC" = 0 ] || { cat "$T/out"; fail "recover after space was freed: exit $RC"; }
+assert_file_match "$T/out" "^recover: resume "
+assert_file_match "$T/out" "^recover: restore .*restored hot backup $backup"
+assert_eq "$(sql 'PRAGMA integrity_check')" ok
+assert_eq "$(sql 'select count(*), sum(close) from candles')" "$before" "candles after the recover"
+echo ok
 	exit 0
 fi
 rcv_start
@@ -83,4 +123,40 @@ ck_rc --symbols $SYMS backup --now 2026-03-10T04:00:00Z >"$T/out" 2>&1
 cmp -s "$HOT/candles-20260310T040000.000Z.db" "$WARM/candles-20260310T040000.000Z.db" || fail "warm copy differs"
 assert_eq "$(sql "select count(*) from alerts where key like 'backup_failed:%' and state = 'firing'")" 0 "alerts firing"
 assert_eq "$(sql 'select count(*), sum(close) from candles')" "$before" "candles at the end"
+
+# --- recover onto a full disk: the database on a small tmpfs, its backups elsewhere ---
+D="$T/d"
+mkdir -p "$D"
+mount -t tmpfs -o size=$(( size * 3 / 1024 ))k,mode=0750 tmpfs "$D" || fail "tmpfs mount"
+mounted=$D
+cp "$DB" "$D/c.db"
+DB="$D/c.db"
+export CANDLEKEEP_BACKUP_HOT_DIR="$HOT" CANDLEKEEP_BACKUP_WARM_DIR="$WARM"
+ck -q --symbols $SYMS backup --now 2026-03-10T05:00:00Z >"$T/out" 2>&1 || { cat "$T/out"; fail "backup of the database on tmpfs"; }
+backup="$HOT/c-20260310T050000.000Z.db"
+[ -s "$backup" ] || fail "no backup $backup"
+# What is left free holds the check's shared memory, not a copy of the database.
+free_k=$(df -k --output=avail "$D" | tail -1 | tr -d ' ')
+dd if=/dev/zero of="$D/filler" bs=1k count=$(( free_k - size / 2048 )) 2>/dev/null
+dd if=/dev/urandom of="$DB" bs=4096 seek=100 count=1 conv=notrunc 2>/dev/null
+klines=$(fakex_requests klines)
+ck_rc --symbols $SYMS --history-days 700 recover >"$T/out" 2>"$T/err"
+assert_eq "$RC" 1 "recover onto a full disk"
+assert_file_match "$T/out" "^recover: check .*DAMAGED"
+assert_file_match "$T/err" "^candlekeep recover: .*copy to $D/\.c\.db\.recover-build\..*: write: No space left on device: the disk is full \(the hot backup needs [0-9.]+ MiB there; the backups are untouched\): free space and run again"
+if grep -E "no backup verifies|rebuilding from the exchange|skipped" "$T/out" "$T/err"; then
+	fail "a full disk is not a backup that does not verify"
+fi
+assert_eq "$(fakex_requests klines)" "$klines" "klines fetched by a recover that could not restore"
+[ ! -e "$DB" ] || fail "the damaged database is still in place"
+assert_eq "$(ls "$D/quarantine" | grep -c '^c\.db\.[0-9TZ.]*$')" 1 "the damaged file in quarantine"
+(cd "$HOT" && sha256sum -c --quiet "$(basename "$backup").sha256") || fail "the backup changed"
+note "recover onto a full disk: $(grep '^candlekeep recover' "$T/err" | cut -c1-200)"
+rm -f "$D/filler"
+ck_rc --symbols $SYMS --history-days 700 recover >"$T/out" 2>&1
+[ "$RC" = 0 ] || { cat "$T/out"; fail "recover after space was freed: exit $RC"; }
+assert_file_match "$T/out" "^recover: resume "
+assert_file_match "$T/out" "^recover: restore .*restored hot backup $backup"
+assert_eq "$(sql 'PRAGMA integrity_check')" ok
+assert_eq "$(sql 'select count(*), sum(close) from candles')" "$before" "candles after the recover"
 echo ok
