@@ -450,6 +450,35 @@ static const char *offsite_key(const struct cfg *c, const char *location)
 	return location + 5 + bl + 1;
 }
 
+/* The newest attempt of each tier, when it failed without leaving a file (a full disk,
+ * an upload that did not get through), is listed too, with its error: the files alone
+ * would show only the older backups that worked. rows: the catalogue, newest first. */
+static void list_failed_attempts(struct blist *l, const struct store_backup *rows, size_t nrows)
+{
+	static const char *const tiers[] = {"hot", "warm", "offsite"};
+	size_t t, i, j;
+
+	for (t = 0; t < sizeof(tiers) / sizeof(tiers[0]); t++) {
+		const struct store_backup *r = NULL;
+		struct store_backup *b;
+		int newer = 1;
+		for (j = 0; j < nrows && !r; j++)
+			if (!strcmp(rows[j].tier, tiers[t]) && strcmp(rows[j].status, "deleted"))
+				r = &rows[j];
+		if (!r || strcmp(r->status, "failed"))
+			continue;
+		for (i = 0; i < l->n && newer; i++)
+			if (!strcmp(l->v[i].tier, r->tier) &&
+			    (l->v[i].created >= r->created ||
+			     !strcmp(l->v[i].location, r->location)))
+				newer = 0;
+		if (!newer || !(b = blist_add(l)))
+			continue;
+		*b = *r;
+		b->size = 0;
+	}
+}
+
 int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out, size_t *n,
 		    struct ck_err *err)
 {
@@ -488,6 +517,7 @@ int backup_list_all(const struct cfg *c, struct store *st, struct store_backup *
 				}
 				break;
 			}
+		list_failed_attempts(&l, rows, nrows);
 	}
 	free(rows);
 	if (l.n)
@@ -986,6 +1016,7 @@ static int do_hot(struct store *st, const struct cfg *c, const char *src, const 
 		snprintf(tr->location, sizeof(tr->location), "%s", failed);
 		record(st, "hot", tr->location, res->created, tr->size, tr->sha256, got, "failed",
 		       detail, 0);
+		tr->recorded = 1;
 		snprintf(msg, sizeof(msg), "%s failed verification: %s (kept aside as %s)", path,
 			 detail, tr->location);
 		return tier_fail(tr, err, CK_ECORRUPT, "hot", msg);
@@ -1512,9 +1543,13 @@ int backup_run_checked(struct store *st, const struct cfg *c, int64_t now, backu
 	memset(&wc, 0, sizeof(wc));
 	wc.fd = -1;
 	if (do_hot(st, c, src, name, res, &wc, &e)) {
-		/* Whatever failed (a copy that did not verify, a full disk, a rename), a
-		 * person is told now, not when the last good backup grows old. */
-		alert_tier(st, c, "hot", res->hot.error[0] ? res->hot.error : e.msg);
+		/* Whatever failed (a copy that did not verify, a full disk, a rename), the
+		 * catalogue shows the attempt (backup --list, candlekeep_backup_verified) and
+		 * a person is told now, not when the last good backup grows old. */
+		const char *why = res->hot.error[0] ? res->hot.error : e.msg;
+		if (!res->hot.recorded)
+			record(st, "hot", res->hot.location, now, 0, "", 0, "failed", why, 0);
+		alert_tier(st, c, "hot", why);
 		warm_drop(&wc);
 		*err = e;
 		close(lockfd);

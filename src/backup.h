@@ -43,6 +43,7 @@ struct backup_tier_result {
 	char sha256[65];       /* of the stored bytes */
 	int attempts;          /* upload attempts (offsite) */
 	char error[256];       /* why it failed, "" if not */
+	int recorded;          /* the catalogue has a row of this attempt */
 	int retention_deleted; /* backups removed by retention in this tier */
 	int retention_kept;    /* backups left in this tier */
 	char retention_error[256];
@@ -116,8 +117,10 @@ int backup_restore_pg(const struct cfg *c, const char *target, int replace, back
 
 /* Every backup of every tier (files found in hot_dir and warm_dir, objects under the
  * offsite prefix if configured), newest first; rows of st (may be NULL) add candle
- * counts and details. status: "verified", "failed", "unverified" (no sidecar). An
- * unreachable offsite tier is logged and left out. *out malloc'd (caller frees). */
+ * counts and details, and the newest attempt of a tier when it failed without leaving
+ * a file (a full disk, say: status "failed", size 0, its error in detail). status:
+ * "verified", "failed", "unverified" (no sidecar). An unreachable offsite tier is
+ * logged and left out. *out malloc'd (caller frees). */
 int backup_list_all(const struct cfg *c, struct store *st, struct store_backup **out, size_t *n,
 		    struct ck_err *err);
 

@@ -836,7 +836,8 @@ static const struct metric_def metric_table[] = {
 	{"candlekeep_backup_size_bytes", "gauge", "tier",
 	 "Size of the newest verified backup of a tier.", emit_backup_size, PART_BACKUPS},
 	{"candlekeep_backup_verified", "gauge", "tier",
-	 "1 if the newest backup of a tier passed verification, 0 if it failed.",
+	 "1 if the newest backup of a tier was written and passed verification, 0 if it failed "
+	 "(not written, or not verified).",
 	 emit_backup_verified, PART_BACKUPS},
 	{"candlekeep_backup_upload_ok", "gauge", "tier",
 	 "1 if the newest offsite upload was stored and checked, 0 if it failed (local backups "

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # backup onto a full disk: each backup directory in turn on a small tmpfs. A full hot
 # disk fails the backup (exit 1) with the file and "No space left on device", alerts at
-# once (Slack, at the test's receiver), leaves no temp file and no catalogue row, and the database as it was. A full
-# warm disk fails the warm tier alone: the hot backup is made and verified, the warm
-# temp file is removed, the warm tier alerts. Once space is freed, the next backup is
+# once (Slack, at the test's receiver), leaves no temp file, records the attempt as
+# failed (backup --list, candlekeep_backup_verified 0) and leaves the database as it
+# was. A full warm disk fails the warm tier alone: the hot backup is made and verified,
+# the warm temp file is removed, the warm tier alerts. Once space is freed, the next backup is
 # whole and both alerts resolve. A recover whose restore does not fit on the database's
 # disk stops at once, saying the disk is full (not "no backup verifies"), without
 # trying the other backups or a rebuild from the exchange; the damaged file waits in
@@ -86,7 +87,12 @@ assert_file_match "$T/out" "^hot +FAILED +copy to .*No space left on device"
 assert_file_match "$T/out" "^warm +skipped"
 assert_eq "$(temps)" 0 "temp files left by the failed backup"
 assert_eq "$(find "$HOT" "$WARM" -type f | wc -l | tr -d ' ')" 0 "files left by the failed backup"
-assert_eq "$(sql "select count(*) from backups")" 0 "catalogue rows of a backup that failed"
+assert_eq "$(sql "select tier || ':' || status || ':' || (detail like '%No space left on device%') from backups")" \
+	"hot:failed:1" "catalogue row of the failed attempt"
+ck --symbols $SYMS backup --list >"$T/list" 2>&1 || { cat "$T/list"; fail "backup --list"; }
+assert_file_match "$T/list" "^hot +failed .*$HOT/candles-20260310T020000\.000Z\.db"
+ck metrics >"$T/metrics" 2>&1 || { cat "$T/metrics"; fail "metrics"; }
+assert_file_match "$T/metrics" '^candlekeep_backup_verified\{tier="hot"\} 0$'
 assert_eq "$(sql "select state from alerts where key = 'backup_failed:hot'")" firing "hot alert"
 assert_match "$(sql "select summary from alerts where key = 'backup_failed:hot'")" "No space left on device"
 assert_eq "$(slack backup_failed:hot 'No space left on device')" 1 "Slack messages for the full hot disk"
@@ -108,8 +114,15 @@ assert_eq "$(sqlite3 "$hot" 'pragma integrity_check')" ok
 assert_eq "$(sqlite3 "$hot" 'select count(*), sum(close) from candles')" "$before" "hot backup's candles"
 assert_eq "$(temps)" 0 "temp files left by the failed warm copy"
 assert_eq "$(find "$WARM" -type f | wc -l | tr -d ' ')" 0 "files on the full warm disk"
-assert_eq "$(sql "select tier || ':' || status from backups order by tier")" "hot:verified
+assert_eq "$(sql "select tier || ':' || status from backups where created = 1773111600000 order by tier")" \
+	"hot:verified
 warm:failed" "catalogue"
+ck metrics >"$T/metrics" 2>&1 || { cat "$T/metrics"; fail "metrics"; }
+assert_file_match "$T/metrics" '^candlekeep_backup_verified\{tier="hot"\} 1$'
+assert_file_match "$T/metrics" '^candlekeep_backup_verified\{tier="warm"\} 0$'
+ck --symbols $SYMS backup --list >"$T/list" 2>&1 || { cat "$T/list"; fail "backup --list"; }
+assert_file_match "$T/list" "^warm +failed .*$WARM/candles-20260310T030000\.000Z\.db  # copy to .*No space left on device"
+assert_file_match "$T/list" "^hot +verified .*$hot"
 assert_eq "$(sql "select state from alerts where key = 'backup_failed:hot'")" resolved "hot alert after a good hot backup"
 assert_eq "$(sql "select state from alerts where key = 'backup_failed:warm'")" firing "warm alert"
 assert_eq "$(slack backup_failed:warm 'No space left on device')" 1 "Slack messages for the full warm disk"
@@ -122,6 +135,8 @@ ck_rc --symbols $SYMS backup --now 2026-03-10T04:00:00Z >"$T/out" 2>&1
 [ "$RC" = 0 ] || { cat "$T/out"; fail "backup after space was freed: exit $RC"; }
 cmp -s "$HOT/candles-20260310T040000.000Z.db" "$WARM/candles-20260310T040000.000Z.db" || fail "warm copy differs"
 assert_eq "$(sql "select count(*) from alerts where key like 'backup_failed:%' and state = 'firing'")" 0 "alerts firing"
+ck --symbols $SYMS backup --list >"$T/list" 2>&1 || { cat "$T/list"; fail "backup --list"; }
+if grep failed "$T/list"; then fail "backup --list still shows failed attempts older than a good backup"; fi
 assert_eq "$(sql 'select count(*), sum(close) from candles')" "$before" "candles at the end"
 
 # --- recover onto a full disk: the database on a small tmpfs, its backups elsewhere ---
