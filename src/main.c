@@ -110,12 +110,16 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static int check_stdout(void)
+/* Flushes standard output: 1 if a write to it failed (said on stderr when say: a
+ * command that failed has said why already, as export does of a full disk). */
+static int check_stdout(int say)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno == EPIPE)
 			return 0; /* the reader went away (| head): not our failure */
-		fprintf(stderr, "candlekeep: write to standard output: %s\n", strerror(errno));
+		if (say)
+			fprintf(stderr, "candlekeep: write to standard output: %s\n",
+				strerror(errno));
 		return 1;
 	}
 	return 0;
@@ -286,7 +290,7 @@ int main(int argc, char **argv)
 			cmd_help_print(stdout, cl.cmd);
 		else
 			cmd_help_usage(stdout, global_opts, commands, NCOMMANDS);
-		rc = check_stdout();
+		rc = check_stdout(1);
 	} else {
 		ctx.cmd = cl.cmd;
 		ctx.argc = cl.argc;
@@ -297,7 +301,7 @@ int main(int argc, char **argv)
 			setup_process();
 			if (!(rc = open_needs(&ctx))) {
 				rc = cl.cmd->run(&ctx);
-				if (check_stdout() && rc == 0)
+				if (check_stdout(rc == 0) && rc == 0)
 					rc = 1;
 			}
 		}

@@ -9,7 +9,8 @@
 # disk stops at once, saying the disk is full (not "no backup verifies"), without
 # trying the other backups or a rebuild from the exchange; the damaged file waits in
 # quarantine, the backups are untouched, and once space is freed the recover resumes
-# and ends healthy. Needs root to mount tmpfs (skipped otherwise: a file
+# and ends healthy. An export (to a file or standard output) and the metrics textfile
+# on a full disk give one clear error and keep the file already there. Needs root to mount tmpfs (skipped otherwise: a file
 # size limit would hit the database as well as the backups).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/alert_lib.sh"
@@ -102,6 +103,28 @@ assert_eq "$(sql "select count(*) from alerts where key like 'backup_failed:%' a
 ck --symbols $SYMS backup --list >"$T/list" 2>&1 || { cat "$T/list"; fail "backup --list"; }
 if grep failed "$T/list"; then fail "backup --list still shows failed attempts older than a good backup"; fi
 assert_eq "$(sql 'select count(*), sum(close) from candles')" "$before" "candles at the end"
+
+# --- an export and the metrics textfile onto a full disk: one clear error, no temp
+# file, the file already there kept ---
+full_disk "$WARM"
+echo "an earlier export" >"$WARM/btc.csv"
+echo "# an earlier exposition" >"$WARM/candlekeep.prom"
+dd if=/dev/zero of="$WARM/filler" bs=4k 2>/dev/null || true
+ck_rc export --symbol BTCUSDT -o "$WARM/btc.csv" >"$T/out" 2>"$T/err"
+assert_eq "$RC" 1 "export -o onto a full disk"
+assert_eq "$(grep -c 'No space left on device' "$T/err")" 1 "error lines"
+assert_file_match "$T/err" "^candlekeep export: write to $WARM/btc\.csv: No space left on device"
+assert_eq "$(cat "$WARM/btc.csv")" "an earlier export" "the earlier export"
+ck_rc export --symbol BTCUSDT >"$WARM/stdout.csv" 2>"$T/err"
+assert_eq "$RC" 1 "export to a standard output on a full disk"
+assert_eq "$(grep -c 'No space left on device' "$T/err")" 1 "error lines (said once)"
+rm -f "$WARM/stdout.csv"
+ck_rc metrics --textfile "$WARM" >"$T/out" 2>"$T/err"
+assert_eq "$RC" 1 "metrics --textfile onto a full disk"
+assert_file_match "$T/err" "^candlekeep metrics: write $WARM/candlekeep\.prom: No space left on device \(free disk space and retry\)"
+assert_eq "$(cat "$WARM/candlekeep.prom")" "# an earlier exposition" "the earlier exposition"
+assert_eq "$(find "$WARM" -name '.*' -type f | wc -l | tr -d ' ')" 0 "temp files left"
+free_disk
 
 # --- recover onto a full disk: the database on a small tmpfs, its backups elsewhere ---
 D="$T/d"
