@@ -49,6 +49,24 @@ int afile_open(struct afile *a, const char *path, int mode, struct ck_err *err)
 	return 0;
 }
 
+/* The error of a write to path that failed with errno e: CK_EFULL for a full disk. */
+static int write_error(const char *path, int e, struct ck_err *err)
+{
+	return ck_err_set(err, e == ENOSPC ? CK_EFULL : CK_EIO, "write %s: %s%s", path, strerror(e),
+			  e == ENOSPC ? " (free disk space and retry)" : "");
+}
+
+int afile_write(struct afile *a, const void *p, size_t n, struct ck_err *err)
+{
+	int e;
+
+	if (fwrite(p, 1, n, a->f) == n)
+		return 0;
+	e = errno ? errno : EIO;
+	afile_abort(a);
+	return write_error(a->path, e, err);
+}
+
 int afile_commit(struct afile *a, struct ck_err *err)
 {
 	char dir[4096];
@@ -66,8 +84,7 @@ int afile_commit(struct afile *a, struct ck_err *err)
 	if (e) {
 		unlink(a->tmp);
 		a->tmp[0] = 0;
-		return ck_err_set(err, e == ENOSPC ? CK_EFULL : CK_EIO, "write %s: %s%s", a->path,
-				  strerror(e), e == ENOSPC ? " (free disk space and retry)" : "");
+		return write_error(a->path, e, err);
 	}
 	a->tmp[0] = 0;
 	snprintf(dir, sizeof(dir), "%s", a->path);

@@ -15,6 +15,9 @@ struct afile {
 };
 
 int afile_open(struct afile *a, const char *path, int mode, struct ck_err *err);
+/* Writes n bytes into the temp file; on a failure (a full disk: CK_EFULL) the temp
+ * file is discarded (afile_abort) and err says so, as afile_commit's would. */
+int afile_write(struct afile *a, const void *p, size_t n, struct ck_err *err);
 /* Flushes, fsyncs, renames; closes in every case. */
 int afile_commit(struct afile *a, struct ck_err *err);
 /* Discards the temp file. Safe after a failed commit and on a never-opened afile

@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 
 #include "afile.h"
@@ -30,12 +29,8 @@ static int write_textfile(const char *dir, const char *text, size_t len, unsigne
 	 * user and must read it. */
 	if (afile_open(&a, path, (int)mode, err))
 		return err->code;
-	if (fwrite(text, 1, len, a.f) != len) {
-		int e = errno ? errno : EIO;
-		afile_abort(&a);
-		return ck_err_set(err, e == ENOSPC ? CK_EFULL : CK_EIO, "write %s: %s%s", path,
-				  strerror(e), e == ENOSPC ? " (free disk space and retry)" : "");
-	}
+	if (afile_write(&a, text, len, err))
+		return err->code;
 	return afile_commit(&a, err);
 }
 
