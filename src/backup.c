@@ -1632,9 +1632,21 @@ static int restore_full(const struct store_backup *b, struct ck_err *err)
 
 	snprintf(m, sizeof(m), "%s", err->msg);
 	return ck_err_set(err, CK_EFULL,
-			  "%s: the disk is full (the %s backup needs %.1f MiB there; the"
-			  " backups are untouched): free space and run again",
+			  "%s: the disk is full (the %s backup needs at least %.1f MiB there;"
+			  " the backups are untouched): free space and run again",
 			  m, b->tier, (double)b->size / 1048576.0);
+}
+
+/* Candidate b could not be brought in (err says why): 1 with why set, to try the next
+ * one; or, when the disk is full (the copy, the download or its decompression), the
+ * restore's end (restore_full). */
+static int fetch_failed(const struct store_backup *b, char *why, size_t why_size,
+			struct ck_err *err)
+{
+	if (err->code == CK_EFULL)
+		return restore_full(b, err);
+	snprintf(why, why_size, "%s", err->msg);
+	return 1;
 }
 
 /* Brings candidate b into tmp (a file beside dest) with its bytes checked against the
@@ -1654,12 +1666,8 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 			return 1;
 		}
 		if (copy_to_temp(b->location, dest, cfg_file_mode(c), tmp, tmp_size, got, &size,
-				 err)) {
-			if (err->code == CK_EFULL)
-				return restore_full(b, err);
-			snprintf(why, why_size, "%s", err->msg);
-			return 1;
-		}
+				 err))
+			return fetch_failed(b, why, why_size, err);
 		if (strcmp(want, got)) {
 			snprintf(why, why_size, "checksum mismatch (file %.12s…, sidecar %.12s…)",
 				 got, want);
@@ -1681,10 +1689,12 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 					  strerror(errno));
 		close(fd);
 		if (!key || (rc = s3_get_file(c, key, ztmp, &obj, err))) {
-			snprintf(why, why_size, "download failed: %s",
-				 key ? err->msg : "bad location");
 			unlink(ztmp);
-			return 1;
+			if (!key)
+				ck_err_set(err, CK_EUSAGE, "download failed: bad location");
+			else
+				ck_err_wrap(err, "download failed");
+			return fetch_failed(b, why, why_size, err);
 		}
 		zsha = s3_meta_get(&obj, "zst-sha256");
 		sha = s3_meta_get(&obj, "sha256");
@@ -1726,16 +1736,10 @@ static int fetch_candidate(const struct cfg *c, const struct store_backup *b, co
 		close(fd);
 		rc = decompress_file(ztmp, tmp, got, err);
 		unlink(ztmp);
-		if (rc == CK_EFULL) {
-			unlink(tmp);
-			tmp[0] = 0;
-			return restore_full(b, err);
-		}
 		if (rc) {
-			snprintf(why, why_size, "%s", err->msg);
 			unlink(tmp);
 			tmp[0] = 0;
-			return 1;
+			return fetch_failed(b, why, why_size, err);
 		}
 		if (strcmp(got, sha)) {
 			snprintf(why, why_size,

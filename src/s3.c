@@ -418,7 +418,8 @@ static int s3_request_ex(const struct cfg *c, const char *method, const char *ur
 	if (status_out)
 		*status_out = status;
 	if (r.write_err) {
-		ret = ck_err_set(err, CK_EIO, "S3 %s %s: write download: %s", method, url,
+		ret = ck_err_set(err, r.write_err == ENOSPC ? CK_EFULL : CK_EIO,
+				 "S3 %s %s: write download: %s", method, url,
 				 strerror(r.write_err));
 	} else if (cc != CURLE_OK && !(status >= 300)) {
 		ret = ck_err_set(err, CK_ENET,
@@ -762,11 +763,12 @@ int s3_get_file(const struct cfg *c, const char *key, const char *path, struct s
 	ret = s3_request(c, "GET", url, NULL, 0, NULL, f, NULL, obj, NULL, err);
 	if (fflush(f) || ferror(f)) {
 		if (!ret)
-			ret = ck_err_set(err, CK_EIO, "S3 download: write %s: %s", path,
-					 strerror(errno));
+			ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
+					 "S3 download: write %s: %s", path, strerror(errno));
 	}
 	if (fclose(f) && !ret)
-		ret = ck_err_set(err, CK_EIO, "S3 download: close %s: %s", path, strerror(errno));
+		ret = ck_err_set(err, errno == ENOSPC ? CK_EFULL : CK_EIO,
+				 "S3 download: close %s: %s", path, strerror(errno));
 	return ret;
 }
 

@@ -8,7 +8,8 @@
 # whole and both alerts resolve. A recover whose restore does not fit on the database's
 # disk stops at once, saying the disk is full (not "no backup verifies"), without
 # trying the other backups or a rebuild from the exchange; the damaged file waits in
-# quarantine, the backups are untouched, and once space is freed the recover resumes
+# quarantine, the backups are untouched (the offsite download is stopped the same way),
+# and once space is freed the recover resumes
 # and ends healthy. An export (to a file or standard output) and the metrics textfile
 # on a full disk give one clear error and keep the file already there. Needs root to mount tmpfs (skipped otherwise: a file
 # size limit would hit the database as well as the backups).
@@ -134,6 +135,16 @@ mounted=$D
 cp "$DB" "$D/c.db"
 DB="$D/c.db"
 export CANDLEKEEP_BACKUP_HOT_DIR="$HOT" CANDLEKEEP_BACKUP_WARM_DIR="$WARM"
+# An offsite tier too (the SigV4-checking S3 test server): its download is the last
+# candidate of a restore.
+node "$CK_TOP/tests/e2e/t4-s3server.js" --port-file "$T/s3.port" --log "$T/s3.log" &
+_pids+=($!)
+wait_for 30 "the S3 test server's port file" test -s "$T/s3.port"
+export CANDLEKEEP_BACKUP_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/s3.port")"
+export CANDLEKEEP_BACKUP_S3_BUCKET=ck-offsite CANDLEKEEP_BACKUP_S3_ACCESS_KEY=AKIDCANDLEKEEPTEST
+printf 'candlekeep-test-secret\n' >"$T/s3.secret"
+chmod 600 "$T/s3.secret"
+export CANDLEKEEP_BACKUP_S3_SECRET_KEY="@$T/s3.secret"
 ck -q --symbols $SYMS backup --now 2026-03-10T05:00:00Z >"$T/out" 2>&1 || { cat "$T/out"; fail "backup of the database on tmpfs"; }
 backup="$HOT/c-20260310T050000.000Z.db"
 [ -s "$backup" ] || fail "no backup $backup"
@@ -145,7 +156,7 @@ klines=$(fakex_requests klines)
 ck_rc --symbols $SYMS --history-days 700 recover >"$T/out" 2>"$T/err"
 assert_eq "$RC" 1 "recover onto a full disk"
 assert_file_match "$T/out" "^recover: check .*DAMAGED"
-assert_file_match "$T/err" "^candlekeep recover: .*copy to $D/\.c\.db\.recover-build\..*: write: No space left on device: the disk is full \(the hot backup needs [0-9.]+ MiB there; the backups are untouched\): free space and run again"
+assert_file_match "$T/err" "^candlekeep recover: .*copy to $D/\.c\.db\.recover-build\..*: write: No space left on device: the disk is full \(the hot backup needs at least [0-9.]+ MiB there; the backups are untouched\): free space and run again"
 if grep -E "no backup verifies|rebuilding from the exchange|skipped" "$T/out" "$T/err"; then
 	fail "a full disk is not a backup that does not verify"
 fi
@@ -154,7 +165,21 @@ assert_eq "$(fakex_requests klines)" "$klines" "klines fetched by a recover that
 assert_eq "$(ls "$D/quarantine" | grep -c '^c\.db\.[0-9TZ.]*$')" 1 "the damaged file in quarantine"
 (cd "$HOT" && sha256sum -c --quiet "$(basename "$backup").sha256") || fail "the backup changed"
 note "recover onto a full disk: $(grep '^candlekeep recover' "$T/err" | cut -c1-200)"
-rm -f "$D/filler"
+# With only the offsite copy left, its download (or decompression) fills the disk:
+# the same stop, not "download failed" and a rebuild.
+mv "$T/backups" "$T/backups.aside"
+dd if=/dev/zero of="$D/filler2" bs=1k 2>/dev/null || true # not even the download fits
+ck_rc --symbols $SYMS --history-days 700 recover >"$T/out" 2>"$T/err"
+assert_eq "$RC" 1 "recover from offsite onto a full disk"
+assert_file_match "$T/out" "^recover: resume "
+assert_file_match "$T/err" "No space left on device: the disk is full \(the offsite backup needs at least [0-9.]+ MiB there; the backups are untouched\): free space and run again"
+if grep -E "no backup verifies|rebuilding from the exchange|skipped" "$T/out" "$T/err"; then
+	fail "a full disk is not an offsite backup that does not verify"
+fi
+assert_eq "$(fakex_requests klines)" "$klines" "klines fetched by a recover that could not restore"
+note "offsite onto a full disk: $(grep "^candlekeep recover" "$T/err" | sed "s/.*restore: //" | cut -c1-200)"
+mv "$T/backups.aside" "$T/backups"
+rm -f "$D/filler" "$D/filler2"
 ck_rc --symbols $SYMS --history-days 700 recover >"$T/out" 2>&1
 [ "$RC" = 0 ] || { cat "$T/out"; fail "recover after space was freed: exit $RC"; }
 assert_file_match "$T/out" "^recover: resume "
