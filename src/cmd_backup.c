@@ -77,7 +77,17 @@ static int list(struct ctx *ctx, int64_t now)
 			       " the next backup (or restore) removes them\n",
 			       tn, tsize);
 	}
-	printf("%zu backups\n", n);
+	{
+		/* backup_list_all's failed attempts without a file (size 0) are not backups */
+		size_t attempts = 0;
+		for (i = 0; i < n; i++)
+			attempts += !strcmp(v[i].status, "failed") && v[i].size == 0;
+		printf("%zu backups", n - attempts);
+		if (attempts)
+			printf(" (and %zu failed attempt%s without a file)", attempts,
+			       attempts > 1 ? "s" : "");
+		printf("\n");
+	}
 	free(v);
 	store_close(st);
 	return 0;

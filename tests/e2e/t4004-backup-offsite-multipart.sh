@@ -79,6 +79,7 @@ CANDLEKEEP_BACKUP_S3_ENDPOINT=$S3URL ck -q --symbols $SYMS backup --list >"$T/li
 # No object is left: the one offsite line is the failed attempt itself (no size), with
 # its error, from the catalogue.
 assert_eq "$(grep -c "^offsite" "$T/list2")" 1 "offsite lines in backup --list"
+assert_file_match "$T/list2" "^4 backups \(and 1 failed attempt without a file\)$"
 assert_file_match "$T/list2" "^offsite +failed +[0-9dhm]+ +0 B +[0-9]+ +2026-03-19T18:20:00Z s3://ck-offsite/$key2  # after [0-9]+ attempts"
 [ -e "$T/backups/hot/candles-20260319T182000.000Z.db" ] || fail "local backup removed"
 assert_eq "$(sql "select status from backups where tier='offsite' and location like '%182000%'")" failed

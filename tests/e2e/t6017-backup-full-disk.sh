@@ -57,6 +57,7 @@ assert_eq "$(sql "select tier || ':' || status || ':' || (detail like '%No space
 	"hot:failed:1" "catalogue row of the failed attempt"
 ck --symbols $SYMS backup --list >"$T/list" 2>&1 || { cat "$T/list"; fail "backup --list"; }
 assert_file_match "$T/list" "^hot +failed .*$HOT/candles-20260310T020000\.000Z\.db"
+assert_file_match "$T/list" "^0 backups \(and 1 failed attempt without a file\)$"
 ck metrics >"$T/metrics" 2>&1 || { cat "$T/metrics"; fail "metrics"; }
 assert_file_match "$T/metrics" '^candlekeep_backup_verified\{tier="hot"\} 0$'
 assert_eq "$(sql "select state from alerts where key = 'backup_failed:hot'")" firing "hot alert"
